@@ -1,0 +1,144 @@
+"""Theano engine, through PyTensor (Theano's maintained continuation): the backend op set
+on native PyTensor tensors, compiled with ``pytensor.function``.
+
+Importing this module imports PyTensor; :func:`kgui.backend.load` does it on demand.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.tensor.special import log_softmax
+from pytensor.tensor.special import softmax as _softmax
+
+from . import config
+
+NAME = "theano"
+
+
+def version() -> str:
+    return pytensor.__version__
+
+
+# ------------------------------------------------------------------ state and compilation
+
+def variable(array: np.ndarray, name=None):
+    return pytensor.shared(array, name=name, shape=array.shape)
+
+
+def get_value(var) -> np.ndarray:
+    return var.get_value(borrow=False)
+
+
+def set_value(var, array: np.ndarray) -> None:
+    var.set_value(array, borrow=False)
+
+
+def compile(trace, specs):  # noqa: A001 - engine protocol name
+    """Build the graph on symbolic inputs and compile it; Theano computes outputs before updates."""
+    inputs = [pt.tensor(dtype=dtype, shape=shape) for shape, dtype in specs]
+    outputs, updates = trace(inputs)
+    fn = pytensor.function(inputs, outputs, updates=updates, on_unused_input="ignore")
+    fn.trust_input = True  # kgui.backend.api checks rank, shape and dtype before every call
+
+    def call(arrays):
+        return [np.asarray(out) for out in fn(*arrays)]
+
+    return call
+
+
+def gradients(loss, variables):
+    return pytensor.grad(loss, variables, disconnected_inputs="ignore")
+
+
+def constant(value: np.ndarray, dtype: str):
+    return pt.constant(value, dtype=dtype)
+
+
+# --------------------------------------------------------------------------------- ops
+
+def add(x, y): return x + y
+def subtract(x, y): return x - y
+def multiply(x, y): return x * y
+def divide(x, y): return x / y
+def pow(x, a): return x ** a  # noqa: A001
+def maximum(x, y): return pt.maximum(x, y)
+def minimum(x, y): return pt.minimum(x, y)
+def equal(x, y): return pt.eq(x, y)
+def not_equal(x, y): return pt.neq(x, y)
+def greater(x, y): return pt.gt(x, y)
+def greater_equal(x, y): return pt.ge(x, y)
+def less(x, y): return pt.lt(x, y)
+def less_equal(x, y): return pt.le(x, y)
+def negative(x): return -x
+def getitem(x, key): return x[key]
+
+
+def dot(x, y):
+    """NumPy ``dot`` semantics."""
+    if x.ndim == 0 or y.ndim == 0:
+        return x * y
+    if x.ndim <= 2 and y.ndim <= 2:
+        return pt.dot(x, y)
+    return pt.tensordot(x, y, axes=[[x.ndim - 1], [y.ndim - 2 if y.ndim >= 2 else 0]])
+
+
+def transpose(x): return x.T
+def reshape(x, shape): return pt.reshape(x, shape)
+def sum(x, axis, keepdims): return pt.sum(x, axis=axis, keepdims=keepdims)  # noqa: A001
+def max(x, axis, keepdims): return pt.max(x, axis=axis, keepdims=keepdims)  # noqa: A001
+def min(x, axis, keepdims): return pt.min(x, axis=axis, keepdims=keepdims)  # noqa: A001
+
+
+def mean(x, axis, keepdims):
+    if not x.dtype.startswith("float"):
+        x = pt.cast(x, config.floatx())
+    return pt.mean(x, axis=axis, keepdims=keepdims)
+
+
+def argmax(x, axis): return pt.argmax(x, axis=axis)
+def square(x): return pt.square(x)
+def abs(x): return pt.abs(x)  # noqa: A001
+def sqrt(x): return pt.sqrt(x)
+def exp(x): return pt.exp(x)
+def log(x): return pt.log(x)
+def sigmoid(x): return pt.sigmoid(x)
+def tanh(x): return pt.tanh(x)
+def softmax(x, axis): return _softmax(x, axis=axis)
+def cast(x, dtype): return pt.cast(x, dtype)
+
+
+def _const(value, like):
+    return pt.constant(value, dtype=like.dtype)
+
+
+def relu(x, alpha, max_value):
+    out = pt.maximum(x, _const(0, x))
+    if max_value is not None:
+        out = pt.minimum(out, _const(max_value, x))
+    if alpha:
+        out = out - _const(alpha, x) * pt.maximum(-x, _const(0, x))
+    return out
+
+
+def clip(x, min_value, max_value):
+    low = -np.inf if min_value is None else min_value
+    high = np.inf if max_value is None else max_value
+    return pt.clip(x, _const(low, x), _const(high, x))
+
+
+def categorical_crossentropy(target, output, from_logits, axis):
+    if from_logits:
+        return -pt.sum(target * log_softmax(output, axis=axis), axis=axis)
+    output = output / pt.sum(output, axis=axis, keepdims=True)
+    eps = config.epsilon()
+    output = pt.clip(output, _const(eps, output), _const(1 - eps, output))
+    return -pt.sum(target * pt.log(output), axis=axis)
+
+
+def binary_crossentropy(target, output, from_logits):
+    if from_logits:
+        return pt.maximum(output, _const(0, output)) - output * target + pt.log1p(pt.exp(-pt.abs(output)))
+    eps = config.epsilon()
+    output = pt.clip(output, _const(eps, output), _const(1 - eps, output))
+    return -(target * pt.log(output) + (1 - target) * pt.log(1 - output))
