@@ -313,7 +313,8 @@ def clip(x, min_value, max_value):
 
 
 def cast(x, dtype):
-    return _unary("cast", x, dtype=normalize_dtype(dtype))
+    x, dtype = as_tensor(x), normalize_dtype(dtype)
+    return Tensor("cast", (x,), {"dtype": dtype}, shape=x.shape, dtype=dtype)
 
 
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):

@@ -5,13 +5,37 @@ Importing this module imports PyTensor; :func:`kgui.backend.load` does it on dem
 """
 from __future__ import annotations
 
+import ctypes.util
+import os
+
 import numpy as np
-import pytensor
-import pytensor.tensor as pt
-from pytensor.tensor.special import log_softmax
-from pytensor.tensor.special import softmax as _softmax
 
 from . import config
+
+
+def _pytensor_flags() -> str:
+    """PYTENSOR_FLAGS with kgui's defaults added where the user set nothing.
+
+    pip-installed PyTensor finds no BLAS by itself (it searches only Python's lib dirs), so
+    its matrix products fall back to slow NumPy C-API loops: link the system OpenBLAS when
+    there is one. floatX follows kgui's floatx so no float64 creeps into the graphs.
+    """
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    defaults = {"floatX": config.floatx()}
+    if ctypes.util.find_library("openblas"):
+        defaults["blas__ldflags"] = "-lopenblas"
+    given = {item.split("=", 1)[0].strip() for item in flags.split(",") if "=" in item}
+    extra = [f"{key}={value}" for key, value in defaults.items() if key not in given]
+    return ",".join(filter(None, [flags, *extra]))
+
+
+os.environ["PYTENSOR_FLAGS"] = _pytensor_flags()
+
+import pytensor  # noqa: E402
+import pytensor.tensor as pt  # noqa: E402
+from pytensor.gradient import zero_grad  # noqa: E402
+
+MODE = os.environ.get("KGUI_PYTENSOR_MODE", "CVM")
 
 NAME = "theano"
 
@@ -38,7 +62,7 @@ def compile(trace, specs):  # noqa: A001 - engine protocol name
     """Build the graph on symbolic inputs and compile it; Theano computes outputs before updates."""
     inputs = [pt.tensor(dtype=dtype, shape=shape) for shape, dtype in specs]
     outputs, updates = trace(inputs)
-    fn = pytensor.function(inputs, outputs, updates=updates, on_unused_input="ignore")
+    fn = pytensor.function(inputs, outputs, updates=updates, mode=MODE, on_unused_input="ignore")
     fn.trust_input = True  # kgui.backend.api checks rank, shape and dtype before every call
 
     def call(arrays):
@@ -104,7 +128,23 @@ def exp(x): return pt.exp(x)
 def log(x): return pt.log(x)
 def sigmoid(x): return pt.sigmoid(x)
 def tanh(x): return pt.tanh(x)
-def softmax(x, axis): return _softmax(x, axis=axis)
+def _shifted(x, axis):
+    """``x`` minus its maximum along ``axis``; the shift is constant for differentiation."""
+    return x - zero_grad(pt.max(x, axis=axis, keepdims=True))
+
+
+def _log_softmax(x, axis):
+    # Written with element-wise ops: PyTensor's Softmax/LogSoftmax ops have no C code and
+    # run in Python, which tripled the cost of a training step on Otto.
+    z = _shifted(x, axis)
+    return z - pt.log(pt.sum(pt.exp(z), axis=axis, keepdims=True))
+
+
+def softmax(x, axis):
+    e = pt.exp(_shifted(x, axis))
+    return e / pt.sum(e, axis=axis, keepdims=True)
+
+
 def cast(x, dtype): return pt.cast(x, dtype)
 
 
@@ -129,7 +169,7 @@ def clip(x, min_value, max_value):
 
 def categorical_crossentropy(target, output, from_logits, axis):
     if from_logits:
-        return -pt.sum(target * log_softmax(output, axis=axis), axis=axis)
+        return -pt.sum(target * _log_softmax(output, axis), axis=axis)
     output = output / pt.sum(output, axis=axis, keepdims=True)
     eps = config.epsilon()
     output = pt.clip(output, _const(eps, output), _const(1 - eps, output))

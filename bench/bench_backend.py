@@ -1,0 +1,191 @@
+"""Full-batch SGD step on Otto: kgui.backend vs hand-written engine code vs NumPy.
+
+    python bench/bench_backend.py [--steps 40] [--otto PATH] [--engines tensorflow theano]
+
+Every variant does the same step as the notebook (softmax regression, mean categorical
+cross-entropy from logits, plain SGD) and receives the 23 MB data on every call, as the
+notebook does. "resident" keeps the data inside the engine, for reference. Times are
+medians of interleaved rounds, reported as ratios against the hand-written engine code
+run in the same process.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import kgui.backend  # noqa: E402
+
+LR = 0.01
+
+
+def load_otto(path: Path):
+    """Features standardised as float32, one-hot targets; the notebook's preprocessing."""
+    import pandas as pd
+
+    with gzip.open(path, "rt") if path.suffix == ".gz" else open(path) as handle:
+        frame = pd.read_csv(handle)
+    x = frame.drop(columns=["id", "target"]).to_numpy(np.float32)
+    x = ((x - x.mean(0)) / x.std(0)).astype(np.float32)
+    labels = frame["target"].str.replace("Class_", "").astype(int).to_numpy() - 1
+    y = np.eye(9, dtype=np.float32)[labels]
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def initial_weights(dims, classes):
+    rng = np.random.RandomState(0)
+    return rng.rand(dims, classes).astype(np.float32), rng.rand(classes).astype(np.float32)
+
+
+def kgui_step(engine, x, y):
+    """The notebook's code, written in the K API."""
+    K = kgui.backend.load(engine)
+    w0, b0 = initial_weights(x.shape[1], y.shape[1])
+    X = K.placeholder(shape=(None, x.shape[1]))
+    Y = K.placeholder(shape=(None, y.shape[1]))
+    W, b = K.variable(w0), K.variable(b0)
+    lr = K.variable(LR)
+    loss = K.mean(K.categorical_crossentropy(Y, K.dot(X, W) + b, from_logits=True))
+    gW, gb = K.gradients(loss, [W, b])
+    train = K.function([X, Y], [loss], updates=[(W, W - lr * gW), (b, b - lr * gb)])
+    return lambda: train([x, y])[0]
+
+
+def tensorflow_step(x, y, resident=False):
+    """Best native TF 2 form: a traced tf.function with tf.Variables."""
+    import tensorflow as tf
+
+    w0, b0 = initial_weights(x.shape[1], y.shape[1])
+    W, b, lr = tf.Variable(w0), tf.Variable(b0), tf.Variable(np.float32(LR))
+    spec = [tf.TensorSpec([None, x.shape[1]], tf.float32), tf.TensorSpec([None, y.shape[1]], tf.float32)]
+
+    @tf.function(input_signature=spec, autograph=False)
+    def step(xb, yb):
+        with tf.GradientTape() as tape:
+            logits = tf.matmul(xb, W) + b
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=yb, logits=logits))
+        gW, gb = tape.gradient(loss, [W, b])
+        W.assign_sub(lr * gW)
+        b.assign_sub(lr * gb)
+        return loss
+
+    if resident:
+        xt, yt = tf.constant(x), tf.constant(y)
+        return lambda: step(xt, yt).numpy()
+    return lambda: step(x, y).numpy()
+
+
+def theano_step(x, y, resident=False):
+    """Best native PyTensor form: shared variables, pytensor.grad, updates, kgui's mode and BLAS flags."""
+    kgui.backend.load("theano")  # same PyTensor configuration as kgui (BLAS link flags, C mode)
+    import pytensor
+    import pytensor.tensor as pt
+    from pytensor.gradient import zero_grad
+
+    w0, b0 = initial_weights(x.shape[1], y.shape[1])
+    W, b = pytensor.shared(w0, shape=w0.shape), pytensor.shared(b0, shape=b0.shape)
+    lr = pytensor.shared(np.float32(LR))
+    if resident:
+        xs, ys = pytensor.shared(x), pytensor.shared(y)
+        inputs = []
+    else:
+        xs, ys = pt.matrix(dtype="float32", shape=(None, x.shape[1])), pt.matrix(dtype="float32", shape=(None, 9))
+        inputs = [xs, ys]
+    logits = pt.dot(xs, W) + b
+    shifted = logits - zero_grad(pt.max(logits, axis=-1, keepdims=True))  # C code; PyTensor's LogSoftmax is Python
+    log_probs = shifted - pt.log(pt.sum(pt.exp(shifted), axis=-1, keepdims=True))
+    loss = -pt.mean(pt.sum(ys * log_probs, axis=-1))
+    gW, gb = pytensor.grad(loss, [W, b])
+    fn = pytensor.function(inputs, loss, updates=[(W, W - lr * gW), (b, b - lr * gb)],
+                         mode=os.environ.get("KGUI_PYTENSOR_MODE", "CVM"))
+    fn.trust_input = True
+    if resident:
+        return lambda: fn()
+    return lambda: fn(x, y)
+
+
+def numpy_step(x, y):
+    """Hand-written NumPy forward and backward pass."""
+    w, b = initial_weights(x.shape[1], y.shape[1])
+
+    def step():
+        nonlocal w, b
+        logits = x @ w + b
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        probs = exp / exp.sum(axis=1, keepdims=True)
+        loss = -np.mean(np.sum(y * np.log(probs + 1e-30), axis=1))
+        delta = (probs - y) / len(x)
+        w = w - LR * (x.T @ delta)
+        b = b - LR * delta.sum(axis=0)
+        return loss
+
+    return step
+
+
+def timed_first_call(make):
+    start = time.perf_counter()
+    step = make()
+    step()
+    return step, time.perf_counter() - start
+
+
+def median_ms(steps: dict, rounds: int) -> dict:
+    """Interleave the variants round by round; median milliseconds per step each."""
+    samples = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=40, help="timed rounds per variant")
+    parser.add_argument("--otto", type=Path, default=ROOT.parent / "shared/data/kaggle_ottogroup/train.csv.gz")
+    parser.add_argument("--engines", nargs="+", default=[i.name for i in kgui.backend.available() if i.installed])
+    args = parser.parse_args(argv)
+
+    x, y = load_otto(args.otto)
+    print(f"Otto train: X {x.shape} {x.dtype} ({x.nbytes / 1e6:.1f} MB), Y {y.shape}; {args.steps} rounds\n")
+    natives = {"tensorflow": tensorflow_step, "theano": theano_step}
+    rows = []
+    for engine in args.engines:
+        variants = {}
+        compile_s = {}
+        variants["kgui"], compile_s["kgui"] = timed_first_call(lambda: kgui_step(engine, x, y))
+        variants["native"], compile_s["native"] = timed_first_call(lambda: natives[engine](x, y))
+        variants["resident"], _ = timed_first_call(lambda: natives[engine](x, y, resident=True))
+        variants["numpy"], _ = timed_first_call(lambda: numpy_step(x, y))
+        for step in variants.values():  # warm-up
+            step()
+        ms = median_ms(variants, args.steps)
+        version = kgui.backend.load(engine).version
+        rows.append((engine, version, ms, compile_s))
+
+    header = (f"{'engine':<11}{'version':<9}{'kgui ms':>9}{'native ms':>11}{'kgui/native':>13}"
+              f"{'resident ms':>13}{'numpy ms':>10}{'kgui first call s':>19}{'native first s':>16}")
+    print(header)
+    print("-" * len(header))
+    for engine, version, ms, compile_s in rows:
+        print(f"{engine:<11}{version:<9}{ms['kgui']:>9.2f}{ms['native']:>11.2f}{ms['kgui'] / ms['native']:>13.3f}"
+              f"{ms['resident']:>13.2f}{ms['numpy']:>10.2f}{compile_s['kgui']:>19.2f}{compile_s['native']:>16.2f}")
+    if len(rows) == 2 and rows[0][0] == "tensorflow":
+        ratio = rows[1][2]["kgui"] / rows[0][2]["kgui"]
+        print(f"\ntheano kgui step / tensorflow kgui step = {ratio:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
