@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import statistics
 import sys
 import time
@@ -87,6 +86,7 @@ def tensorflow_step(x, y, resident=False):
 def theano_step(x, y, resident=False):
     """Best native PyTensor form: shared variables, pytensor.grad, updates, kgui's mode and BLAS flags."""
     kgui.backend.load("theano")  # same PyTensor configuration as kgui (BLAS link flags, C mode)
+    from kgui.backend.theano_backend import MODE
     import pytensor
     import pytensor.tensor as pt
     from pytensor.gradient import zero_grad
@@ -106,7 +106,7 @@ def theano_step(x, y, resident=False):
     loss = -pt.mean(pt.sum(ys * log_probs, axis=-1))
     gW, gb = pytensor.grad(loss, [W, b])
     fn = pytensor.function(inputs, loss, updates=[(W, W - lr * gW), (b, b - lr * gb)],
-                         mode=os.environ.get("KGUI_PYTENSOR_MODE", "CVM"))
+                         mode=MODE)
     fn.trust_input = True
     if resident:
         return lambda: fn()
@@ -140,12 +140,19 @@ def timed_first_call(make):
 
 
 def median_ms(steps: dict, rounds: int) -> dict:
-    """Interleave the variants round by round; median milliseconds per step each."""
+    """Interleave the variants, rotating their order each round; median milliseconds per step.
+
+    A short pause before each sample lets the previous variant's BLAS/engine worker threads
+    go idle, so no variant pays for the one before it.
+    """
     samples = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, step in steps.items():
+    names = list(steps)
+    for round_index in range(rounds):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            time.sleep(0.05)
             start = time.perf_counter()
-            step()
+            steps[name]()
             samples[name].append((time.perf_counter() - start) * 1000)
     return {name: statistics.median(values) for name, values in samples.items()}
 

@@ -150,3 +150,13 @@ def test_gradient_of_unrelated_variable_is_zero(K):
     w, unused = K.variable(V), K.variable(A)
     _, g = K.gradients(K.sum(w), [w, unused])
     np.testing.assert_array_equal(K.eval(g), np.zeros_like(A))
+
+
+def test_crossentropy_from_large_logits_stays_finite(K):
+    w = K.variable(np.full((3, 3), 400.0))
+    logits = K.dot(K.constant(np.ones((2, 3))), w) * K.constant([1.0, 2.0, 3.0])
+    loss = K.mean(K.categorical_crossentropy(K.constant(ONE_HOT[:2]), logits, from_logits=True))
+    grad, = K.gradients(loss, [w])
+    value, gradient = K.function([], [loss, grad])([])
+    assert np.isfinite(value) and np.all(np.isfinite(gradient))
+    assert float(value) == pytest.approx(1200.0)  # rows: 3600 - 1200 and 0
