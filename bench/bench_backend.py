@@ -143,10 +143,12 @@ def median_ms(steps: dict, rounds: int) -> dict:
     """Interleave the variants, rotating their order each round; median milliseconds per step.
 
     A short pause before each sample lets the previous variant's BLAS/engine worker threads
-    go idle, so no variant pays for the one before it.
+    go idle, so no variant pays for the one before it. The first round is a warm-up.
     """
     samples = {name: [] for name in steps}
     names = list(steps)
+    for step in steps.values():
+        step()
     for round_index in range(rounds):
         shift = round_index % len(names)
         for name in names[shift:] + names[:shift]:
@@ -169,15 +171,13 @@ def main(argv=None) -> int:
     natives = {"tensorflow": tensorflow_step, "theano": theano_step}
     rows = []
     for engine in args.engines:
-        variants = {}
-        compile_s = {}
+        variants, compile_s = {}, {}
         variants["kgui"], compile_s["kgui"] = timed_first_call(lambda: kgui_step(engine, x, y))
         variants["native"], compile_s["native"] = timed_first_call(lambda: natives[engine](x, y))
-        variants["resident"], _ = timed_first_call(lambda: natives[engine](x, y, resident=True))
-        variants["numpy"], _ = timed_first_call(lambda: numpy_step(x, y))
-        for step in variants.values():  # warm-up
-            step()
-        ms = median_ms(variants, args.steps)
+        ms = median_ms(variants, args.steps)  # the compared pair, interleaved
+        # references, each in a block of its own: their memory traffic must not land on the pair
+        ms |= median_ms({"resident": timed_first_call(lambda: natives[engine](x, y, resident=True))[0]}, args.steps)
+        ms |= median_ms({"numpy": numpy_step(x, y)}, args.steps)
         version = kgui.backend.load(engine).version
         rows.append((engine, version, ms, compile_s))
 
