@@ -1,0 +1,6 @@
+"""``python -m kgui``: the same as ``python main.py``."""
+import sys
+
+from kgui.cli import main
+
+sys.exit(main())

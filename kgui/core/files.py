@@ -1,0 +1,30 @@
+"""Writing files so that readers never see half of one."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_UMASK = os.umask(0o022)  # read the process umask (the only portable way) and put it back
+os.umask(_UMASK)
+
+
+def write_atomic(path, data: bytes | str) -> None:
+    """Write ``data`` to a temporary file next to ``path``, then move it over ``path`` in one step.
+
+    OSError names ``path`` when its folder is missing or not writable.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
+    try:
+        os.chmod(temp_name, 0o666 & ~_UMASK)  # mkstemp makes private files; give the usual permissions
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+        os.replace(temp_name, path)
+    except OSError as exc:
+        os.unlink(temp_name)
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None

@@ -1,0 +1,292 @@
+"""Step-wise training with live controls (learning rate, pause, resume, single step, stop).
+
+The window's worker thread calls :meth:`Trainer.run`; the GUI thread only touches the
+:class:`TrainingControl`, which the trainer reads between two steps.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from datetime import datetime, timezone
+from time import perf_counter
+
+import numpy as np
+
+from kgui import backend
+
+from .datasets import Dataset, load_dataset
+from .models import build_model
+from .runs import RunRecord, RunStore, StepRecord
+from .settings import ExperimentSettings
+
+__all__ = ["StepRecord", "Trainer", "TrainingControl"]
+
+FINAL_STATUSES = ("finished", "stopped", "diverged", "failed")
+EXPLOSION_FACTOR = 1e4  # a training loss this many times the first step's counts as diverged
+
+
+def _checked_rate(value) -> float:
+    rate = float(value)
+    if not (math.isfinite(rate) and rate > 0):
+        raise ValueError(f"learning rate must be a positive number, got {value!r}")
+    return rate
+
+
+class TrainingControl:
+    """Requests from another thread, honoured between two training steps.
+
+    While paused the worker sleeps on a condition variable (no busy loop); each
+    :meth:`request_step` lets exactly one step through.
+    """
+
+    def __init__(self, paused: bool = False):
+        self._condition = threading.Condition()
+        self._paused = paused
+        self._stopped = False
+        self._steps_allowed = 0
+        self._pending_rate: float | None = None
+
+    @property
+    def paused(self) -> bool:
+        with self._condition:
+            return self._paused
+
+    @property
+    def stopped(self) -> bool:
+        with self._condition:
+            return self._stopped
+
+    def set_learning_rate(self, value: float) -> None:
+        """Use ``value`` from the next step on; ValueError unless it is a positive number."""
+        rate = _checked_rate(value)
+        with self._condition:
+            self._pending_rate = rate
+
+    def pause(self) -> None:
+        with self._condition:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._condition:
+            self._paused = False
+            self._steps_allowed = 0
+            self._condition.notify_all()
+
+    def request_step(self) -> None:
+        """While paused, run exactly one more step (ignored while running)."""
+        with self._condition:
+            if self._paused:
+                self._steps_allowed += 1
+                self._condition.notify_all()
+
+    def stop(self) -> None:
+        with self._condition:
+            self._stopped = True
+            self._condition.notify_all()
+
+    def wait_for_turn(self) -> bool:
+        """Block while paused with no step requested; False once stopped (worker side)."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._stopped or not self._paused or self._steps_allowed > 0)
+            if self._stopped:
+                return False
+            if self._paused:
+                self._steps_allowed -= 1
+            return True
+
+    def take_learning_rate(self) -> float | None:
+        """The rate set since the last call, if any (worker side)."""
+        with self._condition:
+            rate, self._pending_rate = self._pending_rate, None
+            return rate
+
+
+class _BatchOrder:
+    """Rows of each step's batch: all rows (full batch), or a seeded reshuffle per epoch in full batches."""
+
+    def __init__(self, n_rows: int, batch_size: int | None, seed: int):
+        self.n_rows = n_rows
+        self.batch_size = batch_size
+        self._rng = np.random.RandomState(seed)
+        self._order = np.empty(0, dtype=np.int64)
+        self._position = 0
+
+    def next(self) -> np.ndarray | None:
+        """Row indices of the next batch, or None for the full batch."""
+        if self.batch_size is None:
+            return None
+        if self._position + self.batch_size > len(self._order):
+            self._order = self._rng.permutation(self.n_rows)
+            self._position = 0
+        rows = self._order[self._position:self._position + self.batch_size]
+        self._position += self.batch_size
+        return rows
+
+
+def _message(exc: BaseException) -> str:
+    """One line for people: the text of expected errors, the type too for unexpected ones."""
+    if isinstance(exc, (ValueError, OSError, ImportError, LookupError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Trainer:
+    """Runs one experiment step by step, records it, and saves it to ``store`` as it goes.
+
+    Nothing is written to the store before the first step, so a run that fails while
+    preparing (bad dataset, missing engine) leaves no trace there.
+    """
+
+    def __init__(self, settings: ExperimentSettings, control: TrainingControl | None = None,
+                 store: RunStore | None = None, dataset: Dataset | None = None, status=None):
+        self.settings = settings
+        self.control = control or TrainingControl()
+        self.store = store
+        self.dataset = dataset
+        self.record = RunRecord.new(settings)
+        self.model = None
+        self.error: BaseException | None = None  # what made the run fail, for logs
+        self._status = status or (lambda text: None)
+        self._batches: _BatchOrder | None = None
+        self._stored = False
+        self._elapsed = 0.0
+        self._learning_rate = settings.learning_rate
+
+    def _timed(self, key: str, status: str, action):
+        self._status(status)
+        start = perf_counter()
+        result = action()
+        self.record.timings[key] = round(perf_counter() - start, 6)
+        return result
+
+    def prepare(self) -> None:
+        """Load the dataset and the engine, build and compile the model (slow: call it on the worker thread)."""
+        if self.model is not None:
+            return
+        settings = self.settings
+        settings.validate()
+        if self.dataset is None:
+            self.dataset = self._timed("load_dataset", "loading dataset…", lambda: load_dataset(
+                settings.dataset, settings.dataset_options, settings.val_fraction, settings.seed))
+        dataset = self.dataset
+        self.record.dataset_info = dataset.describe()
+        if settings.batch_size is not None and settings.batch_size > len(dataset.x_train):
+            raise ValueError(f"batch_size {settings.batch_size} is larger than the {len(dataset.x_train)} "
+                             f"training rows of {dataset.name}")
+        title = next(info.title for info in backend.available() if info.name == backend.canonical_name(settings.backend))
+        K = self._timed("load_engine", f"importing {title}…", lambda: backend.load(settings.backend))
+        self.record.engine, self.record.engine_version = K.backend(), K.version
+
+        def compile_model():
+            model = build_model(settings.resolved_model(dataset.task), K, dataset, settings.learning_rate,
+                                settings.seed)
+            model.warm_up(dataset.x_train, dataset.y_train)
+            return model
+
+        self.model = self._timed("compile", "compiling…", compile_model)
+        self._batches = _BatchOrder(len(dataset.x_train), settings.batch_size, settings.seed)
+
+    @property
+    def steps_done(self) -> int:
+        return len(self.record.history)
+
+    @property
+    def learning_rate(self) -> float:
+        """The rate the next step will use."""
+        return self._learning_rate
+
+    def set_learning_rate(self, value: float) -> None:
+        """Use ``value`` from the next step on and record the change (call it on the training thread)."""
+        rate = _checked_rate(value)
+        if rate == self._learning_rate:
+            return
+        self.prepare()
+        self.model.set_learning_rate(rate)
+        self._learning_rate = rate
+        applies_from = self.steps_done + 1
+        changes = self.record.lr_changes
+        if changes and changes[-1][0] == applies_from:
+            changes.pop()
+        changes.append((applies_from, rate))
+        if self._stored:
+            self.store.save(self.record)
+
+    def step(self) -> StepRecord:
+        """One parameter update plus validation; marks the run diverged when values stop being finite."""
+        if self.record.status in FINAL_STATUSES:
+            raise RuntimeError(f"run {self.record.id} is already {self.record.status}")
+        self.prepare()
+        self.record.status = "running"
+        dataset, model = self.dataset, self.model
+        rows = self._batches.next()
+        x, y = (dataset.x_train, dataset.y_train) if rows is None else (dataset.x_train[rows], dataset.y_train[rows])
+        start = perf_counter()
+        loss = model.train_step(x, y)
+        step_ms = (perf_counter() - start) * 1000
+        val_loss, accuracy = model.evaluate(dataset.x_val, dataset.y_val) if len(dataset.x_val) else (None, None)
+        self._elapsed += perf_counter() - start
+        record = StepRecord(self.steps_done + 1, loss, val_loss, accuracy, self._learning_rate, self._elapsed,
+                            step_ms, model.summary_params())
+        self.record.history.append(record)
+        self._check_divergence(record)
+        if self.store is not None:
+            if not self._stored:
+                self.store.begin(self.record)
+                self._stored = True
+            self.store.append(self.record, record)
+        return record
+
+    def _check_divergence(self, step: StepRecord) -> None:
+        losses = {"training loss": step.train_loss, "validation loss": step.val_loss}
+        bad = [f"{name} is {value}" for name, value in losses.items() if value is not None and not math.isfinite(value)]
+        if not all(np.isfinite(values).all() for values in self.model.parameters().values()):
+            bad.append("the parameters are no longer finite")
+        first_loss = self.record.history[0].train_loss
+        if not bad and first_loss > 0 and step.train_loss > EXPLOSION_FACTOR * first_loss:
+            bad.append(f"training loss {step.train_loss:.4g} exploded to over {EXPLOSION_FACTOR:g} times "
+                       f"the first step's {first_loss:.4g}")
+        if bad:
+            self.record.status = "diverged"
+            self.record.message = (f"diverged at step {step.step} with learning rate {step.learning_rate:g}: "
+                                   + ", ".join(bad))
+
+    def run(self, on_step=None) -> RunRecord:
+        """Train until ``settings.steps`` steps, a stop, divergence or an error; returns the final record.
+
+        ``on_step(StepRecord)`` is called after every step on this thread. Errors do not
+        propagate: they end the run with status "failed" and a one-line ``message``.
+        """
+        try:
+            self.prepare()
+            self.record.status = "running"
+            self._status("training")
+            while self.steps_done < self.settings.steps and self.record.status == "running":
+                if not self.control.wait_for_turn():
+                    self.record.status = "stopped"
+                    break
+                rate = self.control.take_learning_rate()
+                if rate is not None:
+                    self.set_learning_rate(rate)
+                step = self.step()
+                if on_step is not None:
+                    on_step(step)
+            if self.record.status == "running":
+                self.record.status = "finished"
+        except Exception as exc:  # noqa: BLE001 - every failure becomes the run's status and message
+            self.error = exc
+            self.record.status = "failed"
+            self.record.message = _message(exc)
+        self._finish()
+        return self.record
+
+    def _finish(self) -> None:
+        record = self.record
+        record.timings["train"] = round(self._elapsed, 6)
+        record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if self.model is not None:
+            record.final_params = self.model.summary_params() or {
+                name: {"shape": list(values.shape), "l2_norm": float(np.linalg.norm(values))}
+                for name, values in self.model.parameters().items()}
+        if self._stored:
+            self.store.save(record)
+        self._status(record.status)
