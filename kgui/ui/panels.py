@@ -1,0 +1,98 @@
+"""Small widgets of the side panel: the backend selector and the live readout of the current run."""
+from __future__ import annotations
+
+import math
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QStandardItemModel
+from PyQt6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel
+
+from kgui import backend
+
+
+class BackendPicker(QComboBox):
+    """Every engine kgui knows, with its version; engines that are not installed are disabled."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.engines = {info.name: info for info in backend.available()}
+        model: QStandardItemModel = self.model()
+        for info in self.engines.values():
+            if info.installed:
+                self.addItem(f"{info.title} {info.version}", info.name)
+                tip = f"{info.title} {info.version} is installed; it is imported when a run starts"
+            else:
+                self.addItem(f"{info.title} — not installed", info.name)
+                tip = f"Not installed. To use it: {info.install_hint}"
+            item = model.item(self.count() - 1)
+            item.setEnabled(info.installed)
+            item.setToolTip(tip)
+        first_installed = next((i for i in range(self.count()) if model.item(i).isEnabled()), 0)
+        self.setCurrentIndex(first_installed)
+        self.setToolTip("Engine that trains the model. Switch it between runs: the same code runs on each.")
+
+    @property
+    def engine(self) -> str:
+        return self.currentData()
+
+    @property
+    def title(self) -> str:
+        return self.engines[self.engine].title
+
+    def select(self, name: str) -> None:
+        index = self.findData(backend.canonical_name(name))
+        if index >= 0 and self.model().item(index).isEnabled():
+            self.setCurrentIndex(index)
+
+
+def _number(value, digits: int = 5) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return f"{value:.{digits}g}"
+
+
+class LivePanel(QGroupBox):
+    """Step, losses, accuracy or (linear regression) w and b, ms per step and engine state of the current run."""
+
+    FIELDS = ("state", "step", "train_loss", "val_loss", "accuracy", "params", "learning_rate", "step_ms")
+    LABELS = {"state": "Engine", "step": "Step", "train_loss": "Training loss", "val_loss": "Validation loss",
+              "accuracy": "Accuracy", "params": "w, b", "learning_rate": "Learning rate", "step_ms": "Time per step"}
+
+    def __init__(self, parent=None):
+        super().__init__("Current run", parent)
+        self.values: dict[str, QLabel] = {}
+        form = QFormLayout(self)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        for key in self.FIELDS:
+            label = QLabel("—")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.values[key] = label
+            form.addRow(self.LABELS[key] + ":", label)
+        self.values["state"].setWordWrap(True)
+        self._form = form
+        self.clear()
+
+    def clear(self) -> None:
+        for label in self.values.values():
+            label.setText("—")
+        self.values["state"].setText("idle")
+
+    def set_state(self, text: str) -> None:
+        self.values["state"].setText(text)
+
+    def show_step(self, record, total_steps: int) -> None:
+        """Show the measurements of StepRecord ``record``."""
+        self.values["step"].setText(f"{record.step} / {total_steps}")
+        self.values["train_loss"].setText(_number(record.train_loss))
+        self.values["val_loss"].setText(_number(record.val_loss))
+        self.values["learning_rate"].setText(f"{record.learning_rate:.3g}")
+        self.values["step_ms"].setText(f"{record.step_ms:.2f} ms")
+        accuracy = "—" if record.accuracy is None else f"{100 * record.accuracy:.1f} %"
+        self.values["accuracy"].setText(accuracy)
+        params = record.params or {}
+        self.values["params"].setText(f"w = {params['w']:.4f}, b = {params['b']:.4f}"
+                                      if {"w", "b"} <= params.keys() else "—")
+        self._form.setRowVisible(self.values["accuracy"], record.accuracy is not None)
+        self._form.setRowVisible(self.values["params"], bool(params))
