@@ -13,7 +13,7 @@ import threading
 
 from kgui import backend
 from kgui.core import settings as experiment
-from kgui.core.export import FORMATS, export
+from kgui.core.export import FORMATS, export, export_format
 from kgui.core.parity import largest_loss_difference
 from kgui.core.runs import RunStore
 from kgui.core.trainer import Trainer, TrainingControl
@@ -68,11 +68,10 @@ class _Console:
 
     def header(self, trainer: Trainer) -> None:
         settings, dataset, record = trainer.settings, trainer.dataset, trainer.record
-        model = settings.resolved_model(dataset.task)
-        self.line(f"{record.engine} {record.engine_version} · {dataset.name} ({len(dataset.x_train)} train / "
-                  f"{len(dataset.x_val)} validation rows, {dataset.n_features} feature{'s' * (dataset.n_features != 1)}) · "
-                  f"{model} · "
-                  f"lr {settings.learning_rate:g} · {settings.steps} steps")
+        features = f"{dataset.n_features} feature" + ("s" if dataset.n_features != 1 else "")
+        rows = f"{len(dataset.x_train)} train / {len(dataset.x_val)} validation rows"
+        self.line(f"{record.engine} {record.engine_version} · {dataset.name} ({rows}, {features}) · "
+                  f"{settings.resolved_model(dataset.task)} · lr {settings.learning_rate:g} · {settings.steps} steps")
 
     def step(self, step, total: int) -> None:
         if (step.step - 1) % PRINT_EVERY == 0 or step.step == total:
@@ -147,6 +146,8 @@ def run_command(args, out, err) -> int:
             raise ValueError("no engine is installed; install tensorflow-cpu or pytensor")
     else:
         engines = [None]
+    for path in args.export:
+        export_format(path)
     store = RunStore(args.runs_dir)
     console = _Console(out, err)
     runs, dataset = [], None

@@ -156,11 +156,15 @@ def _split_indices(n: int, val_fraction: float, seed: int, label: str) -> tuple[
     return order[n_val:], order[:n_val]
 
 
-def _build(name, task, x, target, class_names, feature_names, source, val_fraction, seed, standardise=True):
-    """Split, standardise on the training split, and encode targets (class codes or values)."""
+def _build(name, task, x, target, class_names, feature_names, source, val_fraction, seed, standardise=True,
+           label=None):
+    """Split, standardise on the training split, and encode targets (class codes or values).
+
+    ``label`` names the data in messages (default: ``name``).
+    """
     from sklearn.preprocessing import StandardScaler
 
-    train, val = _split_indices(len(x), val_fraction, seed, name)
+    train, val = _split_indices(len(x), val_fraction, seed, label or name)
     scaler = StandardScaler().fit(x[train]) if standardise else None
 
     def features(rows):
@@ -247,13 +251,14 @@ class _Table:
         values = self.check_complete(column)
         raw = values.to_numpy() if pd.api.types.is_numeric_dtype(values) else values.astype(str).to_numpy()
         classes, codes = np.unique(raw, return_inverse=True)
+        classes = [str(c) for c in classes]
         if len(classes) < 2:
             raise self.fail(f"target column {column!r} has a single class ({classes[0]!r}); "
                             "classification needs at least two")
         if len(classes) > MAX_CLASSES:
             raise self.fail(f"target column {column!r} has {len(classes)} classes; at most {MAX_CLASSES} are "
                             "supported (use --task regression for a numeric target)")
-        return codes.astype(np.int64), [str(c) for c in classes]
+        return codes.astype(np.int64), classes
 
 
 def _read_text(path: Path) -> str:
@@ -333,7 +338,8 @@ def load_csv(path, target: str | None = None, task: str = "auto", val_fraction: 
     else:
         codes, classes = table.feature_matrix([target])[:, 0], []
     source = f"CSV file {table.path.resolve()} (target column {target!r}, {len(x)} rows)"
-    return _build(table.path.name, task, x, codes, classes, features, source, val_fraction, seed)
+    return _build(table.path.name, task, x, codes, classes, features, source, val_fraction, seed,
+                  label=str(table.path))
 
 
 def _inferred_task(values: pd.Series) -> str:
@@ -382,7 +388,8 @@ def load_otto(path=None, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
     x = table.feature_matrix(features).astype(np.float32)
     codes, classes = table.class_codes("target")
     source = f"Kaggle Otto Group Product Classification Challenge, {table.path.resolve()}"
-    return _build("otto", "classification", x, codes, classes, features, source, val_fraction, seed)
+    return _build("otto", "classification", x, codes, classes, features, source, val_fraction, seed,
+                  label=str(table.path))
 
 
 def load_otto_test(train: Dataset, path=None) -> tuple[np.ndarray, np.ndarray]:

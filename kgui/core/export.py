@@ -78,22 +78,27 @@ def plot_bytes(records, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def export(records: list[RunRecord], path) -> Path:
-    """Write ``records`` to ``path`` as CSV, JSON, PNG or SVG by its extension.
-
-    ValueError for an unknown extension; OSError naming the path when it cannot be written.
-    """
+def export_format(path) -> str:
+    """The format of ``path`` ("csv", "json", "png" or "svg"); ValueError for other extensions."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"cannot export to {path}: unknown extension {path.suffix or '(none)'!r}; "
                          f"use {', '.join(FORMATS)}")
-    if suffix == ".csv":
+    return suffix[1:]
+
+
+def export(records: list[RunRecord], path) -> Path:
+    """Write ``records`` to ``path`` as CSV, JSON, PNG or SVG by its extension.
+
+    ValueError for an unknown extension; OSError naming the path when it cannot be written.
+    """
+    fmt = export_format(path)
+    if fmt == "csv":
         data = history_csv(records)
-    elif suffix == ".json":
+    elif fmt == "json":
         data = history_json(records)
     else:
-        data = plot_bytes(records, suffix[1:])
+        data = plot_bytes(records, fmt)
     write_atomic(path, data)
-    return path
-
+    return Path(path)

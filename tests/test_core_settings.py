@@ -1,0 +1,134 @@
+"""ExperimentSettings: JSON round trip, validation messages, CLI flags."""
+import argparse
+import dataclasses
+import json
+
+import pytest
+
+from kgui.core import settings as experiment
+from kgui.core.settings import ExperimentSettings
+
+
+def parse(*flags):
+    parser = argparse.ArgumentParser()
+    experiment.add_arguments(parser)
+    return parser.parse_args(list(flags))
+
+
+def test_defaults_are_valid_and_match_the_design():
+    settings = ExperimentSettings()
+    settings.validate()
+    assert (settings.backend, settings.dataset, settings.model) == ("tensorflow", "linear", "auto")
+    assert (settings.learning_rate, settings.steps, settings.batch_size) == (0.01, 200, None)
+    assert (settings.val_fraction, settings.seed, settings.dataset_options) == (0.2, 0, {})
+
+
+def test_json_round_trip_keeps_every_field():
+    settings = ExperimentSettings(backend="theano", dataset="data/x.csv", dataset_options={"target": "y"},
+                                  model="softmax", learning_rate=0.25, steps=7, batch_size=32,
+                                  val_fraction=0.0, seed=5)
+    text = settings.to_json()
+    assert json.loads(text)["batch_size"] == 32
+    assert ExperimentSettings.from_json(text) == settings
+    assert ExperimentSettings.from_dict(settings.to_dict()) == settings
+
+
+def test_settings_are_immutable_and_replace_makes_a_copy():
+    settings = ExperimentSettings()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.steps = 3
+    changed = settings.replace(steps=3)
+    assert (settings.steps, changed.steps) == (200, 3)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"learning_rat": 0.1}, r"unknown setting\(s\) 'learning_rat'"),
+    ({"steps": "ten"}, r"steps must be an integer, got 'ten'"),
+    ({"steps": True}, r"steps must be an integer, got True"),
+    ({"learning_rate": "fast"}, r"learning_rate must be a number, got 'fast'"),
+    ({"dataset_options": [1]}, r"dataset_options must be an object"),
+    ([1, 2], r"must be a JSON object, got list"),
+])
+def test_from_dict_rejects_bad_values(data, message):
+    with pytest.raises(ValueError, match=message):
+        ExperimentSettings.from_dict(data)
+
+
+def test_from_json_rejects_invalid_json():
+    with pytest.raises(ValueError, match="not valid JSON"):
+        ExperimentSettings.from_json("{steps: 3")
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"learning_rate": 0.0}, r"learning_rate must be a positive number, got 0\.0"),
+    ({"learning_rate": -0.1}, r"learning_rate must be a positive number, got -0\.1"),
+    ({"learning_rate": float("nan")}, r"learning_rate must be a positive number, got nan"),
+    ({"steps": 0}, r"steps must be at least 1, got 0"),
+    ({"batch_size": 0}, r"batch_size must be at least 1"),
+    ({"val_fraction": 0.95}, r"val_fraction must be between 0 and 0\.9, got 0\.95"),
+    ({"val_fraction": -0.1}, r"val_fraction must be between 0 and 0\.9, got -0\.1"),
+    ({"seed": -1}, r"seed must be a non-negative integer, got -1"),
+    ({"model": "mlp"}, r"model must be one of auto, softmax, linear, got 'mlp'"),
+    ({"backend": "cntk"}, r"unknown backend 'cntk'"),
+    ({"dataset": "mnist"}, r"unknown dataset 'mnist'; choose otto, linear, iris"),
+    ({"dataset_options": {"slope": 2, "target": "y"}}, r"dataset option 'target' does not apply to 'linear'"),
+    ({"dataset_options": {"n": 1}}, r"dataset option n must be at least 2, got 1"),
+    ({"dataset_options": {"noise": -1.0}}, r"noise must be a non-negative number, got -1\.0"),
+    ({"dataset_options": {"n": "many"}}, r"dataset option n must be int, got 'many'"),
+    ({"dataset": "my.csv", "dataset_options": {"task": "clustering"}}, r"task must be one of auto, classif"),
+])
+def test_validate_names_the_field_and_value(changes, message):
+    with pytest.raises(ValueError, match=message):
+        ExperimentSettings(**changes).validate()
+
+
+def test_csv_paths_and_aliases_are_valid():
+    ExperimentSettings(dataset="some/where/data.csv.gz", dataset_options={"target": "y", "task": "regression"}
+                       ).validate()
+    ExperimentSettings(backend="pytensor", dataset="iris").validate()
+
+
+def test_load_names_the_file_on_error(tmp_path):
+    path = tmp_path / "exp.json"
+    path.write_text('{"steps": 0}')
+    assert ExperimentSettings.load(path).steps == 0  # loading does not validate; the caller does
+    path.write_text("not json")
+    with pytest.raises(ValueError, match=f"{path}: experiment settings are not valid JSON"):
+        ExperimentSettings.load(path)
+    with pytest.raises(OSError, match="cannot read .*missing.json"):
+        ExperimentSettings.load(tmp_path / "missing.json")
+
+
+def test_flags_override_the_config_file(tmp_path):
+    config = tmp_path / "exp.json"
+    config.write_text(ExperimentSettings(dataset="linear", dataset_options={"n": 50}, steps=9, seed=4).to_json())
+    settings = experiment.from_arguments(parse("--config", str(config), "--lr", "0.5", "--option", "noise=0.1"))
+    assert settings == ExperimentSettings(dataset="linear", dataset_options={"n": 50, "noise": 0.1}, steps=9,
+                                          seed=4, learning_rate=0.5)
+
+
+def test_flags_for_a_csv_dataset():
+    settings = experiment.from_arguments(parse("--dataset", "x.csv", "--target", "label", "--task", "regression",
+                                               "--batch-size", "8", "--val-fraction", "0", "--backend", "theano"))
+    assert settings.dataset_options == {"target": "label", "task": "regression"}
+    assert (settings.batch_size, settings.val_fraction, settings.backend) == (8, 0.0, "theano")
+
+
+def test_changing_the_dataset_drops_the_config_files_dataset_options(tmp_path):
+    config = tmp_path / "exp.json"
+    config.write_text(ExperimentSettings(dataset="linear", dataset_options={"n": 50}).to_json())
+    settings = experiment.from_arguments(parse("--config", str(config), "--dataset", "iris"))
+    assert (settings.dataset, settings.dataset_options) == ("iris", {})
+
+
+def test_flags_are_validated():
+    with pytest.raises(ValueError, match="learning_rate must be a positive number"):
+        experiment.from_arguments(parse("--lr", "0"))
+    with pytest.raises(ValueError, match="--option must look like KEY=VALUE, got 'noise'"):
+        experiment.from_arguments(parse("--option", "noise"))
+
+
+def test_resolved_model_follows_the_task():
+    assert ExperimentSettings().resolved_model("classification") == "softmax"
+    assert ExperimentSettings().resolved_model("regression") == "linear"
+    assert ExperimentSettings(model="linear").resolved_model("classification") == "linear"
