@@ -12,8 +12,8 @@ SLIDER_TICKS = 600  # 100 positions per decade
 
 
 def rounded(rate: float) -> float:
-    """``rate`` to three significant digits, so values read cleanly in labels and history."""
-    return float(f"{rate:.3g}")
+    """``rate`` to two significant digits, so slider values read cleanly (0.5, not 0.501)."""
+    return float(f"{rate:.2g}")
 
 
 def rate_to_position(rate: float) -> int:
@@ -23,7 +23,7 @@ def rate_to_position(rate: float) -> int:
 
 
 def position_to_rate(position: int) -> float:
-    """Rate at slider ``position``, rounded to three significant digits."""
+    """Rate at slider ``position``, rounded to two significant digits."""
     exponent = math.log10(MIN_RATE) + position / SLIDER_TICKS * (math.log10(MAX_RATE) - math.log10(MIN_RATE))
     return rounded(10 ** exponent)
 

@@ -1,0 +1,384 @@
+"""The live window driven with qtbot on real engines: runs, live learning rate, pause/step/stop, export, closing."""
+import csv
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QImage
+from PyQt6.QtWidgets import QDialog, QFileDialog, QMessageBox
+
+from kgui import backend
+from kgui.core import datasets
+from kgui.core.runs import RunStore
+from kgui.ui import datasets as ui_datasets
+from kgui.ui.learning_rate import position_to_rate, rate_to_position
+from kgui.ui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINES = [info.name for info in backend.available() if info.installed]
+RUN_TIMEOUT_MS = 120_000  # the first Theano compile of a session can take ~15 s
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """Message boxes shown, as (kind, title, text); the modal is intercepted and answered with Cancel/Ok."""
+    shown = []
+
+    def recorder(kind, answer):
+        def show(parent, title, text, *args, **kwargs):
+            shown.append((kind, title, text))
+            return answer
+        return show
+
+    monkeypatch.setattr(QMessageBox, "warning", recorder("warning", QMessageBox.StandardButton.Cancel))
+    monkeypatch.setattr(QMessageBox, "critical", recorder("critical", QMessageBox.StandardButton.Ok))
+    monkeypatch.setattr(QMessageBox, "information", recorder("information", QMessageBox.StandardButton.Ok))
+    return shown
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, messages):
+    win = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def configure(win, engine="tensorflow", steps=60, rate=0.05, n=200):
+    win.backend_picker.select(engine)
+    win.dataset_picker.select("linear", {"n": n})
+    win.steps_box.setValue(steps)
+    win.lr_control.set_rate(rate)
+
+
+def wait_for_steps(qtbot, win, count):
+    qtbot.waitUntil(lambda: len(win.history) >= count or bool(win.record and win.record.status == "failed"),
+                    timeout=RUN_TIMEOUT_MS)
+    assert len(win.history) >= count, win.record.message
+
+
+def wait_until_idle(qtbot, win):
+    qtbot.waitUntil(lambda: not win.running and win.record is not None and win.start_action.isEnabled(),
+                    timeout=RUN_TIMEOUT_MS)
+
+
+def wait_until_paused(qtbot, win):
+    """Paused and every step the worker took has reached the window."""
+    qtbot.waitUntil(lambda: bool(win.session.worker.record is not None
+                                 and len(win.history) == len(win.session.worker.record.history)),
+                    timeout=RUN_TIMEOUT_MS)
+    qtbot.wait(50)
+    assert len(win.history) == len(win.session.worker.record.history)
+
+
+def test_window_opens_without_importing_an_engine():
+    code = ("import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+            "from PyQt6.QtWidgets import QApplication; app = QApplication([])\n"
+            "from kgui.ui.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents()\n"
+            "print(w.windowTitle()); print(sorted(m for m in ('tensorflow', 'pytensor') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    title, loaded = result.stdout.strip().splitlines()[-2:]
+    assert title.startswith("kgui")
+    assert loaded == "[]"
+
+
+def test_backend_picker_lists_every_engine_with_version(window):
+    picker = window.backend_picker
+    for info in backend.available():
+        index = picker.findData(info.name)
+        item = picker.model().item(index)
+        assert item.isEnabled() == info.installed
+        if info.installed:
+            assert info.version in picker.itemText(index)
+        else:
+            assert info.install_hint in item.toolTip()
+
+
+def test_learning_rate_slider_is_logarithmic():
+    assert position_to_rate(0) == pytest.approx(1e-5)
+    assert position_to_rate(rate_to_position(10)) == pytest.approx(10)
+    assert position_to_rate(rate_to_position(0.01)) == pytest.approx(0.01)
+    assert rate_to_position(1e-3) - rate_to_position(1e-4) == rate_to_position(1) - rate_to_position(0.1)
+
+
+def test_typed_learning_rate_and_abc(window, messages):
+    window.lr_control.box.setText("0.2")
+    window.lr_control.box.editingFinished.emit()
+    assert window.lr_control.rate == 0.2
+    assert window.lr_control.slider.value() == rate_to_position(0.2)
+    window.lr_control.box.setText("abc")
+    window.lr_control.box.editingFinished.emit()
+    assert [kind for kind, *_ in messages] == ["warning"]
+    assert "'abc' is not a number" in messages[0][2]
+    assert window.lr_control.rate == 0.2 and window.lr_control.box.text() == "0.2"
+    assert window.settings().learning_rate == 0.2
+    assert window.windowTitle().startswith("kgui") and "lr 0.2" in window.windowTitle()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_train_linear_and_change_the_rate_on_the_next_step(qtbot, window, engine):
+    configure(window, engine, steps=40, rate=0.05)
+    for done in (1, 2, 3):
+        window.step_action.trigger()  # from idle: a paused run; then one step each
+        wait_for_steps(qtbot, window, done)
+    assert window.paused and window.pause_action.text() == "Resume"
+    wait_until_paused(qtbot, window)
+    window.lr_control.slider.setValue(rate_to_position(0.5))
+    assert window.lr_control.rate == 0.5
+    window.step_action.trigger()
+    wait_for_steps(qtbot, window, done + 1)
+    history = window.session.worker.record.history
+    assert [s.learning_rate for s in history[done - 1:done + 1]] == [0.05, 0.5]
+    window.pause_action.trigger()  # resume
+    wait_until_idle(qtbot, window)
+    record = window.session.worker.record
+    assert record.status == "finished" and record.engine == engine
+    assert [s.step for s in record.history] == list(range(1, 41))
+    assert all(s.learning_rate == 0.5 for s in record.history[done:])
+    assert record.lr_changes == [(done + 1, 0.5)]
+    assert window.plot.marker_labels() == [(done + 1, "lr 0.5")]
+    assert window.history[-1].train_loss < window.history[0].train_loss
+    assert window.live_panel.values["params"].text().startswith("w = ")
+    assert window.engine_state.text() == "finished"
+    assert "[finished]" in window.windowTitle()
+
+
+def test_slider_mid_run_switches_cleanly(qtbot, window):
+    configure(window, steps=100_000, rate=0.01, n=100)
+    window.start()
+    wait_for_steps(qtbot, window, 20)
+    window.lr_control.slider.setValue(rate_to_position(0.1))
+    seen_at_change = len(window.history)
+    wait_for_steps(qtbot, window, seen_at_change + 50)
+    window.stop_action.trigger()
+    wait_until_idle(qtbot, window)
+    record = window.record
+    assert record.status == "stopped"
+    (first_new, rate), = record.lr_changes
+    assert rate == 0.1 and first_new > seen_at_change
+    rates = [s.learning_rate for s in record.history]
+    assert set(rates[:first_new - 1]) == {0.01} and set(rates[first_new - 1:]) == {0.1}
+    window.plot.redraw()
+    assert window.plot.marker_labels() == [(first_new, "lr 0.1")]
+
+
+def test_pause_resume_stop_and_the_stored_run(qtbot, window, tmp_path):
+    configure(window, steps=100_000, n=100)
+    window.start()
+    wait_for_steps(qtbot, window, 5)
+    assert not window.start_action.isEnabled() and not window.backend_picker.isEnabled()
+    window.pause_action.trigger()
+    wait_until_paused(qtbot, window)
+    paused_at = len(window.history)
+    qtbot.wait(200)
+    assert len(window.history) == paused_at
+    window.pause_action.trigger()
+    wait_for_steps(qtbot, window, paused_at + 10)
+    window.stop_action.trigger()
+    wait_until_idle(qtbot, window)
+    assert window.session.thread.isFinished()
+    assert window.record.status == "stopped" and window.engine_state.text() == "stopped"
+    stored = RunStore(tmp_path / "runs").load(window.record.id)
+    assert stored.status == "stopped" and len(stored.history) == len(window.history)
+    assert window.start_action.isEnabled() and window.backend_picker.isEnabled()
+
+
+def test_step_from_idle_runs_exactly_one_step(qtbot, window):
+    configure(window, steps=50)
+    window.step_action.trigger()
+    wait_for_steps(qtbot, window, 1)
+    qtbot.wait(200)
+    assert len(window.history) == 1 and window.paused
+    window.step_action.trigger()
+    wait_for_steps(qtbot, window, 2)
+    window.stop_action.trigger()
+    wait_until_idle(qtbot, window)
+    assert [s.step for s in window.record.history] == [1, 2]
+
+
+@pytest.fixture
+def finished_run(qtbot, window):
+    configure(window, steps=30, rate=0.1)
+    window.start()
+    wait_for_steps(qtbot, window, 10)
+    window.lr_control.box.setText("0.3")
+    window.lr_control.box.editingFinished.emit()
+    wait_until_idle(qtbot, window)
+    assert window.record.status == "finished"
+    return window
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "csv", "json"])
+def test_export_each_format(finished_run, monkeypatch, tmp_path, fmt):
+    window = finished_run
+    target = tmp_path / f"out.{fmt}"
+    asked = []
+
+    def save_dialog(parent, title, suggested, filters):
+        asked.append((suggested, filters))
+        return str(target), filters.split(";;")[0]
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
+    window.export_format_actions[fmt].trigger()
+    assert asked and f".{fmt}" in asked[0][1]
+    history = window.record.history
+    if fmt == "png":
+        image = QImage(str(target))
+        assert not image.isNull() and image.width() >= 400 and image.height() >= 300
+    elif fmt == "svg":
+        root = ElementTree.parse(target).getroot()
+        assert root.tag.endswith("svg") and len(list(root.iter())) > 50
+    elif fmt == "csv":
+        with open(target, newline="") as stream:
+            rows = list(csv.DictReader(stream))
+        assert [int(r["step"]) for r in rows] == [s.step for s in history]
+        assert [float(r["train_loss"]) for r in rows] == [s.train_loss for s in history]
+        assert [float(r["val_loss"]) for r in rows] == [s.val_loss for s in history]
+        assert [float(r["learning_rate"]) for r in rows] == [s.learning_rate for s in history]
+    else:
+        run, = json.loads(target.read_text())["runs"]
+        assert run["status"] == "finished" and len(run["history"]) == len(history)
+        assert [s["train_loss"] for s in run["history"]] == [s.train_loss for s in history]
+
+
+def test_save_plot_shortcut_and_unwritable_path(finished_run, monkeypatch, tmp_path, messages, qtbot):
+    window = finished_run
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *args: (str(blocked / "plot.png"), "PNG image (*.png)"))
+    assert window.save_plot_action.shortcut().toString() == "Ctrl+S"
+    window.save_plot_action.trigger()
+    assert [(kind, title) for kind, title, _ in messages] == [("critical", "Export failed")]
+    assert str(blocked) in messages[0][2]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "plot"), "SVG image (*.svg)"))
+    assert window.save_plot_action.isEnabled()
+    window.save_plot_action.trigger()
+    assert (tmp_path / "plot.svg").stat().st_size > 1000
+
+
+def test_export_before_any_run_explains(window, messages):
+    window.export_action.trigger()
+    assert [kind for kind, *_ in messages] == ["information"]
+
+
+def test_close_mid_run_stops_and_saves_as_stopped(qtbot, tmp_path, messages):
+    window = MainWindow(store=RunStore(tmp_path / "runs"))
+    window.show()
+    configure(window, steps=1_000_000, n=100)
+    window.start()
+    wait_for_steps(qtbot, window, 5)
+    thread, worker = window.session.thread, window.session.worker
+    window.close()
+    assert thread.isFinished() and not thread.isRunning()
+    stored = RunStore(tmp_path / "runs").load(worker.record.id)
+    assert stored.status == "stopped" and len(stored.history) >= 5
+    window.deleteLater()
+
+
+def test_shortcuts(window):
+    def keys(action):
+        return [s.toString() for s in action.shortcuts()]
+
+    assert keys(window.start_action) == ["Ctrl+R", "F5"]
+    assert keys(window.pause_action) == ["Space"]
+    assert keys(window.stop_action) == ["Esc"]
+    assert keys(window.export_action) == ["Ctrl+E"]
+    assert keys(window.save_plot_action) == ["Ctrl+S"]
+    assert all(action.toolTip() for action in (window.start_action, window.step_action, window.reset_action))
+
+
+def test_space_and_escape_reach_the_run(qtbot, window):
+    configure(window, steps=1_000_000, n=100)
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    wait_for_steps(qtbot, window, 3)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert window.paused
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    wait_until_idle(qtbot, window)
+    assert window.record.status == "stopped"
+
+
+# -- bad input -------------------------------------------------------------------------------------------------------
+
+def choose_file(monkeypatch, path):
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(path), "CSV files (*.csv *.csv.gz)"))
+
+
+def test_open_csv_with_target_column(qtbot, window, monkeypatch, tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 3},{'yes' if i % 2 else 'no'}\n" for i in range(60)))
+    choose_file(monkeypatch, path)
+    chosen = {}
+
+    def accept(dialog):
+        assert [dialog.column.itemText(i) for i in range(dialog.column.count())] == ["a", "b", "label"]
+        chosen.update(dialog.options())
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ui_datasets.TargetColumnDialog, "exec", accept)
+    window.open_csv_action.trigger()
+    assert chosen == {"target": "label", "task": "auto"}
+    settings = window.settings()
+    assert settings.dataset == str(path) and settings.dataset_options == chosen
+    window.steps_box.setValue(5)
+    window.start()
+    wait_until_idle(qtbot, window)
+    assert window.record.status == "finished" and window.history[-1].accuracy is not None
+
+
+def test_binary_csv_shows_a_message(window, monkeypatch, tmp_path, messages):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0binary")
+    choose_file(monkeypatch, path)
+    window.open_csv_action.trigger()
+    assert [(kind, title) for kind, title, _ in messages] == [("critical", "Cannot use this CSV file")]
+    assert window.settings().dataset == "linear"
+
+
+def test_malformed_csv_fails_the_run_with_a_message(qtbot, window, monkeypatch, tmp_path, messages):
+    path = tmp_path / "malformed.csv"
+    path.write_text("x,y\n1,2\n3,oops\n5\n")
+    choose_file(monkeypatch, path)
+    monkeypatch.setattr(ui_datasets.TargetColumnDialog, "exec", lambda dialog: QDialog.DialogCode.Accepted)
+    window.open_csv_action.trigger()
+    window.start()
+    qtbot.waitUntil(lambda: bool(messages), timeout=RUN_TIMEOUT_MS)
+    (kind, title, text), = messages
+    assert (kind, title) == ("critical", "Training failed") and "line 4" in text
+    wait_until_idle(qtbot, window)
+    assert window.record.status == "failed" and window.start_action.isEnabled()
+    window.dataset_picker.select("linear")
+    window.steps_box.setValue(3)
+    window.start()
+    wait_until_idle(qtbot, window)
+    assert window.record.status == "finished"
+
+
+def test_missing_otto_offers_browse(window, monkeypatch, tmp_path, messages):
+    monkeypatch.setattr(datasets, "PROJECT_DATA_DIR", tmp_path / "empty")
+    monkeypatch.delenv("KGUI_DATA_DIR", raising=False)
+    picker = window.dataset_picker
+    picker.refresh_otto()
+    otto = picker.findText("Otto", Qt.MatchFlag.MatchStartsWith)
+    assert "not found" in picker.itemText(otto)
+    picker.activated.emit(otto)
+    (kind, title, text), = messages
+    assert kind == "warning" and "Otto Group train.csv not found" in text
+    assert window.settings().dataset == "linear"
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: QMessageBox.StandardButton.Open)
+    choose_file(monkeypatch, tmp_path / "train.csv")
+    picker.activated.emit(otto)
+    assert window.settings().dataset == "otto"
+    assert window.settings().dataset_options == {"path": str(tmp_path / "train.csv")}
+
+
+def test_invalid_settings_do_not_start(window, messages):
+    window.dataset_picker.select("linear", {"n": 1})
+    assert not window.start()
+    assert messages[0][:2] == ("warning", "Cannot start") and "n must be at least 2" in messages[0][2]
+    assert not window.running
