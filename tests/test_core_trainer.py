@@ -178,6 +178,16 @@ def test_huge_learning_rate_is_marked_diverged(engine, dataset, tmp_path):
     assert store.load(record.id).status == "diverged"
 
 
+def test_non_finite_loss_is_marked_diverged_at_that_step(engine, tmp_path):
+    settings = linear(engine, dataset_options={"n": 50, "slope": 1e25})  # squared errors overflow float32
+    store = RunStore(tmp_path)
+    record = Trainer(settings, store=store).run()
+    assert (record.status, len(record.history)) == ("diverged", 1)
+    assert record.message == "diverged at step 1 with learning rate 0.5: training loss is inf, validation loss is inf"
+    saved = store.load(record.id)
+    assert saved.status == "diverged" and saved.history[0].train_loss == math.inf
+
+
 def test_seeded_runs_repeat_bit_for_bit(engine):
     settings = ExperimentSettings(backend=engine, dataset="iris", learning_rate=0.3, steps=15, batch_size=16, seed=4)
     runs = [Trainer(settings).run().history for _ in range(2)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import math
 import os
@@ -171,18 +172,19 @@ class RunStore:
 
     @staticmethod
     def _read_history(path: Path) -> list[StepRecord]:
-        """Steps in history.csv, ignoring a last line cut short by a crash."""
+        """Steps in history.csv; a last line without its newline (cut short by a crash) is ignored."""
         if not path.is_file():
             return []
-        with open(path, newline="", encoding="utf-8") as stream:
-            rows = list(csv.DictReader(stream))
+        text = path.read_text(encoding="utf-8")
+        complete = text[:text.rfind("\n") + 1]
         steps = []
-        for index, row in enumerate(rows):
+        for number, row in enumerate(csv.DictReader(io.StringIO(complete)), start=2):
             try:
+                if None in row.values() or None in row:
+                    raise ValueError("wrong number of fields")
                 steps.append(StepRecord.from_row(row))
             except (TypeError, ValueError):
-                if index != len(rows) - 1:
-                    raise ValueError(f"{path}: row {index + 2} is not a valid step") from None
+                raise ValueError(f"{path}: line {number} is not a valid step") from None
         return steps
 
     def list(self, with_history: bool = False) -> list[RunRecord]:
