@@ -1,0 +1,181 @@
+"""The command line: the notebooks reproduced on both engines, exports, saved runs, one-line errors."""
+import io
+import os
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from kgui import cli
+from kgui.core.runs import RunStore
+from kgui.core.settings import ExperimentSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))
+ENGINES = ["tensorflow", "theano"]
+
+
+def run(capsys, *args):
+    """``kgui`` in this process: (exit code, stdout, stderr)."""
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def loss_lines(out):
+    return [line for line in out.splitlines() if line.startswith("Loss: ")]
+
+
+def test_otto_logistic_regression_prints_the_same_losses_on_both_engines(capsys, tmp_path):
+    if not (OTTO / "train.csv.gz").is_file():
+        pytest.skip(f"real Otto data not found in {OTTO} (set KGUI_OTTO_DIR)")
+    printed = {}
+    for engine in ENGINES:
+        code, out, err = run(capsys, "run", "--dataset", "otto", "--data-path", str(OTTO), "--steps", "25",
+                             "--backend", engine, "--runs-dir", str(tmp_path))
+        assert code == 0, err
+        printed[engine] = loss_lines(out)
+        assert f"{engine} " in out and "otto (49502 train / 12376 validation rows, 93 features) · softmax" in out
+    assert printed["tensorflow"] == printed["theano"]
+    assert len(printed["tensorflow"]) == 3  # steps 1 and 21 like the notebook, and the last one
+    losses = [float(line.split()[1]) for line in printed["tensorflow"]]
+    assert all(re.fullmatch(r"Loss: \d+\.\d{4}", line) for line in printed["tensorflow"])
+    assert losses[0] > losses[1] > losses[2]
+    assert len(RunStore(tmp_path).list()) == 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_linear_exercise_converges_to_the_notebook_values(capsys, tmp_path, engine):
+    code, out, err = run(capsys, "run", "--dataset", "linear", "--lr", "0.5", "--steps", "200", "--backend", engine,
+                         "--runs-dir", str(tmp_path))
+    assert code == 0, err
+    lines = loss_lines(out)
+    assert len(lines) == 11
+    assert re.fullmatch(r"Loss: \d\.\d{3}, w, b: \[\d\.\d\d, \d\.\d\d\]", lines[0])
+    assert lines[0] != lines[-1]
+    assert lines[-1] == "Loss: 0.000, w, b: [0.96, 0.24]"
+    assert "finished: 200 steps" in out
+    assert err == ""  # no progress bar when stderr is not a terminal
+
+
+def test_all_engines_compare_losses_and_export(capsys, tmp_path):
+    exports = [tmp_path / name for name in ("h.csv", "h.json", "loss.png", "loss.svg")]
+    code, out, err = run(capsys, "run", "--dataset", "iris", "--steps", "5", "--backend", "all", "--lr", "0.3",
+                         "--runs-dir", str(tmp_path / "runs"), *[f"--export={path}" for path in exports])
+    assert code == 0, err
+    match = re.search(r"largest loss difference between engines: (\S+) \(tensorflow vs theano, step \d+\)", out)
+    assert match and float(match.group(1)) < 1e-4
+    runs = RunStore(tmp_path / "runs").list()
+    assert sorted(r.engine for r in runs) == ENGINES
+    for path in exports:
+        assert f"wrote {path}" in out and path.stat().st_size > 0
+    assert (tmp_path / "h.csv").read_text().count("\n") == 1 + 2 * 5
+
+
+def test_config_file_with_flag_overrides(capsys, tmp_path):
+    config = tmp_path / "exp.json"
+    config.write_text(ExperimentSettings(dataset="linear", dataset_options={"n": 100}, learning_rate=0.5,
+                                         steps=3).to_json())
+    code, out, err = run(capsys, "run", "--config", str(config), "--steps", "4", "--runs-dir", str(tmp_path),
+                         "--name", "from config")
+    assert code == 0, err
+    [saved] = RunStore(tmp_path).list(with_history=True)
+    assert (saved.name, len(saved.history), saved.settings.dataset_options) == ("from config", 4, {"n": 100})
+    assert "linear (80 train / 20 validation rows, 1 feature)" in out
+
+
+def test_diverging_run_exits_3_and_is_saved(capsys, tmp_path):
+    code, out, err = run(capsys, "run", "--dataset", "linear", "--lr", "1e6", "--steps", "50",
+                         "--runs-dir", str(tmp_path))
+    assert code == cli.EXIT_DIVERGED
+    assert out.splitlines()[-2].startswith("diverged: 2 steps")
+    assert err.startswith("kgui: diverged at step 2 with learning rate 1e+06")
+    assert RunStore(tmp_path).list()[0].status == "diverged"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lr", "0"], "learning_rate must be a positive number, got 0.0"),
+    (["--lr", "-1"], "learning_rate must be a positive number, got -1.0"),
+    (["--steps", "0"], "steps must be at least 1, got 0"),
+    (["--dataset", "mnist"], "unknown dataset 'mnist'"),
+    (["--backend", "cntk"], "unknown backend 'cntk'"),
+    (["--dataset", "NOWHERE/x.csv"], "NOWHERE/x.csv: no such file"),
+    (["--config", "NOWHERE.json"], "cannot read NOWHERE.json"),
+    (["--option", "n=1"], "dataset option n must be at least 2, got 1"),
+    (["--export", "loss.gif"], "cannot export to loss.gif: unknown extension '.gif'"),
+    (["--batch-size", "5000"], "batch_size 5000 is larger than the 800 training rows of linear"),
+])
+def test_bad_input_gives_one_line_and_exit_1(capsys, tmp_path, args, message):
+    code, out, err = run(capsys, "run", "--runs-dir", str(tmp_path), *args)
+    assert code == cli.EXIT_ERROR
+    assert err.count("\n") == 1 and err.startswith("kgui: error: ") and message in err
+    assert not tmp_path.exists() or list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_bad_csv_names_the_line(capsys, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b,y\n1,2,x\n3,oops,y\n")
+    code, _, err = run(capsys, "run", "--dataset", str(path), "--runs-dir", str(tmp_path / "runs"))
+    assert code == 1 and err == f"kgui: error: {path}: column 'b' is not numeric: line 3 has 'oops'\n"
+    assert not (tmp_path / "runs").exists()
+
+
+def test_usage_errors_are_one_line_with_exit_2(capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["run", "--steps", "many"])
+    assert caught.value.code == cli.EXIT_USAGE
+    assert capsys.readouterr().err == "kgui: error: argument --steps: invalid int value: 'many'\n"
+
+
+def test_runs_list_and_delete(capsys, tmp_path):
+    assert run(capsys, "run", "--steps", "3", "--lr", "0.5", "--runs-dir", str(tmp_path))[0] == 0
+    code, out, _ = run(capsys, "runs", "list", "--runs-dir", str(tmp_path))
+    [run_id] = [r.id for r in RunStore(tmp_path).list()]
+    assert code == 0 and out.startswith(run_id) and "finished" in out and "3 steps" in out
+    code, out, _ = run(capsys, "runs", "delete", run_id, "--runs-dir", str(tmp_path))
+    assert (code, out) == (0, f"deleted run {run_id}\n")
+    assert run(capsys, "runs", "list", "--runs-dir", str(tmp_path))[1] == f"no runs in {tmp_path}\n"
+    code, _, err = run(capsys, "runs", "delete", run_id, "--runs-dir", str(tmp_path))
+    assert code == 1 and err == f"kgui: error: no run '{run_id}' in {tmp_path}\n"
+
+
+def test_progress_bar_only_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out, err = io.StringIO(), Terminal()
+    console = cli._Console(out, err)
+    step = types.SimpleNamespace(step=1, train_loss=1.23456, params={})
+    console.step(step, total=2)
+    assert out.getvalue() == "Loss: 1.2346\n"
+    assert err.getvalue().endswith("\r[###############...............] 1/2 loss 1.2346")
+    quiet = io.StringIO()
+    cli._Console(io.StringIO(), quiet).step(step, total=2)
+    assert quiet.getvalue() == ""
+
+
+def test_no_arguments_opens_the_window(monkeypatch):
+    calls = []
+    monkeypatch.setitem(sys.modules, "kgui.ui", types.SimpleNamespace(main=lambda: calls.append("window") or 0))
+    assert cli.main([]) == 0 and calls == ["window"]
+
+
+def test_no_window_available_is_one_line(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "kgui.ui", None)
+    assert cli.main([]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("kgui: error: the window is not available") and err.count("\n") == 1
+
+
+def test_main_py_is_the_cli_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "main.py", "run", "--lr", "0", "--runs-dir", str(tmp_path)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    assert result.stderr == "kgui: error: learning_rate must be a positive number, got 0.0\n"
+    help_text = subprocess.run([sys.executable, "-m", "kgui", "run", "--help"], capture_output=True, text=True,
+                               cwd=ROOT).stdout
+    assert "--backend" in help_text and "--export FILE" in help_text
