@@ -7,9 +7,11 @@ Exit codes: 0 ok, 1 bad input or a failed run, 2 bad command line, 3 the run div
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
+import time
 
 from kgui import backend
 from kgui.core import settings as experiment
@@ -57,25 +59,30 @@ class _Console:
     """Notebook-style lines on stdout; a progress bar on stderr when it is a terminal."""
 
     BAR_WIDTH = 30
+    REDRAW_SECONDS = 0.1
 
     def __init__(self, out, err):
         self.out, self.err = out, err
         self.live = err.isatty()
         self._drawn = 0
+        self._last_draw = -math.inf
 
     def status(self, text: str) -> None:
         self._draw(text)
 
     def header(self, trainer: Trainer) -> None:
         settings, dataset, record = trainer.settings, trainer.dataset, trainer.record
-        features = f"{dataset.n_features} feature" + ("s" if dataset.n_features != 1 else "")
         rows = f"{len(dataset.x_train)} train / {len(dataset.x_val)} validation rows"
-        self.line(f"{record.engine} {record.engine_version} · {dataset.name} ({rows}, {features}) · "
+        self.line(f"{record.engine} {record.engine_version} · {dataset.name} ({rows}, "
+                  f"{_count(dataset.n_features, 'feature')}) · "
                   f"{settings.resolved_model(dataset.task)} · lr {settings.learning_rate:g} · {settings.steps} steps")
 
     def step(self, step, total: int) -> None:
         if (step.step - 1) % PRINT_EVERY == 0 or step.step == total:
             self.line(notebook_line(step))
+        if time.monotonic() - self._last_draw < self.REDRAW_SECONDS and step.step < total:
+            return
+        self._last_draw = time.monotonic()
         done = round(self.BAR_WIDTH * step.step / total)
         self._draw(f"[{'#' * done}{'.' * (self.BAR_WIDTH - done)}] {step.step}/{total} loss {step.train_loss:.4f}")
 
@@ -97,6 +104,10 @@ class _Console:
             self._drawn = 0
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def notebook_line(step) -> str:
     """``Loss: 0.123, w, b: [0.95, 0.25]`` for one-feature linear regression, else ``Loss: 1.2345``."""
     if step.params:
@@ -106,7 +117,7 @@ def notebook_line(step) -> str:
 
 def _summary(record) -> str:
     last = record.history[-1] if record.history else None
-    parts = [f"{record.status}: {len(record.history)} steps in {record.timings.get('train', 0):.2f} s"]
+    parts = [f"{record.status}: {_count(len(record.history), 'step')} in {record.timings.get('train', 0):.2f} s"]
     if last is not None:
         parts.append(f"train loss {last.train_loss:.4f}")
         if last.val_loss is not None:
@@ -164,6 +175,8 @@ def run_command(args, out, err) -> int:
         if store.exists(record.id):
             console.line(f"saved run {record.id} in {store.root}")
         runs.append(record)
+        if record.status == "stopped":
+            break
     if len(runs) > 1:
         difference = largest_loss_difference(runs)
         if difference is not None:

@@ -30,7 +30,6 @@ BUNDLED = {  # name: (scikit-learn loader, task)
     "diabetes": ("load_diabetes", "regression"),
 }
 BUILTIN_NAMES = ("otto", "linear", *BUNDLED)
-LINEAR_DEFAULTS = {"n": 1000, "noise": 0.0, "slope": 0.96, "intercept": 0.24}
 OPTION_TYPES = {  # dataset kind: {option: accepted Python types}
     "otto": {"path": (str,)},
     "linear": {"n": (int,), "noise": (int, float), "slope": (int, float), "intercept": (int, float)},

@@ -21,7 +21,6 @@ from pathlib import Path
 from .files import write_atomic
 from .settings import ExperimentSettings
 
-STATUSES = ("pending", "running", "finished", "stopped", "diverged", "failed")
 HISTORY_COLUMNS = ("step", "train_loss", "val_loss", "accuracy", "learning_rate", "elapsed", "step_ms", "w", "b")
 
 
@@ -69,7 +68,7 @@ class RunRecord:
     settings: ExperimentSettings
     history: list[StepRecord] = field(default_factory=list)
     lr_changes: list[tuple[int, float]] = field(default_factory=list)  # (first step using it, rate)
-    status: str = "pending"
+    status: str = "pending"  # pending, running, then finished / stopped / diverged / failed
     message: str = ""
     final_params: dict = field(default_factory=dict)
     engine: str = ""

@@ -173,7 +173,7 @@ class Trainer:
         if settings.batch_size is not None and settings.batch_size > len(dataset.x_train):
             raise ValueError(f"batch_size {settings.batch_size} is larger than the {len(dataset.x_train)} "
                              f"training rows of {dataset.name}")
-        title = next(info.title for info in backend.available() if info.name == backend.canonical_name(settings.backend))
+        title = {info.name: info.title for info in backend.available()}[backend.canonical_name(settings.backend)]
         K = self._timed("load_engine", f"importing {title}…", lambda: backend.load(settings.backend))
         self.record.engine, self.record.engine_version = K.backend(), K.version
 
