@@ -224,13 +224,18 @@ class _Table:
 
     def feature_matrix(self, columns) -> np.ndarray:
         """float64 values of ``columns``; DatasetError naming the first non-numeric, missing or infinite cell."""
+        numeric = {}
         for column in columns:
             values = self.frame[column]
             if not pd.api.types.is_numeric_dtype(values):
                 numbers = pd.to_numeric(values, errors="coerce")
-                row = int(np.flatnonzero(numbers.isna().to_numpy() & values.notna().to_numpy())[0])
-                raise self.fail(f"column {column!r} is not numeric: line {self.lines[row]} has {values.iloc[row]!r}")
-        x = self.frame[list(columns)].to_numpy(np.float64)
+                bad = np.flatnonzero(numbers.isna().to_numpy() & values.notna().to_numpy())
+                if len(bad):
+                    raise self.fail(f"column {column!r} is not numeric: line {self.lines[bad[0]]} has "
+                                    f"{values.iloc[bad[0]]!r}")
+                values = numbers
+            numeric[column] = values
+        x = pd.DataFrame(numeric).to_numpy(np.float64)
         bad = np.argwhere(~np.isfinite(x))
         if len(bad):
             row, col = bad[0]
