@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 bad input or a failed run, 2 bad command line, 3 the run div
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import signal
 import sys
@@ -206,8 +207,7 @@ def runs_command(args, out) -> int:
 def open_window() -> int:
     """Start the Qt window (kgui.ui.main), or explain in one line why it cannot start."""
     try:
-        from kgui import ui
-        start = ui.main
+        start = importlib.import_module("kgui.ui").main
     except (ImportError, AttributeError) as exc:
         print(f"kgui: error: the window is not available ({exc}); use 'kgui run ...' to train from the "
               "command line", file=sys.stderr)
