@@ -37,6 +37,8 @@ def test_settings_are_immutable_and_replace_makes_a_copy():
     settings = ExperimentSettings()
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.steps = 3
+    with pytest.raises(TypeError):
+        ExperimentSettings(dataset_options={"n": 10}).dataset_options["n"] = 5
     changed = settings.replace(steps=3)
     assert (settings.steps, changed.steps) == (200, 3)
 

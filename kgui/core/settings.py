@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from kgui import backend
 
@@ -21,7 +22,7 @@ class ExperimentSettings:
 
     backend: str = "tensorflow"
     dataset: str = "linear"      # "otto" | "linear" | bundled name | path to a .csv
-    dataset_options: dict = field(default_factory=dict)
+    dataset_options: dict = field(default_factory=dict)  # read-only after construction
     model: str = "auto"          # "auto" | "softmax" | "linear"
     learning_rate: float = 0.01
     steps: int = 200
@@ -29,8 +30,11 @@ class ExperimentSettings:
     val_fraction: float = 0.2
     seed: int = 0
 
+    def __post_init__(self):
+        object.__setattr__(self, "dataset_options", MappingProxyType(dict(self.dataset_options)))
+
     def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["dataset_options"] = dict(self.dataset_options)
         return data
 
