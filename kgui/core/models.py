@@ -13,8 +13,6 @@ import numpy as np
 class Model:
     """Placeholders X, Y; variables W, b, lr; a train function with updates and an evaluate function."""
 
-    task: str
-
     def __init__(self, K, n_features: int, n_outputs: int, learning_rate: float, seed: int = 0):
         self.K = K
         self.n_features = n_features
@@ -81,8 +79,6 @@ class Model:
 class SoftmaxRegression(Model):
     """Multinomial logistic regression: softmax of ``X·W + b``, mean categorical cross-entropy."""
 
-    task = "classification"
-
     def __init__(self, K, n_features: int, n_classes: int, learning_rate: float, seed: int = 0):
         super().__init__(K, n_features, n_classes, learning_rate, seed)
 
@@ -100,8 +96,6 @@ class SoftmaxRegression(Model):
 
 class LinearRegression(Model):
     """Linear regression ``X·W + b`` with mean squared error."""
-
-    task = "regression"
 
     def __init__(self, K, n_features: int, learning_rate: float, seed: int = 0):
         super().__init__(K, n_features, 1, learning_rate, seed)
