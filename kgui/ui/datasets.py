@@ -92,6 +92,8 @@ class DatasetPicker(QComboBox):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(16)
         self.setToolTip("Data to train on. Otto needs Kaggle's train.csv; Open CSV… trains on your own file.")
         for name in ("linear", *datasets.BUNDLED, "otto"):
             self.addItem(TITLES.get(name, name), (name, {}))

@@ -20,6 +20,7 @@ from .panels import BackendPicker, LivePanel
 from .worker import TrainingSession
 
 APP_NAME = "kgui"
+CONTROLS_WIDTH = 360
 PLOT_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
 DATA_FILTERS = "History as CSV (*.csv);;Run as JSON (*.json)"
 EXPORT_FORMATS = {
@@ -44,6 +45,7 @@ class MainWindow(QMainWindow):
         self.export_dir = Path.cwd()
 
         self.plot = LossPlot()
+        self.plot.redrawn.connect(self._show_latest_step)
         self.setCentralWidget(self.plot)
         self._build_controls()
         self._build_actions()
@@ -97,6 +99,7 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         dock.setWidget(side)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.resizeDocks([dock], [CONTROLS_WIDTH], Qt.Orientation.Horizontal)
 
         self.backend_picker.currentIndexChanged.connect(self._update_title)
         self.dataset_picker.changed.connect(self._update_title)
@@ -294,7 +297,12 @@ class MainWindow(QMainWindow):
     def _steps_arrived(self, records: list) -> None:
         self.history.extend(records)
         self.plot.add_steps(records)
-        self.live_panel.show_step(records[-1], self.session.settings.steps if self.session else records[-1].step)
+
+    def _show_latest_step(self) -> None:
+        """Refresh the readout with the plot (at most ~30 times a second, not once per step)."""
+        if self.history:
+            latest = self.history[-1]
+            self.live_panel.show_step(latest, self.session.settings.steps if self.session else latest.step)
 
     def _engine_status(self, text: str) -> None:
         if text.startswith("compiling") and self.session and self.session.settings.backend == "theano":

@@ -15,6 +15,8 @@ class BackendPicker(QComboBox):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(16)
         self.engines = {info.name: info for info in backend.available()}
         model: QStandardItemModel = self.model()
         for info in self.engines.values():

@@ -1,0 +1,183 @@
+"""Window benchmark: start-up time, GUI-thread responsiveness while training Otto, plot redraw cost.
+
+    QT_QPA_PLATFORM=offscreen python bench/bench_gui.py [--steps 200] [--engines tensorflow theano]
+
+1. time from process start to the window shown (a fresh ``python`` process, median of 3);
+2. while the real window trains Otto at full speed on each engine, the gaps between ticks of a
+   10 ms QTimer on the GUI thread: largest and 99th percentile (goal p99 <= 33 ms), during
+   training and, separately, while the worker imports the engine and compiles;
+3. the cost of one plot redraw (setData + paint) with 1e5 and 1e6 points, whole curve and zoomed.
+
+The Otto train.csv(.gz) is looked up as kgui does (data/kaggle_ottogroup/, $KGUI_DATA_DIR), then
+in ../shared/data beside the repository.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+SHARED_DATA = ROOT.parent / "shared" / "data"
+if "KGUI_DATA_DIR" not in os.environ and (SHARED_DATA / "kaggle_ottogroup").is_dir():
+    os.environ["KGUI_DATA_DIR"] = str(SHARED_DATA)
+
+TICK_MS = 10
+STARTUP_PROBE = """
+import sys
+from PyQt6.QtCore import QTimer
+from kgui.ui import create_app
+from kgui.ui.main_window import MainWindow
+app = create_app([])
+window = MainWindow()
+window.show()
+def shown():
+    engines = [m for m in ("tensorflow", "pytensor") if m in sys.modules]
+    print("shown", ",".join(engines) or "-", flush=True)
+    app.quit()
+QTimer.singleShot(0, shown)
+app.exec()
+"""
+
+
+def startup_seconds(repeats: int = 3) -> tuple[float, str]:
+    """Median wall time from spawning ``python`` to the window's first event-loop turn, and engines imported."""
+    times, engines = [], "-"
+    for _ in range(repeats):
+        start = perf_counter()
+        process = subprocess.Popen([sys.executable, "-c", STARTUP_PROBE], cwd=ROOT, stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, text=True)
+        for line in process.stdout:
+            if line.startswith("shown"):
+                times.append(perf_counter() - start)
+                engines = line.split()[1]
+                break
+        process.wait()
+    return float(np.median(times)), engines
+
+
+def gap_stats(gaps_ms: list[float]) -> tuple[float, float, int]:
+    if not gaps_ms:
+        return float("nan"), float("nan"), 0
+    return max(gaps_ms), float(np.percentile(gaps_ms, 99)), len(gaps_ms)
+
+
+def responsiveness(app, engine: str, steps: int, runs_dir: str) -> dict:
+    """Train Otto in the real window; 10 ms timer gaps while preparing and while training."""
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    from kgui.core.runs import RunStore
+    from kgui.ui.main_window import MainWindow
+
+    window = MainWindow(store=RunStore(runs_dir))
+    window.backend_picker.select(engine)
+    window.dataset_picker.select("otto")
+    window.steps_box.setValue(steps)
+    window.lr_control.set_rate(0.1)
+    window.resize(1200, 760)
+    window.show()
+    preparing, training = [], []
+    last = [perf_counter()]
+
+    def tick():
+        now = perf_counter()
+        (training if window.history else preparing).append((now - last[0]) * 1000)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    timer.start()
+    started = perf_counter()
+    window.start()
+    loop = QEventLoop()
+    window.session.thread.finished.connect(loop.quit)
+    loop.exec()
+    app.processEvents()
+    timer.stop()
+    record = window.record
+    window.close()
+    if record.status != "finished":
+        raise SystemExit(f"{engine}: run {record.status}: {record.message}")
+    step_ms = np.median([s.step_ms for s in record.history])
+    return {"engine": f"{engine} {record.engine_version}", "steps": len(record.history),
+            "wall_s": perf_counter() - started, "step_ms": step_ms,
+            "train": gap_stats(training[1:]), "prepare": gap_stats(preparing[1:])}
+
+
+def redraw_ms(app, points: int, zoomed: bool, repeats: int = 5) -> float:
+    """Median ms of one redraw (new data pushed + synchronous repaint) of a LossPlot holding ``points`` steps."""
+    from kgui.ui.loss_plot import LossPlot
+
+    plot = LossPlot()
+    plot.timer.stop()
+    plot.resize(900, 600)
+    plot.show()
+    steps = np.arange(1, points + 1, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    train = 2.0 / np.sqrt(steps) + 0.01 * rng.random(points)
+    plot.buffer.fill(steps, train, train * 1.05, np.full(points, 0.1))
+    plot._dirty = True
+    plot.redraw()
+    app.processEvents()
+    if zoomed:
+        plot.item.setXRange(points * 0.45, points * 0.55, padding=0)
+    times = []
+    for _ in range(repeats):
+        plot.buffer.append(points + 1, train[-1], train[-1], 0.1)  # like a live update: data changed
+        start = perf_counter()
+        plot._dirty = True
+        plot.redraw()
+        plot.widget.viewport().repaint()
+        app.processEvents()
+        times.append((perf_counter() - start) * 1000)
+    plot.close()
+    return float(np.median(times))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=200, help="Otto training steps per engine (full batch)")
+    parser.add_argument("--engines", nargs="*", help="engines to train on (default: every installed one)")
+    args = parser.parse_args()
+
+    startup, engines_at_start = startup_seconds()
+    from kgui import backend
+    from kgui.ui import create_app
+
+    app = create_app([])
+    engines = args.engines or [info.name for info in backend.available() if info.installed]
+    with tempfile.TemporaryDirectory(prefix="kgui-bench-") as runs_dir:
+        results = [responsiveness(app, engine, args.steps, runs_dir) for engine in engines]
+    redraws = {(points, zoomed): redraw_ms(app, points, zoomed) for points in (10**5, 10**6) for zoomed in (False, True)}
+
+    print(f"\nkgui window benchmark  (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+          f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']})\n")
+    print(f"start-up: process start to window shown  {startup * 1000:.0f} ms   "
+          f"(engines imported by then: {engines_at_start})\n")
+    print(f"GUI thread, {TICK_MS} ms timer, Otto full batch ({args.steps} steps):")
+    print(f"| engine | median step | run wall time | training: max gap | training: p99 gap | "
+          f"load+compile: max gap | load+compile: p99 gap |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        (train_max, train_p99, _), (prep_max, prep_p99, _) = r["train"], r["prepare"]
+        print(f"| {r['engine']} | {r['step_ms']:.1f} ms | {r['wall_s']:.1f} s | {train_max:.1f} ms | "
+              f"{train_p99:.1f} ms | {prep_max:.0f} ms | {prep_p99:.1f} ms |")
+    print("\nplot redraw (setData + repaint, downsampling + clip-to-view on):")
+    print("| points | whole curve | zoomed to 10 % |")
+    print("|---|---|---|")
+    for points in (10**5, 10**6):
+        print(f"| {points:.0e} | {redraws[points, False]:.1f} ms | {redraws[points, True]:.1f} ms |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
