@@ -1,12 +1,14 @@
-"""Command line. ``kgui run ...`` trains one experiment headless and exits; ``kgui runs list|delete``
-manages saved runs; ``kgui`` with no arguments opens the window.
+"""Command line. ``kgui run ...`` trains one experiment headless and exits (``--backend all``: on every
+installed engine, compared); ``kgui lr-find ...`` runs the learning-rate range test and prints a
+suggestion; ``kgui runs list|delete`` manages saved runs; ``kgui`` with no arguments opens the window.
 
-Exit codes: 0 ok, 1 bad input or a failed run, 2 bad command line, 3 the run diverged,
+Exit codes: 0 ok, 1 bad input, a failed run or no suggestion, 2 bad command line, 3 the run diverged,
 130 stopped with Ctrl-C. Errors are one line, ``kgui: error: ...``, with no traceback.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import math
 import signal
@@ -14,12 +16,12 @@ import sys
 import threading
 import time
 
-from kgui import backend
+from kgui.core import lr_finder
 from kgui.core import settings as experiment
 from kgui.core.export import FORMATS, export, export_format
-from kgui.core.parity import largest_loss_difference
+from kgui.core.parity import compare_backends, installed_engines
 from kgui.core.runs import RunStore
-from kgui.core.trainer import Trainer, TrainingControl
+from kgui.core.trainer import FINAL_STATUSES, Trainer, TrainingControl
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DIVERGED, EXIT_STOPPED = 0, 1, 2, 3, 130
 EXIT_CODES = {"finished": EXIT_OK, "stopped": EXIT_STOPPED, "diverged": EXIT_DIVERGED, "failed": EXIT_ERROR}
@@ -46,6 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
                           "repeatable")
     run.add_argument("--runs-dir", metavar="DIR", help="where runs are saved (default: $KGUI_RUNS_DIR or the "
                                                        "user data folder)")
+    finder = commands.add_parser("lr-find", help="learning-rate range test: suggest a learning rate and exit",
+                                 description="Raise the learning rate exponentially from --start to --end over "
+                                             "--steps steps (default 100) and suggest a rate; --lr is ignored.")
+    experiment.add_arguments(finder)
+    finder.add_argument("--start", type=float, default=lr_finder.DEFAULT_START, metavar="F",
+                        help="first learning rate (default: %(default)g)")
+    finder.add_argument("--end", type=float, default=lr_finder.DEFAULT_END, metavar="F",
+                        help="last learning rate (default: %(default)g)")
+    finder.add_argument("--export", action="append", default=[], metavar="FILE",
+                        help=f"write the sweep or its plot; format from the extension ({' '.join(FORMATS)}); "
+                             "repeatable")
     runs = commands.add_parser("runs", help="list or delete saved runs")
     actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", help="list saved runs, oldest first")
@@ -81,11 +94,15 @@ class _Console:
     def step(self, step, total: int) -> None:
         if (step.step - 1) % PRINT_EVERY == 0 or step.step == total:
             self.line(notebook_line(step))
-        if time.monotonic() - self._last_draw < self.REDRAW_SECONDS and step.step < total:
+        self.progress(step.step, total, f"loss {step.train_loss:.4f}")
+
+    def progress(self, done: int, total: int, text: str) -> None:
+        """Redraw the bar (at most every REDRAW_SECONDS, and at the end)."""
+        if time.monotonic() - self._last_draw < self.REDRAW_SECONDS and done < total:
             return
         self._last_draw = time.monotonic()
-        done = round(self.BAR_WIDTH * step.step / total)
-        self._draw(f"[{'#' * done}{'.' * (self.BAR_WIDTH - done)}] {step.step}/{total} loss {step.train_loss:.4f}")
+        filled = round(self.BAR_WIDTH * done / total)
+        self._draw(f"[{'#' * filled}{'.' * (self.BAR_WIDTH - filled)}] {done}/{total} {text}")
 
     def line(self, text: str) -> None:
         self.clear()
@@ -128,63 +145,98 @@ def _summary(record) -> str:
     return " · ".join(parts)
 
 
-def _train(settings, store, dataset, console, name) -> Trainer:
-    """One run with Ctrl-C mapped to a clean stop (the run is saved as "stopped")."""
-    control = TrainingControl()
-
-    def on_status(text):
-        if text == "training":
-            console.header(trainer)
-        else:
-            console.status(text)
-
-    trainer = Trainer(settings, control, store, dataset, status=on_status)
-    trainer.record.name = name or trainer.record.name
+@contextlib.contextmanager
+def _ctrl_c_stops(control: TrainingControl):
+    """Map Ctrl-C to ``control.stop()`` (a clean stop between two steps) while the block runs."""
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, lambda *_: control.stop()) if on_main_thread else None
     try:
-        trainer.run(lambda step: console.step(step, settings.steps))
+        yield control
     finally:
         if on_main_thread:
             signal.signal(signal.SIGINT, previous)
+
+
+def _report(console: _Console, store: RunStore, err, trainer: Trainer, text: str) -> None:
+    """A trainer's status: the header when training starts, the summary when it ends, else the bar."""
+    record = trainer.record
+    if text == "training":
+        console.header(trainer)
+    elif text in FINAL_STATUSES:
         console.clear()
-    return trainer
-
-
-def run_command(args, out, err) -> int:
-    if args.backend == "all":
-        engines = [info.name for info in backend.available() if info.installed]
-        if not engines:
-            raise ValueError("no engine is installed; install tensorflow-cpu or pytensor")
-    else:
-        engines = [None]
-    for path in args.export:
-        export_format(path)
-    store = RunStore(args.runs_dir)
-    console = _Console(out, err)
-    runs, dataset = [], None
-    for engine in engines:
-        settings = experiment.from_arguments(args, backend_name=engine)
-        trainer = _train(settings, store, dataset, console, args.name)
-        record, dataset = trainer.record, trainer.dataset
         if record.status == "failed":
-            print(f"kgui: error: {record.message}", file=err)
-            return EXIT_ERROR
+            return
         console.line(_summary(record))
         if record.status == "diverged":
             print(f"kgui: {record.message}", file=err)
         if store.exists(record.id):
             console.line(f"saved run {record.id} in {store.root}")
-        runs.append(record)
-        if record.status == "stopped":
-            break
-    if len(runs) > 1:
-        difference = largest_loss_difference(runs)
-        if difference is not None:
-            console.line(difference.describe())
+    else:
+        console.status(text)
+
+
+def run_command(args, out, err) -> int:
+    for path in args.export:
+        export_format(path)
+    store = RunStore(args.runs_dir)
+    console = _Console(out, err)
+    with _ctrl_c_stops(TrainingControl()) as control:
+        if args.backend == "all":
+            engines = installed_engines()
+            settings = experiment.from_arguments(args, backend_name=engines[0])
+            result = compare_backends(settings, engines, control=control, store=store, name=args.name,
+                                      status=lambda trainer, text: _report(console, store, err, trainer, text),
+                                      on_step=lambda trainer, step: console.step(step, settings.steps))
+            runs = result.records
+        else:
+            settings = experiment.from_arguments(args)
+            trainer = Trainer(settings, control, store,
+                              status=lambda text: _report(console, store, err, trainer, text))
+            trainer.record.name = args.name or trainer.record.name
+            trainer.run(lambda step: console.step(step, settings.steps))
+            runs = [trainer.record]
+    if runs[-1].status == "failed":
+        print(f"kgui: error: {runs[-1].message}", file=err)
+        return EXIT_ERROR
+    if args.backend == "all" and result.largest is not None:
+        console.line(result.largest.describe())
+        console.line(f"parity: {result.verdict}")
     for path in args.export:
         console.line(f"wrote {export(runs, path)}")
     return max(EXIT_CODES[record.status] for record in runs)
+
+
+def lr_find_command(args, out, err) -> int:
+    for path in args.export:
+        export_format(path)
+    settings = experiment.from_arguments(args)
+    steps = args.steps or lr_finder.DEFAULT_STEPS
+    lr_finder.learning_rates(args.start, args.end, steps)  # a bad range fails before anything is printed
+    console = _Console(out, err)
+
+    def on_point(point):
+        if (point.step - 1) % PRINT_EVERY == 0:
+            console.line(f"lr {point.learning_rate:<9.3g} loss {point.loss:.4f}  smoothed {point.smoothed_loss:.4f}")
+        console.progress(point.step, steps, f"lr {point.learning_rate:.3g}")
+
+    console.line(f"learning-rate range test · {settings.backend} · {settings.dataset} · lr {args.start:g} to "
+                 f"{args.end:g} over {steps} steps")
+    with _ctrl_c_stops(TrainingControl()) as control:
+        try:
+            result = lr_finder.find_learning_rate(settings, args.start, args.end, steps, control=control,
+                                                  status=console.status, on_point=on_point)
+        finally:
+            console.clear()
+    console.line(result.summary())
+    for path in args.export:
+        console.line(f"wrote {lr_finder.export_range_test(result, path)}")
+    if result.status == "stopped":
+        return EXIT_STOPPED
+    if result.suggestion is None:
+        print("kgui: error: the range test gave no suggestion; use more --steps or a wider --start/--end range",
+              file=err)
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 def runs_command(args, out) -> int:
@@ -225,6 +277,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "run":
             return run_command(args, out, err)
+        if args.command == "lr-find":
+            return lr_find_command(args, out, err)
         if args.command == "runs":
             return runs_command(args, out)
     except USER_ERRORS as exc:

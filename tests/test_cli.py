@@ -68,11 +68,39 @@ def test_all_engines_compare_losses_and_export(capsys, tmp_path):
     assert code == 0, err
     match = re.search(r"largest loss difference between engines: (\S+) \(tensorflow vs theano, step \d+\)", out)
     assert match and float(match.group(1)) < 1e-4
+    assert re.search(r"^parity: same within float32 tolerance \(max \|Δloss\| = \S+\)$", out, re.MULTILINE)
     runs = RunStore(tmp_path / "runs").list()
     assert sorted(r.engine for r in runs) == ENGINES
     for path in exports:
         assert f"wrote {path}" in out and path.stat().st_size > 0
     assert (tmp_path / "h.csv").read_text().count("\n") == 1 + 2 * 5
+
+
+def test_lr_find_suggests_a_rate_the_linear_exercise_trains_with(capsys, tmp_path):
+    exports = [tmp_path / name for name in ("sweep.csv", "sweep.json", "sweep.png")]
+    code, out, err = run(capsys, "lr-find", "--dataset", "linear", "--backend", "theano",
+                         *[f"--export={path}" for path in exports])
+    assert code == 0, err
+    assert out.startswith("learning-rate range test · theano · linear · lr 1e-06 to 10 over 100 steps\n")
+    suggestion = float(re.search(r"^suggested learning rate (\S+) \(valley", out, re.MULTILINE).group(1))
+    assert 0.19 <= suggestion <= 0.787  # the band of tests/test_core_lr_finder.py
+    assert "the loss blew up" in out
+    for path in exports:
+        assert f"wrote {path}" in out and path.stat().st_size > 0
+    rows = (tmp_path / "sweep.csv").read_text().splitlines()
+    assert rows[0] == "step,learning_rate,loss,smoothed_loss" and rows[1].startswith("1,1e-06,")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--start", "1", "--end", "0.1"], "the range test needs 0 < start < end, got start 1.0 and end 0.1"),
+    (["--steps", "3"], "the range test needs at least 10 steps, got 3"),
+    (["--export", "sweep.gif"], "cannot export to sweep.gif: unknown extension '.gif'"),
+    (["--dataset", "mnist"], "unknown dataset 'mnist'"),
+])
+def test_lr_find_bad_input_is_one_line(capsys, args, message):
+    code, out, err = run(capsys, "lr-find", *args)
+    assert (code, out) == (cli.EXIT_ERROR, "")
+    assert err == f"kgui: error: {message}\n" or (err.count("\n") == 1 and message in err)
 
 
 def test_config_file_with_flag_overrides(capsys, tmp_path):

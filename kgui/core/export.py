@@ -18,16 +18,29 @@ CSV_COLUMNS = ("run", "step", "train_loss", "val_loss", "accuracy", "learning_ra
 FORMATS = (".csv", ".json", ".png", ".svg")
 
 
-def history_csv(records) -> str:
-    """Long-format CSV text: one row per run and step."""
+def table_csv(columns, rows) -> str:
+    """CSV text with a header row; None becomes an empty cell, numbers their repr (floats exactly)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for record in records:
-        for step in record.history:
-            values = [step.step, step.train_loss, step.val_loss, step.accuracy, step.learning_rate, step.elapsed]
-            writer.writerow([record.id] + ["" if value is None else repr(value) for value in values])
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
     return buffer.getvalue()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return repr(value.item() if hasattr(value, "item") else value)  # NumPy scalars as plain numbers
+
+
+def history_csv(records) -> str:
+    """Long-format CSV text: one row per run and step."""
+    return table_csv(CSV_COLUMNS, ([record.id, step.step, step.train_loss, step.val_loss, step.accuracy,
+                                    step.learning_rate, step.elapsed]
+                                   for record in records for step in record.history))
 
 
 def history_json(records) -> str:
@@ -69,9 +82,13 @@ def loss_figure(records):
 
 def plot_bytes(records, fmt: str) -> bytes:
     """The loss plot encoded as ``fmt`` ("png" or "svg")."""
+    return figure_bytes(loss_figure(records), fmt)
+
+
+def figure_bytes(figure, fmt: str) -> bytes:
+    """A matplotlib Figure encoded as ``fmt`` ("png" or "svg") through the Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    figure = loss_figure(records)
     FigureCanvasAgg(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt)

@@ -92,7 +92,7 @@ class RunRecord:
         data["lr_changes"] = [list(change) for change in self.lr_changes]
         if with_history:
             data["history"] = [step.to_dict() for step in self.history]
-        return _json_safe(data)
+        return json_safe(data)
 
     @classmethod
     def from_dict(cls, data: dict, history=()) -> "RunRecord":
@@ -103,14 +103,14 @@ class RunRecord:
         return cls(history=list(history), **values)
 
 
-def _json_safe(value):
+def json_safe(value):
     """Non-finite floats become None, so run.json stays standard JSON."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
+        return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(item) for item in value]
+        return [json_safe(item) for item in value]
     return value
 
 
