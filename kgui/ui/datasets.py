@@ -13,13 +13,13 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
 from kgui.core import datasets
 
 TITLES = {
-    "linear": "Linear regression (y = 0.96·x + 0.24)",
+    "linear": "Linear: y = 0.96·x + 0.24",
     "iris": "Iris (3 classes)",
     "wine": "Wine (3 classes)",
     "breast_cancer": "Breast cancer (2 classes)",
     "digits": "Digits (10 classes)",
     "diabetes": "Diabetes (regression)",
-    "otto": "Otto Group products (9 classes)",
+    "otto": "Otto Group (9 classes)",
 }
 OPEN_CSV = "Open CSV…"
 CSV_FILTER = "CSV files (*.csv *.csv.gz);;All files (*)"
@@ -131,7 +131,7 @@ class DatasetPicker(QComboBox):
         """Label the Otto item by whether its file is found (call after the data folder changed)."""
         index = self._index_of("otto")
         found, _ = self.find_otto(self.itemData(index)[1])
-        self.setItemText(index, TITLES["otto"] if found else f"{TITLES['otto']} — file not found, Browse…")
+        self.setItemText(index, TITLES["otto"] if found else "Otto Group — not found, Browse…")
         tip = f"Otto train file: {found}" if found else "Kaggle's train.csv(.gz) is not in the data folder"
         self.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
 

@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 REDRAW_MS = 33          # at most ~30 redraws a second
 MAX_REDRAW_MS = 250     # and at least 4 (when painting is slow, e.g. on a loaded machine)
 PAINT_SHARE = 0.25      # painting may take this share of the GUI thread
-GRID_COLOR = "#dcdcdc"
+GRID_COLOR = "#d4d4d4"
 TRAIN_COLOR = "#1f77b4"
 VAL_COLOR = "#ff7f0e"
 MARKER_COLOR = "#6a3d9a"
