@@ -70,8 +70,11 @@ def gap_stats(gaps_ms: list[float]) -> tuple[float, float, int]:
     return max(gaps_ms), float(np.percentile(gaps_ms, 99)), len(gaps_ms)
 
 
-def responsiveness(app, engine: str, steps: int, runs_dir: str) -> dict:
-    """Train Otto in the real window; 10 ms timer gaps while preparing and while training."""
+def responsiveness(app, engine: str, steps: int, runs_dir: str, live_plot: bool = True) -> dict:
+    """Train Otto in the real window; 10 ms timer gaps while preparing and while training.
+
+    ``live_plot=False`` freezes the plot (no redraws): the cost of the worker and its signals alone.
+    """
     from PyQt6.QtCore import QEventLoop, QTimer
 
     from kgui.core.runs import RunStore
@@ -84,6 +87,8 @@ def responsiveness(app, engine: str, steps: int, runs_dir: str) -> dict:
     window.lr_control.set_rate(0.1)
     window.resize(1200, 760)
     window.show()
+    if not live_plot:
+        window.plot.timer.stop()
     preparing, training = [], []
     last = [perf_counter()]
 
@@ -108,7 +113,8 @@ def responsiveness(app, engine: str, steps: int, runs_dir: str) -> dict:
     if record.status != "finished":
         raise SystemExit(f"{engine}: run {record.status}: {record.message}")
     step_ms = np.median([s.step_ms for s in record.history])
-    return {"engine": f"{engine} {record.engine_version}", "steps": len(record.history),
+    label = f"{engine} {record.engine_version}" + ("" if live_plot else " (plot frozen)")
+    return {"engine": label, "steps": len(record.history),
             "wall_s": perf_counter() - started, "step_ms": step_ms,
             "train": gap_stats(training[1:]), "prepare": gap_stats(preparing[1:])}
 
@@ -156,7 +162,8 @@ def main() -> int:
     app = create_app([])
     engines = args.engines or [info.name for info in backend.available() if info.installed]
     with tempfile.TemporaryDirectory(prefix="kgui-bench-") as runs_dir:
-        results = [responsiveness(app, engine, args.steps, runs_dir) for engine in engines]
+        results = [responsiveness(app, engine, args.steps, runs_dir, live_plot)
+                   for live_plot in (True, False) for engine in engines]
     redraws = {(points, zoomed): redraw_ms(app, points, zoomed) for points in (10**5, 10**6) for zoomed in (False, True)}
 
     print(f"\nkgui window benchmark  (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
