@@ -61,6 +61,11 @@ def test_bundled_datasets_need_no_network(name, task, classes, features):
     assert "scikit-learn" in dataset.source and name in dataset.describe()
 
 
+def test_standardised_dataset_without_validation_split():
+    dataset = load_dataset("iris", val_fraction=0.0)
+    assert (dataset.x_train.shape, dataset.x_val.shape, dataset.y_val.shape) == ((150, 4), (0, 4), (0, 3))
+
+
 def test_features_are_standardised_with_training_rows_only(tmp_path):
     rows = "\n".join(f"{i},{i * i},{'ab'[i % 2]}" for i in range(10))
     dataset = load_csv(write(tmp_path, "a,b,label\n" + rows + "\n"), val_fraction=0.3, seed=0)

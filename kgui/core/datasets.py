@@ -167,7 +167,7 @@ def _build(name, task, x, target, class_names, feature_names, source, val_fracti
     scaler = StandardScaler().fit(x[train]) if standardise else None
 
     def features(rows):
-        part = x[rows] if scaler is None else scaler.transform(x[rows])
+        part = x[rows] if scaler is None or not len(rows) else scaler.transform(x[rows])  # no split: no rows
         return np.ascontiguousarray(part, dtype=np.float32)
 
     def targets(rows):
