@@ -44,6 +44,8 @@ CSV_COLUMNS = ("step", "learning_rate", "loss", "smoothed_loss")
 
 @dataclass(frozen=True)
 class RangeTestPoint:
+    """One step of the sweep."""
+
     step: int               # 1-based
     learning_rate: float    # rate of this step's update
     loss: float             # training loss on the step's batch, before the update
@@ -72,10 +74,12 @@ class RangeTestResult:
 
     def summary(self) -> str:
         """One line for people: the suggestion and why the sweep ended."""
-        ended = {"finished": f"swept {self.start:g} to {self.end:g} in {len(self.points)} steps",
-                 "blown up": f"stopped at lr {self.points[-1].learning_rate:.3g} (step {len(self.points)}): "
-                             "the loss blew up" if self.points else "",
-                 "stopped": f"cancelled after {len(self.points)} steps"}[self.status]
+        if self.status == "blown up":
+            ended = f"stopped at lr {self.points[-1].learning_rate:.3g} (step {len(self.points)}): the loss blew up"
+        elif self.status == "stopped":
+            ended = f"cancelled after {len(self.points)} steps"
+        else:
+            ended = f"swept {self.start:g} to {self.end:g} in {len(self.points)} steps"
         if self.suggestion is None:
             return f"no suggestion: too few points to judge ({ended})"
         return (f"suggested learning rate {self.suggestion:.3g} (valley {_rate(self.valley)}, "

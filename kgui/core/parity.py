@@ -83,11 +83,6 @@ def step_differences(records: list[RunRecord]) -> list[LossDifference]:
     return steps
 
 
-def largest_loss_difference(records: list[RunRecord]) -> LossDifference | None:
-    """Over every pair of runs and every step all reached; None with fewer than two runs with steps."""
-    return max(step_differences(records), key=lambda d: d.value, default=None)
-
-
 @dataclass
 class ParityResult:
     """Each engine's run and how far their training losses stay apart."""
@@ -107,7 +102,8 @@ class ParityResult:
         return next((d for d in self.differences if d.value > tolerance_for(d.loss)), None)
 
     @property
-    def stopped(self) -> bool:
+    def cut_short(self) -> bool:
+        """True when a run was stopped or failed, so the comparison covers only part of the experiment."""
         return any(record.status in ("stopped", "failed") for record in self.records)
 
     @property
@@ -120,7 +116,7 @@ class ParityResult:
             return "initial weights differ between engines: the runs cannot be compared"
         if self.largest is None:
             return "nothing to compare: fewer than two engines trained"
-        partial = " so far" if self.stopped else ""
+        partial = " so far" if self.cut_short else ""
         if self.parting is not None:
             return f"engines part at step {self.parting.step} (|Δloss| = {self.parting.value:.2g}){partial}"
         return f"same within float32 tolerance{partial} (max |Δloss| = {self.largest.value:.2g})"
@@ -136,7 +132,7 @@ class ParityResult:
             "runs": [record.to_dict(with_history=True) for record in self.records]})
 
     def comparison_rows(self):
-        """Rows for :data:`comparison_columns`: step, each engine's loss, the largest difference."""
+        """Rows under :meth:`comparison_columns`: step, each engine's loss, the largest difference."""
         for index, difference in enumerate(self.differences):
             yield [difference.step, *(r.history[index].train_loss for r in self.records), difference.value]
 

@@ -1,0 +1,130 @@
+"""Learning-rate range test: a suggestion the linear exercise trains with, early stop, cancel, export."""
+import json
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from kgui.core import lr_finder
+from kgui.core.datasets import load_linear
+from kgui.core.lr_finder import find_learning_rate, learning_rates, steepest_rate, valley_rate
+from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import TrainingControl
+
+ENGINES = ["tensorflow", "theano"]
+WAIT = 30  # seconds a test waits for the worker thread
+
+
+def linear(engine, **changes):
+    return ExperimentSettings(backend=engine, dataset="linear").replace(**changes)
+
+
+def notebook_converges(rate, steps=200) -> bool:
+    """Full-batch gradient descent in float64 from the models' initial w, b: 0.96, 0.24 to two decimals?"""
+    data = load_linear()
+    x, y = data.x_train[:, 0].astype(np.float64), data.y_train[:, 0].astype(np.float64)
+    rng = np.random.RandomState(0)
+    w, b = float(rng.rand()), float(rng.rand())
+    for _ in range(steps):
+        residual = w * x + b - y
+        w, b = w - rate * 2 * np.mean(residual * x), b - rate * 2 * np.mean(residual)
+    return abs(w - 0.96) < 0.005 and abs(b - 0.24) < 0.005
+
+
+def sensible_band() -> tuple[float, float]:
+    """Rates with which the notebook's 200 full-batch steps reach w, b = 0.96, 0.24.
+
+    Upper edge: gradient descent on this MSE diverges above 2/λmax of its Hessian
+    2·E[(x, 1)(x, 1)ᵀ] (x ~ U(0, 1): λmax ≈ 2.54, edge ≈ 0.787). Lower edge, measured: from 0.19
+    on, 200 steps print 0.96, 0.24 (at 0.17 they print 0.95, 0.24).
+    """
+    x = load_linear().x_train[:, 0].astype(np.float64)
+    hessian = 2 * np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])
+    return 0.19, 2 / np.linalg.eigvalsh(hessian)[-1]
+
+
+def test_the_band_is_what_it_claims():
+    low, high = sensible_band()
+    assert high == pytest.approx(0.787, abs=0.005)
+    assert notebook_converges(low) and notebook_converges(0.99 * high)
+    assert not notebook_converges(0.9 * low) and not notebook_converges(1.02 * high)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_suggestion_on_the_linear_exercise_is_in_the_band(engine):
+    points = []
+    result = find_learning_rate(linear(engine), on_point=points.append)
+    low, high = sensible_band()
+    assert low <= result.suggestion <= high, result.summary()
+    assert result.suggestion == result.valley and result.steepest < result.valley
+    assert result.status == "blown up" and points == result.points and len(points) < lr_finder.DEFAULT_STEPS
+    expected_rates = learning_rates(1e-6, 10, 100)[:len(points)]
+    assert [p.learning_rate for p in points] == pytest.approx(expected_rates, rel=1e-12)
+    assert result.engine == engine and result.summary().startswith(f"suggested learning rate {result.valley:.3g}")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_stops_as_soon_as_the_smoothed_loss_blows_up(engine):
+    result = find_learning_rate(linear(engine), start=0.1, end=1e4, steps=50, smoothing=0.5)
+    smoothed = [p.smoothed_loss for p in result.points]
+    assert result.status == "blown up" and len(result.points) < 50
+    assert all(smoothed[i] <= 4 * min(smoothed[:i + 1]) for i in range(len(smoothed) - 1))
+    assert not smoothed[-1] <= 4 * min(smoothed)  # the last point is past 4x the minimum so far
+    assert "the loss blew up" in result.summary()
+
+
+def test_a_non_finite_loss_stops_the_sweep():
+    result = find_learning_rate(linear("tensorflow", val_fraction=0.0), start=1e25, end=1e26, steps=20, blow_up=1e30)
+    assert result.status == "blown up" and len(result.points) == 2 and not math.isfinite(result.points[-1].loss)
+
+
+def test_cancel_from_another_thread():
+    control = TrainingControl(paused=True)  # the sweep waits before its first step
+    results = []
+    worker = threading.Thread(target=lambda: results.append(find_learning_rate(linear("theano"), control=control)))
+    worker.start()
+    control.stop()
+    worker.join(WAIT)
+    [result] = results
+    assert (result.status, result.points, result.suggestion) == ("stopped", [], None)
+    assert result.summary() == "no suggestion: too few points to judge (cancelled after 0 steps)"
+
+
+def test_cancel_mid_sweep_keeps_the_points_so_far():
+    control = TrainingControl()
+    result = find_learning_rate(linear("tensorflow"), control=control,
+                                on_point=lambda point: point.step == 40 and control.stop())
+    assert result.status == "stopped" and len(result.points) == 40 and result.suggestion is not None
+
+
+def test_suggestion_rules_on_known_curves():
+    rates = np.geomspace(1e-4, 1, 41)
+    curve = 1 / (1 + np.exp(4 * (np.log10(rates) + 2)))  # falls fastest at 1e-2, bottoms out at 1
+    assert steepest_rate(rates, curve) == pytest.approx(1e-2, rel=0.3)
+    assert valley_rate(rates, curve) == pytest.approx(0.1)
+    assert steepest_rate(rates[:1], curve[:1]) is None and valley_rate(rates[:1], curve[:1]) is None
+
+
+@pytest.mark.parametrize("start, end, steps, message", [
+    (1e-3, 1e-4, 100, "0 < start < end"), (0, 1, 100, "0 < start < end"), (1e-6, math.inf, 100, "0 < start < end"),
+    (1e-6, 10, 5, "at least 10 steps"),
+])
+def test_bad_ranges_are_refused(start, end, steps, message):
+    with pytest.raises(ValueError, match=message):
+        find_learning_rate(linear("tensorflow"), start, end, steps)
+
+
+def test_export_csv_json_and_plot(tmp_path):
+    result = find_learning_rate(linear("tensorflow", val_fraction=0.0), start=1e25, end=1e26, steps=10)
+    lr_finder.export_range_test(result, tmp_path / "sweep.csv")
+    lr_finder.export_range_test(result, tmp_path / "sweep.json")
+    lr_finder.export_range_test(result, tmp_path / "sweep.svg")
+    rows = (tmp_path / "sweep.csv").read_text().splitlines()
+    assert rows[0] == "step,learning_rate,loss,smoothed_loss" and len(rows) == 1 + len(result.points)
+    data = json.loads((tmp_path / "sweep.json").read_text())  # standard JSON: inf/NaN losses become null
+    assert data["status"] == "blown up" and data["settings"]["dataset"] == "linear"
+    assert None in data["points"][-1].values()
+    assert (tmp_path / "sweep.svg").read_text().lstrip().startswith("<?xml")
+    with pytest.raises(ValueError, match="unknown extension"):
+        lr_finder.export_range_test(result, tmp_path / "sweep.txt")
