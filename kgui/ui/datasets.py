@@ -26,6 +26,11 @@ CSV_FILTER = "CSV files (*.csv *.csv.gz);;All files (*)"
 HEADER_BYTES = 1 << 16
 
 
+def short_title(dataset: str) -> str:
+    """A few words naming ``dataset`` (a built-in name or a CSV path) for titles, legends and tables."""
+    return TITLES.get(dataset, Path(dataset).name).split(" (")[0]
+
+
 def read_csv_header(path) -> list[str]:
     """Column names of a (possibly gzipped) CSV file; ValueError with a message for people."""
     path = Path(path)

@@ -1,64 +1,94 @@
-"""Live loss plot: points accumulate in NumPy buffers and are drawn on a ~30 Hz timer, never per step."""
+"""Live loss plot of many runs: points accumulate in NumPy buffers and are drawn on a ~30 Hz timer, never per step.
+
+Each run has its own buffer, colour, legend entry and pair of curves (training solid, validation
+dashed). View options: smoothing (TensorBoard's debiased EMA from core.smoothing), x axis as
+step or wall time, log-y. The selected run is highlighted by fading the others.
+"""
 from __future__ import annotations
 
 import math
+from time import perf_counter
 
 import numpy as np
 import pyqtgraph as pg
-from time import perf_counter
-
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
+
+from .worker import PaintGate
 
 REDRAW_MS = 33          # at most ~30 redraws a second
 MAX_REDRAW_MS = 250     # and at least 4 (when painting is slow, e.g. on a loaded machine)
 PAINT_SHARE = 0.25      # painting may take this share of the GUI thread
 GRID_COLOR = "#d4d4d4"
-TRAIN_COLOR = "#1f77b4"
-VAL_COLOR = "#ff7f0e"
-MARKER_COLOR = "#6a3d9a"
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22")
+FADED_ALPHA = 60        # other runs while one is highlighted
+RAW_ALPHA = 70          # the unsmoothed training loss behind a smoothed curve
+SMOOTHING_TICKS = 100   # slider positions: weight = position / 100, capped at core's maximum
+X_AXES = {"step": "step", "time": "wall time (s)"}
+
+STEP, TIME, TRAIN, VAL, RATE, TRAIN_SMOOTH, VAL_SMOOTH = range(7)
 
 
 class SeriesBuffer:
-    """Growable float64 arrays of steps, train loss, validation loss and learning rate."""
+    """Growable float64 columns per step: step, elapsed time, train/val loss, rate, and their smoothed losses."""
 
-    def __init__(self, capacity: int = 1024):
-        self._data = np.full((4, capacity), np.nan)
+    def __init__(self, capacity: int = 1024, smoothing: float = 0.0):
+        self._data = np.full((7, capacity), np.nan)
         self.size = 0
+        self.smoothing = smoothing
+        self._emas = (DebiasedEMA(smoothing), DebiasedEMA(smoothing))
 
-    def append(self, step: int, train_loss: float, val_loss: float | None, rate: float) -> None:
+    def append(self, step: int, train_loss: float, val_loss: float | None, rate: float, elapsed: float = 0.0) -> None:
         if self.size == self._data.shape[1]:
-            grown = np.full((4, 2 * self.size), np.nan)
+            grown = np.full((7, 2 * self.size), np.nan)
             grown[:, :self.size] = self._data
             self._data = grown
-        self._data[:, self.size] = (step, train_loss, np.nan if val_loss is None else val_loss, rate)
+        val = np.nan if val_loss is None else val_loss
+        self._data[:, self.size] = (step, elapsed, train_loss, val, rate,
+                                    self._emas[0].update(train_loss), self._emas[1].update(val))
         self.size += 1
 
-    def fill(self, steps, train, val, rates) -> None:
-        """Replace the contents by whole arrays (used by benchmarks and reloads)."""
-        self._data = np.vstack([np.asarray(a, dtype=np.float64) for a in (steps, train, val, rates)])
-        self.size = self._data.shape[1]
+    def fill(self, steps, train, val, rates, elapsed=None) -> None:
+        """Replace the contents by whole arrays (used by benchmarks)."""
+        self.clear()
+        elapsed = np.zeros(len(steps)) if elapsed is None else elapsed
+        for row in zip(steps, train, val, rates, elapsed):
+            self.append(*row)
+
+    def set_smoothing(self, weight: float) -> None:
+        """Recompute the smoothed columns with ``weight``."""
+        self.smoothing = weight
+        self._emas = (DebiasedEMA(weight), DebiasedEMA(weight))
+        for source, target, ema in ((TRAIN, TRAIN_SMOOTH, self._emas[0]), (VAL, VAL_SMOOTH, self._emas[1])):
+            self._data[target, :self.size] = [ema.update(value) for value in self._data[source, :self.size]]
 
     def clear(self) -> None:
         self._data[:] = np.nan
         self.size = 0
+        self._emas = (DebiasedEMA(self.smoothing), DebiasedEMA(self.smoothing))
+
+    def column(self, index: int) -> np.ndarray:
+        return self._data[index, :self.size]
 
     @property
     def steps(self) -> np.ndarray:
-        return self._data[0, :self.size]
+        return self.column(STEP)
 
     @property
     def train(self) -> np.ndarray:
-        return self._data[1, :self.size]
+        return self.column(TRAIN)
 
     @property
     def val(self) -> np.ndarray:
-        return self._data[2, :self.size]
+        return self.column(VAL)
 
     @property
     def rates(self) -> np.ndarray:
-        return self._data[3, :self.size]
+        return self.column(RATE)
 
 
 def _finite_positive(values: np.ndarray, log_y: bool) -> np.ndarray:
@@ -68,18 +98,59 @@ def _finite_positive(values: np.ndarray, log_y: bool) -> np.ndarray:
 
 
 class TimedPlotWidget(pg.PlotWidget):
-    """PlotWidget that adds up the time its paints take (one data update can cause several)."""
+    """PlotWidget that adds up the time its paints take and tells the paint gate when a paint is done."""
 
     paint_ms = 0.0
+
+    def __init__(self, gate: PaintGate, **kwargs):
+        super().__init__(**kwargs)
+        self.gate = gate
 
     def paintEvent(self, event) -> None:
         start = perf_counter()
         super().paintEvent(event)
         self.paint_ms += (perf_counter() - start) * 1000
+        self.gate.end()
+
+
+class RunCurves:
+    """One run on the plot: its buffer, colour, legend label, curves and learning-rate markers."""
+
+    def __init__(self, item: pg.PlotItem, label: str, color: str, smoothing: float):
+        self.label = label
+        self.color = color
+        self.buffer = SeriesBuffer(smoothing=smoothing)
+        self.visible = True
+        self.dirty = True
+        self.markers: list[tuple[int, float, pg.InfiniteLine]] = []   # (step, rate, line)
+        self.raw = item.plot([], [])
+        self.train = item.plot([], [], name=label)
+        self.val = item.plot([], [])
+        for curve in (self.raw, self.train, self.val):
+            curve.opts["autoDownsampleFactor"] = 1.0
+        self.set_faded(False)
+
+    @property
+    def curves(self):
+        return self.raw, self.train, self.val
+
+    def set_faded(self, faded: bool) -> None:
+        # One-pixel (cosmetic) pens: wider ones go through Qt's general stroker, which takes seconds on
+        # 10^4 noisy segments; peak downsampling at one bin per pixel keeps the exact min/max envelope.
+        color = QColor(self.color)
+        if faded:
+            color.setAlpha(FADED_ALPHA)
+        raw = QColor(self.color)
+        raw.setAlpha(min(RAW_ALPHA, color.alpha()))
+        self.raw.setPen(pg.mkPen(raw, width=1))
+        self.train.setPen(pg.mkPen(color, width=1))
+        self.val.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+        for curve in self.curves:
+            curve.setZValue(0 if faded else 1)
 
 
 class LossPlot(QWidget):
-    """Training and validation loss against step, with learning-rate change markers and a hover readout.
+    """Training and validation loss of every shown run, learning-rate change markers and a hover readout.
 
     Redraws happen on a timer: every ``REDRAW_MS``, or less often when the paints after the last
     redraw were slow, so that painting stays under ``PAINT_SHARE`` of the GUI thread.
@@ -87,44 +158,65 @@ class LossPlot(QWidget):
 
     redrawn = pyqtSignal()
 
-    def __init__(self, parent=None):
+    def __init__(self, gate: PaintGate | None = None, parent=None):
         super().__init__(parent)
-        self.buffer = SeriesBuffer()
-        self.markers: list[tuple[int, pg.InfiniteLine]] = []
-        self._dirty = False
+        self.gate = gate or PaintGate()
+        self.runs: dict[str, RunCurves] = {}
+        self.current: str | None = None        # run the readout and markers refer to (live or selected)
+        self.highlighted: str | None = None
+        self._smoothing = 0.0
+        self._x_axis = "step"
         self._log_y = False
 
-        self.widget = TimedPlotWidget(background="w")
+        self.widget = TimedPlotWidget(self.gate, background="w")
         self.item = self.widget.getPlotItem()
         grid = pg.GridItem(pen=pg.mkPen(GRID_COLOR), textPen=None)  # the axes' own grid costs ~20 ms a paint
         grid.setZValue(-10)
         self.item.addItem(grid, ignoreBounds=True)
-        self.item.setLabel("bottom", "step")
+        self.item.setLabel("bottom", X_AXES["step"])
         self.item.setLabel("left", "loss")
-        self.item.addLegend(offset=(-10, 10), labelTextColor="#333")
+        self.legend = self.item.addLegend(offset=(-10, 10), labelTextColor="#333")
         self.item.setClipToView(True)
         self.item.setDownsampling(auto=True, mode="peak")
         for axis in ("left", "bottom"):
             self.item.getAxis(axis).setTextPen("#333")
             self.item.getAxis(axis).setPen("#888")
             self.item.getAxis(axis).enableAutoSIPrefix(False)
-        # One-pixel (cosmetic) pens: wider ones go through Qt's general stroker, which takes seconds on
-        # 10^4 noisy segments; peak downsampling at one bin per pixel keeps the exact min/max envelope.
-        self.train_curve = self.item.plot([], [], name="training loss", pen=pg.mkPen(TRAIN_COLOR, width=1))
-        self.val_curve = self.item.plot([], [], name="validation loss", pen=pg.mkPen(VAL_COLOR, width=1))
-        for curve in (self.train_curve, self.val_curve):
-            curve.opts["autoDownsampleFactor"] = 1.0
-        self.val_curve.setVisible(False)
         self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#999", style=Qt.PenStyle.DashLine))
         self.crosshair.setVisible(False)
         self.item.addItem(self.crosshair, ignoreBounds=True)
         self._mouse = pg.SignalProxy(self.widget.scene().sigMouseMoved, rateLimit=60, slot=self._mouse_moved)
+
+        self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing_slider.setRange(0, SMOOTHING_TICKS)
+        self.smoothing_slider.setFixedWidth(140)
+        self.smoothing_slider.setToolTip("Smoothing: exponential moving average, debiased like TensorBoard's "
+                                         "(0 = raw). The raw curve stays faintly behind.")
+        self.smoothing_label = QLabel("0.00")
+        self.smoothing_slider.valueChanged.connect(
+            lambda position: self.set_smoothing(min(position / SMOOTHING_TICKS, MAX_WEIGHT)))
+        self.x_axis_box = QComboBox()
+        self.x_axis_box.addItem("Step", "step")
+        self.x_axis_box.addItem("Wall time", "time")
+        self.x_axis_box.setToolTip("Horizontal axis: step number or seconds of training")
+        self.x_axis_box.currentIndexChanged.connect(lambda _: self.set_x_axis(self.x_axis_box.currentData()))
+        options = QHBoxLayout()
+        options.setContentsMargins(6, 2, 6, 2)
+        options.addWidget(QLabel("Smoothing:"))
+        options.addWidget(self.smoothing_slider)
+        options.addWidget(self.smoothing_label)
+        options.addSpacing(16)
+        options.addWidget(QLabel("X axis:"))
+        options.addWidget(self.x_axis_box)
+        options.addStretch(1)
+        options.addWidget(QLabel("solid: training · dashed: validation"))
 
         self.readout = QLabel("Hover over the plot to read step and loss")
         self.readout.setStyleSheet("color: #555; padding: 2px 6px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        layout.addLayout(options)
         layout.addWidget(self.widget, 1)
         layout.addWidget(self.readout)
 
@@ -133,72 +225,179 @@ class LossPlot(QWidget):
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
 
-    # -- data --------------------------------------------------------------------------------------------------------
+    # -- runs --------------------------------------------------------------------------------------------------------
 
-    def add_steps(self, records) -> None:
-        """Buffer new StepRecords; they appear at the next timer tick."""
+    def add_run(self, run_id: str, label: str, visible: bool = True) -> RunCurves:
+        """A new run with the next free colour (its steps come with :meth:`add_steps`)."""
+        used = {run.color for run in self.runs.values()}
+        color = next((c for c in PALETTE if c not in used), PALETTE[len(self.runs) % len(PALETTE)])
+        run = RunCurves(self.item, label, color, self._smoothing)
+        self.runs[run_id] = run
+        self.current = run_id
+        self.set_run_visible(run_id, visible)
+        if self.highlighted is not None:
+            run.set_faded(True)
+        return run
+
+    def remove_run(self, run_id: str) -> None:
+        run = self.runs.pop(run_id)
+        for curve in run.curves:
+            self.item.removeItem(curve)
+        for *_, line in run.markers:
+            self.item.removeItem(line)
+        if self.current == run_id:
+            self.current = next(reversed(self.runs), None)
+        if self.highlighted == run_id:
+            self.highlight(None)
+
+    def set_run_visible(self, run_id: str, visible: bool) -> None:
+        run = self.runs[run_id]
+        run.visible = visible
+        for curve in run.curves:
+            curve.setVisible(visible)
+        for *_, line in run.markers:
+            line.setVisible(visible)
+        if visible and not self._in_legend(run):
+            self.legend.addItem(run.train, run.label)
+        elif not visible:
+            self.legend.removeItem(run.train)
+        run.dirty = run.dirty or visible
+
+    def _in_legend(self, run: RunCurves) -> bool:
+        return any(sample.item is run.train for sample, _ in self.legend.items)
+
+    def set_run_label(self, run_id: str, label: str) -> None:
+        run = self.runs[run_id]
+        run.label = label
+        run.train.opts["name"] = label
+        if self._in_legend(run):
+            self.legend.removeItem(run.train)
+            self.legend.addItem(run.train, label)
+
+    def highlight(self, run_id: str | None) -> None:
+        """Fade every run but ``run_id`` (None: no highlight); the readout follows it."""
+        self.highlighted = run_id
+        for key, run in self.runs.items():
+            run.set_faded(run_id is not None and key != run_id)
+        if run_id is not None:
+            self.current = run_id
+
+    def add_steps(self, run_id: str, records) -> None:
+        """Buffer new StepRecords of run ``run_id``; they appear at the next timer tick."""
+        run = self.runs[run_id]
         for record in records:
-            previous_rate = self.buffer.rates[-1] if self.buffer.size else None
-            self.buffer.append(record.step, record.train_loss, record.val_loss, record.learning_rate)
+            previous_rate = run.buffer.rates[-1] if run.buffer.size else None
+            run.buffer.append(record.step, record.train_loss, record.val_loss, record.learning_rate, record.elapsed)
             if previous_rate is not None and record.learning_rate != previous_rate:
-                self._mark_rate_change(record.step, record.learning_rate)
-        self._dirty = True
+                self._mark_rate_change(run, record.step, record.learning_rate)
+        run.dirty = True
 
     def clear(self) -> None:
-        self.buffer.clear()
-        for _, line in self.markers:
-            self.item.removeItem(line)
-        self.markers.clear()
-        self._dirty = True
-        self.redraw()
+        """Remove every run."""
+        for run_id in list(self.runs):
+            self.remove_run(run_id)
         self.item.enableAutoRange()
 
     def redraw(self) -> None:
-        """Push buffered points to the curves when anything changed since the last tick."""
-        if not self._dirty:
+        """Push buffered points of changed, visible runs to their curves."""
+        changed = [run for run in self.runs.values() if run.dirty and run.visible]
+        if not changed:
             return
-        self._dirty = False
+        if self.widget.isVisible() and not self.window().isMinimized():
+            self.gate.begin()  # TimedPlotWidget.paintEvent ends it
         self.timer.setInterval(round(min(max(REDRAW_MS, self.widget.paint_ms / PAINT_SHARE), MAX_REDRAW_MS)))
         self.widget.paint_ms = 0.0
-        steps = self.buffer.steps
-        self.train_curve.setData(steps, _finite_positive(self.buffer.train, self._log_y), connect="finite")
-        val = self.buffer.val
-        has_val = bool(np.isfinite(val).any())
-        self.val_curve.setVisible(has_val)
-        if has_val:
-            self.val_curve.setData(steps, _finite_positive(val, self._log_y), connect="finite")
+        for run in changed:
+            self._draw(run)
         self.redrawn.emit()
+
+    def _draw(self, run: RunCurves) -> None:
+        run.dirty = False
+        buffer = run.buffer
+        if buffer.smoothing != self._smoothing:
+            buffer.set_smoothing(self._smoothing)
+        x = buffer.column(TIME if self._x_axis == "time" else STEP)
+        smoothed = self._smoothing > 0
+        run.raw.setVisible(smoothed)
+        if smoothed:
+            run.raw.setData(x, _finite_positive(buffer.train, self._log_y), connect="finite")
+        train, val = (buffer.column(TRAIN_SMOOTH), buffer.column(VAL_SMOOTH)) if smoothed else (buffer.train, buffer.val)
+        run.train.setData(x, _finite_positive(train, self._log_y), connect="finite")
+        has_val = bool(np.isfinite(val).any())
+        run.val.setVisible(has_val)
+        if has_val:
+            run.val.setData(x, _finite_positive(val, self._log_y), connect="finite")
+        for step, _, line in run.markers:
+            line.setPos(self._x_of_step(run, step))
+
+    def _redraw_all(self) -> None:
+        for run in self.runs.values():
+            run.dirty = True
+        self.redraw()
 
     # -- learning-rate markers ---------------------------------------------------------------------------------------
 
-    def _merge_distance(self) -> int:
-        """Changes closer than this many steps share one marker (a slider drag is one gesture)."""
-        return max(3, self.buffer.size // 100)
+    def _x_of_step(self, run: RunCurves, step: int) -> float:
+        if self._x_axis == "step":
+            return step
+        index = min(max(step - 1, 0), run.buffer.size - 1)
+        return float(run.buffer.column(TIME)[index])
 
-    def _mark_rate_change(self, step: int, rate: float) -> None:
+    def _mark_rate_change(self, run: RunCurves, step: int, rate: float) -> None:
+        """A vertical line at ``step`` labelled with the new rate; changes within a few steps share one."""
         label = f"lr {rate:.3g}"
-        if self.markers and step - self.markers[-1][0] <= self._merge_distance():
-            self.markers[-1][1].label.setFormat(label)
+        merge_distance = max(3, run.buffer.size // 100)  # a slider drag is one gesture
+        if run.markers and step - run.markers[-1][0] <= merge_distance:
+            first_step, _, line = run.markers[-1]
+            run.markers[-1] = (first_step, rate, line)
+            line.label.setFormat(label)
             return
-        line = pg.InfiniteLine(pos=step, angle=90, movable=False, pen=pg.mkPen(MARKER_COLOR, width=1),
-                               label=label, labelOpts={"position": 0.92, "color": MARKER_COLOR,
-                                                       "fill": QColor(255, 255, 255, 210), "anchors": [(0, 1), (0, 1)]})
+        line = pg.InfiniteLine(pos=self._x_of_step(run, step), angle=90, movable=False,
+                               pen=pg.mkPen(run.color, width=1, style=Qt.PenStyle.DotLine), label=label,
+                               labelOpts={"position": 0.92, "color": run.color, "fill": QColor(255, 255, 255, 210),
+                                          "anchors": [(0, 1), (0, 1)]})
         line.setZValue(5)
+        line.setVisible(run.visible)
         self.item.addItem(line, ignoreBounds=True)
-        self.markers.append((step, line))
+        run.markers.append((step, rate, line))
 
-    def marker_labels(self) -> list[tuple[int, str]]:
-        """(step, label) of each learning-rate marker, oldest first."""
-        return [(step, line.label.format) for step, line in self.markers]
+    def marker_labels(self, run_id: str | None = None) -> list[tuple[int, str]]:
+        """(step, label) of each learning-rate marker of ``run_id`` (default: the current run), oldest first."""
+        run = self.runs.get(run_id or self.current)
+        return [] if run is None else [(step, line.label.format) for step, _, line in run.markers]
 
     # -- view --------------------------------------------------------------------------------------------------------
+
+    @property
+    def smoothing(self) -> float:
+        return self._smoothing
+
+    def set_smoothing(self, weight: float) -> None:
+        """Debiased EMA weight in [0, 0.999] for every curve (0: raw losses)."""
+        self._smoothing = weight
+        self.smoothing_label.setText(f"{weight:.2f}")
+        position = round(weight * SMOOTHING_TICKS)
+        if self.smoothing_slider.value() != position:
+            self.smoothing_slider.setValue(position)
+        self._redraw_all()
+
+    @property
+    def x_axis(self) -> str:
+        return self._x_axis
+
+    def set_x_axis(self, axis: str) -> None:
+        """"step" or "time" (seconds of training)."""
+        self._x_axis = axis
+        self.x_axis_box.setCurrentIndex(self.x_axis_box.findData(axis))
+        self.item.setLabel("bottom", X_AXES[axis])
+        self._redraw_all()
+        self.auto_range()
 
     def set_log_y(self, enabled: bool) -> None:
         self._log_y = enabled
         self.item.setLogMode(y=enabled)
         self.item.setLabel("left", "loss (log scale)" if enabled else "loss")
-        self._dirty = True
-        self.redraw()
+        self._redraw_all()
         self.auto_range()
 
     def auto_range(self) -> None:
@@ -206,23 +405,31 @@ class LossPlot(QWidget):
 
     def _mouse_moved(self, event) -> None:
         position = event[0]
-        if self.buffer.size == 0 or not self.item.sceneBoundingRect().contains(position):
+        run = self.runs.get(self.current)
+        if run is None or not run.visible or run.buffer.size == 0 or \
+                not self.item.sceneBoundingRect().contains(position):
             self.crosshair.setVisible(False)
             return
+        xs = run.buffer.column(TIME if self._x_axis == "time" else STEP)
         x = self.item.vb.mapSceneToView(position).x()
-        index = int(np.clip(np.searchsorted(self.buffer.steps, x), 0, self.buffer.size - 1))
-        if index > 0 and abs(self.buffer.steps[index - 1] - x) < abs(self.buffer.steps[index] - x):
+        index = int(np.clip(np.searchsorted(xs, x), 0, run.buffer.size - 1))
+        if index > 0 and abs(xs[index - 1] - x) < abs(xs[index] - x):
             index -= 1
-        self.crosshair.setPos(self.buffer.steps[index])
+        self.crosshair.setPos(xs[index])
         self.crosshair.setVisible(True)
         self.readout.setText(self.describe_point(index))
 
-    def describe_point(self, index: int) -> str:
-        """Readout text for the ``index``-th buffered step."""
-        parts = [f"step {int(self.buffer.steps[index])}", f"training loss {self.buffer.train[index]:.6g}"]
-        val = self.buffer.val[index]
+    def describe_point(self, index: int, run_id: str | None = None) -> str:
+        """Readout text for the ``index``-th step of ``run_id`` (default: the current run)."""
+        run = self.runs[run_id or self.current]
+        buffer = run.buffer
+        parts = [run.label, f"step {int(buffer.steps[index])}", f"training loss {buffer.train[index]:.6g}"]
+        val = buffer.val[index]
         if not math.isnan(val):
             parts.append(f"validation loss {val:.6g}")
-        parts.append(f"learning rate {self.buffer.rates[index]:.3g}")
+        if self._smoothing > 0:
+            parts.append(f"smoothed {buffer.column(TRAIN_SMOOTH)[index]:.6g}")
+        parts.append(f"learning rate {buffer.rates[index]:.3g}")
+        if self._x_axis == "time":
+            parts.append(f"{buffer.column(TIME)[index]:.2f} s")
         return "   ·   ".join(parts)
-

@@ -1,76 +1,203 @@
-"""Training on a QThread: the worker builds core's Trainer inside the thread and reports by signals.
+"""Jobs on a QThread: a training run, a backend comparison or a learning-rate range test.
 
-The GUI thread never calls into the trainer; it talks to it only through the thread-safe
-``TrainingControl`` (learning rate, pause, resume, single step, stop), which the trainer
-reads between two steps. Steps are sent in batches at most every ``BATCH_MS`` so that a fast
-engine does not flood the GUI event queue with one signal per step.
+Each job builds core's objects inside its thread and reports by signals; the GUI thread never
+calls into a trainer or an engine. It talks to a job only through the thread-safe
+``TrainingControl`` (learning rate, pause, resume, single step, stop), read between two steps.
+Steps are sent in batches at most every ``BATCH_MS`` so that a fast engine does not flood the
+GUI event queue with one signal per step. Whatever the window shows about the model (the
+validation confusion matrix) is computed here, between two steps, and sent as numbers.
 """
 from __future__ import annotations
 
+import dataclasses
+import threading
 from time import perf_counter
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
+from kgui.core import lr_finder, metrics
+from kgui.core.parity import compare_backends
 from kgui.core.runs import RunStore
 from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer, TrainingControl
+from kgui.core.trainer import FINAL_STATUSES, Trainer, TrainingControl
 
 BATCH_MS = 15
+CONFUSION_MS = 500       # the confusion matrix is recomputed at most twice a second
+PAINT_WAIT_S = 0.05      # longest a job waits between two steps for the plot to finish painting
 
 
-class TrainingWorker(QObject):
-    """Runs one experiment; lives on a worker thread."""
+class PaintGate:
+    """Lets the GUI thread paint without competing for the GIL: while a redraw is pending the job
+    waits between two steps (at most ``PAINT_WAIT_S``), so the paint's Python code runs alone."""
 
-    steps = pyqtSignal(list)        # StepRecords since the last emission
-    status = pyqtSignal(str)        # engine state: "importing TensorFlow…", "compiling…", "training", …
-    finished = pyqtSignal(object)   # the final RunRecord (finished, stopped or diverged)
-    failed = pyqtSignal(object)     # the final RunRecord of a run that failed (its message says why)
+    def __init__(self):
+        self._idle = threading.Event()
+        self._idle.set()
 
-    def __init__(self, settings: ExperimentSettings, control: TrainingControl, store: RunStore | None):
-        super().__init__()
-        self.settings = settings
-        self.control = control
-        self.store = store
-        self.record = None
+    def begin(self) -> None:
+        """GUI thread: a redraw is coming."""
+        self._idle.clear()
+
+    def end(self) -> None:
+        """GUI thread: the redraw is painted."""
+        self._idle.set()
+
+    def wait(self) -> None:
+        """Job thread: return once no redraw is pending (or after ``PAINT_WAIT_S``)."""
+        self._idle.wait(PAINT_WAIT_S)
+
+
+class Batcher:
+    """Collects items on the job thread and emits them as one list at most every ``BATCH_MS``."""
+
+    def __init__(self, emit):
+        self._emit = emit
         self._pending: list = []
         self._last_emit = 0.0
 
-    @pyqtSlot()
-    def run(self) -> None:
-        trainer = Trainer(self.settings, self.control, self.store, status=self.status.emit)
-        self.record = trainer.record
-        record = trainer.run(self._on_step)
-        self._flush()
-        (self.failed if record.status == "failed" else self.finished).emit(record)
-
-    def _on_step(self, step) -> None:
-        self._pending.append(step)
+    def add(self, item, force: bool = False) -> None:
+        self._pending.append(item)
         now = perf_counter()
-        last = step.step >= self.settings.steps or self.record.status != "running"
-        if last or self.control.paused or (now - self._last_emit) * 1000 >= BATCH_MS:
-            self._flush()
+        if force or (now - self._last_emit) * 1000 >= BATCH_MS:
+            self.flush()
             self._last_emit = now
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         if self._pending:
             batch, self._pending = self._pending, []
-            self.steps.emit(batch)
+            self._emit(batch)
 
 
-class TrainingSession(QObject):
-    """One run: its control, worker and thread, and the clean shutdown of all three."""
+class Job(QObject):
+    """Work that runs once on a worker thread; ``finished`` carries its result, ``failed`` a message."""
 
-    def __init__(self, settings: ExperimentSettings, store: RunStore | None, paused: bool = False, parent=None):
-        super().__init__(parent)
+    status = pyqtSignal(str)        # engine state: "importing TensorFlow…", "compiling…", "training", …
+    finished = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+    def __init__(self, settings: ExperimentSettings, control: TrainingControl, gate: PaintGate | None = None):
+        super().__init__()
         self.settings = settings
-        self.control = TrainingControl(paused=paused)
+        self.control = control
+        self.gate = gate or PaintGate()
+
+    @pyqtSlot()
+    def run(self) -> None:
+        try:
+            result = self.work()
+        except Exception as exc:  # noqa: BLE001 - shown to the user as a message
+            self.failed.emit(str(exc) or type(exc).__name__)
+        else:
+            self.finished.emit(result)
+
+    def work(self):
+        raise NotImplementedError
+
+
+class TrainingJob(Job):
+    """Base of jobs that train runs: reports each run's start, steps, confusion matrix and end."""
+
+    run_started = pyqtSignal(object, object)   # RunRecord without history (engine known), its Dataset
+    steps = pyqtSignal(str, list)              # run id, StepRecords since the last emission
+    confusion = pyqtSignal(str, int, object)   # run id, step, ConfusionMatrix of the validation split
+    run_ended = pyqtSignal(object)             # the final RunRecord
+
+    def __init__(self, settings, control, store: RunStore | None, gate: PaintGate | None = None):
+        super().__init__(settings, control, gate)
+        self.store = store
+        self._batchers: dict[str, Batcher] = {}
+        self._last_confusion = 0.0
+
+    def _trainer_status(self, trainer: Trainer, text: str) -> None:
+        record = trainer.record
+        if text == "training":
+            self._batchers[record.id] = Batcher(lambda batch, run_id=record.id: self.steps.emit(run_id, batch))
+            self.run_started.emit(dataclasses.replace(record, history=[], lr_changes=list(record.lr_changes)),
+                                  trainer.dataset)
+        elif text in FINAL_STATUSES:
+            if record.id in self._batchers:
+                self._batchers.pop(record.id).flush()
+                if record.status != "failed":
+                    self._send_confusion(trainer)
+            self.run_ended.emit(record)
+        self.status.emit(text)
+
+    def _trainer_step(self, trainer: Trainer, step) -> None:
+        last = step.step >= trainer.settings.steps or trainer.record.status != "running"
+        self._batchers[trainer.record.id].add(step, force=last or self.control.paused)
+        if (perf_counter() - self._last_confusion) * 1000 >= CONFUSION_MS:
+            self._send_confusion(trainer)
+        self.gate.wait()
+
+    def _send_confusion(self, trainer: Trainer) -> None:
+        """The validation confusion matrix for classification runs (between two steps, on this thread)."""
+        dataset = trainer.dataset
+        if dataset is None or dataset.task != "classification" or not len(dataset.x_val):
+            return
+        self._last_confusion = perf_counter()
+        self.confusion.emit(trainer.record.id, trainer.steps_done, metrics.validation_confusion(trainer))
+
+
+class TrainingWorker(TrainingJob):
+    """One run of the experiment; ``finished`` carries its final RunRecord (status "failed" included)."""
+
+    def __init__(self, settings, control, store, gate=None):
+        super().__init__(settings, control, store, gate)
+        self.record = None
+
+    def work(self):
+        trainer = Trainer(self.settings, self.control, self.store,
+                          status=lambda text: self._trainer_status(trainer, text))
+        self.record = trainer.record
+        return trainer.run(lambda step: self._trainer_step(trainer, step))
+
+
+class ParityWorker(TrainingJob):
+    """The experiment on every installed engine (core.parity); ``finished`` carries the ParityResult."""
+
+    def work(self):
+        return compare_backends(self.settings, control=self.control, store=self.store,
+                                status=self._trainer_status, on_step=self._trainer_step)
+
+
+class RangeTestWorker(Job):
+    """The learning-rate range test (core.lr_finder); ``finished`` carries the RangeTestResult."""
+
+    points = pyqtSignal(list)      # RangeTestPoints since the last emission
+
+    def work(self):
+        batcher = Batcher(self.points.emit)
+        try:
+            return lr_finder.find_learning_rate(self.settings, control=self.control, status=self.status.emit,
+                                                on_point=batcher.add)
+        finally:
+            batcher.flush()
+
+
+class WorkerSession(QObject):
+    """One job, its thread, and the clean shutdown of both."""
+
+    def __init__(self, job: Job, parent=None):
+        super().__init__(parent)
+        self.job = job
         self.thread = QThread()
-        self.thread.setObjectName("kgui-training")
-        self.worker = TrainingWorker(settings, self.control, store)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
-        self.worker.finished.connect(self.thread.quit)
-        self.worker.failed.connect(self.thread.quit)
+        self.thread.setObjectName("kgui-worker")
+        job.moveToThread(self.thread)
+        self.thread.started.connect(job.run)
+        job.finished.connect(self.thread.quit)
+        job.failed.connect(self.thread.quit)
+
+    @property
+    def worker(self) -> Job:
+        return self.job
+
+    @property
+    def control(self) -> TrainingControl:
+        return self.job.control
+
+    @property
+    def settings(self) -> ExperimentSettings:
+        return self.job.settings
 
     def start(self) -> None:
         self.thread.start()
@@ -80,8 +207,9 @@ class TrainingSession(QObject):
         return self.thread.isRunning()
 
     def shut_down(self, timeout_ms: int = 60000) -> bool:
-        """Stop the run and wait for its thread to end; True once it has."""
+        """Stop the job and wait for its thread to end; True once it has."""
         self.control.stop()
+        self.job.gate.end()
         if self.thread.isRunning():
             self.thread.quit()
             return self.thread.wait(timeout_ms)

@@ -1,0 +1,190 @@
+"""What the model learns, for the run being trained: the fitted line over the data (linear regression with
+one feature), or accuracy over time and the validation confusion matrix (classification).
+
+Everything shown arrives as numbers from the worker (the Dataset's arrays, StepRecords, a
+ConfusionMatrix computed between two steps); nothing here touches an engine.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QColor
+from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStackedWidget, QTableWidget, QTableWidgetItem,
+                             QVBoxLayout, QWidget)
+
+from kgui.core.metrics import FittedLine, true_line
+
+MAX_SCATTER_POINTS = 500
+FIT_COLOR = "#d62728"
+TRUE_COLOR = "#2ca02c"
+ACCURACY_COLOR = "#1f77b4"
+
+
+def _plot_widget(x_label: str, y_label: str) -> pg.PlotWidget:
+    widget = pg.PlotWidget(background="w")
+    item = widget.getPlotItem()
+    item.setLabel("bottom", x_label)
+    item.setLabel("left", y_label)
+    item.showGrid(x=True, y=True, alpha=0.2)
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).setTextPen("#333")
+        item.getAxis(axis).setPen("#888")
+    return widget
+
+
+class LinePage(QWidget):
+    """The data as a scatter, the current fitted line and, for synthetic data, the true line."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = _plot_widget("x", "y")
+        item = self.plot.getPlotItem()
+        item.addLegend(offset=(10, 10), labelTextColor="#333")
+        self.scatter = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(120, 120, 120, 110), name="data")
+        item.addItem(self.scatter)
+        self.true_curve = item.plot([], [], pen=pg.mkPen(TRUE_COLOR, width=1, style=Qt.PenStyle.DashLine),
+                                    name="true line")
+        self.fit_curve = item.plot([], [], pen=pg.mkPen(FIT_COLOR, width=2), name="fitted line")
+        self.caption = QLabel()
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.caption)
+        self._x_range = np.array([0.0, 1.0])
+        self._true: tuple[float, float] | None = None
+
+    def set_data(self, x: np.ndarray, y: np.ndarray, true: tuple[float, float] | None) -> None:
+        if len(x) > MAX_SCATTER_POINTS:
+            rows = np.random.RandomState(0).choice(len(x), MAX_SCATTER_POINTS, replace=False)
+            x, y = x[rows], y[rows]
+        self.scatter.setData(x, y)
+        self._x_range = np.array([float(np.min(x)), float(np.max(x))]) if len(x) else np.array([0.0, 1.0])
+        self._true = true
+        if true is not None:
+            self.true_curve.setData(self._x_range, FittedLine(*true).at(self._x_range))
+        self.true_curve.setVisible(true is not None)
+        self.fit_curve.setData([], [])
+        self.caption.setText("")
+
+    def show_fit(self, w: float, b: float) -> None:
+        line = FittedLine(w, b, *(self._true or (None, None)))
+        self.fit_curve.setData(self._x_range, line.at(self._x_range))
+        if line.true_w is None:
+            self.caption.setText(f"w = {w:.4f}   b = {b:.4f}")
+        else:
+            self.caption.setText(f"w = {w:.4f} (true {line.true_w:g})   b = {b:.4f} (true {line.true_b:g})")
+
+
+class ClassesPage(QWidget):
+    """Validation accuracy over the steps, and the validation confusion matrix at the latest step."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = _plot_widget("step", "validation accuracy")
+        self.plot.setMaximumHeight(220)
+        self.plot.getPlotItem().setYRange(0, 1)
+        self.curve = self.plot.getPlotItem().plot([], [], pen=pg.mkPen(ACCURACY_COLOR, width=1))
+        self.title = QLabel("Confusion matrix (validation split): rows true, columns predicted")
+        self.title.setWordWrap(True)
+        self.matrix = QTableWidget()
+        self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.matrix.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.matrix.setToolTip("Count of validation rows of each true class (row) predicted as each class (column); "
+                               "shaded by the share of the row")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.title)
+        layout.addWidget(self.matrix, 2)
+
+    def clear(self) -> None:
+        self.curve.setData([], [])
+        self.matrix.clear()
+        self.matrix.setRowCount(0)
+        self.matrix.setColumnCount(0)
+
+    def show_accuracy(self, steps: np.ndarray, accuracy: np.ndarray) -> None:
+        self.curve.setData(steps, accuracy)
+
+    def show_confusion(self, matrix, step: int) -> None:
+        names = list(matrix.class_names)
+        if self.matrix.rowCount() != len(names):
+            self.matrix.setRowCount(len(names))
+            self.matrix.setColumnCount(len(names))
+            self.matrix.setHorizontalHeaderLabels(names)
+            self.matrix.setVerticalHeaderLabels(names)
+        shares = matrix.row_shares()
+        for row in range(len(names)):
+            for column in range(len(names)):
+                item = self.matrix.item(row, column) or QTableWidgetItem()
+                item.setText(str(int(matrix.counts[row, column])))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                tint = QColor(ACCURACY_COLOR if row == column else FIT_COLOR)
+                tint.setAlpha(int(200 * shares[row, column]))
+                item.setBackground(tint)
+                self.matrix.setItem(row, column, item)
+        self.title.setText(f"Confusion matrix (validation split at step {step}, accuracy {100 * matrix.accuracy:.1f} %): "
+                           "rows true, columns predicted")
+
+
+class FitView(QStackedWidget):
+    """Shows the page that fits the run being trained (or a hint when there is nothing to show)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.hint = QLabel("Start a run to see what the model learns.")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.line_page = LinePage()
+        self.classes_page = ClassesPage()
+        for page in (self.hint, self.line_page, self.classes_page):
+            self.addWidget(page)
+        self.run_id: str | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._steps: list[int] = []
+        self._accuracy: list[float] = []
+        self._latest = None         # the newest StepRecord
+        self._shown_steps = 0
+
+    def show_run(self, run_id: str, settings, dataset) -> None:
+        """Follow a new run: its data (Dataset arrays) and, for synthetic lines, the true line."""
+        self.run_id = run_id
+        self._reset()
+        if dataset.task == "classification":
+            self.classes_page.clear()
+            self.setCurrentWidget(self.classes_page)
+        elif dataset.n_features == 1:
+            self.line_page.set_data(dataset.x_train[:, 0], dataset.y_train[:, 0], true_line(settings))
+            self.setCurrentWidget(self.line_page)
+        else:
+            self.hint.setText(f"{dataset.name} has {dataset.n_features} features: the fitted line is shown "
+                              "for one-feature linear regression only.")
+            self.setCurrentWidget(self.hint)
+
+    def add_steps(self, run_id: str, records) -> None:
+        if run_id != self.run_id or not records:
+            return
+        self._steps.extend(s.step for s in records)
+        self._accuracy.extend(np.nan if s.accuracy is None else s.accuracy for s in records)
+        self._latest = records[-1]
+
+    def refresh(self) -> None:
+        """Push the steps received since the last refresh (called with the loss plot's redraws)."""
+        if len(self._steps) == self._shown_steps:
+            return
+        self._shown_steps = len(self._steps)
+        params = self._latest.params
+        if self.currentWidget() is self.line_page and {"w", "b"} <= params.keys():
+            self.line_page.show_fit(params["w"], params["b"])
+        elif self.currentWidget() is self.classes_page:
+            self.classes_page.show_accuracy(np.asarray(self._steps, dtype=np.float64),
+                                            np.asarray(self._accuracy, dtype=np.float64))
+
+    def show_confusion(self, run_id: str, step: int, matrix) -> None:
+        if run_id == self.run_id and self.currentWidget() is self.classes_page:
+            self.classes_page.show_confusion(matrix, step)

@@ -1,0 +1,114 @@
+"""The learning-rate range test tab: loss against learning rate on a log axis, the suggestion, and one click to use it."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from kgui.core.lr_finder import PLOT_HEADROOM
+
+RAW_COLOR = (31, 119, 180, 80)
+SMOOTH_COLOR = "#1f77b4"
+VALLEY_COLOR = "#2ca02c"
+STEEPEST_COLOR = "#d62728"
+
+
+class LrRangeView(QWidget):
+    """Plot of a range test as it runs; the buttons are wired by the window."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.widget = pg.PlotWidget(background="w")
+        self.item = self.widget.getPlotItem()
+        self.item.setLogMode(x=True, y=False)
+        self.item.setLabel("bottom", "learning rate (log scale)")
+        self.item.setLabel("left", "training loss")
+        self.item.showGrid(x=True, y=True, alpha=0.2)
+        for axis in ("left", "bottom"):
+            self.item.getAxis(axis).setTextPen("#333")
+            self.item.getAxis(axis).setPen("#888")
+        self.item.addLegend(offset=(-10, 10), labelTextColor="#333")
+        self.raw_curve = self.item.plot([], [], pen=pg.mkPen(RAW_COLOR, width=1), name="loss")
+        self.smooth_curve = self.item.plot([], [], pen=pg.mkPen(SMOOTH_COLOR, width=2), name="smoothed loss")
+        self.markers = {
+            name: pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine),
+                                  label=name, labelOpts={"position": 0.9, "color": color, "anchors": [(0, 1), (0, 1)]})
+            for name, color in (("valley", VALLEY_COLOR), ("steepest", STEEPEST_COLOR))}
+        for line in self.markers.values():
+            line.setVisible(False)
+            self.item.addItem(line, ignoreBounds=True)
+
+        self.start_button = QPushButton("Run range test")
+        self.start_button.setToolTip("Raise the learning rate from 1e-6 to 10 over 100 steps of the current "
+                                     "experiment and suggest a rate (like fast.ai's lr_find)")
+        self.cancel_button = QPushButton("Cancel")
+        self.use_button = QPushButton("Use suggested rate")
+        self.use_button.setToolTip("Set the learning-rate slider to the suggestion")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save the sweep as CSV or JSON, or its plot as PNG or SVG")
+        self.summary = QLabel("Run the range test to get a suggested learning rate for the current experiment.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.cancel_button, self.use_button, self.export_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(buttons)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.widget, 1)
+        self.result = None
+        self.clear()
+
+    def clear(self) -> None:
+        self._rates: list[float] = []
+        self._losses: list[float] = []
+        self._smoothed: list[float] = []
+        self.result = None
+        self.raw_curve.setData([], [])
+        self.smooth_curve.setData([], [])
+        for line in self.markers.values():
+            line.setVisible(False)
+        self.set_running(False)
+
+    def set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.use_button.setEnabled(not running and self.suggestion is not None)
+        self.export_button.setEnabled(not running and self.result is not None)
+
+    @property
+    def suggestion(self) -> float | None:
+        return None if self.result is None else self.result.suggestion
+
+    def add_points(self, points) -> None:
+        """Draw new RangeTestPoints (they arrive in batches from the worker)."""
+        for point in points:
+            self._rates.append(point.learning_rate)
+            self._losses.append(point.loss)
+            self._smoothed.append(point.smoothed_loss)
+        rates = np.asarray(self._rates)
+        self.raw_curve.setData(rates, np.asarray(self._losses), connect="finite")
+        self.smooth_curve.setData(rates, np.asarray(self._smoothed), connect="finite")
+        first = self._smoothed[0]
+        finite = [value for value in self._smoothed if math.isfinite(value)]
+        if finite and math.isfinite(first):
+            self.item.setYRange(min(finite), PLOT_HEADROOM * first)  # the blow-up would flatten the rest
+        self.summary.setText(f"step {len(self._rates)}: learning rate {self._rates[-1]:.3g}, "
+                             f"loss {self._losses[-1]:.4g}")
+
+    def show_result(self, result) -> None:
+        """The finished (or cancelled, or blown-up) sweep: its suggestions marked, the summary shown."""
+        self.result = result
+        for name, rate in (("valley", result.valley), ("steepest", result.steepest)):
+            line = self.markers[name]
+            line.setVisible(rate is not None)
+            if rate is not None:
+                line.setPos(math.log10(rate))
+                line.label.setFormat(f"{name} {rate:.3g}")
+        self.summary.setText(result.summary()[0].upper() + result.summary()[1:])
+        self.set_running(False)
