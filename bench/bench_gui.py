@@ -70,17 +70,23 @@ def gap_stats(gaps_ms: list[float]) -> tuple[float, float, int]:
     return max(gaps_ms), float(np.percentile(gaps_ms, 99)), len(gaps_ms)
 
 
-def responsiveness(app, engine: str, steps: int, runs_dir: str, live_plot: bool = True) -> dict:
+def responsiveness(app, engine: str, steps: int, runs_dir: str, live_plot: bool = True,
+                   paint_gate: bool = True) -> dict:
     """Train Otto in the real window; 10 ms timer gaps while preparing and while training.
 
     ``live_plot=False`` freezes the plot (no redraws): the cost of the worker and its signals alone.
+    ``paint_gate=False``: the worker does not wait for pending plot paints between steps.
     """
-    from PyQt6.QtCore import QEventLoop, QTimer
+    from PyQt6.QtCore import QEventLoop, QSettings, QTimer
 
     from kgui.core.runs import RunStore
+    from kgui.ui.worker import PaintGate
     from kgui.ui.main_window import MainWindow
 
-    window = MainWindow(store=RunStore(runs_dir))
+    preferences = QSettings(str(Path(runs_dir) / "kgui.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(store=RunStore(runs_dir), preferences=preferences)
+    if not paint_gate:
+        window.gate = PaintGate()  # jobs get a gate the plot never closes, so they never wait
     window.backend_picker.select(engine)
     window.dataset_picker.select("otto")
     window.steps_box.setValue(steps)
@@ -113,10 +119,20 @@ def responsiveness(app, engine: str, steps: int, runs_dir: str, live_plot: bool 
     if record.status != "finished":
         raise SystemExit(f"{engine}: run {record.status}: {record.message}")
     step_ms = np.median([s.step_ms for s in record.history])
-    label = f"{engine} {record.engine_version}" + ("" if live_plot else " (plot frozen)")
+    label = f"{engine} {record.engine_version}" + ("" if live_plot else " (plot frozen)") + \
+        ("" if paint_gate or not live_plot else " (no paint gate)")
     return {"engine": label, "steps": len(record.history),
             "wall_s": perf_counter() - started, "step_ms": step_ms,
             "train": gap_stats(training[1:]), "prepare": gap_stats(preparing[1:])}
+
+
+def median_result(results: list[dict]) -> dict:
+    """One row from repeated runs of a configuration: the median of each number."""
+    def median(key, index=None):
+        return float(np.median([r[key] if index is None else r[key][index] for r in results]))
+
+    return {"engine": results[0]["engine"], "step_ms": median("step_ms"), "wall_s": median("wall_s"),
+            "train": (median("train", 0), median("train", 1)), "prepare": (median("prepare", 0), median("prepare", 1))}
 
 
 def redraw_ms(app, points: int, zoomed: bool, repeats: int = 5) -> float:
@@ -130,17 +146,18 @@ def redraw_ms(app, points: int, zoomed: bool, repeats: int = 5) -> float:
     steps = np.arange(1, points + 1, dtype=np.float64)
     rng = np.random.default_rng(0)
     train = 2.0 / np.sqrt(steps) + 0.01 * rng.random(points)
-    plot.buffer.fill(steps, train, train * 1.05, np.full(points, 0.1))
-    plot._dirty = True
+    run = plot.add_run("bench", "bench")
+    run.buffer.fill(steps, train, train * 1.05, np.full(points, 0.1))
+    run.dirty = True
     plot.redraw()
     app.processEvents()
     if zoomed:
         plot.item.setXRange(points * 0.45, points * 0.55, padding=0)
     times = []
     for _ in range(repeats):
-        plot.buffer.append(points + 1, train[-1], train[-1], 0.1)  # like a live update: data changed
+        run.buffer.append(points + 1, train[-1], train[-1], 0.1)  # like a live update: data changed
         start = perf_counter()
-        plot._dirty = True
+        run.dirty = True
         plot.redraw()
         plot.widget.viewport().repaint()
         app.processEvents()
@@ -153,6 +170,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200, help="Otto training steps per engine (full batch)")
     parser.add_argument("--engines", nargs="*", help="engines to train on (default: every installed one)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs per configuration; the table shows medians")
     args = parser.parse_args()
 
     startup, engines_at_start = startup_seconds()
@@ -162,20 +180,27 @@ def main() -> int:
     app = create_app([])
     engines = args.engines or [info.name for info in backend.available() if info.installed]
     with tempfile.TemporaryDirectory(prefix="kgui-bench-") as runs_dir:
-        results = [responsiveness(app, engine, args.steps, runs_dir, live_plot)
-                   for live_plot in (True, False) for engine in engines]
+        configs = [(engine, live_plot, gate) for live_plot, gate in ((True, True), (True, False), (False, True))
+                   for engine in engines]
+        runs = {config: [] for config in configs}
+        for _ in range(args.repeats):  # interleaved, so that a busy moment of the machine hits every config
+            for engine, live_plot, gate in configs:
+                runs[engine, live_plot, gate].append(
+                    responsiveness(app, engine, args.steps, runs_dir, live_plot, paint_gate=gate))
+        results = [median_result(repeats) for repeats in runs.values()]
     redraws = {(points, zoomed): redraw_ms(app, points, zoomed) for points in (10**5, 10**6) for zoomed in (False, True)}
 
     print(f"\nkgui window benchmark  (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']})\n")
     print(f"start-up: process start to window shown  {startup * 1000:.0f} ms   "
           f"(engines imported by then: {engines_at_start})\n")
-    print(f"GUI thread, {TICK_MS} ms timer, Otto full batch ({args.steps} steps):")
+    print(f"GUI thread, {TICK_MS} ms timer, Otto full batch ({args.steps} steps; median of {args.repeats} "
+          f"run(s) each):")
     print(f"| engine | median step | run wall time | training: max gap | training: p99 gap | "
           f"load+compile: max gap | load+compile: p99 gap |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
-        (train_max, train_p99, _), (prep_max, prep_p99, _) = r["train"], r["prepare"]
+        (train_max, train_p99), (prep_max, prep_p99) = r["train"], r["prepare"]
         print(f"| {r['engine']} | {r['step_ms']:.1f} ms | {r['wall_s']:.1f} s | {train_max:.1f} ms | "
               f"{train_p99:.1f} ms | {prep_max:.0f} ms | {prep_p99:.1f} ms |")
     print("\nplot redraw (setData + repaint, downsampling + clip-to-view on):")

@@ -1,19 +1,27 @@
-"""Screenshot of the real window after a short live run: ``xvfb-run -a -s "-screen 0 1400x900x24" python bench/screenshot.py``.
+"""Screenshots of the real window: ``xvfb-run -a -s "-screen 0 1400x900x24" python bench/screenshot.py``.
 
-Trains the linear exercise on TensorFlow (or --backend), slides the learning rate twice mid-run,
-hovers the plot, and saves the whole window to docs/screenshot.png (or --out).
+With a fresh run store and fresh preferences, drives the window as a user would and saves:
+
+- docs/screenshot.png: three runs overlaid on the linear exercise with noise (TensorFlow at two
+  learning rates, one slid mid-run, and PyTensor), the fitted line beside them;
+- docs/screenshot-parity.png: Compare backends on Otto (100 steps; iris when Otto is not found);
+- docs/screenshot-lr-range.png: the learning-rate range test on the linear exercise, suggestion used.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+SHARED_DATA = ROOT.parent / "shared" / "data"
+if "KGUI_DATA_DIR" not in os.environ and (SHARED_DATA / "kaggle_ottogroup").is_dir():
+    os.environ["KGUI_DATA_DIR"] = str(SHARED_DATA)
 
-from PyQt6.QtCore import QPoint, QTimer  # noqa: E402
+from PyQt6.QtCore import QPoint, QSettings  # noqa: E402
 from PyQt6.QtTest import QTest  # noqa: E402
 
 from kgui.core.runs import RunStore  # noqa: E402
@@ -21,50 +29,86 @@ from kgui.ui import create_app  # noqa: E402
 from kgui.ui.learning_rate import rate_to_position  # noqa: E402
 from kgui.ui.main_window import MainWindow  # noqa: E402
 
-RATE_CHANGES = {150: 0.5, 330: 0.05}  # step seen in the window: new rate
+LINEAR = {"n": 1000, "noise": 0.05}
+
+
+def wait_until_idle(window) -> None:
+    QTest.qWait(100)
+    while window.running:
+        QTest.qWait(50)
+    window.plot.redraw()
+    QTest.qWait(300)
+
+
+def train(window, engine: str, rate: float, slide_to: float | None = None) -> None:
+    """One run; with ``slide_to`` the slider moves there halfway through."""
+    window.backend_picker.select(engine)
+    window.lr_control.set_rate(rate)
+    window.start()
+    if slide_to is not None:
+        while window.running and len(window.history) < window.steps_box.value() // 2:
+            QTest.qWait(5)
+        window.lr_control.slider.setValue(rate_to_position(slide_to))
+    wait_until_idle(window)
+
+
+def hover(window, x_fraction: float, y_fraction: float) -> None:
+    view = window.plot.widget
+    QTest.mouseMove(view.viewport(), QPoint(int(view.width() * x_fraction), int(view.height() * y_fraction)))
+    QTest.qWait(300)
+
+
+def save(window, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(path))
+    print(f"saved {path}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", default="tensorflow")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
+    parser.add_argument("--out-dir", default=str(ROOT / "docs"))
     args = parser.parse_args()
+    out = Path(args.out_dir)
+    scratch = Path(tempfile.mkdtemp(prefix="kgui-screenshot-"))
 
     app = create_app([])
-    window = MainWindow(store=RunStore(tempfile.mkdtemp(prefix="kgui-screenshot-")))
-    window.backend_picker.select(args.backend)
-    window.dataset_picker.select("linear", {"n": 1000, "noise": 0.05})
-    window.steps_box.setValue(500)
-    window.lr_control.set_rate(0.1)
-    window.log_y_action.setChecked(True)
+    preferences = QSettings(str(scratch / "kgui.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(store=RunStore(scratch / "runs"), preferences=preferences)
+    window.resize(1400, 900)
     window.show()
-    pending = dict(RATE_CHANGES)
 
-    def steer():
-        for step in [s for s in pending if len(window.history) >= s]:
-            window.lr_control.slider.setValue(rate_to_position(pending.pop(step)))
-        if window.record is not None and not window.running:
-            timer.stop()
-            finish()
+    window.dataset_picker.select("linear", LINEAR)
+    window.steps_box.setValue(300)
+    window.log_y_action.setChecked(True)
+    train(window, "tensorflow", 0.05)
+    train(window, "tensorflow", 0.5, slide_to=0.1)
+    train(window, "theano", 0.2)
+    window.plot.auto_range()
+    hover(window, 0.35, 0.5)
+    save(window, out / "screenshot.png")
 
-    def finish():
-        window.plot.redraw()
-        window.plot.auto_range()
-        QTest.qWait(300)
-        view = window.plot.widget
-        QTest.mouseMove(view.viewport(), QPoint(int(view.width() * 0.62), int(view.height() * 0.5)))
-        QTest.qWait(300)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        window.grab().save(args.out)
-        print(f"saved {args.out} ({window.record.status}, {len(window.history)} steps)")
-        window.close()
-        app.quit()
+    otto_found = window.dataset_picker.find_otto({})[0] is not None
+    window.dataset_picker.select("otto" if otto_found else "iris")
+    window.steps_box.setValue(100)
+    window.lr_control.set_rate(0.1)
+    window.log_y_action.setChecked(False)
+    window.reset()
+    window.compare_backends()
+    wait_until_idle(window)
+    window.plot.auto_range()
+    QTest.qWait(300)
+    save(window, out / "screenshot-parity.png")
 
-    timer = QTimer()
-    timer.timeout.connect(steer)
-    timer.start(1)
-    window.start()
-    return app.exec()
+    window.dataset_picker.select("linear", LINEAR)
+    window.backend_picker.select("tensorflow")
+    window.range_test()
+    wait_until_idle(window)
+    window.lr_range_view.use_button.click()
+    QTest.qWait(300)
+    save(window, out / "screenshot-lr-range.png")
+
+    window.close()
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""Shared test set-up: Qt runs offscreen; UI tests keep their QSettings in a temporary folder."""
+"""Shared test set-up: Qt runs offscreen on a 1920×1200 screen; UI tests keep their QSettings in a temporary folder."""
 import os
+from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":  # its default 800×600 screen is too small
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={Path(__file__).with_name('offscreen-screen.json')}"
 
 
 @pytest.fixture(autouse=True)

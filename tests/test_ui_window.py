@@ -1,10 +1,10 @@
 """The live window driven with qtbot on real engines: runs, live learning rate, pause/step/stop, export, closing."""
 import csv
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
-from pathlib import Path
 
 import pytest
 from PyQt6.QtCore import Qt
@@ -17,70 +17,18 @@ from kgui.core.runs import RunStore
 from kgui.ui import datasets as ui_datasets
 from kgui.ui.learning_rate import position_to_rate, rate_to_position
 from kgui.ui.main_window import MainWindow
-
-ROOT = Path(__file__).resolve().parents[1]
-ENGINES = [info.name for info in backend.available() if info.installed]
-RUN_TIMEOUT_MS = 120_000  # the first Theano compile of a session can take ~15 s
+from ui_support import (ENGINES, ROOT, RUN_TIMEOUT_MS, configure, messages, wait_for_steps,  # noqa: F401 - fixtures
+                        wait_until_idle, wait_until_paused, window)
 
 
-@pytest.fixture
-def messages(monkeypatch):
-    """Message boxes shown, as (kind, title, text); the modal is intercepted and answered with Cancel/Ok."""
-    shown = []
-
-    def recorder(kind, answer):
-        def show(parent, title, text, *args, **kwargs):
-            shown.append((kind, title, text))
-            return answer
-        return show
-
-    monkeypatch.setattr(QMessageBox, "warning", recorder("warning", QMessageBox.StandardButton.Cancel))
-    monkeypatch.setattr(QMessageBox, "critical", recorder("critical", QMessageBox.StandardButton.Ok))
-    monkeypatch.setattr(QMessageBox, "information", recorder("information", QMessageBox.StandardButton.Ok))
-    return shown
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, messages):
-    win = MainWindow(store=RunStore(tmp_path / "runs"))
-    qtbot.addWidget(win)
-    win.show()
-    return win
-
-
-def configure(win, engine="tensorflow", steps=60, rate=0.05, n=200):
-    win.backend_picker.select(engine)
-    win.dataset_picker.select("linear", {"n": n})
-    win.steps_box.setValue(steps)
-    win.lr_control.set_rate(rate)
-
-
-def wait_for_steps(qtbot, win, count):
-    qtbot.waitUntil(lambda: len(win.history) >= count or bool(win.record and win.record.status == "failed"),
-                    timeout=RUN_TIMEOUT_MS)
-    assert len(win.history) >= count, win.record.message
-
-
-def wait_until_idle(qtbot, win):
-    qtbot.waitUntil(lambda: not win.running and win.record is not None and win.start_action.isEnabled(),
-                    timeout=RUN_TIMEOUT_MS)
-
-
-def wait_until_paused(qtbot, win):
-    """Paused and every step the worker took has reached the window."""
-    qtbot.waitUntil(lambda: bool(win.session.worker.record is not None
-                                 and len(win.history) == len(win.session.worker.record.history)),
-                    timeout=RUN_TIMEOUT_MS)
-    qtbot.wait(50)
-    assert len(win.history) == len(win.session.worker.record.history)
-
-
-def test_window_opens_without_importing_an_engine():
+def test_window_opens_without_importing_an_engine(tmp_path):
     code = ("import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
             "from PyQt6.QtWidgets import QApplication; app = QApplication([])\n"
             "from kgui.ui.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents()\n"
             "print(w.windowTitle()); print(sorted(m for m in ('tensorflow', 'pytensor') if m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    env = dict(os.environ, KGUI_RUNS_DIR=str(tmp_path / "runs"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env=env)
     title, loaded = result.stdout.strip().splitlines()[-2:]
     assert title.startswith("kgui")
     assert loaded == "[]"

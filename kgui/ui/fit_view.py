@@ -48,6 +48,7 @@ class LinePage(QWidget):
         self.fit_curve = item.plot([], [], pen=pg.mkPen(FIT_COLOR, width=2), name="fitted line")
         self.caption = QLabel()
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
@@ -92,8 +93,8 @@ class ClassesPage(QWidget):
         self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.matrix.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.matrix.setToolTip("Count of validation rows of each true class (row) predicted as each class (column); "
-                               "shaded by the share of the row")
+        self.matrix.setToolTip("Validation rows of each true class (row) predicted as each class (column), "
+                               "shaded by their share of the row")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
@@ -119,15 +120,17 @@ class ClassesPage(QWidget):
         shares = matrix.row_shares()
         for row in range(len(names)):
             for column in range(len(names)):
-                item = self.matrix.item(row, column) or QTableWidgetItem()
+                item = self.matrix.item(row, column)
+                if item is None:
+                    item = QTableWidgetItem()
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                    self.matrix.setItem(row, column, item)
                 item.setText(str(int(matrix.counts[row, column])))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 tint = QColor(ACCURACY_COLOR if row == column else FIT_COLOR)
                 tint.setAlpha(int(200 * shares[row, column]))
                 item.setBackground(tint)
-                self.matrix.setItem(row, column, item)
-        self.title.setText(f"Confusion matrix (validation split at step {step}, accuracy {100 * matrix.accuracy:.1f} %): "
-                           "rows true, columns predicted")
+        self.title.setText(f"Confusion matrix (validation split at step {step}, accuracy "
+                           f"{100 * matrix.accuracy:.1f} %): rows true, columns predicted")
 
 
 class FitView(QStackedWidget):

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
 
@@ -29,6 +29,7 @@ FADED_ALPHA = 60        # other runs while one is highlighted
 RAW_ALPHA = 70          # the unsmoothed training loss behind a smoothed curve
 SMOOTHING_TICKS = 100   # slider positions: weight = position / 100, capped at core's maximum
 X_AXES = {"step": "step", "time": "wall time (s)"}
+READOUT_HINT = "Hover over the plot to read step and loss"
 
 STEP, TIME, TRAIN, VAL, RATE, TRAIN_SMOOTH, VAL_SMOOTH = range(7)
 
@@ -54,10 +55,12 @@ class SeriesBuffer:
 
     def fill(self, steps, train, val, rates, elapsed=None) -> None:
         """Replace the contents by whole arrays (used by benchmarks)."""
-        self.clear()
         elapsed = np.zeros(len(steps)) if elapsed is None else elapsed
-        for row in zip(steps, train, val, rates, elapsed):
-            self.append(*row)
+        self._data = np.full((7, len(steps)), np.nan)
+        for row, values in ((STEP, steps), (TIME, elapsed), (TRAIN, train), (VAL, val), (RATE, rates)):
+            self._data[row] = values
+        self.size = len(steps)
+        self.set_smoothing(self.smoothing)
 
     def set_smoothing(self, weight: float) -> None:
         """Recompute the smoothed columns with ``weight``."""
@@ -211,8 +214,9 @@ class LossPlot(QWidget):
         options.addStretch(1)
         options.addWidget(QLabel("solid: training · dashed: validation"))
 
-        self.readout = QLabel("Hover over the plot to read step and loss")
+        self.readout = QLabel(READOUT_HINT)
         self.readout.setStyleSheet("color: #555; padding: 2px 6px;")
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # long text: clipped
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -233,7 +237,7 @@ class LossPlot(QWidget):
         color = next((c for c in PALETTE if c not in used), PALETTE[len(self.runs) % len(PALETTE)])
         run = RunCurves(self.item, label, color, self._smoothing)
         self.runs[run_id] = run
-        self.current = run_id
+        self._set_current(run_id)
         self.set_run_visible(run_id, visible)
         if self.highlighted is not None:
             run.set_faded(True)
@@ -246,7 +250,7 @@ class LossPlot(QWidget):
         for *_, line in run.markers:
             self.item.removeItem(line)
         if self.current == run_id:
-            self.current = next(reversed(self.runs), None)
+            self._set_current(next(reversed(self.runs), None))
         if self.highlighted == run_id:
             self.highlight(None)
 
@@ -280,7 +284,14 @@ class LossPlot(QWidget):
         for key, run in self.runs.items():
             run.set_faded(run_id is not None and key != run_id)
         if run_id is not None:
+            self._set_current(run_id)
+
+    def _set_current(self, run_id: str | None) -> None:
+        """The run the hover readout refers to."""
+        if run_id != self.current:
             self.current = run_id
+            self.crosshair.setVisible(False)
+            self.readout.setText(READOUT_HINT)
 
     def add_steps(self, run_id: str, records) -> None:
         """Buffer new StepRecords of run ``run_id``; they appear at the next timer tick."""
@@ -321,7 +332,8 @@ class LossPlot(QWidget):
         run.raw.setVisible(smoothed)
         if smoothed:
             run.raw.setData(x, _finite_positive(buffer.train, self._log_y), connect="finite")
-        train, val = (buffer.column(TRAIN_SMOOTH), buffer.column(VAL_SMOOTH)) if smoothed else (buffer.train, buffer.val)
+        train, val = ((buffer.column(TRAIN_SMOOTH), buffer.column(VAL_SMOOTH)) if smoothed
+                      else (buffer.train, buffer.val))
         run.train.setData(x, _finite_positive(train, self._log_y), connect="finite")
         has_val = bool(np.isfinite(val).any())
         run.val.setVisible(has_val)

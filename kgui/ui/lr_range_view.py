@@ -1,4 +1,4 @@
-"""The learning-rate range test tab: loss against learning rate on a log axis, the suggestion, and one click to use it."""
+"""The learning-rate range test tab: loss against learning rate (log axis), the suggestion, one click to use it."""
 from __future__ import annotations
 
 import math
@@ -30,13 +30,15 @@ class LrRangeView(QWidget):
         for axis in ("left", "bottom"):
             self.item.getAxis(axis).setTextPen("#333")
             self.item.getAxis(axis).setPen("#888")
-        self.item.addLegend(offset=(-10, 10), labelTextColor="#333")
+            self.item.getAxis(axis).enableAutoSIPrefix(False)
+        self.item.addLegend(offset=(10, -10), labelTextColor="#333")  # bottom left: the curve starts high
         self.raw_curve = self.item.plot([], [], pen=pg.mkPen(RAW_COLOR, width=1), name="loss")
         self.smooth_curve = self.item.plot([], [], pen=pg.mkPen(SMOOTH_COLOR, width=2), name="smoothed loss")
+        # the steepest rate is below the valley: its label goes left of its line, the valley's right
         self.markers = {
             name: pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine),
-                                  label=name, labelOpts={"position": 0.9, "color": color, "anchors": [(0, 1), (0, 1)]})
-            for name, color in (("valley", VALLEY_COLOR), ("steepest", STEEPEST_COLOR))}
+                                  label=name, labelOpts={"position": 0.95, "color": color, "anchors": [anchor, anchor]})
+            for name, color, anchor in (("valley", VALLEY_COLOR, (0, 0)), ("steepest", STEEPEST_COLOR, (1, 0)))}
         for line in self.markers.values():
             line.setVisible(False)
             self.item.addItem(line, ignoreBounds=True)
@@ -95,7 +97,7 @@ class LrRangeView(QWidget):
         self.raw_curve.setData(rates, np.asarray(self._losses), connect="finite")
         self.smooth_curve.setData(rates, np.asarray(self._smoothed), connect="finite")
         first = self._smoothed[0]
-        finite = [value for value in self._smoothed if math.isfinite(value)]
+        finite = [value for value in self._losses + self._smoothed if math.isfinite(value)]
         if finite and math.isfinite(first):
             self.item.setYRange(min(finite), PLOT_HEADROOM * first)  # the blow-up would flatten the rest
         self.summary.setText(f"step {len(self._rates)}: learning rate {self._rates[-1]:.3g}, "

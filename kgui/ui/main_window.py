@@ -351,6 +351,7 @@ class MainWindow(QMainWindow):
 
     def _start_job(self, job: Job) -> None:
         self.session = WorkerSession(job, parent=self)
+        self.live_panel.clear()
         job.status.connect(self._engine_status)
         job.failed.connect(self._job_failed)
         if isinstance(job, TrainingJob):
@@ -370,7 +371,6 @@ class MainWindow(QMainWindow):
         settings = self._valid_settings()
         if settings is None:
             return False
-        self.live_panel.clear()
         job = TrainingWorker(settings, TrainingControl(paused=paused), self.store, self.gate)
         job.finished.connect(self._training_finished)
         self._start_job(job)
@@ -539,7 +539,6 @@ class MainWindow(QMainWindow):
             curves = self.plot.add_run(record.id, run_label(record), visible=record.id in shown)
             self.plot.add_steps(record.id, record.history)
             self.runs_table.set_run(record, visible=record.id in shown, color=curves.color)
-        self.plot.current = None
 
     def _run_selected(self, run_id: str | None) -> None:
         self.plot.highlight(run_id)

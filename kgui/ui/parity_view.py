@@ -9,7 +9,7 @@ from kgui.core.parity import LOSS_TOLERANCE
 
 SAME_COLOR = "#1a7f37"
 DIFFERENT_COLOR = "#b42318"
-COLUMNS = ("Engine", "Steps", "Final train loss", "Status")
+COLUMNS = ("Engine", "Steps", "Final loss", "Status")
 
 
 class ParityView(QWidget):
@@ -28,7 +28,8 @@ class ParityView(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Each engine's run; they are in the runs table and on the plot like any run")
         self.export_button = QPushButton("Export comparison…")
         self.export_button.setToolTip("CSV (step, each engine's loss, difference), JSON (verdict and runs) "
                                       "or the overlaid curves as PNG/SVG")
@@ -62,7 +63,7 @@ class ParityView(QWidget):
         for row, record in enumerate(result.records):
             last = record.history[-1].train_loss if record.history else None
             cells = (f"{record.engine or record.settings.backend} {record.engine_version}".strip(),
-                     str(len(record.history)), "—" if last is None else f"{last:.8g}", record.status)
+                     str(len(record.history)), "—" if last is None else f"{last:.7g}", record.status)
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.export_button.setEnabled(True)

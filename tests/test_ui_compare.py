@@ -1,0 +1,322 @@
+"""Compare and explore in the real window: runs overlay and table, backend parity, the learning-rate range test,
+the fit view, remembered state and experiment files. Real engines, offscreen Qt, modal dialogs intercepted."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QSettings
+from PyQt6.QtWidgets import QFileDialog, QMessageBox
+
+from kgui.core.lr_finder import DEFAULT_STEPS
+from kgui.core.runs import RunStore
+from kgui.core.settings import ExperimentSettings
+from kgui.core.smoothing import smoothed
+from kgui.ui.learning_rate import rounded
+from kgui.ui.main_window import MainWindow
+from test_core_lr_finder import sensible_band
+from ui_support import (ENGINES, ROOT, configure, messages, wait_for_job, wait_for_steps,  # noqa: F401 - fixtures
+                        wait_until_idle, window)
+
+OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))
+both_engines = pytest.mark.skipif(len(ENGINES) < 2, reason="needs two installed engines")
+
+
+def train(qtbot, win, **settings):
+    configure(win, **settings)
+    assert win.start()
+    wait_until_idle(qtbot, win)
+    assert win.record.status == "finished", win.record.message
+    return win.record
+
+
+def curve_data(win, run_id):
+    run = win.plot.runs[run_id]
+    win.plot.redraw()
+    return run.train.xData, run.train.yData  # as set (getData() is clipped to the view)
+
+
+@pytest.fixture
+def preferences(tmp_path):
+    return QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat)
+
+
+def open_window(qtbot, store_dir, preferences):
+    win = MainWindow(store=RunStore(store_dir), preferences=preferences)
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+# -- runs side by side -----------------------------------------------------------------------------------------------
+
+def test_every_run_stays_on_the_plot_with_its_own_colour_and_row(qtbot, window):
+    first = train(qtbot, window, steps=15, rate=0.05)
+    second = train(qtbot, window, steps=10, rate=0.5)
+    plot, table = window.plot, window.runs_table
+    assert list(plot.runs) == [first.id, second.id] == table.run_ids()
+    assert plot.runs[first.id].color != plot.runs[second.id].color
+    legend = [label.text for _, label in plot.legend.items]
+    assert legend == ["tensorflow · linear · lr 0.05", "tensorflow · linear · lr 0.5"]
+    for record in (first, second):
+        x, y = curve_data(window, record.id)
+        assert list(x) == [s.step for s in record.history]
+        assert np.allclose(y, [s.train_loss for s in record.history])
+    cells = [table.table.item(table.row_of(second.id), column).text() for column in range(10)]
+    assert cells[1].startswith("tensorflow 2.") and cells[2:5] == ["linear", "0.5", "10"]
+    assert float(cells[5]) == pytest.approx(second.history[-1].train_loss, rel=1e-3)
+    assert cells[7] == "—" and float(cells[8]) > 0 and cells[9] == "finished"
+
+    table.set_checked(first.id, False)  # hide
+    assert not plot.runs[first.id].train.isVisible() and len(plot.legend.items) == 1
+    assert window.shown_run_ids() == [second.id]
+    table.select(second.id)  # highlight: the other run fades
+    assert plot.highlighted == second.id
+    assert plot.runs[first.id].train.opts["pen"].color().alpha() < 255
+    assert plot.runs[second.id].train.opts["pen"].color().alpha() == 255
+
+
+def test_rename_delete_rerun_and_load_settings(qtbot, window, monkeypatch, tmp_path):
+    first = train(qtbot, window, steps=5, rate=0.05, n=100)
+    second = train(qtbot, window, steps=5, rate=0.2, n=100)
+    table, store = window.runs_table, RunStore(tmp_path / "runs")
+
+    table.rename(first.id, "  baseline ")
+    assert store.load(first.id).name == "baseline" and window.runs[first.id].name == "baseline"
+
+    answers = iter([QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes])
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: asked.append(text) or next(answers))
+    table.select(second.id)
+    table.delete_action.trigger()
+    assert store.exists(second.id) and second.id in window.plot.runs  # cancelled
+    table.delete_action.trigger()
+    assert "“linear · tensorflow · lr 0.2”" in asked[-1]
+    assert not store.exists(second.id) and second.id not in window.plot.runs and table.run_ids() == [first.id]
+
+    window.steps_box.setValue(99)
+    window.lr_control.set_rate(3.0)
+    table.select(first.id)
+    table.load_action.trigger()
+    assert window.settings() == first.settings
+    table.rerun_action.trigger()
+    wait_until_idle(qtbot, window)
+    rerun = window.record
+    assert rerun.id != first.id and rerun.settings == first.settings
+    assert [s.train_loss for s in rerun.history] == [s.train_loss for s in first.history]
+    assert len(table.run_ids()) == 2
+
+
+def test_renaming_the_live_run_survives_its_end(qtbot, window, tmp_path):
+    configure(window, steps=100_000, n=100)
+    window.start()
+    wait_for_steps(qtbot, window, 3)
+    run_id = window.live_run_id
+    window.runs_table.rename(run_id, "named while training")
+    window.stop()
+    wait_until_idle(qtbot, window)
+    assert RunStore(tmp_path / "runs").load(run_id, with_history=False).name == "named while training"
+
+
+def test_smoothing_wall_time_axis_and_log_y(qtbot, window):
+    record = train(qtbot, window, steps=30, rate=0.05)
+    plot = window.plot
+    plot.smoothing_slider.setValue(60)
+    assert plot.smoothing == 0.6
+    _, y = curve_data(window, record.id)
+    assert np.allclose(y, smoothed([s.train_loss for s in record.history], 0.6))
+    assert plot.runs[record.id].raw.isVisible()  # the raw curve stays faintly behind
+    plot.x_axis_box.setCurrentIndex(plot.x_axis_box.findData("time"))
+    x, _ = curve_data(window, record.id)
+    assert np.allclose(x, [s.elapsed for s in record.history])
+    assert plot.item.getAxis("bottom").labelText == "wall time (s)"
+    window.log_y_action.setChecked(True)
+    assert plot.item.ctrl.logYCheck.isChecked()
+    plot.smoothing_slider.setValue(0)
+    _, y = curve_data(window, record.id)
+    assert np.allclose(y, [s.train_loss for s in record.history])
+    assert not plot.runs[record.id].raw.isVisible()
+
+
+# -- backend parity --------------------------------------------------------------------------------------------------
+
+@both_engines
+def test_compare_backends_overlays_the_engines_and_exports(qtbot, window, monkeypatch, tmp_path):
+    configure(window, steps=20, rate=0.3)
+    assert window.compare_action.trigger() is None and window.running
+    wait_for_job(qtbot, window)
+    result = window.parity_result
+    assert [r.engine for r in result.records] == ENGINES
+    assert result.verdict.startswith("same within float32 tolerance")
+    assert window.parity_view.verdict.text().startswith("Same within float32 tolerance")
+    assert "Max |Δloss|" in window.parity_view.difference.text()
+    assert "Backend parity: same within" in window.statusBar().currentMessage()
+    assert window.parity_view.table.rowCount() == 2
+    for record in result.records:
+        assert record.id in window.plot.runs and window.runs_table.is_checked(record.id)
+        assert len(window.runs[record.id].history) == 20
+    target = tmp_path / "parity.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), "CSV table (*.csv)"))
+    window.parity_view.export_button.click()
+    header, *rows = target.read_text().splitlines()
+    assert header == "step," + ",".join(f"train_loss_{e}" for e in ENGINES) + ",max_abs_diff" and len(rows) == 20
+
+
+@both_engines
+def test_parity_on_otto_25_steps_within_1e_4(qtbot, window):
+    if not (OTTO / "train.csv.gz").is_file():
+        pytest.skip(f"real Otto data not found in {OTTO} (set KGUI_OTTO_DIR)")
+    window.dataset_picker.select("otto", {"path": str(OTTO)})
+    window.steps_box.setValue(25)
+    window.lr_control.set_rate(0.01)
+    window.compare_backends()
+    wait_for_job(qtbot, window)
+    result = window.parity_result
+    assert [len(r.history) for r in result.records] == [25, 25]
+    assert result.largest.value <= 1e-4 and result.parting is None
+    assert window.fit_view.currentWidget() is window.fit_view.classes_page
+
+
+# -- learning-rate range test ----------------------------------------------------------------------------------------
+
+def test_range_test_suggests_a_rate_in_the_band_and_sets_the_slider(qtbot, window):
+    configure(window, n=1000)
+    window.range_test_action.trigger()
+    assert window.tabs.currentWidget() is window.lr_range_view
+    wait_for_job(qtbot, window)
+    view = window.lr_range_view
+    low, high = sensible_band()
+    assert low <= view.suggestion <= high, view.result.summary()
+    assert view.item.ctrl.logXCheck.isChecked()
+    rates, losses = view.smooth_curve.getData()
+    assert 10 <= len(rates) <= DEFAULT_STEPS and np.all(np.diff(rates) > 0)
+    assert view.summary.text().lower().startswith("suggested learning rate")
+    assert view.use_button.isEnabled()
+    view.use_button.click()
+    assert window.lr_control.rate == rounded(view.suggestion)
+    assert f"lr {rounded(view.suggestion):.3g}" in window.windowTitle()
+
+
+def test_range_test_can_be_cancelled(qtbot, window):
+    configure(window)
+    window.range_test()
+    window.lr_range_view.cancel_button.click()
+    wait_for_job(qtbot, window)
+    assert window.lr_range_view.result.status == "stopped"
+    assert window.start_action.isEnabled() and window.lr_range_view.start_button.isEnabled()
+
+
+# -- see what is learned ---------------------------------------------------------------------------------------------
+
+def test_fitted_line_over_the_data_with_the_true_values(qtbot, window):
+    record = train(qtbot, window, steps=40, rate=0.5)
+    window.plot.redraw()
+    page = window.fit_view.line_page
+    assert window.fit_view.currentWidget() is page
+    x, y = page.scatter.getData()
+    assert len(x) == 160 and 0 <= x.min() and x.max() <= 1  # the training split of n=200
+    w, b = record.history[-1].params["w"], record.history[-1].params["b"]
+    line_x, line_y = page.fit_curve.getData()
+    assert np.allclose(line_y, w * line_x + b)
+    assert np.allclose(page.true_curve.getData()[1], 0.96 * line_x + 0.24)
+    assert f"w = {w:.4f} (true 0.96)" in page.caption.text() and "(true 0.24)" in page.caption.text()
+
+
+def test_accuracy_and_confusion_matrix_for_classification(qtbot, window):
+    window.dataset_picker.select("iris")
+    window.steps_box.setValue(20)
+    window.lr_control.set_rate(0.5)
+    window.start()
+    wait_until_idle(qtbot, window)
+    window.plot.redraw()
+    page = window.fit_view.classes_page
+    assert window.fit_view.currentWidget() is page
+    steps, accuracy = page.curve.getData()
+    history = window.record.history
+    assert list(steps) == list(range(1, 21)) and np.allclose(accuracy, [s.accuracy for s in history])
+    matrix = page.matrix
+    assert matrix.rowCount() == matrix.columnCount() == 3
+    counts = np.array([[int(matrix.item(r, c).text()) for c in range(3)] for r in range(3)])
+    assert counts.sum() == 30  # iris' validation split
+    assert np.trace(counts) / counts.sum() == pytest.approx(history[-1].accuracy)
+    assert "at step 20" in page.title.text()
+
+
+# -- a window that remembers -----------------------------------------------------------------------------------------
+
+def test_restart_restores_state_and_saved_runs(qtbot, tmp_path, preferences, messages):
+    first = open_window(qtbot, tmp_path / "runs", preferences)
+    first.resize(1300, 820)
+    first.dataset_picker.select("iris")
+    first.backend_picker.select(ENGINES[-1])
+    first.lr_control.set_rate(0.3)
+    first.steps_box.setValue(6)
+    first.start()
+    wait_until_idle(qtbot, first)
+    run_id = first.record.id
+    first.plot.smoothing_slider.setValue(40)
+    first.log_y_action.setChecked(True)
+    first.fit_dock.close()
+    first.close()
+
+    second = open_window(qtbot, tmp_path / "runs", preferences)
+    settings = second.settings()
+    assert (settings.dataset, settings.backend, settings.learning_rate, settings.steps) == \
+           ("iris", ENGINES[-1], 0.3, 6)
+    assert (second.width(), second.height()) == (1300, 820)
+    assert second.fit_dock.isHidden() and not second.runs_dock.isHidden()
+    assert second.plot.smoothing == 0.4 and second.log_y_action.isChecked()
+    assert second.runs_table.run_ids() == [run_id] and second.shown_run_ids() == [run_id]
+    assert [s.train_loss for s in second.runs[run_id].history] == [s.train_loss for s in first.record.history]
+    assert second.plot.runs[run_id].train.isVisible()
+
+
+def test_runs_dir_from_the_environment(qtbot, tmp_path, monkeypatch, messages):
+    monkeypatch.setenv("KGUI_RUNS_DIR", str(tmp_path / "env-runs"))
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.store.root == tmp_path / "env-runs"
+    assert MainWindow(runs_dir=tmp_path / "other").store.root == tmp_path / "other"
+
+
+def test_experiment_file_runs_the_same_headless(qtbot, window, monkeypatch, tmp_path):
+    configure(window, steps=12, rate=0.3, n=300)
+    window.seed_box.setValue(7)
+    path = tmp_path / "experiment.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "experiment"),
+                                                                      "kgui experiment (*.json)"))
+    window.save_experiment_action.trigger()
+    saved = ExperimentSettings.load(path)
+    assert saved == window.settings() and json.loads(path.read_text())["seed"] == 7
+
+    configure(window, steps=3, rate=0.01)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(path), "kgui experiment (*.json)"))
+    window.open_experiment_action.trigger()
+    assert window.settings() == saved
+    window.start()
+    wait_until_idle(qtbot, window)
+
+    cli_runs = tmp_path / "cli-runs"
+    result = subprocess.run([sys.executable, "main.py", "run", "--config", str(path), "--runs-dir", str(cli_runs)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    cli_record, = RunStore(cli_runs).list(with_history=True)
+    assert cli_record.settings == saved
+    columns = ("step", "train_loss", "val_loss", "learning_rate", "params")
+    assert [[getattr(s, c) for c in columns] for s in cli_record.history] == \
+           [[getattr(s, c) for c in columns] for s in window.record.history]
+
+
+def test_opening_a_bad_experiment_file_explains(window, monkeypatch, tmp_path, messages):
+    path = tmp_path / "bad.json"
+    path.write_text('{"learning_rate": "fast"}')
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(path), ""))
+    before = window.settings()
+    window.open_experiment_action.trigger()
+    (kind, title, text), = messages
+    assert (kind, title) == ("critical", "Cannot open the experiment") and "learning_rate must be a number" in text
+    assert window.settings() == before
+

@@ -1,0 +1,71 @@
+"""Shared by the UI tests: intercepted message boxes, a window on a private run store, run helpers."""
+from pathlib import Path
+
+import pytest
+from PyQt6.QtWidgets import QMessageBox
+
+from kgui import backend
+from kgui.core.runs import RunStore
+from kgui.ui.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINES = [info.name for info in backend.available() if info.installed]
+RUN_TIMEOUT_MS = 120_000  # the first Theano compile of a session can take ~15 s
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """Message boxes shown, as (kind, title, text); the modal is intercepted and answered with Cancel/Ok."""
+    shown = []
+
+    def recorder(kind, answer):
+        def show(parent, title, text, *args, **kwargs):
+            shown.append((kind, title, text))
+            return answer
+        return show
+
+    monkeypatch.setattr(QMessageBox, "warning", recorder("warning", QMessageBox.StandardButton.Cancel))
+    monkeypatch.setattr(QMessageBox, "critical", recorder("critical", QMessageBox.StandardButton.Ok))
+    monkeypatch.setattr(QMessageBox, "information", recorder("information", QMessageBox.StandardButton.Ok))
+    return shown
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, messages):
+    win = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def configure(win, engine="tensorflow", steps=60, rate=0.05, n=200):
+    win.backend_picker.select(engine)
+    win.dataset_picker.select("linear", {"n": n})
+    win.steps_box.setValue(steps)
+    win.lr_control.set_rate(rate)
+
+
+def wait_for_steps(qtbot, win, count):
+    qtbot.waitUntil(lambda: len(win.history) >= count or bool(win.record and win.record.status == "failed"),
+                    timeout=RUN_TIMEOUT_MS)
+    assert len(win.history) >= count, win.record.message
+
+
+def wait_until_idle(qtbot, win):
+    """The training run has ended and the window is ready for the next one."""
+    qtbot.waitUntil(lambda: not win.running and win.record is not None and win.start_action.isEnabled(),
+                    timeout=RUN_TIMEOUT_MS)
+
+
+def wait_for_job(qtbot, win):
+    """Any job (run, comparison, range test) has ended."""
+    qtbot.waitUntil(lambda: not win.running and win.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
+
+
+def wait_until_paused(qtbot, win):
+    """Paused and every step the worker took has reached the window."""
+    qtbot.waitUntil(lambda: bool(win.session.worker.record is not None
+                                 and len(win.history) == len(win.session.worker.record.history)),
+                    timeout=RUN_TIMEOUT_MS)
+    qtbot.wait(50)
+    assert len(win.history) == len(win.session.worker.record.history)
