@@ -83,8 +83,9 @@ def responsiveness(app, engine: str, steps: int, runs_dir: str, live_plot: bool 
     from kgui.ui.worker import PaintGate
     from kgui.ui.main_window import MainWindow
 
-    preferences = QSettings(str(Path(runs_dir) / "kgui.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(store=RunStore(runs_dir), preferences=preferences)
+    scratch = Path(tempfile.mkdtemp(dir=runs_dir))  # a fresh store: only this run on the plot
+    preferences = QSettings(str(scratch / "kgui.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(store=RunStore(scratch / "runs"), preferences=preferences)
     if not paint_gate:
         window.gate = PaintGate()  # jobs get a gate the plot never closes, so they never wait
     window.backend_picker.select(engine)

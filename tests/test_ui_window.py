@@ -79,11 +79,11 @@ def test_train_linear_and_change_the_rate_on_the_next_step(qtbot, window, engine
     assert window.lr_control.rate == 0.5
     window.step_action.trigger()
     wait_for_steps(qtbot, window, done + 1)
-    history = window.session.worker.record.history
+    history = window.session.job.record.history
     assert [s.learning_rate for s in history[done - 1:done + 1]] == [0.05, 0.5]
     window.pause_action.trigger()  # resume
     wait_until_idle(qtbot, window)
-    record = window.session.worker.record
+    record = window.session.job.record
     assert record.status == "finished" and record.engine == engine
     assert [s.step for s in record.history] == list(range(1, 41))
     assert all(s.learning_rate == 0.5 for s in record.history[done:])
@@ -220,7 +220,7 @@ def test_close_mid_run_stops_and_saves_as_stopped(qtbot, tmp_path, messages):
     configure(window, steps=1_000_000, n=100)
     window.start()
     wait_for_steps(qtbot, window, 5)
-    thread, worker = window.session.thread, window.session.worker
+    thread, worker = window.session.thread, window.session.job
     window.close()
     assert thread.isFinished() and not thread.isRunning()
     stored = RunStore(tmp_path / "runs").load(worker.record.id)

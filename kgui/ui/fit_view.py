@@ -6,6 +6,8 @@ ConfusionMatrix computed between two steps); nothing here touches an engine.
 """
 from __future__ import annotations
 
+from time import perf_counter
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
@@ -16,6 +18,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStackedWid
 from kgui.core.metrics import FittedLine, true_line
 
 MAX_SCATTER_POINTS = 500
+REFRESH_S = 0.25
 FIT_COLOR = "#d62728"
 TRUE_COLOR = "#2ca02c"
 ACCURACY_COLOR = "#1f77b4"
@@ -153,6 +156,7 @@ class FitView(QStackedWidget):
         self._accuracy: list[float] = []
         self._latest = None         # the newest StepRecord
         self._shown_steps = 0
+        self._refreshed = 0.0
 
     def show_run(self, run_id: str, settings, dataset) -> None:
         """Follow a new run: its data (Dataset arrays) and, for synthetic lines, the true line."""
@@ -176,10 +180,12 @@ class FitView(QStackedWidget):
         self._accuracy.extend(np.nan if s.accuracy is None else s.accuracy for s in records)
         self._latest = records[-1]
 
-    def refresh(self) -> None:
-        """Push the steps received since the last refresh (called with the loss plot's redraws)."""
-        if len(self._steps) == self._shown_steps:
+    def refresh(self, force: bool = False) -> None:
+        """Push the steps received since the last refresh, at most every ``REFRESH_S`` unless ``force``d
+        (called with the loss plot's redraws; fewer paints leave the GUI thread more responsive)."""
+        if len(self._steps) == self._shown_steps or not (force or perf_counter() - self._refreshed >= REFRESH_S):
             return
+        self._refreshed = perf_counter()
         self._shown_steps = len(self._steps)
         params = self._latest.params
         if self.currentWidget() is self.line_page and {"w", "b"} <= params.keys():

@@ -323,7 +323,6 @@ class MainWindow(QMainWindow):
         self.pause_action.setText("Resume" if self.paused else "Pause")
         self.step_action.setEnabled(not running or (training and self.paused))
         self.stop_action.setEnabled(running)
-        self.reset_action.setEnabled(True)
         for widget in (self.backend_picker, self.dataset_picker, self.steps_box, self.batch_box, self.seed_box):
             widget.setEnabled(not running)
         for action in (self.open_csv_action, self.open_experiment_action):
@@ -506,6 +505,7 @@ class MainWindow(QMainWindow):
             self._engine_status(record.status)
         self.statusBar().showMessage(record.message or f"run {record.status} after {len(record.history)} steps")
         self.plot.redraw()
+        self.fit_view.refresh(force=True)
         self._update_title()
         self._update_actions()
 
@@ -526,7 +526,6 @@ class MainWindow(QMainWindow):
 
     def _job_failed(self, message: str) -> None:
         self._engine_status("failed")
-        self.lr_range_view.set_running(False)
         QMessageBox.critical(self, "Failed", message)
 
     # -- runs --------------------------------------------------------------------------------------------------------
