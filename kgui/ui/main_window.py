@@ -339,7 +339,10 @@ class MainWindow(QMainWindow):
 
     # -- jobs --------------------------------------------------------------------------------------------------------
 
-    def _valid_settings(self) -> ExperimentSettings | None:
+    def _settings_for_new_job(self) -> ExperimentSettings | None:
+        """The current settings, or None while a job runs or (after a message) when they are invalid."""
+        if self.running:
+            return None
         settings = self.settings()
         try:
             settings.validate()
@@ -365,9 +368,7 @@ class MainWindow(QMainWindow):
 
     def start(self, paused: bool = False) -> bool:
         """Start a new run with the current settings; False (after a message) when they are invalid."""
-        if self.running:
-            return False
-        settings = self._valid_settings()
+        settings = self._settings_for_new_job()
         if settings is None:
             return False
         job = TrainingWorker(settings, TrainingControl(paused=paused), self.store, self.gate)
@@ -379,9 +380,7 @@ class MainWindow(QMainWindow):
 
     def compare_backends(self) -> bool:
         """Train the experiment on every installed engine in turn (core.parity) and show the verdict."""
-        if self.running:
-            return False
-        settings = self._valid_settings()
+        settings = self._settings_for_new_job()
         if settings is None:
             return False
         self.parity_result = None
@@ -396,9 +395,7 @@ class MainWindow(QMainWindow):
 
     def range_test(self) -> bool:
         """Run the learning-rate range test (core.lr_finder) on the current experiment and engine."""
-        if self.running:
-            return False
-        settings = self._valid_settings()
+        settings = self._settings_for_new_job()
         if settings is None:
             return False
         self.lr_range_view.clear()
