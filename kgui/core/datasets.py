@@ -17,8 +17,12 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where files are read: it costs the window ~0.4 s of start-up
+    import pandas as pd
 
 TASKS = ("classification", "regression")
 TASK_CHOICES = ("auto", *TASKS)
@@ -224,6 +228,8 @@ class _Table:
 
     def feature_matrix(self, columns) -> np.ndarray:
         """float64 values of ``columns``; DatasetError naming the first non-numeric, missing or infinite cell."""
+        import pandas as pd
+
         numeric = {}
         for column in columns:
             values = self.frame[column]
@@ -252,6 +258,8 @@ class _Table:
 
     def class_codes(self, column) -> tuple[np.ndarray, list[str]]:
         """Sorted class names of ``column`` and each row's index into them (like LabelEncoder)."""
+        import pandas as pd
+
         values = self.check_complete(column)
         raw = values.to_numpy() if pd.api.types.is_numeric_dtype(values) else values.astype(str).to_numpy()
         classes, codes = np.unique(raw, return_inverse=True)
@@ -290,6 +298,8 @@ def _read_text(path: Path) -> str:
 
 def _read_table(path) -> _Table:
     """Parse a CSV file with a header row, checking its structure (header, data rows, field counts)."""
+    import pandas as pd
+
     path = Path(path)
     text = _read_text(path)
     reader = csv.reader(io.StringIO(text))
@@ -347,6 +357,8 @@ def load_csv(path, target: str | None = None, task: str = "auto", val_fraction: 
 
 
 def _inferred_task(values: pd.Series) -> str:
+    import pandas as pd
+
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         return "classification"
     if pd.api.types.is_integer_dtype(values) and values.nunique() <= MAX_AUTO_CLASSES:
