@@ -104,7 +104,9 @@ class ClassesPage(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.matrix, 2)
 
-    def clear(self) -> None:
+    def clear(self, steps: int = 1) -> None:
+        """Empty the page for a run of ``steps`` steps: the axes stay put while it trains (no tick re-generation)."""
+        self.plot.getPlotItem().setRange(xRange=(0, max(steps, 1)), yRange=(0, 1))
         self.curve.setData([], [])
         self.matrix.clear()
         self.matrix.setRowCount(0)
@@ -163,7 +165,7 @@ class FitView(QStackedWidget):
         self.run_id = run_id
         self._reset()
         if dataset.task == "classification":
-            self.classes_page.clear()
+            self.classes_page.clear(settings.steps)
             self.setCurrentWidget(self.classes_page)
         elif dataset.n_features == 1:
             self.line_page.set_data(dataset.x_train[:, 0], dataset.y_train[:, 0], true_line(settings))

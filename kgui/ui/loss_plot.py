@@ -3,6 +3,12 @@
 Each run has its own buffer, colour, legend entry and pair of curves (training solid, validation
 dashed). View options: smoothing (TensorBoard's debiased EMA from core.smoothing), x axis as
 step or wall time, log-y. The selected run is highlighted by fading the others.
+
+While it follows the data (until the user zooms or pans; Auto Range resumes it) the view moves in
+a few jumps rather than at every frame: a live run's x axis spans its planned steps from the
+start, and an axis is re-fitted only when the data leaves it or fills less than half of it. Each
+change of the view re-generates the ticks and the grid in Python (~10 ms), so a view that stays
+put keeps each frame's paint cheap while the engine trains.
 """
 from __future__ import annotations
 
@@ -29,6 +35,9 @@ FADED_ALPHA = 60        # other runs while one is highlighted
 RAW_ALPHA = 70          # the unsmoothed training loss behind a smoothed curve
 SMOOTHING_TICKS = 100   # slider positions: weight = position / 100, capped at core's maximum
 X_AXES = {"step": "step", "time": "wall time (s)"}
+FOLLOW_FILL = 0.5       # an axis is re-fitted when the data fills less than this share of it
+FOLLOW_HEADROOM = 0.2   # ... or leaves it; then it gets this share of the data's span as room to go on
+FOLLOW_PAD = 0.03
 READOUT_HINT = "Hover over the plot to read step and loss"
 
 STEP, TIME, TRAIN, VAL, RATE, TRAIN_SMOOTH, VAL_SMOOTH = range(7)
@@ -94,6 +103,24 @@ class SeriesBuffer:
         return self.column(RATE)
 
 
+def follow_range(view: tuple[float, float] | None, low: float, high: float) -> tuple[float, float] | None:
+    """The new range of one axis that must show [low, high] (view coordinates), or None to keep ``view``.
+
+    ``view`` is kept while it contains [low, high] and the data fills at least ``FOLLOW_FILL`` of it;
+    a side the data grew out of gets ``FOLLOW_HEADROOM`` of room, so that a falling loss moves the
+    axis a few times per run rather than at every frame.
+    """
+    if high - low <= 0:
+        low, high = low - 0.5, high + 0.5
+    span = high - low
+    if view is not None and view[0] <= low and high <= view[1] and span >= FOLLOW_FILL * (view[1] - view[0]):
+        return None
+    below = view is not None and low < view[0]
+    above = view is not None and high > view[1]
+    return (low - (FOLLOW_HEADROOM if below else FOLLOW_PAD) * span,
+            high + (FOLLOW_HEADROOM if above else FOLLOW_PAD) * span)
+
+
 def _finite_positive(values: np.ndarray, log_y: bool) -> np.ndarray:
     """Values safe to draw: infinities dropped, and non-positive ones too on a log axis."""
     values = np.where(np.isfinite(values), values, np.nan)
@@ -125,6 +152,8 @@ class RunCurves:
         self.buffer = SeriesBuffer(smoothing=smoothing)
         self.visible = True
         self.dirty = True
+        self.planned_steps: int | None = None   # while the run trains: the x axis spans them from the start
+        self.bounds: tuple[float, float, float, float] | None = None  # x and y extent drawn, view coordinates
         self.markers: list[tuple[int, float, pg.InfiniteLine]] = []   # (step, rate, line)
         self.raw = item.plot([], [])
         self.train = item.plot([], [], name=label)
@@ -170,10 +199,14 @@ class LossPlot(QWidget):
         self._smoothing = 0.0
         self._x_axis = "step"
         self._log_y = False
+        self.following = True                  # the view follows the data until the user zooms or pans
+        self._refit = False                    # next redraw fits the view afresh (Auto Range, shown runs changed)
 
         self.widget = TimedPlotWidget(self.gate, background="w")
         self.item = self.widget.getPlotItem()
-        grid = pg.GridItem(pen=pg.mkPen(GRID_COLOR), textPen=None)  # the axes' own grid costs ~20 ms a paint
+        # The axes' own grid costs ~20 ms a paint; GridItem's third, finest level most of its ~6 ms.
+        grid = pg.GridItem(pen=pg.mkPen(GRID_COLOR), textPen=None)
+        grid.setTickSpacing(x=[None, None], y=[None, None])
         grid.setZValue(-10)
         self.item.addItem(grid, ignoreBounds=True)
         self.item.setLabel("bottom", X_AXES["step"])
@@ -181,6 +214,9 @@ class LossPlot(QWidget):
         self.legend = self.item.addLegend(offset=(-10, 10), labelTextColor="#333")
         self.item.setClipToView(True)
         self.item.setDownsampling(auto=True, mode="peak")
+        self.item.vb.disableAutoRange()   # the view follows the data by follow_range instead
+        self.item.hideButtons()           # ... and Auto Range (toolbar, Ctrl+0) resumes following
+        self.item.vb.sigRangeChangedManually.connect(self._stop_following)
         for axis in ("left", "bottom"):
             self.item.getAxis(axis).setTextPen("#333")
             self.item.getAxis(axis).setPen("#888")
@@ -231,11 +267,15 @@ class LossPlot(QWidget):
 
     # -- runs --------------------------------------------------------------------------------------------------------
 
-    def add_run(self, run_id: str, label: str, visible: bool = True) -> RunCurves:
-        """A new run with the next free colour (its steps come with :meth:`add_steps`)."""
+    def add_run(self, run_id: str, label: str, visible: bool = True, planned_steps: int | None = None) -> RunCurves:
+        """A new run with the next free colour (its steps come with :meth:`add_steps`).
+
+        ``planned_steps``: the run is live and will take that many steps (see :meth:`end_run`).
+        """
         used = {run.color for run in self.runs.values()}
         color = next((c for c in PALETTE if c not in used), PALETTE[len(self.runs) % len(PALETTE)])
         run = RunCurves(self.item, label, color, self._smoothing)
+        run.planned_steps = planned_steps
         self.runs[run_id] = run
         self._set_current(run_id)
         self.set_run_visible(run_id, visible)
@@ -253,6 +293,13 @@ class LossPlot(QWidget):
             self._set_current(next(reversed(self.runs), None))
         if self.highlighted == run_id:
             self.highlight(None)
+        self._refit = True
+
+    def end_run(self, run_id: str) -> None:
+        """The live run ``run_id`` took its last step: the view fits the steps it took."""
+        run = self.runs[run_id]
+        run.planned_steps = None
+        run.dirty = True
 
     def set_run_visible(self, run_id: str, visible: bool) -> None:
         run = self.runs[run_id]
@@ -266,6 +313,7 @@ class LossPlot(QWidget):
         elif not visible:
             self.legend.removeItem(run.train)
         run.dirty = run.dirty or visible
+        self._refit = True
 
     def _in_legend(self, run: RunCurves) -> bool:
         return any(sample.item is run.train for sample, _ in self.legend.items)
@@ -307,12 +355,12 @@ class LossPlot(QWidget):
         """Remove every run."""
         for run_id in list(self.runs):
             self.remove_run(run_id)
-        self.item.enableAutoRange()
+        self.following = True
 
     def redraw(self) -> None:
         """Push buffered points of changed, visible runs to their curves."""
         changed = [run for run in self.runs.values() if run.dirty and run.visible]
-        if not changed:
+        if not changed and not self._refit:
             return
         if self.widget.isVisible() and not self.window().isMinimized():
             self.gate.begin()  # TimedPlotWidget.paintEvent ends it
@@ -320,6 +368,9 @@ class LossPlot(QWidget):
         self.widget.paint_ms = 0.0
         for run in changed:
             self._draw(run)
+        if self.following:
+            self._follow(self._refit)
+        self._refit = False
         self.redrawn.emit()
 
     def _draw(self, run: RunCurves) -> None:
@@ -341,6 +392,35 @@ class LossPlot(QWidget):
             run.val.setData(x, _finite_positive(val, self._log_y), connect="finite")
         for step, _, line in run.markers:
             line.setPos(self._x_of_step(run, step))
+        run.bounds = self._bounds(run, x, (buffer.train, train, val) if smoothed else (train, val))
+
+    def _bounds(self, run: RunCurves, x: np.ndarray, series) -> tuple[float, float, float, float] | None:
+        """x and y extent of a run's drawn points in view coordinates (log10 y on a log axis), planned steps included."""
+        y = np.concatenate([_finite_positive(values, self._log_y) for values in series])
+        y = y[np.isfinite(y)]
+        if not len(y) or not len(x):
+            return None
+        if self._log_y:
+            y = np.log10(y)
+        x_high = float(x[-1])
+        if run.planned_steps and run.buffer.size:
+            done = int(run.buffer.steps[-1])
+            x_high = max(x_high, run.planned_steps if self._x_axis == "step" else x_high * run.planned_steps / done)
+        return float(x[0]), x_high, float(y.min()), float(y.max())
+
+    def _follow(self, refit: bool = False) -> None:
+        """Move the view to the visible runs' data if it left the view or fills too little of it."""
+        extents = [run.bounds for run in self.runs.values() if run.visible and run.bounds is not None]
+        if not extents:
+            return
+        x_view, y_view = (None, None) if refit else self.item.vb.viewRange()
+        x_range = follow_range(x_view, min(e[0] for e in extents), max(e[1] for e in extents))
+        y_range = follow_range(y_view, min(e[2] for e in extents), max(e[3] for e in extents))
+        if x_range or y_range:
+            self.item.vb.setRange(xRange=x_range, yRange=y_range, padding=0)
+
+    def _stop_following(self) -> None:
+        self.following = False
 
     def _redraw_all(self) -> None:
         for run in self.runs.values():
@@ -402,18 +482,19 @@ class LossPlot(QWidget):
         self._x_axis = axis
         self.x_axis_box.setCurrentIndex(self.x_axis_box.findData(axis))
         self.item.setLabel("bottom", X_AXES[axis])
-        self._redraw_all()
         self.auto_range()
 
     def set_log_y(self, enabled: bool) -> None:
         self._log_y = enabled
         self.item.setLogMode(y=enabled)
         self.item.setLabel("left", "loss (log scale)" if enabled else "loss")
-        self._redraw_all()
         self.auto_range()
 
     def auto_range(self) -> None:
-        self.item.enableAutoRange()
+        """Fit the view to the visible runs and follow them again."""
+        self.following = True
+        self._refit = True
+        self._redraw_all()
 
     def _mouse_moved(self, event) -> None:
         position = event[0]

@@ -460,7 +460,7 @@ class MainWindow(QMainWindow):
     def _run_started(self, record, dataset) -> None:
         self.runs[record.id] = record
         self.live_run_id = record.id
-        curves = self.plot.add_run(record.id, run_label(record))
+        curves = self.plot.add_run(record.id, run_label(record), planned_steps=record.settings.steps)
         self.runs_table.set_run(record, visible=True, color=curves.color)
         self.fit_view.show_run(record.id, record.settings, dataset)
         self._update_actions()
@@ -501,6 +501,8 @@ class MainWindow(QMainWindow):
         else:
             self._engine_status(record.status)
         self.statusBar().showMessage(record.message or f"run {record.status} after {len(record.history)} steps")
+        if record.id in self.plot.runs:
+            self.plot.end_run(record.id)
         self.plot.redraw()
         self.fit_view.refresh(force=True)
         self._update_title()

@@ -1,0 +1,131 @@
+"""The loss plot's view while runs train: it follows the data in a few jumps, not at every frame, and stops
+following when the user zooms (Auto Range resumes); the job thread runs at a lower priority than the GUI."""
+import os
+import sys
+import threading
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QPoint, QPointF, Qt
+from PyQt6.QtGui import QWheelEvent
+from PyQt6.QtWidgets import QApplication
+
+from kgui.core.trainer import StepRecord
+from kgui.ui.loss_plot import FOLLOW_FILL, LossPlot, follow_range
+from kgui.ui.worker import WORKER_NICE, lower_thread_priority
+
+
+def test_follow_range_keeps_a_view_that_holds_the_data_well():
+    assert follow_range((0.0, 10.0), 2.0, 9.0) is None
+    assert follow_range((0.0, 10.0), 0.0, 10.0) is None
+
+
+def test_follow_range_gives_room_on_the_side_the_data_left():
+    low, high = follow_range((1.0, 5.0), 0.8, 4.8)   # a falling loss went under the view
+    assert low < 0.8 - 0.1 * 4.0 and 4.8 < high < 4.8 + 0.1 * 4.0
+    low, high = follow_range((1.0, 5.0), 1.2, 5.5)   # a rising one over it
+    assert high > 5.5 + 0.1 * 4.3 and 1.2 - 0.1 * 4.3 < low < 1.2
+
+
+def test_follow_range_tightens_a_view_the_data_fills_too_little_of():
+    low, high = follow_range((0.0, 100.0), 40.0, 45.0)
+    assert 35.0 < low < 40.0 and 45.0 < high < 50.0
+    assert (45.0 - 40.0) / (high - low) >= FOLLOW_FILL
+
+
+def test_follow_range_of_a_single_value_is_a_unit_around_it():
+    low, high = follow_range(None, 0.7, 0.7)
+    assert low < 0.2 and high > 1.2
+
+
+def steps(first, last, rate=0.1):
+    """StepRecords of a loss falling like a training curve."""
+    return [StepRecord(step=s, train_loss=2.0 / np.sqrt(s) + 0.5, val_loss=2.1 / np.sqrt(s) + 0.5, accuracy=None,
+                       learning_rate=rate, elapsed=0.02 * s, step_ms=20.0) for s in range(first, last + 1)]
+
+
+@pytest.fixture
+def plot(qtbot):
+    widget = LossPlot()
+    widget.timer.stop()  # frames are drawn by the test
+    qtbot.addWidget(widget)
+    widget.resize(800, 500)
+    widget.show()
+    return widget
+
+
+def view(plot):
+    return [tuple(axis) for axis in plot.item.vb.viewRange()]
+
+
+def contains(view_range, run):
+    (x0, x1), (y0, y1) = view_range
+    xs, ys = run.buffer.steps, np.concatenate([run.buffer.train, run.buffer.val])
+    return x0 <= xs.min() and xs.max() <= x1 and y0 <= ys.min() and ys.max() <= y1
+
+
+def test_a_live_run_spans_its_planned_steps_and_the_view_moves_rarely(plot):
+    run = plot.add_run("live", "live run", planned_steps=300)
+    views = []
+    for first in range(1, 300, 3):  # 100 frames of 3 steps each
+        plot.add_steps("live", steps(first, first + 2))
+        plot.redraw()
+        views.append(view(plot))
+        assert contains(views[-1], run), (first, views[-1])
+    assert views[0][0][1] >= 300                  # x spans the whole run from the first frame
+    changes = sum(a != b for a, b in zip(views, views[1:]))
+    assert changes <= 5, changes                 # not once per frame: each change re-generates ticks and grid
+
+
+def test_a_run_that_ends_early_is_refitted_to_the_steps_it_took(plot):
+    plot.add_run("live", "live run", planned_steps=1000)
+    plot.add_steps("live", steps(1, 40))
+    plot.redraw()
+    assert view(plot)[0][1] >= 1000
+    plot.end_run("live")
+    plot.redraw()
+    assert 40 <= view(plot)[0][1] < 80
+
+
+def test_zooming_stops_following_and_auto_range_resumes(plot, qtbot):
+    run = plot.add_run("live", "live run", planned_steps=100)
+    plot.add_steps("live", steps(1, 10))
+    plot.redraw()
+    viewport = plot.widget.viewport()
+    centre = QPointF(viewport.width() / 2, viewport.height() / 2)
+    wheel = QWheelEvent(centre, QPointF(viewport.mapToGlobal(centre.toPoint())), QPoint(), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, wheel)      # the mouse wheel zooms in, as a user does
+    assert not plot.following
+    zoomed = view(plot)
+    plot.add_steps("live", steps(11, 100))
+    plot.redraw()
+    assert view(plot) == zoomed                  # new data does not move the user's view
+    plot.auto_range()
+    assert plot.following and contains(view(plot), run)
+
+
+def test_log_y_follows_in_decades(plot):
+    run = plot.add_run("live", "live run", planned_steps=50)
+    plot.add_steps("live", steps(1, 50))
+    plot.set_log_y(True)
+    plot.redraw()
+    (_, _), (y0, y1) = view(plot)
+    losses = np.concatenate([run.buffer.train, run.buffer.val])
+    assert y0 <= np.log10(losses.min()) and np.log10(losses.max()) <= y1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread nice values are Linux's")
+def test_job_threads_run_below_the_gui_thread():
+    seen = {}
+
+    def job():
+        lower_thread_priority()
+        seen["job"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    thread.join()
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen["job"] == min(base + WORKER_NICE, 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the GUI thread is untouched
