@@ -5,7 +5,9 @@
 1. time from process start to the window shown (a fresh ``python`` process, median of 3);
 2. while the real window trains Otto at full speed on each engine, the gaps between ticks of a
    10 ms QTimer on the GUI thread: largest and 99th percentile (goal p99 <= 33 ms), during
-   training and, separately, while the worker imports the engine and compiles;
+   training and, separately, while the worker imports the engine and compiles; the same with
+   baselines in the same process (see ``VARIANTS``): the view re-fitted at every frame as before,
+   the job thread not niced, and the plot frozen;
 3. the cost of one plot redraw (setData + paint) with 1e5 and 1e6 points, whole curve and zoomed.
 
 The Otto train.csv(.gz) is looked up as kgui does (data/kaggle_ottogroup/, $KGUI_DATA_DIR), then
@@ -70,31 +72,42 @@ def gap_stats(gaps_ms: list[float]) -> tuple[float, float, int]:
     return max(gaps_ms), float(np.percentile(gaps_ms, 99)), len(gaps_ms)
 
 
-def responsiveness(app, engine: str, steps: int, runs_dir: str, live_plot: bool = True,
-                   paint_gate: bool = True) -> dict:
+VARIANTS = {
+    "live": "",
+    "autorange": " (view re-fitted every frame: before)",
+    "not niced": " (job thread not niced)",
+    "frozen": " (plot frozen)",
+}
+
+
+def responsiveness(app, engine: str, steps: int, runs_dir: str, variant: str = "live") -> dict:
     """Train Otto in the real window; 10 ms timer gaps while preparing and while training.
 
-    ``live_plot=False`` freezes the plot (no redraws): the cost of the worker and its signals alone.
-    ``paint_gate=False``: the worker does not wait for pending plot paints between steps.
+    Variants, each a baseline for the window as it is ("live"): "autorange" lets pyqtgraph re-fit the
+    view at every frame (kgui before its view followed the data in jumps); "not niced" leaves the job
+    thread at the GUI's priority; "frozen" stops the plot's redraws (the worker and its signals alone).
     """
     from PyQt6.QtCore import QEventLoop, QSettings, QTimer
 
     from kgui.core.runs import RunStore
-    from kgui.ui.worker import PaintGate
+    from kgui.ui import worker
     from kgui.ui.main_window import MainWindow
 
     scratch = Path(tempfile.mkdtemp(dir=runs_dir))  # a fresh store: only this run on the plot
     preferences = QSettings(str(scratch / "kgui.ini"), QSettings.Format.IniFormat)
     window = MainWindow(store=RunStore(scratch / "runs"), preferences=preferences)
-    if not paint_gate:
-        window.gate = PaintGate()  # jobs get a gate the plot never closes, so they never wait
+    if variant == "autorange":
+        window.plot.following = False
+        window.plot.item.enableAutoRange()
+    nice = worker.WORKER_NICE
+    worker.WORKER_NICE = 0 if variant == "not niced" else nice
     window.backend_picker.select(engine)
     window.dataset_picker.select("otto")
     window.steps_box.setValue(steps)
     window.lr_control.set_rate(0.1)
     window.resize(1200, 760)
     window.show()
-    if not live_plot:
+    if variant == "frozen":
         window.plot.timer.stop()
     preparing, training = [], []
     last = [perf_counter()]
@@ -115,13 +128,13 @@ def responsiveness(app, engine: str, steps: int, runs_dir: str, live_plot: bool 
     loop.exec()
     app.processEvents()
     timer.stop()
+    worker.WORKER_NICE = nice
     record = window.record
     window.close()
     if record.status != "finished":
         raise SystemExit(f"{engine}: run {record.status}: {record.message}")
     step_ms = np.median([s.step_ms for s in record.history])
-    label = f"{engine} {record.engine_version}" + ("" if live_plot else " (plot frozen)") + \
-        ("" if paint_gate or not live_plot else " (no paint gate)")
+    label = f"{engine} {record.engine_version}{VARIANTS[variant]}"
     return {"engine": label, "steps": len(record.history),
             "wall_s": perf_counter() - started, "step_ms": step_ms,
             "train": gap_stats(training[1:]), "prepare": gap_stats(preparing[1:])}
@@ -153,6 +166,7 @@ def redraw_ms(app, points: int, zoomed: bool, repeats: int = 5) -> float:
     plot.redraw()
     app.processEvents()
     if zoomed:
+        plot.following = False  # as when the user zooms: the view stays where it is
         plot.item.setXRange(points * 0.45, points * 0.55, padding=0)
     times = []
     for _ in range(repeats):
@@ -181,13 +195,11 @@ def main() -> int:
     app = create_app([])
     engines = args.engines or [info.name for info in backend.available() if info.installed]
     with tempfile.TemporaryDirectory(prefix="kgui-bench-") as runs_dir:
-        configs = [(engine, live_plot, gate) for live_plot, gate in ((True, True), (True, False), (False, True))
-                   for engine in engines]
+        configs = [(engine, variant) for variant in VARIANTS for engine in engines]
         runs = {config: [] for config in configs}
         for _ in range(args.repeats):  # interleaved, so that a busy moment of the machine hits every config
-            for engine, live_plot, gate in configs:
-                runs[engine, live_plot, gate].append(
-                    responsiveness(app, engine, args.steps, runs_dir, live_plot, paint_gate=gate))
+            for engine, variant in configs:
+                runs[engine, variant].append(responsiveness(app, engine, args.steps, runs_dir, variant))
         results = [median_result(repeats) for repeats in runs.values()]
     redraws = {(points, zoomed): redraw_ms(app, points, zoomed) for points in (10**5, 10**6) for zoomed in (False, True)}
 

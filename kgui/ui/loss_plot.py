@@ -23,8 +23,6 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider
 
 from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
 
-from .worker import PaintGate
-
 REDRAW_MS = 33          # at most ~30 redraws a second
 MAX_REDRAW_MS = 250     # and at least 4 (when painting is slow, e.g. on a loaded machine)
 PAINT_SHARE = 0.25      # painting may take this share of the GUI thread
@@ -128,19 +126,14 @@ def _finite_positive(values: np.ndarray, log_y: bool) -> np.ndarray:
 
 
 class TimedPlotWidget(pg.PlotWidget):
-    """PlotWidget that adds up the time its paints take and tells the paint gate when a paint is done."""
+    """PlotWidget that adds up the time its paints take."""
 
     paint_ms = 0.0
-
-    def __init__(self, gate: PaintGate, **kwargs):
-        super().__init__(**kwargs)
-        self.gate = gate
 
     def paintEvent(self, event) -> None:
         start = perf_counter()
         super().paintEvent(event)
         self.paint_ms += (perf_counter() - start) * 1000
-        self.gate.end()
 
 
 class RunCurves:
@@ -190,9 +183,8 @@ class LossPlot(QWidget):
 
     redrawn = pyqtSignal()
 
-    def __init__(self, gate: PaintGate | None = None, parent=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
-        self.gate = gate or PaintGate()
         self.runs: dict[str, RunCurves] = {}
         self.current: str | None = None        # run the readout and markers refer to (live or selected)
         self.highlighted: str | None = None
@@ -202,7 +194,7 @@ class LossPlot(QWidget):
         self.following = True                  # the view follows the data until the user zooms or pans
         self._refit = False                    # next redraw fits the view afresh (Auto Range, shown runs changed)
 
-        self.widget = TimedPlotWidget(self.gate, background="w")
+        self.widget = TimedPlotWidget(background="w")
         self.item = self.widget.getPlotItem()
         # The axes' own grid costs ~20 ms a paint; GridItem's third, finest level most of its ~6 ms.
         grid = pg.GridItem(pen=pg.mkPen(GRID_COLOR), textPen=None)
@@ -362,8 +354,6 @@ class LossPlot(QWidget):
         changed = [run for run in self.runs.values() if run.dirty and run.visible]
         if not changed and not self._refit:
             return
-        if self.widget.isVisible() and not self.window().isMinimized():
-            self.gate.begin()  # TimedPlotWidget.paintEvent ends it
         self.timer.setInterval(round(min(max(REDRAW_MS, self.widget.paint_ms / PAINT_SHARE), MAX_REDRAW_MS)))
         self.widget.paint_ms = 0.0
         for run in changed:

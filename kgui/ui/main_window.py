@@ -27,7 +27,7 @@ from .lr_range_view import LrRangeView
 from .panels import BackendPicker, LivePanel
 from .parity_view import ParityView
 from .runs_table import RunsTable, run_label
-from .worker import Job, PaintGate, ParityWorker, RangeTestWorker, TrainingJob, TrainingWorker, WorkerSession
+from .worker import Job, ParityWorker, RangeTestWorker, TrainingJob, TrainingWorker, WorkerSession
 
 APP_NAME = "kgui"
 CONTROLS_WIDTH = 360
@@ -67,9 +67,8 @@ class MainWindow(QMainWindow):
         self.export_dir = Path.cwd()
         self._base_settings = ExperimentSettings()   # fields without a control (model, val_fraction) come from here
         self._table_refreshed = 0.0
-        self.gate = PaintGate()
 
-        self.plot = LossPlot(self.gate)
+        self.plot = LossPlot()
         self.plot.redrawn.connect(self._show_latest_step)
         self.lr_range_view = LrRangeView()
         self.tabs = QTabWidget()
@@ -371,7 +370,7 @@ class MainWindow(QMainWindow):
         settings = self._settings_for_new_job()
         if settings is None:
             return False
-        job = TrainingWorker(settings, TrainingControl(paused=paused), self.store, self.gate)
+        job = TrainingWorker(settings, TrainingControl(paused=paused), self.store)
         job.finished.connect(self._training_finished)
         self._start_job(job)
         self.tabs.setCurrentWidget(self.plot)
@@ -386,7 +385,7 @@ class MainWindow(QMainWindow):
         self.parity_result = None
         self.parity_view.show_running(installed_engines())
         self.parity_dock.raise_()
-        job = ParityWorker(settings, TrainingControl(), self.store, self.gate)
+        job = ParityWorker(settings, TrainingControl(), self.store)
         job.finished.connect(self._parity_finished)
         self._start_job(job)
         self.tabs.setCurrentWidget(self.plot)
@@ -399,7 +398,7 @@ class MainWindow(QMainWindow):
         if settings is None:
             return False
         self.lr_range_view.clear()
-        job = RangeTestWorker(settings, TrainingControl(), self.gate)
+        job = RangeTestWorker(settings, TrainingControl())
         job.points.connect(self.lr_range_view.add_points)
         job.finished.connect(self._range_test_finished)
         self._start_job(job)

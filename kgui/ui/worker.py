@@ -25,11 +25,7 @@ from kgui.core.trainer import FINAL_STATUSES, Trainer, TrainingControl
 
 BATCH_MS = 15
 CONFUSION_MS = 500       # the confusion matrix is recomputed at most twice a second
-PAINT_WAIT_S = 0.05      # longest a job waits between two steps for the plot to finish painting
 WORKER_NICE = 10         # Linux: raised nice of job threads (and the engine pools they start): the GUI gets a CPU first
-# Engines whose step holds the GIL throughout (PyTensor's C VM): waiting for the paint cut the GUI's p99 gap
-# by ~20 ms there; TensorFlow releases the GIL in its ops, and waiting only slowed it (docs/bench_gui.md).
-PAINT_GATED_ENGINES = ("theano",)
 
 
 def lower_thread_priority() -> None:
@@ -45,27 +41,6 @@ def lower_thread_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + WORKER_NICE, 19))
         except OSError:  # not permitted in some sandboxes: training still works, the GUI shares the CPU
             pass
-
-
-class PaintGate:
-    """Lets the GUI thread paint without competing for the GIL: while a redraw is pending the job
-    waits between two steps (at most ``PAINT_WAIT_S``), so the paint's Python code runs alone."""
-
-    def __init__(self):
-        self._idle = threading.Event()
-        self._idle.set()
-
-    def begin(self) -> None:
-        """GUI thread: a redraw is coming."""
-        self._idle.clear()
-
-    def end(self) -> None:
-        """GUI thread: the redraw is painted."""
-        self._idle.set()
-
-    def wait(self) -> None:
-        """Job thread: return once no redraw is pending (or after ``PAINT_WAIT_S``)."""
-        self._idle.wait(PAINT_WAIT_S)
 
 
 class Batcher:
@@ -96,11 +71,10 @@ class Job(QObject):
     finished = pyqtSignal(object)
     failed = pyqtSignal(str)
 
-    def __init__(self, settings: ExperimentSettings, control: TrainingControl, gate: PaintGate | None = None):
+    def __init__(self, settings: ExperimentSettings, control: TrainingControl):
         super().__init__()
         self.settings = settings
         self.control = control
-        self.gate = gate or PaintGate()
 
     @pyqtSlot()
     def run(self) -> None:
@@ -124,8 +98,8 @@ class TrainingJob(Job):
     confusion = pyqtSignal(str, int, object)   # run id, step, ConfusionMatrix of the validation split
     run_ended = pyqtSignal(object)             # the final RunRecord
 
-    def __init__(self, settings, control, store: RunStore | None, gate: PaintGate | None = None):
-        super().__init__(settings, control, gate)
+    def __init__(self, settings, control, store: RunStore | None):
+        super().__init__(settings, control)
         self.store = store
         self._batchers: dict[str, Batcher] = {}
         self._last_confusion = 0.0
@@ -149,8 +123,6 @@ class TrainingJob(Job):
         self._batchers[trainer.record.id].add(step, force=last or self.control.paused)
         if (perf_counter() - self._last_confusion) * 1000 >= CONFUSION_MS:
             self._send_confusion(trainer)
-        if trainer.record.engine in PAINT_GATED_ENGINES:
-            self.gate.wait()
 
     def _send_confusion(self, trainer: Trainer) -> None:
         """The validation confusion matrix for classification runs (between two steps, on this thread)."""
@@ -164,8 +136,8 @@ class TrainingJob(Job):
 class TrainingWorker(TrainingJob):
     """One run of the experiment; ``finished`` carries its final RunRecord (status "failed" included)."""
 
-    def __init__(self, settings, control, store, gate=None):
-        super().__init__(settings, control, store, gate)
+    def __init__(self, settings, control, store):
+        super().__init__(settings, control, store)
         self.record = None
 
     def work(self):
@@ -228,7 +200,6 @@ class WorkerSession(QObject):
     def shut_down(self, timeout_ms: int = 60000) -> bool:
         """Stop the job and wait for its thread to end; True once it has."""
         self.control.stop()
-        self.job.gate.end()
         if self.thread.isRunning():
             self.thread.quit()
             return self.thread.wait(timeout_ms)
