@@ -1,6 +1,7 @@
 """Command line. ``kgui run ...`` trains one experiment headless and exits (``--backend all``: on every
 installed engine, compared); ``kgui lr-find ...`` runs the learning-rate range test and prints a
-suggestion; ``kgui runs list|delete`` manages saved runs; ``kgui`` with no arguments opens the window.
+suggestion; ``kgui runs list|delete`` manages saved runs; ``kgui`` with no arguments opens the window,
+``kgui open ...`` opens it with an experiment (and ``--start``s it, ``--screenshot`` saves a picture).
 
 Exit codes: 0 ok, 1 bad input, a failed run or no suggestion, 2 bad command line, 3 the run diverged,
 130 stopped with Ctrl-C. Errors are one line, ``kgui: error: ...``, with no traceback.
@@ -59,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     finder.add_argument("--export", action="append", default=[], metavar="FILE",
                         help=f"write the sweep or its plot; format from the extension ({' '.join(FORMATS)}); "
                              "repeatable")
+    window = commands.add_parser("open", help="open the window with an experiment",
+                                 description="Open the window with the experiment given by the flags (unset ones: "
+                                             "the --config file's or the defaults).")
+    experiment.add_arguments(window)
+    window.add_argument("--start", action="store_true", help="start training at once")
+    window.add_argument("--screenshot", metavar="PNG", help="when the run has ended (or, without --start, when the "
+                                                              "window is shown), save the window as PNG and quit")
     runs = commands.add_parser("runs", help="list or delete saved runs")
     actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", help="list saved runs, oldest first")
@@ -256,15 +264,22 @@ def runs_command(args, out) -> int:
     return EXIT_OK
 
 
-def open_window() -> int:
+def open_window(settings=None, start: bool = False, screenshot=None) -> int:
     """Start the Qt window (kgui.ui.main), or explain in one line why it cannot start."""
     try:
-        start = importlib.import_module("kgui.ui").main
+        window_main = importlib.import_module("kgui.ui").main
     except (ImportError, AttributeError) as exc:
         print(f"kgui: error: the window is not available ({exc}); use 'kgui run ...' to train from the "
               "command line", file=sys.stderr)
         return EXIT_ERROR
-    return start()
+    return window_main(settings, start=start, screenshot=screenshot)
+
+
+def open_command(args) -> int:
+    if args.backend == "all":
+        raise ValueError("the window trains one engine at a time: pick one with --backend, or use "
+                         "Compare Backends (Ctrl+B) in the window")
+    return open_window(experiment.from_arguments(args), start=args.start, screenshot=args.screenshot)
 
 
 def main(argv=None) -> int:
@@ -281,6 +296,8 @@ def main(argv=None) -> int:
             return lr_find_command(args, out, err)
         if args.command == "runs":
             return runs_command(args, out)
+        if args.command == "open":
+            return open_command(args)
     except USER_ERRORS as exc:
         print(f"kgui: error: {exc}", file=err)
         return EXIT_ERROR

@@ -20,11 +20,37 @@ def create_app(argv=None):
     return app
 
 
-def main(argv=None) -> int:
-    """Create the application, show the main window and run the event loop; returns the exit code."""
+SETTLE_MS = 300  # before a screenshot: the last steps' redraw and paint land
+
+
+def main(settings=None, start: bool = False, screenshot=None) -> int:
+    """Create the application, show the main window and run the event loop; returns the exit code.
+
+    ``settings``: ExperimentSettings to open with (default: the window's remembered ones); ``start``:
+    train them at once; ``screenshot``: once that run has ended (or the window is shown), save the
+    window as a PNG there and quit (exit code 1 when the file cannot be written).
+    """
+    from PyQt6.QtCore import QTimer
+
     from .main_window import MainWindow
 
-    app = create_app(argv)
+    app = create_app([])
     window = MainWindow()
+    if settings is not None:
+        window.apply_settings(settings)
     window.show()
+    started = window.start() if start else False
+    if screenshot is not None:
+        def capture() -> None:
+            window.plot.redraw()
+            saved = window.grab().save(str(screenshot))
+            if not saved:
+                print(f"kgui: error: cannot write the screenshot {screenshot}", file=sys.stderr)
+            window.close()
+            app.exit(0 if saved else 1)
+
+        if started:
+            window.session.thread.finished.connect(lambda: QTimer.singleShot(SETTLE_MS, capture))
+        else:
+            QTimer.singleShot(SETTLE_MS, capture)
     return app.exec()
