@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "repeatable")
     window = commands.add_parser("open", help="open the window with an experiment",
                                  description="Open the window with the experiment given by the flags (unset ones: "
-                                             "the --config file's or the defaults).")
+                                             "the --config file's or the defaults; no flags: the experiment the "
+                                             "window had when it was last closed).")
     experiment.add_arguments(window)
     window.add_argument("--start", action="store_true", help="start training at once")
     window.add_argument("--screenshot", metavar="PNG", help="when the run has ended (or, without --start, when the "
@@ -279,7 +280,8 @@ def open_command(args) -> int:
     if args.backend == "all":
         raise ValueError("the window trains one engine at a time: pick one with --backend, or use "
                          "Compare Backends (Ctrl+B) in the window")
-    return open_window(experiment.from_arguments(args), start=args.start, screenshot=args.screenshot)
+    settings = experiment.from_arguments(args) if experiment.arguments_given(args) else None  # None: as last time
+    return open_window(settings, start=args.start, screenshot=args.screenshot)
 
 
 def main(argv=None) -> int:

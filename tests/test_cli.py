@@ -186,10 +186,16 @@ def test_progress_bar_only_on_a_terminal():
     assert quiet.getvalue() == ""
 
 
-def test_no_arguments_opens_the_window(monkeypatch):
+def test_no_arguments_opens_the_window_and_open_passes_the_experiment(monkeypatch):
     calls = []
-    monkeypatch.setitem(sys.modules, "kgui.ui", types.SimpleNamespace(main=lambda: calls.append("window") or 0))
-    assert cli.main([]) == 0 and calls == ["window"]
+    window = types.SimpleNamespace(main=lambda settings, **options: calls.append((settings, options)) or 0)
+    monkeypatch.setitem(sys.modules, "kgui.ui", window)
+    assert cli.main([]) == 0 and calls.pop() == (None, {"start": False, "screenshot": None})
+    assert cli.main(["open"]) == 0 and calls.pop() == (None, {"start": False, "screenshot": None})
+    assert cli.main(["open", "--dataset", "iris", "--lr", "0.5", "--start", "--screenshot", "w.png"]) == 0
+    settings, options = calls.pop()
+    assert (settings.dataset, settings.learning_rate) == ("iris", 0.5)
+    assert options == {"start": True, "screenshot": "w.png"}
 
 
 def test_no_window_available_is_one_line(monkeypatch, capsys):
@@ -207,3 +213,11 @@ def test_main_py_is_the_cli_without_traceback(tmp_path):
     help_text = subprocess.run([sys.executable, "-m", "kgui", "run", "--help"], capture_output=True, text=True,
                                cwd=ROOT).stdout
     assert "--backend" in help_text and "--export FILE" in help_text
+
+
+def test_open_explains_what_the_window_cannot_do(capsys):
+    assert cli.main(["open", "--backend", "all"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("kgui: error: the window trains one engine at a time") and err.count("\n") == 1
+    assert cli.main(["open", "--lr", "-1"]) == 1
+    assert "learning_rate must be a positive number" in capsys.readouterr().err

@@ -145,6 +145,13 @@ def add_arguments(parser) -> None:
     parser.add_argument("--val-fraction", type=float, metavar="F", help="share of rows held out for validation")
 
 
+def arguments_given(args) -> bool:
+    """Whether any :func:`add_arguments` flag was given."""
+    return any(getattr(args, name) not in (None, []) for name in
+               ("config", "backend", "dataset", "target", "task", "data_path", "option", "model", "learning_rate",
+                "steps", "batch_size", "seed", "val_fraction"))
+
+
 def from_arguments(args, backend_name: str | None = None) -> ExperimentSettings:
     """Settings from parsed :func:`add_arguments` flags over the --config file (or defaults), validated."""
     settings = ExperimentSettings.load(args.config) if args.config else ExperimentSettings()
