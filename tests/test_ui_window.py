@@ -2,6 +2,7 @@
 import csv
 import json
 import os
+import statistics
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -16,7 +17,7 @@ from kgui.core import datasets
 from kgui.core.runs import RunStore
 from kgui.ui import datasets as ui_datasets
 from kgui.ui.learning_rate import position_to_rate, rate_to_position
-from kgui.ui.main_window import MainWindow
+from kgui.ui.main_window import STEP_MS_WINDOW, MainWindow
 from ui_support import (ENGINES, ROOT, RUN_TIMEOUT_MS, configure, messages, wait_for_steps,  # noqa: F401 - fixtures
                         wait_until_idle, wait_until_paused, window)
 
@@ -91,6 +92,8 @@ def test_train_linear_and_change_the_rate_on_the_next_step(qtbot, window, engine
     assert window.plot.marker_labels() == [(done + 1, "lr 0.5")]
     assert window.history[-1].train_loss < window.history[0].train_loss
     assert window.live_panel.values["params"].text().startswith("w = ")
+    recent_ms = statistics.median(s.step_ms for s in record.history[-STEP_MS_WINDOW:])
+    assert window.live_panel.values["step_ms"].text() == f"{recent_ms:.2f} ms"   # steady, not the last step's
     assert window.engine_state.text() == "finished"
     assert "[finished]" in window.windowTitle()
 

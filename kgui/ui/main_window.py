@@ -3,6 +3,7 @@ range test, the fit view, export and remembered state. Views live in their own m
 them to the worker jobs and the run store."""
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from time import perf_counter
 
@@ -43,6 +44,7 @@ EXPERIMENT_FILTER = "kgui experiment (*.json)"
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
 THEANO_COMPILE_HINT = "compiling (the first run of Theano can take ~15 s)…"
 TABLE_REFRESH_S = 1.0   # the live run's row in the runs table is refreshed at most this often
+STEP_MS_WINDOW = 20     # "Time per step" in the side panel: median of the last this many steps
 
 
 ALL_FILTERS = f"{PLOT_FILTERS};;{DATA_FILTERS}"
@@ -474,7 +476,9 @@ class MainWindow(QMainWindow):
         record = self.runs.get(self.live_run_id)
         if record is None or not record.history:
             return
-        self.live_panel.show_step(record.history[-1], record.settings.steps)
+        recent = record.history[-STEP_MS_WINDOW:]
+        self.live_panel.show_step(record.history[-1], record.settings.steps,
+                                  statistics.median(step.step_ms for step in recent))
         self.fit_view.refresh()
         if perf_counter() - self._table_refreshed >= TABLE_REFRESH_S:
             self._table_refreshed = perf_counter()

@@ -84,13 +84,13 @@ class LivePanel(QGroupBox):
     def set_state(self, text: str) -> None:
         self.values["state"].setText(text)
 
-    def show_step(self, record, total_steps: int) -> None:
-        """Show the measurements of StepRecord ``record``."""
+    def show_step(self, record, total_steps: int, step_ms: float | None = None) -> None:
+        """Show the measurements of StepRecord ``record``; ``step_ms``: time per step to show (default: its own)."""
         self.values["step"].setText(f"{record.step} / {total_steps}")
         self.values["train_loss"].setText(_number(record.train_loss))
         self.values["val_loss"].setText(_number(record.val_loss))
         self.values["learning_rate"].setText(f"{record.learning_rate:.3g}")
-        self.values["step_ms"].setText(f"{record.step_ms:.2f} ms")
+        self.values["step_ms"].setText(f"{record.step_ms if step_ms is None else step_ms:.2f} ms")
         accuracy = "—" if record.accuracy is None else f"{100 * record.accuracy:.1f} %"
         self.values["accuracy"].setText(accuracy)
         params = record.params or {}
