@@ -1,9 +1,10 @@
 """Window benchmark: start-up time, GUI-thread responsiveness while training Otto, plot redraw cost.
 
     QT_QPA_PLATFORM=offscreen python bench/bench_gui.py [--steps 200] [--engines tensorflow theano]
+    QT_QPA_PLATFORM=offscreen python bench/bench_gui.py --dataset linear --steps 20000   # fast, Python-bound steps
 
 1. time from process start to the window shown (a fresh ``python`` process, median of 3);
-2. while the real window trains Otto at full speed on each engine, the gaps between ticks of a
+2. while the real window trains Otto (or ``--dataset``) at full speed on each engine, the gaps between ticks of a
    10 ms QTimer on the GUI thread: largest and 99th percentile (goal p99 <= 33 ms), during
    training and, separately, while the worker imports the engine and compiles; the same with
    baselines in the same process (see ``VARIANTS``): the view re-fitted at every frame as before,
@@ -76,16 +77,18 @@ VARIANTS = {
     "live": "",
     "autorange": " (view re-fitted every frame: before)",
     "not niced": " (job thread not niced)",
+    "no yield": " (job does not yield the GIL)",
     "frozen": " (plot frozen)",
 }
 
 
-def responsiveness(app, engine: str, steps: int, runs_dir: str, variant: str = "live") -> dict:
-    """Train Otto in the real window; 10 ms timer gaps while preparing and while training.
+def responsiveness(app, engine: str, dataset: str, steps: int, runs_dir: str, variant: str = "live") -> dict:
+    """Train ``dataset`` in the real window; 10 ms timer gaps while preparing and while training.
 
     Variants, each a baseline for the window as it is ("live"): "autorange" lets pyqtgraph re-fit the
     view at every frame (kgui before its view followed the data in jumps); "not niced" leaves the job
-    thread at the GUI's priority; "frozen" stops the plot's redraws (the worker and its signals alone).
+    thread at the GUI's priority; "no yield" keeps the job from handing the GIL to the GUI between
+    steps; "frozen" stops the plot's redraws (the worker and its signals alone).
     """
     from PyQt6.QtCore import QEventLoop, QSettings, QTimer
 
@@ -99,10 +102,11 @@ def responsiveness(app, engine: str, steps: int, runs_dir: str, variant: str = "
     if variant == "autorange":
         window.plot.following = False
         window.plot.item.enableAutoRange()
-    nice = worker.WORKER_NICE
+    nice, gil_yield = worker.WORKER_NICE, worker.GIL_YIELD_S
     worker.WORKER_NICE = 0 if variant == "not niced" else nice
+    worker.GIL_YIELD_S = float("inf") if variant == "no yield" else gil_yield
     window.backend_picker.select(engine)
-    window.dataset_picker.select("otto")
+    window.dataset_picker.select(dataset)
     window.steps_box.setValue(steps)
     window.lr_control.set_rate(0.1)
     window.resize(1200, 760)
@@ -128,7 +132,7 @@ def responsiveness(app, engine: str, steps: int, runs_dir: str, variant: str = "
     loop.exec()
     app.processEvents()
     timer.stop()
-    worker.WORKER_NICE = nice
+    worker.WORKER_NICE, worker.GIL_YIELD_S = nice, gil_yield
     record = window.record
     window.close()
     if record.status != "finished":
@@ -183,7 +187,8 @@ def redraw_ms(app, points: int, zoomed: bool, repeats: int = 5) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=200, help="Otto training steps per engine (full batch)")
+    parser.add_argument("--dataset", default="otto", help="dataset trained (default: otto, full batch)")
+    parser.add_argument("--steps", type=int, default=200, help="training steps per run")
     parser.add_argument("--engines", nargs="*", help="engines to train on (default: every installed one)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per configuration; the table shows medians")
     args = parser.parse_args()
@@ -199,7 +204,7 @@ def main() -> int:
         runs = {config: [] for config in configs}
         for _ in range(args.repeats):  # interleaved, so that a busy moment of the machine hits every config
             for engine, variant in configs:
-                runs[engine, variant].append(responsiveness(app, engine, args.steps, runs_dir, variant))
+                runs[engine, variant].append(responsiveness(app, engine, args.dataset, args.steps, runs_dir, variant))
         results = [median_result(repeats) for repeats in runs.values()]
     redraws = {(points, zoomed): redraw_ms(app, points, zoomed) for points in (10**5, 10**6) for zoomed in (False, True)}
 
@@ -207,7 +212,7 @@ def main() -> int:
           f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']})\n")
     print(f"start-up: process start to window shown  {startup * 1000:.0f} ms   "
           f"(engines imported by then: {engines_at_start})\n")
-    print(f"GUI thread, {TICK_MS} ms timer, Otto full batch ({args.steps} steps; median of {args.repeats} "
+    print(f"GUI thread, {TICK_MS} ms timer, {args.dataset} full batch ({args.steps} steps; median of {args.repeats} "
           f"run(s) each):")
     print(f"| engine | median step | run wall time | training: max gap | training: p99 gap | "
           f"load+compile: max gap | load+compile: p99 gap |")

@@ -370,33 +370,38 @@ class LossPlot(QWidget):
             buffer.set_smoothing(self._smoothing)
         x = buffer.column(TIME if self._x_axis == "time" else STEP)
         smoothed = self._smoothing > 0
-        run.raw.setVisible(smoothed)
-        if smoothed:
-            run.raw.setData(x, _finite_positive(buffer.train, self._log_y), connect="finite")
         train, val = ((buffer.column(TRAIN_SMOOTH), buffer.column(VAL_SMOOTH)) if smoothed
                       else (buffer.train, buffer.val))
-        run.train.setData(x, _finite_positive(train, self._log_y), connect="finite")
-        has_val = bool(np.isfinite(val).any())
+        drawn = [_finite_positive(train, self._log_y), _finite_positive(val, self._log_y)]
+        run.train.setData(x, drawn[0], connect="finite")
+        has_val = bool(np.isfinite(drawn[1]).any())
         run.val.setVisible(has_val)
         if has_val:
-            run.val.setData(x, _finite_positive(val, self._log_y), connect="finite")
+            run.val.setData(x, drawn[1], connect="finite")
+        run.raw.setVisible(smoothed)
+        if smoothed:
+            drawn.append(_finite_positive(buffer.train, self._log_y))
+            run.raw.setData(x, drawn[-1], connect="finite")
         for step, _, line in run.markers:
             line.setPos(self._x_of_step(run, step))
-        run.bounds = self._bounds(run, x, (buffer.train, train, val) if smoothed else (train, val))
+        run.bounds = self._bounds(run, x, drawn)
 
-    def _bounds(self, run: RunCurves, x: np.ndarray, series) -> tuple[float, float, float, float] | None:
-        """x and y extent of a run's drawn points in view coordinates (log10 y on a log axis), planned steps included."""
-        y = np.concatenate([_finite_positive(values, self._log_y) for values in series])
-        y = y[np.isfinite(y)]
-        if not len(y) or not len(x):
+    def _bounds(self, run: RunCurves, x: np.ndarray, drawn) -> tuple[float, float, float, float] | None:
+        """x and y extent of a run's drawn values (NaN where not drawn) in view coordinates (log10 y on a log
+        axis), the live run's planned steps included."""
+        if not len(x):
+            return None
+        low = float(np.fmin.reduce([np.fmin.reduce(y) for y in drawn]))    # fmin/fmax skip NaN
+        high = float(np.fmax.reduce([np.fmax.reduce(y) for y in drawn]))
+        if math.isnan(low):
             return None
         if self._log_y:
-            y = np.log10(y)
+            low, high = math.log10(low), math.log10(high)
         x_high = float(x[-1])
-        if run.planned_steps and run.buffer.size:
-            done = int(run.buffer.steps[-1])
-            x_high = max(x_high, run.planned_steps if self._x_axis == "step" else x_high * run.planned_steps / done)
-        return float(x[0]), x_high, float(y.min()), float(y.max())
+        if run.planned_steps:
+            x_high = max(x_high, run.planned_steps if self._x_axis == "step" else
+                         x_high * run.planned_steps / run.buffer.steps[-1])
+        return float(x[0]), x_high, low, high
 
     def _follow(self, refit: bool = False) -> None:
         """Move the view to the visible runs' data if it left the view or fills too little of it."""

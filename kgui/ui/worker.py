@@ -13,7 +13,7 @@ import dataclasses
 import os
 import sys
 import threading
-from time import perf_counter
+from time import perf_counter, sleep
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal, pyqtSlot
 
@@ -25,6 +25,7 @@ from kgui.core.trainer import FINAL_STATUSES, Trainer, TrainingControl
 
 BATCH_MS = 15
 CONFUSION_MS = 500       # the confusion matrix is recomputed at most twice a second
+GIL_YIELD_S = 0.002     # between two steps a job hands the GIL to the GUI thread at least this often
 WORKER_NICE = 10         # Linux: raised nice of job threads (and the engine pools they start): the GUI gets a CPU first
 
 
@@ -75,6 +76,7 @@ class Job(QObject):
         super().__init__()
         self.settings = settings
         self.control = control
+        self._last_yield = 0.0
 
     @pyqtSlot()
     def run(self) -> None:
@@ -88,6 +90,16 @@ class Job(QObject):
 
     def work(self):
         raise NotImplementedError
+
+    def yield_gil(self) -> None:
+        """Between two steps: let a GUI thread waiting for the GIL take it now (at most every ``GIL_YIELD_S``).
+
+        Otherwise it waits for Python's 5 ms switch interval each time it gave the GIL away (in NumPy, in
+        Qt), and engines whose fast steps are mostly Python (PyTensor on small data) stall its frames.
+        """
+        if perf_counter() - self._last_yield >= GIL_YIELD_S:
+            sleep(0)
+            self._last_yield = perf_counter()
 
 
 class TrainingJob(Job):
@@ -123,6 +135,7 @@ class TrainingJob(Job):
         self._batchers[trainer.record.id].add(step, force=last or self.control.paused)
         if (perf_counter() - self._last_confusion) * 1000 >= CONFUSION_MS:
             self._send_confusion(trainer)
+        self.yield_gil()
 
     def _send_confusion(self, trainer: Trainer) -> None:
         """The validation confusion matrix for classification runs (between two steps, on this thread)."""
@@ -162,9 +175,14 @@ class RangeTestWorker(Job):
 
     def work(self):
         batcher = Batcher(self.points.emit)
+
+        def on_point(point) -> None:
+            batcher.add(point)
+            self.yield_gil()
+
         try:
             return lr_finder.find_learning_rate(self.settings, control=self.control, status=self.status.emit,
-                                                on_point=batcher.add)
+                                                on_point=on_point)
         finally:
             batcher.flush()
 
