@@ -25,7 +25,7 @@ from kgui.core.trainer import FINAL_STATUSES, Trainer, TrainingControl
 
 BATCH_MS = 15
 CONFUSION_MS = 500       # the confusion matrix is recomputed at most twice a second
-GIL_YIELD_S = 0.002     # between two steps a job hands the GIL to the GUI thread at least this often
+GIL_YIELD_S = 0.001     # between two steps a job hands the GIL to the GUI thread at least this often
 WORKER_NICE = 10         # Linux: raised nice of job threads (and the engine pools they start): the GUI gets a CPU first
 
 
