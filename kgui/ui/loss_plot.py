@@ -292,6 +292,7 @@ class LossPlot(QWidget):
         run = self.runs[run_id]
         run.planned_steps = None
         run.dirty = True
+        self._refit = True
 
     def set_run_visible(self, run_id: str, visible: bool) -> None:
         run = self.runs[run_id]

@@ -25,7 +25,7 @@ from kgui.core.trainer import FINAL_STATUSES, Trainer, TrainingControl
 
 BATCH_MS = 15
 CONFUSION_MS = 500       # the confusion matrix is recomputed at most twice a second
-GIL_YIELD_S = 0.001     # between two steps a job hands the GIL to the GUI thread at least this often
+GIL_YIELD_S = 0.001     # between two steps a job hands the GIL to the GUI thread, at most once per this
 WORKER_NICE = 10         # Linux: raised nice of job threads (and the engine pools they start): the GUI gets a CPU first
 
 
@@ -33,7 +33,7 @@ def lower_thread_priority() -> None:
     """Let the calling (job) thread give way to the GUI thread when both want a CPU.
 
     Linux ignores QThread priorities; there a thread's nice value is its own, and threads it starts
-    (TensorFlow's and OpenBLAS's pools, the compiler PyTensor runs) inherit it. Elsewhere
+    (TensorFlow's pools, the compiler PyTensor runs) inherit it. Elsewhere
     :meth:`WorkerSession.start`'s ``QThread.Priority.LowPriority`` does the job.
     """
     if sys.platform.startswith("linux"):
