@@ -1,12 +1,14 @@
-"""SoftmaxRegression and LinearRegression in the K API, checked against NumPy on both engines."""
+"""The models in the K API, checked against NumPy (and the MLP's gradients against finite differences) on every
+installed engine."""
 import numpy as np
 import pytest
 
 import kgui.backend
 from kgui.core.datasets import load_dataset
-from kgui.core.models import LinearRegression, SoftmaxRegression, build_model
+from kgui.core.models import MLP, Architecture, LinearRegression, SoftmaxRegression, build_model
+from kgui.core.optimizers import OptimizerConfig
 
-ENGINES = ["tensorflow", "theano"]
+ENGINES = [info.name for info in kgui.backend.available() if info.installed]
 
 
 @pytest.fixture(params=ENGINES, scope="module")
@@ -106,3 +108,101 @@ def test_build_model_checks_the_task(K, iris):
         build_model("linear", K, iris, 0.1)
     with pytest.raises(ValueError, match="model softmax needs a classification dataset; linear is regression"):
         build_model("softmax", K, load_dataset("linear"), 0.1)
+
+
+def numpy_forward(params, x, activation, task):
+    """float64 logits or values of an MLP given its parameter list [W1, b1, W2, b2, ...]."""
+    functions = {"relu": lambda h: np.maximum(h, 0), "tanh": np.tanh, "sigmoid": lambda h: 1 / (1 + np.exp(-h)),
+                 "linear": lambda h: h}
+    h = x
+    for layer in range(len(params) // 2):
+        h = h @ params[2 * layer] + params[2 * layer + 1]
+        if layer < len(params) // 2 - 1:
+            h = functions[activation](h)
+    return h
+
+
+def numpy_loss(params, x, y, activation, task, l2):
+    out = numpy_forward(params, x, activation, task)
+    if task == "classification":
+        loss = -(y * log_softmax(out)).sum(axis=1).mean()
+    else:
+        loss = ((out - y) ** 2).mean()
+    return loss + l2 * sum((w ** 2).sum() for w in params[::2])
+
+
+@pytest.mark.parametrize("activation, task, hidden, l2", [
+    ("relu", "classification", (5, 4), 0.0),
+    ("tanh", "regression", (6,), 0.01),
+    ("sigmoid", "classification", (3, 3, 3), 0.001),
+    ("linear", "regression", (4, 2, 3, 2), 0.0),
+])
+def test_mlp_gradients_match_finite_differences(K, activation, task, hidden, l2):
+    rng = np.random.RandomState(5)
+    x = rng.randn(12, 3)
+    y = np.eye(3)[rng.randint(0, 3, 12)] if task == "classification" else rng.randn(12, 1)
+    model = MLP(K, 3, y.shape[1], task, hidden, activation, learning_rate=0.1, seed=2, l2=l2)
+    params = [value.astype(np.float64) for value in model.parameters().values()]
+    assert model.evaluate(x, y)[0] == pytest.approx(numpy_loss(params, x, y, activation, task, l2), rel=1e-5)
+    gradients = K.function([model.X, model.Y], K.gradients(model.loss, model.params))([x, y])
+    h = 1e-6
+    for index, value in enumerate(params):
+        numeric = np.zeros_like(value)
+        for position in np.ndindex(value.shape):
+            shifted = [p.copy() for p in params]
+            shifted[index][position] += h
+            up = numpy_loss(shifted, x, y, activation, task, l2)
+            shifted[index][position] -= 2 * h
+            numeric[position] = (up - numpy_loss(shifted, x, y, activation, task, l2)) / (2 * h)
+        np.testing.assert_allclose(gradients[index], numeric, rtol=1e-3, atol=1e-5,
+                                   err_msg=f"gradient of {model.params[index].name}")
+
+
+def test_mlp_initial_weights_are_glorot_uniform_from_numpy_with_zero_biases(K):
+    model = MLP(K, 4, 3, "classification", (8, 5), "tanh", seed=3)
+    rng = np.random.RandomState(3)
+    params = model.parameters()
+    assert list(params) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    for layer, (fan_in, fan_out) in enumerate([(4, 8), (8, 5), (5, 3)], start=1):
+        limit = np.sqrt(6 / (fan_in + fan_out))
+        np.testing.assert_array_equal(params[f"W{layer}"], rng.uniform(-limit, limit, (fan_in, fan_out))
+                                      .astype(np.float32))
+        np.testing.assert_array_equal(params[f"b{layer}"], np.zeros(fan_out, np.float32))
+
+
+def test_mlp_without_hidden_layers_is_a_glorot_initialised_regression(K, iris):
+    model = build_model("mlp", K, iris, 0.1)
+    assert list(model.parameters()) == ["W", "b"] and model.architecture.widths == (4, 3)
+    assert not model.parameters()["b"].any()
+
+
+def test_mlp_learns_iris_with_adam(K, iris):
+    model = build_model("mlp", K, iris, 0.01, hidden=(16,), activation="relu", optimizer=OptimizerConfig("adam"))
+    first = model.train_step(iris.x_train, iris.y_train)
+    for _ in range(100):
+        model.train_step(iris.x_train, iris.y_train)
+    loss, accuracy = model.evaluate(iris.x_val, iris.y_val)
+    assert loss < first / 3 and accuracy > 0.85
+
+
+def test_l2_adds_the_weights_squares_to_the_loss(K, iris):
+    plain = SoftmaxRegression(K, 4, 3, learning_rate=0.1, seed=0)
+    penalised = SoftmaxRegression(K, 4, 3, learning_rate=0.1, seed=0, l2=0.01)
+    penalty = 0.01 * float((plain.parameters()["W"].astype(np.float64) ** 2).sum())
+    assert penalised.evaluate(iris.x_val, iris.y_val)[0] == pytest.approx(
+        plain.evaluate(iris.x_val, iris.y_val)[0] + penalty, rel=1e-5)
+
+
+@pytest.mark.parametrize("hidden, message", [
+    ((8, 8, 8, 8, 8), "hidden takes at most 4 layers, got 5: 8,8,8,8,8"),
+    ((8, 0), "each hidden layer needs 1 to 4096 neurons, got 0"),
+])
+def test_mlp_refuses_bad_hidden_layers(K, iris, hidden, message):
+    with pytest.raises(ValueError) as caught:
+        build_model("mlp", K, iris, 0.1, hidden=hidden)
+    assert str(caught.value) == message
+
+
+def test_architecture_names_parameters():
+    assert Architecture((2, 1), "regression").parameter_names() == ["W", "b"]
+    assert Architecture((2, 4, 1), "regression").parameter_names() == ["W1", "b1", "W2", "b2"]
