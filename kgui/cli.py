@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     window.add_argument("--start", action="store_true", help="start training at once")
     window.add_argument("--screenshot", metavar="PNG", help="when the run has ended (or, without --start, when the "
                                                               "window is shown), save the window as PNG and quit")
+    warm = commands.add_parser("warm-up", help="compile the standard experiments ahead of time",
+                               description="Compile the linear exercise's and Otto's functions on the Theano "
+                                           "engine into PyTensor's cache, so that their first run starts at once "
+                                           "(the install does this).")
+    warm.add_argument("--backend", default="theano", metavar="ENGINE",
+                      help="engine to warm up (default: %(default)s)")
     runs = commands.add_parser("runs", help="list or delete saved runs")
     actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", help="list saved runs, oldest first")
@@ -265,6 +271,16 @@ def runs_command(args, out) -> int:
     return EXIT_OK
 
 
+def warm_up_command(args, out) -> int:
+    from kgui.core.warmup import STANDARD_DATASETS, warm_up
+
+    print(f"kgui: compiling {', '.join(STANDARD_DATASETS)} on {args.backend} (once; later runs reuse it)…",
+          file=out, flush=True)
+    warm_up(args.backend, on_done=lambda result: print(f"  {result.dataset}: {result.seconds:.1f} s", file=out,
+                                                       flush=True))
+    return EXIT_OK
+
+
 def open_window(settings=None, start: bool = False, screenshot=None) -> int:
     """Start the Qt window (kgui.ui.main), or explain in one line why it cannot start."""
     try:
@@ -300,6 +316,8 @@ def main(argv=None) -> int:
             return runs_command(args, out)
         if args.command == "open":
             return open_command(args)
+        if args.command == "warm-up":
+            return warm_up_command(args, out)
     except USER_ERRORS as exc:
         print(f"kgui: error: {exc}", file=err)
         return EXIT_ERROR
