@@ -4,7 +4,9 @@ suggestion; ``kgui runs list|delete`` manages saved runs; ``kgui`` with no argum
 ``kgui open ...`` opens it with an experiment (and ``--start``s it, ``--screenshot`` saves a picture).
 
 Exit codes: 0 ok, 1 bad input, a failed run or no suggestion, 2 bad command line, 3 the run diverged,
-130 stopped with Ctrl-C. Errors are one line, ``kgui: error: ...``, with no traceback.
+128 + the signal when stopped by one: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP (the run is saved as
+stopped and the exports are written, as for Ctrl-C). Errors are one line, ``kgui: error: ...``, with no
+traceback.
 """
 from __future__ import annotations
 
@@ -20,12 +22,14 @@ import time
 from kgui.core import lr_finder
 from kgui.core import settings as experiment
 from kgui.core.export import FORMATS, export, export_format
+from kgui.core.files import error_text
 from kgui.core.parity import compare_backends, installed_engines
-from kgui.core.runs import RunStore
+from kgui.core.runs import RunStatus, RunStore
 from kgui.core.trainer import FINAL_STATUSES, Trainer, TrainingControl
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DIVERGED, EXIT_STOPPED = 0, 1, 2, 3, 130
 EXIT_CODES = {"finished": EXIT_OK, "stopped": EXIT_STOPPED, "diverged": EXIT_DIVERGED, "failed": EXIT_ERROR}
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 PRINT_EVERY = 20
 USER_ERRORS = (ValueError, OSError, LookupError, ImportError)
 
@@ -160,16 +164,34 @@ def _summary(record) -> str:
     return " · ".join(parts)
 
 
+class _Stopper:
+    """A TrainingControl that Ctrl-C, SIGTERM and SIGHUP stop (cleanly, between two steps); ``exit_code``
+    is 128 + the signal that came (EXIT_STOPPED when stopped otherwise)."""
+
+    def __init__(self):
+        self.control = TrainingControl()
+        self.signal: int | None = None
+
+    def __call__(self, signum, frame) -> None:
+        self.signal = self.signal or signum
+        self.control.stop()
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signal if self.signal else EXIT_STOPPED
+
+
 @contextlib.contextmanager
-def _ctrl_c_stops(control: TrainingControl):
-    """Map Ctrl-C to ``control.stop()`` (a clean stop between two steps) while the block runs."""
+def _signals_stop():
+    """While the block runs, Ctrl-C, SIGTERM and SIGHUP stop the yielded :class:`_Stopper`'s control."""
+    stopper = _Stopper()
     on_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, lambda *_: control.stop()) if on_main_thread else None
+    previous = {number: signal.signal(number, stopper) for number in STOP_SIGNALS} if on_main_thread else {}
     try:
-        yield control
+        yield stopper
     finally:
-        if on_main_thread:
-            signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _report(console: _Console, store: RunStore, err, trainer: Trainer, text: str) -> None:
@@ -195,7 +217,8 @@ def run_command(args, out, err) -> int:
         export_format(path)
     store = RunStore(args.runs_dir)
     console = _Console(out, err)
-    with _ctrl_c_stops(TrainingControl()) as control:
+    with _signals_stop() as stopper:
+        control = stopper.control
         if args.backend == "all":
             engines = installed_engines()
             settings = experiment.from_arguments(args, backend_name=engines[0])
@@ -210,15 +233,19 @@ def run_command(args, out, err) -> int:
             trainer.record.name = args.name or trainer.record.name
             trainer.run(lambda step: console.step(step, settings.steps))
             runs = [trainer.record]
-    if runs[-1].status == "failed":
+    failed = runs[-1].status == "failed"
+    if failed:
         print(f"kgui: error: {runs[-1].message}", file=err)
-        return EXIT_ERROR
-    if args.backend == "all" and result.largest is not None:
+    elif args.backend == "all" and result.largest is not None:
         console.line(result.largest.describe())
         console.line(f"parity: {result.verdict}")
-    for path in args.export:
-        console.line(f"wrote {export(runs, path)}")
-    return max(EXIT_CODES[record.status] for record in runs)
+    if any(record.history for record in runs):  # a failed run's steps so far are exported too
+        for path in args.export:
+            console.line(f"wrote {export(runs, path)}")
+    if failed:
+        return EXIT_ERROR
+    codes = [EXIT_CODES[record.status] for record in runs]
+    return stopper.exit_code if EXIT_STOPPED in codes else max(codes)
 
 
 def lr_find_command(args, out, err) -> int:
@@ -236,9 +263,9 @@ def lr_find_command(args, out, err) -> int:
 
     console.line(f"learning-rate range test · {settings.backend} · {settings.dataset} · lr {args.start:g} to "
                  f"{args.end:g} over {steps} steps")
-    with _ctrl_c_stops(TrainingControl()) as control:
+    with _signals_stop() as stopper:
         try:
-            result = lr_finder.find_learning_rate(settings, args.start, args.end, steps, control=control,
+            result = lr_finder.find_learning_rate(settings, args.start, args.end, steps, control=stopper.control,
                                                   status=console.status, on_point=on_point)
         finally:
             console.clear()
@@ -246,7 +273,7 @@ def lr_find_command(args, out, err) -> int:
     for path in args.export:
         console.line(f"wrote {lr_finder.export_range_test(result, path)}")
     if result.status == "stopped":
-        return EXIT_STOPPED
+        return stopper.exit_code
     if result.suggestion is None:
         print("kgui: error: the range test gave no suggestion; use more --steps or a wider --start/--end range",
               file=err)
@@ -261,14 +288,23 @@ def runs_command(args, out) -> int:
             store.delete(run_id)
             print(f"deleted run {run_id}", file=out)
         return EXIT_OK
-    records = store.list(with_history=True)
+    records = store.list()
     if not records:
         print(f"no runs in {store.root}", file=out)
     for record in records:
-        last = f"{record.history[-1].train_loss:.4f}" if record.history else "-"
-        print(f"{record.id}  {record.status:<8}  {len(record.history):>6} steps  loss {last:<10}  "
-              f"{record.engine or '-':<10}  {record.name}", file=out)
+        print(run_line(record), file=out)
     return EXIT_OK
+
+
+def run_line(record) -> str:
+    """One line of ``runs list``: id, status, steps, last loss, engine, name; an unreadable run's reason."""
+    if record.status == RunStatus.UNREADABLE:
+        return f"{record.id}  {record.status:<11}  {record.message}"
+    summary = record.summary
+    last = f"{summary.last.train_loss:.4f}" if summary.last is not None else "-"
+    skipped = f"  ({_count(summary.skipped_lines, 'bad history line')} skipped)" if summary.skipped_lines else ""
+    return (f"{record.id}  {record.status:<11}  {summary.steps:>6} steps  loss {last:<10}  "
+            f"{record.engine or '-':<10}  {record.name}{skipped}")
 
 
 def warm_up_command(args, out) -> int:
@@ -319,7 +355,7 @@ def main(argv=None) -> int:
         if args.command == "warm-up":
             return warm_up_command(args, out)
     except USER_ERRORS as exc:
-        print(f"kgui: error: {exc}", file=err)
+        print(f"kgui: error: {error_text(exc)}", file=err)
         return EXIT_ERROR
     build_parser().print_help(out)
     return EXIT_USAGE

@@ -28,3 +28,10 @@ def write_atomic(path, data: bytes | str) -> None:
     except OSError as exc:
         os.unlink(temp_name)
         raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for people: an OSError's reason (and file) without its "[Errno N]", else the text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)

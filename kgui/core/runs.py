@@ -1,27 +1,66 @@
-"""Runs that are never lost: each run is a folder with run.json (metadata) and history.csv (one row per step).
+"""Runs that are never lost: each run is a folder ``<root>/<id>`` with run.json, history.csv and writer.lock.
 
-run.json is rewritten atomically (temporary file + rename); history.csv is appended and
-flushed after every step, so a crash mid-run leaves the steps so far readable.
+- A run is its folder: the folder name is the run's id; nothing in run.json says where a run lives.
+- run.json holds the metadata and a small :class:`RunSummary` (step count, last step, ...), so listing
+  never reads a history. It is rewritten atomically (temporary file + rename) when the run starts, when
+  its learning rate or name changes, every :data:`SUMMARY_SECONDS` while it trains, and when it ends.
+- history.csv gets one line per step, flushed after every step; a crash leaves the steps so far.
+- One writer at a time: the process training a run holds an ``fcntl.flock`` on its writer.lock (which
+  also holds its pid) until the run has ended. A run that says "running" but whose lock is free lost its
+  writer (killed, crashed): it lists as ``interrupted``, with every step its history holds.
+- Each run loads in isolation: a damaged run.json gives an ``unreadable`` run carrying the reason; a bad
+  history line is skipped and counted (``RunSummary.skipped_lines``).
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
+import errno
 import json
 import math
 import os
 import secrets
 import shutil
-import warnings
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 from pathlib import Path
 
 from .files import write_atomic
 from .settings import ExperimentSettings
 
+try:
+    import fcntl
+except ImportError:  # Windows: the lock file's presence stands for a live writer (a killed one looks alive)
+    fcntl = None
+
 HISTORY_COLUMNS = ("step", "train_loss", "val_loss", "accuracy", "learning_rate", "elapsed", "step_ms", "w", "b")
+REQUIRED_COLUMNS = ("step", "train_loss", "learning_rate", "elapsed", "step_ms")
+RUN_FILE, HISTORY_FILE, LOCK_FILE = "run.json", "history.csv", "writer.lock"
+MAX_RUN_FILE_BYTES = 1_000_000   # a larger run.json is not one kgui wrote
+SUMMARY_SECONDS = 2.0            # while a run trains, run.json (with its summary) is rewritten this often
+
+
+class RunStatus(StrEnum):
+    """Where a run stands. The first six are written to run.json; the last two only come from reading it."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # "running" on disk, but the process writing it is gone
+    UNREADABLE = "unreadable"    # run.json is damaged; the record's message says how
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED})
+INTERRUPTED_MESSAGE = "the process training this run ended before the run did (killed or crashed)"
 
 
 @dataclass
@@ -46,13 +85,76 @@ class StepRecord:
         return ["" if value is None else repr(value) for value in values]
 
     @classmethod
-    def from_row(cls, row: dict) -> "StepRecord":
-        def number(key):
-            return float(row[key]) if row.get(key) else None
+    def from_dict(cls, data) -> "StepRecord":
+        """A step from :meth:`to_dict` output (non-finite numbers come back as NaN); ValueError if it is not one."""
+        if not isinstance(data, dict):
+            raise ValueError("a step must be a JSON object")
+        params = data.get("params") or {}
+        if not isinstance(params, dict):
+            raise ValueError("a step's params must be a JSON object")
+        return cls(_integer(data.get("step"), "step"), _number(data.get("train_loss")),
+                   _optional_number(data.get("val_loss")), _optional_number(data.get("accuracy")),
+                   _number(data.get("learning_rate")), _number(data.get("elapsed")), _number(data.get("step_ms")),
+                   {key: _number(value) for key, value in params.items()})
 
-        params = {key: number(key) for key in ("w", "b") if row.get(key)}
-        return cls(int(row["step"]), number("train_loss"), number("val_loss"), number("accuracy"),
-                   number("learning_rate"), number("elapsed"), number("step_ms"), params)
+
+def _integer(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} must be an integer, got {_short(value)}")
+    return value
+
+
+def _number(value) -> float:
+    """A float from JSON, where None stands for a non-finite value (see :func:`json_safe`)."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {_short(value)}")
+    return float(value)
+
+
+def _optional_number(value) -> float | None:
+    return None if value is None else _number(value)
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+@dataclass
+class RunSummary:
+    """What listing shows of a run without reading its history; ``history_bytes`` of history.csv are counted."""
+
+    steps: int = 0
+    last: StepRecord | None = None
+    total_step_ms: float = 0.0
+    skipped_lines: int = 0     # history lines that were not valid steps (damaged), left out
+    history_bytes: int = 0
+
+    @property
+    def mean_step_ms(self) -> float | None:
+        return self.total_step_ms / self.steps if self.steps else None
+
+    def add(self, step: StepRecord) -> None:
+        self.steps += 1
+        self.last = step
+        if math.isfinite(step.step_ms):
+            self.total_step_ms += step.step_ms
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["last"] = None if self.last is None else self.last.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data) -> "RunSummary":
+        if not isinstance(data, dict):
+            raise ValueError("summary must be a JSON object")
+        last = data.get("last")
+        return cls(_integer(data.get("steps"), "summary steps"), None if last is None else StepRecord.from_dict(last),
+                   _number(data.get("total_step_ms")), _integer(data.get("skipped_lines"), "summary skipped_lines"),
+                   _integer(data.get("history_bytes"), "summary history_bytes"))
 
 
 def _now() -> str:
@@ -61,14 +163,18 @@ def _now() -> str:
 
 @dataclass
 class RunRecord:
-    """Everything about one run; ``history`` holds :class:`StepRecord` objects in step order."""
+    """Everything about one run; ``history`` holds :class:`StepRecord` objects in step order.
+
+    ``settings`` is None only for an ``unreadable`` run. ``summary`` describes the whole history
+    even when ``history`` was not loaded.
+    """
 
     id: str
     name: str
-    settings: ExperimentSettings
+    settings: ExperimentSettings | None
     history: list[StepRecord] = field(default_factory=list)
     lr_changes: list[tuple[int, float]] = field(default_factory=list)  # (first step using it, rate)
-    status: str = "pending"  # pending, running, then finished / stopped / diverged / failed
+    status: RunStatus = RunStatus.PENDING
     message: str = ""
     final_params: dict = field(default_factory=dict)
     engine: str = ""
@@ -77,6 +183,7 @@ class RunRecord:
     timings: dict = field(default_factory=dict)  # seconds: load_dataset, load_engine, compile, train
     created: str = field(default_factory=_now)
     finished: str = ""
+    summary: RunSummary = field(default_factory=RunSummary)
 
     @classmethod
     def new(cls, settings: ExperimentSettings, name: str | None = None) -> "RunRecord":
@@ -86,21 +193,67 @@ class RunRecord:
         default = f"{Path(settings.dataset).name} · {settings.backend} · lr {settings.learning_rate:g}"
         return cls(run_id, name or default, settings, created=stamp.isoformat(timespec="seconds"))
 
+    @property
+    def readable(self) -> bool:
+        return self.status != RunStatus.UNREADABLE
+
     def to_dict(self, with_history: bool = False) -> dict:
-        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "history"}
-        data["settings"] = self.settings.to_dict()
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("history", "summary")}
+        data["status"] = str(self.status)
+        data["settings"] = None if self.settings is None else self.settings.to_dict()
         data["lr_changes"] = [list(change) for change in self.lr_changes]
+        data["summary"] = self.summary.to_dict()
         if with_history:
             data["history"] = [step.to_dict() for step in self.history]
         return json_safe(data)
 
     @classmethod
-    def from_dict(cls, data: dict, history=()) -> "RunRecord":
-        known = {f.name for f in dataclasses.fields(cls)} - {"history"}
-        values = {key: value for key, value in data.items() if key in known}
-        values["settings"] = ExperimentSettings.from_dict(data["settings"])
-        values["lr_changes"] = [(int(step), float(rate)) for step, rate in data.get("lr_changes", [])]
-        return cls(history=list(history), **values)
+    def from_dict(cls, data, history=(), run_id: str | None = None) -> "RunRecord":
+        """The record in run.json's ``data`` (``run_id``: its folder's name); ValueError naming what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError(f"holds a JSON {_json_kind(data)}, not an object")
+        run_id = run_id if run_id is not None else _text(data, "id", None)
+
+        def text(key: str, default: str = "") -> str:
+            return _text(data, key, default)
+
+        status = text("status", "pending")
+        if status not in {s.value for s in RunStatus} - {RunStatus.INTERRUPTED, RunStatus.UNREADABLE}:
+            raise ValueError(f"status {_short(status)} is not a run status")
+        try:
+            settings = ExperimentSettings.from_dict(data.get("settings"))
+        except ValueError as exc:
+            raise ValueError(f"settings: {exc}") from None
+        lr_changes = data.get("lr_changes", [])
+        if not isinstance(lr_changes, list) or not all(
+                isinstance(change, list) and len(change) == 2 for change in lr_changes):
+            raise ValueError("lr_changes must be a list of [step, rate] pairs")
+        for key in ("final_params", "timings"):
+            if not isinstance(data.get(key, {}), dict):
+                raise ValueError(f"{key} must be a JSON object, got {_short(data[key])}")
+        summary = data.get("summary")
+        return cls(
+            run_id, text("name", run_id), settings, list(history),
+            [(_integer(step, "an lr_changes step"), _number(rate)) for step, rate in lr_changes],
+            RunStatus(status), text("message"), dict(data.get("final_params", {})), text("engine"),
+            text("engine_version"), text("dataset_info"), dict(data.get("timings", {})), text("created"),
+            text("finished"), RunSummary.from_dict(summary) if summary is not None else RunSummary())
+
+    @classmethod
+    def unreadable(cls, run_id: str, reason: str) -> "RunRecord":
+        """The stand-in for a run whose run.json cannot be read: named by its folder, ``reason`` as message."""
+        return cls(run_id, run_id, None, status=RunStatus.UNREADABLE, message=reason, created="")
+
+
+def _text(data: dict, key: str, default) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string, got {_short(value)}")
+    return value
+
+
+def _json_kind(value) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), "null")
 
 
 def json_safe(value):
@@ -118,8 +271,218 @@ class RunNotFoundError(LookupError):
     """No run with that id in the store."""
 
 
+class RunInUseError(OSError):
+    """The run is being written by a live process (this one or another): it cannot be deleted or renamed here."""
+
+    def __init__(self, run_id: str, pid: int | None):
+        by = "this process" if pid == os.getpid() else f"process {pid}" if pid else "another process"
+        super().__init__(errno.EBUSY, f"run {run_id} is still being trained by {by}; stop it first")
+
+
+# -- reading history.csv ------------------------------------------------------------------------------------------
+
+class _HistoryReader:
+    """Parses history.csv lines into steps; invalid lines (and steps not after the previous one) are counted."""
+
+    def __init__(self, summary: RunSummary, keep_steps: bool):
+        self.summary = summary
+        self.steps: list[StepRecord] | None = [] if keep_steps else None
+        self.columns: dict[str, int] = {name: index for index, name in enumerate(HISTORY_COLUMNS)}
+        self._previous = summary.last.step if summary.last is not None else 0
+
+    def read(self, data: bytes, with_header: bool) -> None:
+        """Lines of ``data`` (history.csv from ``summary.history_bytes`` on); a last line without its newline
+        (a crash or a writer mid-line) is left for later."""
+        end = data.rfind(b"\n") + 1
+        lines = data[:end].split(b"\n")[:-1]
+        if with_header and lines and self._header(lines[0]):
+            lines = lines[1:]
+        for line in lines:
+            step = self._parse(line)
+            if step is None:
+                self.summary.skipped_lines += 1
+                continue
+            self._previous = step.step
+            self.summary.add(step)
+            if self.steps is not None:
+                self.steps.append(step)
+        self.summary.history_bytes += end
+
+    def _header(self, line: bytes) -> bool:
+        names = line.decode("utf-8", "replace").strip().split(",")
+        if not set(REQUIRED_COLUMNS) <= set(names):
+            return False  # no header (the first line is data, or damaged)
+        self.columns = {name: index for index, name in enumerate(names)}
+        return True
+
+    def _parse(self, line: bytes) -> StepRecord | None:
+        try:
+            fields = line.decode("utf-8").rstrip("\r").split(",")
+            if len(fields) != len(self.columns):
+                return None
+            value = {name: fields[index] for name, index in self.columns.items()}
+            step = int(value["step"])
+            if step <= self._previous:
+                return None
+
+            def optional(name):
+                text = value.get(name, "")
+                return float(text) if text else None
+
+            params = {key: float(value[key]) for key in ("w", "b") if value.get(key)}
+            return StepRecord(step, float(value["train_loss"]), optional("val_loss"), optional("accuracy"),
+                              float(value["learning_rate"]), float(value["elapsed"]), float(value["step_ms"]),
+                              params)
+        except ValueError:  # not UTF-8, not numbers (NUL, garbage, step 1.5), a required field empty
+            return None
+
+
+def _row_bytes(step: StepRecord) -> bytes:
+    return (",".join(step.to_row()) + "\n").encode("utf-8")
+
+
+def _continues(path: Path, summary: RunSummary) -> bool:
+    """Whether history.csv still ends its first ``summary.history_bytes`` with the summary's last step
+    (so only what follows is new), rather than having been changed before that point."""
+    expected = _row_bytes(summary.last) if summary.last is not None else b"\n"
+    start = summary.history_bytes - len(expected)
+    return start >= 0 and summary.history_bytes > 0 and _read_bytes(path, start, len(expected)) == expected
+
+
+def _read_bytes(path: Path, offset: int, size: int = -1) -> bytes:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(offset)
+            return stream.read(size)
+    except FileNotFoundError:
+        return b""
+
+
+# -- the writer's lock --------------------------------------------------------------------------------------------
+
+def _lock_holder(folder: Path) -> int | None:
+    """The pid of the live process writing the run in ``folder`` (0 when it is unknown), or None when none is."""
+    path = folder / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass  # held: the writer is alive
+            else:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return None
+        text = os.read(fd, 32).decode("ascii", "replace").strip()
+        return int(text) if text.isdigit() else 0
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class _Lock:
+    """A held writer.lock: its descriptor."""
+
+    fd: int
+
+    @classmethod
+    def take(cls, folder: Path, run_id: str) -> "_Lock":
+        """Lock the run in ``folder``; RunInUseError when a live process holds it."""
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            if fcntl is not None:
+                deadline = time.monotonic() + 0.5  # a reader checking the lock holds it for microseconds
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise RunInUseError(run_id, _lock_holder(folder)) from None
+                        time.sleep(0.01)
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(fd)
+
+    def release(self) -> None:
+        os.close(self.fd)  # closing drops the flock
+
+
+# -- writing one run ----------------------------------------------------------------------------------------------
+
+class RunWriter:
+    """The one writer of a run's files, from :meth:`RunStore.begin` until :meth:`close`.
+
+    Thread-safe: the training thread appends steps and saves, another thread of the same process
+    may :meth:`rename` the run through it. OSError from a write names the file and the OS's reason.
+    """
+
+    def __init__(self, store: "RunStore", record: RunRecord, folder: Path, lock: _Lock, history):
+        self.store, self.record, self.folder = store, record, folder
+        self._lock, self._history = lock, history
+        self._mutex = threading.Lock()
+        self._last_save = time.monotonic()
+        self.closed = False
+
+    def append(self, step: StepRecord) -> None:
+        """Add one step to history.csv (flushed to the OS); run.json too when SUMMARY_SECONDS have passed."""
+        line = _row_bytes(step)
+        with self._mutex:
+            try:
+                self._history.write(line)
+                self._history.flush()
+            except OSError as exc:
+                raise OSError(exc.errno, f"cannot write {self.folder / HISTORY_FILE}: {exc.strerror}") from None
+            self.record.summary.add(step)
+            self.record.summary.history_bytes += len(line)
+            due = time.monotonic() - self._last_save >= SUMMARY_SECONDS
+        if due:
+            self.save()
+
+    def save(self) -> None:
+        """Rewrite run.json (metadata and summary) atomically."""
+        with self._mutex:
+            write_atomic(self.folder / RUN_FILE, json.dumps(self.record.to_dict(), indent=2))
+            self._last_save = time.monotonic()
+
+    def rename(self, name: str) -> RunRecord:
+        """Give the run a new display name and save it (callable from any thread of this process)."""
+        self.record.name = _checked_name(name)
+        self.save()
+        return self.record
+
+    def close(self) -> None:
+        """Stop writing: close history.csv and release the lock (save the final run.json first)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.store._writers.pop(self.folder.resolve(), None)
+        try:
+            self._history.close()
+        except OSError:
+            pass  # the write that failed was reported already; the lines before it are on disk
+        finally:
+            self._lock.release()
+
+
+def _checked_name(name: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("a run name cannot be empty")
+    return name.strip()
+
+
+# -- the store ----------------------------------------------------------------------------------------------------
+
 class RunStore:
     """Runs on disk under ``root``: the given folder, else $KGUI_RUNS_DIR, else the user data dir's ``runs``."""
+
+    _writers: dict[Path, RunWriter] = {}  # open writers of this process, by run folder (all stores share it)
 
     def __init__(self, root=None):
         if root is None:
@@ -135,79 +498,160 @@ class RunStore:
 
     def folder(self, run_id: str) -> Path:
         """The folder of run ``run_id``; ValueError for ids that are not plain folder names."""
-        if not run_id or run_id in (".", "..") or "/" in run_id or os.sep in run_id:
+        if not isinstance(run_id, str) or not run_id or run_id in (".", "..") or "/" in run_id \
+                or os.sep in run_id or run_id.startswith("."):
             raise ValueError(f"invalid run id {run_id!r}")
         return self.root / run_id
 
-    def begin(self, record: RunRecord) -> None:
-        """Create the run's folder with its run.json and an empty history.csv (header only)."""
+    # -- writing --
+
+    def begin(self, record: RunRecord) -> RunWriter:
+        """Create the run's folder (lock taken, history.csv header, run.json) and return its writer.
+
+        The folder is built under a hidden name and renamed into place, so readers see it whole.
+        """
         folder = self.folder(record.id)
-        folder.mkdir(parents=True, exist_ok=False)
-        with open(folder / "history.csv", "w", newline="", encoding="utf-8") as stream:
-            csv.writer(stream).writerow(HISTORY_COLUMNS)
-        self.save(record)
+        building = self.root / f".{record.id}.new"
+        try:
+            building.mkdir(parents=True)
+            lock = _Lock.take(building, record.id)
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot create {folder}: {exc.strerror or exc}") from None
+        try:
+            header = (",".join(HISTORY_COLUMNS) + "\n").encode("utf-8")
+            try:
+                with open(building / HISTORY_FILE, "wb") as stream:
+                    stream.write(header)
+            except OSError as exc:
+                raise OSError(exc.errno, f"cannot write {folder / HISTORY_FILE}: {exc.strerror}") from None
+            record.summary = RunSummary(history_bytes=len(header))
+            write_atomic(building / RUN_FILE, json.dumps(record.to_dict(), indent=2))
+            os.rename(building, folder)
+            history = open(folder / HISTORY_FILE, "ab")
+        except BaseException:
+            lock.release()
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        writer = RunWriter(self, record, folder, lock, history)
+        self._writers[folder.resolve()] = writer
+        return writer
 
-    def append(self, record: RunRecord, step: StepRecord) -> None:
-        """Add one step to the run's history.csv and flush it to the operating system."""
-        with open(self.folder(record.id) / "history.csv", "a", newline="", encoding="utf-8") as stream:
-            csv.writer(stream).writerow(step.to_row())
-
-    def save(self, record: RunRecord) -> None:
-        """Rewrite the run's run.json atomically."""
-        write_atomic(self.folder(record.id) / "run.json", json.dumps(record.to_dict(), indent=2))
+    # -- reading --
 
     def exists(self, run_id: str) -> bool:
-        return (self.folder(run_id) / "run.json").is_file()
+        """Whether the store has a run folder ``run_id`` (readable or not)."""
+        return self.folder(run_id).is_dir()
 
     def load(self, run_id: str, with_history: bool = True) -> RunRecord:
-        """The run ``run_id``, with its history unless told otherwise; RunNotFoundError when absent."""
+        """The run ``run_id`` (its history too unless told otherwise); RunNotFoundError when there is no such
+        folder. A damaged run.json gives an ``unreadable`` record, never an exception."""
         folder = self.folder(run_id)
+        if not folder.is_dir():
+            raise RunNotFoundError(f"no run {run_id!r} in {self.root}")
         try:
-            data = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise RunNotFoundError(f"no run {run_id!r} in {self.root}") from None
-        history = self._read_history(folder / "history.csv") if with_history else ()
-        return RunRecord.from_dict(data, history)
+            record = self._read_record(folder)
+        except (OSError, ValueError, RecursionError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return RunRecord.unreadable(run_id, f"{RUN_FILE}: {reason}")
+        self._read_history(folder, record, with_history)
+        if not record.status.final and _lock_holder(folder) is None:
+            record.status = RunStatus.INTERRUPTED
+            record.message = record.message or INTERRUPTED_MESSAGE
+        return record
 
     @staticmethod
-    def _read_history(path: Path) -> list[StepRecord]:
-        """Steps in history.csv; a last line without its newline (cut short by a crash) is ignored."""
-        if not path.is_file():
-            return []
-        text = path.read_text(encoding="utf-8")
-        complete = text[:text.rfind("\n") + 1]
-        steps = []
-        for number, row in enumerate(csv.DictReader(io.StringIO(complete)), start=2):
-            try:
-                if None in row.values() or None in row:
-                    raise ValueError("wrong number of fields")
-                steps.append(StepRecord.from_row(row))
-            except (TypeError, ValueError):
-                raise ValueError(f"{path}: line {number} is not a valid step") from None
-        return steps
+    def _read_record(folder: Path) -> RunRecord:
+        path = folder / RUN_FILE
+        with open(path, "rb") as stream:
+            data = stream.read(MAX_RUN_FILE_BYTES + 1)
+        if len(data) > MAX_RUN_FILE_BYTES:
+            raise ValueError(f"larger than {MAX_RUN_FILE_BYTES:,} bytes")
+        try:
+            parsed = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ValueError("not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON ({exc})") from None
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        return RunRecord.from_dict(parsed, run_id=folder.name)
+
+    @staticmethod
+    def _read_history(folder: Path, record: RunRecord, with_history: bool) -> None:
+        """Bring ``record.summary`` up to date with history.csv (reading only what it does not cover yet,
+        unless ``with_history``: then all of it, into ``record.history``)."""
+        path = folder / HISTORY_FILE
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        summary = record.summary
+        if size == summary.history_bytes and not with_history:
+            return
+        if with_history or size < summary.history_bytes or not _continues(path, summary):
+            summary = record.summary = RunSummary()
+        reader = _HistoryReader(summary, keep_steps=with_history)
+        reader.read(_read_bytes(path, summary.history_bytes), with_header=summary.history_bytes == 0)
+        if with_history:
+            record.history = reader.steps
 
     def list(self, with_history: bool = False) -> list[RunRecord]:
-        """Every readable run, oldest first; folders without a readable run.json are skipped with a warning."""
+        """Every run folder's run, oldest first (unreadable ones first of all); never raises for a damaged run."""
         if not self.root.is_dir():
             return []
         records = []
-        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        with os.scandir(self.root) as entries:
+            folders = [entry.name for entry in entries if not entry.name.startswith(".") and entry.is_dir()]
+        for name in folders:
             try:
-                records.append(self.load(folder.name, with_history))
-            except (RunNotFoundError, ValueError, KeyError, TypeError) as exc:
-                warnings.warn(f"skipping unreadable run folder {folder}: {exc}", stacklevel=2)
+                records.append(self.load(name, with_history))
+            except RunNotFoundError:
+                pass  # deleted while we listed
         return sorted(records, key=lambda record: (record.created, record.id))
 
+    def writer_pid(self, run_id: str) -> int | None:
+        """The pid of the live process writing run ``run_id`` (0 if unknown), or None when no one is."""
+        folder = self.folder(run_id)
+        return os.getpid() if folder.resolve() in self._writers else _lock_holder(folder)
+
+    # -- changing --
+
     def delete(self, run_id: str) -> None:
-        if not self.exists(run_id):
+        """Delete the run's folder, and only it; RunInUseError while a live process writes it."""
+        folder = self.folder(run_id)
+        if not folder.is_dir() or folder.is_symlink():
             raise RunNotFoundError(f"no run {run_id!r} in {self.root}")
-        shutil.rmtree(self.folder(run_id))
+        if folder.resolve() in self._writers:
+            raise RunInUseError(run_id, os.getpid())
+        lock = _Lock.take(folder, run_id)
+        try:
+            doomed = self.root / f".{run_id}.deleting-{secrets.token_hex(3)}"
+            os.rename(folder, doomed)  # gone from listings at once; a half-deleted folder never shows
+        finally:
+            lock.release()
+        shutil.rmtree(doomed)
 
     def rename(self, run_id: str, name: str) -> RunRecord:
-        """Give run ``run_id`` a new display name; returns the updated record (without history)."""
-        if not name.strip():
-            raise ValueError("a run name cannot be empty")
-        record = self.load(run_id, with_history=False)
-        record.name = name.strip()
-        self.save(record)
-        return record
+        """Give run ``run_id`` a new display name; returns the updated record (without history).
+
+        A run this process is training is renamed through its writer; RunInUseError when another
+        live process trains it.
+        """
+        name = _checked_name(name)
+        folder = self.folder(run_id)
+        writer = self._writers.get(folder.resolve())
+        if writer is not None:
+            return writer.rename(name)
+        if not folder.is_dir():
+            raise RunNotFoundError(f"no run {run_id!r} in {self.root}")
+        lock = _Lock.take(folder, run_id)
+        try:
+            try:
+                record = self._read_record(folder)
+            except (OSError, ValueError, RecursionError) as exc:
+                raise ValueError(f"cannot rename run {run_id}: {RUN_FILE} is unreadable ({exc})") from None
+            record.name = name
+            write_atomic(folder / RUN_FILE, json.dumps(record.to_dict(), indent=2))
+        finally:
+            lock.release()
+        return self.load(run_id, with_history=False)

@@ -13,6 +13,13 @@ from kgui import backend
 from . import datasets
 
 MODELS = ("auto", "softmax", "linear")
+
+# Bounds of every numeric field, shared by the CLI, config files, stored runs and the window's widgets.
+MAX_STEPS = 10_000_000          # 10 M steps: ~1 GB of history.csv and of steps in memory; 10x the old spin box
+MAX_BATCH_SIZE = 2**31 - 1      # the largest a Qt spin box holds; a batch is also at most the training rows
+MAX_SEED = 2**32 - 1            # numpy.random.RandomState takes 0 ... 2**32 - 1
+MIN_LEARNING_RATE = 1e-10       # below, no model here moves in MAX_STEPS steps
+MAX_LEARNING_RATE = 1e3         # above, every model here diverges in its first step
 MAX_VAL_FRACTION = 0.9
 
 
@@ -87,20 +94,31 @@ class ExperimentSettings:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
-        if self.steps < 1:
-            raise ValueError(f"steps must be at least 1, got {self.steps!r}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1 (or null for full batch), got {self.batch_size!r}")
+        if not MIN_LEARNING_RATE <= self.learning_rate <= MAX_LEARNING_RATE:
+            raise ValueError(f"learning_rate must be between {MIN_LEARNING_RATE:g} and {MAX_LEARNING_RATE:g}, "
+                             f"got {self.learning_rate!r}")
+        _check_int("steps", self.steps, 1, MAX_STEPS, "at least 1")
+        if self.batch_size is not None:
+            _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE, "at least 1 (or null for full batch)")
         if not 0 <= self.val_fraction <= MAX_VAL_FRACTION:
             raise ValueError(f"val_fraction must be between 0 and {MAX_VAL_FRACTION}, got {self.val_fraction!r}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        _check_int("seed", self.seed, 0, MAX_SEED, "a non-negative integer")
 
     def resolved_model(self, task: str) -> str:
         """The model to train for ``task``: the explicit one, or softmax/linear for classification/regression."""
         if self.model != "auto":
             return self.model
         return "softmax" if task == "classification" else "linear"
+
+
+def _check_int(name: str, value, low: int, high: int, low_text: str) -> None:
+    """ValueError unless ``value`` is an int in ``low ... high`` (``low_text`` says what is too small)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name} must be {low_text}, got {value!r}")
+    if value > high:
+        raise ValueError(f"{name} must be at most {high:,}, got {value:,}")
 
 
 def _coerced(name: str, value):

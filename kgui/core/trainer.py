@@ -15,13 +15,13 @@ import numpy as np
 from kgui import backend
 
 from .datasets import Dataset, load_dataset
+from .files import error_text
 from .models import build_model
-from .runs import RunRecord, RunStore, StepRecord
+from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord
 from .settings import ExperimentSettings
 
-__all__ = ["StepRecord", "Trainer", "TrainingControl"]
+__all__ = ["FINAL_STATUSES", "StepRecord", "Trainer", "TrainingControl"]
 
-FINAL_STATUSES = ("finished", "stopped", "diverged", "failed")
 EXPLOSION_FACTOR = 1e4  # a training loss this many times the first step's counts as diverged
 
 
@@ -126,7 +126,7 @@ class _BatchOrder:
 def _message(exc: BaseException) -> str:
     """One line for people: the text of expected errors, the type too for unexpected ones."""
     if isinstance(exc, (ValueError, OSError, ImportError, LookupError)):
-        return str(exc)
+        return error_text(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -134,7 +134,9 @@ class Trainer:
     """Runs one experiment step by step, records it, and saves it to ``store`` as it goes.
 
     Nothing is written to the store before the first step, so a run that fails while
-    preparing (bad dataset, missing engine) leaves no trace there.
+    preparing (bad dataset, missing engine) leaves no trace there. From the first step on the
+    trainer holds the run's :class:`RunWriter` (and so its lock) until the run has ended; a write
+    that fails (disk full, read-only) ends the run as failed with the file and the OS's reason.
     """
 
     def __init__(self, settings: ExperimentSettings, control: TrainingControl | None = None,
@@ -148,7 +150,7 @@ class Trainer:
         self.error: BaseException | None = None  # what made the run fail, for logs
         self._status = status or (lambda text: None)
         self._batches: _BatchOrder | None = None
-        self._stored = False
+        self.writer: RunWriter | None = None
         self._elapsed = 0.0
         self._learning_rate = settings.learning_rate
 
@@ -208,15 +210,15 @@ class Trainer:
         if changes and changes[-1][0] == applies_from:
             changes.pop()
         changes.append((applies_from, rate))
-        if self._stored:
-            self.store.save(self.record)
+        if self.writer is not None:
+            self.writer.save()
 
     def step(self) -> StepRecord:
         """One parameter update plus validation; marks the run diverged when values stop being finite."""
         if self.record.status in FINAL_STATUSES:
             raise RuntimeError(f"run {self.record.id} is already {self.record.status}")
         self.prepare()
-        self.record.status = "running"
+        self.record.status = RunStatus.RUNNING
         dataset, model = self.dataset, self.model
         rows = self._batches.next()
         x, y = (dataset.x_train, dataset.y_train) if rows is None else (dataset.x_train[rows], dataset.y_train[rows])
@@ -230,10 +232,9 @@ class Trainer:
         self.record.history.append(record)
         self._check_divergence(record)
         if self.store is not None:
-            if not self._stored:
-                self.store.begin(self.record)
-                self._stored = True
-            self.store.append(self.record, record)
+            if self.writer is None:
+                self.writer = self.store.begin(self.record)
+            self.writer.append(record)
         return record
 
     def _check_divergence(self, step: StepRecord) -> None:
@@ -246,7 +247,7 @@ class Trainer:
             bad.append(f"training loss {step.train_loss:.4g} exploded to over {EXPLOSION_FACTOR:g} times "
                        f"the first step's {first_loss:.4g}")
         if bad:
-            self.record.status = "diverged"
+            self.record.status = RunStatus.DIVERGED
             self.record.message = (f"diverged at step {step.step} with learning rate {step.learning_rate:g}: "
                                    + ", ".join(bad))
 
@@ -258,11 +259,11 @@ class Trainer:
         """
         try:
             self.prepare()
-            self.record.status = "running"
+            self.record.status = RunStatus.RUNNING
             self._status("training")
             while self.steps_done < self.settings.steps and self.record.status == "running":
                 if not self.control.wait_for_turn():
-                    self.record.status = "stopped"
+                    self.record.status = RunStatus.STOPPED
                     break
                 rate = self.control.take_learning_rate()
                 if rate is not None:
@@ -271,10 +272,10 @@ class Trainer:
                 if on_step is not None:
                     on_step(step)
             if self.record.status == "running":
-                self.record.status = "finished"
+                self.record.status = RunStatus.FINISHED
         except Exception as exc:  # noqa: BLE001 - every failure becomes the run's status and message
             self.error = exc
-            self.record.status = "failed"
+            self.record.status = RunStatus.FAILED
             self.record.message = _message(exc)
         self._finish()
         return self.record
@@ -287,6 +288,13 @@ class Trainer:
             record.final_params = self.model.summary_params() or {
                 name: {"shape": list(values.shape), "l2_norm": float(np.linalg.norm(values))}
                 for name, values in self.model.parameters().items()}
-        if self._stored:
-            self.store.save(record)
+        if self.writer is not None:
+            try:
+                self.writer.save()
+            except OSError as exc:  # the run stays on disk as interrupted, with every step written
+                if record.status != RunStatus.FAILED:
+                    self.error = exc
+                    record.status, record.message = RunStatus.FAILED, _message(exc)
+            finally:
+                self.writer.close()
         self._status(record.status)
