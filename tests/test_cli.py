@@ -221,3 +221,17 @@ def test_open_explains_what_the_window_cannot_do(capsys):
     assert err.startswith("kgui: error: the window trains one engine at a time") and err.count("\n") == 1
     assert cli.main(["open", "--lr", "-1"]) == 1
     assert "learning_rate must be a positive number" in capsys.readouterr().err
+
+
+def test_open_with_too_large_values_is_one_line_and_nothing_clamps(monkeypatch, capsys, tmp_path):
+    calls = []
+    monkeypatch.setitem(sys.modules, "kgui.ui", types.SimpleNamespace(
+        main=lambda settings, **options: calls.append(settings) or 0))
+    for flags in (["--steps", "3000000000"], ["--seed", "4294967296"], ["--batch-size", "2147483648"]):
+        assert cli.main(["open", *flags]) == cli.EXIT_ERROR
+        err = capsys.readouterr().err
+        assert err.startswith(f"kgui: error: {flags[0][2:].replace('-', '_')} must be at most ") and \
+            err.count("\n") == 1
+    assert calls == []
+    assert cli.main(["open", "--steps", "1000001", "--seed", "4294967295"]) == 0
+    assert (calls[0].steps, calls[0].seed) == (1_000_001, 4_294_967_295)

@@ -7,6 +7,7 @@ import pytest
 
 from kgui.core import settings as experiment
 from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import Trainer
 
 
 def parse(*flags):
@@ -134,3 +135,40 @@ def test_resolved_model_follows_the_task():
     assert ExperimentSettings().resolved_model("classification") == "softmax"
     assert ExperimentSettings().resolved_model("regression") == "linear"
     assert ExperimentSettings(model="linear").resolved_model("classification") == "linear"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"steps": 3_000_000_000}, r"steps must be at most 10,000,000, got 3,000,000,000"),
+    ({"steps": experiment.MAX_STEPS + 1}, r"steps must be at most 10,000,000, got 10,000,001"),
+    ({"seed": 2**32}, r"seed must be at most 4,294,967,295, got 4,294,967,296"),
+    ({"seed": 2**63}, r"seed must be at most 4,294,967,295"),
+    ({"batch_size": 2**31}, r"batch_size must be at most 2,147,483,647, got 2,147,483,648"),
+    ({"steps": 2.5}, r"steps must be an integer, got 2\.5"),
+])
+def test_every_field_is_bounded(changes, message):
+    with pytest.raises(ValueError, match=message):
+        ExperimentSettings(**changes).validate()
+
+
+def test_the_bounds_themselves_are_accepted():
+    ExperimentSettings(steps=experiment.MAX_STEPS, seed=experiment.MAX_SEED, batch_size=experiment.MAX_BATCH_SIZE,
+                       learning_rate=1e30).validate()
+    ExperimentSettings(steps=1_000_001).validate()  # the window once clamped this to 1,000,000
+
+
+@pytest.mark.parametrize("engine", ["tensorflow", "theano"])
+def test_the_largest_seed_trains(engine):
+    settings = ExperimentSettings(backend=engine, dataset="linear", dataset_options={"n": 50}, steps=2,
+                                  batch_size=8, seed=experiment.MAX_SEED)
+    assert Trainer(settings).run().status == "finished"
+
+
+@pytest.mark.parametrize("flags", [["--steps", "3000000000"], ["--seed", "4294967296"],
+                                   ["--batch-size", "99999999999"]])
+def test_large_values_from_flags_and_config_files_are_one_line(tmp_path, flags):
+    with pytest.raises(ValueError, match="must be at most"):
+        experiment.from_arguments(parse(*flags))
+    config = tmp_path / "exp.json"
+    config.write_text(json.dumps({flags[0][2:].replace("-", "_"): int(flags[1])}))
+    with pytest.raises(ValueError, match="must be at most"):
+        experiment.from_arguments(parse("--config", str(config)))

@@ -278,6 +278,9 @@ class RunInUseError(OSError):
         by = "this process" if pid == os.getpid() else f"process {pid}" if pid else "another process"
         super().__init__(errno.EBUSY, f"run {run_id} is still being trained by {by}; stop it first")
 
+    def __str__(self):
+        return self.strerror
+
 
 # -- reading history.csv ------------------------------------------------------------------------------------------
 

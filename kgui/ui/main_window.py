@@ -161,7 +161,8 @@ class MainWindow(QMainWindow):
         self.runs_table.selected.connect(self._run_selected)
         self.runs_table.rename_requested.connect(self.rename_run)
         self.runs_table.rerun_requested.connect(self.rerun)
-        self.runs_table.load_requested.connect(lambda run_id: self.apply_settings(self.runs[run_id].settings))
+        self.runs_table.load_requested.connect(
+            lambda run_id: self.runs[run_id].readable and self.apply_settings(self.runs[run_id].settings))
         self.runs_table.delete_requested.connect(self.delete_run)
         self.parity_view.export_button.clicked.connect(self.export_parity_dialog)
         view = self.lr_range_view
@@ -590,6 +591,8 @@ class MainWindow(QMainWindow):
 
     def rerun(self, run_id: str) -> bool:
         """A new run with the settings of run ``run_id`` (they go into the controls first)."""
+        if not self.runs[run_id].readable:
+            return False
         self.apply_settings(self.runs[run_id].settings)
         return self.start()
 

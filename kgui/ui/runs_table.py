@@ -22,6 +22,8 @@ def dataset_name(settings) -> str:
 
 def run_label(record) -> str:
     """Legend text of a run: backend · dataset · learning rate."""
+    if not record.readable:
+        return f"{record.id} (unreadable)"
     return f"{record.engine or record.settings.backend} · {dataset_name(record.settings)} · " \
            f"lr {record.settings.learning_rate:g}"
 
@@ -36,7 +38,9 @@ def _number(value, digits: int = 4) -> str:
 
 
 def run_cells(record) -> list[str]:
-    """The table's cells for ``record`` (its history so far)."""
+    """The table's cells for ``record`` (its history so far); an unreadable run's say why."""
+    if not record.readable:
+        return [record.name, *["—"] * (len(COLUMNS) - 2), f"{record.status}: {record.message}"]
     last = record.history[-1] if record.history else None
     engine = f"{record.engine} {record.engine_version}".strip() or record.settings.backend
     accuracy = None if last is None or last.accuracy is None else f"{100 * last.accuracy:.1f} %"
