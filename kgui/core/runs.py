@@ -60,6 +60,8 @@ class RunStatus(StrEnum):
 
 
 FINAL_STATUSES = frozenset({RunStatus.FINISHED, RunStatus.STOPPED, RunStatus.DIVERGED, RunStatus.FAILED})
+STORED_STATUSES = {status.value: status for status in RunStatus
+                   if status not in (RunStatus.INTERRUPTED, RunStatus.UNREADABLE)}  # what run.json may say
 INTERRUPTED_MESSAGE = "the process training this run ended before the run did (killed or crashed)"
 
 
@@ -218,7 +220,7 @@ class RunRecord:
             return _text(data, key, default)
 
         status = text("status", "pending")
-        if status not in {s.value for s in RunStatus} - {RunStatus.INTERRUPTED, RunStatus.UNREADABLE}:
+        if status not in STORED_STATUSES:
             raise ValueError(f"status {_short(status)} is not a run status")
         try:
             settings = ExperimentSettings.from_dict(data.get("settings"))
@@ -235,7 +237,7 @@ class RunRecord:
         return cls(
             run_id, text("name", run_id), settings, list(history),
             [(_integer(step, "an lr_changes step"), _number(rate)) for step, rate in lr_changes],
-            RunStatus(status), text("message"), dict(data.get("final_params", {})), text("engine"),
+            STORED_STATUSES[status], text("message"), dict(data.get("final_params", {})), text("engine"),
             text("engine_version"), text("dataset_info"), dict(data.get("timings", {})), text("created"),
             text("finished"), RunSummary.from_dict(summary) if summary is not None else RunSummary())
 
@@ -344,7 +346,7 @@ def _row_bytes(step: StepRecord) -> bytes:
     return (",".join(step.to_row()) + "\n").encode("utf-8")
 
 
-def _continues(path: Path, summary: RunSummary) -> bool:
+def _continues(path, summary: RunSummary) -> bool:
     """Whether history.csv still ends its first ``summary.history_bytes`` with the summary's last step
     (so only what follows is new), rather than having been changed before that point."""
     expected = _row_bytes(summary.last) if summary.last is not None else b"\n"
@@ -352,7 +354,7 @@ def _continues(path: Path, summary: RunSummary) -> bool:
     return start >= 0 and summary.history_bytes > 0 and _read_bytes(path, start, len(expected)) == expected
 
 
-def _read_bytes(path: Path, offset: int, size: int = -1) -> bytes:
+def _read_bytes(path, offset: int, size: int = -1) -> bytes:
     try:
         with open(path, "rb") as stream:
             stream.seek(offset)
@@ -363,11 +365,10 @@ def _read_bytes(path: Path, offset: int, size: int = -1) -> bytes:
 
 # -- the writer's lock --------------------------------------------------------------------------------------------
 
-def _lock_holder(folder: Path) -> int | None:
+def _lock_holder(folder) -> int | None:
     """The pid of the live process writing the run in ``folder`` (0 when it is unknown), or None when none is."""
-    path = folder / LOCK_FILE
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(os.path.join(folder, LOCK_FILE), os.O_RDONLY)
     except OSError:
         return None
     try:
@@ -551,22 +552,29 @@ class RunStore:
         folder = self.folder(run_id)
         if not folder.is_dir():
             raise RunNotFoundError(f"no run {run_id!r} in {self.root}")
+        return self._load_folder(str(folder), run_id, with_history)
+
+    @classmethod
+    def _load_folder(cls, folder: str, run_id: str, with_history: bool) -> RunRecord:
+        """:meth:`load` of the run in ``folder`` (plain strings: listing calls it for every run)."""
         try:
-            record = self._read_record(folder)
+            record = cls._read_record(folder, run_id)
         except (OSError, ValueError, RecursionError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             return RunRecord.unreadable(run_id, f"{RUN_FILE}: {reason}")
-        self._read_history(folder, record, with_history)
+        cls._read_history(folder, record, with_history)
         if not record.status.final and _lock_holder(folder) is None:
             record.status = RunStatus.INTERRUPTED
             record.message = record.message or INTERRUPTED_MESSAGE
         return record
 
     @staticmethod
-    def _read_record(folder: Path) -> RunRecord:
-        path = folder / RUN_FILE
-        with open(path, "rb") as stream:
-            data = stream.read(MAX_RUN_FILE_BYTES + 1)
+    def _read_record(folder, run_id: str) -> RunRecord:
+        fd = os.open(os.path.join(folder, RUN_FILE), os.O_RDONLY)
+        try:
+            data = os.read(fd, MAX_RUN_FILE_BYTES + 1)
+        finally:
+            os.close(fd)
         if len(data) > MAX_RUN_FILE_BYTES:
             raise ValueError(f"larger than {MAX_RUN_FILE_BYTES:,} bytes")
         try:
@@ -577,15 +585,15 @@ class RunStore:
             raise ValueError(f"not valid JSON ({exc})") from None
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
-        return RunRecord.from_dict(parsed, run_id=folder.name)
+        return RunRecord.from_dict(parsed, run_id=run_id)
 
     @staticmethod
-    def _read_history(folder: Path, record: RunRecord, with_history: bool) -> None:
+    def _read_history(folder, record: RunRecord, with_history: bool) -> None:
         """Bring ``record.summary`` up to date with history.csv (reading only what it does not cover yet,
         unless ``with_history``: then all of it, into ``record.history``)."""
-        path = folder / HISTORY_FILE
+        path = os.path.join(folder, HISTORY_FILE)
         try:
-            size = path.stat().st_size
+            size = os.stat(path).st_size
         except OSError:
             size = 0
         summary = record.summary
@@ -602,14 +610,10 @@ class RunStore:
         """Every run folder's run, oldest first (unreadable ones first of all); never raises for a damaged run."""
         if not self.root.is_dir():
             return []
-        records = []
         with os.scandir(self.root) as entries:
-            folders = [entry.name for entry in entries if not entry.name.startswith(".") and entry.is_dir()]
-        for name in folders:
-            try:
-                records.append(self.load(name, with_history))
-            except RunNotFoundError:
-                pass  # deleted while we listed
+            folders = [(entry.path, entry.name) for entry in entries
+                       if not entry.name.startswith(".") and entry.is_dir()]
+        records = [self._load_folder(path, name, with_history) for path, name in folders]
         return sorted(records, key=lambda record: (record.created, record.id))
 
     def writer_pid(self, run_id: str) -> int | None:
@@ -650,7 +654,7 @@ class RunStore:
         lock = _Lock.take(folder, run_id)
         try:
             try:
-                record = self._read_record(folder)
+                record = self._read_record(folder, run_id)
             except (OSError, ValueError, RecursionError) as exc:
                 raise ValueError(f"cannot rename run {run_id}: {RUN_FILE} is unreadable ({exc})") from None
             record.name = name

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ class ExperimentSettings:
         """Settings from a dict; ValueError naming unknown keys or badly typed values."""
         if not isinstance(data, dict):
             raise ValueError(f"experiment settings must be a JSON object, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
+        known = _field_names()
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown setting(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
@@ -105,6 +106,11 @@ class ExperimentSettings:
         if self.model != "auto":
             return self.model
         return "softmax" if task == "classification" else "linear"
+
+
+@functools.cache
+def _field_names() -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(ExperimentSettings))
 
 
 def _check_int(name: str, value, low: int, high: int, low_text: str) -> None:
