@@ -3,14 +3,14 @@ import numpy as np
 import pytest
 
 import kgui.backend
+from engine_support import ENGINES, INSTALLED, load_or_skip
 
-ENGINES = ["tensorflow", "theano"]
 RTOL = 1e-5
 
 
 @pytest.fixture(params=ENGINES, scope="module")
 def K(request):
-    return kgui.backend.load(request.param)
+    return load_or_skip(request.param)
 
 
 rng = np.random.RandomState(42)

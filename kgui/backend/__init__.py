@@ -1,7 +1,7 @@
 """kgui.backend: the Keras 2 ``keras.backend`` API over real engines, switchable at run time.
 
     import kgui.backend as K              # the default engine (KGUI_BACKEND, config file, tensorflow)
-    K = kgui.backend.load("theano")       # or pick one; several can be loaded at once
+    K = kgui.backend.load("jax")          # or pick one; several can be loaded at once
 
 Engines are imported only when first loaded; :func:`available` never imports them.
 """
@@ -29,12 +29,22 @@ class EngineInfo:
     install_hint: str
 
 
+@dataclass(frozen=True)
+class _Engine:
+    module: str                   # kgui's engine module
+    title: str
+    distributions: tuple          # any one of these pip distributions provides the engine (its version is shown)
+    hint: str                     # pip command that installs it
+    also_needs: tuple = ()        # distributions that must be installed as well
+
+
 _ENGINES = {
-    # name: (engine module, title, distributions that provide it, pip command)
-    "tensorflow": ("kgui.backend.tensorflow_backend", "TensorFlow", ("tensorflow-cpu", "tensorflow"),
-                   "pip install tensorflow-cpu==2.21.0"),
-    "theano": ("kgui.backend.theano_backend", "Theano (PyTensor)", ("pytensor",),
-               "pip install pytensor==3.0.7"),
+    "tensorflow": _Engine("kgui.backend.tensorflow_backend", "TensorFlow", ("tensorflow-cpu", "tensorflow"),
+                          "pip install tensorflow-cpu==2.21.0"),
+    "theano": _Engine("kgui.backend.theano_backend", "Theano (PyTensor)", ("pytensor",),
+                      "pip install pytensor==3.0.7"),
+    "jax": _Engine("kgui.backend.jax_backend", "JAX", ("jax",), "pip install jax==0.10.2 jaxlib==0.10.2",
+                   also_needs=("jaxlib",)),
 }
 _ALIASES = {"tf": "tensorflow", "pytensor": "theano"}
 
@@ -67,9 +77,10 @@ def _installed_version(distributions) -> str | None:
 def available() -> list[EngineInfo]:
     """Each known engine: installed or not and its version, without importing it."""
     infos = []
-    for name, (_, title, dists, hint) in _ENGINES.items():
-        version = _installed_version(dists)
-        infos.append(EngineInfo(name, title, version is not None, version, hint))
+    for name, engine in _ENGINES.items():
+        version = _installed_version(engine.distributions)
+        installed = version is not None and all(_installed_version((d,)) for d in engine.also_needs)
+        infos.append(EngineInfo(name, engine.title, installed, version if installed else None, engine.hint))
     return infos
 
 
@@ -79,16 +90,16 @@ def is_loaded(name: str) -> bool:
 
 
 def load(name: str) -> Backend:
-    """The backend for engine ``name`` ("tensorflow", "theano"), importing it on first use."""
+    """The backend for engine ``name`` ("tensorflow", "theano", "jax", ...), importing it on first use."""
     key = canonical_name(name)
     with _load_lock:
         if key not in _loaded:
-            module_name, title, dists, hint = _ENGINES[key]
+            spec = _ENGINES[key]
             try:
-                engine = importlib.import_module(module_name)
+                engine = importlib.import_module(spec.module)
             except ImportError as exc:
-                raise ImportError(f"the {title} backend needs its engine, which is not installed "
-                                  f"({exc}); install it with: {hint}") from exc
+                raise ImportError(f"the {spec.title} backend needs its engine, which is not installed "
+                                  f"({exc}); install it with: {spec.hint}") from exc
             _loaded[key] = Backend(engine)
         return _loaded[key]
 

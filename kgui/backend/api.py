@@ -123,11 +123,33 @@ for _name in symbolic.BUILDERS:
     setattr(Backend, _name, staticmethod(getattr(symbolic, _name)))
 
 
+MAX_CHECKED_SHAPES = 256  # input-shape signatures remembered as checked, per function
+
+
+def _shape_text(shape) -> str:
+    return "unknown" if shape is None else str(tuple("?" if d is None else d for d in shape))
+
+
+def _check_integer_feed(label: str, array: np.ndarray, target: np.dtype) -> None:
+    """The casting rule for integer placeholders: floats are refused, integers must fit."""
+    if target.kind not in "iu":
+        return
+    if array.dtype.kind == "f":
+        raise TypeError(f"{label} is {target}, got {array.dtype} data: floats are not cast to integers; "
+                        f"round and convert them first, e.g. np.rint(x).astype('{target}')")
+    if array.dtype.kind in "iu" and array.size:
+        info, low, high = np.iinfo(target), array.min(), array.max()
+        if low < info.min or high > info.max:
+            raise ValueError(f"{label} is {target} ({info.min} to {info.max}), got values from {low} to {high}")
+
+
 class Function:
     """A compiled computation: outputs are computed first, then the updates are applied.
 
     Compilation is lazy (first call, on the calling thread) and cached per input-rank
-    signature, so rank-less placeholders take the rank of the data fed.
+    signature, so rank-less placeholders take the rank of the data fed. Calls are serialised by a
+    per-function lock, so calls from several threads never lose an update. Outputs have the dtype
+    the graph declares, on every engine.
     """
 
     def __init__(self, backend: Backend, inputs, outputs, updates, name=None):
@@ -140,12 +162,14 @@ class Function:
             if not isinstance(node, Placeholder):
                 raise TypeError(f"{self.name}: input {i} must be a placeholder, got {node!r}")
         self.updates = self._checked_updates(updates)
-        graph = self.outputs + [new for _, new in self.updates]
-        for leaf in symbolic.leaves(graph):
-            if isinstance(leaf, Variable):
-                backend._own(leaf)
+        self._graph = self.outputs + [new for _, new in self.updates]
+        self.variables = [leaf for leaf in symbolic.leaves(self._graph) if isinstance(leaf, Variable)]
+        for var in self.variables:
+            backend._own(var)
+        self._output_dtypes = [np.dtype(o.dtype) for o in self.outputs]
         self._compiled = {}
-        self._lock = threading.Lock()
+        self._checked_shapes: set = set()
+        self._lock = threading.Lock()  # one call at a time: concurrent calls must not lose updates
 
     def _checked_updates(self, updates):
         checked, seen = [], set()
@@ -160,6 +184,9 @@ class Function:
             new = symbolic.as_tensor(new, like=var)
             if new.dtype != var.dtype:
                 new = symbolic.cast(new, var.dtype)
+            if not symbolic.shape_fits(new.shape, var.shape):
+                raise ValueError(f"{self.name}: the update of {var.name} has shape {_shape_text(new.shape)}, "
+                                 f"but the variable has shape {var.shape}")
             checked.append((var, new))
         return checked
 
@@ -170,9 +197,29 @@ class Function:
             raise ValueError(f"{self.name}: expected {len(self.inputs)} input(s) "
                              f"({', '.join(p.name for p in self.inputs) or 'none'}), got {len(values)}")
         arrays = [self._checked_input(i, p, v) for i, (p, v) in enumerate(zip(self.inputs, values))]
-        key = tuple(a.ndim for a in arrays)
-        compiled = self._compiled.get(key) or self._compile(key)
-        return compiled(arrays)
+        shapes = tuple(a.shape for a in arrays)
+        if shapes not in self._checked_shapes:
+            self._check_shapes(shapes)
+        key = tuple(len(shape) for shape in shapes)
+        with self._lock:
+            compiled = self._compiled.get(key) or self._compile(key)
+            outputs = compiled(arrays)
+        return [out if out.dtype == dtype else out.astype(dtype) for out, dtype in zip(outputs, self._output_dtypes)]
+
+    def _check_shapes(self, shapes):
+        """Every op's shapes for these input shapes, so a mismatch is one ValueError on every engine,
+        raised before any engine runs (no update is applied)."""
+        try:
+            computed = symbolic.concrete_shapes(self._graph, dict(zip(self.inputs, shapes)))
+        except (ValueError, IndexError) as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
+        for var, new in self.updates:
+            if computed[new] is not None and tuple(computed[new]) != var.shape:
+                raise ValueError(f"{self.name}: the update of {var.name} has shape {tuple(computed[new])}, "
+                                 f"but the variable has shape {var.shape}")
+        if len(self._checked_shapes) >= MAX_CHECKED_SHAPES:
+            self._checked_shapes.clear()
+        self._checked_shapes.add(shapes)
 
     def _checked_input(self, index, placeholder, value):
         array = np.asarray(value)
@@ -187,22 +234,27 @@ class Function:
                 if want is not None and want != got:
                     raise ValueError(f"{label}: expected shape {placeholder.shape}, got {array.shape} "
                                      f"(axis {axis}: {got} != {want})")
+        if array.dtype != placeholder.dtype:
+            _check_integer_feed(label, array, np.dtype(placeholder.dtype))
         if array.dtype != placeholder.dtype or not array.flags.c_contiguous:
             array = np.asarray(array, dtype=placeholder.dtype, order="C")
         return array
 
     def _compile(self, ranks):
-        with self._lock:
-            if ranks not in self._compiled:
-                specs = [(p.shape if p.shape is not None else (None,) * rank, p.dtype)
-                         for p, rank in zip(self.inputs, ranks)]
-                self._compiled[ranks] = self.backend.engine.compile(self._trace, specs)
-            return self._compiled[ranks]
+        """The engine's callable for inputs of these ranks (called with the lock held)."""
+        specs = [(p.shape if p.shape is not None else (None,) * rank, p.dtype) for p, rank in zip(self.inputs, ranks)]
+        self._compiled[ranks] = self.backend.engine.compile(self._trace, specs, [v.native for v in self.variables])
+        return self._compiled[ranks]
 
-    def _trace(self, native_inputs):
-        """Native outputs and (native variable, native new value) updates for the engine to compile."""
+    def _trace(self, native_inputs, variable_values):
+        """Native outputs and (native variable, native new value) updates for the engine to compile.
+
+        ``variable_values`` stands for :attr:`variables` in the computation: the engine's variables
+        themselves (TensorFlow, Theano) or their current values (JAX, PyTorch).
+        """
         feed = dict(zip(self.inputs, native_inputs))
-        values = symbolic.evaluate(self.backend.engine, self.outputs + [new for _, new in self.updates], feed)
+        feed.update(zip(self.variables, variable_values))
+        values = symbolic.evaluate(self.backend.engine, self._graph, feed)
         outputs = values[:len(self.outputs)]
         updates = [(var.native, value) for (var, _), value in zip(self.updates, values[len(self.outputs):])]
         return outputs, updates

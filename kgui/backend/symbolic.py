@@ -159,6 +159,13 @@ def _broadcast_shape(a, b):
     return tuple(reversed(result))
 
 
+def shape_fits(shape, wanted) -> bool:
+    """False when ``shape`` (``None`` entries unknown) certainly differs from the fully known ``wanted``."""
+    if shape is None:
+        return True
+    return len(shape) == len(wanted) and all(d is None or d == w for d, w in zip(shape, wanted))
+
+
 def _reduced_shape(shape, axis, keepdims):
     if axis is None and not keepdims:
         return ()
@@ -166,7 +173,11 @@ def _reduced_shape(shape, axis, keepdims):
         return None
     if axis is None:
         return (1,) * len(shape)
-    axes = {a % len(shape) for a in (axis if isinstance(axis, (list, tuple)) else [axis])}
+    axes = set()
+    for a in (axis if isinstance(axis, (list, tuple)) else [axis]):
+        if not -len(shape) <= a < len(shape):
+            raise ValueError(f"axis {a} is out of range for a tensor of shape {shape}")
+        axes.add(a % len(shape))
     return tuple(1 if i in axes else d for i, d in enumerate(shape) if keepdims or i not in axes)
 
 
@@ -181,6 +192,8 @@ def _index_shape(shape, key):
         dim = next(dims, "missing")
         if dim == "missing":
             raise IndexError(f"too many indices for a tensor of shape {shape}")
+        if isinstance(part, int) and dim is not None and not -dim <= part < dim:
+            raise IndexError(f"index {part} is out of range for an axis of size {dim} (shape {shape})")
         if isinstance(part, slice):
             result.append(None if dim is None else len(range(dim)[part]))
     return tuple(result) + tuple(dims)
@@ -254,10 +267,22 @@ def transpose(x):
 
 
 def reshape(x, shape):
+    """NumPy's reshape: at most one -1, which takes the size left over."""
     x = as_tensor(x)
     shape = tuple(int(d) for d in shape)
+    if shape.count(-1) > 1 or any(d < -1 for d in shape):
+        raise ValueError(f"reshape: {shape} is not a shape (at most one -1, no other negative size)")
+    if x.shape is not None and None not in x.shape:
+        _reshaped(x.shape, shape)
     return Tensor("reshape", (x,), {"shape": shape}, shape=tuple(None if d == -1 else d for d in shape),
                   dtype=x.dtype)
+
+
+def _reshaped(old, new):
+    size, known = int(np.prod(old)), int(np.prod([d for d in new if d != -1]))
+    if (-1 in new and (known == 0 or size % known)) or (-1 not in new and size != known):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {old} ({size} values) into {new}")
+    return tuple(size // known if d == -1 else d for d in new)
 
 
 def _reduction(op, x, axis, keepdims, dtype=None):
@@ -341,6 +366,8 @@ def gradients(loss, variables):
     for i, var in enumerate(variables):
         if not isinstance(var, Variable):
             raise TypeError(f"gradients: item {i} ({var!r}) is not a variable made with K.variable")
+        if not _is_float(var.dtype):
+            raise TypeError(f"gradients: variable {var.name} is {var.dtype}; only float variables have gradients")
     group = Tensor("gradients", (loss,), {"variables": tuple(variables)}, dtype=loss.dtype)
     return [Tensor("item", (group,), {"index": i}, shape=v.shape, dtype=v.dtype) for i, v in enumerate(variables)]
 
@@ -370,8 +397,16 @@ def leaves(roots):
 
 
 def evaluate(engine, roots, feed):
-    """Native engine tensors for ``roots``; ``feed`` maps placeholders to native inputs."""
+    """Native engine tensors for ``roots``; ``feed`` maps placeholders and variables to native values.
+
+    A gradient node hands the engine the loss, the variables' values and ``loss_of(values)``, the
+    loss recomputed from other values of the variables: symbolic engines differentiate the loss,
+    functional ones (JAX) differentiate ``loss_of``.
+    """
     memo = dict(feed)
+
+    def summed(node, loss):
+        return loss if node.ndim == 0 else engine.sum(loss, axis=None, keepdims=False)
 
     def value(node):
         if node in memo:
@@ -379,19 +414,89 @@ def evaluate(engine, roots, feed):
         if node.op == "placeholder":
             raise ValueError(f"placeholder {node.name} is needed but is not among the function's inputs")
         if node.op == "variable":
-            result = node.native
-        elif node.op == "constant":
+            raise ValueError(f"variable {node.name} is needed but was not fed")
+        if node.op == "constant":
             result = engine.constant(node.value, node.dtype)
         elif node.op == "item":
             result = value(node.inputs[0])[node.attrs["index"]]
         elif node.op == "gradients":
-            loss = value(node.inputs[0])
-            if node.inputs[0].ndim != 0:
-                loss = engine.sum(loss, axis=None, keepdims=False)
-            result = engine.gradients(loss, [v.native for v in node.attrs["variables"]])
+            loss_node, variables = node.inputs[0], node.attrs["variables"]
+
+            def loss_of(values):
+                return summed(loss_node, evaluate(engine, [loss_node], {**feed, **dict(zip(variables, values))})[0])
+
+            result = engine.gradients(summed(loss_node, value(loss_node)), [value(v) for v in variables], loss_of)
         else:
             result = getattr(engine, node.op)(*(value(i) for i in node.inputs), **node.attrs)
         memo[node] = result
         return result
 
     return [value(root) for root in roots]
+
+
+# ---------------------------------------------------------------------- concrete shapes
+
+def _same_shape(node, x, *rest):
+    return x
+
+
+def _broadcast_rule(node, x, y):
+    return _broadcast_shape(x, y)
+
+
+def _dot_rule(node, x, y):
+    if len(x) and len(y):
+        kx, ky = x[-1], y[-2 if len(y) >= 2 else 0]
+        if kx != ky:
+            raise ValueError(f"dot: shapes {x} and {y} are not aligned ({kx} != {ky})")
+    return _dot_shape(x, y)
+
+
+def _crossentropy_rule(node, target, output):
+    return _reduced_shape(_broadcast_shape(target, output), node.attrs["axis"], False)
+
+
+_SHAPE_RULES = {
+    **{op: _broadcast_rule for op in "add subtract multiply divide pow maximum minimum equal not_equal greater "
+                                     "greater_equal less less_equal binary_crossentropy".split()},
+    "dot": _dot_rule,
+    "transpose": lambda node, x: x[::-1],
+    "reshape": lambda node, x: _reshaped(x, node.attrs["shape"]),
+    **{op: lambda node, x: _reduced_shape(x, node.attrs["axis"], node.attrs["keepdims"])
+       for op in ("sum", "max", "min", "mean")},
+    "argmax": lambda node, x: _reduced_shape(x, node.attrs["axis"], False),
+    "getitem": lambda node, x: _index_shape(x, node.attrs["key"]),
+    "categorical_crossentropy": _crossentropy_rule,
+}
+
+
+def concrete_shapes(roots, feed) -> dict:
+    """Shape of every node under ``roots`` given the placeholders' actual shapes (``feed``).
+
+    ValueError/IndexError (naming the op's shapes) where an op cannot take its inputs' shapes;
+    ``None`` for nodes whose shape is not tracked (a gradient group).
+    """
+    memo = {node: tuple(shape) for node, shape in feed.items()}
+
+    def shape(node):
+        if node in memo:
+            return memo[node]
+        if node.op in ("variable", "constant"):
+            result = node.shape
+        elif node.op == "placeholder":
+            raise ValueError(f"placeholder {node.name} is needed but is not among the function's inputs")
+        elif node.op == "gradients":
+            shape(node.inputs[0])
+            result = None
+        elif node.op == "item":
+            shape(node.inputs[0])
+            result = node.shape
+        else:
+            inputs = [shape(i) for i in node.inputs]
+            result = None if None in inputs else _SHAPE_RULES.get(node.op, _same_shape)(node, *inputs)
+        memo[node] = result
+        return result
+
+    for root in roots:
+        shape(root)
+    return memo

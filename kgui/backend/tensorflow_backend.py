@@ -36,12 +36,12 @@ def set_value(var, array: np.ndarray) -> None:
     var.assign(array)
 
 
-def compile(trace, specs):  # noqa: A001 - engine protocol name
+def compile(trace, specs, variables):  # noqa: A001 - engine protocol name
     """Trace once into a concrete ``tf.function``; outputs are read before the updates run."""
     signature = [tf.TensorSpec(shape, tf.as_dtype(dtype)) for shape, dtype in specs]
 
     def step(*inputs):
-        outputs, updates = trace(list(inputs))
+        outputs, updates = trace(list(inputs), variables)
         outputs = [tf.identity(out) for out in outputs]
         with tf.control_dependencies(outputs):
             for var, value in updates:
@@ -56,7 +56,8 @@ def compile(trace, specs):  # noqa: A001 - engine protocol name
     return call
 
 
-def gradients(loss, variables):
+def gradients(loss, variables, loss_of):
+    """Gradients of the scalar ``loss`` (``loss_of`` is for functional engines)."""
     return tf.gradients(loss, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
 
 

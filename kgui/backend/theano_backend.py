@@ -61,10 +61,10 @@ def set_value(var, array: np.ndarray) -> None:
     var.set_value(array, borrow=False)
 
 
-def compile(trace, specs):  # noqa: A001 - engine protocol name
+def compile(trace, specs, variables):  # noqa: A001 - engine protocol name
     """Build the graph on symbolic inputs and compile it; Theano computes outputs before updates."""
     inputs = [pt.tensor(dtype=dtype, shape=shape) for shape, dtype in specs]
-    outputs, updates = trace(inputs)
+    outputs, updates = trace(inputs, variables)
     fn = pytensor.function(inputs, outputs, updates=updates, mode=MODE, on_unused_input="ignore")
     fn.trust_input = True  # kgui.backend.api checks rank, shape and dtype before every call
 
@@ -74,7 +74,8 @@ def compile(trace, specs):  # noqa: A001 - engine protocol name
     return call
 
 
-def gradients(loss, variables):
+def gradients(loss, variables, loss_of):
+    """Gradients of the scalar ``loss`` (``loss_of`` is for functional engines)."""
     return pytensor.grad(loss, variables, disconnected_inputs="ignore")
 
 

@@ -1,0 +1,177 @@
+"""JAX engine: the backend op set on ``jax.numpy`` arrays, compiled with ``jax.jit``, differentiated
+with ``jax.grad``.
+
+Variables are arrays held by kgui (``_Variable``). A compiled function is pure: it takes
+the variables' current values and the inputs and returns the outputs and the new values, which
+kgui then stores, so outputs are computed before the updates by construction. 64-bit types are
+enabled so int64/float64 mean the same as on the other engines.
+
+Importing this module imports JAX; :func:`kgui.backend.load` does it on demand.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+if not os.environ.get("KGUI_ENGINE_LOGS"):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # XLA's C++ logging
+os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no probing for accelerators kgui does not use
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+
+from . import config  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+NAME = "jax"
+
+
+def version() -> str:
+    return jax.__version__
+
+
+# ------------------------------------------------------------------ state and compilation
+
+class _Variable:
+    """A variable's current value; compiled functions read it and kgui replaces it after a call."""
+
+    __slots__ = ("value", "name")
+
+    def __init__(self, value, name=None):
+        self.value = value
+        self.name = name
+
+
+def variable(array: np.ndarray, name=None):
+    return _Variable(jnp.asarray(array), name)
+
+
+def get_value(var) -> np.ndarray:
+    return np.array(var.value)
+
+
+def set_value(var, array: np.ndarray) -> None:
+    var.value = jnp.asarray(array)
+
+
+def compile(trace, specs, variables):  # noqa: A001 - engine protocol name
+    """``jax.jit`` of the pure step (variable values, inputs) -> (outputs, new values).
+
+    jit compiles once per input shape; the variables that are updated are known after tracing.
+    """
+    updated: list[_Variable] = []
+
+    def pure(values, inputs):
+        outputs, updates = trace(list(inputs), list(values))
+        updated[:] = [var for var, _ in updates]
+        return outputs, [value for _, value in updates]
+
+    step = jax.jit(pure)
+
+    def call(arrays):
+        outputs, new_values = step([var.value for var in variables], arrays)
+        for var, value in zip(updated, new_values):
+            var.value = value
+        return [np.array(out) for out in outputs]
+
+    return call
+
+
+def gradients(loss, variables, loss_of):
+    """``jax.grad`` of ``loss_of``, the loss as a function of the variables' values."""
+    return jax.grad(loss_of)(list(variables))
+
+
+def constant(value: np.ndarray, dtype: str):
+    return jnp.asarray(value, dtype=dtype)
+
+
+# --------------------------------------------------------------------------------- ops
+
+def add(x, y): return jnp.add(x, y)
+def subtract(x, y): return jnp.subtract(x, y)
+def multiply(x, y): return jnp.multiply(x, y)
+def pow(x, a): return jnp.power(x, a)  # noqa: A001
+def maximum(x, y): return jnp.maximum(x, y)
+def minimum(x, y): return jnp.minimum(x, y)
+def equal(x, y): return jnp.equal(x, y)
+def not_equal(x, y): return jnp.not_equal(x, y)
+def greater(x, y): return jnp.greater(x, y)
+def greater_equal(x, y): return jnp.greater_equal(x, y)
+def less(x, y): return jnp.less(x, y)
+def less_equal(x, y): return jnp.less_equal(x, y)
+def negative(x): return jnp.negative(x)
+def getitem(x, key): return x[key]
+
+
+def divide(x, y):
+    return jnp.true_divide(x, y)
+
+
+def dot(x, y):
+    """NumPy ``dot`` semantics."""
+    if x.ndim == 0 or y.ndim == 0:
+        return x * y
+    if x.ndim <= 2 and y.ndim <= 2:
+        return jnp.matmul(x, y)
+    return jnp.tensordot(x, y, axes=[[x.ndim - 1], [y.ndim - 2 if y.ndim >= 2 else 0]])
+
+
+def transpose(x): return jnp.transpose(x)
+def reshape(x, shape): return jnp.reshape(x, shape)
+def sum(x, axis, keepdims): return jnp.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)  # noqa: A001
+def max(x, axis, keepdims): return jnp.max(x, axis=axis, keepdims=keepdims)  # noqa: A001
+def min(x, axis, keepdims): return jnp.min(x, axis=axis, keepdims=keepdims)  # noqa: A001
+
+
+def mean(x, axis, keepdims):
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(config.floatx())
+    return jnp.mean(x, axis=axis, keepdims=keepdims)
+
+
+def argmax(x, axis): return jnp.argmax(x, axis=axis).astype(jnp.int64)
+def square(x): return jnp.square(x)
+def abs(x): return jnp.abs(x)  # noqa: A001
+def sqrt(x): return jnp.sqrt(x)
+def exp(x): return jnp.exp(x)
+def log(x): return jnp.log(x)
+def sigmoid(x): return jax.nn.sigmoid(x)
+def tanh(x): return jnp.tanh(x)
+def softmax(x, axis): return jax.nn.softmax(x, axis=axis)
+def cast(x, dtype): return x.astype(dtype)
+
+
+def relu(x, alpha, max_value):
+    out = jnp.maximum(x, 0)
+    if max_value is not None:
+        out = jnp.minimum(out, max_value)
+    if alpha:
+        out = out - alpha * jnp.maximum(-x, 0)
+    return out
+
+
+def clip(x, min_value, max_value):
+    def bound(value):
+        return None if value is None else jnp.asarray(value, x.dtype)
+
+    return jnp.clip(x, bound(min_value), bound(max_value))
+
+
+def categorical_crossentropy(target, output, from_logits, axis):
+    if from_logits:
+        return -jnp.sum(target * jax.nn.log_softmax(output, axis=axis), axis=axis)
+    output = output / jnp.sum(output, axis=axis, keepdims=True)
+    eps = config.epsilon()
+    output = jnp.clip(output, eps, 1 - eps)
+    return -jnp.sum(target * jnp.log(output), axis=axis)
+
+
+def binary_crossentropy(target, output, from_logits):
+    if from_logits:
+        return jnp.maximum(output, 0) - output * target + jnp.log1p(jnp.exp(-jnp.abs(output)))
+    eps = config.epsilon()
+    output = jnp.clip(output, eps, 1 - eps)
+    return -(target * jnp.log(output) + (1 - target) * jnp.log(1 - output))
