@@ -45,8 +45,10 @@ _ENGINES = {
                       "pip install pytensor==3.0.7"),
     "jax": _Engine("kgui.backend.jax_backend", "JAX", ("jax",), "pip install jax==0.10.2 jaxlib==0.10.2",
                    also_needs=("jaxlib",)),
+    "torch": _Engine("kgui.backend.torch_backend", "PyTorch", ("torch",),
+                     "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"),
 }
-_ALIASES = {"tf": "tensorflow", "pytensor": "theano"}
+_ALIASES = {"tf": "tensorflow", "pytensor": "theano", "pytorch": "torch"}
 
 _loaded: dict[str, Backend] = {}
 _load_lock = threading.RLock()

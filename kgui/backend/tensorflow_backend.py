@@ -9,7 +9,8 @@ import re
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if not os.environ.get("KGUI_ENGINE_LOGS"):  # the engines' own log lines only when asked for
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf  # noqa: E402
 
 from . import config  # noqa: E402
