@@ -42,8 +42,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="kgui", description="Train models through a Keras-2-style backend on TensorFlow "
-                                              "or Theano. Without arguments, opens the window.")
+    parser = _Parser(prog="kgui", description="Train models through a Keras-2-style backend on TensorFlow, "
+                                              "Theano, JAX or PyTorch. Without arguments, opens the window.")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     run = commands.add_parser("run", help="train one experiment and exit")
     experiment.add_arguments(run)

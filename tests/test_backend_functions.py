@@ -185,7 +185,7 @@ def test_available_reports_engines_without_importing_them():
 
 
 def test_unknown_engine_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown backend 'cntk'; known backends: tensorflow, theano, jax"):
+    with pytest.raises(ValueError, match="unknown backend 'cntk'; known backends: tensorflow, theano, jax, torch"):
         kgui.backend.load("cntk")
     assert kgui.backend.load("pytensor") is kgui.backend.load("theano")
 

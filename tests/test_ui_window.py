@@ -26,7 +26,7 @@ def test_window_opens_without_importing_an_engine(tmp_path):
     code = ("import os, sys; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
             "from PyQt6.QtWidgets import QApplication; app = QApplication([])\n"
             "from kgui.ui.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents()\n"
-            "print(w.windowTitle()); print(sorted(m for m in ('tensorflow', 'pytensor') if m in sys.modules))")
+            "print(w.windowTitle()); print(sorted(m for m in ('tensorflow', 'pytensor', 'jax', 'torch') if m in sys.modules))")
     env = dict(os.environ, KGUI_RUNS_DIR=str(tmp_path / "runs"), XDG_CONFIG_HOME=str(tmp_path / "config"))
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env=env)

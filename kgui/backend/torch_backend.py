@@ -26,7 +26,7 @@ NAME = "torch"
 
 
 def version() -> str:
-    return torch.__version__.split("+")[0]
+    return torch.__version__
 
 
 def _dtype(name: str) -> torch.dtype:

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kgui import backend
-
+from . import engines
 from . import export as run_export
 from .files import write_atomic
 from .runs import RunRecord, RunStore, json_safe
@@ -36,11 +35,12 @@ LOSS_TOLERANCE = 1e-4
 
 
 def installed_engines() -> list[str]:
-    """Names of the installed engines; ValueError when there is none."""
-    engines = [info.name for info in backend.available() if info.installed]
-    if not engines:
-        raise ValueError("no engine is installed; install tensorflow-cpu or pytensor")
-    return engines
+    """Ids of the installed engines; ValueError when there is none."""
+    installed = [engine.id for engine in engines.installed_engines()]
+    if not installed:
+        hints = "; ".join(engine.install_hint for engine in engines.all_engines())
+        raise ValueError(f"no engine is installed; install one: {hints}")
+    return installed
 
 
 def tolerance_for(loss: float) -> float:

@@ -150,7 +150,7 @@ def _coerced(name: str, value):
 def add_arguments(parser) -> None:
     """Experiment flags (all optional; unset flags keep the --config file's or the default values)."""
     parser.add_argument("--config", metavar="EXPERIMENT.json", help="start from the settings in this JSON file")
-    parser.add_argument("--backend", help="tensorflow, theano, or 'all' installed engines")
+    parser.add_argument("--backend", help="tensorflow, theano, jax, torch, or 'all' installed engines")
     parser.add_argument("--dataset", help=f"{', '.join(datasets.BUILTIN_NAMES)}, or a path to a .csv file")
     parser.add_argument("--target", metavar="COLUMN", help="target column of a CSV dataset (default: the last one)")
     parser.add_argument("--task", choices=datasets.TASK_CHOICES, help="task of a CSV dataset (default: auto)")

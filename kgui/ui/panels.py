@@ -7,7 +7,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QStandardItemModel
 from PyQt6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel
 
-from kgui import backend
+from kgui.core import engines
 
 
 class BackendPicker(QComboBox):
@@ -17,17 +17,16 @@ class BackendPicker(QComboBox):
         super().__init__(parent)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(16)
-        self.engines = {info.name: info for info in backend.available()}
+        self.engines = {engine.id: engine for engine in engines.all_engines()}
         model: QStandardItemModel = self.model()
-        for info in self.engines.values():
-            if info.installed:
-                self.addItem(f"{info.title} {info.version}", info.name)
-                tip = f"{info.title} {info.version} is installed; it is imported when a run starts"
+        for engine in self.engines.values():
+            self.addItem(engine.title, engine.id)
+            if engine.installed:
+                tip = f"{engine.title} is installed; it is imported when a run starts"
             else:
-                self.addItem(f"{info.title} — not installed", info.name)
-                tip = f"Not installed. To use it: {info.install_hint}"
+                tip = f"Not installed. To use it: {engine.install_hint}"
             item = model.item(self.count() - 1)
-            item.setEnabled(info.installed)
+            item.setEnabled(engine.installed)
             item.setToolTip(tip)
         first_installed = next((i for i in range(self.count()) if model.item(i).isEnabled()), 0)
         self.setCurrentIndex(first_installed)
@@ -39,10 +38,10 @@ class BackendPicker(QComboBox):
 
     @property
     def title(self) -> str:
-        return self.engines[self.engine].title
+        return self.engines[self.engine].name
 
     def select(self, name: str) -> None:
-        index = self.findData(backend.canonical_name(name))
+        index = self.findData(engines.canonical_id(name))
         if index >= 0 and self.model().item(index).isEnabled():
             self.setCurrentIndex(index)
 

@@ -1,0 +1,37 @@
+"""The Qt-free engine facade: every engine kgui knows, titles, installed or not, the pip command, no import."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kgui.core import engines
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_engine_with_title_and_install_hint():
+    known = engines.all_engines()
+    assert [e.id for e in known] == engines.engine_ids() == ["tensorflow", "theano", "jax", "torch"]
+    for engine in known:
+        assert engine.install_hint.startswith("pip install ")
+        if engine.installed:
+            assert engine.title == f"{engine.name} {engine.version}"
+        else:
+            assert engine.title == f"{engine.name} (not installed)" and engine.version is None
+    assert engines.find("tensorflow").title.startswith("TensorFlow 2.")
+    assert [e.id for e in engines.installed_engines()] == [e.id for e in known if e.installed]
+
+
+def test_aliases_and_unknown_names():
+    assert engines.find("pytorch").id == "torch" and engines.find("PyTensor").id == "theano"
+    assert engines.find("torch").name == "PyTorch"
+    with pytest.raises(ValueError, match="unknown backend 'cntk'; known backends: tensorflow, theano, jax, torch"):
+        engines.find("cntk")
+
+
+def test_listing_engines_imports_none():
+    code = ("import sys; from kgui.core import engines; print(len(engines.all_engines())); "
+            "print([m for m in ('tensorflow', 'pytensor', 'jax', 'torch') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert out.split("\n")[:2] == ["4", "[]"]
