@@ -159,7 +159,11 @@ def notebook_logistic_regression(K, x_train, y_train, steps):
     return np.array([train([x_train, y_train])[0] for _ in range(steps)])
 
 
-@pytest.mark.parametrize("rows", [3000, pytest.param(None, marks=pytest.mark.slow)], ids=["3000-rows", "full"])
+FULL_OTTO = pytest.param(None, marks=[pytest.mark.slow, pytest.mark.skipif(
+    not os.environ.get("KGUI_SLOW_TESTS"), reason="full Otto on every engine takes minutes: set KGUI_SLOW_TESTS=1")])
+
+
+@pytest.mark.parametrize("rows", [3000, FULL_OTTO], ids=["3000-rows", "full"])
 def test_otto_logistic_regression_same_losses_on_every_engine(otto, rows):
     """The notebook's model, 200 steps: every installed engine gives the same losses within 1e-4."""
     x, y = otto
