@@ -1,7 +1,7 @@
 """Full-batch SGD step on Otto: kgui.backend vs hand-written engine code, against the memory-bandwidth floor.
 
     python bench/bench_backend.py [--steps 40] [--otto PATH] [--engines tensorflow theano jax torch]
-                                  [--torch-compile]
+                                  [--torch-compile] [--profile]
 
 Every variant does the same step as the notebook (softmax regression, mean categorical
 cross-entropy from logits, plain SGD) and receives the 23 MB data on every call, as the
@@ -218,6 +218,56 @@ def median_ms(steps: dict, rounds: int) -> dict:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def step_parts(engine, x, y):
+    """Where a full-batch step's time goes: each part of the step alone, as the engine runs it."""
+    w0, _ = initial_weights(x.shape[1], y.shape[1])
+    if engine == "numpy":
+        return {"X @ W": lambda: x @ w0, "X.T @ delta": lambda: x.T @ y,
+                "softmax rows": lambda: np.exp(y - y.max(1, keepdims=True)).sum(1)}
+    if engine == "torch":
+        import torch
+
+        X, Y, W = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(w0)
+        return {"X @ W": lambda: X @ W, "X.T @ delta": lambda: X.T @ Y,
+                "softmax rows": lambda: torch.log_softmax(Y, dim=-1), "feed X": lambda: torch.from_numpy(x)}
+    if engine == "jax":
+        kgui.backend.load("jax")
+        import jax
+        import jax.numpy as jnp
+
+        X, Y, W = jnp.asarray(x), jnp.asarray(y), jnp.asarray(w0)
+        forward, backward = jax.jit(lambda a, b: a @ b), jax.jit(lambda a, b: a.T @ b)
+        softmax = jax.jit(lambda a: jax.nn.log_softmax(a, axis=-1))
+        return {"X @ W": lambda: forward(X, W).block_until_ready(),
+                "X.T @ delta": lambda: backward(X, Y).block_until_ready(),
+                "softmax rows": lambda: softmax(Y).block_until_ready(),
+                "feed X": lambda: jnp.asarray(x).block_until_ready()}
+    if engine == "tensorflow":
+        import tensorflow as tf
+
+        X, Y, W = tf.constant(x), tf.constant(y), tf.constant(w0)
+        forward = tf.function(lambda a, b: tf.matmul(a, b))
+        backward = tf.function(lambda a, b: tf.matmul(a, b, transpose_a=True))
+        softmax = tf.function(lambda a: tf.nn.log_softmax(a, axis=-1))
+        return {"X @ W": lambda: forward(X, W).numpy(), "X.T @ delta": lambda: backward(X, Y).numpy(),
+                "softmax rows": lambda: softmax(Y).numpy(), "feed X": lambda: tf.constant(x)}
+    return {}
+
+
+def profile(engines, x, y, rounds):
+    """Each engine's step parts in ms, next to the floor measured in the same block."""
+    print(f"{'engine':<11}{'part':<14}{'ms':>8}{'/floor':>8}")
+    for engine in ["numpy", *engines]:
+        parts = step_parts(engine, x, y)
+        if not parts:
+            continue
+        ms = median_ms({**parts, "floor": floor_step(x)}, rounds)
+        for part, value in ms.items():
+            if part != "floor":
+                print(f"{engine:<11}{part:<14}{value:>8.2f}{value / ms['floor']:>8.2f}")
+        print(f"{engine:<11}{'floor':<14}{ms['floor']:>8.2f}")
+
+
 NATIVES = {"tensorflow": tensorflow_step, "theano": theano_step, "jax": jax_step, "torch": torch_step}
 
 
@@ -228,10 +278,15 @@ def main(argv=None) -> int:
     parser.add_argument("--engines", nargs="+", default=[i.name for i in kgui.backend.available() if i.installed])
     parser.add_argument("--torch-compile", action="store_true",
                         help="also time the native PyTorch step under torch.compile")
+    parser.add_argument("--profile", action="store_true",
+                        help="time the parts of the step (products, softmax, feeding X) on each engine instead")
     args = parser.parse_args(argv)
 
     x, y = load_otto(args.otto)
     print(f"Otto train: X {x.shape} {x.dtype} ({x.nbytes / 1e6:.1f} MB), Y {y.shape}; {args.steps} rounds\n")
+    if args.profile:
+        profile(args.engines, x, y, args.steps)
+        return 0
     floors = [median_ms({"floor": floor_step(x)}, args.steps)["floor"]]
     rows = []
     for engine in args.engines:
