@@ -47,6 +47,25 @@ def test_backend_picker_lists_every_engine_with_version(window):
             assert info.install_hint in item.toolTip()
 
 
+def test_engine_not_installed_is_listed_disabled_with_its_pip_command(qtbot, monkeypatch):
+    from kgui.core import engines
+    from kgui.ui.panels import BackendPicker
+
+    missing = engines.Engine("torch", "PyTorch", None, "pip install torch==2.13.0")
+    present = [e for e in engines.all_engines() if e.id != "torch"]
+    monkeypatch.setattr(engines, "all_engines", lambda: [*present, missing])
+    picker = BackendPicker()
+    qtbot.addWidget(picker)
+    assert [picker.itemData(i) for i in range(picker.count())] == [*(e.id for e in present), "torch"]
+    item = picker.model().item(picker.findData("torch"))
+    assert not item.isEnabled() and "pip install torch==2.13.0" in item.toolTip()
+    assert picker.itemText(picker.findData("torch")) == "PyTorch (not installed)"
+    picker.select("pytorch")
+    assert picker.engine == present[0].id  # a disabled engine cannot be chosen
+    picker.select("jax")
+    assert picker.engine == "jax" and picker.title == "JAX"
+
+
 def test_learning_rate_slider_is_logarithmic():
     assert position_to_rate(0) == pytest.approx(1e-5)
     assert position_to_rate(rate_to_position(10)) == pytest.approx(10)
