@@ -184,7 +184,7 @@ def test_otto_is_found_in_kgui_data_dir(tmp_path, monkeypatch):
                                                             ("Class_1", "Class_2", "Class_3"))
     ids, x = datasets.load_otto_test(dataset)
     assert ids.tolist() == [1, 2] and x.dtype == np.float32
-    np.testing.assert_allclose(x[0], (0 - dataset.scaler.mean_) / dataset.scaler.scale_, rtol=1e-6)
+    np.testing.assert_allclose(x[0], (0 - dataset.scaler.mean) / dataset.scaler.scale, rtol=1e-6)
 
 
 def test_otto_missing_says_where_to_put_the_download(tmp_path, monkeypatch):

@@ -73,7 +73,7 @@ def test_from_json_rejects_invalid_json():
     ({"seed": -1}, r"seed must be a non-negative integer, got -1"),
     ({"model": "mlp"}, r"model must be one of auto, softmax, linear, got 'mlp'"),
     ({"backend": "cntk"}, r"unknown backend 'cntk'"),
-    ({"dataset": "mnist"}, r"unknown dataset 'mnist'; choose otto, linear, iris"),
+    ({"dataset": "mnist"}, r"unknown dataset 'mnist'; choose linear, .*iris, .*otto or a path to a \.csv file"),
     ({"dataset_options": {"slope": 2, "target": "y"}}, r"dataset option 'target' does not apply to 'linear'"),
     ({"dataset_options": {"n": 1}}, r"dataset option n must be at least 2, got 1"),
     ({"dataset_options": {"noise": -1.0}}, r"noise must be a non-negative number, got -1\.0"),

@@ -1,7 +1,9 @@
-"""Datasets: the Otto Group challenge, the linear exercise, scikit-learn's bundled sets and user CSV files.
+"""The built-in datasets (the linear exercise, scikit-learn's bundled sets, Otto, user CSV files), and loading.
 
-Every loader returns a :class:`Dataset` split into train and validation rows by a seeded
-shuffle. Features are float32 C-contiguous arrays, standardised with statistics of the
+Each dataset is an entry of :mod:`kgui.core.dataset_registry` (name, title, task, options, loader);
+this module registers the built-in ones, imports the other modules that register theirs, and offers
+:func:`load_dataset`. Every loader returns a :class:`Dataset` split into train and validation rows by
+a seeded shuffle. Features are float32 C-contiguous arrays, standardised with statistics of the
 training split only (except the linear exercise, whose raw ``x`` keeps ``w, b`` meaningful).
 Targets are one-hot float32 ``(n, classes)`` for classification and ``(n, 1)`` float32 for
 regression. Every bad input raises :class:`DatasetError` (a ValueError) with a one-line
@@ -10,177 +12,65 @@ message naming the file, column and line where it applies.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 import os
 import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .dataset_registry import (CSV_NAME, TASK_CHOICES, TASKS, Dataset, DatasetError, DatasetGroup, DatasetOption,
+                               DatasetSpec, LoadCancelled, LoadProgress, LoadRequest, Task, abbreviated,
+                               build_dataset, is_file_name, named_specs, register, registered, spec_for)
+
 if TYPE_CHECKING:  # pandas is imported where files are read: it costs the window ~0.4 s of start-up
     import pandas as pd
 
-TASKS = ("classification", "regression")
-TASK_CHOICES = ("auto", *TASKS)
-BUNDLED = {  # name: (scikit-learn loader, task)
-    "iris": ("load_iris", "classification"),
-    "wine": ("load_wine", "classification"),
-    "breast_cancer": ("load_breast_cancer", "classification"),
-    "digits": ("load_digits", "classification"),
-    "diabetes": ("load_diabetes", "regression"),
-}
-BUILTIN_NAMES = ("otto", "linear", *BUNDLED)
-OPTION_TYPES = {  # dataset kind: {option: accepted Python types}
-    "otto": {"path": (str,)},
-    "linear": {"n": (int,), "noise": (int, float), "slope": (int, float), "intercept": (int, float)},
-    "bundled": {},
-    "csv": {"target": (str,), "task": (str,)},
+__all__ = ["TASKS", "TASK_CHOICES", "Dataset", "DatasetError", "DatasetOption", "DatasetSpec", "LoadCancelled",
+           "LoadProgress", "Task", "check_options", "is_file_name", "load_dataset", "named_specs", "registered",
+           "spec_for"]
+
+BUNDLED = {  # name: (scikit-learn loader, task, menu title)
+    "iris": ("load_iris", Task.CLASSIFICATION, "Iris (3 classes)"),
+    "wine": ("load_wine", Task.CLASSIFICATION, "Wine (3 classes)"),
+    "breast_cancer": ("load_breast_cancer", Task.CLASSIFICATION, "Breast cancer (2 classes)"),
+    "digits": ("load_digits", Task.CLASSIFICATION, "Digits (10 classes)"),
+    "diabetes": ("load_diabetes", Task.REGRESSION, "Diabetes (regression)"),
 }
 MAX_CLASSES = 100       # a classification target with more classes is refused
 MAX_AUTO_CLASSES = 20   # an integer target with at most this many values is taken as classes
 OTTO_FOLDER = "kaggle_ottogroup"
+OTTO_COMPETITION = "Otto Group Product Classification Challenge"
 OTTO_URL = "https://www.kaggle.com/c/otto-group-product-classification-challenge/data"
 PROJECT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
-class DatasetError(ValueError):
-    """A dataset cannot be loaded; the message names the file, column and line where it applies."""
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """Train and validation arrays plus what the window shows about them."""
-
-    name: str
-    task: str                        # "classification" | "regression"
-    x_train: np.ndarray              # (n_train, features) float32
-    y_train: np.ndarray              # one-hot (n_train, classes) or (n_train, 1), float32
-    x_val: np.ndarray
-    y_val: np.ndarray
-    feature_names: tuple[str, ...]
-    class_names: tuple[str, ...]     # () for regression
-    source: str                      # where the data came from
-    scaler: object | None = None     # StandardScaler fitted on the training split, None when unscaled
-
-    @property
-    def n_features(self) -> int:
-        return self.x_train.shape[1]
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.class_names)
-
-    def transform(self, x) -> np.ndarray:
-        """New feature rows prepared like the training rows (float32, standardised when these were)."""
-        x = np.asarray(x, dtype=np.float64)
-        if self.scaler is not None:
-            x = self.scaler.transform(x)
-        return np.ascontiguousarray(x, dtype=np.float32)
-
-    def describe(self) -> str:
-        """A few lines for people: shape, task, classes, source."""
-        if self.task == "classification":
-            task = f"classification, {self.n_classes} classes: {_abbreviated(self.class_names)}"
-        else:
-            task = "regression"
-        scaling = "standardised with training-split statistics" if self.scaler is not None else "raw values"
-        return "\n".join([
-            self.name,
-            f"source: {self.source}",
-            f"task: {task}",
-            f"features: {self.n_features} ({_abbreviated(self.feature_names)}), {scaling}",
-            f"rows: {len(self.x_train)} train, {len(self.x_val)} validation",
-        ])
-
-
-def _abbreviated(names, shown=6) -> str:
-    if len(names) <= shown:
-        return ", ".join(names)
-    return ", ".join(names[:shown - 1]) + f", …, {names[-1]}"
-
-
-def dataset_kind(name: str) -> str:
-    """"otto", "linear", "bundled" or "csv" (any path-like name); DatasetError for an unknown name."""
-    if name in ("otto", "linear"):
-        return name
-    if name in BUNDLED:
-        return "bundled"
-    lowered = name.lower()
-    if lowered.endswith((".csv", ".csv.gz")) or "/" in name or os.sep in name:
-        return "csv"
-    raise DatasetError(f"unknown dataset {name!r}; choose {', '.join(BUILTIN_NAMES)} or a path to a .csv file")
-
-
-def check_options(name: str, options: dict) -> None:
+def check_options(name: str, options: Mapping) -> None:
     """DatasetError naming an option that does not apply to the dataset or has a bad value."""
-    kind = dataset_kind(name)
-    accepted = OPTION_TYPES[kind]
-    for key, value in options.items():
-        if key not in accepted:
-            known = ", ".join(accepted) or "none"
-            raise DatasetError(f"dataset option {key!r} does not apply to {name!r} (its options: {known})")
-        if isinstance(value, bool) or not isinstance(value, accepted[key]):
-            raise DatasetError(f"dataset option {key} must be {accepted[key][0].__name__}, got {value!r}")
-    if kind == "linear":
-        if options.get("n", 2) < 2:
-            raise DatasetError(f"dataset option n must be at least 2, got {options['n']!r}")
-        if not np.isfinite(options.get("noise", 0)) or options.get("noise", 0) < 0:
-            raise DatasetError(f"dataset option noise must be a non-negative number, got {options['noise']!r}")
-    if options.get("task", "auto") not in TASK_CHOICES:
-        raise DatasetError(f"dataset option task must be one of {', '.join(TASK_CHOICES)}, got {options['task']!r}")
+    spec_for(name).resolved_options(options, label=name)
 
 
-def load_dataset(name: str, options: dict | None = None, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
-    """The dataset ``name`` ("otto", "linear", a bundled name or a CSV path) with its options."""
-    options = dict(options or {})
-    check_options(name, options)
-    kind = dataset_kind(name)
-    if kind == "otto":
-        return load_otto(options.get("path"), val_fraction, seed)
-    if kind == "linear":
-        return load_linear(val_fraction=val_fraction, seed=seed, **options)
-    if kind == "bundled":
-        return load_bundled(name, val_fraction, seed)
-    return load_csv(name, options.get("target"), options.get("task", "auto"), val_fraction, seed)
+def load_dataset(name: str, options: Mapping | None = None, val_fraction: float = 0.2, seed: int = 0,
+                 progress: Callable[[LoadProgress], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> Dataset:
+    """The dataset ``name`` (a registered name or a CSV path) with its options.
 
-
-# -- building a Dataset ---------------------------------------------------------------------------------------------
-
-def _split_indices(n: int, val_fraction: float, seed: int, label: str) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded shuffle of ``n`` rows into train and validation indices (at least one row each when asked)."""
-    n_val = max(1, round(n * val_fraction)) if val_fraction > 0 else 0
-    if n - n_val < 1:
-        raise DatasetError(f"{label}: {n} row(s) are too few to hold out a validation fraction of {val_fraction}")
-    order = np.random.RandomState(seed).permutation(n)
-    return order[n_val:], order[:n_val]
-
-
-def _build(name, task, x, target, class_names, feature_names, source, val_fraction, seed, standardise=True,
-           label=None):
-    """Split, standardise on the training split, and encode targets (class codes or values).
-
-    ``label`` names the data in messages (default: ``name``).
+    ``progress`` hears how far a file has been read; ``should_stop`` is polled while reading and
+    ends the load with :class:`LoadCancelled` when it returns True.
     """
-    from sklearn.preprocessing import StandardScaler
-
-    train, val = _split_indices(len(x), val_fraction, seed, label or name)
-    scaler = StandardScaler().fit(x[train]) if standardise else None
-
-    def features(rows):
-        part = x[rows] if scaler is None or not len(rows) else scaler.transform(x[rows])  # no split: no rows
-        return np.ascontiguousarray(part, dtype=np.float32)
-
-    def targets(rows):
-        if task == "classification":
-            return np.ascontiguousarray(np.eye(len(class_names), dtype=np.float32)[target[rows]])
-        return np.ascontiguousarray(target[rows], dtype=np.float32).reshape(-1, 1)
-
-    return Dataset(name, task, features(train), targets(train), features(val), targets(val),
-                   tuple(map(str, feature_names)), tuple(map(str, class_names)), source, scaler)
+    spec = spec_for(name)
+    request = LoadRequest(name, spec.resolved_options(options, label=name), val_fraction, seed)
+    if progress is not None:
+        request = dataclasses.replace(request, progress=progress)
+    if should_stop is not None:
+        request = dataclasses.replace(request, should_stop=should_stop)
+    return spec.loader(request)
 
 
 # -- linear exercise and bundled sets -----------------------------------------------------------------------------
@@ -192,8 +82,8 @@ def load_linear(n: int = 1000, noise: float = 0.0, slope: float = 0.96, intercep
     x = rng.rand(n, 1)
     y = slope * x[:, 0] + intercept + noise * rng.randn(n)
     source = f"synthetic: y = {slope}·x + {intercept}" + (f" + {noise}·N(0,1) noise" if noise else "")
-    return _build("linear", "regression", x, y, (), ("x",), source + f", x ~ U(0,1), {n} rows, seed {seed}",
-                  val_fraction, seed, standardise=False)
+    return build_dataset("linear", Task.REGRESSION, x, y, (), ("x",),
+                         source + f", x ~ U(0,1), {n} rows, seed {seed}", val_fraction, seed, standardise=False)
 
 
 def load_bundled(name: str, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
@@ -201,16 +91,16 @@ def load_bundled(name: str, val_fraction: float = 0.2, seed: int = 0) -> Dataset
     import sklearn
     import sklearn.datasets
 
-    loader, task = BUNDLED[name]
+    loader, task, _ = BUNDLED[name]
     bunch = getattr(sklearn.datasets, loader)()
     source = f"scikit-learn {sklearn.__version__} bundled data (sklearn.datasets.{loader})"
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         class_names = [str(c) for c in bunch.target_names]
         target = bunch.target.astype(np.int64)
     else:
         class_names, target = [], bunch.target
-    return _build(name, task, bunch.data.astype(np.float64), target, class_names, bunch.feature_names, source,
-                  val_fraction, seed)
+    return build_dataset(name, task, bunch.data.astype(np.float64), target, class_names, bunch.feature_names,
+                         source, val_fraction, seed)
 
 
 # -- CSV files ------------------------------------------------------------------------------------------------------
@@ -340,19 +230,19 @@ def load_csv(path, target: str | None = None, task: str = "auto", val_fraction: 
     columns = list(table.frame.columns)
     target = columns[-1] if target is None else target
     if target not in columns:
-        raise table.fail(f"no target column {target!r}; columns: {_abbreviated(columns, 10)}")
+        raise table.fail(f"no target column {target!r}; columns: {abbreviated(columns, 10)}")
     features = [c for c in columns if c != target]
     if not features:
         raise table.fail(f"no feature columns besides the target {target!r}")
     x = table.feature_matrix(features)
     if task == "auto":
         task = _inferred_task(table.check_complete(target))
-    if task == "classification":
+    if task == Task.CLASSIFICATION:
         codes, classes = table.class_codes(target)
     else:
         codes, classes = table.feature_matrix([target])[:, 0], []
     source = f"CSV file {table.path.resolve()} (target column {target!r}, {len(x)} rows)"
-    return _build(table.path.name, task, x, codes, classes, features, source, val_fraction, seed,
+    return build_dataset(table.path.name, task, x, codes, classes, features, source, val_fraction, seed,
                   label=str(table.path))
 
 
@@ -360,10 +250,10 @@ def _inferred_task(values: pd.Series) -> str:
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-        return "classification"
+        return Task.CLASSIFICATION
     if pd.api.types.is_integer_dtype(values) and values.nunique() <= MAX_AUTO_CLASSES:
-        return "classification"
-    return "regression"
+        return Task.CLASSIFICATION
+    return Task.REGRESSION
 
 
 # -- Otto Group -----------------------------------------------------------------------------------------------------
@@ -389,9 +279,10 @@ def find_otto_file(path=None, filename: str = "train.csv") -> Path:
         for candidate in (folder / filename, folder / f"{filename}.gz"):
             if candidate.is_file():
                 return candidate
-    where = " or ".join(str(d) for d in dirs)
-    raise DatasetError(f"Otto Group {filename} not found: download it from {OTTO_URL} and put {filename} "
-                       f"(or {filename}.gz) in {where}" + ("" if path else ", set KGUI_DATA_DIR, or give its path"))
+    where = " and ".join(str(d) for d in dirs)
+    raise DatasetError(f"Otto Group {filename} not found (looked in {where}): download {filename} or "
+                       f"{filename}.gz from Kaggle's \"{OTTO_COMPETITION}\" ({OTTO_URL}) and put it in "
+                       f"{dirs[0]}" + ("" if path else ", in $KGUI_DATA_DIR/" + OTTO_FOLDER + ", or give its path"))
 
 
 def load_otto(path=None, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
@@ -403,9 +294,9 @@ def load_otto(path=None, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
     features = [c for c in columns if c not in ("id", "target")]
     x = table.feature_matrix(features).astype(np.float32)
     codes, classes = table.class_codes("target")
-    source = f"Kaggle Otto Group Product Classification Challenge, {table.path.resolve()}"
-    return _build("otto", "classification", x, codes, classes, features, source, val_fraction, seed,
-                  label=str(table.path))
+    source = f"Kaggle {OTTO_COMPETITION}, {table.path.resolve()}"
+    return build_dataset("otto", Task.CLASSIFICATION, x, codes, classes, features, source, val_fraction, seed,
+                         label=str(table.path))
 
 
 def load_otto_test(train: Dataset, path=None) -> tuple[np.ndarray, np.ndarray]:
@@ -416,3 +307,36 @@ def load_otto_test(train: Dataset, path=None) -> tuple[np.ndarray, np.ndarray]:
         raise table.fail(f"its feature columns do not match the training data's ({train.n_features} features)")
     ids = table.frame["id"].to_numpy() if "id" in table.frame else np.arange(1, len(table.frame) + 1)
     return ids, train.transform(table.feature_matrix(features).astype(np.float32))
+
+
+# -- the registry entries -------------------------------------------------------------------------------------------
+
+LINEAR = register(DatasetSpec(
+    "linear", "Linear: y = 0.96·x + 0.24", Task.REGRESSION,
+    lambda request: load_linear(**request.options, val_fraction=request.val_fraction, seed=request.seed),
+    options=(DatasetOption("n", int, 1000, "number of rows", minimum=2),
+             DatasetOption("noise", float, 0.0, "standard deviation of the Gaussian noise added to y", minimum=0),
+             DatasetOption("slope", float, 0.96, "true slope w of the line"),
+             DatasetOption("intercept", float, 0.24, "true intercept b of the line")),
+    group=DatasetGroup.EXERCISE, help="the notebook's exercise: learn w, b of y = w·x + b"))
+for _name, (_loader, _task, _title) in BUNDLED.items():
+    register(DatasetSpec(
+        _name, _title, _task,
+        lambda request: load_bundled(request.name, request.val_fraction, request.seed),
+        group=DatasetGroup.BUNDLED, help=f"scikit-learn's bundled {_name} data (sklearn.datasets.{_loader})"))
+OTTO = register(DatasetSpec(
+    "otto", "Otto Group (9 classes)", Task.CLASSIFICATION,
+    lambda request: load_otto(request.options["path"], request.val_fraction, request.seed),
+    options=(DatasetOption("path", str, None, "the Otto train.csv(.gz), or its folder (default: the data folders)"),),
+    group=DatasetGroup.DOWNLOAD, reads_files=True,
+    help=f"Kaggle's {OTTO_COMPETITION}: 93 count features, 9 product classes"))
+CSV = register(DatasetSpec(
+    CSV_NAME, "CSV file", None,
+    lambda request: load_csv(request.name, request.options["target"], request.options["task"],
+                             request.val_fraction, request.seed),
+    options=(DatasetOption("target", str, None, "the target column (default: the last one)"),
+             DatasetOption("task", str, "auto", "auto: text or small-integer targets are classes, other "
+                                                "numbers are regressed", choices=TASK_CHOICES)),
+    group=DatasetGroup.FILE, reads_files=True, help="your own CSV file: numeric features and a target column"))
+
+BUILTIN_NAMES = tuple(spec.name for spec in named_specs())

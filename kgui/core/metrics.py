@@ -5,12 +5,11 @@ Call them on the thread that trains (between two steps), like every use of a mod
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import numpy as np
 
-from .datasets import load_linear
+from .datasets import LINEAR
 from .settings import ExperimentSettings
 
 
@@ -74,12 +73,12 @@ class FittedLine:
 
 
 def true_line(settings: ExperimentSettings) -> tuple[float, float] | None:
-    """Slope and intercept behind the synthetic linear data (its options, else the loader's defaults);
+    """Slope and intercept behind the synthetic linear data (its options, else the registry's defaults);
     None for other datasets."""
-    if settings.dataset != "linear":
+    if settings.dataset != LINEAR.name:
         return None
-    defaults = inspect.signature(load_linear).parameters
-    return tuple(float(settings.dataset_options.get(name, defaults[name].default)) for name in ("slope", "intercept"))
+    options = LINEAR.resolved_options(settings.dataset_options)
+    return options["slope"], options["intercept"]
 
 
 def fitted_line(trainer) -> FittedLine:

@@ -12,23 +12,15 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
 
 from kgui.core import datasets
 
-TITLES = {
-    "linear": "Linear: y = 0.96·x + 0.24",
-    "iris": "Iris (3 classes)",
-    "wine": "Wine (3 classes)",
-    "breast_cancer": "Breast cancer (2 classes)",
-    "digits": "Digits (10 classes)",
-    "diabetes": "Diabetes (regression)",
-    "otto": "Otto Group (9 classes)",
-}
 OPEN_CSV = "Open CSV…"
 CSV_FILTER = "CSV files (*.csv *.csv.gz);;All files (*)"
 HEADER_BYTES = 1 << 16
 
 
 def short_title(dataset: str) -> str:
-    """A few words naming ``dataset`` (a built-in name or a CSV path) for titles, legends and tables."""
-    return TITLES.get(dataset, Path(dataset).name).split(" (")[0]
+    """A few words naming ``dataset`` (a registered name or a CSV path) for titles, legends and tables."""
+    spec = datasets.spec_for(dataset) if not datasets.is_file_name(dataset) else None
+    return spec.short_title if spec is not None else Path(dataset).name
 
 
 def read_csv_header(path) -> list[str]:
@@ -100,8 +92,9 @@ class DatasetPicker(QComboBox):
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(16)
         self.setToolTip("Data to train on. Otto needs Kaggle's train.csv; Open CSV… trains on your own file.")
-        for name in ("linear", *datasets.BUNDLED, "otto"):
-            self.addItem(TITLES.get(name, name), (name, {}))
+        for spec in datasets.named_specs():
+            self.addItem(spec.title, (spec.name, {}))
+            self.setItemData(self.count() - 1, spec.help, Qt.ItemDataRole.ToolTipRole)
         self.addItem(OPEN_CSV, None)
         self._previous = 0
         self.refresh_otto()
@@ -136,8 +129,8 @@ class DatasetPicker(QComboBox):
         """Label the Otto item by whether its file is found (call after the data folder changed)."""
         index = self._index_of("otto")
         found, _ = self.find_otto(self.itemData(index)[1])
-        self.setItemText(index, TITLES["otto"] if found else "Otto Group — not found, Browse…")
-        tip = f"Otto train file: {found}" if found else "Kaggle's train.csv(.gz) is not in the data folder"
+        self.setItemText(index, datasets.OTTO.title if found else "Otto Group — not found, Browse…")
+        tip = f"Otto train file: {found}" if found else self.find_otto(self.itemData(index)[1])[1]
         self.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
 
     def _index_of(self, name: str) -> int:
