@@ -60,13 +60,13 @@ def test_every_run_stays_on_the_plot_with_its_own_colour_and_row(qtbot, window):
     assert list(plot.runs) == [first.id, second.id] == table.run_ids()
     assert plot.runs[first.id].color != plot.runs[second.id].color
     legend = [label.text for _, label in plot.legend.items]
-    assert legend == ["tensorflow · linear · lr 0.05", "tensorflow · linear · lr 0.5"]
+    assert legend == ["#1 TensorFlow · Linear · lr 0.05", "#2 TensorFlow · Linear · lr 0.5"]
     for record in (first, second):
         x, y = curve_data(window, record.id)
         assert list(x) == [s.step for s in record.history]
         assert np.allclose(y, [s.train_loss for s in record.history])
     cells = [table.table.item(table.row_of(second.id), column).text() for column in range(10)]
-    assert cells[1].startswith("tensorflow 2.") and cells[2:5] == ["linear", "0.5", "10"]
+    assert cells[1].startswith("TensorFlow 2.") and cells[2:5] == ["Linear", "0.5", "10"]
     assert float(cells[5]) == pytest.approx(second.history[-1].train_loss, rel=1e-3)
     assert cells[7] == "—" and float(cells[8]) > 0 and cells[9] == "finished"
 

@@ -11,11 +11,13 @@ from time import perf_counter
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QColor
+from PyQt6.QtGui import QColor, QFont, QFontMetrics
 from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStackedWidget, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
 
 from kgui.core.metrics import FittedLine, true_line
+
+from .plot_style import style_plot
 
 MAX_SCATTER_POINTS = 500
 REFRESH_S = 0.25
@@ -30,9 +32,7 @@ def _plot_widget(x_label: str, y_label: str) -> pg.PlotWidget:
     item.setLabel("bottom", x_label)
     item.setLabel("left", y_label)
     item.showGrid(x=True, y=True, alpha=0.2)
-    for axis in ("left", "bottom"):
-        item.getAxis(axis).setTextPen("#333")
-        item.getAxis(axis).setPen("#888")
+    style_plot(item)
     return widget
 
 
@@ -81,6 +81,69 @@ class LinePage(QWidget):
             self.caption.setText(f"w = {w:.4f} (true {line.true_w:g})   b = {b:.4f} (true {line.true_b:g})")
 
 
+class ConfusionTable(QTableWidget):
+    """A confusion matrix whose numbers always fit: short headers 1…n (the class names are in their tooltips and
+    in the page's legend line), and a font that shrinks to the column width (with a scroll bar below
+    ``MIN_POINT_SIZE``)."""
+
+    MIN_POINT_SIZE = 6
+    CELL_PADDING = 6    # pixels around a number in its cell
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setWordWrap(False)
+        self.base_point_size = self.font().pointSizeF()
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+            header.setMinimumSectionSize(8)
+
+    def set_classes(self, names) -> None:
+        """n rows and columns headed 1…n, each header's tooltip the full class name."""
+        self.setRowCount(len(names))
+        self.setColumnCount(len(names))
+        for index, name in enumerate(names):
+            for setter in (self.setHorizontalHeaderItem, self.setVerticalHeaderItem):
+                header = QTableWidgetItem(str(index + 1))
+                header.setToolTip(f"{index + 1}: {name}")
+                setter(index, header)
+
+    def texts(self) -> list[str]:
+        return [self.item(r, c).text() for r in range(self.rowCount()) for c in range(self.columnCount())
+                if self.item(r, c) is not None]
+
+    def fits(self) -> bool:
+        """Every number is narrower than its column."""
+        metrics = QFontMetrics(self.font())
+        return all(metrics.horizontalAdvance(self.item(r, c).text()) + self.CELL_PADDING <= self.columnWidth(c)
+                   for r in range(self.rowCount()) for c in range(self.columnCount()) if self.item(r, c))
+
+    def fit_font(self) -> None:
+        """The largest font (up to the normal one) at which the widest number fits its column."""
+        texts = self.texts()
+        if not texts:
+            return
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        width = self.viewport().width() // max(self.columnCount(), 1)
+        font = QFont(self.font())
+        size = self.base_point_size
+        while size > self.MIN_POINT_SIZE:
+            font.setPointSizeF(size)
+            if max(QFontMetrics(font).horizontalAdvance(t) for t in texts) + self.CELL_PADDING <= width:
+                break
+            size -= 0.5
+        font.setPointSizeF(size)
+        if font != self.font():
+            self.setFont(font)
+        if not self.fits():  # even the smallest font is too wide: columns as wide as their numbers, scrolled
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_font()
+
+
 class ClassesPage(QWidget):
     """Validation accuracy over the steps, and the validation confusion matrix at the latest step."""
 
@@ -92,17 +155,19 @@ class ClassesPage(QWidget):
         self.curve = self.plot.getPlotItem().plot([], [], pen=pg.mkPen(ACCURACY_COLOR, width=1))
         self.title = QLabel("Confusion matrix (validation split): rows true, columns predicted")
         self.title.setWordWrap(True)
-        self.matrix = QTableWidget()
-        self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.matrix.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.matrix = ConfusionTable()
         self.matrix.setToolTip("Validation rows of each true class (row) predicted as each class (column), "
                                "shaded by their share of the row")
+        self.classes = QLabel()
+        self.classes.setWordWrap(True)
+        self.classes.setStyleSheet("color: #555;")
+        self.classes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.title)
         layout.addWidget(self.matrix, 2)
+        layout.addWidget(self.classes)
 
     def clear(self, steps: int = 1) -> None:
         """Empty the page for a run of ``steps`` steps: the axes stay put while it trains (no tick re-generation)."""
@@ -111,6 +176,7 @@ class ClassesPage(QWidget):
         self.matrix.clear()
         self.matrix.setRowCount(0)
         self.matrix.setColumnCount(0)
+        self.classes.setText("")
 
     def show_accuracy(self, steps: np.ndarray, accuracy: np.ndarray) -> None:
         self.curve.setData(steps, accuracy)
@@ -118,10 +184,8 @@ class ClassesPage(QWidget):
     def show_confusion(self, matrix, step: int) -> None:
         names = list(matrix.class_names)
         if self.matrix.rowCount() != len(names):
-            self.matrix.setRowCount(len(names))
-            self.matrix.setColumnCount(len(names))
-            self.matrix.setHorizontalHeaderLabels(names)
-            self.matrix.setVerticalHeaderLabels(names)
+            self.matrix.set_classes(names)
+            self.classes.setText("Classes: " + " · ".join(f"{i + 1} = {name}" for i, name in enumerate(names)))
         shares = matrix.row_shares()
         for row in range(len(names)):
             for column in range(len(names)):
@@ -134,6 +198,7 @@ class ClassesPage(QWidget):
                 tint = QColor(ACCURACY_COLOR if row == column else FIT_COLOR)
                 tint.setAlpha(int(200 * shares[row, column]))
                 item.setBackground(tint)
+        self.matrix.fit_font()
         self.title.setText(f"Confusion matrix (validation split at step {step}, accuracy "
                            f"{100 * matrix.accuracy:.1f} %): rows true, columns predicted")
 

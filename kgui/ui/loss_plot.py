@@ -1,8 +1,10 @@
 """Live loss plot of many runs: points accumulate in NumPy buffers and are drawn on a ~30 Hz timer, never per step.
 
-Each run has its own buffer, colour, legend entry and pair of curves (training solid, validation
-dashed). View options: smoothing (TensorBoard's debiased EMA from core.smoothing), x axis as
-step or wall time, log-y. The selected run is highlighted by fading the others.
+Each run has a number, its own buffer, style (colour, then dash patterns after 12 runs), legend entry
+("#3 TensorFlow · Otto Group · lr 0.5 → 0.1") and pair of curves (training solid, validation dashed).
+Each dataset has its own panel (y axis); panels are stacked and share the x axis. View options:
+smoothing (TensorBoard's debiased EMA from core.smoothing), x axis as step or wall time, log-y. The
+selected run is highlighted by fading the others.
 
 While it follows the data (until the user zooms or pans; Auto Range resumes it) the view moves in
 a few jumps rather than at every frame: a live run's x axis spans its planned steps from the
@@ -13,22 +15,29 @@ put keeps each frame's paint cheap while the engine trains.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from time import perf_counter
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor
+from PyQt6.QtGui import QColor, QPen
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
+
+from .names import rates_text
+from .plot_style import style_plot
 
 REDRAW_MS = 33          # at most ~30 redraws a second
 MAX_REDRAW_MS = 250     # and at least 4 (when painting is slow, e.g. on a loaded machine)
 PAINT_SHARE = 0.25      # painting may take this share of the GUI thread
 GRID_COLOR = "#d4d4d4"
+# 12 colours that stay apart (Tableau 10 plus two darker ones), then again with dash patterns: 36 distinct runs
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22")
+           "#bcbd22", "#393b79", "#637939")
+DASHES = (None, (8, 3, 2, 3), (12, 4))     # training line of the 1st, 2nd, 3rd round of colours: solid, dash-dot, long
+VAL_DASHES = ((4, 3), (1, 3), (1, 3))      # validation line: dashed, then dotted
 FADED_ALPHA = 60        # other runs while one is highlighted
 RAW_ALPHA = 70          # the unsmoothed training loss behind a smoothed curve
 SMOOTHING_TICKS = 100   # slider positions: weight = position / 100, capped at core's maximum
@@ -125,8 +134,8 @@ def _finite_positive(values: np.ndarray, log_y: bool) -> np.ndarray:
     return np.where(values > 0, values, np.nan) if log_y else values
 
 
-class TimedPlotWidget(pg.PlotWidget):
-    """PlotWidget that adds up the time its paints take."""
+class TimedLayoutWidget(pg.GraphicsLayoutWidget):
+    """GraphicsLayoutWidget that adds up the time its paints take."""
 
     paint_ms = 0.0
 
@@ -136,20 +145,47 @@ class TimedPlotWidget(pg.PlotWidget):
         self.paint_ms += (perf_counter() - start) * 1000
 
 
-class RunCurves:
-    """One run on the plot: its buffer, colour, legend label, curves and learning-rate markers."""
+@dataclass(frozen=True)
+class RunStyle:
+    """How a run is drawn: its colour and the dash patterns of its training and validation lines."""
 
-    def __init__(self, item: pg.PlotItem, label: str, color: str, smoothing: float):
-        self.label = label
-        self.color = color
+    color: str
+    train_dash: tuple[int, ...] | None = None   # None: solid
+    val_dash: tuple[int, ...] = VAL_DASHES[0]
+
+    @classmethod
+    def nth(cls, index: int) -> "RunStyle":
+        """The ``index``-th style of the cycle: every colour solid, then every colour dash-dotted, …"""
+        colour, round_ = index % len(PALETTE), (index // len(PALETTE)) % len(DASHES)
+        return cls(PALETTE[colour], DASHES[round_], VAL_DASHES[round_])
+
+
+def _pen(color: QColor, dash: tuple[int, ...] | None) -> QPen:
+    pen = pg.mkPen(color, width=1)
+    if dash is not None:
+        pen.setDashPattern(list(dash))
+    return pen
+
+
+class RunCurves:
+    """One run on the plot: its number, buffer, style, legend label, curves and learning-rate markers."""
+
+    def __init__(self, item: pg.PlotItem, number: int, title: str, style: RunStyle, smoothing: float,
+                 rate: float | None = None):
+        self.number = number
+        self.title = title
+        self.first_rate = rate
+        self.style = style
+        self.color = style.color
         self.buffer = SeriesBuffer(smoothing=smoothing)
         self.visible = True
         self.dirty = True
         self.planned_steps: int | None = None   # while the run trains: the x axis spans them from the start
         self.bounds: tuple[float, float, float, float] | None = None  # x and y extent drawn, view coordinates
         self.markers: list[tuple[int, float, pg.InfiniteLine]] = []   # (step, rate, line)
+        self.label = self.compose_label()
         self.raw = item.plot([], [])
-        self.train = item.plot([], [], name=label)
+        self.train = item.plot([], [], name=self.label)
         self.val = item.plot([], [])
         for curve in (self.raw, self.train, self.val):
             curve.opts["autoDownsampleFactor"] = 1.0
@@ -158,6 +194,17 @@ class RunCurves:
     @property
     def curves(self):
         return self.raw, self.train, self.val
+
+    def rates(self) -> list[float]:
+        """The learning rates of the run in order: the first one, then each marked change."""
+        first = self.first_rate if self.first_rate is not None else (
+            float(self.buffer.rates[0]) if self.buffer.size else None)
+        return ([] if first is None else [first]) + [rate for _, rate, _ in self.markers]
+
+    def compose_label(self) -> str:
+        """"#3 TensorFlow · Otto Group · lr 0.5 → 0.1": distinct by number, the rates as they changed."""
+        rates = self.rates()
+        return f"#{self.number} {self.title}" + (f" · lr {rates_text(rates)}" if rates else "")
 
     def set_faded(self, faded: bool) -> None:
         # One-pixel (cosmetic) pens: wider ones go through Qt's general stroker, which takes seconds on
@@ -168,34 +215,25 @@ class RunCurves:
         raw = QColor(self.color)
         raw.setAlpha(min(RAW_ALPHA, color.alpha()))
         self.raw.setPen(pg.mkPen(raw, width=1))
-        self.train.setPen(pg.mkPen(color, width=1))
-        self.val.setPen(pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine))
+        self.train.setPen(_pen(color, self.style.train_dash))
+        self.val.setPen(_pen(color, self.style.val_dash))
         for curve in self.curves:
             curve.setZValue(0 if faded else 1)
 
 
-class LossPlot(QWidget):
-    """Training and validation loss of every shown run, learning-rate change markers and a hover readout.
+class Panel:
+    """One y axis for the runs of one dataset: its plot item, grid, legend and hover line.
 
-    Redraws happen on a timer: every ``REDRAW_MS``, or less often when the paints after the last
-    redraw were slow, so that painting stays under ``PAINT_SHARE`` of the GUI thread.
+    Datasets get panels of their own because their losses are not comparable: the linear exercise's
+    mean squared error (~1e-4 once learned) and Otto's cross-entropy (1 to 5) on one axis flatten one
+    of them to a line; runs of the same dataset (engines, learning rates) share one axis, where comparing
+    them means something.
     """
 
-    redrawn = pyqtSignal()
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.runs: dict[str, RunCurves] = {}
-        self.current: str | None = None        # run the readout and markers refer to (live or selected)
-        self.highlighted: str | None = None
-        self._smoothing = 0.0
-        self._x_axis = "step"
-        self._log_y = False
-        self.following = True                  # the view follows the data until the user zooms or pans
-        self._refit = False                    # next redraw fits the view afresh (Auto Range, shown runs changed)
-
-        self.widget = TimedPlotWidget(background="w")
-        self.item = self.widget.getPlotItem()
+    def __init__(self, key: str, title: str):
+        self.key = key
+        self.title = title
+        self.item = pg.PlotItem()
         # The axes' own grid costs ~20 ms a paint; GridItem's third, finest level most of its ~6 ms.
         grid = pg.GridItem(pen=pg.mkPen(GRID_COLOR), textPen=None)
         grid.setTickSpacing(x=[None, None], y=[None, None])
@@ -203,19 +241,47 @@ class LossPlot(QWidget):
         self.item.addItem(grid, ignoreBounds=True)
         self.item.setLabel("bottom", X_AXES["step"])
         self.item.setLabel("left", "loss")
+        style_plot(self.item)
         self.legend = self.item.addLegend(offset=(-10, 10), labelTextColor="#333")
         self.item.setClipToView(True)
         self.item.setDownsampling(auto=True, mode="peak")
         self.item.vb.disableAutoRange()   # the view follows the data by follow_range instead
         self.item.hideButtons()           # ... and Auto Range (toolbar, Ctrl+0) resumes following
-        self.item.vb.sigRangeChangedManually.connect(self._stop_following)
-        for axis in ("left", "bottom"):
-            self.item.getAxis(axis).setTextPen("#333")
-            self.item.getAxis(axis).setPen("#888")
-            self.item.getAxis(axis).enableAutoSIPrefix(False)
         self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#999", style=Qt.PenStyle.DashLine))
         self.crosshair.setVisible(False)
         self.item.addItem(self.crosshair, ignoreBounds=True)
+        self.run_ids: list[str] = []
+
+
+class LossPlot(QWidget):
+    """Training and validation loss of every shown run, learning-rate change markers and a hover readout.
+
+    Runs of different datasets go to separate panels stacked one above the other (same x axis, own
+    y axis, see :class:`Panel`). Redraws happen on a timer: every ``REDRAW_MS``, or less often when
+    the paints after the last redraw were slow, so that painting stays under ``PAINT_SHARE`` of the GUI
+    thread.
+    """
+
+    redrawn = pyqtSignal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.runs: dict[str, RunCurves] = {}
+        self.panels: dict[str, Panel] = {}
+        self.current: str | None = None        # run the readout and markers refer to (live or selected)
+        self.highlighted: str | None = None
+        self._smoothing = 0.0
+        self._x_axis = "step"
+        self._log_y = False
+        self._numbers = 0                      # runs numbered 1, 2, … in the order they were added
+        self.following = True                  # the view follows the data until the user zooms or pans
+        self._refit = False                    # next redraw fits the view afresh (Auto Range, shown runs changed)
+
+        self.widget = TimedLayoutWidget()
+        self.widget.setBackground("w")
+        self.widget.ci.layout.setContentsMargins(0, 0, 0, 0)
+        self.shown_panels: list[Panel] = []
+        self._panel("", "")
         self._mouse = pg.SignalProxy(self.widget.scene().sigMouseMoved, rateLimit=60, slot=self._mouse_moved)
 
         self.smoothing_slider = QSlider(Qt.Orientation.Horizontal)
@@ -240,7 +306,8 @@ class LossPlot(QWidget):
         options.addWidget(QLabel("X axis:"))
         options.addWidget(self.x_axis_box)
         options.addStretch(1)
-        options.addWidget(QLabel("solid: training · dashed: validation"))
+        self.line_key = QLabel("solid: training · dashed: validation")
+        options.addWidget(self.line_key)
 
         self.readout = QLabel(READOUT_HINT)
         self.readout.setStyleSheet("color: #555; padding: 2px 6px;")
@@ -257,17 +324,72 @@ class LossPlot(QWidget):
         self.timer.timeout.connect(self.redraw)
         self.timer.start()
 
+    # -- panels ------------------------------------------------------------------------------------------------------
+
+    @property
+    def item(self) -> pg.PlotItem:
+        """The top panel's plot item."""
+        return self.shown_panels[0].item
+
+    @property
+    def legend(self) -> pg.LegendItem:
+        """The top panel's legend."""
+        return self.shown_panels[0].legend
+
+    def _panel(self, key: str, title: str) -> Panel:
+        """The panel of dataset ``key``: an existing one, one without runs (re-used), or a new one."""
+        panel = self.panels.get(key) or next((p for p in self.panels.values() if not p.run_ids), None)
+        if panel is None:
+            panel = Panel(key, title)
+            panel.item.vb.sigRangeChangedManually.connect(self._stop_following)
+            panel.item.setLogMode(y=self._log_y)
+            panel.item.setLabel("left", "loss (log scale)" if self._log_y else "loss")
+            panel.item.setLabel("bottom", X_AXES[self._x_axis])
+        elif panel.key != key:
+            del self.panels[panel.key]
+        panel.key, panel.title = key, title
+        self.panels[key] = panel
+        if not self.shown_panels:
+            self._arrange([panel])
+        return panel
+
+    def panel_of(self, run_id: str) -> Panel:
+        return next(panel for panel in self.panels.values() if run_id in panel.run_ids)
+
+    def _arrange(self, panels: list[Panel] | None = None) -> None:
+        """Stack the panels that have a visible run (at least one panel), linked along x; titles when several."""
+        if panels is None:
+            panels = [p for p in self.panels.values() if any(self.runs[r].visible for r in p.run_ids)]
+            panels = panels or [self.shown_panels[0] if self.shown_panels[0] in self.panels.values()
+                                else next(iter(self.panels.values()))]
+        if panels == self.shown_panels:
+            return
+        self.widget.ci.clear()
+        for row, panel in enumerate(panels):
+            self.widget.ci.addItem(panel.item, row=row, col=0)
+            panel.item.setXLink(None if row == 0 else panels[0].item)
+            panel.item.setTitle(panel.title if len(panels) > 1 else None, color="#333", size="10pt")
+            panel.item.getAxis("bottom").setLabel(X_AXES[self._x_axis] if row == len(panels) - 1 else None)
+        self.shown_panels = panels
+        self._refit = True
+
     # -- runs --------------------------------------------------------------------------------------------------------
 
-    def add_run(self, run_id: str, label: str, visible: bool = True, planned_steps: int | None = None) -> RunCurves:
-        """A new run with the next free colour (its steps come with :meth:`add_steps`).
+    def add_run(self, run_id: str, title: str, visible: bool = True, planned_steps: int | None = None,
+                rate: float | None = None, dataset: str = "", dataset_title: str = "") -> RunCurves:
+        """A new run, numbered, with the next free style (its steps come with :meth:`add_steps`).
 
+        ``title`` goes into its legend label with its number and learning rates (``rate``: the first;
+        default: its first step's); ``dataset`` picks its panel (titled ``dataset_title``);
         ``planned_steps``: the run is live and will take that many steps (see :meth:`end_run`).
         """
-        used = {run.color for run in self.runs.values()}
-        color = next((c for c in PALETTE if c not in used), PALETTE[len(self.runs) % len(PALETTE)])
-        run = RunCurves(self.item, label, color, self._smoothing)
+        used = {run.style for run in self.runs.values()}
+        style = next((RunStyle.nth(i) for i in range(len(used) + 1) if RunStyle.nth(i) not in used))
+        self._numbers += 1
+        panel = self._panel(dataset, dataset_title or dataset)
+        run = RunCurves(panel.item, self._numbers, title, style, self._smoothing, rate)
         run.planned_steps = planned_steps
+        panel.run_ids.append(run_id)
         self.runs[run_id] = run
         self._set_current(run_id)
         self.set_run_visible(run_id, visible)
@@ -276,11 +398,16 @@ class LossPlot(QWidget):
         return run
 
     def remove_run(self, run_id: str) -> None:
+        panel = self.panel_of(run_id)
+        if self.runs[run_id].visible:
+            panel.legend.removeItem(self.runs[run_id].train)
         run = self.runs.pop(run_id)
+        panel.run_ids.remove(run_id)
         for curve in run.curves:
-            self.item.removeItem(curve)
+            panel.item.removeItem(curve)
         for *_, line in run.markers:
-            self.item.removeItem(line)
+            panel.item.removeItem(line)
+        self._arrange()
         if self.current == run_id:
             self._set_current(next(reversed(self.runs), None))
         if self.highlighted == run_id:
@@ -301,23 +428,40 @@ class LossPlot(QWidget):
             curve.setVisible(visible)
         for *_, line in run.markers:
             line.setVisible(visible)
-        if visible and not self._in_legend(run):
-            self.legend.addItem(run.train, run.label)
+        legend = self.panel_of(run_id).legend
+        if visible and not self._in_legend(run, legend):
+            legend.addItem(run.train, run.label)
         elif not visible:
-            self.legend.removeItem(run.train)
+            legend.removeItem(run.train)
         run.dirty = run.dirty or visible
         self._refit = True
+        self._arrange()
 
-    def _in_legend(self, run: RunCurves) -> bool:
-        return any(sample.item is run.train for sample, _ in self.legend.items)
+    @staticmethod
+    def _in_legend(run: RunCurves, legend: pg.LegendItem) -> bool:
+        return any(sample.item is run.train for sample, _ in legend.items)
 
-    def set_run_label(self, run_id: str, label: str) -> None:
+    def set_run_title(self, run_id: str, title: str) -> None:
+        """A new title for run ``run_id`` (renamed): its legend label follows."""
+        self.runs[run_id].title = title
+        self._relabel(run_id)
+
+    def _relabel(self, run_id: str) -> None:
         run = self.runs[run_id]
+        label = run.compose_label()
+        if label == run.label:
+            return
         run.label = label
         run.train.opts["name"] = label
-        if self._in_legend(run):
-            self.legend.removeItem(run.train)
-            self.legend.addItem(run.train, label)
+        legend = self.panel_of(run_id).legend
+        for sample, text in legend.items:
+            if sample.item is run.train:
+                text.setText(label)
+        legend.updateSize()
+
+    def labels(self) -> list[str]:
+        """Legend labels of the shown panels, top to bottom."""
+        return [text.text for panel in self.shown_panels for _, text in panel.legend.items]
 
     def highlight(self, run_id: str | None) -> None:
         """Fade every run but ``run_id`` (None: no highlight); the readout follows it."""
@@ -331,17 +475,22 @@ class LossPlot(QWidget):
         """The run the hover readout refers to."""
         if run_id != self.current:
             self.current = run_id
-            self.crosshair.setVisible(False)
+            for panel in self.panels.values():
+                panel.crosshair.setVisible(False)
             self.readout.setText(READOUT_HINT)
 
     def add_steps(self, run_id: str, records) -> None:
         """Buffer new StepRecords of run ``run_id``; they appear at the next timer tick."""
         run = self.runs[run_id]
+        marked = False
         for record in records:
             previous_rate = run.buffer.rates[-1] if run.buffer.size else None
             run.buffer.append(record.step, record.train_loss, record.val_loss, record.learning_rate, record.elapsed)
             if previous_rate is not None and record.learning_rate != previous_rate:
-                self._mark_rate_change(run, record.step, record.learning_rate)
+                self._mark_rate_change(run_id, record.step, record.learning_rate)
+                marked = True
+        if marked or (run.first_rate is None and run.buffer.size):
+            self._relabel(run_id)
         run.dirty = True
 
     def clear(self) -> None:
@@ -405,15 +554,24 @@ class LossPlot(QWidget):
         return float(x[0]), x_high, low, high
 
     def _follow(self, refit: bool = False) -> None:
-        """Move the view to the visible runs' data if it left the view or fills too little of it."""
-        extents = [run.bounds for run in self.runs.values() if run.visible and run.bounds is not None]
-        if not extents:
+        """Move each shown panel's view to its visible runs' data if it left the view or fills too little of it
+        (x: every shown run's, the panels being linked along x)."""
+        extents = {id(panel): [self.runs[r].bounds for r in panel.run_ids
+                               if self.runs[r].visible and self.runs[r].bounds is not None]
+                   for panel in self.shown_panels}
+        every = [e for panel_extents in extents.values() for e in panel_extents]
+        if not every:
             return
-        x_view, y_view = (None, None) if refit else self.item.vb.viewRange()
-        x_range = follow_range(x_view, min(e[0] for e in extents), max(e[1] for e in extents))
-        y_range = follow_range(y_view, min(e[2] for e in extents), max(e[3] for e in extents))
-        if x_range or y_range:
-            self.item.vb.setRange(xRange=x_range, yRange=y_range, padding=0)
+        x_view = None if refit else self.item.vb.viewRange()[0]
+        x_range = follow_range(x_view, min(e[0] for e in every), max(e[1] for e in every))
+        for index, panel in enumerate(self.shown_panels):
+            panel_extents = extents[id(panel)]
+            y_view = None if refit else panel.item.vb.viewRange()[1]
+            y_range = follow_range(y_view, min(e[2] for e in panel_extents), max(e[3] for e in panel_extents)) \
+                if panel_extents else None
+            x_here = x_range if index == 0 else None
+            if x_here or y_range:
+                panel.item.vb.setRange(xRange=x_here, yRange=y_range, padding=0)
 
     def _stop_following(self) -> None:
         self.following = False
@@ -431,8 +589,9 @@ class LossPlot(QWidget):
         index = min(max(step - 1, 0), run.buffer.size - 1)
         return float(run.buffer.column(TIME)[index])
 
-    def _mark_rate_change(self, run: RunCurves, step: int, rate: float) -> None:
+    def _mark_rate_change(self, run_id: str, step: int, rate: float) -> None:
         """A vertical line at ``step`` labelled with the new rate; changes within a few steps share one."""
+        run = self.runs[run_id]
         label = f"lr {rate:.3g}"
         merge_distance = max(3, run.buffer.size // 100)  # a slider drag is one gesture
         if run.markers and step - run.markers[-1][0] <= merge_distance:
@@ -446,7 +605,7 @@ class LossPlot(QWidget):
                                           "anchors": [(0, 1), (0, 1)]})
         line.setZValue(5)
         line.setVisible(run.visible)
-        self.item.addItem(line, ignoreBounds=True)
+        self.panel_of(run_id).item.addItem(line, ignoreBounds=True)
         run.markers.append((step, rate, line))
 
     def marker_labels(self, run_id: str | None = None) -> list[tuple[int, str]]:
@@ -477,13 +636,22 @@ class LossPlot(QWidget):
         """"step" or "time" (seconds of training)."""
         self._x_axis = axis
         self.x_axis_box.setCurrentIndex(self.x_axis_box.findData(axis))
-        self.item.setLabel("bottom", X_AXES[axis])
+        for panel in self.panels.values():
+            panel.item.setLabel("bottom", X_AXES[axis])
+        self.shown_panels[-1].item.getAxis("bottom").setLabel(X_AXES[axis])
+        for panel in self.shown_panels[:-1]:
+            panel.item.getAxis("bottom").setLabel(None)
         self.auto_range()
+
+    @property
+    def log_y(self) -> bool:
+        return self._log_y
 
     def set_log_y(self, enabled: bool) -> None:
         self._log_y = enabled
-        self.item.setLogMode(y=enabled)
-        self.item.setLabel("left", "loss (log scale)" if enabled else "loss")
+        for panel in self.panels.values():
+            panel.item.setLogMode(y=enabled)
+            panel.item.setLabel("left", "loss (log scale)" if enabled else "loss")
         self.auto_range()
 
     def auto_range(self) -> None:
@@ -495,17 +663,22 @@ class LossPlot(QWidget):
     def _mouse_moved(self, event) -> None:
         position = event[0]
         run = self.runs.get(self.current)
+        panel = None if run is None else self.panel_of(self.current)
+        for other in self.panels.values():
+            if other is not panel:
+                other.crosshair.setVisible(False)
         if run is None or not run.visible or run.buffer.size == 0 or \
-                not self.item.sceneBoundingRect().contains(position):
-            self.crosshair.setVisible(False)
+                not panel.item.sceneBoundingRect().contains(position):
+            if panel is not None:
+                panel.crosshair.setVisible(False)
             return
         xs = run.buffer.column(TIME if self._x_axis == "time" else STEP)
-        x = self.item.vb.mapSceneToView(position).x()
+        x = panel.item.vb.mapSceneToView(position).x()
         index = int(np.clip(np.searchsorted(xs, x), 0, run.buffer.size - 1))
         if index > 0 and abs(xs[index - 1] - x) < abs(xs[index] - x):
             index -= 1
-        self.crosshair.setPos(xs[index])
-        self.crosshair.setVisible(True)
+        panel.crosshair.setPos(xs[index])
+        panel.crosshair.setVisible(True)
         self.readout.setText(self.describe_point(index))
 
     def describe_point(self, index: int, run_id: str | None = None) -> str:

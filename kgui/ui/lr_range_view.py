@@ -10,6 +10,8 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidg
 
 from kgui.core.lr_finder import PLOT_HEADROOM
 
+from .plot_style import style_plot
+
 RAW_COLOR = (31, 119, 180, 80)
 SMOOTH_COLOR = "#1f77b4"
 VALLEY_COLOR = "#2ca02c"
@@ -27,10 +29,7 @@ class LrRangeView(QWidget):
         self.item.setLabel("bottom", "learning rate (log scale)")
         self.item.setLabel("left", "training loss")
         self.item.showGrid(x=True, y=True, alpha=0.2)
-        for axis in ("left", "bottom"):
-            self.item.getAxis(axis).setTextPen("#333")
-            self.item.getAxis(axis).setPen("#888")
-            self.item.getAxis(axis).enableAutoSIPrefix(False)
+        style_plot(self.item)
         self.item.addLegend(offset=(10, -10), labelTextColor="#333")  # bottom left: the curve starts high
         self.raw_curve = self.item.plot([], [], pen=pg.mkPen(RAW_COLOR, width=1), name="loss")
         self.smooth_curve = self.item.plot([], [], pen=pg.mkPen(SMOOTH_COLOR, width=2), name="smoothed loss")

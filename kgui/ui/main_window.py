@@ -8,7 +8,7 @@ from pathlib import Path
 from time import perf_counter
 
 from PyQt6.QtCore import QSettings, Qt
-from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
+from PyQt6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QLabel, QMainWindow,
                              QMessageBox, QSizePolicy, QSpinBox, QStyle, QTabWidget, QToolButton, QVBoxLayout,
                              QWidget)
@@ -25,9 +25,10 @@ from .fit_view import FitView
 from .learning_rate import MAX_RATE, MIN_RATE, LearningRateControl, rounded
 from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
+from .names import dataset_title, engine_label, plot_placement, run_engine_label, run_title
 from .panels import BackendPicker, LivePanel
 from .parity_view import ParityView
-from .runs_table import RunsTable, run_label
+from .runs_table import RunsTable
 from .worker import Job, ParityWorker, RangeTestWorker, TrainingJob, TrainingWorker, WorkerSession
 
 APP_NAME = "kgui"
@@ -42,6 +43,7 @@ EXPORT_FORMATS = {
 }
 EXPERIMENT_FILTER = "kgui experiment (*.json)"
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
+LOG_SCALE_ICON = ICON.with_name("log-scale.svg")
 THEANO_COMPILE_HINT = "compiling (the first run of Theano can take ~15 s)…"
 TABLE_REFRESH_S = 1.0   # the live run's row in the runs table is refreshed at most this often
 STEP_MS_WINDOW = 20     # "Time per step" in the side panel: median of the last this many steps
@@ -222,6 +224,7 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", self.close, ("Ctrl+Q",), "Stop any run and quit")
         self.log_y_action = self._action("&Log Scale", self.plot.set_log_y, ("Ctrl+L",),
                                          "Show the loss on a logarithmic axis", checkable=True)
+        self.log_y_action.setIcon(QIcon(str(LOG_SCALE_ICON)))
         self.auto_range_action = self._action("&Auto Range", self.plot.auto_range, ("Ctrl+0",),
                                               "Fit the plot to the data (mouse: drag to pan, wheel to zoom)",
                                               pixmap.SP_TitleBarMaxButton)
@@ -356,6 +359,7 @@ class MainWindow(QMainWindow):
     def _start_job(self, job: Job) -> None:
         self.session = WorkerSession(job, parent=self)
         self.live_panel.clear()
+        self.live_panel.set_engine(engine_label(job.settings.backend))
         job.status.connect(self._engine_status)
         job.failed.connect(self._job_failed)
         if isinstance(job, TrainingJob):
@@ -377,7 +381,8 @@ class MainWindow(QMainWindow):
         job.finished.connect(self._training_finished)
         self._start_job(job)
         self.tabs.setCurrentWidget(self.plot)
-        self.statusBar().showMessage(f"Run started: {settings.dataset} on {self.backend_picker.title}")
+        self.statusBar().showMessage(f"Run started: {dataset_title(settings.dataset)} on "
+                                     f"{engine_label(settings.backend)}")
         return True
 
     def compare_backends(self) -> bool:
@@ -462,7 +467,9 @@ class MainWindow(QMainWindow):
     def _run_started(self, record, dataset) -> None:
         self.runs[record.id] = record
         self.live_run_id = record.id
-        curves = self.plot.add_run(record.id, run_label(record), planned_steps=record.settings.steps)
+        self.live_panel.set_engine(run_engine_label(record))
+        curves = self.plot.add_run(record.id, run_title(record), planned_steps=record.settings.steps,
+                                   **plot_placement(record))
         self.runs_table.set_run(record, visible=True, color=curves.color)
         self.fit_view.show_run(record.id, record.settings, dataset)
         self._update_actions()
@@ -538,7 +545,8 @@ class MainWindow(QMainWindow):
         shown = window_state.shown_run_ids(self.preferences)
         for record in self.store.list(with_history=True):
             self.runs[record.id] = record
-            curves = self.plot.add_run(record.id, run_label(record), visible=record.id in shown)
+            curves = self.plot.add_run(record.id, run_title(record), visible=record.id in shown,
+                                       **plot_placement(record))
             self.plot.add_steps(record.id, record.history)
             self.runs_table.set_run(record, visible=record.id in shown, color=curves.color)
 
@@ -563,6 +571,7 @@ class MainWindow(QMainWindow):
             return
         record.name = name.strip()
         self.runs_table.set_run(record)
+        self.plot.set_run_title(run_id, run_title(record))
 
     def delete_run(self, run_id: str) -> bool:
         """Delete a run from disk and from the window, after asking."""

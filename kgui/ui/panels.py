@@ -55,10 +55,11 @@ def _number(value, digits: int = 5) -> str:
 
 
 class LivePanel(QGroupBox):
-    """Step, losses, accuracy or (linear regression) w and b, ms per step and engine state of the current run."""
+    """Status and engine of the current run, its step, losses, accuracy or (linear regression) w and b, rate and
+    ms per step."""
 
-    FIELDS = ("state", "step", "train_loss", "val_loss", "accuracy", "params", "learning_rate", "step_ms")
-    LABELS = {"state": "Engine", "step": "Step", "train_loss": "Training loss", "val_loss": "Validation loss",
+    FIELDS = ("state", "engine", "step", "train_loss", "val_loss", "accuracy", "params", "learning_rate", "step_ms")
+    LABELS = {"state": "Status", "engine": "Engine", "step": "Step", "train_loss": "Training loss", "val_loss": "Validation loss",
               "accuracy": "Accuracy", "params": "w, b", "learning_rate": "Learning rate", "step_ms": "Time per step"}
 
     def __init__(self, parent=None):
@@ -81,7 +82,12 @@ class LivePanel(QGroupBox):
         self.values["state"].setText("idle")
 
     def set_state(self, text: str) -> None:
+        """The run's status: "importing TensorFlow…", "training", "finished", "diverged at step 12", …"""
         self.values["state"].setText(text)
+
+    def set_engine(self, text: str) -> None:
+        """The engine that trains the current run, e.g. "TensorFlow 2.21.0"."""
+        self.values["engine"].setText(text)
 
     def show_step(self, record, total_steps: int, step_ms: float | None = None) -> None:
         """Show the measurements of StepRecord ``record``; ``step_ms``: time per step to show (default: its own)."""

@@ -3,29 +3,17 @@ edit the name to rename, and actions to re-run, load the settings into the contr
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QColor, QKeySequence
 from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout,
                              QWidget)
 
+from .names import dataset_title, run_engine_label
+
 COLUMNS = ("Name", "Backend", "Dataset", "Learning rate", "Steps", "Train loss", "Val loss", "Accuracy", "ms/step",
            "Status")
 RUN_ID = Qt.ItemDataRole.UserRole
-
-
-def dataset_name(settings) -> str:
-    """The dataset's built-in name, or its file name."""
-    return Path(settings.dataset).name
-
-
-def run_label(record) -> str:
-    """Legend text of a run: backend · dataset · learning rate."""
-    if not record.readable:
-        return f"{record.id} (unreadable)"
-    return f"{record.engine or record.settings.backend} · {dataset_name(record.settings)} · " \
-           f"lr {record.settings.learning_rate:g}"
 
 
 def learning_rates(record) -> str:
@@ -42,10 +30,9 @@ def run_cells(record) -> list[str]:
     if not record.readable:
         return [record.name, *["—"] * (len(COLUMNS) - 2), f"{record.status}: {record.message}"]
     last = record.history[-1] if record.history else None
-    engine = f"{record.engine} {record.engine_version}".strip() or record.settings.backend
     accuracy = None if last is None or last.accuracy is None else f"{100 * last.accuracy:.1f} %"
     step_ms = statistics.median(s.step_ms for s in record.history) if record.history else None
-    return [record.name, engine, dataset_name(record.settings), learning_rates(record),
+    return [record.name, run_engine_label(record), dataset_title(record.settings.dataset), learning_rates(record),
             str(len(record.history)), _number(last and last.train_loss), _number(last and last.val_loss),
             accuracy or "—", "—" if step_ms is None else f"{step_ms:.2f}", record.status]
 

@@ -1,0 +1,71 @@
+"""What a person reads about engines, datasets and runs: "TensorFlow 2.21.0", "Otto Group", never the ids
+("tensorflow", "otto") that settings, run files and exports keep."""
+from __future__ import annotations
+
+from functools import cache
+
+from kgui import backend
+from kgui.core.runs import RunRecord
+
+from .datasets import short_title
+
+MAX_RATES_SHOWN = 3     # a label lists at most this many learning rates: first → … → last
+
+
+@cache
+def _engines() -> dict:
+    return {info.name: info for info in backend.available()}
+
+
+def engine_title(name: str) -> str:
+    """"TensorFlow" for "tensorflow"; an unknown engine keeps its id."""
+    info = _engines().get(backend.canonical_name(name)) if name else None
+    return info.title if info is not None else name
+
+
+def engine_label(name: str, version: str = "") -> str:
+    """"TensorFlow 2.21.0": the engine's title and version (default: the installed one)."""
+    info = _engines().get(backend.canonical_name(name)) if name else None
+    return f"{engine_title(name)} {version or (info.version if info and info.installed else '') or ''}".strip()
+
+
+def run_engine_label(record: RunRecord) -> str:
+    """The engine a run trained on, with the version it used ("—" when its file cannot tell)."""
+    if not record.readable:
+        return "—"
+    return engine_label(record.engine or record.settings.backend, record.engine_version)
+
+
+def dataset_title(dataset: str) -> str:
+    """A few words for a dataset (built-in id or CSV path): "Otto Group", "Linear", "points.csv"."""
+    return short_title(dataset).split(":")[0]
+
+
+def rates_text(rates) -> str:
+    """"0.5 → 0.1": a run's learning rates in order, the middle ones elided when there are many."""
+    texts = [f"{rate:.3g}" for rate in rates]
+    if len(texts) > MAX_RATES_SHOWN:
+        texts = [texts[0], "…", texts[-1]]
+    return " → ".join(texts)
+
+
+def has_default_name(record: RunRecord) -> bool:
+    """True when the run still has the name it was created with (the user did not rename it)."""
+    return record.name == RunRecord.new(record.settings).name
+
+
+def run_title(record: RunRecord) -> str:
+    """The run for a person: its own name when the user gave one, else "TensorFlow · Otto Group"."""
+    if not record.readable:
+        return f"{record.id} (unreadable)"
+    if not has_default_name(record):
+        return record.name
+    return f"{engine_title(record.engine or record.settings.backend)} · {dataset_title(record.settings.dataset)}"
+
+
+def plot_placement(record: RunRecord) -> dict:
+    """LossPlot.add_run's keywords for a run: its first learning rate and its dataset's panel."""
+    if not record.readable:
+        return {}
+    return {"rate": record.settings.learning_rate, "dataset": record.settings.dataset,
+            "dataset_title": dataset_title(record.settings.dataset)}

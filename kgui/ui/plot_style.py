@@ -1,0 +1,21 @@
+"""One look for every pyqtgraph plot of the window: dark axis text, grey axis lines, plain numbers, and room
+above the plot so that the top tick label is never cut in half."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PyQt6.QtGui import QFontMetrics
+
+AXIS_TEXT = "#333"
+AXIS_LINE = "#888"
+
+
+def style_plot(item: pg.PlotItem) -> None:
+    """Axis colours, no SI prefixes, and a top margin of half a line: the topmost y tick label is centred
+    on the top of the view and would otherwise stick out of the widget."""
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).setTextPen(AXIS_TEXT)
+        item.getAxis(axis).setPen(AXIS_LINE)
+        item.getAxis(axis).enableAutoSIPrefix(False)
+    half_line = QFontMetrics(item.getAxis("left").font()).height() // 2 + 2
+    left, _, right, bottom = item.layout.getContentsMargins()
+    item.layout.setContentsMargins(left, half_line, max(right, half_line), bottom)

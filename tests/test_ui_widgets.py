@@ -1,0 +1,154 @@
+"""Issue 11's findings in the window's widgets, on the real window (offscreen Qt, real engines): a readable
+confusion matrix, distinct legend labels that follow the rate, a panel per dataset, tick labels inside the
+plot, Status and Engine rows, human names, the Log Scale icon."""
+import numpy as np
+import pytest
+from PyQt6.QtGui import QFontMetrics
+from PyQt6.QtWidgets import QFormLayout
+
+from kgui.core.metrics import ConfusionMatrix
+from kgui.ui.loss_plot import DASHES, PALETTE, LossPlot, RunStyle
+from test_ui_loss_plot import steps
+from ui_support import configure, messages, wait_for_steps, wait_until_idle, window  # noqa: F401 - fixtures
+
+
+def train(qtbot, win, **settings):
+    configure(win, **settings)
+    assert win.start()
+    wait_until_idle(qtbot, win)
+    assert win.record.status == "finished", win.record.message
+    return win.record
+
+
+def otto_like_matrix() -> ConfusionMatrix:
+    """Nine classes with Otto-sized validation counts (thousands on the diagonal)."""
+    counts = np.full((9, 9), 17, dtype=np.int64)
+    np.fill_diagonal(counts, [321, 2987, 1204, 388, 512, 2630, 477, 1594, 903])
+    return ConfusionMatrix(counts, tuple(f"Class_{i}" for i in range(1, 10)))
+
+
+def test_confusion_matrix_has_short_headers_and_every_number_fits(qtbot, window):
+    window.dataset_picker.select("iris")
+    window.steps_box.setValue(3)
+    window.start()
+    wait_until_idle(qtbot, window)
+    window.fit_view.show_confusion(window.record.id, 3, otto_like_matrix())   # as the worker sends it
+    qtbot.wait(50)
+    table = window.fit_view.classes_page.matrix
+    assert table.isVisible() and table.rowCount() == table.columnCount() == 9
+    headers = [table.horizontalHeaderItem(c) for c in range(9)]
+    assert [h.text() for h in headers] == [str(i) for i in range(1, 10)]
+    assert [h.toolTip() for h in headers] == [f"{i}: Class_{i}" for i in range(1, 10)]
+    assert "1 = Class_1" in window.fit_view.classes_page.classes.text()
+    metrics = QFontMetrics(table.font())
+    for column in range(9):
+        for row in range(9):
+            text = table.item(row, column).text()
+            assert metrics.horizontalAdvance(text) < table.columnWidth(column), (text, table.columnWidth(column))
+    header = table.horizontalHeader()
+    assert header.length() <= table.viewport().width() + 1 or table.horizontalScrollBar().isVisible()
+
+
+def test_runs_with_the_same_settings_get_distinct_labels(qtbot, window):
+    first = train(qtbot, window, steps=5, rate=0.1, n=100)
+    second = train(qtbot, window, steps=5, rate=0.1, n=100)
+    labels = window.plot.labels()
+    assert labels == ["#1 TensorFlow · Linear · lr 0.1", "#2 TensorFlow · Linear · lr 0.1"]
+    window.runs_table.rename(second.id, "baseline")
+    assert window.plot.labels()[1] == "#2 baseline · lr 0.1"
+    assert window.plot.runs[first.id].style != window.plot.runs[second.id].style
+
+
+def test_the_label_follows_a_mid_run_rate_change(qtbot, window):
+    configure(window, steps=100_000, rate=0.05, n=100)
+    window.start()
+    wait_for_steps(qtbot, window, 5)
+    window.lr_control.box.setText("0.5")
+    window.lr_control.box.editingFinished.emit()
+    wait_for_steps(qtbot, window, len(window.history) + 20)
+    window.stop()
+    wait_until_idle(qtbot, window)
+    window.plot.redraw()
+    assert window.plot.labels() == ["#1 TensorFlow · Linear · lr 0.05 → 0.5"]
+
+
+def test_colour_cycle_gives_36_distinct_styles_with_dash_patterns():
+    styles = [RunStyle.nth(i) for i in range(len(PALETTE) * len(DASHES))]
+    assert len(set(styles)) == len(styles) == 36
+    assert styles[0].train_dash is None and styles[len(PALETTE)].train_dash is not None
+    assert styles[len(PALETTE)].color == styles[0].color
+
+
+def test_every_run_of_many_keeps_its_own_style(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    for index in range(20):
+        plot.add_run(f"run{index}", f"run {index}")
+    styles = [run.style for run in plot.runs.values()]
+    assert len(set(styles)) == 20
+    dashed = plot.runs["run15"].train.opts["pen"]
+    assert dashed.dashPattern() and plot.runs["run3"].train.opts["pen"].dashPattern() == []
+
+
+def test_datasets_with_different_loss_scales_get_their_own_panels(qtbot):
+    plot = LossPlot()
+    plot.timer.stop()
+    qtbot.addWidget(plot)
+    plot.resize(800, 600)
+    plot.show()
+    plot.add_run("otto", "TensorFlow · Otto Group", dataset="otto", dataset_title="Otto Group")
+    plot.add_steps("otto", steps(1, 50))
+    assert len(plot.shown_panels) == 1 and not plot.item.titleLabel.isVisible()
+    plot.add_run("linear", "TensorFlow · Linear", dataset="linear", dataset_title="Linear")
+    small = steps(1, 50)
+    for step in small:
+        step.train_loss, step.val_loss = step.train_loss * 1e-4, step.val_loss * 1e-4
+    plot.add_steps("linear", small)
+    plot.redraw()
+    top, bottom = plot.shown_panels
+    assert (top.title, bottom.title) == ("Otto Group", "Linear") and top.item.titleLabel.text == "Otto Group"
+    assert top.item.titleLabel.isVisible()
+    for panel, run_id in ((top, "otto"), (bottom, "linear")):
+        (_, _), (y0, y1) = panel.item.vb.viewRange()
+        losses = np.concatenate([plot.runs[run_id].buffer.train, plot.runs[run_id].buffer.val])
+        assert y0 <= losses.min() and losses.max() <= y1
+        assert (losses.max() - losses.min()) / (y1 - y0) > 0.5     # each fills its own axis
+    assert np.allclose(bottom.item.vb.viewRange()[0], top.item.vb.viewRange()[0])   # one x axis
+    plot.set_run_visible("linear", False)
+    assert plot.shown_panels == [top] and not top.item.titleLabel.isVisible()
+
+
+def test_top_tick_label_fits_inside_the_plot(qtbot, window):
+    train(qtbot, window, steps=5, n=100)
+    window.plot.redraw()
+    for plot_item in (window.plot.item, window.lr_range_view.item):
+        axis = plot_item.getAxis("left")
+        half_text = QFontMetrics(axis.font()).height() / 2
+        top_of_view = plot_item.vb.mapRectToScene(plot_item.vb.boundingRect()).top()
+        assert top_of_view >= half_text, (top_of_view, half_text)
+
+
+def test_side_panel_shows_status_and_engine_apart(qtbot, window):
+    train(qtbot, window, steps=3, n=100)
+    panel = window.live_panel
+    form = panel.layout()
+    labels = {form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget().text():
+              form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget().text() for row in range(form.rowCount())
+              if form.itemAt(row, QFormLayout.ItemRole.LabelRole) is not None}
+    assert labels["Status:"] == "finished"
+    assert labels["Engine:"] == f"TensorFlow {window.record.engine_version}"
+
+
+def test_people_read_human_names(qtbot, window):
+    record = train(qtbot, window, steps=3, n=100)
+    row = window.runs_table.row_of(record.id)
+    cells = [window.runs_table.table.item(row, column).text() for column in (1, 2)]
+    assert cells == [f"TensorFlow {record.engine_version}", "Linear"]
+    assert window.plot.labels()[0].startswith("#1 TensorFlow · Linear")
+    assert record.engine == "tensorflow" and record.settings.dataset == "linear"   # files keep the ids
+
+
+def test_log_scale_has_a_toolbar_icon(window):
+    assert not window.log_y_action.icon().isNull()
+    toolbar = window.findChild(type(window.addToolBar("probe")), "main-toolbar")
+    assert window.log_y_action in toolbar.actions()
