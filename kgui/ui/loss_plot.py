@@ -26,6 +26,7 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider
 
 from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
 
+from .exporting import ExportTarget
 from .names import rates_text
 from .plot_style import style_plot
 
@@ -458,6 +459,12 @@ class LossPlot(QWidget):
             if sample.item is run.train:
                 text.setText(label)
         legend.updateSize()
+
+    def export_target(self, write_data, empty_message: str = "") -> ExportTarget:
+        """The shown panels as an export (PNG/SVG as on screen); ``write_data(path)`` writes CSV or JSON."""
+        return ExportTarget("loss plot", "kgui-loss", self.widget.ci,
+                            lambda: [(panel.item, panel.title) for panel in self.shown_panels], write_data,
+                            empty_message)
 
     def labels(self) -> list[str]:
         """Legend labels of the shown panels, top to bottom."""

@@ -8,8 +8,10 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from kgui.core import lr_finder
 from kgui.core.lr_finder import PLOT_HEADROOM
 
+from .exporting import ExportTarget
 from .plot_style import style_plot
 
 RAW_COLOR = (31, 119, 180, 80)
@@ -64,6 +66,13 @@ class LrRangeView(QWidget):
         layout.addWidget(self.widget, 1)
         self.result = None
         self.clear()
+
+    def export_target(self) -> ExportTarget:
+        """The sweep as an export: the plot as on screen (PNG/SVG) or its points (CSV, JSON with suggestions)."""
+        result = self.result
+        return ExportTarget("learning-rate range test", "kgui-lr-range", self.item, lambda: [(self.item, "")],
+                            lambda path: lr_finder.export_range_test(result, path),
+                            "" if result is not None else "Run the range test first: there is nothing to export yet.")
 
     def clear(self) -> None:
         self._rates: list[float] = []

@@ -13,34 +13,28 @@ from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QFormLayout, QGridLayout,
                              QMessageBox, QSizePolicy, QSpinBox, QStyle, QTabWidget, QToolButton, QVBoxLayout,
                              QWidget)
 
-from kgui.core import export, lr_finder
-from kgui.core.parity import export_parity, installed_engines
+from kgui.core import export
+from kgui.core.parity import installed_engines
 from kgui.core.runs import RunNotFoundError, RunStore
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import TrainingControl
 
 from . import window_state
 from .datasets import DatasetPicker, short_title
+from .exporting import ExportTarget, filters
 from .fit_view import FitView
 from .learning_rate import MAX_RATE, MIN_RATE, LearningRateControl, rounded
 from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
 from .names import dataset_title, engine_label, plot_placement, run_engine_label, run_title
 from .panels import BackendPicker, LivePanel
-from .parity_view import ParityView
+from .parity_view import ParityView, verdict_line
 from .runs_table import RunsTable
 from .worker import Job, ParityWorker, RangeTestWorker, TrainingJob, TrainingWorker, WorkerSession
 
 APP_NAME = "kgui"
 CONTROLS_WIDTH = 360
-PLOT_FILTERS = "PNG image (*.png);;SVG image (*.svg)"
-DATA_FILTERS = "History as CSV (*.csv);;Run as JSON (*.json)"
-EXPORT_FORMATS = {
-    "png": ("Plot as PNG…", "PNG image (*.png)"),
-    "svg": ("Plot as SVG…", "SVG image (*.svg)"),
-    "csv": ("History as CSV…", "CSV table (*.csv)"),
-    "json": ("Run as JSON…", "JSON file (*.json)"),
-}
+EXPORT_FORMATS = {"png": "PNG Image…", "svg": "SVG Image…", "csv": "CSV Table…", "json": "JSON File…"}
 EXPERIMENT_FILTER = "kgui experiment (*.json)"
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
 LOG_SCALE_ICON = ICON.with_name("log-scale.svg")
@@ -48,8 +42,6 @@ THEANO_COMPILE_HINT = "compiling (the first run of Theano can take ~15 s)…"
 TABLE_REFRESH_S = 1.0   # the live run's row in the runs table is refreshed at most this often
 STEP_MS_WINDOW = 20     # "Time per step" in the side panel: median of the last this many steps
 
-
-ALL_FILTERS = f"{PLOT_FILTERS};;{DATA_FILTERS}"
 
 
 class MainWindow(QMainWindow):
@@ -166,12 +158,13 @@ class MainWindow(QMainWindow):
         self.runs_table.load_requested.connect(
             lambda run_id: self.runs[run_id].readable and self.apply_settings(self.runs[run_id].settings))
         self.runs_table.delete_requested.connect(self.delete_run)
-        self.parity_view.export_button.clicked.connect(self.export_parity_dialog)
+        self.parity_view.export_button.clicked.connect(
+            lambda: self.export_dialog(target=self.parity_view.export_target()))
         view = self.lr_range_view
         view.start_button.clicked.connect(self.range_test_action.trigger)
         view.cancel_button.clicked.connect(self.stop)
         view.use_button.clicked.connect(self.use_suggested_rate)
-        view.export_button.clicked.connect(self.export_range_test_dialog)
+        view.export_button.clicked.connect(lambda: self.export_dialog(target=view.export_target()))
 
     def _action(self, text: str, slot, shortcuts=(), tip: str = "", icon=None, checkable: bool = False) -> QAction:
         action = QAction(text, self)
@@ -205,15 +198,16 @@ class MainWindow(QMainWindow):
         self.range_test_action = self._action("Learning-Rate &Range Test", self.range_test, ("Ctrl+Shift+L",),
                                               "Sweep the learning rate from 1e-6 to 10 and suggest one",
                                               pixmap.SP_ArrowUp)
-        self.save_plot_action = self._action("&Save Plot…", lambda: self.export_dialog(PLOT_FILTERS), ("Ctrl+S",),
-                                             "Save the loss plot of the shown runs as PNG or SVG",
-                                             pixmap.SP_DialogSaveButton)
-        self.export_action = self._action("&Export Data…", lambda: self.export_dialog(DATA_FILTERS), ("Ctrl+E",),
-                                          "Export the shown runs' loss history as CSV or the runs as JSON",
+        self.save_plot_action = self._action("&Save Plot…", lambda: self.export_dialog("png"), ("Ctrl+S",),
+                                             "Save what is shown (loss plot, range test or backend parity) as "
+                                             "PNG or SVG, or its data as CSV or JSON", pixmap.SP_DialogSaveButton)
+        self.export_action = self._action("&Export…", lambda: self.export_dialog(), ("Ctrl+E",),
+                                          "Export what is shown (loss plot, range test or backend parity): "
+                                          "PNG or SVG as on screen, or the data as CSV or JSON",
                                           pixmap.SP_FileDialogDetailedView)
         self.export_format_actions = {
-            fmt: self._action(text, lambda _=False, fmt=fmt: self.export_dialog(self._filter(fmt)))
-            for fmt, (text, _) in EXPORT_FORMATS.items()}
+            fmt: self._action(text, lambda _=False, fmt=fmt: self.export_dialog(fmt))
+            for fmt, text in EXPORT_FORMATS.items()}
         self.open_csv_action = self._action("&Open CSV…", self.dataset_picker.open_csv, ("Ctrl+O",),
                                             "Train on your own CSV file", pixmap.SP_DialogOpenButton)
         self.open_experiment_action = self._action("Open E&xperiment…", self.open_experiment_dialog,
@@ -229,10 +223,6 @@ class MainWindow(QMainWindow):
                                               "Fit the plot to the data (mouse: drag to pan, wheel to zoom)",
                                               pixmap.SP_TitleBarMaxButton)
         self.about_action = self._action("&About kgui", self.about)
-
-    @staticmethod
-    def _filter(fmt: str) -> str:
-        return EXPORT_FORMATS[fmt][1]
 
     def _build_menus_and_toolbar(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -468,6 +458,8 @@ class MainWindow(QMainWindow):
         self.runs[record.id] = record
         self.live_run_id = record.id
         self.live_panel.set_engine(run_engine_label(record))
+        if isinstance(self.session.job, ParityWorker):
+            self.parity_view.run_started(record)
         curves = self.plot.add_run(record.id, run_title(record), planned_steps=record.settings.steps,
                                    **plot_placement(record))
         self.runs_table.set_run(record, visible=True, color=curves.color)
@@ -505,6 +497,8 @@ class MainWindow(QMainWindow):
             record.name = self.store.rename(record.id, shown.name).name
         self.runs[record.id] = record
         self.record = record
+        if isinstance(self.session.job, ParityWorker):
+            self.parity_view.run_ended(record)
         if shown is not None:
             self.runs_table.set_run(record)
         if record.status == "diverged" and record.history:
@@ -527,7 +521,7 @@ class MainWindow(QMainWindow):
         self.parity_result = result
         self.parity_view.show_result(result)
         self.parity_dock.raise_()
-        self.statusBar().showMessage(f"Backend parity: {result.verdict}")
+        self.statusBar().showMessage(f"Backend parity: {verdict_line(result)}")
 
     def _range_test_finished(self, result) -> None:
         self.lr_range_view.show_result(result)
@@ -607,10 +601,10 @@ class MainWindow(QMainWindow):
 
     # -- files and export --------------------------------------------------------------------------------------------
 
-    def _ask_save_path(self, suggested_name: str, filters: str) -> Path | None:
+    def _ask_save_path(self, suggested_name: str, filters: str, caption: str = "Export") -> Path | None:
         first_extension = filters.split("*")[1].split(")")[0]
         suggested = str(self.export_dir / f"{suggested_name}{first_extension}")
-        path, chosen_filter = QFileDialog.getSaveFileName(self, "Export", suggested, filters)
+        path, chosen_filter = QFileDialog.getSaveFileName(self, caption, suggested, filters)
         if not path:
             return None
         if not Path(path).suffix:
@@ -632,32 +626,32 @@ class MainWindow(QMainWindow):
         """The runs an export writes: those shown on the plot, with the steps received so far."""
         return [self.runs[run_id] for run_id in self.shown_run_ids() if self.runs[run_id].history]
 
+    def export_target(self) -> ExportTarget:
+        """What Save/Export writes: the range-test tab or the backend parity panel while shown, else the loss plot."""
+        if self.tabs.currentWidget() is self.lr_range_view:
+            return self.lr_range_view.export_target()
+        if self.parity_view.isVisible() and self.parity_view.result is not None:
+            return self.parity_view.export_target()
+        return self.plot.export_target(lambda path: export.export(self.export_records(), path),
+                                       "" if self.export_records() else
+                                       "Start a run first: there is no loss history yet.")
+
     def export_to(self, path) -> Path | None:
-        """Write the shown runs to ``path`` (format by extension); a message box instead of an exception."""
-        records = self.export_records()
-        if not records:
-            QMessageBox.information(self, "Nothing to export", "Start a run first: there is no loss history yet.")
+        """Write what is shown to ``path`` (format by extension); a message box instead of an exception."""
+        target = self.export_target()
+        if target.empty_message:
+            QMessageBox.information(self, "Nothing to export", target.empty_message)
             return None
-        return self._write(lambda target: export.export(records, target), path)
+        return self._write(target.export, path)
 
-    def export_dialog(self, filters: str) -> Path | None:
-        records = self.export_records()
-        if not records:
-            QMessageBox.information(self, "Nothing to export", "Start a run first: there is no loss history yet.")
+    def export_dialog(self, first_format: str = "png", target: ExportTarget | None = None) -> Path | None:
+        """Ask where to save ``target`` (default: what is shown), every format offered, ``first_format`` first."""
+        target = target or self.export_target()
+        if target.empty_message:
+            QMessageBox.information(self, "Nothing to export", target.empty_message)
             return None
-        path = self._ask_save_path(f"kgui-{records[-1].id}", filters)
-        return None if path is None else self.export_to(path)
-
-    def export_parity_dialog(self) -> Path | None:
-        result = self.parity_view.result
-        path = None if result is None else self._ask_save_path("kgui-parity", ALL_FILTERS)
-        return None if path is None else self._write(lambda target: export_parity(result, target), path)
-
-    def export_range_test_dialog(self) -> Path | None:
-        result = self.lr_range_view.result
-        path = None if result is None else self._ask_save_path("kgui-lr-range", ALL_FILTERS)
-        return None if path is None else self._write(lambda target: lr_finder.export_range_test(result, target),
-                                                     path)
+        path = self._ask_save_path(target.stem, filters(first_format), f"Export the {target.name}")
+        return None if path is None else self._write(target.export, path)
 
     def save_experiment(self, path) -> Path | None:
         """Write the controls' experiment as JSON (ExperimentSettings.to_json)."""

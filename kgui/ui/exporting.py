@@ -1,0 +1,186 @@
+"""Export what is on screen: the loss plot, the range-test tab or the backend parity panel, in every format.
+
+PNG is pyqtgraph's own rendering of the shown plot (``ImageExporter``) at ``PNG_SCALE`` times its size on
+screen: same runs, colours, dash patterns, axis scales, smoothing, x axis, zoom, legend and markers.
+SVG is drawn by matplotlib (pyqtgraph's SVG exporter is broken on Qt >= 6.11) from the plot's actual state,
+read back from its items by :func:`panel_state`: the visible curves' data and pens, the view ranges, the
+log modes, the labelled marker lines and the legend. CSV and JSON are the data behind the view (core).
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import pyqtgraph.exporters  # noqa: F401 - registers pg.exporters
+from PyQt6.QtCore import QBuffer, QIODevice
+from PyQt6.QtGui import QColor
+from PyQt6.QtWidgets import QGraphicsItem
+
+from kgui.core.export import export_format
+from kgui.core.files import write_atomic
+
+PNG_SCALE = 2
+SVG_DPI = 100           # the SVG's figure is the plot's size on screen at this many pixels per inch
+FORMATS = {             # format: file dialog filter
+    "png": "PNG image (*.png)",
+    "svg": "SVG image (*.svg)",
+    "csv": "CSV table (*.csv)",
+    "json": "JSON file (*.json)",
+}
+
+
+def filters(first: str = "png") -> str:
+    """Every format's filter for a save dialog, ``first`` first (the dialog preselects it)."""
+    order = [first, *(fmt for fmt in FORMATS if fmt != first)]
+    return ";;".join(FORMATS[fmt] for fmt in order)
+
+
+@dataclass(frozen=True)
+class CurveState:
+    """One visible curve as drawn: data (not log-transformed), RGBA colour in 0..1, Qt dash pattern, label."""
+
+    x: np.ndarray
+    y: np.ndarray
+    color: tuple[float, float, float, float]
+    width: float = 1.0
+    dash: tuple[float, ...] = ()          # empty: solid
+    label: str | None = None
+    z: float = 0.0
+
+
+@dataclass(frozen=True)
+class MarkerState:
+    """A labelled vertical line (a learning-rate change, a suggested rate), at ``x`` in data coordinates."""
+
+    x: float
+    label: str
+    color: tuple[float, float, float, float]
+    dash: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class PanelState:
+    """What one plot shows: view ranges in data coordinates, log axes, axis labels, curves and markers."""
+
+    title: str
+    x_label: str
+    y_label: str
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    log_x: bool
+    log_y: bool
+    curves: list[CurveState] = field(default_factory=list)
+    markers: list[MarkerState] = field(default_factory=list)
+
+
+def _rgba(color: QColor) -> tuple[float, float, float, float]:
+    return color.redF(), color.greenF(), color.blueF(), color.alphaF()
+
+
+def _view_range(low: float, high: float, log: bool) -> tuple[float, float]:
+    return (10 ** low, 10 ** high) if log else (low, high)
+
+
+def panel_state(item: pg.PlotItem, title: str = "") -> PanelState:
+    """Read back what ``item`` shows now (its visible curves, ranges, log modes, labelled lines)."""
+    log_x, log_y = bool(item.ctrl.logXCheck.isChecked()), bool(item.ctrl.logYCheck.isChecked())
+    (x0, x1), (y0, y1) = item.vb.viewRange()
+    legend_names = {}
+    if item.legend is not None:
+        legend_names = {id(sample.item): text.text for sample, text in item.legend.items}
+    curves, markers = [], []
+    for data_item in item.listDataItems():
+        if not data_item.isVisible() or data_item.xData is None or not len(data_item.xData):
+            continue
+        pen = pg.mkPen(data_item.opts["pen"])
+        curves.append(CurveState(np.asarray(data_item.xData, dtype=float), np.asarray(data_item.yData, dtype=float),
+                                 _rgba(pen.color()), max(pen.widthF(), 1.0), tuple(pen.dashPattern()),
+                                 legend_names.get(id(data_item)), data_item.zValue()))
+    for child in item.vb.addedItems:
+        if isinstance(child, pg.InfiniteLine) and child.angle == 90 and child.isVisible() and child.label is not None:
+            x = child.value()
+            markers.append(MarkerState(10 ** x if log_x else x, child.label.format, _rgba(child.pen.color()),
+                                       tuple(child.pen.dashPattern())))
+    return PanelState(title, item.getAxis("bottom").labelText, item.getAxis("left").labelText,
+                      _view_range(x0, x1, log_x), _view_range(y0, y1, log_y), log_x, log_y,
+                      sorted(curves, key=lambda c: c.z), markers)
+
+
+def _dashes(pattern: tuple[float, ...]):
+    return "-" if not pattern else (0, tuple(pattern))
+
+
+def svg_bytes(panels: list[PanelState], size: tuple[int, int]) -> bytes:
+    """The panels stacked top to bottom (shared x), drawn by matplotlib as SVG at ``size`` pixels / ``SVG_DPI``."""
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(size[0] / SVG_DPI, size[1] / SVG_DPI), dpi=SVG_DPI, layout="constrained")
+    FigureCanvasSVG(figure)
+    axes_list = figure.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    for axes, panel in zip(axes_list, panels):
+        for curve in panel.curves:
+            axes.plot(curve.x, curve.y, color=curve.color, linewidth=curve.width, linestyle=_dashes(curve.dash),
+                      label=curve.label)
+        if panel.log_x:
+            axes.set_xscale("log")
+        if panel.log_y:
+            axes.set_yscale("log")
+        axes.set_xlim(*panel.x_range)
+        axes.set_ylim(*panel.y_range)
+        for marker in panel.markers:
+            axes.axvline(marker.x, color=marker.color, linewidth=1, linestyle=_dashes(marker.dash) if marker.dash
+                         else ":")
+            axes.annotate(marker.label, (marker.x, 0.97), xycoords=("data", "axes fraction"), va="top", ha="left",
+                          fontsize=8, color=marker.color)
+        axes.set_ylabel(panel.y_label)
+        axes.grid(True, color="#d4d4d4", linewidth=0.6)
+        if panel.title and len(panels) > 1:
+            axes.set_title(panel.title, fontsize=10)
+        if any(curve.label for curve in panel.curves):
+            axes.legend(fontsize=8, loc="upper right")
+    axes_list[-1].set_xlabel(panels[-1].x_label)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg")
+    return buffer.getvalue()
+
+
+def png_bytes(item: QGraphicsItem, scale: float = PNG_SCALE) -> bytes:
+    """``item`` (a plot, or a layout of plots) rendered by pyqtgraph at ``scale`` times its size on screen."""
+    exporter = pg.exporters.ImageExporter(item)
+    exporter.parameters()["width"] = round(item.sceneBoundingRect().width() * scale)
+    image = exporter.export(toBytes=True)
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(buffer.data())
+
+
+@dataclass
+class ExportTarget:
+    """Something on screen that can be exported: a name for people, a file stem, the graphics item a PNG
+    renders, the plots an SVG draws (plot item and title), and a writer of its data as CSV or JSON."""
+
+    name: str
+    stem: str
+    image_item: QGraphicsItem
+    plots: Callable[[], list[tuple[pg.PlotItem, str]]]
+    write_data: Callable[[Path], object]
+    empty_message: str = ""     # why there is nothing to export yet ("" when there is)
+
+    def export(self, path) -> Path:
+        """Write ``path`` in the format of its extension; ValueError (unknown extension) or OSError (naming it)."""
+        fmt = export_format(path)
+        if fmt == "png":
+            write_atomic(path, png_bytes(self.image_item))
+        elif fmt == "svg":
+            rect = self.image_item.sceneBoundingRect()
+            write_atomic(path, svg_bytes([panel_state(item, title) for item, title in self.plots()],
+                                         (round(rect.width()), round(rect.height()))))
+        else:
+            self.write_data(Path(path))
+        return Path(path)
