@@ -116,6 +116,13 @@ def _dashes(pattern: tuple[float, ...]):
 
 def svg_bytes(panels: list[PanelState], size: tuple[int, int]) -> bytes:
     """The panels stacked top to bottom (shared x), drawn by matplotlib as SVG at ``size`` pixels / ``SVG_DPI``."""
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.fonttype": "none"}):   # text stays text: searchable, editable
+        return _svg_figure_bytes(panels, size)
+
+
+def _svg_figure_bytes(panels: list[PanelState], size: tuple[int, int]) -> bytes:
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
@@ -153,7 +160,17 @@ def png_bytes(item: QGraphicsItem, scale: float = PNG_SCALE) -> bytes:
     """``item`` (a plot, or a layout of plots) rendered by pyqtgraph at ``scale`` times its size on screen."""
     exporter = pg.exporters.ImageExporter(item)
     exporter.parameters()["width"] = round(item.sceneBoundingRect().width() * scale)
-    image = exporter.export(toBytes=True)
+    # Legends ignore transformations (they keep their size when a view zooms), so the exporter's scaling would
+    # leave them at half size: for the export they follow the scene like the rest (on screen nothing changes).
+    legends = [child for child in item.scene().items() if isinstance(child, pg.LegendItem)]
+    flag = QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations
+    for legend in legends:
+        legend.setFlag(flag, False)
+    try:
+        image = exporter.export(toBytes=True)
+    finally:
+        for legend in legends:
+            legend.setFlag(flag, True)
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     image.save(buffer, "PNG")
