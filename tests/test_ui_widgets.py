@@ -1,12 +1,13 @@
 """Issue 11's findings in the window's widgets, on the real window (offscreen Qt, real engines): a readable
 confusion matrix, distinct legend labels that follow the rate, a panel per dataset, tick labels inside the
-plot, Status and Engine rows, human names, the Log Scale icon."""
+plot, Status and Engine rows, human names, the Log Scale icon, a learning-rate slider with fine control."""
 import numpy as np
-import pytest
-from PyQt6.QtGui import QFontMetrics
-from PyQt6.QtWidgets import QFormLayout
+from PyQt6.QtCore import QPoint, QPointF, Qt
+from PyQt6.QtGui import QFontMetrics, QWheelEvent
+from PyQt6.QtWidgets import QApplication, QFormLayout
 
 from kgui.core.metrics import ConfusionMatrix
+from kgui.ui.learning_rate import rate_to_position
 from kgui.ui.loss_plot import DASHES, PALETTE, LossPlot, RunStyle
 from test_ui_loss_plot import steps
 from ui_support import configure, messages, wait_for_steps, wait_until_idle, window  # noqa: F401 - fixtures
@@ -152,3 +153,54 @@ def test_log_scale_has_a_toolbar_icon(window):
     assert not window.log_y_action.icon().isNull()
     toolbar = window.findChild(type(window.addToolBar("probe")), "main-toolbar")
     assert window.log_y_action in toolbar.actions()
+
+
+# -- learning-rate slider: fine control ------------------------------------------------------------------------------
+
+def wheel(widget, notches: int) -> None:
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    event = QWheelEvent(centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(), QPoint(0, 120 * notches),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_learning_rate_slider_moves_a_tenth_of_a_decade_per_key_and_wheel_notch(qtbot, window):
+    control = window.lr_control
+    picked = []
+    control.rate_changed.connect(picked.append)
+    control.set_rate(0.01)
+    control.slider.setFocus()
+    qtbot.keyClick(control.slider, Qt.Key.Key_Right)
+    qtbot.keyClick(control.slider, Qt.Key.Key_Right)
+    assert picked == [0.013, 0.016]
+    qtbot.keyClick(control.slider, Qt.Key.Key_Left)
+    qtbot.keyClick(control.slider, Qt.Key.Key_Left)
+    qtbot.keyClick(control.slider, Qt.Key.Key_Left)
+    assert picked[-1] == 0.0079
+    qtbot.keyClick(control.slider, Qt.Key.Key_PageUp)
+    assert picked[-1] == 0.079
+    wheel(control.slider, 1)
+    assert picked[-1] == 0.1
+    wheel(control.slider, -2)
+    assert picked[-1] == 0.063 and window.settings().learning_rate == 0.063
+    assert control.box.text() == "0.063"
+
+
+def test_learning_rate_slider_is_long_and_a_drag_lands_where_it_reads(qtbot, window):
+    control = window.lr_control
+    side = window.controls_dock.widget()
+    assert control.slider.width() >= 0.75 * side.width()    # the panel's width, not the form's field column
+    control.set_rate(0.01)
+    slider = control.slider
+    start = QPoint(slider.handle_centre(slider.value()), slider.height() // 2)
+    target = rate_to_position(0.2)
+    end = QPoint(slider.handle_centre(target), slider.height() // 2)
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(slider, QPoint((start.x() + end.x()) // 2, end.y()))
+    qtbot.mouseMove(slider, end)
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=end)
+    assert control.rate == 0.2 and slider.value() == target
+    pixels_per_tenth = slider.handle_centre(target + 1) - slider.handle_centre(target)
+    assert pixels_per_tenth >= 4     # ~5 px per tenth of a decade: a hand can hit each one
+    labels = dict((text, x) for x, text in control.scale.labels())
+    assert list(labels) == ["1e-5", "1e-4", "0.001", "0.01", "0.1", "1", "10"]

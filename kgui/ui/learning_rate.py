@@ -1,14 +1,24 @@
-"""Learning-rate control: a slider on a log scale (1e-5 … 10) with an editable value box beside it."""
+"""Learning-rate control: an editable value box and, below it on the whole width of the panel, a slider on a
+log scale (1e-5 … 10) with a labelled tick at each decade.
+
+The slider moves in tenths of a decade (1, 1.3, 1.6, 2, 2.5, 3.2, 4, 5, 6.3, 7.9 × 10^k): an arrow key or a
+notch of the mouse wheel is one tenth, Page Up/Down a decade, and a drag lands on the tenth under the mouse
+(about 5 px each at the panel's default width), so the value a drag gives is the one its position reads.
+Rates between the tenths are typed in the box.
+"""
 from __future__ import annotations
 
 import math
 
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QHBoxLayout, QLineEdit, QMessageBox, QSlider, QWidget
+from PyQt6.QtCore import QPoint, Qt, pyqtSignal
+from PyQt6.QtGui import QPainter
+from PyQt6.QtWidgets import (QGridLayout, QLabel, QLineEdit, QMessageBox, QSlider, QStyle, QStyleOptionSlider,
+                             QWidget)
 
 MIN_RATE = 1e-5
 MAX_RATE = 10.0
-SLIDER_TICKS = 600  # 100 positions per decade
+STEPS_PER_DECADE = 10
+SLIDER_TICKS = round(math.log10(MAX_RATE / MIN_RATE)) * STEPS_PER_DECADE
 
 
 def rounded(rate: float) -> float:
@@ -39,27 +49,96 @@ def parse_rate(text: str) -> float:
     return rate
 
 
+def decade_text(rate: float) -> str:
+    """Short text of a power of ten: 1e-5, 1e-4, 0.001, 0.01, 0.1, 1, 10."""
+    exponent = round(math.log10(rate))
+    return f"1e{exponent}" if exponent < -3 else f"{rate:g}"
+
+
+class RateSlider(QSlider):
+    """The log-scale slider: one tenth of a decade per arrow key or wheel notch, a decade per page."""
+
+    def __init__(self, parent=None):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setRange(0, SLIDER_TICKS)
+        self.setSingleStep(1)
+        self.setPageStep(STEPS_PER_DECADE)
+        self.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.setTickInterval(STEPS_PER_DECADE)
+        self._wheel = 0     # angle not yet turned into steps (high-resolution wheels send less than a notch)
+
+    def wheelEvent(self, event) -> None:
+        """One notch (120/8 degrees) is one step, whatever the platform's scroll-lines setting."""
+        self._wheel += event.angleDelta().y() or -event.angleDelta().x()
+        notches = int(self._wheel / 120)
+        if notches:
+            self._wheel -= notches * 120
+            self.setValue(self.value() + notches * self.singleStep())
+        event.accept()
+
+    def handle_centre(self, value: int) -> int:
+        """x of the handle's centre at ``value``, in this widget's coordinates."""
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        groove = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                             QStyle.SubControl.SC_SliderGroove, self)
+        handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, option,
+                                             QStyle.SubControl.SC_SliderHandle, self)
+        span = groove.width() - handle.width()
+        return groove.x() + QStyle.sliderPositionFromValue(self.minimum(), self.maximum(), value, span) + \
+            handle.width() // 2
+
+
+class DecadeScale(QWidget):
+    """The decades' rates written under the slider's ticks."""
+
+    def __init__(self, slider: RateSlider, parent=None):
+        super().__init__(parent)
+        self.slider = slider
+        self.setMinimumHeight(self.fontMetrics().height())
+
+    def labels(self) -> list[tuple[int, str]]:
+        """(x, text) of each decade label, in this widget's coordinates."""
+        offset = self.slider.mapTo(self.parentWidget(), QPoint(0, 0)).x() - self.x()
+        return [(offset + self.slider.handle_centre(position), decade_text(position_to_rate(position)))
+                for position in range(0, SLIDER_TICKS + 1, STEPS_PER_DECADE)]
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        metrics = self.fontMetrics()
+        for x, text in self.labels():
+            width = metrics.horizontalAdvance(text)
+            left = min(max(x - width // 2, 0), self.width() - width)
+            painter.drawText(left, metrics.ascent(), text)
+
+
 class LearningRateControl(QWidget):
-    """Log-scale slider plus value box; emits ``rate_changed`` whenever the user picks a new rate."""
+    """Value box and log-scale slider; emits ``rate_changed`` whenever the user picks a new rate."""
 
     rate_changed = pyqtSignal(float)
 
     def __init__(self, rate: float = 0.01, parent=None):
         super().__init__(parent)
         self._rate = rate
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, SLIDER_TICKS)
-        self.slider.setPageStep(SLIDER_TICKS // 12)
-        self.slider.setToolTip("Learning rate on a log scale, 1e-5 to 10. "
-                               "Moving it during a run changes the rate from the next step on.")
+        self.slider = RateSlider()
+        self.slider.setToolTip("Learning rate on a log scale, 1e-5 to 10, in tenths of a decade: arrow keys or "
+                               "the mouse wheel move one tenth, Page Up/Down a decade. Moving it during a run "
+                               "changes the rate from the next step on.")
         self.box = QLineEdit()
-        self.box.setFixedWidth(72)
+        self.box.setFixedWidth(90)
         self.box.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.box.setToolTip("Type a learning rate (e.g. 0.01 or 1e-3) and press Enter")
-        layout = QHBoxLayout(self)
+        self.label = QLabel("&Learning rate:")
+        self.label.setBuddy(self.box)
+        self.scale = DecadeScale(self.slider)
+        layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.slider, 1)
-        layout.addWidget(self.box)
+        layout.setVerticalSpacing(0)
+        layout.addWidget(self.label, 0, 0)
+        layout.addWidget(self.box, 0, 1, Qt.AlignmentFlag.AlignRight)
+        layout.addWidget(self.slider, 1, 0, 1, 2)
+        layout.addWidget(self.scale, 2, 0, 1, 2)
         self._show(rate)
         self.slider.valueChanged.connect(self._slider_moved)
         self.box.editingFinished.connect(self._box_edited)

@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         form = QFormLayout(experiment)
         form.addRow("Backend:", self.backend_picker)
         form.addRow("Dataset:", self.dataset_picker)
-        form.addRow("Learning rate:", self.lr_control)
+        form.addRow(self.lr_control)   # its own label: the slider takes the panel's whole width
         form.addRow("Steps:", self.steps_box)
         form.addRow("Batch size:", self.batch_box)
         form.addRow("Seed:", self.seed_box)
