@@ -1,6 +1,6 @@
 """Command line. ``kgui run ...`` trains one experiment headless and exits (``--backend all``: on every
 installed engine, compared); ``kgui lr-find ...`` runs the learning-rate range test and prints a
-suggestion; ``kgui runs list|delete`` manages saved runs; ``kgui`` with no arguments opens the window,
+suggestion; ``kgui runs list|delete|export`` manages saved runs; ``kgui`` with no arguments opens the window,
 ``kgui open ...`` opens it with an experiment (and ``--start``s it, ``--screenshot`` saves a picture).
 
 Exit codes: 0 ok, 1 bad input, a failed run or no suggestion, 2 bad command line, 3 the run diverged,
@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-from kgui.core import lr_finder
+from kgui.core import lr_finder, tensorboard
 from kgui.core import settings as experiment
 from kgui.core.export import FORMATS, export, export_format
 from kgui.core.files import error_text
@@ -78,12 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
                                            "(the install does this).")
     warm.add_argument("--backend", default="theano", metavar="ENGINE",
                       help="engine to warm up (default: %(default)s)")
-    runs = commands.add_parser("runs", help="list or delete saved runs")
+    runs = commands.add_parser("runs", help="list, delete or export saved runs")
     actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", help="list saved runs, oldest first")
     deleting = actions.add_parser("delete", help="delete saved runs")
     deleting.add_argument("ids", nargs="+", metavar="ID")
-    for sub in (listing, deleting):
+    exporting = actions.add_parser("export", help="write saved runs as TensorBoard event files",
+                                   description="Write each run as TensorBoard event files (losses, accuracy, "
+                                               "learning rate per step, settings as text) in a folder of its "
+                                               "own under DIR; then: tensorboard --logdir DIR")
+    exporting.add_argument("--tensorboard", metavar="DIR", required=True, help="folder for the event files")
+    exporting.add_argument("ids", nargs="*", metavar="RUN", help="run ids (default: every saved run)")
+    for sub in (listing, deleting, exporting):
         sub.add_argument("--runs-dir", metavar="DIR")
     return parser
 
@@ -287,6 +293,16 @@ def runs_command(args, out) -> int:
         for run_id in args.ids:
             store.delete(run_id)
             print(f"deleted run {run_id}", file=out)
+        return EXIT_OK
+    if args.action == "export":
+        if args.ids:
+            folders = [tensorboard.export_run(store.load(run_id), args.tensorboard) for run_id in args.ids]
+        else:
+            folders = tensorboard.export_runs(store.list(with_history=True), args.tensorboard)
+        for folder in folders:
+            print(f"wrote {folder}", file=out)
+        if not folders:
+            print(f"no runs in {store.root}", file=out)
         return EXIT_OK
     records = store.list()
     if not records:

@@ -148,3 +148,16 @@ def test_parity_panel_fills_row_by_row_and_plots_the_difference(qtbot, window, s
     window.export_action.trigger()      # the parity panel is shown: Export writes the comparison
     assert save_as.asked[-1][0] == "Export the backend parity comparison"
     assert target.read_text().startswith("step,train_loss_")
+
+
+def test_file_menu_exports_the_shown_runs_to_tensorboard(qtbot, window, monkeypatch, tmp_path):
+    hidden = train(qtbot, window, steps=4, n=100)
+    shown = train(qtbot, window, steps=6, n=100, rate=0.2)
+    window.runs_table.set_checked(hidden.id, False)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(tmp_path / "tb"))
+    (tmp_path / "tb").mkdir()
+    assert window.tensorboard_action in window.menuBar().actions()[0].menu().actions()
+    window.tensorboard_action.trigger()
+    folder, = (tmp_path / "tb").iterdir()
+    assert folder.name.startswith(shown.id) and len(list(folder.glob("events.out.tfevents.*"))) == 1
+    assert f"tensorboard --logdir {tmp_path / 'tb'}" in window.statusBar().currentMessage()

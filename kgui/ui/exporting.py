@@ -18,8 +18,9 @@ import pyqtgraph as pg
 import pyqtgraph.exporters  # noqa: F401 - registers pg.exporters
 from PyQt6.QtCore import QBuffer, QIODevice
 from PyQt6.QtGui import QColor
-from PyQt6.QtWidgets import QGraphicsItem
+from PyQt6.QtWidgets import QFileDialog, QGraphicsItem, QMessageBox
 
+from kgui.core import tensorboard
 from kgui.core.export import export_format
 from kgui.core.files import write_atomic
 
@@ -201,3 +202,17 @@ class ExportTarget:
         else:
             self.write_data(Path(path))
         return Path(path)
+
+
+def export_tensorboard_dialog(parent, records, start_folder) -> Path | None:
+    """Ask for a folder and write ``records`` there as TensorBoard event files (core.tensorboard); the folder,
+    or None when cancelled or (after a message box) when it cannot be written."""
+    folder = QFileDialog.getExistingDirectory(parent, "Export to TensorBoard", str(start_folder))
+    if not folder:
+        return None
+    try:
+        tensorboard.export_runs(records, folder)
+    except OSError as exc:
+        QMessageBox.critical(parent, "Export failed", str(exc))
+        return None
+    return Path(folder)

@@ -21,7 +21,7 @@ from kgui.core.trainer import TrainingControl
 
 from . import window_state
 from .datasets import DatasetPicker, short_title
-from .exporting import ExportTarget, filters
+from .exporting import ExportTarget, export_tensorboard_dialog, filters
 from .fit_view import FitView
 from .learning_rate import MAX_RATE, MIN_RATE, LearningRateControl, rounded
 from .loss_plot import LossPlot
@@ -208,6 +208,9 @@ class MainWindow(QMainWindow):
         self.export_format_actions = {
             fmt: self._action(text, lambda _=False, fmt=fmt: self.export_dialog(fmt))
             for fmt, text in EXPORT_FORMATS.items()}
+        self.tensorboard_action = self._action("Export to &TensorBoard…", self.export_tensorboard,
+                                               tip="Write the shown runs as TensorBoard event files "
+                                                   "(then: tensorboard --logdir FOLDER)")
         self.open_csv_action = self._action("&Open CSV…", self.dataset_picker.open_csv, ("Ctrl+O",),
                                             "Train on your own CSV file", pixmap.SP_DialogOpenButton)
         self.open_experiment_action = self._action("Open E&xperiment…", self.open_experiment_dialog,
@@ -233,6 +236,7 @@ class MainWindow(QMainWindow):
         export_menu = file_menu.addMenu("Export &As")
         for action in self.export_format_actions.values():
             export_menu.addAction(action)
+        file_menu.addAction(self.tensorboard_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         run_actions = (self.start_action, self.pause_action, self.step_action, self.stop_action, self.reset_action)
@@ -652,6 +656,18 @@ class MainWindow(QMainWindow):
             return None
         path = self._ask_save_path(target.stem, filters(first_format), f"Export the {target.name}")
         return None if path is None else self._write(target.export, path)
+
+    def export_tensorboard(self) -> Path | None:
+        """File → Export to TensorBoard: the shown runs as event files in a folder the user picks."""
+        records = self.export_records()
+        if not records:
+            QMessageBox.information(self, "Nothing to export", "Start a run first: there is no loss history yet.")
+            return None
+        folder = export_tensorboard_dialog(self, records, self.export_dir)
+        if folder is not None:
+            self.export_dir = folder
+            self.statusBar().showMessage(f"Wrote {len(records)} runs for TensorBoard: tensorboard --logdir {folder}")
+        return folder
 
     def save_experiment(self, path) -> Path | None:
         """Write the controls' experiment as JSON (ExperimentSettings.to_json)."""

@@ -1,0 +1,117 @@
+"""Runs as TensorBoard event files, for people who already look at their experiments there.
+
+Each run becomes a folder ``<run id>_<name>`` under the chosen directory (TensorBoard lists it as a run)
+holding one event file, written with the ``tensorboard`` package's protos and record writer only (its
+``EventFileWriter`` would import TensorFlow, seconds on a first use):
+
+- scalars ``loss/training``, ``loss/validation``, ``accuracy/validation`` and ``learning_rate``, one event per
+  step with that step's number and wall time (the run's start plus its ``elapsed`` seconds); stored as float64
+  tensors, so the numbers read back are the run history's exactly (TensorBoard's simple_value is float32);
+- ``settings``: the experiment settings as JSON, with engine, status and dataset, as text (Markdown).
+
+Exporting a run again replaces the event file kgui wrote for it before.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import socket
+from datetime import datetime
+from pathlib import Path
+
+from .files import write_atomic
+from .runs import RunRecord
+
+SUFFIX = ".kgui"        # event files kgui writes end with this (and only those are replaced)
+TAGS = {                # tag: StepRecord field
+    "loss/training": "train_loss",
+    "loss/validation": "val_loss",
+    "accuracy/validation": "accuracy",
+    "learning_rate": "learning_rate",
+}
+SETTINGS_TAG = "settings"
+
+
+def run_folder_name(record: RunRecord) -> str:
+    """``<id>_<name>`` with anything but letters, digits, ``.-_`` replaced: one folder name on every system."""
+    name = re.sub(r"[^\w.-]+", "_", record.name, flags=re.ASCII).strip("_")
+    return f"{record.id}_{name}" if name else record.id
+
+
+def start_time(record: RunRecord) -> float:
+    """The run's creation time as seconds since the epoch (its steps' wall times count from there)."""
+    return datetime.fromisoformat(record.created).timestamp()
+
+
+def _scalar_value(tag: str, value: float):
+    from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+
+    metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+    tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_DOUBLE, tensor_shape=tensor_shape_pb2.TensorShapeProto(),
+                                    double_val=[value])
+    return summary_pb2.Summary.Value(tag=tag, metadata=metadata, tensor=tensor)
+
+
+def _text_value(tag: str, text: str):
+    from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+
+    metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="text"))
+    tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, tensor_shape=tensor_shape_pb2.TensorShapeProto(),
+                                    string_val=[text.encode("utf-8")])
+    return summary_pb2.Summary.Value(tag=tag, metadata=metadata, tensor=tensor)
+
+
+def settings_text(record: RunRecord) -> str:
+    """Markdown shown in TensorBoard's Text tab: the run, its engine and status, and the settings as JSON."""
+    engine = f"{record.engine or record.settings.backend} {record.engine_version}".strip()
+    lines = [f"**{record.name}** (run {record.id})", "",
+             f"engine: {engine} · status: {record.status} · steps: {len(record.history)}"]
+    if record.dataset_info:
+        lines.append(f"dataset: {record.dataset_info}")
+    lines += ["", "```json", json.dumps(record.settings.to_dict(), indent=2), "```"]
+    if record.lr_changes:
+        lines += ["", "learning-rate changes: " + ", ".join(f"step {step}: {rate:g}" for step, rate in
+                                                              record.lr_changes)]
+    return "\n".join(lines)
+
+
+def event_file_bytes(record: RunRecord) -> bytes:
+    """The run's event file: TFRecords of Event protos (file version, settings text, one event per step)."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    buffer = io.BytesIO()
+    writer = RecordWriter(buffer)
+    start = start_time(record)
+    writer.write(event_pb2.Event(wall_time=start, file_version="brain.Event:2").SerializeToString())
+    writer.write(event_pb2.Event(wall_time=start, step=0, summary=summary_pb2.Summary(
+        value=[_text_value(SETTINGS_TAG, settings_text(record))])).SerializeToString())
+    for step in record.history:
+        values = [_scalar_value(tag, getattr(step, field)) for tag, field in TAGS.items()
+                  if getattr(step, field) is not None]
+        writer.write(event_pb2.Event(wall_time=start + step.elapsed, step=step.step,
+                                     summary=summary_pb2.Summary(value=values)).SerializeToString())
+    return buffer.getvalue()
+
+
+def export_run(record: RunRecord, directory) -> Path:
+    """Write ``record`` as an event file under ``directory`` (replacing one kgui wrote before); the run's folder.
+
+    OSError naming the folder when it cannot be written.
+    """
+    folder = Path(directory) / run_folder_name(record)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"events.out.tfevents.*{SUFFIX}"):
+            old.unlink()
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {folder}: {exc.strerror}") from None
+    name = f"events.out.tfevents.{int(start_time(record))}.{socket.gethostname()}{SUFFIX}"
+    write_atomic(folder / name, event_file_bytes(record))
+    return folder
+
+
+def export_runs(records, directory) -> list[Path]:
+    """Write every run of ``records`` under ``directory`` (created if needed); the runs' folders."""
+    return [export_run(record, directory) for record in records]

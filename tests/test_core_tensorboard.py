@@ -1,0 +1,104 @@
+"""Runs as TensorBoard event files: read back with TensorBoard's own event reader, equal to the run history
+exactly; the command line's ``runs export --tensorboard``."""
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from kgui import cli
+from kgui.core import tensorboard
+from kgui.core.runs import RunStore
+from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import Trainer, TrainingControl
+
+
+def train(store, **settings):
+    trainer = Trainer(ExperimentSettings(**settings), TrainingControl(), store)
+    record = trainer.run(None)
+    assert record.status == "finished", record.message
+    return record
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    store = RunStore(tmp_path_factory.mktemp("runs"))
+    iris = train(store, dataset="iris", learning_rate=0.5, steps=12)
+    linear = train(store, dataset="linear", dataset_options={"n": 100}, learning_rate=0.3, steps=8,
+                   val_fraction=0.0)
+    return store, [store.load(iris.id), store.load(linear.id)]
+
+
+def read_back(folder):
+    """Every tag's (step, wall time, value) and the settings text, through TensorBoard's EventAccumulator."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util import tensor_util
+
+    accumulator = EventAccumulator(str(folder), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    tags = accumulator.Tags()["tensors"]
+    values = {tag: [(event.step, event.wall_time, tensor_util.make_ndarray(event.tensor_proto))
+                    for event in accumulator.Tensors(tag)] for tag in tags}
+    (_, _, text), = values.pop(tensorboard.SETTINGS_TAG)
+    plugins = {tag: accumulator.SummaryMetadata(tag).plugin_data.plugin_name for tag in tags}
+    return values, text.item().decode("utf-8"), plugins
+
+
+def test_event_files_hold_the_run_history_exactly(runs, tmp_path):
+    store, records = runs
+    folders = tensorboard.export_runs(records, tmp_path / "tb")
+    assert [folder.parent for folder in folders] == [tmp_path / "tb"] * 2
+    for record, folder in zip(records, folders):
+        assert folder.name.startswith(record.id)
+        values, text, plugins = read_back(folder)
+        start = tensorboard.start_time(record)
+        for tag, field in tensorboard.TAGS.items():
+            expected = [(s.step, start + s.elapsed, getattr(s, field)) for s in record.history
+                        if getattr(s, field) is not None]
+            got = [(step, wall_time, value.item()) for step, wall_time, value in values.get(tag, [])]
+            assert got == expected, tag
+            if expected:
+                assert plugins[tag] == "scalars" and values[tag][0][2].dtype == np.float64
+        settings_json = text.split("```json\n")[1].split("\n```")[0]
+        assert ExperimentSettings.from_dict(json.loads(settings_json)) == record.settings
+        assert record.engine in text and record.status in text
+    iris_values, _, _ = read_back(folders[0])
+    assert set(iris_values) == set(tensorboard.TAGS)                   # all four scalars for classification
+    linear_values, _, _ = read_back(folders[1])
+    assert set(linear_values) == {"loss/training", "learning_rate"}    # no validation split, no accuracy
+
+
+def test_exporting_again_replaces_the_event_file(runs, tmp_path):
+    _, records = runs
+    tensorboard.export_run(records[1], tmp_path)
+    folder = tensorboard.export_run(records[1], tmp_path)
+    assert len(list(folder.glob("events.out.tfevents.*"))) == 1
+
+
+def test_exporting_does_not_import_tensorflow(tmp_path):
+    import subprocess
+
+    code = ("import sys; from kgui.core import tensorboard; from kgui.core.runs import RunRecord, StepRecord\n"
+            "from kgui.core.settings import ExperimentSettings\n"
+            "r = RunRecord.new(ExperimentSettings()); r.history = [StepRecord(1, 0.5, None, None, 0.1, 0.01, 1.0)]\n"
+            f"tensorboard.export_run(r, {str(tmp_path)!r}); print('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            cwd=tensorboard.__file__.rsplit("/kgui/", 1)[0])
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_command_line_exports_chosen_or_all_runs(runs, tmp_path, capsys):
+    store, records = runs
+    code = cli.main(["runs", "export", "--tensorboard", str(tmp_path / "one"), records[1].id,
+                     "--runs-dir", str(store.root)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    folder, = (tmp_path / "one").iterdir()
+    assert out.strip() == f"wrote {folder}" and folder.name.startswith(records[1].id)
+    assert cli.main(["runs", "export", "--tensorboard", str(tmp_path / "all"), "--runs-dir", str(store.root)]) == 0
+    assert sorted(p.name.split("_")[0] for p in (tmp_path / "all").iterdir()) == sorted(r.id for r in records)
+    capsys.readouterr()
+    code = cli.main(["runs", "export", "--tensorboard", str(tmp_path / "x"), "no-such-run",
+                     "--runs-dir", str(store.root)])
+    out, err = capsys.readouterr()
+    assert code == 1 and err.startswith("kgui: error: no run 'no-such-run'") and len(err.splitlines()) == 1
