@@ -98,8 +98,10 @@ def event_file_bytes(record: RunRecord) -> bytes:
 def export_run(record: RunRecord, directory) -> Path:
     """Write ``record`` as an event file under ``directory`` (replacing one kgui wrote before); the run's folder.
 
-    OSError naming the folder when it cannot be written.
+    OSError naming the folder when it cannot be written; ValueError for a run whose run.json is unreadable.
     """
+    if not record.readable:
+        raise ValueError(f"run {record.id} cannot be exported: {record.message}")
     folder = Path(directory) / run_folder_name(record)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -113,5 +115,5 @@ def export_run(record: RunRecord, directory) -> Path:
 
 
 def export_runs(records, directory) -> list[Path]:
-    """Write every run of ``records`` under ``directory`` (created if needed); the runs' folders."""
-    return [export_run(record, directory) for record in records]
+    """Write every readable run of ``records`` under ``directory`` (created if needed); the runs' folders."""
+    return [export_run(record, directory) for record in records if record.readable]
