@@ -4,7 +4,8 @@ With a fresh run store and fresh preferences, drives the window as a user would 
 
 - docs/screenshot.png: three runs overlaid on the linear exercise with noise (TensorFlow at two
   learning rates, one slid mid-run, and PyTensor), the fitted line beside them;
-- docs/screenshot-parity.png: Compare backends on Otto (100 steps; iris when Otto is not found);
+- docs/screenshot-parity.png: Compare backends on Otto (100 steps; iris when Otto is not found), the
+  linear runs still shown in a panel of their own;
 - docs/screenshot-lr-range.png: the learning-rate range test on the linear exercise, suggestion used.
 """
 from __future__ import annotations
@@ -92,7 +93,6 @@ def main() -> int:
     window.steps_box.setValue(100)
     window.lr_control.set_rate(0.1)
     window.log_y_action.setChecked(False)
-    window.reset()
     window.compare_backends()
     wait_until_idle(window)
     window.plot.auto_range()

@@ -147,7 +147,7 @@ def _svg_figure_bytes(panels: list[PanelState], size: tuple[int, int]) -> bytes:
                           fontsize=8, color=marker.color)
         axes.set_ylabel(panel.y_label)
         axes.grid(True, color="#d4d4d4", linewidth=0.6)
-        if panel.title and len(panels) > 1:
+        if panel.title and (len(panels) > 1 or not any(curve.label for curve in panel.curves)):
             axes.set_title(panel.title, fontsize=10)
         if any(curve.label for curve in panel.curves):
             axes.legend(fontsize=8, loc="upper right")

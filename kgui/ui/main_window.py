@@ -640,14 +640,6 @@ class MainWindow(QMainWindow):
                                        "" if self.export_records() else
                                        "Start a run first: there is no loss history yet.")
 
-    def export_to(self, path) -> Path | None:
-        """Write what is shown to ``path`` (format by extension); a message box instead of an exception."""
-        target = self.export_target()
-        if target.empty_message:
-            QMessageBox.information(self, "Nothing to export", target.empty_message)
-            return None
-        return self._write(target.export, path)
-
     def export_dialog(self, first_format: str = "png", target: ExportTarget | None = None) -> Path | None:
         """Ask where to save ``target`` (default: what is shown), every format offered, ``first_format`` first."""
         target = target or self.export_target()

@@ -25,6 +25,7 @@ DIFFERENT_COLOR = "#b42318"
 DIFFERENCE_COLOR = "#1f77b4"
 TOLERANCE_COLOR = "#b42318"
 COLUMNS = ("Engine", "Steps", "Final loss", "Status")
+PLOT_TITLE = "largest |Δloss| between engines (blue), float32 tolerance (red, dashed)"
 INTRO = ("Compare Backends trains the current experiment on every installed engine with the same initial weights "
          "and data order, and checks that the losses agree.")
 
@@ -66,12 +67,12 @@ class ParityView(QWidget):
         self.item.setLabel("left", "|Δloss| (log scale)")
         self.item.showGrid(x=True, y=True, alpha=0.2)
         style_plot(self.item)
-        self.item.addLegend(offset=(-10, -10), labelTextColor="#333")
-        self.difference_curve = self.item.plot([], [], pen=pg.mkPen(DIFFERENCE_COLOR, width=1),
-                                               name="largest |Δloss| between engines")
+        # a title instead of a legend: a legend box would hide points of a plot this small
+        self.item.setTitle(f"<span style='color:{DIFFERENCE_COLOR}'>largest |Δloss| between engines</span> · "
+                           f"<span style='color:{TOLERANCE_COLOR}'>float32 tolerance</span>", size="9pt")
+        self.difference_curve = self.item.plot([], [], pen=pg.mkPen(DIFFERENCE_COLOR, width=1))
         self.tolerance_curve = self.item.plot([], [], pen=pg.mkPen(TOLERANCE_COLOR, width=1,
-                                                                   style=Qt.PenStyle.DashLine),
-                                              name="float32 tolerance")
+                                                                   style=Qt.PenStyle.DashLine))
         self.plot.setToolTip("At each step, the largest difference between two engines' training losses; a step "
                              "where the engines give exactly the same loss has no point on the log axis")
         self.table = QTableWidget(0, len(COLUMNS))
@@ -162,6 +163,6 @@ class ParityView(QWidget):
     def export_target(self) -> ExportTarget:
         """The comparison as an export: the difference plot as on screen (PNG/SVG), CSV or JSON (core.parity)."""
         result = self.result
-        return ExportTarget("backend parity comparison", "kgui-parity", self.item, lambda: [(self.item, "")],
+        return ExportTarget("backend parity comparison", "kgui-parity", self.item, lambda: [(self.item, PLOT_TITLE)],
                             lambda path: export_parity(result, path),
                             "" if result is not None else "Compare backends first: there is nothing to export yet.")
