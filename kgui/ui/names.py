@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from kgui import backend
+from kgui.core import engines
 from kgui.core.runs import RunRecord
 
 from .datasets import short_title
@@ -13,20 +13,27 @@ MAX_RATES_SHOWN = 3     # a label lists at most this many learning rates: first 
 
 
 @cache
-def _engines() -> dict:
-    return {info.name: info for info in backend.available()}
+def _engines() -> dict[str, engines.Engine]:
+    return {engine.id: engine for engine in engines.all_engines()}
+
+
+def _engine(name: str) -> engines.Engine | None:
+    try:
+        return _engines().get(engines.canonical_id(name)) if name else None
+    except ValueError:      # an engine this kgui does not know (a run saved by another version)
+        return None
 
 
 def engine_title(name: str) -> str:
     """"TensorFlow" for "tensorflow"; an unknown engine keeps its id."""
-    info = _engines().get(backend.canonical_name(name)) if name else None
-    return info.title if info is not None else name
+    engine = _engine(name)
+    return engine.name if engine is not None else name
 
 
 def engine_label(name: str, version: str = "") -> str:
-    """"TensorFlow 2.21.0": the engine's title and version (default: the installed one)."""
-    info = _engines().get(backend.canonical_name(name)) if name else None
-    return f"{engine_title(name)} {version or (info.version if info and info.installed else '') or ''}".strip()
+    """"TensorFlow 2.21.0": the engine's name and version (default: the installed one)."""
+    engine = _engine(name)
+    return f"{engine_title(name)} {version or (engine.version if engine is not None else '') or ''}".strip()
 
 
 def run_engine_label(record: RunRecord) -> str:
