@@ -2,7 +2,7 @@
 
 Each run has a number, its own buffer, style (colour, then dash patterns after 12 runs), legend entry
 ("#3 TensorFlow · Otto Group · lr 0.5 → 0.1") and pair of curves (training solid, validation dashed).
-Each dataset has its own panel (y axis); panels are stacked and share the x axis. View options:
+Each dataset has its own panel (axes); panels are stacked. View options:
 smoothing (TensorBoard's debiased EMA from core.smoothing), x axis as step or wall time, log-y. The
 selected run is highlighted by fading the others.
 
@@ -257,8 +257,7 @@ class Panel:
 class LossPlot(QWidget):
     """Training and validation loss of every shown run, learning-rate change markers and a hover readout.
 
-    Runs of different datasets go to separate panels stacked one above the other (same x axis, own
-    y axis, see :class:`Panel`). Redraws happen on a timer: every ``REDRAW_MS``, or less often when
+    Runs of different datasets go to separate panels stacked one above the other (see :class:`Panel`). Redraws happen on a timer: every ``REDRAW_MS``, or less often when
     the paints after the last redraw were slow, so that painting stays under ``PAINT_SHARE`` of the GUI
     thread.
     """
@@ -358,7 +357,9 @@ class LossPlot(QWidget):
         return next(panel for panel in self.panels.values() if run_id in panel.run_ids)
 
     def _arrange(self, panels: list[Panel] | None = None) -> None:
-        """Stack the panels that have a visible run (at least one panel), linked along x; titles when several."""
+        """Stack the panels that have a visible run (at least one panel), with their titles when there are several.
+
+        Each panel has its own x range too: datasets' runs often take different numbers of steps."""
         if panels is None:
             panels = [p for p in self.panels.values() if any(self.runs[r].visible for r in p.run_ids)]
             panels = panels or [self.shown_panels[0] if self.shown_panels[0] in self.panels.values()
@@ -368,9 +369,7 @@ class LossPlot(QWidget):
         self.widget.ci.clear()
         for row, panel in enumerate(panels):
             self.widget.ci.addItem(panel.item, row=row, col=0)
-            panel.item.setXLink(None if row == 0 else panels[0].item)
             panel.item.setTitle(panel.title if len(panels) > 1 else None, color="#333", size="10pt")
-            panel.item.getAxis("bottom").setLabel(X_AXES[self._x_axis] if row == len(panels) - 1 else None)
         self.shown_panels = panels
         self._refit = True
 
@@ -561,24 +560,17 @@ class LossPlot(QWidget):
         return float(x[0]), x_high, low, high
 
     def _follow(self, refit: bool = False) -> None:
-        """Move each shown panel's view to its visible runs' data if it left the view or fills too little of it
-        (x: every shown run's, the panels being linked along x)."""
-        extents = {id(panel): [self.runs[r].bounds for r in panel.run_ids
-                               if self.runs[r].visible and self.runs[r].bounds is not None]
-                   for panel in self.shown_panels}
-        every = [e for panel_extents in extents.values() for e in panel_extents]
-        if not every:
-            return
-        x_view = None if refit else self.item.vb.viewRange()[0]
-        x_range = follow_range(x_view, min(e[0] for e in every), max(e[1] for e in every))
-        for index, panel in enumerate(self.shown_panels):
-            panel_extents = extents[id(panel)]
-            y_view = None if refit else panel.item.vb.viewRange()[1]
-            y_range = follow_range(y_view, min(e[2] for e in panel_extents), max(e[3] for e in panel_extents)) \
-                if panel_extents else None
-            x_here = x_range if index == 0 else None
-            if x_here or y_range:
-                panel.item.vb.setRange(xRange=x_here, yRange=y_range, padding=0)
+        """Move each shown panel's view to its visible runs' data if it left the view or fills too little of it."""
+        for panel in self.shown_panels:
+            extents = [self.runs[r].bounds for r in panel.run_ids
+                       if self.runs[r].visible and self.runs[r].bounds is not None]
+            if not extents:
+                continue
+            x_view, y_view = (None, None) if refit else panel.item.vb.viewRange()
+            x_range = follow_range(x_view, min(e[0] for e in extents), max(e[1] for e in extents))
+            y_range = follow_range(y_view, min(e[2] for e in extents), max(e[3] for e in extents))
+            if x_range or y_range:
+                panel.item.vb.setRange(xRange=x_range, yRange=y_range, padding=0)
 
     def _stop_following(self) -> None:
         self.following = False
@@ -645,9 +637,6 @@ class LossPlot(QWidget):
         self.x_axis_box.setCurrentIndex(self.x_axis_box.findData(axis))
         for panel in self.panels.values():
             panel.item.setLabel("bottom", X_AXES[axis])
-        self.shown_panels[-1].item.getAxis("bottom").setLabel(X_AXES[axis])
-        for panel in self.shown_panels[:-1]:
-            panel.item.getAxis("bottom").setLabel(None)
         self.auto_range()
 
     @property

@@ -68,7 +68,7 @@ class ParityView(QWidget):
         self.item.showGrid(x=True, y=True, alpha=0.2)
         style_plot(self.item)
         # a title instead of a legend: a legend box would hide points of a plot this small
-        self.item.setTitle(f"<span style='color:{DIFFERENCE_COLOR}'>largest |Δloss| between engines</span> · "
+        self.item.setTitle(f"<span style='color:{DIFFERENCE_COLOR}'>|Δloss|</span> · "
                            f"<span style='color:{TOLERANCE_COLOR}'>float32 tolerance</span>", size="9pt")
         self.difference_curve = self.item.plot([], [], pen=pg.mkPen(DIFFERENCE_COLOR, width=1))
         self.tolerance_curve = self.item.plot([], [], pen=pg.mkPen(TOLERANCE_COLOR, width=1,
