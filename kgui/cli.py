@@ -114,7 +114,8 @@ class _Console:
         rows = f"{len(dataset.x_train)} train / {len(dataset.x_val)} validation rows"
         self.line(f"{record.engine} {record.engine_version} · {dataset.name} ({rows}, "
                   f"{_count(dataset.n_features, 'feature')}) · "
-                  f"{settings.resolved_model(dataset.task)} · lr {settings.learning_rate:g} · {settings.steps} steps")
+                  f"{settings.describe_model(dataset.task)} · lr {settings.learning_rate:g} · {settings.steps} steps"
+                  + (f" ({settings.epochs} epochs)" if settings.epochs else ""))
 
     def step(self, step, total: int) -> None:
         if (step.step - 1) % PRINT_EVERY == 0 or step.step == total:
@@ -230,14 +231,14 @@ def run_command(args, out, err) -> int:
             settings = experiment.from_arguments(args, backend_name=engines[0])
             result = compare_backends(settings, engines, control=control, store=store, name=args.name,
                                       status=lambda trainer, text: _report(console, store, err, trainer, text),
-                                      on_step=lambda trainer, step: console.step(step, settings.steps))
+                                      on_step=lambda trainer, step: console.step(step, trainer.settings.steps))
             runs = result.records
         else:
             settings = experiment.from_arguments(args)
             trainer = Trainer(settings, control, store,
                               status=lambda text: _report(console, store, err, trainer, text))
             trainer.record.name = args.name or trainer.record.name
-            trainer.run(lambda step: console.step(step, settings.steps))
+            trainer.run(lambda step: console.step(step, trainer.settings.steps))
             runs = [trainer.record]
     failed = runs[-1].status == "failed"
     if failed:

@@ -237,3 +237,19 @@ def test_open_with_too_large_values_is_one_line_and_nothing_clamps(monkeypatch, 
     assert calls == []
     assert cli.main(["open", "--steps", "1000001", "--seed", "4294967295"]) == 0
     assert (calls[0].steps, calls[0].seed) == (1_000_001, 4_294_967_295)
+
+
+def test_mlp_flags_train_and_the_header_names_model_and_optimizer(capsys, tmp_path):
+    code, out, err = run(capsys, "run", "--dataset", "iris", "--model", "mlp", "--hidden", "8,4",
+                         "--activation", "tanh", "--optimizer", "sgd", "--momentum", "0.9", "--nesterov",
+                         "--l2", "1e-4", "--epochs", "2", "--batch-size", "30", "--lr", "0.05",
+                         "--runs-dir", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert "mlp 8,4 tanh · l2 0.0001 · sgd (momentum 0.9, nesterov) · lr 0.05 · 8 steps (2 epochs)" in out
+    assert len(loss_lines(out)) == 2  # steps 1 and 8
+
+
+def test_a_bad_combination_of_flags_is_one_line(capsys, tmp_path):
+    code, out, err = run(capsys, "run", "--dataset", "iris", "--optimizer", "adam", "--momentum", "0.9",
+                         "--runs-dir", str(tmp_path))
+    assert (code, err) == (1, "kgui: error: momentum applies to the sgd optimizer only, not adam\n")

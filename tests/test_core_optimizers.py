@@ -116,10 +116,13 @@ def test_state_variables_belong_to_the_model_backend(K):
     ({"name": "nadam"}, "optimizer must be one of sgd, rmsprop, adagrad, adam, got 'nadam'"),
     ({"momentum": 1.0}, "momentum must be in [0, 1), got 1.0"),
     ({"name": "adam", "momentum": 0.9}, "momentum applies to the sgd optimizer only, not adam"),
-    ({"nesterov": True}, "nesterov needs the sgd optimizer with a momentum above 0"),
+    ({"nesterov": True}, "nesterov needs a momentum above 0"),
+    ({"name": "rmsprop", "nesterov": True}, "nesterov applies to the sgd optimizer only, not rmsprop"),
+    ({"name": "sgd", "epsilon": 1e-3}, "epsilon applies to the rmsprop, adagrad and adam optimizers only, not sgd"),
+    ({"name": "adagrad", "beta_1": 0.5}, "beta_1 applies to the adam optimizer only, not adagrad"),
     ({"name": "adam", "beta_2": 1.0}, "beta_2 must be between 0 and 1 (exclusive), got 1.0"),
     ({"name": "rmsprop", "rho": 0.0}, "rho must be between 0 and 1 (exclusive), got 0.0"),
-    ({"epsilon": 0.0}, "epsilon must be a positive number, got 0.0"),
+    ({"name": "adam", "epsilon": 0.0}, "epsilon must be a positive number, got 0.0"),
 ])
 def test_bad_hyper_parameters_are_named_in_one_line(changes, message):
     with pytest.raises(ValueError) as caught:

@@ -71,7 +71,7 @@ def test_from_json_rejects_invalid_json():
     ({"val_fraction": 0.95}, r"val_fraction must be between 0 and 0\.9, got 0\.95"),
     ({"val_fraction": -0.1}, r"val_fraction must be between 0 and 0\.9, got -0\.1"),
     ({"seed": -1}, r"seed must be a non-negative integer, got -1"),
-    ({"model": "mlp"}, r"model must be one of auto, softmax, linear, got 'mlp'"),
+    ({"model": "cnn"}, r"model must be one of auto, softmax, linear, mlp, got 'cnn'"),
     ({"backend": "cntk"}, r"unknown backend 'cntk'"),
     ({"dataset": "mnist"}, r"unknown dataset 'mnist'; choose linear, .*iris, .*otto or a path to a \.csv file"),
     ({"dataset_options": {"slope": 2, "target": "y"}}, r"dataset option 'target' does not apply to 'linear'"),
@@ -172,3 +172,96 @@ def test_large_values_from_flags_and_config_files_are_one_line(tmp_path, flags):
     config.write_text(json.dumps({flags[0][2:].replace("-", "_"): int(flags[1])}))
     with pytest.raises(ValueError, match="must be at most"):
         experiment.from_arguments(parse("--config", str(config)))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"hidden": (8,)}, "hidden layers need model mlp, not auto"),
+    ({"model": "softmax", "activation": "tanh"}, "activation applies to model mlp only, not softmax"),
+    ({"model": "mlp", "activation": "gelu"}, "activation must be one of relu, tanh, sigmoid, linear, got 'gelu'"),
+    ({"model": "mlp", "hidden": (8, 8, 8, 8, 8)}, "hidden takes at most 4 layers, got 5: 8,8,8,8,8"),
+    ({"model": "mlp", "hidden": (8, 0)}, "each hidden layer needs 1 to 4096 neurons, got 0"),
+    ({"optimizer": "nadam"}, "optimizer must be one of sgd, rmsprop, adagrad, adam, got 'nadam'"),
+    ({"optimizer": "adam", "momentum": 0.9}, "momentum applies to the sgd optimizer only, not adam"),
+    ({"nesterov": True}, "nesterov needs a momentum above 0"),
+    ({"momentum": 1.5}, r"momentum must be in \[0, 1\), got 1.5"),
+    ({"optimizer": "rmsprop", "rho": 1.0}, r"rho must be between 0 and 1 \(exclusive\), got 1.0"),
+    ({"optimizer": "adagrad", "beta_2": 0.5}, "beta_2 applies to the adam optimizer only, not adagrad"),
+    ({"optimizer": "adam", "epsilon": -1.0}, "epsilon must be a positive number, got -1.0"),
+    ({"l2": -0.1}, "l2 must be a non-negative number, got -0.1"),
+    ({"epochs": 0}, r"epochs must be at least 1 \(or null to count steps\), got 0"),
+    ({"epochs": 10_000_001}, "epochs must be at most 10,000,000, got 10,000,001"),
+])
+def test_each_bad_combination_of_the_new_fields_is_one_line(changes, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        ExperimentSettings(**changes).validate()
+
+
+def test_new_fields_round_trip_through_json():
+    settings = ExperimentSettings(model="mlp", hidden=[16, 8], activation="tanh", optimizer="sgd", momentum=0.9,
+                                  nesterov=True, l2=1e-4, epochs=3, batch_size=16)
+    settings.validate()
+    assert json.loads(settings.to_json())["hidden"] == [16, 8]
+    assert ExperimentSettings.from_json(settings.to_json()) == settings
+    assert ExperimentSettings.from_dict({"hidden": "64, 32", "model": "mlp"}).hidden == (64, 32)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"hidden": [64, "x"]}, r"hidden must be a list of layer widths like \[64, 32\], got \[64, 'x'\]"),
+    ({"hidden": "64;32"}, "hidden must be layer widths like 64,32, got '64;32'"),
+    ({"nesterov": 1}, "nesterov must be true or false, got 1"),
+    ({"momentum": "high"}, "momentum must be a number, got 'high'"),
+    ({"epochs": 2.5}, "epochs must be an integer, got 2.5"),
+])
+def test_from_dict_rejects_badly_typed_new_fields(data, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        ExperimentSettings.from_dict(data)
+
+
+def test_experiment_files_from_before_the_new_fields_load_as_sgd_on_their_model():
+    old = {"backend": "theano", "dataset": "iris", "dataset_options": {}, "model": "softmax", "learning_rate": 0.1,
+           "steps": 50, "batch_size": None, "val_fraction": 0.2, "seed": 3}
+    settings = ExperimentSettings.from_dict(old)
+    settings.validate()
+    assert settings.optimizer_config().describe() == "sgd"
+    assert (settings.model, settings.hidden, settings.l2, settings.epochs) == ("softmax", (), 0.0, None)
+
+
+def test_flags_for_an_mlp_with_adam():
+    settings = experiment.from_arguments(parse("--dataset", "iris", "--model", "mlp", "--hidden", "64,32",
+                                               "--activation", "tanh", "--optimizer", "adam", "--beta-2", "0.99",
+                                               "--l2", "1e-4", "--epochs", "3", "--batch-size", "16"))
+    assert (settings.model, settings.hidden, settings.activation) == ("mlp", (64, 32), "tanh")
+    assert (settings.optimizer, settings.beta_2, settings.l2, settings.epochs) == ("adam", 0.99, 1e-4, 3)
+    assert experiment.from_arguments(parse("--momentum", "0.9", "--nesterov")).optimizer_config().describe() == \
+        "sgd (momentum 0.9, nesterov)"
+    assert experiment.from_arguments(parse("--dataset", "linear", "--noise", "0.1")).dataset_options == \
+        {"noise": 0.1}
+
+
+def test_switching_model_or_optimizer_drops_what_only_the_old_one_used(tmp_path):
+    config = tmp_path / "exp.json"
+    config.write_text(ExperimentSettings(dataset="iris", model="mlp", hidden=(8,), activation="tanh",
+                                         momentum=0.9, nesterov=True, epochs=4).to_json())
+    settings = experiment.from_arguments(parse("--config", str(config), "--model", "softmax", "--optimizer", "adam",
+                                               "--steps", "7"))
+    assert (settings.hidden, settings.activation, settings.momentum, settings.nesterov) == ((), "relu", 0.0, False)
+    assert (settings.steps, settings.epochs) == (7, None)
+
+
+def test_bad_hidden_flag_and_steps_with_epochs_are_usage_errors(capsys):
+    for flags in (["--hidden", "a,b"], ["--steps", "5", "--epochs", "2"]):
+        with pytest.raises(SystemExit):
+            parse(*flags)
+    assert "hidden must be layer widths like 64,32, got 'a,b'" in capsys.readouterr().err
+
+
+def test_planned_steps_count_full_batches_per_epoch():
+    assert ExperimentSettings(steps=9).planned_steps(100) == 9
+    assert ExperimentSettings(epochs=3).planned_steps(100) == 3
+    assert ExperimentSettings(epochs=3, batch_size=32).planned_steps(100) == 9
+
+
+def test_describe_model():
+    assert ExperimentSettings().describe_model("classification") == "softmax · sgd"
+    assert ExperimentSettings(model="mlp", hidden=(64, 32), l2=1e-4, optimizer="adam").describe_model(
+        "regression") == "mlp 64,32 relu · l2 0.0001 · adam (beta_1 0.9, beta_2 0.999, epsilon 1e-07)"

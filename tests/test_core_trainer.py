@@ -263,3 +263,22 @@ def test_set_learning_rate_rejects_bad_values(engine):
     trainer.set_learning_rate(0.2)  # two changes before one step: the last one counts
     assert trainer.record.lr_changes == [(1, 0.2)]
     assert trainer.step().learning_rate == 0.2
+
+
+def test_epochs_set_the_number_of_steps_from_the_training_rows(tmp_path):
+    settings = ExperimentSettings(dataset="iris", epochs=3, batch_size=20)  # 120 training rows: 6 batches an epoch
+    trainer = Trainer(settings, store=RunStore(tmp_path))
+    record = trainer.run()
+    assert record.status == "finished" and len(record.history) == 18
+    assert record.settings.steps == 18 and record.settings.epochs == 3
+    assert RunStore(tmp_path).load(record.id).settings == record.settings
+
+
+def test_mlp_with_adam_trains_and_records_its_layers(engine):
+    settings = ExperimentSettings(backend=engine, dataset="iris", model="mlp", hidden=(8,), optimizer="adam",
+                                  learning_rate=0.02, steps=40, l2=1e-4)
+    record = Trainer(settings).run()
+    assert record.status == "finished"
+    assert record.history[-1].train_loss < record.history[0].train_loss / 2
+    assert set(record.final_params) == {"W1", "b1", "W2", "b2"}
+    assert record.final_params["W1"]["shape"] == [4, 8]

@@ -43,12 +43,17 @@ class OptimizerConfig:
         """ValueError naming the first bad hyper-parameter (or combination) and its value."""
         if self.name not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.name!r}")
+        default = OptimizerConfig()
+        for name in ("momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon"):
+            if getattr(self, name) != getattr(default, name) and name not in HYPER_PARAMETERS[self.name]:
+                users = [optimizer for optimizer, names in HYPER_PARAMETERS.items() if name in names]
+                listed = users[0] if len(users) == 1 else f"{', '.join(users[:-1])} and {users[-1]} optimizers"
+                raise ValueError(f"{name} applies to the {listed}{' optimizer' * (len(users) == 1)} only, "
+                                 f"not {self.name}")
         if not (math.isfinite(self.momentum) and 0 <= self.momentum < 1):
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
-        if self.name != "sgd" and self.momentum:
-            raise ValueError(f"momentum applies to the sgd optimizer only, not {self.name}")
-        if self.nesterov and (self.name != "sgd" or not self.momentum):
-            raise ValueError("nesterov needs the sgd optimizer with a momentum above 0")
+        if self.nesterov and not self.momentum:
+            raise ValueError("nesterov needs a momentum above 0")
         for name in ("rho", "beta_1", "beta_2"):
             value = getattr(self, name)
             if not (math.isfinite(value) and 0 < value < 1):

@@ -1,6 +1,7 @@
 """ExperimentSettings: one immutable value describing an experiment, with JSON and CLI-flag round trips."""
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import functools
 import json
@@ -11,9 +12,10 @@ from types import MappingProxyType
 
 from kgui import backend
 
-from . import datasets
+from . import datasets, models
+from .optimizers import HYPER_PARAMETERS, OPTIMIZERS, OptimizerConfig
 
-MODELS = ("auto", "softmax", "linear")
+MODELS = ("auto", *models.MODELS)
 
 # Bounds of every numeric field, shared by the CLI, config files, stored runs and the window's widgets.
 # learning_rate: any positive finite float (too large a rate diverges, which a run reports).
@@ -30,19 +32,32 @@ class ExperimentSettings:
     backend: str = "tensorflow"
     dataset: str = "linear"      # "otto" | "linear" | bundled name | path to a .csv
     dataset_options: dict = field(default_factory=dict)  # read-only after construction
-    model: str = "auto"          # "auto" | "softmax" | "linear"
+    model: str = "auto"          # "auto" | "softmax" | "linear" | "mlp"
     learning_rate: float = 0.01
     steps: int = 200
     batch_size: int | None = None  # None = full batch
     val_fraction: float = 0.2
     seed: int = 0
+    hidden: tuple[int, ...] = ()   # mlp: neurons of each hidden layer
+    activation: str = "relu"       # mlp: of the hidden layers
+    optimizer: str = "sgd"         # "sgd" | "rmsprop" | "adagrad" | "adam"; hyper-parameters below (Keras 2 defaults)
+    momentum: float = 0.0          # sgd
+    nesterov: bool = False         # sgd with momentum
+    rho: float = 0.9               # rmsprop
+    beta_1: float = 0.9            # adam
+    beta_2: float = 0.999          # adam
+    epsilon: float = 1e-7          # rmsprop, adagrad, adam
+    l2: float = 0.0                # weight of Σ W² (weight matrices) added to the loss
+    epochs: int | None = None      # when set: train this many epochs (passes over the training rows) instead of steps
 
     def __post_init__(self):
         object.__setattr__(self, "dataset_options", MappingProxyType(dict(self.dataset_options)))
+        object.__setattr__(self, "hidden", tuple(self.hidden))
 
     def to_dict(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["dataset_options"] = dict(self.dataset_options)
+        data["hidden"] = list(self.hidden)
         return data
 
     def to_json(self) -> str:
@@ -92,6 +107,19 @@ class ExperimentSettings:
         datasets.check_options(self.dataset, self.dataset_options)
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if self.model != "mlp":
+            if self.hidden:
+                raise ValueError(f"hidden layers need model mlp, not {self.model}")
+            if self.activation != ExperimentSettings.activation:
+                raise ValueError(f"activation applies to model mlp only, not {self.model}")
+        models.check_hidden(self.hidden)
+        if self.activation not in models.ACTIVATIONS:
+            raise ValueError(f"activation must be one of {', '.join(models.ACTIVATIONS)}, got {self.activation!r}")
+        self.optimizer_config().validate()
+        if not (math.isfinite(self.l2) and self.l2 >= 0):
+            raise ValueError(f"l2 must be a non-negative number, got {self.l2!r}")
+        if self.epochs is not None:
+            _check_int("epochs", self.epochs, 1, MAX_STEPS, "at least 1 (or null to count steps)")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
         _check_int("steps", self.steps, 1, MAX_STEPS, "at least 1")
@@ -100,6 +128,28 @@ class ExperimentSettings:
         if not 0 <= self.val_fraction <= MAX_VAL_FRACTION:
             raise ValueError(f"val_fraction must be between 0 and {MAX_VAL_FRACTION}, got {self.val_fraction!r}")
         _check_int("seed", self.seed, 0, MAX_SEED, "a non-negative integer")
+
+    def optimizer_config(self) -> OptimizerConfig:
+        """The optimizer and its hyper-parameters."""
+        return OptimizerConfig(self.optimizer, self.momentum, self.nesterov, self.rho, self.beta_1, self.beta_2,
+                               self.epsilon)
+
+    def planned_steps(self, n_train: int) -> int:
+        """Parameter updates of the run: ``steps``, or ``epochs`` passes of full batches over ``n_train`` rows."""
+        if self.epochs is None:
+            return self.steps
+        steps = self.epochs * steps_per_epoch(n_train, self.batch_size)
+        if steps > MAX_STEPS:
+            raise ValueError(f"epochs {self.epochs} make {steps:,} steps, more than the {MAX_STEPS:,} a run can have")
+        return steps
+
+    def describe_model(self, task: str) -> str:
+        """``softmax · sgd``, ``mlp 64,32 relu · l2 0.0001 · adam`` ... for headers and labels."""
+        model = self.resolved_model(task)
+        if model == "mlp":
+            model += f" {','.join(map(str, self.hidden)) or 'no hidden layer'} {self.activation}"
+        parts = [model] + ([f"l2 {self.l2:g}"] if self.l2 else []) + [self.optimizer_config().describe()]
+        return " · ".join(parts)
 
     def resolved_model(self, task: str) -> str:
         """The model to train for ``task``: the explicit one, or softmax/linear for classification/regression."""
@@ -123,12 +173,27 @@ def _check_int(name: str, value, low: int, high: int, low_text: str) -> None:
         raise ValueError(f"{name} must be at most {high:,}, got {value:,}")
 
 
+def steps_per_epoch(n_train: int, batch_size: int | None) -> int:
+    """Full batches in one pass over the training rows (the rows left over wait for the next shuffle)."""
+    return 1 if batch_size is None else max(1, n_train // batch_size)
+
+
 def _coerced(name: str, value):
     """``value`` as the type field ``name`` holds; ValueError when it cannot be."""
     def fail(expected):
         return ValueError(f"{name} must be {expected}, got {value!r}")
 
-    if name in ("backend", "dataset", "model"):
+    if name == "hidden":
+        if isinstance(value, str):
+            return parse_hidden(value)
+        if not isinstance(value, (list, tuple)) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            raise fail("a list of layer widths like [64, 32]")
+        return tuple(value)
+    if name == "nesterov":
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    if name in ("backend", "dataset", "model", "activation", "optimizer"):
         if not isinstance(value, str) or not value:
             raise fail("a non-empty string")
         return value
@@ -136,15 +201,30 @@ def _coerced(name: str, value):
         if not isinstance(value, dict):
             raise fail("an object")
         return dict(value)
-    if name in ("learning_rate", "val_fraction"):
+    if name in ("learning_rate", "val_fraction", "momentum", "rho", "beta_1", "beta_2", "epsilon", "l2"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail("a number")
         return float(value)
-    if name == "batch_size" and value is None:
+    if name in ("batch_size", "epochs") and value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise fail("an integer")
     return value
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """``"64,32"`` → ``(64, 32)``; ``""`` → no hidden layer; ValueError for anything else."""
+    parts = [part.strip() for part in str(text).replace(" ", ",").split(",") if part.strip()]
+    if not all(part.isdigit() for part in parts):
+        raise ValueError(f"hidden must be layer widths like 64,32, got {text!r}")
+    return tuple(int(part) for part in parts)
+
+
+def _hidden_flag(text: str) -> tuple[int, ...]:
+    try:
+        return parse_hidden(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser) -> None:
@@ -155,36 +235,68 @@ def add_arguments(parser) -> None:
     parser.add_argument("--target", metavar="COLUMN", help="target column of a CSV dataset (default: the last one)")
     parser.add_argument("--task", choices=datasets.TASK_CHOICES, help="task of a CSV dataset (default: auto)")
     parser.add_argument("--data-path", metavar="FILE", help="the Otto train.csv(.gz) when not in the data folder")
+    parser.add_argument("--noise", type=float, metavar="F", help="noise of a generated dataset (dataset option)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="dataset option, e.g. n=500 or noise=0.1 for linear (repeatable)")
-    parser.add_argument("--model", choices=MODELS)
+    parser.add_argument("--model", choices=MODELS, help="auto: softmax for classification, linear for regression")
+    parser.add_argument("--hidden", type=_hidden_flag, metavar="64,32", help="mlp: neurons of each hidden layer (0-4)")
+    parser.add_argument("--activation", choices=models.ACTIVATIONS, help="mlp: activation of the hidden layers")
+    parser.add_argument("--l2", type=float, metavar="F", help="L2 penalty on the weight matrices (default 0)")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, help="update rule (Keras 2 semantics; default sgd)")
+    parser.add_argument("--momentum", type=float, metavar="F", help="sgd momentum (default 0)")
+    parser.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=None,
+                        help="sgd: Nesterov momentum")
+    parser.add_argument("--rho", type=float, metavar="F", help="rmsprop decay (default 0.9)")
+    parser.add_argument("--beta-1", type=float, metavar="F", help="adam (default 0.9)")
+    parser.add_argument("--beta-2", type=float, metavar="F", help="adam (default 0.999)")
+    parser.add_argument("--epsilon", type=float, metavar="F", help="rmsprop, adagrad, adam (default 1e-7)")
     parser.add_argument("--lr", type=float, dest="learning_rate", metavar="F", help="learning rate")
-    parser.add_argument("--steps", type=int, metavar="N", help="number of parameter updates")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, metavar="N", help="number of parameter updates")
+    length.add_argument("--epochs", type=int, metavar="N", help="number of passes over the training rows")
     parser.add_argument("--batch-size", type=int, metavar="N", help="mini-batch size (default: full batch)")
     parser.add_argument("--seed", type=int, metavar="N")
     parser.add_argument("--val-fraction", type=float, metavar="F", help="share of rows held out for validation")
 
 
+_FIELD_FLAGS = ("dataset", "model", "learning_rate", "steps", "batch_size", "val_fraction", "seed", "hidden",
+                "activation", "optimizer", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon", "l2",
+                "epochs")
+
+
 def arguments_given(args) -> bool:
     """Whether any :func:`add_arguments` flag was given."""
     return any(getattr(args, name) not in (None, []) for name in
-               ("config", "backend", "dataset", "target", "task", "data_path", "option", "model", "learning_rate",
-                "steps", "batch_size", "seed", "val_fraction"))
+               ("config", "backend", "target", "task", "data_path", "noise", "option", *_FIELD_FLAGS))
 
 
 def from_arguments(args, backend_name: str | None = None) -> ExperimentSettings:
-    """Settings from parsed :func:`add_arguments` flags over the --config file (or defaults), validated."""
+    """Settings from parsed :func:`add_arguments` flags over the --config file (or defaults), validated.
+
+    Switching the dataset, model or optimizer drops the old one's options, hidden layers or
+    hyper-parameters; ``--steps`` replaces the file's ``epochs``.
+    """
     settings = ExperimentSettings.load(args.config) if args.config else ExperimentSettings()
-    changes = {name: getattr(args, name) for name in
-               ("dataset", "model", "learning_rate", "steps", "batch_size", "val_fraction", "seed")
-               if getattr(args, name) is not None}
+    changes = {name: getattr(args, name) for name in _FIELD_FLAGS if getattr(args, name) is not None}
     if backend_name or args.backend:
         changes["backend"] = backend_name or args.backend
+    if args.steps is not None:
+        changes["epochs"] = None
+    defaults = ExperimentSettings()
+    if changes.get("model", settings.model) != "mlp":
+        for name in ("hidden", "activation"):
+            changes.setdefault(name, getattr(defaults, name))
+    optimizer = changes.get("optimizer", settings.optimizer)
+    if optimizer != settings.optimizer:
+        for name in ("momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon"):
+            if name not in HYPER_PARAMETERS[optimizer]:
+                changes.setdefault(name, getattr(defaults, name))
     if args.dataset is not None and args.dataset != settings.dataset:
         options = {}
     else:
         options = dict(settings.dataset_options)
-    for key, flag in (("target", args.target), ("task", args.task), ("path", args.data_path)):
+    for key, flag in (("target", args.target), ("task", args.task), ("path", args.data_path),
+                      ("noise", args.noise)):
         if flag is not None:
             options[key] = flag
     options.update(_parse_option(text) for text in args.option)

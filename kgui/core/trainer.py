@@ -175,13 +175,17 @@ class Trainer:
         if settings.batch_size is not None and settings.batch_size > len(dataset.x_train):
             raise ValueError(f"batch_size {settings.batch_size} is larger than the {len(dataset.x_train)} "
                              f"training rows of {dataset.name}")
+        if settings.epochs is not None:  # from here on, steps is the number of updates the epochs make
+            settings = self.settings = self.record.settings = settings.replace(
+                steps=settings.planned_steps(len(dataset.x_train)))
         title = {info.name: info.title for info in backend.available()}[backend.canonical_name(settings.backend)]
         K = self._timed("load_engine", f"importing {title}…", lambda: backend.load(settings.backend))
         self.record.engine, self.record.engine_version = K.backend(), K.version
 
         def compile_model():
             model = build_model(settings.resolved_model(dataset.task), K, dataset, settings.learning_rate,
-                                settings.seed)
+                                settings.seed, hidden=settings.hidden, activation=settings.activation,
+                                optimizer=settings.optimizer_config(), l2=settings.l2)
             model.warm_up(dataset.x_train, dataset.y_train)
             return model
 
