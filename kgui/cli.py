@@ -19,8 +19,9 @@ import sys
 import threading
 import time
 
-from kgui.core import lr_finder, tensorboard
+from kgui.core import codegen, lr_finder, tensorboard
 from kgui.core import settings as experiment
+from kgui.core.datasets import load_dataset
 from kgui.core.export import FORMATS, export, export_format
 from kgui.core.files import error_text
 from kgui.core.parity import compare_backends, installed_engines
@@ -49,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     experiment.add_arguments(run)
     run.add_argument("--name", help="display name of the saved run")
     run.add_argument("--export", action="append", default=[], metavar="FILE",
-                     help=f"write the history or loss plot; format from the extension ({' '.join(FORMATS)}); "
-                          "repeatable")
+                     help=f"write the history or loss plot; format from the extension ({' '.join(FORMATS)}), "
+                          "or .py for the experiment as a standalone K-API script; repeatable")
     run.add_argument("--runs-dir", metavar="DIR", help="where runs are saved (default: $KGUI_RUNS_DIR or the "
                                                        "user data folder)")
     finder = commands.add_parser("lr-find", help="learning-rate range test: suggest a learning rate and exit",
@@ -219,9 +220,14 @@ def _report(console: _Console, store: RunStore, err, trainer: Trainer, text: str
         console.status(text)
 
 
+def _is_script(path) -> bool:
+    return str(path).lower().endswith(codegen.SCRIPT_SUFFIX)
+
+
 def run_command(args, out, err) -> int:
     for path in args.export:
-        export_format(path)
+        if not _is_script(path):
+            export_format(path)
     store = RunStore(args.runs_dir)
     console = _Console(out, err)
     with _signals_stop() as stopper:
@@ -232,14 +238,14 @@ def run_command(args, out, err) -> int:
             result = compare_backends(settings, engines, control=control, store=store, name=args.name,
                                       status=lambda trainer, text: _report(console, store, err, trainer, text),
                                       on_step=lambda trainer, step: console.step(step, trainer.settings.steps))
-            runs = result.records
+            runs, dataset = result.records, None
         else:
             settings = experiment.from_arguments(args)
             trainer = Trainer(settings, control, store,
                               status=lambda text: _report(console, store, err, trainer, text))
             trainer.record.name = args.name or trainer.record.name
             trainer.run(lambda step: console.step(step, trainer.settings.steps))
-            runs = [trainer.record]
+            runs, dataset = [trainer.record], trainer.dataset
     failed = runs[-1].status == "failed"
     if failed:
         print(f"kgui: error: {runs[-1].message}", file=err)
@@ -248,11 +254,23 @@ def run_command(args, out, err) -> int:
         console.line(f"parity: {result.verdict}")
     if any(record.history for record in runs):  # a failed run's steps so far are exported too
         for path in args.export:
-            console.line(f"wrote {export(runs, path)}")
+            if _is_script(path):
+                console.line(f"wrote {_export_script(runs[0], dataset, path)}")
+            else:
+                console.line(f"wrote {export(runs, path)}")
     if failed:
         return EXIT_ERROR
     codes = [EXIT_CODES[record.status] for record in runs]
     return stopper.exit_code if EXIT_STOPPED in codes else max(codes)
+
+
+def _export_script(record, dataset, path):
+    """The run's experiment as a standalone K-API script (its first engine, its learning-rate changes)."""
+    settings = record.settings
+    if dataset is None:
+        dataset = load_dataset(settings.dataset, settings.dataset_options, settings.val_fraction, settings.seed)
+    return codegen.write_script(path, codegen.experiment_script(settings, dataset, record.engine or None,
+                                                                record.lr_changes))
 
 
 def lr_find_command(args, out, err) -> int:

@@ -253,3 +253,17 @@ def test_a_bad_combination_of_flags_is_one_line(capsys, tmp_path):
     code, out, err = run(capsys, "run", "--dataset", "iris", "--optimizer", "adam", "--momentum", "0.9",
                          "--runs-dir", str(tmp_path))
     assert (code, err) == (1, "kgui: error: momentum applies to the sgd optimizer only, not adam\n")
+
+
+def test_run_export_py_writes_the_script_that_prints_the_same_losses(capsys, tmp_path):
+    script = tmp_path / "experiment.py"
+    code, out, err = run(capsys, "run", "--dataset", "linear", "--option", "n=100", "--lr", "0.5", "--steps", "21",
+                         "--optimizer", "adam", "--export", str(script), "--runs-dir", str(tmp_path / "runs"))
+    assert (code, err) == (0, "") and f"wrote {script}" in out
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("KGUI_BACKEND", None)
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    history = RunStore(tmp_path / "runs").list(with_history=True)[0].history
+    script_losses = [float(line.split()[1].rstrip(",")) for line in loss_lines(result.stdout)]
+    assert script_losses == pytest.approx([history[i].train_loss for i in (0, 20)], abs=1e-6)

@@ -1,0 +1,118 @@
+"""The code behind a run: the exported K-API script prints the run's losses (within 1e-6) and needs nothing of kgui
+but kgui.backend."""
+import ast
+import os
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kgui.core.codegen import experiment_script, write_script
+from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import Trainer
+
+ROOT = Path(__file__).resolve().parents[1]
+OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))
+ENGINES = ["tensorflow", "theano"]
+
+EXPERIMENTS = {
+    "linear-sgd": ExperimentSettings(dataset="linear", dataset_options={"n": 200, "noise": 0.05}, learning_rate=0.5,
+                                     steps=45),
+    "iris-mlp-adam-l2-batches": ExperimentSettings(dataset="iris", model="mlp", hidden=(8, 4), activation="tanh",
+                                                   optimizer="adam", learning_rate=0.01, l2=1e-3, batch_size=16,
+                                                   epochs=4),
+    "diabetes-mlp-rmsprop": ExperimentSettings(dataset="diabetes", model="mlp", hidden=(6,), activation="sigmoid",
+                                               optimizer="rmsprop", learning_rate=0.05, steps=25),
+    "wine-nesterov": ExperimentSettings(dataset="wine", optimizer="sgd", momentum=0.9, nesterov=True,
+                                        learning_rate=0.05, steps=21, val_fraction=0.3, seed=4),
+    "breast-cancer-adagrad": ExperimentSettings(dataset="breast_cancer", optimizer="adagrad", learning_rate=0.1,
+                                                steps=21, batch_size=64),
+}
+
+
+def printed_losses(text):
+    return [float(match) for match in re.findall(r"^Loss: ([-0-9.e+naif]+)", text, re.MULTILINE)]
+
+
+def expected_losses(record):
+    total = len(record.history)
+    return [s.train_loss for s in record.history if (s.step - 1) % 20 == 0 or s.step == total]
+
+
+def trained(settings):
+    trainer = Trainer(settings)
+    record = trainer.run()
+    assert record.status == "finished", record.message
+    return trainer
+
+
+def test_script_imports_nothing_of_kgui_but_the_backend():
+    trainer = trained(EXPERIMENTS["iris-mlp-adam-l2-batches"].replace(epochs=None, steps=2))
+    script = experiment_script(trainer.settings, trainer.dataset)
+    imported = [node for node in ast.walk(ast.parse(script)) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    modules = {alias.name for node in imported if isinstance(node, ast.Import) for alias in node.names}
+    modules |= {node.module for node in imported if isinstance(node, ast.ImportFrom)}
+    assert {m for m in modules if m.startswith("kgui")} == {"kgui.backend"}
+    assert "K.function(inputs=[X, Y], outputs=[loss], updates=updates" in script
+
+
+@pytest.mark.parametrize("name", EXPERIMENTS)
+def test_exported_script_prints_the_runs_losses(name, monkeypatch, capsys, tmp_path):
+    trainer = trained(EXPERIMENTS[name])
+    path = write_script(tmp_path / "experiment.py", experiment_script(trainer.settings, trainer.dataset))
+    monkeypatch.setenv("KGUI_BACKEND", trainer.settings.backend)
+    runpy.run_path(str(path), run_name="__main__")
+    got = printed_losses(capsys.readouterr().out)
+    assert got == pytest.approx(expected_losses(trainer.record), abs=1e-6, rel=1e-6)
+    assert len(got) == len(expected_losses(trainer.record)) >= 2
+
+
+def test_exported_script_runs_standalone_on_theano_with_the_runs_rate_changes(tmp_path):
+    settings = ExperimentSettings(backend="theano", dataset="linear", dataset_options={"n": 100}, learning_rate=0.5,
+                                  steps=41)
+    trainer = Trainer(settings)
+    trainer.prepare()
+    for step in range(41):
+        if step == 10:
+            trainer.set_learning_rate(0.05)
+        trainer.step()
+    script = experiment_script(settings, trainer.dataset, lr_changes=trainer.record.lr_changes)
+    path = write_script(tmp_path / "exercise.py", script)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("KGUI_BACKEND", None)
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env, cwd=tmp_path,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert printed_losses(result.stdout) == pytest.approx(expected_losses(trainer.record), abs=1e-6, rel=1e-6)
+    assert re.search(r"^Loss: \S+, w, b: \[0\.\d\d, 0\.\d\d\]$", result.stdout, re.MULTILINE)
+
+
+@pytest.mark.skipif(not OTTO.is_dir(), reason="Otto data not available")
+def test_otto_script_reads_the_file_and_matches(monkeypatch, capsys, tmp_path):
+    settings = ExperimentSettings(dataset="otto", dataset_options={"path": str(OTTO)}, optimizer="sgd",
+                                  momentum=0.5, learning_rate=0.05, steps=3, batch_size=512)
+    trainer = trained(settings)
+    path = write_script(tmp_path / "otto.py", experiment_script(settings, trainer.dataset))
+    monkeypatch.setenv("KGUI_BACKEND", "tensorflow")
+    runpy.run_path(str(path), run_name="__main__")
+    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), abs=1e-6)
+
+
+def test_csv_script_matches(monkeypatch, capsys, tmp_path):
+    csv = tmp_path / "houses.csv"
+    rows = [f"{i % 7},{(i * 13) % 11},{'big' if i % 3 else 'small'}" for i in range(60)]
+    csv.write_text("rooms, floor ,size\n" + "\n".join(rows) + "\n")
+    settings = ExperimentSettings(dataset=str(csv), optimizer="adam", learning_rate=0.1, steps=21)
+    trainer = trained(settings)
+    path = write_script(tmp_path / "houses.py", experiment_script(settings, trainer.dataset))
+    monkeypatch.setenv("KGUI_BACKEND", "tensorflow")
+    runpy.run_path(str(path), run_name="__main__")
+    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), abs=1e-6)
+
+
+def test_script_must_be_a_py_file(tmp_path):
+    with pytest.raises(ValueError, match="a script must be written to a .py file"):
+        write_script(tmp_path / "x.txt", "")
