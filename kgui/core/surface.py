@@ -30,6 +30,7 @@ class Surface:
     task: str
     classes: np.ndarray | None = None       # (resolution, resolution) int64, classification only
     confidence: np.ndarray | None = None    # (resolution, resolution) probability of that class
+    n_classes: int = 0
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -69,7 +70,7 @@ def surface(model, dataset, resolution: int = DEFAULT_RESOLUTION, bounds=None) -
     confidence = predicted.max(axis=1)
     values = predicted[:, 1] if predicted.shape[1] == 2 else classes.astype(np.float32)
     return Surface(xs, ys, values.reshape(shape), dataset.task, classes.reshape(shape),
-                   confidence.reshape(shape))
+                   confidence.reshape(shape), predicted.shape[1])
 
 
 def trainer_surface(trainer, resolution: int = DEFAULT_RESOLUTION) -> Surface:

@@ -1,0 +1,174 @@
+"""The experiment's model and optimizer controls: model, hidden layers, activation, L2, optimizer and the
+hyper-parameters of the chosen one, epochs.
+
+Only the rows that apply are shown (hidden layers and activation for the MLP, momentum and Nesterov
+for SGD, rho for RMSprop, betas for Adam, epsilon for the adaptive ones), so every combination the
+form can express is a valid one; :meth:`ModelForm.changes` gives the settings fields it holds.
+"""
+from __future__ import annotations
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtGui import QDoubleValidator
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget)
+
+from kgui.core import models, settings as experiment
+from kgui.core.optimizers import HYPER_PARAMETERS, KERAS_LEARNING_RATES, OPTIMIZERS
+from kgui.core.settings import ExperimentSettings
+
+MODEL_TITLES = {"auto": "auto (softmax or linear by task)", "softmax": "softmax regression",
+                "linear": "linear regression", "mlp": "MLP (hidden layers)"}
+OPTIMIZER_TITLES = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adam": "Adam"}
+
+
+def _number_field(tooltip: str) -> QLineEdit:
+    field = QLineEdit()
+    validator = QDoubleValidator(0.0, 1e6, 12)
+    validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
+    field.setValidator(validator)
+    field.setToolTip(tooltip)
+    return field
+
+
+def _fraction_box(tooltip: str, decimals: int = 4) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(0.0, 1 - 10 ** -decimals)
+    box.setDecimals(decimals)
+    box.setSingleStep(0.01)
+    box.setToolTip(tooltip)
+    return box
+
+
+class ModelForm(QWidget):
+    """Model and optimizer rows of the experiment form; ``changed`` fires on every edit."""
+
+    changed = pyqtSignal()
+    optimizer_picked = pyqtSignal(str, float)   # optimizer, Keras 2's default learning rate for it
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        defaults = ExperimentSettings()
+        self.model_box = QComboBox()
+        for name in experiment.MODELS:
+            self.model_box.addItem(MODEL_TITLES[name], name)
+        self.hidden_field = QLineEdit()
+        self.hidden_field.setPlaceholderText("e.g. 64,32")
+        self.hidden_field.setToolTip(f"Neurons of each hidden layer, comma-separated (0 to {models.MAX_HIDDEN_LAYERS} "
+                                     "layers)")
+        self.activation_box = QComboBox()
+        self.activation_box.addItems(models.ACTIVATIONS)
+        self.l2_field = _number_field("L2 penalty: l2·ΣW² over the weight matrices is added to the loss (0: none)")
+        self.optimizer_box = QComboBox()
+        for name in OPTIMIZERS:
+            self.optimizer_box.addItem(OPTIMIZER_TITLES[name], name)
+        self.optimizer_box.setToolTip("Keras 2's update rules with its default hyper-parameters")
+        self.momentum_box = _fraction_box("SGD momentum (0: plain gradient descent)", 3)
+        self.nesterov_box = QCheckBox("Nesterov")
+        self.rho_box = _fraction_box("RMSprop: decay of the squared-gradient average")
+        self.beta_1_box = _fraction_box("Adam: decay of the gradient average")
+        self.beta_2_box = _fraction_box("Adam: decay of the squared-gradient average")
+        self.epsilon_field = _number_field("Added to the root of the squared-gradient average")
+        self.epochs_box = QSpinBox()
+        self.epochs_box.setRange(0, 100_000)
+        self.epochs_box.setSpecialValueText("count steps")
+        self.epochs_box.setToolTip("Passes over the training rows (0: train the number of steps instead)")
+
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.rows = {}
+        for name, label, widget in (
+                ("model", "Model:", self.model_box), ("hidden", "Hidden layers:", self.hidden_field),
+                ("activation", "Activation:", self.activation_box), ("l2", "L2:", self.l2_field),
+                ("optimizer", "Optimizer:", self.optimizer_box), ("momentum", "Momentum:", self.momentum_box),
+                ("nesterov", "", self.nesterov_box), ("rho", "Rho:", self.rho_box),
+                ("beta_1", "Beta 1:", self.beta_1_box), ("beta_2", "Beta 2:", self.beta_2_box),
+                ("epsilon", "Epsilon:", self.epsilon_field), ("epochs", "Epochs:", self.epochs_box)):
+            self.form.addRow(label, widget)
+            self.rows[name] = widget
+        self.load(defaults)
+        for signal in (self.model_box.currentIndexChanged, self.activation_box.currentIndexChanged,
+                       self.hidden_field.textChanged, self.l2_field.textChanged, self.momentum_box.valueChanged,
+                       self.nesterov_box.toggled, self.rho_box.valueChanged, self.beta_1_box.valueChanged,
+                       self.beta_2_box.valueChanged, self.epsilon_field.textChanged, self.epochs_box.valueChanged):
+            signal.connect(self._edited)
+        self.optimizer_box.currentIndexChanged.connect(self._optimizer_edited)
+
+    @property
+    def model(self) -> str:
+        return self.model_box.currentData()
+
+    @property
+    def optimizer(self) -> str:
+        return self.optimizer_box.currentData()
+
+    def _optimizer_edited(self) -> None:
+        self._edited()
+        self.optimizer_picked.emit(self.optimizer, KERAS_LEARNING_RATES[self.optimizer])
+
+    def _edited(self) -> None:
+        self._show_rows()
+        self.changed.emit()
+
+    def _show_rows(self) -> None:
+        used = set(HYPER_PARAMETERS[self.optimizer])
+        visible = {"hidden": self.model == "mlp", "activation": self.model == "mlp",
+                   "nesterov": "nesterov" in used and self.momentum_box.value() > 0}
+        visible.update({name: name in used for name in ("momentum", "rho", "beta_1", "beta_2", "epsilon")})
+        for name, shown in visible.items():
+            self.form.setRowVisible(self.rows[name], shown)
+
+    def load(self, settings: ExperimentSettings) -> None:
+        """Show ``settings``' model and optimizer fields (without emitting ``changed``)."""
+        widgets = [self.model_box, self.hidden_field, self.activation_box, self.l2_field, self.optimizer_box,
+                   self.momentum_box, self.nesterov_box, self.rho_box, self.beta_1_box, self.beta_2_box,
+                   self.epsilon_field, self.epochs_box]
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.model_box.setCurrentIndex(max(0, self.model_box.findData(settings.model)))
+        self.hidden_field.setText(",".join(map(str, settings.hidden)))
+        self.activation_box.setCurrentText(settings.activation)
+        self.l2_field.setText(f"{settings.l2:g}")
+        self.optimizer_box.setCurrentIndex(max(0, self.optimizer_box.findData(settings.optimizer)))
+        self.momentum_box.setValue(settings.momentum)
+        self.nesterov_box.setChecked(settings.nesterov)
+        self.rho_box.setValue(settings.rho)
+        self.beta_1_box.setValue(settings.beta_1)
+        self.beta_2_box.setValue(settings.beta_2)
+        self.epsilon_field.setText(f"{settings.epsilon:g}")
+        self.epochs_box.setValue(settings.epochs or 0)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._show_rows()
+
+    def changes(self) -> dict:
+        """The settings fields of this form; ValueError with one line for a field that cannot be read."""
+        defaults = ExperimentSettings()
+        mlp, used = self.model == "mlp", set(HYPER_PARAMETERS[self.optimizer])
+        momentum = self.momentum_box.value() if "momentum" in used else defaults.momentum
+        values = {
+            "model": self.model,
+            "hidden": experiment.parse_hidden(self.hidden_field.text()) if mlp else (),
+            "activation": self.activation_box.currentText() if mlp else defaults.activation,
+            "l2": _read_number(self.l2_field, "L2"),
+            "optimizer": self.optimizer,
+            "momentum": momentum,
+            "nesterov": self.nesterov_box.isChecked() and momentum > 0,
+            "rho": self.rho_box.value() if "rho" in used else defaults.rho,
+            "beta_1": self.beta_1_box.value() if "beta_1" in used else defaults.beta_1,
+            "beta_2": self.beta_2_box.value() if "beta_2" in used else defaults.beta_2,
+            "epsilon": _read_number(self.epsilon_field, "epsilon") if "epsilon" in used else defaults.epsilon,
+            "epochs": self.epochs_box.value() or None,
+        }
+        return values
+
+    def set_enabled_for_run(self, enabled: bool) -> None:
+        """Lock the form while a run trains (the model is built; only the learning rate stays live)."""
+        for widget in self.rows.values():
+            widget.setEnabled(enabled)
+
+
+def _read_number(field: QLineEdit, label: str) -> float:
+    text = field.text().strip() or "0"
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{label} must be a number, got {text!r}") from None

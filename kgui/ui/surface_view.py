@@ -1,0 +1,113 @@
+"""The live decision boundary (2-feature classification) or predicted surface (2-feature regression): a heatmap
+of a :class:`kgui.core.surface.Surface` with the training (filled) and validation (hollow) points on top.
+
+The surfaces are computed on the training thread; this view only colours a small grid (64 × 64) and
+keeps the points, which it draws once per run.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QRectF
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from kgui.core.surface import Surface, has_surface
+
+NEGATIVE = np.array([8, 119, 189], dtype=np.float64)     # the Playground's blue
+POSITIVE = np.array([245, 147, 34], dtype=np.float64)    # and orange
+WHITE = np.array([255, 255, 255], dtype=np.float64)
+CLASS_COLOURS = np.array([pg.intColor(i, hues=10).getRgb()[:3] for i in range(10)], dtype=np.float64)
+SHADE = 0.55    # how strongly the heatmap is coloured at full confidence (the points stay readable)
+
+
+def _blend(towards: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """White blended towards ``towards`` (…, 3) by ``amount`` (…) in 0 … 1."""
+    return WHITE + (towards - WHITE) * amount[..., None]
+
+
+def surface_colours(surface: Surface) -> np.ndarray:
+    """RGBA uint8 (rows, columns, 4) colours of a surface: blue ↔ orange for two classes and for regression
+    (by sign and size of the value), a colour per class shaded by its probability for more."""
+    if surface.task == "classification" and surface.n_classes == 2:
+        signed = np.clip(surface.values.astype(np.float64) * 2 - 1, -1, 1)   # P(second class) → -1 … 1
+    elif surface.task == "classification":
+        colours = CLASS_COLOURS[surface.classes % len(CLASS_COLOURS)]
+        amount = SHADE * np.clip((surface.confidence - 1 / surface.n_classes) / (1 - 1 / surface.n_classes), 0, 1)
+        return _rgba(_blend(colours, amount))
+    else:
+        scale = max(float(np.abs(surface.values).max(initial=0)), 1e-12)
+        signed = np.clip(surface.values.astype(np.float64) / scale, -1, 1)
+    rgb = np.where(signed[..., None] >= 0, _blend(POSITIVE, SHADE * signed), _blend(NEGATIVE, SHADE * -signed))
+    return _rgba(rgb)
+
+
+def _rgba(rgb: np.ndarray) -> np.ndarray:
+    alpha = np.full(rgb.shape[:-1] + (1,), 255.0)
+    return np.concatenate([rgb, alpha], axis=-1).round().astype(np.uint8)
+
+
+class SurfaceView(QWidget):
+    """Heatmap plus the data's points for the live run; ``show_dataset`` first, then ``show_surface`` as they come."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.caption = QLabel("Train a 2-feature dataset (circle, xor, spiral, plane …) to see what the model "
+                              "predicts over the plane.")
+        self.caption.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setAspectLocked(False)
+        self.plot.setMenuEnabled(False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.train_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(40, 40, 40, 160))
+        self.val_points = pg.ScatterPlotItem(size=7, brush=None, symbol="o")
+        self.plot.addItem(self.train_points)
+        self.plot.addItem(self.val_points)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.plot, 1)
+        self.run_id: str | None = None
+        self.surface: Surface | None = None
+
+    def applies_to(self, dataset) -> bool:
+        return has_surface(dataset)
+
+    def show_dataset(self, run_id: str, dataset) -> None:
+        """Forget the last surface and draw ``dataset``'s points (2-feature data only)."""
+        self.run_id, self.surface = run_id, None
+        self.image.clear()
+        if not has_surface(dataset):
+            self.train_points.clear()
+            self.val_points.clear()
+            return
+        kind = "decision boundary" if dataset.task == "classification" else "predicted surface"
+        self.caption.setText(f"{dataset.name}: {kind} as it trains; filled dots training rows, rings validation rows")
+        for item, x, y, filled in ((self.train_points, dataset.x_train, dataset.y_train, True),
+                                   (self.val_points, dataset.x_val, dataset.y_val, False)):
+            colours = self._point_colours(dataset.task, y)
+            if filled:
+                item.setData(x[:, 0], x[:, 1], brush=[pg.mkBrush(*c) for c in colours])
+            else:
+                item.setData(x[:, 0], x[:, 1], pen=[pg.mkPen(*c, width=1.5) for c in colours], brush=None)
+        self.plot.getViewBox().autoRange()
+
+    @staticmethod
+    def _point_colours(task: str, y: np.ndarray) -> np.ndarray:
+        if task != "classification":
+            scale = max(float(np.abs(y).max(initial=0)), 1e-12)
+            signed = np.clip(y[:, 0] / scale, -1, 1)
+            rgb = np.where(signed[:, None] >= 0, _blend(POSITIVE, np.abs(signed)), _blend(NEGATIVE, np.abs(signed)))
+            return rgb.round().astype(int)
+        classes = y.argmax(axis=1)
+        if y.shape[1] == 2:
+            return np.where(classes[:, None] == 1, POSITIVE, NEGATIVE).astype(int)
+        return CLASS_COLOURS[classes % len(CLASS_COLOURS)].astype(int)
+
+    def show_surface(self, run_id: str, surface: Surface) -> None:
+        """Colour the grid of the live run's latest surface (older runs' surfaces are ignored)."""
+        if run_id != self.run_id:
+            return
+        self.surface = surface
+        x_min, x_max, y_min, y_max = surface.bounds
+        self.image.setImage(surface_colours(surface), autoLevels=False)
+        self.image.setRect(QRectF(x_min, y_min, x_max - x_min, y_max - y_min))

@@ -1,0 +1,62 @@
+"""The model and optimizer form: only the rows that apply, valid settings from every choice, round trip."""
+import pytest
+
+from kgui.core.settings import ExperimentSettings
+from kgui.ui.model_form import ModelForm
+
+
+@pytest.fixture
+def form(qtbot):
+    widget = ModelForm()
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def shown(form):
+    return {name for name, widget in form.rows.items() if form.form.isRowVisible(widget)}
+
+
+def test_rows_follow_the_model_and_optimizer(form):
+    assert shown(form) == {"model", "l2", "optimizer", "momentum", "epochs"}
+    form.model_box.setCurrentIndex(form.model_box.findData("mlp"))
+    form.momentum_box.setValue(0.9)
+    assert {"hidden", "activation", "nesterov"} <= shown(form)
+    form.optimizer_box.setCurrentIndex(form.optimizer_box.findData("adam"))
+    assert shown(form) == {"model", "hidden", "activation", "l2", "optimizer", "beta_1", "beta_2", "epsilon",
+                           "epochs"}
+
+
+def test_every_choice_gives_valid_settings_and_loads_back(form, qtbot):
+    for model in ("auto", "softmax", "mlp"):
+        for optimizer in ("sgd", "rmsprop", "adagrad", "adam"):
+            form.model_box.setCurrentIndex(form.model_box.findData(model))
+            form.optimizer_box.setCurrentIndex(form.optimizer_box.findData(optimizer))
+            form.momentum_box.setValue(0.5)
+            form.nesterov_box.setChecked(True)
+            form.hidden_field.setText("16, 8")
+            settings = ExperimentSettings(dataset="iris").replace(**form.changes())
+            settings.validate()
+            assert settings.hidden == ((16, 8) if model == "mlp" else ())
+            assert settings.momentum == (0.5 if optimizer == "sgd" else 0.0)
+
+
+def test_load_shows_a_saved_experiment(form, qtbot):
+    saved = ExperimentSettings(model="mlp", hidden=(64, 32), activation="tanh", optimizer="adam", beta_2=0.99,
+                               l2=1e-4, epochs=5)
+    with qtbot.assertNotEmitted(form.changed):
+        form.load(saved)
+    assert ExperimentSettings().replace(**form.changes()) == saved.replace(dataset="linear")
+
+
+def test_picking_an_optimizer_offers_its_keras_learning_rate(form, qtbot):
+    with qtbot.waitSignal(form.optimizer_picked) as signal:
+        form.optimizer_box.setCurrentIndex(form.optimizer_box.findData("adam"))
+    assert signal.args == ["adam", 0.001]
+
+
+def test_unreadable_hidden_layers_are_one_line(form):
+    form.model_box.setCurrentIndex(form.model_box.findData("mlp"))
+    form.hidden_field.setText("64;x")
+    with pytest.raises(ValueError, match="hidden must be layer widths like 64,32, got '64;x'"):
+        form.changes()
