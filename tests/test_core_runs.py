@@ -249,6 +249,26 @@ def test_a_damaged_run_is_listed_as_unreadable_with_the_reason(tmp_path, kind):
     assert [r.id for r in store.list()] == [good.id]
 
 
+@pytest.mark.parametrize("name", ["history.csv", "writer.lock", "run.json"])
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_folder_or_fifo_in_place_of_a_run_file_neither_stops_nor_hangs_listing(tmp_path, name, kind):
+    if kind == "fifo" and not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    store = RunStore(tmp_path)
+    record = make_run(store, status="running")
+    path = tmp_path / record.id / name
+    path.unlink()
+    path.mkdir() if kind == "folder" else os.mkfifo(path)
+    listed = store.list()[0]
+    if name == "run.json":
+        assert listed.status == RunStatus.UNREADABLE
+    else:
+        assert listed.status == RunStatus.INTERRUPTED
+        assert listed.summary.steps == (0 if name == "history.csv" else 3)
+    store.delete(record.id)
+    assert store.list() == []
+
+
 def test_in_process_writer_holds_the_run(tmp_path):
     """While a trainer writes a run, other stores see it running; delete is refused, rename goes through it."""
     store = RunStore(tmp_path)

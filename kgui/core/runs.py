@@ -42,6 +42,7 @@ HISTORY_COLUMNS = ("step", "train_loss", "val_loss", "accuracy", "learning_rate"
 REQUIRED_COLUMNS = ("step", "train_loss", "learning_rate", "elapsed", "step_ms")
 RUN_FILE, HISTORY_FILE, LOCK_FILE = "run.json", "history.csv", "writer.lock"
 MAX_RUN_FILE_BYTES = 1_000_000   # a larger run.json is not one kgui wrote
+_NO_WAIT = getattr(os, "O_NONBLOCK", 0)  # a FIFO in place of a run file must not block listing
 SUMMARY_SECONDS = 2.0            # while a run trains, run.json (with its summary) is rewritten this often
 
 
@@ -357,10 +358,10 @@ def _continues(path, summary: RunSummary) -> bool:
 
 def _read_bytes(path, offset: int, size: int = -1) -> bytes:
     try:
-        with open(path, "rb") as stream:
+        with os.fdopen(os.open(path, os.O_RDONLY | _NO_WAIT), "rb") as stream:
             stream.seek(offset)
             return stream.read(size)
-    except FileNotFoundError:
+    except OSError:  # missing, a folder, unreadable: no steps
         return b""
 
 
@@ -369,7 +370,7 @@ def _read_bytes(path, offset: int, size: int = -1) -> bytes:
 def _lock_holder(folder) -> int | None:
     """The pid of the live process writing the run in ``folder`` (0 when it is unknown), or None when none is."""
     try:
-        fd = os.open(os.path.join(folder, LOCK_FILE), os.O_RDONLY)
+        fd = os.open(os.path.join(folder, LOCK_FILE), os.O_RDONLY | _NO_WAIT)
     except OSError:
         return None
     try:
@@ -383,6 +384,8 @@ def _lock_holder(folder) -> int | None:
                 return None
         text = os.read(fd, 32).decode("ascii", "replace").strip()
         return int(text) if text.isdigit() else 0
+    except OSError:  # not a file kgui wrote (a folder...): no writer holds it
+        return None
     finally:
         os.close(fd)
 
@@ -582,7 +585,7 @@ class RunStore:
 
     @staticmethod
     def _read_record(folder, run_id: str) -> RunRecord:
-        fd = os.open(os.path.join(folder, RUN_FILE), os.O_RDONLY)
+        fd = os.open(os.path.join(folder, RUN_FILE), os.O_RDONLY | _NO_WAIT)
         try:
             data = os.read(fd, MAX_RUN_FILE_BYTES + 1)
         finally:
@@ -643,12 +646,18 @@ class RunStore:
             raise RunNotFoundError(f"no run {run_id!r} in {self.root}")
         if folder.resolve() in self._writers:
             raise RunInUseError(run_id, os.getpid())
-        lock = _Lock.take(folder, run_id)
+        try:
+            lock = _Lock.take(folder, run_id)
+        except RunInUseError:
+            raise
+        except OSError:
+            lock = None  # writer.lock is not a file (damaged): no writer can hold it
         try:
             doomed = self.root / f".{run_id}.deleting-{secrets.token_hex(3)}"
             os.rename(folder, doomed)  # gone from listings at once; a half-deleted folder never shows
         finally:
-            lock.release()
+            if lock is not None:
+                lock.release()
         shutil.rmtree(doomed)
 
     def rename(self, run_id: str, name: str) -> RunRecord:
