@@ -1,7 +1,5 @@
 """The command line under faults: a run killed, stopped by a signal, out of file space, written by another
 process while deleted, and a store of damaged runs (``runs list`` never stops)."""
-import os
-import resource
 import signal
 import subprocess
 import sys
@@ -20,15 +18,13 @@ LONG_RUN = ["run", "--backend", "theano", "--dataset", "linear", "--option", "n=
             "--steps", "1000000"]
 
 
-def start(runs_dir, *extra, preexec_fn=None):
-    """``kgui run`` of a long run in a new process."""
-    return subprocess.Popen([sys.executable, "-m", "kgui", *LONG_RUN, "--runs-dir", str(runs_dir), *extra],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=preexec_fn)
-
-
-def limit_file_size():
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+def start(runs_dir, *extra, file_size_limit=None):
+    """``kgui run`` of a long run in a new process (that may write no file beyond ``file_size_limit`` bytes)."""
+    limit = "" if file_size_limit is None else (
+        f"import resource; resource.setrlimit(resource.RLIMIT_FSIZE, ({file_size_limit}, {file_size_limit})); ")
+    code = f"{limit}import sys, runpy; sys.argv[0] = 'kgui'; runpy.run_module('kgui', run_name='__main__')"
+    return subprocess.Popen([sys.executable, "-c", code, *LONG_RUN, "--runs-dir", str(runs_dir), *extra],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +36,7 @@ def runs(tmp_path_factory):
     for name in ("killed", "SIGTERM", "SIGHUP", "file size limit"):
         folder, export = base / name, base / f"{name}.csv" if name != "file size limit" else base / "loss.svg"
         process = start(folder, "--export", str(export),
-                        preexec_fn=limit_file_size if name == "file size limit" else None)
+                        file_size_limit=FILE_SIZE_LIMIT if name == "file size limit" else None)
         started[name] = (process, folder, export)
     yield started
     for process, _, _ in started.values():
