@@ -28,6 +28,11 @@ EXPERIMENTS = {
                                                optimizer="rmsprop", learning_rate=0.05, steps=25),
     "wine-nesterov": ExperimentSettings(dataset="wine", optimizer="sgd", momentum=0.9, nesterov=True,
                                         learning_rate=0.05, steps=21, val_fraction=0.3, seed=4),
+    "spiral-mlp-adam": ExperimentSettings(dataset="spiral", dataset_options={"noise": 0.2, "n": 200}, model="mlp",
+                                          hidden=(8, 8), activation="relu", optimizer="adam", learning_rate=0.03,
+                                          steps=41, batch_size=32),
+    "multi-gaussian-mlp-sgd": ExperimentSettings(dataset="multi-gaussian", dataset_options={"n": 300}, model="mlp",
+                                                 hidden=(6,), activation="tanh", learning_rate=0.1, steps=21),
     "breast-cancer-adagrad": ExperimentSettings(dataset="breast_cancer", optimizer="adagrad", learning_rate=0.1,
                                                 steps=21, batch_size=64),
 }

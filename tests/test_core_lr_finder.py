@@ -10,7 +10,7 @@ from kgui.core import lr_finder
 from kgui.core.datasets import load_linear
 from kgui.core.lr_finder import find_learning_rate, learning_rates, steepest_rate, valley_rate
 from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import TrainingControl
+from kgui.core.trainer import Trainer, TrainingControl
 
 ENGINES = ["tensorflow", "theano"]
 WAIT = 30  # seconds a test waits for the worker thread
@@ -128,3 +128,14 @@ def test_export_csv_json_and_plot(tmp_path):
     assert (tmp_path / "sweep.svg").read_text().lstrip().startswith("<?xml")
     with pytest.raises(ValueError, match="unknown extension"):
         lr_finder.export_range_test(result, tmp_path / "sweep.txt")
+
+
+def test_adam_on_spiral_gets_a_suggestion_that_beats_ten_times_more_and_less():
+    settings = ExperimentSettings(dataset="spiral", dataset_options={"noise": 0.1}, model="mlp", hidden=(8, 8),
+                                  activation="tanh", optimizer="adam", steps=300)
+    result = find_learning_rate(settings)
+    rate = result.suggestion
+    assert rate is not None
+    final = {factor: Trainer(settings.replace(learning_rate=rate * factor)).run().history[-1].train_loss
+             for factor in (0.1, 1, 10)}
+    assert final[1] < final[0.1] and final[1] < final[10], (rate, final)

@@ -28,6 +28,16 @@ def test_classification_surface_is_the_models_prediction_over_the_points_plane(t
 
 
 def test_regression_surface_holds_predicted_values():
+    trainer = Trainer(ExperimentSettings(dataset="plane", dataset_options={"n": 100}, learning_rate=0.01, steps=20))
+    trainer.run()
+    result = trainer_surface(trainer, resolution=8)
+    assert result.classes is None and result.values.shape == (8, 8)
+    expected = trainer.model.predict(np.array([[result.xs[2], result.ys[6]]], dtype=np.float32))[0, 0]
+    assert result.values[6, 2] == pytest.approx(expected, rel=1e-5)
+    assert result.values[-1, -1] > result.values[0, 0]  # the plane rises with x1 + x2
+
+
+def test_surface_needs_two_features():
     trainer = Trainer(ExperimentSettings(dataset="diabetes", steps=1))
     trainer.prepare()
     with pytest.raises(ValueError, match="a decision surface needs 2 features; diabetes has 10"):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from kgui.core import toy_datasets
+from kgui.core import datasets, toy_datasets
 from kgui.core.toy_datasets import generate
 
 
@@ -64,11 +64,38 @@ def test_noise_flips_some_labels_near_the_boundary():
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"n": 5}, "dataset option n of spiral must be between 10 and 100000, got 5"),
-    ({"noise": 2.0}, r"dataset option noise of spiral must be between 0 and 1 \(the Playground's slider goes to "
-                     r"0.5\), got 2.0"),
-    ({"noise": -0.1}, "noise of spiral must be between 0 and 1"),
+    ({"n": 5}, "dataset option n must be at least 10, got 5"),
+    ({"n": 200_000}, "dataset option n must be at most 100000, got 200000"),
+    ({"noise": 2.0}, "dataset option noise must be at most 1, got 2.0"),
+    ({"noise": -0.1}, "dataset option noise must be a non-negative number, got -0.1"),
+    ({"slope": 1.0}, "dataset option 'slope' does not apply to 'spiral'"),
 ])
 def test_bad_options_are_one_line(options, message):
     with pytest.raises(ValueError, match=message):
-        toy_datasets.check_options("spiral", options)
+        datasets.check_options("spiral", options)
+
+
+@pytest.mark.parametrize("name", toy_datasets.NAMES)
+def test_registered_with_raw_coordinates_and_the_playgrounds_labels(name):
+    data = datasets.load_dataset(name, {"n": 50, "noise": 0.2}, val_fraction=0.2, seed=1)
+    x, target = generate(name, 50, 0.2, seed=1)
+    assert (len(data.x_train), len(data.x_val), data.feature_names, data.scaler) == (40, 10, ("x1", "x2"), None)
+    rows = np.sort(np.concatenate([data.x_train, data.x_val]), axis=0)
+    np.testing.assert_array_equal(rows, np.sort(x.astype(np.float32), axis=0))
+    if data.task == "classification":
+        assert data.class_names == ("-1", "+1")
+        positives = (target == 1).sum()
+        assert data.y_train[:, 1].sum() + data.y_val[:, 1].sum() == positives
+    else:
+        assert sorted(np.concatenate([data.y_train, data.y_val])[:, 0]) == pytest.approx(sorted(target), abs=1e-6)
+
+
+def test_noise_flag_reaches_the_generator():
+    from kgui.core import settings as experiment
+    import argparse
+    parser = argparse.ArgumentParser()
+    experiment.add_arguments(parser)
+    settings = experiment.from_arguments(parser.parse_args(["--dataset", "spiral", "--noise", "0.3"]))
+    assert settings.dataset_options == {"noise": 0.3}
+    with pytest.raises(ValueError, match="dataset option 'noise' does not apply to 'iris'"):
+        experiment.from_arguments(parser.parse_args(["--dataset", "iris", "--noise", "0.3"]))

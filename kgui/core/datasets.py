@@ -339,4 +339,6 @@ CSV = register(DatasetSpec(
                                                 "numbers are regressed", choices=TASK_CHOICES)),
     group=DatasetGroup.FILE, reads_files=True, help="your own CSV file: numeric features and a target column"))
 
+from . import toy_datasets  # noqa: E402,F401 - registers TensorFlow Playground's problems
+
 BUILTIN_NAMES = tuple(spec.name for spec in named_specs())

@@ -17,6 +17,9 @@ from typing import Callable
 
 import numpy as np
 
+from .dataset_registry import (Dataset, DatasetGroup, DatasetOption, DatasetSpec, LoadRequest, Task, build_dataset,
+                               register)
+
 DEFAULT_N = {"classification": 500, "regression": 1200}   # the Playground's NUM_SAMPLES_CLASSIFY / _REGRESS
 MIN_N, MAX_N = 10, 100_000
 MAX_NOISE = 1.0
@@ -96,39 +99,28 @@ class ToyProblem:
     """One generator and its task."""
 
     name: str
+    title: str          # the dataset menu's
     task: str
     generate: Callable
     description: str
 
 
 PROBLEMS = {problem.name: problem for problem in (
-    ToyProblem("circle", "classification", circle, "a disc inside a ring"),
-    ToyProblem("xor", "classification", xor, "the four quadrants, +1 where x1·x2 ≥ 0"),
-    ToyProblem("gaussians", "classification", gaussians, "two Gaussian blobs"),
-    ToyProblem("spiral", "classification", spiral, "two interleaved spirals"),
-    ToyProblem("plane", "regression", plane, "the plane (x1 + x2) / 10"),
-    ToyProblem("multi-gaussian", "regression", multi_gaussian, "six bumps of alternating sign"),
+    ToyProblem("circle", "Circle (Playground, 2 classes)", "classification", circle, "a disc inside a ring"),
+    ToyProblem("xor", "XOR (Playground, 2 classes)", "classification", xor,
+               "the four quadrants, +1 where x1·x2 ≥ 0"),
+    ToyProblem("gaussians", "Two Gaussians (Playground, 2 classes)", "classification", gaussians,
+               "two Gaussian blobs"),
+    ToyProblem("spiral", "Spiral (Playground, 2 classes)", "classification", spiral, "two interleaved spirals"),
+    ToyProblem("plane", "Plane (Playground, regression)", "regression", plane, "the plane (x1 + x2) / 10"),
+    ToyProblem("multi-gaussian", "Multi-Gaussian (Playground, regression)", "regression", multi_gaussian,
+               "six bumps of alternating sign"),
 )}
 NAMES = tuple(PROBLEMS)
-OPTION_TYPES = {"n": (int,), "noise": (int, float)}
-
-
-def check_options(name: str, options) -> None:
-    """ValueError naming a bad ``n`` or ``noise``."""
-    n = options.get("n", MIN_N)
-    if not MIN_N <= n <= MAX_N:
-        raise ValueError(f"dataset option n of {name} must be between {MIN_N} and {MAX_N}, got {n!r}")
-    noise = options.get("noise", 0.0)
-    if not (np.isfinite(noise) and 0 <= noise <= MAX_NOISE):
-        raise ValueError(f"dataset option noise of {name} must be between 0 and {MAX_NOISE:g} "
-                         f"(the Playground's slider goes to 0.5), got {noise!r}")
-
-
 def generate(name: str, n: int | None = None, noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(x, target)``: float64 points ``(n, 2)`` and labels ±1 (classification) or values (regression)."""
     problem = PROBLEMS[name]
     n = DEFAULT_N[problem.task] if n is None else n
-    check_options(name, {"n": n, "noise": noise})
     x, target = problem.generate(n, float(noise), np.random.RandomState(seed))
     return x.astype(np.float64), target
 
@@ -138,3 +130,25 @@ def source(name: str, n: int | None, noise: float, seed: int) -> str:
     n = DEFAULT_N[problem.task] if n is None else n
     return (f"TensorFlow Playground's {name} ({problem.description}), generated: {n} points, noise {noise:g}, "
             f"seed {seed}")
+
+
+def load_toy(request: LoadRequest) -> Dataset:
+    """A registered toy problem: seeded points, classes '-1'/'+1' or values, raw coordinates, seeded split."""
+    problem = PROBLEMS[request.name]
+    n, noise = request.options["n"], request.options["noise"]
+    x, target = generate(request.name, n, noise, request.seed)
+    classes = ()
+    if problem.task == "classification":
+        target, classes = (target == 1).astype(np.int64), CLASS_NAMES
+    return build_dataset(request.name, problem.task, x, target, classes, FEATURE_NAMES,
+                         source(request.name, n, noise, request.seed), request.val_fraction, request.seed,
+                         standardise=False)
+
+
+for _problem in PROBLEMS.values():
+    register(DatasetSpec(
+        _problem.name, _problem.title, Task(_problem.task), load_toy,
+        options=(DatasetOption("n", int, DEFAULT_N[_problem.task], "number of points", minimum=MIN_N, maximum=MAX_N),
+                 DatasetOption("noise", float, 0.0, "noise as in TensorFlow Playground (its slider: 0 to 0.5)",
+                               minimum=0, maximum=MAX_NOISE)),
+        group=DatasetGroup.TOY, help=f"TensorFlow Playground's {_problem.name}: {_problem.description}"))
