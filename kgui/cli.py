@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-from kgui.core import codegen, lr_finder, tensorboard
+from kgui.core import codegen, csv_files, dataset_cache, lr_finder, tensorboard
 from kgui.core import settings as experiment
 from kgui.core.datasets import load_dataset
 from kgui.core.export import FORMATS, export, export_format
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     run = commands.add_parser("run", help="train one experiment and exit")
     experiment.add_arguments(run)
+    _add_data_arguments(run)
     run.add_argument("--name", help="display name of the saved run")
     run.add_argument("--export", action="append", default=[], metavar="FILE",
                      help=f"write the history or loss plot; format from the extension ({' '.join(FORMATS)}), "
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Raise the learning rate exponentially from --start to --end over "
                                              "--steps steps (default 100) and suggest a rate; --lr is ignored.")
     experiment.add_arguments(finder)
+    _add_data_arguments(finder)
     finder.add_argument("--start", type=float, default=lr_finder.DEFAULT_START, metavar="F",
                         help="first learning rate (default: %(default)g)")
     finder.add_argument("--end", type=float, default=lr_finder.DEFAULT_END, metavar="F",
@@ -70,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                                              "the --config file's or the defaults; no flags: the experiment the "
                                              "window had when it was last closed).")
     experiment.add_arguments(window)
+    _add_data_arguments(window)
     window.add_argument("--start", action="store_true", help="start training at once")
     window.add_argument("--screenshot", metavar="PNG", help="when the run has ended (or, without --start, when the "
                                                               "window is shown), save the window as PNG and quit")
@@ -93,6 +96,31 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (listing, deleting, exporting):
         sub.add_argument("--runs-dir", metavar="DIR")
     return parser
+
+
+def _add_data_arguments(parser) -> None:
+    """How data files are read (not part of the experiment)."""
+    parser.add_argument(csv_files.MAX_SIZE_FLAG, metavar="SIZE", type=_data_size,
+                        help="largest CSV text read from one file, after decompression, e.g. 500M or 8G "
+                             f"(default: ${csv_files.MAX_SIZE_VARIABLE} or "
+                             f"{csv_files.format_size(csv_files.DEFAULT_MAX_TEXT_BYTES)})")
+    parser.add_argument("--data-cache", action="store_true",
+                        help="keep parsed CSV files in the user cache folder so later sessions load them fast "
+                             f"(also: {dataset_cache.DISK_CACHE_VARIABLE}=1)")
+
+
+def _data_size(text: str) -> int:
+    try:
+        return csv_files.parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _apply_data_arguments(args) -> None:
+    if getattr(args, "max_data_size", None) is not None:
+        csv_files.set_max_text_bytes(args.max_data_size)
+    if getattr(args, "data_cache", False):
+        dataset_cache.set_disk_enabled(True)
 
 
 class _Console:
@@ -378,6 +406,7 @@ def main(argv=None) -> int:
         return open_window()
     args = build_parser().parse_args(argv)
     out, err = sys.stdout, sys.stderr
+    _apply_data_arguments(args)
     try:
         if args.command == "run":
             return run_command(args, out, err)

@@ -292,6 +292,7 @@ def test_open_csv_with_target_column(qtbot, window, monkeypatch, tmp_path):
 
     monkeypatch.setattr(ui_datasets.TargetColumnDialog, "exec", accept)
     window.open_csv_action.trigger()
+    qtbot.waitUntil(lambda: not window.dataset_picker.previewing)  # the header is read off the GUI thread
     assert chosen == {"target": "label", "task": "auto"}
     settings = window.settings()
     assert settings.dataset == str(path) and settings.dataset_options == chosen
@@ -301,11 +302,12 @@ def test_open_csv_with_target_column(qtbot, window, monkeypatch, tmp_path):
     assert window.record.status == "finished" and window.history[-1].accuracy is not None
 
 
-def test_binary_csv_shows_a_message(window, monkeypatch, tmp_path, messages):
+def test_binary_csv_shows_a_message(qtbot, window, monkeypatch, tmp_path, messages):
     path = tmp_path / "bad.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0binary")
     choose_file(monkeypatch, path)
     window.open_csv_action.trigger()
+    qtbot.waitUntil(lambda: not window.dataset_picker.previewing)
     assert [(kind, title) for kind, title, _ in messages] == [("critical", "Cannot use this CSV file")]
     assert window.settings().dataset == "linear"
 
@@ -316,6 +318,7 @@ def test_malformed_csv_fails_the_run_with_a_message(qtbot, window, monkeypatch, 
     choose_file(monkeypatch, path)
     monkeypatch.setattr(ui_datasets.TargetColumnDialog, "exec", lambda dialog: QDialog.DialogCode.Accepted)
     window.open_csv_action.trigger()
+    qtbot.waitUntil(lambda: not window.dataset_picker.previewing)
     window.start()
     qtbot.waitUntil(lambda: bool(messages), timeout=RUN_TIMEOUT_MS)
     (kind, title, text), = messages

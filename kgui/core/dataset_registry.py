@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 import numpy as np
 
@@ -48,8 +49,13 @@ class LoadProgress:
         return f"{self.rows:,} rows, {self.fraction:.0%}"
 
 
-def _never() -> bool:
+def never_stop() -> bool:
+    """The default ``should_stop``: loads run to the end."""
     return False
+
+
+def ignore_progress(progress: LoadProgress) -> None:
+    """The default ``progress``: nobody is told."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +66,8 @@ class LoadRequest:
     options: Mapping[str, object]                # every option of the spec; defaults filled in
     val_fraction: float = 0.2
     seed: int = 0
-    progress: Callable[[LoadProgress], None] = lambda progress: None
-    should_stop: Callable[[], bool] = _never     # polled while reading; True ends the load with LoadCancelled
+    progress: Callable[[LoadProgress], None] = ignore_progress
+    should_stop: Callable[[], bool] = never_stop     # polled while reading; True ends the load with LoadCancelled
 
     def check_stop(self) -> None:
         """Raise LoadCancelled when a stop was asked for (loaders call it between chunks)."""
@@ -119,8 +125,8 @@ class DatasetSpec:
     loader: Callable[[LoadRequest], "Dataset"]
     options: tuple[DatasetOption, ...] = ()
     group: DatasetGroup = DatasetGroup.TOY
-    reads_files: bool = False                    # True: the in-memory cache keys it by its file's identity
     help: str = ""                               # one line for tooltips and --help
+    source_file: Callable[[LoadRequest], Path] | None = None   # the file a loader reads: the cache's key
 
     @property
     def short_title(self) -> str:
@@ -188,6 +194,13 @@ def spec_for(name: str) -> DatasetSpec:
 
 # -- building a Dataset ---------------------------------------------------------------------------------------------
 
+CHUNK_BYTES = 4 << 20  # float64 temporaries of chunked array work stay below this
+
+
+def _chunk_rows(x: np.ndarray) -> int:
+    return max(1, CHUNK_BYTES // (8 * max(1, x.shape[1])))
+
+
 @dataclass(frozen=True)
 class Standardiser:
     """Per-feature ``(x - mean) / scale`` fitted on the training split (scale 1 for constant features)."""
@@ -196,9 +209,10 @@ class Standardiser:
     scale: np.ndarray       # float64 (features,)
 
     @classmethod
-    def fit(cls, x: np.ndarray, chunk_rows: int = 65536) -> "Standardiser":
+    def fit(cls, x: np.ndarray) -> "Standardiser":
         """Mean and population standard deviation of ``x``'s columns, accumulated in float64 chunk by chunk."""
         count, mean, m2 = 0, np.zeros(x.shape[1]), np.zeros(x.shape[1])
+        chunk_rows = _chunk_rows(x)
         for start in range(0, len(x), chunk_rows):
             chunk = np.asarray(x[start:start + chunk_rows], dtype=np.float64)
             n = len(chunk)
@@ -220,8 +234,9 @@ class Standardiser:
     def inverse_transform(self, x) -> np.ndarray:
         return np.asarray(x, dtype=np.float64) * self.scale + self.mean
 
-    def transform_in_place(self, x: np.ndarray, chunk_rows: int = 65536) -> None:
+    def transform_in_place(self, x: np.ndarray) -> None:
         """Standardise a float32 array chunk by chunk (float64 arithmetic, no full-size temporary)."""
+        chunk_rows = _chunk_rows(x)
         for start in range(0, len(x), chunk_rows):
             x[start:start + chunk_rows] = (x[start:start + chunk_rows] - self.mean) / self.scale
 

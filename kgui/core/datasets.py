@@ -11,26 +11,17 @@ message naming the file, column and line where it applies.
 """
 from __future__ import annotations
 
-import csv
-import dataclasses
-import gzip
-import io
 import os
-import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import csv_files, dataset_cache
 from .dataset_registry import (CSV_NAME, TASK_CHOICES, TASKS, Dataset, DatasetError, DatasetGroup, DatasetOption,
-                               DatasetSpec, LoadCancelled, LoadProgress, LoadRequest, Task, abbreviated,
-                               build_dataset, is_file_name, named_specs, register, registered, spec_for)
-
-if TYPE_CHECKING:  # pandas is imported where files are read: it costs the window ~0.4 s of start-up
-    import pandas as pd
+                               DatasetSpec, LoadCancelled, LoadProgress, LoadRequest, Standardiser, Task,
+                               build_dataset, encode_targets, ignore_progress, is_file_name, named_specs,
+                               never_stop, register, registered, spec_for, split_indices)
 
 __all__ = ["TASKS", "TASK_CHOICES", "Dataset", "DatasetError", "DatasetOption", "DatasetSpec", "LoadCancelled",
            "LoadProgress", "Task", "check_options", "is_file_name", "load_dataset", "named_specs", "registered",
@@ -57,20 +48,41 @@ def check_options(name: str, options: Mapping) -> None:
 
 
 def load_dataset(name: str, options: Mapping | None = None, val_fraction: float = 0.2, seed: int = 0,
-                 progress: Callable[[LoadProgress], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> Dataset:
+                 progress: Callable[[LoadProgress], None] = ignore_progress,
+                 should_stop: Callable[[], bool] = never_stop) -> Dataset:
     """The dataset ``name`` (a registered name or a CSV path) with its options.
 
     ``progress`` hears how far a file has been read; ``should_stop`` is polled while reading and
-    ends the load with :class:`LoadCancelled` when it returns True.
+    ends the load with :class:`LoadCancelled` when it returns True. Datasets read from files are
+    kept in :data:`dataset_cache.MEMORY` by the file's identity, so loading one again is immediate.
     """
     spec = spec_for(name)
-    request = LoadRequest(name, spec.resolved_options(options, label=name), val_fraction, seed)
-    if progress is not None:
-        request = dataclasses.replace(request, progress=progress)
-    if should_stop is not None:
-        request = dataclasses.replace(request, should_stop=should_stop)
-    return spec.loader(request)
+    request = LoadRequest(name, spec.resolved_options(options, label=name), val_fraction, seed, progress, should_stop)
+    key = _cache_key(spec, request)
+    cached = dataset_cache.MEMORY.get(key) if key is not None else None
+    if cached is not None:
+        return cached
+    try:
+        dataset = spec.loader(request)
+    except MemoryError:
+        raise DatasetError(f"{name}: not enough memory to load it; free some memory, or use a smaller file or a "
+                           f"lower {csv_files.MAX_SIZE_FLAG}") from None
+    if key is not None and key == _cache_key(spec, request):  # the file did not change while it was read
+        dataset_cache.MEMORY.put(key, dataset)
+    return dataset
+
+
+def _cache_key(spec: DatasetSpec, request: LoadRequest) -> tuple | None:
+    """What identifies a file dataset's result: the file's version, the options, the split; None for the others."""
+    if spec.source_file is None:
+        return None
+    try:
+        identity = dataset_cache.file_identity(spec.source_file(request))
+    except DatasetError:
+        return None
+    if identity is None:
+        return None
+    return spec.name, identity, tuple(sorted(request.options.items())), request.val_fraction, request.seed
 
 
 # -- linear exercise and bundled sets -----------------------------------------------------------------------------
@@ -105,155 +117,99 @@ def load_bundled(name: str, val_fraction: float = 0.2, seed: int = 0) -> Dataset
 
 # -- CSV files ------------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Table:
-    """A parsed CSV file, with the file line of each data row for messages."""
-
-    path: Path
-    frame: pd.DataFrame
-    lines: list[int]
-
-    def fail(self, message: str) -> DatasetError:
-        return DatasetError(f"{self.path}: {message}")
-
-    def feature_matrix(self, columns) -> np.ndarray:
-        """float64 values of ``columns``; DatasetError naming the first non-numeric, missing or infinite cell."""
-        import pandas as pd
-
-        numeric = {}
-        for column in columns:
-            values = self.frame[column]
-            if not pd.api.types.is_numeric_dtype(values):
-                numbers = pd.to_numeric(values, errors="coerce")
-                bad = np.flatnonzero(numbers.isna().to_numpy() & values.notna().to_numpy())
-                if len(bad):
-                    raise self.fail(f"column {column!r} is not numeric: line {self.lines[bad[0]]} has "
-                                    f"{values.iloc[bad[0]]!r}")
-                values = numbers
-            numeric[column] = values
-        x = pd.DataFrame(numeric).to_numpy(np.float64)
-        bad = np.argwhere(~np.isfinite(x))
-        if len(bad):
-            row, col = bad[0]
-            what = "a missing value" if np.isnan(x[row, col]) else f"an infinite value ({x[row, col]})"
-            raise self.fail(f"column {columns[col]!r}, line {self.lines[row]}: {what}")
-        return x
-
-    def check_complete(self, column) -> pd.Series:
-        values = self.frame[column]
-        missing = np.flatnonzero(values.isna().to_numpy())
-        if len(missing):
-            raise self.fail(f"target column {column!r}, line {self.lines[missing[0]]}: a missing value")
-        return values
-
-    def class_codes(self, column) -> tuple[np.ndarray, list[str]]:
-        """Sorted class names of ``column`` and each row's index into them (like LabelEncoder)."""
-        import pandas as pd
-
-        values = self.check_complete(column)
-        raw = values.to_numpy() if pd.api.types.is_numeric_dtype(values) else values.astype(str).to_numpy()
-        classes, codes = np.unique(raw, return_inverse=True)
-        classes = [str(c) for c in classes]
-        if len(classes) < 2:
-            raise self.fail(f"target column {column!r} has a single class ({classes[0]!r}); "
-                            "classification needs at least two")
-        if len(classes) > MAX_CLASSES:
-            raise self.fail(f"target column {column!r} has {len(classes)} classes; at most {MAX_CLASSES} are "
-                            "supported (use --task regression for a numeric target)")
-        return codes.astype(np.int64), classes
-
-
-def _read_text(path: Path) -> str:
-    """Decoded text of a (possibly gzipped) CSV file; DatasetError for missing, binary or non-UTF-8 files."""
-    if not path.exists():
-        raise DatasetError(f"{path}: no such file")
-    if path.is_dir():
-        raise DatasetError(f"{path}: is a directory, not a CSV file")
-    try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else path.read_bytes()
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{path}: not a readable gzip file ({exc})") from None
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if not raw:
-        raise DatasetError(f"{path}: the file is empty (0 bytes)")
-    if b"\0" in raw[:65536]:
-        raise DatasetError(f"{path}: a binary file, not CSV text")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-                           "save it as UTF-8") from None
-
-
-def _read_table(path) -> _Table:
-    """Parse a CSV file with a header row, checking its structure (header, data rows, field counts)."""
-    import pandas as pd
-
-    path = Path(path)
-    text = _read_text(path)
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next((row for row in reader if row), None)
-        if header is None:
-            raise DatasetError(f"{path}: the file is empty (no header row)")
-        names = [name.strip() for name in header]
-        if "" in names:
-            raise DatasetError(f"{path}: header column {names.index('') + 1} has no name")
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise DatasetError(f"{path}: header names column(s) {', '.join(map(repr, duplicates))} more than once")
-        lines = []
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise DatasetError(f"{path}: line {reader.line_num} has {len(row)} field(s), "
-                                   f"the header has {len(header)}")
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise DatasetError(f"{path}: line {reader.line_num}: {exc}") from None
-    if not lines:
-        raise DatasetError(f"{path}: only a header row, no data rows")
-    frame = pd.read_csv(io.StringIO(text), header=0, names=names, skipinitialspace=True)
-    return _Table(path, frame, lines)
-
-
-def load_csv(path, target: str | None = None, task: str = "auto", val_fraction: float = 0.2,
-             seed: int = 0) -> Dataset:
+def load_csv(path, target: str | None = None, task: str = "auto", val_fraction: float = 0.2, seed: int = 0,
+             progress: Callable[[LoadProgress], None] = ignore_progress, should_stop: Callable[[], bool] = never_stop) -> Dataset:
     """A user CSV: numeric feature columns plus a ``target`` column (default: the last one).
 
     ``task="auto"`` takes text targets and integer targets with at most ``MAX_AUTO_CLASSES``
     values as classes, and other numbers as a regression target.
     """
-    table = _read_table(path)
-    columns = list(table.frame.columns)
-    target = columns[-1] if target is None else target
-    if target not in columns:
-        raise table.fail(f"no target column {target!r}; columns: {abbreviated(columns, 10)}")
-    features = [c for c in columns if c != target]
-    if not features:
-        raise table.fail(f"no feature columns besides the target {target!r}")
-    x = table.feature_matrix(features)
-    if task == "auto":
-        task = _inferred_task(table.check_complete(target))
-    if task == Task.CLASSIFICATION:
-        codes, classes = table.class_codes(target)
-    else:
-        codes, classes = table.feature_matrix([target])[:, 0], []
-    source = f"CSV file {table.path.resolve()} (target column {target!r}, {len(x)} rows)"
-    return build_dataset(table.path.name, task, x, codes, classes, features, source, val_fraction, seed,
-                  label=str(table.path))
+    table = _read(path, target, (), progress, should_stop, last_is_target=True)
+    task, codes, classes = _targets(table, task)
+    source = f"CSV file {table.path.resolve()} (target column {table.label_name!r}, {table.n_rows} rows)"
+    return build_from_table(table.path.name, task, table, codes, classes, source, val_fraction, seed)
 
 
-def _inferred_task(values: pd.Series) -> str:
+def _read(path, label, exclude, progress, should_stop, last_is_target=False) -> csv_files.CsvTable:
+    """The parsed file, from the on-disk cache when it is on and holds this version of the file."""
+    cached = dataset_cache.DISK.get(path, label, exclude, last_is_target) if dataset_cache.disk_enabled() else None
+    if cached is not None:
+        return cached
+    table = csv_files.read_table(path, label, exclude, progress, should_stop, label_default_last=last_is_target)
+    if dataset_cache.disk_enabled():
+        dataset_cache.DISK.put(table, label, exclude, last_is_target, should_stop)
+    return table
+
+
+def _first(mask) -> int:
+    return int(np.flatnonzero(np.asarray(mask))[0])
+
+
+def _targets(table: csv_files.CsvTable, task: str) -> tuple[Task, np.ndarray, list[str]]:
+    """The task (``auto`` resolved) and the label column as class codes with sorted class names, or as values."""
     import pandas as pd
 
-    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-        return Task.CLASSIFICATION
-    if pd.api.types.is_integer_dtype(values) and values.nunique() <= MAX_AUTO_CLASSES:
-        return Task.CLASSIFICATION
-    return Task.REGRESSION
+    codes, texts, column = table.labels.codes, table.labels.values, table.label_name
+    if (codes < 0).any():
+        raise table.fail(f"target column {column!r}, line {table.line_of(_first(codes < 0))}: a missing value")
+    numbers = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce")
+    numeric = bool(len(texts)) and not numbers.isna().any()
+    if task == "auto":
+        if numeric and numbers.dtype.kind in "iu":
+            task = Task.CLASSIFICATION if numbers.nunique() <= MAX_AUTO_CLASSES else Task.REGRESSION
+        else:
+            task = Task.REGRESSION if numeric else Task.CLASSIFICATION
+    task = Task(task)
+    if task == Task.REGRESSION:
+        if not numeric:
+            bad = _first(numbers.isna().to_numpy()[codes])
+            raise table.fail(f"column {column!r} is not numeric: line {table.line_of(bad)} has "
+                             f"{texts[codes[bad]]!r}")
+        values = numbers.to_numpy(np.float64)[codes]
+        if not np.isfinite(values).all():
+            bad = _first(~np.isfinite(values))
+            raise table.fail(f"column {column!r}, line {table.line_of(bad)}: an infinite value ({values[bad]})")
+        return task, values, []
+    classes, inverse = np.unique(numbers.to_numpy() if numeric else np.array(texts, dtype=str), return_inverse=True)
+    names = [str(c) for c in classes]
+    if len(names) < 2:
+        raise table.fail(f"target column {column!r} has a single class ({names[0]!r}); "
+                         "classification needs at least two")
+    if len(names) > MAX_CLASSES:
+        raise table.fail(f"target column {column!r} has {len(names)} classes; at most {MAX_CLASSES} are "
+                         "supported (use --task regression for a numeric target)")
+    return task, inverse.reshape(-1)[codes].astype(np.int64), names
+
+
+def build_from_table(name: str, task: Task, table: csv_files.CsvTable, target: np.ndarray, class_names, source: str,
+                     val_fraction: float, seed: int) -> Dataset:
+    """A standardised Dataset from a parsed file, built in place: its feature blocks are consumed as they are
+    copied into the train and validation arrays, so memory peaks near one copy of the features."""
+    n, width = table.n_rows, len(table.feature_names)
+    train, val = split_indices(n, val_fraction, seed, str(table.path))
+    in_val = np.zeros(n, dtype=bool)
+    in_val[val] = True
+    slot = np.empty(n, dtype=np.int64)
+    slot[train] = np.arange(len(train))
+    slot[val] = np.arange(len(val))
+    x_train = np.empty((len(train), width), dtype=np.float32)
+    x_val = np.empty((len(val), width), dtype=np.float32)
+    start = 0
+    while table.blocks:
+        block = table.blocks.pop(0)
+        stop = start + len(block)
+        held_out, rows = in_val[start:stop], slot[start:stop]
+        x_train[rows[~held_out]] = block[~held_out]
+        x_val[rows[held_out]] = block[held_out]
+        del block
+        start = stop
+    scaler = Standardiser.fit(x_train)
+    scaler.transform_in_place(x_train)
+    scaler.transform_in_place(x_val)
+    n_classes = len(class_names)
+    return Dataset(name, task, x_train, encode_targets(task, target[train], n_classes), x_val,
+                   encode_targets(task, target[val], n_classes), table.feature_names, tuple(map(str, class_names)),
+                   source, scaler)
 
 
 # -- Otto Group -----------------------------------------------------------------------------------------------------
@@ -285,28 +241,28 @@ def find_otto_file(path=None, filename: str = "train.csv") -> Path:
                        f"{dirs[0]}" + ("" if path else ", in $KGUI_DATA_DIR/" + OTTO_FOLDER + ", or give its path"))
 
 
-def load_otto(path=None, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
+def load_otto(path=None, val_fraction: float = 0.2, seed: int = 0, progress: Callable[[LoadProgress], None] = ignore_progress,
+              should_stop: Callable[[], bool] = never_stop) -> Dataset:
     """The notebook's Otto data: drop ``id``, float features, classes Class_1..Class_9 one-hot, seeded split."""
-    table = _read_table(find_otto_file(path))
-    columns = list(table.frame.columns)
-    if "target" not in columns:
-        raise table.fail("no 'target' column; is this the Otto train.csv?")
-    features = [c for c in columns if c not in ("id", "target")]
-    x = table.feature_matrix(features).astype(np.float32)
-    codes, classes = table.class_codes("target")
+    file = find_otto_file(path)
+    try:
+        table = _read(file, "target", ("id",), progress, should_stop)
+    except csv_files.MissingColumnError:
+        raise DatasetError(f"{file}: no 'target' column; is this the Otto train.csv?") from None
+    task, codes, classes = _targets(table, Task.CLASSIFICATION)
     source = f"Kaggle {OTTO_COMPETITION}, {table.path.resolve()}"
-    return build_dataset("otto", Task.CLASSIFICATION, x, codes, classes, features, source, val_fraction, seed,
-                         label=str(table.path))
+    return build_from_table("otto", task, table, codes, classes, source, val_fraction, seed)
 
 
 def load_otto_test(train: Dataset, path=None) -> tuple[np.ndarray, np.ndarray]:
     """Ids and features of the Otto test.csv (no target), scaled with ``train``'s training scaler."""
-    table = _read_table(find_otto_file(path, "test.csv"))
-    features = [c for c in table.frame.columns if c != "id"]
-    if tuple(features) != train.feature_names:
+    table = csv_files.read_table(find_otto_file(path, "test.csv"), "id")
+    if table.feature_names != train.feature_names:
         raise table.fail(f"its feature columns do not match the training data's ({train.n_features} features)")
-    ids = table.frame["id"].to_numpy() if "id" in table.frame else np.arange(1, len(table.frame) + 1)
-    return ids, train.transform(table.feature_matrix(features).astype(np.float32))
+    ids = np.array(table.labels.values, dtype=np.float64).astype(np.int64)[table.labels.codes]
+    x = np.concatenate(table.blocks)
+    train.scaler.transform_in_place(x)
+    return ids, x
 
 
 # -- the registry entries -------------------------------------------------------------------------------------------
@@ -326,18 +282,20 @@ for _name, (_loader, _task, _title) in BUNDLED.items():
         group=DatasetGroup.BUNDLED, help=f"scikit-learn's bundled {_name} data (sklearn.datasets.{_loader})"))
 OTTO = register(DatasetSpec(
     "otto", "Otto Group (9 classes)", Task.CLASSIFICATION,
-    lambda request: load_otto(request.options["path"], request.val_fraction, request.seed),
+    lambda request: load_otto(request.options["path"], request.val_fraction, request.seed, request.progress,
+                              request.should_stop),
     options=(DatasetOption("path", str, None, "the Otto train.csv(.gz), or its folder (default: the data folders)"),),
-    group=DatasetGroup.DOWNLOAD, reads_files=True,
-    help=f"Kaggle's {OTTO_COMPETITION}: 93 count features, 9 product classes"))
+    group=DatasetGroup.DOWNLOAD, help=f"Kaggle's {OTTO_COMPETITION}: 93 count features, 9 product classes",
+    source_file=lambda request: find_otto_file(request.options["path"])))
 CSV = register(DatasetSpec(
     CSV_NAME, "CSV file", None,
     lambda request: load_csv(request.name, request.options["target"], request.options["task"],
-                             request.val_fraction, request.seed),
+                             request.val_fraction, request.seed, request.progress, request.should_stop),
     options=(DatasetOption("target", str, None, "the target column (default: the last one)"),
              DatasetOption("task", str, "auto", "auto: text or small-integer targets are classes, other "
                                                 "numbers are regressed", choices=TASK_CHOICES)),
-    group=DatasetGroup.FILE, reads_files=True, help="your own CSV file: numeric features and a target column"))
+    group=DatasetGroup.FILE, help="your own CSV file: numeric features and a target column",
+    source_file=lambda request: Path(request.name)))
 
 from . import toy_datasets  # noqa: E402,F401 - registers TensorFlow Playground's problems
 

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .datasets import LoadCancelled
 from .export import export_format, figure_bytes, table_csv
 from .files import write_atomic
 from .runs import json_safe
@@ -148,7 +149,10 @@ def find_learning_rate(settings: ExperimentSettings, start: float = DEFAULT_STAR
     ema = DebiasedEMA(smoothing)
     trainer = Trainer(settings.replace(learning_rate=float(rates[0]), steps=steps), control, dataset=dataset,
                       status=status)
-    trainer.prepare()
+    try:
+        trainer.prepare()
+    except LoadCancelled:
+        return RangeTestResult(trainer.settings, "", "", start, end, steps, status="stopped")
     result = RangeTestResult(trainer.settings, trainer.record.engine, trainer.record.engine_version, start, end,
                              steps)
     lowest = math.inf

@@ -14,7 +14,7 @@ import numpy as np
 
 from kgui import backend
 
-from .datasets import Dataset, load_dataset
+from .datasets import Dataset, LoadCancelled, LoadProgress, load_dataset
 from .files import error_text
 from .models import build_model
 from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord
@@ -169,7 +169,8 @@ class Trainer:
         settings.validate()
         if self.dataset is None:
             self.dataset = self._timed("load_dataset", "loading dataset…", lambda: load_dataset(
-                settings.dataset, settings.dataset_options, settings.val_fraction, settings.seed))
+                settings.dataset, settings.dataset_options, settings.val_fraction, settings.seed,
+                progress=self._loading, should_stop=lambda: self.control.stopped))
         dataset = self.dataset
         self.record.dataset_info = dataset.describe()
         if settings.batch_size is not None and settings.batch_size > len(dataset.x_train):
@@ -191,6 +192,9 @@ class Trainer:
 
         self.model = self._timed("compile", "compiling…", compile_model)
         self._batches = _BatchOrder(len(dataset.x_train), settings.batch_size, settings.seed)
+
+    def _loading(self, progress: LoadProgress) -> None:
+        self._status(f"loading dataset… {progress.describe()}")
 
     @property
     def steps_done(self) -> int:
@@ -277,6 +281,9 @@ class Trainer:
                     on_step(step)
             if self.record.status == "running":
                 self.record.status = RunStatus.FINISHED
+        except LoadCancelled:
+            self.record.status = RunStatus.STOPPED
+            self.record.message = "stopped while loading the dataset"
         except Exception as exc:  # noqa: BLE001 - every failure becomes the run's status and message
             self.error = exc
             self.record.status = RunStatus.FAILED

@@ -1,20 +1,23 @@
-"""Dataset selector: the linear exercise, bundled sets, Otto (with Browse… when its file is missing) and CSV files."""
+"""Dataset selector: the registry's datasets (Otto with Browse… when its file is missing) and CSV files.
+
+Open CSV… reads the chosen file's header on a background thread (with the core's checks,
+:func:`kgui.core.csv_files.preview`), so a slow, huge or odd file never freezes the window.
+"""
 from __future__ import annotations
 
-import csv
-import gzip
-import io
+import threading
 from pathlib import Path
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QMessageBox,
-                             QVBoxLayout)
+from PyQt6.QtWidgets import (QComboBox, QCompleter, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel,
+                             QMessageBox, QVBoxLayout)
 
-from kgui.core import datasets
+from kgui.core import csv_files, datasets
 
 OPEN_CSV = "Open CSV…"
 CSV_FILTER = "CSV files (*.csv *.csv.gz);;All files (*)"
-HEADER_BYTES = 1 << 16
+SEARCHABLE_COLUMNS = 50   # with more columns the target picker is a search box
+TOOLTIP = "Data to train on. Otto needs Kaggle's train.csv; Open CSV… trains on your own file."
 
 
 def short_title(dataset: str) -> str:
@@ -23,47 +26,21 @@ def short_title(dataset: str) -> str:
     return spec.short_title if spec is not None else Path(dataset).name
 
 
-def read_csv_header(path) -> list[str]:
-    """Column names of a (possibly gzipped) CSV file; ValueError with a message for people."""
-    path = Path(path)
-    try:
-        if path.suffix.lower() == ".gz":
-            with gzip.open(path, "rb") as stream:
-                raw = stream.read(HEADER_BYTES)
-        else:
-            with open(path, "rb") as stream:
-                raw = stream.read(HEADER_BYTES)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise ValueError(f"{path}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
-    if not raw.strip():
-        raise ValueError(f"{path}: the file is empty")
-    if b"\0" in raw:
-        raise ValueError(f"{path}: a binary file, not CSV text")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 4:  # not just a character cut at the end of the sample
-            raise ValueError(f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
-        text = raw[:exc.start].decode("utf-8-sig")
-    rows = [row for row in csv.reader(io.StringIO(text)) if row]
-    header = [name.strip() for name in rows[0]] if rows else []
-    if len(header) < 2 or "" in header:
-        raise ValueError(f"{path}: the first line must name at least two columns (features and a target), "
-                         f"got {rows[0] if rows else 'nothing'}")
-    if len(rows) < 2:
-        raise ValueError(f"{path}: only a header row, no data rows")
-    return header
-
-
 class TargetColumnDialog(QDialog):
     """Asks which column of a CSV file is the target, and the task (auto, classification, regression)."""
 
     def __init__(self, path: Path, columns: list[str], parent=None):
         super().__init__(parent)
         self.setWindowTitle("Choose the target column")
+        self.columns = frozenset(columns)
         self.column = QComboBox()
         self.column.addItems(columns)
         self.column.setCurrentIndex(len(columns) - 1)
+        if len(columns) > SEARCHABLE_COLUMNS:  # type to find a column among thousands
+            self.column.setEditable(True)
+            self.column.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            self.column.completer().setFilterMode(Qt.MatchFlag.MatchContains)
+            self.column.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.task = QComboBox()
         self.task.addItems(datasets.TASK_CHOICES)
         self.task.setToolTip("auto: text or small-integer targets are classes, other numbers are regressed")
@@ -71,12 +48,21 @@ class TargetColumnDialog(QDialog):
         form.addRow("Target column:", self.column)
         form.addRow("Task:", self.task)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
+        buttons.accepted.connect(self._accept_known_column)
         buttons.rejected.connect(self.reject)
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #b00020")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"<b>{path.name}</b> has {len(columns)} columns; the others are the features."))
         layout.addLayout(form)
+        layout.addWidget(self.problem)
         layout.addWidget(buttons)
+
+    def _accept_known_column(self) -> None:
+        if self.column.currentText() in self.columns:
+            self.accept()
+        else:
+            self.problem.setText(f"No column is named {self.column.currentText()!r}.")
 
     def options(self) -> dict:
         return {"target": self.column.currentText(), "task": self.task.currentText()}
@@ -86,19 +72,27 @@ class DatasetPicker(QComboBox):
     """Combo box whose items carry (dataset name, dataset options); emits ``changed`` after each choice."""
 
     changed = pyqtSignal()
+    _previewed = pyqtSignal(object, object)   # (Path, Preview or error text), from the header-reading thread
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(16)
-        self.setToolTip("Data to train on. Otto needs Kaggle's train.csv; Open CSV… trains on your own file.")
+        self.setToolTip(TOOLTIP)
         for spec in datasets.named_specs():
             self.addItem(spec.title, (spec.name, {}))
             self.setItemData(self.count() - 1, spec.help, Qt.ItemDataRole.ToolTipRole)
         self.addItem(OPEN_CSV, None)
         self._previous = 0
+        self._preview_stop: threading.Event | None = None
         self.refresh_otto()
         self.activated.connect(self._chosen)
+        self._previewed.connect(self._preview_ready)
+
+    @property
+    def previewing(self) -> bool:
+        """Whether a chosen CSV file's header is being read."""
+        return self._preview_stop is not None
 
     @property
     def choice(self) -> tuple[str, dict]:
@@ -170,22 +164,51 @@ class DatasetPicker(QComboBox):
         self._make_current(index)
 
     def open_csv(self) -> None:
-        """Ask for a CSV file and its target column, and make it the current dataset."""
+        """Ask for a CSV file; its header is read off the GUI thread, then the target column is asked for."""
         path, _ = QFileDialog.getOpenFileName(self, "Open a CSV data set", str(Path.home()), CSV_FILTER)
         if not path:
             self._revert()
             return
+        self.cancel_preview()
+        stop = self._preview_stop = threading.Event()
+        self.setEnabled(False)
+        self.setToolTip(f"Reading the header of {path}…")
+        threading.Thread(target=self._read_header, args=(Path(path), stop), name="kgui-csv-preview",
+                         daemon=True).start()
+
+    def cancel_preview(self) -> None:
+        """Forget a header still being read (its thread stops at its next read)."""
+        if self._preview_stop is not None:
+            self._preview_stop.set()
+            self._preview_stop = None
+            self.setEnabled(True)
+
+    def _read_header(self, path: Path, stop: threading.Event) -> None:
+        """On the header-reading thread: the file's columns, or why it cannot be used."""
         try:
-            columns = read_csv_header(path)
-        except ValueError as exc:
-            self._revert()
-            QMessageBox.critical(self, "Cannot use this CSV file", str(exc))
+            result = csv_files.preview(path, stop.is_set)
+        except datasets.LoadCancelled:
             return
-        dialog = TargetColumnDialog(Path(path), columns, self)
+        except (datasets.DatasetError, OSError, MemoryError) as exc:
+            result = str(exc) or f"{path}: {type(exc).__name__}"
+        if not stop.is_set():
+            self._previewed.emit(path, result)
+
+    def _preview_ready(self, path: Path, result) -> None:
+        if self._preview_stop is None or self._preview_stop.is_set():
+            return  # cancelled meanwhile
+        self._preview_stop = None
+        self.setEnabled(True)
+        self.setToolTip(TOOLTIP)
+        if isinstance(result, str):
+            self._revert()
+            QMessageBox.critical(self, "Cannot use this CSV file", result)
+            return
+        dialog = TargetColumnDialog(path, list(result.columns), self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             self._revert()
             return
-        self._add_csv(Path(path), dialog.options())
+        self._add_csv(path, dialog.options())
 
     def _add_csv(self, path: Path, options: dict) -> None:
         index = self.count() - 1  # before "Open CSV…"

@@ -1,0 +1,79 @@
+"""The dataset picker: the registry's entries, and Open CSV… reading headers off the GUI thread (issue 10)."""
+import os
+from pathlib import Path
+
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QDialog, QFileDialog
+
+from kgui.core import datasets
+from kgui.ui import datasets as ui_datasets
+from kgui.ui.datasets import DatasetPicker, short_title
+from ui_support import messages  # noqa: F401 - fixture
+
+
+@pytest.fixture
+def picker(qtbot):
+    widget = DatasetPicker()
+    qtbot.addWidget(widget)
+    return widget
+
+
+def choose(monkeypatch, path):
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(path), "CSV files (*.csv *.csv.gz)"))
+
+
+def test_the_menu_lists_the_registry(picker):
+    names = [picker.itemData(i)[0] for i in range(picker.count()) if picker.itemData(i) is not None]
+    assert names == [spec.name for spec in datasets.named_specs()]
+    assert picker.itemText(0) == datasets.spec_for("linear").title
+    assert short_title("iris") == "Iris" and short_title("/data/my.csv") == "my.csv"
+
+
+def test_a_fifo_is_refused_without_blocking_the_gui_thread(qtbot, picker, monkeypatch, tmp_path, messages):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    choose(monkeypatch, fifo)
+    picker.open_csv()
+    assert picker.previewing and not picker.isEnabled()   # the header is being read on another thread
+    qtbot.waitUntil(lambda: not picker.previewing)
+    assert messages == [("critical", "Cannot use this CSV file", f"{fifo}: is a named pipe (FIFO), not a file")]
+    assert picker.choice == ("linear", {}) and picker.isEnabled()
+
+
+def test_a_wide_header_is_read_whole(qtbot, picker, monkeypatch, tmp_path, messages):
+    columns = [f"measurement_{j:05d}" for j in range(8000)] + ["label"]  # a 150 KB header
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(columns) + "\n" + ",".join("1" for _ in columns[:-1]) + ",yes\n")
+    choose(monkeypatch, path)
+    seen = {}
+
+    def accept(dialog):
+        seen["columns"] = dialog.column.count()
+        seen["current"] = dialog.column.currentText()
+        dialog.column.setEditText("measurement_00042")   # many columns: the picker is a search box
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ui_datasets.TargetColumnDialog, "exec", accept)
+    picker.open_csv()
+    qtbot.waitUntil(lambda: not picker.previewing)
+    assert messages == [] and seen == {"columns": 8001, "current": "label"}
+    assert picker.choice == (str(path), {"target": "measurement_00042", "task": "auto"})
+
+
+def test_the_target_dialog_refuses_a_column_that_does_not_exist(qtbot):
+    dialog = ui_datasets.TargetColumnDialog(Path("x.csv"), [f"c{j}" for j in range(100)])
+    qtbot.addWidget(dialog)
+    dialog.column.setEditText("nope")
+    dialog._accept_known_column()
+    assert dialog.result() != QDialog.DialogCode.Accepted and "nope" in dialog.problem.text()
+
+
+def test_missing_otto_says_where_kgui_looked(picker, monkeypatch, tmp_path):
+    monkeypatch.setattr(datasets, "PROJECT_DATA_DIR", tmp_path / "empty")
+    monkeypatch.delenv("KGUI_DATA_DIR", raising=False)
+    picker.refresh_otto()
+    otto = picker.findText("Otto", Qt.MatchFlag.MatchStartsWith)
+    tip = picker.itemData(otto, Qt.ItemDataRole.ToolTipRole)
+    assert str(tmp_path / "empty" / "kaggle_ottogroup") in tip
+    assert "Otto Group Product Classification Challenge" in tip and "train.csv.gz" in tip
