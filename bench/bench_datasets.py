@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BEFORE_COMMIT = "97a5648"
 OTTO_DIR = Path(os.environ.get("KGUI_OTTO_DIR", "/work/shared/data/kaggle_ottogroup"))
 WORK = Path(tempfile.gettempdir()) / "kgui-bench-datasets"
-CASES = ("otto", "big", "wide", "second-start", "disk-cache")
+CASES = ("otto", "big", "wide", "second-start", "disk-cache", "cancel")
 
 
 # -- data ---------------------------------------------------------------------------------------------------------
@@ -160,6 +160,25 @@ def _ratio(before: dict, after: dict, index_before: int = 0, index_after: int = 
     return f"{before['seconds'][index_before] / after['seconds'][index_after]:.1f}× faster"
 
 
+def cancel_latency(path: Path, after_s: float = 3.0) -> tuple[float, int, str]:
+    """Seconds from SIGINT/SIGTERM to the exit of ``kgui run`` loading ``path``, its exit code and last line."""
+    import signal
+
+    results = []
+    for which in (signal.SIGINT, signal.SIGTERM):
+        with tempfile.TemporaryDirectory() as runs:
+            process = subprocess.Popen([sys.executable, "main.py", "run", "--dataset", str(path), "--steps", "5",
+                                        "--runs-dir", runs], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True)
+            time.sleep(after_s)
+            sent = time.perf_counter()
+            process.send_signal(which)
+            out, _ = process.communicate()
+            results.append((which.name, time.perf_counter() - sent, process.returncode,
+                            (out.strip().splitlines() or ["-"])[-1]))
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
@@ -196,6 +215,10 @@ def main() -> None:
     if "second-start" in args.cases:
         before, after = run_case("before", "otto", otto, repeat=2), run_case("after", "otto", otto, repeat=2)
         row("Otto, second Start (load again in the same process)", before, after, 1, 1)
+    if "cancel" in args.cases:
+        for name, seconds, code, last in cancel_latency(big_csv(args.big_rows)):
+            print(f"| {name} 3 s into loading the generated CSV | - | - | exit {code} after {seconds:.2f} s "
+                  f"('{last}') | - | - |", flush=True)
     if "disk-cache" in args.cases:
         with tempfile.TemporaryDirectory() as folder:
             for label, name, options in (("Otto", "otto", otto),

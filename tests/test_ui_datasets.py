@@ -77,3 +77,27 @@ def test_missing_otto_says_where_kgui_looked(picker, monkeypatch, tmp_path):
     tip = picker.itemData(otto, Qt.ItemDataRole.ToolTipRole)
     assert str(tmp_path / "empty" / "kaggle_ottogroup") in tip
     assert "Otto Group Product Classification Challenge" in tip and "train.csv.gz" in tip
+
+
+def test_stop_ends_a_load_in_the_window(qtbot, monkeypatch, tmp_path, messages):
+    from kgui.core import csv_files
+    from kgui.core.runs import RunStore
+    from kgui.ui.main_window import MainWindow
+    from ui_support import wait_until_idle
+
+    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 32_000)  # many small pieces: progress from the start
+    path = tmp_path / "big.csv"
+    with open(path, "w") as stream:
+        stream.write("a,b,c,label\n")
+        stream.writelines("1.25,2.5,3.75,c1\n4.5,5.25,6.125,c2\n" * 10_000 for _ in range(30))  # ~11 MB
+    window = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(window)
+    window.show()
+    window.dataset_picker.select(str(path), {"target": "label"})
+    window.start()
+    qtbot.waitUntil(lambda: window.engine_state.text().startswith("loading dataset… "), timeout=60_000)
+    assert "rows" in window.engine_state.text() and "%" in window.engine_state.text()
+    window.stop()
+    wait_until_idle(qtbot, window)
+    assert (window.record.status, window.record.message) == ("stopped", "stopped while loading the dataset")
+    assert RunStore(tmp_path / "runs").list() == [] and messages == []
