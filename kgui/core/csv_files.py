@@ -20,10 +20,10 @@ import io
 import itertools
 import os
 import stat
+import threading
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -38,6 +38,7 @@ MAX_SIZE_FLAG = "--max-data-size"
 PANDAS_MAX_COLUMNS = 2000              # wider files: pandas' per-column cost dominates; Python's csv is faster
 SEGMENT_BYTES = 2 << 20                # text parsed as one piece by one thread
 PARSE_THREADS = min(4, os.cpu_count() or 1)  # pandas' parser lets go of the GIL: pieces parse in parallel
+STOP_POLL_S = 0.05                     # while waiting for a piece, a stop is noticed this often
 READ_BYTES = 1 << 20                   # bytes read from disk per call
 BINARY_SNIFF_BYTES = 1 << 16           # a NUL byte in the first 64 KiB of text: a binary file
 PYTHON_BATCH_CELLS = 1 << 20           # cells converted to float32 at once by the Python reader
@@ -613,6 +614,38 @@ def _parse_segment(segment: bytes, names, dtypes, features, label):
     return block, (frame[label].array if label is not None else None)
 
 
+class _Piece(threading.Thread):
+    """One piece parsed on its own daemon thread: a stopped load (or the process's exit) does not wait for it."""
+
+    def __init__(self, *arguments):
+        super().__init__(name="kgui-csv-piece", daemon=True)
+        self._arguments = arguments
+        self._result = None
+        self._error: BaseException | None = None
+        self.finished = threading.Event()
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._result = _parse_segment(*self._arguments)
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread by outcome()
+            self._error = exc
+        finally:
+            self._arguments = None
+            self.finished.set()
+
+    def outcome(self, should_stop: Callable[[], bool], path: Path):
+        """The parsed piece (waiting for it while polling ``should_stop``); its error re-raised here."""
+        while not self.finished.wait(STOP_POLL_S):
+            if should_stop():
+                raise LoadCancelled(f"reading {path} was stopped")
+        if should_stop():
+            raise LoadCancelled(f"reading {path} was stopped")
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
 def _read_pandas(stream: _Stream, rest: bytes, path: Path, names, features, label, header_line, progress,
                  should_stop) -> CsvTable | None:
     """pandas' C parser on ``PARSE_THREADS`` threads, piece by piece straight into float32.
@@ -634,23 +667,16 @@ def _read_pandas(stream: _Stream, rest: bytes, path: Path, names, features, labe
             labels.add_categorical(parsed[1])
         return True
 
-    with ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="kgui-csv") as pool:
-        pending = deque()
-        try:
-            for segment in _segments(rest, stream):
-                pending.append(pool.submit(_parse_segment, segment, names, dtypes, features, label))
-                while pending and (len(pending) > PARSE_THREADS or pending[0].done()):
-                    if not take(pending.popleft().result()):
-                        return None
-                    progress(LoadProgress(sum(map(len, blocks)), stream.fraction))
-                    if should_stop():
-                        raise LoadCancelled(f"reading {path} was stopped")
-            while pending:
-                if not take(pending.popleft().result()):
-                    return None
-        finally:
-            for future in pending:
-                future.cancel()
+    pending: deque[_Piece] = deque()
+    for segment in _segments(rest, stream):
+        pending.append(_Piece(segment, names, dtypes, features, label))
+        while pending and (len(pending) > PARSE_THREADS or pending[0].finished.is_set()):
+            if not take(pending.popleft().outcome(should_stop, path)):
+                return None
+            progress(LoadProgress(sum(map(len, blocks)), stream.fraction))
+    while pending:
+        if not take(pending.popleft().outcome(should_stop, path)):
+            return None
     rows = sum(map(len, blocks))
     if not rows:
         raise DatasetError(f"{path}: only a header row, no data rows")
