@@ -128,7 +128,7 @@ def responsiveness(app, engine: str, dataset: str, steps: int, runs_dir: str, va
     started = perf_counter()
     window.start()
     loop = QEventLoop()
-    window.session.thread.finished.connect(loop.quit)
+    window.jobs.changed.connect(lambda: window.running or loop.quit())
     loop.exec()
     app.processEvents()
     timer.stop()

@@ -22,14 +22,15 @@ import time
 from kgui.core import codegen, csv_files, dataset_cache, lr_finder, tensorboard
 from kgui.core import settings as experiment
 from kgui.core.datasets import load_dataset
-from kgui.core.export import FORMATS, export, export_format
+from kgui.core.export import FORMATS, export_format
 from kgui.core.files import error_text
-from kgui.core.parity import compare_backends, installed_engines
+from kgui.core.parity import installed_engines
 from kgui.core.runs import RunStatus, RunStore
-from kgui.core.trainer import FINAL_STATUSES, Trainer, TrainingControl
+from kgui.core.session import (EXIT_DIVERGED, EXIT_ERROR, EXIT_OK, EXIT_STOPPED, JobKind, Phase, RunEnded,  # noqa: F401
+                               RunStarted, Session, StepsTaken, exit_code)
+from kgui.core.trainer import TrainingControl
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DIVERGED, EXIT_STOPPED = 0, 1, 2, 3, 130
-EXIT_CODES = {"finished": EXIT_OK, "stopped": EXIT_STOPPED, "diverged": EXIT_DIVERGED, "failed": EXIT_ERROR}
+EXIT_USAGE = 2
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 PRINT_EVERY = 20
 USER_ERRORS = (ValueError, OSError, LookupError, ImportError)
@@ -138,8 +139,8 @@ class _Console:
     def status(self, text: str) -> None:
         self._draw(text)
 
-    def header(self, trainer: Trainer) -> None:
-        settings, dataset, record = trainer.settings, trainer.dataset, trainer.record
+    def header(self, record, dataset) -> None:
+        settings = record.settings
         rows = f"{len(dataset.x_train)} train / {len(dataset.x_val)} validation rows"
         self.line(f"{record.engine} {record.engine_version} · {dataset.name} ({rows}, "
                   f"{_count(dataset.n_features, 'feature')}) · "
@@ -204,8 +205,8 @@ class _Stopper:
     """A TrainingControl that Ctrl-C, SIGTERM and SIGHUP stop (cleanly, between two steps); ``exit_code``
     is 128 + the signal that came (EXIT_STOPPED when stopped otherwise)."""
 
-    def __init__(self):
-        self.control = TrainingControl()
+    def __init__(self, control: TrainingControl | None = None):
+        self.control = control or TrainingControl()
         self.signal: int | None = None
 
     def __call__(self, signum, frame) -> None:
@@ -218,9 +219,10 @@ class _Stopper:
 
 
 @contextlib.contextmanager
-def _signals_stop():
-    """While the block runs, Ctrl-C, SIGTERM and SIGHUP stop the yielded :class:`_Stopper`'s control."""
-    stopper = _Stopper()
+def _signals_stop(control: TrainingControl | None = None):
+    """While the block runs, Ctrl-C, SIGTERM and SIGHUP stop ``control`` (a new one by default), the yielded
+    :class:`_Stopper`'s."""
+    stopper = _Stopper(control)
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = {number: signal.signal(number, stopper) for number in STOP_SIGNALS} if on_main_thread else {}
     try:
@@ -230,22 +232,31 @@ def _signals_stop():
             signal.signal(number, handler)
 
 
-def _report(console: _Console, store: RunStore, err, trainer: Trainer, text: str) -> None:
-    """A trainer's status: the header when training starts, the summary when it ends, else the bar."""
-    record = trainer.record
-    if text == "training":
-        console.header(trainer)
-    elif text in FINAL_STATUSES:
-        console.clear()
-        if record.status == "failed":
-            return
-        console.line(_summary(record))
-        if record.status == "diverged":
-            print(f"kgui: {record.message}", file=err)
-        if store.exists(record.id):
-            console.line(f"saved run {record.id} in {store.root}")
-    else:
-        console.status(text)
+def _reporter(console: _Console, store: RunStore, err):
+    """A session listener: the header when a run starts, its steps, and its summary when it ends."""
+    total_steps = 0   # of the run training (its settings' steps, epochs resolved)
+
+    def on_event(event) -> None:
+        nonlocal total_steps
+        match event:
+            case Phase(text=text):
+                console.status(text)
+            case RunStarted(run=record, dataset=dataset):
+                total_steps = record.settings.steps
+                console.header(record, dataset)
+            case StepsTaken(steps=steps):
+                for step in steps:
+                    console.step(step, total_steps)
+            case RunEnded(run=record):
+                console.clear()
+                if record.status == "failed":
+                    return
+                console.line(_summary(record))
+                if record.status == "diverged":
+                    print(f"kgui: {record.message}", file=err)
+                if store.exists(record.id):
+                    console.line(f"saved run {record.id} in {store.root}")
+    return on_event
 
 
 def _is_script(path) -> bool:
@@ -256,39 +267,33 @@ def run_command(args, out, err) -> int:
     for path in args.export:
         if not _is_script(path):
             export_format(path)
-    store = RunStore(args.runs_dir)
+    session = Session(RunStore(args.runs_dir))
+    if args.backend == "all":
+        job = session.new_job(JobKind.PARITY, experiment.from_arguments(args, backend_name=installed_engines()[0]),
+                              name=args.name)
+    else:
+        job = session.new_job(JobKind.TRAINING, experiment.from_arguments(args), name=args.name)
     console = _Console(out, err)
-    with _signals_stop() as stopper:
-        control = stopper.control
-        if args.backend == "all":
-            engines = installed_engines()
-            settings = experiment.from_arguments(args, backend_name=engines[0])
-            result = compare_backends(settings, engines, control=control, store=store, name=args.name,
-                                      status=lambda trainer, text: _report(console, store, err, trainer, text),
-                                      on_step=lambda trainer, step: console.step(step, trainer.settings.steps))
-            runs, dataset = result.records, None
-        else:
-            settings = experiment.from_arguments(args)
-            trainer = Trainer(settings, control, store,
-                              status=lambda text: _report(console, store, err, trainer, text))
-            trainer.record.name = args.name or trainer.record.name
-            trainer.run(lambda step: console.step(step, trainer.settings.steps))
-            runs, dataset = [trainer.record], trainer.dataset
-    failed = runs[-1].status == "failed"
+    session.subscribe(_reporter(console, session.store, err))
+    with _signals_stop(job.control) as stopper:
+        job.run()
+    runs = job.records
+    dataset = job.trainer.dataset if job.kind is JobKind.TRAINING and job.trainer is not None else None
+    failed = bool(job.error) or runs[-1].status == RunStatus.FAILED
     if failed:
-        print(f"kgui: error: {runs[-1].message}", file=err)
-    elif args.backend == "all" and result.largest is not None:
-        console.line(result.largest.describe())
-        console.line(f"parity: {result.verdict}")
+        print(f"kgui: error: {job.error or runs[-1].message}", file=err)
+    elif job.kind is JobKind.PARITY and job.result.largest is not None:
+        console.line(job.result.largest.describe())
+        console.line(f"parity: {job.result.verdict}")
     if any(record.history for record in runs):  # a failed run's steps so far are exported too
         for path in args.export:
             if _is_script(path):
                 console.line(f"wrote {_export_script(runs[0], dataset, path)}")
             else:
-                console.line(f"wrote {export(runs, path)}")
+                console.line(f"wrote {session.export(path, [record.id for record in runs])}")
     if failed:
         return EXIT_ERROR
-    codes = [EXIT_CODES[record.status] for record in runs]
+    codes = [exit_code(record) for record in runs]
     return stopper.exit_code if EXIT_STOPPED in codes else max(codes)
 
 

@@ -9,6 +9,7 @@ from PyQt6.QtGui import QColor, QImage
 from PyQt6.QtWidgets import QFileDialog
 
 from kgui.core.parity import LOSS_TOLERANCE
+from kgui.core.session import RunEnded
 from kgui.ui.exporting import PNG_SCALE, panel_state
 from ui_support import ENGINES, configure, messages, wait_for_job, wait_until_idle, window  # noqa: F401 - fixtures
 
@@ -128,8 +129,8 @@ def test_parity_panel_fills_row_by_row_and_plots_the_difference(qtbot, window, s
     view = window.parity_view
     assert [view.table.item(row, 3).text() for row in range(view.table.rowCount())] == ["waiting"] * len(ENGINES)
     seen = []
-    window.session.job.run_ended.connect(
-        lambda record: seen.append([view.table.item(row, 3).text() for row in range(view.table.rowCount())]))
+    window.session.subscribe(lambda event: isinstance(event, RunEnded) and seen.append(
+        [view.table.item(row, 3).text() for row in range(view.table.rowCount())]))
     wait_for_job(qtbot, window)
     assert seen[0][0] == "finished" and seen[0][1] != "finished"     # the first row filled before the second ran
     assert view.table.item(0, 0).text().startswith("TensorFlow 2.")

@@ -99,11 +99,11 @@ def test_train_linear_and_change_the_rate_on_the_next_step(qtbot, window, engine
     assert window.lr_control.rate == 0.5
     window.step_action.trigger()
     wait_for_steps(qtbot, window, done + 1)
-    history = window.session.job.record.history
+    history = window.jobs.job.trainer.record.history
     assert [s.learning_rate for s in history[done - 1:done + 1]] == [0.05, 0.5]
     window.pause_action.trigger()  # resume
     wait_until_idle(qtbot, window)
-    record = window.session.job.record
+    record = window.jobs.job.result
     assert record.status == "finished" and record.engine == engine
     assert [s.step for s in record.history] == list(range(1, 41))
     assert all(s.learning_rate == 0.5 for s in record.history[done:])
@@ -150,7 +150,7 @@ def test_pause_resume_stop_and_the_stored_run(qtbot, window, tmp_path):
     wait_for_steps(qtbot, window, paused_at + 10)
     window.stop_action.trigger()
     wait_until_idle(qtbot, window)
-    assert window.session.thread.isFinished()
+    assert not window.jobs.running
     assert window.record.status == "stopped" and window.engine_state.text() == "stopped"
     stored = RunStore(tmp_path / "runs").load(window.record.id)
     assert stored.status == "stopped" and len(stored.history) == len(window.history)
@@ -242,10 +242,10 @@ def test_close_mid_run_stops_and_saves_as_stopped(qtbot, tmp_path, messages):
     configure(window, steps=1_000_000, n=100)
     window.start()
     wait_for_steps(qtbot, window, 5)
-    thread, worker = window.session.thread, window.session.job
+    job = window.jobs.job
     window.close()
-    assert thread.isFinished() and not thread.isRunning()
-    stored = RunStore(tmp_path / "runs").load(worker.record.id)
+    assert job.done and not window.jobs.running
+    stored = RunStore(tmp_path / "runs").load(job.result.id)
     assert stored.status == "stopped" and len(stored.history) >= 5
     window.deleteLater()
 

@@ -64,8 +64,8 @@ def wait_for_job(qtbot, win):
 
 def wait_until_paused(qtbot, win):
     """Paused and every step the worker took has reached the window."""
-    qtbot.waitUntil(lambda: bool(win.session.job.record is not None
-                                 and len(win.history) == len(win.session.job.record.history)),
+    qtbot.waitUntil(lambda: bool(win.jobs.job.trainer is not None
+                                 and len(win.history) == len(win.jobs.job.trainer.record.history)),
                     timeout=RUN_TIMEOUT_MS)
     qtbot.wait(50)
-    assert len(win.history) == len(win.session.job.record.history)
+    assert len(win.history) == len(win.jobs.job.trainer.record.history)

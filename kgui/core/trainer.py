@@ -45,6 +45,7 @@ class TrainingControl:
         self._stopped = False
         self._steps_allowed = 0
         self._pending_rate: float | None = None
+        self._pending_names: dict[str, str] = {}
 
     @property
     def paused(self) -> bool:
@@ -61,6 +62,16 @@ class TrainingControl:
         rate = _checked_rate(value)
         with self._condition:
             self._pending_rate = rate
+
+    def request_rename(self, run_id: str, name: str) -> None:
+        """Name run ``run_id`` ``name``: its trainer writes it (between two steps, or when the run ends)."""
+        with self._condition:
+            self._pending_names[run_id] = name
+
+    def take_rename(self, run_id: str) -> str | None:
+        """The name requested for run ``run_id`` since the last call, if any (whoever writes the run)."""
+        with self._condition:
+            return self._pending_names.pop(run_id, None)
 
     def pause(self) -> None:
         with self._condition:
@@ -276,6 +287,7 @@ class Trainer:
                 rate = self.control.take_learning_rate()
                 if rate is not None:
                     self.set_learning_rate(rate)
+                self._take_rename()
                 step = self.step()
                 if on_step is not None:
                     on_step(step)
@@ -291,8 +303,19 @@ class Trainer:
         self._finish()
         return self.record
 
+    def _take_rename(self) -> None:
+        """A name requested through the control (this trainer is the run's only writer while it trains)."""
+        name = self.control.take_rename(self.record.id)
+        if name is not None:
+            self.record.name = name
+            if self.writer is not None:
+                self.writer.save()
+
     def _finish(self) -> None:
         record = self.record
+        name = self.control.take_rename(record.id)
+        if name is not None:
+            record.name = name
         record.timings["train"] = round(self._elapsed, 6)
         record.finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
         if self.model is not None:

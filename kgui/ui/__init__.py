@@ -28,9 +28,19 @@ def main(settings=None, start: bool = False, screenshot=None) -> int:
 
     ``settings``: ExperimentSettings to open with (default: the window's remembered ones); ``start``:
     train them at once; ``screenshot``: once that run has ended (or the window is shown), save the
-    window as a PNG there and quit (exit code 1 when the file cannot be written).
+    window as a PNG there and quit, with the exit code ``kgui run`` would give the run (1 failed,
+    3 diverged, 130 stopped; 1 when the file cannot be written). No display: one line and 1.
     """
+    from .display import display_problem
+
+    problem = display_problem()
+    if problem is not None:
+        print(f"kgui: error: {problem}", file=sys.stderr)
+        return 1
+
     from PyQt6.QtCore import QTimer
+
+    from kgui.core.session import exit_code
 
     from .main_window import MainWindow
 
@@ -46,11 +56,16 @@ def main(settings=None, start: bool = False, screenshot=None) -> int:
             saved = window.grab().save(str(screenshot))
             if not saved:
                 print(f"kgui: error: cannot write the screenshot {screenshot}", file=sys.stderr)
+            code = exit_code(window.record) if started and window.record is not None else 0
             window.close()
-            app.exit(0 if saved else 1)
+            app.exit(code if saved else 1)
+
+        def job_changed() -> None:
+            if not window.running:
+                QTimer.singleShot(SETTLE_MS, capture)
 
         if started:
-            window.session.thread.finished.connect(lambda: QTimer.singleShot(SETTLE_MS, capture))
+            window.jobs.changed.connect(job_changed)
         else:
             QTimer.singleShot(SETTLE_MS, capture)
     return app.exec()

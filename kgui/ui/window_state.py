@@ -1,10 +1,15 @@
 """What the window remembers between launches (QSettings): geometry, dock layout, the experiment in the
-controls, the plot's view options and which runs are shown."""
+controls, the plot's view options and which runs are shown.
+
+Restoring never stops the window from starting: a value that cannot be used (written by another version,
+edited by hand, damaged) keeps its default, with one warning line on stderr.
+"""
 from __future__ import annotations
 
 import json
+import sys
 
-from PyQt6.QtCore import QSettings
+from PyQt6.QtCore import QByteArray, QSettings
 
 from kgui.core.settings import ExperimentSettings
 from kgui.core.smoothing import MAX_WEIGHT
@@ -32,32 +37,83 @@ def save(window, preferences: QSettings) -> None:
     preferences.sync()
 
 
+def warn(key: str, reason: str) -> None:
+    print(f"kgui: warning: ignoring the remembered {key} ({reason}); using the default", file=sys.stderr)
+
+
 def shown_run_ids(preferences: QSettings) -> set[str]:
     """Runs that were on the plot when the window last closed."""
     try:
-        return set(json.loads(preferences.value("runs/shown", "[]")))
-    except (TypeError, ValueError):
+        shown = json.loads(preferences.value("runs/shown", "[]"))
+        if not isinstance(shown, list) or not all(isinstance(run_id, str) for run_id in shown):
+            raise ValueError("not a list of run ids")
+        return set(shown)
+    except (TypeError, ValueError, RecursionError) as exc:
+        warn("runs/shown", str(exc) or type(exc).__name__)
         return set()
 
 
-def restore(window, preferences: QSettings) -> None:
-    """Apply what ``save`` stored; anything missing or unreadable keeps its default."""
-    geometry = preferences.value("window/geometry")
-    if geometry is not None:
-        window.restoreGeometry(geometry)
-    state = preferences.value("window/state")
-    if state is not None:
-        window.restoreState(state, VERSION)
-    experiment = preferences.value("experiment")
-    if experiment:
-        try:
-            window.apply_settings(ExperimentSettings.from_json(experiment))
-        except ValueError:
-            pass  # written by another kgui version: keep the defaults
+def _byte_array(value) -> QByteArray:
+    if not isinstance(value, QByteArray):
+        raise ValueError(f"not saved window data but {type(value).__name__}")
+    return value
+
+
+def _restore_geometry(window, value) -> None:
+    if not window.restoreGeometry(_byte_array(value)):
+        raise ValueError("not a window geometry")
+
+
+def _restore_state(window, value) -> None:
+    if not window.restoreState(_byte_array(value), VERSION):
+        raise ValueError("not a dock layout of this version")
+
+
+def _restore_experiment(window, value) -> None:
+    if not isinstance(value, str):
+        raise ValueError(f"not JSON text but {type(value).__name__}")
     try:
-        window.plot.set_smoothing(min(max(float(preferences.value("plot/smoothing", 0.0)), 0.0), MAX_WEIGHT))
-    except (TypeError, ValueError):
-        pass
-    x_axis = preferences.value("plot/x_axis", "step")
-    window.plot.set_x_axis(x_axis if x_axis in X_AXES else "step")
-    window.log_y_action.setChecked(preferences.value("plot/log_y", False, type=bool))
+        window.apply_settings(ExperimentSettings.from_json(value))
+    except (TypeError, ValueError, OverflowError):
+        window.apply_settings(ExperimentSettings())   # not half of the remembered experiment
+        raise
+
+
+def _restore_smoothing(window, value) -> None:
+    smoothing = float(value)
+    if not 0.0 <= smoothing <= MAX_WEIGHT:
+        raise ValueError(f"{smoothing!r} is not between 0 and {MAX_WEIGHT}")
+    window.plot.set_smoothing(smoothing)
+
+
+def _restore_x_axis(window, value) -> None:
+    if value not in X_AXES:
+        raise ValueError(f"{value!r} is not one of {', '.join(X_AXES)}")
+    window.plot.set_x_axis(value)
+
+
+def _restore_log_y(window, value) -> None:
+    if str(value).lower() not in ("true", "false"):
+        raise ValueError(f"{value!r} is not true or false")
+    window.log_y_action.setChecked(str(value).lower() == "true")
+
+
+RESTORERS = {"window/geometry": _restore_geometry, "window/state": _restore_state,
+             "experiment": _restore_experiment, "plot/smoothing": _restore_smoothing,
+             "plot/x_axis": _restore_x_axis, "plot/log_y": _restore_log_y}
+
+
+def restore(window, preferences: QSettings) -> None:
+    """Apply what ``save`` stored; anything missing keeps its default, anything unusable too (with a warning)."""
+    for key, restore_one in RESTORERS.items():
+        try:
+            value = preferences.value(key)
+        except Exception as exc:  # noqa: BLE001 - QSettings raises various errors on values it cannot convert
+            warn(key, str(exc) or type(exc).__name__)
+            continue
+        if value is None:
+            continue
+        try:
+            restore_one(window, value)
+        except (TypeError, ValueError, OverflowError, RecursionError, LookupError) as exc:
+            warn(key, str(exc) or type(exc).__name__)

@@ -1,0 +1,102 @@
+"""Start/stop cycles in the real window: live QThread objects, RSS and cycle time over many cycles.
+
+    QT_QPA_PLATFORM=offscreen python bench/bench_cycles.py [--cycles 100] [--engine tensorflow] [--delete]
+
+Each cycle starts a run of the linear exercise (50 rows), waits for its first step to reach the window,
+stops it and waits until the job's thread has ended (``--delete``: then deletes the run, so that RSS growth
+is what leaked; without it every run stays in the table and on the plot, as a user's runs do). After 5 warm-up cycles (engine import, first compile)
+it prints, every 10 cycles, the live QThread objects, RSS growth since the warm-up, and the median cycle time
+of those 10 cycles as a ratio to the first 10 (the baseline, same process): flat means ~1.00.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from time import perf_counter, sleep
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+WARM_UP = 5
+TIMEOUT_S = 120
+
+
+def rss_mb() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=100)
+    parser.add_argument("--engine", default="tensorflow")
+    parser.add_argument("--delete", action="store_true", help="delete each run after its cycle")
+    args = parser.parse_args()
+
+    from PyQt6 import sip
+    from PyQt6.QtCore import QSettings, QThread
+
+    from kgui.core.runs import RunStore
+    from kgui.ui import create_app
+    from kgui.ui.main_window import MainWindow
+
+    app = create_app([])
+    folder = Path(tempfile.mkdtemp(prefix="kgui-cycles-"))
+    window = MainWindow(store=RunStore(folder / "runs"),
+                        preferences=QSettings(str(folder / "kgui.ini"), QSettings.Format.IniFormat))
+    window.show()
+    window.backend_picker.select(args.engine)
+    window.dataset_picker.select("linear", {"n": 50})
+    window.steps_box.setValue(1_000_000)
+
+    def wait(condition) -> None:
+        deadline = perf_counter() + TIMEOUT_S
+        while not condition():
+            if perf_counter() > deadline:
+                raise TimeoutError("the window did not get there")
+            app.processEvents()
+            sleep(0.001)
+
+    def cycle() -> float:
+        start = perf_counter()
+        window.start()
+        wait(lambda: len(window.history) >= 1)
+        window.stop()
+        wait(lambda: not window.running)
+        if args.delete:
+            window.session.delete(window.record.id)
+        return perf_counter() - start
+
+    def live_qthreads() -> int:
+        wrapped = [obj for obj in gc.get_objects() if isinstance(obj, QThread) and not sip.isdeleted(obj)]
+        return max(len(wrapped), len(window.findChildren(QThread)))
+
+    for _ in range(WARM_UP):
+        cycle()
+    gc.collect()
+    before = rss_mb()
+    kept = "each run deleted after its cycle" if args.delete else "runs kept"
+    print(f"{args.engine}, linear (50 rows), {kept}: {WARM_UP} warm-up cycles, then {args.cycles}")
+    print("| cycles | live QThreads | RSS growth (MB) | median cycle (s) | ratio to cycles 1-10 |")
+    print("|---|---|---|---|---|")
+    times: list[float] = []
+    baseline = None
+    for done in range(1, args.cycles + 1):
+        times.append(cycle())
+        if done % 10 == 0:
+            gc.collect()
+            median = statistics.median(times[-10:])
+            baseline = baseline or median
+            print(f"| {done} | {live_qthreads()} | {rss_mb() - before:+.1f} | {median:.3f} | "
+                  f"{median / baseline:.2f} |", flush=True)
+    window.close()
+
+
+if __name__ == "__main__":
+    main()

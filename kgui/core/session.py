@@ -1,0 +1,429 @@
+"""The application's run state, without Qt: one :class:`Session` owns the run store, the runs, the live run,
+the runs that are shown and the current experiment, and reports what happens as typed events.
+
+A :class:`Job` (a training run, a backend comparison or a learning-rate range test) runs on whatever thread
+its driver picks and sends events to a *sink*. The command line runs a job on its main thread with
+:meth:`Session.handle` as the sink; the window runs it on a QThread whose sink re-emits each event as a Qt
+signal, and hands it to :meth:`Session.handle` on the GUI thread. Either way the session's state changes on
+one thread only, and then every listener (:meth:`Session.subscribe`) sees the event.
+
+One writer per run file: while a run trains, only its trainer writes it. Renaming a live run goes through
+the training side (:meth:`TrainingControl.request_rename`); the session writes a run only when no trainer does.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from time import perf_counter, sleep
+from typing import Callable, ClassVar
+
+from . import export as run_export
+from . import lr_finder, metrics
+from .parity import ParityResult, compare_backends
+from .runs import RunNotFoundError, RunRecord, RunStore, StepRecord
+from .settings import ExperimentSettings
+from .trainer import FINAL_STATUSES, Trainer, TrainingControl
+
+EXIT_OK, EXIT_ERROR, EXIT_DIVERGED, EXIT_STOPPED = 0, 1, 3, 130
+EXIT_CODES = {"finished": EXIT_OK, "stopped": EXIT_STOPPED, "diverged": EXIT_DIVERGED, "failed": EXIT_ERROR}
+
+
+class EventKind(StrEnum):
+    """What an event reports."""
+
+    STARTED = "started"        # a run began training (its engine is loaded, its model compiled)
+    PHASE = "phase"            # a job is preparing: loading the dataset, importing the engine, compiling
+    STEPS = "steps"            # a run took steps
+    ENDED = "ended"            # a run reached its final status
+    CONFUSION = "confusion"    # a classification run's validation confusion matrix
+    POINTS = "points"          # the range test measured points
+    JOB_ENDED = "job ended"    # a job is over (its result, or the error that stopped it)
+    CHANGED = "changed"        # a run was renamed, shown or hidden
+    REMOVED = "removed"        # a run was deleted
+
+
+class JobKind(StrEnum):
+    TRAINING = "training"
+    PARITY = "parity"
+    RANGE_TEST = "range test"
+
+
+@dataclass(frozen=True)
+class Phase:
+    kind: ClassVar[EventKind] = EventKind.PHASE
+    text: str                  # "loading dataset…", "importing TensorFlow…", "compiling…"
+    backend: str               # the engine the job is preparing
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    kind: ClassVar[EventKind] = EventKind.STARTED
+    run: RunRecord             # a copy without history; engine and version known
+    dataset: object            # the run's Dataset
+
+
+@dataclass(frozen=True)
+class StepsTaken:
+    kind: ClassVar[EventKind] = EventKind.STEPS
+    run_id: str
+    steps: list[StepRecord]
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    kind: ClassVar[EventKind] = EventKind.ENDED
+    run: RunRecord             # the final record, with its whole history
+
+
+@dataclass(frozen=True)
+class ConfusionComputed:
+    kind: ClassVar[EventKind] = EventKind.CONFUSION
+    run_id: str
+    step: int
+    matrix: metrics.ConfusionMatrix
+
+
+@dataclass(frozen=True)
+class RangePoints:
+    kind: ClassVar[EventKind] = EventKind.POINTS
+    points: list[lr_finder.RangeTestPoint]
+
+
+@dataclass(frozen=True)
+class JobEnded:
+    kind: ClassVar[EventKind] = EventKind.JOB_ENDED
+    job_kind: JobKind
+    result: object             # RunRecord, ParityResult or RangeTestResult; None when the job raised
+    error: str = ""            # one line for people when it raised
+
+
+@dataclass(frozen=True)
+class RunChanged:
+    kind: ClassVar[EventKind] = EventKind.CHANGED
+    run: RunRecord
+    shown: bool
+
+
+@dataclass(frozen=True)
+class RunRemoved:
+    kind: ClassVar[EventKind] = EventKind.REMOVED
+    run_id: str
+
+
+Event = Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | RangePoints | JobEnded | RunChanged | RunRemoved
+
+
+def exit_code(record: RunRecord) -> int:
+    """The command line's exit code for a run that ended with ``record.status``."""
+    return EXIT_CODES.get(record.status, EXIT_ERROR)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, (ValueError, OSError, ImportError, LookupError)):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Job:
+    """One job of a session; :meth:`run` does it on the calling thread and sends its events to ``sink``.
+
+    ``batch_s``: steps go out together at most this often (0: one event per step). ``confusion_s``: a
+    classification run's confusion matrix goes out at most this often (None: never). ``yield_gil_s``:
+    between two steps, hand the GIL to another waiting thread at most this often (None: never).
+    """
+
+    def __init__(self, kind: JobKind, settings: ExperimentSettings, store: RunStore | None, *, sink,
+                 control: TrainingControl | None = None, name: str | None = None, batch_s: float = 0.0,
+                 confusion_s: float | None = None, yield_gil_s: float | None = None):
+        self.kind = kind
+        self.settings = settings
+        self.store = store
+        self.sink = sink
+        self.control = control or TrainingControl()
+        self.name = name
+        self.batch_s, self.confusion_s, self.yield_gil_s = batch_s, confusion_s, yield_gil_s
+        self.result = None
+        self.error = ""            # one line for people when the job raised
+        self.done = False
+        self.trainer: Trainer | None = None   # of the run being trained (its record is written on the job's thread)
+        self._pending: dict[str, list[StepRecord]] = {}
+        self._last_batch = self._last_confusion = self._last_yield = 0.0
+
+    def run(self):
+        """Do the job; returns its result (errors become a JobEnded with ``error``, never an exception)."""
+        try:
+            if self.kind is JobKind.RANGE_TEST:
+                self.result = self._range_test()
+            elif self.kind is JobKind.PARITY:
+                self.result = compare_backends(self.settings, control=self.control, store=self.store,
+                                               name=self.name, status=self._trainer_status,
+                                               on_step=self._trainer_step)
+            else:
+                trainer = Trainer(self.settings, self.control, self.store,
+                                  status=lambda text: self._trainer_status(trainer, text))
+                trainer.record.name = self.name or trainer.record.name
+                self.result = trainer.run(lambda step: self._trainer_step(trainer, step))
+        except Exception as exc:  # noqa: BLE001 - reported to the user as one line
+            self.error = _one_line(exc)
+        self.done = True
+        self.sink(JobEnded(self.kind, self.result, self.error))
+        return self.result
+
+    @property
+    def records(self) -> list[RunRecord]:
+        """The runs this job trained (after :meth:`run`)."""
+        if isinstance(self.result, RunRecord):
+            return [self.result]
+        if isinstance(self.result, ParityResult):
+            return list(self.result.records)
+        return []
+
+    def _trainer_status(self, trainer: Trainer, text: str) -> None:
+        self.trainer = trainer
+        record = trainer.record
+        if text == "training":
+            self._pending[record.id] = []
+            self.sink(RunStarted(dataclasses.replace(record, history=[], lr_changes=list(record.lr_changes),
+                                                     timings=dict(record.timings)), trainer.dataset))
+        elif text in FINAL_STATUSES:
+            if record.id in self._pending:
+                self._flush(record.id)
+                del self._pending[record.id]
+                if record.status != "failed":
+                    self._send_confusion(trainer)
+            self.sink(RunEnded(record))
+        else:
+            self.sink(Phase(text, trainer.settings.backend))
+
+    def _trainer_step(self, trainer: Trainer, step: StepRecord) -> None:
+        run_id = trainer.record.id
+        self._pending[run_id].append(step)
+        now = perf_counter()
+        last = step.step >= trainer.settings.steps or trainer.record.status != "running"
+        if last or self.control.paused or now - self._last_batch >= self.batch_s:
+            self._flush(run_id)
+            self._last_batch = now
+        if self.confusion_s is not None and now - self._last_confusion >= self.confusion_s:
+            self._send_confusion(trainer)
+        self._yield_gil()
+
+    def _flush(self, run_id: str) -> None:
+        if self._pending[run_id]:
+            steps, self._pending[run_id] = self._pending[run_id], []
+            self.sink(StepsTaken(run_id, steps))
+
+    def _send_confusion(self, trainer: Trainer) -> None:
+        dataset = trainer.dataset
+        if self.confusion_s is None or dataset is None or dataset.task != "classification" or not len(dataset.x_val):
+            return
+        self._last_confusion = perf_counter()
+        self.sink(ConfusionComputed(trainer.record.id, trainer.steps_done, metrics.validation_confusion(trainer)))
+
+    def _yield_gil(self) -> None:
+        """Let a thread waiting for the GIL (the GUI's) take it now, instead of after Python's 5 ms switch interval."""
+        if self.yield_gil_s is not None and perf_counter() - self._last_yield >= self.yield_gil_s:
+            sleep(0)
+            self._last_yield = perf_counter()
+
+    def _range_test(self):
+        pending: list = []
+        last_emit = perf_counter()
+
+        def on_point(point) -> None:
+            nonlocal last_emit
+            pending.append(point)
+            if perf_counter() - last_emit >= self.batch_s:
+                self.sink(RangePoints(pending[:]))
+                pending.clear()
+                last_emit = perf_counter()
+            self._yield_gil()
+
+        try:
+            return lr_finder.find_learning_rate(self.settings, control=self.control,
+                                                status=lambda text: self.sink(Phase(text, self.settings.backend)),
+                                                on_point=on_point)
+        finally:
+            if pending:
+                self.sink(RangePoints(pending[:]))
+
+
+class Session:
+    """The runs (saved and this session's), the live run, the runs shown, the current experiment, and the job.
+
+    Call :meth:`handle` with every event of a job, on the thread that owns the session; listeners are called
+    after the state has changed.
+    """
+
+    def __init__(self, store: RunStore | None = None, experiment: ExperimentSettings | None = None):
+        self.store = store if store is not None else RunStore()
+        self.experiment = experiment or ExperimentSettings()
+        self.runs: dict[str, RunRecord] = {}   # run id -> record, oldest first
+        self.live_run_id: str | None = None    # the run being trained, or the last one that was
+        self.last_ended: RunRecord | None = None
+        self.job: Job | None = None
+        self._shown: set[str] = set()
+        self._listeners: list[Callable[[Event], None]] = []
+
+    # -- events ------------------------------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.remove(listener)
+
+    def _notify(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def handle(self, event: Event) -> None:
+        """Apply a job's ``event`` to the state, then tell the listeners (a live rate change: RunChanged too)."""
+        rates_changed = False
+        if isinstance(event, RunStarted):
+            self.runs[event.run.id] = event.run
+            self.live_run_id = event.run.id
+            self._shown.add(event.run.id)
+        elif isinstance(event, StepsTaken):
+            record = self.runs[event.run_id]
+            rates_changed = _note_rate_changes(record, event.steps)
+            record.history.extend(event.steps)
+        elif isinstance(event, RunEnded):
+            self._run_ended(event.run)
+        elif isinstance(event, JobEnded):
+            self.job = None
+        self._notify(event)
+        if rates_changed:
+            self._notify(RunChanged(self.runs[event.run_id], self.is_shown(event.run_id)))
+
+    def _run_ended(self, record: RunRecord) -> None:
+        """Keep the final record; a rename the trainer did not take in time is written now (no writer is left)."""
+        pending = self.job.control.take_rename(record.id) if self.job is not None else None
+        if pending is not None:
+            record.name = pending
+            if self.store is not None and self.store.exists(record.id):
+                self.store.rename(record.id, pending)
+        self.runs[record.id] = record
+        self.last_ended = record
+
+    # -- jobs --------------------------------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def new_job(self, kind: JobKind = JobKind.TRAINING, settings: ExperimentSettings | None = None, *,
+                paused: bool = False, sink=None, **options) -> Job:
+        """A job on ``settings`` (default: the current experiment, validated), the session's job until it ends.
+
+        Its events go to ``sink`` (default :meth:`handle`, for jobs run on this thread). ValueError when the
+        settings are invalid, RuntimeError while another job runs.
+        """
+        if self.job is not None:
+            raise RuntimeError(f"a {self.job.kind} job is running")
+        settings = settings or self.experiment
+        settings.validate()
+        self.experiment = settings
+        self.live_run_id = None
+        store = None if kind is JobKind.RANGE_TEST else self.store
+        self.job = Job(kind, settings, store, sink=sink or self.handle, control=TrainingControl(paused=paused),
+                       **options)
+        return self.job
+
+    def live_run_training(self, run_id: str) -> bool:
+        """Whether a trainer is still writing run ``run_id``."""
+        record = self.runs.get(run_id)
+        return (self.job is not None and run_id == self.live_run_id and record is not None
+                and record.status not in FINAL_STATUSES)
+
+    # -- runs --------------------------------------------------------------------------------------------------------
+
+    def load_saved(self, shown=()) -> list[RunRecord]:
+        """Add the store's runs (oldest first); those in ``shown`` are shown."""
+        loaded = []
+        for record in self.store.list(with_history=True):
+            if record.id not in self.runs:
+                self.runs[record.id] = record
+                loaded.append(record)
+                if record.id in shown:
+                    self._shown.add(record.id)
+        return loaded
+
+    def is_shown(self, run_id: str) -> bool:
+        return run_id in self._shown
+
+    def shown_run_ids(self) -> list[str]:
+        """The runs shown, oldest first."""
+        return [run_id for run_id in self.runs if run_id in self._shown]
+
+    def set_shown(self, run_id: str, shown: bool) -> None:
+        if shown == (run_id in self._shown):
+            return
+        (self._shown.add if shown else self._shown.discard)(run_id)
+        self._notify(RunChanged(self.runs[run_id], shown))
+
+    def rename(self, run_id: str, name: str) -> RunRecord:
+        """Give run ``run_id`` a new display name: through its trainer while it trains, else in the store.
+
+        ValueError for an empty name, OSError when the store cannot write it.
+        """
+        record = self.runs[run_id]
+        name = name.strip()
+        if not name:
+            raise ValueError("a run name cannot be empty")
+        if name == record.name:
+            return record
+        if self.live_run_training(run_id):
+            self.job.control.request_rename(run_id, name)
+        elif self.store.exists(run_id):
+            self.store.rename(run_id, name)
+        record.name = name
+        self._notify(RunChanged(record, self.is_shown(run_id)))
+        return record
+
+    def delete(self, run_id: str) -> RunRecord:
+        """Delete run ``run_id`` from disk and from the session; ValueError while it trains, OSError on failure."""
+        record = self.runs[run_id]
+        if self.live_run_training(run_id):
+            raise ValueError(f"the run “{record.name}” is being trained; stop it before deleting it")
+        try:
+            self.store.delete(run_id)
+        except RunNotFoundError:
+            pass  # never saved (it failed before its first step)
+        del self.runs[run_id]
+        self._shown.discard(run_id)
+        if self.live_run_id == run_id:
+            self.live_run_id = None
+        self._notify(RunRemoved(run_id))
+        return record
+
+    def rerun(self, run_id: str, **options) -> Job:
+        """A new training job with the settings of run ``run_id`` (they become the current experiment)."""
+        return self.new_job(JobKind.TRAINING, self.runs[run_id].settings, **options)
+
+    def export_records(self, run_ids=None) -> list[RunRecord]:
+        """The runs an export writes (default: those shown) that have steps."""
+        ids = self.shown_run_ids() if run_ids is None else run_ids
+        return [self.runs[run_id] for run_id in ids if self.runs[run_id].history]
+
+    def export(self, path, run_ids=None) -> Path:
+        """Write the runs (default: those shown) to ``path``, format by extension; ValueError when none has steps."""
+        records = self.export_records(run_ids)
+        if not records:
+            raise ValueError("there is no loss history to export yet: start a run first")
+        return run_export.export(records, path)
+
+
+def _note_rate_changes(record: RunRecord, steps: list[StepRecord]) -> bool:
+    """Record live learning-rate changes the steps show (as the trainer does); True when there were any."""
+    rate = record.history[-1].learning_rate if record.history else record.settings.learning_rate
+    changed = False
+    for step in steps:
+        if step.learning_rate != rate:
+            rate = step.learning_rate
+            if record.lr_changes and record.lr_changes[-1][0] == step.step:
+                record.lr_changes.pop()
+            record.lr_changes.append((step.step, rate))
+            changed = True
+    return changed

@@ -1,0 +1,127 @@
+"""File dialogs and messages of the main window: export what is shown (the loss plot, the range test or the
+backend parity panel), the shown runs to TensorBoard, save and open experiment files. Failures become a
+message box, never an exception."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from kgui.core import export
+from kgui.core.settings import ExperimentSettings
+
+from .exporting import ExportTarget, export_tensorboard_dialog, filters
+
+EXPORT_FORMATS = {"png": "PNG Image…", "svg": "SVG Image…", "csv": "CSV Table…", "json": "JSON File…"}
+EXPERIMENT_FILTER = "kgui experiment (*.json)"
+NOTHING_TO_EXPORT = "Start a run first: there is no loss history yet."
+
+
+def _first_extension(filters: str) -> str:
+    return filters.split("*")[1].split(")")[0]
+
+
+class Dialogs:
+    """Asks for files and shows messages on behalf of ``window`` (a MainWindow: session, form, views)."""
+
+    def __init__(self, window: QWidget):
+        self.window = window
+        self.export_dir = Path.cwd()
+
+    # -- messages ----------------------------------------------------------------------------------------------------
+
+    def error(self, title: str, text: str) -> None:
+        QMessageBox.critical(self.window, title, text)
+
+    def warning(self, title: str, text: str) -> None:
+        QMessageBox.warning(self.window, title, text)
+
+    def confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self.window, title, text,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def status(self, text: str) -> None:
+        self.window.statusBar().showMessage(text)
+
+    def about(self) -> None:
+        QMessageBox.about(self.window, "About kgui", "<b>kgui</b><br>Train models through a Keras-2 backend layer "
+                          "on TensorFlow and Theano (PyTensor), and watch the loss live.")
+
+    # -- files -------------------------------------------------------------------------------------------------------
+
+    def ask_save_path(self, suggested_name: str, filters: str, caption: str = "Export") -> Path | None:
+        suggested = str(self.export_dir / f"{suggested_name}{_first_extension(filters)}")
+        path, chosen_filter = QFileDialog.getSaveFileName(self.window, caption, suggested, filters)
+        if not path:
+            return None
+        if not Path(path).suffix:
+            path += _first_extension(chosen_filter)
+        self.export_dir = Path(path).parent
+        return Path(path)
+
+    def write(self, write, path) -> Path | None:
+        """``write(path)``, with a message box instead of an exception."""
+        try:
+            write(path)
+        except (OSError, ValueError) as exc:
+            self.error("Export failed", str(exc))
+            return None
+        self.status(f"Saved {path}")
+        return Path(path)
+
+    def export_target(self) -> ExportTarget:
+        """What Save/Export writes: the range-test tab or the backend parity panel while shown, else the loss plot."""
+        window, records = self.window, self.window.session.export_records()
+        if window.tabs.currentWidget() is window.lr_range_view:
+            return window.lr_range_view.export_target()
+        if window.parity_view.isVisible() and window.parity_view.result is not None:
+            return window.parity_view.export_target()
+        return window.plot.export_target(lambda path: export.export(records, path),
+                                         "" if records else NOTHING_TO_EXPORT)
+
+    def export_dialog(self, first_format: str = "png", target: ExportTarget | None = None) -> Path | None:
+        """Ask where to save ``target`` (default: what is shown), every format offered, ``first_format`` first."""
+        target = target or self.export_target()
+        if target.empty_message:
+            QMessageBox.information(self.window, "Nothing to export", target.empty_message)
+            return None
+        path = self.ask_save_path(target.stem, filters(first_format), f"Export the {target.name}")
+        return None if path is None else self.write(target.export, path)
+
+    def export_tensorboard(self) -> Path | None:
+        """File → Export to TensorBoard: the shown runs as event files in a folder the user picks."""
+        records = self.window.session.export_records()
+        if not records:
+            QMessageBox.information(self.window, "Nothing to export", NOTHING_TO_EXPORT)
+            return None
+        folder = export_tensorboard_dialog(self.window, records, self.export_dir)
+        if folder is not None:
+            self.export_dir = folder
+            self.status(f"Wrote {len(records)} runs for TensorBoard: tensorboard --logdir {folder}")
+        return folder
+
+    def save_experiment(self, path=None) -> Path | None:
+        """Write the form's experiment as JSON (asks where when ``path`` is None)."""
+        path = path or self.ask_save_path("experiment", EXPERIMENT_FILTER)
+        text = self.window.settings().to_json() + "\n"
+        return None if path is None else self.write(lambda target: Path(target).write_text(text, encoding="utf-8"),
+                                                    path)
+
+    def open_experiment(self, path=None) -> bool:
+        """Load experiment settings from a JSON file (asks which when ``path`` is None) into the form."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open experiment", str(self.export_dir),
+                                                  EXPERIMENT_FILTER)
+            if not path:
+                return False
+        try:
+            settings = ExperimentSettings.load(path)
+            settings.validate()
+        except (OSError, ValueError) as exc:
+            self.error("Cannot open the experiment", str(exc))
+            return False
+        self.window.apply_settings(settings)
+        self.status(f"Opened {path}")
+        return True

@@ -1,0 +1,108 @@
+"""The experiment form: one row per ExperimentSettings field (or group of fields) that has a control.
+
+Each row is a :class:`FormField`: its label, its widget, how it reads its fields from the widget and how it
+puts them back. Adding a control for a new setting is one :meth:`ExperimentForm.add_field` call; fields
+without a control keep the value of the last settings applied.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import QFormLayout, QGroupBox, QWidget
+
+from kgui.core.settings import ExperimentSettings
+
+from .datasets import DatasetPicker, short_title
+from .learning_rate import LearningRateControl
+from .number_box import IntegerBox
+from .panels import BackendPicker
+
+
+@dataclass
+class FormField:
+    """A control of the form: ``read()`` gives its settings fields as a dict, ``write(settings)`` shows them."""
+
+    label: str                      # "" when the widget shows its own
+    widget: QWidget
+    read: Callable[[], dict]
+    write: Callable[[ExperimentSettings], None]
+    changed: object = None          # the widget's change signal, if the title or others follow it
+
+
+class ExperimentForm(QGroupBox):
+    """Backend, dataset, learning rate, steps, batch size and seed; ``changed`` when any of them changes."""
+
+    changed = pyqtSignal()
+
+    def __init__(self, parent=None):
+        super().__init__("Experiment", parent)
+        defaults = ExperimentSettings()
+        self._base = defaults          # fields without a control come from here
+        self._layout = QFormLayout(self)
+        self.fields: list[FormField] = []
+
+        self.backend_picker = BackendPicker()
+        self.dataset_picker = DatasetPicker()
+        self.lr_control = LearningRateControl(defaults.learning_rate)
+        self.steps_box = IntegerBox(1, None, defaults.steps)
+        self.steps_box.setToolTip("Number of parameter updates (one batch each)")
+        self.batch_box = IntegerBox(0, None, defaults.batch_size or 0, special_text="full batch")
+        self.batch_box.setToolTip("Rows per step; 0 = the whole training split (full-batch gradient descent)")
+        self.seed_box = IntegerBox(0, None, defaults.seed)
+        self.seed_box.setToolTip("Seeds the data split, the initial weights and the batch order")
+
+        self.add_field(FormField("Backend:", self.backend_picker, lambda: {"backend": self.backend_picker.engine},
+                                 lambda s: self.backend_picker.select(s.backend),
+                                 self.backend_picker.currentIndexChanged))
+        self.add_field(FormField("Dataset:", self.dataset_picker, self._read_dataset,
+                                 lambda s: self.dataset_picker.select(s.dataset, dict(s.dataset_options)),
+                                 self.dataset_picker.changed))
+        self.add_field(FormField("", self.lr_control,   # its own label: the slider takes the panel's whole width lambda: {"learning_rate": self.lr_control.rate},
+                                 lambda s: self.lr_control.set_rate(s.learning_rate), self.lr_control.rate_changed))
+        self.add_field(FormField("Steps:", self.steps_box, lambda: {"steps": self.steps_box.value()},
+                                 lambda s: self.steps_box.setValue(s.steps)))
+        self.add_field(FormField("Batch size:", self.batch_box, lambda: {"batch_size": self.batch_box.value() or None},
+                                 lambda s: self.batch_box.setValue(s.batch_size or 0)))
+        self.add_field(FormField("Seed:", self.seed_box, lambda: {"seed": self.seed_box.value()},
+                                 lambda s: self.seed_box.setValue(s.seed)))
+
+    def add_field(self, field: FormField) -> None:
+        """Add a row (last) to the form."""
+        self.fields.append(field)
+        if field.label:
+            self._layout.addRow(field.label, field.widget)
+        else:
+            self._layout.addRow(field.widget)
+        if field.changed is not None:
+            field.changed.connect(self.changed)
+
+    def _read_dataset(self) -> dict:
+        dataset, options = self.dataset_picker.choice
+        return {"dataset": dataset, "dataset_options": options}
+
+    def settings(self) -> ExperimentSettings:
+        """The experiment the controls describe."""
+        changes = {}
+        for field in self.fields:
+            changes.update(field.read())
+        return self._base.replace(**changes)
+
+    def apply(self, settings: ExperimentSettings) -> None:
+        """Show ``settings`` in the controls (an engine that is not installed keeps the current one)."""
+        self._base = settings
+        for field in self.fields:
+            field.write(settings)
+        self.changed.emit()
+
+    def set_editable(self, editable: bool) -> None:
+        """While a job runs only the learning rate can change."""
+        for field in self.fields:
+            if field.widget is not self.lr_control:
+                field.widget.setEnabled(editable)
+
+    def title(self) -> str:
+        """A few words for the window title: dataset · engine · learning rate."""
+        dataset, _ = self.dataset_picker.choice
+        return f"{short_title(dataset)} · {self.backend_picker.title} · lr {self.lr_control.rate:.3g}"

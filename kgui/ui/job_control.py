@@ -1,0 +1,163 @@
+"""Job control of the main window: starts the session's jobs (a run, a backend comparison, a range test) on a
+worker thread, steers them (pause, single step, stop, learning rate), keeps the run actions enabled to match,
+and shows each job's outcome. A finished job's thread and worker are deleted."""
+from __future__ import annotations
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from kgui.core.parity import installed_engines
+from kgui.core.session import Job, JobEnded, JobKind
+
+from .learning_rate import MAX_RATE, MIN_RATE, rounded
+from .names import dataset_title, engine_label
+from .parity_view import verdict_line
+from .worker import JobThread, job_options
+
+
+class JobControl(QObject):
+    """At most one job at a time; ``changed`` when a job starts, pauses, resumes, or its thread has ended."""
+
+    changed = pyqtSignal()
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.session = window.session
+        self.job: Job | None = None           # the current job, or the last one
+        self._thread: JobThread | None = None
+        self.changed.connect(self.update_actions)
+
+    @property
+    def running(self) -> bool:
+        """A job's thread is running (the job may have just ended)."""
+        return self._thread is not None
+
+    @property
+    def training(self) -> bool:
+        """A job that trains runs (a run or a comparison, not a range test) is running."""
+        return self.running and self.job.kind is not JobKind.RANGE_TEST
+
+    @property
+    def paused(self) -> bool:
+        return self.running and self.job.control.paused
+
+    # -- starting ----------------------------------------------------------------------------------------------------
+
+    def start(self, kind: JobKind, paused: bool = False) -> bool:
+        """Start a ``kind`` job on the form's settings; False (after a message) when they are invalid."""
+        window = self.window
+        if self.running:
+            return False
+        try:
+            self.job = self.session.new_job(kind, window.settings(), paused=paused, **job_options())
+        except ValueError as exc:
+            window.dialogs.warning("Cannot start", str(exc))
+            return False
+        self._thread = JobThread(self.job)
+        self._thread.event.connect(self.session.handle)
+        self._thread.ended.connect(self._thread_ended)
+        self._thread.start()
+        window.live_panel.clear()
+        window.live_panel.set_engine(engine_label(self.job.settings.backend))
+        if kind is JobKind.RANGE_TEST:
+            window.lr_range_view.clear()
+            window.tabs.setCurrentWidget(window.lr_range_view)
+            window.dialogs.status(f"Learning-rate range test on {window.backend_picker.title}…")
+        else:
+            window.tabs.setCurrentWidget(window.plot)
+        if kind is JobKind.PARITY:
+            window.parity_result = None
+            window.parity_view.show_running(installed_engines())
+            window.parity_dock.raise_()
+            window.dialogs.status("Comparing backends…")
+        elif kind is JobKind.TRAINING:
+            window.dialogs.status(f"Run started: {dataset_title(self.job.settings.dataset)} on "
+                                  f"{engine_label(self.job.settings.backend)}")
+        self.changed.emit()
+        return True
+
+    def _thread_ended(self) -> None:
+        self._thread.deleteLater()
+        self._thread = None
+        self.changed.emit()
+
+    # -- steering ----------------------------------------------------------------------------------------------------
+
+    def set_paused(self, pause: bool) -> None:
+        if not self.training:
+            return
+        if pause:
+            self.job.control.pause()
+        else:
+            self.job.control.resume()
+        self.window.dialogs.status("Paused: Space resumes, Step runs one step" if pause else "Resumed")
+        self.changed.emit()
+
+    def step_once(self) -> None:
+        """One step of the paused run, or a new paused run's first step."""
+        if (self.running or self.start(JobKind.TRAINING, paused=True)) and self.paused:
+            self.job.control.request_step()
+
+    def stop(self) -> None:
+        if self.running:
+            self.job.control.stop()
+            self.window.dialogs.status("Stopping…")
+
+    def set_learning_rate(self, rate: float) -> None:
+        """The slider moved: a training run uses ``rate`` from the next step on."""
+        if self.training:
+            self.job.control.set_learning_rate(rate)
+            self.window.dialogs.status(f"Learning rate {rate:.3g} from the next step on")
+
+    def use_suggested_rate(self) -> None:
+        """Set the learning rate to the range test's suggestion (as if the slider moved there)."""
+        suggestion = self.window.lr_range_view.suggestion
+        if suggestion is None:
+            return
+        rate = min(max(rounded(suggestion), MIN_RATE), MAX_RATE)
+        self.window.lr_control.set_rate(rate)
+        self.window.form.changed.emit()
+        self.set_learning_rate(rate)
+        self.window.dialogs.status(f"Learning rate set to the suggested {rate:g}")
+
+    def shut_down(self) -> None:
+        """Stop the job and wait for its thread (a run is saved as stopped)."""
+        if self._thread is not None:
+            self._thread.shut_down()
+
+    # -- what the window shows ---------------------------------------------------------------------------------------
+
+    def update_actions(self) -> None:
+        window, running, training, paused = self.window, self.running, self.training, self.paused
+        for action in (window.start_action, window.compare_action, window.range_test_action,
+                       window.open_csv_action, window.open_experiment_action):
+            action.setEnabled(not running)
+        window.pause_action.setEnabled(training)
+        window.pause_action.blockSignals(True)
+        window.pause_action.setChecked(paused)
+        window.pause_action.blockSignals(False)
+        window.pause_action.setText("Resume" if paused else "Pause")
+        window.step_action.setEnabled(not running or (training and paused))
+        window.stop_action.setEnabled(running)
+        window.form.set_editable(not running)
+        window.runs_table.set_busy(self.session.live_run_id, running)
+        window.lr_range_view.set_running(running and not training)
+        window.lr_range_view.start_button.setEnabled(not running)
+
+    def show_outcome(self, event: JobEnded) -> None:
+        """A job ended: its error, a failed run, the parity verdict or the range test's suggestion."""
+        window, result = self.window, event.result
+        if event.error:
+            window.show_engine_state("failed")
+            window.dialogs.error("Failed", event.error)
+        elif event.job_kind is JobKind.TRAINING and result.status == "failed":
+            window.dialogs.error("Training failed", result.message or "The run failed.")
+        elif event.job_kind is JobKind.PARITY:
+            window.parity_result = result
+            window.parity_view.show_result(result)
+            window.parity_dock.raise_()
+            window.dialogs.status(f"Backend parity: {verdict_line(result)}")
+        elif event.job_kind is JobKind.RANGE_TEST:
+            window.lr_range_view.show_result(result)
+            window.show_engine_state(result.status)
+            window.dialogs.status(f"Range test: {result.summary()}")

@@ -1,0 +1,150 @@
+"""The Qt-free Session: typed events in order, run state on the thread that handles them, rename through the
+trainer while a run trains (one writer per run file), delete, re-run and export. Real engine (TensorFlow)."""
+import json
+import threading
+
+import pytest
+
+from kgui.core.runs import RunStore
+from kgui.core.session import (EventKind, JobEnded, JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted,
+                               Session, StepsTaken, exit_code)
+from kgui.core.settings import ExperimentSettings
+
+LINEAR = ExperimentSettings(dataset="linear", dataset_options={"n": 100}, learning_rate=0.05, steps=6)
+
+
+@pytest.fixture
+def session(tmp_path):
+    return Session(RunStore(tmp_path / "runs"))
+
+
+def stored_name(session, run_id) -> str:
+    return json.loads((session.store.root / run_id / "run.json").read_text())["name"]
+
+
+def test_a_run_reports_typed_events_in_order_and_the_session_keeps_it(session):
+    events = []
+    session.subscribe(events.append)
+    job = session.new_job(JobKind.TRAINING, LINEAR)
+    record = job.run()
+
+    kinds = [event.kind for event in events]
+    assert all(isinstance(kind, EventKind) for kind in kinds)
+    assert kinds[:3] == [EventKind.PHASE] * 3 and kinds[3] == EventKind.STARTED == "started"
+    assert set(kinds[4:-2]) == {EventKind.STEPS} and kinds[-2:] == [EventKind.ENDED, EventKind.JOB_ENDED]
+    assert [event.text for event in events if isinstance(event, Phase)][0] == "loading dataset…"
+    started, = [event for event in events if isinstance(event, RunStarted)]
+    assert started.run.id == record.id and started.run.engine == "tensorflow" and started.dataset.task == "regression"
+    steps = [step.step for event in events if isinstance(event, StepsTaken) for step in event.steps]
+    assert steps == [1, 2, 3, 4, 5, 6]                               # one event per step when batch_s is 0
+    assert events[-1] == JobEnded(JobKind.TRAINING, record, "") and exit_code(record) == 0
+    assert session.runs == {record.id: record} and session.last_ended is record
+    assert session.shown_run_ids() == [record.id] and session.live_run_id == record.id and not session.running
+
+
+def test_live_learning_rate_changes_reach_the_session_record_during_the_run(session):
+    """The runs table's learning-rate column reads the session's record: it must not wait for the run's end."""
+    seen, changed = [], []
+
+    def on_event(event):
+        if isinstance(event, RunChanged):
+            changed.append(list(event.run.lr_changes))
+        if isinstance(event, StepsTaken):
+            record = session.runs[event.run_id]
+            seen.append((event.steps[-1].step, list(record.lr_changes)))
+            if event.steps[-1].step == 2:
+                session.job.control.set_learning_rate(0.5)
+
+    session.subscribe(on_event)
+    record = session.new_job(JobKind.TRAINING, LINEAR).run()
+    assert seen[2] == (3, [(3, 0.5)]) and seen[-1] == (6, [(3, 0.5)])
+    assert changed == [[(3, 0.5)]]                                  # views refresh the run's row once
+    assert record.lr_changes == [(3, 0.5)]                          # the trainer's own account agrees
+
+
+def test_renaming_a_live_run_goes_through_its_trainer(session):
+    """While a run trains only its trainer writes run.json; the session asks it to rename."""
+    names_on_disk = []
+
+    def on_event(event):
+        if isinstance(event, StepsTaken) and event.steps[-1].step == 2:
+            session.rename(event.run_id, "  renamed live ")
+            names_on_disk.append(stored_name(session, event.run_id))   # not written by the session
+        elif isinstance(event, StepsTaken) and event.steps[-1].step == 3:
+            names_on_disk.append(stored_name(session, event.run_id))   # written by the trainer between steps
+
+    session.subscribe(on_event)
+    record = session.new_job(JobKind.TRAINING, LINEAR).run()
+    assert names_on_disk == ["linear · tensorflow · lr 0.05", "renamed live"]
+    assert record.name == session.runs[record.id].name == stored_name(session, record.id) == "renamed live"
+
+
+def test_a_rename_that_reaches_the_trainer_too_late_is_written_once_it_has_ended(session):
+    """Events queued to another thread (the window's case): the trainer has ended when the rename comes."""
+    queued = []
+    job = session.new_job(JobKind.TRAINING, LINEAR, sink=queued.append)
+    worker = threading.Thread(target=job.run)
+    worker.start()
+    worker.join(60)
+    started = next(i for i, event in enumerate(queued) if isinstance(event, RunStarted))
+    for event in queued[:started + 2]:
+        session.handle(event)
+    run_id = queued[started].run.id
+    assert session.live_run_training(run_id)
+    session.rename(run_id, "late name")
+    for event in queued[started + 2:]:
+        session.handle(event)
+    assert stored_name(session, run_id) == "late name" == session.runs[run_id].name
+    assert session.store.load(run_id).status == "finished"
+
+
+def test_delete_rerun_show_and_export(session, tmp_path):
+    events = []
+    first = session.new_job(JobKind.TRAINING, LINEAR).run()
+    session.subscribe(events.append)
+    rerun = session.rerun(first.id).run()
+    assert rerun.id != first.id and rerun.settings == first.settings
+    assert [s.train_loss for s in rerun.history] == [s.train_loss for s in first.history]
+
+    session.set_shown(first.id, False)
+    assert session.shown_run_ids() == [rerun.id] and events[-1] == RunChanged(first, False)
+    path = session.export(tmp_path / "shown.csv")
+    assert path.read_text().count("\n") == 1 + len(rerun.history)
+    session.delete(rerun.id)
+    assert events[-1] == RunRemoved(rerun.id) and not (session.store.root / rerun.id).exists()
+    assert list(session.runs) == [first.id] and session.shown_run_ids() == []
+    with pytest.raises(ValueError, match="no loss history"):
+        session.export(tmp_path / "none.csv")
+
+
+def test_deleting_the_run_being_trained_is_refused(session):
+    refused = []
+
+    def on_event(event):
+        if isinstance(event, StepsTaken) and event.steps[-1].step == 2:
+            with pytest.raises(ValueError, match="is being trained"):
+                session.delete(event.run_id)
+            refused.append(event.run_id)
+
+    session.subscribe(on_event)
+    record = session.new_job(JobKind.TRAINING, LINEAR).run()
+    assert refused == [record.id] and session.store.load(record.id).status == "finished"
+
+
+def test_bad_settings_and_a_second_job_are_refused(session):
+    with pytest.raises(ValueError, match="steps"):
+        session.new_job(JobKind.TRAINING, LINEAR.replace(steps=0))
+    assert not session.running
+    session.new_job(JobKind.TRAINING, LINEAR)
+    with pytest.raises(RuntimeError):
+        session.new_job(JobKind.TRAINING, LINEAR)
+
+
+def test_a_failed_run_ends_with_its_message(session, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n3,oops\n5\n")
+    events = []
+    session.subscribe(events.append)
+    record = session.new_job(JobKind.TRAINING, LINEAR.replace(dataset=str(bad), dataset_options={})).run()
+    assert record.status == "failed" and exit_code(record) == 1
+    assert isinstance(events[-2], RunEnded) and events[-2].run.message == record.message

@@ -1,0 +1,186 @@
+"""The window over the Session: widgets that take every valid value, a remembered state that never stops start-up,
+no display, exit codes of ``open --start --screenshot``, the live learning-rate column, and no thread or memory
+leak over 100 start/stop cycles. Real window (offscreen Qt), real engine."""
+import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PyQt6 import sip
+from PyQt6.QtCore import QSettings, Qt, QThread
+
+from kgui.core.runs import RunStore
+from kgui.core.settings import ExperimentSettings
+from kgui.ui.learning_rate import rate_to_position
+from kgui.ui.main_window import MainWindow
+from ui_support import (ROOT, RUN_TIMEOUT_MS, configure, messages, wait_for_steps,  # noqa: F401 - fixtures
+                        wait_until_idle, wait_until_paused, window)
+
+BIG = {"steps": 3_000_000_000, "seed": 2**32 - 1, "batch_size": 3_000_000_000}
+
+
+def run_main(tmp_path, *args, env=None, timeout=300):
+    """``python main.py ARGS`` with its runs and remembered state in ``tmp_path``."""
+    env = dict(os.environ if env is None else env, KGUI_RUNS_DIR=str(tmp_path / "runs"),
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    return subprocess.run([sys.executable, "main.py", *map(str, args)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def offscreen_env():
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen")
+
+
+# -- the form takes every value validation accepts -------------------------------------------------------------------
+
+def test_form_takes_large_steps_seeds_and_batch_sizes_without_clamping(qtbot, window):
+    settings = window.settings().replace(**BIG)
+    settings.validate()
+    window.apply_settings(settings)
+    assert window.settings() == settings
+    window.apply_settings(settings.replace(steps=1_000_001))
+    assert window.settings().steps == 1_000_001                  # no silent clamp at 1,000,000
+
+    box = window.steps_box
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "12345678901")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert window.settings().steps == 12_345_678_901
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Up)
+    assert box.value() == 12_345_678_902
+    window.batch_box.setValue(0)
+    assert window.batch_box.text() == "full batch" and window.settings().batch_size is None
+    with pytest.raises(ValueError):
+        box.setValue(0)                                            # below validation's minimum: refused, not clamped
+    assert box.value() == 12_345_678_902
+
+
+def test_open_with_large_values_starts_remembers_and_restores_them(tmp_path):
+    shot = tmp_path / "shot.png"
+    flags = ["--steps", BIG["steps"], "--seed", BIG["seed"], "--batch-size", BIG["batch_size"]]
+    first = run_main(tmp_path, "open", *flags, "--screenshot", shot, env=offscreen_env())
+    assert first.returncode == 0 and "Traceback" not in first.stderr, first.stderr
+    assert shot.exists()
+    again = run_main(tmp_path, "open", "--screenshot", shot, env=offscreen_env())   # restores them
+    assert again.returncode == 0 and again.stderr.count("kgui: warning") == 0, again.stderr
+    remembered = QSettings(str(tmp_path / "config" / "kgui" / "kgui.conf"), QSettings.Format.IniFormat)
+    restored = ExperimentSettings.from_json(remembered.value("experiment"))
+    assert (restored.steps, restored.seed, restored.batch_size) == (BIG["steps"], BIG["seed"], BIG["batch_size"])
+
+
+# -- restoring never prevents start-up -------------------------------------------------------------------------------
+
+def test_unreadable_remembered_values_fall_back_to_defaults_with_one_line_each(qtbot, tmp_path, capfd, messages):
+    preferences = QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat)
+    garbage = {"window/geometry": 12, "window/state": "garbage", "experiment": '{"steps": 0, "seed": -1}',
+               "plot/smoothing": "abc", "plot/x_axis": "sideways", "plot/log_y": "maybe", "runs/shown": "{not json"}
+    for key, value in garbage.items():
+        preferences.setValue(key, value)
+    preferences.sync()
+    win = MainWindow(store=RunStore(tmp_path / "runs"), preferences=preferences)
+    qtbot.addWidget(win)
+    win.show()
+    lines = capfd.readouterr().err.splitlines()
+    warnings = [line for line in lines if line.startswith("kgui: warning: ")]
+    assert len(warnings) == len(garbage), lines
+    assert all(any(key in line for line in warnings) for key in garbage)
+    defaults = ExperimentSettings()
+    assert (win.settings().steps, win.settings().seed) == (defaults.steps, defaults.seed)
+    assert win.plot.smoothing == 0 and win.plot.x_axis == "step" and not win.log_y_action.isChecked()
+
+
+def test_experiment_json_that_is_not_an_experiment_keeps_the_defaults(qtbot, tmp_path, capfd, messages):
+    preferences = QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat)
+    preferences.setValue("experiment", "[" * 100_000)              # deeply nested JSON
+    win = MainWindow(store=RunStore(tmp_path / "runs"), preferences=preferences)
+    qtbot.addWidget(win)
+    assert win.settings() == MainWindow(store=RunStore(tmp_path / "other")).settings()
+    assert capfd.readouterr().err.count("kgui: warning: ignoring the remembered experiment") >= 1
+
+
+# -- no display, exit codes ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("display", [None, ":87"])
+def test_no_display_is_one_line_and_exit_1(tmp_path, display):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    if display:
+        env["DISPLAY"] = display
+    for args in ((), ("open", "--start")):
+        result = run_main(tmp_path, *args, env=env, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("kgui: error: ")
+        assert "xvfb-run" in result.stderr and "QT_QPA_PLATFORM=offscreen" in result.stderr
+        assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(("flags", "code"), [(["--lr", "50"], 3), (["--dataset", "{bad}"], 1)])
+def test_open_start_screenshot_exits_like_run(tmp_path, flags, code):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n3,oops\n5\n")
+    flags = [str(bad) if flag == "{bad}" else flag for flag in flags]
+    shot = tmp_path / "shot.png"
+    result = run_main(tmp_path, "open", "--dataset", "linear", "--steps", 40, *flags, "--start", "--screenshot", shot,
+                      env=offscreen_env())
+    assert result.returncode == code, result.stderr
+    assert shot.exists() and "Traceback" not in result.stderr
+
+
+# -- the runs table's learning-rate column follows the run -----------------------------------------------------------
+
+def test_learning_rate_column_follows_a_live_change(qtbot, window):
+    configure(window, steps=1_000, rate=0.05)
+    window.step_action.trigger()
+    wait_for_steps(qtbot, window, 1)
+    wait_until_paused(qtbot, window)
+    window.lr_control.slider.setValue(rate_to_position(0.5))
+    window.step_action.trigger()
+    wait_for_steps(qtbot, window, 2)
+    table = window.runs_table.table
+    row = window.runs_table.row_of(window.live_run_id)
+    column = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())].index("Learning rate")
+    assert table.item(row, column).text() == "0.05 → 0.5"
+    assert window.running                                         # while the run goes on, not at its end
+    window.stop()
+    wait_until_idle(qtbot, window)
+
+
+# -- threads and memory ----------------------------------------------------------------------------------------------
+
+def live_qthreads(win) -> int:
+    """QThread objects still alive: Python wrappers not deleted, and the window's QThread children."""
+    wrapped = [obj for obj in gc.get_objects() if isinstance(obj, QThread) and not sip.isdeleted(obj)]
+    return max(len(wrapped), len(win.findChildren(QThread)))
+
+
+def rss_mb() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def start_stop_delete(qtbot, win) -> None:
+    """One cycle; the run is deleted after it, so that what remains is what leaked (a kept run holds ~0.2 MB of
+    plot items and buffers by design: bench/bench_cycles.py measures both)."""
+    assert win.start()
+    wait_for_steps(qtbot, win, 1)
+    win.stop()
+    qtbot.waitUntil(lambda: not win.running, timeout=RUN_TIMEOUT_MS)
+    win.session.delete(win.record.id)
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads RSS from /proc")
+def test_100_start_stop_cycles_leave_no_threads_and_little_memory(qtbot, window):
+    configure(window, steps=1_000_000, n=50)
+    for _ in range(5):                                            # engine imported, function compiled, caches warm
+        start_stop_delete(qtbot, window)
+    gc.collect()
+    before = rss_mb()
+    for _ in range(100):
+        start_stop_delete(qtbot, window)
+    qtbot.wait(50)
+    gc.collect()
+    growth = rss_mb() - before
+    assert live_qthreads(window) <= 2
+    assert growth <= 10, f"RSS grew {growth:.1f} MB over 100 start/stop cycles"
