@@ -95,6 +95,8 @@ def main() -> None:
             baseline = baseline or median
             print(f"| {done} | {live_qthreads()} | {rss_mb() - before:+.1f} | {median:.3f} | "
                   f"{median / baseline:.2f} |", flush=True)
+    print(f"result: live_qthreads={live_qthreads()} rss_growth_mb={rss_mb() - before:.2f} "
+          f"last_to_first_ratio={median / baseline:.3f}")
     window.close()
 
 

@@ -148,3 +148,18 @@ def test_a_failed_run_ends_with_its_message(session, tmp_path):
     record = session.new_job(JobKind.TRAINING, LINEAR.replace(dataset=str(bad), dataset_options={})).run()
     assert record.status == "failed" and exit_code(record) == 1
     assert isinstance(events[-2], RunEnded) and events[-2].run.message == record.message
+
+
+def test_saved_runs_load_from_summaries_and_read_a_history_when_first_shown(session):
+    first = session.new_job(JobKind.TRAINING, LINEAR).run()
+    second = session.new_job(JobKind.TRAINING, LINEAR.replace(learning_rate=0.2)).run()
+    later = Session(session.store)
+    loaded = later.load_saved(shown={first.id})
+    assert [record.id for record in loaded] == [first.id, second.id] == list(later.runs)
+    assert later.shown_run_ids() == [first.id]
+    assert [s.train_loss for s in later.runs[first.id].history] == [s.train_loss for s in first.history]
+    unread = later.runs[second.id]
+    assert unread.history == [] and unread.summary.steps == 6
+    assert unread.summary.last.train_loss == second.history[-1].train_loss
+    later.set_shown(second.id, True)
+    assert [s.train_loss for s in unread.history] == [s.train_loss for s in second.history]

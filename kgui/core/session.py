@@ -264,6 +264,7 @@ class Session:
         self.last_ended: RunRecord | None = None
         self.job: Job | None = None
         self._shown: set[str] = set()
+        self._unread: set[str] = set()         # saved runs whose history has not been read yet
         self._listeners: list[Callable[[Event], None]] = []
 
     # -- events ------------------------------------------------------------------------------------------------------
@@ -340,15 +341,30 @@ class Session:
     # -- runs --------------------------------------------------------------------------------------------------------
 
     def load_saved(self, shown=()) -> list[RunRecord]:
-        """Add the store's runs (oldest first); those in ``shown`` are shown."""
+        """Add the store's runs, oldest first, from their summaries; those in ``shown`` are shown (their
+        histories are read now, the others' when they are first shown)."""
         loaded = []
-        for record in self.store.list(with_history=True):
+        for record in self.store.list():
             if record.id not in self.runs:
                 self.runs[record.id] = record
+                self._unread.add(record.id)
                 loaded.append(record)
                 if record.id in shown:
                     self._shown.add(record.id)
+                    self._read_history(record)
         return loaded
+
+    def _read_history(self, record: RunRecord) -> None:
+        """A saved run's steps, read from the store the first time they are needed."""
+        if record.id not in self._unread:
+            return
+        self._unread.discard(record.id)
+        try:
+            stored = self.store.load(record.id)
+        except (LookupError, OSError):
+            return   # deleted behind our back: it shows what its summary said
+        if stored.readable:
+            record.history, record.summary = stored.history, stored.summary
 
     def is_shown(self, run_id: str) -> bool:
         return run_id in self._shown
@@ -360,6 +376,8 @@ class Session:
     def set_shown(self, run_id: str, shown: bool) -> None:
         if shown == (run_id in self._shown):
             return
+        if shown:
+            self._read_history(self.runs[run_id])
         (self._shown.add if shown else self._shown.discard)(run_id)
         self._notify(RunChanged(self.runs[run_id], shown))
 
@@ -393,6 +411,7 @@ class Session:
             pass  # never saved (it failed before its first step)
         del self.runs[run_id]
         self._shown.discard(run_id)
+        self._unread.discard(run_id)
         if self.live_run_id == run_id:
             self.live_run_id = None
         self._notify(RunRemoved(run_id))
@@ -400,11 +419,16 @@ class Session:
 
     def rerun(self, run_id: str, **options) -> Job:
         """A new training job with the settings of run ``run_id`` (they become the current experiment)."""
-        return self.new_job(JobKind.TRAINING, self.runs[run_id].settings, **options)
+        record = self.runs[run_id]
+        if not record.readable:
+            raise ValueError(f"run {run_id} cannot be re-run: {record.message}")
+        return self.new_job(JobKind.TRAINING, record.settings, **options)
 
     def export_records(self, run_ids=None) -> list[RunRecord]:
         """The runs an export writes (default: those shown) that have steps."""
         ids = self.shown_run_ids() if run_ids is None else run_ids
+        for run_id in ids:
+            self._read_history(self.runs[run_id])
         return [self.runs[run_id] for run_id in ids if self.runs[run_id].history]
 
     def export(self, path, run_ids=None) -> Path:

@@ -1,4 +1,5 @@
-"""The experiment form: one row per ExperimentSettings field (or group of fields) that has a control.
+"""The experiment form: one row per ExperimentSettings field (or group of fields) that has a control. Its
+limits are ExperimentSettings' bounds (validate() accepts exactly what the widgets take).
 
 Each row is a :class:`FormField`: its label, its widget, how it reads its fields from the widget and how it
 puts them back. Adding a control for a new setting is one :meth:`ExperimentForm.add_field` call; fields
@@ -12,7 +13,7 @@ from typing import Callable
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QFormLayout, QGroupBox, QWidget
 
-from kgui.core.settings import ExperimentSettings
+from kgui.core.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSettings
 
 from .datasets import DatasetPicker, short_title
 from .learning_rate import LearningRateControl
@@ -46,11 +47,11 @@ class ExperimentForm(QGroupBox):
         self.backend_picker = BackendPicker()
         self.dataset_picker = DatasetPicker()
         self.lr_control = LearningRateControl(defaults.learning_rate)
-        self.steps_box = IntegerBox(1, None, defaults.steps)
+        self.steps_box = IntegerBox(1, MAX_STEPS, defaults.steps)
         self.steps_box.setToolTip("Number of parameter updates (one batch each)")
-        self.batch_box = IntegerBox(0, None, defaults.batch_size or 0, special_text="full batch")
+        self.batch_box = IntegerBox(0, MAX_BATCH_SIZE, defaults.batch_size or 0, special_text="full batch")
         self.batch_box.setToolTip("Rows per step; 0 = the whole training split (full-batch gradient descent)")
-        self.seed_box = IntegerBox(0, None, defaults.seed)
+        self.seed_box = IntegerBox(0, MAX_SEED, defaults.seed)
         self.seed_box.setToolTip("Seeds the data split, the initial weights and the batch order")
 
         self.add_field(FormField("Backend:", self.backend_picker, lambda: {"backend": self.backend_picker.engine},

@@ -223,10 +223,14 @@ class MainWindow(QMainWindow):
                 self.jobs.show_outcome(event)
             case RunChanged(run=record, shown=shown):
                 self.runs_table.set_run(record, visible=shown)
-                self.plot.set_run_visible(record.id, shown)
-                self.plot.set_run_title(record.id, run_title(record))   # its name or its rates changed
+                if record.id in self.plot.runs:
+                    self.plot.set_run_visible(record.id, shown)
+                    self.plot.set_run_title(record.id, run_title(record))   # its name or its rates changed
+                elif shown:
+                    self._plot_saved_run(record)
             case RunRemoved(run_id=run_id):
-                self.plot.remove_run(run_id)
+                if run_id in self.plot.runs:
+                    self.plot.remove_run(run_id)
                 self.runs_table.remove_run(run_id)
 
     def _show_latest_step(self) -> None:
@@ -264,15 +268,21 @@ class MainWindow(QMainWindow):
     # -- runs --------------------------------------------------------------------------------------------------------
 
     def _load_saved_runs(self) -> None:
-        """Runs saved by earlier sessions, in the table; those shown when the window last closed, on the plot."""
+        """Runs saved by earlier sessions, in the table; those shown when the window last closed, on the plot
+        (a run gets its curves, and its history is read, when it is first shown)."""
         for record in self.session.load_saved(window_state.shown_run_ids(self.preferences)):
             shown = self.session.is_shown(record.id)
-            curves = self.plot.add_run(record.id, run_title(record), visible=shown, **plot_placement(record))
-            self.plot.add_steps(record.id, record.history)
-            self.runs_table.set_run(record, visible=shown, color=curves.color)
+            self.runs_table.set_run(record, visible=shown)
+            if shown:
+                self._plot_saved_run(record)
+
+    def _plot_saved_run(self, record) -> None:
+        curves = self.plot.add_run(record.id, run_title(record), **plot_placement(record))
+        self.plot.add_steps(record.id, record.history)
+        self.runs_table.set_run(record, color=curves.color)
 
     def _run_selected(self, run_id: str | None) -> None:
-        self.plot.highlight(run_id)
+        self.plot.highlight(run_id if run_id in self.plot.runs else None)
         if run_id is not None:
             self.statusBar().showMessage(f"{self.runs[run_id].name}: {self.runs[run_id].status}")
 

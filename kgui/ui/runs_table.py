@@ -26,14 +26,17 @@ def _number(value, digits: int = 4) -> str:
 
 
 def run_cells(record) -> list[str]:
-    """The table's cells for ``record`` (its history so far); an unreadable run's say why."""
+    """The table's cells for ``record`` (its history so far, else its summary); an unreadable run's say why."""
     if not record.readable:
         return [record.name, *["—"] * (len(COLUMNS) - 2), f"{record.status}: {record.message}"]
-    last = record.history[-1] if record.history else None
+    if record.history:
+        last, steps = record.history[-1], len(record.history)
+        step_ms = statistics.median(s.step_ms for s in record.history)
+    else:  # a saved run whose history has not been read (it was never shown): its stored summary
+        last, steps, step_ms = record.summary.last, record.summary.steps, record.summary.mean_step_ms
     accuracy = None if last is None or last.accuracy is None else f"{100 * last.accuracy:.1f} %"
-    step_ms = statistics.median(s.step_ms for s in record.history) if record.history else None
     return [record.name, run_engine_label(record), dataset_title(record.settings.dataset), learning_rates(record),
-            str(len(record.history)), _number(last and last.train_loss), _number(last and last.val_loss),
+            str(steps), _number(last and last.train_loss), _number(last and last.val_loss),
             accuracy or "—", "—" if step_ms is None else f"{step_ms:.2f}", record.status]
 
 
@@ -79,6 +82,7 @@ class RunsTable(QWidget):
         layout.addWidget(self.table)
 
         self._busy, self._busy_run = False, None
+        self._names: dict[str, QTableWidgetItem] = {}   # run id -> its name cell (which knows its row)
         self.table.itemChanged.connect(self._item_changed)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self._selection_changed()
@@ -96,13 +100,13 @@ class RunsTable(QWidget):
         return [self.table.item(row, 0).data(RUN_ID) for row in range(self.table.rowCount())]
 
     def row_of(self, run_id: str) -> int:
-        return self.run_ids().index(run_id)
+        return self._names[run_id].row()
 
     def set_run(self, record, visible: bool | None = None, color: str | None = None) -> None:
         """Add ``record``'s row (last) or refresh it; ``visible`` sets its check box."""
         self.table.blockSignals(True)
         try:
-            if record.id in self.run_ids():
+            if record.id in self._names:
                 row = self.row_of(record.id)
             else:
                 row = self.table.rowCount()
@@ -114,6 +118,7 @@ class RunsTable(QWidget):
                 name = self.table.item(row, 0)
                 name.setFlags(name.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
                 name.setData(RUN_ID, record.id)
+                self._names[record.id] = name
                 name.setCheckState(Qt.CheckState.Unchecked)
             for column, text in enumerate(run_cells(record)):
                 self.table.item(row, column).setText(text)
@@ -127,6 +132,7 @@ class RunsTable(QWidget):
 
     def remove_run(self, run_id: str) -> None:
         self.table.removeRow(self.row_of(run_id))
+        del self._names[run_id]
 
     def is_checked(self, run_id: str) -> bool:
         return self.table.item(self.row_of(run_id), 0).checkState() == Qt.CheckState.Checked
