@@ -2,8 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen python bench/bench_cycles.py [--cycles 100] [--engine tensorflow] [--delete]
 
-Each cycle starts a run of the linear exercise (50 rows), waits for its first step to reach the window,
-stops it and waits until the job's thread has ended (``--delete``: then deletes the run, so that RSS growth
+Each cycle starts a paused run of the linear exercise (50 rows) that takes exactly one step (Step, F6), waits
+for the step to reach the window, stops the run and waits until the job's thread has ended (``--delete``: then deletes the run, so that RSS growth
 is what leaked; without it every run stays in the table and on the plot, as a user's runs do). After 5 warm-up cycles (engine import, first compile)
 it prints, every 10 cycles, the live QThread objects, RSS growth since the warm-up, and the median cycle time
 of those 10 cycles as a ratio to the first 10 (the baseline, same process): flat means ~1.00.
@@ -65,7 +65,7 @@ def main() -> None:
 
     def cycle() -> float:
         start = perf_counter()
-        window.start()
+        window.jobs.step_once()            # a paused run that takes exactly one step: the same work every cycle
         wait(lambda: len(window.history) >= 1)
         window.stop()
         wait(lambda: not window.running)

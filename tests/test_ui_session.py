@@ -178,18 +178,6 @@ def test_finished_jobs_leave_no_thread_worker_or_trainer_behind(qtbot, window):
     assert sorted(kept) == ["Job", "Trainer"]                      # the last job only (the window shows its result)
 
 
-@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="reads RSS from /proc")
-def test_100_start_stop_cycles_in_the_app_process_bound_threads_and_memory():
-    """bench/bench_cycles.py in its own process (as the app runs, without the test harness): 100 cycles, each run
-    deleted after its cycle so that what remains is what leaked."""
-    result = subprocess.run([sys.executable, "bench/bench_cycles.py", "--cycles", "100", "--delete"], cwd=ROOT,
-                            env=offscreen_env(), capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, result.stderr[-2000:]
-    numbers = dict(item.split("=") for item in result.stdout.splitlines()[-1].split()[1:])
-    assert int(numbers["live_qthreads"]) <= 2
-    assert float(numbers["rss_growth_mb"]) <= 10, result.stdout
-
-
 def test_a_saved_run_gets_its_curves_when_first_shown(qtbot, tmp_path, messages):
     store = RunStore(tmp_path / "runs")
     session = Session(store)
