@@ -74,7 +74,7 @@ def main() -> None:
         return perf_counter() - start
 
     def live_qthreads() -> int:
-        wrapped = [obj for obj in gc.get_objects() if isinstance(obj, QThread) and not sip.isdeleted(obj)]
+        wrapped = [obj for obj in gc.get_objects() if issubclass(type(obj), QThread) and not sip.isdeleted(obj)]
         return max(len(wrapped), len(window.findChildren(QThread)))
 
     for _ in range(WARM_UP):

@@ -158,7 +158,7 @@ def test_learning_rate_column_follows_a_live_change(qtbot, window):
 
 def live_qthreads(win) -> int:
     """QThread objects still alive: Python wrappers not deleted, and the window's QThread children."""
-    wrapped = [obj for obj in gc.get_objects() if isinstance(obj, QThread) and not sip.isdeleted(obj)]
+    wrapped = [obj for obj in gc.get_objects() if issubclass(type(obj), QThread) and not sip.isdeleted(obj)]
     return max(len(wrapped), len(win.findChildren(QThread)))
 
 
