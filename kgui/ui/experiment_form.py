@@ -60,8 +60,9 @@ class ExperimentForm(QGroupBox):
         self.add_field(FormField("Dataset:", self.dataset_picker, self._read_dataset,
                                  lambda s: self.dataset_picker.select(s.dataset, dict(s.dataset_options)),
                                  self.dataset_picker.changed))
-        self.add_field(FormField("", self.lr_control,   # its own label: the slider takes the panel's whole width lambda: {"learning_rate": self.lr_control.rate},
+        self.add_field(FormField("", self.lr_control, lambda: {"learning_rate": self.lr_control.rate},
                                  lambda s: self.lr_control.set_rate(s.learning_rate), self.lr_control.rate_changed))
+        # (the learning-rate control has its own label: its slider takes the panel's whole width)
         self.add_field(FormField("Steps:", self.steps_box, lambda: {"steps": self.steps_box.value()},
                                  lambda s: self.steps_box.setValue(s.steps)))
         self.add_field(FormField("Batch size:", self.batch_box, lambda: {"batch_size": self.batch_box.value() or None},
