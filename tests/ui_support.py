@@ -64,8 +64,13 @@ def wait_for_job(qtbot, win):
 
 def wait_until_paused(qtbot, win):
     """Paused and every step the worker took has reached the window."""
-    qtbot.waitUntil(lambda: bool(win.jobs.job.trainer is not None
-                                 and len(win.history) == len(win.jobs.job.trainer.record.history)),
-                    timeout=RUN_TIMEOUT_MS)
-    qtbot.wait(50)
-    assert len(win.history) == len(win.jobs.job.trainer.record.history)
+    def settled() -> bool:
+        """Every step taken has arrived, and none came in the last 150 ms (a step under way when the pause
+        came ends after it)."""
+        before = len(win.history)
+        if win.jobs.job.trainer is None or before != len(win.jobs.job.trainer.record.history):
+            return False
+        qtbot.wait(150)
+        return len(win.history) == before == len(win.jobs.job.trainer.record.history)
+
+    qtbot.waitUntil(settled, timeout=RUN_TIMEOUT_MS)
