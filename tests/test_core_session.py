@@ -163,3 +163,37 @@ def test_saved_runs_load_from_summaries_and_read_a_history_when_first_shown(sess
     assert unread.summary.last.train_loss == second.history[-1].train_loss
     later.set_shown(second.id, True)
     assert [s.train_loss for s in unread.history] == [s.train_loss for s in second.history]
+
+
+def test_the_experiment_is_prepared_ahead_and_start_takes_it_without_preparing_again(session):
+    """Issue 14: prepared on a background thread before any Start (nothing written to the store); a Start on the
+    same settings but another learning rate and step count takes that trainer: no phase, no new compile."""
+    preparation = session.prepare_ahead(LINEAR)
+    assert preparation.join(120) and preparation.ready
+    assert preparation.phases == ["loading dataset…", "importing TensorFlow…", "compiling…"]
+    assert preparation.trainer.model is not None and session.store.list() == []
+    assert session.prepare_ahead(LINEAR.replace(learning_rate=0.5)) is preparation   # same preparation
+
+    events = []
+    session.subscribe(events.append)
+    job = session.new_job(JobKind.TRAINING, LINEAR.replace(learning_rate=0.2, steps=3))
+    assert job.prepared_ahead and job.preparation is preparation
+    record = job.run()
+    assert not [event for event in events if isinstance(event, Phase)]
+    assert record.status == "finished" and len(record.history) == 3 and preparation.taken
+    assert [step.learning_rate for step in record.history] == [0.2] * 3 and record.lr_changes == []
+    assert record.timings["compile"] > 0 and session.store.load(record.id).settings.learning_rate == 0.2
+
+    other = session.new_job(JobKind.TRAINING, LINEAR.replace(seed=1))   # other settings: prepared anew
+    assert not other.prepared_ahead and other.preparation is not preparation
+    other.run()
+    assert [event.text for event in events if isinstance(event, Phase)] == ["loading dataset…",
+                                                                          "importing TensorFlow…", "compiling…"]
+
+
+def test_stop_ends_a_run_waiting_for_its_preparation_at_once(session):
+    job = session.new_job(JobKind.TRAINING, LINEAR.replace(dataset_options={"n": 101}))
+    job.control.stop()
+    record = job.run()
+    assert record.status == "stopped" and record.history == [] and session.store.list() == []
+    assert session.preparation is job.preparation   # the next Start takes it

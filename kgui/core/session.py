@@ -13,6 +13,7 @@ the training side (:meth:`TrainingControl.request_rename`); the session writes a
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -22,9 +23,9 @@ from typing import Callable, ClassVar
 from . import export as run_export
 from . import lr_finder, metrics
 from .parity import ParityResult, compare_backends
-from .runs import RunNotFoundError, RunRecord, RunStore, StepRecord
+from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
 from .settings import ExperimentSettings
-from .trainer import FINAL_STATUSES, Trainer, TrainingControl
+from .trainer import FINAL_STATUSES, Trainer, TrainingControl, same_preparation
 
 EXIT_OK, EXIT_ERROR, EXIT_DIVERGED, EXIT_STOPPED = 0, 1, 3, 130
 EXIT_CODES = {"finished": EXIT_OK, "stopped": EXIT_STOPPED, "diverged": EXIT_DIVERGED, "failed": EXIT_ERROR}
@@ -55,6 +56,8 @@ class Phase:
     kind: ClassVar[EventKind] = EventKind.PHASE
     text: str                  # "loading dataset…", "importing TensorFlow…", "compiling…"
     backend: str               # the engine the job is preparing
+    run: RunRecord | None = None   # the run being prepared (pending, no steps), for a training job
+    since: float = 0.0         # perf_counter() when the job began preparing, for an elapsed-time counter
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,77 @@ class RunRemoved:
 Event = Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | RangePoints | JobEnded | RunChanged | RunRemoved
 
 
+POLL_S = 0.05   # a job waiting for a preparation checks for Stop this often
+
+
+class Preparation:
+    """An experiment prepared ahead on a background thread: dataset loaded, engine imported, model compiled
+    (:meth:`Trainer.prepare`, which writes nothing to the store). A training job on settings that differ at most in
+    learning rate and steps takes its trainer instead of preparing again.
+
+    ``on_thread`` is called first on the new thread (the window lowers its priority there).
+    """
+
+    def __init__(self, settings: ExperimentSettings, store: RunStore | None, on_thread: Callable[[], None] | None = None):
+        self.settings = settings
+        self.trainer = Trainer(settings, TrainingControl(), store, status=self._status)
+        self.phases: list[str] = []             # what preparing has done so far ("loading dataset…", ...)
+        self.started = perf_counter()
+        self.taken = False                       # a job has taken the trainer (it is prepared once, used once)
+        self._done = threading.Event()
+        self._changed = threading.Condition()
+        self._on_thread = on_thread
+        self._thread = threading.Thread(target=self._run, name="kgui-prepare", daemon=True)
+        self._thread.start()
+
+    def _status(self, text: str) -> None:
+        with self._changed:
+            self.phases.append(text)
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        if self._on_thread is not None:
+            self._on_thread()
+        try:
+            self.trainer.prepare()
+        except Exception:  # noqa: BLE001 - kept in the trainer; the job that takes it fails with it
+            pass
+        with self._changed:
+            self._done.set()
+            self._changed.notify_all()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def ready(self) -> bool:
+        """Prepared without error and not taken yet."""
+        return self.done and self.trainer.model is not None and not self.taken
+
+    def fits(self, settings: ExperimentSettings) -> bool:
+        return not self.taken and same_preparation(self.settings, settings)
+
+    def wait(self, control: TrainingControl, on_phase: Callable[[str], None]) -> bool:
+        """Wait until prepared, telling ``on_phase`` each phase (those already passed too); False as soon as
+        ``control`` is stopped (checked every ``POLL_S``). Nothing is told when it was prepared already."""
+        told = len(self.phases) if self.done else 0
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self.done or len(self.phases) > told, POLL_S)
+                phases, done = self.phases[told:], self.done
+            for phase in phases:
+                on_phase(phase)
+            told += len(phases)
+            if done:
+                return True
+            if control.stopped:
+                return False
+
+    def join(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+
 def exit_code(record: RunRecord) -> int:
     """The command line's exit code for a run that ended with ``record.status``."""
     return EXIT_CODES.get(record.status, EXIT_ERROR)
@@ -148,6 +222,8 @@ class Job:
         self.error = ""            # one line for people when the job raised
         self.done = False
         self.trainer: Trainer | None = None   # of the run being trained (its record is written on the job's thread)
+        self.preparation: Preparation | None = None   # a training job's (set by Session.new_job)
+        self.prepared_ahead = False   # the job found its experiment prepared, or being prepared, before it started
         self._pending: dict[str, list[StepRecord]] = {}
         self._last_batch = self._last_confusion = self._last_yield = 0.0
 
@@ -160,6 +236,8 @@ class Job:
                 self.result = compare_backends(self.settings, control=self.control, store=self.store,
                                                name=self.name, status=self._trainer_status,
                                                on_step=self._trainer_step)
+            elif self.preparation is not None:
+                self.result = self._train_prepared()
             else:
                 trainer = Trainer(self.settings, self.control, self.store,
                                   status=lambda text: self._trainer_status(trainer, text))
@@ -170,6 +248,21 @@ class Job:
         self.done = True
         self.sink(JobEnded(self.kind, self.result, self.error))
         return self.result
+
+    def _train_prepared(self) -> RunRecord:
+        """Wait for the preparation (its phases go out with the pending run; Stop ends the wait at once), then
+        train with its trainer."""
+        record = RunRecord.new(self.settings, self.name)
+        since = perf_counter()
+        if not self.preparation.wait(self.control, lambda text: self.sink(Phase(
+                text, self.settings.backend, dataclasses.replace(record, timings={}), since))):
+            record.status, record.message = RunStatus.STOPPED, "stopped while preparing"
+            self.sink(RunEnded(record))
+            return record
+        trainer = self.preparation.trainer
+        self.preparation.taken = True
+        trainer.take_over(record, self.control, status=lambda text: self._trainer_status(trainer, text))
+        return trainer.run(lambda step: self._trainer_step(trainer, step))
 
     @property
     def records(self) -> list[RunRecord]:
@@ -263,6 +356,8 @@ class Session:
         self.live_run_id: str | None = None    # the run being trained, or the last one that was
         self.last_ended: RunRecord | None = None
         self.job: Job | None = None
+        self.preparation: Preparation | None = None   # the experiment prepared ahead (or being prepared)
+        self.prepare_on_thread: Callable[[], None] | None = None   # run first on each preparation's thread
         self._shown: set[str] = set()
         self._unread: set[str] = set()         # saved runs whose history has not been read yet
         self._listeners: list[Callable[[Event], None]] = []
@@ -293,6 +388,9 @@ class Session:
         elif isinstance(event, RunEnded):
             self._run_ended(event.run)
         elif isinstance(event, JobEnded):
+            left = self.job.preparation if self.job is not None else None
+            if left is not None and not left.taken and self.preparation is None:
+                self.preparation = left   # stopped while preparing: the next Start takes it
             self.job = None
         self._notify(event)
         if rates_changed:
@@ -330,7 +428,29 @@ class Session:
         store = None if kind is JobKind.RANGE_TEST else self.store
         self.job = Job(kind, settings, store, sink=sink or self.handle, control=TrainingControl(paused=paused),
                        **options)
+        if kind is JobKind.TRAINING:
+            self.job.prepared_ahead = self._fitting_preparation(settings) is not None
+            self.job.preparation = self.prepare_ahead(settings)
+            self.preparation = None   # taken: the next Start prepares anew
         return self.job
+
+    def _fitting_preparation(self, settings: ExperimentSettings) -> Preparation | None:
+        preparation = self.preparation
+        if preparation is None or not preparation.fits(settings) or (preparation.done and not preparation.ready):
+            return None
+        return preparation
+
+    def prepare_ahead(self, settings: ExperimentSettings | None = None) -> Preparation | None:
+        """Prepare ``settings`` (default: the current experiment) on a background thread, unless they are being
+        prepared already; None when they are invalid. The next training job on them takes the trainer."""
+        settings = settings or self.experiment
+        try:
+            settings.validate()
+        except (ValueError, LookupError):
+            return None
+        if self._fitting_preparation(settings) is None:
+            self.preparation = Preparation(settings, self.store, self.prepare_on_thread)
+        return self.preparation
 
     def live_run_training(self, run_id: str) -> bool:
         """Whether a trainer is still writing run ``run_id``."""

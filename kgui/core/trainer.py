@@ -20,7 +20,7 @@ from .models import build_model
 from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord
 from .settings import ExperimentSettings
 
-__all__ = ["FINAL_STATUSES", "StepRecord", "Trainer", "TrainingControl"]
+__all__ = ["FINAL_STATUSES", "StepRecord", "Trainer", "TrainingControl", "same_preparation"]
 
 EXPLOSION_FACTOR = 1e4  # a training loss this many times the first step's counts as diverged
 
@@ -112,6 +112,11 @@ class TrainingControl:
             return rate
 
 
+def same_preparation(a: ExperimentSettings, b: ExperimentSettings) -> bool:
+    """Whether a trainer prepared for ``a`` can train ``b``: they differ at most in learning rate and steps."""
+    return a.replace(learning_rate=1.0, steps=1) == b.replace(learning_rate=1.0, steps=1)
+
+
 class _BatchOrder:
     """Rows of each step's batch: all rows (full batch), or a seeded reshuffle per epoch in full batches."""
 
@@ -164,6 +169,7 @@ class Trainer:
         self.writer: RunWriter | None = None
         self._elapsed = 0.0
         self._learning_rate = settings.learning_rate
+        self._prepare_error: Exception | None = None
 
     def _timed(self, key: str, status: str, action):
         self._status(status)
@@ -176,6 +182,15 @@ class Trainer:
         """Load the dataset and the engine, build and compile the model (slow: call it on the worker thread)."""
         if self.model is not None:
             return
+        if self._prepare_error is not None:   # prepared ahead, and that failed: the same failure
+            raise self._prepare_error
+        try:
+            self._prepare()
+        except Exception as exc:
+            self._prepare_error = exc
+            raise
+
+    def _prepare(self) -> None:
         settings = self.settings
         settings.validate()
         if self.dataset is None:
@@ -206,6 +221,25 @@ class Trainer:
 
     def _loading(self, progress: LoadProgress) -> None:
         self._status(f"loading dataset… {progress.describe()}")
+
+    def take_over(self, record: RunRecord, control: TrainingControl, status=None) -> None:
+        """Train ``record``'s settings with this trainer, prepared ahead for settings that differ from them at most
+        in learning rate and steps (:func:`same_preparation`); ``record`` keeps what preparing measured."""
+        settings = record.settings
+        if not same_preparation(self.settings, settings):
+            raise ValueError("the prepared trainer is for other settings")
+        if self.steps_done:
+            raise RuntimeError("a trainer that has taken steps cannot be taken over")
+        if settings.epochs is not None:
+            settings = record.settings = settings.replace(steps=self.settings.steps)
+        record.dataset_info, record.engine, record.engine_version = (self.record.dataset_info, self.record.engine,
+                                                                     self.record.engine_version)
+        record.timings.update(self.record.timings)
+        self.settings, self.record, self.control = settings, record, control
+        self._status = status or (lambda text: None)
+        if self.model is not None and settings.learning_rate != self._learning_rate:
+            self.model.set_learning_rate(settings.learning_rate)   # a K variable: nothing is compiled again
+        self._learning_rate = settings.learning_rate
 
     @property
     def steps_done(self) -> int:
