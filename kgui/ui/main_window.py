@@ -7,8 +7,8 @@ import statistics
 from pathlib import Path
 from time import perf_counter
 
-from PyQt6.QtCore import QSettings, Qt
-from PyQt6.QtGui import QCloseEvent
+from PyQt6.QtCore import QSettings, Qt, QTimer
+from PyQt6.QtGui import QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import QDockWidget, QGridLayout, QGroupBox, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from kgui.core.runs import RunStore
@@ -28,11 +28,14 @@ from .panels import LivePanel
 from .names import plot_placement, run_engine_label, run_title
 from .parity_view import ParityView
 from .runs_table import RunsTable
+from .worker import lower_thread_priority
 
 APP_NAME = "kgui"
 CONTROLS_WIDTH = 360
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
-THEANO_COMPILE_HINT = "compiling (the first run of Theano can take ~15 s)…"
+PREPARE_AFTER_SHOWN_MS = 300   # the experiment is prepared this long after the window is first shown ...
+PREPARE_AFTER_EDIT_MS = 500    # ... and this long after the controls last changed
+ELAPSED_REFRESH_MS = 100       # the elapsed-time counter while a job prepares
 TABLE_REFRESH_S = 1.0   # the live run's row in the runs table is refreshed at most this often
 STEP_MS_WINDOW = 20     # "Time per step" in the side panel: median of the last this many steps
 
@@ -51,6 +54,10 @@ class MainWindow(QMainWindow):
         self.dialogs = Dialogs(self)
         self.parity_result = None
         self._table_refreshed = 0.0
+        self.session.prepare_on_thread = lower_thread_priority
+        self._prepare_timer = QTimer(self, singleShot=True, timeout=self.prepare_ahead)
+        self._preparing: tuple[str, float] | None = None   # the job's phase and when it began preparing
+        self._elapsed_timer = QTimer(self, interval=ELAPSED_REFRESH_MS, timeout=self._show_preparing)
 
         self.plot = LossPlot()
         self.lr_range_view = LrRangeView()
@@ -118,6 +125,7 @@ class MainWindow(QMainWindow):
         self.session.subscribe(self._on_event)
         self.plot.redrawn.connect(self._show_latest_step)
         self.form.changed.connect(self._update_title)
+        self.form.changed.connect(lambda: self._schedule_prepare(PREPARE_AFTER_EDIT_MS))
         self.lr_control.rate_changed.connect(self.jobs.set_learning_rate)
         table = self.runs_table
         table.visibility_changed.connect(self.session.set_shown)
@@ -197,10 +205,14 @@ class MainWindow(QMainWindow):
 
     def _on_event(self, event) -> None:
         match event:
-            case Phase(text=text, backend=backend):
-                self.show_engine_state(THEANO_COMPILE_HINT if text.startswith("compiling") and backend == "theano"
-                                    else text)
+            case Phase(text=text, run=record, since=since):
+                self._preparing = (text, since or (self._preparing[1] if self._preparing else perf_counter()))
+                self._show_preparing()
+                self._elapsed_timer.start()
+                if record is not None:
+                    self.runs_table.set_run(record, status="compiling…" if text.startswith("compiling") else "loading…")
             case RunStarted(run=record, dataset=dataset):
+                self._stop_preparing()
                 self.live_panel.set_engine(run_engine_label(record))
                 if self.jobs.job.kind is JobKind.PARITY:
                     self.parity_view.run_started(record)
@@ -220,7 +232,9 @@ class MainWindow(QMainWindow):
             case RunEnded(run=record):
                 self._run_ended(record)
             case JobEnded():
+                self._stop_preparing()
                 self.jobs.show_outcome(event)
+                self._schedule_prepare(PREPARE_AFTER_EDIT_MS)
             case RunChanged(run=record, shown=shown):
                 self.runs_table.set_run(record, visible=shown)
                 if record.id in self.plot.runs:
@@ -245,6 +259,38 @@ class MainWindow(QMainWindow):
         if perf_counter() - self._table_refreshed >= TABLE_REFRESH_S:
             self._table_refreshed = perf_counter()
             self.runs_table.set_run(record)
+
+    # -- preparing ahead (kgui.core.session.Preparation) ---------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Once the window is shown, the current experiment starts preparing in the background."""
+        super().showEvent(event)
+        self._schedule_prepare(PREPARE_AFTER_SHOWN_MS)
+
+    def _schedule_prepare(self, delay_ms: int) -> None:
+        if self.isVisible():
+            self._prepare_timer.start(delay_ms)
+
+    def prepare_ahead(self) -> None:
+        """Load the dataset, import the engine and compile the model of the controls' experiment on a background
+        thread, so that Start only has to train. An engine's import holds the GIL, so this runs when no one is
+        likely to interact: right after the window is shown, and after the controls have settled."""
+        if self.running or not self.isVisible():
+            return
+        try:
+            settings = self.settings()
+        except ValueError:
+            return
+        self.session.prepare_ahead(settings)
+
+    def _show_preparing(self) -> None:
+        if self._preparing is not None:
+            text, since = self._preparing
+            self.show_engine_state(f"{text} {perf_counter() - since:.1f} s")
+
+    def _stop_preparing(self) -> None:
+        self._preparing = None
+        self._elapsed_timer.stop()
 
     def show_engine_state(self, text: str) -> None:
         self.engine_state.setText(text)
@@ -323,5 +369,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping…")
             self.hide()
         self.jobs.shut_down()
+        self._prepare_timer.stop()
+        self._stop_preparing()
         self.plot.timer.stop()
         event.accept()

@@ -25,8 +25,9 @@ def _number(value, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
 
 
-def run_cells(record) -> list[str]:
-    """The table's cells for ``record`` (its history so far, else its summary); an unreadable run's say why."""
+def run_cells(record, status: str | None = None) -> list[str]:
+    """The table's cells for ``record`` (its history so far, else its summary); an unreadable run's say why.
+    ``status``: shown instead of the record's (a run being prepared: "loading…", "compiling…")."""
     if not record.readable:
         return [record.name, *["—"] * (len(COLUMNS) - 2), f"{record.status}: {record.message}"]
     if record.history:
@@ -37,7 +38,7 @@ def run_cells(record) -> list[str]:
     accuracy = None if last is None or last.accuracy is None else f"{100 * last.accuracy:.1f} %"
     return [record.name, run_engine_label(record), dataset_title(record.settings.dataset), learning_rates(record),
             str(steps), _number(last and last.train_loss), _number(last and last.val_loss),
-            accuracy or "—", "—" if step_ms is None else f"{step_ms:.2f}", record.status]
+            accuracy or "—", "—" if step_ms is None else f"{step_ms:.2f}", status or record.status]
 
 
 class RunsTable(QWidget):
@@ -102,8 +103,9 @@ class RunsTable(QWidget):
     def row_of(self, run_id: str) -> int:
         return self._names[run_id].row()
 
-    def set_run(self, record, visible: bool | None = None, color: str | None = None) -> None:
-        """Add ``record``'s row (last) or refresh it; ``visible`` sets its check box."""
+    def set_run(self, record, visible: bool | None = None, color: str | None = None, status: str | None = None) -> None:
+        """Add ``record``'s row (last) or refresh it; ``visible`` sets its check box, ``status`` replaces the
+        record's in the Status column."""
         self.table.blockSignals(True)
         try:
             if record.id in self._names:
@@ -120,7 +122,7 @@ class RunsTable(QWidget):
                 name.setData(RUN_ID, record.id)
                 self._names[record.id] = name
                 name.setCheckState(Qt.CheckState.Unchecked)
-            for column, text in enumerate(run_cells(record)):
+            for column, text in enumerate(run_cells(record, status)):
                 self.table.item(row, column).setText(text)
             self.table.item(row, 0).setToolTip(f"{record.id}\n{record.message}".strip())
             if visible is not None:
