@@ -9,7 +9,10 @@
    training and, separately, while the worker imports the engine and compiles; the same with
    baselines in the same process (see ``VARIANTS``): the view re-fitted at every frame as before,
    the job thread not niced, and the plot frozen;
-3. the cost of one plot redraw (setData + paint) with 1e5 and 1e6 points, whole curve and zoomed.
+3. the cost of one plot redraw (setData + paint) with 1e5 and 1e6 points, whole curve and zoomed;
+4. the first minute (issue 14), each in a fresh process, so that the engine is not imported yet: Start -> first
+   point with the window open >= 5 s (the experiment prepared ahead) against Start right after opening (Start
+   prepares), and the GUI-thread gaps (p99, max) while the window prepares ahead: dataset, engine import, compile.
 
 The Otto train.csv(.gz) is looked up as kgui does (data/kaggle_ottogroup/, $KGUI_DATA_DIR), then
 in ../shared/data beside the repository.
@@ -49,6 +52,60 @@ def shown():
 QTimer.singleShot(0, shown)
 app.exec()
 """
+
+
+FIRST_MINUTE_PROBE = """
+import json, sys, tempfile
+from time import perf_counter
+from PyQt6.QtCore import QSettings, QTimer
+from kgui.core.runs import RunStore
+from kgui.ui import create_app
+from kgui.ui.main_window import MainWindow
+engine, dataset, open_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
+app = create_app([])
+folder = tempfile.mkdtemp(prefix="kgui-bench-")
+window = MainWindow(store=RunStore(folder + "/runs"), preferences=QSettings(folder + "/prefs.ini", QSettings.Format.IniFormat))
+window.backend_picker.select(engine)
+window.dataset_picker.select(dataset)
+window.steps_box.setValue(3)
+gaps, last, marks = [], [perf_counter()], {}
+def tick():
+    now = perf_counter()
+    preparation = window.session.preparation
+    if "start" not in marks and preparation is not None and not preparation.done:
+        gaps.append((now - last[0]) * 1000)
+    last[0] = now
+def first_point(event):
+    if type(event).__name__ == "StepsTaken" and "point" not in marks:
+        marks["point"] = perf_counter()
+        app.quit()
+def start():
+    marks["start"] = perf_counter()
+    window.start()
+window.session.subscribe(first_point)
+timer = QTimer(interval=10, timeout=tick)
+timer.start()
+window.show()
+QTimer.singleShot(int(open_s * 1000), start)
+QTimer.singleShot(300_000, app.quit)
+app.exec()
+job = window.jobs.job
+print("result", json.dumps({"first_point_s": marks["point"] - marks["start"], "prepared_ahead": job.prepared_ahead,
+                            "gaps": gaps}), flush=True)
+window.close()
+"""
+
+
+def first_minute(engine: str, dataset: str, open_s: float) -> dict:
+    """Start -> first point in a fresh process, Start pressed ``open_s`` after the window was shown; GUI gaps (ms)
+    while the window prepared ahead."""
+    process = subprocess.run([sys.executable, "-c", FIRST_MINUTE_PROBE, engine, dataset, str(open_s)], cwd=ROOT,
+                             capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    lines = [line for line in process.stdout.splitlines() if line.startswith("result ")]
+    if not lines:
+        raise SystemExit(f"{engine}: first-minute probe failed:\n{process.stderr[-2000:]}")
+    import json
+    return json.loads(lines[0].split(" ", 1)[1])
 
 
 def startup_seconds(repeats: int = 3) -> tuple[float, str]:
@@ -191,7 +248,13 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=200, help="training steps per run")
     parser.add_argument("--engines", nargs="*", help="engines to train on (default: every installed one)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per configuration; the table shows medians")
+    parser.add_argument("--first-minute-only", action="store_true", help="only part 4 (Start -> first point)")
     args = parser.parse_args()
+    if args.first_minute_only:
+        from kgui import backend
+        print_first_minute(args.engines or [info.name for info in backend.available() if info.installed],
+                           args.dataset)
+        return 0
 
     startup, engines_at_start = startup_seconds()
     from kgui import backend
@@ -227,7 +290,23 @@ def main() -> int:
     print("|---|---|---|")
     for points in (10**5, 10**6):
         print(f"| {points:.0e} | {redraws[points, False]:.1f} ms | {redraws[points, True]:.1f} ms |")
+    print_first_minute(engines, args.dataset)
     return 0
+
+
+def print_first_minute(engines: list[str], dataset: str) -> None:
+    print(f"\nfirst minute, {dataset} (fresh process each; 3 steps): Start -> first point, and the GUI-thread gaps "
+          f"({TICK_MS} ms timer) while the window prepares ahead")
+    print("| engine | Start right after opening | window open 5 s | ratio | prepared ahead | "
+          "preparing: p99 gap | preparing: max gap |")
+    print("|---|---|---|---|---|---|---|")
+    for engine in engines:
+        cold, warm = first_minute(engine, dataset, 0.0), first_minute(engine, dataset, 5.0)
+        gaps = warm["gaps"][1:]
+        p99, worst = (float(np.percentile(gaps, 99)), max(gaps)) if gaps else (float("nan"), float("nan"))
+        print(f"| {engine} | {cold['first_point_s']:.2f} s | {warm['first_point_s']:.2f} s | "
+              f"{cold['first_point_s'] / warm['first_point_s']:.0f}x | {warm['prepared_ahead']} | {p99:.0f} ms | "
+              f"{worst:.0f} ms |")
 
 
 if __name__ == "__main__":
