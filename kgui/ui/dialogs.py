@@ -104,8 +104,12 @@ class Dialogs:
 
     def save_experiment(self, path=None) -> Path | None:
         """Write the form's experiment as JSON (asks where when ``path`` is None)."""
+        try:
+            text = self.window.settings().to_json() + "\n"
+        except ValueError as exc:
+            self.error("Cannot save the experiment", str(exc))
+            return None
         path = path or self.ask_save_path("experiment", EXPERIMENT_FILTER)
-        text = self.window.settings().to_json() + "\n"
         return None if path is None else self.write(lambda target: Path(target).write_text(text, encoding="utf-8"),
                                                     path)
 

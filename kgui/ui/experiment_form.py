@@ -17,6 +17,7 @@ from kgui.core.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSe
 
 from .datasets import DatasetPicker, short_title
 from .learning_rate import LearningRateControl
+from .model_form import ModelForm
 from .number_box import IntegerBox
 from .panels import BackendPicker
 
@@ -33,7 +34,8 @@ class FormField:
 
 
 class ExperimentForm(QGroupBox):
-    """Backend, dataset, learning rate, steps, batch size and seed; ``changed`` when any of them changes."""
+    """Backend, dataset, learning rate, steps, batch size, seed, model and optimizer; ``changed`` when any of them
+    changes."""
 
     changed = pyqtSignal()
 
@@ -53,6 +55,7 @@ class ExperimentForm(QGroupBox):
         self.batch_box.setToolTip("Rows per step; 0 = the whole training split (full-batch gradient descent)")
         self.seed_box = IntegerBox(0, MAX_SEED, defaults.seed)
         self.seed_box.setToolTip("Seeds the data split, the initial weights and the batch order")
+        self.model_form = ModelForm()
 
         self.add_field(FormField("Backend:", self.backend_picker, lambda: {"backend": self.backend_picker.engine},
                                  lambda s: self.backend_picker.select(s.backend),
@@ -69,6 +72,11 @@ class ExperimentForm(QGroupBox):
                                  lambda s: self.batch_box.setValue(s.batch_size or 0)))
         self.add_field(FormField("Seed:", self.seed_box, lambda: {"seed": self.seed_box.value()},
                                  lambda s: self.seed_box.setValue(s.seed)))
+        self.add_field(FormField("", self.model_form, self.model_form.changes, self.model_form.load,
+                                 self.model_form.changed))
+        # (model, hidden layers, activation, L2, optimizer and its hyper-parameters, epochs: rows of their own)
+        self.model_form.optimizer_picked.connect(lambda _optimizer, rate: self.lr_control.set_rate(rate))
+        # (picking an optimizer offers Keras 2's default learning rate for it; the slider can change it)
 
     def add_field(self, field: FormField) -> None:
         """Add a row (last) to the form."""
@@ -85,7 +93,7 @@ class ExperimentForm(QGroupBox):
         return {"dataset": dataset, "dataset_options": options}
 
     def settings(self) -> ExperimentSettings:
-        """The experiment the controls describe."""
+        """The experiment the controls describe; ValueError (one line) for a control that cannot be read."""
         changes = {}
         for field in self.fields:
             changes.update(field.read())

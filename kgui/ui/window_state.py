@@ -29,7 +29,10 @@ def default_preferences() -> QSettings:
 def save(window, preferences: QSettings) -> None:
     preferences.setValue("window/geometry", window.saveGeometry())
     preferences.setValue("window/state", window.saveState(VERSION))
-    preferences.setValue("experiment", window.settings().to_json())
+    try:
+        preferences.setValue("experiment", window.settings().to_json())
+    except ValueError:
+        pass    # a control holds unreadable text (e.g. L2 "1e"): the last readable experiment stays remembered
     preferences.setValue("plot/smoothing", window.plot.smoothing)
     preferences.setValue("plot/x_axis", window.plot.x_axis)
     preferences.setValue("plot/log_y", window.log_y_action.isChecked())

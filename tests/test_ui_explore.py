@@ -1,0 +1,62 @@
+"""Issue 13 in the real window: the model and optimizer controls in the experiment form, the Code dock and
+File → Export as Python script, and the live decision boundary. Real engines, offscreen Qt."""
+import json
+
+from PyQt6.QtWidgets import QFileDialog
+
+from kgui.core.settings import ExperimentSettings
+from ui_support import wait_until_idle, window, messages  # noqa: F401 - fixtures
+
+MLP_ADAM = ExperimentSettings(backend="tensorflow", dataset="spiral", dataset_options={"n": 120, "noise": 0.1},
+                              model="mlp", hidden=(8, 8), activation="tanh", optimizer="adam", beta_2=0.99,
+                              l2=1e-4, learning_rate=0.03, steps=6, seed=3)
+
+
+def pick(box, data):
+    box.setCurrentIndex(box.findData(data))
+
+
+def test_model_controls_carry_into_the_experiment(window):
+    form = window.form.model_form
+    pick(form.model_box, "mlp")
+    form.hidden_field.setText("16,4")
+    form.activation_box.setCurrentText("relu")
+    form.l2_field.setText("0.001")
+    pick(form.optimizer_box, "rmsprop")
+    form.rho_box.setValue(0.8)
+    form.epochs_box.setValue(2)
+    settings = window.settings()
+    assert (settings.model, settings.hidden, settings.activation, settings.l2) == ("mlp", (16, 4), "relu", 0.001)
+    assert (settings.optimizer, settings.rho, settings.epochs) == ("rmsprop", 0.8, 2)
+    assert window.lr_control.rate == 0.001      # Keras 2's default rate for RMSprop was offered
+    settings.validate()
+
+
+def test_unreadable_hidden_layers_do_not_start_or_save(window, messages, monkeypatch, tmp_path):
+    pick(window.form.model_form.model_box, "mlp")
+    window.form.model_form.hidden_field.setText("64;x")
+    assert window.start() is False
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "e.json"), ""))
+    assert window.dialogs.save_experiment() is None
+    assert [(kind, title) for kind, title, _ in messages] == [("warning", "Cannot start"),
+                                                              ("critical", "Cannot save the experiment")]
+    assert all("hidden must be layer widths" in text for _, _, text in messages)
+    assert not (tmp_path / "e.json").exists()
+
+
+def test_open_experiment_restores_the_model_fields_and_trains_them(qtbot, window, monkeypatch, tmp_path):
+    path = tmp_path / "mlp.json"
+    path.write_text(MLP_ADAM.to_json())
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(path), ""))
+    window.open_experiment_action.trigger()
+    form = window.form.model_form
+    assert (form.model, form.hidden_field.text(), form.optimizer, form.beta_2_box.value()) == \
+           ("mlp", "8,8", "adam", 0.99)
+    assert window.settings() == MLP_ADAM
+    window.start()
+    wait_until_idle(qtbot, window)
+    assert window.record.status == "finished", window.record.message
+    assert window.record.settings.replace(steps=MLP_ADAM.steps) == MLP_ADAM
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "again.json"), ""))
+    window.dialogs.save_experiment()
+    assert json.loads((tmp_path / "again.json").read_text())["hidden"] == [8, 8]
