@@ -60,3 +60,29 @@ def test_open_experiment_restores_the_model_fields_and_trains_them(qtbot, window
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "again.json"), ""))
     window.dialogs.save_experiment()
     assert json.loads((tmp_path / "again.json").read_text())["hidden"] == [8, 8]
+
+
+def test_code_dock_follows_the_form_and_exports_the_script(qtbot, window, monkeypatch, tmp_path):
+    from kgui.core.codegen import experiment_script
+    from kgui.core.datasets import load_dataset
+
+    window.apply_settings(MLP_ADAM)
+    window.code_dock.raise_()
+    dataset = load_dataset("spiral", MLP_ADAM.dataset_options, MLP_ADAM.val_fraction, MLP_ADAM.seed)
+    qtbot.waitUntil(lambda: window.code_view.script == experiment_script(MLP_ADAM, dataset), timeout=10_000)
+    assert MLP_ADAM.describe_model("classification") in window.code_view.caption.text()
+    pick(window.form.model_form.optimizer_box, "sgd")
+    qtbot.waitUntil(lambda: window.code_view.script == experiment_script(window.settings(), dataset),
+                    timeout=10_000)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "train"), args[-1]))
+    window.export_script_action.trigger()
+    assert (tmp_path / "train.py").read_text() == window.code_view.script
+    assert window.export_script_action in window.menuBar().actions()[0].menu().actions()
+
+
+def test_code_dock_says_why_there_is_no_script(qtbot, window):
+    window.code_dock.raise_()
+    pick(window.form.model_form.model_box, "mlp")
+    window.form.model_form.hidden_field.setText("8;")
+    qtbot.waitUntil(lambda: window.code_view.caption.text().startswith("No script: hidden must be"), timeout=10_000)
+    assert window.code_view.script == "" and not window.code_view.save_button.isEnabled()

@@ -58,6 +58,9 @@ def add_actions(window) -> None:
     window.tensorboard_action = _action(window, "Export to &TensorBoard…", dialogs.export_tensorboard,
                                         tip="Write the shown runs as TensorBoard event files "
                                             "(then: tensorboard --logdir FOLDER)")
+    window.export_script_action = _action(window, "Export as &Python Script…", dialogs.export_script,
+                                          tip="Write the experiment as a standalone K-API script "
+                                              "(python FILE.py prints the run's losses)")
     window.open_csv_action = _action(window, "&Open CSV…", window.dataset_picker.open_csv, ("Ctrl+O",),
                                      "Train on your own CSV file", pixmap.SP_DialogOpenButton)
     window.open_experiment_action = _action(window, "Open E&xperiment…", lambda: dialogs.open_experiment(),
@@ -83,7 +86,7 @@ def add_menus_and_toolbar(window, run_buttons_layout) -> None:
     file_menu.addActions((window.save_plot_action, window.export_action))
     export_menu = file_menu.addMenu("Export &As")
     export_menu.addActions(list(window.export_format_actions.values()))
-    file_menu.addAction(window.tensorboard_action)
+    file_menu.addActions((window.tensorboard_action, window.export_script_action))
     file_menu.addSeparator()
     file_menu.addAction(window.quit_action)
     run_actions = (window.start_action, window.pause_action, window.step_action, window.stop_action,
@@ -95,7 +98,7 @@ def add_menus_and_toolbar(window, run_buttons_layout) -> None:
     view_menu = window.menuBar().addMenu("&View")
     view_menu.addActions((window.log_y_action, window.auto_range_action))
     view_menu.addSeparator()
-    for dock in (window.controls_dock, window.runs_dock, window.fit_dock, window.parity_dock):
+    for dock in (window.controls_dock, window.runs_dock, window.fit_dock, window.parity_dock, window.code_dock):
         view_menu.addAction(dock.toggleViewAction())
     window.menuBar().addMenu("&Help").addAction(window.about_action)
 

@@ -1,6 +1,10 @@
 """The Code panel: the exact K-API script of the current experiment (kgui.core.codegen), read-only, with Copy
-and Save as Python script."""
+and Save as Python script. :class:`ScriptSource` writes the script, keeping the last dataset it loaded."""
 from __future__ import annotations
+
+from kgui.core.codegen import experiment_script
+from kgui.core.datasets import load_dataset
+from kgui.core.settings import ExperimentSettings
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QFontDatabase, QGuiApplication
@@ -50,3 +54,29 @@ class CodeView(QWidget):
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.script)
+
+
+class ScriptSource:
+    """The script of an experiment; the dataset is loaded once per (dataset, options, split, seed)."""
+
+    def __init__(self):
+        self._key = None
+        self._dataset = None
+
+    def _load(self, settings: ExperimentSettings):
+        key = (settings.dataset, repr(sorted(dict(settings.dataset_options).items())), settings.val_fraction,
+               settings.seed)
+        if key != self._key:
+            self._dataset = load_dataset(settings.dataset, settings.dataset_options, settings.val_fraction,
+                                         settings.seed)
+            self._key = key
+        return self._dataset
+
+    def script(self, settings: ExperimentSettings) -> str:
+        """The standalone script; ValueError/OSError (one line) when the experiment or its data is not usable."""
+        settings.validate()
+        return experiment_script(settings, self._load(settings))
+
+    def caption(self, settings: ExperimentSettings) -> str:
+        return (f"{settings.dataset} · {settings.describe_model(self._dataset.task)} on {settings.backend}: "
+                "python FILE.py prints the run's losses")

@@ -7,13 +7,14 @@ from pathlib import Path
 
 from PyQt6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from kgui.core import export
+from kgui.core import codegen, export
 from kgui.core.settings import ExperimentSettings
 
 from .exporting import ExportTarget, export_tensorboard_dialog, filters
 
 EXPORT_FORMATS = {"png": "PNG Image…", "svg": "SVG Image…", "csv": "CSV Table…", "json": "JSON File…"}
 EXPERIMENT_FILTER = "kgui experiment (*.json)"
+SCRIPT_FILTER = "Python script (*.py)"
 NOTHING_TO_EXPORT = "Start a run first: there is no loss history yet."
 
 
@@ -112,6 +113,16 @@ class Dialogs:
         path = path or self.ask_save_path("experiment", EXPERIMENT_FILTER)
         return None if path is None else self.write(lambda target: Path(target).write_text(text, encoding="utf-8"),
                                                     path)
+
+    def export_script(self, path=None) -> Path | None:
+        """File → Export as Python script: the form's experiment as a standalone K-API script."""
+        try:
+            text = self.window.code_source.script(self.window.settings())
+        except (OSError, ValueError) as exc:
+            self.error("Cannot write the script", str(exc))
+            return None
+        path = path or self.ask_save_path("experiment", SCRIPT_FILTER, "Export as Python script")
+        return None if path is None else self.write(lambda target: codegen.write_script(target, text), path)
 
     def open_experiment(self, path=None) -> bool:
         """Load experiment settings from a JSON file (asks which when ``path`` is None) into the form."""

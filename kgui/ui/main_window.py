@@ -18,6 +18,7 @@ from kgui.core.settings import ExperimentSettings
 
 from . import window_state
 from .actions import add_actions, add_menus_and_toolbar
+from .code_view import CodeView, ScriptSource
 from .dialogs import Dialogs
 from .experiment_form import ExperimentForm
 from .fit_view import FitView
@@ -38,6 +39,7 @@ PREPARE_AFTER_EDIT_MS = 500    # ... and this long after the controls last chang
 ELAPSED_REFRESH_MS = 100       # the elapsed-time counter while a job prepares
 TABLE_REFRESH_S = 1.0   # the live run's row in the runs table is refreshed at most this often
 STEP_MS_WINDOW = 20     # "Time per step" in the side panel: median of the last this many steps
+CODE_REFRESH_MS = 300   # the Code dock follows the form this long after the last edit
 
 
 class MainWindow(QMainWindow):
@@ -117,6 +119,13 @@ class MainWindow(QMainWindow):
         self.parity_dock = self._dock("Backend parity", "parity", self.parity_view,
                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.fit_dock, self.parity_dock)
+        self.code_view = CodeView()
+        self.code_source = ScriptSource()
+        self.code_dock = self._dock("Code", "code", self.code_view, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.parity_dock, self.code_dock)
+        self.code_timer = QTimer(self)
+        self.code_timer.setSingleShot(True)
+        self.code_timer.setInterval(CODE_REFRESH_MS)
         self.fit_dock.raise_()
         self.resizeDocks([self.fit_dock], [330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.runs_dock], [190], Qt.Orientation.Vertical)
@@ -126,6 +135,10 @@ class MainWindow(QMainWindow):
         self.plot.redrawn.connect(self._show_latest_step)
         self.form.changed.connect(self._update_title)
         self.form.changed.connect(lambda: self._schedule_prepare(PREPARE_AFTER_EDIT_MS))
+        self.form.changed.connect(self.code_timer.start)
+        self.code_dock.visibilityChanged.connect(lambda visible: visible and self.code_timer.start())
+        self.code_timer.timeout.connect(self.refresh_code)
+        self.code_view.save_requested.connect(self.export_script_action.trigger)
         self.lr_control.rate_changed.connect(self.jobs.set_learning_rate)
         table = self.runs_table
         table.visibility_changed.connect(self.session.set_shown)
@@ -166,6 +179,17 @@ class MainWindow(QMainWindow):
         """Put ``settings`` into the controls (an engine that is not installed keeps the current one)."""
         self.form.apply(settings)
         self.statusBar().showMessage("Settings loaded into the controls")
+
+    def refresh_code(self) -> None:
+        """Show the form's experiment as a script in the Code dock (only while the dock is visible: the
+        dataset is loaded on this thread, once per dataset and split)."""
+        if not self.code_view.isVisible():
+            return
+        try:
+            settings = self.settings()
+            self.code_view.show_script(self.code_source.script(settings), self.code_source.caption(settings))
+        except (OSError, ValueError) as exc:
+            self.code_view.show_script("", f"No script: {exc}")
 
     def shown_run_ids(self) -> list[str]:
         return self.session.shown_run_ids()
