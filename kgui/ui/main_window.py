@@ -9,11 +9,12 @@ from time import perf_counter
 
 from PyQt6.QtCore import QSettings, Qt, QTimer
 from PyQt6.QtGui import QCloseEvent, QShowEvent
-from PyQt6.QtWidgets import QDockWidget, QGridLayout, QGroupBox, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QLabel, QMainWindow, QScrollArea, QTabWidget,
+                             QVBoxLayout, QWidget)
 
 from kgui.core.runs import RunStore
 from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, RangePoints, RunChanged, RunEnded,
-                               RunRemoved, RunStarted, Session, StepsTaken)
+                               RunRemoved, RunStarted, Session, StepsTaken, SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
 
 from . import window_state
@@ -29,6 +30,7 @@ from .panels import LivePanel
 from .names import plot_placement, run_engine_label, run_title
 from .parity_view import ParityView
 from .runs_table import RunsTable
+from .surface_view import SurfaceView
 from .worker import lower_thread_priority
 
 APP_NAME = "kgui"
@@ -104,7 +106,12 @@ class MainWindow(QMainWindow):
         for widget in (self.form, self.run_buttons, self.live_panel):
             layout.addWidget(widget)
         layout.addStretch(1)
-        self.controls_dock = self._dock("Controls", "controls", side, Qt.DockWidgetArea.LeftDockWidgetArea)
+        scroller = QScrollArea()    # the form's rows (model and optimizer too) do not set the window's height
+        scroller.setWidget(side)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QFrame.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.controls_dock = self._dock("Controls", "controls", scroller, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                        | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.resizeDocks([self.controls_dock], [CONTROLS_WIDTH], Qt.Orientation.Horizontal)
@@ -123,6 +130,10 @@ class MainWindow(QMainWindow):
         self.code_source = ScriptSource()
         self.code_dock = self._dock("Code", "code", self.code_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.parity_dock, self.code_dock)
+        self.surface_view = SurfaceView()
+        self.surface_dock = self._dock("Decision boundary", "surface", self.surface_view,
+                                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.code_dock, self.surface_dock)
         self.code_timer = QTimer(self)
         self.code_timer.setSingleShot(True)
         self.code_timer.setInterval(CODE_REFRESH_MS)
@@ -244,6 +255,9 @@ class MainWindow(QMainWindow):
                                            **plot_placement(record))
                 self.runs_table.set_run(record, visible=True, color=curves.color)
                 self.fit_view.show_run(record.id, record.settings, dataset)
+                self.surface_view.show_dataset(record.id, dataset)
+                if self.surface_view.applies_to(dataset):
+                    self.surface_dock.raise_()
                 self.show_engine_state("training")
                 self.jobs.update_actions()
             case StepsTaken(run_id=run_id, steps=steps):
@@ -251,6 +265,8 @@ class MainWindow(QMainWindow):
                 self.fit_view.add_steps(run_id, steps)
             case ConfusionComputed(run_id=run_id, step=step, matrix=matrix):
                 self.fit_view.show_confusion(run_id, step, matrix)
+            case SurfaceComputed(run_id=run_id, surface=surface):
+                self.surface_view.show_surface(run_id, surface)
             case RangePoints(points=points):
                 self.lr_range_view.add_points(points)
             case RunEnded(run=record):
