@@ -86,3 +86,28 @@ def test_code_dock_says_why_there_is_no_script(qtbot, window):
     window.form.model_form.hidden_field.setText("8;")
     qtbot.waitUntil(lambda: window.code_view.caption.text().startswith("No script: hidden must be"), timeout=10_000)
     assert window.code_view.script == "" and not window.code_view.save_button.isEnabled()
+
+
+def test_decision_boundary_dock_draws_the_live_runs_surface(qtbot, window):
+    from kgui.core.session import SurfaceComputed
+
+    surfaces = []
+    window.session.subscribe(lambda event: isinstance(event, SurfaceComputed) and surfaces.append(event))
+    window.apply_settings(MLP_ADAM.replace(steps=40))
+    window.start()
+    wait_until_idle(qtbot, window)
+    record = window.record
+    assert record.status == "finished", record.message
+    assert surfaces and {event.run_id for event in surfaces} == {record.id}
+    assert surfaces[-1].step == record.history[-1].step       # the final model's boundary comes last
+    view = window.surface_view
+    assert view.run_id == record.id and view.surface is surfaces[-1].surface
+    assert view.image.image is not None and view.image.image.shape[:2] == view.surface.values.shape[:2]
+    assert len(view.train_points.data) + len(view.val_points.data) == 120
+    assert window.surface_dock.isVisible()
+
+    surfaces.clear()
+    window.apply_settings(ExperimentSettings(dataset="iris", steps=5))      # four features: no surface
+    window.start()
+    wait_until_idle(qtbot, window)
+    assert surfaces == [] and view.surface is None and view.image.image is None

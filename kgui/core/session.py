@@ -21,7 +21,7 @@ from time import perf_counter, sleep
 from typing import Callable, ClassVar
 
 from . import export as run_export
-from . import lr_finder, metrics
+from . import lr_finder, metrics, surface
 from .parity import ParityResult, compare_backends
 from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
 from .settings import ExperimentSettings
@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     STEPS = "steps"            # a run took steps
     ENDED = "ended"            # a run reached its final status
     CONFUSION = "confusion"    # a classification run's validation confusion matrix
+    SURFACE = "surface"        # a 2-feature run's predictions over the plane (decision boundary or surface)
     POINTS = "points"          # the range test measured points
     JOB_ENDED = "job ended"    # a job is over (its result, or the error that stopped it)
     CHANGED = "changed"        # a run was renamed, shown or hidden
@@ -89,6 +90,14 @@ class ConfusionComputed:
 
 
 @dataclass(frozen=True)
+class SurfaceComputed:
+    kind: ClassVar[EventKind] = EventKind.SURFACE
+    run_id: str
+    step: int
+    surface: surface.Surface
+
+
+@dataclass(frozen=True)
 class RangePoints:
     kind: ClassVar[EventKind] = EventKind.POINTS
     points: list[lr_finder.RangeTestPoint]
@@ -115,7 +124,8 @@ class RunRemoved:
     run_id: str
 
 
-Event = Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | RangePoints | JobEnded | RunChanged | RunRemoved
+Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | SurfaceComputed | RangePoints | JobEnded
+         | RunChanged | RunRemoved)
 
 
 POLL_S = 0.05   # a job waiting for a preparation checks for Stop this often
@@ -204,20 +214,22 @@ class Job:
     """One job of a session; :meth:`run` does it on the calling thread and sends its events to ``sink``.
 
     ``batch_s``: steps go out together at most this often (0: one event per step). ``confusion_s``: a
-    classification run's confusion matrix goes out at most this often (None: never). ``yield_gil_s``:
+    classification run's confusion matrix goes out at most this often (None: never), and so does a 2-feature
+    run's surface with ``surface_s``. ``yield_gil_s``:
     between two steps, hand the GIL to another waiting thread at most this often (None: never).
     """
 
     def __init__(self, kind: JobKind, settings: ExperimentSettings, store: RunStore | None, *, sink,
                  control: TrainingControl | None = None, name: str | None = None, batch_s: float = 0.0,
-                 confusion_s: float | None = None, yield_gil_s: float | None = None):
+                 confusion_s: float | None = None, surface_s: float | None = None,
+                 yield_gil_s: float | None = None):
         self.kind = kind
         self.settings = settings
         self.store = store
         self.sink = sink
         self.control = control or TrainingControl()
         self.name = name
-        self.batch_s, self.confusion_s, self.yield_gil_s = batch_s, confusion_s, yield_gil_s
+        self.batch_s, self.confusion_s, self.surface_s, self.yield_gil_s = batch_s, confusion_s, surface_s, yield_gil_s
         self.result = None
         self.error = ""            # one line for people when the job raised
         self.done = False
@@ -225,7 +237,7 @@ class Job:
         self.preparation: Preparation | None = None   # a training job's (set by Session.new_job)
         self.prepared_ahead = False   # the job found its experiment prepared, or being prepared, before it started
         self._pending: dict[str, list[StepRecord]] = {}
-        self._last_batch = self._last_confusion = self._last_yield = 0.0
+        self._last_batch = self._last_confusion = self._last_surface = self._last_yield = 0.0
 
     def run(self):
         """Do the job; returns its result (errors become a JobEnded with ``error``, never an exception)."""
@@ -286,6 +298,7 @@ class Job:
                 del self._pending[record.id]
                 if record.status != "failed":
                     self._send_confusion(trainer)
+                    self._send_surface(trainer)
             self.sink(RunEnded(record))
         else:
             self.sink(Phase(text, trainer.settings.backend))
@@ -300,6 +313,8 @@ class Job:
             self._last_batch = now
         if self.confusion_s is not None and now - self._last_confusion >= self.confusion_s:
             self._send_confusion(trainer)
+        if self.surface_s is not None and now - self._last_surface >= self.surface_s:
+            self._send_surface(trainer)
         self._yield_gil()
 
     def _flush(self, run_id: str) -> None:
@@ -313,6 +328,12 @@ class Job:
             return
         self._last_confusion = perf_counter()
         self.sink(ConfusionComputed(trainer.record.id, trainer.steps_done, metrics.validation_confusion(trainer)))
+
+    def _send_surface(self, trainer: Trainer) -> None:
+        if self.surface_s is None or trainer.dataset is None or not surface.has_surface(trainer.dataset):
+            return
+        self._last_surface = perf_counter()
+        self.sink(SurfaceComputed(trainer.record.id, trainer.steps_done, surface.trainer_surface(trainer)))
 
     def _yield_gil(self) -> None:
         """Let a thread waiting for the GIL (the GUI's) take it now, instead of after Python's 5 ms switch interval."""

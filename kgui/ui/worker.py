@@ -16,6 +16,7 @@ from kgui.core.session import Job
 
 BATCH_S = 0.015
 CONFUSION_S = 0.5        # the confusion matrix is recomputed at most twice a second
+SURFACE_S = 0.25         # a 2-feature run's decision boundary at most four times a second
 GIL_YIELD_S = 0.001      # between two steps a job hands the GIL to the GUI thread, at most once per this
 WORKER_NICE = 10         # Linux: raised nice of job threads (and the engine pools they start): the GUI gets a CPU first
 
@@ -37,7 +38,7 @@ def lower_thread_priority() -> None:
 
 def job_options() -> dict:
     """How the window's jobs pace their events (Session.new_job options)."""
-    return {"batch_s": BATCH_S, "confusion_s": CONFUSION_S, "yield_gil_s": GIL_YIELD_S}
+    return {"batch_s": BATCH_S, "confusion_s": CONFUSION_S, "surface_s": SURFACE_S, "yield_gil_s": GIL_YIELD_S}
 
 
 class _Worker(QObject):
