@@ -95,8 +95,10 @@ def test_stop_ends_a_load_in_the_window(qtbot, monkeypatch, tmp_path, messages):
     window.show()
     window.dataset_picker.select(str(path), {"target": "label"})
     window.start()
-    qtbot.waitUntil(lambda: window.engine_state.text().startswith("loading dataset… "), timeout=60_000)
-    assert "rows" in window.engine_state.text() and "%" in window.engine_state.text()
+    # the phase text first, then the reader's progress, each followed by the elapsed-time counter
+    qtbot.waitUntil(lambda: window.engine_state.text().startswith("loading dataset… ")
+                    and "rows" in window.engine_state.text(), timeout=60_000)
+    assert "%" in window.engine_state.text() and window.engine_state.text().endswith(" s")
     window.stop()
     wait_until_idle(qtbot, window)
     assert (window.record.status, window.record.message) == ("stopped", "stopped while loading the dataset")

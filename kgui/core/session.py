@@ -131,6 +131,16 @@ Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | Surfac
 POLL_S = 0.05   # a job waiting for a preparation checks for Stop this often
 
 
+def _stopped_while(phases: list[str]) -> str:
+    """The message of a run stopped while it was being prepared, naming the phase it was in."""
+    phase = phases[-1] if phases else ""
+    if phase.startswith("loading dataset"):
+        return "stopped while loading the dataset"
+    if phase.startswith(("importing", "compiling")):
+        return "stopped while " + phase.split("…")[0]
+    return "stopped while preparing"
+
+
 class Preparation:
     """An experiment prepared ahead on a background thread: dataset loaded, engine imported, model compiled
     (:meth:`Trainer.prepare`, which writes nothing to the store). A training job on settings that differ at most in
@@ -268,7 +278,7 @@ class Job:
         since = perf_counter()
         if not self.preparation.wait(self.control, lambda text: self.sink(Phase(
                 text, self.settings.backend, dataclasses.replace(record, timings={}), since))):
-            record.status, record.message = RunStatus.STOPPED, "stopped while preparing"
+            record.status, record.message = RunStatus.STOPPED, _stopped_while(self.preparation.phases)
             self.sink(RunEnded(record))
             return record
         trainer = self.preparation.trainer
