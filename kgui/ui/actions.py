@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, QObject, Qt
 from PyQt6.QtGui import QAction, QIcon, QKeySequence
 from PyQt6.QtWidgets import QSizePolicy, QStyle, QToolButton
 
@@ -23,6 +23,23 @@ def _action(window, text: str, slot, shortcuts=(), tip: str = "", icon=None, che
     action.setCheckable(checkable)
     (action.toggled if checkable else action.triggered).connect(slot)
     return action
+
+
+class RunShortcutsFirst(QObject):
+    """Event filter for a text box that stays enabled mid-run (the learning-rate box): the run actions' keys
+    (Space, Esc, …) reach their actions, not the box, while the action is enabled."""
+
+    def __init__(self, actions, parent=None):
+        super().__init__(parent)
+        self.actions = actions
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride:
+            pressed = QKeySequence(event.keyCombination())
+            if any(action.isEnabled() and pressed in action.shortcuts() for action in self.actions):
+                event.ignore()      # not the box's key: the shortcut map triggers the action
+                return True
+        return False
 
 
 def add_actions(window) -> None:
@@ -76,6 +93,10 @@ def add_actions(window) -> None:
                                        "Fit the plot to the data (mouse: drag to pan, wheel to zoom)",
                                        pixmap.SP_TitleBarMaxButton)
     window.about_action = _action(window, "&About kgui", dialogs.about)
+    window.run_shortcuts_first = RunShortcutsFirst(
+        (window.start_action, window.pause_action, window.step_action, window.stop_action, window.reset_action),
+        window)
+    window.lr_control.box.installEventFilter(window.run_shortcuts_first)
 
 
 def add_menus_and_toolbar(window, run_buttons_layout) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PyQt6.QtCore import QStandardPaths
 from PyQt6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from kgui.core import codegen, export
@@ -16,6 +17,13 @@ EXPORT_FORMATS = {"png": "PNG Image…", "svg": "SVG Image…", "csv": "CSV Tabl
 EXPERIMENT_FILTER = "kgui experiment (*.json)"
 SCRIPT_FILTER = "Python script (*.py)"
 NOTHING_TO_EXPORT = "Start a run first: there is no loss history yet."
+EXPORT_FOLDER_KEY = "export/folder"
+
+
+def documents_folder() -> Path:
+    """The user's Documents folder, else their home folder."""
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(documents) if documents and Path(documents).is_dir() else Path.home()
 
 
 def _first_extension(filters: str) -> str:
@@ -23,11 +31,22 @@ def _first_extension(filters: str) -> str:
 
 
 class Dialogs:
-    """Asks for files and shows messages on behalf of ``window`` (a MainWindow: session, form, views)."""
+    """Asks for files and shows messages on behalf of ``window`` (a MainWindow: session, form, views, preferences).
+    File dialogs open in the last folder saved to (remembered in the preferences), else Documents or home."""
 
     def __init__(self, window: QWidget):
         self.window = window
-        self.export_dir = Path.cwd()
+
+    @property
+    def export_dir(self) -> Path:
+        remembered = self.window.preferences.value(EXPORT_FOLDER_KEY)
+        if isinstance(remembered, str) and remembered and Path(remembered).is_dir():
+            return Path(remembered)
+        return documents_folder()
+
+    @export_dir.setter
+    def export_dir(self, folder: Path) -> None:
+        self.window.preferences.setValue(EXPORT_FOLDER_KEY, str(Path(folder).resolve()))
 
     # -- messages ----------------------------------------------------------------------------------------------------
 

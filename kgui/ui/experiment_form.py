@@ -67,11 +67,11 @@ class ExperimentForm(QGroupBox):
                                  lambda s: self.lr_control.set_rate(s.learning_rate), self.lr_control.rate_changed))
         # (the learning-rate control has its own label: its slider takes the panel's whole width)
         self.add_field(FormField("Steps:", self.steps_box, lambda: {"steps": self.steps_box.value()},
-                                 lambda s: self.steps_box.setValue(s.steps)))
+                                 lambda s: self.steps_box.setValue(s.steps), self.steps_box.valueChanged))
         self.add_field(FormField("Batch size:", self.batch_box, lambda: {"batch_size": self.batch_box.value() or None},
-                                 lambda s: self.batch_box.setValue(s.batch_size or 0)))
+                                 lambda s: self.batch_box.setValue(s.batch_size or 0), self.batch_box.valueChanged))
         self.add_field(FormField("Seed:", self.seed_box, lambda: {"seed": self.seed_box.value()},
-                                 lambda s: self.seed_box.setValue(s.seed)))
+                                 lambda s: self.seed_box.setValue(s.seed), self.seed_box.valueChanged))
         self.add_field(FormField("", self.model_form, self.model_form.changes, self.model_form.load,
                                  self.model_form.changed))
         # (model, hidden layers, activation, L2, optimizer and its hyper-parameters, epochs: rows of their own)

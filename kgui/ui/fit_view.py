@@ -203,12 +203,15 @@ class ClassesPage(QWidget):
                            f"{100 * matrix.accuracy:.1f} %): rows true, columns predicted")
 
 
+HINT = "Start a run to see what the model learns."
+
+
 class FitView(QStackedWidget):
     """Shows the page that fits the run being trained (or a hint when there is nothing to show)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.hint = QLabel("Start a run to see what the model learns.")
+        self.hint = QLabel(HINT)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
         self.line_page = LinePage()
@@ -224,6 +227,13 @@ class FitView(QStackedWidget):
         self._latest = None         # the newest StepRecord
         self._shown_steps = 0
         self._refreshed = 0.0
+
+    def clear(self) -> None:
+        """Follow no run: the hint again (the window's Reset)."""
+        self.run_id = None
+        self._reset()
+        self.hint.setText(HINT)
+        self.setCurrentWidget(self.hint)
 
     def show_run(self, run_id: str, settings, dataset) -> None:
         """Follow a new run: its data (Dataset arrays) and, for synthetic lines, the true line."""

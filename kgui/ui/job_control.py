@@ -4,6 +4,7 @@ and shows each job's outcome. A finished job's thread and worker are deleted."""
 from __future__ import annotations
 
 from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtWidgets import QStyle
 
 from kgui.core.parity import installed_engines
 from kgui.core.session import Job, JobEnded, JobKind
@@ -65,6 +66,8 @@ class JobControl(QObject):
             window.dialogs.status(f"Learning-rate range test on {window.backend_picker.title}…")
         else:
             window.tabs.setCurrentWidget(window.plot)
+        if kind is JobKind.TRAINING:
+            window.fit_dock.raise_()
         if kind is JobKind.PARITY:
             window.parity_result = None
             window.parity_view.show_running(installed_engines())
@@ -91,6 +94,7 @@ class JobControl(QObject):
         else:
             self.job.control.resume()
         self.window.dialogs.status("Paused: Space resumes, Step runs one step" if pause else "Resumed")
+        self.window.show_engine_state("paused" if pause else "training")
         self.changed.emit()
 
     def step_once(self) -> None:
@@ -137,10 +141,12 @@ class JobControl(QObject):
         window.pause_action.setChecked(paused)
         window.pause_action.blockSignals(False)
         window.pause_action.setText("Resume" if paused else "Pause")
+        window.pause_action.setIcon(window.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
         window.step_action.setEnabled(not running or (training and paused))
         window.stop_action.setEnabled(running)
         window.form.set_editable(not running)
-        window.runs_table.set_busy(self.session.live_run_id, running)
+        window.runs_table.set_busy(self.session.live_run_id, running, paused=paused)
         window.lr_range_view.set_running(running and not training)
         window.lr_range_view.start_button.setEnabled(not running)
 

@@ -565,6 +565,8 @@ class LossPlot(QWidget):
             extents = [self.runs[r].bounds for r in panel.run_ids
                        if self.runs[r].visible and self.runs[r].bounds is not None]
             if not extents:
+                if refit:   # nothing to fit (every run hidden): the empty plot's range, not the old runs'
+                    panel.item.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
                 continue
             x_view, y_view = (None, None) if refit else panel.item.vb.viewRange()
             x_range = follow_range(x_view, min(e[0] for e in extents), max(e[1] for e in extents))

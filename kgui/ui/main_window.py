@@ -39,6 +39,7 @@ ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
 PREPARE_AFTER_SHOWN_MS = 300   # the experiment is prepared this long after the window is first shown ...
 PREPARE_AFTER_EDIT_MS = 500    # ... and this long after the controls last changed
 ELAPSED_REFRESH_MS = 100       # the elapsed-time counter while a job prepares
+DEFAULT_SIZE = (1400, 860)   # the first window's size, when the screen has room for it
 TABLE_REFRESH_S = 1.0   # the live run's row in the runs table is refreshed at most this often
 STEP_MS_WINDOW = 20     # "Time per step" in the side panel: median of the last this many steps
 CODE_REFRESH_MS = 300   # the Code dock follows the form this long after the last edit
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self._prepare_timer = QTimer(self, singleShot=True, timeout=self.prepare_ahead)
         self._preparing: tuple[str, float] | None = None   # the job's phase and when it began preparing
         self._elapsed_timer = QTimer(self, interval=ELAPSED_REFRESH_MS, timeout=self._show_preparing)
+        self._ended_with: ExperimentSettings | None = None    # the form's settings when the last run ended
 
         self.plot = LossPlot()
         self.lr_range_view = LrRangeView()
@@ -76,10 +78,11 @@ class MainWindow(QMainWindow):
         add_menus_and_toolbar(self, self.run_buttons_layout)
         self.engine_state = QLabel("idle")
         self.statusBar().addPermanentWidget(self.engine_state)
-        self.resize(1400, 860)
+        window_state.fit_to_screen(self, DEFAULT_SIZE)
         self._wire()
         self._load_saved_runs()
         window_state.restore(self, self.preferences)
+        window_state.fit_to_screen(self)
         self.statusBar().showMessage("Choose a backend, a dataset and a learning rate, then Start (Ctrl+R).")
         self._update_title()
         self.jobs.update_actions()
@@ -206,8 +209,10 @@ class MainWindow(QMainWindow):
         return self.session.shown_run_ids()
 
     def _update_title(self) -> None:
+        """Settings · engine · rate, and the last run's status while the controls still describe that run."""
         record = self.record
-        state = f" [{record.status}]" if record is not None and record.status != "pending" else ""
+        state = (f" [{record.status}]" if record is not None and record.status != "pending"
+                 and self._ended_with == self.settings() else "")
         self.setWindowTitle(f"{APP_NAME} — {self.form.title()}{state}")
 
     # -- jobs (kgui.ui.job_control) ---------------------------------------------------------------------------------
@@ -228,13 +233,17 @@ class MainWindow(QMainWindow):
         self.jobs.stop()
 
     def reset(self) -> None:
-        """Hide every run from the plot (they stay in the runs table) and clear the readout."""
-        for run_id in self.shown_run_ids():
+        """Hide every run from the plot (they stay in the runs table), reset its axes and clear the readout."""
+        hidden = self.shown_run_ids()
+        for run_id in hidden:
             self.session.set_shown(run_id, False)
+        self.plot.auto_range()
         if not self.running:
             self.live_panel.clear()
+            self.fit_view.clear()
             self.engine_state.setText("idle")
-        self.plot.auto_range()
+        self.statusBar().showMessage(f"Plot cleared: {len(hidden)} run(s) hidden; tick them in the Runs table "
+                                     "to show them again")
 
     # -- session events ----------------------------------------------------------------------------------------------
 
@@ -258,7 +267,7 @@ class MainWindow(QMainWindow):
                 self.surface_view.show_dataset(record.id, dataset)
                 if self.surface_view.applies_to(dataset):
                     self.surface_dock.raise_()
-                self.show_engine_state("training")
+                self.show_engine_state("paused" if self.paused else "training")
                 self.jobs.update_actions()
             case StepsTaken(run_id=run_id, steps=steps):
                 self.plot.add_steps(run_id, steps)
@@ -290,8 +299,8 @@ class MainWindow(QMainWindow):
     def _show_latest_step(self) -> None:
         """Refresh the readout, fit view and the live run's table row with the plot (not once per step)."""
         record = self.runs.get(self.live_run_id)
-        if record is None or not record.history:
-            return
+        if record is None or not record.history or not self.session.is_shown(record.id):
+            return      # nothing yet, or hidden (Reset): the readout stays clear
         recent = record.history[-STEP_MS_WINDOW:]
         self.live_panel.show_step(record.history[-1], record.settings.steps,
                                   statistics.median(step.step_ms for step in recent))
@@ -349,6 +358,7 @@ class MainWindow(QMainWindow):
             self.plot.end_run(record.id)
         self.plot.redraw()
         self.fit_view.refresh(force=True)
+        self._ended_with = self.settings()
         self._update_title()
 
     # -- runs --------------------------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ class RunsTable(QWidget):
         layout.addWidget(toolbar)
         layout.addWidget(self.table)
 
-        self._busy, self._busy_run = False, None
+        self._busy, self._busy_run, self._paused_run = False, None, None
         self._names: dict[str, QTableWidgetItem] = {}   # run id -> its name cell (which knows its row)
         self.table.itemChanged.connect(self._item_changed)
         self.table.itemSelectionChanged.connect(self._selection_changed)
@@ -122,6 +122,8 @@ class RunsTable(QWidget):
                 name.setData(RUN_ID, record.id)
                 self._names[record.id] = name
                 name.setCheckState(Qt.CheckState.Unchecked)
+            if record.id == self._paused_run and record.status == "running":
+                status = status or "paused"
             for column, text in enumerate(run_cells(record, status)):
                 self.table.item(row, column).setText(text)
             self.table.item(row, 0).setToolTip(f"{record.id}\n{record.message}".strip())
@@ -158,9 +160,15 @@ class RunsTable(QWidget):
         """Edit the name cell as a user would (emits ``rename_requested``)."""
         self.table.item(self.row_of(run_id), 0).setText(name)
 
-    def set_busy(self, busy_run: str | None, busy: bool) -> None:
-        """While a job runs, re-run is off and the run being trained (``busy_run``) cannot be deleted."""
+    def set_busy(self, busy_run: str | None, busy: bool, paused: bool = False) -> None:
+        """While a job runs, re-run is off and the run being trained (``busy_run``) cannot be deleted; its status
+        reads "paused" while ``paused``."""
         self._busy, self._busy_run = busy, busy_run
+        self._paused_run = busy_run if busy and paused else None
+        if busy_run in self._names:
+            status = self.table.item(self.row_of(busy_run), len(COLUMNS) - 1)
+            if status.text() in ("running", "paused"):
+                status.setText("paused" if self._paused_run else "running")
         self._enable_actions()
 
     def _enable_actions(self) -> None:

@@ -10,6 +10,7 @@ import json
 import sys
 
 from PyQt6.QtCore import QByteArray, QSettings
+from PyQt6.QtGui import QGuiApplication
 
 from kgui.core.settings import ExperimentSettings
 from kgui.core.smoothing import MAX_WEIGHT
@@ -54,6 +55,27 @@ def shown_run_ids(preferences: QSettings) -> set[str]:
     except (TypeError, ValueError, RecursionError) as exc:
         warn("runs/shown", str(exc) or type(exc).__name__)
         return set()
+
+
+def fit_to_screen(window, size: tuple[int, int] | None = None) -> None:
+    """Resize ``window`` to ``size`` (default: its own) or less, and move it, so that it lies within its screen's
+    available area (without the panels and docks of the desktop): it fits a 1366×768 laptop too."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    available = screen.availableGeometry()
+    frame = window.frameGeometry()
+    margins = (frame.width() - window.width(), frame.height() - window.height())   # title bar, borders
+    width, height = size or (window.width(), window.height())
+    width = min(width, available.width() - margins[0])
+    height = min(height, available.height() - margins[1])
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+    frame = window.frameGeometry()
+    left = min(max(frame.left(), available.left()), available.right() + 1 - frame.width())
+    top = min(max(frame.top(), available.top()), available.bottom() + 1 - frame.height())
+    if (left, top) != (frame.left(), frame.top()):
+        window.move(left, top)
 
 
 def _byte_array(value) -> QByteArray:
