@@ -7,10 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QStandardPaths, Qt
 from PyQt6.QtWidgets import QFileDialog, QStyle
 
-from kgui.ui.dialogs import documents_folder
 from kgui.ui.main_window import MainWindow
 from kgui.ui.runs_table import COLUMNS
 from ui_support import (ROOT, configure, messages, wait_for_steps, wait_until_idle,  # noqa: F401 - fixtures
@@ -125,7 +124,8 @@ def test_save_dialogs_open_in_documents_then_in_the_last_folder(window, monkeypa
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_file_name)
     assert window.dialogs.save_experiment() == target
-    assert asked[0] == documents_folder() and asked[0] in (Path.home(), Path.home() / "Documents")
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    assert asked[0] == (Path(documents) if Path(documents).is_dir() else Path.home())
     assert asked[0] != checkout
     window.dialogs.save_experiment()
     assert asked[1] == target.parent
