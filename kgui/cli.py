@@ -423,6 +423,9 @@ def main(argv=None) -> int:
             return open_command(args)
         if args.command == "warm-up":
             return warm_up_command(args, out)
+    except KeyboardInterrupt:  # Ctrl-C before a job's own handler took over: nothing was started or saved
+        print("kgui: interrupted", file=err)
+        return EXIT_STOPPED
     except USER_ERRORS as exc:
         print(f"kgui: error: {error_text(exc)}", file=err)
         return EXIT_ERROR
