@@ -18,19 +18,11 @@ from kgui.core.smoothing import smoothed
 from kgui.ui.learning_rate import rounded
 from kgui.ui.main_window import MainWindow
 from test_core_lr_finder import sensible_band
-from ui_support import (ENGINES, ROOT, configure, messages, wait_for_job, wait_for_steps,  # noqa: F401 - fixtures
-                        wait_until_idle, window)
+from ui_support import (ENGINES, ROOT, configure, messages, train, wait_for_job,  # noqa: F401 - fixtures
+                        wait_for_steps, wait_until_idle, window)
 
 OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))
 both_engines = pytest.mark.skipif(len(ENGINES) < 2, reason="needs two installed engines")
-
-
-def train(qtbot, win, **settings):
-    configure(win, **settings)
-    assert win.start()
-    wait_until_idle(qtbot, win)
-    assert win.record.status == "finished", win.record.message
-    return win.record
 
 
 def curve_data(win, run_id):

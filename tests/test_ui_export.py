@@ -11,15 +11,7 @@ from PyQt6.QtWidgets import QFileDialog
 from kgui.core.parity import LOSS_TOLERANCE
 from kgui.core.session import RunEnded
 from kgui.ui.exporting import PNG_SCALE, panel_state
-from ui_support import ENGINES, configure, messages, wait_for_job, wait_until_idle, window  # noqa: F401 - fixtures
-
-
-def train(qtbot, win, **settings):
-    configure(win, **settings)
-    assert win.start()
-    wait_until_idle(qtbot, win)
-    assert win.record.status == "finished", win.record.message
-    return win.record
+from ui_support import ENGINES, configure, messages, wait_for_job, train, wait_until_idle, window  # noqa: F401 - fixtures
 
 
 @pytest.fixture

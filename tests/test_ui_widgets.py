@@ -10,15 +10,7 @@ from kgui.core.metrics import ConfusionMatrix
 from kgui.ui.learning_rate import rate_to_position
 from kgui.ui.loss_plot import DASHES, PALETTE, LossPlot, RunStyle
 from test_ui_loss_plot import steps
-from ui_support import configure, messages, wait_for_steps, wait_until_idle, window  # noqa: F401 - fixtures
-
-
-def train(qtbot, win, **settings):
-    configure(win, **settings)
-    assert win.start()
-    wait_until_idle(qtbot, win)
-    assert win.record.status == "finished", win.record.message
-    return win.record
+from ui_support import configure, messages, wait_for_steps, train, wait_until_idle, window  # noqa: F401 - fixtures
 
 
 def otto_like_matrix() -> ConfusionMatrix:

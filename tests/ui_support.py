@@ -45,6 +45,14 @@ def configure(win, engine="tensorflow", steps=60, rate=0.05, n=200):
     win.lr_control.set_rate(rate)
 
 
+def train(qtbot, win, **settings):
+    configure(win, **settings)
+    assert win.start()
+    wait_until_idle(qtbot, win)
+    assert win.record.status == "finished", win.record.message
+    return win.record
+
+
 def wait_for_steps(qtbot, win, count):
     qtbot.waitUntil(lambda: len(win.history) >= count or bool(win.record and win.record.status == "failed"),
                     timeout=RUN_TIMEOUT_MS)
