@@ -18,5 +18,5 @@ def test_the_window_starts_with_every_kind_of_damaged_run(qtbot, tmp_path, messa
     for run_id in bad:
         status = table.table.item(table.row_of(run_id), table.table.columnCount() - 1).text()
         assert status.startswith("unreadable: run.json: ")
-        assert win.rerun(run_id) is False
+        assert win.runs_controller.rerun(run_id) is False
     assert table.table.item(table.row_of(good.id), 0).text() == "good"

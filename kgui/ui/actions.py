@@ -55,7 +55,7 @@ def add_actions(window) -> None:
                                  pixmap.SP_MediaSkipForward)
     window.stop_action = _action(window, "St&op", window.stop, ("Esc",), "Stop the run; it is kept as 'stopped'",
                                  pixmap.SP_MediaStop)
-    window.reset_action = _action(window, "&Reset", window.reset, ("Ctrl+Shift+R",),
+    window.reset_action = _action(window, "&Reset", window.runs_controller.reset, ("Ctrl+Shift+R",),
                                   "Clear the plot: hide every run (they stay in the runs table)",
                                   pixmap.SP_BrowserReload)
     window.compare_action = _action(window, "&Compare Backends", window.compare_backends, ("Ctrl+B",),

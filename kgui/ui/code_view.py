@@ -1,14 +1,19 @@
 """The Code panel: the exact K-API script of the current experiment (kgui.core.codegen), read-only, with Copy
-and Save as Python script. :class:`ScriptSource` writes the script, keeping the last dataset it loaded."""
+and Save as Python script; it follows the form while its dock is visible. :class:`ScriptSource` writes the
+script, keeping the last dataset it loaded."""
 from __future__ import annotations
+
+from typing import Callable
 
 from kgui.core.codegen import experiment_script
 from kgui.core.datasets import load_dataset
 from kgui.core.settings import ExperimentSettings
 
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QFontDatabase, QGuiApplication
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+REFRESH_MS = 300   # the script follows the form this long after the last edit
 
 
 class CodeView(QWidget):
@@ -37,6 +42,29 @@ class CodeView(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.editor, 1)
         self.show_script("", "")
+        self.source = ScriptSource()
+        self._settings: Callable[[], ExperimentSettings] | None = None
+        self.refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.refresh)
+
+    def follow(self, settings: Callable[[], ExperimentSettings], dock: QDockWidget) -> None:
+        """Show the script of ``settings()`` when ``dock`` becomes visible and ``REFRESH_MS`` after each
+        ``refresh_later``."""
+        self._settings = settings
+        dock.visibilityChanged.connect(lambda visible: visible and self.refresh_later())
+
+    def refresh_later(self) -> None:
+        self.refresh_timer.start()
+
+    def refresh(self) -> None:
+        """Show the followed experiment's script (only while visible: the dataset is loaded on this thread, once
+        per dataset and split)."""
+        if self._settings is None or not self.isVisible():
+            return
+        try:
+            settings = self._settings()
+            self.show_script(self.source.script(settings), self.source.caption(settings))
+        except (OSError, ValueError) as exc:
+            self.show_script("", f"No script: {exc}")
 
     @property
     def script(self) -> str:

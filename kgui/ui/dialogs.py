@@ -136,7 +136,7 @@ class Dialogs:
     def export_script(self, path=None) -> Path | None:
         """File → Export as Python script: the form's experiment as a standalone K-API script."""
         try:
-            text = self.window.code_source.script(self.window.settings())
+            text = self.window.code_view.source.script(self.window.settings())
         except (OSError, ValueError) as exc:
             self.error("Cannot write the script", str(exc))
             return None

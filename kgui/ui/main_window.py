@@ -1,6 +1,6 @@
 """The main window: layout and wiring. The run state lives in a Qt-free ``kgui.core.session.Session``; the
-parts of the window live in their own modules (experiment form, job control, dialogs, actions, views), and
-this one lays them out and turns the session's events into view updates."""
+parts of the window live in their own modules (experiment form, job control, runs controller, dialogs, actions,
+views), and this one lays them out and turns the session's events into view updates."""
 from __future__ import annotations
 
 import statistics
@@ -13,13 +13,13 @@ from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QLabel
                              QVBoxLayout, QWidget)
 
 from kgui.core.runs import RunStore
-from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, RangePoints, RunChanged, RunEnded,
-                               RunRemoved, RunStarted, Session, StepsTaken, SurfaceComputed)
+from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, RangePoints, RunEnded, RunStarted, Session,
+                               StepsTaken, SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
 
 from . import window_state
 from .actions import add_actions, add_menus_and_toolbar
-from .code_view import CodeView, ScriptSource
+from .code_view import CodeView
 from .dialogs import Dialogs
 from .experiment_form import ExperimentForm
 from .fit_view import FitView
@@ -27,8 +27,9 @@ from .job_control import JobControl
 from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
 from .panels import LivePanel
-from .names import plot_placement, run_engine_label, run_title
+from .names import run_engine_label
 from .parity_view import ParityView
+from .runs_controller import RunsController
 from .runs_table import RunsTable
 from .surface_view import SurfaceView
 from .worker import lower_thread_priority
@@ -40,9 +41,7 @@ PREPARE_AFTER_SHOWN_MS = 300   # the experiment is prepared this long after the 
 PREPARE_AFTER_EDIT_MS = 500    # ... and this long after the controls last changed
 ELAPSED_REFRESH_MS = 100       # the elapsed-time counter while a job prepares
 DEFAULT_SIZE = (1400, 860)   # the first window's size, when the screen has room for it
-TABLE_REFRESH_S = 1.0   # the live run's row in the runs table is refreshed at most this often
 STEP_MS_WINDOW = 20     # "Time per step" in the side panel: median of the last this many steps
-CODE_REFRESH_MS = 300   # the Code dock follows the form this long after the last edit
 
 
 class MainWindow(QMainWindow):
@@ -58,7 +57,6 @@ class MainWindow(QMainWindow):
         self.preferences = preferences if preferences is not None else window_state.default_preferences()
         self.dialogs = Dialogs(self)
         self.parity_result = None
-        self._table_refreshed = 0.0
         self.session.prepare_on_thread = lower_thread_priority
         self._prepare_timer = QTimer(self, singleShot=True, timeout=self.prepare_ahead)
         self._preparing: tuple[str, float] | None = None   # the job's phase and when it began preparing
@@ -73,6 +71,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._build_controls()
         self.jobs = JobControl(self)
+        self.runs_controller = RunsController(self)
         add_actions(self)
         self._build_views()
         add_menus_and_toolbar(self, self.run_buttons_layout)
@@ -80,7 +79,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.engine_state)
         window_state.fit_to_screen(self, DEFAULT_SIZE)
         self._wire()
-        self._load_saved_runs()
+        self.runs_controller.load_saved(window_state.shown_run_ids(self.preferences))
         window_state.restore(self, self.preferences)
         window_state.fit_to_screen(self)
         self.statusBar().showMessage("Choose a backend, a dataset and a learning rate, then Start (Ctrl+R).")
@@ -132,16 +131,12 @@ class MainWindow(QMainWindow):
                                       Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.fit_dock, self.parity_dock)
         self.code_view = CodeView()
-        self.code_source = ScriptSource()
         self.code_dock = self._dock("Code", "code", self.code_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.parity_dock, self.code_dock)
         self.surface_view = SurfaceView()
         self.surface_dock = self._dock("Decision boundary", "surface", self.surface_view,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.code_dock, self.surface_dock)
-        self.code_timer = QTimer(self)
-        self.code_timer.setSingleShot(True)
-        self.code_timer.setInterval(CODE_REFRESH_MS)
         self.fit_dock.raise_()
         self.resizeDocks([self.fit_dock], [330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.runs_dock], [190], Qt.Orientation.Vertical)
@@ -151,19 +146,11 @@ class MainWindow(QMainWindow):
         self.plot.redrawn.connect(self._show_latest_step)
         self.form.changed.connect(self._update_title)
         self.form.changed.connect(lambda: self._schedule_prepare(PREPARE_AFTER_EDIT_MS))
-        self.form.changed.connect(self.code_timer.start)
-        self.code_dock.visibilityChanged.connect(lambda visible: visible and self.code_timer.start())
-        self.code_timer.timeout.connect(self.refresh_code)
+        self.form.changed.connect(self.code_view.refresh_later)
+        self.code_view.follow(self.settings, self.code_dock)
         self.code_view.save_requested.connect(self.export_script_action.trigger)
         self.lr_control.rate_changed.connect(self.jobs.set_learning_rate)
-        table = self.runs_table
-        table.visibility_changed.connect(self.session.set_shown)
-        table.selected.connect(self._run_selected)
-        table.rename_requested.connect(self.rename_run)
-        table.rerun_requested.connect(self.rerun)
-        table.load_requested.connect(
-            lambda run_id: self.runs[run_id].readable and self.apply_settings(self.runs[run_id].settings))
-        table.delete_requested.connect(self.delete_run)
+        self.runs_controller.wire()
         self.parity_view.export_button.clicked.connect(
             lambda: self.dialogs.export_dialog(target=self.parity_view.export_target()))
         view = self.lr_range_view
@@ -196,17 +183,6 @@ class MainWindow(QMainWindow):
         self.form.apply(settings)
         self.statusBar().showMessage("Settings loaded into the controls")
 
-    def refresh_code(self) -> None:
-        """Show the form's experiment as a script in the Code dock (only while the dock is visible: the
-        dataset is loaded on this thread, once per dataset and split)."""
-        if not self.code_view.isVisible():
-            return
-        try:
-            settings = self.settings()
-            self.code_view.show_script(self.code_source.script(settings), self.code_source.caption(settings))
-        except (OSError, ValueError) as exc:
-            self.code_view.show_script("", f"No script: {exc}")
-
     def shown_run_ids(self) -> list[str]:
         return self.session.shown_run_ids()
 
@@ -234,19 +210,6 @@ class MainWindow(QMainWindow):
     def stop(self) -> None:
         self.jobs.stop()
 
-    def reset(self) -> None:
-        """Hide every run from the plot (they stay in the runs table), reset its axes and clear the readout."""
-        hidden = self.shown_run_ids()
-        for run_id in hidden:
-            self.session.set_shown(run_id, False)
-        self.plot.auto_range()
-        if not self.running:
-            self.live_panel.clear()
-            self.fit_view.clear()
-            self.engine_state.setText("idle")
-        self.statusBar().showMessage(f"Plot cleared: {len(hidden)} run(s) hidden; tick them in the Runs table "
-                                     "to show them again")
-
     # -- session events ----------------------------------------------------------------------------------------------
 
     def _on_event(self, event) -> None:
@@ -256,15 +219,13 @@ class MainWindow(QMainWindow):
                 self._show_preparing()
                 self._elapsed_timer.start()
                 if record is not None:
-                    self.runs_table.set_run(record, status="compiling…" if text.startswith("compiling") else "loading…")
+                    self.runs_controller.preparing(record, text)
             case RunStarted(run=record, dataset=dataset):
                 self._stop_preparing()
                 self.live_panel.set_engine(run_engine_label(record))
                 if self.jobs.job.kind is JobKind.PARITY:
                     self.parity_view.run_started(record)
-                curves = self.plot.add_run(record.id, run_title(record), planned_steps=record.settings.steps,
-                                           **plot_placement(record))
-                self.runs_table.set_run(record, visible=True, color=curves.color)
+                self.runs_controller.live_run_started(record)
                 self.fit_view.show_run(record.id, record.settings, dataset)
                 self.surface_view.show_dataset(record.id, dataset)
                 if self.surface_view.applies_to(dataset):
@@ -286,17 +247,6 @@ class MainWindow(QMainWindow):
                 self._stop_preparing()
                 self.jobs.show_outcome(event)
                 self._schedule_prepare(PREPARE_AFTER_EDIT_MS)
-            case RunChanged(run=record, shown=shown):
-                self.runs_table.set_run(record, visible=shown)
-                if record.id in self.plot.runs:
-                    self.plot.set_run_visible(record.id, shown)
-                    self.plot.set_run_title(record.id, run_title(record))   # its name or its rates changed
-                elif shown:
-                    self._plot_saved_run(record)
-            case RunRemoved(run_id=run_id):
-                if run_id in self.plot.runs:
-                    self.plot.remove_run(run_id)
-                self.runs_table.remove_run(run_id)
 
     def _show_latest_step(self) -> None:
         """Refresh the readout, fit view and the live run's table row with the plot (not once per step)."""
@@ -307,9 +257,7 @@ class MainWindow(QMainWindow):
         self.live_panel.show_step(record.history[-1], record.settings.steps,
                                   statistics.median(step.step_ms for step in recent))
         self.fit_view.refresh()
-        if perf_counter() - self._table_refreshed >= TABLE_REFRESH_S:
-            self._table_refreshed = perf_counter()
-            self.runs_table.set_run(record)
+        self.runs_controller.refresh_live_row(record)
 
     # -- preparing ahead (kgui.core.session.Preparation) ---------------------------------------------------------------
 
@@ -350,67 +298,15 @@ class MainWindow(QMainWindow):
     def _run_ended(self, record) -> None:
         if self.jobs.job is not None and self.jobs.job.kind is JobKind.PARITY:
             self.parity_view.run_ended(record)
-        self.runs_table.set_run(record)
         if record.status == "diverged" and record.history:
             self.show_engine_state(f"diverged at step {record.history[-1].step}")
         else:
             self.show_engine_state(record.status)
         self.statusBar().showMessage(record.message or f"run {record.status} after {len(record.history)} steps")
-        if record.id in self.plot.runs:
-            self.plot.end_run(record.id)
-        self.plot.redraw()
+        self.runs_controller.run_ended(record)
         self.fit_view.refresh(force=True)
         self._ended_with = self.settings()
         self._update_title()
-
-    # -- runs --------------------------------------------------------------------------------------------------------
-
-    def _load_saved_runs(self) -> None:
-        """Runs saved by earlier sessions, in the table; those shown when the window last closed, on the plot
-        (a run gets its curves, and its history is read, when it is first shown)."""
-        for record in self.session.load_saved(window_state.shown_run_ids(self.preferences)):
-            shown = self.session.is_shown(record.id)
-            self.runs_table.set_run(record, visible=shown)
-            if shown:
-                self._plot_saved_run(record)
-
-    def _plot_saved_run(self, record) -> None:
-        curves = self.plot.add_run(record.id, run_title(record), **plot_placement(record))
-        self.plot.add_steps(record.id, record.history)
-        self.runs_table.set_run(record, color=curves.color)
-
-    def _run_selected(self, run_id: str | None) -> None:
-        self.plot.highlight(run_id if run_id in self.plot.runs else None)
-        if run_id is not None:
-            self.statusBar().showMessage(f"{self.runs[run_id].name}: {self.runs[run_id].status}")
-
-    def rename_run(self, run_id: str, name: str) -> None:
-        """Give a run a new display name (its trainer writes it while it trains)."""
-        try:
-            self.session.rename(run_id, name)
-        except (ValueError, OSError) as exc:
-            self.dialogs.warning("Cannot rename", str(exc))
-            self.runs_table.set_run(self.runs[run_id])
-
-    def delete_run(self, run_id: str) -> bool:
-        """Delete a run from disk and from the window, after asking."""
-        if self.session.live_run_training(run_id) or not self.dialogs.confirm(
-                "Delete run", f"Delete the run “{self.runs[run_id].name}” from disk?"):
-            return False
-        try:
-            record = self.session.delete(run_id)
-        except (ValueError, OSError) as exc:
-            self.dialogs.error("Cannot delete", str(exc))
-            return False
-        self.statusBar().showMessage(f"Deleted {record.name}")
-        return True
-
-    def rerun(self, run_id: str) -> bool:
-        """A new run with the settings of run ``run_id`` (they go into the controls first)."""
-        if not self.runs[run_id].readable:
-            return False
-        self.apply_settings(self.runs[run_id].settings)
-        return self.start()
 
     # -- closing -----------------------------------------------------------------------------------------------------
 
