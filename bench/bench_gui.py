@@ -2,13 +2,19 @@
 
     QT_QPA_PLATFORM=offscreen python bench/bench_gui.py [--steps 200] [--engines tensorflow theano]
     QT_QPA_PLATFORM=offscreen python bench/bench_gui.py --dataset linear --steps 20000   # fast, Python-bound steps
+    QT_QPA_PLATFORM=offscreen python bench/bench_gui.py --training-only --engines tensorflow --variants live \
+        "no surface" --dataset spiral --noise 0.1 --model mlp --hidden 8,8 --activation tanh --optimizer adam \
+        --lr 0.03 --steps 1500 --batch-size 10        # the decision boundary live (issue 13)
+
+Every experiment flag of ``kgui run`` (model, hidden, activation, optimizer and its hyper-parameters, batch size,
+epochs, dataset options ...) picks the experiment trained in part 2; ``--engines`` replaces ``--backend``.
 
 1. time from process start to the window shown (a fresh ``python`` process, median of 3);
 2. while the real window trains Otto (or ``--dataset``) at full speed on each engine, the gaps between ticks of a
    10 ms QTimer on the GUI thread: largest and 99th percentile (goal p99 <= 33 ms), during
    training and, separately, while the worker imports the engine and compiles; the same with
    baselines in the same process (see ``VARIANTS``): the view re-fitted at every frame as before,
-   the job thread not niced, and the plot frozen;
+   the job thread not niced, the plot frozen, and (2-feature data) no decision boundary computed or drawn;
 3. the cost of one plot redraw (setData + paint) with 1e5 and 1e6 points, whole curve and zoomed;
 4. the first minute (issue 14), each in a fresh process, so that the engine is not imported yet: Start -> first
    point with the window open >= 5 s (the experiment prepared ahead) against Start right after opening (Start
@@ -136,42 +142,46 @@ VARIANTS = {
     "not niced": " (job thread not niced)",
     "no yield": " (job does not yield the GIL)",
     "frozen": " (plot frozen)",
+    "no surface": " (no decision boundary)",
 }
 
 
-def responsiveness(app, engine: str, dataset: str, steps: int, runs_dir: str, variant: str = "live") -> dict:
-    """Train ``dataset`` in the real window; 10 ms timer gaps while preparing and while training.
+def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
+    """Train ``settings`` in the real window; 10 ms timer gaps while preparing and while training.
 
     Variants, each a baseline for the window as it is ("live"): "autorange" lets pyqtgraph re-fit the
     view at every frame (kgui before its view followed the data in jumps); "not niced" leaves the job
     thread at the GUI's priority; "no yield" keeps the job from handing the GIL to the GUI between
-    steps; "frozen" stops the plot's redraws (the worker and its signals alone).
+    steps; "frozen" stops the plot's redraws (the worker and its signals alone); "no surface" computes and
+    draws no decision boundary (2-feature data: the Decision boundary dock is in front otherwise).
     """
     from PyQt6.QtCore import QEventLoop, QSettings, QTimer
 
     from kgui.core.runs import RunStore
+    from kgui.core.session import SurfaceComputed
     from kgui.ui import worker
     from kgui.ui.main_window import MainWindow
 
+    engine = settings.backend
     scratch = Path(tempfile.mkdtemp(dir=runs_dir))  # a fresh store: only this run on the plot
     preferences = QSettings(str(scratch / "kgui.ini"), QSettings.Format.IniFormat)
     window = MainWindow(store=RunStore(scratch / "runs"), preferences=preferences)
     if variant == "autorange":
         window.plot.following = False
         window.plot.item.enableAutoRange()
-    nice, gil_yield = worker.WORKER_NICE, worker.GIL_YIELD_S
+    nice, gil_yield, surface_s = worker.WORKER_NICE, worker.GIL_YIELD_S, worker.SURFACE_S
     worker.WORKER_NICE = 0 if variant == "not niced" else nice
     worker.GIL_YIELD_S = float("inf") if variant == "no yield" else gil_yield
-    window.backend_picker.select(engine)
-    window.dataset_picker.select(dataset)
-    window.steps_box.setValue(steps)
-    window.lr_control.set_rate(0.1)
+    worker.SURFACE_S = None if variant == "no surface" else surface_s
+    window.apply_settings(settings)
     window.resize(1200, 760)
     window.show()
     if variant == "frozen":
         window.plot.timer.stop()
     preparing, training = [], []
     last = [perf_counter()]
+    surfaces = []
+    window.session.subscribe(lambda event: isinstance(event, SurfaceComputed) and surfaces.append(event.step))
 
     def tick():
         now = perf_counter()
@@ -189,15 +199,16 @@ def responsiveness(app, engine: str, dataset: str, steps: int, runs_dir: str, va
     loop.exec()
     app.processEvents()
     timer.stop()
-    worker.WORKER_NICE, worker.GIL_YIELD_S = nice, gil_yield
+    worker.WORKER_NICE, worker.GIL_YIELD_S, worker.SURFACE_S = nice, gil_yield, surface_s
     record = window.record
+    surface_shown = window.surface_dock.isVisible() and window.surface_view.surface is not None
     window.close()
     if record.status != "finished":
         raise SystemExit(f"{engine}: run {record.status}: {record.message}")
     step_ms = np.median([s.step_ms for s in record.history])
     label = f"{engine} {record.engine_version}{VARIANTS[variant]}"
     return {"engine": label, "steps": len(record.history),
-            "wall_s": perf_counter() - started, "step_ms": step_ms,
+            "wall_s": perf_counter() - started, "step_ms": step_ms, "surfaces": len(surfaces) if surface_shown else 0,
             "train": gap_stats(training[1:]), "prepare": gap_stats(preparing[1:])}
 
 
@@ -207,6 +218,7 @@ def median_result(results: list[dict]) -> dict:
         return float(np.median([r[key] if index is None else r[key][index] for r in results]))
 
     return {"engine": results[0]["engine"], "step_ms": median("step_ms"), "wall_s": median("wall_s"),
+            "surfaces": median("surfaces"),
             "train": (median("train", 0), median("train", 1)), "prepare": (median("prepare", 0), median("prepare", 1))}
 
 
@@ -242,49 +254,65 @@ def redraw_ms(app, points: int, zoomed: bool, repeats: int = 5) -> float:
     return float(np.median(times))
 
 
+def experiment(args):
+    """The experiment part 2 trains: ``kgui run``'s flags over the bench's defaults (Otto, 200 full-batch steps,
+    rate 0.1); the engine is filled in per run."""
+    from kgui.core import settings as experiment_settings
+
+    if args.dataset is None:
+        args.dataset = "otto"
+    if args.steps is None and args.epochs is None:
+        args.steps = 200
+    if args.learning_rate is None:
+        args.learning_rate = 0.1
+    try:
+        return experiment_settings.from_arguments(args)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"bench_gui: {exc}") from None
+
+
 def main() -> int:
+    from kgui.core import settings as experiment_settings
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="otto", help="dataset trained (default: otto, full batch)")
-    parser.add_argument("--steps", type=int, default=200, help="training steps per run")
-    parser.add_argument("--engines", nargs="*", help="engines to train on (default: every installed one)")
+    experiment_settings.add_arguments(parser)
+    parser.add_argument("--engines", nargs="*", help="engines to train on (default: --backend, else every installed one)")
+    parser.add_argument("--variants", nargs="*", choices=list(VARIANTS), default=list(VARIANTS),
+                        help="window variants of part 2 (default: all; 'live' is the window as it is)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per configuration; the table shows medians")
+    parser.add_argument("--training-only", action="store_true", help="only part 2 (GUI gaps while training)")
     parser.add_argument("--first-minute-only", action="store_true", help="only part 4 (Start -> first point)")
     args = parser.parse_args()
+    settings = experiment(args)
+    from kgui import backend
+
+    engines = args.engines or ([args.backend] if args.backend else
+                               [info.name for info in backend.available() if info.installed])
     if args.first_minute_only:
-        from kgui import backend
-        print_first_minute(args.engines or [info.name for info in backend.available() if info.installed],
-                           args.dataset)
+        print_first_minute(engines, args.dataset)
         return 0
 
-    startup, engines_at_start = startup_seconds()
-    from kgui import backend
+    startup, engines_at_start = (None, "") if args.training_only else startup_seconds()
     from kgui.ui import create_app
 
     app = create_app([])
-    engines = args.engines or [info.name for info in backend.available() if info.installed]
     with tempfile.TemporaryDirectory(prefix="kgui-bench-") as runs_dir:
-        configs = [(engine, variant) for variant in VARIANTS for engine in engines]
+        configs = [(engine, variant) for variant in args.variants for engine in engines]
         runs = {config: [] for config in configs}
         for _ in range(args.repeats):  # interleaved, so that a busy moment of the machine hits every config
             for engine, variant in configs:
-                runs[engine, variant].append(responsiveness(app, engine, args.dataset, args.steps, runs_dir, variant))
+                runs[engine, variant].append(responsiveness(app, settings.replace(backend=engine), runs_dir, variant))
         results = [median_result(repeats) for repeats in runs.values()]
-    redraws = {(points, zoomed): redraw_ms(app, points, zoomed) for points in (10**5, 10**6) for zoomed in (False, True)}
-
     print(f"\nkgui window benchmark  (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']})\n")
-    print(f"start-up: process start to window shown  {startup * 1000:.0f} ms   "
-          f"(engines imported by then: {engines_at_start})\n")
-    print(f"GUI thread, {TICK_MS} ms timer, {args.dataset} full batch ({args.steps} steps; median of {args.repeats} "
-          f"run(s) each):")
-    print(f"| engine | median step | run wall time | training: max gap | training: p99 gap | "
-          f"load+compile: max gap | load+compile: p99 gap |")
-    print("|---|---|---|---|---|---|---|")
-    for r in results:
-        (train_max, train_p99), (prep_max, prep_p99) = r["train"], r["prepare"]
-        prepare = "— | —" if np.isnan(prep_max) else f"{prep_max:.0f} ms | {prep_p99:.1f} ms"  # no ticks: cached
-        print(f"| {r['engine']} | {r['step_ms']:.2f} ms | {r['wall_s']:.1f} s | {train_max:.1f} ms | "
-              f"{train_p99:.1f} ms | {prepare} |")
+    if startup is not None:
+        print(f"start-up: process start to window shown  {startup * 1000:.0f} ms   "
+              f"(engines imported by then: {engines_at_start})\n")
+    print_training(settings, args.repeats, results)
+    if args.training_only:
+        return 0
+    redraws = {(points, zoomed): redraw_ms(app, points, zoomed) for points in (10**5, 10**6) for zoomed in (False, True)}
+
     print("\nplot redraw (setData + repaint, downsampling + clip-to-view on):")
     print("| points | whole curve | zoomed to 10 % |")
     print("|---|---|---|")
@@ -292,6 +320,26 @@ def main() -> int:
         print(f"| {points:.0e} | {redraws[points, False]:.1f} ms | {redraws[points, True]:.1f} ms |")
     print_first_minute(engines, args.dataset)
     return 0
+
+
+def print_training(settings, repeats: int, results: list[dict]) -> None:
+    """Part 2's table."""
+    from kgui.core.dataset_registry import spec_for
+
+    task = spec_for(settings.dataset).task or "classification"
+    length = f"{settings.epochs} epochs" if settings.epochs else f"{settings.steps} steps"
+    batch = f"batch {settings.batch_size}" if settings.batch_size else "full batch"
+    options = "".join(f" {key}={value}" for key, value in settings.dataset_options.items())
+    print(f"GUI thread, {TICK_MS} ms timer, {settings.dataset}{options}, {settings.describe_model(task)}, "
+          f"rate {settings.learning_rate:g}, {batch}, {length}; median of {repeats} run(s) each:")
+    print("| engine | median step | run wall time | training: max gap | training: p99 gap | "
+          "load+compile: max gap | load+compile: p99 gap | decision boundaries drawn |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        (train_max, train_p99), (prep_max, prep_p99) = r["train"], r["prepare"]
+        prepare = "— | —" if np.isnan(prep_max) else f"{prep_max:.0f} ms | {prep_p99:.1f} ms"  # no ticks: cached
+        print(f"| {r['engine']} | {r['step_ms']:.2f} ms | {r['wall_s']:.1f} s | {train_max:.1f} ms | "
+              f"{train_p99:.1f} ms | {prepare} | {r['surfaces']:.0f} |")
 
 
 def print_first_minute(engines: list[str], dataset: str) -> None:

@@ -40,6 +40,7 @@ class Data:
 def test_view_draws_points_and_only_the_live_runs_surface(qtbot):
     view = SurfaceView()
     qtbot.addWidget(view)
+    view.show()
     view.show_dataset("run-1", Data())
     assert len(view.train_points.data) == 2 and len(view.val_points.data) == 1
     view.show_surface("run-0", grid_surface(np.zeros((4, 4))))
@@ -47,6 +48,20 @@ def test_view_draws_points_and_only_the_live_runs_surface(qtbot):
     surface = grid_surface(np.full((4, 4), 0.9))
     view.show_surface("run-1", surface)
     assert view.surface is surface and view.image.image.shape == (4, 4, 4)
+
+
+def test_hidden_view_colours_only_the_latest_surface_once_shown(qtbot):
+    view = SurfaceView()
+    qtbot.addWidget(view)
+    view.show_dataset("run-1", Data())
+    view.show_surface("run-1", grid_surface(np.full((4, 4), 0.1)))
+    latest = grid_surface(np.full((5, 5), 0.9))
+    view.show_surface("run-1", latest)
+    assert view.surface is latest and view.image.image is None      # hidden (another dock in front): not coloured
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.image.image.shape == (5, 5, 4)
+    assert view.train_points.cacheMode() != view.train_points.CacheMode.NoCache   # the points are not redrawn
 
 
 def test_code_view_copies_the_script(qtbot):

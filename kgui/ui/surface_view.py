@@ -2,14 +2,17 @@
 of a :class:`kgui.core.surface.Surface` with the training (filled) and validation (hollow) points on top.
 
 The surfaces are computed on the training thread; this view only colours a small grid (64 × 64) and
-keeps the points, which it draws once per run.
+keeps the points, which it draws once per run: they are painted from a cached picture while the heatmap
+under them changes, and a surface that arrives while the view is hidden (another dock in front) is
+coloured only when it is shown.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtGui import QShowEvent
+from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from kgui.core.surface import Surface, has_surface
 
@@ -61,13 +64,15 @@ class SurfaceView(QWidget):
         self.plot.addItem(self.image)
         self.train_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(40, 40, 40, 160))
         self.val_points = pg.ScatterPlotItem(size=7, brush=None, symbol="o")
-        self.plot.addItem(self.train_points)
-        self.plot.addItem(self.val_points)
+        for points in (self.train_points, self.val_points):
+            points.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)   # repainted only when the view moves
+            self.plot.addItem(points)
         layout = QVBoxLayout(self)
         layout.addWidget(self.caption)
         layout.addWidget(self.plot, 1)
         self.run_id: str | None = None
         self.surface: Surface | None = None
+        self._drawn: Surface | None = None      # the surface the heatmap shows
 
     def applies_to(self, dataset) -> bool:
         return has_surface(dataset)
@@ -75,6 +80,7 @@ class SurfaceView(QWidget):
     def show_dataset(self, run_id: str, dataset) -> None:
         """Forget the last surface and draw ``dataset``'s points (2-feature data only)."""
         self.run_id, self.surface = run_id, None
+        self._drawn = None
         self.image.clear()
         if not has_surface(dataset):
             self.train_points.clear()
@@ -104,10 +110,23 @@ class SurfaceView(QWidget):
         return CLASS_COLOURS[classes % len(CLASS_COLOURS)].astype(int)
 
     def show_surface(self, run_id: str, surface: Surface) -> None:
-        """Colour the grid of the live run's latest surface (older runs' surfaces are ignored)."""
+        """Colour the grid of the live run's latest surface (older runs' surfaces are ignored); while the view is
+        hidden only remember it."""
         if run_id != self.run_id:
             return
         self.surface = surface
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._draw()
+
+    def _draw(self) -> None:
+        surface = self.surface
+        if surface is None or surface is self._drawn:
+            return
+        self._drawn = surface
         x_min, x_max, y_min, y_max = surface.bounds
         self.image.setImage(surface_colours(surface), autoLevels=False)
         self.image.setRect(QRectF(x_min, y_min, x_max - x_min, y_max - y_min))
