@@ -15,6 +15,8 @@ epochs, dataset options ...) picks the experiment trained in part 2; ``--engines
    training and, separately, while the worker imports the engine and compiles; the same with
    baselines in the same process (see ``VARIANTS``): the view re-fitted at every frame as before,
    the job thread not niced, the plot frozen, and (2-feature data) no decision boundary computed or drawn;
+   also the GUI thread's CPU time over the training's wall time ("GUI thread busy": what the window costs, less
+   sensitive to a loaded machine than the gaps);
 3. the cost of one plot redraw (setData + paint) with 1e5 and 1e6 points, whole curve and zoomed;
 4. the first minute (issue 14), each in a fresh process, so that the engine is not imported yet: Start -> first
    point with the window open >= 5 s (the experiment prepared ahead) against Start right after opening (Start
@@ -31,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, thread_time
 
 import numpy as np
 
@@ -180,6 +182,7 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
         window.plot.timer.stop()
     preparing, training = [], []
     last = [perf_counter()]
+    busy = {}   # (GUI-thread CPU s, wall s) at the first and the last tick while training
     surfaces = []
     window.session.subscribe(lambda event: isinstance(event, SurfaceComputed) and surfaces.append(event.step))
 
@@ -187,6 +190,9 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
         now = perf_counter()
         (training if window.history else preparing).append((now - last[0]) * 1000)
         last[0] = now
+        if window.history:
+            busy.setdefault("first", (thread_time(), now))
+            busy["last"] = (thread_time(), now)
 
     timer = QTimer()
     timer.setInterval(TICK_MS)
@@ -206,9 +212,11 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     if record.status != "finished":
         raise SystemExit(f"{engine}: run {record.status}: {record.message}")
     step_ms = np.median([s.step_ms for s in record.history])
+    (cpu_0, wall_0), (cpu_1, wall_1) = busy["first"], busy["last"]
     label = f"{engine} {record.engine_version}{VARIANTS[variant]}"
     return {"engine": label, "steps": len(record.history),
             "wall_s": perf_counter() - started, "step_ms": step_ms, "surfaces": len(surfaces) if surface_shown else 0,
+            "gui_cpu": (cpu_1 - cpu_0) / max(wall_1 - wall_0, 1e-9),
             "train": gap_stats(training[1:]), "prepare": gap_stats(preparing[1:])}
 
 
@@ -218,7 +226,7 @@ def median_result(results: list[dict]) -> dict:
         return float(np.median([r[key] if index is None else r[key][index] for r in results]))
 
     return {"engine": results[0]["engine"], "step_ms": median("step_ms"), "wall_s": median("wall_s"),
-            "surfaces": median("surfaces"),
+            "surfaces": median("surfaces"), "gui_cpu": median("gui_cpu"),
             "train": (median("train", 0), median("train", 1)), "prepare": (median("prepare", 0), median("prepare", 1))}
 
 
@@ -333,13 +341,13 @@ def print_training(settings, repeats: int, results: list[dict]) -> None:
     print(f"GUI thread, {TICK_MS} ms timer, {settings.dataset}{options}, {settings.describe_model(task)}, "
           f"rate {settings.learning_rate:g}, {batch}, {length}; median of {repeats} run(s) each:")
     print("| engine | median step | run wall time | training: max gap | training: p99 gap | "
-          "load+compile: max gap | load+compile: p99 gap | decision boundaries drawn |")
-    print("|---|---|---|---|---|---|---|---|")
+          "load+compile: max gap | load+compile: p99 gap | GUI thread busy | decision boundaries drawn |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         (train_max, train_p99), (prep_max, prep_p99) = r["train"], r["prepare"]
         prepare = "— | —" if np.isnan(prep_max) else f"{prep_max:.0f} ms | {prep_p99:.1f} ms"  # no ticks: cached
         print(f"| {r['engine']} | {r['step_ms']:.2f} ms | {r['wall_s']:.1f} s | {train_max:.1f} ms | "
-              f"{train_p99:.1f} ms | {prepare} | {r['surfaces']:.0f} |")
+              f"{train_p99:.1f} ms | {prepare} | {r['gui_cpu']:.0%} | {r['surfaces']:.0f} |")
 
 
 def print_first_minute(engines: list[str], dataset: str) -> None:
