@@ -111,3 +111,61 @@ def test_decision_boundary_dock_draws_the_live_runs_surface(qtbot, window):
     window.start()
     wait_until_idle(qtbot, window)
     assert surfaces == [] and view.surface is None and view.image.image is None
+
+
+# -- epochs on the x axis ---------------------------------------------------------------------------------------------
+
+def test_loss_plot_shows_epochs_and_names_the_runs_it_cannot(qtbot):
+    from kgui.core.runs import StepRecord
+    from kgui.ui.loss_plot import LossPlot
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    steps = [StepRecord(step, 1.0 / step, None, None, 0.1, step * 0.01, 1.0) for step in range(1, 21)]
+    plot.add_run("known", "with rows", steps_per_epoch=4)
+    plot.add_steps("known", steps)
+    plot.add_run("old", "saved before", steps_per_epoch=None)
+    plot.add_steps("old", steps)
+    pick(plot.x_axis_box, "epoch")
+    plot.redraw()
+    assert plot.x_axis == "epoch" and plot.item.getAxis("bottom").labelText == "epoch"
+    assert plot.runs["known"].train.xData[-1] == 5.0 and plot.runs["known"].train.xData[0] == 0.25
+    assert plot.runs["old"].train.xData[-1] == 20          # unknown steps per epoch: by step, and said so
+    assert plot.axis_note.text() == "#2: by step (saved without their training rows)"
+    assert "epoch 1.25" in plot.describe_point(4, "known")
+    plot.set_run_visible("old", False)
+    assert plot.axis_note.text() == ""
+    pick(plot.x_axis_box, "step")
+    plot.redraw()
+    assert plot.runs["known"].train.xData[-1] == 20 and plot.axis_note.text() == ""
+
+
+def test_epoch_axis_follows_a_trained_run_and_is_remembered(qtbot, tmp_path, messages):
+    from PyQt6.QtCore import QSettings
+
+    from kgui.core.runs import RunStore
+    from kgui.ui.main_window import MainWindow
+
+    def open_window():
+        win = MainWindow(store=RunStore(tmp_path / "runs"),
+                         preferences=QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat))
+        qtbot.addWidget(win)
+        win.show()
+        return win
+
+    window = open_window()
+    window.apply_settings(MLP_ADAM.replace(steps=24, batch_size=16))   # 96 training rows: 6 steps an epoch
+    pick(window.plot.x_axis_box, "epoch")
+    window.start()
+    wait_until_idle(qtbot, window)
+    assert window.record.status == "finished", window.record.message
+    window.plot.redraw()
+    curves = window.plot.runs[window.record.id]
+    assert curves.steps_per_epoch == 6 and curves.train.xData[-1] == 4.0
+    run_id = window.record.id
+    window.close()
+
+    again = open_window()       # the axis is remembered, and the saved run is drawn by epoch from its record
+    assert again.plot.x_axis == "epoch" and again.plot.x_axis_box.currentData() == "epoch"
+    again.plot.redraw()
+    assert again.plot.runs[run_id].train.xData[-1] == 4.0 and again.plot.axis_note.text() == ""

@@ -190,6 +190,7 @@ class RunRecord:
     created: str = field(default_factory=_now)
     finished: str = ""
     summary: RunSummary = field(default_factory=RunSummary)
+    train_rows: int | None = None   # rows of the training split (steps per epoch); None in runs saved before it
 
     @classmethod
     def new(cls, settings: ExperimentSettings, name: str | None = None) -> "RunRecord":
@@ -236,12 +237,15 @@ class RunRecord:
             if not isinstance(data.get(key, {}), dict):
                 raise ValueError(f"{key} must be a JSON object, got {_short(data[key])}")
         summary = data.get("summary")
+        train_rows = data.get("train_rows")
+        if train_rows is not None and (_integer(train_rows, "train_rows") < 1):
+            raise ValueError(f"train_rows must be at least 1, got {train_rows}")
         return cls(
             run_id, text("name", run_id), settings, list(history),
             [(_integer(step, "an lr_changes step"), _number(rate)) for step, rate in lr_changes],
             STORED_STATUSES[status], text("message"), dict(data.get("final_params", {})), text("engine"),
             text("engine_version"), text("dataset_info"), dict(data.get("timings", {})), text("created"),
-            text("finished"), RunSummary.from_dict(summary) if summary is not None else RunSummary())
+            text("finished"), RunSummary.from_dict(summary) if summary is not None else RunSummary(), train_rows)
 
     @classmethod
     def unreadable(cls, run_id: str, reason: str) -> "RunRecord":

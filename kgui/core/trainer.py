@@ -198,7 +198,7 @@ class Trainer:
                 settings.dataset, settings.dataset_options, settings.val_fraction, settings.seed,
                 progress=self._loading, should_stop=lambda: self.control.stopped))
         dataset = self.dataset
-        self.record.dataset_info = dataset.describe()
+        self.record.dataset_info, self.record.train_rows = dataset.describe(), len(dataset.x_train)
         if settings.batch_size is not None and settings.batch_size > len(dataset.x_train):
             raise ValueError(f"batch_size {settings.batch_size} is larger than the {len(dataset.x_train)} "
                              f"training rows of {dataset.name}")
@@ -234,6 +234,7 @@ class Trainer:
             settings = record.settings = settings.replace(steps=self.settings.steps)
         record.dataset_info, record.engine, record.engine_version = (self.record.dataset_info, self.record.engine,
                                                                      self.record.engine_version)
+        record.train_rows = self.record.train_rows
         record.timings.update(self.record.timings)
         self.settings, self.record, self.control = settings, record, control
         self._status = status or (lambda text: None)

@@ -3,8 +3,9 @@
 Each run has a number, its own buffer, style (colour, then dash patterns after 12 runs), legend entry
 ("#3 TensorFlow · Otto Group · lr 0.5 → 0.1") and pair of curves (training solid, validation dashed).
 Each dataset has its own panel (axes); panels are stacked. View options:
-smoothing (TensorBoard's debiased EMA from core.smoothing), x axis as step or wall time, log-y. The
-selected run is highlighted by fading the others.
+smoothing (TensorBoard's debiased EMA from core.smoothing), x axis as step, epoch (passes over the training
+rows: each run's steps divided by its steps per epoch; a run saved without them stays on steps, and the
+axis note says which) or wall time, log-y. The selected run is highlighted by fading the others.
 
 While it follows the data (until the user zooms or pans; Auto Range resumes it) the view moves in
 a few jumps rather than at every frame: a live run's x axis spans its planned steps from the
@@ -42,7 +43,7 @@ VAL_DASHES = ((4, 3), (1, 3), (1, 3))      # validation line: dashed, then dotte
 FADED_ALPHA = 60        # other runs while one is highlighted
 RAW_ALPHA = 70          # the unsmoothed training loss behind a smoothed curve
 SMOOTHING_TICKS = 100   # slider positions: weight = position / 100, capped at core's maximum
-X_AXES = {"step": "step", "time": "wall time (s)"}
+X_AXES = {"step": "step", "epoch": "epoch", "time": "wall time (s)"}
 FOLLOW_FILL = 0.5       # an axis is re-fitted when the data fills less than this share of it
 FOLLOW_HEADROOM = 0.2   # ... or leaves it; then it gets this share of the data's span as room to go on
 FOLLOW_PAD = 0.03
@@ -182,6 +183,7 @@ class RunCurves:
         self.visible = True
         self.dirty = True
         self.planned_steps: int | None = None   # while the run trains: the x axis spans them from the start
+        self.steps_per_epoch: int | None = None  # None: unknown (a run saved before runs kept their training rows)
         self.bounds: tuple[float, float, float, float] | None = None  # x and y extent drawn, view coordinates
         self.markers: list[tuple[int, float, pg.InfiniteLine]] = []   # (step, rate, line)
         self.label = self.compose_label()
@@ -294,8 +296,10 @@ class LossPlot(QWidget):
             lambda position: self.set_smoothing(min(position / SMOOTHING_TICKS, MAX_WEIGHT)))
         self.x_axis_box = QComboBox()
         self.x_axis_box.addItem("Step", "step")
+        self.x_axis_box.addItem("Epoch", "epoch")
         self.x_axis_box.addItem("Wall time", "time")
-        self.x_axis_box.setToolTip("Horizontal axis: step number or seconds of training")
+        self.x_axis_box.setToolTip("Horizontal axis: step number, epochs (passes over the training rows) or seconds "
+                                   "of training")
         self.x_axis_box.currentIndexChanged.connect(lambda _: self.set_x_axis(self.x_axis_box.currentData()))
         options = QHBoxLayout()
         options.setContentsMargins(6, 2, 6, 2)
@@ -305,6 +309,9 @@ class LossPlot(QWidget):
         options.addSpacing(16)
         options.addWidget(QLabel("X axis:"))
         options.addWidget(self.x_axis_box)
+        self.axis_note = QLabel()     # which runs an epoch axis cannot show in epochs
+        self.axis_note.setStyleSheet("color: #a05a00;")
+        options.addWidget(self.axis_note)
         options.addStretch(1)
         self.line_key = QLabel("solid: training · dashed: validation")
         options.addWidget(self.line_key)
@@ -376,12 +383,14 @@ class LossPlot(QWidget):
     # -- runs --------------------------------------------------------------------------------------------------------
 
     def add_run(self, run_id: str, title: str, visible: bool = True, planned_steps: int | None = None,
-                rate: float | None = None, dataset: str = "", dataset_title: str = "") -> RunCurves:
+                rate: float | None = None, dataset: str = "", dataset_title: str = "",
+                steps_per_epoch: int | None = None) -> RunCurves:
         """A new run, numbered, with the next free style (its steps come with :meth:`add_steps`).
 
         ``title`` goes into its legend label with its number and learning rates (``rate``: the first;
         default: its first step's); ``dataset`` picks its panel (titled ``dataset_title``);
-        ``planned_steps``: the run is live and will take that many steps (see :meth:`end_run`).
+        ``planned_steps``: the run is live and will take that many steps (see :meth:`end_run`);
+        ``steps_per_epoch`` places it on the epoch axis (None: unknown, it stays on steps there).
         """
         used = {run.style for run in self.runs.values()}
         style = next((RunStyle.nth(i) for i in range(len(used) + 1) if RunStyle.nth(i) not in used))
@@ -389,6 +398,7 @@ class LossPlot(QWidget):
         panel = self._panel(dataset, dataset_title or dataset)
         run = RunCurves(panel.item, self._numbers, title, style, self._smoothing, rate)
         run.planned_steps = planned_steps
+        run.steps_per_epoch = steps_per_epoch
         panel.run_ids.append(run_id)
         self.runs[run_id] = run
         self._set_current(run_id)
@@ -413,6 +423,7 @@ class LossPlot(QWidget):
         if self.highlighted == run_id:
             self.highlight(None)
         self._refit = True
+        self._update_axis_note()
 
     def end_run(self, run_id: str) -> None:
         """The live run ``run_id`` took its last step: the view fits the steps it took."""
@@ -436,6 +447,7 @@ class LossPlot(QWidget):
         run.dirty = run.dirty or visible
         self._refit = True
         self._arrange()
+        self._update_axis_note()
 
     @staticmethod
     def _in_legend(run: RunCurves, legend: pg.LegendItem) -> bool:
@@ -524,7 +536,7 @@ class LossPlot(QWidget):
         buffer = run.buffer
         if buffer.smoothing != self._smoothing:
             buffer.set_smoothing(self._smoothing)
-        x = buffer.column(TIME if self._x_axis == "time" else STEP)
+        x = self._x_values(run)
         smoothed = self._smoothing > 0
         train, val = ((buffer.column(TRAIN_SMOOTH), buffer.column(VAL_SMOOTH)) if smoothed
                       else (buffer.train, buffer.val))
@@ -555,8 +567,7 @@ class LossPlot(QWidget):
             low, high = math.log10(low), math.log10(high)
         x_high = float(x[-1])
         if run.planned_steps:
-            x_high = max(x_high, run.planned_steps if self._x_axis == "step" else
-                         x_high * run.planned_steps / run.buffer.steps[-1])
+            x_high = max(x_high, x_high * run.planned_steps / run.buffer.steps[-1])
         return float(x[0]), x_high, low, high
 
     def _follow(self, refit: bool = False) -> None:
@@ -584,11 +595,21 @@ class LossPlot(QWidget):
 
     # -- learning-rate markers ---------------------------------------------------------------------------------------
 
+    def _x_values(self, run: RunCurves) -> np.ndarray:
+        """The run's x values on the current axis: steps, epochs (steps / steps per epoch) or seconds."""
+        if self._x_axis == "time":
+            return run.buffer.column(TIME)
+        if self._x_axis == "epoch" and run.steps_per_epoch:
+            return run.buffer.steps / run.steps_per_epoch
+        return run.buffer.steps
+
     def _x_of_step(self, run: RunCurves, step: int) -> float:
-        if self._x_axis == "step":
-            return step
-        index = min(max(step - 1, 0), run.buffer.size - 1)
-        return float(run.buffer.column(TIME)[index])
+        if self._x_axis == "time":
+            index = min(max(step - 1, 0), run.buffer.size - 1)
+            return float(run.buffer.column(TIME)[index])
+        if self._x_axis == "epoch" and run.steps_per_epoch:
+            return step / run.steps_per_epoch
+        return step
 
     def _mark_rate_change(self, run_id: str, step: int, rate: float) -> None:
         """A vertical line at ``step`` labelled with the new rate; changes within a few steps share one."""
@@ -634,12 +655,22 @@ class LossPlot(QWidget):
         return self._x_axis
 
     def set_x_axis(self, axis: str) -> None:
-        """"step" or "time" (seconds of training)."""
+        """"step", "epoch" or "time" (seconds of training)."""
         self._x_axis = axis
         self.x_axis_box.setCurrentIndex(self.x_axis_box.findData(axis))
         for panel in self.panels.values():
             panel.item.setLabel("bottom", X_AXES[axis])
+        self._update_axis_note()
         self.auto_range()
+
+    def _update_axis_note(self) -> None:
+        """On the epoch axis, name the visible runs drawn by step because their steps per epoch are unknown."""
+        by_step = [f"#{run.number}" for run in self.runs.values() if run.visible and not run.steps_per_epoch]
+        note = ""
+        if self._x_axis == "epoch" and by_step:
+            shown = ", ".join(by_step[:4]) + (" …" if len(by_step) > 4 else "")
+            note = f"{shown}: by step (saved without their training rows)"
+        self.axis_note.setText(note)
 
     @property
     def log_y(self) -> bool:
@@ -670,7 +701,7 @@ class LossPlot(QWidget):
             if panel is not None:
                 panel.crosshair.setVisible(False)
             return
-        xs = run.buffer.column(TIME if self._x_axis == "time" else STEP)
+        xs = self._x_values(run)
         x = panel.item.vb.mapSceneToView(position).x()
         index = int(np.clip(np.searchsorted(xs, x), 0, run.buffer.size - 1))
         if index > 0 and abs(xs[index - 1] - x) < abs(xs[index] - x):
@@ -684,6 +715,8 @@ class LossPlot(QWidget):
         run = self.runs[run_id or self.current]
         buffer = run.buffer
         parts = [run.label, f"step {int(buffer.steps[index])}", f"training loss {buffer.train[index]:.6g}"]
+        if self._x_axis == "epoch" and run.steps_per_epoch:
+            parts.insert(2, f"epoch {buffer.steps[index] / run.steps_per_epoch:.2f}")
         val = buffer.val[index]
         if not math.isnan(val):
             parts.append(f"validation loss {val:.6g}")

@@ -6,6 +6,7 @@ from functools import cache
 
 from kgui.core import engines
 from kgui.core.runs import RunRecord
+from kgui.core.settings import steps_per_epoch as settings_steps_per_epoch
 
 from .datasets import short_title
 
@@ -71,8 +72,11 @@ def run_title(record: RunRecord) -> str:
 
 
 def plot_placement(record: RunRecord) -> dict:
-    """LossPlot.add_run's keywords for a run: its first learning rate and its dataset's panel."""
+    """LossPlot.add_run's keywords for a run: its first learning rate, its dataset's panel and its steps per epoch
+    (None when the run was saved without its training rows)."""
     if not record.readable:
         return {}
+    per_epoch = None if record.train_rows is None else settings_steps_per_epoch(record.train_rows,
+                                                                                 record.settings.batch_size)
     return {"rate": record.settings.learning_rate, "dataset": record.settings.dataset,
-            "dataset_title": dataset_title(record.settings.dataset)}
+            "dataset_title": dataset_title(record.settings.dataset), "steps_per_epoch": per_epoch}
