@@ -2,6 +2,8 @@
 File → Export as Python script, and the live decision boundary. Real engines, offscreen Qt."""
 import json
 
+import numpy as np
+
 from PyQt6.QtWidgets import QFileDialog
 
 from kgui.core.settings import ExperimentSettings
@@ -169,3 +171,45 @@ def test_epoch_axis_follows_a_trained_run_and_is_remembered(qtbot, tmp_path, mes
     assert again.plot.x_axis == "epoch" and again.plot.x_axis_box.currentData() == "epoch"
     again.plot.redraw()
     assert again.plot.runs[run_id].train.xData[-1] == 4.0 and again.plot.axis_note.text() == ""
+
+
+# -- the decision boundary of a saved run -----------------------------------------------------------------------------
+
+def test_a_saved_run_picked_in_the_table_shows_its_final_decision_boundary(qtbot, tmp_path, messages):
+    from kgui.core.runs import RunStore
+    from kgui.core.surface import SURFACE_FILE
+    from kgui.ui.main_window import MainWindow
+
+    def open_window():
+        win = MainWindow(store=RunStore(tmp_path / "runs"))
+        qtbot.addWidget(win)
+        win.show()
+        return win
+
+    window = open_window()
+    window.apply_settings(MLP_ADAM.replace(steps=12))
+    window.start()
+    wait_until_idle(qtbot, window)
+    spiral_id, live = window.record.id, window.surface_view.surface
+    window.apply_settings(ExperimentSettings(dataset="iris", steps=2))
+    window.start()
+    wait_until_idle(qtbot, window)
+    iris_id = window.record.id
+    window.close()
+
+    again = open_window()       # no model left: the final surface comes from the run's folder
+    view = again.surface_dock.raise_() or again.surface_view
+    again.runs_table.select(spiral_id)
+    assert view.run_id == spiral_id and view.surface is not None
+    np.testing.assert_allclose(view.surface.values, live.values, rtol=1e-6)
+    assert view.image.image.shape == (64, 64, 4) and len(view.train_points.data) + len(view.val_points.data) == 120
+    assert "saved run" in view.caption.text() and "after step 12" in view.caption.text()
+
+    again.runs_table.select(iris_id)
+    assert view.surface is None and view.image.image is None and len(view.train_points.data) == 0
+    assert "no decision boundary was saved with this run" in view.caption.text()
+
+    (again.store.folder(spiral_id) / SURFACE_FILE).write_bytes(b"PK\x03\x04 damaged")
+    again.runs_table.select(spiral_id)
+    assert view.surface is None and view.image.image is None
+    assert "surface.npz is damaged" in view.caption.text() and messages == []

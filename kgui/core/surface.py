@@ -4,15 +4,28 @@
 The grid spans the training and validation points (a margin around them) in the dataset's own
 feature units, is fed through the model's ``predict`` in one call, and is computed on the thread
 that trains, between two steps, like every use of a model.
+
+When a 2-feature run ends its trainer saves the final grid, with the points it is drawn over, as
+``surface.npz`` in the run's folder (:func:`save`), so that a saved run, which has no model left, still
+shows its decision boundary (:func:`load_saved`).
 """
 from __future__ import annotations
 
+import io
+import zipfile
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from .files import write_atomic
+
 DEFAULT_RESOLUTION = 64
 MARGIN = 0.1    # share of the points' range added on each side
+SURFACE_FILE = "surface.npz"    # in a run's folder
+MAX_SAVED_POINTS = 2000         # of each split, saved with the final surface
+MAX_SURFACE_FILE_BYTES = 10_000_000   # a larger surface.npz is not one kgui wrote
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,3 +90,84 @@ def trainer_surface(trainer, resolution: int = DEFAULT_RESOLUTION) -> Surface:
     """The surface of the trainer's model now (call it between two steps, on the training thread)."""
     trainer.prepare()
     return surface(trainer.model, trainer.dataset, resolution)
+
+
+@dataclass(frozen=True, eq=False)
+class PlanePoints:
+    """The training and validation points a surface is drawn over (what a view reads of a 2-feature dataset)."""
+
+    name: str
+    task: str
+    x_train: np.ndarray     # (rows, 2)
+    y_train: np.ndarray     # (rows, outputs): one-hot classes or values
+    x_val: np.ndarray
+    y_val: np.ndarray
+    n_features: int = 2
+
+
+@dataclass(frozen=True, eq=False)
+class SavedSurface:
+    """A run's final surface (after ``step`` steps) and the points it was drawn over."""
+
+    surface: Surface
+    step: int
+    points: PlanePoints
+
+
+def save(folder, result: Surface, dataset, step: int) -> None:
+    """Write ``result`` and ``dataset``'s points (at most ``MAX_SAVED_POINTS`` of each split) to the run folder
+    ``folder`` (its writer's, while it holds the run), atomically; OSError naming the file."""
+    arrays = {"xs": result.xs, "ys": result.ys, "values": result.values, "step": np.int64(step),
+              "task": np.str_(result.task), "n_classes": np.int64(result.n_classes), "name": np.str_(dataset.name),
+              "x_train": dataset.x_train[:MAX_SAVED_POINTS], "y_train": dataset.y_train[:MAX_SAVED_POINTS],
+              "x_val": dataset.x_val[:MAX_SAVED_POINTS], "y_val": dataset.y_val[:MAX_SAVED_POINTS]}
+    if result.classes is not None:
+        arrays.update(classes=result.classes, confidence=result.confidence)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    write_atomic(Path(folder) / SURFACE_FILE, buffer.getvalue())
+
+
+def load_saved(folder) -> SavedSurface:
+    """The surface :func:`save` wrote to the run folder ``folder``; ValueError in one line when there is none or
+    it cannot be read."""
+    path = Path(folder) / SURFACE_FILE
+    if not path.is_file():
+        raise ValueError("no decision boundary was saved with this run (runs on 2-feature data save one when "
+                         "they end)")
+    try:
+        if path.stat().st_size > MAX_SURFACE_FILE_BYTES:
+            raise ValueError(f"larger than {MAX_SURFACE_FILE_BYTES:,} bytes")
+        with np.load(path, allow_pickle=False) as data:
+            return _saved(dict(data))
+    except OSError as exc:
+        raise ValueError(f"cannot read {SURFACE_FILE}: {exc.strerror or exc}") from None
+    except KeyError as exc:
+        raise ValueError(f"{SURFACE_FILE} is damaged (no {exc} array)") from None
+    except (TypeError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ValueError(f"{SURFACE_FILE} is damaged ({exc or type(exc).__name__})") from None
+
+
+def _saved(data: dict) -> SavedSurface:
+    """A SavedSurface from the arrays of surface.npz; ValueError/KeyError when they do not fit together."""
+    xs, ys = np.asarray(data["xs"], np.float64), np.asarray(data["ys"], np.float64)
+    values = np.asarray(data["values"], np.float32)
+    task, n_classes = str(data["task"]), int(data["n_classes"])
+    if xs.ndim != 1 or ys.ndim != 1 or len(xs) < 2 or values.shape != (len(ys), len(xs)):
+        raise ValueError(f"a grid of {values.shape} values over {xs.shape} × {ys.shape} points")
+    if task not in ("classification", "regression"):
+        raise ValueError(f"unknown task {task!r}")
+    classes = confidence = None
+    if task == "classification":
+        classes, confidence = np.asarray(data["classes"], np.int64), np.asarray(data["confidence"], np.float32)
+        if classes.shape != values.shape or confidence.shape != values.shape or n_classes < 2 \
+                or classes.min() < 0 or classes.max() >= n_classes:
+            raise ValueError("its classes do not fit its grid")
+    points = {}
+    for split in ("train", "val"):
+        x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
+        if x.ndim != 2 or x.shape[1] != 2 or y.ndim != 2 or len(y) != len(x):
+            raise ValueError(f"its {split} points are not 2-feature rows with targets")
+        points[split] = (x, y)
+    return SavedSurface(Surface(xs, ys, values, task, classes, confidence, n_classes), int(data["step"]),
+                        PlanePoints(str(data["name"]), task, *points["train"], *points["val"]))

@@ -14,6 +14,7 @@ import numpy as np
 
 from kgui import backend
 
+from . import surface
 from .datasets import Dataset, LoadCancelled, LoadProgress, load_dataset
 from .files import error_text
 from .models import build_model
@@ -346,6 +347,17 @@ class Trainer:
             if self.writer is not None:
                 self.writer.save()
 
+    def _save_surface(self) -> None:
+        """A 2-feature run's final decision boundary (or surface) beside its history, for when it is shown again
+        without a model; a run that failed or diverged has none, and one that cannot be written is left out."""
+        if self.model is None or not surface.has_surface(self.dataset) or self.record.status not in (
+                RunStatus.FINISHED, RunStatus.STOPPED) or not self.steps_done:
+            return
+        try:
+            surface.save(self.writer.folder, surface.surface(self.model, self.dataset), self.dataset, self.steps_done)
+        except Exception:  # noqa: BLE001 - a picture never fails its run: the view says that none was saved
+            pass
+
     def _finish(self) -> None:
         record = self.record
         name = self.control.take_rename(record.id)
@@ -358,6 +370,7 @@ class Trainer:
                 name: {"shape": list(values.shape), "l2_norm": float(np.linalg.norm(values))}
                 for name, values in self.model.parameters().items()}
         if self.writer is not None:
+            self._save_surface()
             try:
                 self.writer.save()
             except OSError as exc:  # the run stays on disk as interrupted, with every step written

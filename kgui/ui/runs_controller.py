@@ -9,6 +9,7 @@ from PyQt6.QtCore import QObject
 
 from kgui.core.runs import RunRecord
 from kgui.core.session import RunChanged, RunRemoved
+from kgui.core.surface import load_saved
 
 from .names import plot_placement, run_title
 
@@ -91,11 +92,20 @@ class RunsController(QObject):
     # -- actions on runs ---------------------------------------------------------------------------------------------
 
     def select(self, run_id: str | None) -> None:
-        """Highlight the selected run on the plot and say its status."""
+        """Highlight the selected run on the plot, say its status, and show its decision boundary."""
         self.window.plot.highlight(run_id if run_id in self.window.plot.runs else None)
         if run_id is not None:
             run = self.session.runs[run_id]
             self.window.statusBar().showMessage(f"{run.name}: {run.status}")
+            self.show_surface(run_id)
+
+    def show_surface(self, run_id: str) -> None:
+        """The Decision boundary dock shows the picked run: live, or the final surface saved in its folder."""
+        try:
+            saved = load_saved(self.session.store.folder(run_id))
+        except ValueError as exc:
+            saved = str(exc)
+        self.window.surface_view.show_saved(run_id, self.session.runs[run_id].name, saved)
 
     def rename(self, run_id: str, name: str) -> None:
         """Give a run a new display name (its trainer writes it while it trains)."""

@@ -14,7 +14,7 @@ from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QShowEvent
 from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
-from kgui.core.surface import Surface, has_surface
+from kgui.core.surface import SavedSurface, Surface, has_surface
 
 NEGATIVE = np.array([8, 119, 189], dtype=np.float64)     # the Playground's blue
 POSITIVE = np.array([245, 147, 34], dtype=np.float64)    # and orange
@@ -70,32 +70,58 @@ class SurfaceView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.caption)
         layout.addWidget(self.plot, 1)
-        self.run_id: str | None = None
-        self.surface: Surface | None = None
+        self.run_id: str | None = None          # the run shown: the live one, or a saved one picked in the table
+        self.surface: Surface | None = None      # ... and its surface
+        self.live_run_id: str | None = None
+        self._live: tuple[object, Surface | None] | None = None   # the live run's dataset and latest surface
         self._drawn: Surface | None = None      # the surface the heatmap shows
 
     def applies_to(self, dataset) -> bool:
         return has_surface(dataset)
 
     def show_dataset(self, run_id: str, dataset) -> None:
-        """Forget the last surface and draw ``dataset``'s points (2-feature data only)."""
-        self.run_id, self.surface = run_id, None
-        self._drawn = None
+        """A live run starts: forget the last surface and draw ``dataset``'s points (2-feature data only)."""
+        self.live_run_id, self._live = run_id, (dataset, None)
+        self._show(run_id, dataset, None, "as it trains")
+
+    def show_live(self) -> None:
+        """Back to the live (or last live) run after a saved one was shown."""
+        if self._live is not None:
+            self._show(self.live_run_id, *self._live, "as it trains")
+
+    def show_saved(self, run_id: str, name: str, saved: SavedSurface | str) -> None:
+        """Run ``run_id`` (``name``) picked in the runs table: its saved final surface, or why there is none
+        (``saved`` is then that one line). The live run is shown live."""
+        if run_id == self.live_run_id and self._live is not None:
+            self.show_live()
+        elif isinstance(saved, str):
+            self._show(run_id, None, None, "")
+            self.caption.setText(f"{name}: {saved}")
+        else:
+            self._show(run_id, saved.points, saved.surface, f"of the saved run “{name}” after step {saved.step}")
+
+    def _show(self, run_id: str, points, surface: Surface | None, when: str) -> None:
+        self.run_id, self.surface, self._drawn = run_id, surface, None
         self.image.clear()
-        if not has_surface(dataset):
+        if not has_surface(points):
             self.train_points.clear()
             self.val_points.clear()
+            if points is not None:
+                self.caption.setText(f"{points.name} has {points.n_features} features: what a model predicts over "
+                                     "the plane is drawn for 2-feature data only.")
             return
-        kind = "decision boundary" if dataset.task == "classification" else "predicted surface"
-        self.caption.setText(f"{dataset.name}: {kind} as it trains; filled dots training rows, rings validation rows")
-        for item, x, y, filled in ((self.train_points, dataset.x_train, dataset.y_train, True),
-                                   (self.val_points, dataset.x_val, dataset.y_val, False)):
-            colours = self._point_colours(dataset.task, y)
+        kind = "decision boundary" if points.task == "classification" else "predicted surface"
+        self.caption.setText(f"{points.name}: {kind} {when}; filled dots training rows, rings validation rows")
+        for item, x, y, filled in ((self.train_points, points.x_train, points.y_train, True),
+                                   (self.val_points, points.x_val, points.y_val, False)):
+            colours = self._point_colours(points.task, y)
             if filled:
                 item.setData(x[:, 0], x[:, 1], brush=[pg.mkBrush(*c) for c in colours])
             else:
                 item.setData(x[:, 0], x[:, 1], pen=[pg.mkPen(*c, width=1.5) for c in colours], brush=None)
         self.plot.getViewBox().autoRange()
+        if self.isVisible():
+            self._draw()
 
     @staticmethod
     def _point_colours(task: str, y: np.ndarray) -> np.ndarray:
@@ -111,8 +137,11 @@ class SurfaceView(QWidget):
 
     def show_surface(self, run_id: str, surface: Surface) -> None:
         """Colour the grid of the live run's latest surface (older runs' surfaces are ignored); while the view is
-        hidden only remember it."""
-        if run_id != self.run_id:
+        hidden, or shows a saved run, only remember it."""
+        if run_id != self.live_run_id or self._live is None:
+            return
+        self._live = (self._live[0], surface)
+        if self.run_id != run_id:
             return
         self.surface = surface
         if self.isVisible():
