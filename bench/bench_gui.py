@@ -145,6 +145,7 @@ VARIANTS = {
     "no yield": " (job does not yield the GIL)",
     "frozen": " (plot frozen)",
     "no surface": " (no decision boundary)",
+    "points repainted": " (decision boundary's points repainted with it: before)",
 }
 
 
@@ -155,7 +156,8 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     view at every frame (kgui before its view followed the data in jumps); "not niced" leaves the job
     thread at the GUI's priority; "no yield" keeps the job from handing the GIL to the GUI between
     steps; "frozen" stops the plot's redraws (the worker and its signals alone); "no surface" computes and
-    draws no decision boundary (2-feature data: the Decision boundary dock is in front otherwise).
+    draws no decision boundary (2-feature data: the Decision boundary dock is in front otherwise); "points
+    repainted" paints the dock's points at every surface instead of from a cached picture.
     """
     from PyQt6.QtCore import QEventLoop, QSettings, QTimer
 
@@ -180,6 +182,9 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     window.show()
     if variant == "frozen":
         window.plot.timer.stop()
+    if variant == "points repainted":
+        for points in (window.surface_view.train_points, window.surface_view.val_points):
+            points.setCacheMode(points.CacheMode.NoCache)
     preparing, training = [], []
     last = [perf_counter()]
     busy = {}   # (GUI-thread CPU s, wall s) at the first and the last tick while training

@@ -14,7 +14,9 @@ from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QShowEvent
 from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
-from kgui.core.surface import SavedSurface, Surface, has_surface
+from kgui.core.surface import SavedSurface, Surface, has_surface, plane_bounds
+
+from .plot_style import style_plot
 
 NEGATIVE = np.array([8, 119, 189], dtype=np.float64)     # the Playground's blue
 POSITIVE = np.array([245, 147, 34], dtype=np.float64)    # and orange
@@ -57,9 +59,11 @@ class SurfaceView(QWidget):
         self.caption = QLabel("Train a 2-feature dataset (circle, xor, spiral, plane …) to see what the model "
                               "predicts over the plane.")
         self.caption.setWordWrap(True)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(background="w")
         self.plot.setAspectLocked(False)
         self.plot.setMenuEnabled(False)
+        style_plot(self.plot.getPlotItem())
+        self.plot.getViewBox().disableAutoRange()   # the plane's bounds, set once per run: a still view paints cheaply
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
         self.train_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(40, 40, 40, 160))
@@ -119,7 +123,8 @@ class SurfaceView(QWidget):
                 item.setData(x[:, 0], x[:, 1], brush=[pg.mkBrush(*c) for c in colours])
             else:
                 item.setData(x[:, 0], x[:, 1], pen=[pg.mkPen(*c, width=1.5) for c in colours], brush=None)
-        self.plot.getViewBox().autoRange()
+        x_min, x_max, y_min, y_max = surface.bounds if surface is not None else plane_bounds(points)
+        self.plot.getViewBox().setRange(xRange=(x_min, x_max), yRange=(y_min, y_max), padding=0)
         if self.isVisible():
             self._draw()
 
