@@ -188,6 +188,23 @@ def test_available_reports_engines_without_importing_them():
     assert {"tensorflow", "theano", "jax"} <= set(ENGINES)
 
 
+@pytest.mark.skipif("tensorflow" not in INSTALLED, reason="tensorflow is not installed")
+def test_tensorflow_engine_imports_neither_keras_nor_sklearn_nor_jax_yet_they_still_import():
+    """TensorFlow's own __init__ imports Keras 3 (and with it scikit-learn) and JAX, seconds kgui never uses."""
+    code = ("import sys, numpy as np, kgui.backend as K\n"
+            "tf_k = K.load('tensorflow')\n"
+            "print([m for m in ('keras', 'sklearn', 'jax') if m in sys.modules])\n"
+            "w = tf_k.variable(np.float32(1.0))\n"
+            "step = tf_k.function([], [w], updates=[(w, w * 3)])\n"
+            "print(float(step([])[0]), float(step([])[0]))\n"
+            "import keras, keras.optimizers, sklearn.datasets\n"
+            "print(keras.optimizers.SGD.__name__, keras.backend.backend())\n"
+            "jax_k = K.load('jax'); print(float(jax_k.eval(jax_k.variable(np.float32(2.0)))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == ["[]", "1.0 3.0", "SGD tensorflow", "2.0"]
+
+
 def test_unknown_engine_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown backend 'cntk'; known backends: tensorflow, theano, jax, torch"):
         kgui.backend.load("cntk")

@@ -6,14 +6,39 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+from contextlib import contextmanager
 
 import numpy as np
 
+from . import config
+
+# Modules TensorFlow imports eagerly but only for features kgui never uses (it calls ``tf.*`` alone): the end of
+# tensorflow/__init__.py imports Keras 3's optimizers (Keras and scikit-learn, ~3.5 s), the TFLite converter
+# imports JAX (~1 s). TensorFlow guards both with ``except ImportError``.
+_SKIPPED_IMPORTS = ("keras.src.optimizers", "tf_keras.src.optimizers", "jax")
+
+
+@contextmanager
+def _skipping_imports(names):
+    """A ``None`` entry in ``sys.modules`` makes ``import name`` fail at once; the entries go again afterwards,
+    so a later ``import keras`` or ``import jax`` works. Modules already imported are left alone. Engine
+    imports run under :func:`kgui.backend.load`'s lock, so kgui's own JAX import never sees the entry."""
+    skipped = [name for name in names if name not in sys.modules]
+    for name in skipped:
+        sys.modules[name] = None
+    try:
+        yield
+    finally:
+        for name in skipped:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
+
+
 if not os.environ.get("KGUI_ENGINE_LOGS"):  # the engines' own log lines only when asked for
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import tensorflow as tf  # noqa: E402
-
-from . import config  # noqa: E402
+with _skipping_imports(_SKIPPED_IMPORTS):
+    import tensorflow as tf
 
 NAME = "tensorflow"
 
