@@ -184,6 +184,23 @@ def test_stop_during_the_trainers_load_ends_the_run_as_stopped_and_saves_nothing
     assert store.list() == [] and trainer.model is None
 
 
+def test_the_sessions_phase_events_carry_the_load_progress(tmp_path, monkeypatch):
+    """The window's progress bar follows these: rows and share of the file while loading, none after."""
+    from kgui.core.session import Phase, Session
+
+    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 40_000)
+    path = write_csv(tmp_path / "data.csv", 50_000)
+    session = Session(RunStore(tmp_path / "runs"))
+    phases = []
+    session.subscribe(lambda event: isinstance(event, Phase) and phases.append((event.text, event.progress)))
+    record = session.new_job(settings=ExperimentSettings(dataset=str(path), steps=2)).run()   # a prepared job
+    assert record.status == "finished", record.message
+    loading = [progress for text, progress in phases if text.startswith("loading dataset… ")]
+    assert len(loading) >= 5 and all(progress is not None for progress in loading)
+    assert [p.fraction for p in loading] == sorted(p.fraction for p in loading) and loading[-1].fraction == 1.0
+    assert loading[-1].rows == 50_000 and phases[-1] == ("compiling…", None) and phases[0][1] is None
+
+
 # -- caches ---------------------------------------------------------------------------------------------------------
 
 def test_memory_cache_hit_and_invalidation_when_the_file_changes(tmp_path):

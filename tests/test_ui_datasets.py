@@ -99,7 +99,46 @@ def test_stop_ends_a_load_in_the_window(qtbot, monkeypatch, tmp_path, messages):
     qtbot.waitUntil(lambda: window.engine_state.text().startswith("loading dataset… ")
                     and "rows" in window.engine_state.text(), timeout=60_000)
     assert "%" in window.engine_state.text() and window.engine_state.text().endswith(" s")
+    bar = window.load_bar   # a real progress bar follows the reader too
+    assert bar.isVisible() and not bar.busy and 0 <= bar.value() <= bar.maximum() and "rows" in bar.text()
     window.stop()
     wait_until_idle(qtbot, window)
+    assert not bar.isVisible()
     assert (window.record.status, window.record.message) == ("stopped", "stopped while loading the dataset")
     assert RunStore(tmp_path / "runs").list() == [] and messages == []
+
+
+def test_the_progress_bar_shows_the_load_then_is_busy_then_hides_when_training_starts(qtbot, monkeypatch, tmp_path,
+                                                                                    messages):
+    from kgui.core import csv_files
+    from kgui.core.runs import RunStore
+    from kgui.core.session import Phase, RunStarted
+    from kgui.ui import load_progress
+    from kgui.ui.main_window import MainWindow
+    from ui_support import wait_until_idle
+
+    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 20_000)
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},c{i % 3}\n" for i in range(30_000)))
+    window = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(window)
+    window.show()
+    window.dataset_picker.select(str(path), {"target": "label"})
+    window.steps_box.setValue(3)
+    seen = []   # after the window handled each event: (event, bar shown, bar busy, bar value)
+    bar = window.load_bar
+    window.session.subscribe(lambda event: isinstance(event, (Phase, RunStarted)) and seen.append(
+        (event, bar.isVisible(), bar.busy, bar.value())))
+    assert window.start()
+    wait_until_idle(qtbot, window)
+    assert window.record.status == "finished" and messages == []
+    reading = [(shown, busy, value) for event, shown, busy, value in seen
+               if isinstance(event, Phase) and event.progress is not None]
+    assert len(reading) >= 3 and all(shown and not busy for shown, busy, _ in reading)
+    assert [value for *_, value in reading] == sorted(value for *_, value in reading)
+    assert reading[-1][2] == load_progress.STEPS   # the whole file read
+    compiling = [(shown, busy) for event, shown, busy, _ in seen if isinstance(event, Phase)
+                 and event.text.startswith("compiling")]
+    assert compiling == [(True, True)]
+    assert [shown for event, shown, *_ in seen if isinstance(event, RunStarted)] == [False]
+    assert not bar.isVisible()

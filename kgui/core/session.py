@@ -22,6 +22,7 @@ from typing import Callable, ClassVar
 
 from . import export as run_export
 from . import lr_finder, metrics, surface
+from .datasets import LoadProgress
 from .parity import ParityResult, compare_backends
 from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
 from .settings import ExperimentSettings
@@ -59,6 +60,7 @@ class Phase:
     backend: str               # the engine the job is preparing
     run: RunRecord | None = None   # the run being prepared (pending, no steps), for a training job
     since: float = 0.0         # perf_counter() when the job began preparing, for an elapsed-time counter
+    progress: LoadProgress | None = None   # rows and share of the file read so far, while a dataset file loads
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class Preparation:
         self.settings = settings
         self.trainer = Trainer(settings, TrainingControl(), store, status=self._status)
         self.phases: list[str] = []             # what preparing has done so far ("loading dataset…", ...)
+        self.phase_progress: list[LoadProgress | None] = []   # each phase's load progress (None: not reading)
         self.started = perf_counter()
         self.taken = False                       # a job has taken the trainer (it is prepared once, used once)
         self._done = threading.Event()
@@ -164,6 +167,7 @@ class Preparation:
     def _status(self, text: str) -> None:
         with self._changed:
             self.phases.append(text)
+            self.phase_progress.append(self.trainer.load_progress)
             self._changed.notify_all()
 
     def _run(self) -> None:
@@ -189,16 +193,17 @@ class Preparation:
     def fits(self, settings: ExperimentSettings) -> bool:
         return not self.taken and same_preparation(self.settings, settings)
 
-    def wait(self, control: TrainingControl, on_phase: Callable[[str], None]) -> bool:
-        """Wait until prepared, telling ``on_phase`` each phase (those already passed too); False as soon as
-        ``control`` is stopped (checked every ``POLL_S``). Nothing is told when it was prepared already."""
+    def wait(self, control: TrainingControl, on_phase: Callable[[str, LoadProgress | None], None]) -> bool:
+        """Wait until prepared, telling ``on_phase`` each phase and its load progress (those already passed too);
+        False as soon as ``control`` is stopped (checked every ``POLL_S``). Nothing is told when it was prepared
+        already."""
         told = len(self.phases) if self.done else 0
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self.done or len(self.phases) > told, POLL_S)
-                phases, done = self.phases[told:], self.done
-            for phase in phases:
-                on_phase(phase)
+                phases, done = list(zip(self.phases[told:], self.phase_progress[told:])), self.done
+            for phase, progress in phases:
+                on_phase(phase, progress)
             told += len(phases)
             if done:
                 return True
@@ -276,8 +281,8 @@ class Job:
         train with its trainer."""
         record = RunRecord.new(self.settings, self.name)
         since = perf_counter()
-        if not self.preparation.wait(self.control, lambda text: self.sink(Phase(
-                text, self.settings.backend, dataclasses.replace(record, timings={}), since))):
+        if not self.preparation.wait(self.control, lambda text, progress: self.sink(Phase(
+                text, self.settings.backend, dataclasses.replace(record, timings={}), since, progress))):
             record.status, record.message = RunStatus.STOPPED, _stopped_while(self.preparation.phases)
             self.sink(RunEnded(record))
             return record
@@ -311,7 +316,7 @@ class Job:
                     self._send_surface(trainer)
             self.sink(RunEnded(record))
         else:
-            self.sink(Phase(text, trainer.settings.backend))
+            self.sink(Phase(text, trainer.settings.backend, progress=trainer.load_progress))
 
     def _trainer_step(self, trainer: Trainer, step: StepRecord) -> None:
         run_id = trainer.record.id

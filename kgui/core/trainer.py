@@ -165,6 +165,7 @@ class Trainer:
         self.record = RunRecord.new(settings)
         self.model = None
         self.error: BaseException | None = None  # what made the run fail, for logs
+        self.load_progress: LoadProgress | None = None   # how far the dataset file is read, while it loads
         self._status = status or (lambda text: None)
         self._batches: _BatchOrder | None = None
         self.writer: RunWriter | None = None
@@ -173,6 +174,7 @@ class Trainer:
         self._prepare_error: Exception | None = None
 
     def _timed(self, key: str, status: str, action):
+        self.load_progress = None
         self._status(status)
         start = perf_counter()
         result = action()
@@ -221,6 +223,7 @@ class Trainer:
         self._batches = _BatchOrder(len(dataset.x_train), settings.batch_size, settings.seed)
 
     def _loading(self, progress: LoadProgress) -> None:
+        self.load_progress = progress
         self._status(f"loading dataset… {progress.describe()}")
 
     def take_over(self, record: RunRecord, control: TrainingControl, status=None) -> None:

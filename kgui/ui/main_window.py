@@ -23,6 +23,7 @@ from .code_view import CodeView
 from .dialogs import Dialogs
 from .experiment_form import ExperimentForm
 from .fit_view import FitView
+from .load_progress import LoadProgressBar
 from .job_control import JobControl
 from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
@@ -75,7 +76,9 @@ class MainWindow(QMainWindow):
         add_actions(self)
         self._build_views()
         add_menus_and_toolbar(self, self.run_buttons_layout)
+        self.load_bar = LoadProgressBar()
         self.engine_state = QLabel("idle")
+        self.statusBar().addPermanentWidget(self.load_bar)
         self.statusBar().addPermanentWidget(self.engine_state)
         window_state.fit_to_screen(self, DEFAULT_SIZE)
         self._wire()
@@ -214,9 +217,10 @@ class MainWindow(QMainWindow):
 
     def _on_event(self, event) -> None:
         match event:
-            case Phase(text=text, run=record, since=since):
+            case Phase(text=text, run=record, since=since, progress=progress):
                 self._preparing = (text, since or (self._preparing[1] if self._preparing else perf_counter()))
                 self._show_preparing()
+                self.load_bar.show_phase(text, progress)
                 self._elapsed_timer.start()
                 if record is not None:
                     self.runs_controller.preparing(record, text)
@@ -240,6 +244,9 @@ class MainWindow(QMainWindow):
             case SurfaceComputed(run_id=run_id, surface=surface):
                 self.surface_view.show_surface(run_id, surface)
             case RangePoints(points=points):
+                if self._preparing is not None:   # the first points: preparing is over
+                    self._stop_preparing()
+                    self.show_engine_state("testing rates")
                 self.lr_range_view.add_points(points)
             case RunEnded(run=record):
                 self._run_ended(record)
@@ -290,6 +297,7 @@ class MainWindow(QMainWindow):
     def _stop_preparing(self) -> None:
         self._preparing = None
         self._elapsed_timer.stop()
+        self.load_bar.finish()
 
     def show_engine_state(self, text: str) -> None:
         self.engine_state.setText(text)
