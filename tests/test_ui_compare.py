@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import QFileDialog, QMessageBox
 
 from kgui.core.lr_finder import DEFAULT_STEPS
 from kgui.core.runs import RunStore
+from kgui.core.session import RangePoints
 from kgui.core.settings import ExperimentSettings
 from kgui.core.smoothing import smoothed
 from kgui.ui.learning_rate import rounded
@@ -175,9 +176,13 @@ def test_parity_on_otto_25_steps_within_1e_4(qtbot, window):
 
 def test_range_test_suggests_a_rate_in_the_band_and_sets_the_slider(qtbot, window):
     configure(window, n=1000)
+    after_points = []   # preparing is over at the first points: no busy bar, no elapsed counter
+    window.session.subscribe(lambda event: isinstance(event, RangePoints) and after_points.append(
+        (window.load_bar.isVisible(), window.engine_state.text())))
     window.range_test_action.trigger()
     assert window.tabs.currentWidget() is window.lr_range_view
     wait_for_job(qtbot, window)
+    assert after_points and set(after_points) == {(False, "testing rates")}
     view = window.lr_range_view
     low, high = sensible_band()
     assert low <= view.suggestion <= high, view.result.summary()
