@@ -3,18 +3,20 @@ a 100,000-column CSV, a second Start (the memory cache), and a later session's f
 
 "Before" is kgui/core/datasets.py as it was at commit 97a5648 (read whole, parsed by csv + pandas in float64,
 sklearn's StandardScaler), run in the same way on the same files. Every measurement runs in a fresh
-subprocess so that its peak RSS (VmHWM) is its own; peak memory is reported as growth over the RSS after
-the imports, and as a multiple of the final float32 arrays.
+subprocess so that its peak RSS (VmHWM) is its own; it is reported whole, as growth over the RSS after the
+imports, and that growth as a multiple of the final float32 arrays. The generated files (~1.1 GB) are
+deleted at the end unless ``--keep-data``.
 
     python bench/bench_datasets.py                    # everything (the "before" of the big file needs ~14 GB)
     python bench/bench_datasets.py --skip-before-big  # no 13 GB "before" run on the big file
-    python bench/bench_datasets.py --cases otto second-start
+    python bench/bench_datasets.py --cases otto second-start --keep-data
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -117,7 +119,8 @@ def measure(impl: str, name: str, options: dict, repeat: int, disk_cache: str | 
         dataset = module.load_dataset(name, options)
         seconds.append(time.perf_counter() - start)
     final = sum(a.nbytes for a in (dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val))
-    return {"seconds": seconds, "peak_growth": (_rss_kib("VmHWM") - baseline) * 1024, "final_bytes": final,
+    peak = _rss_kib("VmHWM")
+    return {"seconds": seconds, "peak_rss": peak * 1024, "peak_growth": (peak - baseline) * 1024, "final_bytes": final,
             "shape": [len(dataset.x_train) + len(dataset.x_val), dataset.n_features]}
 
 
@@ -148,7 +151,8 @@ def _time(result: dict, index: int = 0) -> str:
 def _memory(result: dict) -> str:
     if "peak_growth" not in result:
         return "-"
-    return f"{result['peak_growth'] / 2**20:,.0f} MiB ({result['peak_growth'] / result['final_bytes']:.1f}×)"
+    return (f"{result['peak_rss'] / 2**20:,.0f} MiB, +{result['peak_growth'] / 2**20:,.0f} MiB "
+            f"({result['peak_growth'] / result['final_bytes']:.1f}×)")
 
 
 def _ratio(before: dict, after: dict, index_before: int = 0, index_after: int = 0) -> str:
@@ -185,15 +189,24 @@ def main() -> None:
     parser.add_argument("--big-rows", type=int, default=2_000_000, help="rows of the generated CSV (default 2 M)")
     parser.add_argument("--skip-before-big", action="store_true", help="do not run the old loader on the big file")
     parser.add_argument("--before-timeout", type=float, default=900, help="seconds before an old load is stopped")
+    parser.add_argument("--keep-data", action="store_true", help=f"keep the generated files in {WORK}")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(*json.loads(args.measure))))
         return
+    try:
+        report(args)
+    finally:
+        if not args.keep_data:
+            shutil.rmtree(WORK, ignore_errors=True)
+
+
+def report(args) -> None:
     otto = {"path": str(OTTO_DIR / "train.csv.gz")}
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; 'before' = commit {BEFORE_COMMIT}\n")
-    print("| case | before: time | before: peak memory (× final arrays) | after: time | after: peak memory "
-          "(× final arrays) | after vs before |")
+    print("| case | before: time | before: peak RSS, growth (× final arrays) | after: time | after: peak RSS, "
+          "growth (× final arrays) | after vs before |")
     print("|---|---|---|---|---|---|")
 
     def row(label, before, after, index_before=0, index_after=0):
