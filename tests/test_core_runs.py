@@ -1,8 +1,14 @@
 """RunStore: runs written as they go, readable after a crash, listed, loaded, renamed, deleted."""
+import fcntl
 import json
 import math
 import os
 import shutil
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
 
 import pytest
 
@@ -340,3 +346,218 @@ def test_new_records_get_unique_ids_and_readable_names():
     a, b = RunRecord.new(settings), RunRecord.new(settings)
     assert a.id != b.id and a.status == "pending"
     assert a.name == "houses.csv · theano · lr 0.05"
+
+
+# -- the listing index and hidden leftovers ------------------------------------------------------------------------
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The ids of the runs read from their own files (not from the listing index), as listings go."""
+    seen = []
+    read_stored = RunStore._read_stored.__func__
+
+    def counted(cls, folder, run_id, with_history):
+        seen.append(run_id)
+        return read_stored(cls, folder, run_id, with_history)
+
+    monkeypatch.setattr(RunStore, "_read_stored", classmethod(counted))
+    return seen
+
+
+def settle(store, seconds=60):
+    """Make every run.json look written ``seconds`` ago (the index only keeps runs whose files have settled)."""
+    then = time.time() - seconds
+    for path in store.root.glob("*/run.json"):
+        os.utime(path, (then, then))
+
+
+def listed(store):
+    return [(r.id, r.name, str(r.status), r.summary.steps, r.summary.skipped_lines, r.message) for r in store.list()]
+
+
+def varied_store(tmp_path):
+    """Runs of every kind listing meets: non-finite numbers and rate changes, interrupted, unreadable, skipped
+    lines, no summary."""
+    store = RunStore(tmp_path)
+    odd = make_run(store, params={"w": math.nan, "b": math.inf})
+    data = json.loads((tmp_path / odd.id / "run.json").read_text())
+    data.update(lr_changes=[[2, 0.05]], final_params={"w": None, "b": 1.5}, timings={"train": 0.25})
+    (tmp_path / odd.id / "run.json").write_text(json.dumps(data))
+    make_run(store, status="running")  # its writer is gone: interrupted
+    damage(store, "name is a number")
+    skipped = make_run(store, name="skipped")
+    with open(tmp_path / skipped.id / "history.csv", "ab") as stream:
+        stream.write(b"garbage\n4,0.25,0.3,0.4,0.1,0.04,2.5,,\n")
+    bare = make_run(store, name="no summary")
+    data = json.loads((tmp_path / bare.id / "run.json").read_text())
+    del data["summary"]
+    (tmp_path / bare.id / "run.json").write_text(json.dumps(data))
+    settle(store)
+    return store
+
+
+def test_listing_comes_from_the_index_and_equals_reading_every_run(tmp_path, reads):
+    store = varied_store(tmp_path)
+    truth = [store.load(run_id, with_history=False) for run_id in sorted(os.listdir(tmp_path))]
+    reads.clear()
+    first = store.list()
+    assert sorted(reads) == sorted(r.id for r in truth) and (tmp_path / ".index.json").is_file()
+    reads.clear()
+    for again in (store.list(), RunStore(tmp_path).list()):
+        assert reads == []  # one file read, not one per run
+        assert [r.to_dict() for r in again] == [r.to_dict() for r in first] == \
+               [r.to_dict() for r in sorted(truth, key=lambda r: (r.created, r.id))]
+        assert [r.settings for r in again] == [r.settings for r in first]
+        assert [repr(r.summary) for r in again] == [repr(r.summary) for r in first]  # NaN stays NaN, None None
+        odd = next(r for r in again if r.lr_changes)
+        assert math.isnan(odd.summary.last.params["w"]) and odd.summary.last.accuracy == 0.30000000000000004
+        assert odd.lr_changes == [(2, 0.05)] and odd.final_params == {"w": None, "b": 1.5}
+    assert {r.status for r in first} == {RunStatus.FINISHED, RunStatus.INTERRUPTED, RunStatus.UNREADABLE}
+    assert {(r.name, r.summary.steps, r.summary.skipped_lines) for r in first} >= {("skipped", 4, 1),
+                                                                                 ("no summary", 3, 0)}
+
+
+def test_the_index_follows_every_change_to_the_run_folders(tmp_path, reads):
+    store = RunStore(tmp_path)
+    runs = {name: make_run(store, name=name).id for name in "abcdfg"}
+    settle(store)
+    store.list()
+    store.rename(runs["a"], "renamed")                                  # run.json rewritten
+    reads.clear()
+    shutil.copytree(tmp_path / runs["b"], tmp_path / "b-copy")          # cp -r (keeps the times)
+    os.rename(tmp_path / runs["c"], tmp_path / "c-moved")               # mv
+    shutil.rmtree(tmp_path / runs["d"])                                 # rm -r
+    runs["e"] = make_run(store, name="e").id                            # a new run
+    run_json = tmp_path / runs["f"] / "run.json"                        # damaged in place: same size, same mtime
+    before = run_json.stat()
+    with open(run_json, "r+b") as stream:
+        stream.write(b"[")
+    os.utime(run_json, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert run_json.stat().st_size == before.st_size
+    with open(tmp_path / runs["g"] / "history.csv", "ab") as stream:  # steps added to a finished run
+        stream.write(b"4,0.25,0.3,0.4,0.1,0.04,2.5,,\n")
+    expected = sorted([(runs["a"], "renamed", "finished", 3), (runs["b"], "b", "finished", 3),
+                       ("b-copy", "b", "finished", 3), ("c-moved", "c", "finished", 3), (runs["e"], "e", "finished", 3),
+                       (runs["f"], runs["f"], "unreadable", 0), (runs["g"], "g", "finished", 4)])
+    for _ in range(2):
+        assert sorted((r.id, r.name, str(r.status), r.summary.steps) for r in store.list()) == expected
+    assert sorted(reads) == sorted([runs["a"], "b-copy", "c-moved", runs["e"], runs["f"], runs["g"],  # changed
+                                    runs["a"], runs["e"]])  # changed moments ago: read until they settle
+    settle(store)
+    store.list()
+    reads.clear()
+    assert sorted((r.id, r.name, str(r.status), r.summary.steps) for r in store.list()) == expected
+    assert reads == []
+
+
+def _rewrite_index(path, change):
+    header, _, body = path.read_bytes().partition(b"\n")
+    data = change(json.loads(body))
+    body = json.dumps(data).encode()
+    path.write_bytes(json.dumps({**json.loads(header), "crc32": zlib.crc32(body)}).encode() + b"\n" + body)
+
+
+INDEX_DAMAGE = {
+    "garbage": lambda path: path.write_bytes(b"\x00garbage\xff"),
+    "empty": lambda path: path.write_bytes(b""),
+    "cut short": lambda path: path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2]),
+    "a changed byte": lambda path: path.write_bytes(path.read_bytes().replace(b'"finished"', b'"finishez"')),
+    "another version": lambda path: path.write_bytes(path.read_bytes().replace(b'"kgui_run_index": 1',
+                                                                               b'"kgui_run_index": 99')),
+    "unknown settings": lambda path: _rewrite_index(path, lambda data: {**data, "settings": [{"nope": 1}]}),
+    "entries of another shape": lambda path: _rewrite_index(path, lambda data: {
+        **data, "runs": {run_id: [entry[0], 7, entry[2][:3]] for run_id, entry in data["runs"].items()}}),
+    "a folder": lambda path: (path.unlink(), path.mkdir()),
+    "a FIFO": lambda path: (path.unlink(), os.mkfifo(path)),
+}
+
+
+@pytest.mark.parametrize("kind", INDEX_DAMAGE)
+def test_a_damaged_index_never_stops_listing_and_is_rebuilt(tmp_path, reads, kind):
+    store = varied_store(tmp_path)
+    truth = listed(store)
+    INDEX_DAMAGE[kind](tmp_path / ".index.json")
+    reads.clear()
+    assert listed(store) == truth and len(reads) == len(truth)
+    reads.clear()
+    assert listed(store) == truth
+    assert sorted(reads) == ([] if kind != "a folder" else sorted(r[0] for r in truth))  # rebuilt unless it cannot be
+
+
+LIVE_WRITER = """
+import sys
+from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord
+from kgui.core.settings import ExperimentSettings
+
+record = RunRecord.new(ExperimentSettings(dataset="iris"), "live")
+record.status = RunStatus.RUNNING
+writer = RunStore(sys.argv[1]).begin(record)
+print(record.id, flush=True)
+for n, _ in enumerate(sys.stdin, start=1):
+    writer.append(StepRecord(n, 1.0 / n, None, None, 0.1, 0.01 * n, 1.0, {}))
+    print("ok", flush=True)
+"""
+
+
+def test_a_run_another_process_writes_lists_running_until_its_writer_dies(tmp_path, reads):
+    """The index keeps the run as its files say; whether its writer lives is checked on every listing."""
+    process = subprocess.Popen([sys.executable, "-c", LIVE_WRITER, str(tmp_path)], cwd=Path(__file__).parents[1],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        run_id = process.stdout.readline().strip()
+        store = RunStore(tmp_path)
+        for _ in range(2):
+            process.stdin.write("step\n")
+            process.stdin.flush()
+            assert process.stdout.readline() == "ok\n"
+        settle(store)
+        assert [(r.status, r.summary.steps) for r in store.list()] == [(RunStatus.RUNNING, 2)]
+        reads.clear()
+        assert [(r.status, r.summary.steps) for r in store.list()] == [(RunStatus.RUNNING, 2)]
+        assert reads == []
+        process.stdin.write("step\n")
+        process.stdin.flush()
+        assert process.stdout.readline() == "ok\n"
+        assert [(r.status, r.summary.steps) for r in store.list()] == [(RunStatus.RUNNING, 3)]
+        assert reads == [run_id]  # its history grew
+    finally:
+        process.kill()
+        process.wait()
+    reads.clear()
+    for _ in range(2):
+        assert [(r.status, r.summary.steps) for r in store.list()] == [(RunStatus.INTERRUPTED, 3)]
+    assert reads == []
+
+
+def test_hidden_leftovers_of_killed_processes_are_removed_when_safe_and_never_listed(tmp_path):
+    store = RunStore(tmp_path)
+    kept = make_run(store, name="kept")
+    old = time.time() - 3600
+
+    def leftover(name, old_enough=True):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "history.csv").write_text("step,train_loss\n")
+        (folder / "writer.lock").write_text("0\n")
+        if old_enough:
+            os.utime(folder, (old, old))
+        return folder
+
+    created = leftover(".20260101-000000-aaaaaa.new")                    # killed while creating the run
+    deleted = leftover(f".{kept.id}.deleting-0a1b2c")                     # killed while deleting it
+    temporary = tmp_path / ".index.json.x1y2.tmp"                         # killed while writing the index
+    temporary.write_text("{")
+    os.utime(temporary, (old, old))
+    recent = leftover(".20260101-000000-bbbbbb.deleting-3d4e5f", old_enough=False)  # maybe still being removed
+    being_created = leftover(".20260101-000000-cccccc.new")
+    lock = os.open(being_created / "writer.lock", os.O_RDWR)
+    fcntl.flock(lock, fcntl.LOCK_EX)                                      # its writer is alive
+    users = leftover(".git")                                              # not the store's
+    try:
+        assert [r.id for r in store.list()] == [kept.id]
+        assert not created.exists() and not deleted.exists() and not temporary.exists()
+        assert recent.exists() and being_created.exists() and users.exists()
+    finally:
+        os.close(lock)
+    assert [r.id for r in store.list()] == [kept.id] and not being_created.exists()
+    assert store.load(kept.id).summary.steps == 3

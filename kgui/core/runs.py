@@ -23,8 +23,10 @@ import math
 import os
 import secrets
 import shutil
+import stat
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -44,6 +46,11 @@ RUN_FILE, HISTORY_FILE, LOCK_FILE = "run.json", "history.csv", "writer.lock"
 MAX_RUN_FILE_BYTES = 1_000_000   # a larger run.json is not one kgui wrote
 _NO_WAIT = getattr(os, "O_NONBLOCK", 0)  # a FIFO in place of a run file must not block listing
 SUMMARY_SECONDS = 2.0            # while a run trains, run.json (with its summary) is rewritten this often
+INDEX_FILE = ".index.json"       # the listing index in the store's root (a cache, see _ListingIndex)
+INDEX_VERSION = 1
+MAX_INDEX_BYTES = 256_000_000    # a larger index is ignored (about 500,000 runs)
+INDEX_SETTLE_SECONDS = 2.0       # a run.json changed more recently than this is not cached yet
+LEFTOVER_SECONDS = 60.0          # hidden folders left by a killed process are removed once this old
 
 
 class RunStatus(StrEnum):
@@ -394,6 +401,14 @@ def _lock_holder(folder) -> int | None:
         os.close(fd)
 
 
+def _with_writer_status(record: RunRecord, folder) -> RunRecord:
+    """``record`` as read from disk, ``interrupted`` when it has not ended but no live process writes it."""
+    if record.readable and not record.status.final and _lock_holder(folder) is None:
+        record.status = RunStatus.INTERRUPTED
+        record.message = record.message or INTERRUPTED_MESSAGE
+    return record
+
+
 @dataclass
 class _Lock:
     """A held writer.lock: its descriptor."""
@@ -424,6 +439,152 @@ class _Lock:
 
     def release(self) -> None:
         os.close(self.fd)  # closing drops the flock
+
+
+# -- the listing index ----------------------------------------------------------------------------------------------
+
+class _ListingIndex:
+    """The store's listing cache, ``<root>/.index.json``: for each run folder, run.json's identity (size, mtime,
+    ctime, inode) and the run as read from its files (stored status, summary up to date with history.csv).
+
+    Only a cache: an entry is used while run.json has the same identity and history.csv the size the summary
+    covers, else the run is read from its files (a new, copied, renamed or changed folder). The writer's lock is
+    checked on every listing, never cached. A missing, damaged or foreign index is rebuilt; failing to write it
+    (a read-only store) only costs speed. A checksum guards it, so its contents are trusted without validation.
+    """
+
+    def __init__(self, root: Path):
+        self.path = root / INDEX_FILE
+        self.settings: list[ExperimentSettings] = []   # distinct settings, shared by the records (they are frozen)
+        self.entries: dict[str, list] = {}             # folder name -> [run.json identity, settings index, run]
+        self._read()
+
+    def _read(self) -> None:
+        try:
+            with open(os.open(self.path, os.O_RDONLY | _NO_WAIT), "rb") as stream:
+                if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                    return
+                header, _, body = stream.read(MAX_INDEX_BYTES + 1).partition(b"\n")
+            if json.loads(header) != {"kgui_run_index": INDEX_VERSION, "crc32": zlib.crc32(body)}:
+                return  # damaged, cut short, too large or from another version
+            data = json.loads(body)
+            self.settings = [ExperimentSettings(**settings) for settings in data["settings"]]
+            self.entries = dict(data["runs"])
+        except Exception:  # noqa: BLE001  anything wrong with a cache file means: no cache
+            self.settings, self.entries = [], {}
+
+    def record(self, run_id: str, identity: list | None, folder: str) -> RunRecord | None:
+        """The cached record of the run in ``folder`` if it is still what its files say, else None."""
+        entry = self.entries.get(run_id)
+        if entry is None or identity is None or entry[0] != identity:
+            return None
+        try:
+            record = _decoded(run_id, entry[2], None if entry[1] is None else self.settings[entry[1]])
+        except Exception:  # noqa: BLE001  a damaged entry: read the run from its files
+            return None
+        if record.readable and _history_size(folder) != record.summary.history_bytes:
+            return None  # steps were added (a live run) or the history changed
+        return record
+
+    def write(self, entries: dict[str, tuple[list, ExperimentSettings | None, list]]) -> None:
+        """Replace the index with ``entries`` (folder name -> run.json identity, settings, :func:`_encoded` run);
+        never raises."""
+        positions: dict[int, int | None] = {id(None): None}   # settings object -> its place in the list
+        by_text: dict[str, int] = {}
+        settings, runs = [], {}
+        for run_id, (identity, run_settings, encoded) in entries.items():
+            position = positions.get(id(run_settings), -1)
+            if position == -1:
+                settings_dict = run_settings.to_dict()
+                position = by_text.setdefault(json.dumps(settings_dict, sort_keys=True), len(settings))
+                if position == len(settings):
+                    settings.append(settings_dict)
+                positions[id(run_settings)] = position
+            runs[run_id] = [identity, position, encoded]
+        body = json.dumps({"settings": settings, "runs": runs}, separators=(",", ":")).encode("utf-8")
+        header = json.dumps({"kgui_run_index": INDEX_VERSION, "crc32": zlib.crc32(body)}).encode("utf-8")
+        try:
+            write_atomic(self.path, header + b"\n" + body)
+        except OSError:
+            pass  # a read-only store lists without an index
+
+
+def _identity(path: str) -> list | None:
+    """What changes whenever a file is rewritten (size, mtime, ctime, inode); None unless it is a regular file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+
+
+def _history_size(folder: str) -> int:
+    try:
+        return os.stat(os.path.join(folder, HISTORY_FILE)).st_size
+    except OSError:
+        return 0
+
+
+def _encoded(record: RunRecord) -> list:
+    """``record`` (without history and settings) as JSON values, for :func:`_decoded` (NaN stays NaN)."""
+    summary, last = record.summary, record.summary.last
+    return [record.name, record.status.value, record.message, record.lr_changes, record.final_params, record.engine,
+            record.engine_version, record.dataset_info, record.timings, record.created, record.finished,
+            [summary.steps, None if last is None else [getattr(last, f.name) for f in dataclasses.fields(last)],
+             summary.total_step_ms, summary.skipped_lines, summary.history_bytes]]
+
+
+def _decoded(run_id: str, data: list, settings: ExperimentSettings | None) -> RunRecord:
+    (name, status, message, lr_changes, final_params, engine, engine_version, dataset_info, timings, created,
+     finished, (steps, last, total_step_ms, skipped_lines, history_bytes)) = data
+    summary = RunSummary(steps, None if last is None else StepRecord(*last), total_step_ms, skipped_lines,
+                         history_bytes)
+    return RunRecord(run_id, name, settings, [], [(step, rate) for step, rate in lr_changes], _STATUSES[status],
+                     message, final_params, engine, engine_version, dataset_info, timings, created, finished, summary)
+
+
+_STATUSES = {status.value: status for status in RunStatus}
+
+
+# -- hidden leftovers -----------------------------------------------------------------------------------------------
+
+def _is_leftover(name: str) -> bool:
+    """A hidden folder a killed process left: a run being created (``.<id>.new``), or being deleted
+    (``.<id>.deleting-<random>``), or a temporary index file."""
+    return (name.endswith(".new") or ".deleting-" in name
+            or (name.startswith(INDEX_FILE + ".") and name.endswith(".tmp")))
+
+
+def _remove_tree(path) -> None:
+    """shutil.rmtree, while another process may be removing the same tree (a lister cleaning up leftovers)."""
+    for _ in range(10):
+        try:
+            shutil.rmtree(path)
+            return
+        except FileNotFoundError:
+            if not os.path.lexists(path):
+                return
+    shutil.rmtree(path)
+
+
+def _remove_leftover(path: str) -> None:
+    """Remove ``path`` once it has not changed for :data:`LEFTOVER_SECONDS` and no writer holds its lock (a run
+    being created changes and holds its folder; :meth:`RunStore.delete` tolerates a lister removing it too)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return
+    if info.st_mtime > time.time() - LEFTOVER_SECONDS:
+        return
+    if stat.S_ISDIR(info.st_mode):
+        if _lock_holder(path) is None:
+            with contextlib.suppress(OSError):
+                _remove_tree(path)
+    elif stat.S_ISREG(info.st_mode):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 # -- writing one run ----------------------------------------------------------------------------------------------
@@ -576,16 +737,20 @@ class RunStore:
     @classmethod
     def _load_folder(cls, folder: str, run_id: str, with_history: bool) -> RunRecord:
         """:meth:`load` of the run in ``folder`` (plain strings: listing calls it for every run)."""
+        record, _ = cls._read_stored(folder, run_id, with_history)
+        return _with_writer_status(record, folder)
+
+    @classmethod
+    def _read_stored(cls, folder: str, run_id: str, with_history: bool) -> tuple[RunRecord, bool]:
+        """The run as its files say (its status as stored, its summary brought up to date with history.csv), and
+        whether that depends on the files' contents only (not on an error reading them, which may pass)."""
         try:
             record = cls._read_record(folder, run_id)
         except (OSError, ValueError, RecursionError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            return RunRecord.unreadable(run_id, f"{RUN_FILE}: {reason}")
+            return RunRecord.unreadable(run_id, f"{RUN_FILE}: {reason}"), not isinstance(exc, OSError)
         cls._read_history(folder, record, with_history)
-        if not record.status.final and _lock_holder(folder) is None:
-            record.status = RunStatus.INTERRUPTED
-            record.message = record.message or INTERRUPTED_MESSAGE
-        return record
+        return record, True
 
     @staticmethod
     def _read_record(folder, run_id: str) -> RunRecord:
@@ -626,15 +791,50 @@ class RunStore:
             record.history = reader.steps
 
     def list(self, with_history: bool = False) -> list[RunRecord]:
-        """Every run folder's run, oldest first (unreadable ones first of all); never raises for a damaged run."""
+        """Every run folder's run, oldest first (unreadable ones first of all); never raises for a damaged run.
+
+        Without histories, runs whose files have not changed come from the listing index (one file); the
+        others are read and the index updated. Hidden leftovers of killed processes are removed.
+        """
         if not self.root.is_dir():
             return []
+        folders, leftovers = [], []
         with os.scandir(self.root) as entries:
-            folders = [(entry.path, entry.name) for entry in entries
-                       if not entry.name.startswith(".") and entry.is_dir()]
+            for entry in entries:
+                if not entry.name.startswith("."):
+                    if entry.is_dir():
+                        folders.append((entry.path, entry.name))
+                elif _is_leftover(entry.name):
+                    leftovers.append(entry.path)
+        for path in leftovers:
+            _remove_leftover(path)
         with _garbage_collector_paused():  # many new objects, no cycles: collecting would cost a quarter
-            records = [self._load_folder(path, name, with_history) for path, name in folders]
+            if with_history:
+                records = [self._load_folder(path, name, True) for path, name in folders]
+            else:
+                records = self._list_summaries(folders)
         return sorted(records, key=lambda record: (record.created, record.id))
+
+    def _list_summaries(self, folders: list[tuple[str, str]]) -> list[RunRecord]:
+        index = _ListingIndex(self.root)
+        settled = time.time_ns() - int(INDEX_SETTLE_SECONDS * 1e9)
+        entries, records, changed = {}, [], False
+        for path, name in folders:
+            identity = _identity(os.path.join(path, RUN_FILE))
+            record = index.record(name, identity, path)
+            if record is not None:
+                entries[name] = (identity, record.settings, index.entries[name][2])
+            else:
+                record, cacheable = self._read_stored(path, name, False)
+                # a run.json changed within the last moments could change again without its identity changing
+                if cacheable and identity is not None and identity[1] < settled:
+                    entries[name] = (identity, record.settings, _encoded(record))
+                    changed = True
+                changed = changed or name in index.entries
+            records.append(_with_writer_status(record, path))
+        if changed or entries.keys() != index.entries.keys():
+            index.write(entries)
+        return records
 
     def writer_pid(self, run_id: str) -> int | None:
         """The pid of the live process writing run ``run_id`` (0 if unknown), or None when no one is."""
@@ -662,7 +862,7 @@ class RunStore:
         finally:
             if lock is not None:
                 lock.release()
-        shutil.rmtree(doomed)
+        _remove_tree(doomed)
 
     def rename(self, run_id: str, name: str) -> RunRecord:
         """Give run ``run_id`` a new display name; returns the updated record (without history).
