@@ -31,6 +31,7 @@ def engine_title(name: str) -> str:
     return engine.name if engine is not None else name
 
 
+@cache
 def engine_label(name: str, version: str = "") -> str:
     """"TensorFlow 2.21.0": the engine's name and version (default: the installed one)."""
     engine = _engine(name)
@@ -44,6 +45,7 @@ def run_engine_label(record: RunRecord) -> str:
     return engine_label(record.engine or record.settings.backend, record.engine_version)
 
 
+@cache
 def dataset_title(dataset: str) -> str:
     """A few words for a dataset (built-in id or CSV path): "Otto Group", "Linear", "points.csv"."""
     return short_title(dataset).split(":")[0]

@@ -56,11 +56,11 @@ class RunsController(QObject):
     def load_saved(self, shown: set[str]) -> None:
         """Runs saved by earlier sessions, in the table; those in ``shown`` (when the window last closed), on the
         plot (a run gets its curves, and its history is read, when it is first shown)."""
-        for record in self.session.load_saved(shown):
-            visible = self.session.is_shown(record.id)
-            self.window.runs_table.set_run(record, visible=visible)
-            if visible:
-                self.plot_saved_run(record)
+        records = self.session.load_saved(shown)
+        visible = [record for record in records if self.session.is_shown(record.id)]
+        self.window.runs_table.add_runs(records, {record.id for record in visible})
+        for record in visible:
+            self.plot_saved_run(record)
 
     def plot_saved_run(self, record: RunRecord) -> None:
         curves = self.window.plot.add_run(record.id, run_title(record), **plot_placement(record))

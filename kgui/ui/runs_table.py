@@ -84,6 +84,12 @@ class RunsTable(QWidget):
 
         self._busy, self._busy_run, self._paused_run = False, None, None
         self._names: dict[str, QTableWidgetItem] = {}   # run id -> its name cell (which knows its row)
+        self._cell_prototype = QTableWidgetItem()
+        self._cell_prototype.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        self._name_prototype = QTableWidgetItem()
+        self._name_prototype.setFlags(self._cell_prototype.flags() | Qt.ItemFlag.ItemIsEditable
+                                      | Qt.ItemFlag.ItemIsUserCheckable)
+        self._name_prototype.setCheckState(Qt.CheckState.Unchecked)
         self.table.itemChanged.connect(self._item_changed)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self._selection_changed()
@@ -113,15 +119,7 @@ class RunsTable(QWidget):
             else:
                 row = self.table.rowCount()
                 self.table.insertRow(row)
-                for column in range(len(COLUMNS)):
-                    item = QTableWidgetItem()
-                    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-                    self.table.setItem(row, column, item)
-                name = self.table.item(row, 0)
-                name.setFlags(name.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
-                name.setData(RUN_ID, record.id)
-                self._names[record.id] = name
-                name.setCheckState(Qt.CheckState.Unchecked)
+                self._fill_row(row, record, run_cells(record))
             if record.id == self._paused_run and record.status == "running":
                 status = status or "paused"
             for column, text in enumerate(run_cells(record, status)):
@@ -133,6 +131,37 @@ class RunsTable(QWidget):
                 self.table.item(row, 0).setForeground(QColor(color))
         finally:
             self.table.blockSignals(False)
+
+    def add_runs(self, records, shown=()) -> None:
+        """Add a row for each of ``records`` (none in the table yet) at once, checked when its id is in ``shown``:
+        the saved runs at start, which may be thousands."""
+        table = self.table
+        table.blockSignals(True)
+        table.setUpdatesEnabled(False)
+        try:
+            first = table.rowCount()
+            table.setRowCount(first + len(records))
+            for row, record in enumerate(records, first):
+                name = self._fill_row(row, record, run_cells(record))
+                name.setToolTip(f"{record.id}\n{record.message}".strip())
+                if record.id in shown:
+                    name.setCheckState(Qt.CheckState.Checked)
+        finally:
+            table.setUpdatesEnabled(True)
+            table.blockSignals(False)
+
+    def _fill_row(self, row: int, record, cells: list[str]) -> QTableWidgetItem:
+        """Put new items with ``cells`` into empty ``row`` for ``record``; its name item (unchecked)."""
+        name = self._name_prototype.clone()  # clones carry the flags (setting flag enums item by item is slow)
+        name.setText(cells[0])
+        name.setData(RUN_ID, record.id)
+        self.table.setItem(row, 0, name)
+        for column in range(1, len(cells)):
+            item = self._cell_prototype.clone()
+            item.setText(cells[column])
+            self.table.setItem(row, column, item)
+        self._names[record.id] = name
+        return name
 
     def remove_run(self, run_id: str) -> None:
         self.table.removeRow(self.row_of(run_id))
