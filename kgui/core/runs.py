@@ -496,7 +496,7 @@ class _ListingIndex:
             position = positions.get(id(run_settings), -1)
             if position == -1:
                 settings_dict = run_settings.to_dict()
-                position = by_text.setdefault(json.dumps(settings_dict, sort_keys=True), len(settings))
+                position = by_text.setdefault(json.dumps(settings_dict), len(settings))
                 if position == len(settings):
                     settings.append(settings_dict)
                 positions[id(run_settings)] = position
@@ -522,7 +522,7 @@ def _identity(path: str) -> list | None:
 
 def _history_size(folder: str) -> int:
     try:
-        return os.stat(os.path.join(folder, HISTORY_FILE)).st_size
+        return os.stat(f"{folder}{os.sep}{HISTORY_FILE}").st_size
     except OSError:
         return 0
 
@@ -532,7 +532,8 @@ def _encoded(record: RunRecord) -> list:
     summary, last = record.summary, record.summary.last
     return [record.name, record.status.value, record.message, record.lr_changes, record.final_params, record.engine,
             record.engine_version, record.dataset_info, record.timings, record.created, record.finished,
-            [summary.steps, None if last is None else [getattr(last, f.name) for f in dataclasses.fields(last)],
+            [summary.steps, None if last is None else [last.step, last.train_loss, last.val_loss, last.accuracy,
+                                                       last.learning_rate, last.elapsed, last.step_ms, last.params],
              summary.total_step_ms, summary.skipped_lines, summary.history_bytes]]
 
 
@@ -820,7 +821,7 @@ class RunStore:
         settled = time.time_ns() - int(INDEX_SETTLE_SECONDS * 1e9)
         entries, records, changed = {}, [], False
         for path, name in folders:
-            identity = _identity(os.path.join(path, RUN_FILE))
+            identity = _identity(f"{path}{os.sep}{RUN_FILE}")
             record = index.record(name, identity, path)
             if record is not None:
                 entries[name] = (identity, record.settings, index.entries[name][2])
