@@ -9,6 +9,8 @@ from PyQt6.QtGui import QAction, QColor, QKeySequence
 from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout,
                              QWidget)
 
+from kgui.core.runs import garbage_collector_paused
+
 from .names import dataset_title, run_engine_label
 
 COLUMNS = ("Name", "Backend", "Dataset", "Learning rate", "Steps", "Train loss", "Val loss", "Accuracy", "ms/step",
@@ -139,13 +141,14 @@ class RunsTable(QWidget):
         table.blockSignals(True)
         table.setUpdatesEnabled(False)
         try:
-            first = table.rowCount()
-            table.setRowCount(first + len(records))
-            for row, record in enumerate(records, first):
-                name = self._fill_row(row, record, run_cells(record))
-                name.setToolTip(f"{record.id}\n{record.message}".strip())
-                if record.id in shown:
-                    name.setCheckState(Qt.CheckState.Checked)
+            with garbage_collector_paused():
+                first = table.rowCount()
+                table.setRowCount(first + len(records))
+                for row, record in enumerate(records, first):
+                    name = self._fill_row(row, record, run_cells(record))
+                    name.setToolTip(f"{record.id}\n{record.message}".strip())
+                    if record.id in shown:
+                        name.setCheckState(Qt.CheckState.Checked)
         finally:
             table.setUpdatesEnabled(True)
             table.blockSignals(False)
