@@ -381,7 +381,7 @@ def varied_store(tmp_path):
     store = RunStore(tmp_path)
     odd = make_run(store, params={"w": math.nan, "b": math.inf})
     data = json.loads((tmp_path / odd.id / "run.json").read_text())
-    data.update(lr_changes=[[2, 0.05]], final_params={"w": None, "b": 1.5}, timings={"train": 0.25})
+    data.update(lr_changes=[[2, 0.05]], final_params={"w": None, "b": 1.5}, timings={"train": 0.25}, train_rows=120)
     (tmp_path / odd.id / "run.json").write_text(json.dumps(data))
     make_run(store, status="running")  # its writer is gone: interrupted
     damage(store, "name is a number")
@@ -411,7 +411,7 @@ def test_listing_comes_from_the_index_and_equals_reading_every_run(tmp_path, rea
         assert [repr(r.summary) for r in again] == [repr(r.summary) for r in first]  # NaN stays NaN, None None
         odd = next(r for r in again if r.lr_changes)
         assert math.isnan(odd.summary.last.params["w"]) and odd.summary.last.accuracy == 0.30000000000000004
-        assert odd.lr_changes == [(2, 0.05)] and odd.final_params == {"w": None, "b": 1.5}
+        assert odd.lr_changes == [(2, 0.05)] and odd.final_params == {"w": None, "b": 1.5} and odd.train_rows == 120
     assert {r.status for r in first} == {RunStatus.FINISHED, RunStatus.INTERRUPTED, RunStatus.UNREADABLE}
     assert {(r.name, r.summary.steps, r.summary.skipped_lines) for r in first} >= {("skipped", 4, 1),
                                                                                  ("no summary", 3, 0)}
@@ -467,6 +467,9 @@ INDEX_DAMAGE = {
     "unknown settings": lambda path: _rewrite_index(path, lambda data: {**data, "settings": [{"nope": 1}]}),
     "entries of another shape": lambda path: _rewrite_index(path, lambda data: {
         **data, "runs": {run_id: [entry[0], 7, entry[2][:3]] for run_id, entry in data["runs"].items()}}),
+    "entries with unknown fields": lambda path: _rewrite_index(path, lambda data: {
+        **data, "runs": {run_id: [entry[0], entry[1], [*entry[2][:2], entry[2][2] + ["x"], entry[2][3]]]
+                         for run_id, entry in data["runs"].items()}}),
     "a folder": lambda path: (path.unlink(), path.mkdir()),
     "a FIFO": lambda path: (path.unlink(), os.mkfifo(path)),
 }

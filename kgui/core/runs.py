@@ -465,7 +465,7 @@ class _ListingIndex:
                 if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
                     return
                 header, _, body = stream.read(MAX_INDEX_BYTES + 1).partition(b"\n")
-            if json.loads(header) != {"kgui_run_index": INDEX_VERSION, "crc32": zlib.crc32(body)}:
+            if json.loads(header) != _index_header(body):
                 return  # damaged, cut short, too large or from another version
             data = json.loads(body)
             self.settings = [ExperimentSettings(**settings) for settings in data["settings"]]
@@ -501,12 +501,16 @@ class _ListingIndex:
                     settings.append(settings_dict)
                 positions[id(run_settings)] = position
             runs[run_id] = [identity, position, encoded]
-        body = json.dumps({"settings": settings, "runs": runs}, separators=(",", ":")).encode("utf-8")
-        header = json.dumps({"kgui_run_index": INDEX_VERSION, "crc32": zlib.crc32(body)}).encode("utf-8")
         try:
-            write_atomic(self.path, header + b"\n" + body)
-        except OSError:
-            pass  # a read-only store lists without an index
+            body = json.dumps({"settings": settings, "runs": runs}, separators=(",", ":")).encode("utf-8")
+            write_atomic(self.path, json.dumps(_index_header(body)).encode("utf-8") + b"\n" + body)
+        except (OSError, TypeError, ValueError):
+            pass  # a read-only store (or a record field JSON cannot hold) lists without an index
+
+
+def _index_header(body: bytes) -> dict:
+    """The index's first line: its version, the RunRecord fields it holds and its body's checksum."""
+    return {"kgui_run_index": INDEX_VERSION, "fields": list(_PLAIN_FIELDS), "crc32": zlib.crc32(body)}
 
 
 def _identity(path: str) -> list | None:
@@ -530,22 +534,24 @@ def _history_size(folder: str) -> int:
 def _encoded(record: RunRecord) -> list:
     """``record`` (without history and settings) as JSON values, for :func:`_decoded` (NaN stays NaN)."""
     summary, last = record.summary, record.summary.last
-    return [record.name, record.status.value, record.message, record.lr_changes, record.final_params, record.engine,
-            record.engine_version, record.dataset_info, record.timings, record.created, record.finished,
+    return [record.status.value, record.lr_changes, [getattr(record, name) for name in _PLAIN_FIELDS],
             [summary.steps, None if last is None else [last.step, last.train_loss, last.val_loss, last.accuracy,
                                                        last.learning_rate, last.elapsed, last.step_ms, last.params],
              summary.total_step_ms, summary.skipped_lines, summary.history_bytes]]
 
 
 def _decoded(run_id: str, data: list, settings: ExperimentSettings | None) -> RunRecord:
-    (name, status, message, lr_changes, final_params, engine, engine_version, dataset_info, timings, created,
-     finished, (steps, last, total_step_ms, skipped_lines, history_bytes)) = data
+    status, lr_changes, plain, (steps, last, total_step_ms, skipped_lines, history_bytes) = data
     summary = RunSummary(steps, None if last is None else StepRecord(*last), total_step_ms, skipped_lines,
                          history_bytes)
-    return RunRecord(run_id, name, settings, [], [(step, rate) for step, rate in lr_changes], _STATUSES[status],
-                     message, final_params, engine, engine_version, dataset_info, timings, created, finished, summary)
+    return RunRecord(run_id, settings=settings, lr_changes=[(step, rate) for step, rate in lr_changes],
+                     status=_STATUSES[status], summary=summary, **dict(zip(_PLAIN_FIELDS, plain, strict=True)))
 
 
+# RunRecord's fields kept in the index as they are (JSON values); the index names them, so one written with
+# other fields (another kgui version) is rebuilt
+_PLAIN_FIELDS = tuple(f.name for f in dataclasses.fields(RunRecord)
+                      if f.name not in ("id", "settings", "history", "lr_changes", "status", "summary"))
 _STATUSES = {status.value: status for status in RunStatus}
 
 
