@@ -123,6 +123,8 @@ def window_start(root: Path, scratch: Path, before: bool) -> tuple[float, float,
     from kgui.ui.main_window import MainWindow
     from kgui.ui.runs_table import RunsTable
 
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display: time the window offscreen
     app = QApplication.instance() or QApplication([])
     preferences = QSettings(str(scratch / "window.ini"), QSettings.Format.IniFormat)  # no runs shown
     store = RunStore(root)
