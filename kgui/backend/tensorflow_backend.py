@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import config
+from . import config, native
 
 # Modules TensorFlow imports eagerly but only for features kgui never uses (it calls ``tf.*`` alone): the end of
 # tensorflow/__init__.py imports Keras 3's optimizers (Keras and scikit-learn, ~3.5 s), the TFLite converter
@@ -37,6 +37,7 @@ def _skipping_imports(names):
 
 if not os.environ.get("KGUI_ENGINE_LOGS"):  # the engines' own log lines only when asked for
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+native.preload("tensorflow", ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2"))
 with _skipping_imports(_SKIPPED_IMPORTS):
     import tensorflow as tf
 

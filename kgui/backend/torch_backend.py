@@ -14,9 +14,11 @@ import threading
 import warnings
 
 import numpy as np
-import torch
 
-from . import config
+from . import config, native
+
+native.preload("torch", ("lib/libc10.so", "lib/libtorch_cpu.so"))
+import torch  # noqa: E402
 
 # kgui never writes into the arrays it is fed; read-only inputs are fine.
 warnings.filterwarnings("ignore", message="The given NumPy array is not writable", category=UserWarning)

@@ -1,10 +1,15 @@
-"""The engines as the rest of kgui sees them, without importing any: ids, titles, installed or not.
+"""The engines as the rest of kgui sees them, without importing any: ids, titles, installed or not; :func:`load`
+imports one.
 
 Qt-free; the window's engine picker, Compare Backends and the command line read engines here.
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+import numpy as np
 
 from kgui import backend
 
@@ -53,3 +58,43 @@ def find(name: str) -> Engine:
     """The engine called ``name`` (or an alias); ValueError when kgui does not know it."""
     wanted = canonical_id(name)
     return next(engine for engine in all_engines() if engine.id == wanted)
+
+
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector; afterwards freeze what is alive (:func:`gc.freeze`) and resume."""
+    enabled = gc.isenabled()
+    gc.collect(1)   # recent garbage is freed, not frozen (a full collection would itself hold the GIL long)
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+def _first_call(K) -> None:
+    """Compile and call a small training step: the modules an engine imports only when it first compiles (PyTensor:
+    its C compiler's, 400 modules) are imported now, with the engine."""
+    x = K.placeholder(shape=(None, 2))
+    w = K.variable(np.zeros((2, 1), dtype=K.floatx()))
+    loss = K.mean(K.square(K.dot(x, w) - 1.0))
+    step = K.function([x], [loss], updates=[(w, w - 0.1 * K.gradients(loss, [w])[0])])
+    step([np.ones((4, 2), dtype=K.floatx())])
+
+
+def load(name: str) -> backend.Backend:
+    """The backend of engine ``name``, imported on first use (seconds) with the GIL held as briefly as possible.
+
+    An import makes hundreds of thousands of objects, so the collections it triggers walk ever more of them,
+    each holding the GIL (TensorFlow: five full collections, 0.1-0.4 s each, the window frozen meanwhile). The
+    collector is paused while the engine is imported and first compiles, and the objects then alive are frozen:
+    kept for good (the engine's modules), and skipped by every later collection, while training too.
+    """
+    if backend.is_loaded(name):
+        return backend.load(name)
+    with _collector_paused():
+        K = backend.load(name)
+        _first_call(K)
+    return K

@@ -14,7 +14,7 @@ import numpy as np
 
 from kgui import backend
 
-from . import surface
+from . import engines, surface
 from .datasets import Dataset, LoadCancelled, LoadProgress, load_dataset
 from .files import error_text
 from .models import build_model
@@ -209,7 +209,7 @@ class Trainer:
             settings = self.settings = self.record.settings = settings.replace(
                 steps=settings.planned_steps(len(dataset.x_train)))
         title = {info.name: info.title for info in backend.available()}[backend.canonical_name(settings.backend)]
-        K = self._timed("load_engine", f"importing {title}…", lambda: backend.load(settings.backend))
+        K = self._timed("load_engine", f"importing {title}…", lambda: engines.load(settings.backend))
         self.record.engine, self.record.engine_version = K.backend(), K.version
 
         def compile_model():
