@@ -277,6 +277,7 @@ def run_command(args, out, err) -> int:
     session.subscribe(_reporter(console, session.store, err))
     with _signals_stop(job.control) as stopper:
         job.run()
+    session.close()   # a run stopped while its preparation loads the dataset: that load stops too
     runs = job.records
     dataset = job.trainer.dataset if job.kind is JobKind.TRAINING and job.trainer is not None else None
     failed = bool(job.error) or runs[-1].status == RunStatus.FAILED

@@ -5,6 +5,8 @@ Qt-free; the window's engine picker, Compare Backends and the command line read 
 """
 from __future__ import annotations
 
+import atexit
+import functools
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -74,6 +76,13 @@ def _collector_paused():
             gc.enable()
 
 
+@functools.cache
+def _freeze_at_exit() -> None:
+    """At the process's exit, freeze what is left too: the interpreter's last collections would walk every object not
+    frozen yet, seconds after an engine import (or while one is still running on a preparation thread)."""
+    atexit.register(gc.freeze)
+
+
 def _first_call(K) -> None:
     """Compile and call a small training step: the modules an engine imports only when it first compiles (PyTensor:
     its C compiler's, 400 modules) are imported now, with the engine."""
@@ -94,6 +103,7 @@ def load(name: str) -> backend.Backend:
     """
     if backend.is_loaded(name):
         return backend.load(name)
+    _freeze_at_exit()
     with _collector_paused():
         K = backend.load(name)
         _first_call(K)

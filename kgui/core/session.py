@@ -131,6 +131,7 @@ Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | Surfac
 
 
 POLL_S = 0.05   # a job waiting for a preparation checks for Stop this often
+CLOSE_WAIT_S = 1.0   # closing a session waits at most this long for a preparation that is loading its dataset
 
 
 def _stopped_while(phases: list[str]) -> str:
@@ -212,6 +213,15 @@ class Preparation:
 
     def join(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
+
+    def cancel(self) -> None:
+        """Stop preparing: a dataset load stops at its next block (removing a disk-cache entry it was writing); an
+        engine import or compile cannot be stopped and runs to its end, writing nothing."""
+        self.trainer.control.stop()
+
+    @property
+    def loading_dataset(self) -> bool:
+        return not self.done and self.trainer.dataset is None
 
 
 def exit_code(record: RunRecord) -> int:
@@ -393,6 +403,7 @@ class Session:
         self.last_ended: RunRecord | None = None
         self.job: Job | None = None
         self.preparation: Preparation | None = None   # the experiment prepared ahead (or being prepared)
+        self._preparations: list[Preparation] = []     # every preparation started, until it is done
         self.prepare_on_thread: Callable[[], None] | None = None   # run first on each preparation's thread
         self._shown: set[str] = set()
         self._unread: set[str] = set()         # saved runs whose history has not been read yet
@@ -486,7 +497,22 @@ class Session:
             return None
         if self._fitting_preparation(settings) is None:
             self.preparation = Preparation(settings, self.store, self.prepare_on_thread)
+            self._preparations = [p for p in self._preparations if not p.done] + [self.preparation]
         return self.preparation
+
+    def close(self, timeout_s: float = CLOSE_WAIT_S) -> bool:
+        """Cancel every preparation still running (call it once the job has ended, when the process is about to
+        quit). Those loading a dataset stop at their next block and are waited for, ``timeout_s`` at most; an engine
+        import or compile cannot be stopped, writes nothing and ends with the process. True when none is left."""
+        running = [preparation for preparation in self._preparations if not preparation.done]
+        for preparation in running:
+            preparation.cancel()
+        deadline = perf_counter() + timeout_s
+        for preparation in running:
+            if preparation.loading_dataset:
+                preparation.join(max(0.0, deadline - perf_counter()))
+        self._preparations = [preparation for preparation in running if not preparation.done]
+        return not self._preparations
 
     def live_run_training(self, run_id: str) -> bool:
         """Whether a trainer is still writing run ``run_id``."""

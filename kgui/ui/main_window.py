@@ -319,13 +319,15 @@ class MainWindow(QMainWindow):
     # -- closing -----------------------------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Remember the window, stop a running job and wait for its thread (a run is saved as stopped)."""
+        """Remember the window, stop a running job and wait for its thread (a run is saved as stopped), and cancel
+        the preparations (at most a second: an engine import left running ends with the process)."""
         window_state.save(self, self.preferences)
         if self.running:
             self.statusBar().showMessage("Stopping…")
             self.hide()
         self.jobs.shut_down()
         self._prepare_timer.stop()
+        self.session.close()
         self._stop_preparing()
         self.plot.timer.stop()
         event.accept()
