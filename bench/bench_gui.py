@@ -20,7 +20,9 @@ epochs, dataset options ...) picks the experiment trained in part 2; ``--engines
 3. the cost of one plot redraw (setData + paint) with 1e5 and 1e6 points, whole curve and zoomed;
 4. the first minute (issue 14), each in a fresh process, so that the engine is not imported yet: Start -> first
    point with the window open >= 5 s (the experiment prepared ahead) against Start right after opening (Start
-   prepares), and the GUI-thread gaps (p99, max) while the window prepares ahead: dataset, engine import, compile.
+   prepares), and the GUI-thread gaps (p99, max) while the window prepares ahead: dataset, engine import, compile
+   (and the largest from the window shown until prepared, which includes the GUI thread's own work); then quitting
+   (closing the window) 0.5 s into the engine's import: seconds until the process has ended.
 
 The Otto train.csv(.gz) is looked up as kgui does (data/kaggle_ottogroup/, $KGUI_DATA_DIR), then
 in ../shared/data beside the repository.
@@ -32,6 +34,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from time import perf_counter, thread_time
 
@@ -76,12 +79,14 @@ window = MainWindow(store=RunStore(folder + "/runs"), preferences=QSettings(fold
 window.backend_picker.select(engine)
 window.dataset_picker.select(dataset)
 window.steps_box.setValue(3)
-gaps, last, marks = [], [perf_counter()], {}
+gaps, shown_gaps, last, marks = [], [], [perf_counter()], {}
 def tick():
     now = perf_counter()
     preparation = window.session.preparation
     if "start" not in marks and preparation is not None and not preparation.done:
         gaps.append((now - last[0]) * 1000)
+    if "start" not in marks and (preparation is None or not preparation.done):   # from shown until prepared
+        shown_gaps.append((now - last[0]) * 1000)
     last[0] = now
 def first_point(event):
     if type(event).__name__ == "StepsTaken" and "point" not in marks:
@@ -99,9 +104,44 @@ QTimer.singleShot(300_000, app.quit)
 app.exec()
 job = window.jobs.job
 print("result", json.dumps({"first_point_s": marks["point"] - marks["start"], "prepared_ahead": job.prepared_ahead,
-                            "gaps": gaps}), flush=True)
+                            "gaps": gaps, "shown_gaps": shown_gaps}), flush=True)
 window.close()
 """
+
+QUIT_PROBE = """
+import sys, time
+from PyQt6.QtCore import QTimer
+from kgui.core.settings import ExperimentSettings
+from kgui.ui import create_app, main
+from kgui.ui.main_window import MainWindow
+app = create_app([])
+def close_while_importing():
+    for widget in app.topLevelWidgets():
+        preparation = widget.session.preparation if isinstance(widget, MainWindow) else None
+        if preparation is not None and preparation.phases and preparation.phases[-1].startswith("importing"):
+            time.sleep(0.5)   # well into the import
+            print("closing", time.time(), flush=True)
+            widget.close()
+            return
+    QTimer.singleShot(10, close_while_importing)
+QTimer.singleShot(10, close_while_importing)
+sys.exit(main(ExperimentSettings(backend=sys.argv[1], dataset="linear", steps=3)))
+"""
+
+
+def quit_seconds(engine: str) -> float:
+    """Seconds from closing the window (0.5 s into the engine's import on the preparing thread) to the process's end,
+    in a fresh process with its own settings and run folders."""
+    folder = tempfile.mkdtemp(prefix="kgui-bench-")
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KGUI_RUNS_DIR": folder + "/runs",
+                   "XDG_CONFIG_HOME": folder + "/config"}
+    process = subprocess.run([sys.executable, "-c", QUIT_PROBE, engine], cwd=ROOT, capture_output=True, text=True,
+                             env=environment)
+    ended = time.time()
+    lines = [line for line in process.stdout.splitlines() if line.startswith("closing ")]
+    if process.returncode or not lines:
+        raise SystemExit(f"{engine}: quit probe failed ({process.returncode}):\n{process.stderr[-2000:]}")
+    return ended - float(lines[0].split()[1])
 
 
 def first_minute(engine: str, dataset: str, open_s: float) -> dict:
@@ -356,18 +396,20 @@ def print_training(settings, repeats: int, results: list[dict]) -> None:
 
 
 def print_first_minute(engines: list[str], dataset: str) -> None:
-    print(f"\nfirst minute, {dataset} (fresh process each; 3 steps): Start -> first point, and the GUI-thread gaps "
-          f"({TICK_MS} ms timer) while the window prepares ahead")
+    print(f"\nfirst minute, {dataset} (fresh process each; 3 steps; load average "
+          f"{os.getloadavg()[0]:.1f} at the start): Start -> first point, the GUI-thread gaps ({TICK_MS} ms timer) "
+          f"while the window prepares ahead (and from the window shown until prepared), and quitting while the "
+          f"engine imports")
     print("| engine | Start right after opening | window open 5 s | ratio | prepared ahead | "
-          "preparing: p99 gap | preparing: max gap |")
-    print("|---|---|---|---|---|---|---|")
+          "preparing: p99 gap | preparing: max gap | shown -> prepared: max gap | quit while importing |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for engine in engines:
         cold, warm = first_minute(engine, dataset, 0.0), first_minute(engine, dataset, 5.0)
-        gaps = warm["gaps"][1:]
+        gaps, shown_gaps = warm["gaps"][1:], warm["shown_gaps"][1:]
         p99, worst = (float(np.percentile(gaps, 99)), max(gaps)) if gaps else (float("nan"), float("nan"))
         print(f"| {engine} | {cold['first_point_s']:.2f} s | {warm['first_point_s']:.2f} s | "
               f"{cold['first_point_s'] / warm['first_point_s']:.0f}x | {warm['prepared_ahead']} | {p99:.0f} ms | "
-              f"{worst:.0f} ms |")
+              f"{worst:.0f} ms | {max(shown_gaps, default=float('nan')):.0f} ms | {quit_seconds(engine):.2f} s |")
 
 
 if __name__ == "__main__":
