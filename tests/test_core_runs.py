@@ -345,7 +345,12 @@ def test_new_records_get_unique_ids_and_readable_names():
     settings = ExperimentSettings(dataset="/data/houses.csv", backend="theano", learning_rate=0.05)
     a, b = RunRecord.new(settings), RunRecord.new(settings)
     assert a.id != b.id and a.status == "pending"
-    assert a.name == "houses.csv · theano · lr 0.05"
+    assert a.name == "Theano (PyTensor) · houses.csv · lr 0.05"
+    mlp = ExperimentSettings(dataset="otto", model="mlp", hidden=(64, 32), optimizer="adam", learning_rate=0.001)
+    assert RunRecord.new(mlp).name == "TensorFlow · Otto Group · MLP 64,32 · Adam · lr 0.001"
+    linear = ExperimentSettings(dataset="linear", model="linear", backend="jax", optimizer="sgd", momentum=0.9)
+    assert RunRecord.new(linear).name == "JAX · Linear · lr 0.01"   # the model auto picks, SGD: not named
+    assert RunRecord.new(settings, "mine").name == "mine"
 
 
 # -- the listing index and hidden leftovers ------------------------------------------------------------------------

@@ -87,7 +87,7 @@ def test_rename_delete_rerun_and_load_settings(qtbot, window, monkeypatch, tmp_p
     table.delete_action.trigger()
     assert store.exists(second.id) and second.id in window.plot.runs  # cancelled
     table.delete_action.trigger()
-    assert "“linear · tensorflow · lr 0.2”" in asked[-1]
+    assert "“TensorFlow · Linear · lr 0.2”" in asked[-1]
     assert not store.exists(second.id) and second.id not in window.plot.runs and table.run_ids() == [first.id]
 
     window.steps_box.setValue(99)

@@ -56,6 +56,16 @@ def canonical_id(name: str) -> str:
     return backend.canonical_name(name)
 
 
+@functools.cache
+def human_name(name: str) -> str:
+    """"TensorFlow" for "tensorflow" (or an alias such as "tf"); a name kgui does not know comes back as it is."""
+    try:
+        wanted = canonical_id(name)
+    except ValueError:
+        return name
+    return next(engine.name for engine in all_engines() if engine.id == wanted)
+
+
 def find(name: str) -> Engine:
     """The engine called ``name`` (or an alias); ValueError when kgui does not know it."""
     wanted = canonical_id(name)

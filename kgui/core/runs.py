@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
 
+from . import datasets, engines
 from .files import write_atomic
 from .settings import ExperimentSettings
 
@@ -201,11 +202,27 @@ class RunRecord:
 
     @classmethod
     def new(cls, settings: ExperimentSettings, name: str | None = None) -> "RunRecord":
-        """A fresh record with a unique, sortable id and a default name from the settings."""
+        """A fresh record with a unique, sortable id, named ``name`` or by :meth:`default_name`."""
         stamp = datetime.now(timezone.utc)
         run_id = f"{stamp:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-        default = f"{Path(settings.dataset).name} · {settings.backend} · lr {settings.learning_rate:g}"
-        return cls(run_id, name or default, settings, created=stamp.isoformat(timespec="seconds"))
+        return cls(run_id, name or cls.default_name(settings), settings, created=stamp.isoformat(timespec="seconds"))
+
+    @staticmethod
+    def default_name(settings: ExperimentSettings, with_rate: bool = True) -> str:
+        """A new run's name for people: "TensorFlow · Otto Group · lr 0.1", "JAX · Spiral · MLP 8,8 · Adam · lr
+        0.001" (an MLP and the optimizer when not SGD; titles from the engine and dataset registries)."""
+        try:
+            dataset = (Path(settings.dataset).name if datasets.is_file_name(settings.dataset)
+                       else datasets.spec_for(settings.dataset).short_title.split(":")[0])
+        except datasets.DatasetError:     # a dataset this version does not know (a run saved by another one)
+            dataset = settings.dataset
+        model = ""      # softmax and linear regression are what "auto" picks for the dataset's task anyway
+        if settings.model == "mlp":
+            model = f"MLP {','.join(map(str, settings.hidden))}".strip()
+        optimizer = {"rmsprop": "RMSprop", "adagrad": "Adagrad", "adam": "Adam"}.get(settings.optimizer, "")
+        rate = f"lr {settings.learning_rate:g}" if with_rate else ""
+        parts = [engines.human_name(settings.backend), dataset, model, optimizer, rate]
+        return " · ".join(part for part in parts if part)
 
     @property
     def readable(self) -> bool:

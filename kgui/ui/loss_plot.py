@@ -21,7 +21,7 @@ from time import perf_counter
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QPen
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
@@ -254,6 +254,31 @@ class Panel:
         self.crosshair.setVisible(False)
         self.item.addItem(self.crosshair, ignoreBounds=True)
         self.run_ids: list[str] = []
+
+
+class RateLabel(pg.InfLineLabel):
+    """A learning-rate marker's label: near the top of its line, or just under the legend when it would cover it."""
+
+    GAP = 3      # pixels between the legend and a label moved under it
+
+    def __init__(self, line: pg.InfiniteLine, text: str, color: str, legend: pg.LegendItem):
+        self.legend = legend    # before InfLineLabel's constructor, which places the label
+        super().__init__(line, text=text, position=0.92, anchors=[(0, 1), (0, 1)], color=color,
+                         fill=QColor(255, 255, 255, 210))
+        legend.geometryChanged.connect(self.updatePosition)
+
+    def updatePosition(self) -> None:
+        super().updatePosition()
+        if self.scene() is None or not self.isVisible() or not self.legend.isVisible() or not self.legend.items:
+            return
+        size = self.textItem.boundingRect().size()      # pixels: a TextItem is not scaled with the view
+        corner = self.line.mapToScene(self.pos())       # the label's anchor point: its bottom left
+        label = QRectF(corner.x() - size.width() * self.anchor.x(), corner.y() - size.height() * self.anchor.y(),
+                       size.width(), size.height())
+        legend = self.legend.sceneBoundingRect()
+        if label.intersects(legend):
+            below = legend.bottom() + self.GAP + size.height() * self.anchor.y()
+            self.setPos(self.line.mapFromScene(QPointF(corner.x(), below)))
 
 
 class LossPlot(QWidget):
@@ -622,9 +647,8 @@ class LossPlot(QWidget):
             line.label.setFormat(label)
             return
         line = pg.InfiniteLine(pos=self._x_of_step(run, step), angle=90, movable=False,
-                               pen=pg.mkPen(run.color, width=1, style=Qt.PenStyle.DotLine), label=label,
-                               labelOpts={"position": 0.92, "color": run.color, "fill": QColor(255, 255, 255, 210),
-                                          "anchors": [(0, 1), (0, 1)]})
+                               pen=pg.mkPen(run.color, width=1, style=Qt.PenStyle.DotLine))
+        line.label = RateLabel(line, label, run.color, self.panel_of(run_id).legend)
         line.setZValue(5)
         line.setVisible(run.visible)
         self.panel_of(run_id).item.addItem(line, ignoreBounds=True)

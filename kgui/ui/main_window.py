@@ -42,7 +42,7 @@ PREPARE_AFTER_SHOWN_MS = 300   # the experiment is prepared this long after the 
 PREPARE_AFTER_EDIT_MS = 500    # ... and this long after the controls last changed
 ELAPSED_REFRESH_MS = 100       # the elapsed-time counter while a job prepares
 DEFAULT_SIZE = (1400, 860)   # the first window's size, when the screen has room for it
-STEP_MS_WINDOW = 20     # "Time per step" in the side panel: median of the last this many steps
+STEP_MS_WINDOW = 20     # "Step time" in the side panel: median of the last this many steps
 
 
 class MainWindow(QMainWindow):
@@ -128,10 +128,10 @@ class MainWindow(QMainWindow):
         self.runs_table = RunsTable()
         self.runs_dock = self._dock("Runs", "runs", self.runs_table, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.fit_view = FitView()
-        self.fit_dock = self._dock("What is learned", "fit", self.fit_view, Qt.DockWidgetArea.RightDockWidgetArea)
+        # short titles: the four right docks share one tab bar, which must show them in full at 330 px
+        self.fit_dock = self._dock("Fit", "fit", self.fit_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.parity_view = ParityView()
-        self.parity_dock = self._dock("Backend parity", "parity", self.parity_view,
-                                      Qt.DockWidgetArea.RightDockWidgetArea)
+        self.parity_dock = self._dock("Parity", "parity", self.parity_view, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.fit_dock, self.parity_dock)
         self.code_view = CodeView()
         self.code_dock = self._dock("Code", "code", self.code_view, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
             return      # nothing yet, or hidden (Reset): the readout stays clear
         recent = record.history[-STEP_MS_WINDOW:]
         self.live_panel.show_step(record.history[-1], record.settings.steps,
-                                  statistics.median(step.step_ms for step in recent))
+                                  statistics.median(step.step_ms for step in recent), len(recent))
         self.fit_view.refresh()
         self.runs_controller.refresh_live_row(record)
 

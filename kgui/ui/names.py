@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 from kgui.core import engines
 from kgui.core.runs import RunRecord
@@ -60,17 +61,21 @@ def rates_text(rates) -> str:
 
 
 def has_default_name(record: RunRecord) -> bool:
-    """True when the run still has the name it was created with (the user did not rename it)."""
-    return record.name == RunRecord.new(record.settings).name
+    """True when the run still has the name it was created with (the user did not rename it): today's default
+    or the one older versions gave ("otto · tensorflow · lr 0.1")."""
+    settings = record.settings
+    older = f"{Path(settings.dataset).name} · {settings.backend} · lr {settings.learning_rate:g}"
+    return record.name in (RunRecord.default_name(settings), older)
 
 
 def run_title(record: RunRecord) -> str:
-    """The run for a person: its own name when the user gave one, else "TensorFlow · Otto Group"."""
+    """The run for a person: its own name when the user gave one, else "TensorFlow · Otto Group" (its default
+    name without the rate, which the legend adds as it changes)."""
     if not record.readable:
         return f"{record.id} (unreadable)"
     if not has_default_name(record):
         return record.name
-    return f"{engine_title(record.engine or record.settings.backend)} · {dataset_title(record.settings.dataset)}"
+    return RunRecord.default_name(record.settings, with_rate=False)
 
 
 def plot_placement(record: RunRecord) -> dict:

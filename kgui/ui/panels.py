@@ -60,7 +60,9 @@ class LivePanel(QGroupBox):
 
     FIELDS = ("state", "engine", "step", "train_loss", "val_loss", "accuracy", "params", "learning_rate", "step_ms")
     LABELS = {"state": "Status", "engine": "Engine", "step": "Step", "train_loss": "Training loss", "val_loss": "Validation loss",
-              "accuracy": "Accuracy", "params": "w, b", "learning_rate": "Learning rate", "step_ms": "Time per step"}
+              "accuracy": "Accuracy", "params": "w, b", "learning_rate": "Learning rate", "step_ms": "Step time"}
+    STEP_MS_TIP = ("Median time of the last training steps: the run's speed now. The Runs table's Mean ms/step "
+                   "averages every step, the slower first ones too.")
 
     def __init__(self, parent=None):
         super().__init__("Current run", parent)
@@ -73,6 +75,8 @@ class LivePanel(QGroupBox):
             self.values[key] = label
             form.addRow(self.LABELS[key] + ":", label)
         self.values["state"].setWordWrap(True)
+        self.values["step_ms"].setToolTip(self.STEP_MS_TIP)
+        form.labelForField(self.values["step_ms"]).setToolTip(self.STEP_MS_TIP)
         self._form = form
         self.clear()
 
@@ -89,13 +93,15 @@ class LivePanel(QGroupBox):
         """The engine that trains the current run, e.g. "TensorFlow 2.21.0"."""
         self.values["engine"].setText(text)
 
-    def show_step(self, record, total_steps: int, step_ms: float | None = None) -> None:
-        """Show the measurements of StepRecord ``record``; ``step_ms``: time per step to show (default: its own)."""
+    def show_step(self, record, total_steps: int, step_ms: float | None = None, recent: int = 1) -> None:
+        """Show the measurements of StepRecord ``record``; ``step_ms``: the median time of the ``recent`` last steps
+        (default: ``record``'s own)."""
         self.values["step"].setText(f"{record.step} / {total_steps}")
         self.values["train_loss"].setText(_number(record.train_loss))
         self.values["val_loss"].setText(_number(record.val_loss))
         self.values["learning_rate"].setText(f"{record.learning_rate:.3g}")
-        self.values["step_ms"].setText(f"{record.step_ms if step_ms is None else step_ms:.2f} ms")
+        median = f" (median, last {recent})" if recent > 1 else ""
+        self.values["step_ms"].setText(f"{record.step_ms if step_ms is None else step_ms:.2f} ms{median}")
         accuracy = "—" if record.accuracy is None else f"{100 * record.accuracy:.1f} %"
         self.values["accuracy"].setText(accuracy)
         params = record.params or {}

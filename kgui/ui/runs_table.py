@@ -2,6 +2,7 @@
 edit the name to rename, and actions to re-run, load the settings into the controls or delete."""
 from __future__ import annotations
 
+import math
 import statistics
 
 from PyQt6.QtCore import Qt, pyqtSignal
@@ -13,8 +14,10 @@ from kgui.core.runs import garbage_collector_paused
 
 from .names import dataset_title, run_engine_label
 
-COLUMNS = ("Name", "Backend", "Dataset", "Learning rate", "Steps", "Train loss", "Val loss", "Accuracy", "ms/step",
-           "Status")
+COLUMNS = ("Name", "Backend", "Dataset", "Learning rate", "Steps", "Train loss", "Val loss", "Accuracy",
+           "Mean ms/step", "Status")
+STEP_MS_TIP = ("Mean time of a training step over the whole run. The first steps are slower (the engine compiles "
+               "and warms up), so this is above the side panel's Step time, the median of the last steps.")
 RUN_ID = Qt.ItemDataRole.UserRole
 
 
@@ -34,7 +37,8 @@ def run_cells(record, status: str | None = None) -> list[str]:
         return [record.name, *["—"] * (len(COLUMNS) - 2), f"{record.status}: {record.message}"]
     if record.history:
         last, steps = record.history[-1], len(record.history)
-        step_ms = statistics.median(s.step_ms for s in record.history)
+        timed = [s.step_ms for s in record.history if math.isfinite(s.step_ms)]
+        step_ms = statistics.fmean(timed) if timed else None   # the same mean as the summary's
     else:  # a saved run whose history has not been read (it was never shown): its stored summary
         last, steps, step_ms = record.summary.last, record.summary.steps, record.summary.mean_step_ms
     accuracy = None if last is None or last.accuracy is None else f"{100 * last.accuracy:.1f} %"
@@ -57,6 +61,7 @@ class RunsTable(QWidget):
         super().__init__(parent)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeaderItem(COLUMNS.index("Mean ms/step")).setToolTip(STEP_MS_TIP)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked

@@ -1,0 +1,86 @@
+"""Issue 11's leftovers, as a new user meets them in the window (offscreen Qt, real engines): runs named for people,
+right-dock tabs that read in full, step times that say which measure they are, rate labels clear of the legend."""
+import dataclasses
+
+from PyQt6.QtWidgets import QTabBar
+
+from kgui.core.runs import RunRecord, RunStore, RunSummary
+from kgui.core.settings import ExperimentSettings
+from kgui.ui.loss_plot import LossPlot
+from kgui.ui.main_window import MainWindow
+from kgui.ui.panels import LivePanel
+from kgui.ui.runs_table import COLUMNS, STEP_MS_TIP, run_cells
+from test_ui_loss_plot import steps
+from ui_support import messages, train, window  # noqa: F401 - fixtures
+
+
+def name_cell(win, run_id: str) -> str:
+    return win.runs_table.table.item(win.runs_table.row_of(run_id), 0).text()
+
+
+def test_new_runs_get_names_for_people_and_older_runs_keep_theirs(qtbot, tmp_path, messages):
+    store = RunStore(tmp_path / "runs")
+    first = MainWindow(store=store)
+    qtbot.addWidget(first)
+    first.show()
+    record = train(qtbot, first, steps=3, rate=0.05, n=100)
+    assert name_cell(first, record.id) == record.name == "TensorFlow · Linear · lr 0.05"
+    first.close()
+
+    store.rename(record.id, "linear · tensorflow · lr 0.05")     # the default name older versions gave
+    second = MainWindow(store=store)
+    qtbot.addWidget(second)
+    second.show()
+    second.runs_table.set_checked(record.id, True)
+    assert name_cell(second, record.id) == "linear · tensorflow · lr 0.05"   # not renamed behind the user's back
+    assert second.plot.labels() == ["#1 TensorFlow · Linear · lr 0.05"]     # still read as a default name
+    second.close()
+
+
+def test_the_right_docks_tabs_show_their_titles_in_full(window):
+    bars = [bar for bar in window.findChildren(QTabBar)
+            if bar.isVisible() and "Code" in [bar.tabText(i) for i in range(bar.count())]]
+    assert len(bars) == 1
+    bar = bars[0]
+    assert [bar.tabText(i) for i in range(bar.count())] == ["Fit", "Parity", "Code", "Decision boundary"]
+    assert bar.width() >= bar.sizeHint().width()    # narrower than its tabs ask for, it elides them ("Backen…")
+
+
+def test_table_and_side_panel_step_times_say_which_measure_they_are(qtbot):
+    slow_first = [dataclasses.replace(step, step_ms=ms) for step, ms in zip(steps(1, 4), (100.0, 1.0, 1.0, 1.0))]
+    record = RunRecord.new(ExperimentSettings(), "timed")
+    record.history = slow_first
+    summary_only = dataclasses.replace(record, history=[], summary=RunSummary())
+    for step in slow_first:
+        summary_only.summary.add(step)
+    column = COLUMNS.index("Mean ms/step")
+    assert run_cells(record)[column] == run_cells(summary_only)[column] == "25.75"   # a mean, read or not
+
+    panel = LivePanel()
+    qtbot.addWidget(panel)
+    panel.show_step(slow_first[-1], 4, 1.0, recent=4)
+    form = panel.layout()
+    label = form.labelForField(panel.values["step_ms"])
+    assert (label.text(), panel.values["step_ms"].text()) == ("Step time:", "1.00 ms (median, last 4)")
+    assert "median" in label.toolTip().lower() and "Mean ms/step" in label.toolTip()
+    assert "median" in STEP_MS_TIP and "Step time" in STEP_MS_TIP     # the table's header tooltip
+
+
+def test_a_rate_marker_label_is_never_drawn_over_the_legend(qtbot):
+    plot = LossPlot()
+    plot.timer.stop()
+    qtbot.addWidget(plot)
+    plot.resize(700, 450)
+    plot.show()
+    for index, title in enumerate(["TensorFlow · Linear", "TensorFlow · Linear", "Theano (PyTensor) · Linear"]):
+        plot.add_run(f"r{index}", title, rate=0.5, dataset="linear", dataset_title="Linear")
+    plot.add_steps("r0", steps(1, 300, 0.5))
+    plot.add_steps("r1", steps(1, 220, 0.5) + steps(221, 300, 0.1))    # a change under the legend (top right)
+    plot.add_steps("r2", steps(1, 50, 0.5) + steps(51, 300, 0.2))      # and one left of it
+    plot.redraw()
+    qtbot.wait(50)
+    legend = plot.panel_of("r1").legend.sceneBoundingRect()
+    under, left = (plot.runs[run_id].markers[0][2].label.sceneBoundingRect() for run_id in ("r1", "r2"))
+    assert legend.left() < under.center().x() < legend.right()
+    assert not under.intersects(legend) and under.top() >= legend.bottom()
+    assert left.right() < legend.left() and left.top() < legend.top() + 10     # where there is room: at the top
