@@ -6,7 +6,12 @@ With a fresh run store and fresh preferences, drives the window as a user would 
   learning rates, one slid mid-run, and PyTensor), the fitted line beside them;
 - docs/screenshot-parity.png: Compare backends on Otto (100 steps; iris when Otto is not found), the
   linear runs still shown in a panel of their own;
-- docs/screenshot-lr-range.png: the learning-rate range test on the linear exercise, suggestion used.
+- docs/screenshot-boundary.png: an MLP (16,16 tanh) trained with Adam on the spiral, the Decision
+  boundary dock in front;
+- docs/screenshot-lr-range.png: the learning-rate range test on the linear exercise, suggestion used, the
+  Code dock in front.
+
+Otto is looked for in ``shared/data`` beside the checkout or a folder above it (``$KGUI_DATA_DIR`` wins).
 """
 from __future__ import annotations
 
@@ -18,19 +23,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-SHARED_DATA = ROOT.parent / "shared" / "data"
-if "KGUI_DATA_DIR" not in os.environ and (SHARED_DATA / "kaggle_ottogroup").is_dir():
+SHARED_DATA = next((folder / "shared" / "data" for folder in ROOT.parents
+                    if (folder / "shared" / "data" / "kaggle_ottogroup").is_dir()), None)
+if "KGUI_DATA_DIR" not in os.environ and SHARED_DATA is not None:
     os.environ["KGUI_DATA_DIR"] = str(SHARED_DATA)
 
 from PyQt6.QtCore import QPoint, QSettings  # noqa: E402
 from PyQt6.QtTest import QTest  # noqa: E402
 
 from kgui.core.runs import RunStore  # noqa: E402
+from kgui.core.settings import ExperimentSettings  # noqa: E402
 from kgui.ui import create_app  # noqa: E402
 from kgui.ui.learning_rate import rate_to_position  # noqa: E402
 from kgui.ui.main_window import MainWindow  # noqa: E402
 
 LINEAR = {"n": 1000, "noise": 0.05}
+SPIRAL_MLP = ExperimentSettings(backend="tensorflow", dataset="spiral", model="mlp", hidden=(16, 16), activation="tanh",
+                                optimizer="adam", learning_rate=0.03, steps=400)
 
 
 def wait_until_idle(window) -> None:
@@ -99,12 +108,19 @@ def main() -> int:
     QTest.qWait(300)
     save(window, out / "screenshot-parity.png")
 
-    window.dataset_picker.select("linear", LINEAR)
-    window.backend_picker.select("tensorflow")
+    window.apply_settings(SPIRAL_MLP)
+    window.start()
+    wait_until_idle(window)
+    window.surface_dock.raise_()
+    QTest.qWait(500)
+    save(window, out / "screenshot-boundary.png")
+
+    window.apply_settings(ExperimentSettings(backend="tensorflow", dataset="linear", dataset_options=LINEAR))
     window.range_test()
     wait_until_idle(window)
     window.lr_range_view.use_button.click()
-    QTest.qWait(300)
+    window.code_dock.raise_()
+    QTest.qWait(800)
     save(window, out / "screenshot-lr-range.png")
 
     window.close()
