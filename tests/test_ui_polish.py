@@ -1,5 +1,6 @@
 """Issue 11's leftovers, as a new user meets them in the window (offscreen Qt, real engines): runs named for people,
-right-dock tabs that read in full, step times that say which measure they are, rate labels clear of the legend."""
+right-dock tabs that read in full, step times that say which measure they are, the whole side panel in view, a
+range test that reads as done, the Code dock's caption, rate labels inside the view and clear of the legend."""
 import dataclasses
 
 from PyQt6.QtWidgets import QTabBar
@@ -11,7 +12,7 @@ from kgui.ui.main_window import MainWindow
 from kgui.ui.panels import LivePanel
 from kgui.ui.runs_table import COLUMNS, STEP_MS_TIP, run_cells
 from test_ui_loss_plot import steps
-from ui_support import messages, train, window  # noqa: F401 - fixtures
+from ui_support import RUN_TIMEOUT_MS, messages, train, window  # noqa: F401 - fixtures
 
 
 def name_cell(win, run_id: str) -> str:
@@ -66,6 +67,26 @@ def test_table_and_side_panel_step_times_say_which_measure_they_are(qtbot):
     assert "median" in STEP_MS_TIP and "Step time" in STEP_MS_TIP     # the table's header tooltip
 
 
+def test_the_side_panel_shows_the_whole_current_run_without_scrolling(window):
+    scroller = window.controls_dock.widget()
+    assert window.live_panel.isVisible() and scroller.verticalScrollBar().maximum() == 0
+
+
+def test_a_range_test_that_ends_as_the_loss_blows_up_reads_as_done(qtbot, window):
+    window.dataset_picker.select("linear", {"n": 100})
+    window.range_test()
+    qtbot.waitUntil(lambda: not window.running and window.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
+    assert window.engine_state.text() == window.live_panel.values["state"].text() == "range test done"
+
+
+def test_the_code_docks_caption_has_a_row_of_its_own_and_human_names(qtbot, window):
+    window.code_dock.raise_()
+    view = window.code_view
+    qtbot.waitUntil(lambda: view.caption.text().startswith("TensorFlow · Linear · linear · sgd: python FILE.py"),
+                    timeout=10_000)
+    assert view.caption.geometry().bottom() < view.copy_button.geometry().top()
+
+
 def test_a_rate_marker_label_is_never_drawn_over_the_legend(qtbot):
     plot = LossPlot()
     plot.timer.stop()
@@ -84,3 +105,9 @@ def test_a_rate_marker_label_is_never_drawn_over_the_legend(qtbot):
     assert legend.left() < under.center().x() < legend.right()
     assert not under.intersects(legend) and under.top() >= legend.bottom()
     assert left.right() < legend.left() and left.top() < legend.top() + 10     # where there is room: at the top
+
+    plot.resize(700, 160)          # a short panel (three datasets stacked): the label stays inside the view
+    qtbot.wait(50)
+    view = plot.panel_of("r2").item.vb.sceneBoundingRect()
+    left = plot.runs["r2"].markers[0][2].label.sceneBoundingRect()
+    assert view.top() - 0.5 <= left.top() and left.bottom() <= view.bottom() + 0.5

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from kgui.core import engines
 from kgui.core.codegen import experiment_script
 from kgui.core.datasets import load_dataset
 from kgui.core.settings import ExperimentSettings
@@ -12,6 +13,8 @@ from kgui.core.settings import ExperimentSettings
 from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtGui import QFontDatabase, QGuiApplication
 from PyQt6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+from .names import dataset_title
 
 REFRESH_MS = 300   # the script follows the form this long after the last edit
 
@@ -35,10 +38,11 @@ class CodeView(QWidget):
         self.save_button = QPushButton("Save as Python script…")
         self.save_button.clicked.connect(self.save_requested)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.caption, 1)
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.save_button)
+        buttons.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.caption)      # a row of its own: beside the buttons it wrapped a word a line
         layout.addLayout(buttons)
         layout.addWidget(self.editor, 1)
         self.show_script("", "")
@@ -106,5 +110,5 @@ class ScriptSource:
         return experiment_script(settings, self._load(settings))
 
     def caption(self, settings: ExperimentSettings) -> str:
-        return (f"{settings.dataset} · {settings.describe_model(self._dataset.task)} on {settings.backend}: "
-                "python FILE.py prints the run's losses")
+        return (f"{engines.human_name(settings.backend)} · {dataset_title(settings.dataset)} · "
+                f"{settings.describe_model(self._dataset.task)}: python FILE.py prints the run's losses")

@@ -165,5 +165,5 @@ class JobControl(QObject):
             window.dialogs.status(f"Backend parity: {verdict_line(result)}")
         elif event.job_kind is JobKind.RANGE_TEST:
             window.lr_range_view.show_result(result)
-            window.show_engine_state(result.status)
+            window.show_engine_state("range test cancelled" if result.status == "stopped" else "range test done")
             window.dialogs.status(f"Range test: {result.summary()}")

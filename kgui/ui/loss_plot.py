@@ -257,7 +257,8 @@ class Panel:
 
 
 class RateLabel(pg.InfLineLabel):
-    """A learning-rate marker's label: near the top of its line, or just under the legend when it would cover it."""
+    """A learning-rate marker's label: near the top of its line, inside the view (a short panel would cut it off),
+    and just under the legend where it would cover it."""
 
     GAP = 3      # pixels between the legend and a label moved under it
 
@@ -269,16 +270,19 @@ class RateLabel(pg.InfLineLabel):
 
     def updatePosition(self) -> None:
         super().updatePosition()
-        if self.scene() is None or not self.isVisible() or not self.legend.isVisible() or not self.legend.items:
+        view = self.getViewBox()
+        if not isinstance(view, pg.ViewBox) or not self.isVisible():     # not (or no longer) on a plot
             return
         size = self.textItem.boundingRect().size()      # pixels: a TextItem is not scaled with the view
         corner = self.line.mapToScene(self.pos())       # the label's anchor point: its bottom left
-        label = QRectF(corner.x() - size.width() * self.anchor.x(), corner.y() - size.height() * self.anchor.y(),
+        placed_top = corner.y() - size.height() * self.anchor.y()
+        label = QRectF(corner.x() - size.width() * self.anchor.x(), max(placed_top, view.sceneBoundingRect().top()),
                        size.width(), size.height())
         legend = self.legend.sceneBoundingRect()
-        if label.intersects(legend):
-            below = legend.bottom() + self.GAP + size.height() * self.anchor.y()
-            self.setPos(self.line.mapFromScene(QPointF(corner.x(), below)))
+        if self.legend.isVisible() and self.legend.items and label.intersects(legend):
+            label.moveTop(legend.bottom() + self.GAP)
+        if label.top() != placed_top:
+            self.setPos(self.line.mapFromScene(QPointF(corner.x(), label.top() + size.height() * self.anchor.y())))
 
 
 class LossPlot(QWidget):

@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         # never narrower than the form: without a horizontal scroll bar its right edge would be cut off
         scroller.setMinimumWidth(side.minimumSizeHint().width() + scroller.verticalScrollBar().sizeHint().width())
         self.controls_dock = self._dock("Controls", "controls", scroller, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)   # full height: no scrolling
         self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                        | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.resizeDocks([self.controls_dock], [CONTROLS_WIDTH], Qt.Orientation.Horizontal)
