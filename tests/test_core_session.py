@@ -197,3 +197,35 @@ def test_stop_ends_a_run_waiting_for_its_preparation_at_once(session):
     record = job.run()
     assert record.status == "stopped" and record.history == [] and session.store.list() == []
     assert session.preparation is job.preparation   # the next Start takes it
+
+
+SPIRAL_MLP = ExperimentSettings(dataset="spiral", dataset_options={"n": 120}, model="mlp", hidden=(8,),
+                                activation="tanh", optimizer="adam", batch_size=16, learning_rate=0.01, steps=8)
+
+
+def test_the_next_run_of_the_same_experiment_restarts_the_compiled_model_and_gives_the_same_numbers(session, tmp_path):
+    """Issue 9 (memory): every Start compiled a new model, and each compile left memory behind in the engine. A run
+    after one that ended, on the same experiment but another rate and step count, now restarts that run's model
+    (initial weights, fresh optimizer state, its own rate): nothing compiled, the numbers of a new model."""
+    first_job = session.new_job(JobKind.TRAINING, SPIRAL_MLP)
+    first_job.control.set_learning_rate(0.05)   # a live change: the next run still starts at its own rate
+    first = first_job.run()
+    model = first_job.trainer.model
+    events = []
+    session.subscribe(events.append)
+    job = session.new_job(JobKind.TRAINING, SPIRAL_MLP.replace(learning_rate=0.02, steps=6))
+    second = job.run()
+    assert job.trainer.model is model and "compile" not in second.timings and "restart" in second.timings
+    assert not [event for event in events if isinstance(event, Phase) and event.text.startswith("compiling")]
+    assert second.status == "finished" and second.engine == first.engine and second.dataset_info == first.dataset_info
+
+    fresh = Session(RunStore(tmp_path / "fresh")).new_job(JobKind.TRAINING, SPIRAL_MLP.replace(learning_rate=0.02,
+                                                                                               steps=6))
+    expected = fresh.run()
+    assert fresh.trainer.model is not model and "compile" in expected.timings
+    assert [(s.train_loss, s.val_loss, s.accuracy, s.learning_rate) for s in second.history] == \
+        [(s.train_loss, s.val_loss, s.accuracy, s.learning_rate) for s in expected.history]
+
+    other = session.new_job(JobKind.TRAINING, SPIRAL_MLP.replace(seed=1))   # another experiment: compiled anew
+    other.run()
+    assert other.trainer.model is not model

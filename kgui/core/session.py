@@ -149,12 +149,14 @@ class Preparation:
     (:meth:`Trainer.prepare`, which writes nothing to the store). A training job on settings that differ at most in
     learning rate and steps takes its trainer instead of preparing again.
 
-    ``on_thread`` is called first on the new thread (the window lowers its priority there).
+    ``on_thread`` is called first on the new thread (the window lowers its priority there). ``reuse``: an ended
+    run's trainer on the same experiment, whose dataset and compiled model are restarted instead (Trainer).
     """
 
-    def __init__(self, settings: ExperimentSettings, store: RunStore | None, on_thread: Callable[[], None] | None = None):
+    def __init__(self, settings: ExperimentSettings, store: RunStore | None, on_thread: Callable[[], None] | None = None,
+                 reuse: Trainer | None = None):
         self.settings = settings
-        self.trainer = Trainer(settings, TrainingControl(), store, status=self._status)
+        self.trainer = Trainer(settings, TrainingControl(), store, status=self._status, reuse=reuse)
         self.phases: list[str] = []             # what preparing has done so far ("loading dataset…", ...)
         self.phase_progress: list[LoadProgress | None] = []   # each phase's load progress (None: not reading)
         self.started = perf_counter()
@@ -405,6 +407,7 @@ class Session:
         self.preparation: Preparation | None = None   # the experiment prepared ahead (or being prepared)
         self._preparations: list[Preparation] = []     # every preparation started, until it is done
         self.prepare_on_thread: Callable[[], None] | None = None   # run first on each preparation's thread
+        self._ended_trainer: Trainer | None = None   # the last training run's, its model reusable by the next
         self._shown: set[str] = set()
         self._unread: set[str] = set()         # saved runs whose history has not been read yet
         self._listeners: list[Callable[[Event], None]] = []
@@ -438,6 +441,7 @@ class Session:
             left = self.job.preparation if self.job is not None else None
             if left is not None and not left.taken and self.preparation is None:
                 self.preparation = left   # stopped while preparing: the next Start takes it
+            self._keep_trainer(self.job)
             self.job = None
         self._notify(event)
         if rates_changed:
@@ -481,6 +485,19 @@ class Session:
             self.preparation = None   # taken: the next Start prepares anew
         return self.job
 
+    def _keep_trainer(self, job: Job | None) -> None:
+        """Keep an ended training job's trainer (once its run ended without failing) for the next preparation."""
+        trainer = job.trainer if job is not None and job.kind is JobKind.TRAINING else None
+        if trainer is not None and trainer.model is not None and trainer.record.status in FINAL_STATUSES \
+                and trainer.record.status != RunStatus.FAILED:
+            self._ended_trainer = trainer
+
+    def _reusable_trainer(self, settings: ExperimentSettings) -> Trainer | None:
+        """The last ended run's trainer when it can train ``settings``; handed out once (one run per model at a
+        time), and let go when it cannot (its memory is freed)."""
+        trainer, self._ended_trainer = self._ended_trainer, None
+        return trainer if trainer is not None and same_preparation(trainer.settings, settings) else None
+
     def _fitting_preparation(self, settings: ExperimentSettings) -> Preparation | None:
         preparation = self.preparation
         if preparation is None or not preparation.fits(settings) or (preparation.done and not preparation.ready):
@@ -496,7 +513,8 @@ class Session:
         except (ValueError, LookupError):
             return None
         if self._fitting_preparation(settings) is None:
-            self.preparation = Preparation(settings, self.store, self.prepare_on_thread)
+            self.preparation = Preparation(settings, self.store, self.prepare_on_thread,
+                                           self._reusable_trainer(settings))
             self._preparations = [p for p in self._preparations if not p.done] + [self.preparation]
         return self.preparation
 

@@ -154,16 +154,24 @@ class Trainer:
     preparing (bad dataset, missing engine) leaves no trace there. From the first step on the
     trainer holds the run's :class:`RunWriter` (and so its lock) until the run has ended; a write
     that fails (disk full, read-only) ends the run as failed with the file and the OS's reason.
+
+    ``reuse``: an ended run's trainer on the same experiment (:func:`same_preparation`); this one trains with its
+    dataset and compiled model, restarted from the initial weights, instead of loading and compiling them again
+    (each compile leaves memory behind in the engines).
     """
 
     def __init__(self, settings: ExperimentSettings, control: TrainingControl | None = None,
-                 store: RunStore | None = None, dataset: Dataset | None = None, status=None):
+                 store: RunStore | None = None, dataset: Dataset | None = None, status=None,
+                 reuse: Trainer | None = None):
+        if reuse is not None and (reuse.model is None or not same_preparation(reuse.settings, settings)):
+            raise ValueError("only a prepared trainer of the same experiment can be reused")
         self.settings = settings
         self.control = control or TrainingControl()
         self.store = store
-        self.dataset = dataset
+        self.dataset = reuse.dataset if reuse is not None else dataset
         self.record = RunRecord.new(settings)
         self.model = None
+        self._reused_model = reuse.model if reuse is not None else None
         self.error: BaseException | None = None  # what made the run fail, for logs
         self.load_progress: LoadProgress | None = None   # how far the dataset file is read, while it loads
         self._status = status or (lambda text: None)
@@ -208,6 +216,16 @@ class Trainer:
         if settings.epochs is not None:  # from here on, steps is the number of updates the epochs make
             settings = self.settings = self.record.settings = settings.replace(
                 steps=settings.planned_steps(len(dataset.x_train)))
+        if self._reused_model is not None:   # an ended run's model: back to its start, nothing compiled
+            model, self._reused_model = self._reused_model, None
+            self.record.engine, self.record.engine_version = model.K.backend(), model.K.version
+            self.model = self._timed("restart", "restarting the model…", lambda: self._restarted(model))
+        else:
+            self.model = self._compiled_model(settings, dataset)
+        self._batches = _BatchOrder(len(dataset.x_train), settings.batch_size, settings.seed)
+
+    def _compiled_model(self, settings: ExperimentSettings, dataset: Dataset):
+        """Import the engine, then build, compile and warm up the model."""
         title = {info.name: info.title for info in backend.available()}[backend.canonical_name(settings.backend)]
         K = self._timed("load_engine", f"importing {title}…", lambda: engines.load(settings.backend))
         self.record.engine, self.record.engine_version = K.backend(), K.version
@@ -219,8 +237,11 @@ class Trainer:
             model.warm_up(dataset.x_train, dataset.y_train)
             return model
 
-        self.model = self._timed("compile", "compiling…", compile_model)
-        self._batches = _BatchOrder(len(dataset.x_train), settings.batch_size, settings.seed)
+        return self._timed("compile", "compiling…", compile_model)
+
+    def _restarted(self, model):
+        model.restart(self.settings.seed, self.settings.learning_rate)
+        return model
 
     def _loading(self, progress: LoadProgress) -> None:
         self.load_progress = progress
