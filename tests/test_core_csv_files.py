@@ -95,6 +95,19 @@ def test_gzip_bomb_stops_at_the_decompression_cap(tmp_path):
     assert "--max-data-size" in message and csv_files.MAX_SIZE_VARIABLE in message and "\n" not in message
 
 
+
+def test_a_fault_of_the_text_is_reported_after_one_read_not_two(tmp_path, monkeypatch):
+    """The limit, met while pandas parsed, was taken for pandas refusing a row: Python's reader read it all again."""
+    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 40_000)
+    monkeypatch.setattr(csv_files, "PYTHON_BATCH_CELLS", 10_000)   # progress from either reader
+    bomb = tmp_path / "bomb.csv.gz"
+    bomb.write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 2_000_000, 9))
+    csv_files.set_max_text_bytes(1 << 20)
+    rows = []
+    with pytest.raises(DatasetError, match="expands to more than 1 MiB of text"):
+        load_dataset(str(bomb), progress=lambda progress: rows.append(progress.rows))
+    assert rows and rows == sorted(rows)   # one pass: the rows read never go back
+
 def test_the_limit_is_raised_by_the_variable_and_a_plain_file_is_refused_before_reading(tmp_path, monkeypatch):
     path = write_csv(tmp_path / "data.csv", 2000)
     monkeypatch.setenv(csv_files.MAX_SIZE_VARIABLE, "10K")
@@ -199,6 +212,60 @@ def test_the_sessions_phase_events_carry_the_load_progress(tmp_path, monkeypatch
     assert len(loading) >= 5 and all(progress is not None for progress in loading)
     assert [p.fraction for p in loading] == sorted(p.fraction for p in loading) and loading[-1].fraction == 1.0
     assert loading[-1].rows == 50_000 and phases[-1] == ("compiling…", None) and phases[0][1] is None
+
+
+def test_two_loads_of_one_file_read_it_once_and_the_second_hears_the_progress(tmp_path, monkeypatch):
+    """The window's Code dock and a Start load the same file at once: one read, one Dataset, progress for both."""
+    import threading
+
+    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 40_000)
+    path = write_csv(tmp_path / "data.csv", 50_000)
+    release, waiting = threading.Event(), threading.Event()
+    first_progress, second_progress, results = [], [], {}
+
+    def first_hears(progress):
+        first_progress.append(progress)
+        release.wait(SUBPROCESS_TIMEOUT_S)     # the first read holds on until the second load is waiting
+
+    def second_polls():
+        waiting.set()
+        return False
+
+    first = threading.Thread(target=lambda: results.update(first=load_dataset(str(path), progress=first_hears)))
+    first.start()
+    while not first_progress:
+        first.join(0.01)
+    second = threading.Thread(target=lambda: results.update(second=load_dataset(
+        str(path), progress=second_progress.append, should_stop=second_polls)))
+    second.start()
+    assert waiting.wait(SUBPROCESS_TIMEOUT_S)
+    release.set()
+    first.join(SUBPROCESS_TIMEOUT_S)
+    second.join(SUBPROCESS_TIMEOUT_S)
+    assert results["second"] is results["first"]
+    assert second_progress and second_progress[-1] == first_progress[-1] and second_progress[-1].rows == 50_000
+
+
+def test_a_load_waiting_for_anothers_read_of_the_file_stops_when_asked(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 40_000)
+    path = write_csv(tmp_path / "data.csv", 50_000)
+    release, started = threading.Event(), threading.Event()
+
+    def hold(progress):
+        started.set()
+        release.wait(SUBPROCESS_TIMEOUT_S)
+
+    first = threading.Thread(target=lambda: load_dataset(str(path), progress=hold))
+    first.start()
+    assert started.wait(SUBPROCESS_TIMEOUT_S)
+    try:
+        with pytest.raises(LoadCancelled):
+            load_dataset(str(path), should_stop=lambda: True)
+    finally:
+        release.set()
+        first.join(SUBPROCESS_TIMEOUT_S)
 
 
 # -- caches ---------------------------------------------------------------------------------------------------------

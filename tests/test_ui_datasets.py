@@ -9,7 +9,7 @@ from PyQt6.QtWidgets import QDialog, QFileDialog
 from kgui.core import datasets
 from kgui.ui import datasets as ui_datasets
 from kgui.ui.datasets import DatasetPicker, short_title
-from ui_support import messages  # noqa: F401 - fixture
+from ui_support import messages, window  # noqa: F401 - fixtures
 
 
 @pytest.fixture
@@ -142,3 +142,27 @@ def test_the_progress_bar_shows_the_load_then_is_busy_then_hides_when_training_s
     assert compiling == [(True, True)]
     assert [shown for event, shown, *_ in seen if isinstance(event, RunStarted)] == [False]
     assert not bar.isVisible()
+
+
+def test_the_code_dock_loads_its_dataset_off_the_gui_thread(qtbot, window, tmp_path):
+    """A big CSV took minutes to load on the GUI thread when the Code dock was shown: the window froze."""
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},c{i % 3}\n" for i in range(3000)))
+    window.dataset_picker.select(str(path), {"target": "label"})
+    window.code_dock.raise_()
+    window.code_view.refresh()
+    assert window.code_view.script == "" and window.code_view.caption.text() == "Loading data.csv for the script…"
+    qtbot.waitUntil(lambda: "data.csv" in window.code_view.script, timeout=60_000)
+    assert window.code_view.save_button.isEnabled()
+
+
+def test_export_script_waits_for_its_dataset_off_the_gui_thread(qtbot, window, monkeypatch, tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},c{i % 3}\n" for i in range(3000)))
+    window.dataset_picker.select(str(path), {"target": "label"})
+    target = tmp_path / "train.py"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), args[-1]))
+    window.export_script_action.trigger()
+    assert not target.exists()      # its dataset loads on another thread; the export follows
+    qtbot.waitUntil(target.exists, timeout=60_000)
+    assert "data.csv" in target.read_text()

@@ -555,6 +555,8 @@ def read_table(path, label: str | None, exclude: tuple[str, ...] = (),
             return _read_python(stream, rest, path, names, features, label, header_line, progress, should_stop)
         try:
             table = _read_pandas(stream, rest, path, names, features, label, header_line, progress, should_stop)
+        except DatasetError:  # the text itself (over the limit, binary, a broken gzip): reading it again won't help
+            raise
         except (ValueError, UnicodeDecodeError):  # pandas' ParserError is a ValueError
             table = None  # pandas refused something: Python's reader below names it, or reads the file
         if table is not None:

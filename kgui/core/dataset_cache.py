@@ -8,6 +8,8 @@
   cache folder, keyed the same way, when ``KGUI_DATA_CACHE=1`` (or ``--data-cache``): the first load
   of a later session then maps the features instead of parsing the text. Entries are written to a
   temporary folder and renamed into place, so a stop or a crash never leaves half of one.
+- :data:`READS` lets one load at a time read a file version: a second load of it meanwhile waits for
+  that read (hearing its progress) and takes its Dataset from :data:`MEMORY`.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dataset_registry import Dataset, LoadCancelled
+from .dataset_registry import Dataset, LoadCancelled, LoadProgress
 
 DISK_CACHE_VARIABLE = "KGUI_DATA_CACHE"
 DISK_FORMAT = 1             # bump when the stored layout changes
@@ -81,6 +83,61 @@ class MemoryCache:
 
 
 MEMORY = MemoryCache(_memory_budget())
+
+
+# -- one read per file at a time -------------------------------------------------------------------------------------
+
+READ_POLL_S = 0.05   # a load waiting for another load's read of the same file checks for a stop this often
+
+
+class _Read:
+    """A file being read by one load; loads of the same file meanwhile wait for it and hear its progress."""
+
+    def __init__(self, progress: Callable[[LoadProgress], None]):
+        self.finished = threading.Event()
+        self.listeners = [progress]
+
+    def tell(self, progress: LoadProgress) -> None:
+        for listener in list(self.listeners):
+            listener(progress)
+
+
+class SharedReads:
+    """At most one read of a file version at a time. A second load of the same key (the window's Code dock and a
+    Start, say) waits for the first, hearing its progress, and then finds the Dataset in :data:`MEMORY`, instead of
+    reading and holding the same file twice."""
+
+    def __init__(self):
+        self._reads: dict[Hashable, _Read] = {}
+        self._lock = threading.Lock()
+
+    def begin(self, key: Hashable, progress: Callable[[LoadProgress], None],
+              should_stop: Callable[[], bool]) -> Callable[[LoadProgress], None] | None:
+        """The progress hook of this load's own read of ``key`` (call :meth:`end` once it is over), or None after
+        another load's read of ``key`` has ended (its progress was told to ``progress`` meanwhile).
+        LoadCancelled when ``should_stop`` says so while waiting."""
+        with self._lock:
+            read = self._reads.get(key)
+            if read is None:
+                read = self._reads[key] = _Read(progress)
+                return read.tell
+            read.listeners.append(progress)
+        try:
+            while not read.finished.wait(READ_POLL_S):
+                if should_stop():
+                    raise LoadCancelled("loading was stopped while another load read the same file")
+        finally:
+            with self._lock:
+                read.listeners.remove(progress)
+        return None
+
+    def end(self, key: Hashable) -> None:
+        with self._lock:
+            read = self._reads.pop(key)
+        read.finished.set()
+
+
+READS = SharedReads()
 
 
 # -- on disk -------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ message naming the file, column and line where it applies.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -54,22 +55,37 @@ def load_dataset(name: str, options: Mapping | None = None, val_fraction: float 
 
     ``progress`` hears how far a file has been read; ``should_stop`` is polled while reading and
     ends the load with :class:`LoadCancelled` when it returns True. Datasets read from files are
-    kept in :data:`dataset_cache.MEMORY` by the file's identity, so loading one again is immediate.
+    kept in :data:`dataset_cache.MEMORY` by the file's identity, so loading one again is immediate, and
+    a file is read by one load at a time (:data:`dataset_cache.READS`): a second load of it meanwhile
+    waits for that read and hears its progress.
     """
     spec = spec_for(name)
     request = LoadRequest(name, spec.resolved_options(options, label=name), val_fraction, seed, progress, should_stop)
     key = _cache_key(spec, request)
-    cached = dataset_cache.MEMORY.get(key) if key is not None else None
-    if cached is not None:
-        return cached
+    if key is None:
+        return _load(spec, request)
+    while True:
+        cached = dataset_cache.MEMORY.get(key)
+        if cached is not None:
+            return cached
+        tell = dataset_cache.READS.begin(key, progress, should_stop)
+        if tell is None:   # another load read the file meanwhile: its Dataset is cached now (unless that load failed)
+            continue
+        try:
+            dataset = _load(spec, dataclasses.replace(request, progress=tell))
+            if key == _cache_key(spec, request):  # the file did not change while it was read
+                dataset_cache.MEMORY.put(key, dataset)
+        finally:
+            dataset_cache.READS.end(key)
+        return dataset
+
+
+def _load(spec: DatasetSpec, request: LoadRequest) -> Dataset:
     try:
-        dataset = spec.loader(request)
+        return spec.loader(request)
     except MemoryError:
-        raise DatasetError(f"{name}: not enough memory to load it; free some memory, or use a smaller file or a "
-                           f"lower {csv_files.MAX_SIZE_FLAG}") from None
-    if key is not None and key == _cache_key(spec, request):  # the file did not change while it was read
-        dataset_cache.MEMORY.put(key, dataset)
-    return dataset
+        raise DatasetError(f"{request.name}: not enough memory to load it; free some memory, or use a smaller file "
+                           f"or a lower {csv_files.MAX_SIZE_FLAG}") from None
 
 
 def _cache_key(spec: DatasetSpec, request: LoadRequest) -> tuple | None:

@@ -1,8 +1,9 @@
 """The Code panel: the exact K-API script of the current experiment (kgui.core.codegen), read-only, with Copy
 and Save as Python script; it follows the form while its dock is visible. :class:`ScriptSource` writes the
-script, keeping the last dataset it loaded."""
+script, keeping the last dataset it loaded; it loads datasets on a background thread, never the GUI's."""
 from __future__ import annotations
 
+import threading
 from typing import Callable
 
 from kgui.core import engines
@@ -10,7 +11,9 @@ from kgui.core.codegen import experiment_script
 from kgui.core.datasets import load_dataset
 from kgui.core.settings import ExperimentSettings
 
-from PyQt6.QtCore import QTimer, pyqtSignal
+from .datasets import short_title
+
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtGui import QFontDatabase, QGuiApplication
 from PyQt6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
@@ -47,6 +50,7 @@ class CodeView(QWidget):
         layout.addWidget(self.editor, 1)
         self.show_script("", "")
         self.source = ScriptSource()
+        self.source.ready.connect(self.refresh)
         self._settings: Callable[[], ExperimentSettings] | None = None
         self.refresh_timer = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.refresh)
 
@@ -60,13 +64,17 @@ class CodeView(QWidget):
         self.refresh_timer.start()
 
     def refresh(self) -> None:
-        """Show the followed experiment's script (only while visible: the dataset is loaded on this thread, once
-        per dataset and split)."""
+        """Show the followed experiment's script (only while visible: its dataset is loaded once per dataset and
+        split, on another thread; the script follows when it has been)."""
         if self._settings is None or not self.isVisible():
             return
         try:
             settings = self._settings()
-            self.show_script(self.source.script(settings), self.source.caption(settings))
+            script = self.source.script(settings)
+            if script is None:
+                self.show_script("", f"Loading {short_title(settings.dataset)} for the script…")
+            else:
+                self.show_script(script, self.source.caption(settings))
         except (OSError, ValueError) as exc:
             self.show_script("", f"No script: {exc}")
 
@@ -88,26 +96,56 @@ class CodeView(QWidget):
         QGuiApplication.clipboard().setText(self.script)
 
 
-class ScriptSource:
-    """The script of an experiment; the dataset is loaded once per (dataset, options, split, seed)."""
+class ScriptSource(QObject):
+    """The script of an experiment. Its dataset is loaded on a background thread, never the GUI's (a big CSV file
+    takes minutes), once per (dataset, options, split, seed); ``ready`` is emitted when it has been."""
+
+    ready = pyqtSignal()
+    _loaded = pyqtSignal(object)     # (key, Dataset or None, error or None), from the loading thread
 
     def __init__(self):
-        self._key = None
-        self._dataset = None
+        super().__init__()
+        self._key = self._dataset = self._error = None
+        self._loading = None             # the key being loaded
+        self._loaded.connect(self._take)
 
-    def _load(self, settings: ExperimentSettings):
-        key = (settings.dataset, repr(sorted(dict(settings.dataset_options).items())), settings.val_fraction,
-               settings.seed)
-        if key != self._key:
-            self._dataset = load_dataset(settings.dataset, settings.dataset_options, settings.val_fraction,
-                                         settings.seed)
-            self._key = key
-        return self._dataset
+    @staticmethod
+    def _key_of(settings: ExperimentSettings) -> tuple:
+        return (settings.dataset, repr(sorted(dict(settings.dataset_options).items())), settings.val_fraction,
+                settings.seed)
 
-    def script(self, settings: ExperimentSettings) -> str:
-        """The standalone script; ValueError/OSError (one line) when the experiment or its data is not usable."""
+    def _dataset_for(self, settings: ExperimentSettings):
+        key = self._key_of(settings)
+        if key == self._key:
+            if self._error is not None:
+                raise self._error
+            return self._dataset
+        if key != self._loading:
+            self._loading = key
+            threading.Thread(target=self._load, args=(key, settings), name="kgui-script-dataset", daemon=True).start()
+        return None
+
+    def _load(self, key, settings: ExperimentSettings) -> None:
+        try:
+            self._loaded.emit((key, load_dataset(settings.dataset, settings.dataset_options, settings.val_fraction,
+                                                 settings.seed), None))
+        except Exception as exc:  # noqa: BLE001 - shown as the dock's one line
+            self._loaded.emit((key, None, exc if isinstance(exc, (ValueError, OSError)) else ValueError(
+                f"{type(exc).__name__}: {exc}")))
+
+    def _take(self, result) -> None:
+        key, dataset, error = result
+        if key != self._loading:      # the form moved on to another dataset meanwhile
+            return
+        self._key, self._dataset, self._error, self._loading = key, dataset, error, None
+        self.ready.emit()
+
+    def script(self, settings: ExperimentSettings) -> str | None:
+        """The standalone script; None while its dataset loads (``ready`` follows); ValueError/OSError (one line)
+        when the experiment or its data is not usable."""
         settings.validate()
-        return experiment_script(settings, self._load(settings))
+        dataset = self._dataset_for(settings)
+        return None if dataset is None else experiment_script(settings, dataset)
 
     def caption(self, settings: ExperimentSettings) -> str:
         return (f"{engines.human_name(settings.backend)} · {dataset_title(settings.dataset)} · "

@@ -140,8 +140,21 @@ class Dialogs:
         except (OSError, ValueError) as exc:
             self.error("Cannot write the script", str(exc))
             return None
+        if text is None:   # its dataset is being loaded on another thread: export once it has been
+            self._export_when_ready(path)
+            return None
         path = path or self.ask_save_path("experiment", SCRIPT_FILTER, "Export as Python script")
         return None if path is None else self.write(lambda target: codegen.write_script(target, text), path)
+
+    def _export_when_ready(self, path) -> None:
+        source = self.window.code_view.source
+
+        def again() -> None:
+            source.ready.disconnect(again)
+            self.export_script(path)
+
+        source.ready.connect(again)
+        self.status("Loading the dataset for the script…")
 
     def open_experiment(self, path=None) -> bool:
         """Load experiment settings from a JSON file (asks which when ``path`` is None) into the form."""
