@@ -1,5 +1,5 @@
-"""The status bar's progress bar while a job prepares: the share of the dataset file read so far (and the rows),
-or busy (indeterminate) while no share is known: importing the engine, compiling, a loader that does not tell.
+"""The status bar's progress bar while a job prepares: the share of the dataset file read so far, or busy
+(indeterminate) while no share is known: importing the engine, compiling, a loader that does not tell.
 GUI thread only: the window calls it from the session's events."""
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class LoadProgressBar(QProgressBar):
         else:
             self.setRange(0, STEPS)
             self.setValue(round(min(max(progress.fraction, 0.0), 1.0) * STEPS))
-            self.setFormat(f"{progress.rows:,} rows · %p%")
+            self.setFormat(f"{progress.fraction:.0%}")   # rounded as the phase text next to it (the rows are there)
         self.setToolTip(text)
         self.show()
 
