@@ -17,6 +17,7 @@ from kgui.core import csv_files, datasets
 OPEN_CSV = "Open CSV…"
 CSV_FILTER = "CSV files (*.csv *.csv.gz);;All files (*)"
 SEARCHABLE_COLUMNS = 50   # with more columns the target picker is a search box
+SEARCH_BOX_CHARACTERS = 32   # the searchable target picker's width, in characters
 TOOLTIP = "Data to train on. Otto needs Kaggle's train.csv; Open CSV… trains on your own file."
 
 
@@ -34,11 +35,15 @@ class TargetColumnDialog(QDialog):
         self.setWindowTitle("Choose the target column")
         self.columns = frozenset(columns)
         self.column = QComboBox()
-        self.column.addItems(columns)
-        self.column.setCurrentIndex(len(columns) - 1)
-        if len(columns) > SEARCHABLE_COLUMNS:  # type to find a column among thousands
+        searchable = len(columns) > SEARCHABLE_COLUMNS   # type to find a column among thousands
+        if searchable:   # sized by a fixed width, not by measuring every name (~1 s on the GUI thread per 100k)
+            self.column.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            self.column.setMinimumContentsLength(SEARCH_BOX_CHARACTERS)
             self.column.setEditable(True)
             self.column.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.column.addItems(columns)
+        self.column.setCurrentIndex(len(columns) - 1)
+        if searchable:
             self.column.completer().setFilterMode(Qt.MatchFlag.MatchContains)
             self.column.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.task = QComboBox()
