@@ -213,6 +213,12 @@ class _Stopper:
         self.signal = self.signal or signum
         self.control.stop()
 
+    def follow(self, control: TrainingControl) -> None:
+        """Stop ``control`` instead from now on (at once when a signal has come already)."""
+        self.control = control
+        if self.signal is not None:
+            control.stop()
+
     @property
     def exit_code(self) -> int:
         return 128 + self.signal if self.signal else EXIT_STOPPED
@@ -268,14 +274,15 @@ def run_command(args, out, err) -> int:
         if not _is_script(path):
             export_format(path)
     session = Session(RunStore(args.runs_dir))
-    if args.backend == "all":
-        job = session.new_job(JobKind.PARITY, experiment.from_arguments(args, backend_name=installed_engines()[0]),
-                              name=args.name)
-    else:
-        job = session.new_job(JobKind.TRAINING, experiment.from_arguments(args), name=args.name)
-    console = _Console(out, err)
-    session.subscribe(_reporter(console, session.store, err))
-    with _signals_stop(job.control) as stopper:
+    with _signals_stop() as stopper:   # before the job: its preparation starts reading the dataset at once
+        if args.backend == "all":
+            job = session.new_job(JobKind.PARITY, experiment.from_arguments(
+                args, backend_name=installed_engines()[0]), name=args.name)
+        else:
+            job = session.new_job(JobKind.TRAINING, experiment.from_arguments(args), name=args.name)
+        stopper.follow(job.control)
+        console = _Console(out, err)
+        session.subscribe(_reporter(console, session.store, err))
         job.run()
     session.close()   # a run stopped while its preparation loads the dataset: that load stops too
     runs = job.records
