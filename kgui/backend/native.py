@@ -8,10 +8,22 @@ counts a reference. Only libraries that do not call into Python while they load 
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import importlib.util
 import sys
+import threading
 from pathlib import Path
+
+_loading = threading.Lock()   # held while libraries load; the process's exit waits for it (see _wait_for_loading)
+
+
+@atexit.register
+def _wait_for_loading() -> None:
+    """Let a load still running finish before the process exits: exiting while another thread runs a library's
+    initialisers without the GIL crashes (SIGSEGV, SIGABRT), where the GIL used to make the exit wait."""
+    with _loading:
+        pass
 
 
 def _dlopen():
@@ -37,8 +49,9 @@ def preload(package: str, libraries: tuple[str, ...]) -> list[str]:
         return []
     folder = Path(list(spec.submodule_search_locations)[0])
     loaded = []
-    for library in libraries:
-        path = folder / library
-        if path.is_file() and dlopen(str(path).encode(), sys.getdlopenflags()):
-            loaded.append(library)
+    with _loading:
+        for library in libraries:
+            path = folder / library
+            if path.is_file() and dlopen(str(path).encode(), sys.getdlopenflags()):
+                loaded.append(library)
     return loaded
