@@ -2,7 +2,7 @@
 
 Python imports an extension module with ``dlopen()``, which also loads (maps, relocates, initialises) the
 libraries it links, and holds the GIL all that time: TensorFlow's 850 MB of C++ libraries froze every other
-Python thread, the window's too, for 0.2 s idle and seconds on a loaded machine. ``dlopen()`` called through
+Python thread, the window's too, for 5-7 s on a loaded machine (load 15). ``dlopen()`` called through
 ctypes runs with the GIL released; the import's own ``dlopen()`` then finds the libraries loaded and only
 counts a reference. Only libraries that do not call into Python while they load are preloaded this way.
 """

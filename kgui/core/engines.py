@@ -107,7 +107,7 @@ def load(name: str) -> backend.Backend:
     """The backend of engine ``name``, imported on first use (seconds) with the GIL held as briefly as possible.
 
     An import makes hundreds of thousands of objects, so the collections it triggers walk ever more of them,
-    each holding the GIL (TensorFlow: five full collections, 0.1-0.4 s each, the window frozen meanwhile). The
+    each holding the GIL (TensorFlow: five full collections, 1-1.8 s each at load 15, the window frozen). The
     collector is paused while the engine is imported and first compiles, and the objects then alive are frozen:
     kept for good (the engine's modules), and skipped by every later collection, while training too.
     """
