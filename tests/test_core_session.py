@@ -2,6 +2,7 @@
 trainer while a run trains (one writer per run file), delete, re-run and export. Real engine (TensorFlow)."""
 import json
 import threading
+import time
 
 import pytest
 
@@ -229,3 +230,31 @@ def test_the_next_run_of_the_same_experiment_restarts_the_compiled_model_and_giv
     other = session.new_job(JobKind.TRAINING, SPIRAL_MLP.replace(seed=1))   # another experiment: compiled anew
     other.run()
     assert other.trainer.model is not model
+
+
+def test_a_pause_between_two_batches_still_shows_every_step_taken(session):
+    """Steps go out in batches; a pause that lands after one step's batch check and before the next step must not
+    keep the steps since the last batch from the window while it sleeps (they used to arrive only on resume)."""
+    delivered = []
+    session.subscribe(lambda event: delivered.extend(event.steps) if isinstance(event, StepsTaken) else None)
+    job = session.new_job(JobKind.TRAINING, LINEAR.replace(steps=50), batch_s=3600.0)
+    control, turns = job.control, []
+    wait_for_turn = control.wait_for_turn
+
+    def pause_before_the_sixth_step() -> bool:
+        turns.append(len(turns) + 1)
+        if len(turns) == 6:          # the worker is between step 5's batch check and step 6
+            control.pause()
+        return wait_for_turn()
+
+    control.wait_for_turn = pause_before_the_sixth_step
+    thread = threading.Thread(target=job.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while len(delivered) < 5 and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [step.step for step in delivered] == [1, 2, 3, 4, 5] and control.paused
+    finally:
+        control.stop()
+        thread.join(60)

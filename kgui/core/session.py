@@ -255,6 +255,7 @@ class Job:
         self.store = store
         self.sink = sink
         self.control = control or TrainingControl()
+        self.control.before_sleeping = self._flush_all   # a pause between two batches still shows every step taken
         self.name = name
         self.batch_s, self.confusion_s, self.surface_s, self.yield_gil_s = batch_s, confusion_s, surface_s, yield_gil_s
         self.result = None
@@ -343,6 +344,10 @@ class Job:
         if self.surface_s is not None and now - self._last_surface >= self.surface_s:
             self._send_surface(trainer)
         self._yield_gil()
+
+    def _flush_all(self) -> None:
+        for run_id in self._pending:
+            self._flush(run_id)
 
     def _flush(self, run_id: str) -> None:
         if self._pending[run_id]:

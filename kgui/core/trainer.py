@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from time import perf_counter
 
@@ -47,6 +48,7 @@ class TrainingControl:
         self._steps_allowed = 0
         self._pending_rate: float | None = None
         self._pending_names: dict[str, str] = {}
+        self.before_sleeping: Callable[[], None] | None = None   # worker side, just before it sleeps while paused
 
     @property
     def paused(self) -> bool:
@@ -98,13 +100,22 @@ class TrainingControl:
 
     def wait_for_turn(self) -> bool:
         """Block while paused with no step requested; False once stopped (worker side)."""
+        if self.before_sleeping is not None:
+            with self._condition:
+                sleeps = not self._may_step()
+            if sleeps:
+                self.before_sleeping()
         with self._condition:
-            self._condition.wait_for(lambda: self._stopped or not self._paused or self._steps_allowed > 0)
+            self._condition.wait_for(self._may_step)
             if self._stopped:
                 return False
             if self._paused:
                 self._steps_allowed -= 1
             return True
+
+    def _may_step(self) -> bool:
+        """Under the condition's lock."""
+        return self._stopped or not self._paused or self._steps_allowed > 0
 
     def take_learning_rate(self) -> float | None:
         """The rate set since the last call, if any (worker side)."""
