@@ -537,6 +537,11 @@ class Session:
         self._preparations = [preparation for preparation in running if not preparation.done]
         return not self._preparations
 
+    @property
+    def preparing(self) -> bool:
+        """Whether a preparation is still running (after :meth:`close`: an engine import or compile)."""
+        return any(not preparation.done for preparation in self._preparations)
+
     def live_run_training(self, run_id: str) -> bool:
         """Whether a trainer is still writing run ``run_id``."""
         record = self.runs.get(run_id)

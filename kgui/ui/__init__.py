@@ -1,6 +1,7 @@
 """kgui's Qt window (PyQt6 + pyqtgraph). Engines are imported on the training thread, never here."""
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -68,4 +69,17 @@ def main(settings=None, start: bool = False, screenshot=None) -> int:
             window.jobs.changed.connect(job_changed)
         else:
             QTimer.singleShot(SETTLE_MS, capture)
-    return app.exec()
+    code = app.exec()
+    if window.session.preparing:
+        _exit_now(code, window)
+    return code
+
+
+def _exit_now(code: int, window) -> None:
+    """End the process while a preparation still imports or compiles an engine on its thread: it writes nothing,
+    and the interpreter's own exit would wait for it or crash inside it (JAX's import: "FATAL: exception not
+    rethrown", abort). Everything kgui keeps is already saved; the settings and output are flushed first."""
+    window.preferences.sync()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
