@@ -73,17 +73,27 @@ def find(name: str) -> Engine:
 
 
 @contextmanager
-def _collector_paused():
-    """Pause the cyclic garbage collector; afterwards freeze what is alive (:func:`gc.freeze`) and resume."""
+def garbage_collector_paused():
+    """Python's cycle collector off for a while: making many objects without cycles (an engine import, a listing,
+    a table of thousands of rows) otherwise triggers collections that cost a quarter of the time or more."""
     enabled = gc.isenabled()
-    gc.collect(1)   # recent garbage is freed, not frozen (a full collection would itself hold the GIL long)
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector; afterwards freeze what is alive (:func:`gc.freeze`) and resume."""
+    gc.collect(1)   # recent garbage is freed, not frozen (a full collection would itself hold the GIL long)
+    with garbage_collector_paused():
+        try:
+            yield
+        finally:
+            gc.freeze()
 
 
 @functools.cache

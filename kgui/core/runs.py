@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import errno
 import functools
-import gc
 import json
 import math
 import os
@@ -33,6 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from . import datasets, engines
+from .engines import garbage_collector_paused
 from .files import write_atomic
 from .settings import ExperimentSettings
 
@@ -672,19 +672,6 @@ def _checked_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a run name cannot be empty")
     return name.strip()
-
-
-@contextlib.contextmanager
-def garbage_collector_paused():
-    """Python's cycle collector off for a while: making many objects without cycles (a listing, a table of
-    thousands of rows) otherwise triggers collections that cost a quarter of the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # -- the store ----------------------------------------------------------------------------------------------------

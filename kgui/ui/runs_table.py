@@ -10,7 +10,7 @@ from PyQt6.QtGui import QAction, QColor, QKeySequence
 from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout,
                              QWidget)
 
-from kgui.core.runs import garbage_collector_paused
+from kgui.core.engines import garbage_collector_paused
 
 from .names import dataset_title, run_engine_label
 
