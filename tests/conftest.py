@@ -22,16 +22,29 @@ def private_qsettings(request, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def windows_deleted_at_teardown(request):
-    """A UI test's closed widgets are deleted as it ends, not at a random later moment.
+def windows_deleted_at_teardown(request, monkeypatch):
+    """A UI test's widgets live until the test ends, and are deleted then, not at a random later moment.
 
-    pytest-qt closes them with ``deleteLater``, which ``processEvents`` never runs: they used to be destroyed inside
-    a later test's event loop, or collected in the middle of another window's paint (a rare segfault in
-    ``GraphicsView.paintEvent``). Here every pending deletion runs and the collector frees their Python side while
-    nothing is painting."""
+    pytest-qt keeps only weak references to the widgets given to ``qtbot.addWidget``. A window held by nothing
+    but a test's local variable became garbage when the test returned, while still shown: the collector, run by
+    an allocation in the middle of that window's next paint, deleted it under the painter (a segfault in
+    ``GraphicsView.paintEvent``). Here each such widget is held until pytest-qt has closed it (``deleteLater``);
+    then every pending deletion runs and the collector frees the Python side while nothing is painting."""
+    if not request.module.__name__.rpartition(".")[2].startswith("test_ui"):
+        yield
+        return
+    from PyQt6.QtCore import QCoreApplication, QEvent
+    from pytestqt.qtbot import QtBot
+
+    held = []
+    add_widget = QtBot.addWidget
+
+    def add_and_hold(bot, widget, **kwargs):
+        held.append(widget)
+        add_widget(bot, widget, **kwargs)
+
+    monkeypatch.setattr(QtBot, "addWidget", add_and_hold)
     yield
-    if request.module.__name__.rpartition(".")[2].startswith("test_ui"):
-        from PyQt6.QtCore import QCoreApplication, QEvent
-
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-        gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    held.clear()
+    gc.collect()
