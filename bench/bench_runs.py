@@ -9,8 +9,8 @@ the path it replaced, measured in the same process.
   builds it). For scale, reading every history (what listing did before summaries) on a sample of runs.
 - ``kgui runs list`` as a process (with the index), ``import kgui.cli`` alone and Python alone.
 - ``--window``: the window's start to its first frame, against the same start without the index and with the
-  runs table filled row by row as before (each item's flags set as enums, one row inserted at a time). The runs
-  shown when the window last closed are none, so no history is read (the bench checks it).
+  runs table a ``QTableWidget`` filled row by row as before (each item's flags set as enums, one row inserted at
+  a time). The runs shown when the window last closed are none, so no history is read (the bench checks it).
 
 Prints a table (docs/bench_runs.md has one). Wall and CPU seconds; on a busy machine CPU time is the steadier
 figure and the ratios (after / before) are what to compare.
@@ -88,13 +88,21 @@ def subprocess_seconds(*args: str) -> float:
 
 
 def fill_row_by_row(table, records, shown) -> None:
-    """The runs table filled as before ``RunsTable.add_runs``: a row inserted and its items made one by one."""
+    """The runs table filled as before ``RunsTable.add_runs`` and its model: a ``QTableWidget`` (in place of the
+    view, sized to its contents as the view is), a row inserted and its items made one by one."""
     from PyQt6.QtCore import Qt
-    from PyQt6.QtWidgets import QTableWidgetItem
+    from PyQt6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem
 
-    from kgui.ui.runs_table import COLUMNS, RUN_ID, run_cells
+    from kgui.ui.runs_table import COLUMNS, run_cells, run_tooltip
 
-    widget = table.table
+    widget = QTableWidget(0, len(COLUMNS))
+    widget.setHorizontalHeaderLabels(COLUMNS)
+    widget.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    widget.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    widget.verticalHeader().setVisible(False)
+    widget.verticalHeader().setDefaultSectionSize(22)
+    table.layout().replaceWidget(table.view, widget)
+    table.view.hide()
     widget.blockSignals(True)
     for record in records:
         row = widget.rowCount()
@@ -105,12 +113,11 @@ def fill_row_by_row(table, records, shown) -> None:
             widget.setItem(row, column, item)
         name = widget.item(row, 0)
         name.setFlags(name.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
-        name.setData(RUN_ID, record.id)
-        table._names[record.id] = name
+        name.setData(Qt.ItemDataRole.UserRole, record.id)
         name.setCheckState(Qt.CheckState.Checked if record.id in shown else Qt.CheckState.Unchecked)
         for column, text in enumerate(run_cells(record)):
             widget.item(row, column).setText(text)
-        name.setToolTip(f"{record.id}\n{record.message}".strip())
+        name.setToolTip(run_tooltip(record))
     widget.blockSignals(False)
 
 
@@ -118,7 +125,7 @@ def window_start(root: Path, scratch: Path, before: bool) -> tuple[float, float,
     """Wall and CPU seconds from creating the window on ``root`` to its first shown frame, and how many
     histories it read; ``before``: without the listing index, the table filled row by row."""
     from PyQt6.QtCore import QSettings
-    from PyQt6.QtWidgets import QApplication
+    from PyQt6.QtWidgets import QApplication, QTableWidget
 
     from kgui.ui.main_window import MainWindow
     from kgui.ui.runs_table import RunsTable
@@ -143,7 +150,7 @@ def window_start(root: Path, scratch: Path, before: bool) -> tuple[float, float,
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         RunStore.load, RunsTable.add_runs = original_load, original_add
-    rows = window.runs_table.table.rowCount()
+    rows = window.runs_table.findChild(QTableWidget).rowCount() if before else window.runs_table.row_count()
     window.close()
     window.deleteLater()
     app.processEvents()

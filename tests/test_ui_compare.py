@@ -18,6 +18,7 @@ from kgui.core.settings import ExperimentSettings
 from kgui.core.smoothing import smoothed
 from kgui.ui.learning_rate import rounded
 from kgui.ui.main_window import MainWindow
+from kgui.ui.runs_table import COLUMNS
 from test_core_lr_finder import sensible_band
 from ui_support import (ENGINES, ROOT, configure, messages, train, wait_for_job,  # noqa: F401 - fixtures
                         wait_for_steps, wait_until_idle, window)
@@ -58,7 +59,7 @@ def test_every_run_stays_on_the_plot_with_its_own_colour_and_row(qtbot, window):
         x, y = curve_data(window, record.id)
         assert list(x) == [s.step for s in record.history]
         assert np.allclose(y, [s.train_loss for s in record.history])
-    cells = [table.table.item(table.row_of(second.id), column).text() for column in range(10)]
+    cells = [table.cell_text(second.id, column) for column in COLUMNS]
     assert cells[1].startswith("TensorFlow 2.") and cells[2:5] == ["Linear", "0.5", "10"]
     assert float(cells[5]) == pytest.approx(second.history[-1].train_loss, rel=1e-3)
     assert cells[7] == "—" and float(cells[8]) > 0 and cells[9] == "finished"

@@ -11,13 +11,12 @@ from PyQt6.QtCore import QStandardPaths, Qt
 from PyQt6.QtWidgets import QFileDialog, QStyle
 
 from kgui.ui.main_window import MainWindow
-from kgui.ui.runs_table import COLUMNS
 from ui_support import (ROOT, configure, messages, wait_for_steps, wait_until_idle,  # noqa: F401 - fixtures
                         wait_until_paused, window)
 
 
 def status_cell(win) -> str:
-    return win.runs_table.table.item(win.runs_table.row_of(win.live_run_id), len(COLUMNS) - 1).text()
+    return win.runs_table.cell_text(win.live_run_id, "Status")
 
 
 @pytest.fixture

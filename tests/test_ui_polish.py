@@ -16,7 +16,7 @@ from ui_support import RUN_TIMEOUT_MS, messages, train, window  # noqa: F401 - f
 
 
 def name_cell(win, run_id: str) -> str:
-    return win.runs_table.table.item(win.runs_table.row_of(run_id), 0).text()
+    return win.runs_table.cell_text(run_id, "Name")
 
 
 def test_new_runs_get_names_for_people_and_older_runs_keep_theirs(qtbot, tmp_path, messages):

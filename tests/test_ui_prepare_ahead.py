@@ -41,7 +41,7 @@ def test_a_run_that_prepares_shows_its_row_and_the_elapsed_time_and_stop_ends_it
     configure(window, "tensorflow", steps=5, n=321)
     statuses = []
     window.session.subscribe(lambda event: isinstance(event, Phase) and statuses.append(
-        (window.runs_table.table.item(window.runs_table.row_of(event.run.id), 9).text(),
+        (window.runs_table.cell_text(event.run.id, "Status"),
          window.engine_state.text())))
     assert window.start()
     qtbot.waitUntil(lambda: bool(statuses), timeout=60_000)

@@ -16,7 +16,6 @@ from kgui.core.session import JobKind, Session
 from kgui.core.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSettings
 from kgui.ui.learning_rate import rate_to_position
 from kgui.ui.main_window import MainWindow
-from kgui.ui.runs_table import COLUMNS
 from ui_support import (ROOT, RUN_TIMEOUT_MS, configure, messages, wait_for_steps,  # noqa: F401 - fixtures
                         wait_until_idle, wait_until_paused, window)
 
@@ -145,10 +144,7 @@ def test_learning_rate_column_follows_a_live_change(qtbot, window):
     window.lr_control.slider.setValue(rate_to_position(0.5))
     window.step_action.trigger()
     wait_for_steps(qtbot, window, 2)
-    table = window.runs_table.table
-    row = window.runs_table.row_of(window.live_run_id)
-    column = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())].index("Learning rate")
-    assert table.item(row, column).text() == "0.05 → 0.5"
+    assert window.runs_table.cell_text(window.live_run_id, "Learning rate") == "0.05 → 0.5"
     assert window.running                                         # while the run goes on, not at its end
     window.stop()
     wait_until_idle(qtbot, window)
@@ -186,8 +182,7 @@ def test_a_saved_run_gets_its_curves_when_first_shown(qtbot, tmp_path, messages)
     qtbot.addWidget(win)
     table = win.runs_table
     assert table.run_ids() == [record.id] and record.id not in win.plot.runs
-    steps_column = [table.table.horizontalHeaderItem(c).text() for c in range(len(COLUMNS))].index("Steps")
-    assert table.table.item(table.row_of(record.id), steps_column).text() == "7"      # from the run's summary
+    assert table.cell_text(record.id, "Steps") == "7"      # from the run's summary
     assert win.runs[record.id].history == []
     table.set_checked(record.id, True)
     assert len(win.runs[record.id].history) == 7 and win.plot.runs[record.id].train.isVisible()

@@ -139,8 +139,7 @@ def test_side_panel_shows_status_and_engine_apart(qtbot, window):
 
 def test_people_read_human_names(qtbot, window):
     record = train(qtbot, window, steps=3, n=100)
-    row = window.runs_table.row_of(record.id)
-    cells = [window.runs_table.table.item(row, column).text() for column in (1, 2)]
+    cells = [window.runs_table.cell_text(record.id, column) for column in ("Backend", "Dataset")]
     assert cells == [f"TensorFlow {record.engine_version}", "Linear"]
     assert window.plot.labels()[0].startswith("#1 TensorFlow · Linear")
     assert record.engine == "tensorflow" and record.settings.dataset == "linear"   # files keep the ids

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import dataclass
 
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QColor, QKeySequence
-from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QToolBar, QVBoxLayout, QWidget
 
 from kgui.core.engines import garbage_collector_paused
 
@@ -18,7 +18,14 @@ COLUMNS = ("Name", "Backend", "Dataset", "Learning rate", "Steps", "Train loss",
            "Mean ms/step", "Status")
 STEP_MS_TIP = ("Mean time of a training step over the whole run. The first steps are slower (the engine compiles "
                "and warms up), so this is above the side panel's Step time, the median of the last steps.")
-RUN_ID = Qt.ItemDataRole.UserRole
+STATUS = COLUMNS.index("Status")
+# Rows a column's width is measured on, the visible ones first (each row update resizes the columns): through a
+# Python model, Qt's default of 1,000 rows takes ~0.9 s per resize at 10,000 runs, 100 rows ~0.08 s.
+SIZED_ROWS = 100
+# The roles as constants: data() runs ~8,000 times per resize and an enum attribute costs ~0.4 µs.
+DISPLAY, CHECK_STATE, TOOLTIP, FOREGROUND = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.CheckStateRole,
+                                             Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole)
+TEXT_ROLES = frozenset((DISPLAY, Qt.ItemDataRole.EditRole))
 
 
 def learning_rates(record) -> str:
@@ -47,6 +54,139 @@ def run_cells(record, status: str | None = None) -> list[str]:
             accuracy or "—", "—" if step_ms is None else f"{step_ms:.2f}", status or record.status]
 
 
+def run_tooltip(record) -> str:
+    """The name cell's tooltip: the run's id and its message."""
+    return f"{record.id}\n{record.message}".strip()
+
+
+@dataclass(slots=True)
+class RunRow:
+    """What one row shows: the run's cells, the check box and the tooltip and colour of its name."""
+    run_id: str
+    cells: list[str]
+    tooltip: str
+    checked: bool = False
+    color: QColor | None = None
+
+
+class RunsModel(QAbstractTableModel):
+    """The runs as plain rows, one per run, keyed by run id. Only the name (column 0) is checkable and editable;
+    a user's check or edit (``setData``) emits ``visibility_changed`` or ``rename_requested``, the window's
+    updates (``add``, ``update``, ``set_cell``) emit only what the view needs."""
+
+    visibility_changed = pyqtSignal(str, bool)
+    rename_requested = pyqtSignal(str, str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._rows: list[RunRow] = []
+        self._row_of: dict[str, int] = {}   # run id -> its row
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: QModelIndex, role: int = DISPLAY):
+        if role in TEXT_ROLES:
+            return self._rows[index.row()].cells[index.column()]
+        if index.column() == 0:
+            if role == CHECK_STATE:
+                return Qt.CheckState.Checked if self._rows[index.row()].checked else Qt.CheckState.Unchecked
+            if role == TOOLTIP:
+                return self._rows[index.row()].tooltip
+            if role == FOREGROUND:
+                return self._rows[index.row()].color
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section]
+            if role == Qt.ItemDataRole.ToolTipRole and COLUMNS[section] == "Mean ms/step":
+                return STEP_MS_TIP
+        return super().headerData(section, orientation, role)
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == 0:
+            flags |= Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def setData(self, index: QModelIndex, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        """A user's check (the box takes it and ``visibility_changed`` is emitted) or edit of a name (only
+        ``rename_requested``: the window shows the new name once it has renamed the run); a no-op emits nothing."""
+        if not index.isValid() or index.column() != 0:
+            return False
+        run = self._rows[index.row()]
+        if role == Qt.ItemDataRole.CheckStateRole:
+            checked = Qt.CheckState(value) == Qt.CheckState.Checked
+            if checked != run.checked:
+                run.checked = checked
+                self.dataChanged.emit(index, index, [role])
+                self.visibility_changed.emit(run.run_id, checked)
+            return True
+        if role == Qt.ItemDataRole.EditRole:
+            if value != run.cells[0]:
+                self.rename_requested.emit(run.run_id, value)
+            return True
+        return False
+
+    # -- the window's side -------------------------------------------------------------------------------------------
+
+    def __contains__(self, run_id: str) -> bool:
+        return run_id in self._row_of
+
+    def run_ids(self) -> list[str]:
+        return [run.run_id for run in self._rows]
+
+    def run_id(self, row: int) -> str:
+        return self._rows[row].run_id
+
+    def row_of(self, run_id: str) -> int:
+        return self._row_of[run_id]
+
+    def run(self, run_id: str) -> RunRow:
+        return self._rows[self._row_of[run_id]]
+
+    def add(self, runs: list[RunRow]) -> None:
+        """Append ``runs`` (none in the table yet) in one insertion."""
+        if not runs:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(runs) - 1)
+        self._rows.extend(runs)
+        self._row_of.update((run.run_id, row) for row, run in enumerate(runs, first))
+        self.endInsertRows()
+
+    def update(self, run_id: str, cells: list[str], tooltip: str, checked: bool | None = None,
+               color: QColor | None = None) -> None:
+        """New cells and tooltip for run ``run_id``'s row, and its check box and name colour unless None."""
+        run = self.run(run_id)
+        run.cells, run.tooltip = cells, tooltip
+        if checked is not None:
+            run.checked = checked
+        if color is not None:
+            run.color = color
+        self._row_changed(run_id)
+
+    def set_cell(self, run_id: str, column: int, text: str) -> None:
+        self.run(run_id).cells[column] = text
+        self._row_changed(run_id)
+
+    def remove(self, run_id: str) -> None:
+        row = self._row_of[run_id]
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._rows[row]
+        self._row_of = {run.run_id: row for row, run in enumerate(self._rows)}
+        self.endRemoveRows()
+
+    def _row_changed(self, run_id: str) -> None:
+        row = self._row_of[run_id]
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+
 class RunsTable(QWidget):
     """Rows keyed by run id; emits what the user asks for, the window does it."""
 
@@ -59,20 +199,23 @@ class RunsTable(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeaderItem(COLUMNS.index("Mean ms/step")).setToolTip(STEP_MS_TIP)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        header = self.table.horizontalHeader()
+        self.model = RunsModel(self)
+        self.model.visibility_changed.connect(self.visibility_changed)
+        self.model.rename_requested.connect(self.rename_requested)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                  | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.setToolTip("Check a run to show it on the plot, select it to highlight it, "
-                              "double-click its name to rename it")
+        header.setResizeContentsPrecision(SIZED_ROWS)
+        self.view.setToolTip("Check a run to show it on the plot, select it to highlight it, "
+                             "double-click its name to rename it")
 
         self.rerun_action = self._action("Re-run", "Train a new run with this run's settings", self.rerun_requested)
         self.load_action = self._action("Load settings", "Put this run's settings into the controls",
@@ -87,18 +230,10 @@ class RunsTable(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(toolbar)
-        layout.addWidget(self.table)
+        layout.addWidget(self.view)
 
         self._busy, self._busy_run, self._paused_run = False, None, None
-        self._names: dict[str, QTableWidgetItem] = {}   # run id -> its name cell (which knows its row)
-        self._cell_prototype = QTableWidgetItem()
-        self._cell_prototype.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-        self._name_prototype = QTableWidgetItem()
-        self._name_prototype.setFlags(self._cell_prototype.flags() | Qt.ItemFlag.ItemIsEditable
-                                      | Qt.ItemFlag.ItemIsUserCheckable)
-        self._name_prototype.setCheckState(Qt.CheckState.Unchecked)
-        self.table.itemChanged.connect(self._item_changed)
-        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self._selection_changed()
 
     def _action(self, text: str, tip: str, signal) -> QAction:
@@ -111,117 +246,78 @@ class RunsTable(QWidget):
     # -- rows --------------------------------------------------------------------------------------------------------
 
     def run_ids(self) -> list[str]:
-        return [self.table.item(row, 0).data(RUN_ID) for row in range(self.table.rowCount())]
+        return self.model.run_ids()
 
     def row_of(self, run_id: str) -> int:
-        return self._names[run_id].row()
+        return self.model.row_of(run_id)
+
+    def row_count(self) -> int:
+        return self.model.rowCount()
+
+    def cell_text(self, run_id: str, column: str) -> str:
+        """The text run ``run_id``'s row shows in ``column`` (a name from ``COLUMNS``)."""
+        return self.model.run(run_id).cells[COLUMNS.index(column)]
 
     def set_run(self, record, visible: bool | None = None, color: str | None = None, status: str | None = None) -> None:
         """Add ``record``'s row (last) or refresh it; ``visible`` sets its check box, ``status`` replaces the
         record's in the Status column."""
-        self.table.blockSignals(True)
-        try:
-            if record.id in self._names:
-                row = self.row_of(record.id)
-            else:
-                row = self.table.rowCount()
-                self.table.insertRow(row)
-                self._fill_row(row, record, run_cells(record))
-            if record.id == self._paused_run and record.status == "running":
-                status = status or "paused"
-            for column, text in enumerate(run_cells(record, status)):
-                self.table.item(row, column).setText(text)
-            self.table.item(row, 0).setToolTip(f"{record.id}\n{record.message}".strip())
-            if visible is not None:
-                self.table.item(row, 0).setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
-            if color is not None:
-                self.table.item(row, 0).setForeground(QColor(color))
-        finally:
-            self.table.blockSignals(False)
+        if record.id == self._paused_run and record.status == "running":
+            status = status or "paused"
+        cells, tooltip = run_cells(record, status), run_tooltip(record)
+        if record.id not in self.model:
+            self.model.add([RunRow(record.id, cells, tooltip)])
+        self.model.update(record.id, cells, tooltip, visible, None if color is None else QColor(color))
 
     def add_runs(self, records, shown=()) -> None:
         """Add a row for each of ``records`` (none in the table yet) at once, checked when its id is in ``shown``:
         the saved runs at start, which may be thousands."""
-        table = self.table
-        table.blockSignals(True)
-        table.setUpdatesEnabled(False)
-        try:
-            with garbage_collector_paused():
-                first = table.rowCount()
-                table.setRowCount(first + len(records))
-                for row, record in enumerate(records, first):
-                    name = self._fill_row(row, record, run_cells(record))
-                    name.setToolTip(f"{record.id}\n{record.message}".strip())
-                    if record.id in shown:
-                        name.setCheckState(Qt.CheckState.Checked)
-        finally:
-            table.setUpdatesEnabled(True)
-            table.blockSignals(False)
-
-    def _fill_row(self, row: int, record, cells: list[str]) -> QTableWidgetItem:
-        """Put new items with ``cells`` into empty ``row`` for ``record``; its name item (unchecked)."""
-        name = self._name_prototype.clone()  # clones carry the flags (setting flag enums item by item is slow)
-        name.setText(cells[0])
-        name.setData(RUN_ID, record.id)
-        self.table.setItem(row, 0, name)
-        for column in range(1, len(cells)):
-            item = self._cell_prototype.clone()
-            item.setText(cells[column])
-            self.table.setItem(row, column, item)
-        self._names[record.id] = name
-        return name
+        with garbage_collector_paused():
+            self.model.add([RunRow(record.id, run_cells(record), run_tooltip(record), record.id in shown)
+                            for record in records])
 
     def remove_run(self, run_id: str) -> None:
-        self.table.removeRow(self.row_of(run_id))
-        del self._names[run_id]
+        self.model.remove(run_id)
 
     def is_checked(self, run_id: str) -> bool:
-        return self.table.item(self.row_of(run_id), 0).checkState() == Qt.CheckState.Checked
+        return self.model.run(run_id).checked
 
     def set_checked(self, run_id: str, checked: bool) -> None:
         """Check or uncheck the run's box (emits ``visibility_changed`` like a click)."""
-        self.table.item(self.row_of(run_id), 0).setCheckState(
-            Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        self.model.setData(self._name_index(run_id),
+                           Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked,
+                           Qt.ItemDataRole.CheckStateRole)
 
     def selected_id(self) -> str | None:
-        rows = self.table.selectionModel().selectedRows()
-        return self.table.item(rows[0].row(), 0).data(RUN_ID) if rows else None
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.run_id(rows[0].row()) if rows else None
 
     def select(self, run_id: str | None) -> None:
         if run_id is None:
-            self.table.clearSelection()
+            self.view.clearSelection()
         else:
-            self.table.selectRow(self.row_of(run_id))
+            self.view.selectRow(self.row_of(run_id))
 
     def rename(self, run_id: str, name: str) -> None:
         """Edit the name cell as a user would (emits ``rename_requested``)."""
-        self.table.item(self.row_of(run_id), 0).setText(name)
+        self.model.setData(self._name_index(run_id), name, Qt.ItemDataRole.EditRole)
 
     def set_busy(self, busy_run: str | None, busy: bool, paused: bool = False) -> None:
         """While a job runs, re-run is off and the run being trained (``busy_run``) cannot be deleted; its status
         reads "paused" while ``paused``."""
         self._busy, self._busy_run = busy, busy_run
         self._paused_run = busy_run if busy and paused else None
-        if busy_run in self._names:
-            status = self.table.item(self.row_of(busy_run), len(COLUMNS) - 1)
-            if status.text() in ("running", "paused"):
-                status.setText("paused" if self._paused_run else "running")
+        if busy_run in self.model and self.cell_text(busy_run, "Status") in ("running", "paused"):
+            self.model.set_cell(busy_run, STATUS, "paused" if self._paused_run else "running")
         self._enable_actions()
+
+    def _name_index(self, run_id: str) -> QModelIndex:
+        return self.model.index(self.row_of(run_id), 0)
 
     def _enable_actions(self) -> None:
         selected = self.selected_id()
         self.rerun_action.setEnabled(selected is not None and not self._busy)
         self.load_action.setEnabled(selected is not None)
         self.delete_action.setEnabled(selected is not None and not (self._busy and selected == self._busy_run))
-
-    # -- user edits --------------------------------------------------------------------------------------------------
-
-    def _item_changed(self, item: QTableWidgetItem) -> None:
-        if item.column() != 0:
-            return
-        run_id = item.data(RUN_ID)
-        self.visibility_changed.emit(run_id, item.checkState() == Qt.CheckState.Checked)
-        self.rename_requested.emit(run_id, item.text())
 
     def _selection_changed(self) -> None:
         self._enable_actions()
