@@ -9,10 +9,14 @@ if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":  # its default
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={Path(__file__).with_name('offscreen-screen.json')}"
 
 
+def _in_ui_module(request) -> bool:
+    return request.module.__name__.rpartition(".")[2].startswith("test_ui")
+
+
 @pytest.fixture(autouse=True)
 def private_qsettings(request, tmp_path_factory):
     """The window's remembered state (QSettings) goes to a fresh folder for each UI test, never the user's."""
-    if request.module.__name__.rpartition(".")[2].startswith("test_ui"):
+    if _in_ui_module(request):
         from PyQt6.QtCore import QSettings
 
         folder = tmp_path_factory.mktemp("qsettings")
@@ -30,7 +34,7 @@ def windows_deleted_at_teardown(request, monkeypatch):
     an allocation in the middle of that window's next paint, deleted it under the painter (a segfault in
     ``GraphicsView.paintEvent``). Here each such widget is held until pytest-qt has closed it (``deleteLater``);
     then every pending deletion runs and the collector frees the Python side while nothing is painting."""
-    if not request.module.__name__.rpartition(".")[2].startswith("test_ui"):
+    if not _in_ui_module(request):
         yield
         return
     from PyQt6.QtCore import QCoreApplication, QEvent

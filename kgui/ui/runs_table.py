@@ -264,9 +264,11 @@ class RunsTable(QWidget):
         if record.id == self._paused_run and record.status == "running":
             status = status or "paused"
         cells, tooltip = run_cells(record, status), run_tooltip(record)
-        if record.id not in self.model:
-            self.model.add([RunRow(record.id, cells, tooltip)])
-        self.model.update(record.id, cells, tooltip, visible, None if color is None else QColor(color))
+        color = None if color is None else QColor(color)
+        if record.id in self.model:
+            self.model.update(record.id, cells, tooltip, visible, color)
+        else:
+            self.model.add([RunRow(record.id, cells, tooltip, bool(visible), color)])
 
     def add_runs(self, records, shown=()) -> None:
         """Add a row for each of ``records`` (none in the table yet) at once, checked when its id is in ``shown``:
