@@ -6,7 +6,7 @@ suggestion; ``kgui runs list|delete|export`` manages saved runs; ``kgui`` with n
 Exit codes: 0 ok, 1 bad input, a failed run or no suggestion, 2 bad command line, 3 the run diverged,
 128 + the signal when stopped by one: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP (the run is saved as
 stopped and the exports are written, as for Ctrl-C). Errors are one line, ``kgui: error: ...``, with no
-traceback.
+traceback. Commands import the training machinery when they run, so that ``runs list`` starts quickly.
 """
 from __future__ import annotations
 
@@ -19,15 +19,11 @@ import sys
 import threading
 import time
 
-from kgui.core import codegen, csv_files, dataset_cache, lr_finder, tensorboard
+from kgui.core import csv_files, dataset_cache, lr_finder
 from kgui.core import settings as experiment
-from kgui.core.datasets import load_dataset
 from kgui.core.export import FORMATS, export_format
 from kgui.core.files import error_text
-from kgui.core.parity import installed_engines
-from kgui.core.runs import RunStatus, RunStore
-from kgui.core.session import (EXIT_DIVERGED, EXIT_ERROR, EXIT_OK, EXIT_STOPPED, JobKind, Phase, RunEnded,  # noqa: F401
-                               RunStarted, Session, StepsTaken, exit_code)
+from kgui.core.runs import EXIT_ERROR, EXIT_OK, EXIT_STOPPED, RunStatus, RunStore, exit_code
 from kgui.core.trainer import TrainingControl
 
 EXIT_USAGE = 2
@@ -205,7 +201,7 @@ class _Stopper:
     """A TrainingControl that Ctrl-C, SIGTERM and SIGHUP stop (cleanly, between two steps); ``exit_code``
     is 128 + the signal that came (EXIT_STOPPED when stopped otherwise)."""
 
-    def __init__(self, control: TrainingControl | None = None):
+    def __init__(self, control=None):
         self.control = control or TrainingControl()
         self.signal: int | None = None
 
@@ -213,7 +209,7 @@ class _Stopper:
         self.signal = self.signal or signum
         self.control.stop()
 
-    def follow(self, control: TrainingControl) -> None:
+    def follow(self, control) -> None:
         """Stop ``control`` instead from now on (at once when a signal has come already)."""
         self.control = control
         if self.signal is not None:
@@ -225,7 +221,7 @@ class _Stopper:
 
 
 @contextlib.contextmanager
-def _signals_stop(control: TrainingControl | None = None):
+def _signals_stop(control=None):
     """While the block runs, Ctrl-C, SIGTERM and SIGHUP stop ``control`` (a new one by default), the yielded
     :class:`_Stopper`'s."""
     stopper = _Stopper(control)
@@ -240,6 +236,8 @@ def _signals_stop(control: TrainingControl | None = None):
 
 def _reporter(console: _Console, store: RunStore, err):
     """A session listener: the header when a run starts, its steps, and its summary when it ends."""
+    from kgui.core.session import Phase, RunEnded, RunStarted, StepsTaken
+
     total_steps = 0   # of the run training (its settings' steps, epochs resolved)
 
     def on_event(event) -> None:
@@ -266,10 +264,15 @@ def _reporter(console: _Console, store: RunStore, err):
 
 
 def _is_script(path) -> bool:
+    from kgui.core import codegen
+
     return str(path).lower().endswith(codegen.SCRIPT_SUFFIX)
 
 
 def run_command(args, out, err) -> int:
+    from kgui.core.parity import installed_engines
+    from kgui.core.session import JobKind, Session
+
     for path in args.export:
         if not _is_script(path):
             export_format(path)
@@ -307,6 +310,9 @@ def run_command(args, out, err) -> int:
 
 def _export_script(record, dataset, path):
     """The run's experiment as a standalone K-API script (its first engine, its learning-rate changes)."""
+    from kgui.core import codegen
+    from kgui.core.datasets import load_dataset
+
     settings = record.settings
     if dataset is None:
         dataset = load_dataset(settings.dataset, settings.dataset_options, settings.val_fraction, settings.seed)
@@ -355,6 +361,8 @@ def runs_command(args, out) -> int:
             print(f"deleted run {run_id}", file=out)
         return EXIT_OK
     if args.action == "export":
+        from kgui.core import tensorboard
+
         if args.ids:
             folders = [tensorboard.export_run(store.load(run_id), args.tensorboard) for run_id in args.ids]
         else:
@@ -365,10 +373,7 @@ def runs_command(args, out) -> int:
             print(f"no runs in {store.root}", file=out)
         return EXIT_OK
     records = store.list()
-    if not records:
-        print(f"no runs in {store.root}", file=out)
-    for record in records:
-        print(run_line(record), file=out)
+    print("\n".join(map(run_line, records)) if records else f"no runs in {store.root}", file=out)
     return EXIT_OK
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from engine_support import INSTALLED
 from kgui import backend, cli
-from kgui.core.runs import RunStore
+from kgui.core.runs import EXIT_DIVERGED, RunStore
 from kgui.core.settings import ExperimentSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,7 +120,7 @@ def test_config_file_with_flag_overrides(capsys, tmp_path):
 def test_diverging_run_exits_3_and_is_saved(capsys, tmp_path):
     code, out, err = run(capsys, "run", "--dataset", "linear", "--lr", "1e6", "--steps", "50",
                          "--runs-dir", str(tmp_path))
-    assert code == cli.EXIT_DIVERGED
+    assert code == EXIT_DIVERGED
     assert out.splitlines()[-2].startswith("diverged: 2 steps")
     assert err.startswith("kgui: diverged at step 2 with learning rate 1e+06")
     assert RunStore(tmp_path).list()[0].status == "diverged"

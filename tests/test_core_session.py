@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from kgui.core.runs import RunStore
+from kgui.core.runs import RunStore, exit_code
 from kgui.core.session import (EventKind, JobEnded, JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted,
-                               Session, StepsTaken, exit_code)
+                               Session, StepsTaken)
 from kgui.core.settings import ExperimentSettings
 
 LINEAR = ExperimentSettings(dataset="linear", dataset_options={"n": 100}, learning_rate=0.05, steps=6)

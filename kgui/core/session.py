@@ -28,9 +28,6 @@ from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
 from .settings import ExperimentSettings
 from .trainer import FINAL_STATUSES, Trainer, TrainingControl, same_preparation
 
-EXIT_OK, EXIT_ERROR, EXIT_DIVERGED, EXIT_STOPPED = 0, 1, 3, 130
-EXIT_CODES = {"finished": EXIT_OK, "stopped": EXIT_STOPPED, "diverged": EXIT_DIVERGED, "failed": EXIT_ERROR}
-
 
 class EventKind(StrEnum):
     """What an event reports."""
@@ -224,11 +221,6 @@ class Preparation:
     @property
     def loading_dataset(self) -> bool:
         return not self.done and self.trainer.dataset is None
-
-
-def exit_code(record: RunRecord) -> int:
-    """The command line's exit code for a run that ended with ``record.status``."""
-    return EXIT_CODES.get(record.status, EXIT_ERROR)
 
 
 def _one_line(exc: BaseException) -> str:

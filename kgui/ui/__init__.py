@@ -41,7 +41,7 @@ def main(settings=None, start: bool = False, screenshot=None) -> int:
 
     from PyQt6.QtCore import QTimer
 
-    from kgui.core.session import exit_code
+    from kgui.core.runs import exit_code
 
     from .main_window import MainWindow
 
