@@ -1,9 +1,10 @@
 """Job control of the main window: starts the session's jobs (a run, a backend comparison, a range test) on a
 worker thread, steers them (pause, single step, stop, learning rate), keeps the run actions enabled to match,
-and shows each job's outcome. A finished job's thread and worker are deleted."""
+shows each job's outcome, and prepares the form's experiment ahead while no job runs. A finished job's thread
+and worker are deleted."""
 from __future__ import annotations
 
-from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QStyle
 
 from kgui.core.parity import installed_engines
@@ -13,6 +14,9 @@ from .learning_rate import MAX_RATE, MIN_RATE, rounded
 from .names import dataset_title, engine_label
 from .parity_view import verdict_line
 from .worker import JobThread, job_options
+
+PREPARE_AFTER_SHOWN_MS = 300   # the experiment is prepared this long after the window is first shown ...
+PREPARE_AFTER_EDIT_MS = 500    # ... and this long after the controls last changed
 
 
 class JobControl(QObject):
@@ -26,6 +30,7 @@ class JobControl(QObject):
         self.session = window.session
         self.job: Job | None = None           # the current job, or the last one
         self._thread: JobThread | None = None
+        self._prepare_timer = QTimer(self, singleShot=True, timeout=self.prepare_ahead)
         self.changed.connect(self.update_actions)
 
     @property
@@ -94,7 +99,7 @@ class JobControl(QObject):
         else:
             self.job.control.resume()
         self.window.dialogs.status("Paused: Space resumes, Step runs one step" if pause else "Resumed")
-        self.window.show_engine_state("paused" if pause else "training")
+        self.window.job_status.show("paused" if pause else "training")
         self.changed.emit()
 
     def step_once(self) -> None:
@@ -125,9 +130,28 @@ class JobControl(QObject):
         self.window.dialogs.status(f"Learning rate set to the suggested {rate:g}")
 
     def shut_down(self) -> None:
-        """Stop the job and wait for its thread (a run is saved as stopped)."""
+        """Stop the job and wait for its thread (a run is saved as stopped); no more preparing ahead."""
+        self._prepare_timer.stop()
         if self._thread is not None:
             self._thread.shut_down()
+
+    # -- preparing ahead (kgui.core.session.Preparation) ---------------------------------------------------------------
+
+    def schedule_prepare(self, delay_ms: int = PREPARE_AFTER_EDIT_MS) -> None:
+        if self.window.isVisible():
+            self._prepare_timer.start(delay_ms)
+
+    def prepare_ahead(self) -> None:
+        """Load the dataset, import the engine and compile the model of the form's experiment on a background
+        thread, so that Start only has to train. An engine's import holds the GIL, so this runs when no one is
+        likely to interact: right after the window is shown, and after the controls have settled."""
+        if self.running or not self.window.isVisible():
+            return
+        try:
+            settings = self.window.settings()
+        except ValueError:
+            return
+        self.session.prepare_ahead(settings)
 
     # -- what the window shows ---------------------------------------------------------------------------------------
 
@@ -154,7 +178,7 @@ class JobControl(QObject):
         """A job ended: its error, a failed run, the parity verdict or the range test's suggestion."""
         window, result = self.window, event.result
         if event.error:
-            window.show_engine_state("failed")
+            window.job_status.show("failed")
             window.dialogs.error("Failed", event.error)
         elif event.job_kind is JobKind.TRAINING and result.status == "failed":
             window.dialogs.error("Training failed", result.message or "The run failed.")
@@ -165,5 +189,5 @@ class JobControl(QObject):
             window.dialogs.status(f"Backend parity: {verdict_line(result)}")
         elif event.job_kind is JobKind.RANGE_TEST:
             window.lr_range_view.show_result(result)
-            window.show_engine_state("range test cancelled" if result.status == "stopped" else "range test done")
+            window.job_status.show("range test cancelled" if result.status == "stopped" else "range test done")
             window.dialogs.status(f"Range test: {result.summary()}")

@@ -1,14 +1,19 @@
-"""The status bar's progress bar while a job prepares: the share of the dataset file read so far, or busy
-(indeterminate) while no share is known: importing the engine, compiling, a loader that does not tell.
-GUI thread only: the window calls it from the session's events."""
+"""The status bar's right side: the engine's state ("training", "loading dataset… 2.1 s") and, while a job
+prepares, a progress bar: the share of the dataset file read so far, or busy (indeterminate) while no share is
+known: importing the engine, compiling, a loader that does not tell. GUI thread only: the window calls it from
+the session's events."""
 from __future__ import annotations
 
-from PyQt6.QtWidgets import QProgressBar
+from time import perf_counter
+
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QLabel, QMainWindow, QProgressBar
 
 from kgui.core.datasets import LoadProgress
 
 STEPS = 1000     # the bar's resolution: a tenth of a percent
 WIDTH = 240
+ELAPSED_REFRESH_MS = 100       # the elapsed-time counter while a job prepares
 
 
 class LoadProgressBar(QProgressBar):
@@ -41,3 +46,42 @@ class LoadProgressBar(QProgressBar):
     def finish(self) -> None:
         self.hide()
         self.reset()
+
+
+class JobStatus:
+    """The engine's state in the status bar (and in the live panel, through ``mirror``), with the load bar and,
+    while a job prepares, its phase and the seconds it has taken so far."""
+
+    def __init__(self, window: QMainWindow, mirror):
+        self.load_bar = LoadProgressBar()
+        self.engine_state = QLabel("idle")
+        window.statusBar().addPermanentWidget(self.load_bar)
+        window.statusBar().addPermanentWidget(self.engine_state)
+        self._mirror = mirror
+        self._preparing: tuple[str, float] | None = None   # the job's phase and when it began preparing
+        self._timer = QTimer(window, interval=ELAPSED_REFRESH_MS, timeout=self._show_preparing)
+
+    @property
+    def preparing(self) -> bool:
+        return self._preparing is not None
+
+    def show_phase(self, text: str, since: float | None, progress: LoadProgress | None) -> None:
+        """A preparation phase began (``since``: when the job began preparing, if the event knows)."""
+        self._preparing = (text, since or (self._preparing[1] if self._preparing else perf_counter()))
+        self._show_preparing()
+        self.load_bar.show_phase(text, progress)
+        self._timer.start()
+
+    def stop_preparing(self) -> None:
+        self._preparing = None
+        self._timer.stop()
+        self.load_bar.finish()
+
+    def show(self, text: str) -> None:
+        self.engine_state.setText(text)
+        self._mirror(text)
+
+    def _show_preparing(self) -> None:
+        if self._preparing is not None:
+            text, since = self._preparing
+            self.show(f"{text} {perf_counter() - since:.1f} s")

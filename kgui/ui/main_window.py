@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
-from time import perf_counter
 
-from PyQt6.QtCore import QSettings, Qt, QTimer
+from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtGui import QCloseEvent, QShowEvent
-from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QLabel, QMainWindow, QScrollArea, QTabWidget,
+from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QMainWindow, QScrollArea, QTabWidget,
                              QVBoxLayout, QWidget)
 
 from kgui.core.runs import RunStore
@@ -23,8 +22,8 @@ from .code_view import CodeView
 from .dialogs import Dialogs
 from .experiment_form import ExperimentForm
 from .fit_view import FitView
-from .load_progress import LoadProgressBar
-from .job_control import JobControl
+from .job_control import PREPARE_AFTER_SHOWN_MS, JobControl
+from .load_progress import JobStatus
 from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
 from .panels import LivePanel
@@ -38,9 +37,6 @@ from .worker import lower_thread_priority
 APP_NAME = "kgui"
 CONTROLS_WIDTH = 360
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
-PREPARE_AFTER_SHOWN_MS = 300   # the experiment is prepared this long after the window is first shown ...
-PREPARE_AFTER_EDIT_MS = 500    # ... and this long after the controls last changed
-ELAPSED_REFRESH_MS = 100       # the elapsed-time counter while a job prepares
 DEFAULT_SIZE = (1400, 860)   # the first window's size, when the screen has room for it
 STEP_MS_WINDOW = 20     # "Step time" in the side panel: median of the last this many steps
 
@@ -59,9 +55,6 @@ class MainWindow(QMainWindow):
         self.dialogs = Dialogs(self)
         self.parity_result = None
         self.session.prepare_on_thread = lower_thread_priority
-        self._prepare_timer = QTimer(self, singleShot=True, timeout=self.prepare_ahead)
-        self._preparing: tuple[str, float] | None = None   # the job's phase and when it began preparing
-        self._elapsed_timer = QTimer(self, interval=ELAPSED_REFRESH_MS, timeout=self._show_preparing)
         self._ended_with: ExperimentSettings | None = None    # the form's settings when the last run ended
 
         self.plot = LossPlot()
@@ -76,10 +69,8 @@ class MainWindow(QMainWindow):
         add_actions(self)
         self._build_views()
         add_menus_and_toolbar(self, self.run_buttons_layout)
-        self.load_bar = LoadProgressBar()
-        self.engine_state = QLabel("idle")
-        self.statusBar().addPermanentWidget(self.load_bar)
-        self.statusBar().addPermanentWidget(self.engine_state)
+        self.job_status = JobStatus(self, self.live_panel.set_state)
+        self.load_bar, self.engine_state = self.job_status.load_bar, self.job_status.engine_state
         window_state.fit_to_screen(self, DEFAULT_SIZE)
         self._wire()
         self.runs_controller.load_saved(window_state.shown_run_ids(self.preferences))
@@ -149,7 +140,7 @@ class MainWindow(QMainWindow):
         self.session.subscribe(self._on_event)
         self.plot.redrawn.connect(self._show_latest_step)
         self.form.changed.connect(self._update_title)
-        self.form.changed.connect(lambda: self._schedule_prepare(PREPARE_AFTER_EDIT_MS))
+        self.form.changed.connect(self.jobs.schedule_prepare)
         self.form.changed.connect(self.code_view.refresh_later)
         self.code_view.follow(self.settings, self.code_dock)
         self.code_view.save_requested.connect(self.export_script_action.trigger)
@@ -219,14 +210,11 @@ class MainWindow(QMainWindow):
     def _on_event(self, event) -> None:
         match event:
             case Phase(text=text, run=record, since=since, progress=progress):
-                self._preparing = (text, since or (self._preparing[1] if self._preparing else perf_counter()))
-                self._show_preparing()
-                self.load_bar.show_phase(text, progress)
-                self._elapsed_timer.start()
+                self.job_status.show_phase(text, since, progress)
                 if record is not None:
                     self.runs_controller.preparing(record, text)
             case RunStarted(run=record, dataset=dataset):
-                self._stop_preparing()
+                self.job_status.stop_preparing()
                 self.live_panel.set_engine(run_engine_label(record))
                 if self.jobs.job.kind is JobKind.PARITY:
                     self.parity_view.run_started(record)
@@ -235,7 +223,7 @@ class MainWindow(QMainWindow):
                 self.surface_view.show_dataset(record.id, dataset)
                 if self.surface_view.applies_to(dataset):
                     self.surface_dock.raise_()
-                self.show_engine_state("paused" if self.paused else "training")
+                self.job_status.show("paused" if self.paused else "training")
                 self.jobs.update_actions()
             case StepsTaken(run_id=run_id, steps=steps):
                 self.plot.add_steps(run_id, steps)
@@ -245,16 +233,16 @@ class MainWindow(QMainWindow):
             case SurfaceComputed(run_id=run_id, surface=surface):
                 self.surface_view.show_surface(run_id, surface)
             case RangePoints(points=points):
-                if self._preparing is not None:   # the first points: preparing is over
-                    self._stop_preparing()
-                    self.show_engine_state("testing rates")
+                if self.job_status.preparing:   # the first points: preparing is over
+                    self.job_status.stop_preparing()
+                    self.job_status.show("testing rates")
                 self.lr_range_view.add_points(points)
             case RunEnded(run=record):
                 self._run_ended(record)
             case JobEnded():
-                self._stop_preparing()
+                self.job_status.stop_preparing()
                 self.jobs.show_outcome(event)
-                self._schedule_prepare(PREPARE_AFTER_EDIT_MS)
+                self.jobs.schedule_prepare()
 
     def _show_latest_step(self) -> None:
         """Refresh the readout, fit view and the live run's table row with the plot (not once per step)."""
@@ -267,50 +255,16 @@ class MainWindow(QMainWindow):
         self.fit_view.refresh()
         self.runs_controller.refresh_live_row(record)
 
-    # -- preparing ahead (kgui.core.session.Preparation) ---------------------------------------------------------------
-
     def showEvent(self, event: QShowEvent) -> None:
         """Once the window is shown, the current experiment starts preparing in the background."""
         super().showEvent(event)
-        self._schedule_prepare(PREPARE_AFTER_SHOWN_MS)
-
-    def _schedule_prepare(self, delay_ms: int) -> None:
-        if self.isVisible():
-            self._prepare_timer.start(delay_ms)
-
-    def prepare_ahead(self) -> None:
-        """Load the dataset, import the engine and compile the model of the controls' experiment on a background
-        thread, so that Start only has to train. An engine's import holds the GIL, so this runs when no one is
-        likely to interact: right after the window is shown, and after the controls have settled."""
-        if self.running or not self.isVisible():
-            return
-        try:
-            settings = self.settings()
-        except ValueError:
-            return
-        self.session.prepare_ahead(settings)
-
-    def _show_preparing(self) -> None:
-        if self._preparing is not None:
-            text, since = self._preparing
-            self.show_engine_state(f"{text} {perf_counter() - since:.1f} s")
-
-    def _stop_preparing(self) -> None:
-        self._preparing = None
-        self._elapsed_timer.stop()
-        self.load_bar.finish()
-
-    def show_engine_state(self, text: str) -> None:
-        self.engine_state.setText(text)
-        self.live_panel.set_state(text)
+        self.jobs.schedule_prepare(PREPARE_AFTER_SHOWN_MS)
 
     def _run_ended(self, record) -> None:
         if self.jobs.job is not None and self.jobs.job.kind is JobKind.PARITY:
             self.parity_view.run_ended(record)
-        if record.status == "diverged" and record.history:
-            self.show_engine_state(f"diverged at step {record.history[-1].step}")
-        else:
-            self.show_engine_state(record.status)
+        self.job_status.show(f"diverged at step {record.history[-1].step}"
+                             if record.status == "diverged" and record.history else record.status)
         self.statusBar().showMessage(record.message or f"run {record.status} after {len(record.history)} steps")
         self.runs_controller.run_ended(record)
         self.fit_view.refresh(force=True)
@@ -327,8 +281,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping…")
             self.hide()
         self.jobs.shut_down()
-        self._prepare_timer.stop()
         self.session.close()
-        self._stop_preparing()
+        self.job_status.stop_preparing()
         self.plot.timer.stop()
         event.accept()
