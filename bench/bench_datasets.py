@@ -4,8 +4,10 @@ a 100,000-column CSV, a second Start (the memory cache), and a later session's f
 "Before" is kgui/core/datasets.py as it was at commit 97a5648 (read whole, parsed by csv + pandas in float64,
 sklearn's StandardScaler), run in the same way on the same files. Every measurement runs in a fresh
 subprocess so that its peak RSS (VmHWM) is its own; it is reported whole, as growth over the RSS after the
-imports, and that growth as a multiple of the final float32 arrays. The generated files (~1.1 GB) are
-deleted at the end unless ``--keep-data``.
+imports, and that growth as a multiple of the final float32 arrays; the parsing processes a large plain file
+gets (kgui.core.csv_worker) have their own, reported as the largest one's peak. The generated big file is also
+loaded with the parse it replaced (pandas on threads only), in the same run, for the ratio. The generated files
+(~1.1 GB) are deleted at the end unless ``--keep-data``.
 
     python bench/bench_datasets.py                    # everything (the "before" of the big file needs ~14 GB)
     python bench/bench_datasets.py --skip-before-big  # no 13 GB "before" run on the big file
@@ -107,7 +109,10 @@ def measure(impl: str, name: str, options: dict, repeat: int, disk_cache: str | 
         module = _before_module()
     else:
         sys.path.insert(0, str(ROOT))
-        from kgui.core import dataset_cache, datasets as module
+        from kgui.core import csv_files, dataset_cache, datasets as module
+
+        if impl == "threads":   # the parse before worker processes: pandas on threads only
+            csv_files.PROCESS_MIN_BYTES = float("inf")
 
         if disk_cache:
             dataset_cache.DISK = dataset_cache.DiskCache(Path(disk_cache))
@@ -120,8 +125,11 @@ def measure(impl: str, name: str, options: dict, repeat: int, disk_cache: str | 
         seconds.append(time.perf_counter() - start)
     final = sum(a.nbytes for a in (dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val))
     peak = _rss_kib("VmHWM")
+    import resource
+
     return {"seconds": seconds, "peak_rss": peak * 1024, "peak_growth": (peak - baseline) * 1024, "final_bytes": final,
-            "shape": [len(dataset.x_train) + len(dataset.x_val), dataset.n_features]}
+            "shape": [len(dataset.x_train) + len(dataset.x_val), dataset.n_features],
+            "worker_peak_rss": 0 if impl == "before" else resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}
 
 
 def run_case(impl: str, name: str, options: dict, repeat: int = 1, timeout: float = 1800,
@@ -151,8 +159,10 @@ def _time(result: dict, index: int = 0) -> str:
 def _memory(result: dict) -> str:
     if "peak_growth" not in result:
         return "-"
+    workers = result.get("worker_peak_rss", 0)
     return (f"{result['peak_rss'] / 2**20:,.0f} MiB, +{result['peak_growth'] / 2**20:,.0f} MiB "
-            f"({result['peak_growth'] / result['final_bytes']:.1f}×)")
+            f"({result['peak_growth'] / result['final_bytes']:.1f}×)"
+            + (f"; each parsing process ≤ {workers / 2**20:,.0f} MiB" if workers else ""))
 
 
 def _ratio(before: dict, after: dict, index_before: int = 0, index_after: int = 0) -> str:
@@ -220,7 +230,9 @@ def report(args) -> None:
         path = big_csv(args.big_rows)
         label = f"generated CSV, {path.stat().st_size / 1e9:.2f} GB ({args.big_rows:,} × 95)"
         before = None if args.skip_before_big else run_case("before", str(path), {}, timeout=args.before_timeout)
-        row(label, before, run_case("after", str(path), {}))
+        threads = run_case("threads", str(path), {})
+        row(label + ", parsed by threads (the previous parse)", before, threads)
+        row(label, threads, run_case("after", str(path), {}))
     if "wide" in args.cases:
         path = wide_csv()
         label = f"100,000-column CSV, {path.stat().st_size / 1e6:.0f} MB"

@@ -371,3 +371,67 @@ def test_pythons_reader_names_blank_and_bad_cells(tmp_path, monkeypatch, cell):
     problem = " is not numeric: line 3 has 'x1'" if cell == "x1" else ", line 3: a missing value"
     with pytest.raises(DatasetError, match=f"column 'b'{re.escape(problem)}"):
         load_dataset(str(path))
+
+
+# -- parsing in processes (large plain files) ------------------------------------------------------------------------
+
+def child_processes() -> set[int]:
+    """The pids of this process's live children."""
+    children = set()
+    for task in Path("/proc/self/task").iterdir():
+        children.update(int(pid) for pid in (task / "children").read_text().split())
+    return children
+
+
+@pytest.fixture
+def in_processes(monkeypatch):
+    """Every plain file parsed by two worker processes in 20 KB ranges."""
+    monkeypatch.setattr(csv_files, "PROCESS_MIN_BYTES", 1)
+    monkeypatch.setattr(csv_files, "PROCESS_PIECE_BYTES", 20_000)
+    monkeypatch.setattr(csv_files, "PARSE_PROCESSES", 2)
+
+
+@pytest.fixture
+def only_processes(in_processes, monkeypatch):
+    """As ``in_processes``, and the threads' parser must not be used."""
+    def threads_not_expected(*args):
+        raise AssertionError("parsed by threads, not by processes")
+
+    monkeypatch.setattr(csv_files, "_read_pandas", threads_not_expected)
+
+
+def test_processes_parse_what_threads_parse_and_leave_no_process_behind(tmp_path, only_processes):
+    path = tmp_path / "data.csv"
+    path.write_text("id,a,b,label\n" + "".join(f"{i},{i * 0.25},{(i * 7) % 13 - 6.5},{'xyz'[i % 3]}\n"
+                                                for i in range(20_000)) + "\n\n")
+    before = child_processes()
+    updates = []
+    table = csv_files.read_table(path, "label", exclude=("id",), progress=updates.append)
+    assert child_processes() == before
+    assert len(updates) > 10 and updates[-1].rows == 20_000 and updates[-1].fraction == 1.0
+    x = np.concatenate(table.blocks)
+    np.testing.assert_array_equal(x[:, 0], np.arange(20_000, dtype=np.float32) * 0.25)
+    assert x.shape == (20_000, 2) and x.dtype == np.float32 and table.n_rows == 20_000
+    assert table.labels.values == ("x", "y", "z")
+    np.testing.assert_array_equal(table.labels.codes, np.arange(20_000) % 3)
+
+
+def test_a_stop_kills_the_parsing_processes(tmp_path, only_processes):
+    path = write_csv(tmp_path / "data.csv", 200_000)
+    before = child_processes()
+    updates = []
+    with pytest.raises(LoadCancelled):
+        csv_files.read_table(path, "label", progress=updates.append, should_stop=lambda: bool(updates))
+    assert child_processes() == before and len(updates) == 1
+
+
+def test_a_quoted_file_falls_back_to_threads_and_a_bad_cell_is_named(tmp_path, in_processes):
+    quoted = tmp_path / "quoted.csv"
+    quoted.write_text("a,label\n" + "".join(f'{i},"l{i % 2}"\n' for i in range(10_000)))
+    table = csv_files.read_table(quoted, "label")
+    assert table.n_rows == 10_000 and table.labels.values == ("l0", "l1")
+    bad = write_csv(tmp_path / "bad.csv", 20_000)
+    with open(bad, "a") as stream:
+        stream.write("1,inf,c1\n")
+    with pytest.raises(DatasetError, match=r"column 'f1'.*line 20002"):
+        load_dataset(str(bad))

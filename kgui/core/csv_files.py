@@ -19,7 +19,11 @@ import csv
 import io
 import itertools
 import os
+import pickle
+import queue
 import stat
+import subprocess
+import sys
 import threading
 import zlib
 from collections import Counter, deque
@@ -30,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import csv_worker
+from .csv_worker import Outcome, Parsed, parse_piece
 from .dataset_registry import DatasetError, LoadCancelled, LoadProgress, abbreviated, ignore_progress, never_stop
 
 DEFAULT_MAX_TEXT_BYTES = 2 << 30       # 2 GiB of (uncompressed) CSV text
@@ -39,6 +45,9 @@ PANDAS_MAX_COLUMNS = 2000              # wider files: pandas' per-column cost do
 SEGMENT_BYTES = 2 << 20                # text parsed as one piece by one thread
 PARSE_THREADS = min(4, os.cpu_count() or 1)  # pandas' parser lets go of the GIL: pieces parse in parallel
 STOP_POLL_S = 0.05                     # while waiting for a piece, a stop is noticed this often
+PROCESS_MIN_BYTES = 128 << 20          # plain files this large are parsed by processes (each starts in ~0.5 s)
+PROCESS_PIECE_BYTES = 8 << 20          # the byte range one process parses at a time (pandas: fastest at ~8 MB)
+PARSE_PROCESSES = os.cpu_count() or 1
 READ_BYTES = 1 << 20                   # bytes read from disk per call
 BINARY_SNIFF_BYTES = 1 << 16           # a NUL byte in the first 64 KiB of text: a binary file
 PYTHON_BATCH_CELLS = 1 << 20           # cells converted to float32 at once by the Python reader
@@ -186,6 +195,10 @@ class _Stream(io.RawIOBase):
     def close(self) -> None:
         self.file.close()
         super().close()
+
+    @property
+    def compressed(self) -> bool:
+        return self._gzip
 
     @property
     def fraction(self) -> float:
@@ -554,7 +567,11 @@ def read_table(path, label: str | None, exclude: tuple[str, ...] = (),
         if len(names) > PANDAS_MAX_COLUMNS:
             return _read_python(stream, rest, path, names, features, label, header_line, progress, should_stop)
         try:
-            table = _read_pandas(stream, rest, path, names, features, label, header_line, progress, should_stop)
+            table = _ProcessParse.NOT_USED
+            if _ProcessParse.suits(stream):
+                table = _ProcessParse(stream, rest, path, names, features, label).read(header_line, progress)
+            if table is _ProcessParse.NOT_USED:
+                table = _read_pandas(stream, rest, path, names, features, label, header_line, progress, should_stop)
         except DatasetError:  # the text itself (over the limit, binary, a broken gzip): reading it again won't help
             raise
         except (ValueError, UnicodeDecodeError):  # pandas' ParserError is a ValueError
@@ -603,17 +620,14 @@ def _row_end(buffer: bytearray) -> int:
     return cut
 
 
-def _parse_segment(segment: bytes, names, dtypes, features, label):
-    """A float32 block of the features and the label column as a Categorical; None when a cell is not finite."""
-    import pandas as pd
-
-    frame = pd.read_csv(io.BytesIO(segment), header=None, names=names, index_col=False, dtype=dtypes,
-                        skipinitialspace=True, skip_blank_lines=True, engine="c", encoding="utf-8",
-                        encoding_errors="strict")
-    block = frame[features].to_numpy(np.float32)
-    if not np.isfinite(block).all():
-        return None
-    return block, (frame[label].array if label is not None else None)
+def _dtypes(names, features, label) -> dict:
+    """pandas' dtype of each column: float32 features, the label as categories, other columns (Otto's id) as
+    numbers (or Python's reader reads the file)."""
+    dtypes = {name: np.float64 for name in names}
+    dtypes.update({name: np.float32 for name in features})
+    if label is not None:
+        dtypes[label] = "category"
+    return dtypes
 
 
 class _Piece(threading.Thread):
@@ -629,7 +643,7 @@ class _Piece(threading.Thread):
 
     def run(self) -> None:
         try:
-            self._result = _parse_segment(*self._arguments)
+            self._result = parse_piece(*self._arguments)
         except BaseException as exc:  # noqa: BLE001 - handed to the reading thread by outcome()
             self._error = exc
         finally:
@@ -648,6 +662,156 @@ class _Piece(threading.Thread):
         return self._result
 
 
+class _Worker:
+    """One ``kgui.core.csv_worker`` process, and a thread that puts its replies on ``replies`` as (worker,
+    :class:`Parsed`), then (worker, None) once it has ended."""
+
+    def __init__(self, job: csv_worker.Job, replies: queue.SimpleQueue):
+        if not sys.executable:
+            raise OSError("no Python executable to start a parsing process with")
+        package_root = str(Path(__file__).resolve().parents[2])   # the folder holding kgui, for -m
+        paths = os.environ.get("PYTHONPATH")
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join([package_root, paths] if paths else [package_root])}
+        self.process = subprocess.Popen([sys.executable, "-m", csv_worker.__name__], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment)
+        self._reader = threading.Thread(target=self._read_replies, args=(replies,), name="kgui-csv-replies",
+                                        daemon=True)
+        self._reader.start()
+        self.send(job)
+
+    def send(self, message) -> None:
+        """OSError (BrokenPipeError) when the process has ended."""
+        pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        self.process.stdin.flush()
+
+    def _read_replies(self, replies: queue.SimpleQueue) -> None:
+        try:
+            while True:
+                replies.put((self, pickle.load(self.process.stdout)))
+        except Exception:  # noqa: BLE001 - the end of its output (EOF, killed, damaged): the process has ended
+            replies.put((self, None))
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self._reader.join()   # the process is gone: its output ends at once
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+
+class _ProcessParse:
+    """pandas' C parser in ``PARSE_PROCESSES`` worker processes (:mod:`kgui.core.csv_worker`), each reading byte
+    ranges of the file by itself. For large plain files: pandas' float conversion holds the GIL, so threads gain
+    little. :meth:`read` gives ``NOT_USED`` when the file does not suit after all (a quote character, so rows may
+    hold newlines and ranges cannot be cut blind; a line too long to cut at; a process that cannot start or
+    crashed): the threads then read the same stream, which still stands right after the header.
+    """
+
+    NOT_USED = object()
+
+    @staticmethod
+    def suits(stream: _Stream) -> bool:
+        return PARSE_PROCESSES > 1 and not stream.compressed and stream.size >= PROCESS_MIN_BYTES
+
+    def __init__(self, stream: _Stream, rest: bytes, path: Path, names, features, label):
+        self.stream, self.path = stream, path
+        self.start = stream.text_bytes - len(rest)   # where the rows begin
+        self.job = csv_worker.Job(str(path), list(names), _dtypes(names, features, label), list(features), label)
+
+    def ranges(self) -> list[tuple[int, int]] | None:
+        """Byte ranges of about ``PROCESS_PIECE_BYTES`` from the first row to the end of the file, each ending
+        just after a newline; None when no newline comes within ``MAX_LINE_BYTES`` of a cut."""
+        fd, size = self.stream.file.fileno(), self.stream.size
+        cuts = [self.start]
+        while size - cuts[-1] > PROCESS_PIECE_BYTES:
+            target = offset = cuts[-1] + PROCESS_PIECE_BYTES
+            while True:
+                chunk = os.pread(fd, READ_BYTES, offset)
+                newline = chunk.find(b"\n")
+                if newline >= 0 or not chunk:
+                    break
+                offset += len(chunk)
+                if offset - target > MAX_LINE_BYTES:
+                    return None
+            if newline < 0:
+                break   # the file ends (it was cut short while being read): the last range goes to its size
+            cuts.append(offset + newline + 1)
+        cuts.append(size)
+        return [(start, end) for start, end in zip(cuts, cuts[1:]) if end > start]
+
+    def read(self, header_line: int, progress) -> CsvTable | None | object:
+        """The table; None when a cell is missing, not a number or not finite (Python's reader then says where);
+        ValueError when pandas refuses a row; ``NOT_USED`` (see the class)."""
+        ranges = self.ranges()
+        if not ranges:
+            return self.NOT_USED
+        replies: queue.SimpleQueue = queue.SimpleQueue()
+        workers: list[_Worker] = []
+        try:
+            try:
+                for _ in range(min(PARSE_PROCESSES, len(ranges))):
+                    workers.append(_Worker(self.job, replies))
+            except OSError:
+                return self.NOT_USED
+            return self._collect(ranges, workers, replies, header_line, progress)
+        finally:
+            for worker in workers:
+                worker.kill()
+
+    def _collect(self, ranges, workers, replies, header_line, progress):
+        parsed: list[Parsed | None] = [None] * len(ranges)
+        working: dict[_Worker, int] = {}     # worker -> index of the range it parses
+        waiting = iter(range(len(ranges)))
+        rows = done_bytes = 0
+
+        def hand_out(worker: _Worker) -> None:
+            index = next(waiting, None)
+            if index is not None:
+                worker.send(ranges[index])
+                working[worker] = index
+
+        try:
+            for worker in workers:
+                hand_out(worker)
+            while working:
+                try:
+                    worker, reply = replies.get(timeout=STOP_POLL_S)
+                except queue.Empty:
+                    worker = reply = None
+                if self.stream.should_stop():
+                    raise LoadCancelled(f"reading {self.path} was stopped")
+                if worker is None:
+                    continue
+                if reply is None or reply.outcome in (Outcome.QUOTED, Outcome.CRASHED):
+                    return self.NOT_USED
+                if reply.outcome is Outcome.NOT_FINITE:
+                    return None
+                if reply.outcome is Outcome.REFUSED:
+                    raise ValueError(reply.message)
+                if reply.outcome is Outcome.BINARY:
+                    raise DatasetError(f"{self.path}: a binary file, not CSV text")
+                index = working.pop(worker)
+                parsed[index] = reply
+                rows += len(reply.block)
+                done_bytes += ranges[index][1] - ranges[index][0]
+                progress(LoadProgress(rows, (self.start + done_bytes) / self.stream.size))
+                hand_out(worker)
+        except OSError:   # a process ended before it could take its range
+            return self.NOT_USED
+        labels = LabelCollector()
+        if self.job.label is not None:
+            for piece in parsed:
+                labels.add_categorical(piece.labels)
+        if not rows:
+            raise DatasetError(f"{self.path}: only a header row, no data rows")
+        return CsvTable(self.path, tuple(self.job.features), [piece.block for piece in parsed],
+                        labels.result() if self.job.label is not None else None, self.job.label, rows,
+                        self.stream.identity, _first_line=header_line)
+
+
 def _read_pandas(stream: _Stream, rest: bytes, path: Path, names, features, label, header_line, progress,
                  should_stop) -> CsvTable | None:
     """pandas' C parser on ``PARSE_THREADS`` threads, piece by piece straight into float32.
@@ -655,10 +819,7 @@ def _read_pandas(stream: _Stream, rest: bytes, path: Path, names, features, labe
     None when a cell is missing, not a number or not finite (Python's reader then says where);
     ValueError when pandas refuses a row.
     """
-    dtypes = {name: np.float64 for name in names}  # other columns (Otto's id): numbers, or Python's reader reads it
-    dtypes.update({name: np.float32 for name in features})
-    if label is not None:
-        dtypes[label] = "category"
+    dtypes = _dtypes(names, features, label)
     blocks, labels = [], LabelCollector()
 
     def take(parsed) -> bool:
