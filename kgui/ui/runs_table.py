@@ -19,8 +19,9 @@ COLUMNS = ("Name", "Backend", "Dataset", "Learning rate", "Steps", "Train loss",
 STEP_MS_TIP = ("Mean time of a training step over the whole run. The first steps are slower (the engine compiles "
                "and warms up), so this is above the side panel's Step time, the median of the last steps.")
 STATUS = COLUMNS.index("Status")
-# Rows a column's width is measured on, the visible ones first (each row update resizes the columns): through a
-# Python model, Qt's default of 1,000 rows takes ~0.9 s per resize at 10,000 runs, 100 rows ~0.08 s.
+# Rows a column's width is measured on when the saved runs are added, the visible ones first: through a Python
+# model, Qt's default of 1,000 rows takes ~0.9 s at 10,000 runs, 100 rows ~0.08 s. After that a row's update
+# only widens the columns its cells no longer fit (a live run's row changes once a second).
 SIZED_ROWS = 100
 # The roles as constants: data() runs ~8,000 times per resize and an enum attribute costs ~0.4 µs.
 DISPLAY, CHECK_STATE, TOOLTIP, FOREGROUND = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.CheckStateRole,
@@ -211,7 +212,7 @@ class RunsTable(QWidget):
         self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setDefaultSectionSize(22)
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setResizeContentsPrecision(SIZED_ROWS)
         self.view.setToolTip("Check a run to show it on the plot, select it to highlight it, "
@@ -269,6 +270,7 @@ class RunsTable(QWidget):
             self.model.update(record.id, cells, tooltip, visible, color)
         else:
             self.model.add([RunRow(record.id, cells, tooltip, bool(visible), color)])
+        self._widen_columns(record.id)
 
     def add_runs(self, records, shown=()) -> None:
         """Add a row for each of ``records`` (none in the table yet) at once, checked when its id is in ``shown``:
@@ -276,6 +278,7 @@ class RunsTable(QWidget):
         with garbage_collector_paused():
             self.model.add([RunRow(record.id, run_cells(record), run_tooltip(record), record.id in shown)
                             for record in records])
+            self.view.resizeColumnsToContents()
 
     def remove_run(self, run_id: str) -> None:
         self.model.remove(run_id)
@@ -310,7 +313,16 @@ class RunsTable(QWidget):
         self._paused_run = busy_run if busy and paused else None
         if busy_run in self.model and self.cell_text(busy_run, "Status") in ("running", "paused"):
             self.model.set_cell(busy_run, STATUS, "paused" if self._paused_run else "running")
+            self._widen_columns(busy_run)
         self._enable_actions()
+
+    def _widen_columns(self, run_id: str) -> None:
+        """Widen the columns whose cell in run ``run_id``'s row no longer fits (the name column stretches)."""
+        row, grid = self.row_of(run_id), int(self.view.showGrid())
+        for column in range(1, len(COLUMNS)):
+            needed = self.view.sizeHintForIndex(self.model.index(row, column)).width() + grid
+            if needed > self.view.columnWidth(column):
+                self.view.setColumnWidth(column, needed)
 
     def _name_index(self, run_id: str) -> QModelIndex:
         return self.model.index(self.row_of(run_id), 0)
