@@ -107,12 +107,14 @@ def test_decision_boundary_dock_draws_the_live_runs_surface(qtbot, window):
     assert view.image.image is not None and view.image.image.shape[:2] == view.surface.values.shape[:2]
     assert len(view.train_points.data) + len(view.val_points.data) == 120
     assert window.surface_dock.isVisible()
+    assert view.caption.text().startswith("Spiral: decision boundary as it trains")   # the title, not the id
 
     surfaces.clear()
     window.apply_settings(ExperimentSettings(dataset="iris", steps=5))      # four features: no surface
     window.start()
     wait_until_idle(qtbot, window)
     assert surfaces == [] and view.surface is None and view.image.image is None
+    assert view.caption.text().startswith("Iris has 4 features")
 
 
 # -- epochs on the x axis ---------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from kgui.core.surface import SavedSurface, Surface, has_surface, plane_bounds
 
+from .names import dataset_title
 from .plot_style import style_plot
 
 NEGATIVE = np.array([8, 119, 189], dtype=np.float64)     # the Playground's blue
@@ -111,11 +112,11 @@ class SurfaceView(QWidget):
             self.train_points.clear()
             self.val_points.clear()
             if points is not None:
-                self.caption.setText(f"{points.name} has {points.n_features} features: what a model predicts over "
+                self.caption.setText(f"{dataset_title(points.name)} has {points.n_features} features: what a model predicts over "
                                      "the plane is drawn for 2-feature data only.")
             return
         kind = "decision boundary" if points.task == "classification" else "predicted surface"
-        self.caption.setText(f"{points.name}: {kind} {when}; filled dots training rows, rings validation rows")
+        self.caption.setText(f"{dataset_title(points.name)}: {kind} {when}; filled dots training rows, rings validation rows")
         for item, x, y, filled in ((self.train_points, points.x_train, points.y_train, True),
                                    (self.val_points, points.x_val, points.y_val, False)):
             colours = self._point_colours(points.task, y)
