@@ -183,6 +183,7 @@ VARIANTS = {
     "autorange": " (view re-fitted every frame: before)",
     "not niced": " (job thread not niced)",
     "no yield": " (job does not yield the GIL)",
+    "no gui wait": " (job does not wait for an idle GUI thread: before)",
     "frozen": " (plot frozen)",
     "no surface": " (no decision boundary)",
     "points repainted": " (decision boundary's points repainted with it: before)",
@@ -195,7 +196,7 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     Variants, each a baseline for the window as it is ("live"): "autorange" lets pyqtgraph re-fit the
     view at every frame (kgui before its view followed the data in jumps); "not niced" leaves the job
     thread at the GUI's priority; "no yield" keeps the job from handing the GIL to the GUI between
-    steps; "frozen" stops the plot's redraws (the worker and its signals alone); "no surface" computes and
+    steps; "no gui wait" lets the job step while the GUI thread handles events; "frozen" stops the plot's redraws (the worker and its signals alone); "no surface" computes and
     draws no decision boundary (2-feature data: the Decision boundary dock is in front otherwise); "points
     repainted" paints the dock's points at every surface instead of from a cached picture.
     """
@@ -214,6 +215,7 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
         window.plot.following = False
         window.plot.item.enableAutoRange()
     nice, gil_yield, surface_s = worker.WORKER_NICE, worker.GIL_YIELD_S, worker.SURFACE_S
+    worker.WAIT_FOR_GUI = variant != "no gui wait"
     worker.WORKER_NICE = 0 if variant == "not niced" else nice
     worker.GIL_YIELD_S = float("inf") if variant == "no yield" else gil_yield
     worker.SURFACE_S = None if variant == "no surface" else surface_s
@@ -250,7 +252,7 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     loop.exec()
     app.processEvents()
     timer.stop()
-    worker.WORKER_NICE, worker.GIL_YIELD_S, worker.SURFACE_S = nice, gil_yield, surface_s
+    worker.WORKER_NICE, worker.GIL_YIELD_S, worker.SURFACE_S, worker.WAIT_FOR_GUI = nice, gil_yield, surface_s, True
     record = window.record
     surface_shown = window.surface_dock.isVisible() and window.surface_view.surface is not None
     window.close()

@@ -258,3 +258,25 @@ def test_a_pause_between_two_batches_still_shows_every_step_taken(session):
     finally:
         control.stop()
         thread.join(60)
+
+
+@pytest.mark.parametrize("engine, waits", [("theano", True), ("tensorflow", False)])
+def test_a_job_waits_for_a_busy_gui_only_on_an_engine_that_holds_the_gil(session, engine, waits):
+    """PyTensor computes with the GIL held, so its job leaves the GIL to a busy GUI thread between two steps;
+    the other engines let go of it while they compute and the job does not wait."""
+    from engine_support import load_or_skip
+
+    from kgui import backend
+    from kgui.core import session as session_module
+
+    load_or_skip(engine)
+    assert backend.holds_gil(engine) is waits
+    gui_idle = threading.Event()    # never set: the GUI is busy all along
+    settings = LINEAR.replace(backend=engine, steps=8)
+    session.new_job(JobKind.TRAINING, settings).run()      # compiled and cached: the timed run only trains
+    started = time.perf_counter()
+    record = session.new_job(JobKind.TRAINING, settings, gui_idle=gui_idle).run()
+    elapsed = time.perf_counter() - started
+    assert record.status == "finished" and len(record.history) == 8
+    # 8 waits of GUI_WAIT_S (0.4 s) when waiting; the steps alone take milliseconds
+    assert (elapsed >= 8 * session_module.GUI_WAIT_S) is waits, elapsed

@@ -20,6 +20,8 @@ from pathlib import Path
 from time import perf_counter, sleep
 from typing import Callable, ClassVar
 
+from kgui import backend
+
 from . import export as run_export
 from . import lr_finder, metrics, surface
 from .datasets import LoadProgress
@@ -129,6 +131,7 @@ Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | Surfac
 
 POLL_S = 0.05   # a job waiting for a preparation checks for Stop this often
 CLOSE_WAIT_S = 1.0   # closing a session waits at most this long for a preparation that is loading its dataset
+GUI_WAIT_S = 0.05    # between two steps a job waits at most this long for a busy GUI thread to go idle
 
 
 def _stopped_while(phases: list[str]) -> str:
@@ -235,13 +238,17 @@ class Job:
     ``batch_s``: steps go out together at most this often (0: one event per step). ``confusion_s``: a
     classification run's confusion matrix goes out at most this often (None: never), and so does a 2-feature
     run's surface with ``surface_s``. ``yield_gil_s``:
-    between two steps, hand the GIL to another waiting thread at most this often (None: never).
+    between two steps, hand the GIL to another waiting thread at most this often (None: never). ``gui_idle``: an
+    event the window clears while its GUI thread draws or handles the job's events; on an engine that computes
+    with the GIL held (PyTensor), the job waits for it between two steps (at most ``GUI_WAIT_S``). Without that,
+    the job takes the GIL back between each of the GUI thread's calls into Python while it paints. Other engines
+    let go of the GIL while they compute, and the window and the job share the two cores.
     """
 
     def __init__(self, kind: JobKind, settings: ExperimentSettings, store: RunStore | None, *, sink,
                  control: TrainingControl | None = None, name: str | None = None, batch_s: float = 0.0,
                  confusion_s: float | None = None, surface_s: float | None = None,
-                 yield_gil_s: float | None = None):
+                 yield_gil_s: float | None = None, gui_idle: threading.Event | None = None):
         self.kind = kind
         self.settings = settings
         self.store = store
@@ -250,6 +257,7 @@ class Job:
         self.control.before_sleeping = self._flush_all   # a pause between two batches still shows every step taken
         self.name = name
         self.batch_s, self.confusion_s, self.surface_s, self.yield_gil_s = batch_s, confusion_s, surface_s, yield_gil_s
+        self.gui_idle = gui_idle
         self.result = None
         self.error = ""            # one line for people when the job raised
         self.done = False
@@ -335,7 +343,7 @@ class Job:
             self._send_confusion(trainer)
         if self.surface_s is not None and now - self._last_surface >= self.surface_s:
             self._send_surface(trainer)
-        self._yield_gil()
+        self._yield_gil(trainer.settings.backend)
 
     def _flush_all(self) -> None:
         for run_id in self._pending:
@@ -359,9 +367,13 @@ class Job:
         self._last_surface = perf_counter()
         self.sink(SurfaceComputed(trainer.record.id, trainer.steps_done, surface.trainer_surface(trainer)))
 
-    def _yield_gil(self) -> None:
-        """Let a thread waiting for the GIL (the GUI's) take it now, instead of after Python's 5 ms switch interval."""
-        if self.yield_gil_s is not None and perf_counter() - self._last_yield >= self.yield_gil_s:
+    def _yield_gil(self, engine: str) -> None:
+        """Wait while the GUI thread is busy (``gui_idle``) if ``engine`` holds the GIL, else let a thread waiting
+        for the GIL (the GUI's) take it now, instead of after Python's 5 ms switch interval."""
+        if self.gui_idle is not None and backend.holds_gil(engine) and not self.gui_idle.is_set():
+            self.gui_idle.wait(GUI_WAIT_S)
+            self._last_yield = perf_counter()
+        elif self.yield_gil_s is not None and perf_counter() - self._last_yield >= self.yield_gil_s:
             sleep(0)
             self._last_yield = perf_counter()
 
@@ -376,7 +388,7 @@ class Job:
                 self.sink(RangePoints(pending[:]))
                 pending.clear()
                 last_emit = perf_counter()
-            self._yield_gil()
+            self._yield_gil(self.settings.backend)
 
         try:
             return lr_finder.find_learning_rate(self.settings, control=self.control,

@@ -10,6 +10,7 @@ from PyQt6.QtWidgets import QStyle
 from kgui.core.parity import installed_engines
 from kgui.core.session import Job, JobEnded, JobKind
 
+from .gui_activity import GUI_ACTIVITY
 from .learning_rate import MAX_RATE, MIN_RATE, rounded
 from .names import dataset_title, engine_label
 from .parity_view import verdict_line
@@ -60,7 +61,7 @@ class JobControl(QObject):
             window.dialogs.warning("Cannot start", str(exc))
             return False
         self._thread = JobThread(self.job)
-        self._thread.event.connect(self.session.handle)
+        self._thread.event.connect(self._handle)
         self._thread.ended.connect(self._thread_ended)
         self._thread.start()
         window.live_panel.clear()
@@ -83,6 +84,10 @@ class JobControl(QObject):
                                   f"{engine_label(self.job.settings.backend)}")
         self.changed.emit()
         return True
+
+    def _handle(self, event) -> None:
+        with GUI_ACTIVITY.busy():   # the job waits meanwhile (gui_activity.py)
+            self.session.handle(event)
 
     def _thread_ended(self) -> None:
         self._thread.deleteLater()

@@ -28,6 +28,7 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider
 from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
 
 from .exporting import ExportTarget
+from .gui_activity import GUI_ACTIVITY
 from .names import rates_text
 from .plot_style import style_plot
 
@@ -137,13 +138,14 @@ def _finite_positive(values: np.ndarray, log_y: bool) -> np.ndarray:
 
 
 class TimedLayoutWidget(pg.GraphicsLayoutWidget):
-    """GraphicsLayoutWidget that adds up the time its paints take."""
+    """GraphicsLayoutWidget that adds up the time its paints take (and keeps a job waiting while it paints)."""
 
     paint_ms = 0.0
 
     def paintEvent(self, event) -> None:
         start = perf_counter()
-        super().paintEvent(event)
+        with GUI_ACTIVITY.busy():
+            super().paintEvent(event)
         self.paint_ms += (perf_counter() - start) * 1000
 
 
@@ -551,6 +553,10 @@ class LossPlot(QWidget):
         changed = [run for run in self.runs.values() if run.dirty and run.visible]
         if not changed and not self._refit:
             return
+        with GUI_ACTIVITY.busy():
+            self._redraw(changed)
+
+    def _redraw(self, changed: list[RunCurves]) -> None:
         self.timer.setInterval(round(min(max(REDRAW_MS, self.widget.paint_ms / PAINT_SHARE), MAX_REDRAW_MS)))
         self.widget.paint_ms = 0.0
         for run in changed:

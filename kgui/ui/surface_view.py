@@ -19,6 +19,7 @@ from kgui.core.surface import SavedSurface, Surface, has_surface, plane_bounds
 from .names import dataset_title
 from .plot_style import style_plot
 
+COLOUR_LEVELS = 32      # a regression target's points are coloured in this many shades each side of zero
 NEGATIVE = np.array([8, 119, 189], dtype=np.float64)     # the Playground's blue
 POSITIVE = np.array([245, 147, 34], dtype=np.float64)    # and orange
 WHITE = np.array([255, 255, 255], dtype=np.float64)
@@ -119,11 +120,15 @@ class SurfaceView(QWidget):
         self.caption.setText(f"{dataset_title(points.name)}: {kind} {when}; filled dots training rows, rings validation rows")
         for item, x, y, filled in ((self.train_points, points.x_train, points.y_train, True),
                                    (self.val_points, points.x_val, points.y_val, False)):
-            colours = self._point_colours(points.task, y)
+            # one brush or pen per distinct colour, shared by its points: pyqtgraph renders a symbol per object
+            # (a QBrush per point cost ~0.2 ms each: 200 ms for 1,000 points, on the GUI thread at a run's start)
+            palette, which = np.unique(self._point_colours(points.task, y), axis=0, return_inverse=True)
             if filled:
-                item.setData(x[:, 0], x[:, 1], brush=[pg.mkBrush(*c) for c in colours])
+                brushes = [pg.mkBrush(*colour) for colour in palette]
+                item.setData(x[:, 0], x[:, 1], brush=[brushes[i] for i in which.ravel()])
             else:
-                item.setData(x[:, 0], x[:, 1], pen=[pg.mkPen(*c, width=1.5) for c in colours], brush=None)
+                pens = [pg.mkPen(*colour, width=1.5) for colour in palette]
+                item.setData(x[:, 0], x[:, 1], pen=[pens[i] for i in which.ravel()], brush=None)
         x_min, x_max, y_min, y_max = surface.bounds if surface is not None else plane_bounds(points)
         self.plot.getViewBox().setRange(xRange=(x_min, x_max), yRange=(y_min, y_max), padding=0)
         if self.isVisible():
@@ -133,7 +138,7 @@ class SurfaceView(QWidget):
     def _point_colours(task: str, y: np.ndarray) -> np.ndarray:
         if task != "classification":
             scale = max(float(np.abs(y).max(initial=0)), 1e-12)
-            signed = np.clip(y[:, 0] / scale, -1, 1)
+            signed = np.round(np.clip(y[:, 0] / scale, -1, 1) * COLOUR_LEVELS) / COLOUR_LEVELS
             rgb = np.where(signed[:, None] >= 0, _blend(POSITIVE, np.abs(signed)), _blend(NEGATIVE, np.abs(signed)))
             return rgb.round().astype(int)
         classes = y.argmax(axis=1)

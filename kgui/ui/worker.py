@@ -14,11 +14,14 @@ from PyQt6.QtCore import QCoreApplication, QObject, QThread, pyqtSignal, pyqtSlo
 
 from kgui.core.session import Job
 
+from .gui_activity import GUI_ACTIVITY
+
 BATCH_S = 0.015
 CONFUSION_S = 0.5        # the confusion matrix is recomputed at most twice a second
 SURFACE_S = 0.25         # a 2-feature run's decision boundary at most four times a second
 GIL_YIELD_S = 0.001      # between two steps a job hands the GIL to the GUI thread, at most once per this
 WORKER_NICE = 10         # Linux: raised nice of job threads (and the engine pools they start): the GUI gets a CPU first
+WAIT_FOR_GUI = True      # between two steps a job waits while the GUI thread draws (Job's gui_idle, gui_activity.py)
 
 
 def lower_thread_priority() -> None:
@@ -37,8 +40,9 @@ def lower_thread_priority() -> None:
 
 
 def job_options() -> dict:
-    """How the window's jobs pace their events (Session.new_job options)."""
-    return {"batch_s": BATCH_S, "confusion_s": CONFUSION_S, "surface_s": SURFACE_S, "yield_gil_s": GIL_YIELD_S}
+    """How the window's jobs pace their events and share the GIL with the GUI thread (Session.new_job options)."""
+    return {"batch_s": BATCH_S, "confusion_s": CONFUSION_S, "surface_s": SURFACE_S, "yield_gil_s": GIL_YIELD_S,
+            "gui_idle": GUI_ACTIVITY.idle if WAIT_FOR_GUI else None}
 
 
 class _Worker(QObject):
