@@ -200,3 +200,11 @@ def test_learning_rate_slider_is_long_and_a_drag_lands_where_it_reads(qtbot, win
     assert pixels_per_tenth >= 4     # ~5 px per tenth of a decade: a hand can hit each one
     labels = dict((text, x) for x, text in control.scale.labels())
     assert list(labels) == ["1e-5", "1e-4", "0.001", "0.01", "0.1", "1", "10"]
+
+
+def test_dataset_titles_name_unknown_datasets_as_they_are():
+    from kgui.ui.names import dataset_title
+
+    assert (dataset_title("spiral"), dataset_title("otto"), dataset_title("/data/my points.csv")) == (
+        "Spiral", "Otto Group", "my points.csv")
+    assert dataset_title("a-dataset-of-a-newer-version") == "a-dataset-of-a-newer-version"   # a saved run's

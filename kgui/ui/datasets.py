@@ -22,9 +22,14 @@ TOOLTIP = "Data to train on. Otto needs Kaggle's train.csv; Open CSV… trains o
 
 
 def short_title(dataset: str) -> str:
-    """A few words naming ``dataset`` (a registered name or a CSV path) for titles, legends and tables."""
-    spec = datasets.spec_for(dataset) if not datasets.is_file_name(dataset) else None
-    return spec.short_title if spec is not None else Path(dataset).name
+    """A few words naming ``dataset`` (a registered name or a CSV path) for titles, legends and tables; a name this
+    version does not know (a run saved by another one) as it is."""
+    if datasets.is_file_name(dataset):
+        return Path(dataset).name
+    try:
+        return datasets.spec_for(dataset).short_title
+    except datasets.DatasetError:
+        return str(dataset)
 
 
 class TargetColumnDialog(QDialog):
