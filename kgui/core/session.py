@@ -132,6 +132,7 @@ Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | Surfac
 POLL_S = 0.05   # a job waiting for a preparation checks for Stop this often
 CLOSE_WAIT_S = 1.0   # closing a session waits at most this long for a preparation that is loading its dataset
 GUI_WAIT_S = 0.05    # between two steps a job waits at most this long for a busy GUI thread to go idle
+GIL_PAUSE_S = 0.0005  # on such an engine the job's GIL hand-over is a real pause: the GUI thread gets the GIL then
 
 
 def _stopped_while(phases: list[str]) -> str:
@@ -368,13 +369,16 @@ class Job:
         self.sink(SurfaceComputed(trainer.record.id, trainer.steps_done, surface.trainer_surface(trainer)))
 
     def _yield_gil(self, engine: str) -> None:
-        """Wait while the GUI thread is busy (``gui_idle``) if ``engine`` holds the GIL, else let a thread waiting
-        for the GIL (the GUI's) take it now, instead of after Python's 5 ms switch interval."""
-        if self.gui_idle is not None and backend.holds_gil(engine) and not self.gui_idle.is_set():
+        """Let a thread waiting for the GIL (the GUI's) take it now, instead of after Python's 5 ms switch interval.
+        If ``engine`` holds the GIL while it computes: wait while the GUI thread is busy (``gui_idle``), and pause
+        for ``GIL_PAUSE_S`` (``sleep(0)`` gives the GIL back at once; a waiting thread rarely wins it, and the
+        switch interval starts again)."""
+        waits = self.gui_idle is not None and backend.holds_gil(engine)
+        if waits and not self.gui_idle.is_set():
             self.gui_idle.wait(GUI_WAIT_S)
             self._last_yield = perf_counter()
         elif self.yield_gil_s is not None and perf_counter() - self._last_yield >= self.yield_gil_s:
-            sleep(0)
+            sleep(GIL_PAUSE_S if waits else 0)
             self._last_yield = perf_counter()
 
     def _range_test(self):
