@@ -62,12 +62,19 @@ def run_tooltip(record) -> str:
 
 @dataclass(slots=True)
 class RunRow:
-    """What one row shows: the run's cells, the check box and the tooltip and colour of its name."""
+    """What one row shows: the run's cells, the check box and the tooltip and colour of its name. A saved run's
+    row keeps its ``record`` and makes its cells when they are first asked for (most of 10,000 rows never are)."""
     run_id: str
-    cells: list[str]
-    tooltip: str
+    cells: list[str] | None
+    tooltip: str | None
     checked: bool = False
     color: QColor | None = None
+    record: object = None
+
+    def texts(self) -> list[str]:
+        if self.cells is None:
+            self.cells, self.tooltip, self.record = run_cells(self.record), run_tooltip(self.record), None
+        return self.cells
 
 
 class RunsModel(QAbstractTableModel):
@@ -91,12 +98,14 @@ class RunsModel(QAbstractTableModel):
 
     def data(self, index: QModelIndex, role: int = DISPLAY):
         if role in TEXT_ROLES:
-            return self._rows[index.row()].cells[index.column()]
+            return self._rows[index.row()].texts()[index.column()]
         if index.column() == 0:
             if role == CHECK_STATE:
                 return Qt.CheckState.Checked if self._rows[index.row()].checked else Qt.CheckState.Unchecked
             if role == TOOLTIP:
-                return self._rows[index.row()].tooltip
+                run = self._rows[index.row()]
+                run.texts()
+                return run.tooltip
             if role == FOREGROUND:
                 return self._rows[index.row()].color
         return None
@@ -129,7 +138,7 @@ class RunsModel(QAbstractTableModel):
                 self.visibility_changed.emit(run.run_id, checked)
             return True
         if role == Qt.ItemDataRole.EditRole:
-            if value != run.cells[0]:
+            if value != run.texts()[0]:
                 self.rename_requested.emit(run.run_id, value)
             return True
         return False
@@ -165,7 +174,7 @@ class RunsModel(QAbstractTableModel):
                color: QColor | None = None) -> None:
         """New cells and tooltip for run ``run_id``'s row, and its check box and name colour unless None."""
         run = self.run(run_id)
-        run.cells, run.tooltip = cells, tooltip
+        run.cells, run.tooltip, run.record = cells, tooltip, None
         if checked is not None:
             run.checked = checked
         if color is not None:
@@ -173,7 +182,7 @@ class RunsModel(QAbstractTableModel):
         self._row_changed(run_id)
 
     def set_cell(self, run_id: str, column: int, text: str) -> None:
-        self.run(run_id).cells[column] = text
+        self.run(run_id).texts()[column] = text
         self._row_changed(run_id)
 
     def remove(self, run_id: str) -> None:
@@ -257,7 +266,7 @@ class RunsTable(QWidget):
 
     def cell_text(self, run_id: str, column: str) -> str:
         """The text run ``run_id``'s row shows in ``column`` (a name from ``COLUMNS``)."""
-        return self.model.run(run_id).cells[COLUMNS.index(column)]
+        return self.model.run(run_id).texts()[COLUMNS.index(column)]
 
     def set_run(self, record, visible: bool | None = None, color: str | None = None, status: str | None = None) -> None:
         """Add ``record``'s row (last) or refresh it; ``visible`` sets its check box, ``status`` replaces the
@@ -276,7 +285,7 @@ class RunsTable(QWidget):
         """Add a row for each of ``records`` (none in the table yet) at once, checked when its id is in ``shown``:
         the saved runs at start, which may be thousands."""
         with garbage_collector_paused():
-            self.model.add([RunRow(record.id, run_cells(record), run_tooltip(record), record.id in shown)
+            self.model.add([RunRow(record.id, None, None, record.id in shown, record=record)
                             for record in records])
             self.view.resizeColumnsToContents()
 
