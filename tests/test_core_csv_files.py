@@ -375,17 +375,18 @@ def test_pythons_reader_names_blank_and_bad_cells(tmp_path, monkeypatch, cell):
 
 # -- parsing in processes (large plain files) ------------------------------------------------------------------------
 
-def child_processes() -> set[int]:
-    """The pids of this process's live children (from each process's stat in /proc: its parent's pid)."""
-    children = set()
+def csv_workers() -> set[int]:
+    """The pids of this process's children that are CSV parsing processes, ended but not reaped ones too."""
+    workers = set()
     for stat_file in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat_file.read_text().rsplit(")", 1)[1].split()   # after "pid (command)": state, ppid, ...
-        except (OSError, IndexError):
+            parent = int(stat_file.read_text().rsplit(")", 1)[1].split()[1])   # after "pid (command)": state, ppid
+            command = (stat_file.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
             continue   # ended meanwhile
-        if int(fields[1]) == os.getpid() and fields[0] != "Z":
-            children.add(int(stat_file.parent.name))
-    return children
+        if parent == os.getpid() and b"csv_worker" in command:
+            workers.add(int(stat_file.parent.name))
+    return workers
 
 
 @pytest.fixture
@@ -405,14 +406,14 @@ def only_processes(in_processes, monkeypatch):
     monkeypatch.setattr(csv_files, "_read_pandas", threads_not_expected)
 
 
-def test_processes_parse_what_threads_parse_and_leave_no_process_behind(tmp_path, only_processes):
+@pytest.mark.parametrize("newline, end", [("\n", "\n\n"), ("\r\n", "")])   # blank lines at the end; none
+def test_processes_parse_what_threads_parse_and_leave_no_process_behind(tmp_path, only_processes, newline, end):
     path = tmp_path / "data.csv"
-    path.write_text("id,a,b,label\n" + "".join(f"{i},{i * 0.25},{(i * 7) % 13 - 6.5},{'xyz'[i % 3]}\n"
-                                                for i in range(20_000)) + "\n\n")
-    before = child_processes()
+    rows = [f"{i},{i * 0.25},{(i * 7) % 13 - 6.5},{'xyz'[i % 3]}" for i in range(20_000)]
+    path.write_bytes(("id,a,b,label" + newline + newline.join(rows) + end).encode())
     updates = []
     table = csv_files.read_table(path, "label", exclude=("id",), progress=updates.append)
-    assert child_processes() == before
+    assert csv_workers() == set()
     assert len(updates) > 10 and updates[-1].rows == 20_000 and updates[-1].fraction == 1.0
     x = np.concatenate(table.blocks)
     np.testing.assert_array_equal(x[:, 0], np.arange(20_000, dtype=np.float32) * 0.25)
@@ -423,11 +424,10 @@ def test_processes_parse_what_threads_parse_and_leave_no_process_behind(tmp_path
 
 def test_a_stop_kills_the_parsing_processes(tmp_path, only_processes):
     path = write_csv(tmp_path / "data.csv", 200_000)
-    before = child_processes()
     updates = []
     with pytest.raises(LoadCancelled):
         csv_files.read_table(path, "label", progress=updates.append, should_stop=lambda: bool(updates))
-    assert child_processes() == before and len(updates) == 1
+    assert csv_workers() == set() and len(updates) == 1
 
 
 def test_a_quoted_file_falls_back_to_threads_and_a_bad_cell_is_named(tmp_path, in_processes):

@@ -208,3 +208,11 @@ def test_dataset_titles_name_unknown_datasets_as_they_are():
     assert (dataset_title("spiral"), dataset_title("otto"), dataset_title("/data/my points.csv")) == (
         "Spiral", "Otto Group", "my points.csv")
     assert dataset_title("a-dataset-of-a-newer-version") == "a-dataset-of-a-newer-version"   # a saved run's
+
+
+def test_a_saved_runs_row_that_cannot_be_made_says_so_instead_of_ending_the_app():
+    from kgui.ui.runs_table import COLUMNS, RunRow
+
+    row = RunRow("run-1", None, None, record=object())   # its cells are made when Qt first asks, in data()
+    cells = row.texts()
+    assert len(cells) == len(COLUMNS) and cells[0] == "run-1" and cells[-1].startswith("unreadable: ")

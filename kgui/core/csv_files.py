@@ -47,7 +47,8 @@ PARSE_THREADS = min(4, os.cpu_count() or 1)  # pandas' parser lets go of the GIL
 STOP_POLL_S = 0.05                     # while waiting for a piece, a stop is noticed this often
 PROCESS_MIN_BYTES = 128 << 20          # plain files this large are parsed by processes (each starts in ~0.5 s)
 PROCESS_PIECE_BYTES = 8 << 20          # the byte range one process parses at a time (pandas: fastest at ~8 MB)
-PARSE_PROCESSES = os.cpu_count() or 1
+PARSE_PROCESSES = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+CUT_SEARCH_BYTES = 64 << 10            # read at a time looking for the newline that ends a range
 READ_BYTES = 1 << 20                   # bytes read from disk per call
 BINARY_SNIFF_BYTES = 1 << 16           # a NUL byte in the first 64 KiB of text: a binary file
 PYTHON_BATCH_CELLS = 1 << 20           # cells converted to float32 at once by the Python reader
@@ -669,15 +670,18 @@ class _Worker:
     def __init__(self, job: csv_worker.Job, replies: queue.SimpleQueue):
         if not sys.executable:
             raise OSError("no Python executable to start a parsing process with")
-        package_root = str(Path(__file__).resolve().parents[2])   # the folder holding kgui, for -m
-        paths = os.environ.get("PYTHONPATH")
-        environment = {**os.environ, "PYTHONPATH": os.pathsep.join([package_root, paths] if paths else [package_root])}
-        self.process = subprocess.Popen([sys.executable, "-m", csv_worker.__name__], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment)
+        package_root = str(Path(__file__).resolve().parents[2])   # the folder holding this kgui
+        self.process = subprocess.Popen([sys.executable, "-P", "-c", csv_worker.BOOTSTRAP, package_root],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        pass_fds=(job.fd,))
         self._reader = threading.Thread(target=self._read_replies, args=(replies,), name="kgui-csv-replies",
                                         daemon=True)
-        self._reader.start()
-        self.send(job)
+        try:
+            self._reader.start()
+            self.send(job)
+        except BaseException:
+            self.kill()
+            raise
 
     def send(self, message) -> None:
         """OSError (BrokenPipeError) when the process has ended."""
@@ -694,7 +698,8 @@ class _Worker:
     def kill(self) -> None:
         self.process.kill()
         self.process.wait()
-        self._reader.join()   # the process is gone: its output ends at once
+        if self._reader.ident is not None:
+            self._reader.join()   # the process is gone: its output ends at once
         for pipe in (self.process.stdin, self.process.stdout):
             try:
                 pipe.close()
@@ -714,12 +719,14 @@ class _ProcessParse:
 
     @staticmethod
     def suits(stream: _Stream) -> bool:
-        return PARSE_PROCESSES > 1 and not stream.compressed and stream.size >= PROCESS_MIN_BYTES
+        return (PARSE_PROCESSES > 1 and hasattr(os, "pread") and not stream.compressed
+                and stream.size >= PROCESS_MIN_BYTES)
 
     def __init__(self, stream: _Stream, rest: bytes, path: Path, names, features, label):
         self.stream, self.path = stream, path
         self.start = stream.text_bytes - len(rest)   # where the rows begin
-        self.job = csv_worker.Job(str(path), list(names), _dtypes(names, features, label), list(features), label)
+        self.job = csv_worker.Job(stream.file.fileno(), list(names), _dtypes(names, features, label), list(features),
+                                  label)
 
     def ranges(self) -> list[tuple[int, int]] | None:
         """Byte ranges of about ``PROCESS_PIECE_BYTES`` from the first row to the end of the file, each ending
@@ -729,7 +736,7 @@ class _ProcessParse:
         while size - cuts[-1] > PROCESS_PIECE_BYTES:
             target = offset = cuts[-1] + PROCESS_PIECE_BYTES
             while True:
-                chunk = os.pread(fd, READ_BYTES, offset)
+                chunk = os.pread(fd, CUT_SEARCH_BYTES, offset)
                 newline = chunk.find(b"\n")
                 if newline >= 0 or not chunk:
                     break
@@ -754,7 +761,7 @@ class _ProcessParse:
             try:
                 for _ in range(min(PARSE_PROCESSES, len(ranges))):
                     workers.append(_Worker(self.job, replies))
-            except OSError:
+            except (OSError, RuntimeError):   # no process (or no thread to read it) could start
                 return self.NOT_USED
             return self._collect(ranges, workers, replies, header_line, progress)
         finally:
@@ -791,8 +798,6 @@ class _ProcessParse:
                     return None
                 if reply.outcome is Outcome.REFUSED:
                     raise ValueError(reply.message)
-                if reply.outcome is Outcome.BINARY:
-                    raise DatasetError(f"{self.path}: a binary file, not CSV text")
                 index = working.pop(worker)
                 parsed[index] = reply
                 rows += len(reply.block)

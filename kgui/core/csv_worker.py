@@ -1,16 +1,18 @@
-"""A CSV parsing process, ``python -m kgui.core.csv_worker``: parses byte ranges of one file with pandas' C parser
-into float32 blocks, for :mod:`kgui.core.csv_files`, which starts, feeds and kills these processes.
+"""A CSV parsing process (:func:`main`): parses byte ranges of one file with pandas' C parser into float32 blocks,
+for :mod:`kgui.core.csv_files`, which starts, feeds and kills these processes.
 
 Why processes: pandas' parser converts text to floats holding the GIL, so threads parse at ~1.1x one core, while
 each process has a core of its own. Only numpy and pandas are imported here (not the rest of kgui).
 
-The conversation is pickled messages over the process's stdin and stdout. In: a :class:`Job` first, then
-``(start, end)`` byte ranges that begin and end between two rows. Out, one per range, in order: a :class:`Parsed`.
-The process ends at the end of its input.
+The process reads the loader's own open file, inherited as descriptor ``Job.fd`` (never the path again: the
+file may have been replaced meanwhile). The conversation is pickled messages over its stdin and stdout. In: a
+:class:`Job` first, then ``(start, end)`` byte ranges that begin and end between two rows. Out, one per range, in
+order: a :class:`Parsed`. The process ends at the end of its input.
 """
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import signal
 import sys
@@ -23,16 +25,16 @@ class Outcome(Enum):
     PARSED = "parsed"      # ``block`` and ``labels`` hold the range's rows
     NOT_FINITE = "bad"     # a cell is missing, not a number or not finite: Python's reader says where
     QUOTED = "quoted"      # the range holds a quote character: rows may hold newlines, ranges cannot be cut blind
-    BINARY = "binary"      # a NUL byte: not CSV text
     REFUSED = "refused"    # pandas refused the text (``message`` says why): Python's reader says where
     CRASHED = "crashed"    # anything else (``message``: the traceback)
 
 
 @dataclass
 class Job:
-    """The file and how to parse it: column ``names``, pandas ``dtypes``, the ``features`` and the ``label``."""
+    """The file (``fd``, inherited) and how to parse it: column ``names``, pandas ``dtypes``, the ``features`` and
+    the ``label``."""
 
-    path: str
+    fd: int
     names: list[str]
     dtypes: dict
     features: list[str]
@@ -64,11 +66,19 @@ def parse_piece(text: bytes, names, dtypes, features, label):
     return block, (frame[label].array if label is not None else None)
 
 
-def parse_range(job: Job, file, start: int, end: int) -> Parsed:
-    file.seek(start)
-    text = file.read(end - start)
-    if b"\0" in text:
-        return Parsed(Outcome.BINARY)
+def read_range(fd: int, start: int, end: int) -> bytes:
+    pieces = []
+    while start < end:
+        piece = os.pread(fd, end - start, start)
+        if not piece:
+            break   # the file was cut short meanwhile: pandas parses what is there
+        pieces.append(piece)
+        start += len(piece)
+    return b"".join(pieces)
+
+
+def parse_range(job: Job, start: int, end: int) -> Parsed:
+    text = read_range(job.fd, start, end)
     if b'"' in text:
         return Parsed(Outcome.QUOTED)
     try:
@@ -84,24 +94,28 @@ def serve(requests, replies) -> None:
     """Answer the ranges read from ``requests`` (binary, pickled) on ``replies`` until the input ends."""
     try:
         job = pickle.load(requests)
-        with open(job.path, "rb") as file:
-            while True:
-                try:
-                    start, end = pickle.load(requests)
-                except EOFError:
-                    return
-                try:
-                    reply = parse_range(job, file, start, end)
-                except Exception:  # noqa: BLE001 - reported to the loading process, which falls back to threads
-                    reply = Parsed(Outcome.CRASHED, message=traceback.format_exc())
-                pickle.dump(reply, replies, protocol=pickle.HIGHEST_PROTOCOL)
-                replies.flush()
+        while True:
+            try:
+                start, end = pickle.load(requests)
+            except EOFError:
+                return
+            try:
+                reply = parse_range(job, start, end)
+            except Exception:  # noqa: BLE001 - reported to the loading process, which falls back to threads
+                reply = Parsed(Outcome.CRASHED, message=traceback.format_exc())
+            pickle.dump(reply, replies, protocol=pickle.HIGHEST_PROTOCOL)
+            replies.flush()
     except (EOFError, BrokenPipeError):
         return   # the loading process is gone or stopped the load
 
 
-if __name__ == "__main__":
-    from kgui.core import csv_worker   # this module by its own name: replies pickle as csv_worker.Parsed
-
+def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C in a terminal reaches us too: the loader stops us
-    csv_worker.serve(sys.stdin.buffer, sys.stdout.buffer)
+    serve(sys.stdin.buffer, sys.stdout.buffer)
+
+
+# How csv_files starts a worker: ``python -P -c BOOTSTRAP <folder holding kgui>``. The loader's kgui is imported
+# from that folder (the same code as the loader's), which then leaves sys.path; -P keeps the current folder off
+# it (a pandas.py there must not shadow pandas).
+BOOTSTRAP = ("import sys; root = sys.argv[1]; sys.path.insert(0, root); from kgui.core import csv_worker; "
+             "sys.path.remove(root); csv_worker.main()")

@@ -73,7 +73,12 @@ class RunRow:
 
     def texts(self) -> list[str]:
         if self.cells is None:
-            self.cells, self.tooltip, self.record = run_cells(self.record), run_tooltip(self.record), None
+            try:
+                self.cells, self.tooltip = run_cells(self.record), run_tooltip(self.record)
+            except Exception as exc:  # noqa: BLE001 - raised inside Qt's data(), it would end the application
+                self.cells = [self.run_id, *["—"] * (len(COLUMNS) - 2), f"unreadable: {exc}"]
+                self.tooltip = self.run_id
+            self.record = None
         return self.cells
 
 
@@ -291,6 +296,7 @@ class RunsTable(QWidget):
 
     def remove_run(self, run_id: str) -> None:
         self.model.remove(run_id)
+        self.view.resizeColumnsToContents()   # a column the run made wide narrows again
 
     def is_checked(self, run_id: str) -> bool:
         return self.model.run(run_id).checked
