@@ -201,7 +201,7 @@ class _Stopper:
     """A TrainingControl that Ctrl-C, SIGTERM and SIGHUP stop (cleanly, between two steps); ``exit_code``
     is 128 + the signal that came (EXIT_STOPPED when stopped otherwise)."""
 
-    def __init__(self, control=None):
+    def __init__(self, control: TrainingControl | None = None):
         self.control = control or TrainingControl()
         self.signal: int | None = None
 
@@ -209,7 +209,7 @@ class _Stopper:
         self.signal = self.signal or signum
         self.control.stop()
 
-    def follow(self, control) -> None:
+    def follow(self, control: TrainingControl) -> None:
         """Stop ``control`` instead from now on (at once when a signal has come already)."""
         self.control = control
         if self.signal is not None:
@@ -221,7 +221,7 @@ class _Stopper:
 
 
 @contextlib.contextmanager
-def _signals_stop(control=None):
+def _signals_stop(control: TrainingControl | None = None):
     """While the block runs, Ctrl-C, SIGTERM and SIGHUP stop ``control`` (a new one by default), the yielded
     :class:`_Stopper`'s."""
     stopper = _Stopper(control)

@@ -806,15 +806,8 @@ class _ProcessParse:
                 hand_out(worker)
         except OSError:   # a process ended before it could take its range
             return self.NOT_USED
-        labels = LabelCollector()
-        if self.job.label is not None:
-            for piece in parsed:
-                labels.add_categorical(piece.labels)
-        if not rows:
-            raise DatasetError(f"{self.path}: only a header row, no data rows")
-        return CsvTable(self.path, tuple(self.job.features), [piece.block for piece in parsed],
-                        labels.result() if self.job.label is not None else None, self.job.label, rows,
-                        self.stream.identity, _first_line=header_line)
+        return _pandas_table(self.stream, self.path, self.job.features, self.job.label,
+                             [(piece.block, piece.labels) for piece in parsed], header_line)
 
 
 def _read_pandas(stream: _Stream, rest: bytes, path: Path, names, features, label, header_line, progress,
@@ -825,14 +818,14 @@ def _read_pandas(stream: _Stream, rest: bytes, path: Path, names, features, labe
     ValueError when pandas refuses a row.
     """
     dtypes = _dtypes(names, features, label)
-    blocks, labels = [], LabelCollector()
+    pieces, rows = [], 0
 
     def take(parsed) -> bool:
+        nonlocal rows
         if parsed is None:
             return False
-        blocks.append(parsed[0])
-        if label is not None:
-            labels.add_categorical(parsed[1])
+        pieces.append(parsed)
+        rows += len(parsed[0])
         return True
 
     pending: deque[_Piece] = deque()
@@ -841,16 +834,27 @@ def _read_pandas(stream: _Stream, rest: bytes, path: Path, names, features, labe
         while pending and (len(pending) > PARSE_THREADS or pending[0].finished.is_set()):
             if not take(pending.popleft().outcome(should_stop, path)):
                 return None
-            progress(LoadProgress(sum(map(len, blocks)), stream.fraction))
+            progress(LoadProgress(rows, stream.fraction))
     while pending:
         if not take(pending.popleft().outcome(should_stop, path)):
             return None
-    rows = sum(map(len, blocks))
+    progress(LoadProgress(rows, stream.fraction))
+    return _pandas_table(stream, path, features, label, pieces, header_line)
+
+
+def _pandas_table(stream: _Stream, path: Path, features, label, pieces, header_line: int) -> CsvTable:
+    """The table of the pieces pandas parsed (threads or processes): (float32 block, the label column's
+    Categorical or None) in file order."""
+    labels = LabelCollector()
+    if label is not None:
+        for _, categorical in pieces:
+            labels.add_categorical(categorical)
+    rows = sum(len(block) for block, _ in pieces)
     if not rows:
         raise DatasetError(f"{path}: only a header row, no data rows")
-    progress(LoadProgress(rows, stream.fraction))
-    return CsvTable(path, tuple(features), blocks, labels.result() if label is not None else None, label, rows,
-                    stream.identity, _first_line=header_line)
+    return CsvTable(path, tuple(features), [block for block, _ in pieces],
+                    labels.result() if label is not None else None, label, rows, stream.identity,
+                    _first_line=header_line)
 
 
 def _read_python(stream: _Stream, rest: bytes, path: Path, names, features, label, header_line, progress,
