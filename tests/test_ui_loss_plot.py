@@ -129,3 +129,21 @@ def test_job_threads_run_below_the_gui_thread():
     base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert seen["job"] == min(base + WORKER_NICE, 19)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the GUI thread is untouched
+
+
+def test_an_axis_makes_room_for_wider_tick_labels_and_keeps_it(plot, qtbot):
+    """A loss falling from thousands to fractions: the left axis widens for "-100000" and does not narrow again
+    (each change would lay the plot out and draw the axes twice while a run trains)."""
+    axis = plot.item.getAxis("left")
+    plot.item.vb.setRange(yRange=(0, 1), padding=0)
+    plot.widget.repaint()
+    narrow = axis.width()
+    plot.item.vb.setRange(yRange=(-100000, 100000), padding=0)
+    plot.widget.repaint()
+    qtbot.waitUntil(lambda: axis.width() > narrow)   # laid out after the paint that measured the labels
+    wide = axis.width()
+    plot.item.vb.setRange(yRange=(0, 1), padding=0)
+    for _ in range(3):
+        plot.widget.repaint()
+        qtbot.wait(20)
+    assert axis.width() == wide

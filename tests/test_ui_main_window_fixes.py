@@ -183,3 +183,30 @@ def test_window_fits_a_1366x768_screen_first_and_restored(tmp_path):
         assert a_width == 1366 and a_height == 768
         assert a_left <= left and left + width <= a_left + a_width, (name, geometries[name])
         assert a_top <= top and top + height <= a_top + a_height, (name, geometries[name])
+
+
+def test_the_window_paints_every_widget_while_a_job_on_a_gil_holding_engine_would_wait(qtbot, window):
+    """The loss plot, the runs table and the side panel are painted by the main window's update request, and a
+    job on PyTensor waits meanwhile (GUI_ACTIVITY busy: each Python call of a paint would wait for its step)."""
+    from PyQt6.QtCore import QEvent, QObject
+
+    from kgui.ui.gui_activity import GUI_ACTIVITY
+
+    idle_while_painting = {}
+
+    class PaintSpy(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint:
+                idle_while_painting.setdefault(watched, []).append(GUI_ACTIVITY.idle.is_set())
+            return False
+
+    spy = PaintSpy()
+    widgets = [window.plot.widget.viewport(), window.runs_table.view.viewport(), window.live_panel]
+    for widget in widgets:
+        widget.installEventFilter(spy)
+        widget.update()
+    qtbot.waitUntil(lambda: all(widget in idle_while_painting for widget in widgets))
+    for widget in widgets:
+        widget.removeEventFilter(spy)
+    assert not any(idle for seen in idle_while_painting.values() for idle in seen)
+    assert GUI_ACTIVITY.idle.is_set()

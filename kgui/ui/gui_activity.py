@@ -3,7 +3,9 @@
 A job whose steps are mostly Python (PyTensor's take ~0.1 ms) holds the GIL nearly all the time. The GUI thread
 needs the GIL for each of its calls into Python while it paints (every pyqtgraph item's ``paint``, its bounding
 rectangles ...), and each time waits for the job to let go of it, so a 10 ms frame could take 50 ms. A job that
-waits while :data:`GUI_ACTIVITY` is busy (``Job``'s ``gui_idle``) leaves those frames to the GUI thread alone.
+waits while :data:`GUI_ACTIVITY` is busy (``Job``'s ``gui_idle``) leaves those frames to the GUI thread alone. Busy:
+the main window paints or lays out (every widget in it, one update request), the loss plot takes new points, a
+job's event is handled.
 GUI thread only (``busy``); any thread may wait on ``idle``.
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtCore import QEvent, QSettings, Qt
 from PyQt6.QtGui import QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QMainWindow, QScrollArea, QTabWidget,
                              QVBoxLayout, QWidget)
@@ -22,6 +22,7 @@ from .code_view import CodeView
 from .dialogs import Dialogs
 from .experiment_form import ExperimentForm
 from .fit_view import FitView
+from .gui_activity import GUI_ACTIVITY
 from .job_control import PREPARE_AFTER_SHOWN_MS, JobControl
 from .load_progress import JobStatus
 from .loss_plot import LossPlot
@@ -39,6 +40,7 @@ CONTROLS_WIDTH = 360
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
 DEFAULT_SIZE = (1400, 860)   # the first window's size, when the screen has room for it
 STEP_MS_WINDOW = 20     # "Step time" in the side panel: median of the last this many steps
+DRAWING_EVENTS = frozenset({QEvent.Type.UpdateRequest, QEvent.Type.LayoutRequest})   # a job waits meanwhile
 
 
 class MainWindow(QMainWindow):
@@ -254,6 +256,14 @@ class MainWindow(QMainWindow):
                                   statistics.median(step.step_ms for step in recent), len(recent))
         self.fit_view.refresh()
         self.runs_controller.refresh_live_row(record)
+
+    def event(self, event) -> bool:
+        """While the window paints or lays out its widgets (the docks, the table, the decision boundary: one
+        update request paints them all), a job on a GIL-holding engine waits (gui_activity.py)."""
+        if event.type() in DRAWING_EVENTS:
+            with GUI_ACTIVITY.busy():
+                return super().event(event)
+        return super().event(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Once the window is shown, the current experiment starts preparing in the background."""

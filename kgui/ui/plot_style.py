@@ -11,11 +11,16 @@ AXIS_LINE = "#888"
 
 def style_plot(item: pg.PlotItem) -> None:
     """Axis colours, no SI prefixes, and a top margin of half a line: the topmost y tick label is centred
-    on the top of the view and would otherwise stick out of the widget."""
+    on the top of the view and would otherwise stick out of the widget.
+
+    An axis makes room for a wider tick label but never narrows again (pyqtgraph's default narrows it by
+    each label 10 px shorter, and every change lays the plot out and draws its axes twice: on the first paint
+    of a plot, and again and again as a loss falls while its run trains)."""
     for axis in ("left", "bottom"):
         item.getAxis(axis).setTextPen(AXIS_TEXT)
         item.getAxis(axis).setPen(AXIS_LINE)
         item.getAxis(axis).enableAutoSIPrefix(False)
+        item.getAxis(axis).setStyle(autoReduceTextSpace=False)
     half_line = QFontMetrics(item.getAxis("left").font()).height() // 2 + 2
     left, _, right, bottom = item.layout.getContentsMargins()
     item.layout.setContentsMargins(left, half_line, max(right, half_line), bottom)
