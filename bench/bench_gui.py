@@ -187,6 +187,7 @@ VARIANTS = {
     "frozen": " (plot frozen)",
     "no surface": " (no decision boundary)",
     "points repainted": " (decision boundary's points repainted with it: before)",
+    "5 ms switch": " (the interpreter's 5 ms GIL switch interval: before)",
 }
 
 
@@ -219,6 +220,9 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     worker.WORKER_NICE = 0 if variant == "not niced" else nice
     worker.GIL_YIELD_S = float("inf") if variant == "no yield" else gil_yield
     worker.SURFACE_S = None if variant == "no surface" else surface_s
+    switch_interval = sys.getswitchinterval()
+    if variant == "5 ms switch":
+        sys.setswitchinterval(0.005)
     window.apply_settings(settings)
     window.resize(1200, 760)
     window.show()
@@ -253,6 +257,7 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     app.processEvents()
     timer.stop()
     worker.WORKER_NICE, worker.GIL_YIELD_S, worker.SURFACE_S, worker.WAIT_FOR_GUI = nice, gil_yield, surface_s, True
+    sys.setswitchinterval(switch_interval)
     record = window.record
     surface_shown = window.surface_dock.isVisible() and window.surface_view.surface is not None
     window.close()

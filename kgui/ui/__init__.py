@@ -4,9 +4,15 @@ from __future__ import annotations
 import os
 import sys
 
+# While another thread computes in Python (PyTensor rewriting a graph for seconds, an engine's import), each of the
+# GUI thread's calls into Python waits for the GIL up to the switch interval, 5 ms by default, and a frame makes
+# hundreds of them: a window preparing an MLP on PyTensor drew a frame every 0.6-1.0 s. At 0.5 ms: every 0.25 s.
+GUI_SWITCH_INTERVAL_S = 0.0005
+
 
 def create_app(argv=None):
-    """The QApplication with kgui's name, style and icon (the existing one when there is one)."""
+    """The QApplication with kgui's name, style and icon (the existing one when there is one); the interpreter
+    hands the GIL between threads every ``GUI_SWITCH_INTERVAL_S``."""
     import pyqtgraph as pg
     from PyQt6.QtGui import QIcon
     from PyQt6.QtWidgets import QApplication
@@ -18,6 +24,7 @@ def create_app(argv=None):
     app.setStyle("Fusion")
     app.setWindowIcon(QIcon(str(ICON)))
     pg.setConfigOptions(antialias=True)
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     return app
 
 
