@@ -111,3 +111,30 @@ def test_a_rate_marker_label_is_never_drawn_over_the_legend(qtbot):
     view = plot.panel_of("r2").item.vb.sceneBoundingRect()
     left = plot.runs["r2"].markers[0][2].label.sceneBoundingRect()
     assert view.top() - 0.5 <= left.top() and left.bottom() <= view.bottom() + 0.5
+
+
+def test_new_values_in_the_live_readout_do_not_lay_the_side_panel_out_again(qtbot, window):
+    """At every frame of a run the readout's numbers change; a layout pass each time would call into Python all
+    through the side panel, every call waiting for a PyTensor step's GIL."""
+    from PyQt6.QtCore import QEvent, QObject
+
+    panel = window.live_panel
+    layouts = []
+
+    class LayoutSpy(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.LayoutRequest:
+                layouts.append(watched)
+            return False
+
+    records = steps(1, 3)
+    panel.show_step(records[0], 300, 1.0, recent=1)
+    qtbot.wait(50)                                   # the first step may show rows (accuracy, w and b)
+    spy = LayoutSpy()
+    panel.installEventFilter(spy)
+    for record in records[1:]:
+        panel.show_step(record, 300, record.step_ms, recent=record.step)
+        qtbot.wait(20)
+    panel.removeEventFilter(spy)
+    assert panel.values["step"].text() == "3 / 300" and panel.values["step_ms"].text().endswith("(median, last 3)")
+    assert layouts == []

@@ -58,6 +58,7 @@ def main(settings=None, start: bool = False, screenshot=None) -> int:
         window.apply_settings(settings)
     window.show()
     started = window.start() if start else False
+    captured: list[int] = []    # the screenshot's exit code; app.exec() can return another one (below)
     if screenshot is not None:
         def capture() -> None:
             window.plot.redraw()
@@ -65,8 +66,9 @@ def main(settings=None, start: bool = False, screenshot=None) -> int:
             if not saved:
                 print(f"kgui: error: cannot write the screenshot {screenshot}", file=sys.stderr)
             code = exit_code(window.record) if started and window.record is not None else 0
+            captured.append(code if saved else 1)
             window.close()
-            app.exit(code if saved else 1)
+            app.exit(captured[-1])
 
         def job_changed() -> None:
             if not window.running:
@@ -77,6 +79,8 @@ def main(settings=None, start: bool = False, screenshot=None) -> int:
         else:
             QTimer.singleShot(SETTLE_MS, capture)
     code = app.exec()
+    if captured:    # taken while a message box was open (a failed run's), the closed window's quit returns 0
+        code = captured[-1]
     if window.session.preparing:
         _exit_now(code, window)
     return code

@@ -4,7 +4,7 @@ shows each job's outcome, and prepares the form's experiment ahead while no job 
 and worker are deleted."""
 from __future__ import annotations
 
-from PyQt6.QtCore import QObject, QTimer, pyqtSignal
+from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QStyle
 
 from kgui.core.parity import installed_engines
@@ -86,8 +86,12 @@ class JobControl(QObject):
         return True
 
     def _handle(self, event) -> None:
-        with GUI_ACTIVITY.busy():   # the job waits meanwhile (gui_activity.py)
+        """Apply a job's event; the job waits meanwhile (gui_activity.py), and while the views it changed lay
+        themselves out (done here, not when the layout requests come round: a new row in the fit view resizes
+        its plot, the readout's rows appear ...)."""
+        with GUI_ACTIVITY.busy():
             self.session.handle(event)
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _thread_ended(self) -> None:
         self._thread.deleteLater()

@@ -4,8 +4,8 @@ from __future__ import annotations
 import math
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QStandardItemModel
-from PyQt6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel
+from PyQt6.QtGui import QColor, QPalette, QStandardItemModel
+from PyQt6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit
 
 from kgui.core import engines
 
@@ -54,11 +54,32 @@ def _number(value, digits: int = 5) -> str:
     return f"{value:.{digits}g}"
 
 
+LINE_EDIT_MARGIN = 2    # Qt's QLineEdit insets its text by this many pixels (QLineEditPrivate::horizontalMargin)
+
+
+class Readout(QLineEdit):
+    """A value the live readout changes at every frame: looks and selects like a label, but a new text does not
+    lay the panel out again (a QLabel's does, up through the side panel, and each call into Python on the way
+    waits for a PyTensor step's GIL: ~9 ms a frame)."""
+
+    def __init__(self):
+        super().__init__("—")
+        self.setReadOnly(True)
+        self.setFrame(False)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)    # selectable and copied with Ctrl+C, not a Tab stop
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Base, QColor(0, 0, 0, 0))
+        self.setPalette(palette)
+        self.setTextMargins(-LINE_EDIT_MARGIN, 0, 0, 0)   # text where a label's starts
+        self.setFixedHeight(QLabel().sizeHint().height())     # rows as high as the labels'
+
+
 class LivePanel(QGroupBox):
     """Status and engine of the current run, its step, losses, accuracy or (linear regression) w and b, rate and
     ms per step."""
 
     FIELDS = ("state", "engine", "step", "train_loss", "val_loss", "accuracy", "params", "learning_rate", "step_ms")
+    STATUS_FIELDS = ("state", "engine")     # labels (the state wraps); the others change with every step: Readouts
     LABELS = {"state": "Status", "engine": "Engine", "step": "Step", "train_loss": "Training loss", "val_loss": "Validation loss",
               "accuracy": "Accuracy", "params": "w, b", "learning_rate": "Learning rate", "step_ms": "Step time"}
     STEP_MS_TIP = ("Median time of the last training steps: the run's speed now. The Runs table's Mean ms/step "
@@ -66,14 +87,17 @@ class LivePanel(QGroupBox):
 
     def __init__(self, parent=None):
         super().__init__("Current run", parent)
-        self.values: dict[str, QLabel] = {}
+        self.values: dict[str, QLabel | Readout] = {}
         form = QFormLayout(self)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         for key in self.FIELDS:
-            label = QLabel("—")
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.values[key] = label
-            form.addRow(self.LABELS[key] + ":", label)
+            if key in self.STATUS_FIELDS:
+                value = QLabel("—")
+                value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            else:
+                value = Readout()
+            self.values[key] = value
+            form.addRow(self.LABELS[key] + ":", value)
         self.values["state"].setWordWrap(True)
         self.values["step_ms"].setToolTip(self.STEP_MS_TIP)
         form.labelForField(self.values["step_ms"]).setToolTip(self.STEP_MS_TIP)
@@ -107,5 +131,9 @@ class LivePanel(QGroupBox):
         params = record.params or {}
         self.values["params"].setText(f"w = {params['w']:.4f}, b = {params['b']:.4f}"
                                       if {"w", "b"} <= params.keys() else "—")
-        self._form.setRowVisible(self.values["accuracy"], record.accuracy is not None)
-        self._form.setRowVisible(self.values["params"], bool(params))
+        self._show_row("accuracy", record.accuracy is not None)
+        self._show_row("params", bool(params))
+
+    def _show_row(self, key: str, visible: bool) -> None:
+        if self._form.isRowVisible(self.values[key]) != visible:   # (setting it again lays the panel out)
+            self._form.setRowVisible(self.values[key], visible)
