@@ -282,3 +282,25 @@ def test_mlp_with_adam_trains_and_records_its_layers(engine):
     assert record.history[-1].train_loss < record.history[0].train_loss / 2
     assert set(record.final_params) == {"W1", "b1", "W2", "b2"}
     assert record.final_params["W1"]["shape"] == [4, 8]
+
+
+def test_parameters_that_stop_being_finite_under_a_finite_loss_end_the_run_within_a_few_steps(engine):
+    """A ReLU layer whose biases went to -inf outputs 0: the loss stays finite and no gradient reaches them. The
+    parameters are read back every PARAMETERS_CHECKED_EVERY steps (at every step that cost TensorFlow as much as
+    the step itself), on a step whose loss is not finite, and at the last step."""
+    from kgui.core.trainer import PARAMETERS_CHECKED_EVERY
+
+    settings = ExperimentSettings(backend=engine, dataset="spiral", dataset_options={"n": 100}, model="mlp",
+                                  hidden=(4,), activation="relu", steps=40, learning_rate=0.01)
+    trainer = Trainer(settings)
+    trainer.prepare()
+    for _ in range(3):
+        trainer.step()
+    model = trainer.model
+    hidden_bias = model.params[1]
+    model.K.set_value(hidden_bias, np.full(model.K.get_value(hidden_bias).shape, -np.inf, dtype=np.float32))
+    while trainer.record.status == "running":
+        trainer.step()
+    assert all(math.isfinite(step.train_loss) for step in trainer.record.history)
+    assert trainer.record.status == "diverged" and len(trainer.record.history) == PARAMETERS_CHECKED_EVERY
+    assert trainer.record.message.endswith("the parameters are no longer finite")

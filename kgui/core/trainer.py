@@ -25,6 +25,8 @@ from .settings import ExperimentSettings
 __all__ = ["FINAL_STATUSES", "StepRecord", "Trainer", "TrainingControl", "same_preparation"]
 
 EXPLOSION_FACTOR = 1e4  # a training loss this many times the first step's counts as diverged
+PARAMETERS_CHECKED_EVERY = 10   # steps (and the last): reading every parameter back cost TensorFlow ~2.3 ms a step,
+                                # as much as the step itself; a loss that is no longer finite is caught at once
 
 
 def _checked_rate(value) -> float:
@@ -330,7 +332,8 @@ class Trainer:
     def _check_divergence(self, step: StepRecord) -> None:
         losses = {"training loss": step.train_loss, "validation loss": step.val_loss}
         bad = [f"{name} is {value}" for name, value in losses.items() if value is not None and not math.isfinite(value)]
-        if not all(np.isfinite(values).all() for values in self.model.parameters().values()):
+        if ((bad or step.step % PARAMETERS_CHECKED_EVERY == 0 or step.step >= self.settings.steps)
+                and not all(np.isfinite(values).all() for values in self.model.parameters().values())):
             bad.append("the parameters are no longer finite")
         first_loss = self.record.history[0].train_loss
         if not bad and first_loss > 0 and step.train_loss > EXPLOSION_FACTOR * first_loss:
