@@ -147,14 +147,3 @@ def test_an_axis_makes_room_for_wider_tick_labels_and_keeps_it(plot, qtbot):
         plot.widget.repaint()
         qtbot.wait(20)
     assert axis.width() == wide
-
-
-def test_a_run_that_takes_all_its_steps_keeps_the_view_it_grew_into(plot):
-    run = plot.add_run("live", "live run", planned_steps=120)
-    for first in range(1, 120, 6):
-        plot.add_steps("live", steps(first, first + 5))
-        plot.redraw()
-    followed = view(plot)
-    plot.end_run("live")
-    plot.redraw()
-    assert view(plot) == followed and contains(followed, run)

@@ -457,14 +457,11 @@ class LossPlot(QWidget):
         self._update_axis_note()
 
     def end_run(self, run_id: str) -> None:
-        """The live run ``run_id`` took its last step. Stopped before its planned steps, the view fits the steps it
-        took; having taken them all, it keeps the view that followed it (a refit would draw the axes again, on
-        the frame where the run ends)."""
+        """The live run ``run_id`` took its last step: the view fits the steps it took."""
         run = self.runs[run_id]
-        taken = int(run.buffer.steps[-1]) if run.buffer.size else 0
-        self._refit = self._refit or run.planned_steps is None or taken < run.planned_steps
         run.planned_steps = None
         run.dirty = True
+        self._refit = True
 
     def set_run_visible(self, run_id: str, visible: bool) -> None:
         run = self.runs[run_id]
