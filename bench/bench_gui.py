@@ -12,7 +12,9 @@ epochs, dataset options ...) picks the experiment trained in part 2; ``--engines
 1. time from process start to the window shown (a fresh ``python`` process, median of 3);
 2. while the real window trains Otto (or ``--dataset``) at full speed on each engine, the gaps between ticks of a
    10 ms QTimer on the GUI thread: largest and 99th percentile (goal p99 <= 33 ms), during
-   training and, separately, while the worker imports the engine and compiles; the same with
+   training (from the first step shown to the run's end event), the largest at the run's end (the end event
+   until the job is over: the view's refit, the run saved) and, separately, while the worker imports the
+   engine and compiles; the same with
    baselines in the same process (see ``VARIANTS``): the view re-fitted at every frame as before,
    the job thread not niced, the plot frozen, and (2-feature data) no decision boundary computed or drawn;
    also the GUI thread's CPU time over the training's wall time ("GUI thread busy": what the window costs, less
@@ -204,7 +206,7 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     from PyQt6.QtCore import QEventLoop, QSettings, QTimer
 
     from kgui.core.runs import RunStore
-    from kgui.core.session import SurfaceComputed
+    from kgui.core.session import RunEnded, SurfaceComputed
     from kgui.ui import worker
     from kgui.ui.main_window import MainWindow
 
@@ -231,17 +233,18 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     if variant == "points repainted":
         for points in (window.surface_view.train_points, window.surface_view.val_points):
             points.setCacheMode(points.CacheMode.NoCache)
-    preparing, training = [], []
+    preparing, training, ending = [], [], []
     last = [perf_counter()]
     busy = {}   # (GUI-thread CPU s, wall s) at the first and the last tick while training
-    surfaces = []
+    surfaces, ended = [], []
     window.session.subscribe(lambda event: isinstance(event, SurfaceComputed) and surfaces.append(event.step))
+    window.session.subscribe(lambda event: isinstance(event, RunEnded) and ended.append(event))
 
     def tick():
         now = perf_counter()
-        (training if window.history else preparing).append((now - last[0]) * 1000)
+        (ending if ended else training if window.history else preparing).append((now - last[0]) * 1000)
         last[0] = now
-        if window.history:
+        if window.history and not ended:
             busy.setdefault("first", (thread_time(), now))
             busy["last"] = (thread_time(), now)
 
@@ -269,7 +272,7 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     return {"engine": label, "steps": len(record.history),
             "wall_s": perf_counter() - started, "step_ms": step_ms, "surfaces": len(surfaces) if surface_shown else 0,
             "gui_cpu": (cpu_1 - cpu_0) / max(wall_1 - wall_0, 1e-9),
-            "train": gap_stats(training[1:]), "prepare": gap_stats(preparing[1:])}
+            "train": gap_stats(training[1:]), "prepare": gap_stats(preparing[1:]), "end": gap_stats(ending)[0]}
 
 
 def median_result(results: list[dict]) -> dict:
@@ -278,7 +281,7 @@ def median_result(results: list[dict]) -> dict:
         return float(np.median([r[key] if index is None else r[key][index] for r in results]))
 
     return {"engine": results[0]["engine"], "step_ms": median("step_ms"), "wall_s": median("wall_s"),
-            "surfaces": median("surfaces"), "gui_cpu": median("gui_cpu"),
+            "surfaces": median("surfaces"), "gui_cpu": median("gui_cpu"), "end": median("end"),
             "train": (median("train", 0), median("train", 1)), "prepare": (median("prepare", 0), median("prepare", 1))}
 
 
@@ -392,14 +395,14 @@ def print_training(settings, repeats: int, results: list[dict]) -> None:
     options = "".join(f" {key}={value}" for key, value in settings.dataset_options.items())
     print(f"GUI thread, {TICK_MS} ms timer, {settings.dataset}{options}, {settings.describe_model(task)}, "
           f"rate {settings.learning_rate:g}, {batch}, {length}; median of {repeats} run(s) each:")
-    print("| engine | median step | run wall time | training: max gap | training: p99 gap | "
+    print("| engine | median step | run wall time | training: max gap | training: p99 gap | run's end: max gap | "
           "load+compile: max gap | load+compile: p99 gap | GUI thread busy | decision boundaries drawn |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         (train_max, train_p99), (prep_max, prep_p99) = r["train"], r["prepare"]
         prepare = "— | —" if np.isnan(prep_max) else f"{prep_max:.0f} ms | {prep_p99:.1f} ms"  # no ticks: cached
         print(f"| {r['engine']} | {r['step_ms']:.2f} ms | {r['wall_s']:.1f} s | {train_max:.1f} ms | "
-              f"{train_p99:.1f} ms | {prepare} | {r['gui_cpu']:.0%} | {r['surfaces']:.0f} |")
+              f"{train_p99:.1f} ms | {r['end']:.0f} ms | {prepare} | {r['gui_cpu']:.0%} | {r['surfaces']:.0f} |")
 
 
 def print_first_minute(engines: list[str], dataset: str) -> None:
