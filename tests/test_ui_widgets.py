@@ -216,3 +216,29 @@ def test_a_saved_runs_row_that_cannot_be_made_says_so_instead_of_ending_the_app(
     row = RunRow("run-1", None, None, record=object())   # its cells are made when Qt first asks, in data()
     cells = row.texts()
     assert len(cells) == len(COLUMNS) and cells[0] == "run-1" and cells[-1].startswith("unreadable: ")
+
+
+def test_a_new_run_lays_out_what_it_will_fill_before_its_first_step(qtbot):
+    """The first frame with data brings the first steps, confusion matrix and decision boundary at once: the
+    matrix's classes and the readout's rows are laid out when the run starts, from its dataset."""
+    from kgui.core.datasets import load_dataset
+    from kgui.core.settings import ExperimentSettings
+    from kgui.ui.fit_view import FitView
+    from kgui.ui.panels import LivePanel
+
+    dataset = load_dataset("iris")
+    fit_view, panel = FitView(), LivePanel()
+    for widget in (fit_view, panel):
+        qtbot.addWidget(widget)
+        widget.show()
+    fit_view.show_run("run", ExperimentSettings(dataset="iris", steps=10), dataset)
+    table = fit_view.classes_page.matrix
+    assert table.rowCount() == table.columnCount() == len(dataset.class_names) == 3
+    assert [table.horizontalHeaderItem(c).toolTip() for c in range(3)] == [
+        f"{i + 1}: {name}" for i, name in enumerate(dataset.class_names)]
+    assert fit_view.classes_page.classes.text().startswith(f"Classes: 1 = {dataset.class_names[0]}")
+    form = panel.layout()
+    panel.expect_rows(accuracy=True, params=False)
+    assert form.isRowVisible(panel.values["accuracy"]) and not form.isRowVisible(panel.values["params"])
+    panel.expect_rows(accuracy=False, params=True)
+    assert not form.isRowVisible(panel.values["accuracy"]) and form.isRowVisible(panel.values["params"])

@@ -169,14 +169,21 @@ class ClassesPage(QWidget):
         layout.addWidget(self.matrix, 2)
         layout.addWidget(self.classes)
 
-    def clear(self, steps: int = 1) -> None:
-        """Empty the page for a run of ``steps`` steps: the axes stay put while it trains (no tick re-generation)."""
+    def clear(self, steps: int = 1, class_names=()) -> None:
+        """Empty the page for a run of ``steps`` steps: the axes stay put while it trains (no tick re-generation);
+        the matrix is laid out for ``class_names`` now, not when the first one arrives with the first steps."""
         self.plot.getPlotItem().setRange(xRange=(0, max(steps, 1)), yRange=(0, 1))
         self.curve.setData([], [])
         self.matrix.clear()
         self.matrix.setRowCount(0)
         self.matrix.setColumnCount(0)
         self.classes.setText("")
+        if class_names:
+            self._set_classes(list(class_names))
+
+    def _set_classes(self, names: list[str]) -> None:
+        self.matrix.set_classes(names)
+        self.classes.setText("Classes: " + " · ".join(f"{i + 1} = {name}" for i, name in enumerate(names)))
 
     def show_accuracy(self, steps: np.ndarray, accuracy: np.ndarray) -> None:
         self.curve.setData(steps, accuracy)
@@ -184,8 +191,7 @@ class ClassesPage(QWidget):
     def show_confusion(self, matrix, step: int) -> None:
         names = list(matrix.class_names)
         if self.matrix.rowCount() != len(names):
-            self.matrix.set_classes(names)
-            self.classes.setText("Classes: " + " · ".join(f"{i + 1} = {name}" for i, name in enumerate(names)))
+            self._set_classes(names)
         shares = matrix.row_shares()
         for row in range(len(names)):
             for column in range(len(names)):
@@ -240,7 +246,7 @@ class FitView(QStackedWidget):
         self.run_id = run_id
         self._reset()
         if dataset.task == "classification":
-            self.classes_page.clear(settings.steps)
+            self.classes_page.clear(settings.steps, dataset.class_names if len(dataset.x_val) else ())
             self.setCurrentWidget(self.classes_page)
         elif dataset.n_features == 1:
             self.line_page.set_data(dataset.x_train[:, 0], dataset.y_train[:, 0], true_line(settings))
