@@ -401,8 +401,9 @@ def print_training(settings, repeats: int, results: list[dict]) -> None:
     for r in results:
         (train_max, train_p99), (prep_max, prep_p99) = r["train"], r["prepare"]
         prepare = "— | —" if np.isnan(prep_max) else f"{prep_max:.0f} ms | {prep_p99:.1f} ms"  # no ticks: cached
+        end = "—" if np.isnan(r["end"]) else f"{r['end']:.0f} ms"    # no tick after the run's end event
         print(f"| {r['engine']} | {r['step_ms']:.2f} ms | {r['wall_s']:.1f} s | {train_max:.1f} ms | "
-              f"{train_p99:.1f} ms | {r['end']:.0f} ms | {prepare} | {r['gui_cpu']:.0%} | {r['surfaces']:.0f} |")
+              f"{train_p99:.1f} ms | {end} | {prepare} | {r['gui_cpu']:.0%} | {r['surfaces']:.0f} |")
 
 
 def print_first_minute(engines: list[str], dataset: str) -> None:

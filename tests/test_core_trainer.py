@@ -284,23 +284,52 @@ def test_mlp_with_adam_trains_and_records_its_layers(engine):
     assert record.final_params["W1"]["shape"] == [4, 8]
 
 
+def break_hidden_biases(trainer) -> None:
+    """A ReLU layer's biases to -inf: it outputs 0, the loss stays finite and no gradient reaches them."""
+    model = trainer.model
+    model.K.set_value(model.params[1], np.full(model.K.get_value(model.params[1]).shape, -np.inf, dtype=np.float32))
+
+
+def relu_spiral(engine, steps: int) -> ExperimentSettings:
+    return ExperimentSettings(backend=engine, dataset="spiral", dataset_options={"n": 100}, model="mlp",
+                              hidden=(4,), activation="relu", steps=steps, learning_rate=0.01)
+
+
 def test_parameters_that_stop_being_finite_under_a_finite_loss_end_the_run_within_a_few_steps(engine):
-    """A ReLU layer whose biases went to -inf outputs 0: the loss stays finite and no gradient reaches them. The
-    parameters are read back every PARAMETERS_CHECKED_EVERY steps (at every step that cost TensorFlow as much as
-    the step itself), on a step whose loss is not finite, and at the last step."""
+    """The parameters are read back every PARAMETERS_CHECKED_EVERY steps (at every step that cost TensorFlow as
+    much as the step itself), on a step whose loss is not finite, and at the last step."""
     from kgui.core.trainer import PARAMETERS_CHECKED_EVERY
 
-    settings = ExperimentSettings(backend=engine, dataset="spiral", dataset_options={"n": 100}, model="mlp",
-                                  hidden=(4,), activation="relu", steps=40, learning_rate=0.01)
-    trainer = Trainer(settings)
+    trainer = Trainer(relu_spiral(engine, 40))
     trainer.prepare()
     for _ in range(3):
         trainer.step()
-    model = trainer.model
-    hidden_bias = model.params[1]
-    model.K.set_value(hidden_bias, np.full(model.K.get_value(hidden_bias).shape, -np.inf, dtype=np.float32))
+    break_hidden_biases(trainer)
     while trainer.record.status == "running":
         trainer.step()
     assert all(math.isfinite(step.train_loss) for step in trainer.record.history)
     assert trainer.record.status == "diverged" and len(trainer.record.history) == PARAMETERS_CHECKED_EVERY
     assert trainer.record.message.endswith("the parameters are no longer finite")
+
+    short = Trainer(relu_spiral(engine, 5))    # ends before the first periodic check: its last step checks
+    short.prepare()
+    short.step()
+    break_hidden_biases(short)
+    while short.record.status == "running" and short.steps_done < 5:
+        short.step()
+    assert short.record.status == "diverged" and len(short.record.history) == 5
+
+
+def test_a_run_stopped_between_two_checks_of_its_parameters_is_still_found_diverged(engine):
+    control = TrainingControl()
+    trainer = Trainer(relu_spiral(engine, 40), control)
+
+    def on_step(step):
+        if step.step == 2:
+            break_hidden_biases(trainer)
+        if step.step == 4:
+            control.stop()
+
+    record = trainer.run(on_step)
+    assert (record.status, len(record.history)) == ("diverged", 4)
+    assert record.message.startswith("diverged at step 4") and "parameters are no longer finite" in record.message

@@ -210,3 +210,36 @@ def test_the_window_paints_every_widget_while_a_job_on_a_gil_holding_engine_woul
         widget.removeEventFilter(spy)
     assert not any(idle for seen in idle_while_painting.values() for idle in seen)
     assert GUI_ACTIVITY.idle.is_set()
+
+
+def test_layouts_a_jobs_event_causes_are_done_while_the_job_still_waits(qtbot, window):
+    """A job's event changes views (a new label, rows shown); their layouts run before the job may step again,
+    not when the posted layout requests come round (then each call into Python would wait for its step)."""
+    from PyQt6.QtCore import QEvent, QObject
+    from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+    from kgui.core.session import RunStarted
+    from kgui.ui.gui_activity import GUI_ACTIVITY
+
+    probe = QWidget()
+    label = QLabel("before", probe)
+    QVBoxLayout(probe).addWidget(label)
+    window.statusBar().addPermanentWidget(probe)
+    qtbot.waitUntil(probe.isVisible)
+    qtbot.wait(50)                                   # its own first layout
+    idle_while_laid_out = []
+
+    class LayoutSpy(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.LayoutRequest:
+                idle_while_laid_out.append(GUI_ACTIVITY.idle.is_set())
+            return False
+
+    spy = LayoutSpy()
+    probe.installEventFilter(spy)
+    window.session.subscribe(lambda event: isinstance(event, RunStarted) and label.setText("a run started, long text"))
+    configure(window, steps=3)
+    window.start()
+    wait_until_idle(qtbot, window)
+    probe.removeEventFilter(spy)
+    assert idle_while_laid_out and not any(idle_while_laid_out)

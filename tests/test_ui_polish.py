@@ -138,3 +138,4 @@ def test_new_values_in_the_live_readout_do_not_lay_the_side_panel_out_again(qtbo
     panel.removeEventFilter(spy)
     assert panel.values["step"].text() == "3 / 300" and panel.values["step_ms"].text().endswith("(median, last 3)")
     assert layouts == []
+    assert panel.values["step_ms"].cursorPosition() == 0     # a value wider than its field shows its start

@@ -369,7 +369,7 @@ class Job:
         self.sink(SurfaceComputed(trainer.record.id, trainer.steps_done, surface.trainer_surface(trainer)))
 
     def _yield_gil(self, engine: str) -> None:
-        """Let a thread waiting for the GIL (the GUI's) take it now, instead of after Python's 5 ms switch interval.
+        """Let a thread waiting for the GIL (the GUI's) take it now, instead of after the switch interval.
         If ``engine`` holds the GIL while it computes: wait while the GUI thread is busy (``gui_idle``), and pause
         for ``GIL_PAUSE_S`` (``sleep(0)`` gives the GIL back at once; a waiting thread rarely wins it, and the
         switch interval starts again)."""

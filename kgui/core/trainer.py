@@ -329,11 +329,14 @@ class Trainer:
             self.writer.append(record)
         return record
 
-    def _check_divergence(self, step: StepRecord) -> None:
+    def _check_divergence(self, step: StepRecord, read_parameters: bool = False) -> None:
+        """Diverged: a loss that is not finite or exploded, or parameters that are not finite (read back every
+        ``PARAMETERS_CHECKED_EVERY`` steps, at the last, on single steps while paused, or ``read_parameters``)."""
         losses = {"training loss": step.train_loss, "validation loss": step.val_loss}
         bad = [f"{name} is {value}" for name, value in losses.items() if value is not None and not math.isfinite(value)]
-        if ((bad or step.step % PARAMETERS_CHECKED_EVERY == 0 or step.step >= self.settings.steps)
-                and not all(np.isfinite(values).all() for values in self.model.parameters().values())):
+        check_parameters = (bad or read_parameters or self.control.paused or step.step >= self.settings.steps
+                            or step.step % PARAMETERS_CHECKED_EVERY == 0)
+        if check_parameters and not all(np.isfinite(values).all() for values in self.model.parameters().values()):
             bad.append("the parameters are no longer finite")
         first_loss = self.record.history[0].train_loss
         if not bad and first_loss > 0 and step.train_loss > EXPLOSION_FACTOR * first_loss:
@@ -356,7 +359,10 @@ class Trainer:
             self._status("training")
             while self.steps_done < self.settings.steps and self.record.status == "running":
                 if not self.control.wait_for_turn():
-                    self.record.status = RunStatus.STOPPED
+                    if self.record.history:   # stopped between two checks of the parameters
+                        self._check_divergence(self.record.history[-1], read_parameters=True)
+                    if self.record.status == "running":
+                        self.record.status = RunStatus.STOPPED
                     break
                 rate = self.control.take_learning_rate()
                 if rate is not None:

@@ -260,8 +260,9 @@ class MainWindow(QMainWindow):
         self.runs_controller.refresh_live_row(record)
 
     def event(self, event) -> bool:
-        """While the window paints or lays out its widgets (the docks, the table, the decision boundary: one
-        update request paints them all), a job on a GIL-holding engine waits (gui_activity.py)."""
+        """While the window paints its widgets (the docks, the table, the decision boundary: one update request
+        paints them all; not a floating dock) or lays itself out, a job on a GIL-holding engine waits
+        (gui_activity.py)."""
         if event.type() in DRAWING_EVENTS:
             with GUI_ACTIVITY.busy():
                 return super().event(event)

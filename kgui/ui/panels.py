@@ -73,6 +73,10 @@ class Readout(QLineEdit):
         self.setTextMargins(-LINE_EDIT_MARGIN, 0, 0, 0)   # text where a label's starts
         self.setFixedHeight(QLabel().sizeHint().height())     # rows as high as the labels'
 
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setCursorPosition(0)   # a value wider than the field shows its start, as a label does
+
 
 class LivePanel(QGroupBox):
     """Status and engine of the current run, its step, losses, accuracy or (linear regression) w and b, rate and
