@@ -147,3 +147,21 @@ def test_an_axis_makes_room_for_wider_tick_labels_and_keeps_it(plot, qtbot):
         plot.widget.repaint()
         qtbot.wait(20)
     assert axis.width() == wide
+
+
+def test_a_view_fitted_afresh_gives_back_the_room_of_wide_labels(plot, qtbot):
+    axis = plot.item.getAxis("left")
+    plot.item.vb.setRange(yRange=(-100000, 100000), padding=0)
+    plot.widget.repaint()
+    qtbot.waitUntil(lambda: axis.width() > 0)
+    qtbot.wait(20)
+    plot.widget.repaint()
+    wide = axis.width()
+    plot.add_run("small", "small losses", planned_steps=20)
+    plot.add_steps("small", steps(1, 20))
+    plot.auto_range()                                # the view fitted afresh: labels like "0.6"
+    for _ in range(3):
+        plot.widget.repaint()
+        qtbot.wait(20)
+    assert axis.width() < wide
+    assert axis.style["autoReduceTextSpace"] is False    # and only then: not while a run trains

@@ -30,7 +30,7 @@ from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
 from .exporting import ExportTarget
 from .gui_activity import GUI_ACTIVITY
 from .names import rates_text
-from .plot_style import style_plot
+from .plot_style import let_axes_narrow, style_plot
 
 REDRAW_MS = 33          # at most ~30 redraws a second
 MAX_REDRAW_MS = 250     # and at least 4 (when painting is slow, e.g. on a loaded machine)
@@ -143,9 +143,16 @@ class TimedLayoutWidget(pg.GraphicsLayoutWidget):
 
     paint_ms = 0.0
 
+    def __init__(self):
+        super().__init__()
+        self.narrowing: list[pg.PlotItem] = []   # plots whose axes may narrow at this paint (then no longer)
+
     def paintEvent(self, event) -> None:
         start = perf_counter()
         super().paintEvent(event)
+        for item in self.narrowing:
+            let_axes_narrow(item, False)
+        self.narrowing = []
         self.paint_ms += (perf_counter() - start) * 1000
 
 
@@ -563,6 +570,10 @@ class LossPlot(QWidget):
             self._draw(run)
         if self.following:
             self._follow(self._refit)
+        if self._refit:     # a fresh view: its axes may give back the room of labels no longer shown
+            self.widget.narrowing = [panel.item for panel in self.shown_panels]
+            for item in self.widget.narrowing:
+                let_axes_narrow(item, True)
         self._refit = False
         self.redrawn.emit()
 

@@ -13,9 +13,9 @@ def style_plot(item: pg.PlotItem) -> None:
     """Axis colours, no SI prefixes, and a top margin of half a line: the topmost y tick label is centred
     on the top of the view and would otherwise stick out of the widget.
 
-    An axis makes room for a wider tick label but never narrows again (pyqtgraph's default narrows it by
-    each label 10 px shorter, and every change lays the plot out and draws its axes twice: on the first paint
-    of a plot, and again and again as a loss falls while its run trains)."""
+    An axis makes room for a wider tick label but narrows only when its view is fitted afresh
+    (:func:`let_axes_narrow`; pyqtgraph's default narrows it by each label 10 px shorter, and every change lays the
+    plot out and draws its axes twice: on the first paint of a plot, and again and again as a loss falls)."""
     for axis in ("left", "bottom"):
         item.getAxis(axis).setTextPen(AXIS_TEXT)
         item.getAxis(axis).setPen(AXIS_LINE)
@@ -24,3 +24,10 @@ def style_plot(item: pg.PlotItem) -> None:
     half_line = QFontMetrics(item.getAxis("left").font()).height() // 2 + 2
     left, _, right, bottom = item.layout.getContentsMargins()
     item.layout.setContentsMargins(left, half_line, max(right, half_line), bottom)
+
+
+def let_axes_narrow(item: pg.PlotItem, narrow: bool) -> None:
+    """Whether the axes of ``item`` may narrow at their next paint (a view fitted afresh: runs shown or hidden,
+    Auto Range; not while a run trains)."""
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).style["autoReduceTextSpace"] = narrow
