@@ -238,7 +238,7 @@ def test_a_new_run_lays_out_what_it_will_fill_before_its_first_step(qtbot):
         f"{i + 1}: {name}" for i, name in enumerate(dataset.class_names)]
     assert fit_view.classes_page.classes.text().startswith(f"Classes: 1 = {dataset.class_names[0]}")
     form = panel.layout()
-    panel.expect_rows(accuracy=True, params=False)
+    panel.expect_rows(dataset)                       # classification with validation rows
     assert form.isRowVisible(panel.values["accuracy"]) and not form.isRowVisible(panel.values["params"])
-    panel.expect_rows(accuracy=False, params=True)
+    panel.expect_rows(load_dataset("linear"))        # one-feature regression
     assert not form.isRowVisible(panel.values["accuracy"]) and form.isRowVisible(panel.values["params"])

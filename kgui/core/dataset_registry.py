@@ -272,6 +272,11 @@ class Dataset:
         return len(self.class_names)
 
     @property
+    def scores_classes(self) -> bool:
+        """Classification with validation rows: each step has an accuracy, and a confusion matrix can be made."""
+        return self.task == Task.CLASSIFICATION and len(self.x_val) > 0
+
+    @property
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.x_train, self.y_train, self.x_val, self.y_val))
 

@@ -357,7 +357,7 @@ class Job:
 
     def _send_confusion(self, trainer: Trainer) -> None:
         dataset = trainer.dataset
-        if self.confusion_s is None or dataset is None or dataset.task != "classification" or not len(dataset.x_val):
+        if self.confusion_s is None or dataset is None or not dataset.scores_classes:
             return
         self._last_confusion = perf_counter()
         self.sink(ConfusionComputed(trainer.record.id, trainer.steps_done, metrics.validation_confusion(trainer)))

@@ -246,7 +246,7 @@ class FitView(QStackedWidget):
         self.run_id = run_id
         self._reset()
         if dataset.task == "classification":
-            self.classes_page.clear(settings.steps, dataset.class_names if len(dataset.x_val) else ())
+            self.classes_page.clear(settings.steps, dataset.class_names if dataset.scores_classes else ())
             self.setCurrentWidget(self.classes_page)
         elif dataset.n_features == 1:
             self.line_page.set_data(dataset.x_train[:, 0], dataset.y_train[:, 0], true_line(settings))

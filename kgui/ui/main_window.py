@@ -218,8 +218,7 @@ class MainWindow(QMainWindow):
             case RunStarted(run=record, dataset=dataset):
                 self.job_status.stop_preparing()
                 self.live_panel.set_engine(run_engine_label(record))
-                self.live_panel.expect_rows(accuracy=dataset.task == "classification" and len(dataset.x_val) > 0,
-                                            params=dataset.task == "regression" and dataset.n_features == 1)
+                self.live_panel.expect_rows(dataset)
                 if self.jobs.job.kind is JobKind.PARITY:
                     self.parity_view.run_started(record)
                 self.runs_controller.live_run_started(record)

@@ -117,11 +117,11 @@ class LivePanel(QGroupBox):
         """The run's status: "importing TensorFlow…", "training", "finished", "diverged at step 12", …"""
         self.values["state"].setText(text)
 
-    def expect_rows(self, accuracy: bool, params: bool) -> None:
-        """Show the rows a new run will fill (accuracy: classification with validation rows; w and b: one-feature
-        regression) before its first step, whose frame has enough to draw; ``show_step`` corrects them."""
-        self._show_row("accuracy", accuracy)
-        self._show_row("params", params)
+    def expect_rows(self, dataset) -> None:
+        """Show the rows a run on ``dataset`` will fill (accuracy; w and b of a one-feature regression) before its
+        first step, whose frame has enough to draw; ``show_step`` corrects them."""
+        self._show_row("accuracy", dataset.scores_classes)
+        self._show_row("params", dataset.task == "regression" and dataset.n_features == 1)
 
     def set_engine(self, text: str) -> None:
         """The engine that trains the current run, e.g. "TensorFlow 2.21.0"."""
