@@ -27,7 +27,7 @@ EXPERIMENTS = {
     "diabetes-mlp-rmsprop": ExperimentSettings(dataset="diabetes", model="mlp", hidden=(6,), activation="sigmoid",
                                                optimizer="rmsprop", learning_rate=0.05, steps=25),
     "wine-nesterov": ExperimentSettings(dataset="wine", optimizer="sgd", momentum=0.9, nesterov=True,
-                                        learning_rate=0.05, steps=21, val_fraction=0.3, seed=4),
+                                        learning_rate=0.05, steps=21, val_fraction=0.3, seed=4, l1=1e-3),
     "spiral-mlp-adam": ExperimentSettings(dataset="spiral", dataset_options={"noise": 0.2, "n": 200}, model="mlp",
                                           hidden=(8, 8), activation="relu", optimizer="adam", learning_rate=0.03,
                                           steps=41, batch_size=32),

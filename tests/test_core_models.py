@@ -158,6 +158,27 @@ def test_mlp_gradients_match_finite_differences(K, activation, task, hidden, l2)
                                    err_msg=f"gradient of {model.params[index].name}")
 
 
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_l1_penalty_and_its_gradient_match_numpy(K, task):
+    """Keras 2's l1: l1·Σ|W| over the weight matrices (not the biases) added to the loss; its gradient l1·sign(W)."""
+    rng = np.random.RandomState(6)
+    x = rng.randn(10, 3)
+    y = np.eye(2)[rng.randint(0, 2, 10)] if task == "classification" else rng.randn(10, 2)
+    l1, l2 = 0.03, 0.01
+    model = MLP(K, 3, 2, task, (4,), "tanh", learning_rate=0.1, seed=4, l2=l2, l1=l1)
+    params = [value.astype(np.float64) for value in model.parameters().values()]
+    data_loss = numpy_loss(params, x, y, "tanh", task, l2)
+    penalty = l1 * sum(np.abs(w).sum() for w in params[::2])
+    assert model.evaluate(x, y)[0] == pytest.approx(data_loss + penalty, rel=1e-5)
+    gradients = K.function([model.X, model.Y], K.gradients(model.loss, model.params))([x, y])
+    plain = MLP(K, 3, 2, task, (4,), "tanh", learning_rate=0.1, seed=4, l2=l2)
+    plain_gradients = K.function([plain.X, plain.Y], K.gradients(plain.loss, plain.params))([x, y])
+    for index, value in enumerate(params):
+        expected = plain_gradients[index] + (l1 * np.sign(value) if index % 2 == 0 else 0.0)
+        np.testing.assert_allclose(gradients[index], expected, rtol=1e-5, atol=1e-7,
+                                   err_msg=f"gradient of {model.params[index].name}")
+
+
 def test_mlp_initial_weights_are_glorot_uniform_from_numpy_with_zero_biases(K):
     model = MLP(K, 4, 3, "classification", (8, 5), "tanh", seed=3)
     rng = np.random.RandomState(3)

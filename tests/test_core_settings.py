@@ -188,6 +188,7 @@ def test_large_values_from_flags_and_config_files_are_one_line(tmp_path, flags):
     ({"optimizer": "adagrad", "beta_2": 0.5}, "beta_2 applies to the adam optimizer only, not adagrad"),
     ({"optimizer": "adam", "epsilon": -1.0}, "epsilon must be a positive number, got -1.0"),
     ({"l2": -0.1}, "l2 must be a non-negative number, got -0.1"),
+    ({"l1": float("nan")}, "l1 must be a non-negative number, got nan"),
     ({"epochs": 0}, r"epochs must be at least 1 \(or null to count steps\), got 0"),
     ({"epochs": 10_000_001}, "epochs must be at most 10,000,000, got 10,000,001"),
 ])
@@ -223,15 +224,18 @@ def test_experiment_files_from_before_the_new_fields_load_as_sgd_on_their_model(
     settings = ExperimentSettings.from_dict(old)
     settings.validate()
     assert settings.optimizer_config().describe() == "sgd"
-    assert (settings.model, settings.hidden, settings.l2, settings.epochs) == ("softmax", (), 0.0, None)
+    assert (settings.model, settings.hidden, settings.l2, settings.l1, settings.epochs) == ("softmax", (), 0.0, 0.0,
+                                                                                          None)
 
 
 def test_flags_for_an_mlp_with_adam():
     settings = experiment.from_arguments(parse("--dataset", "iris", "--model", "mlp", "--hidden", "64,32",
                                                "--activation", "tanh", "--optimizer", "adam", "--beta-2", "0.99",
-                                               "--l2", "1e-4", "--epochs", "3", "--batch-size", "16"))
+                                               "--l2", "1e-4", "--epochs", "3", "--batch-size", "16",
+                                               "--l1", "2e-5"))
     assert (settings.model, settings.hidden, settings.activation) == ("mlp", (64, 32), "tanh")
     assert (settings.optimizer, settings.beta_2, settings.l2, settings.epochs) == ("adam", 0.99, 1e-4, 3)
+    assert settings.l1 == 2e-5 and "l1 2e-05 · l2 0.0001" in settings.describe_model("classification")
     assert experiment.from_arguments(parse("--momentum", "0.9", "--nesterov")).optimizer_config().describe() == \
         "sgd (momentum 0.9, nesterov)"
     assert experiment.from_arguments(parse("--dataset", "linear", "--noise", "0.1")).dataset_options == \

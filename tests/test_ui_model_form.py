@@ -18,12 +18,12 @@ def shown(form):
 
 
 def test_rows_follow_the_model_and_optimizer(form):
-    assert shown(form) == {"model", "l2", "optimizer", "momentum", "epochs"}
+    assert shown(form) == {"model", "l2", "l1", "optimizer", "momentum", "epochs"}
     form.model_box.setCurrentIndex(form.model_box.findData("mlp"))
     form.momentum_box.setValue(0.9)
     assert {"hidden", "activation", "nesterov"} <= shown(form)
     form.optimizer_box.setCurrentIndex(form.optimizer_box.findData("adam"))
-    assert shown(form) == {"model", "hidden", "activation", "l2", "optimizer", "beta_1", "beta_2", "epsilon",
+    assert shown(form) == {"model", "hidden", "activation", "l2", "l1", "optimizer", "beta_1", "beta_2", "epsilon",
                            "epochs"}
 
 
@@ -43,7 +43,7 @@ def test_every_choice_gives_valid_settings_and_loads_back(form, qtbot):
 
 def test_load_shows_a_saved_experiment(form, qtbot):
     saved = ExperimentSettings(model="mlp", hidden=(64, 32), activation="tanh", optimizer="adam", beta_2=0.99,
-                               l2=1e-4, epochs=5)
+                               l2=1e-4, l1=3e-5, epochs=5)
     with qtbot.assertNotEmitted(form.changed):
         form.load(saved)
     assert ExperimentSettings().replace(**form.changes()) == saved.replace(dataset="linear")

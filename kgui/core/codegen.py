@@ -187,6 +187,9 @@ def _model_section(settings: ExperimentSettings, dataset) -> str:
     if settings.l2:
         lines.append(f"l2 = {_literal(settings.l2)}")
         lines += [f"loss = loss + l2 * K.sum(K.square({w}))" for w in names[::2]]
+    if settings.l1:
+        lines.append(f"l1 = {_literal(settings.l1)}")
+        lines += [f"loss = loss + l1 * K.sum(K.abs({w}))" for w in names[::2]]
     lines.append(f"params = [{', '.join(names)}]")
     return "\n".join(lines) + "\n"
 

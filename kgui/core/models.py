@@ -7,8 +7,8 @@
 
 Initial weights are drawn with ``np.random.RandomState(seed)`` in float32, so a seed gives the
 same starting point on every engine. The loss is the mean categorical cross-entropy
-(classification) or the mean squared error (regression), plus ``l2·Σ W²`` over the weight
-matrices when ``l2 > 0`` (Keras' ``kernel_regularizer=l2(l2)``). The updates come from a Keras 2
+(classification) or the mean squared error (regression), plus ``l2·Σ W²`` and ``l1·Σ|W|`` over the weight
+matrices when they are above 0 (Keras' ``kernel_regularizer=l1_l2(l1, l2)``). The updates come from a Keras 2
 optimizer (:mod:`kgui.core.optimizers`). The learning rate is a backend variable:
 :meth:`Model.set_learning_rate` changes it between steps without rebuilding anything.
 """
@@ -74,12 +74,13 @@ class Model:
     """Placeholders X, Y; parameter variables; ``lr``; train, evaluate and predict functions."""
 
     def __init__(self, K, architecture: Architecture, learning_rate: float, seed: int = 0,
-                 optimizer: OptimizerConfig | None = None, l2: float = 0.0):
+                 optimizer: OptimizerConfig | None = None, l2: float = 0.0, l1: float = 0.0):
         self.K = K
         self.architecture = architecture
         self.task = architecture.task
         self.n_features = architecture.widths[0]
         self.l2 = l2
+        self.l1 = l1
         widths = architecture.widths
         self.X = K.placeholder(shape=(None, widths[0]), dtype="float32", name="X")
         self.Y = K.placeholder(shape=(None, widths[-1]), dtype="float32", name="Y")
@@ -112,6 +113,9 @@ class Model:
         if self.l2:
             for weights in self.params[::2]:
                 loss = loss + self.l2 * K.sum(K.square(weights))
+        if self.l1:
+            for weights in self.params[::2]:
+                loss = loss + self.l1 * K.sum(K.abs(weights))
         return loss
 
     def _metrics(self) -> list:
@@ -191,17 +195,17 @@ class SoftmaxRegression(Model):
     """Multinomial logistic regression: softmax of ``X·W + b``, mean categorical cross-entropy."""
 
     def __init__(self, K, n_features: int, n_classes: int, learning_rate: float, seed: int = 0,
-                 optimizer: OptimizerConfig | None = None, l2: float = 0.0):
+                 optimizer: OptimizerConfig | None = None, l2: float = 0.0, l1: float = 0.0):
         super().__init__(K, Architecture((n_features, n_classes), "classification"), learning_rate, seed,
-                         optimizer, l2)
+                         optimizer, l2, l1)
 
 
 class LinearRegression(Model):
     """Linear regression ``X·W + b`` with mean squared error."""
 
     def __init__(self, K, n_features: int, learning_rate: float, seed: int = 0,
-                 optimizer: OptimizerConfig | None = None, l2: float = 0.0):
-        super().__init__(K, Architecture((n_features, 1), "regression"), learning_rate, seed, optimizer, l2)
+                 optimizer: OptimizerConfig | None = None, l2: float = 0.0, l1: float = 0.0):
+        super().__init__(K, Architecture((n_features, 1), "regression"), learning_rate, seed, optimizer, l2, l1)
 
 
 class MLP(Model):
@@ -209,12 +213,12 @@ class MLP(Model):
 
     def __init__(self, K, n_features: int, n_outputs: int, task: str, hidden=(), activation: str = "relu",
                  learning_rate: float = 0.01, seed: int = 0, optimizer: OptimizerConfig | None = None,
-                 l2: float = 0.0):
+                 l2: float = 0.0, l1: float = 0.0):
         check_hidden(hidden)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
         super().__init__(K, Architecture((n_features, *hidden, n_outputs), task, activation, "glorot_uniform"),
-                         learning_rate, seed, optimizer, l2)
+                         learning_rate, seed, optimizer, l2, l1)
 
 
 def architecture_for(name: str, dataset, hidden=(), activation: str = "relu") -> Architecture:
@@ -235,12 +239,13 @@ def architecture_for(name: str, dataset, hidden=(), activation: str = "relu") ->
 
 
 def build_model(name: str, K, dataset, learning_rate: float, seed: int = 0, *, hidden=(),
-                activation: str = "relu", optimizer: OptimizerConfig | None = None, l2: float = 0.0) -> Model:
+                activation: str = "relu", optimizer: OptimizerConfig | None = None, l2: float = 0.0,
+                l1: float = 0.0) -> Model:
     """Model ``name`` ("softmax", "linear" or "mlp") for ``dataset``; ValueError when it does not fit its task."""
     architecture = architecture_for(name, dataset, hidden, activation)
     if name == "softmax":
-        return SoftmaxRegression(K, dataset.n_features, dataset.n_classes, learning_rate, seed, optimizer, l2)
+        return SoftmaxRegression(K, dataset.n_features, dataset.n_classes, learning_rate, seed, optimizer, l2, l1)
     if name == "linear":
-        return LinearRegression(K, dataset.n_features, learning_rate, seed, optimizer, l2)
+        return LinearRegression(K, dataset.n_features, learning_rate, seed, optimizer, l2, l1)
     return MLP(K, dataset.n_features, architecture.widths[-1], dataset.task, hidden, activation, learning_rate, seed,
-               optimizer, l2)
+               optimizer, l2, l1)

@@ -48,6 +48,7 @@ class ExperimentSettings:
     beta_2: float = 0.999          # adam
     epsilon: float = 1e-7          # rmsprop, adagrad, adam
     l2: float = 0.0                # weight of Σ W² (weight matrices) added to the loss
+    l1: float = 0.0                # weight of Σ |W| (weight matrices) added to the loss
     epochs: int | None = None      # when set: train this many epochs (passes over the training rows) instead of steps
 
     def __post_init__(self):
@@ -116,8 +117,9 @@ class ExperimentSettings:
         if self.activation not in models.ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(models.ACTIVATIONS)}, got {self.activation!r}")
         self.optimizer_config().validate()
-        if not (math.isfinite(self.l2) and self.l2 >= 0):
-            raise ValueError(f"l2 must be a non-negative number, got {self.l2!r}")
+        for name in ("l1", "l2"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ValueError(f"{name} must be a non-negative number, got {getattr(self, name)!r}")
         if self.epochs is not None:
             _check_int("epochs", self.epochs, 1, MAX_STEPS, "at least 1 (or null to count steps)")
         if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
@@ -148,7 +150,8 @@ class ExperimentSettings:
         model = self.resolved_model(task)
         if model == "mlp":
             model += f" {','.join(map(str, self.hidden)) or 'no hidden layer'} {self.activation}"
-        parts = [model] + ([f"l2 {self.l2:g}"] if self.l2 else []) + [self.optimizer_config().describe()]
+        penalties = [f"{name} {getattr(self, name):g}" for name in ("l1", "l2") if getattr(self, name)]
+        parts = [model] + penalties + [self.optimizer_config().describe()]
         return " · ".join(parts)
 
     def resolved_model(self, task: str) -> str:
@@ -201,7 +204,8 @@ def _coerced(name: str, value):
         if not isinstance(value, dict):
             raise fail("an object")
         return dict(value)
-    if name in ("learning_rate", "val_fraction", "momentum", "rho", "beta_1", "beta_2", "epsilon", "l2"):
+    if name in ("learning_rate", "val_fraction", "momentum", "rho", "beta_1", "beta_2", "epsilon", "l2",
+                "l1"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail("a number")
         return float(value)
@@ -242,6 +246,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--hidden", type=_hidden_flag, metavar="64,32", help="mlp: neurons of each hidden layer (0-4)")
     parser.add_argument("--activation", choices=models.ACTIVATIONS, help="mlp: activation of the hidden layers")
     parser.add_argument("--l2", type=float, metavar="F", help="L2 penalty on the weight matrices (default 0)")
+    parser.add_argument("--l1", type=float, metavar="F", help="L1 penalty l1·Σ|W| on the weight matrices (default 0)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, help="update rule (Keras 2 semantics; default sgd)")
     parser.add_argument("--momentum", type=float, metavar="F", help="sgd momentum (default 0)")
     parser.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=None,
@@ -261,7 +266,7 @@ def add_arguments(parser) -> None:
 
 _FIELD_FLAGS = ("dataset", "model", "learning_rate", "steps", "batch_size", "val_fraction", "seed", "hidden",
                 "activation", "optimizer", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon", "l2",
-                "epochs")
+                "epochs", "l1")
 
 
 def arguments_given(args) -> bool:

@@ -246,7 +246,7 @@ class Trainer:
         def compile_model():
             model = build_model(settings.resolved_model(dataset.task), K, dataset, settings.learning_rate,
                                 settings.seed, hidden=settings.hidden, activation=settings.activation,
-                                optimizer=settings.optimizer_config(), l2=settings.l2)
+                                optimizer=settings.optimizer_config(), l2=settings.l2, l1=settings.l1)
             model.warm_up(dataset.x_train, dataset.y_train)
             return model
 

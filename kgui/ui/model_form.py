@@ -1,4 +1,4 @@
-"""The experiment's model and optimizer controls: model, hidden layers, activation, L2, optimizer and the
+"""The experiment's model and optimizer controls: model, hidden layers, activation, L2, L1, optimizer and the
 hyper-parameters of the chosen one, epochs.
 
 Only the rows that apply are shown (hidden layers and activation for the MLP, momentum and Nesterov
@@ -57,6 +57,7 @@ class ModelForm(QWidget):
         self.activation_box = QComboBox()
         self.activation_box.addItems(models.ACTIVATIONS)
         self.l2_field = _number_field("L2 penalty: l2·ΣW² over the weight matrices is added to the loss (0: none)")
+        self.l1_field = _number_field("L1 penalty: l1·Σ|W| over the weight matrices is added to the loss (0: none)")
         self.optimizer_box = QComboBox()
         for name in OPTIMIZERS:
             self.optimizer_box.addItem(OPTIMIZER_TITLES[name], name)
@@ -78,6 +79,7 @@ class ModelForm(QWidget):
         for name, label, widget in (
                 ("model", "Model:", self.model_box), ("hidden", "Hidden layers:", self.hidden_field),
                 ("activation", "Activation:", self.activation_box), ("l2", "L2:", self.l2_field),
+                ("l1", "L1:", self.l1_field),
                 ("optimizer", "Optimizer:", self.optimizer_box), ("momentum", "Momentum:", self.momentum_box),
                 ("nesterov", "", self.nesterov_box), ("rho", "Rho:", self.rho_box),
                 ("beta_1", "Beta 1:", self.beta_1_box), ("beta_2", "Beta 2:", self.beta_2_box),
@@ -86,7 +88,8 @@ class ModelForm(QWidget):
             self.rows[name] = widget
         self.load(defaults)
         for signal in (self.model_box.currentIndexChanged, self.activation_box.currentIndexChanged,
-                       self.hidden_field.textChanged, self.l2_field.textChanged, self.momentum_box.valueChanged,
+                       self.hidden_field.textChanged, self.l2_field.textChanged,
+                       self.l1_field.textChanged, self.momentum_box.valueChanged,
                        self.nesterov_box.toggled, self.rho_box.valueChanged, self.beta_1_box.valueChanged,
                        self.beta_2_box.valueChanged, self.epsilon_field.textChanged, self.epochs_box.valueChanged):
             signal.connect(self._edited)
@@ -118,7 +121,8 @@ class ModelForm(QWidget):
 
     def load(self, settings: ExperimentSettings) -> None:
         """Show ``settings``' model and optimizer fields (without emitting ``changed``)."""
-        widgets = [self.model_box, self.hidden_field, self.activation_box, self.l2_field, self.optimizer_box,
+        widgets = [self.model_box, self.hidden_field, self.activation_box, self.l2_field, self.l1_field,
+                   self.optimizer_box,
                    self.momentum_box, self.nesterov_box, self.rho_box, self.beta_1_box, self.beta_2_box,
                    self.epsilon_field, self.epochs_box]
         for widget in widgets:
@@ -127,6 +131,7 @@ class ModelForm(QWidget):
         self.hidden_field.setText(",".join(map(str, settings.hidden)))
         self.activation_box.setCurrentText(settings.activation)
         self.l2_field.setText(f"{settings.l2:g}")
+        self.l1_field.setText(f"{settings.l1:g}")
         self.optimizer_box.setCurrentIndex(max(0, self.optimizer_box.findData(settings.optimizer)))
         self.momentum_box.setValue(settings.momentum)
         self.nesterov_box.setChecked(settings.nesterov)
@@ -149,6 +154,7 @@ class ModelForm(QWidget):
             "hidden": experiment.parse_hidden(self.hidden_field.text()) if mlp else (),
             "activation": self.activation_box.currentText() if mlp else defaults.activation,
             "l2": _read_number(self.l2_field, "L2"),
+            "l1": _read_number(self.l1_field, "L1"),
             "optimizer": self.optimizer,
             "momentum": momentum,
             "nesterov": self.nesterov_box.isChecked() and momentum > 0,
