@@ -63,14 +63,15 @@ class ExperimentForm(QGroupBox):
         self.add_field(FormField("Dataset:", self.dataset_picker, self._read_dataset,
                                  lambda s: self.dataset_picker.select(s.dataset, dict(s.dataset_options)),
                                  self.dataset_picker.changed))
-        self.add_field(FormField("", self.lr_control, lambda: {"learning_rate": self.lr_control.rate},
+        self.add_field(FormField("", self.lr_control, lambda: {"learning_rate": self.lr_control.shown_rate()},
                                  lambda s: self.lr_control.set_rate(s.learning_rate), self.lr_control.rate_changed))
         # (the learning-rate control has its own label: its slider takes the panel's whole width)
-        self.add_field(FormField("Steps:", self.steps_box, lambda: {"steps": self.steps_box.value()},
+        self.add_field(FormField("Steps:", self.steps_box, lambda: {"steps": self.steps_box.shown_value("Steps")},
                                  lambda s: self.steps_box.setValue(s.steps), self.steps_box.valueChanged))
-        self.add_field(FormField("Batch size:", self.batch_box, lambda: {"batch_size": self.batch_box.value() or None},
+        self.add_field(FormField("Batch size:", self.batch_box,
+                                 lambda: {"batch_size": self.batch_box.shown_value("Batch size") or None},
                                  lambda s: self.batch_box.setValue(s.batch_size or 0), self.batch_box.valueChanged))
-        self.add_field(FormField("Seed:", self.seed_box, lambda: {"seed": self.seed_box.value()},
+        self.add_field(FormField("Seed:", self.seed_box, lambda: {"seed": self.seed_box.shown_value("Seed")},
                                  lambda s: self.seed_box.setValue(s.seed), self.seed_box.valueChanged))
         self.add_field(FormField("", self.model_form, self.model_form.changes, self.model_form.load,
                                  self.model_form.changed))
@@ -93,11 +94,17 @@ class ExperimentForm(QGroupBox):
         return {"dataset": dataset, "dataset_options": options}
 
     def settings(self) -> ExperimentSettings:
-        """The experiment the controls describe; ValueError (one line) for a control that cannot be read."""
+        """The experiment the controls show (typed values count without Enter); ValueError (one line) for a control
+        whose text is not a valid value."""
         changes = {}
         for field in self.fields:
             changes.update(field.read())
         return self._base.replace(**changes)
+
+    def settle(self, settings: ExperimentSettings) -> None:
+        """A job starts with ``settings`` (read from what the controls show): the rate typed without Enter becomes
+        the control's rate, so that leaving the box later is no change of rate."""
+        self.lr_control.set_rate(settings.learning_rate)
 
     def apply(self, settings: ExperimentSettings) -> None:
         """Show ``settings`` in the controls (an engine that is not installed keeps the current one)."""

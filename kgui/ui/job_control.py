@@ -60,6 +60,7 @@ class JobControl(QObject):
         except ValueError as exc:
             window.dialogs.warning("Cannot start", str(exc))
             return False
+        window.form.settle(self.job.settings)
         self._thread = JobThread(self.job)
         self._thread.event.connect(self._handle)
         self._thread.ended.connect(self._thread_ended)

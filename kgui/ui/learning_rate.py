@@ -147,6 +147,11 @@ class LearningRateControl(QWidget):
     def rate(self) -> float:
         return self._rate
 
+    def shown_rate(self) -> float:
+        """The rate the box shows, typed or not (Enter not needed); ValueError with one line when it is not one."""
+        text = self.box.text()
+        return self._rate if text == f"{self._rate:.3g}" else parse_rate(text)
+
     def set_rate(self, rate: float) -> None:
         """Show ``rate`` without emitting ``rate_changed``."""
         self._rate = rate

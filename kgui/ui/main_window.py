@@ -172,8 +172,15 @@ class MainWindow(QMainWindow):
         return record.history if record is not None else []
 
     def settings(self) -> ExperimentSettings:
-        """The experiment the controls describe."""
+        """The experiment the controls show; ValueError (one line) when a control shows no valid value."""
         return self.form.settings()
+
+    def _readable_settings(self) -> ExperimentSettings | None:
+        """The experiment the controls show, or None while one shows no valid value."""
+        try:
+            return self.form.settings()
+        except ValueError:
+            return None
 
     def apply_settings(self, settings: ExperimentSettings) -> None:
         """Put ``settings`` into the controls (an engine that is not installed keeps the current one)."""
@@ -187,7 +194,7 @@ class MainWindow(QMainWindow):
         """Settings · engine · rate, and the last run's status while the controls still describe that run."""
         record = self.record
         state = (f" [{record.status}]" if record is not None and record.status != "pending"
-                 and self._ended_with == self.settings() else "")
+                 and self._ended_with is not None and self._ended_with == self._readable_settings() else "")
         self.setWindowTitle(f"{APP_NAME} — {self.form.title()}{state}")
 
     # -- jobs (kgui.ui.job_control) ---------------------------------------------------------------------------------
@@ -280,7 +287,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(record.message or f"run {record.status} after {len(record.history)} steps")
         self.runs_controller.run_ended(record)
         self.fit_view.refresh(force=True)
-        self._ended_with = self.settings()
+        self._ended_with = self._readable_settings()
         self._update_title()
 
     # -- closing -----------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QDoubleValidator
-from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget)
+from PyQt6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget)
 
 from kgui.core import models, settings as experiment
 from kgui.core.optimizers import HYPER_PARAMETERS, KERAS_LEARNING_RATES, OPTIMIZERS
@@ -148,7 +148,7 @@ class ModelForm(QWidget):
         """The settings fields of this form; ValueError with one line for a field that cannot be read."""
         defaults = ExperimentSettings()
         mlp, used = self.model == "mlp", set(HYPER_PARAMETERS[self.optimizer])
-        momentum = self.momentum_box.value() if "momentum" in used else defaults.momentum
+        momentum = _shown_number(self.momentum_box, "Momentum") if "momentum" in used else defaults.momentum
         values = {
             "model": self.model,
             "hidden": experiment.parse_hidden(self.hidden_field.text()) if mlp else (),
@@ -158,11 +158,11 @@ class ModelForm(QWidget):
             "optimizer": self.optimizer,
             "momentum": momentum,
             "nesterov": self.nesterov_box.isChecked() and momentum > 0,
-            "rho": self.rho_box.value() if "rho" in used else defaults.rho,
-            "beta_1": self.beta_1_box.value() if "beta_1" in used else defaults.beta_1,
-            "beta_2": self.beta_2_box.value() if "beta_2" in used else defaults.beta_2,
+            "rho": _shown_number(self.rho_box, "Rho") if "rho" in used else defaults.rho,
+            "beta_1": _shown_number(self.beta_1_box, "Beta 1") if "beta_1" in used else defaults.beta_1,
+            "beta_2": _shown_number(self.beta_2_box, "Beta 2") if "beta_2" in used else defaults.beta_2,
             "epsilon": _read_number(self.epsilon_field, "epsilon") if "epsilon" in used else defaults.epsilon,
-            "epochs": self.epochs_box.value() or None,
+            "epochs": _shown_number(self.epochs_box, "Epochs") or None,
         }
         return values
 
@@ -170,6 +170,15 @@ class ModelForm(QWidget):
         """Lock the form while a run trains (the model is built; only the learning rate stays live)."""
         for widget in self.rows.values():
             widget.setEnabled(enabled)
+
+
+def _shown_number(box: QAbstractSpinBox, label: str):
+    """The value a spin box shows (its value follows the typing while the text is acceptable); ValueError naming
+    ``label`` when what it shows is not a value it takes."""
+    if not box.hasAcceptableInput():
+        raise ValueError(f"{label} must be a number from {box.minimum():g} to {box.maximum():g}, "
+                         f"got {box.text().strip()!r}.")
+    return box.value()
 
 
 def _read_number(field: QLineEdit, label: str) -> float:

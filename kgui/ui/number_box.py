@@ -37,6 +37,16 @@ class IntegerBox(QAbstractSpinBox):
     def value(self) -> int:
         return self._value
 
+    def shown_value(self, label: str) -> int:
+        """The number the box shows, typed or not (Enter not needed); ValueError naming ``label`` when what it
+        shows is not a whole number in range."""
+        value = self._parse(self.lineEdit().text())
+        if value is None or not self._in_range(value):
+            limit = "" if self._maximum is None else f" to {self._maximum}"
+            raise ValueError(f"{label} must be a whole number from {self._minimum}{limit}, "
+                             f"got {self.lineEdit().text().strip()!r}.")
+        return value
+
     def setValue(self, value: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"a whole number is needed, got {value!r}")
