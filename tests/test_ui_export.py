@@ -5,6 +5,7 @@ import csv
 
 import numpy as np
 import pytest
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QImage
 from PyQt6.QtWidgets import QFileDialog
 
@@ -138,7 +139,9 @@ def test_parity_panel_fills_row_by_row_and_plots_the_difference(qtbot, window, s
     assert view.isVisible()
     target = tmp_path / "parity.csv"
     save_as(target)
-    window.export_action.trigger()      # the parity panel is shown: Export writes the comparison
+    view.plot.setFocus()
+    qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton)
+    window.export_action.trigger()      # the parity panel is the one looked at: Export writes the comparison
     assert save_as.asked[-1][0] == "Export the backend parity comparison"
     assert target.read_text().startswith("step,train_loss_")
 

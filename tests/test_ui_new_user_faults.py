@@ -1,9 +1,10 @@
 """Issue 21's window faults, on the real window and real engines: what a new user tripped on."""
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QToolButton
+from PyQt6.QtWidgets import QInputDialog, QTabBar, QToolButton
 
-from ui_support import configure, messages, wait_for_job, window  # noqa: F401 - fixtures
+from kgui.ui.loss_plot import FADED_ALPHA
+from ui_support import configure, messages, train, wait_for_job, window  # noqa: F401 - fixtures
 
 
 def type_into(qtbot, line_edit, text: str) -> None:
@@ -86,3 +87,87 @@ def test_start_says_so_and_does_not_start_when_a_shown_value_is_invalid(qtbot, w
     START_PATHS[path](qtbot, window)
     assert not window.running
     assert len(messages) == 1 and messages[0][1] == "Cannot start" and word.lower() in messages[0][2].lower(), messages
+
+
+# -- 2: export writes what the user is looking at ---------------------------------------------------------------------
+
+@pytest.fixture
+def compared(qtbot, window):
+    """A window after Compare Backends on a short linear run: the parity panel came forward by itself."""
+    configure(window, steps=10, rate=0.1, n=100)
+    assert window.compare_backends()
+    wait_for_job(qtbot, window)
+    assert window.parity_result is not None and window.export_choice.parity_in_front()
+    return window
+
+
+def dock_tab_bar(win):
+    """The tab bar of the right-hand docks (Fit, Parity, Code, Decision boundary)."""
+    return next(bar for bar in win.findChildren(QTabBar) if bar.parent() is win
+                and win.parity_dock.windowTitle() in [bar.tabText(i) for i in range(bar.count())])
+
+
+def click_tab(qtbot, bar, title: str) -> None:
+    index = next(i for i in range(bar.count()) if bar.tabText(i) == title)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+
+
+def test_export_after_compare_with_the_parity_dock_behind_writes_the_loss_plot(qtbot, compared):
+    click_tab(qtbot, dock_tab_bar(compared), "Fit")
+    assert not compared.export_choice.parity_in_front()
+    target = compared.dialogs.export_target()
+    assert (target.name, target.stem) == ("loss plot", "kgui-loss")
+    click_tab(qtbot, dock_tab_bar(compared), "Code")
+    assert compared.dialogs.export_target().stem == "kgui-loss"
+
+
+def test_export_writes_the_view_last_clicked(qtbot, compared):
+    plot_view = compared.plot.widget.viewport()
+    qtbot.mouseClick(plot_view, Qt.MouseButton.LeftButton, pos=plot_view.rect().center())
+    assert compared.dialogs.export_target().stem == "kgui-loss"
+    parity_view = compared.parity_view.plot.viewport()
+    qtbot.mouseClick(parity_view, Qt.MouseButton.LeftButton, pos=parity_view.rect().center())
+    target = compared.dialogs.export_target()
+    assert (target.name, target.stem) == ("backend parity comparison", "kgui-parity")
+    click_tab(qtbot, dock_tab_bar(compared), "Fit")
+    click_tab(qtbot, dock_tab_bar(compared), "Parity")    # the user brings it back: they look at it
+    assert compared.dialogs.export_target().stem == "kgui-parity"
+
+
+def test_export_asks_which_view_when_both_are_in_front_and_neither_was_looked_at(qtbot, compared, monkeypatch):
+    asked = []
+
+    def answer(choice):
+        def get_item(parent, title, label, items, current, editable):
+            asked.append(list(items))
+            return (items[choice], True) if choice is not None else ("", False)
+        monkeypatch.setattr(QInputDialog, "getItem", get_item)
+
+    answer(None)
+    assert compared.dialogs.export_target() is None       # cancelled: nothing is written
+    assert asked[-1] == ["Loss plot", "Backend parity comparison"]
+    answer(1)
+    assert compared.dialogs.export_target().stem == "kgui-parity"
+    assert compared.dialogs.export_target().stem == "kgui-parity" and len(asked) == 2   # asked once, remembered
+
+
+# -- 7: a hidden run's selection dims nothing -------------------------------------------------------------------------
+
+def pen_alphas(win, run_id) -> set[int]:
+    run = win.plot.runs[run_id]
+    return {run.train.opts["pen"].color().alpha(), run.val.opts["pen"].color().alpha()}
+
+
+def test_selecting_a_hidden_run_dims_no_visible_curve_nor_new_runs(qtbot, window):
+    hidden, shown = (train(qtbot, window, steps=5, rate=rate, n=100) for rate in (0.1, 0.2))
+    window.runs_table.set_checked(hidden.id, False)
+    window.runs_table.select(hidden.id)
+    assert window.plot.highlighted == hidden.id
+    assert pen_alphas(window, shown.id) == {255}
+    newer = train(qtbot, window, steps=5, rate=0.3, n=100)
+    assert pen_alphas(window, newer.id) == {255} and pen_alphas(window, shown.id) == {255}
+    window.runs_table.select(hidden.id)
+    window.runs_table.set_checked(hidden.id, True)      # the selected run is shown: the others fade
+    assert pen_alphas(window, shown.id) == {FADED_ALPHA} and pen_alphas(window, hidden.id) == {255}
+    window.runs_table.set_checked(hidden.id, False)     # and come back when it is hidden again
+    assert pen_alphas(window, shown.id) == {255} and pen_alphas(window, newer.id) == {255}

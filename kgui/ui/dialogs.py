@@ -91,19 +91,22 @@ class Dialogs:
         self.status(f"Saved {path}")
         return Path(path)
 
-    def export_target(self) -> ExportTarget:
-        """What Save/Export writes: the range-test tab or the backend parity panel while shown, else the loss plot."""
+    def export_target(self) -> ExportTarget | None:
+        """What Save/Export writes: what the user is looking at (export_choice.py), the main tab in front (loss plot
+        or range test) or the backend parity panel; None when the user was asked which and cancelled."""
         window, records = self.window, self.window.session.export_records()
         if window.tabs.currentWidget() is window.lr_range_view:
-            return window.lr_range_view.export_target()
-        if window.parity_view.isVisible() and window.parity_view.result is not None:
-            return window.parity_view.export_target()
-        return window.plot.export_target(lambda path: export.export(records, path),
-                                         "" if records else NOTHING_TO_EXPORT)
+            central = window.lr_range_view.export_target()
+        else:
+            central = window.plot.export_target(lambda path: export.export(records, path),
+                                                "" if records else NOTHING_TO_EXPORT)
+        return window.export_choice.target(central)
 
     def export_dialog(self, first_format: str = "png", target: ExportTarget | None = None) -> Path | None:
         """Ask where to save ``target`` (default: what is shown), every format offered, ``first_format`` first."""
         target = target or self.export_target()
+        if target is None:
+            return None
         if target.empty_message:
             QMessageBox.information(self.window, "Nothing to export", target.empty_message)
             return None

@@ -441,8 +441,7 @@ class LossPlot(QWidget):
         self.runs[run_id] = run
         self._set_current(run_id)
         self.set_run_visible(run_id, visible)
-        if self.highlighted is not None:
-            run.set_faded(True)
+        run.set_faded(self._fading())
         return run
 
     def remove_run(self, run_id: str) -> None:
@@ -486,6 +485,8 @@ class LossPlot(QWidget):
         self._refit = True
         self._arrange()
         self._update_axis_note()
+        if self.highlighted is not None:    # the highlighted run shown or hidden: the others fade or come back
+            self._apply_highlight()
 
     @staticmethod
     def _in_legend(run: RunCurves, legend: pg.LegendItem) -> bool:
@@ -520,12 +521,21 @@ class LossPlot(QWidget):
         return [text.text for panel in self.shown_panels for _, text in panel.legend.items]
 
     def highlight(self, run_id: str | None) -> None:
-        """Fade every run but ``run_id`` (None: no highlight); the readout follows it."""
+        """Fade every run but ``run_id`` while ``run_id`` is shown (None: no highlight); the readout follows it."""
         self.highlighted = run_id
-        for key, run in self.runs.items():
-            run.set_faded(run_id is not None and key != run_id)
+        self._apply_highlight()
         if run_id is not None:
             self._set_current(run_id)
+
+    def _fading(self) -> bool:
+        """Whether the other runs fade: a run is highlighted and shown (a hidden one dims nothing)."""
+        run = self.runs.get(self.highlighted)
+        return run is not None and run.visible
+
+    def _apply_highlight(self) -> None:
+        fading = self._fading()
+        for key, run in self.runs.items():
+            run.set_faded(fading and key != self.highlighted)
 
     def _set_current(self, run_id: str | None) -> None:
         """The run the hover readout refers to."""

@@ -21,6 +21,7 @@ from .actions import add_actions, add_menus_and_toolbar
 from .code_view import CodeView
 from .dialogs import Dialogs
 from .experiment_form import ExperimentForm
+from .export_choice import ExportChoice
 from .fit_view import FitView
 from .gui_activity import GUI_ACTIVITY
 from .job_control import PREPARE_AFTER_SHOWN_MS, JobControl
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         add_actions(self)
         self._build_views()
         add_menus_and_toolbar(self, self.run_buttons_layout)
+        self.export_choice = ExportChoice(self)
         self.job_status = JobStatus(self, self.live_panel.set_state)
         self.load_bar, self.engine_state = self.job_status.load_bar, self.job_status.engine_state
         window_state.fit_to_screen(self, DEFAULT_SIZE)
