@@ -71,7 +71,8 @@ def check_hidden(hidden) -> None:
 
 
 class Model:
-    """Placeholders X, Y; parameter variables; ``lr``; train, evaluate and predict functions."""
+    """Placeholders X, Y; parameter variables; ``lr``; train, evaluate and predict functions; ``hidden``: the hidden
+    layers' activations (symbolic, for :mod:`kgui.core.layer_stats`)."""
 
     def __init__(self, K, architecture: Architecture, learning_rate: float, seed: int = 0,
                  optimizer: OptimizerConfig | None = None, l2: float = 0.0, l1: float = 0.0):
@@ -87,7 +88,7 @@ class Model:
         self.params = [K.variable(value, name=name) for name, value in
                        zip(architecture.parameter_names(), architecture.initial_weights(seed))]
         self.lr = K.variable(np.float32(learning_rate), name="lr")
-        self.output = self._forward(self.X)
+        *self.hidden, self.output = self._layer_outputs(self.X)
         self.loss = self._loss()
         self.optimizer = build_optimizer(K, self.lr, optimizer)
         updates = self.optimizer.get_updates(self.loss, self.params)
@@ -95,14 +96,17 @@ class Model:
         self._evaluate = K.function([self.X, self.Y], self._metrics(), name="evaluate")
         self._predict = K.function([self.X], [self._prediction()], name="predict")
 
-    def _forward(self, h):
-        """Logits (classification) or values (regression) of the rows ``h``."""
+    def _layer_outputs(self, h) -> list:
+        """Each layer's output for the rows ``h``: the hidden layers' activations, then the logits
+        (classification) or values (regression)."""
         K, params = self.K, self.params
+        outputs = []
         for layer in range(len(params) // 2):
             h = K.dot(h, params[2 * layer]) + params[2 * layer + 1]
             if layer < len(params) // 2 - 1:
                 h = activate(K, h, self.architecture.activation)
-        return h
+            outputs.append(h)
+        return outputs
 
     def _loss(self):
         K = self.K

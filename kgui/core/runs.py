@@ -180,6 +180,32 @@ class RunSummary:
                    _integer(data.get("history_bytes"), "summary history_bytes"))
 
 
+@dataclass(frozen=True)
+class WeightEdit:
+    """A weight set by hand while the run was paused; step ``step`` is the first to use it."""
+
+    step: int
+    parameter: str              # "W1", "b2", … (the model's parameter names)
+    index: tuple[int, ...]      # (row, column) of a weight matrix, (unit,) of a bias
+    value: float
+
+    def describe(self) -> str:
+        """"W1[3,2] set to 0.5 at step 120"."""
+        return f"{self.parameter}[{','.join(map(str, self.index))}] set to {self.value:g} at step {self.step}"
+
+    def to_list(self) -> list:
+        return [self.step, self.parameter, list(self.index), self.value]
+
+    @classmethod
+    def from_list(cls, data) -> "WeightEdit":
+        """ValueError unless ``data`` is ``[step, parameter, [indices], value]``."""
+        if not isinstance(data, list) or len(data) != 4 or not isinstance(data[1], str) \
+                or not isinstance(data[2], list):
+            raise ValueError("weight_edits must be a list of [step, parameter, [indices], value]")
+        return cls(_integer(data[0], "a weight edit's step"), data[1],
+                   tuple(_integer(i, "a weight edit's index") for i in data[2]), _number(data[3]))
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -208,6 +234,7 @@ class RunRecord:
     finished: str = ""
     summary: RunSummary = field(default_factory=RunSummary)
     train_rows: int | None = None   # rows of the training split (steps per epoch); None in runs saved before it
+    weight_edits: list[WeightEdit] = field(default_factory=list)   # weights set by hand, in order
 
     @classmethod
     def new(cls, settings: ExperimentSettings, name: str | None = None) -> "RunRecord":
@@ -242,6 +269,7 @@ class RunRecord:
         data["status"] = str(self.status)
         data["settings"] = None if self.settings is None else self.settings.to_dict()
         data["lr_changes"] = [list(change) for change in self.lr_changes]
+        data["weight_edits"] = [edit.to_list() for edit in self.weight_edits]
         data["summary"] = self.summary.to_dict()
         if with_history:
             data["history"] = [step.to_dict() for step in self.history]
@@ -266,6 +294,9 @@ class RunRecord:
         if not isinstance(lr_changes, list) or not all(
                 isinstance(change, list) and len(change) == 2 for change in lr_changes):
             raise ValueError("lr_changes must be a list of [step, rate] pairs")
+        weight_edits = data.get("weight_edits", [])
+        if not isinstance(weight_edits, list):
+            raise ValueError("weight_edits must be a list of [step, parameter, [indices], value]")
         for key in ("final_params", "timings"):
             if not isinstance(data.get(key, {}), dict):
                 raise ValueError(f"{key} must be a JSON object, got {_short(data[key])}")
@@ -278,7 +309,8 @@ class RunRecord:
             [(_integer(step, "an lr_changes step"), _number(rate)) for step, rate in lr_changes],
             STORED_STATUSES[status], text("message"), dict(data.get("final_params", {})), text("engine"),
             text("engine_version"), text("dataset_info"), dict(data.get("timings", {})), text("created"),
-            text("finished"), RunSummary.from_dict(summary) if summary is not None else RunSummary(), train_rows)
+            text("finished"), RunSummary.from_dict(summary) if summary is not None else RunSummary(), train_rows,
+            [WeightEdit.from_list(edit) for edit in weight_edits])
 
     @classmethod
     def unreadable(cls, run_id: str, reason: str) -> "RunRecord":
@@ -563,11 +595,12 @@ def _encoded(record: RunRecord) -> list:
     return [record.status.value, record.lr_changes, [getattr(record, name) for name in _PLAIN_FIELDS],
             [summary.steps, None if last is None else [last.step, last.train_loss, last.val_loss, last.accuracy,
                                                        last.learning_rate, last.elapsed, last.step_ms, last.params],
-             summary.total_step_ms, summary.skipped_lines, summary.history_bytes]]
+             summary.total_step_ms, summary.skipped_lines, summary.history_bytes],
+            [edit.to_list() for edit in record.weight_edits]]
 
 
 def _decoded(run_id: str, data: list, settings: ExperimentSettings | None) -> RunRecord:
-    status, lr_changes, plain, (steps, last, total_step_ms, skipped_lines, history_bytes) = data
+    status, lr_changes, plain, (steps, last, total_step_ms, skipped_lines, history_bytes), edits = data
     summary = RunSummary(steps, None if last is None else StepRecord(*last), total_step_ms, skipped_lines,
                          history_bytes)
     if len(plain) != len(_PLAIN_FIELDS):
@@ -576,14 +609,15 @@ def _decoded(run_id: str, data: list, settings: ExperimentSettings | None) -> Ru
     record = object.__new__(RunRecord)
     record.__dict__.update(zip(_PLAIN_FIELDS, plain), id=run_id, settings=settings, history=[],
                            lr_changes=[(step, rate) for step, rate in lr_changes], status=_STATUSES[status],
-                           summary=summary)
+                           summary=summary, weight_edits=[WeightEdit.from_list(edit) for edit in edits])
     return record
 
 
 # RunRecord's fields kept in the index as they are (JSON values); the index names them, so one written with
 # other fields (another kgui version) is rebuilt
 _PLAIN_FIELDS = tuple(f.name for f in dataclasses.fields(RunRecord)
-                      if f.name not in ("id", "settings", "history", "lr_changes", "status", "summary"))
+                      if f.name not in ("id", "settings", "history", "lr_changes", "status", "summary",
+                                        "weight_edits"))
 _STATUSES = {status.value: status for status in RunStatus}
 
 

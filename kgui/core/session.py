@@ -23,7 +23,7 @@ from typing import Callable, ClassVar
 from kgui import backend
 
 from . import export as run_export
-from . import lr_finder, metrics, surface
+from . import layer_stats, lr_finder, metrics, surface
 from .datasets import LoadProgress
 from .parity import ParityResult, compare_backends
 from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     ENDED = "ended"            # a run reached its final status
     CONFUSION = "confusion"    # a classification run's validation confusion matrix
     SURFACE = "surface"        # a 2-feature run's predictions over the plane (decision boundary or surface)
+    LAYER_STATS = "layer stats"   # a run's per-layer statistics, weights and gradients
     POINTS = "points"          # the range test measured points
     JOB_ENDED = "job ended"    # a job is over (its result, or the error that stopped it)
     CHANGED = "changed"        # a run was renamed, shown or hidden
@@ -99,6 +100,13 @@ class SurfaceComputed:
 
 
 @dataclass(frozen=True)
+class LayerStatsComputed:
+    kind: ClassVar[EventKind] = EventKind.LAYER_STATS
+    run_id: str
+    stats: layer_stats.LayerStats
+
+
+@dataclass(frozen=True)
 class RangePoints:
     kind: ClassVar[EventKind] = EventKind.POINTS
     points: list[lr_finder.RangeTestPoint]
@@ -125,8 +133,8 @@ class RunRemoved:
     run_id: str
 
 
-Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | SurfaceComputed | RangePoints | JobEnded
-         | RunChanged | RunRemoved)
+Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | SurfaceComputed | LayerStatsComputed
+         | RangePoints | JobEnded | RunChanged | RunRemoved)
 
 
 POLL_S = 0.05   # a job waiting for a preparation checks for Stop this often
@@ -238,7 +246,9 @@ class Job:
 
     ``batch_s``: steps go out together at most this often (0: one event per step). ``confusion_s``: a
     classification run's confusion matrix goes out at most this often (None: never), and so does a 2-feature
-    run's surface with ``surface_s``. ``yield_gil_s``:
+    run's surface with ``surface_s``. ``layer_stats_s`` / ``layer_stats_every``: a training run's per-layer
+    statistics go out at most this often / every that many steps (:class:`layer_stats.LayerStatsSampler`; both None:
+    never) and are saved with the run. ``yield_gil_s``:
     between two steps, hand the GIL to another waiting thread at most this often (None: never). ``gui_idle``: an
     event the window clears while its GUI thread draws or handles the job's events; on an engine that computes
     with the GIL held (PyTensor), the job waits for it between two steps (at most ``GUI_WAIT_S``). Without that,
@@ -249,7 +259,7 @@ class Job:
     def __init__(self, kind: JobKind, settings: ExperimentSettings, store: RunStore | None, *, sink,
                  control: TrainingControl | None = None, name: str | None = None, batch_s: float = 0.0,
                  confusion_s: float | None = None, surface_s: float | None = None,
-                 yield_gil_s: float | None = None, gui_idle: threading.Event | None = None):
+                 layer_stats_s: float | None = None, layer_stats_every: int | None = None, yield_gil_s: float | None = None, gui_idle: threading.Event | None = None):
         self.kind = kind
         self.settings = settings
         self.store = store
@@ -259,6 +269,8 @@ class Job:
         self.name = name
         self.batch_s, self.confusion_s, self.surface_s, self.yield_gil_s = batch_s, confusion_s, surface_s, yield_gil_s
         self.gui_idle = gui_idle
+        self.layer_stats = (layer_stats.LayerStatsSampler(layer_stats_s, layer_stats_every)
+                            if kind is JobKind.TRAINING and (layer_stats_s, layer_stats_every) != (None, None) else None)
         self.result = None
         self.error = ""            # one line for people when the job raised
         self.done = False
@@ -321,6 +333,9 @@ class Job:
             self._pending[record.id] = []
             self.sink(RunStarted(dataclasses.replace(record, history=[], lr_changes=list(record.lr_changes),
                                                      timings=dict(record.timings)), trainer.dataset))
+            if self.layer_stats is not None:
+                self.layer_stats.start(trainer)
+                trainer.layer_history = self.layer_stats.history
         elif text in FINAL_STATUSES:
             if record.id in self._pending:
                 self._flush(record.id)
@@ -344,6 +359,11 @@ class Job:
             self._send_confusion(trainer)
         if self.surface_s is not None and now - self._last_surface >= self.surface_s:
             self._send_surface(trainer)
+        if self.layer_stats is not None:
+            edits = trainer.record.weight_edits
+            stats = self.layer_stats.after_step(trainer, force=bool(edits) and edits[-1].step == step.step)
+            if stats is not None:
+                self.sink(LayerStatsComputed(run_id, stats))
         self._yield_gil(trainer.settings.backend)
 
     def _flush_all(self) -> None:
@@ -423,6 +443,7 @@ class Session:
         self._ended_trainer: Trainer | None = None   # the last training run's, its model reusable by the next
         self._shown: set[str] = set()
         self._unread: set[str] = set()         # saved runs whose history has not been read yet
+        self._layer_stats: dict[str, layer_stats.LayerStatsHistory | str] = {}   # per run: its history, or why none
         self._listeners: list[Callable[[Event], None]] = []
 
     # -- events ------------------------------------------------------------------------------------------------------
@@ -440,7 +461,12 @@ class Session:
     def handle(self, event: Event) -> None:
         """Apply a job's ``event`` to the state, then tell the listeners (a live rate change: RunChanged too)."""
         rates_changed = False
-        if isinstance(event, RunStarted):
+        if isinstance(event, LayerStatsComputed):
+            history = self._layer_stats.get(event.run_id)
+            if not isinstance(history, layer_stats.LayerStatsHistory):
+                history = self._layer_stats[event.run_id] = layer_stats.LayerStatsHistory()
+            history.add(event.stats)
+        elif isinstance(event, RunStarted):
             self.runs[event.run.id] = event.run
             self.live_run_id = event.run.id
             self._shown.add(event.run.id)
@@ -584,6 +610,20 @@ class Session:
         if stored.readable:
             record.history, record.summary = stored.history, stored.summary
 
+    def layer_history(self, run_id: str) -> layer_stats.LayerStatsHistory:
+        """Run ``run_id``'s layer statistics: this session's samples, or those saved with the run (read once);
+        ValueError in one line when it has none."""
+        history = self._layer_stats.get(run_id)
+        if history is None:
+            try:
+                history = layer_stats.load_saved(self.store.folder(run_id))
+            except ValueError as exc:
+                history = str(exc)
+            self._layer_stats[run_id] = history
+        if isinstance(history, str):
+            raise ValueError(history)
+        return history
+
     def is_shown(self, run_id: str) -> bool:
         return run_id in self._shown
 
@@ -628,6 +668,7 @@ class Session:
         except RunNotFoundError:
             pass  # never saved (it failed before its first step)
         del self.runs[run_id]
+        self._layer_stats.pop(run_id, None)
         self._shown.discard(run_id)
         self._unread.discard(run_id)
         if self.live_run_id == run_id:

@@ -15,11 +15,11 @@ import numpy as np
 
 from kgui import backend
 
-from . import engines, surface
+from . import engines, layer_stats, surface
 from .datasets import Dataset, LoadCancelled, LoadProgress, load_dataset
 from .files import error_text
 from .models import build_model
-from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord
+from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord, WeightEdit
 from .settings import ExperimentSettings
 
 __all__ = ["FINAL_STATUSES", "StepRecord", "Trainer", "TrainingControl", "same_preparation"]
@@ -50,6 +50,7 @@ class TrainingControl:
         self._steps_allowed = 0
         self._pending_rate: float | None = None
         self._pending_names: dict[str, str] = {}
+        self._pending_edits: list[tuple[str, tuple[int, ...], float]] = []
         self.before_sleeping: Callable[[], None] | None = None   # worker side, just before it sleeps while paused
 
     @property
@@ -72,6 +73,21 @@ class TrainingControl:
         """Name run ``run_id`` ``name``: its trainer writes it (between two steps, or when the run ends)."""
         with self._condition:
             self._pending_names[run_id] = name
+
+    def edit_weight(self, parameter: str, index: tuple[int, ...], value: float) -> None:
+        """Set one weight (``parameter``'s entry at ``index``, e.g. ``("W1", (3, 2))``) to ``value`` before the next
+        step; the trainer records it in the run. ValueError unless ``value`` is a finite number."""
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"a weight must be a finite number, got {value!r}")
+        with self._condition:
+            self._pending_edits.append((parameter, tuple(int(i) for i in index), number))
+
+    def take_weight_edits(self) -> list[tuple[str, tuple[int, ...], float]]:
+        """The weight edits requested since the last call, in order (worker side)."""
+        with self._condition:
+            edits, self._pending_edits = self._pending_edits, []
+            return edits
 
     def take_rename(self, run_id: str) -> str | None:
         """The name requested for run ``run_id`` since the last call, if any (whoever writes the run)."""
@@ -193,6 +209,7 @@ class Trainer:
         self._elapsed = 0.0
         self._learning_rate = settings.learning_rate
         self._prepare_error: Exception | None = None
+        self.layer_history: layer_stats.LayerStatsHistory | None = None   # saved with the run when it ends
 
     def _timed(self, key: str, status: str, action):
         self.load_progress = None
@@ -305,6 +322,23 @@ class Trainer:
         if self.writer is not None:
             self.writer.save()
 
+    def edit_weight(self, parameter: str, index: tuple[int, ...], value: float) -> WeightEdit | None:
+        """Set ``parameter[index]`` to ``value`` (``K.set_value``) from the next step on and record it in the run;
+        None (nothing changed) when the model has no such parameter or entry (call it on the training thread)."""
+        self.prepare()
+        variable = next((v for v in self.model.params if v.name == parameter), None)
+        if variable is None or len(index) != len(variable.shape) \
+                or not all(0 <= i < size for i, size in zip(index, variable.shape)):
+            return None
+        values = np.array(self.model.K.get_value(variable))
+        values[index] = value
+        self.model.K.set_value(variable, values)
+        edit = WeightEdit(self.steps_done + 1, parameter, tuple(index), float(value))
+        self.record.weight_edits.append(edit)
+        if self.writer is not None:
+            self.writer.save()
+        return edit
+
     def step(self) -> StepRecord:
         """One parameter update plus validation; marks the run diverged when values stop being finite."""
         if self.record.status in FINAL_STATUSES:
@@ -368,6 +402,8 @@ class Trainer:
                 if rate is not None:
                     self.set_learning_rate(rate)
                 self._take_rename()
+                for parameter, index, value in self.control.take_weight_edits():
+                    self.edit_weight(parameter, index, value)
                 step = self.step()
                 if on_step is not None:
                     on_step(step)
@@ -402,6 +438,16 @@ class Trainer:
         except Exception:  # noqa: BLE001 - a picture never fails its run: the view says that none was saved
             pass
 
+    def _save_layer_stats(self) -> None:
+        """The run's layer statistics (when a job sampled them) beside its history; left out if it cannot be
+        written (the run is not failed for it)."""
+        if self.layer_history is None or not len(self.layer_history):
+            return
+        try:
+            layer_stats.save(self.writer.folder, self.layer_history)
+        except OSError:
+            pass
+
     def _finish(self) -> None:
         record = self.record
         name = self.control.take_rename(record.id)
@@ -415,6 +461,7 @@ class Trainer:
                 for name, values in self.model.parameters().items()}
         if self.writer is not None:
             self._save_surface()
+            self._save_layer_stats()
             try:
                 self.writer.save()
             except OSError as exc:  # the run stays on disk as interrupted, with every step written

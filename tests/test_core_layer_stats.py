@@ -1,0 +1,196 @@
+"""Per-layer statistics (kgui.core.layer_stats) against NumPy references computed from the same weights and rows,
+on every engine: a tanh MLP 8,8 on spiral and a ReLU MLP 64,32 on real Otto rows, at steps 1, 10 and 100; their
+sampling in a job, the file saved with the run, and weight edits."""
+import dataclasses
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kgui.core import layer_stats
+from kgui.core.datasets import load_dataset
+from kgui.core.runs import RunStore, WeightEdit
+from kgui.core.session import JobKind, LayerStatsComputed, Session
+from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import Trainer
+
+from engine_support import ENGINES, load_or_skip
+
+OTTO = Path(os.environ.get("KGUI_OTTO_DIR", Path(__file__).resolve().parents[2] / "shared/data/kaggle_ottogroup"))
+SPIRAL = ExperimentSettings(dataset="spiral", model="mlp", hidden=(8, 8), activation="tanh", learning_rate=0.03,
+                            steps=100, optimizer="adam")
+OTTO_MLP = ExperimentSettings(dataset="otto", model="mlp", hidden=(64, 32), activation="relu", learning_rate=0.01,
+                              steps=100, optimizer="adam")
+SAMPLED = (1, 10, 100)
+
+
+def _small(dataset, rows: int):
+    """The first ``rows`` training and validation rows (fast tests; the probe draws from them as from all)."""
+    return dataclasses.replace(dataset, x_train=dataset.x_train[:rows], y_train=dataset.y_train[:rows],
+                               x_val=dataset.x_val[:rows // 2], y_val=dataset.y_val[:rows // 2])
+
+
+def _dataset(settings):
+    if settings.dataset == "otto":
+        if not (OTTO / "train.csv.gz").is_file():
+            pytest.skip(f"real Otto data not found in {OTTO} (set KGUI_OTTO_DIR)")
+        return _small(load_dataset("otto", {"path": str(OTTO / "train.csv.gz")}), 3000)
+    return load_dataset(settings.dataset)
+
+
+def _activate(z, activation):
+    return {"tanh": np.tanh, "relu": lambda v: np.maximum(v, 0)}[activation](z)
+
+
+def _reference(weights, dataset, activation):
+    """The statistics by hand in float64: forward pass, backpropagated mean cross-entropy, histograms."""
+    weights = [np.asarray(w, np.float64) for w in weights]
+    train = layer_stats.probe_rows(len(dataset.x_train))
+    x, y = np.asarray(dataset.x_train[train], np.float64), np.asarray(dataset.y_train[train], np.float64)
+    pre, hidden, h = [], [], x
+    for layer in range(len(weights) // 2):
+        z = h @ weights[2 * layer] + weights[2 * layer + 1]
+        pre.append(z)
+        h = _activate(z, activation) if layer < len(weights) // 2 - 1 else z
+        hidden.append(h)
+    p = np.exp(h - h.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    delta = (p - y) / len(x)
+    grads = [None] * len(weights)
+    for layer in reversed(range(len(weights) // 2)):
+        below = x if layer == 0 else hidden[layer - 1]
+        grads[2 * layer], grads[2 * layer + 1] = below.T @ delta, delta.sum(axis=0)
+        if layer:
+            dh = delta @ weights[2 * layer].T
+            delta = dh * (1 - hidden[layer - 1] ** 2 if activation == "tanh" else (pre[layer - 1] > 0))
+    val = dataset.x_val[layer_stats.probe_rows(len(dataset.x_val))].astype(np.float64)
+    acts, h = [], val
+    for layer in range(len(weights) // 2 - 1):
+        h = _activate(h @ weights[2 * layer] + weights[2 * layer + 1], activation)
+        acts.append(h)
+    low, high = layer_stats.histogram_range(activation)
+    edges = np.linspace(low, high, layer_stats.HISTOGRAM_BINS + 1)
+    histograms = [np.histogram(np.clip(a, low, high - 1e-9), edges)[0] for a in acts]
+    return grads, acts, histograms
+
+
+def _run_and_check(engine, settings):
+    load_or_skip(engine)
+    dataset = _dataset(settings)
+    trainer = Trainer(settings.replace(backend=engine), dataset=dataset)
+    trainer.prepare()
+    model = trainer.model
+    sampler = layer_stats.LayerStatsSampler(interval_s=None, every=10)
+    sampler.start(trainer)
+    checked = []
+    for step in range(1, settings.steps + 1):
+        before = model.parameters()
+        trainer.step()
+        stats = sampler.after_step(trainer)
+        assert (stats is not None) == (step == 1 or step % 10 == 0)
+        if step not in SAMPLED:
+            continue
+        now = [model.parameters()[name] for name in stats.parameter_names]
+        grads, acts, histograms = _reference(now, dataset, settings.activation)
+        assert stats.step == step and stats.parameter_names == ("W1", "b1", "W2", "b2", "W3", "b3")
+        for i, name in enumerate(stats.parameter_names):
+            np.testing.assert_array_equal(stats.weights[i], now[i])
+            np.testing.assert_allclose(stats.gradients[i], grads[i], rtol=2e-3, atol=2e-6)
+            np.testing.assert_allclose(stats.gradient_norms[i], np.linalg.norm(grads[i]), rtol=1e-3)
+            ratio = np.linalg.norm(now[i].astype(np.float64) - before[name]) / np.linalg.norm(now[i])
+            np.testing.assert_allclose(stats.update_ratios[i], ratio, rtol=1e-5)
+            np.testing.assert_allclose(stats.weight_percentiles[i], np.percentile(now[i].astype(np.float64), layer_stats.PERCENTILES),
+                                       rtol=1e-6)
+        for layer, values in enumerate(acts):
+            np.testing.assert_allclose(stats.activation_mean[layer], values.mean(), rtol=1e-3, atol=1e-5)
+            np.testing.assert_allclose(stats.activation_std[layer], values.std(), rtol=1e-3)
+            assert stats.dead_fraction[layer] == np.mean(np.all(values == 0, axis=0))
+            np.testing.assert_allclose(stats.neuron_means[layer], values.mean(axis=0), rtol=1e-3, atol=1e-5)
+            assert stats.histograms[layer].sum() == values.size
+            assert np.abs(stats.histograms[layer] - histograms[layer]).sum() <= 4   # float32 at a bin's edge
+        checked.append(step)
+    assert checked == list(SAMPLED)
+    return stats
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_spiral_tanh_mlp_statistics_equal_numpy_on_every_engine(engine):
+    stats = _run_and_check(engine, SPIRAL)
+    assert len(stats.neuron_grids) == 2 and stats.neuron_grids[0].shape == (64, 64, 8)
+    assert np.abs(stats.neuron_grids[0]).max() <= 1     # tanh outputs over the decision boundary's grid
+    assert pickle.loads(pickle.dumps(stats)).gradient_norms.tolist() == stats.gradient_norms.tolist()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_otto_relu_mlp_statistics_equal_numpy_on_every_engine(engine):
+    stats = _run_and_check(engine, OTTO_MLP)
+    assert stats.neuron_grids == () and stats.layer_widths == (93, 64, 32, 9)
+    assert [len(means) for means in stats.neuron_means] == [64, 32]
+
+
+def test_a_job_samples_every_n_steps_saves_them_with_the_run_and_a_session_reads_them_back(tmp_path):
+    session = Session(RunStore(tmp_path / "runs"))
+    events = []
+    session.subscribe(lambda event: events.append(event) if isinstance(event, LayerStatsComputed) else None)
+    record = session.new_job(JobKind.TRAINING, SPIRAL.replace(steps=25), layer_stats_every=10).run()
+    assert [event.stats.step for event in events] == [1, 10, 20, 25]
+    assert np.isfinite(events[-1].stats.update_ratios).all()
+    folder = session.store.folder(record.id)
+    assert (folder / layer_stats.LAYER_STATS_FILE).is_file() and (folder / "history.csv").is_file()
+
+    restarted = Session(RunStore(tmp_path / "runs"))
+    restarted.load_saved()
+    saved = restarted.layer_history(record.id)
+    assert saved.steps == [1, 10, 20, 25] and saved.parameter_names == ("W1", "b1", "W2", "b2", "W3", "b3")
+    np.testing.assert_array_equal(saved.series("gradient_norms"), session.layer_history(record.id).series(
+        "gradient_norms"))
+    np.testing.assert_array_equal(saved.latest.weights[2], events[-1].stats.weights[2])
+    assert saved.series("histograms").shape == (4, 2, layer_stats.HISTOGRAM_BINS)
+
+
+def test_a_run_without_saved_statistics_says_so_in_one_line(tmp_path):
+    session = Session(RunStore(tmp_path / "runs"))
+    record = session.new_job(JobKind.TRAINING, SPIRAL.replace(steps=3)).run()
+    with pytest.raises(ValueError, match="no layer statistics were saved"):
+        Session(RunStore(tmp_path / "runs")).layer_history(record.id)
+    (session.store.folder(record.id) / layer_stats.LAYER_STATS_FILE).write_bytes(b"not a zip")
+    fresh = Session(RunStore(tmp_path / "runs"))
+    with pytest.raises(ValueError, match="layer_stats.npz is damaged"):
+        fresh.layer_history(record.id)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_weight_edit_takes_effect_at_the_next_step_and_is_in_the_history(engine, tmp_path):
+    load_or_skip(engine)
+    store = RunStore(tmp_path / "runs")
+    trainer = Trainer(SPIRAL.replace(backend=engine, steps=3, optimizer="sgd", learning_rate=0.1), store=store)
+    trainer.control.pause()
+    trainer.control.request_step()
+    trainer.control.request_step()
+    edited = {}
+
+    def on_step(step):
+        if step.step == 2:
+            trainer.control.edit_weight("W2", (3, 2), 0.5)
+            edited["before"] = trainer.model.parameters()["W2"].copy()
+            trainer.control.request_step()
+
+    record = trainer.run(on_step)
+    assert record.weight_edits == [WeightEdit(3, "W2", (3, 2), 0.5)]
+    assert record.weight_edits[0].describe() == "W2[3,2] set to 0.5 at step 3"
+    # step 3 used 0.5: plain SGD moved it from there by lr · gradient, which the model confirms
+    after = trainer.model.parameters()["W2"]
+    assert after[3, 2] != edited["before"][3, 2] and abs(after[3, 2] - 0.5) < 0.1
+    assert store.load(record.id).weight_edits == record.weight_edits
+
+
+def test_a_weight_edit_for_an_unknown_entry_changes_nothing_and_bad_values_are_refused():
+    trainer = Trainer(SPIRAL.replace(steps=1))
+    trainer.prepare()
+    before = trainer.model.parameters()
+    assert trainer.edit_weight("W9", (0, 0), 1.0) is None and trainer.edit_weight("W1", (2, 0), 1.0) is None
+    assert all(np.array_equal(before[k], v) for k, v in trainer.model.parameters().items())
+    with pytest.raises(ValueError, match="finite"):
+        trainer.control.edit_weight("W1", (0, 0), float("nan"))
