@@ -33,6 +33,15 @@ EXPERIMENTS = {
                                           steps=41, batch_size=32),
     "multi-gaussian-mlp-sgd": ExperimentSettings(dataset="multi-gaussian", dataset_options={"n": 300}, model="mlp",
                                                  hidden=(6,), activation="tanh", learning_rate=0.1, steps=21),
+    "linear-onecycle-decay": ExperimentSettings(dataset="linear", dataset_options={"n": 200, "noise": 0.05},
+                                                learning_rate=0.1, steps=45, schedule="onecycle", max_lr=0.9,
+                                                decay=0.01),
+    "iris-mlp-adam-cosine": ExperimentSettings(dataset="iris", model="mlp", hidden=(8,), optimizer="adam",
+                                               learning_rate=0.02, steps=41, schedule="cosine"),
+    "spiral-mlp-momentum-step": ExperimentSettings(dataset="spiral", dataset_options={"n": 200}, model="mlp",
+                                                   hidden=(8,), activation="tanh", optimizer="sgd", momentum=0.9,
+                                                   learning_rate=0.1, steps=41, schedule="step", drop=0.5, every=10,
+                                                   batch_size=32),
     "breast-cancer-adagrad": ExperimentSettings(dataset="breast_cancer", optimizer="adagrad", learning_rate=0.1,
                                                 steps=21, batch_size=64),
 }
@@ -93,6 +102,23 @@ def test_exported_script_runs_standalone_on_theano_with_the_runs_rate_changes(tm
     assert result.returncode == 0, result.stderr
     assert printed_losses(result.stdout) == pytest.approx(expected_losses(trainer.record), abs=1e-6, rel=1e-6)
     assert re.search(r"^Loss: \S+, w, b: \[0\.\d\d, 0\.\d\d\]$", result.stdout, re.MULTILINE)
+
+
+def test_exported_script_replays_a_scheduled_runs_base_rate_changes(monkeypatch, capsys, tmp_path):
+    settings = ExperimentSettings(dataset="linear", dataset_options={"n": 100}, learning_rate=0.3, steps=41,
+                                  schedule="cosine", decay=0.02)
+    trainer = Trainer(settings)
+    trainer.prepare()
+    for step in range(41):
+        if step == 10:
+            trainer.set_learning_rate(0.1)
+        trainer.step()
+    path = write_script(tmp_path / "scheduled.py", experiment_script(settings, trainer.dataset,
+                                                                     lr_changes=trainer.record.lr_changes))
+    monkeypatch.setenv("KGUI_BACKEND", settings.backend)
+    runpy.run_path(str(path), run_name="__main__")
+    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), abs=1e-6,
+                                                                     rel=1e-6)
 
 
 @pytest.mark.skipif(not OTTO.is_dir(), reason="Otto data not available")

@@ -165,3 +165,18 @@ def test_a_view_fitted_afresh_gives_back_the_room_of_wide_labels(plot, qtbot):
         qtbot.wait(20)
     assert axis.width() < wide
     assert axis.style["autoReduceTextSpace"] is False    # and only then: not while a run trains
+
+
+def test_a_scheduled_run_is_marked_only_where_the_slider_moved_its_base_rate(qtbot):
+    from kgui.core.settings import ExperimentSettings
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    schedule = ExperimentSettings(learning_rate=0.2, steps=30, schedule="cosine", decay=0.1).rate_schedule()
+    plot.add_run("r", "scheduled", rate=0.2, planned_steps=30, schedule=schedule)
+    steps = [StepRecord(step, 1.0 / step, None, None, schedule.rate(step, 0.2 if step < 12 else 0.05), 0.01 * step,
+                        1.0) for step in range(1, 31)]
+    plot.add_steps("r", steps[:5])
+    plot.add_steps("r", steps[5:])
+    assert plot.marker_labels("r") == [(12, "base lr 0.05")]
+    assert plot.runs["r"].rates() == [0.2, 0.05]

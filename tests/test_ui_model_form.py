@@ -60,3 +60,27 @@ def test_unreadable_hidden_layers_are_one_line(form):
     form.hidden_field.setText("64;x")
     with pytest.raises(ValueError, match="hidden must be layer widths like 64,32, got '64;x'"):
         form.changes()
+
+
+def test_schedule_rows_follow_the_schedule_and_round_trip(qtbot):
+    from kgui.ui.schedule_form import ScheduleForm
+
+    form = ScheduleForm()
+    qtbot.addWidget(form)
+    form.show()
+
+    def rows():
+        return {name for name, widget in form.rows.items() if form.form.isRowVisible(widget)}
+
+    assert rows() == {"schedule", "decay"}
+    form.schedule_box.setCurrentIndex(form.schedule_box.findData("step"))
+    assert rows() == {"schedule", "drop", "every", "decay"}
+    form.schedule_box.setCurrentIndex(form.schedule_box.findData("onecycle"))
+    assert rows() == {"schedule", "max_lr", "decay"}
+    with pytest.raises(ValueError, match="^the one-cycle schedule needs its max rate$"):
+        form.changes()
+    for saved in (ExperimentSettings(schedule="onecycle", max_lr=0.37, decay=1.5e-3),
+                  ExperimentSettings(schedule="step", drop=0.25, every=40), ExperimentSettings(schedule="cosine")):
+        with qtbot.assertNotEmitted(form.changed):
+            form.load(saved)
+        assert ExperimentSettings().replace(**form.changes()) == saved

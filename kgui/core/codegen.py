@@ -12,7 +12,7 @@ import inspect
 import textwrap
 from pathlib import Path
 
-from . import toy_datasets
+from . import schedules, toy_datasets
 from .models import architecture_for
 from .optimizers import HYPER_PARAMETERS
 from .settings import ExperimentSettings
@@ -236,6 +236,15 @@ def _optimizer_section(settings: ExperimentSettings) -> str:
         """)
 
 
+def _schedule_section(settings: ExperimentSettings) -> str:
+    """The learning-rate schedule's formula (kgui's own function), or nothing for a constant rate."""
+    config = settings.schedule_config()
+    if not config.scheduled:
+        return ""
+    return (f"# Learning-rate schedule: {config.describe()}, fed to lr before each step\n"
+            + inspect.getsource(schedules.scheduled_rate))
+
+
 def _loop_section(settings: ExperimentSettings, steps: int, lr_changes, one_feature_line: bool) -> str:
     lines = ['train = K.function(inputs=[X, Y], outputs=[loss], updates=updates, name="train")', ""]
     if settings.batch_size is None:
@@ -244,11 +253,22 @@ def _loop_section(settings: ExperimentSettings, steps: int, lr_changes, one_feat
         lines += [f"batch_size = {settings.batch_size}",
                   f"shuffle = np.random.RandomState({settings.seed})  # a new order each epoch, full batches only",
                   "order, position = np.empty(0, dtype=np.int64), 0"]
+    config = settings.schedule_config()
     if lr_changes:
         lines.append(f"lr_changes = {dict(lr_changes)!r}  # step: rate, as the run's slider set them")
-    lines += [f"steps = {steps}", "for step in range(1, steps + 1):"]
-    if lr_changes:
+    lines += [f"steps = {steps}"]
+    if config.scheduled:
+        lines += [f"base = {_literal(settings.learning_rate)}  # the slider's rate; the schedule scales with it",
+                  f"schedule = {_literal((config.name, config.decay, config.drop, config.every, config.max_lr or 0.0))}"
+                  "  # name, decay, drop, every, max_lr"]
+    lines.append("for step in range(1, steps + 1):")
+    if lr_changes and config.scheduled:
+        lines += ["    if step in lr_changes:", "        base = lr_changes[step]"]
+    elif lr_changes:
         lines += ["    if step in lr_changes:", "        K.set_value(lr, np.float32(lr_changes[step]))"]
+    if config.scheduled:
+        lines.append(f"    K.set_value(lr, np.float32(scheduled_rate(step - 1, steps, "
+                     f"{_literal(settings.learning_rate)}, base, *schedule)))")
     if settings.batch_size is None:
         lines.append("    x_batch, y_batch = x_train, y_train")
     else:
@@ -276,15 +296,16 @@ def experiment_script(settings: ExperimentSettings, dataset, engine: str | None 
     sections = [
         f'"""{settings.dataset} · {settings.describe_model(dataset.task)} · lr {settings.learning_rate:g} · '
         f'{steps} steps, written by kgui.\n\nRun it with python; the engine is $KGUI_BACKEND, else {engine}.\n"""',
-        ("import math\n" if model == "mlp" else "") + "import os\n\nimport numpy as np\n\n"
+        ("import math\n" if model == "mlp" or settings.schedule_config().scheduled else "") + "import os\n\nimport numpy as np\n\n"
         f'os.environ.setdefault("KGUI_BACKEND", "{engine}")  # the run\'s engine; set KGUI_BACKEND to try another\n'
         "import kgui.backend as K  # noqa: E402 - the Keras 2 backend API over the engine\n",
         _data_section(settings, dataset),
         _model_section(settings, dataset),
         _optimizer_section(settings),
+        _schedule_section(settings),
         _loop_section(settings, steps, lr_changes, one_feature_line=model == "linear" and dataset.n_features == 1),
     ]
-    return "\n\n".join(section.rstrip("\n") for section in sections) + "\n"
+    return "\n\n".join(section.rstrip("\n") for section in sections if section) + "\n"
 
 
 def write_script(path, text: str) -> Path:

@@ -147,8 +147,8 @@ def find_learning_rate(settings: ExperimentSettings, start: float = DEFAULT_STAR
         raise ValueError(f"the blow-up factor must be greater than 1, got {blow_up!r}")
     control = control or TrainingControl()
     ema = DebiasedEMA(smoothing)
-    trainer = Trainer(settings.replace(learning_rate=float(rates[0]), steps=steps), control, dataset=dataset,
-                      status=status)
+    trainer = Trainer(settings.unscheduled().replace(learning_rate=float(rates[0]), steps=steps), control,
+                      dataset=dataset, status=status)
     try:
         trainer.prepare()
     except LoadCancelled:

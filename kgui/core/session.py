@@ -28,6 +28,7 @@ from .datasets import LoadProgress
 from .parity import ParityResult, compare_backends
 from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
 from .settings import ExperimentSettings
+from .schedules import same_base
 from .trainer import FINAL_STATUSES, Trainer, TrainingControl, same_preparation
 
 
@@ -699,12 +700,16 @@ class Session:
 
 
 def _note_rate_changes(record: RunRecord, steps: list[StepRecord]) -> bool:
-    """Record live learning-rate changes the steps show (as the trainer does); True when there were any."""
-    rate = record.history[-1].learning_rate if record.history else record.settings.learning_rate
+    """Record live changes of the base learning rate the steps show (as the trainer does; a scheduled run's steps
+    each have their own rate); True when there were any."""
+    schedule = record.settings.rate_schedule()
+    last = record.history[-1] if record.history else None
+    rate = schedule.base_rate(last.step, last.learning_rate) if last else record.settings.learning_rate
     changed = False
     for step in steps:
-        if step.learning_rate != rate:
-            rate = step.learning_rate
+        base = schedule.base_rate(step.step, step.learning_rate)
+        if not same_base(base, rate):
+            rate = base
             if record.lr_changes and record.lr_changes[-1][0] == step.step:
                 record.lr_changes.pop()
             record.lr_changes.append((step.step, rate))

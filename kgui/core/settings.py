@@ -14,6 +14,7 @@ from kgui import backend
 
 from . import datasets, models
 from .optimizers import HYPER_PARAMETERS, OPTIMIZERS, OptimizerConfig
+from .schedules import SCHEDULE_PARAMETERS, SCHEDULES, RateSchedule, ScheduleConfig
 
 MODELS = ("auto", *models.MODELS)
 
@@ -49,6 +50,11 @@ class ExperimentSettings:
     epsilon: float = 1e-7          # rmsprop, adagrad, adam
     l2: float = 0.0                # weight of Σ W² (weight matrices) added to the loss
     l1: float = 0.0                # weight of Σ |W| (weight matrices) added to the loss
+    schedule: str = "constant"     # learning-rate schedule (kgui.core.schedules); its parameters below
+    decay: float = 0.0             # Keras 2's lr / (1 + decay·iterations), with any schedule and optimizer
+    drop: float = 0.5              # step schedule: the rate is multiplied by this ...
+    every: int = 100               # ... every this many steps
+    max_lr: float | None = None    # onecycle schedule: the peak rate
     epochs: int | None = None      # when set: train this many epochs (passes over the training rows) instead of steps
 
     def __post_init__(self):
@@ -117,6 +123,7 @@ class ExperimentSettings:
         if self.activation not in models.ACTIVATIONS:
             raise ValueError(f"activation must be one of {', '.join(models.ACTIVATIONS)}, got {self.activation!r}")
         self.optimizer_config().validate()
+        self.schedule_config().validate(self.learning_rate)
         for name in ("l1", "l2"):
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise ValueError(f"{name} must be a non-negative number, got {getattr(self, name)!r}")
@@ -136,6 +143,20 @@ class ExperimentSettings:
         return OptimizerConfig(self.optimizer, self.momentum, self.nesterov, self.rho, self.beta_1, self.beta_2,
                                self.epsilon)
 
+    def schedule_config(self) -> ScheduleConfig:
+        """The learning-rate schedule and its parameters."""
+        return ScheduleConfig(self.schedule, self.decay, self.drop, self.every, self.max_lr)
+
+    def unscheduled(self) -> "ExperimentSettings":
+        """These settings at a constant learning rate (the range test sets the rate of each step itself)."""
+        defaults = ExperimentSettings()
+        return self.replace(**{name: getattr(defaults, name) for name in ("schedule", "decay", "drop", "every",
+                                                                           "max_lr")})
+
+    def rate_schedule(self) -> RateSchedule:
+        """The rate of each of the ``steps`` steps (with ``epochs``, once a trainer has set ``steps`` from them)."""
+        return RateSchedule(self.schedule_config(), self.learning_rate, self.steps)
+
     def planned_steps(self, n_train: int) -> int:
         """Parameter updates of the run: ``steps``, or ``epochs`` passes of full batches over ``n_train`` rows."""
         if self.epochs is None:
@@ -152,6 +173,8 @@ class ExperimentSettings:
             model += f" {','.join(map(str, self.hidden)) or 'no hidden layer'} {self.activation}"
         penalties = [f"{name} {getattr(self, name):g}" for name in ("l1", "l2") if getattr(self, name)]
         parts = [model] + penalties + [self.optimizer_config().describe()]
+        if self.schedule_config().scheduled:
+            parts.append(self.schedule_config().describe())
         return " · ".join(parts)
 
     def resolved_model(self, task: str) -> str:
@@ -196,7 +219,7 @@ def _coerced(name: str, value):
         if not isinstance(value, bool):
             raise fail("true or false")
         return value
-    if name in ("backend", "dataset", "model", "activation", "optimizer"):
+    if name in ("backend", "dataset", "model", "activation", "optimizer", "schedule"):
         if not isinstance(value, str) or not value:
             raise fail("a non-empty string")
         return value
@@ -205,11 +228,11 @@ def _coerced(name: str, value):
             raise fail("an object")
         return dict(value)
     if name in ("learning_rate", "val_fraction", "momentum", "rho", "beta_1", "beta_2", "epsilon", "l2",
-                "l1"):
+                "l1", "decay", "drop") or (name == "max_lr" and value is not None):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail("a number")
         return float(value)
-    if name in ("batch_size", "epochs") and value is None:
+    if name in ("batch_size", "epochs", "max_lr") and value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise fail("an integer")
@@ -256,6 +279,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--beta-2", type=float, metavar="F", help="adam (default 0.999)")
     parser.add_argument("--epsilon", type=float, metavar="F", help="rmsprop, adagrad, adam (default 1e-7)")
     parser.add_argument("--lr", type=float, dest="learning_rate", metavar="F", help="learning rate")
+    parser.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule (default constant)")
+    parser.add_argument("--decay", type=float, metavar="F", help="Keras 2's lr / (1 + decay·iterations) (default 0)")
+    parser.add_argument("--drop", type=float, metavar="F", help="step schedule: multiply the rate by F (default 0.5)")
+    parser.add_argument("--every", type=int, metavar="N", help="step schedule: ... every N steps (default 100)")
+    parser.add_argument("--max-lr", type=float, metavar="F", help="onecycle schedule: the peak rate")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, metavar="N", help="number of parameter updates")
     length.add_argument("--epochs", type=int, metavar="N", help="number of passes over the training rows")
@@ -266,7 +294,7 @@ def add_arguments(parser) -> None:
 
 _FIELD_FLAGS = ("dataset", "model", "learning_rate", "steps", "batch_size", "val_fraction", "seed", "hidden",
                 "activation", "optimizer", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon", "l2",
-                "epochs", "l1")
+                "epochs", "l1", "schedule", "decay", "drop", "every", "max_lr")
 
 
 def arguments_given(args) -> bool:
@@ -278,8 +306,8 @@ def arguments_given(args) -> bool:
 def from_arguments(args, backend_name: str | None = None) -> ExperimentSettings:
     """Settings from parsed :func:`add_arguments` flags over the --config file (or defaults), validated.
 
-    Switching the dataset, model or optimizer drops the old one's options, hidden layers or
-    hyper-parameters; ``--steps`` replaces the file's ``epochs``.
+    Switching the dataset, model, optimizer or schedule drops the old one's options, hidden layers,
+    hyper-parameters or schedule parameters; ``--steps`` replaces the file's ``epochs``.
     """
     settings = ExperimentSettings.load(args.config) if args.config else ExperimentSettings()
     changes = {name: getattr(args, name) for name in _FIELD_FLAGS if getattr(args, name) is not None}
@@ -295,6 +323,11 @@ def from_arguments(args, backend_name: str | None = None) -> ExperimentSettings:
     if optimizer != settings.optimizer:
         for name in ("momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon"):
             if name not in HYPER_PARAMETERS[optimizer]:
+                changes.setdefault(name, getattr(defaults, name))
+    schedule = changes.get("schedule", settings.schedule)
+    if schedule != settings.schedule:
+        for name in ("drop", "every", "max_lr"):
+            if name not in SCHEDULE_PARAMETERS[schedule]:
                 changes.setdefault(name, getattr(defaults, name))
     if args.dataset is not None and args.dataset != settings.dataset:
         options = {}

@@ -303,16 +303,18 @@ class Trainer:
 
     @property
     def learning_rate(self) -> float:
-        """The rate the next step will use."""
+        """The base rate of the next step (the rate it uses, without a schedule)."""
         return self._learning_rate
 
     def set_learning_rate(self, value: float) -> None:
-        """Use ``value`` from the next step on and record the change (call it on the training thread)."""
+        """Use ``value`` as the base rate from the next step on and record the change (call it on the training
+        thread); a scheduled run's steps train with the schedule's rates scaled by it."""
         rate = _checked_rate(value)
         if rate == self._learning_rate:
             return
         self.prepare()
-        self.model.set_learning_rate(rate)
+        if not self.settings.schedule_config().scheduled:
+            self.model.set_learning_rate(rate)
         self._learning_rate = rate
         applies_from = self.steps_done + 1
         changes = self.record.lr_changes
@@ -348,12 +350,16 @@ class Trainer:
         dataset, model = self.dataset, self.model
         rows = self._batches.next()
         x, y = (dataset.x_train, dataset.y_train) if rows is None else (dataset.x_train[rows], dataset.y_train[rows])
+        schedule = self.settings.rate_schedule()
+        rate = schedule.rate(self.steps_done + 1, self._learning_rate)
+        if schedule.config.scheduled:   # fed per step: the model's lr variable, as the slider sets it
+            model.set_learning_rate(rate)
         start = perf_counter()
         loss = model.train_step(x, y)
         step_ms = (perf_counter() - start) * 1000
         val_loss, accuracy = model.evaluate(dataset.x_val, dataset.y_val) if len(dataset.x_val) else (None, None)
         self._elapsed += perf_counter() - start
-        record = StepRecord(self.steps_done + 1, loss, val_loss, accuracy, self._learning_rate, self._elapsed,
+        record = StepRecord(self.steps_done + 1, loss, val_loss, accuracy, rate, self._elapsed,
                             step_ms, model.summary_params())
         self.record.history.append(record)
         self._check_divergence(record)

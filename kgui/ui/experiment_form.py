@@ -20,6 +20,7 @@ from .learning_rate import LearningRateControl
 from .model_form import ModelForm
 from .number_box import IntegerBox
 from .panels import BackendPicker
+from .schedule_form import ScheduleForm
 
 
 @dataclass
@@ -56,6 +57,7 @@ class ExperimentForm(QGroupBox):
         self.seed_box = IntegerBox(0, MAX_SEED, defaults.seed)
         self.seed_box.setToolTip("Seeds the data split, the initial weights and the batch order")
         self.model_form = ModelForm()
+        self.schedule_form = ScheduleForm()
 
         self.add_field(FormField("Backend:", self.backend_picker, lambda: {"backend": self.backend_picker.engine},
                                  lambda s: self.backend_picker.select(s.backend),
@@ -76,6 +78,8 @@ class ExperimentForm(QGroupBox):
         self.add_field(FormField("", self.model_form, self.model_form.changes, self.model_form.load,
                                  self.model_form.changed))
         # (model, hidden layers, activation, L2, optimizer and its hyper-parameters, epochs: rows of their own)
+        self.add_field(FormField("", self.schedule_form, self.schedule_form.changes, self.schedule_form.load,
+                                 self.schedule_form.changed))
         self.model_form.optimizer_picked.connect(lambda _optimizer, rate: self.lr_control.set_rate(rate))
         # (picking an optimizer offers Keras 2's default learning rate for it; the slider can change it)
 

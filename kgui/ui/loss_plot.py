@@ -25,6 +25,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QPen
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
+from kgui.core.schedules import RateSchedule, same_base
 from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
 
 from .exporting import ExportTarget
@@ -195,6 +196,7 @@ class RunCurves:
         self.steps_per_epoch: int | None = None  # None: unknown (a run saved before runs kept their training rows)
         self.bounds: tuple[float, float, float, float] | None = None  # x and y extent drawn, view coordinates
         self.markers: list[tuple[int, float, pg.InfiniteLine]] = []   # (step, rate, line)
+        self.schedule: RateSchedule | None = None   # a scheduled run: markers and label show its base rates
         self.label = self.compose_label()
         self.raw = item.plot([], [])
         self.train = item.plot([], [], name=self.label)
@@ -207,10 +209,14 @@ class RunCurves:
     def curves(self):
         return self.raw, self.train, self.val
 
+    def base_rate(self, step: int, rate: float) -> float:
+        """The slider's rate under which ``step`` trained with ``rate`` (``rate`` itself without a schedule)."""
+        return rate if self.schedule is None else self.schedule.base_rate(step, rate)
+
     def rates(self) -> list[float]:
-        """The learning rates of the run in order: the first one, then each marked change."""
+        """The (base) learning rates of the run in order: the first one, then each marked change."""
         first = self.first_rate if self.first_rate is not None else (
-            float(self.buffer.rates[0]) if self.buffer.size else None)
+            self.base_rate(1, float(self.buffer.rates[0])) if self.buffer.size else None)
         return ([] if first is None else [first]) + [rate for _, rate, _ in self.markers]
 
     def compose_label(self) -> str:
@@ -422,13 +428,14 @@ class LossPlot(QWidget):
 
     def add_run(self, run_id: str, title: str, visible: bool = True, planned_steps: int | None = None,
                 rate: float | None = None, dataset: str = "", dataset_title: str = "",
-                steps_per_epoch: int | None = None) -> RunCurves:
+                steps_per_epoch: int | None = None, schedule: RateSchedule | None = None) -> RunCurves:
         """A new run, numbered, with the next free style (its steps come with :meth:`add_steps`).
 
         ``title`` goes into its legend label with its number and learning rates (``rate``: the first;
         default: its first step's); ``dataset`` picks its panel (titled ``dataset_title``);
         ``planned_steps``: the run is live and will take that many steps (see :meth:`end_run`);
-        ``steps_per_epoch`` places it on the epoch axis (None: unknown, it stays on steps there).
+        ``steps_per_epoch`` places it on the epoch axis (None: unknown, it stays on steps there); ``schedule``: its
+        rates change every step, and the markers show the slider's (base) rate.
         """
         used = {run.style for run in self.runs.values()}
         style = next((RunStyle.nth(i) for i in range(len(used) + 1) if RunStyle.nth(i) not in used))
@@ -437,6 +444,7 @@ class LossPlot(QWidget):
         run = RunCurves(panel.item, self._numbers, title, style, self._smoothing, rate)
         run.planned_steps = planned_steps
         run.steps_per_epoch = steps_per_epoch
+        run.schedule = schedule
         panel.run_ids.append(run_id)
         self.runs[run_id] = run
         self._set_current(run_id)
@@ -550,10 +558,12 @@ class LossPlot(QWidget):
         run = self.runs[run_id]
         marked = False
         for record in records:
-            previous_rate = run.buffer.rates[-1] if run.buffer.size else None
+            previous_rate = (run.base_rate(int(run.buffer.steps[-1]), run.buffer.rates[-1]) if run.buffer.size
+                             else None)
             run.buffer.append(record.step, record.train_loss, record.val_loss, record.learning_rate, record.elapsed)
-            if previous_rate is not None and record.learning_rate != previous_rate:
-                self._mark_rate_change(run_id, record.step, record.learning_rate)
+            rate = run.base_rate(record.step, record.learning_rate)
+            if previous_rate is not None and not same_base(rate, previous_rate):
+                self._mark_rate_change(run_id, record.step, rate)
                 marked = True
         if marked or (run.first_rate is None and run.buffer.size):
             self._relabel(run_id)
@@ -670,7 +680,7 @@ class LossPlot(QWidget):
     def _mark_rate_change(self, run_id: str, step: int, rate: float) -> None:
         """A vertical line at ``step`` labelled with the new rate; changes within a few steps share one."""
         run = self.runs[run_id]
-        label = f"lr {rate:.3g}"
+        label = f"{'base ' if run.schedule is not None else ''}lr {rate:.3g}"
         merge_distance = max(3, run.buffer.size // 100)  # a slider drag is one gesture
         if run.markers and step - run.markers[-1][0] <= merge_distance:
             first_step, _, line = run.markers[-1]

@@ -79,11 +79,12 @@ def run_title(record: RunRecord) -> str:
 
 
 def plot_placement(record: RunRecord) -> dict:
-    """LossPlot.add_run's keywords for a run: its first learning rate, its dataset's panel and its steps per epoch
-    (None when the run was saved without its training rows)."""
+    """LossPlot.add_run's keywords for a run: its first learning rate, its dataset's panel, its steps per epoch
+    (None when the run was saved without its training rows) and its learning-rate schedule, if any."""
     if not record.readable:
         return {}
     per_epoch = None if record.train_rows is None else settings_steps_per_epoch(record.train_rows,
                                                                                  record.settings.batch_size)
     return {"rate": record.settings.learning_rate, "dataset": record.settings.dataset,
-            "dataset_title": dataset_title(record.settings.dataset), "steps_per_epoch": per_epoch}
+            "dataset_title": dataset_title(record.settings.dataset), "steps_per_epoch": per_epoch,
+            "schedule": record.settings.rate_schedule() if record.settings.schedule_config().scheduled else None}
