@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "or .py for the experiment as a standalone K-API script; repeatable")
     run.add_argument("--runs-dir", metavar="DIR", help="where runs are saved (default: $KGUI_RUNS_DIR or the "
                                                        "user data folder)")
+    run.add_argument("--layer-stats", metavar="every=N", type=_layer_stats_every,
+                     help="every N steps (and the first and last), print each weight matrix's gradient norm and "
+                          "each hidden layer's share of dead units, and save the layer statistics with the run")
     finder = commands.add_parser("lr-find", help="learning-rate range test: suggest a learning rate and exit",
                                  description="Raise the learning rate exponentially from --start to --end over "
                                              "--steps steps (default 100) and suggest a rate; --lr is ignored.")
@@ -82,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs = commands.add_parser("runs", help="list, delete or export saved runs")
     actions = runs.add_subparsers(dest="action", required=True, parser_class=_Parser)
     listing = actions.add_parser("list", help="list saved runs, oldest first")
+    showing = actions.add_parser("show", help="print one saved run")
+    showing.add_argument("id", metavar="ID")
+    showing.add_argument("--layers", action="store_true",
+                         help="also its layer statistics: gradient norm per weight matrix, dead units per layer")
     deleting = actions.add_parser("delete", help="delete saved runs")
     deleting.add_argument("ids", nargs="+", metavar="ID")
     exporting = actions.add_parser("export", help="write saved runs as TensorBoard event files",
@@ -90,9 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
                                                "own under DIR; then: tensorboard --logdir DIR")
     exporting.add_argument("--tensorboard", metavar="DIR", required=True, help="folder for the event files")
     exporting.add_argument("ids", nargs="*", metavar="RUN", help="run ids (default: every saved run)")
-    for sub in (listing, deleting, exporting):
+    for sub in (listing, showing, deleting, exporting):
         sub.add_argument("--runs-dir", metavar="DIR")
     return parser
+
+
+def _layer_stats_every(text: str) -> int:
+    """``every=N`` → N (argparse type)."""
+    key, _, value = text.partition("=")
+    if key.strip() != "every" or not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected every=N with N a positive whole number, got {text!r}")
+    return int(value)
 
 
 def _add_data_arguments(parser) -> None:
@@ -235,8 +250,12 @@ def _signals_stop(control: TrainingControl | None = None):
 
 
 def _reporter(console: _Console, store: RunStore, err):
-    """A session listener: the header when a run starts, its steps, and its summary when it ends."""
-    from kgui.core.session import Phase, RunEnded, RunStarted, StepsTaken
+    """A session listener: the header when a run starts, its steps, its layer statistics, and its summary when it
+    ends."""
+    from kgui.core import layer_stats
+    from kgui.core.session import LayerStatsComputed, Phase, RunEnded, RunStarted, StepsTaken
+
+    layers = layer_stats.LayerStatsHistory()
 
     total_steps = 0   # of the run training (its settings' steps, epochs resolved)
 
@@ -251,6 +270,9 @@ def _reporter(console: _Console, store: RunStore, err):
             case StepsTaken(steps=steps):
                 for step in steps:
                     console.step(step, total_steps)
+            case LayerStatsComputed(stats=stats):
+                layers.add(stats)
+                console.line(layer_stats.summary_line(layers))
             case RunEnded(run=record):
                 console.clear()
                 if record.status == "failed":
@@ -282,7 +304,8 @@ def run_command(args, out, err) -> int:
             job = session.new_job(JobKind.PARITY, experiment.from_arguments(
                 args, backend_name=installed_engines()[0]), name=args.name)
         else:
-            job = session.new_job(JobKind.TRAINING, experiment.from_arguments(args), name=args.name)
+            job = session.new_job(JobKind.TRAINING, experiment.from_arguments(args), name=args.name,
+                                  layer_stats_every=args.layer_stats)
         stopper.follow(job.control)
         console = _Console(out, err)
         session.subscribe(_reporter(console, session.store, err))
@@ -360,13 +383,19 @@ def runs_command(args, out) -> int:
             store.delete(run_id)
             print(f"deleted run {run_id}", file=out)
         return EXIT_OK
+    if args.action == "show":
+        return _show_run(store, args.id, args.layers, out)
     if args.action == "export":
-        from kgui.core import tensorboard
+        from kgui.core import layer_stats, tensorboard
+
+        def layers(record):
+            return layer_stats.load_if_saved(store.folder(record.id))
 
         if args.ids:
-            folders = [tensorboard.export_run(store.load(run_id), args.tensorboard) for run_id in args.ids]
+            folders = [tensorboard.export_run(record, args.tensorboard, layers(record))
+                       for record in map(store.load, args.ids)]
         else:
-            folders = tensorboard.export_runs(store.list(with_history=True), args.tensorboard)
+            folders = tensorboard.export_runs(store.list(with_history=True), args.tensorboard, layers)
         for folder in folders:
             print(f"wrote {folder}", file=out)
         if not folders:
@@ -374,6 +403,23 @@ def runs_command(args, out) -> int:
         return EXIT_OK
     records = store.list()
     print("\n".join(map(run_line, records)) if records else f"no runs in {store.root}", file=out)
+    return EXIT_OK
+
+
+def _show_run(store: RunStore, run_id: str, with_layers: bool, out) -> int:
+    """``runs show``: the run's line, its weight edits, and with ``with_layers`` its layer statistics."""
+    from kgui.core import layer_stats
+
+    record = store.load(run_id)
+    print(run_line(record), file=out)
+    if record.message:
+        print(f"  {record.message}", file=out)
+    for edit in record.weight_edits:
+        print(f"  {edit.describe()}", file=out)
+    if with_layers:
+        layers = layer_stats.load_saved(store.folder(run_id))
+        for row in range(len(layers)):
+            print(f"  {layer_stats.summary_line(layers, row)}", file=out)
     return EXIT_OK
 
 

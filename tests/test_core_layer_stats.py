@@ -194,3 +194,57 @@ def test_a_weight_edit_for_an_unknown_entry_changes_nothing_and_bad_values_are_r
     assert all(np.array_equal(before[k], v) for k, v in trainer.model.parameters().items())
     with pytest.raises(ValueError, match="finite"):
         trainer.control.edit_weight("W1", (0, 0), float("nan"))
+
+
+def test_cli_prints_layer_stats_every_n_steps_saves_them_and_shows_them_again(capsys, tmp_path):
+    from kgui import cli
+
+    code = cli.main(["run", "--dataset", "spiral", "--model", "mlp", "--hidden", "8,8", "--activation", "relu",
+                     "--steps", "25", "--layer-stats", "every=10", "--runs-dir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    printed = [line for line in out.splitlines() if line.startswith("step ")]
+    assert [line.split()[1] for line in printed] == ["1", "10", "20", "25"]
+    assert all("‖grad‖ W1 " in line and " W3 " in line and "dead layer1 " in line for line in printed)
+    run_id, = [record.id for record in RunStore(tmp_path).list()]
+    assert cli.main(["runs", "show", run_id, "--layers", "--runs-dir", str(tmp_path)]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert [line.strip() for line in shown[1:]] == printed
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--steps", "2", "--layer-stats", "every=0", "--runs-dir", str(tmp_path)])
+    assert "expected every=N" in capsys.readouterr().err
+
+
+def test_tensorboard_export_holds_the_layer_stats_as_scalars_and_histograms(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util import tensor_util
+
+    from kgui.core import tensorboard
+
+    session = Session(RunStore(tmp_path / "runs"))
+    record = session.new_job(JobKind.TRAINING, SPIRAL.replace(steps=20), layer_stats_every=10).run()
+    layers = layer_stats.load_saved(session.store.folder(record.id))
+    folder = tensorboard.export_run(session.store.load(record.id), tmp_path / "tb", layers)
+    accumulator = EventAccumulator(str(folder), size_guidance={"tensors": 0, "histograms": 0})
+    accumulator.Reload()
+    norms = accumulator.Tensors("gradient_norm/W2")
+    assert [event.step for event in norms] == [1, 10, 20]
+    assert [float(tensor_util.make_ndarray(event.tensor_proto)) for event in norms] == \
+        layers.series("gradient_norms")[:, 2].tolist()
+    assert [event.step for event in accumulator.Histograms("activations/layer1")] == [1, 10, 20]
+    assert accumulator.Histograms("activations/layer1")[0].histogram_value.num == min(100, layer_stats.PROBE_ROWS) * 8
+    assert [event.step for event in accumulator.Histograms("weights/W1")] == [20]   # a saved run keeps its last
+
+
+def test_layer_stats_export_as_csv_and_json(tmp_path):
+    session = Session(RunStore(tmp_path / "runs"))
+    record = session.new_job(JobKind.TRAINING, SPIRAL.replace(steps=10), layer_stats_every=5).run()
+    history = session.layer_history(record.id)
+    csv_lines = layer_stats.export(history, tmp_path / "layers.csv").read_text().splitlines()
+    assert csv_lines[0].split(",")[:3] == ["step", "gradient_norm/W1", "gradient_norm/b1"]
+    assert [line.split(",")[0] for line in csv_lines[1:]] == ["1", "5", "10"]
+    import json
+    data = json.loads(layer_stats.export(history, tmp_path / "layers.json").read_text())
+    assert data["step"] == [1, 5, 10] and data["dead_fraction/layer2"] == history.series("dead_fraction")[:, 1].tolist()
+    with pytest.raises(ValueError, match=r"\.csv or \.json"):
+        layer_stats.export(history, tmp_path / "layers.xlsx")

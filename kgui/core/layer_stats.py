@@ -349,3 +349,61 @@ def _history(data: dict) -> LayerStatsHistory:
             tuple(np.asarray(data[f"neuron_histograms_{i}"], np.int64) for i in range(n_hidden)) if last else ()))
     history.snapshots = [WeightSnapshot(int(steps[-1]), weights)]
     return history
+
+
+def load_if_saved(folder) -> LayerStatsHistory | None:
+    """The statistics saved in run folder ``folder``, or None when there are none or they cannot be read."""
+    try:
+        return load_saved(folder)
+    except ValueError:
+        return None
+
+
+# -- text and tables ------------------------------------------------------------------------------------------------
+
+def columns(history: LayerStatsHistory) -> list[str]:
+    """The names of :func:`rows`' columns."""
+    names = history.parameter_names
+    layers = [f"layer{i + 1}" for i in range(len(history.activation_mean[0]) if len(history) else 0)]
+    return (["step"] + [f"gradient_norm/{name}" for name in names] + [f"update_ratio/{name}" for name in names]
+            + [f"weight_p{p}/{name}" for name in names for p in PERCENTILES]
+            + [f"{stat}/{layer}" for stat in ("activation_mean", "activation_std", "dead_fraction") for layer in layers])
+
+
+def rows(history: LayerStatsHistory) -> list[list[float]]:
+    """One row of numbers per sample, in :func:`columns`' order (NaN: not measured)."""
+    return [[step, *history.gradient_norms[i], *history.update_ratios[i], *history.weight_percentiles[i].ravel(),
+             *history.activation_mean[i], *history.activation_std[i], *history.dead_fraction[i]]
+            for i, step in enumerate(history.steps)]
+
+
+def export(history: LayerStatsHistory, path) -> Path:
+    """Write the series as CSV (one row per sample) or JSON (one list per column), by ``path``'s extension;
+    ValueError for another extension or no samples, OSError naming the file."""
+    path = Path(path)
+    if not len(history):
+        raise ValueError("there are no layer statistics to export yet")
+    header, table = columns(history), rows(history)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        lines = [",".join(header)] + [",".join(f"{int(row[0])}" if i == 0 else ("" if math.isnan(value) else
+                                                                                 f"{value:.9g}")
+                                               for i, value in enumerate(row)) for row in table]
+        write_atomic(path, "\n".join(lines) + "\n")
+    elif suffix == ".json":
+        import json
+        data = {name: [None if math.isnan(value) else (int(value) if i == 0 else value) for value in column]
+                for i, (name, column) in enumerate(zip(header, zip(*table)))}
+        write_atomic(path, json.dumps(data, indent=1))
+    else:
+        raise ValueError(f"layer statistics are written as .csv or .json, not {path.suffix or path.name!r}")
+    return path
+
+
+def summary_line(history: LayerStatsHistory, row: int = -1) -> str:
+    """"step 10  ‖g‖ W1 1.2e-02 W2 3.4e-03 W3 8.1e-02  dead layer1 0% layer2 3%" for sample ``row``."""
+    names = history.parameter_names
+    norms = " ".join(f"{name} {history.gradient_norms[row][i]:.2e}" for i, name in enumerate(names)
+                     if name.startswith("W"))
+    dead = " ".join(f"layer{i + 1} {share:.0%}" for i, share in enumerate(history.dead_fraction[row]))
+    return f"step {history.steps[row]}  ‖grad‖ {norms}" + (f"  dead {dead}" if dead else "")

@@ -7,7 +7,11 @@ holding one event file, written with the ``tensorboard`` package's protos and re
 - scalars ``loss/training``, ``loss/validation``, ``accuracy/validation`` and ``learning_rate``, one event per
   step with that step's number and wall time (the run's start plus its ``elapsed`` seconds); stored as float64
   tensors, so the numbers read back are the run history's exactly (TensorBoard's simple_value is float32);
-- ``settings``: the experiment settings as JSON, with engine, status and dataset, as text (Markdown).
+- ``settings``: the experiment settings as JSON, with engine, status and dataset, as text (Markdown);
+- with the run's layer statistics (:mod:`kgui.core.layer_stats`), at each sampled step: scalars
+  ``gradient_norm/<parameter>``, ``update_ratio/<parameter>``, ``activation_mean/layer<i>``,
+  ``activation_std/layer<i>``, ``dead_fraction/layer<i>``, and histograms ``activations/layer<i>`` (the sampled
+  counts) and ``weights/<parameter>`` (the weights kept at that step).
 
 Exporting a run again replaces the event file kgui wrote for it before.
 """
@@ -20,7 +24,10 @@ import socket
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from .files import write_atomic
+from .layer_stats import LayerStatsHistory
 from .runs import RunRecord
 
 SUFFIX = ".kgui"        # event files kgui writes end with this (and only those are replaced)
@@ -62,6 +69,53 @@ def _text_value(tag: str, text: str):
     return summary_pb2.Summary.Value(tag=tag, metadata=metadata, tensor=tensor)
 
 
+def _histogram_value(tag: str, edges: np.ndarray, counts: np.ndarray, total: float, squares: float):
+    """A histogram (TensorBoard's legacy histogram plugin): ``counts`` in the bins ending at ``edges[1:]``."""
+    from tensorboard.compat.proto import summary_pb2
+
+    histogram = summary_pb2.HistogramProto(min=float(edges[0]), max=float(edges[-1]), num=float(counts.sum()),
+                                           sum=float(total), sum_squares=float(squares),
+                                           bucket_limit=[float(edge) for edge in edges[1:]],
+                                           bucket=[float(count) for count in counts])
+    return summary_pb2.Summary.Value(tag=tag, histo=histogram)
+
+
+def _values_histogram(tag: str, values: np.ndarray, bins: int = 30):
+    values = np.asarray(values, np.float64).ravel()
+    low, high = float(values.min()), float(values.max())
+    counts, edges = np.histogram(values, bins, (low, high if high > low else low + 1e-6))
+    return _histogram_value(tag, edges, counts, values.sum(), np.square(values).sum())
+
+
+def layer_values(layers: LayerStatsHistory) -> dict[int, list]:
+    """The layer statistics' summary values, by step."""
+    names = layers.parameter_names
+    snapshots = {snapshot.step: snapshot.weights for snapshot in layers.snapshots if snapshot.weights}
+    by_step = {}
+    for row, step in enumerate(layers.steps):
+        values = []
+        for i, name in enumerate(names):
+            values.append(_scalar_value(f"gradient_norm/{name}", float(layers.gradient_norms[row][i])))
+            ratio = float(layers.update_ratios[row][i])
+            if np.isfinite(ratio):
+                values.append(_scalar_value(f"update_ratio/{name}", ratio))
+        low, high = layers.latest.histogram_range
+        for layer in range(len(layers.activation_mean[row])):
+            tag = f"layer{layer + 1}"
+            values += [_scalar_value(f"activation_mean/{tag}", float(layers.activation_mean[row][layer])),
+                       _scalar_value(f"activation_std/{tag}", float(layers.activation_std[row][layer])),
+                       _scalar_value(f"dead_fraction/{tag}", float(layers.dead_fraction[row][layer]))]
+            counts = np.asarray(layers.histograms[row][layer], np.float64)
+            edges = np.linspace(low, high, len(counts) + 1)
+            centres = (edges[:-1] + edges[1:]) / 2
+            values.append(_histogram_value(f"activations/{tag}", edges, counts, (counts * centres).sum(),
+                                           (counts * centres ** 2).sum()))
+        for name, weights in zip(names, snapshots.get(step, ())):
+            values.append(_values_histogram(f"weights/{name}", weights))
+        by_step[step] = values
+    return by_step
+
+
 def settings_text(record: RunRecord) -> str:
     """Markdown shown in TensorBoard's Text tab: the run, its engine and status, and the settings as JSON."""
     engine = f"{record.engine or record.settings.backend} {record.engine_version}".strip()
@@ -73,11 +127,14 @@ def settings_text(record: RunRecord) -> str:
     if record.lr_changes:
         lines += ["", "learning-rate changes: " + ", ".join(f"step {step}: {rate:g}" for step, rate in
                                                               record.lr_changes)]
+    if record.weight_edits:
+        lines += ["", "weights edited: " + ", ".join(edit.describe() for edit in record.weight_edits)]
     return "\n".join(lines)
 
 
-def event_file_bytes(record: RunRecord) -> bytes:
-    """The run's event file: TFRecords of Event protos (file version, settings text, one event per step)."""
+def event_file_bytes(record: RunRecord, layers: LayerStatsHistory | None = None) -> bytes:
+    """The run's event file: TFRecords of Event protos (file version, settings text, one event per step, with
+    ``layers``' statistics at their steps)."""
     from tensorboard.compat.proto import event_pb2, summary_pb2
     from tensorboard.summary.writer.record_writer import RecordWriter
 
@@ -87,16 +144,18 @@ def event_file_bytes(record: RunRecord) -> bytes:
     writer.write(event_pb2.Event(wall_time=start, file_version="brain.Event:2").SerializeToString())
     writer.write(event_pb2.Event(wall_time=start, step=0, summary=summary_pb2.Summary(
         value=[_text_value(SETTINGS_TAG, settings_text(record))])).SerializeToString())
+    layer_steps = layer_values(layers) if layers is not None and len(layers) else {}
     for step in record.history:
         values = [_scalar_value(tag, getattr(step, field)) for tag, field in TAGS.items()
-                  if getattr(step, field) is not None]
+                  if getattr(step, field) is not None] + layer_steps.get(step.step, [])
         writer.write(event_pb2.Event(wall_time=start + step.elapsed, step=step.step,
                                      summary=summary_pb2.Summary(value=values)).SerializeToString())
     return buffer.getvalue()
 
 
-def export_run(record: RunRecord, directory) -> Path:
-    """Write ``record`` as an event file under ``directory`` (replacing one kgui wrote before); the run's folder.
+def export_run(record: RunRecord, directory, layers: LayerStatsHistory | None = None) -> Path:
+    """Write ``record`` (and its ``layers`` statistics) as an event file under ``directory`` (replacing one kgui
+    wrote before); the run's folder.
 
     OSError naming the folder when it cannot be written; ValueError for a run whose run.json is unreadable.
     """
@@ -110,10 +169,11 @@ def export_run(record: RunRecord, directory) -> Path:
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write {folder}: {exc.strerror}") from None
     name = f"events.out.tfevents.{int(start_time(record))}.{socket.gethostname()}{SUFFIX}"
-    write_atomic(folder / name, event_file_bytes(record))
+    write_atomic(folder / name, event_file_bytes(record, layers))
     return folder
 
 
-def export_runs(records, directory) -> list[Path]:
-    """Write every readable run of ``records`` under ``directory`` (created if needed); the runs' folders."""
-    return [export_run(record, directory) for record in records if record.readable]
+def export_runs(records, directory, layers=lambda record: None) -> list[Path]:
+    """Write every readable run of ``records`` under ``directory`` (created if needed), with ``layers(record)``'s
+    statistics (None: none); the runs' folders."""
+    return [export_run(record, directory, layers(record)) for record in records if record.readable]
