@@ -108,7 +108,7 @@ def test_suggestion_rules_on_known_curves():
 
 @pytest.mark.parametrize("start, end, steps, message", [
     (1e-3, 1e-4, 100, "0 < start < end"), (0, 1, 100, "0 < start < end"), (1e-6, math.inf, 100, "0 < start < end"),
-    (1e-6, 10, 5, "at least 10 steps"),
+    (1e-6, 10, 5, "at least 10 steps"), (1e39, 1e40, 10, r"at most 3\.403e\+38 \(the largest float32\), got end 1e\+40"),
 ])
 def test_bad_ranges_are_refused(start, end, steps, message):
     with pytest.raises(ValueError, match=message):

@@ -96,7 +96,7 @@ def test_load_names_the_file_on_error(tmp_path):
     path.write_text('{"steps": 0}')
     assert ExperimentSettings.load(path).steps == 0  # loading does not validate; the caller does
     path.write_text("not json")
-    with pytest.raises(ValueError, match=f"{path}: experiment settings are not valid JSON"):
+    with pytest.raises(ValueError, match=f"{path}: experiment settings: not valid JSON"):
         ExperimentSettings.load(path)
     with pytest.raises(OSError, match="cannot read .*missing.json"):
         ExperimentSettings.load(tmp_path / "missing.json")
@@ -269,3 +269,67 @@ def test_describe_model():
     assert ExperimentSettings().describe_model("classification") == "softmax · sgd"
     assert ExperimentSettings(model="mlp", hidden=(64, 32), l2=1e-4, optimizer="adam").describe_model(
         "regression") == "mlp 64,32 relu · l2 0.0001 · adam (beta_1 0.9, beta_2 0.999, epsilon 1e-07)"
+
+
+@pytest.mark.parametrize("model", ["softmax", "auto"])
+def test_a_config_files_hidden_layers_on_another_model_are_refused_as_the_window_does(tmp_path, model):
+    config = tmp_path / "exp.json"
+    config.write_text(json.dumps({"dataset": "iris", "model": model, "hidden": [8]}))
+    with pytest.raises(ValueError, match=f"hidden layers need model mlp, not {model}"):
+        experiment.from_arguments(parse("--config", str(config)))
+    with pytest.raises(ValueError, match=f"hidden layers need model mlp, not {model}"):
+        ExperimentSettings.load(config).validate()   # what the window's Open Experiment does
+    assert experiment.from_arguments(parse("--config", str(config), "--model", "mlp")).hidden == (8,)
+
+
+@pytest.mark.parametrize("depth", [40, 900, 5000])
+def test_experiment_json_nested_deeply_is_one_line(tmp_path, depth):
+    path = tmp_path / "deep.json"
+    path.write_text('{"dataset_options": {"x": ' + "[" * depth + "]" * depth + "}}")
+    with pytest.raises(ValueError, match=rf"^{path}: experiment settings: nested too deeply \(more than 32 levels"):
+        ExperimentSettings.load(path)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        ExperimentSettings.from_json(path.read_text())
+
+
+@pytest.mark.parametrize("flags", [["--lr", "1e39"], ["--lr", "3.5e38"], ["--l2", "1e39"]])
+def test_values_beyond_float32_are_refused_before_any_engine_sees_them(flags, recwarn):
+    with pytest.raises(ValueError, match=r"must be at most 3\.403e\+38 \(the largest float32\)"):
+        experiment.from_arguments(parse(*flags))
+    assert not recwarn.list   # NumPy's "overflow encountered in cast" never comes first
+    assert experiment.from_arguments(parse("--lr", "3e38")).learning_rate == 3e38
+
+
+def test_usable_settings_keep_what_this_version_can_use_and_name_the_rest():
+    saved = ExperimentSettings.from_dict({"backend": "cntk", "dataset": "iris", "model": "mlp", "hidden": [8],
+                                          "activation": "swish", "optimizer": "lion", "steps": 2**31,
+                                          "learning_rate": 0.3, "seed": 7})
+    settings, problems = experiment.usable_settings(saved)
+    assert [problem.field for problem in problems] == ["backend", "activation", "optimizer", "steps"]
+    assert "unknown backend 'cntk'" in str(problems[0])
+    assert "'swish'" in str(problems[1]) and "'lion'" in str(problems[2])
+    assert "steps must be at most 10,000,000, got 2,147,483,648" == str(problems[3])
+    assert settings == ExperimentSettings(dataset="iris", model="mlp", hidden=(8,), learning_rate=0.3, seed=7)
+    with pytest.raises(experiment.SettingError, match="^run #3's settings cannot be used here: unknown backend "
+                                                      "'cntk'.*; .*'swish'.*; .*'lion'.*; steps must be at most"):
+        experiment.refuse_unusable(saved, "run #3's settings")
+    assert experiment.usable_settings(settings) == (settings, [])
+    experiment.refuse_unusable(settings)
+
+
+def test_an_unknown_dataset_drops_its_options_too():
+    settings, problems = experiment.usable_settings(ExperimentSettings(dataset="mnist", dataset_options={"k": 1}))
+    assert settings == ExperimentSettings() and [p.field for p in problems] == ["dataset"]
+
+
+@pytest.mark.parametrize("text", ['{"optimizer": "lion"}', '{"activation": "swish", "model": "mlp"}',
+                                  '{"backend": "cntk"}'])
+def test_a_config_with_an_unknown_engine_optimizer_or_activation_is_one_line(tmp_path, capsys, text):
+    from kgui import cli
+
+    config = tmp_path / "exp.json"
+    config.write_text(text)
+    code = cli.main(["run", "--config", str(config), "--runs-dir", str(tmp_path / "runs")])
+    out, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1 and err.startswith("kgui: error: ")
+    assert next(iter(json.loads(text).values())) in err and not (tmp_path / "runs").exists()

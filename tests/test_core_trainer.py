@@ -121,6 +121,23 @@ def test_classification_records_validation_accuracy(engine):
     assert record.final_params["W"]["shape"] == [4, 3]
 
 
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_training_and_validation_losses_of_a_step_are_of_the_same_weights(engine, batch_size):
+    """Each step's losses are those of the weights it starts from: the batch's (as the notebook prints it) and the
+    validation rows' alike, so their gap is the model's and not one update's."""
+    trainer = Trainer(ExperimentSettings(backend=engine, dataset="iris", learning_rate=2.0, steps=3,
+                                         batch_size=batch_size))
+    trainer.prepare()
+    model, dataset = trainer.model, trainer.dataset
+    for _ in range(3):
+        val_loss, accuracy = model.evaluate(dataset.x_val, dataset.y_val)
+        train_loss, _ = model.evaluate(dataset.x_train, dataset.y_train)
+        step = trainer.step()
+        assert (step.val_loss, step.accuracy) == (val_loss, accuracy)
+        if batch_size is None:
+            assert step.train_loss == pytest.approx(train_loss, rel=1e-6)
+
+
 def test_learning_rate_change_applies_from_the_next_step(engine):
     control = TrainingControl()
     trainer = Trainer(linear(engine, steps=6), control)
@@ -257,8 +274,10 @@ def test_finished_run_cannot_step_again(engine):
 
 def test_set_learning_rate_rejects_bad_values(engine):
     trainer = Trainer(linear(engine))
-    with pytest.raises(ValueError, match="learning rate must be a positive number, got 0"):
+    with pytest.raises(ValueError, match="learning rate must be a positive number, .*got 0"):
         trainer.set_learning_rate(0)
+    with pytest.raises(ValueError, match=r"at most 3\.403e\+38 \(the largest float32\), got 1e\+39"):
+        trainer.set_learning_rate(1e39)
     trainer.set_learning_rate(0.1)
     trainer.set_learning_rate(0.2)  # two changes before one step: the last one counts
     assert trainer.record.lr_changes == [(1, 0.2)]

@@ -35,8 +35,8 @@ def read_config_file(path: Path) -> dict:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        warnings.warn(f"kgui config {path} is not valid JSON ({exc}); using defaults", stacklevel=2)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:   # RecursionError: nested
+        warnings.warn(f"kgui config {path} is not valid JSON ({exc}); using defaults", stacklevel=2)  # too deeply
         return {}
     if not isinstance(data, dict):
         warnings.warn(f"kgui config {path} must hold a JSON object; using defaults", stacklevel=2)

@@ -27,7 +27,7 @@ from .datasets import LoadCancelled
 from .export import export_format, figure_bytes, table_csv
 from .files import write_atomic
 from .runs import json_safe
-from .settings import ExperimentSettings
+from .settings import FLOAT32_MAX, ExperimentSettings
 from .smoothing import DebiasedEMA
 from .trainer import Trainer, TrainingControl
 
@@ -102,6 +102,9 @@ def learning_rates(start: float, end: float, steps: int) -> np.ndarray:
     """``steps`` rates from ``start`` to ``end`` (both included), evenly spaced on a log axis."""
     if not (0 < start < end and math.isfinite(end)):
         raise ValueError(f"the range test needs 0 < start < end, got start {start!r} and end {end!r}")
+    if end > FLOAT32_MAX:
+        raise ValueError(f"the range test's rates must be at most {FLOAT32_MAX:.4g} (the largest float32), "
+                         f"got end {end:g}")
     if steps < MIN_STEPS:
         raise ValueError(f"the range test needs at least {MIN_STEPS} steps, got {steps!r}")
     return np.geomspace(start, end, steps)

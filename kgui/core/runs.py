@@ -32,7 +32,7 @@ from enum import StrEnum
 from operator import attrgetter
 from pathlib import Path
 
-from . import datasets, engines
+from . import datasets, engines, json_files
 from .engines import garbage_collector_paused
 from .files import write_atomic
 from .settings import ExperimentSettings
@@ -88,12 +88,12 @@ def exit_code(record: "RunRecord") -> int:
 
 @dataclass
 class StepRecord:
-    """One parameter update and the measurements taken right after it."""
+    """One parameter update, and the losses of the weights it started from (training and validation alike)."""
 
     step: int                 # 1-based
     train_loss: float         # loss on the step's batch, before the update (as the notebook prints it)
-    val_loss: float | None    # validation loss after the update (None without a validation split)
-    accuracy: float | None    # validation accuracy after the update (classification)
+    val_loss: float | None    # validation loss, before the update too (None without a validation split)
+    accuracy: float | None    # validation accuracy, before the update (classification)
     learning_rate: float      # rate used for this step
     elapsed: float            # seconds of training so far (pauses excluded)
     step_ms: float            # wall time of this step's parameter update
@@ -824,14 +824,10 @@ class RunStore:
         if len(data) > MAX_RUN_FILE_BYTES:
             raise ValueError(f"larger than {MAX_RUN_FILE_BYTES:,} bytes")
         try:
-            parsed = json.loads(data.decode("utf-8"))
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise ValueError("not UTF-8 text") from None
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not valid JSON ({exc})") from None
-        except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
-        return RunRecord.from_dict(parsed, run_id=run_id)
+        return RunRecord.from_dict(json_files.parse(text), run_id=run_id)
 
     @staticmethod
     def _read_history(folder, record: RunRecord, with_history: bool) -> None:

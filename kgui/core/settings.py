@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import functools
 import json
@@ -10,20 +11,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
+
 from kgui import backend
 
-from . import datasets, models
+from . import datasets, json_files, models
 from .optimizers import HYPER_PARAMETERS, OPTIMIZERS, OptimizerConfig
 from .schedules import SCHEDULE_PARAMETERS, SCHEDULES, RateSchedule, ScheduleConfig
 
 MODELS = ("auto", *models.MODELS)
 
 # Bounds of every numeric field, shared by the CLI, config files, stored runs and the window's widgets.
-# learning_rate: any positive finite float (too large a rate diverges, which a run reports).
+# learning_rate: any positive float32 (too large a rate diverges, which a run reports).
 MAX_STEPS = 10_000_000          # 10 M steps: ~1 GB of history.csv and of steps in memory; 10x the old spin box
 MAX_BATCH_SIZE = 2**31 - 1      # the largest a Qt spin box holds; a batch is also at most the training rows
 MAX_SEED = 2**32 - 1            # numpy.random.RandomState takes 0 ... 2**32 - 1
 MAX_VAL_FRACTION = 0.9
+FLOAT32_MAX = float(np.finfo(np.float32).max)   # learning_rate, l1, l2: the engines compute in float32
+OPTIMIZER_FIELDS = ("momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon")
 
 
 @dataclass(frozen=True)
@@ -84,11 +89,7 @@ class ExperimentSettings:
 
     @classmethod
     def from_json(cls, text: str) -> "ExperimentSettings":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"experiment settings are not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(json_files.parse(text, "experiment settings"))
 
     @classmethod
     def load(cls, path) -> "ExperimentSettings":
@@ -109,34 +110,55 @@ class ExperimentSettings:
         return dataclasses.replace(self, **changes)
 
     def validate(self) -> None:
-        """ValueError naming the first invalid field and its value."""
-        backend.canonical_name(self.backend)
-        datasets.check_options(self.dataset, self.dataset_options)
-        if self.model not in MODELS:
-            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
-        if self.model != "mlp":
-            if self.hidden:
+        """:class:`SettingError` (a ValueError) naming the first invalid field and its value."""
+        with _about("backend"):
+            backend.canonical_name(self.backend)
+        with _about("dataset"):
+            datasets.spec_for(self.dataset)
+        with _about("dataset_options"):
+            datasets.check_options(self.dataset, self.dataset_options)
+        with _about("model"):
+            if self.model not in MODELS:
+                raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        with _about("hidden"):
+            if self.model != "mlp" and self.hidden:
                 raise ValueError(f"hidden layers need model mlp, not {self.model}")
-            if self.activation != ExperimentSettings.activation:
+            models.check_hidden(self.hidden)
+        with _about("activation"):
+            if self.activation not in models.ACTIVATIONS:
+                raise ValueError(f"activation must be one of {', '.join(models.ACTIVATIONS)}, "
+                                 f"got {self.activation!r}")
+            if self.model != "mlp" and self.activation != ExperimentSettings.activation:
                 raise ValueError(f"activation applies to model mlp only, not {self.model}")
-        models.check_hidden(self.hidden)
-        if self.activation not in models.ACTIVATIONS:
-            raise ValueError(f"activation must be one of {', '.join(models.ACTIVATIONS)}, got {self.activation!r}")
-        self.optimizer_config().validate()
-        self.schedule_config().validate(self.learning_rate)
+        with _about("optimizer"):
+            if self.optimizer not in OPTIMIZERS:
+                raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        for name in OPTIMIZER_FIELDS:   # each alone (nesterov with its momentum), so a problem names its field
+            with _about(name):
+                alone = {name: getattr(self, name), **({"momentum": self.momentum} if name == "nesterov" else {})}
+                OptimizerConfig(self.optimizer, **alone).validate()
+        with _about("schedule"):
+            self.schedule_config().validate(self.learning_rate)
         for name in ("l1", "l2"):
-            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
-                raise ValueError(f"{name} must be a non-negative number, got {getattr(self, name)!r}")
-        if self.epochs is not None:
-            _check_int("epochs", self.epochs, 1, MAX_STEPS, "at least 1 (or null to count steps)")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
-        _check_int("steps", self.steps, 1, MAX_STEPS, "at least 1")
-        if self.batch_size is not None:
-            _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE, "at least 1 (or null for full batch)")
-        if not 0 <= self.val_fraction <= MAX_VAL_FRACTION:
-            raise ValueError(f"val_fraction must be between 0 and {MAX_VAL_FRACTION}, got {self.val_fraction!r}")
-        _check_int("seed", self.seed, 0, MAX_SEED, "a non-negative integer")
+            with _about(name):
+                _check_float(name, getattr(self, name), "a non-negative number", allow_zero=True)
+        with _about("epochs"):
+            if self.epochs is not None:
+                _check_int("epochs", self.epochs, 1, MAX_STEPS, "at least 1 (or null to count steps)")
+        with _about("learning_rate"):
+            _check_float("learning_rate", self.learning_rate, "a positive number")
+        with _about("steps"):
+            _check_int("steps", self.steps, 1, MAX_STEPS, "at least 1")
+        with _about("batch_size"):
+            if self.batch_size is not None:
+                _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE, "at least 1 (or null for full batch)")
+        with _about("val_fraction"):
+            if not 0 <= self.val_fraction <= MAX_VAL_FRACTION:
+                raise ValueError(f"val_fraction must be between 0 and {MAX_VAL_FRACTION}, got {self.val_fraction!r}")
+        with _about("seed"):
+            _check_int("seed", self.seed, 0, MAX_SEED, "a non-negative integer")
+        with _about("optimizer"):
+            self.optimizer_config().validate()
 
     def optimizer_config(self) -> OptimizerConfig:
         """The optimizer and its hyper-parameters."""
@@ -184,6 +206,56 @@ class ExperimentSettings:
         return "softmax" if task == "classification" else "linear"
 
 
+class SettingError(ValueError):
+    """A setting that cannot be used, in one line; ``field`` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@contextlib.contextmanager
+def _about(field: str):
+    """ValueErrors raised in the block become :class:`SettingError`s of ``field``."""
+    try:
+        yield
+    except SettingError:
+        raise
+    except ValueError as exc:
+        raise SettingError(field, str(exc)) from None
+
+
+_SET_BACK_TOGETHER = {"dataset": ("dataset_options",), "schedule": ("decay", "drop", "every", "max_lr")}
+
+
+def usable_settings(settings: ExperimentSettings) -> tuple[ExperimentSettings, list[SettingError]]:
+    """``settings`` with every value this version cannot use set back to its default, and what each one was.
+
+    For settings saved elsewhere (a run or a window state written by another version): an engine, optimizer or
+    activation this version does not know, steps above today's maximum, ... Loading them shows the rest and says
+    what was left out; training them as they are must be refused, never done with the defaults under their name.
+    """
+    defaults, problems = ExperimentSettings(), []
+    for _ in dataclasses.fields(ExperimentSettings):
+        try:
+            settings.validate()
+            return settings, problems
+        except SettingError as exc:
+            problems.append(exc)
+            fields = (exc.field, *_SET_BACK_TOGETHER.get(exc.field, ()))
+            settings = settings.replace(**{name: getattr(defaults, name) for name in fields})
+    settings.validate()
+    return settings, problems
+
+
+def refuse_unusable(settings: ExperimentSettings, what: str = "these settings") -> None:
+    """SettingError, one line naming every value of ``settings`` this version cannot use (for a re-run: training
+    something else under its name is never right)."""
+    _, problems = usable_settings(settings)
+    if problems:
+        raise SettingError(problems[0].field, f"{what} cannot be used here: " + "; ".join(map(str, problems)))
+
+
 @functools.cache
 def _field_names() -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(ExperimentSettings))
@@ -197,6 +269,14 @@ def _check_int(name: str, value, low: int, high: int, low_text: str) -> None:
         raise ValueError(f"{name} must be {low_text}, got {value!r}")
     if value > high:
         raise ValueError(f"{name} must be at most {high:,}, got {value:,}")
+
+
+def _check_float(name: str, value: float, positive_text: str, allow_zero: bool = False) -> None:
+    """ValueError unless ``value`` is finite, positive (or zero) and fits float32, the engines' type."""
+    if not (math.isfinite(value) and (value > 0 or allow_zero and value == 0)):
+        raise ValueError(f"{name} must be {positive_text}, got {value!r}")
+    if value > FLOAT32_MAX:
+        raise ValueError(f"{name} must be at most {FLOAT32_MAX:.4g} (the largest float32), got {value:g}")
 
 
 def steps_per_epoch(n_train: int, batch_size: int | None) -> int:
@@ -316,12 +396,13 @@ def from_arguments(args, backend_name: str | None = None) -> ExperimentSettings:
     if args.steps is not None:
         changes["epochs"] = None
     defaults = ExperimentSettings()
-    if changes.get("model", settings.model) != "mlp":
+    model = changes.get("model", settings.model)
+    if model != settings.model and model != "mlp":   # a file's own hidden layers on another model are refused
         for name in ("hidden", "activation"):
             changes.setdefault(name, getattr(defaults, name))
     optimizer = changes.get("optimizer", settings.optimizer)
     if optimizer != settings.optimizer:
-        for name in ("momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon"):
+        for name in OPTIMIZER_FIELDS:
             if name not in HYPER_PARAMETERS[optimizer]:
                 changes.setdefault(name, getattr(defaults, name))
     schedule = changes.get("schedule", settings.schedule)

@@ -20,7 +20,7 @@ from .datasets import Dataset, LoadCancelled, LoadProgress, load_dataset
 from .files import error_text
 from .models import build_model
 from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord, WeightEdit
-from .settings import ExperimentSettings
+from .settings import FLOAT32_MAX, ExperimentSettings
 
 __all__ = ["FINAL_STATUSES", "StepRecord", "Trainer", "TrainingControl", "same_preparation"]
 
@@ -31,8 +31,9 @@ PARAMETERS_CHECKED_EVERY = 10   # steps (and the last): reading every parameter 
 
 def _checked_rate(value) -> float:
     rate = float(value)
-    if not (math.isfinite(rate) and rate > 0):
-        raise ValueError(f"learning rate must be a positive number, got {value!r}")
+    if not (math.isfinite(rate) and 0 < rate <= FLOAT32_MAX):
+        raise ValueError(f"learning rate must be a positive number, at most {FLOAT32_MAX:.4g} (the largest float32), "
+                         f"got {value!r}")
     return rate
 
 
@@ -342,7 +343,11 @@ class Trainer:
         return edit
 
     def step(self) -> StepRecord:
-        """One parameter update plus validation; marks the run diverged when values stop being finite."""
+        """Validation, then one parameter update; marks the run diverged when values stop being finite.
+
+        Both losses are of the weights the step starts from: the update's function returns the batch's loss before
+        it changes them, and the validation rows are measured just before it (measuring the batch again after the
+        update instead costs a forward pass more: bench/bench_step_losses.py)."""
         if self.record.status in FINAL_STATUSES:
             raise RuntimeError(f"run {self.record.id} is already {self.record.status}")
         self.prepare()
@@ -355,9 +360,10 @@ class Trainer:
         if schedule.config.scheduled:   # fed per step: the model's lr variable, as the slider sets it
             model.set_learning_rate(rate)
         start = perf_counter()
-        loss = model.train_step(x, y)
-        step_ms = (perf_counter() - start) * 1000
         val_loss, accuracy = model.evaluate(dataset.x_val, dataset.y_val) if len(dataset.x_val) else (None, None)
+        update_start = perf_counter()
+        loss = model.train_step(x, y)
+        step_ms = (perf_counter() - update_start) * 1000
         self._elapsed += perf_counter() - start
         record = StepRecord(self.steps_done + 1, loss, val_loss, accuracy, rate, self._elapsed,
                             step_ms, model.summary_params())

@@ -1,0 +1,42 @@
+"""Reading JSON that people or other programs hand to kgui (experiment files, run.json, a remembered window state):
+one ValueError line for anything that is not the JSON kgui reads, never a RecursionError.
+
+kgui's own JSON nests a few levels; a value nested deeper than :data:`MAX_DEPTH` is refused, so nothing that
+walks the value later (validation, copies, writing it again) can run out of stack.
+"""
+from __future__ import annotations
+
+import json
+
+MAX_DEPTH = 32
+
+
+def parse(text: str | bytes, what: str = "") -> object:
+    """The value in ``text``; ValueError ``"<what>: not valid JSON (...)"`` or ``"<what>: nested too deeply ..."``."""
+    prefix = f"{what}: " if what else ""
+    too_deep = ValueError(f"{prefix}nested too deeply (more than {MAX_DEPTH} levels of lists and objects)")
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise too_deep from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{prefix}not valid JSON ({exc})") from None
+    if nesting(value) > MAX_DEPTH:
+        raise too_deep
+    return value
+
+
+def nesting(value) -> int:
+    """How deeply lists and objects nest in ``value`` (0 for a number or a string), without recursion."""
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_DEPTH:
+            return deepest
+        pending.extend((child, depth + 1) for child in item)
+    return deepest
