@@ -195,6 +195,8 @@ DAMAGED_RUN_FILES = {
     "deeply nested": lambda data: _deep_json(100_000),
     "deeply nested object": lambda data: json.dumps({**data, "settings": None})[:-1] + ', "x": '
                                                     + _deep_json(100_000) + "}",
+    "nested in the settings": lambda data: json.dumps({**data, "settings": None}).replace(
+        '"settings": null', '"settings": {"dataset_options": {"x": ' + _deep_json(900) + "}}"),
     "name is a number": lambda data: json.dumps({**data, "name": 123}),
     "status is null": lambda data: json.dumps({**data, "status": None}),
     "unknown status": lambda data: json.dumps({**data, "status": "sleeping"}),
@@ -209,6 +211,7 @@ DAMAGED_RUN_FILES = {
 DAMAGED_REASONS = {
     "created is a number": "created must be a string, got 5", "created is null": "created must be a string, got None",
     "a JSON list": "holds a JSON list, not an object", "deeply nested": "nested too deeply",
+    "nested in the settings": "nested too deeply",
     "name is a number": "name must be a string, got 123", "status is null": "status must be a string, got None",
     "unknown status": "status 'sleeping' is not a run status", "not JSON": "not valid JSON",
     "not UTF-8": "not UTF-8", "settings missing": "settings: experiment settings must be a JSON object",
