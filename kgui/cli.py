@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--layer-stats", metavar="every=N", type=_layer_stats_every,
                      help="every N steps (and the first and last), print each weight matrix's gradient norm and "
                           "each hidden layer's share of dead units, and save the layer statistics with the run")
+    _add_sweep_parser(commands)
     finder = commands.add_parser("lr-find", help="learning-rate range test: suggest a learning rate and exit",
                                  description="Raise the learning rate exponentially from --start to --end over "
                                              "--steps steps (default 100) and suggest a rate; --lr is ignored.")
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     showing.add_argument("id", metavar="ID")
     showing.add_argument("--layers", action="store_true",
                          help="also its layer statistics: gradient norm per weight matrix, dead units per layer")
+    listing.add_argument("--sweep", metavar="ID", help="only the trials of this sweep")
     deleting = actions.add_parser("delete", help="delete saved runs")
     deleting.add_argument("ids", nargs="+", metavar="ID")
     exporting = actions.add_parser("export", help="write saved runs as TensorBoard event files",
@@ -108,6 +110,45 @@ def _layer_stats_every(text: str) -> int:
     if key.strip() != "every" or not value.strip().isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected every=N with N a positive whole number, got {text!r}")
     return int(value)
+
+
+def _add_sweep_parser(commands) -> None:
+    from kgui.core.sweeps.spec import Metric
+
+    sweep = commands.add_parser(
+        "sweep", help="train many runs of one experiment over hyper-parameter axes",
+        description="Train an experiment over axes (any experiment setting, or a dataset option such as noise): "
+                    "every combination (--grid), N random draws (--random N) or Optuna's TPE (--tpe N), each "
+                    "configuration with --seeds K seeds. The trials run in parallel worker processes (--workers) or "
+                    "on a Dask cluster (--cluster); each is a saved run tagged with the sweep (runs list --sweep "
+                    "ID). --config takes a sweep JSON file (as --save writes) or an experiment one.")
+    experiment.add_arguments(sweep)
+    _add_data_arguments(sweep)
+    sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                       help="an axis and its values, e.g. lr=0.001,0.01 or optimizer=sgd,adam or hidden=8/8,8 "
+                            "(repeatable; with --random/--tpe the values are drawn from)")
+    sweep.add_argument("--range", action="append", default=[], metavar="NAME=LOW:HIGH",
+                       help="an axis drawn from a range by --random/--tpe, e.g. lr=1e-4:1 (repeatable)")
+    sweep.add_argument("--log", action="append", default=[], metavar="NAME",
+                       help="draw this range axis log-uniform (rates are by default)")
+    method = sweep.add_mutually_exclusive_group()
+    method.add_argument("--random", type=int, metavar="N", help="N random configurations")
+    method.add_argument("--tpe", type=int, metavar="N", help="N configurations asked from Optuna's TPE sampler")
+    sweep.add_argument("--seeds", type=int, default=None, metavar="K", help="each configuration with K seeds")
+    sweep.add_argument("--sample-seed", type=int, default=None, metavar="N", help="seed of the random draws")
+    sweep.add_argument("--metric", choices=list(Metric), default=None,
+                       help="what ranks the trials (default: final_val_loss)")
+    sweep.add_argument("--workers", type=int, metavar="N",
+                       help="trials trained at once, each in its own worker process (default: the CPU cores)")
+    sweep.add_argument("--in-process", action="store_true",
+                       help="train the trials on threads of this process instead of worker processes")
+    sweep.add_argument("--cluster", metavar="tcp://HOST:8786",
+                       help="run the trials on this Dask scheduler's workers (default: $KGUI_DASK_SCHEDULER)")
+    sweep.add_argument("--name", help="display name of the sweep (its runs are named after it)")
+    sweep.add_argument("--save", metavar="SWEEP.json", help="write the sweep as JSON (for --config) and run it")
+    sweep.add_argument("--export", action="append", default=[], metavar="FILE",
+                       help="write the ranked trial table as .csv or .json; repeatable")
+    sweep.add_argument("--runs-dir", metavar="DIR", help="where runs are saved")
 
 
 def _add_data_arguments(parser) -> None:
@@ -402,6 +443,11 @@ def runs_command(args, out) -> int:
             print(f"no runs in {store.root}", file=out)
         return EXIT_OK
     records = store.list()
+    if args.sweep:
+        records = [record for record in records if record.sweep_id == args.sweep]
+        if not records:
+            print(f"no runs of sweep {args.sweep} in {store.root}", file=out)
+            return EXIT_OK
     print("\n".join(map(run_line, records)) if records else f"no runs in {store.root}", file=out)
     return EXIT_OK
 
@@ -474,6 +520,10 @@ def main(argv=None) -> int:
     try:
         if args.command == "run":
             return run_command(args, out, err)
+        if args.command == "sweep":
+            from kgui.sweep_command import sweep_command
+
+            return sweep_command(args, out, err)
         if args.command == "lr-find":
             return lr_find_command(args, out, err)
         if args.command == "runs":

@@ -10,6 +10,7 @@ from kgui.core.runs import RunStore, exit_code
 from kgui.core.session import (EventKind, JobEnded, JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted,
                                Session, StepsTaken)
 from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import Trainer
 
 LINEAR = ExperimentSettings(dataset="linear", dataset_options={"n": 100}, learning_rate=0.05, steps=6)
 
@@ -185,11 +186,19 @@ def test_the_experiment_is_prepared_ahead_and_start_takes_it_without_preparing_a
     assert [step.learning_rate for step in record.history] == [0.2] * 3 and record.lr_changes == []
     assert record.timings["compile"] > 0 and session.store.load(record.id).settings.learning_rate == 0.2
 
-    other = session.new_job(JobKind.TRAINING, LINEAR.replace(seed=1))   # other settings: prepared anew
-    assert not other.prepared_ahead and other.preparation is not preparation
-    other.run()
+    other = session.new_job(JobKind.TRAINING, LINEAR.replace(seed=1))   # another seed: the data is loaded anew,
+    assert not other.prepared_ahead and other.preparation is not preparation   # the compiled model restarted
+    restarted = other.run()
     assert [event.text for event in events if isinstance(event, Phase)] == ["loading dataset…",
-                                                                          "importing TensorFlow…", "compiling…"]
+                                                                          "restarting the model…"]
+    assert "compile" not in restarted.timings
+    fresh = Trainer(LINEAR.replace(seed=1)).run()
+    assert [s.train_loss for s in restarted.history] == [s.train_loss for s in fresh.history]
+
+    third = session.new_job(JobKind.TRAINING, LINEAR.replace(seed=1, l2=0.1))   # another model: compiled anew
+    third.run()
+    assert [event.text for event in events if isinstance(event, Phase)][-2:] == ["importing TensorFlow…",
+                                                                               "compiling…"]
 
 
 def test_stop_ends_a_run_waiting_for_its_preparation_at_once(session):
@@ -227,7 +236,10 @@ def test_the_next_run_of_the_same_experiment_restarts_the_compiled_model_and_giv
     assert [(s.train_loss, s.val_loss, s.accuracy, s.learning_rate) for s in second.history] == \
         [(s.train_loss, s.val_loss, s.accuracy, s.learning_rate) for s in expected.history]
 
-    other = session.new_job(JobKind.TRAINING, SPIRAL_MLP.replace(seed=1))   # another experiment: compiled anew
+    seeded = session.new_job(JobKind.TRAINING, SPIRAL_MLP.replace(seed=1))   # another seed: the same model restarted
+    seeded.run()
+    assert seeded.trainer.model is model
+    other = session.new_job(JobKind.TRAINING, SPIRAL_MLP.replace(activation="relu"))   # another model: compiled anew
     other.run()
     assert other.trainer.model is not model
 

@@ -235,6 +235,8 @@ class RunRecord:
     summary: RunSummary = field(default_factory=RunSummary)
     train_rows: int | None = None   # rows of the training split (steps per epoch); None in runs saved before it
     weight_edits: list[WeightEdit] = field(default_factory=list)   # weights set by hand, in order
+    sweep_id: str = ""              # the sweep this run is a trial of ("" for a run on its own)
+    sweep_values: dict = field(default_factory=dict)   # a trial's axis values: {"learning_rate": 0.01, "seed": 2}
 
     @classmethod
     def new(cls, settings: ExperimentSettings, name: str | None = None) -> "RunRecord":
@@ -304,13 +306,18 @@ class RunRecord:
         train_rows = data.get("train_rows")
         if train_rows is not None and (_integer(train_rows, "train_rows") < 1):
             raise ValueError(f"train_rows must be at least 1, got {train_rows}")
+        sweep_values = data.get("sweep_values", {})
+        if not isinstance(sweep_values, dict) or not all(
+                isinstance(value, (str, int, float, bool)) or value is None for value in sweep_values.values()):
+            raise ValueError(f"sweep_values must be a JSON object of plain values, got {_short(sweep_values)}")
         return cls(
             run_id, text("name", run_id), settings, list(history),
             [(_integer(step, "an lr_changes step"), _number(rate)) for step, rate in lr_changes],
             STORED_STATUSES[status], text("message"), dict(data.get("final_params", {})), text("engine"),
             text("engine_version"), text("dataset_info"), dict(data.get("timings", {})), text("created"),
             text("finished"), RunSummary.from_dict(summary) if summary is not None else RunSummary(), train_rows,
-            [WeightEdit.from_list(edit) for edit in weight_edits])
+            [WeightEdit.from_list(edit) for edit in weight_edits],
+            text("sweep_id"), dict(sweep_values))
 
     @classmethod
     def unreadable(cls, run_id: str, reason: str) -> "RunRecord":

@@ -29,7 +29,7 @@ from .parity import ParityResult, compare_backends
 from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
 from .settings import ExperimentSettings
 from .schedules import same_base
-from .trainer import FINAL_STATUSES, Trainer, TrainingControl, same_preparation
+from .trainer import FINAL_STATUSES, Trainer, TrainingControl, reusable_model, same_preparation
 
 
 class EventKind(StrEnum):
@@ -533,10 +533,10 @@ class Session:
             self._ended_trainer = trainer
 
     def _reusable_trainer(self, settings: ExperimentSettings) -> Trainer | None:
-        """The last ended run's trainer when it can train ``settings``; handed out once (one run per model at a
-        time), and let go when it cannot (its memory is freed)."""
+        """The last ended run's trainer when its model can train ``settings`` (:func:`reusable_model`); handed out
+        once (one run per model at a time), and let go when it cannot (its memory is freed)."""
         trainer, self._ended_trainer = self._ended_trainer, None
-        return trainer if trainer is not None and same_preparation(trainer.settings, settings) else None
+        return trainer if trainer is not None and reusable_model(trainer.settings, settings) else None
 
     def _fitting_preparation(self, settings: ExperimentSettings) -> Preparation | None:
         preparation = self.preparation

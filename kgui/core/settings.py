@@ -383,13 +383,15 @@ def arguments_given(args) -> bool:
                ("config", "backend", "target", "task", "data_path", "noise", "option", *_FIELD_FLAGS))
 
 
-def from_arguments(args, backend_name: str | None = None) -> ExperimentSettings:
-    """Settings from parsed :func:`add_arguments` flags over the --config file (or defaults), validated.
+def from_arguments(args, backend_name: str | None = None,
+                   base: ExperimentSettings | None = None) -> ExperimentSettings:
+    """Settings from parsed :func:`add_arguments` flags over ``base``, else the --config file (or defaults),
+    validated.
 
     Switching the dataset, model, optimizer or schedule drops the old one's options, hidden layers,
     hyper-parameters or schedule parameters; ``--steps`` replaces the file's ``epochs``.
     """
-    settings = ExperimentSettings.load(args.config) if args.config else ExperimentSettings()
+    settings = base or (ExperimentSettings.load(args.config) if args.config else ExperimentSettings())
     changes = {name: getattr(args, name) for name in _FIELD_FLAGS if getattr(args, name) is not None}
     if backend_name or args.backend:
         changes["backend"] = backend_name or args.backend

@@ -5,6 +5,7 @@ The window's worker thread calls :meth:`Trainer.run`; the GUI thread only touche
 """
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections.abc import Callable
@@ -18,11 +19,13 @@ from kgui import backend
 from . import engines, layer_stats, surface
 from .datasets import Dataset, LoadCancelled, LoadProgress, load_dataset
 from .files import error_text
-from .models import build_model
+from .models import architecture_for, build_model
 from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord, WeightEdit
 from .settings import FLOAT32_MAX, ExperimentSettings
 
-__all__ = ["FINAL_STATUSES", "StepRecord", "Trainer", "TrainingControl", "same_preparation"]
+__all__ = ["FINAL_STATUSES", "StepRecord", "Trainer", "TrainingControl", "model_key", "reusable_model",
+           "same_data",
+           "same_preparation"]
 
 EXPLOSION_FACTOR = 1e4  # a training loss this many times the first step's counts as diverged
 PARAMETERS_CHECKED_EVERY = 10   # steps (and the last): reading every parameter back cost TensorFlow ~2.3 ms a step,
@@ -148,6 +151,26 @@ def same_preparation(a: ExperimentSettings, b: ExperimentSettings) -> bool:
     return a.replace(learning_rate=1.0, steps=1) == b.replace(learning_rate=1.0, steps=1)
 
 
+def same_data(a: ExperimentSettings, b: ExperimentSettings) -> bool:
+    """Whether ``a`` and ``b`` train on the same rows (dataset, its options, split and seed)."""
+    return (a.dataset, dict(a.dataset_options), a.val_fraction, a.seed) == (
+        b.dataset, dict(b.dataset_options), b.val_fraction, b.seed)
+
+
+def model_key(settings: ExperimentSettings) -> str:
+    """What the compiled model of ``settings`` depends on, as text: equal keys, one compiled model
+    (:func:`reusable_model`)."""
+    part = settings.replace(learning_rate=1.0, steps=1, epochs=None, seed=0, dataset_options={}, val_fraction=0.0)
+    return json.dumps(part.to_dict(), sort_keys=True)
+
+
+def reusable_model(a: ExperimentSettings, b: ExperimentSettings) -> bool:
+    """Whether a model compiled for ``a`` can be restarted for ``b``: they differ at most in values that live in K
+    variables or in the data (learning rate, seed: new initial weights, steps, epochs, the dataset's options and
+    split; the data's shape is checked once it is loaded)."""
+    return model_key(a) == model_key(b)
+
+
 class _BatchOrder:
     """Rows of each step's batch: all rows (full batch), or a seeded reshuffle per epoch in full batches."""
 
@@ -185,20 +208,20 @@ class Trainer:
     trainer holds the run's :class:`RunWriter` (and so its lock) until the run has ended; a write
     that fails (disk full, read-only) ends the run as failed with the file and the OS's reason.
 
-    ``reuse``: an ended run's trainer on the same experiment (:func:`same_preparation`); this one trains with its
-    dataset and compiled model, restarted from the initial weights, instead of loading and compiling them again
-    (each compile leaves memory behind in the engines).
+    ``reuse``: an ended run's trainer of the same model (:func:`reusable_model`); this one trains with its compiled
+    model, restarted from the initial weights of its own seed, instead of compiling it again (each compile leaves
+    memory behind in the engines), and with its dataset when the data is the same (:func:`same_data`).
     """
 
     def __init__(self, settings: ExperimentSettings, control: TrainingControl | None = None,
                  store: RunStore | None = None, dataset: Dataset | None = None, status=None,
                  reuse: Trainer | None = None):
-        if reuse is not None and (reuse.model is None or not same_preparation(reuse.settings, settings)):
-            raise ValueError("only a prepared trainer of the same experiment can be reused")
+        if reuse is not None and (reuse.model is None or not reusable_model(reuse.settings, settings)):
+            raise ValueError("only a prepared trainer of the same model can be reused")
         self.settings = settings
         self.control = control or TrainingControl()
         self.store = store
-        self.dataset = reuse.dataset if reuse is not None else dataset
+        self.dataset = reuse.dataset if reuse is not None and same_data(reuse.settings, settings) else dataset
         self.record = RunRecord.new(settings)
         self.model = None
         self._reused_model = reuse.model if reuse is not None else None
@@ -247,8 +270,11 @@ class Trainer:
         if settings.epochs is not None:  # from here on, steps is the number of updates the epochs make
             settings = self.settings = self.record.settings = settings.replace(
                 steps=settings.planned_steps(len(dataset.x_train)))
-        if self._reused_model is not None:   # an ended run's model: back to its start, nothing compiled
-            model, self._reused_model = self._reused_model, None
+        model, self._reused_model = self._reused_model, None
+        if model is not None and model.architecture != architecture_for(
+                settings.resolved_model(dataset.task), dataset, settings.hidden, settings.activation):
+            model = None   # other data gave another shape (features, classes): compiled anew
+        if model is not None:   # an ended run's model: back to its start (weights of its seed), nothing compiled
             self.record.engine, self.record.engine_version = model.K.backend(), model.K.version
             self.model = self._timed("restart", "restarting the model…", lambda: self._restarted(model))
         else:

@@ -1,0 +1,89 @@
+"""A trial's run written into the caller's store from the events of its job (the one writer of that run).
+
+Trials train where the executor puts them (a thread, a worker process, a Dask worker on another machine) with no
+store of their own; their events come back here, and :class:`TrialRecorder` makes each a normal run folder tagged
+with the sweep's id and the trial's axis values.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from ..runs import RunRecord, RunStatus, RunStore, RunWriter
+from ..session import RunEnded, RunStarted, StepsTaken
+from .spec import Trial
+
+
+class TrialRecorder:
+    """Turns one attempt's events into its run in ``store``: created at RunStarted, a history line per step, the
+    final record at RunEnded. Call :meth:`handle` with every event of the attempt, on one thread."""
+
+    def __init__(self, store: RunStore, sweep_id: str, trial: Trial, name: str):
+        self.store, self.sweep_id, self.trial, self.name = store, sweep_id, trial, name
+        self.record: RunRecord | None = None
+        self._writer: RunWriter | None = None
+        self.ended = False
+        self.steps = 0
+
+    def handle(self, event) -> None:
+        if isinstance(event, RunStarted):
+            self._begin(event.run)
+        elif isinstance(event, StepsTaken) and self._writer is not None:
+            for step in event.steps:
+                self.record.history.append(step)
+                self._writer.append(step)
+            self.steps = len(self.record.history)
+        elif isinstance(event, RunEnded):
+            self._end(event.run)
+
+    def _tagged(self, run: RunRecord) -> RunRecord:
+        return dataclasses.replace(run, name=self.name, history=[], lr_changes=list(run.lr_changes),
+                                   timings=dict(run.timings), sweep_id=self.sweep_id,
+                                   sweep_values=_json_values(self.trial.values))
+
+    def _begin(self, run: RunRecord) -> None:
+        self.record = self._tagged(run)
+        self._writer = self.store.begin(self.record)
+
+    def _end(self, final: RunRecord) -> None:
+        if self.ended:
+            return
+        if self.record is None:   # ended while preparing (failed, or stopped): kept so the sweep shows why
+            self.record = self._tagged(final)
+            self._writer = self.store.begin(self.record)
+        for step in final.history[len(self.record.history):]:   # steps not sent as events (none normally)
+            self.record.history.append(step)
+            self._writer.append(step)
+        record = self.record
+        for name in ("status", "message", "final_params", "engine", "engine_version", "dataset_info", "timings",
+                     "finished", "train_rows", "lr_changes", "settings"):
+            setattr(record, name, getattr(final, name))
+        self._close()
+
+    def fail(self, message: str) -> RunRecord:
+        """The attempt ended without its RunEnded (its worker died): the run is failed with ``message``, its
+        steps kept."""
+        if self.record is None:
+            self.record = self._tagged(RunRecord.new(self.trial.settings, self.name))
+            self._writer = self.store.begin(self.record)
+        self.record.status, self.record.message = RunStatus.FAILED, message
+        self._close()
+        return self.record
+
+    def _close(self) -> None:
+        self.ended = True
+        self.steps = len(self.record.history)
+        try:
+            self._writer.save()
+        finally:
+            self._writer.close()
+
+    def discard(self) -> None:
+        """Remove this attempt's run (a lost attempt that is tried again: one run per trial)."""
+        if self._writer is not None and not self._writer.closed:
+            self._writer.close()
+        if self.record is not None and self.store.exists(self.record.id):
+            self.store.delete(self.record.id)
+
+
+def _json_values(values: dict) -> dict:
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}

@@ -1,0 +1,226 @@
+"""Running a sweep: its trials through an executor, as many at once as it has slots, each written into the store as
+a normal run tagged with the sweep's id and the trial's axis values.
+
+A trial whose process is lost (killed, crashed) is tried once more on a fresh one, then marked failed with the cause;
+the sweep goes on. :meth:`SweepRunner.stop` (Ctrl-C, the window's Stop) ends every running trial (saved as stopped)
+and starts no more. Events go to ``on_event`` on the slot threads: :class:`TrialStarted`, each trial's session
+events (:class:`TrialEvent`: steps for live curves), and :class:`TrialEnded`.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Callable
+
+from ..runs import EXIT_ERROR, EXIT_OK, RunRecord, RunStatus, RunStore, exit_code
+from ..session import RunStarted
+from ..trainer import model_key
+from ..files import error_text
+from .executors import Attempt, AttemptResult, TrialExecutor
+from .recorder import TrialRecorder
+from .spec import SweepMethod, SweepSpec, Trial
+
+RETRIES = 1     # a trial whose process was lost is tried this many more times
+
+
+def new_sweep_id() -> str:
+    return f"sweep-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+class TrialState(StrEnum):
+    PENDING = "pending"      # not started (a stopped sweep leaves the rest pending)
+    RUNNING = "running"
+    ENDED = "ended"          # its run reached a final status (see the record)
+
+
+@dataclass
+class TrialOutcome:
+    trial: Trial
+    state: TrialState = TrialState.PENDING
+    record: RunRecord | None = None     # the stored run (its last attempt's)
+    attempts: int = 0
+    steps: int = 0                       # steps taken so far (live)
+
+    @property
+    def status(self) -> RunStatus | None:
+        return self.record.status if self.record is not None else None
+
+
+@dataclass(frozen=True)
+class TrialStarted:
+    sweep_id: str
+    outcome: TrialOutcome
+
+
+@dataclass(frozen=True)
+class TrialEvent:
+    """A session event of a trial's run (RunStarted, StepsTaken, RunEnded...), as a job sends them."""
+
+    sweep_id: str
+    trial_index: int
+    event: object
+
+
+@dataclass(frozen=True)
+class TrialEnded:
+    sweep_id: str
+    outcome: TrialOutcome
+
+
+@dataclass
+class SweepResult:
+    sweep_id: str
+    spec: SweepSpec
+    outcomes: list[TrialOutcome] = field(default_factory=list)
+    stopped: bool = False
+
+    def ranked(self) -> list[TrialOutcome]:
+        """Trials by the spec's metric, best first; those without a value last (in trial order)."""
+        metric = self.spec.metric
+        sign = -1 if metric.higher_is_better else 1
+
+        def key(outcome: TrialOutcome):
+            value = metric.of(outcome.record)
+            return (value is None, 0.0 if value is None else sign * value, outcome.trial.index)
+        return sorted(self.outcomes, key=key)
+
+    def exit_code(self) -> int:
+        """As ``run``'s: the worst of the trials (a stopped sweep's caller answers with the signal's code)."""
+        codes = [exit_code(outcome.record) if outcome.record is not None else EXIT_ERROR
+                 for outcome in self.outcomes if outcome.state is TrialState.ENDED]
+        return max(codes, default=EXIT_OK)
+
+
+class _TrialSource:
+    """The trials to run, handed to the slot threads one at a time (thread-safe). A slot gets a trial of the model it
+    trained last when one is left (:func:`model_key`: its compiled functions are reused), else the next in order."""
+
+    def __init__(self, trials: list[Trial]):
+        self._groups: dict[str, deque[Trial]] = {}
+        for trial in trials:
+            self._groups.setdefault(model_key(trial.settings), deque()).append(trial)
+        self._lock = threading.Lock()
+
+    def next(self, last: Trial | None = None) -> Trial | None:
+        with self._lock:
+            group = self._groups.get(model_key(last.settings)) if last is not None else None
+            if not group:
+                group = next((group for group in self._groups.values() if group), None)
+            return group.popleft() if group else None
+
+    def tell(self, outcome: TrialOutcome) -> None:
+        """A trial ended (a sampler that learns from results hears it)."""
+
+
+class SweepRunner:
+    """Runs ``spec``'s trials through ``executor`` into ``store``; :meth:`run` blocks until every trial has ended or
+    the sweep was stopped (and every slot has come back)."""
+
+    def __init__(self, spec: SweepSpec, store: RunStore, executor: TrialExecutor, *, sweep_id: str | None = None,
+                 on_event: Callable[[object], None] | None = None):
+        spec.validate()
+        self.spec, self.store, self.executor = spec, store, executor
+        self.sweep_id = sweep_id or new_sweep_id()
+        self.on_event = on_event or (lambda event: None)
+        if spec.method is SweepMethod.TPE:
+            from .tpe import TpeSource
+
+            self._source = TpeSource(spec)
+            self.outcomes: list[TrialOutcome] = []
+        else:
+            trials = spec.expand()
+            self._source = _TrialSource(trials)
+            self.outcomes = [TrialOutcome(trial) for trial in trials]
+        self.total = spec.count()
+        self._stopped = threading.Event()
+        self._running: set[Attempt] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def stop(self) -> None:
+        """End every running trial (saved as stopped) and start no more; callable from any thread, e.g. a signal
+        handler."""
+        self._stopped.set()
+        with self._lock:
+            running = list(self._running)
+        for attempt in running:
+            attempt.stop()
+
+    def run(self) -> SweepResult:
+        slots = [threading.Thread(target=self._slot, args=(slot,), name=f"kgui-sweep-{slot}", daemon=True)
+                 for slot in range(min(self.executor.slots, self.total))]
+        for thread in slots:
+            thread.start()
+        for thread in slots:
+            while thread.is_alive():
+                thread.join(0.1)   # in slices: the main thread stays free for signal handlers
+        return SweepResult(self.sweep_id, self.spec, sorted(self.outcomes, key=lambda o: o.trial.index), self.stopped)
+
+    def _slot(self, slot: int) -> None:
+        trial = None
+        while not self.stopped:
+            trial = self._source.next(trial)
+            if trial is None:
+                return
+            outcome = self._outcome(trial)
+            self._run_trial(outcome, slot)
+            self._source.tell(outcome)
+
+    def _outcome(self, trial: Trial) -> TrialOutcome:
+        with self._lock:
+            for outcome in self.outcomes:
+                if outcome.trial.index == trial.index:
+                    return outcome
+            outcome = TrialOutcome(trial)
+            self.outcomes.append(outcome)
+            return outcome
+
+    def trial_name(self, trial: Trial) -> str:
+        return f"{self.spec.name or self.sweep_id} #{trial.index + 1}: {trial.label()}"
+
+    def _run_trial(self, outcome: TrialOutcome, slot: int) -> None:
+        outcome.state = TrialState.RUNNING
+        self.on_event(TrialStarted(self.sweep_id, outcome))
+        while True:
+            outcome.attempts += 1
+            recorder = TrialRecorder(self.store, self.sweep_id, outcome.trial, self.trial_name(outcome.trial))
+
+            def sink(event, recorder=recorder) -> None:
+                recorder.handle(event)
+                outcome.steps = recorder.steps
+                if isinstance(event, RunStarted):
+                    outcome.record = recorder.record
+                self.on_event(TrialEvent(self.sweep_id, outcome.trial.index, event))
+
+            attempt = self.executor.start(outcome.trial.settings, slot, sink)
+            with self._lock:
+                self._running.add(attempt)
+            if self.stopped:
+                attempt.stop()
+            try:
+                result = attempt.wait()
+            except Exception as exc:  # noqa: BLE001 - an executor's failure ends this trial, not the sweep
+                result = AttemptResult(None, lost=True, cause=error_text(exc) if isinstance(
+                    exc, (OSError, ValueError)) else f"{type(exc).__name__}: {exc}")
+            finally:
+                with self._lock:
+                    self._running.discard(attempt)
+            if result.lost and not self.stopped and outcome.attempts <= RETRIES:
+                recorder.discard()
+                continue
+            if not recorder.ended:
+                cause = result.cause or "the trial ended without a result"
+                recorder.fail(cause + (" (after a retry)" if outcome.attempts > 1 else ""))
+            outcome.record = recorder.record
+            outcome.steps = recorder.steps
+            outcome.state = TrialState.ENDED
+            self.on_event(TrialEnded(self.sweep_id, outcome))
+            return
+

@@ -1,0 +1,78 @@
+"""A sweep's trials as table rows (the command line's ranked table, CSV/JSON export, the window's trial table),
+from a finished :class:`SweepResult` or from the store's runs tagged with a sweep id."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..runs import RunRecord, RunStore, json_safe
+from .spec import Metric
+
+METRIC_COLUMNS = ("final_train_loss", "best_train_loss", "final_val_loss", "best_val_loss", "final_accuracy")
+
+
+@dataclass(frozen=True)
+class TrialRow:
+    """One trial: its axis values, its losses and accuracy, its steps and status, its run."""
+
+    run_id: str
+    values: dict          # axis name -> value
+    metrics: dict         # METRIC_COLUMNS -> float | None
+    steps: int
+    status: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"run_id": self.run_id, **self.values, **self.metrics, "steps": self.steps, "status": self.status,
+                "message": self.message}
+
+
+def row_of(record: RunRecord) -> TrialRow:
+    return TrialRow(record.id, dict(record.sweep_values), {name: Metric(name).of(record) for name in METRIC_COLUMNS},
+                    record.summary.steps or len(record.history), str(record.status), record.message)
+
+
+def sweep_records(store: RunStore, sweep_id: str) -> list[RunRecord]:
+    """The store's runs of sweep ``sweep_id`` (summaries), oldest first."""
+    return [record for record in store.list() if record.sweep_id == sweep_id]
+
+
+def ranked_rows(records: list[RunRecord], metric: Metric) -> list[TrialRow]:
+    """Rows best first by ``metric``; trials without a value last."""
+    sign = -1 if metric.higher_is_better else 1
+
+    def key(row: TrialRow):
+        value = row.metrics[str(metric)]
+        missing = value is None or not math.isfinite(value)
+        return (missing, 0.0 if missing else sign * value)
+    return sorted(map(row_of, records), key=key)
+
+
+def axis_names(rows: list[TrialRow]) -> list[str]:
+    names: list[str] = []
+    for row in rows:
+        names += [name for name in row.values if name not in names]
+    return names
+
+
+def export_rows(rows: list[TrialRow], path) -> Path:
+    """The trial table as CSV or JSON (by extension); ValueError for another extension."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    data = [row.as_dict() for row in rows]
+    if suffix == ".json":
+        path.write_text(json.dumps(json_safe(data), indent=2), encoding="utf-8")
+    elif suffix == ".csv":
+        columns = ["run_id", *axis_names(rows), *METRIC_COLUMNS, "steps", "status", "message"]
+        with open(path, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.DictWriter(stream, columns)
+            writer.writeheader()
+            for item in data:
+                writer.writerow({key: (",".join(map(str, value)) if isinstance(value, list) else value)
+                                 for key, value in item.items()})
+    else:
+        raise ValueError(f"a sweep table is written as .csv or .json, not {path.name!r}")
+    return path

@@ -1,0 +1,216 @@
+"""Sweeps: expansion (grid, random, seeds, TPE), JSON round trip, limits, trials stored as tagged runs, compiled
+models reused across trials with the same numbers as fresh ones, and the ``kgui sweep`` command."""
+import json
+import math
+
+import pytest
+
+from engine_support import INSTALLED
+from kgui import cli
+from kgui.core.runs import RunRecord, RunStatus, RunStore
+from kgui.core.settings import ExperimentSettings
+from kgui.core.sweeps import (MAX_TRIALS, Axis, Metric, SweepMethod, SweepRunner, SweepSpec, ThreadExecutor,
+                              TrialEnded, TrialState)
+from kgui.core.sweeps.table import export_rows, ranked_rows, sweep_records
+from kgui.core.trainer import Trainer
+
+ENGINE = "torch" if "torch" in INSTALLED else "tensorflow"
+SPIRAL = ExperimentSettings(backend=ENGINE, dataset="spiral", model="mlp", hidden=(8, 8), optimizer="adam",
+                            steps=30, batch_size=10, dataset_options={"n": 200})
+
+
+def test_grid_is_every_combination_times_the_seeds():
+    spec = SweepSpec(SPIRAL, (Axis("learning_rate", (0.001, 0.01, 0.1)), Axis("optimizer", ("sgd", "adam"))),
+                     seeds=3)
+    trials = spec.expand()
+    assert len(trials) == spec.count() == 18
+    assert [t.index for t in trials] == list(range(18))
+    combos = {(t.values["learning_rate"], t.values["optimizer"], t.values["seed"]) for t in trials}
+    assert len(combos) == 18
+    for trial in trials:
+        assert trial.settings.learning_rate == trial.values["learning_rate"]
+        assert trial.settings.optimizer == trial.values["optimizer"]
+        assert trial.settings.seed == trial.values["seed"]
+    assert {t.values["seed"] for t in trials} == {0, 1, 2}
+
+
+def test_switching_optimizer_drops_hyper_parameters_it_does_not_take():
+    base = SPIRAL.replace(optimizer="sgd", momentum=0.9)
+    trials = SweepSpec(base, (Axis("optimizer", ("sgd", "adam")),)).expand()
+    assert trials[0].settings.momentum == 0.9
+    assert trials[1].settings.optimizer == "adam" and trials[1].settings.momentum == 0.0
+
+
+def test_dataset_options_and_hidden_layers_are_axes():
+    spec = SweepSpec(SPIRAL, (Axis("noise", (0.0, 0.2)), Axis("hidden", ((4,), (8, 8)))))
+    trials = spec.expand()
+    assert [(t.settings.dataset_options["noise"], t.settings.hidden) for t in trials] == [
+        (0.0, (4,)), (0.0, (8, 8)), (0.2, (4,)), (0.2, (8, 8))]
+
+
+def test_random_draws_are_seeded_log_uniform_for_rates_and_within_the_range():
+    spec = SweepSpec(SPIRAL, (Axis("learning_rate", low=1e-4, high=1.0), Axis("batch_size", low=5, high=50),
+                              Axis("optimizer", ("sgd", "adam"))), SweepMethod.RANDOM, trials=200, seeds=2)
+    trials = spec.expand()
+    assert len(trials) == 400
+    assert trials == spec.expand()                          # the same draws every time
+    rates = [t.settings.learning_rate for t in trials[::2]]
+    assert all(1e-4 <= rate <= 1.0 for rate in rates)
+    below = sum(rate < 1e-2 for rate in rates)             # log-uniform: half the draws below the geometric middle
+    assert 70 < below < 130
+    assert all(isinstance(t.settings.batch_size, int) and 5 <= t.settings.batch_size <= 50 for t in trials)
+    assert {t.settings.optimizer for t in trials} == {"sgd", "adam"}
+    other = SweepSpec(SPIRAL, spec.axes, SweepMethod.RANDOM, trials=200, seeds=2, sample_seed=1).expand()
+    assert [t.values for t in other] != [t.values for t in trials]
+
+
+def test_json_round_trip():
+    spec = SweepSpec(SPIRAL, (Axis("learning_rate", low=1e-4, high=1.0), Axis("hidden", ((4,), (8, 8))),
+                              Axis("l2", low=0.0, high=0.01, log=False)),
+                     SweepMethod.RANDOM, trials=5, seeds=2, metric=Metric.BEST_VAL_LOSS, sample_seed=3, name="s")
+    again = SweepSpec.from_json(spec.to_json())
+    assert again == spec
+    assert again.expand() == spec.expand()
+
+
+@pytest.mark.parametrize("spec, message", [
+    (SweepSpec(SPIRAL, (Axis("learning_rate", tuple(10.0 ** -i for i in range(1, 11))),
+                        Axis("batch_size", tuple(range(1, 101))),
+                        Axis("seed", tuple(range(11))))), "a sweep of 11,000 trials is more than the 10,000 allowed"),
+    (SweepSpec(SPIRAL, (Axis("learning_rate", low=1e-4, high=1),), SweepMethod.RANDOM, trials=MAX_TRIALS, seeds=2),
+     "a sweep of 20,000 trials"),
+    (SweepSpec(SPIRAL, (Axis("colour", (1, 2)),)), "'colour' is neither an experiment setting nor an option"),
+    (SweepSpec(SPIRAL, (Axis("learning_rate", (0.1, -1.0)),)), "trial learning_rate=-1: learning_rate must be"),
+    (SweepSpec(SPIRAL, (Axis("learning_rate", low=0.0, high=1.0),), SweepMethod.RANDOM, trials=3),
+     "a log range needs low > 0"),
+    (SweepSpec(SPIRAL, (Axis("learning_rate", low=0.1, high=1.0),)), "a grid needs values, not a range"),
+    (SweepSpec(SPIRAL, (Axis("seed", (1, 2)),), seeds=2), "seed is an axis already"),
+    (SweepSpec(SPIRAL), "a sweep needs at least one axis"),
+])
+def test_bad_sweeps_are_one_line(spec, message):
+    with pytest.raises(ValueError) as caught:
+        spec.expand()
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_tpe_asks_and_tells_optuna():
+    pytest.importorskip("optuna")
+    spec = SweepSpec(SPIRAL.replace(steps=5), (Axis("learning_rate", low=1e-3, high=0.5),
+                                               Axis("optimizer", ("sgd", "adam"))), SweepMethod.TPE, trials=4)
+    from kgui.core.sweeps.tpe import TpeSource
+
+    source = TpeSource(spec)
+    from kgui.core.sweeps.runner import TrialOutcome
+
+    seen = []
+    while (trial := source.next()) is not None:
+        seen.append(trial)
+        record = RunRecord.new(trial.settings)
+        record.history = [_step(1, trial.settings.learning_rate)]
+        source.tell(TrialOutcome(trial, TrialState.ENDED, record))
+    assert len(seen) == 4
+    assert all(1e-3 <= t.settings.learning_rate <= 0.5 for t in seen)
+    study = source.study
+    assert [t.value for t in study.trials] == [t.settings.learning_rate for t in seen]   # told the metric
+
+
+def _step(number, loss):
+    from kgui.core.runs import StepRecord
+
+    return StepRecord(number, loss, loss, None, 0.1, 0.0, 1.0)
+
+
+def test_a_sweeps_trials_are_tagged_runs_and_a_reused_model_gives_a_fresh_ones_numbers(tmp_path):
+    store = RunStore(tmp_path)
+    spec = SweepSpec(SPIRAL, (Axis("learning_rate", (0.01, 0.1)),), seeds=2)
+    ended = []
+    result = SweepRunner(spec, store, ThreadExecutor(1),
+                         on_event=lambda e: ended.append(e) if isinstance(e, TrialEnded) else None).run()
+    assert len(ended) == 4 and not result.stopped and result.exit_code() == 0
+    records = sweep_records(store, result.sweep_id)
+    assert len(records) == 4
+    assert sorted((r.sweep_values["learning_rate"], r.sweep_values["seed"]) for r in records) == [
+        (0.01, 0), (0.01, 1), (0.1, 0), (0.1, 1)]
+    assert all(r.status == RunStatus.FINISHED and r.summary.steps == 30 for r in records)
+    assert sum("restart" in r.timings for r in records) == 3          # one compile, three restarts
+    for record in records:
+        stored = store.load(record.id)
+        fresh = Trainer(stored.settings).run()
+        assert [s.train_loss for s in stored.history] == [s.train_loss for s in fresh.history]
+        assert [s.val_loss for s in stored.history] == [s.val_loss for s in fresh.history]
+    ranked = [o.record.id for o in result.ranked()]
+    assert ranked == [row.run_id for row in ranked_rows(records, Metric.FINAL_VAL_LOSS)]
+    values = [Metric.FINAL_VAL_LOSS.of(store.load(run_id)) for run_id in ranked]
+    assert values == sorted(values)
+    rows = ranked_rows(records, Metric.FINAL_VAL_LOSS)
+    assert json.loads(export_rows(rows, tmp_path / "t.json").read_text())[0]["run_id"] == ranked[0]
+    assert export_rows(rows, tmp_path / "t.csv").read_text().splitlines()[0].startswith("run_id,learning_rate,seed")
+
+
+def test_runs_without_sweep_fields_load_with_defaults_and_bad_tags_are_unreadable(tmp_path):
+    store = RunStore(tmp_path)
+    writer = store.begin(RunRecord.new(SPIRAL))
+    writer.close()
+    run_id = writer.record.id
+    path = tmp_path / run_id / "run.json"
+    data = json.loads(path.read_text())
+    del data["sweep_id"], data["sweep_values"]
+    path.write_text(json.dumps(data))
+    record = store.load(run_id)
+    assert record.readable and record.sweep_id == "" and record.sweep_values == {}
+    data["sweep_values"] = {"lr": {"nested": 1}}
+    path.write_text(json.dumps(data))
+    assert store.load(run_id).status == RunStatus.UNREADABLE
+    assert "sweep_values" in store.load(run_id).message
+
+
+def run(capsys, *args):
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_sweep_command_prints_ranked_table_and_runs_list_filters_by_sweep(capsys, tmp_path):
+    config = tmp_path / "sweep.json"
+    code, out, err = run(capsys, "sweep", "--backend", ENGINE, "--dataset", "spiral", "--option", "n=200",
+                         "--model", "mlp", "--hidden", "8,8", "--steps", "20", "--batch-size", "10",
+                         "--grid", "lr=0.01,0.1", "--grid", "optimizer=sgd,adam", "--workers", "2", "--in-process",
+                         "--runs-dir", str(tmp_path / "runs"), "--save", str(config))
+    assert code == 0, err
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("#"))
+    assert lines[header].split()[:4] == ["#", "learning_rate", "optimizer", "final_val_loss"]
+    table = lines[header + 1:header + 5]
+    losses = [float(line.split()[3]) for line in table]
+    assert losses == sorted(losses) and len(table) == 4
+    sweep_id = lines[0].split()[1].rstrip(":")
+    code, listed, _ = run(capsys, "runs", "list", "--runs-dir", str(tmp_path / "runs"), "--sweep", sweep_id)
+    assert code == 0 and len(listed.splitlines()) == 4
+    code, listed, _ = run(capsys, "runs", "list", "--runs-dir", str(tmp_path / "runs"), "--sweep", "sweep-none")
+    assert "no runs of sweep sweep-none" in listed
+    spec = SweepSpec.load(config)                                  # --config takes it back, flags on top
+    assert [axis.name for axis in spec.axes] == ["learning_rate", "optimizer"]
+    code, out, err = run(capsys, "sweep", "--config", str(config), "--grid", "lr=0.05", "--in-process",
+                         "--runs-dir", str(tmp_path / "runs2"))
+    assert code == 0, err
+    assert len([line for line in out.splitlines() if line.endswith(("finished", "diverged")) or " finished " in line]) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--grid", "lr"], "--grid must look like NAME=VALUES"),
+    (["--range", "lr=1:x", "--random", "3"], "--range learning_rate must look like LOW:HIGH"),
+    (["--grid", "lr=0.1,0.2", "--log", "momentum"], "--log momentum: no such axis"),
+    (["--random", "20000", "--range", "lr=1e-4:1"], "more than the 10,000 allowed"),
+    (["--grid", "lr=0.1", "--export", "x.png"], "--export writes the trial table as .csv or .json"),
+])
+def test_sweep_command_bad_input_is_one_line(capsys, tmp_path, args, message):
+    code, out, err = run(capsys, "sweep", "--dataset", "spiral", "--runs-dir", str(tmp_path), *args)
+    assert code == 1
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())
+
+
+def test_metric_of_a_diverged_run_is_none_and_ranks_last():
+    record = RunRecord.new(SPIRAL)
+    record.history = [_step(1, math.nan)]
+    assert Metric.FINAL_VAL_LOSS.of(record) is None
