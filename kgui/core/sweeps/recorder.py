@@ -55,7 +55,7 @@ class TrialRecorder:
             self._writer.append(step)
         record = self.record
         for name in ("status", "message", "final_params", "engine", "engine_version", "dataset_info", "timings",
-                     "finished", "train_rows", "lr_changes", "settings"):
+                     "finished", "train_rows", "lr_changes", "settings", "weight_edits"):
             setattr(record, name, getattr(final, name))
         self._close()
 
