@@ -171,3 +171,56 @@ def test_selecting_a_hidden_run_dims_no_visible_curve_nor_new_runs(qtbot, window
     assert pen_alphas(window, shown.id) == {FADED_ALPHA} and pen_alphas(window, hidden.id) == {255}
     window.runs_table.set_checked(hidden.id, False)     # and come back when it is hidden again
     assert pen_alphas(window, shown.id) == {255} and pen_alphas(window, newer.id) == {255}
+
+
+# -- 8: the Fit dock follows the table selection as the Decision boundary dock does -----------------------------------
+
+def test_fit_dock_follows_the_table_selection_like_the_decision_boundary(qtbot, window):
+    line = train(qtbot, window, steps=20, rate=0.3, n=100)
+    window.dataset_picker.select("xor", {})
+    window.steps_box.setValue(10)
+    assert window.start()
+    wait_for_job(qtbot, window)
+    classes = window.record
+    fit, surface = window.fit_view, window.surface_view
+    assert fit.currentWidget() is fit.classes_page and fit.run_id == surface.run_id == classes.id
+
+    window.runs_table.select(line.id)
+    assert fit.run_id == surface.run_id == line.id
+    assert fit.currentWidget() is fit.line_page
+    last = line.history[-1].params
+    assert fit.line_page.caption.text().startswith(f"w = {last['w']:.4f}")
+    assert list(fit.line_page.fit_curve.yData) == pytest.approx(
+        [last["w"] * x + last["b"] for x in fit.line_page.fit_curve.xData])
+
+    window.runs_table.select(classes.id)     # the live (last) run: shown live again, its matrix too
+    assert fit.run_id == surface.run_id == classes.id
+    assert fit.currentWidget() is fit.classes_page and fit.classes_page.matrix.rowCount() == 2
+
+    window.range_test_action.trigger()       # a range test trains no run: no old fit stays on show
+    assert fit.currentWidget() is fit.hint and "range test" in fit.hint.text()
+    window.stop()
+    wait_for_job(qtbot, window)
+
+
+def test_fit_dock_shows_a_saved_runs_accuracy_and_says_why_not_its_line(qtbot, tmp_path, messages):
+    from kgui.core.runs import RunStore
+    from kgui.ui.main_window import MainWindow
+    first = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(first)
+    first.show()
+    line = train(qtbot, first, steps=10, rate=0.3, n=100)
+    first.dataset_picker.select("xor", {})
+    assert first.start()
+    wait_for_job(qtbot, first)
+    classes = first.record
+    first.close()
+    again = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(again)
+    again.show()
+    fit = again.fit_view
+    again.runs_table.select(classes.id)
+    assert fit.currentWidget() is fit.classes_page and fit.run_id == classes.id
+    assert len(fit.classes_page.curve.xData) == len(classes.history)
+    again.runs_table.select(line.id)
+    assert fit.currentWidget() is fit.hint and "trained in this session" in fit.hint.text()

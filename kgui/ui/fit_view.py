@@ -210,10 +210,13 @@ class ClassesPage(QWidget):
 
 
 HINT = "Start a run to see what the model learns."
+RANGE_TEST_HINT = ("The learning-rate range test trains no run to show here; its loss against the rate is in the "
+                   "range-test tab. Pick a run in the runs table to see what it learned.")
 
 
 class FitView(QStackedWidget):
-    """Shows the page that fits the run being trained (or a hint when there is nothing to show)."""
+    """Shows the page that fits a run: the live one as it trains, or the run picked in the runs table (the same rule
+    as the Decision boundary dock: the live run live, another from what its record kept)."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -224,40 +227,94 @@ class FitView(QStackedWidget):
         self.classes_page = ClassesPage()
         for page in (self.hint, self.line_page, self.classes_page):
             self.addWidget(page)
-        self.run_id: str | None = None
+        self.run_id: str | None = None          # the run shown: the live one, or one picked in the table
+        self.live_run_id: str | None = None
+        self._live = None                       # the live run's (settings, dataset)
+        self._line_data: dict[str, tuple] = {}  # run id -> (x, y, true line) of this session's 1-feature runs
         self._reset()
 
     def _reset(self) -> None:
         self._steps: list[int] = []
         self._accuracy: list[float] = []
         self._latest = None         # the newest StepRecord
+        self._confusion = None      # the live run's latest (step, ConfusionMatrix)
         self._shown_steps = 0
         self._refreshed = 0.0
 
-    def clear(self) -> None:
-        """Follow no run: the hint again (the window's Reset)."""
-        self.run_id = None
+    def clear(self, hint: str = HINT) -> None:
+        """Follow no run: ``hint`` instead (the window's Reset, a range test)."""
+        self.run_id = self.live_run_id = self._live = None
         self._reset()
-        self.hint.setText(HINT)
+        self.hint.setText(hint)
         self.setCurrentWidget(self.hint)
 
     def show_run(self, run_id: str, settings, dataset) -> None:
-        """Follow a new run: its data (Dataset arrays) and, for synthetic lines, the true line."""
-        self.run_id = run_id
+        """Follow a new live run: its data (Dataset arrays) and, for synthetic lines, the true line."""
+        self.live_run_id, self._live = run_id, (settings, dataset)
         self._reset()
+        if dataset.task != "classification" and dataset.n_features == 1:
+            x, y = dataset.x_train[:, 0], dataset.y_train[:, 0]
+            if len(x) > MAX_SCATTER_POINTS:
+                rows = np.random.RandomState(0).choice(len(x), MAX_SCATTER_POINTS, replace=False)
+                x, y = x[rows], y[rows]
+            self._line_data[run_id] = (x, y, true_line(settings))
+        self.show_live()
+
+    def show_live(self) -> None:
+        """Back to the live (or last live) run, with everything it sent so far."""
+        if self._live is None:
+            return
+        settings, dataset = self._live
+        self.run_id = self.live_run_id
         if dataset.task == "classification":
             self.classes_page.clear(settings.steps, dataset.class_names if dataset.scores_classes else ())
             self.setCurrentWidget(self.classes_page)
         elif dataset.n_features == 1:
-            self.line_page.set_data(dataset.x_train[:, 0], dataset.y_train[:, 0], true_line(settings))
+            self.line_page.set_data(*self._line_data[self.live_run_id])
             self.setCurrentWidget(self.line_page)
         else:
             self.hint.setText(f"{dataset.name} has {dataset.n_features} features: the fitted line is shown "
                               "for one-feature linear regression only.")
             self.setCurrentWidget(self.hint)
+        self._shown_steps = 0
+        self.refresh(force=True)
+        if self._confusion is not None:
+            self.show_confusion(self.live_run_id, *self._confusion)
+
+    def show_saved(self, record) -> None:
+        """Run ``record`` picked in the runs table: the live run live, another from its record (accuracy over its
+        steps; its last fitted line over its data when this session trained it), or one line saying why not."""
+        if record.id == self.live_run_id and self._live is not None:
+            self.show_live()
+            return
+        self.run_id = record.id
+        history = record.history if record.readable else []
+        last = history[-1] if history else None
+        if record.readable and any(step.accuracy is not None for step in history):
+            self.classes_page.clear(record.settings.steps)
+            self.classes_page.show_accuracy(np.array([s.step for s in history], dtype=np.float64),
+                                            np.array([np.nan if s.accuracy is None else s.accuracy
+                                                      for s in history], dtype=np.float64))
+            self.classes_page.title.setText(f"“{record.name}”: validation accuracy over its steps (the confusion "
+                                            "matrix is computed while a run trains)")
+            self.setCurrentWidget(self.classes_page)
+        elif last is not None and {"w", "b"} <= last.params.keys() and record.id in self._line_data:
+            self.line_page.set_data(*self._line_data[record.id])
+            self.line_page.show_fit(last.params["w"], last.params["b"])
+            self.setCurrentWidget(self.line_page)
+        else:
+            reason = ("its fitted line is shown for runs trained in this session" if last is not None
+                      and {"w", "b"} <= last.params.keys() else "it has no fitted line or accuracy to show"
+                      if record.readable and record.status != "pending" else "it has not trained yet")
+            self.hint.setText(f"“{record.name}”: {reason}.")
+            self.setCurrentWidget(self.hint)
+
+    @property
+    def showing_live(self) -> bool:
+        return self.run_id is not None and self.run_id == self.live_run_id
 
     def add_steps(self, run_id: str, records) -> None:
-        if run_id != self.run_id or not records:
+        if run_id != self.live_run_id or not records:
             return
         self._steps.extend(s.step for s in records)
         self._accuracy.extend(np.nan if s.accuracy is None else s.accuracy for s in records)
@@ -266,7 +323,8 @@ class FitView(QStackedWidget):
     def refresh(self, force: bool = False) -> None:
         """Push the steps received since the last refresh, at most every ``REFRESH_S`` unless ``force``d
         (called with the loss plot's redraws; fewer paints leave the GUI thread more responsive)."""
-        if len(self._steps) == self._shown_steps or not (force or perf_counter() - self._refreshed >= REFRESH_S):
+        if not self.showing_live or len(self._steps) == self._shown_steps or \
+                not (force or perf_counter() - self._refreshed >= REFRESH_S):
             return
         self._refreshed = perf_counter()
         self._shown_steps = len(self._steps)
@@ -278,5 +336,8 @@ class FitView(QStackedWidget):
                                             np.asarray(self._accuracy, dtype=np.float64))
 
     def show_confusion(self, run_id: str, step: int, matrix) -> None:
-        if run_id == self.run_id and self.currentWidget() is self.classes_page:
+        if run_id != self.live_run_id:
+            return
+        self._confusion = (step, matrix)
+        if self.showing_live and self.currentWidget() is self.classes_page:
             self.classes_page.show_confusion(matrix, step)

@@ -10,6 +10,7 @@ from PyQt6.QtWidgets import QStyle
 from kgui.core.parity import installed_engines
 from kgui.core.session import Job, JobEnded, JobKind
 
+from .fit_view import RANGE_TEST_HINT
 from .gui_activity import GUI_ACTIVITY
 from .learning_rate import MAX_RATE, MIN_RATE, rounded
 from .names import dataset_title, engine_label
@@ -69,6 +70,7 @@ class JobControl(QObject):
         window.live_panel.set_engine(engine_label(self.job.settings.backend))
         if kind is JobKind.RANGE_TEST:
             window.lr_range_view.clear()
+            window.fit_view.clear(RANGE_TEST_HINT)
             window.tabs.setCurrentWidget(window.lr_range_view)
             window.dialogs.status(f"Learning-rate range test on {window.backend_picker.title}…")
         else:

@@ -92,12 +92,25 @@ class RunsController(QObject):
     # -- actions on runs ---------------------------------------------------------------------------------------------
 
     def select(self, run_id: str | None) -> None:
-        """Highlight the selected run on the plot, say its status, and show its decision boundary."""
+        """Highlight the selected run on the plot, say its status, and show what it learned (Fit) and its decision
+        boundary: both docks follow the selection."""
         self.window.plot.highlight(run_id if run_id in self.window.plot.runs else None)
         if run_id is not None:
             run = self.session.runs[run_id]
             self.window.statusBar().showMessage(f"{run.name}: {run.status}")
+            self.show_fit(run)
             self.show_surface(run_id)
+
+    def show_fit(self, run: RunRecord) -> None:
+        """The Fit dock shows the picked run: live, or from its record (its steps read from its folder if the run
+        was never shown)."""
+        if run.readable and not run.history and run.id != self.session.live_run_id:
+            try:
+                stored = self.session.store.load(run.id)
+            except (LookupError, OSError, ValueError):
+                stored = None
+            run = stored if stored is not None and stored.readable else run
+        self.window.fit_view.show_saved(run)
 
     def show_surface(self, run_id: str) -> None:
         """The Decision boundary dock shows the picked run: live, or the final surface saved in its folder."""
