@@ -224,3 +224,49 @@ def test_fit_dock_shows_a_saved_runs_accuracy_and_says_why_not_its_line(qtbot, t
     assert len(fit.classes_page.curve.xData) == len(classes.history)
     again.runs_table.select(line.id)
     assert fit.currentWidget() is fit.hint and "trained in this session" in fit.hint.text()
+
+
+# -- 4 and 22: the SVG is the plot on screen, names plain text --------------------------------------------------------
+
+def test_svg_panels_keep_their_own_x_range_and_ticks(qtbot, window, tmp_path, monkeypatch):
+    import matplotlib
+
+    from kgui.ui.exporting import SVG_STYLE, panel_state, svg_figure
+    long = train(qtbot, window, steps=200, rate=0.1, n=100)
+    window.dataset_picker.select("xor", {})
+    window.steps_box.setValue(20)
+    assert window.start()
+    wait_for_job(qtbot, window)
+    window.plot.redraw()
+    panels = [panel_state(panel.item, panel.title) for panel in window.plot.shown_panels]
+    assert len(panels) == 2 and panels[0].x_range != panels[1].x_range
+    with matplotlib.rc_context(SVG_STYLE):
+        figure = svg_figure(panels, (800, 600))
+        figure.draw_without_rendering()
+        for axes, panel in zip(figure.axes, panels):
+            assert axes.get_xlim() == pytest.approx(panel.x_range)
+            assert axes.get_xlabel() == "step"
+            assert [tick.get_text() for tick in axes.get_xticklabels() if tick.get_text()]  # labelled ticks
+    assert long.id in window.plot.runs
+
+
+def test_run_names_are_plain_text_in_the_svg_the_legend_and_the_docks(qtbot, window, tmp_path, monkeypatch):
+    from PyQt6.QtWidgets import QFileDialog
+    record = train(qtbot, window, steps=5, n=100)
+    window.runs_table.rename(record.id, r"$\evil{x}$ <b>bold</b>")
+    name = window.runs[record.id].name
+    assert name == r"$\evil{x}$ <b>bold</b>"
+    assert any(label.startswith(f"#1 {name}") for label in window.plot.labels())
+    legend_html = [text.text for _, text in window.plot.legend.items][0]
+    assert "<b>" not in legend_html and "&lt;b&gt;" in legend_html
+    target = tmp_path / "plot.svg"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), "SVG image (*.svg)"))
+    window.export_format_actions["svg"].trigger()
+    svg = target.read_text()
+    assert r"$\evil{x}$ &lt;b&gt;bold&lt;/b&gt;" in svg
+    from kgui.core.export import plot_bytes
+    assert rb"$\evil{x}$" in plot_bytes([window.runs[record.id]], "svg")     # the command line's export too
+    assert plot_bytes([window.runs[record.id]], "png").startswith(b"\x89PNG")
+    window.runs_table.select(record.id)
+    assert window.surface_view.caption.textFormat() == Qt.TextFormat.PlainText
+    assert window.fit_view.hint.textFormat() == Qt.TextFormat.PlainText

@@ -81,8 +81,11 @@ def loss_figure(records):
 
 
 def plot_bytes(records, fmt: str) -> bytes:
-    """The loss plot encoded as ``fmt`` ("png" or "svg")."""
-    return figure_bytes(loss_figure(records), fmt)
+    """The loss plot encoded as ``fmt`` ("png" or "svg"); run names are plain text (no "$…$" math)."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return figure_bytes(loss_figure(records), fmt)
 
 
 def figure_bytes(figure, fmt: str) -> bytes:

@@ -8,6 +8,7 @@ log modes, the labelled marker lines and the legend. CSV and JSON are the data b
 """
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ def panel_state(item: pg.PlotItem, title: str = "") -> PanelState:
     (x0, x1), (y0, y1) = item.vb.viewRange()
     legend_names = {}
     if item.legend is not None:
-        legend_names = {id(sample.item): text.text for sample, text in item.legend.items}
+        legend_names = {id(sample.item): html.unescape(text.text) for sample, text in item.legend.items}
     curves, markers = [], []
     for data_item in item.listDataItems():
         if not data_item.isVisible() or data_item.xData is None or not len(data_item.xData):
@@ -115,21 +116,30 @@ def _dashes(pattern: tuple[float, ...]):
     return "-" if not pattern else (0, tuple(pattern))
 
 
+SVG_STYLE = {"svg.fonttype": "none",     # text stays text: searchable, editable
+             "text.parse_math": False}   # run names are plain text: "$x$" and backslashes are not math
+
+
 def svg_bytes(panels: list[PanelState], size: tuple[int, int]) -> bytes:
-    """The panels stacked top to bottom (shared x), drawn by matplotlib as SVG at ``size`` pixels / ``SVG_DPI``."""
+    """The panels stacked top to bottom, each with its own x range and ticks as on screen, drawn by matplotlib as
+    SVG at ``size`` pixels / ``SVG_DPI``."""
     import matplotlib
 
-    with matplotlib.rc_context({"svg.fonttype": "none"}):   # text stays text: searchable, editable
-        return _svg_figure_bytes(panels, size)
+    with matplotlib.rc_context(SVG_STYLE):
+        figure = svg_figure(panels, size)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="svg")
+    return buffer.getvalue()
 
 
-def _svg_figure_bytes(panels: list[PanelState], size: tuple[int, int]) -> bytes:
+def svg_figure(panels: list[PanelState], size: tuple[int, int]):
+    """The matplotlib Figure :func:`svg_bytes` writes (call it inside ``matplotlib.rc_context(SVG_STYLE)``)."""
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(size[0] / SVG_DPI, size[1] / SVG_DPI), dpi=SVG_DPI, layout="constrained")
     FigureCanvasSVG(figure)
-    axes_list = figure.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
+    axes_list = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
     for axes, panel in zip(axes_list, panels):
         for curve in panel.curves:
             axes.plot(curve.x, curve.y, color=curve.color, linewidth=curve.width, linestyle=_dashes(curve.dash),
@@ -146,15 +156,13 @@ def _svg_figure_bytes(panels: list[PanelState], size: tuple[int, int]) -> bytes:
             axes.annotate(marker.label, (marker.x, 0.97), xycoords=("data", "axes fraction"), va="top", ha="left",
                           fontsize=8, color=marker.color)
         axes.set_ylabel(panel.y_label)
+        axes.set_xlabel(panel.x_label)
         axes.grid(True, color="#d4d4d4", linewidth=0.6)
         if panel.title and (len(panels) > 1 or not any(curve.label for curve in panel.curves)):
             axes.set_title(panel.title, fontsize=10)
         if any(curve.label for curve in panel.curves):
             axes.legend(fontsize=8, loc="upper right")
-    axes_list[-1].set_xlabel(panels[-1].x_label)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg")
-    return buffer.getvalue()
+    return figure
 
 
 def png_bytes(item: QGraphicsItem, scale: float = PNG_SCALE) -> bytes:

@@ -227,6 +227,8 @@ class FitView(QStackedWidget):
         self.classes_page = ClassesPage()
         for page in (self.hint, self.line_page, self.classes_page):
             self.addWidget(page)
+        for label in (self.hint, self.classes_page.title, self.classes_page.classes):
+            label.setTextFormat(Qt.TextFormat.PlainText)    # run and class names are plain text
         self.run_id: str | None = None          # the run shown: the live one, or one picked in the table
         self.live_run_id: str | None = None
         self._live = None                       # the live run's (settings, dataset)

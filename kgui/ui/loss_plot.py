@@ -15,6 +15,7 @@ put keeps each frame's paint cheap while the engine trains.
 """
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 from time import perf_counter
@@ -199,7 +200,7 @@ class RunCurves:
         self.schedule: RateSchedule | None = None   # a scheduled run: markers and label show its base rates
         self.label = self.compose_label()
         self.raw = item.plot([], [])
-        self.train = item.plot([], [], name=self.label)
+        self.train = item.plot([], [], name=html.escape(self.label))   # legends show HTML: names are plain text
         self.val = item.plot([], [])
         for curve in (self.raw, self.train, self.val):
             curve.opts["autoDownsampleFactor"] = 1.0
@@ -420,7 +421,7 @@ class LossPlot(QWidget):
         self.widget.ci.clear()
         for row, panel in enumerate(panels):
             self.widget.ci.addItem(panel.item, row=row, col=0)
-            panel.item.setTitle(panel.title if len(panels) > 1 else None, color="#333", size="10pt")
+            panel.item.setTitle(html.escape(panel.title) if len(panels) > 1 else None, color="#333", size="10pt")
         self.shown_panels = panels
         self._refit = True
 
@@ -486,7 +487,7 @@ class LossPlot(QWidget):
             line.setVisible(visible)
         legend = self.panel_of(run_id).legend
         if visible and not self._in_legend(run, legend):
-            legend.addItem(run.train, run.label)
+            legend.addItem(run.train, html.escape(run.label))
         elif not visible:
             legend.removeItem(run.train)
         run.dirty = run.dirty or visible
@@ -511,11 +512,11 @@ class LossPlot(QWidget):
         if label == run.label:
             return
         run.label = label
-        run.train.opts["name"] = label
+        run.train.opts["name"] = html.escape(label)
         legend = self.panel_of(run_id).legend
         for sample, text in legend.items:
             if sample.item is run.train:
-                text.setText(label)
+                text.setText(html.escape(label))
         legend.updateSize()
 
     def export_target(self, write_data, empty_message: str = "") -> ExportTarget:
@@ -526,7 +527,7 @@ class LossPlot(QWidget):
 
     def labels(self) -> list[str]:
         """Legend labels of the shown panels, top to bottom."""
-        return [text.text for panel in self.shown_panels for _, text in panel.legend.items]
+        return [html.unescape(text.text) for panel in self.shown_panels for _, text in panel.legend.items]
 
     def highlight(self, run_id: str | None) -> None:
         """Fade every run but ``run_id`` while ``run_id`` is shown (None: no highlight); the readout follows it."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF
+from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QShowEvent
 from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
@@ -61,6 +61,7 @@ class SurfaceView(QWidget):
         self.caption = QLabel("Train a 2-feature dataset (circle, xor, spiral, plane …) to see what the model "
                               "predicts over the plane.")
         self.caption.setWordWrap(True)
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)   # it names runs: plain text
         self.plot = pg.PlotWidget(background="w")
         self.plot.setAspectLocked(False)
         self.plot.setMenuEnabled(False)
