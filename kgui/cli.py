@@ -354,18 +354,23 @@ def run_command(args, out, err) -> int:
     session.close()   # a run stopped while its preparation loads the dataset: that load stops too
     runs = job.records
     dataset = job.trainer.dataset if job.kind is JobKind.TRAINING and job.trainer is not None else None
-    failed = bool(job.error) or runs[-1].status == RunStatus.FAILED
-    if failed:
-        print(f"kgui: error: {job.error or runs[-1].message}", file=err)
+    unavailable = job.result.unavailable if job.kind is JobKind.PARITY and job.result is not None else {}
+    for message in unavailable.values():   # an engine that cannot be imported: the others were compared
+        print(f"kgui: error: {message}", file=err)
+    compared = [record for record in runs if record.settings.backend not in unavailable]
+    failed = bool(job.error) or bool(unavailable) or bool(compared) and compared[-1].status == RunStatus.FAILED
+    if job.error or compared and compared[-1].status == RunStatus.FAILED:
+        print(f"kgui: error: {job.error or compared[-1].message}", file=err)
     elif job.kind is JobKind.PARITY and job.result.largest is not None:
         console.line(job.result.largest.describe())
         console.line(f"parity: {job.result.verdict}")
-    if any(record.history for record in runs):  # a failed run's steps so far are exported too
+    trained = [record for record in runs if record.history]   # a failed run's steps so far are exported too
+    if trained:
         for path in args.export:
             if _is_script(path):
-                console.line(f"wrote {_export_script(runs[0], dataset, path)}")
+                console.line(f"wrote {_export_script(trained[0], dataset, path)}")
             else:
-                console.line(f"wrote {session.export(path, [record.id for record in runs])}")
+                console.line(f"wrote {session.export(path, [record.id for record in trained])}")
     if failed:
         return EXIT_ERROR
     codes = [exit_code(record) for record in runs]

@@ -78,6 +78,28 @@ def test_all_engines_compare_losses_and_export(capsys, tmp_path):
     assert (tmp_path / "h.csv").read_text().count("\n") == 1 + len(ALL_INSTALLED) * 5
 
 
+@pytest.mark.skipif(len(ALL_INSTALLED) < 3, reason="needs three installed engines")
+def test_all_engines_names_an_engine_whose_install_is_broken_and_compares_the_others(tmp_path):
+    """A real broken install: a ``pytensor`` package whose import raises, first on the subprocess's path."""
+    broken = tmp_path / "site" / "pytensor"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text('raise RuntimeError("simulated broken install")\n')
+    env = {**os.environ, "PYTHONPATH": f"{broken.parent}{os.pathsep}{ROOT}"}
+    result = subprocess.run([sys.executable, "-m", "kgui", "run", "--dataset", "iris", "--steps", "3",
+                             "--backend", "all", "--runs-dir", str(tmp_path / "runs"),
+                             f"--export={tmp_path / 'h.csv'}"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("kgui")] == [
+        "kgui: error: Theano (PyTensor) is installed but cannot be imported (RuntimeError: simulated broken "
+        "install); reinstall it with: pip install pytensor==3.0.7"]
+    others = sorted(set(ALL_INSTALLED) - {"theano"})
+    assert sorted(record.engine for record in RunStore(tmp_path / "runs").list()) == others
+    assert re.search(r"^parity: same within float32 tolerance \(max \|Δloss\| = \S+\); Theano \(PyTensor\) is "
+                     r"installed but cannot be imported", result.stdout, re.MULTILINE)
+    assert (tmp_path / "h.csv").read_text().count("\n") == 1 + len(others) * 3
+
+
 def test_lr_find_suggests_a_rate_the_linear_exercise_trains_with(capsys, tmp_path):
     exports = [tmp_path / name for name in ("sweep.csv", "sweep.json", "sweep.png")]
     code, out, err = run(capsys, "lr-find", "--dataset", "linear", "--backend", "theano",

@@ -109,11 +109,26 @@ def load(name: str) -> Backend:
             spec = _ENGINES[key]
             try:
                 engine = importlib.import_module(spec.module)
-            except ImportError as exc:
-                raise ImportError(f"the {spec.title} backend needs its engine, which is not installed "
-                                  f"({exc}); install it with: {spec.hint}") from exc
+            except Exception as exc:  # noqa: BLE001 - a broken install raises anything while importing
+                raise EngineUnavailable(key, _unavailable_reason(spec, exc)) from exc
             _loaded[key] = Backend(engine)
         return _loaded[key]
+
+
+class EngineUnavailable(ImportError):
+    """Engine ``engine`` cannot be imported (not installed, or its install is broken); the message names it."""
+
+    def __init__(self, engine: str, message: str):
+        super().__init__(message)
+        self.engine = engine
+
+
+def _unavailable_reason(spec: _Engine, exc: Exception) -> str:
+    reason = str(exc) if isinstance(exc, ImportError) else f"{type(exc).__name__}: {exc}"
+    if _installed_version(spec.distributions) is None:
+        return f"the {spec.title} backend needs its engine, which is not installed ({reason}); install it with: " \
+               f"{spec.hint}"
+    return f"{spec.title} is installed but cannot be imported ({reason}); reinstall it with: {spec.hint}"
 
 
 def default() -> Backend:
@@ -128,6 +143,6 @@ def __getattr__(attr):
     return getattr(default(), attr)
 
 
-__all__ = ["Backend", "Constant", "EngineInfo", "Function", "Placeholder", "Tensor", "Variable", "available",
+__all__ = ["Backend", "Constant", "EngineInfo", "EngineUnavailable", "Function", "Placeholder", "Tensor", "Variable", "available",
            "canonical_name", "default", "engine_names", "epsilon", "floatx", "is_loaded", "load",
            "set_epsilon", "set_floatx"]

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from kgui import backend
+
 from . import engines
 from . import export as run_export
 from .files import write_atomic
@@ -92,6 +94,12 @@ class ParityResult:
     records: list[RunRecord] = field(default_factory=list)
     initial_weights_match: bool | None = None   # None until two engines have built their model
     differences: list[LossDifference] = field(default_factory=list)  # one per step all runs reached
+    unavailable: dict[str, str] = field(default_factory=dict)   # engine -> why it could not be imported (skipped)
+
+    @property
+    def compared(self) -> list[RunRecord]:
+        """The runs of the engines that could be used."""
+        return [record for record in self.records if record.settings.backend not in self.unavailable]
 
     @property
     def largest(self) -> LossDifference | None:
@@ -105,22 +113,25 @@ class ParityResult:
     @property
     def cut_short(self) -> bool:
         """True when a run was stopped or failed, so the comparison covers only part of the experiment."""
-        return any(record.status in ("stopped", "failed") for record in self.records)
+        return any(record.status in ("stopped", "failed") for record in self.compared)
 
     @property
     def verdict(self) -> str:
-        """One line: same within tolerance, where the engines part, or why there is nothing to compare."""
-        failed = [r for r in self.records if r.status == "failed"]
+        """One line: same within tolerance, where the engines part, or why there is nothing to compare; then each
+        engine that could not be used."""
+        skipped = "".join(f"; {message}" for message in self.unavailable.values())
+        failed = [r for r in self.compared if r.status == "failed"]
         if failed:
-            return f"{failed[0].engine or failed[0].settings.backend} failed: {failed[0].message}"
+            return f"{failed[0].engine or failed[0].settings.backend} failed: {failed[0].message}{skipped}"
         if self.initial_weights_match is False:
-            return "initial weights differ between engines: the runs cannot be compared"
+            return "initial weights differ between engines: the runs cannot be compared" + skipped
         if self.largest is None:
-            return "nothing to compare: fewer than two engines trained"
+            return "nothing to compare: fewer than two engines trained" + skipped
         partial = " so far" if self.cut_short else ""
         if self.parting is not None:
-            return f"engines part at step {self.parting.step} (|Δloss| = {self.parting.value:.2g}){partial}"
-        return f"same within float32 tolerance{partial} (max |Δloss| = {self.largest.value:.2g})"
+            return (f"engines part at step {self.parting.step} (|Δloss| = {self.parting.value:.2g}){partial}"
+                    + skipped)
+        return f"same within float32 tolerance{partial} (max |Δloss| = {self.largest.value:.2g})" + skipped
 
     def to_dict(self) -> dict:
         largest, parting = self.largest, self.parting
@@ -129,16 +140,16 @@ class ParityResult:
             "initial_weights_match": self.initial_weights_match,
             "max_difference": None if largest is None else largest.value,
             "max_difference_step": None if largest is None else largest.step,
-            "parting_step": None if parting is None else parting.step,
+            "parting_step": None if parting is None else parting.step, "unavailable": self.unavailable,
             "runs": [record.to_dict(with_history=True) for record in self.records]})
 
     def comparison_rows(self):
         """Rows under :meth:`comparison_columns`: step, each engine's loss, the largest difference."""
         for index, difference in enumerate(self.differences):
-            yield [difference.step, *(r.history[index].train_loss for r in self.records), difference.value]
+            yield [difference.step, *(r.history[index].train_loss for r in self.compared), difference.value]
 
     def comparison_columns(self) -> list[str]:
-        return ["step", *(f"train_loss_{r.engine or r.settings.backend}" for r in self.records), "max_abs_diff"]
+        return ["step", *(f"train_loss_{r.engine or r.settings.backend}" for r in self.compared), "max_abs_diff"]
 
 
 def compare_backends(settings: ExperimentSettings, engines=None, *, control: TrainingControl | None = None,
@@ -150,7 +161,8 @@ def compare_backends(settings: ExperimentSettings, engines=None, *, control: Tra
     (the trainer's status texts), ``on_step(trainer, StepRecord)`` after every step. ``control``
     is shared by all runs: ``control.stop()`` from another thread stops the current run and skips
     the engines after it. Runs go to ``store`` like any run; failures end the comparison and show
-    in the verdict. ``name`` names every run (default: the usual dataset · engine · lr).
+    in the verdict, except an engine that cannot be imported: it is named there and skipped.
+    ``name`` names every run (default: the usual dataset · engine · lr).
     """
     engines = list(engines) if engines is not None else installed_engines()
     control = control or TrainingControl()
@@ -163,13 +175,16 @@ def compare_backends(settings: ExperimentSettings, engines=None, *, control: Tra
         if weights:
             initial_weights.append(weights)
         dataset = trainer.dataset
+        if isinstance(trainer.error, backend.EngineUnavailable) and not control.stopped:
+            result.unavailable[engine] = trainer.record.message
+            continue
         if trainer.record.status in ("stopped", "failed"):
             break
     if len(initial_weights) > 1:
         result.initial_weights_match = all(
             all(np.array_equal(first[key], other[key]) for key in first)
             for first, other in itertools.pairwise(initial_weights))
-    result.differences = step_differences(result.records)
+    result.differences = step_differences(result.compared)
     return result
 
 
@@ -198,5 +213,5 @@ def export_parity(result: ParityResult, path) -> Path:
     elif fmt == "json":
         write_atomic(path, json.dumps(result.to_dict(), indent=2))
     else:
-        run_export.export(result.records, path)
+        run_export.export([record for record in result.records if record.history], path)
     return Path(path)
