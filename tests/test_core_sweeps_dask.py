@@ -1,0 +1,119 @@
+"""A sweep on a real Dask cluster: a ``dask scheduler`` and ``dask worker`` processes started on localhost by the
+test, giving the same losses per trial as the same sweep trained locally, its runs written into the caller's store;
+Stop ends the cluster's trials; an unreachable scheduler is one line."""
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kgui import cli
+from kgui.core.runs import RunStatus, RunStore
+from kgui.core.sweeps import Axis, SweepRunner, SweepSpec, ThreadExecutor, TrialEvent
+from kgui.core.sweeps.table import sweep_records
+from test_core_sweeps import SPIRAL
+
+pytest.importorskip("distributed")
+ROOT = Path(__file__).resolve().parents[1]
+DASK = Path(sys.executable).with_name("dask")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler and two one-thread workers importing this kgui tree; every process ended afterwards."""
+    folder = tmp_path_factory.mktemp("dask")
+    scheduler_file = folder / "scheduler.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    processes = [subprocess.Popen([str(DASK), "scheduler", "--scheduler-file", str(scheduler_file), "--port", "0",
+                                   "--dashboard-address", ":0"], cwd=folder, env=env, start_new_session=True,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(scheduler_file.read_text())["address"]
+        processes.append(subprocess.Popen([str(DASK), "worker", address, "--nthreads", "1", "--nworkers", "2",
+                                           "--no-dashboard"], cwd=folder, env=env, start_new_session=True,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for process in reversed(processes):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def test_a_sweep_on_dask_gives_the_local_losses_and_writes_runs_here(cluster, tmp_path):
+    from kgui.core.sweeps.dask_executor import DaskExecutor
+
+    spec = SweepSpec(SPIRAL, (Axis("learning_rate", (0.01, 0.1)), Axis("optimizer", ("sgd", "adam"))))
+    local_store, remote_store = RunStore(tmp_path / "local"), RunStore(tmp_path / "remote")
+    local = SweepRunner(spec, local_store, ThreadExecutor(1)).run()
+    executor = DaskExecutor(cluster)
+    assert executor.slots == 2
+    streamed = []
+    try:
+        remote = SweepRunner(spec, remote_store, executor,
+                             on_event=lambda e: streamed.append(e) if isinstance(e, TrialEvent) else None).run()
+    finally:
+        executor.shutdown()
+    assert remote.exit_code() == 0
+    by_values = {}
+    for result, store in ((local, local_store), (remote, remote_store)):
+        for record in sweep_records(store, result.sweep_id):
+            by_values.setdefault(json.dumps(record.sweep_values, sort_keys=True), []).append(store.load(record.id))
+    assert len(by_values) == 4
+    for here, there in by_values.values():
+        assert there.status == RunStatus.FINISHED and there.summary.steps == SPIRAL.steps
+        assert [s.train_loss for s in there.history] == [s.train_loss for s in here.history]
+        assert [s.val_loss for s in there.history] == [s.val_loss for s in here.history]
+        assert there.sweep_id == remote.sweep_id and there.engine == here.engine
+    assert any(type(e.event).__name__ == "StepsTaken" for e in streamed)   # steps came back while training
+
+
+def test_stop_ends_the_clusters_trials_and_keeps_them_as_stopped(cluster, tmp_path):
+    from kgui.core.sweeps.dask_executor import DaskExecutor
+
+    spec = SweepSpec(SPIRAL.replace(steps=1_000_000), (Axis("learning_rate", (0.01, 0.1)),))
+    executor = DaskExecutor(cluster)
+    store = RunStore(tmp_path)
+    runner, stopped_at = None, []
+
+    def on_event(event):
+        if isinstance(event, TrialEvent) and type(event.event).__name__ == "StepsTaken" and not stopped_at:
+            stopped_at.append(time.monotonic())
+            runner.stop()
+
+    runner = SweepRunner(spec, store, executor, on_event=on_event)
+    try:
+        result = runner.run()
+        took = time.monotonic() - stopped_at[0]
+    finally:
+        executor.shutdown()
+    assert result.stopped
+    records = sweep_records(store, result.sweep_id)
+    assert records and all(record.status == RunStatus.STOPPED for record in records)
+    assert all(record.summary.steps < 1_000_000 for record in records)
+    assert took < 10   # nothing hangs (the CLI's Ctrl-C test measures the 2 s)
+
+
+def test_an_unreachable_scheduler_is_one_line(capsys, tmp_path):
+    code = cli.main(["sweep", "--dataset", "spiral", "--grid", "lr=0.1,0.2", "--cluster", "tcp://127.0.0.1:9",
+                     "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+    assert len(err.strip().splitlines()) == 1
