@@ -19,7 +19,8 @@ import sys
 import threading
 import time
 
-from kgui.core import csv_files, dataset_cache, lr_finder
+from kgui.core import csv_files, dataset_cache, experiment_strings, lr_finder
+from kgui.core.classroom import CONTROLS, Classroom, parse_controls
 from kgui.core import settings as experiment
 from kgui.core.export import FORMATS, export_format
 from kgui.core.files import error_text
@@ -74,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
                                              "window had when it was last closed).")
     experiment.add_arguments(window)
     _add_data_arguments(window)
+    window.add_argument("experiment", nargs="?", metavar="'kgui:…'",
+                        help="an experiment string (Edit → Copy Experiment), with its classroom if it has one")
+    window.add_argument("--hide", type=_controls("hide"), metavar="CONTROL,…",
+                        help=f"classroom: controls to hide ({', '.join(CONTROLS)})")
+    window.add_argument("--lock", type=_controls("lock"), metavar="CONTROL,…",
+                        help="classroom: controls shown but not to be changed")
+    window.add_argument("--classroom", metavar="FILE.json",
+                        help='classroom from a JSON file: {"hide": ["optimizer"], "lock": ["dataset"]}')
     window.add_argument("--start", action="store_true", help="start training at once")
     window.add_argument("--screenshot", metavar="PNG", help="when the run has ended (or, without --start, when the "
                                                               "window is shown), save the window as PNG and quit")
@@ -160,6 +169,16 @@ def _add_data_arguments(parser) -> None:
     parser.add_argument("--data-cache", action="store_true",
                         help="keep parsed CSV files in the user cache folder so later sessions load them fast "
                              f"(also: {dataset_cache.DISK_CACHE_VARIABLE}=1)")
+
+
+def _controls(kind: str):
+    """argparse type of --hide/--lock: control ids, unknown ones refused in one line."""
+    def parse(text: str) -> frozenset[str]:
+        try:
+            return parse_controls(text, kind)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse
 
 
 def _data_size(text: str) -> int:
@@ -495,7 +514,7 @@ def warm_up_command(args, out) -> int:
     return EXIT_OK
 
 
-def open_window(settings=None, start: bool = False, screenshot=None) -> int:
+def open_window(settings=None, start: bool = False, screenshot=None, classroom: Classroom | None = None) -> int:
     """Start the Qt window (kgui.ui.main), or explain in one line why it cannot start."""
     try:
         window_main = importlib.import_module("kgui.ui").main
@@ -503,15 +522,24 @@ def open_window(settings=None, start: bool = False, screenshot=None) -> int:
         print(f"kgui: error: the window is not available ({exc}); use 'kgui run ...' to train from the "
               "command line", file=sys.stderr)
         return EXIT_ERROR
-    return window_main(settings, start=start, screenshot=screenshot)
+    return window_main(settings, start=start, screenshot=screenshot, classroom=classroom)
 
 
 def open_command(args) -> int:
     if args.backend == "all":
         raise ValueError("the window trains one engine at a time: pick one with --backend, or use "
                          "Compare Backends (Ctrl+B) in the window")
+    classroom = Classroom(args.hide or (), args.lock or ())
+    if args.classroom:
+        classroom = classroom.merged(Classroom.load(args.classroom))
+    if args.experiment is not None:
+        if args.config:
+            raise ValueError("give the experiment either as a 'kgui:…' string or with --config, not both")
+        _, shared_classroom = experiment_strings.decode(args.experiment)
+        classroom = classroom.merged(shared_classroom)
+        args.config = args.experiment   # the flags given with it change it, as they change a --config file
     settings = experiment.from_arguments(args) if experiment.arguments_given(args) else None  # None: as last time
-    return open_window(settings, start=args.start, screenshot=args.screenshot)
+    return open_window(settings, start=args.start, screenshot=args.screenshot, classroom=classroom)
 
 
 def main(argv=None) -> int:

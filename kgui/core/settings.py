@@ -336,7 +336,8 @@ def _hidden_flag(text: str) -> tuple[int, ...]:
 
 def add_arguments(parser) -> None:
     """Experiment flags (all optional; unset flags keep the --config file's or the default values)."""
-    parser.add_argument("--config", metavar="EXPERIMENT.json", help="start from the settings in this JSON file")
+    parser.add_argument("--config", metavar="EXPERIMENT.json", help="start from the settings in this JSON file "
+                                                                    "(or a 'kgui:…' experiment string)")
     parser.add_argument("--backend", help="tensorflow, theano, jax, torch, or 'all' installed engines")
     parser.add_argument("--dataset", help=f"{', '.join(datasets.BUILTIN_NAMES)}, or a path to a .csv file")
     parser.add_argument("--target", metavar="COLUMN", help="target column of a CSV dataset (default: the last one)")
@@ -391,7 +392,7 @@ def from_arguments(args, backend_name: str | None = None,
     Switching the dataset, model, optimizer or schedule drops the old one's options, hidden layers,
     hyper-parameters or schedule parameters; ``--steps`` replaces the file's ``epochs``.
     """
-    settings = base or (ExperimentSettings.load(args.config) if args.config else ExperimentSettings())
+    settings = base or (_config(args.config) if args.config else ExperimentSettings())
     changes = {name: getattr(args, name) for name in _FIELD_FLAGS if getattr(args, name) is not None}
     if backend_name or args.backend:
         changes["backend"] = backend_name or args.backend
@@ -424,6 +425,15 @@ def from_arguments(args, backend_name: str | None = None,
     settings = settings.replace(dataset_options=options, **changes)
     settings.validate()
     return settings
+
+
+def _config(source: str) -> ExperimentSettings:
+    """The settings of a --config JSON file or ``kgui:`` string."""
+    from . import experiment_strings
+
+    if experiment_strings.is_experiment_string(source):
+        return experiment_strings.decode(source)[0]
+    return ExperimentSettings.load(source)
 
 
 def _parse_option(text: str) -> tuple[str, object]:

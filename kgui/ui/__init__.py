@@ -31,13 +31,14 @@ def create_app(argv=None):
 SETTLE_MS = 300  # before a screenshot: the last steps' redraw and paint land
 
 
-def main(settings=None, start: bool = False, screenshot=None) -> int:
+def main(settings=None, start: bool = False, screenshot=None, classroom=None) -> int:
     """Create the application, show the main window and run the event loop; returns the exit code.
 
     ``settings``: ExperimentSettings to open with (default: the window's remembered ones); ``start``:
     train them at once; ``screenshot``: once that run has ended (or the window is shown), save the
     window as a PNG there and quit, with the exit code ``kgui run`` would give the run (1 failed,
-    3 diverged, 130 stopped; 1 when the file cannot be written). No display: one line and 1.
+    3 diverged, 130 stopped; 1 when the file cannot be written); ``classroom``: controls to hide and lock
+    (kgui.core.classroom). No display: one line and 1.
     """
     from .display import display_problem
 
@@ -56,6 +57,8 @@ def main(settings=None, start: bool = False, screenshot=None) -> int:
     window = MainWindow()
     if settings is not None:
         window.apply_settings(settings)
+    if classroom:
+        window.set_classroom(classroom)
     window.show()
     started = window.start() if start else False
     captured: list[int] = []    # the screenshot's exit code; app.exec() can return another one (below)

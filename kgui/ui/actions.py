@@ -85,6 +85,12 @@ def add_actions(window) -> None:
     window.save_experiment_action = _action(window, "Save Ex&periment…", lambda: dialogs.save_experiment(),
                                             ("Ctrl+Shift+S",), "Save the experiment settings as a JSON file "
                                             "(python main.py run --config FILE runs it headless)")
+    window.copy_experiment_action = _action(window, "&Copy Experiment", lambda: dialogs.copy_experiment(),
+                                            ("Ctrl+Shift+C",),
+                                            "Copy the experiment as one line of text, 'kgui:…', to share it "
+                                            "(kgui open 'kgui:…' or Paste Experiment opens it)")
+    window.paste_experiment_action = _action(window, "&Paste Experiment", lambda: dialogs.paste_experiment(),
+                                             ("Ctrl+Shift+V",), "Load a copied 'kgui:…' experiment into the controls")
     window.quit_action = _action(window, "&Quit", window.close, ("Ctrl+Q",), "Stop any run and quit")
     window.log_y_action = _action(window, "&Log Scale", window.plot.set_log_y, ("Ctrl+L",),
                                   "Show the loss on a logarithmic axis", checkable=True)
@@ -110,6 +116,8 @@ def add_menus_and_toolbar(window, run_buttons_layout) -> None:
     file_menu.addActions((window.tensorboard_action, window.export_script_action))
     file_menu.addSeparator()
     file_menu.addAction(window.quit_action)
+    edit_menu = window.menuBar().addMenu("&Edit")
+    edit_menu.addActions((window.copy_experiment_action, window.paste_experiment_action))
     run_actions = (window.start_action, window.pause_action, window.step_action, window.stop_action,
                    window.reset_action)
     run_menu = window.menuBar().addMenu("&Run")
@@ -133,8 +141,10 @@ def add_menus_and_toolbar(window, run_buttons_layout) -> None:
             toolbar.addSeparator()
         toolbar.addActions(group)
 
+    window.run_action_buttons = {}
     for index, action in enumerate(run_actions):
         button = QToolButton()
+        window.run_action_buttons[action] = button
         button.setDefaultAction(action)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)

@@ -1,14 +1,15 @@
 """File dialogs and messages of the main window: export what is shown (the loss plot, the range test or the
-backend parity panel), the shown runs to TensorBoard, save and open experiment files. Failures become a
-message box, never an exception."""
+backend parity panel), the shown runs to TensorBoard, save and open experiment files, copy and paste ``kgui:``
+experiment strings. Failures become a message box, never an exception."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from PyQt6.QtCore import QStandardPaths
+from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from kgui.core import codegen, export
+from kgui.core import codegen, experiment_strings, export
 from kgui.core.settings import ExperimentSettings
 
 from .exporting import ExportTarget, export_tensorboard_dialog, filters
@@ -158,6 +159,37 @@ class Dialogs:
 
         source.ready.connect(again)
         self.status("Loading the dataset for the script…")
+
+    def copy_experiment(self) -> str | None:
+        """Edit → Copy Experiment: the form's experiment (and the window's classroom) as a ``kgui:`` string on the
+        clipboard."""
+        try:
+            text = experiment_strings.encode(self.window.settings(), self.window.classroom)
+        except ValueError as exc:
+            self.error("Cannot copy the experiment", str(exc))
+            return None
+        QGuiApplication.clipboard().setText(text)
+        self.status(f"Copied the experiment ({len(text)} characters): paste it, or kgui open '{text[:12]}…'")
+        return text
+
+    def paste_experiment(self, text: str | None = None) -> bool:
+        """Edit → Paste Experiment: a ``kgui:`` string (default: the clipboard's) into the controls; its classroom,
+        if any, joins the window's."""
+        text = QGuiApplication.clipboard().text() if text is None else text
+        if not experiment_strings.is_experiment_string(text):
+            self.error("Cannot paste an experiment", "The clipboard holds no 'kgui:…' experiment string "
+                                                     "(Edit → Copy Experiment makes one).")
+            return False
+        try:
+            settings, classroom = experiment_strings.decode(text)
+        except ValueError as exc:
+            self.error("Cannot paste the experiment", str(exc))
+            return False
+        self.window.apply_settings(settings)
+        if classroom:
+            self.window.set_classroom(self.window.classroom.merged(classroom))
+        self.status("Pasted the experiment into the controls")
+        return True
 
     def open_experiment(self, path=None) -> bool:
         """Load experiment settings from a JSON file (asks which when ``path`` is None) into the form."""

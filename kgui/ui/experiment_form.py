@@ -13,6 +13,7 @@ from typing import Callable
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QFormLayout, QGroupBox, QWidget
 
+from kgui.core.classroom import Classroom
 from kgui.core.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSettings
 
 from .datasets import DatasetPicker, short_title
@@ -32,6 +33,7 @@ class FormField:
     read: Callable[[], dict]
     write: Callable[[ExperimentSettings], None]
     changed: object = None          # the widget's change signal, if the title or others follow it
+    control: str = ""               # its classroom control id (kgui.core.classroom.CONTROLS), if a classroom may hide it
 
 
 class ExperimentForm(QGroupBox):
@@ -44,6 +46,8 @@ class ExperimentForm(QGroupBox):
         super().__init__("Experiment", parent)
         defaults = ExperimentSettings()
         self._base = defaults          # fields without a control come from here
+        self.classroom = Classroom()
+        self._editable = True
         self._layout = QFormLayout(self)
         self.fields: list[FormField] = []
 
@@ -61,27 +65,33 @@ class ExperimentForm(QGroupBox):
 
         self.add_field(FormField("Backend:", self.backend_picker, lambda: {"backend": self.backend_picker.engine},
                                  lambda s: self.backend_picker.select(s.backend),
-                                 self.backend_picker.currentIndexChanged))
+                                 self.backend_picker.currentIndexChanged, "engine"))
         self.add_field(FormField("Dataset:", self.dataset_picker, self._read_dataset,
                                  lambda s: self.dataset_picker.select(s.dataset, dict(s.dataset_options)),
-                                 self.dataset_picker.changed))
+                                 self.dataset_picker.changed, "dataset"))
         self.add_field(FormField("", self.lr_control, lambda: {"learning_rate": self.lr_control.shown_rate()},
-                                 lambda s: self.lr_control.set_rate(s.learning_rate), self.lr_control.rate_changed))
+                                 lambda s: self.lr_control.set_rate(s.learning_rate), self.lr_control.rate_changed,
+                                 "learning_rate"))
         # (the learning-rate control has its own label: its slider takes the panel's whole width)
         self.add_field(FormField("Steps:", self.steps_box, lambda: {"steps": self.steps_box.shown_value("Steps")},
-                                 lambda s: self.steps_box.setValue(s.steps), self.steps_box.valueChanged))
+                                 lambda s: self.steps_box.setValue(s.steps), self.steps_box.valueChanged, "steps"))
         self.add_field(FormField("Batch size:", self.batch_box,
                                  lambda: {"batch_size": self.batch_box.shown_value("Batch size") or None},
-                                 lambda s: self.batch_box.setValue(s.batch_size or 0), self.batch_box.valueChanged))
+                                 lambda s: self.batch_box.setValue(s.batch_size or 0), self.batch_box.valueChanged,
+                                 "batch_size"))
         self.add_field(FormField("Seed:", self.seed_box, lambda: {"seed": self.seed_box.shown_value("Seed")},
-                                 lambda s: self.seed_box.setValue(s.seed), self.seed_box.valueChanged))
+                                 lambda s: self.seed_box.setValue(s.seed), self.seed_box.valueChanged, "seed"))
         self.add_field(FormField("", self.model_form, self.model_form.changes, self.model_form.load,
                                  self.model_form.changed))
         # (model, hidden layers, activation, L2, optimizer and its hyper-parameters, epochs: rows of their own)
         self.add_field(FormField("", self.schedule_form, self.schedule_form.changes, self.schedule_form.load,
                                  self.schedule_form.changed))
-        self.model_form.optimizer_picked.connect(lambda _optimizer, rate: self.lr_control.set_rate(rate))
+        self.model_form.optimizer_picked.connect(self._offer_rate)
         # (picking an optimizer offers Keras 2's default learning rate for it; the slider can change it)
+
+    def _offer_rate(self, _optimizer: str, rate: float) -> None:
+        if "learning_rate" not in self.classroom.lock:
+            self.lr_control.set_rate(rate)
 
     def add_field(self, field: FormField) -> None:
         """Add a row (last) to the form."""
@@ -111,17 +121,40 @@ class ExperimentForm(QGroupBox):
         self.lr_control.set_rate(settings.learning_rate)
 
     def apply(self, settings: ExperimentSettings) -> None:
-        """Show ``settings`` in the controls (an engine that is not installed keeps the current one)."""
+        """Show ``settings`` in the controls (an engine that is not installed keeps the current one; a control a
+        classroom locked keeps its value)."""
+        locked = self.classroom.locked_fields()
+        if locked:
+            try:
+                current = self.settings()
+            except ValueError:   # a value typed but not valid: the last one applied
+                current = self._base
+            settings = settings.replace(**{name: getattr(current, name) for name in locked})
         self._base = settings
         for field in self.fields:
             field.write(settings)
         self.changed.emit()
 
     def set_editable(self, editable: bool) -> None:
-        """While a job runs only the learning rate can change."""
+        """While a job runs only the learning rate can change; a classroom's locked controls never."""
+        self._editable = editable
         for field in self.fields:
-            if field.widget is not self.lr_control:
-                field.widget.setEnabled(editable)
+            if field.widget in (self.model_form, self.schedule_form):
+                field.widget.set_enabled_for_run(editable)
+            elif field.widget is self.lr_control:
+                field.widget.setEnabled(field.control not in self.classroom.lock)
+            else:
+                field.widget.setEnabled(editable and field.control not in self.classroom.lock)
+
+    def set_classroom(self, classroom: Classroom) -> None:
+        """Hide and lock the controls ``classroom`` names (the others are shown and editable again)."""
+        self.classroom = classroom
+        for field in self.fields:
+            if field.widget in (self.model_form, self.schedule_form):
+                field.widget.set_classroom(set(classroom.hide), set(classroom.lock))
+            else:
+                self._layout.setRowVisible(field.widget, field.control not in classroom.hide)
+        self.set_editable(self._editable)
 
     def title(self) -> str:
         """A few words for the window title: dataset · engine · learning rate."""

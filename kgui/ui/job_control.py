@@ -184,7 +184,9 @@ class JobControl(QObject):
         window.form.set_editable(not running)
         window.runs_table.set_busy(self.session.live_run_id, running, paused=paused)
         window.lr_range_view.set_running(running and not training)
-        window.lr_range_view.start_button.setEnabled(not running)
+        window.lr_range_view.start_button.setEnabled(not running and "range_test" not in window.classroom.lock)
+        for action in window.locked_actions():
+            action.setEnabled(False)
 
     def show_outcome(self, event: JobEnded) -> None:
         """A job ended: its error, a failed run, the parity verdict or the range test's suggestion."""

@@ -11,6 +11,7 @@ from PyQt6.QtGui import QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QMainWindow, QScrollArea, QTabWidget,
                              QVBoxLayout, QWidget)
 
+from kgui.core.classroom import Classroom
 from kgui.core.runs import RunStore
 from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, RangePoints, RunEnded, RunStarted, Session,
                                StepsTaken, SurfaceComputed)
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.parity_result = None
         self.session.prepare_on_thread = lower_thread_priority
         self._ended_with: ExperimentSettings | None = None    # the form's settings when the last run ended
+        self.classroom = Classroom()     # controls hidden or locked for students (set_classroom)
 
         self.plot = LossPlot()
         self.lr_range_view = LrRangeView()
@@ -188,6 +190,33 @@ class MainWindow(QMainWindow):
         """Put ``settings`` into the controls (an engine that is not installed keeps the current one)."""
         self.form.apply(settings)
         self.statusBar().showMessage("Settings loaded into the controls")
+
+    def set_classroom(self, classroom: Classroom) -> None:
+        """Hide and lock the controls ``classroom`` names (kgui.core.classroom); the others are shown again."""
+        classroom.validate()
+        self.classroom = classroom
+        self.form.set_classroom(classroom)
+        for control, action in self._classroom_actions().items():
+            action.setVisible(control not in classroom.hide)
+            button = self.run_action_buttons.get(action)
+            if button is not None:
+                button.setVisible(control not in classroom.hide)
+        self.lr_range_view.start_button.setVisible("range_test" not in classroom.hide)
+        self.jobs.update_actions()
+        if classroom:
+            self.statusBar().showMessage("Classroom mode: " + "; ".join(
+                f"{kind} {', '.join(sorted(names))}" for kind, names in (("hidden", classroom.hide),
+                                                                          ("locked", classroom.lock)) if names))
+
+    def _classroom_actions(self) -> dict:
+        """Classroom control id: its action."""
+        return {"start": self.start_action, "pause": self.pause_action, "step": self.step_action,
+                "stop": self.stop_action, "reset": self.reset_action, "compare": self.compare_action,
+                "range_test": self.range_test_action}
+
+    def locked_actions(self) -> list:
+        """The run actions the classroom locks: update_actions leaves them disabled."""
+        return [action for control, action in self._classroom_actions().items() if control in self.classroom.lock]
 
     def shown_run_ids(self) -> list[str]:
         return self.session.shown_run_ids()

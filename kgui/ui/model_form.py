@@ -18,6 +18,9 @@ from kgui.core.settings import ExperimentSettings
 MODEL_TITLES = {"auto": "auto (softmax or linear by task)", "softmax": "softmax regression",
                 "linear": "linear regression", "mlp": "MLP (hidden layers)"}
 OPTIMIZER_TITLES = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adam": "Adam"}
+CLASSROOM_ROWS = {   # classroom control id: the rows it hides or locks
+    "model": ("model", "hidden", "activation"), "regularization": ("l2", "l1"),
+    "optimizer": ("optimizer", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon"), "epochs": ("epochs",)}
 
 
 def _number_field(tooltip: str) -> QLineEdit:
@@ -76,6 +79,8 @@ class ModelForm(QWidget):
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.rows = {}
+        self.hidden_rows: set[str] = set()   # by a classroom
+        self.locked_rows: set[str] = set()
         for name, label, widget in (
                 ("model", "Model:", self.model_box), ("hidden", "Hidden layers:", self.hidden_field),
                 ("activation", "Activation:", self.activation_box), ("l2", "L2:", self.l2_field),
@@ -116,8 +121,8 @@ class ModelForm(QWidget):
         visible = {"hidden": self.model == "mlp", "activation": self.model == "mlp",
                    "nesterov": "nesterov" in used and self.momentum_box.value() > 0}
         visible.update({name: name in used for name in ("momentum", "rho", "beta_1", "beta_2", "epsilon")})
-        for name, shown in visible.items():
-            self.form.setRowVisible(self.rows[name], shown)
+        for name, widget in self.rows.items():
+            self.form.setRowVisible(widget, visible.get(name, True) and name not in self.hidden_rows)
 
     def load(self, settings: ExperimentSettings) -> None:
         """Show ``settings``' model and optimizer fields (without emitting ``changed``)."""
@@ -167,9 +172,16 @@ class ModelForm(QWidget):
         return values
 
     def set_enabled_for_run(self, enabled: bool) -> None:
-        """Lock the form while a run trains (the model is built; only the learning rate stays live)."""
-        for widget in self.rows.values():
-            widget.setEnabled(enabled)
+        """Lock the form while a run trains (the model is built; only the learning rate stays live); a classroom's
+        locked rows stay locked."""
+        for name, widget in self.rows.items():
+            widget.setEnabled(enabled and name not in self.locked_rows)
+
+    def set_classroom(self, hidden: set[str], locked: set[str]) -> None:
+        """Hide and lock the rows of the classroom's control ids (:data:`CLASSROOM_ROWS`)."""
+        self.hidden_rows = {row for control in hidden & CLASSROOM_ROWS.keys() for row in CLASSROOM_ROWS[control]}
+        self.locked_rows = {row for control in locked & CLASSROOM_ROWS.keys() for row in CLASSROOM_ROWS[control]}
+        self._show_rows()
 
 
 def _shown_number(box: QAbstractSpinBox, label: str):

@@ -39,6 +39,8 @@ class ScheduleForm(QWidget):
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.rows = {}
+        self.hidden = False      # by a classroom
+        self.locked = False
         for name, label, widget in (("schedule", "Schedule:", self.schedule_box), ("drop", "Drop:", self.drop_box),
                                     ("every", "Every:", self.every_box), ("max_lr", "Max rate:", self.max_lr_field),
                                     ("decay", "Decay:", self.decay_field)):
@@ -60,6 +62,16 @@ class ScheduleForm(QWidget):
     def _show_rows(self) -> None:
         for name in ("drop", "every", "max_lr"):
             self.form.setRowVisible(self.rows[name], name in SCHEDULE_PARAMETERS[self.schedule])
+        self.setVisible(not self.hidden)
+
+    def set_enabled_for_run(self, enabled: bool) -> None:
+        """Lock the rows while a run trains (the slider still sets the base rate), or for good in a classroom."""
+        self.setEnabled(enabled and not self.locked)
+
+    def set_classroom(self, hidden: set[str], locked: set[str]) -> None:
+        """A classroom hides or locks the "schedule" control: every row of this form."""
+        self.hidden, self.locked = "schedule" in hidden, "schedule" in locked
+        self._show_rows()
 
     def load(self, settings: ExperimentSettings) -> None:
         """Show ``settings``' schedule fields (without emitting ``changed``)."""

@@ -1,0 +1,70 @@
+"""Issue 22 in the real window: Edit → Copy/Paste Experiment with ``kgui:`` strings, and classroom mode (hidden
+controls are hidden, locked ones cannot be changed, not even by a pasted or opened experiment)."""
+from PyQt6.QtGui import QGuiApplication
+
+from kgui.core import experiment_strings
+from kgui.core.classroom import Classroom
+from kgui.core.settings import ExperimentSettings
+from ui_support import messages, window  # noqa: F401 - fixtures
+
+SHARED = ExperimentSettings(backend="tensorflow", dataset="spiral", dataset_options={"n": 120, "noise": 0.1},
+                            model="mlp", hidden=(8, 8), activation="tanh", optimizer="adam", beta_2=0.99, l1=1e-4,
+                            learning_rate=0.03, steps=6, seed=3, schedule="cosine", decay=0.01)
+
+
+def test_copy_and_paste_an_experiment(window, messages):
+    window.apply_settings(SHARED)
+    text = window.copy_experiment_action.trigger() or QGuiApplication.clipboard().text()
+    assert experiment_strings.decode(text) == (SHARED, Classroom())
+    window.apply_settings(ExperimentSettings())
+    assert window.settings() != SHARED
+    window.paste_experiment_action.trigger()
+    assert window.settings() == SHARED and not messages
+    QGuiApplication.clipboard().setText(text[:-6])
+    window.paste_experiment_action.trigger()
+    [(kind, title, message)] = messages
+    assert title == "Cannot paste the experiment" and message.startswith("damaged kgui string: ")
+    assert "\n" not in message and window.settings() == SHARED
+
+
+def visible_rows(window):
+    form = window.form
+    rows = {field.control: form._layout.isRowVisible(field.widget) for field in form.fields if field.control}
+    rows.update({name: form.model_form.form.isRowVisible(widget) for name, widget in form.model_form.rows.items()})
+    rows["schedule"] = form.schedule_form.isVisibleTo(form)
+    return rows
+
+
+def test_hidden_controls_are_hidden_and_locked_ones_cannot_change(window):
+    window.apply_settings(SHARED)
+    window.set_classroom(Classroom(hide={"optimizer", "engine", "schedule", "compare"},
+                                   lock={"dataset", "learning_rate", "start"}))
+    rows = visible_rows(window)
+    assert not rows["engine"] and not rows["optimizer"] and not rows["beta_1"] and not rows["schedule"]
+    assert rows["dataset"] and rows["model"] and rows["hidden"] and rows["steps"]
+    assert not window.compare_action.isVisible() and window.range_test_action.isVisible()
+    assert not window.form.dataset_picker.isEnabled() and not window.form.lr_control.isEnabled()
+    assert window.form.steps_box.isEnabled() and not window.start_action.isEnabled()
+    window.jobs.update_actions()     # what a job's start and end do: the locks stay
+    window.form.set_editable(True)
+    assert not window.start_action.isEnabled() and not window.form.dataset_picker.isEnabled()
+    window.form.model_form.set_enabled_for_run(True)
+    window.form.model_form.optimizer_box.setCurrentIndex(0)   # hidden rows keep showing nothing on an edit
+    window.form.model_form.model_box.setCurrentIndex(window.form.model_form.model_box.findData("mlp"))
+    assert not visible_rows(window)["optimizer"]
+    # an experiment loaded into the window keeps the locked controls' values and takes the others
+    window.dialogs.paste_experiment(experiment_strings.encode(SHARED.replace(dataset="xor", dataset_options={},
+                                                                             learning_rate=0.5, steps=9)))
+    settings = window.settings()
+    assert (settings.dataset, dict(settings.dataset_options), settings.learning_rate, settings.steps) == (
+        "spiral", {"n": 120, "noise": 0.1}, 0.03, 9)
+    window.set_classroom(Classroom())
+    assert all(visible for name, visible in visible_rows(window).items()
+               if name not in ("nesterov", "rho", "momentum", "epsilon", "beta_1", "beta_2")) \
+        and window.start_action.isEnabled() and window.compare_action.isVisible()
+
+
+def test_a_pasted_string_brings_its_classroom(window):
+    window.dialogs.paste_experiment(experiment_strings.encode(SHARED, Classroom(hide={"engine"}, lock={"steps"})))
+    assert window.classroom == Classroom({"engine"}, {"steps"})
+    assert not visible_rows(window)["engine"] and not window.form.steps_box.isEnabled()
