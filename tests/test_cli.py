@@ -11,6 +11,8 @@ import pytest
 
 from engine_support import INSTALLED
 from kgui import backend, cli
+from kgui.core import experiment_strings
+from kgui.core.classroom import Classroom
 from kgui.core.runs import EXIT_DIVERGED, RunStore
 from kgui.core.settings import ExperimentSettings
 
@@ -214,12 +216,18 @@ def test_no_arguments_opens_the_window_and_open_passes_the_experiment(monkeypatc
     calls = []
     window = types.SimpleNamespace(main=lambda settings, **options: calls.append((settings, options)) or 0)
     monkeypatch.setitem(sys.modules, "kgui.ui", window)
-    assert cli.main([]) == 0 and calls.pop() == (None, {"start": False, "screenshot": None})
-    assert cli.main(["open"]) == 0 and calls.pop() == (None, {"start": False, "screenshot": None})
+    assert cli.main([]) == 0 and calls.pop() == (None, {"start": False, "screenshot": None, "classroom": None})
+    assert cli.main(["open"]) == 0 and calls.pop() == (None, {"start": False, "screenshot": None,
+                                                              "classroom": Classroom()})
     assert cli.main(["open", "--dataset", "iris", "--lr", "0.5", "--start", "--screenshot", "w.png"]) == 0
     settings, options = calls.pop()
     assert (settings.dataset, settings.learning_rate) == ("iris", 0.5)
-    assert options == {"start": True, "screenshot": "w.png"}
+    assert options == {"start": True, "screenshot": "w.png", "classroom": Classroom()}
+    shared = experiment_strings.encode(ExperimentSettings(dataset="xor", steps=7), Classroom(lock={"dataset"}))
+    assert cli.main(["open", shared, "--lr", "0.2", "--hide", "optimizer,engine", "--lock", "steps"]) == 0
+    settings, options = calls.pop()
+    assert (settings.dataset, settings.steps, settings.learning_rate) == ("xor", 7, 0.2)
+    assert options["classroom"] == Classroom(hide={"optimizer", "engine"}, lock={"dataset", "steps"})
 
 
 def test_no_window_available_is_one_line(monkeypatch, capsys):
