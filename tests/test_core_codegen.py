@@ -144,6 +144,21 @@ def test_csv_script_matches(monkeypatch, capsys, tmp_path):
     assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), abs=1e-6)
 
 
+def test_csv_script_reads_the_data_exactly_as_kgui_did(monkeypatch, capsys, tmp_path):
+    """A header after blank lines, and labels that differ only by surrounding spaces (one class to kgui)."""
+    csv = tmp_path / "pets.csv"
+    labels = ["cat", "cat  ", " dog", "dog "]
+    rows = [f"{i % 7},{(i * 13) % 11} ,{labels[i % 4]}" for i in range(60)]
+    csv.write_text("\n\r\n\nweight,age ,kind\n" + "\n".join(rows) + "\n")
+    settings = ExperimentSettings(dataset=str(csv), learning_rate=0.1, steps=21)
+    trainer = trained(settings)
+    assert trainer.dataset.class_names == ("cat", "dog")
+    path = write_script(tmp_path / "pets.py", experiment_script(settings, trainer.dataset))
+    monkeypatch.setenv("KGUI_BACKEND", "tensorflow")
+    runpy.run_path(str(path), run_name="__main__")
+    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), abs=1e-6)
+
+
 def test_script_must_be_a_py_file(tmp_path):
     with pytest.raises(ValueError, match="a script must be written to a .py file"):
         write_script(tmp_path / "x.txt", "")

@@ -93,10 +93,10 @@ frame = pd.read_csv({str(path)!r}, skipinitialspace=True)
 frame.columns = [str(column).strip() for column in frame.columns]
 x = frame[{features!r}].apply(pd.to_numeric).to_numpy(np.float64)
 """
-    if classification:
-        load += (f"values = frame[{target_column!r}]\n"
-                 "values = values.to_numpy() if pd.api.types.is_numeric_dtype(values) else "
-                 "values.astype(str).to_numpy()\n"
+    if classification:   # as kgui reads labels: text without surrounding spaces; numbers when all are numbers
+        load += (f"labels = frame[{target_column!r}].astype(str).str.strip()\n"
+                 "numbers = pd.to_numeric(labels, errors=\"coerce\")\n"
+                 "values = labels.to_numpy(dtype=str) if numbers.isna().any() else numbers.to_numpy()\n"
                  "class_names, target = np.unique(values, return_inverse=True)\n")
     else:
         load += f"target = pd.to_numeric(frame[{target_column!r}]).to_numpy(np.float64)\n"
@@ -121,8 +121,8 @@ def _csv_target(dataset, path: Path) -> str:
     import csv
 
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        header = [name.strip() for name in next(csv.reader(handle))]
-    return next(name for name in header if name not in dataset.feature_names)
+        header = next(row for row in csv.reader(handle) if row)   # the first row that is not blank, as kgui reads it
+    return next(name for name in map(str.strip, header) if name not in dataset.feature_names)
 
 
 def _split(settings: ExperimentSettings, standardise: bool, classification: bool) -> str:
