@@ -456,16 +456,15 @@ def runs_command(args, out) -> int:
         def layers(record):
             return layer_stats.load_if_saved(store.folder(record.id))
 
-        if args.ids:
-            folders = [tensorboard.export_run(record, args.tensorboard, layers(record))
-                       for record in map(store.load, args.ids)]
-        else:
-            folders = tensorboard.export_runs(store.list(with_history=True), args.tensorboard, layers)
-        for folder in folders:
+        records = list(map(store.load, args.ids)) if args.ids else store.list(with_history=True)
+        exported = tensorboard.export_runs(records, args.tensorboard, layers)
+        for folder in exported.folders:
             print(f"wrote {folder}", file=out)
-        if not folders:
+        for reason in exported.skipped.values():
+            print(f"kgui: error: {reason}", file=sys.stderr)
+        if not records:
             print(f"no runs in {store.root}", file=out)
-        return EXIT_OK
+        return EXIT_ERROR if exported.skipped else EXIT_OK
     records = store.list()
     if args.sweep:
         records = [record for record in records if record.sweep_id == args.sweep]

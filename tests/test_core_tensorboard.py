@@ -46,7 +46,7 @@ def read_back(folder):
 
 def test_event_files_hold_the_run_history_exactly(runs, tmp_path):
     store, records = runs
-    folders = tensorboard.export_runs(records, tmp_path / "tb")
+    folders = tensorboard.export_runs(records, tmp_path / "tb").folders
     assert [folder.parent for folder in folders] == [tmp_path / "tb"] * 2
     for record, folder in zip(records, folders):
         assert folder.name.startswith(record.id)
@@ -102,3 +102,22 @@ def test_command_line_exports_chosen_or_all_runs(runs, tmp_path, capsys):
                      "--runs-dir", str(store.root)])
     out, err = capsys.readouterr()
     assert code == 1 and err.startswith("kgui: error: no run 'no-such-run'") and len(err.splitlines()) == 1
+
+
+def test_export_writes_every_run_it_can_and_names_the_others(runs, tmp_path, capsys):
+    store, records = runs
+    local = RunStore(tmp_path / "store")
+    long_name = train(local, dataset="linear", dataset_options={"n": 50}, learning_rate=0.3, steps=3)
+    local.rename(long_name.id, "a run named at length " * 14)   # 308 characters
+    damaged = train(local, dataset="linear", dataset_options={"n": 50}, learning_rate=0.1, steps=3)
+    path = local.root / damaged.id / "run.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "created": ""}))
+    code = cli.main(["runs", "export", "--tensorboard", str(tmp_path / "tb"), "--runs-dir", str(local.root)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err == f"kgui: error: run {damaged.id} cannot be exported: its creation time '' is not a date\n"
+    folder, = (tmp_path / "tb").iterdir()
+    assert out == f"wrote {folder}\n"
+    assert folder.name.startswith(f"{long_name.id}_a_run_named_at_length") and len(folder.name) <= 120
+    values, text, _ = read_back(folder)
+    assert [value for _, _, value in values["loss/training"]] == [s.train_loss for s in local.load(long_name.id).history]

@@ -21,6 +21,7 @@ import io
 import json
 import re
 import socket
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -38,17 +39,31 @@ TAGS = {                # tag: StepRecord field
     "learning_rate": "learning_rate",
 }
 SETTINGS_TAG = "settings"
+MAX_FOLDER_NAME = 120   # characters of a run's folder name: far below any file system's 255-byte limit
+
+
+@dataclass
+class Exported:
+    """What an export wrote: each exported run's folder, and why each other run could not be exported."""
+
+    folders: list[Path] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)   # run id -> one line
 
 
 def run_folder_name(record: RunRecord) -> str:
-    """``<id>_<name>`` with anything but letters, digits, ``.-_`` replaced: one folder name on every system."""
+    """``<id>_<name>`` with anything but letters, digits, ``.-_`` replaced: one folder name on every system, the
+    name cut to fit :data:`MAX_FOLDER_NAME` characters (the id keeps it unique)."""
     name = re.sub(r"[^\w.-]+", "_", record.name, flags=re.ASCII).strip("_")
-    return f"{record.id}_{name}" if name else record.id
+    return f"{record.id}_{name}"[:MAX_FOLDER_NAME].rstrip("_.") if name else record.id
 
 
 def start_time(record: RunRecord) -> float:
-    """The run's creation time as seconds since the epoch (its steps' wall times count from there)."""
-    return datetime.fromisoformat(record.created).timestamp()
+    """The run's creation time as seconds since the epoch (its steps' wall times count from there); ValueError
+    when run.json's ``created`` is not a date."""
+    try:
+        return datetime.fromisoformat(record.created).timestamp()
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"its creation time {record.created!r} is not a date") from None
 
 
 def _scalar_value(tag: str, value: float):
@@ -161,6 +176,10 @@ def export_run(record: RunRecord, directory, layers: LayerStatsHistory | None = 
     """
     if not record.readable:
         raise ValueError(f"run {record.id} cannot be exported: {record.message}")
+    try:
+        start = start_time(record)
+    except ValueError as exc:
+        raise ValueError(f"run {record.id} cannot be exported: {exc}") from None
     folder = Path(directory) / run_folder_name(record)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -168,12 +187,19 @@ def export_run(record: RunRecord, directory, layers: LayerStatsHistory | None = 
             old.unlink()
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write {folder}: {exc.strerror}") from None
-    name = f"events.out.tfevents.{int(start_time(record))}.{socket.gethostname()}{SUFFIX}"
+    name = f"events.out.tfevents.{int(start)}.{socket.gethostname()}{SUFFIX}"
     write_atomic(folder / name, event_file_bytes(record, layers))
     return folder
 
 
-def export_runs(records, directory, layers=lambda record: None) -> list[Path]:
-    """Write every readable run of ``records`` under ``directory`` (created if needed), with ``layers(record)``'s
-    statistics (None: none); the runs' folders."""
-    return [export_run(record, directory, layers(record)) for record in records if record.readable]
+def export_runs(records, directory, layers=lambda record: None) -> Exported:
+    """Write every run of ``records`` that can be exported under ``directory`` (created if needed), with
+    ``layers(record)``'s statistics (None: none); the others (unreadable, damaged) are skipped and named.
+    OSError when ``directory`` cannot be written."""
+    exported = Exported()
+    for record in records:
+        try:
+            exported.folders.append(export_run(record, directory, layers(record)))
+        except ValueError as exc:
+            exported.skipped[record.id] = str(exc)
+    return exported
