@@ -1,4 +1,5 @@
 """Reading users' CSV files safely: only regular files, bounded, streamed, cancellable, cached (issue 10)."""
+import contextlib
 import gzip
 import itertools
 import os
@@ -440,3 +441,58 @@ def test_a_quoted_file_falls_back_to_threads_and_a_bad_cell_is_named(tmp_path, i
         stream.write("1,inf,c1\n")
     with pytest.raises(DatasetError, match=r"column 'f1'.*line 20002"):
         load_dataset(str(bad))
+
+
+@pytest.mark.parametrize("damage", ["empty x.npy", "truncated x.npy", "empty label_codes.npy",
+                                    "truncated label_codes.npy"])
+def test_a_damaged_disk_cache_entry_is_dropped_and_the_file_parsed_again(tmp_path, damage):
+    path = write_csv(tmp_path / "data.csv", 500)
+    dataset_cache.set_disk_enabled(True)
+    parsed = load_dataset(str(path), seed=3)
+    entry, = [p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]
+    broken = entry / damage.split()[1]
+    broken.write_bytes(b"" if damage.startswith("empty") else broken.read_bytes()[:-40])
+    for _ in range(2):   # the next load parses the file (and caches it again), the one after reads the new entry
+        dataset_cache.MEMORY.clear()
+        again = load_dataset(str(path), seed=3)
+        np.testing.assert_array_equal(again.x_train, parsed.x_train)
+        np.testing.assert_array_equal(again.y_val, parsed.y_val)
+    assert broken.stat().st_size > 100
+
+
+@contextlib.contextmanager
+def read_only_later(folder: Path):
+    """``folder`` writable now; calling the yielded function makes it read-only for real (a read-only tmpfs
+    mounted there when this runs as root, who may write to read-only folders; else its permission bits)."""
+    folder.mkdir(parents=True)
+    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)],
+                                                   capture_output=True).returncode == 0
+    if os.geteuid() == 0 and not mounted:
+        pytest.skip("cannot make a folder read-only for root here (no tmpfs mount)")
+
+    def make_read_only():
+        if mounted:
+            subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        else:
+            for path in [folder, *folder.iterdir()]:
+                path.chmod(0o555)
+    try:
+        yield make_read_only
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(folder)], check=True)
+        else:
+            for path in [folder, *folder.iterdir()]:
+                path.chmod(0o755)
+
+
+def test_a_read_only_disk_cache_is_only_read(tmp_path):
+    path = write_csv(tmp_path / "data.csv", 500)
+    other = write_csv(tmp_path / "other.csv", 50)
+    dataset_cache.set_disk_enabled(True)
+    with read_only_later(tmp_path / "cache") as make_read_only:
+        parsed = load_dataset(str(path), seed=3)
+        make_read_only()
+        dataset_cache.MEMORY.clear()
+        np.testing.assert_array_equal(load_dataset(str(path), seed=3).x_train, parsed.x_train)
+        assert len(load_dataset(str(other)).x_train) == 40   # not cached, and nothing fails

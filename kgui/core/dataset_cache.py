@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -189,17 +190,20 @@ class DiskCache:
             return None
         try:
             meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+            rows, features = int(meta["rows"]), tuple(meta["features"])
             x = np.load(entry / "x.npy", mmap_mode="r")
             labels = None
             if meta["label"] is not None:
                 labels = Labels(np.load(entry / "label_codes.npy"),
                                 tuple(json.loads((entry / "labels.json").read_text(encoding="utf-8"))))
-        except (OSError, ValueError, KeyError, TypeError):
+            if x.shape != (rows, len(features)) or labels is not None and labels.codes.shape != (rows,):
+                raise ValueError("an entry whose arrays do not match its rows")
+        except (OSError, ValueError, KeyError, TypeError, EOFError):   # EOFError: an empty .npy
             shutil.rmtree(entry, ignore_errors=True)  # damaged: parse the file again
             return None
-        os.utime(entry)
-        return CsvTable(Path(path), tuple(meta["features"]), [x], labels, meta["label"], int(meta["rows"]),
-                        tuple(meta["identity"]))
+        with contextlib.suppress(OSError):   # a cache that cannot be written is only read
+            os.utime(entry)
+        return CsvTable(Path(path), features, [x], labels, meta["label"], rows, tuple(meta["identity"]))
 
     def put(self, table, label, exclude, last_is_target, should_stop: Callable[[], bool]) -> None:
         """Store ``table`` (before its blocks are consumed); a stop or a write error leaves nothing behind."""
