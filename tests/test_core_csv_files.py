@@ -480,7 +480,7 @@ def read_only_later(folder: Path):
         yield make_read_only
     finally:
         if mounted:
-            subprocess.run(["umount", str(folder)], check=True)
+            subprocess.run(["umount", "--lazy", str(folder)], check=True)   # a memory-mapped entry may be open
         else:
             for path in [folder, *folder.iterdir()]:
                 path.chmod(0o755)
