@@ -270,3 +270,102 @@ def test_run_names_are_plain_text_in_the_svg_the_legend_and_the_docks(qtbot, win
     window.runs_table.select(record.id)
     assert window.surface_view.caption.textFormat() == Qt.TextFormat.PlainText
     assert window.fit_view.hint.textFormat() == Qt.TextFormat.PlainText
+
+
+# -- the smaller ones ---------------------------------------------------------------------------------------------
+
+def test_digits_confusion_matrix_is_headed_by_the_digits(qtbot, window):
+    from kgui.ui.fit_view import class_headers
+    assert class_headers([str(d) for d in range(10)]) == [str(d) for d in range(10)]
+    assert class_headers(["Class_1", "Class_2"]) == ["1", "2"]       # long labels: numbered, named below
+    window.dataset_picker.select("digits", {})
+    window.steps_box.setValue(3)
+    window.lr_control.set_rate(0.1)
+    assert window.start()
+    wait_for_job(qtbot, window)
+    matrix = window.fit_view.classes_page.matrix
+    assert [matrix.horizontalHeaderItem(i).text() for i in range(10)] == [str(d) for d in range(10)]
+    assert [matrix.verticalHeaderItem(i).text() for i in range(10)] == [str(d) for d in range(10)]
+    assert "1 = 0" not in window.fit_view.classes_page.classes.text()
+
+
+def test_line_style_note_is_true_for_every_run_shown():
+    from kgui.ui.loss_plot import RunStyle, line_key
+    assert line_key({0: [1, 2]}) == "solid: training · dashed: validation"
+    assert RunStyle.nth(12).round == 1
+    note = line_key({0: [1], 1: [13, 14]})
+    assert "#1: solid training, dashed validation" in note and "#13, #14: dash-dotted training, dotted validation" \
+        in note
+
+
+def test_line_style_note_follows_the_plot(qtbot, window):
+    for index in range(13):
+        window.plot.add_run(f"run-{index}", f"run {index}")
+    assert "#13: dash-dotted training" in window.plot.line_key.text()
+    window.plot.set_run_visible("run-12", False)
+    assert window.plot.line_key.text() == "solid: training · dashed: validation"
+
+
+def test_steps_is_disabled_and_says_so_while_epochs_is_set(qtbot, window):
+    configure(window, steps=3000, n=100)
+    epochs = window.form.model_form.epochs_box
+    epochs.setValue(5)
+    assert not window.steps_box.isEnabled()
+    assert window.steps_box.lineEdit().text() == "5 epochs × rows/batch"
+    assert "Set by Epochs" in window.steps_box.toolTip()
+    assert window.settings().epochs == 5
+    assert window.start()
+    assert not window.steps_box.isEnabled()
+    wait_for_job(qtbot, window)
+    assert not window.steps_box.isEnabled()        # still, once the form is editable again
+    assert len(window.record.history) == window.record.settings.steps != 3000     # the epochs' steps
+    epochs.setValue(0)
+    assert window.steps_box.isEnabled() and window.steps_box.lineEdit().text() == "3000"
+    window.apply_settings(window.settings().replace(epochs=2))
+    assert not window.steps_box.isEnabled()
+
+
+def test_a_bogus_qt_platform_gives_one_kgui_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from ui_support import ROOT
+    env = {**os.environ, "QT_QPA_PLATFORM": "bogus", "KGUI_RUNS_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(ROOT / "main.py")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kgui: error: ") and "QT_QPA_PLATFORM=bogus" in lines[0], lines
+
+
+def test_about_names_the_four_engines_and_start_is_f5(window):
+    from kgui.ui.dialogs import ABOUT
+    assert all(name in ABOUT for name in ("TensorFlow", "PyTensor", "JAX", "PyTorch"))
+    assert window.start_action.shortcut().toString() == "F5"
+    assert window.start_action.toolTip().endswith("(F5 or Ctrl+R)")
+
+
+@pytest.mark.parametrize("array", ["xs", "values", "x_train"])
+def test_a_saved_surface_with_nan_or_inf_is_one_line_in_the_dock(qtbot, window, array):
+    import numpy as np
+    from kgui.core.surface import SURFACE_FILE
+    window.dataset_picker.select("xor", {})
+    window.steps_box.setValue(5)
+    assert window.start()
+    wait_for_job(qtbot, window)
+    record = window.record
+    path = window.store.folder(record.id) / SURFACE_FILE
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays[array] = arrays[array].astype(np.float64)
+    arrays[array].flat[0] = np.nan
+    arrays[array].flat[-1] = np.inf
+    np.savez(path, **arrays)
+    window.surface_view.live_run_id = None      # as after a restart: the run is a saved one
+    window.runs_table.select(record.id)
+    caption = window.surface_view.caption.text()
+    assert "\n" not in caption
+    if array == "values":     # a diverged model's surface: drawn, white where it is not finite
+        assert window.surface_view.surface is not None
+    else:
+        assert "NaN or infinite" in caption, caption

@@ -155,6 +155,8 @@ def _saved(data: dict) -> SavedSurface:
     task, n_classes = str(data["task"]), int(data["n_classes"])
     if xs.ndim != 1 or ys.ndim != 1 or len(xs) < 2 or values.shape != (len(ys), len(xs)):
         raise ValueError(f"a grid of {values.shape} values over {xs.shape} × {ys.shape} points")
+    if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+        raise ValueError("its grid has NaN or infinite coordinates")
     if task not in ("classification", "regression"):
         raise ValueError(f"unknown task {task!r}")
     classes = confidence = None
@@ -168,6 +170,8 @@ def _saved(data: dict) -> SavedSurface:
         x, y = np.asarray(data[f"x_{split}"], np.float64), np.asarray(data[f"y_{split}"], np.float64)
         if x.ndim != 2 or x.shape[1] != 2 or y.ndim != 2 or len(y) != len(x):
             raise ValueError(f"its {split} points are not 2-feature rows with targets")
+        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            raise ValueError(f"its {split} points hold NaN or infinite values")
         points[split] = (x, y)
     return SavedSurface(Surface(xs, ys, values, task, classes, confidence, n_classes), int(data["step"]),
                         PlanePoints(str(data["name"]), task, *points["train"], *points["val"]))

@@ -46,7 +46,7 @@ def add_actions(window) -> None:
     """Give ``window`` its ``*_action`` attributes, each connected to the window's slot."""
     pixmap = QStyle.StandardPixmap
     dialogs = window.dialogs
-    window.start_action = _action(window, "&Start", window.start, ("Ctrl+R", "F5"),
+    window.start_action = _action(window, "&Start", window.start, ("F5", "Ctrl+R"),
                                   "Start a new run with these settings", pixmap.SP_MediaPlay)
     window.pause_action = _action(window, "&Pause", window.jobs.set_paused, ("Space",), "Pause or resume the run",
                                   pixmap.SP_MediaPause, checkable=True)

@@ -19,6 +19,8 @@ EXPERIMENT_FILTER = "kgui experiment (*.json)"
 SCRIPT_FILTER = "Python script (*.py)"
 NOTHING_TO_EXPORT = "Start a run first: there is no loss history yet."
 EXPORT_FOLDER_KEY = "export/folder"
+ABOUT = ("<b>kgui</b><br>Train models through a Keras-2 backend layer on four engines: TensorFlow, Theano "
+         "(PyTensor), JAX and PyTorch, and watch the loss live.")
 
 
 def documents_folder() -> Path:
@@ -67,8 +69,7 @@ class Dialogs:
         self.window.statusBar().showMessage(text)
 
     def about(self) -> None:
-        QMessageBox.about(self.window, "About kgui", "<b>kgui</b><br>Train models through a Keras-2 backend layer "
-                          "on TensorFlow and Theano (PyTensor), and watch the loss live.")
+        QMessageBox.about(self.window, "About kgui", ABOUT)
 
     # -- files -------------------------------------------------------------------------------------------------------
 

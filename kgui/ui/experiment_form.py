@@ -24,6 +24,9 @@ from .panels import BackendPicker
 from .schedule_form import ScheduleForm
 
 
+STEPS_TIP = "Number of parameter updates (one batch each)"
+
+
 @dataclass
 class FormField:
     """A control of the form: ``read()`` gives its settings fields as a dict, ``write(settings)`` shows them."""
@@ -55,7 +58,7 @@ class ExperimentForm(QGroupBox):
         self.dataset_picker = DatasetPicker()
         self.lr_control = LearningRateControl(defaults.learning_rate)
         self.steps_box = IntegerBox(1, MAX_STEPS, defaults.steps)
-        self.steps_box.setToolTip("Number of parameter updates (one batch each)")
+        self.steps_box.setToolTip(STEPS_TIP)
         self.batch_box = IntegerBox(0, MAX_BATCH_SIZE, defaults.batch_size or 0, special_text="full batch")
         self.batch_box.setToolTip("Rows per step; 0 = the whole training split (full-batch gradient descent)")
         self.seed_box = IntegerBox(0, MAX_SEED, defaults.seed)
@@ -73,7 +76,7 @@ class ExperimentForm(QGroupBox):
                                  lambda s: self.lr_control.set_rate(s.learning_rate), self.lr_control.rate_changed,
                                  "learning_rate"))
         # (the learning-rate control has its own label: its slider takes the panel's whole width)
-        self.add_field(FormField("Steps:", self.steps_box, lambda: {"steps": self.steps_box.shown_value("Steps")},
+        self.add_field(FormField("Steps:", self.steps_box, self._read_steps,
                                  lambda s: self.steps_box.setValue(s.steps), self.steps_box.valueChanged, "steps"))
         self.add_field(FormField("Batch size:", self.batch_box,
                                  lambda: {"batch_size": self.batch_box.shown_value("Batch size") or None},
@@ -87,6 +90,8 @@ class ExperimentForm(QGroupBox):
         self.add_field(FormField("", self.schedule_form, self.schedule_form.changes, self.schedule_form.load,
                                  self.schedule_form.changed))
         self.model_form.optimizer_picked.connect(self._offer_rate)
+        self.model_form.epochs_box.valueChanged.connect(self._steps_follow_epochs)
+        self._steps_follow_epochs()
         # (picking an optimizer offers Keras 2's default learning rate for it; the slider can change it)
 
     def _offer_rate(self, _optimizer: str, rate: float) -> None:
@@ -102,6 +107,20 @@ class ExperimentForm(QGroupBox):
             self._layout.addRow(field.widget)
         if field.changed is not None:
             field.changed.connect(self.changed)
+
+    def _read_steps(self) -> dict:
+        """Steps as shown; while Epochs is set the run's steps come from the epochs (the box only says so)."""
+        if self.model_form.epochs_box.value():
+            return {"steps": self.steps_box.value()}
+        return {"steps": self.steps_box.shown_value("Steps")}
+
+    def _steps_follow_epochs(self) -> None:
+        """While Epochs is set, Steps is disabled and says that the epochs decide the number of steps."""
+        epochs = self.model_form.epochs_box.value()
+        self.steps_box.set_note(f"{epochs} epoch{'s' if epochs != 1 else ''} × rows/batch" if epochs else "")
+        self.steps_box.setEnabled(self._editable and not epochs and "steps" not in self.classroom.lock)
+        self.steps_box.setToolTip("Set by Epochs: the run takes epochs × (training rows ÷ batch size) steps; "
+                                  "set Epochs to 0 to choose the steps" if epochs else STEPS_TIP)
 
     def _read_dataset(self) -> dict:
         dataset, options = self.dataset_picker.choice
@@ -133,6 +152,7 @@ class ExperimentForm(QGroupBox):
         self._base = settings
         for field in self.fields:
             field.write(settings)
+        self._steps_follow_epochs()
         self.changed.emit()
 
     def set_editable(self, editable: bool) -> None:
@@ -145,6 +165,7 @@ class ExperimentForm(QGroupBox):
                 field.widget.setEnabled(field.control not in self.classroom.lock)
             else:
                 field.widget.setEnabled(editable and field.control not in self.classroom.lock)
+        self._steps_follow_epochs()
 
     def set_classroom(self, classroom: Classroom) -> None:
         """Hide and lock the controls ``classroom`` names (the others are shown and editable again)."""

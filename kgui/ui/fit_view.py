@@ -81,10 +81,21 @@ class LinePage(QWidget):
             self.caption.setText(f"w = {w:.4f} (true {line.true_w:g})   b = {b:.4f} (true {line.true_b:g})")
 
 
+MAX_HEADER_CHARACTERS = 3    # class labels this short head the matrix themselves ("0" … "9"); longer ones are numbered
+
+
+def class_headers(names) -> list[str]:
+    """The matrix's headers: the class labels themselves when every one is short, else 1…n."""
+    texts = [str(name) for name in names]
+    if all(0 < len(text) <= MAX_HEADER_CHARACTERS for text in texts) and len(set(texts)) == len(texts):
+        return texts
+    return [str(index + 1) for index in range(len(texts))]
+
+
 class ConfusionTable(QTableWidget):
-    """A confusion matrix whose numbers always fit: short headers 1…n (the class names are in their tooltips and
-    in the page's legend line), and a font that shrinks to the column width (with a scroll bar below
-    ``MIN_POINT_SIZE``)."""
+    """A confusion matrix whose numbers always fit: short headers (the class labels when they are short, else 1…n
+    with the class names in their tooltips and in the page's legend line), and a font that shrinks to the column
+    width (with a scroll bar below ``MIN_POINT_SIZE``)."""
 
     MIN_POINT_SIZE = 6
     CELL_PADDING = 6    # pixels around a number in its cell
@@ -99,13 +110,13 @@ class ConfusionTable(QTableWidget):
             header.setMinimumSectionSize(8)
 
     def set_classes(self, names) -> None:
-        """n rows and columns headed 1…n, each header's tooltip the full class name."""
+        """n rows and columns headed by :func:`class_headers`, each header's tooltip the full class name."""
         self.setRowCount(len(names))
         self.setColumnCount(len(names))
-        for index, name in enumerate(names):
+        for index, (text, name) in enumerate(zip(class_headers(names), names)):
             for setter in (self.setHorizontalHeaderItem, self.setVerticalHeaderItem):
-                header = QTableWidgetItem(str(index + 1))
-                header.setToolTip(f"{index + 1}: {name}")
+                header = QTableWidgetItem(text)
+                header.setToolTip(f"class {name}" if text == str(name) else f"{text}: {name}")
                 setter(index, header)
 
     def texts(self) -> list[str]:
@@ -183,7 +194,10 @@ class ClassesPage(QWidget):
 
     def _set_classes(self, names: list[str]) -> None:
         self.matrix.set_classes(names)
-        self.classes.setText("Classes: " + " · ".join(f"{i + 1} = {name}" for i, name in enumerate(names)))
+        numbered = class_headers(names) != [str(name) for name in names]
+        self.classes.setText("Classes: " + " · ".join(f"{i + 1} = {name}" for i, name in enumerate(names))
+                             if numbered else "")
+        self.classes.setVisible(numbered)
 
     def show_accuracy(self, steps: np.ndarray, accuracy: np.ndarray) -> None:
         self.curve.setData(steps, accuracy)

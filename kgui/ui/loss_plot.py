@@ -43,6 +43,9 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8
            "#bcbd22", "#393b79", "#637939")
 DASHES = (None, (8, 3, 2, 3), (12, 4))     # training line of the 1st, 2nd, 3rd round of colours: solid, dash-dot, long
 VAL_DASHES = ((4, 3), (1, 3), (1, 3))      # validation line: dashed, then dotted
+TRAIN_LINE_NAMES = ("solid", "dash-dotted", "long-dashed")
+VAL_LINE_NAMES = ("dashed", "dotted", "dotted")
+MAX_NUMBERS_NAMED = 3   # the line key names at most this many runs of a line style
 FADED_ALPHA = 60        # other runs while one is highlighted
 RAW_ALPHA = 70          # the unsmoothed training loss behind a smoothed curve
 SMOOTHING_TICKS = 100   # slider positions: weight = position / 100, capped at core's maximum
@@ -166,11 +169,29 @@ class RunStyle:
     train_dash: tuple[int, ...] | None = None   # None: solid
     val_dash: tuple[int, ...] = VAL_DASHES[0]
 
+    @property
+    def round(self) -> int:
+        """0 for solid training lines, 1 dash-dotted, 2 long-dashed."""
+        return DASHES.index(self.train_dash)
+
     @classmethod
     def nth(cls, index: int) -> "RunStyle":
         """The ``index``-th style of the cycle: every colour solid, then every colour dash-dotted, …"""
         colour, round_ = index % len(PALETTE), (index // len(PALETTE)) % len(DASHES)
         return cls(PALETTE[colour], DASHES[round_], VAL_DASHES[round_])
+
+
+def line_key(rounds: dict[int, list[int]]) -> str:
+    """The line-style note, true for the runs shown: ``rounds`` maps a style round (0: solid training lines, 1:
+    dash-dotted, 2: long-dashed) to the numbers of the shown runs drawn in it."""
+    if set(rounds) <= {0}:
+        return f"{TRAIN_LINE_NAMES[0]}: training · {VAL_LINE_NAMES[0]}: validation"
+    parts = []
+    for round_, numbers in sorted(rounds.items()):
+        named = ", ".join(f"#{number}" for number in sorted(numbers)[:MAX_NUMBERS_NAMED])
+        named += " …" if len(numbers) > MAX_NUMBERS_NAMED else ""
+        parts.append(f"{named}: {TRAIN_LINE_NAMES[round_]} training, {VAL_LINE_NAMES[round_]} validation")
+    return " · ".join(parts)
 
 
 def _pen(color: QColor, dash: tuple[int, ...] | None) -> QPen:
@@ -358,7 +379,7 @@ class LossPlot(QWidget):
         self.axis_note.setStyleSheet("color: #a05a00;")
         options.addWidget(self.axis_note)
         options.addStretch(1)
-        self.line_key = QLabel("solid: training · dashed: validation")
+        self.line_key = QLabel(line_key({}))
         options.addWidget(self.line_key)
 
         self.readout = QLabel(READOUT_HINT)
@@ -470,6 +491,7 @@ class LossPlot(QWidget):
             self.highlight(None)
         self._refit = True
         self._update_axis_note()
+        self._update_line_key()
 
     def end_run(self, run_id: str) -> None:
         """The live run ``run_id`` took its last step: the view fits the steps it took."""
@@ -494,6 +516,7 @@ class LossPlot(QWidget):
         self._refit = True
         self._arrange()
         self._update_axis_note()
+        self._update_line_key()
         if self.highlighted is not None:    # the highlighted run shown or hidden: the others fade or come back
             self._apply_highlight()
 
@@ -728,6 +751,13 @@ class LossPlot(QWidget):
             panel.item.setLabel("bottom", X_AXES[axis])
         self._update_axis_note()
         self.auto_range()
+
+    def _update_line_key(self) -> None:
+        rounds: dict[int, list[int]] = {}
+        for run in self.runs.values():
+            if run.visible:
+                rounds.setdefault(run.style.round, []).append(run.number)
+        self.line_key.setText(line_key(rounds))
 
     def _update_axis_note(self) -> None:
         """On the epoch axis, name the visible runs drawn by step because their steps per epoch are unknown."""

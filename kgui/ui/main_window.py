@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         self.runs_controller.load_saved(window_state.shown_run_ids(self.preferences))
         window_state.restore(self, self.preferences)
         window_state.fit_to_screen(self)
-        self.statusBar().showMessage("Choose a backend, a dataset and a learning rate, then Start (Ctrl+R).")
+        self.statusBar().showMessage("Choose a backend, a dataset and a learning rate, then Start (F5).")
         self._update_title()
         self.jobs.update_actions()
 

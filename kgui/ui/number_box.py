@@ -22,6 +22,7 @@ class IntegerBox(QAbstractSpinBox):
         super().__init__(parent)
         self._minimum, self._maximum, self._special = minimum, maximum, special_text
         self._value = minimum
+        self._note = ""     # shown instead of the number while set (the box is disabled meanwhile)
         self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToPreviousValue)
         self.setKeyboardTracking(False)
         self.lineEdit().textEdited.connect(self._text_edited)
@@ -72,8 +73,14 @@ class IntegerBox(QAbstractSpinBox):
             return None
         return int(cleaned)
 
+    def set_note(self, note: str) -> None:
+        """Show ``note`` instead of the number, and take no input, while it is not empty ("": the number again)."""
+        self._note = note
+        self.setReadOnly(bool(note))
+        self._show()
+
     def _show(self) -> None:
-        text = self.text_of(self._value)
+        text = self._note or self.text_of(self._value)
         if self.lineEdit().text() != text:
             self.lineEdit().setText(text)
 

@@ -35,17 +35,26 @@ def _blend(towards: np.ndarray, amount: np.ndarray) -> np.ndarray:
 def surface_colours(surface: Surface) -> np.ndarray:
     """RGBA uint8 (rows, columns, 4) colours of a surface: blue ↔ orange for two classes and for regression
     (by sign and size of the value), a colour per class shaded by its probability for more."""
+    # a diverged model predicts NaN or inf: white there
     if surface.task == "classification" and surface.n_classes == 2:
-        signed = np.clip(surface.values.astype(np.float64) * 2 - 1, -1, 1)   # P(second class) → -1 … 1
+        signed = np.clip(_finite(surface.values, 0.5) * 2 - 1, -1, 1)   # P(second class) → -1 … 1
     elif surface.task == "classification":
         colours = CLASS_COLOURS[surface.classes % len(CLASS_COLOURS)]
-        amount = SHADE * np.clip((surface.confidence - 1 / surface.n_classes) / (1 - 1 / surface.n_classes), 0, 1)
+        confidence = _finite(surface.confidence, 1 / surface.n_classes)
+        amount = SHADE * np.clip((confidence - 1 / surface.n_classes) / (1 - 1 / surface.n_classes), 0, 1)
         return _rgba(_blend(colours, amount))
     else:
-        scale = max(float(np.abs(surface.values).max(initial=0)), 1e-12)
-        signed = np.clip(surface.values.astype(np.float64) / scale, -1, 1)
+        values = _finite(surface.values, 0.0)
+        scale = max(float(np.abs(values).max(initial=0)), 1e-12)
+        signed = np.clip(values / scale, -1, 1)
     rgb = np.where(signed[..., None] >= 0, _blend(POSITIVE, SHADE * signed), _blend(NEGATIVE, SHADE * -signed))
     return _rgba(rgb)
+
+
+def _finite(values: np.ndarray, neutral: float) -> np.ndarray:
+    """``values`` as float64 with NaN and infinities replaced by ``neutral`` (drawn white)."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.where(np.isfinite(values), values, neutral)
 
 
 def _rgba(rgb: np.ndarray) -> np.ndarray:
