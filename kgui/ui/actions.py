@@ -128,7 +128,7 @@ def add_menus_and_toolbar(window, run_buttons_layout) -> None:
     view_menu.addActions((window.log_y_action, window.auto_range_action))
     view_menu.addSeparator()
     for dock in (window.controls_dock, window.runs_dock, window.fit_dock, window.parity_dock, window.code_dock,
-                 window.surface_dock):
+                 window.surface_dock, window.network_dock, window.layers_dock):
         view_menu.addAction(dock.toggleViewAction())
     window.menuBar().addMenu("&Help").addAction(window.about_action)
 

@@ -121,7 +121,7 @@ class Dialogs:
         if not records:
             QMessageBox.information(self.window, "Nothing to export", NOTHING_TO_EXPORT)
             return None
-        folder = export_tensorboard_dialog(self.window, records, self.export_dir)
+        folder = export_tensorboard_dialog(self.window, records, self.export_dir, self.window.network_docks.layers_of)
         if folder is not None:
             self.export_dir = folder
             self.status(f"Wrote {len(records)} runs for TensorBoard: tensorboard --logdir {folder}")

@@ -212,14 +212,15 @@ class ExportTarget:
         return Path(path)
 
 
-def export_tensorboard_dialog(parent, records, start_folder) -> Path | None:
-    """Ask for a folder and write ``records`` there as TensorBoard event files (core.tensorboard); the folder,
-    or None when cancelled or (after a message box) when it cannot be written."""
+def export_tensorboard_dialog(parent, records, start_folder, layers=lambda record: None) -> Path | None:
+    """Ask for a folder and write ``records`` there as TensorBoard event files (core.tensorboard), with
+    ``layers(record)``'s layer statistics; the folder, or None when cancelled or (after a message box) when it cannot
+    be written."""
     folder = QFileDialog.getExistingDirectory(parent, "Export to TensorBoard", str(start_folder))
     if not folder:
         return None
     try:
-        tensorboard.export_runs(records, folder)
+        tensorboard.export_runs(records, folder, layers)
     except OSError as exc:
         QMessageBox.critical(parent, "Export failed", str(exc))
         return None

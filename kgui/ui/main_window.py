@@ -31,6 +31,7 @@ from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
 from .panels import LivePanel
 from .names import run_engine_label
+from .network_docks import NetworkDocks
 from .parity_view import ParityView
 from .runs_controller import RunsController
 from .runs_table import RunsTable
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
         self.surface_dock = self._dock("Decision boundary", "surface", self.surface_view,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.code_dock, self.surface_dock)
+        self.network_docks = NetworkDocks(self)   # "Network" and "Layers", below those
         self.fit_dock.raise_()
         self.resizeDocks([self.fit_dock], [330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.runs_dock], [190], Qt.Orientation.Vertical)

@@ -91,6 +91,7 @@ class SurfaceView(QWidget):
         self.live_run_id: str | None = None
         self._live: tuple[object, Surface | None] | None = None   # the live run's dataset and latest surface
         self._drawn: Surface | None = None      # the surface the heatmap shows
+        self._caption_before: str | None = None  # the caption while a neuron's heatmap is shown (show_overlay)
 
     def applies_to(self, dataset) -> bool:
         return has_surface(dataset)
@@ -168,13 +169,33 @@ class SurfaceView(QWidget):
         if self.isVisible():
             self._draw()
 
+    def show_overlay(self, overlay: Surface | None, caption: str = "") -> None:
+        """Draw ``overlay`` (a neuron's activation over the same plane, from the Network dock) over the points
+        instead of the run's surface, until it is None again."""
+        if overlay is None:
+            self._drawn = None
+            if self._caption_before is not None:
+                self.caption.setText(self._caption_before)
+                self._caption_before = None
+            if self.surface is None:
+                self.image.clear()
+            self._draw()
+            return
+        if self._caption_before is None:
+            self._caption_before = self.caption.text()
+        self.caption.setText(f"{caption}: its activation over the plane (orange above zero, blue below)")
+        self._drawn = overlay
+        x_min, x_max, y_min, y_max = overlay.bounds
+        self.image.setImage(surface_colours(overlay), autoLevels=False)
+        self.image.setRect(QRectF(x_min, y_min, x_max - x_min, y_max - y_min))
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._draw()
 
     def _draw(self) -> None:
         surface = self.surface
-        if surface is None or surface is self._drawn:
+        if surface is None or surface is self._drawn or self._caption_before is not None:   # a neuron is shown
             return
         self._drawn = surface
         x_min, x_max, y_min, y_max = surface.bounds

@@ -12,6 +12,7 @@ import threading
 
 from PyQt6.QtCore import QCoreApplication, QObject, QThread, pyqtSignal, pyqtSlot
 
+from kgui.core import layer_stats
 from kgui.core.session import Job
 
 from .gui_activity import GUI_ACTIVITY
@@ -19,6 +20,7 @@ from .gui_activity import GUI_ACTIVITY
 BATCH_S = 0.015
 CONFUSION_S = 0.5        # the confusion matrix is recomputed at most twice a second
 SURFACE_S = 0.25         # a 2-feature run's decision boundary at most four times a second
+LAYER_STATS_S = layer_stats.DEFAULT_INTERVAL_S   # the network's and layers' statistics, a few times a second
 GIL_YIELD_S = 0.001      # between two steps a job hands the GIL to the GUI thread, at most once per this
 WORKER_NICE = 10         # Linux: raised nice of job threads (and the engine pools they start): the GUI gets a CPU first
 WAIT_FOR_GUI = True      # between two steps a job waits while the GUI thread draws (Job's gui_idle, gui_activity.py)
@@ -42,6 +44,7 @@ def lower_thread_priority() -> None:
 def job_options() -> dict:
     """How the window's jobs pace their events and share the GIL with the GUI thread (Session.new_job options)."""
     return {"batch_s": BATCH_S, "confusion_s": CONFUSION_S, "surface_s": SURFACE_S, "yield_gil_s": GIL_YIELD_S,
+            "layer_stats_s": LAYER_STATS_S,
             "gui_idle": GUI_ACTIVITY.idle if WAIT_FOR_GUI else None}
 
 

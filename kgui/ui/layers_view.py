@@ -1,0 +1,194 @@
+"""Each layer's health over the steps (:class:`kgui.core.layer_stats.LayerStatsHistory`): the gradient norm per
+weight matrix and the update/weight ratio (log y), the activations' mean and std and the share of dead units per
+hidden layer, one parameter's weight distribution as TensorBoard-style percentile bands, and one layer's activation
+histograms over the steps as an image (fastai's "colorful dimension").
+
+Drawn when a sample arrives while shown, or when it is shown again; exportable as CSV, JSON, PNG and SVG.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QRectF
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from kgui.core import layer_stats
+from kgui.core.layer_stats import LayerStatsHistory
+
+from .exporting import ExportTarget
+from .plot_style import style_plot
+
+FLOOR = 1e-12           # a zero on a log axis is drawn here
+BANDS = ((0, 6, 40), (1, 5, 70), (2, 4, 110))   # percentile columns (0/100, 7/93, 16/84) and their alpha
+
+
+def _pen(i: int, dashed: bool = False):
+    pen = pg.mkPen(pg.intColor(i, hues=8, values=1, maxValue=200), width=1.6)
+    if dashed:
+        pen.setDashPattern([4, 3])
+    return pen
+
+
+class LayersView(QWidget):
+    """Live or saved layer statistics of one run: :meth:`show_history` (again with each new sample)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.caption = QLabel("Train a model to see each layer's gradients, updates, activations and weights.")
+        self.caption.setWordWrap(True)
+        self.parameter_picker = QComboBox()
+        self.parameter_picker.setToolTip("The weight matrix whose distribution is drawn")
+        self.layer_picker = QComboBox()
+        self.layer_picker.setToolTip("The hidden layer whose activation histograms are drawn")
+        for picker in (self.parameter_picker, self.layer_picker):
+            picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            picker.setMinimumContentsLength(10)
+        self.export_button = QPushButton("Export…")
+        pickers = QHBoxLayout()      # narrow: the right-hand docks are ~330 px wide
+        pickers.addWidget(self.parameter_picker)
+        pickers.addWidget(self.layer_picker)
+        pickers.addStretch(1)
+        pickers.addWidget(self.export_button)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        self.gradients = self._plot("gradient norm", log_y=True)
+        self.ratios = self._plot("update / weight ‖Δw‖/‖w‖", log_y=True)
+        self.graphics.nextRow()
+        self.activations = self._plot("activation mean (—) and std (- -)")
+        self.dead = self._plot("dead units (share)")
+        self.graphics.nextRow()
+        self.bands = self._plot("weight percentiles")
+        self.colorful = self._plot("activation histogram per step")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.colorful.addItem(self.image)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.caption)
+        layout.addLayout(pickers)
+        layout.addWidget(self.graphics, 1)
+        self.history: LayerStatsHistory | None = None
+        self._drawn: tuple | None = None
+        self.parameter_picker.currentIndexChanged.connect(lambda _: self._redraw())
+        self.layer_picker.currentIndexChanged.connect(lambda _: self._redraw())
+
+    def _plot(self, title: str, log_y: bool = False) -> pg.PlotItem:
+        plot = self.graphics.addPlot(title=f"<span style='color:#333;font-size:9pt'>{title}</span>")
+        style_plot(plot)
+        plot.setMenuEnabled(False)
+        if log_y:
+            plot.setLogMode(y=True)
+        plot.addLegend(offset=(-4, 4), labelTextSize="7pt", verSpacing=-6)
+        return plot
+
+    # -- data ----------------------------------------------------------------------------------------------------
+
+    def clear(self, text: str) -> None:
+        self.history, self._drawn = None, None
+        self.caption.setText(text)
+        for plot in (self.gradients, self.ratios, self.activations, self.dead, self.bands):
+            plot.clear()
+            plot.legend.clear()
+        self.image.clear()
+        self.parameter_picker.clear()
+        self.layer_picker.clear()
+
+    def show_history(self, history: LayerStatsHistory, caption: str = "") -> None:
+        """Draw ``history`` (its samples so far; called again as samples arrive)."""
+        self.history = history
+        self.caption.setText(caption)
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._draw()
+
+    def _redraw(self) -> None:
+        self._drawn = None
+        self._draw()
+
+    def _draw(self) -> None:
+        history = self.history
+        if history is None or not len(history):
+            return
+        key = (id(history), len(history), self.parameter_picker.currentIndex(), self.layer_picker.currentIndex())
+        if key == self._drawn:
+            return
+        self._fill_pickers(history)
+        key = (id(history), len(history), self.parameter_picker.currentIndex(), self.layer_picker.currentIndex())
+        self._drawn = key
+        steps = np.asarray(history.steps, np.float64)
+        names = history.parameter_names
+        matrices = [i for i, name in enumerate(names) if name.startswith("W")]
+        norms, ratios = history.series("gradient_norms"), history.series("update_ratios")
+        for plot in (self.gradients, self.ratios, self.activations, self.dead, self.bands):
+            plot.clear()
+            plot.legend.clear()
+        for colour, i in enumerate(matrices):
+            self.gradients.plot(steps, np.maximum(norms[:, i], FLOOR), pen=_pen(colour), name=names[i])
+            ratio = np.where(np.isfinite(ratios[:, i]), np.maximum(ratios[:, i], FLOOR), np.nan)
+            self.ratios.plot(steps, ratio, pen=_pen(colour), name=names[i], connect="finite")
+        means, stds, dead = (history.series(name) for name in ("activation_mean", "activation_std", "dead_fraction"))
+        for layer in range(means.shape[1] if means.ndim == 2 else 0):
+            self.activations.plot(steps, means[:, layer], pen=_pen(layer), name=f"layer {layer + 1}")
+            self.activations.plot(steps, stds[:, layer], pen=_pen(layer, dashed=True))
+            self.dead.plot(steps, dead[:, layer], pen=_pen(layer), name=f"layer {layer + 1}")
+        self._draw_bands(history, steps)
+        self._draw_colorful(history, steps)
+
+    def _fill_pickers(self, history: LayerStatsHistory) -> None:
+        names = list(history.parameter_names)
+        if [self.parameter_picker.itemText(i) for i in range(self.parameter_picker.count())] != [
+                f"weights {name}" for name in names]:
+            self.parameter_picker.blockSignals(True)
+            self.parameter_picker.clear()
+            self.parameter_picker.addItems([f"weights {name}" for name in names])
+            self.parameter_picker.blockSignals(False)
+        layers = [f"activations layer {i + 1}" for i in range(len(history.activation_mean[-1]))]
+        if [self.layer_picker.itemText(i) for i in range(self.layer_picker.count())] != layers:
+            self.layer_picker.blockSignals(True)
+            self.layer_picker.clear()
+            self.layer_picker.addItems(layers)
+            self.layer_picker.blockSignals(False)
+
+    def _draw_bands(self, history: LayerStatsHistory, steps: np.ndarray) -> None:
+        parameter = max(self.parameter_picker.currentIndex(), 0)
+        percentiles = history.series("weight_percentiles")[:, parameter, :]
+        self.bands.setTitle(f"<span style='color:#333;font-size:9pt'>{history.parameter_names[parameter]}: "
+                            "percentiles 0/7/16/50/84/93/100</span>")
+        for low, high, alpha in BANDS:
+            lower = self.bands.plot(steps, percentiles[:, low], pen=None)
+            upper = self.bands.plot(steps, percentiles[:, high], pen=None)
+            self.bands.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(245, 147, 34, alpha)))
+        self.bands.plot(steps, percentiles[:, 3], pen=pg.mkPen(140, 70, 0, width=1.5))
+
+    def _draw_colorful(self, history: LayerStatsHistory, steps: np.ndarray) -> None:
+        layer = self.layer_picker.currentIndex()
+        histograms = history.series("histograms")
+        if layer < 0 or histograms.ndim != 3 or histograms.shape[1] <= layer:
+            self.image.clear()
+            return
+        image = np.log1p(histograms[:, layer, :].astype(np.float64)).T     # bins up, samples across
+        low, high = history.latest.histogram_range
+        self.image.setImage(image, autoLevels=True)
+        first, last = float(steps[0]), float(steps[-1]) if len(steps) > 1 else float(steps[0]) + 1
+        self.image.setRect(QRectF(first, low, max(last - first, 1.0), high - low))
+        self.colorful.setTitle(f"<span style='color:#333;font-size:9pt'>layer {layer + 1}: log(1 + count) of "
+                               f"activations per sample</span>")
+
+    # -- export --------------------------------------------------------------------------------------------------
+
+    def export_target(self) -> ExportTarget:
+        """The statistics as CSV or JSON (core), the plots as PNG or SVG (the window's export)."""
+        history = self.history
+
+        def plots():
+            self._redraw()
+            return [(self.gradients, "gradient norm"), (self.ratios, "update / weight"),
+                    (self.activations, "activation mean and std"), (self.dead, "dead units (share)"),
+                    (self.bands, "weight percentiles")]
+
+        return ExportTarget("layer statistics", "layer_stats", self.graphics.ci, plots,
+                            lambda path: layer_stats.export(history, path),
+                            "" if history is not None and len(history) else
+                            "There are no layer statistics yet: train a model first.")

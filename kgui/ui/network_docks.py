@@ -1,0 +1,113 @@
+"""The "Network" and "Layers" docks of the main window: built from its session, fed by its LayerStatsComputed
+events, showing the live run or the run picked in the runs table (its saved statistics after a restart), hovering
+a neuron shows its heatmap in the Decision boundary dock, and a weight set while paused goes to the job."""
+from __future__ import annotations
+
+from PyQt6.QtCore import QObject, Qt
+from PyQt6.QtWidgets import QDockWidget
+
+from kgui.core.session import JobEnded, LayerStatsComputed, RunEnded, RunRemoved, RunStarted
+
+from .layers_view import LayersView
+from .network_view import NetworkView
+
+
+class NetworkDocks(QObject):
+    """Adds both docks to ``window`` (below the right-hand docks, as ``window.network_dock`` and
+    ``window.layers_dock``) and keeps them in step with its session."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window, self.session = window, window.session
+        self.network, self.layers = NetworkView(), LayersView()
+        window.network_dock = QDockWidget("Network", window)
+        window.layers_dock = QDockWidget("Layers", window)
+        for dock, name, view in ((window.network_dock, "network", self.network),
+                                 (window.layers_dock, "layers", self.layers)):
+            dock.setObjectName(name)
+            dock.setWidget(view)
+        # below the right-hand docks' tabs (splitting a tabbed dock would only add a tab)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.network_dock, Qt.Orientation.Vertical)
+        window.tabifyDockWidget(window.network_dock, window.layers_dock)
+        window.network_dock.raise_()
+        self.live_run_id: str | None = None
+        self.shown_run_id: str | None = None
+        self._names: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}   # run id -> feature and class names
+        self.network.can_edit = self._can_edit
+        self.network.edit_requested.connect(self._edit)
+        self.network.neuron_hovered.connect(self._hover)
+        self.layers.export_button.clicked.connect(self._export)
+        window.pause_action.changed.connect(self.network.update_editing)
+        window.runs_table.selected.connect(self.select)
+        self.session.subscribe(self._on_event)
+
+    def _on_event(self, event) -> None:
+        match event:
+            case RunStarted(run=record, dataset=dataset):
+                following = self.shown_run_id in (None, self.live_run_id)
+                self.live_run_id = record.id
+                self._names[record.id] = (tuple(dataset.feature_names), tuple(dataset.class_names))
+                if following:
+                    self.shown_run_id = record.id
+                    self.network.clear("Waiting for the first sample of the network…")
+                    self.layers.clear("Waiting for the first sample of the layers…")
+            case LayerStatsComputed(run_id=run_id) if run_id == self.shown_run_id:
+                self._show(run_id)
+            case RunEnded(run=record) if record.id == self.shown_run_id:
+                self._show(record.id)   # the caption says it is over
+            case RunEnded() | JobEnded():
+                self.network.update_editing()
+            case RunRemoved(run_id=run_id) if run_id == self.shown_run_id:
+                self.shown_run_id = None
+                self.network.clear("Train a model to see its network.")
+                self.layers.clear("Train a model to see each layer's statistics.")
+
+    def select(self, run_id: str | None) -> None:
+        """A run picked in the runs table (None: back to the live run)."""
+        run_id = run_id or self.live_run_id
+        if run_id is None or run_id == self.shown_run_id:
+            return
+        self.shown_run_id = run_id
+        self._show(run_id)
+
+    def _show(self, run_id: str) -> None:
+        record = self.session.runs.get(run_id)
+        name = record.name if record is not None else run_id
+        try:
+            history = self.session.layer_history(run_id)
+        except ValueError as exc:
+            self.network.clear(f"{name}: {exc}")
+            self.layers.clear(f"{name}: {exc}")
+            return
+        stats = history.latest
+        live = run_id == self.live_run_id and self.session.live_run_training(run_id)
+        when = "as it trains" if live else "saved with the run"
+        features, classes = self._names.get(run_id, ((), ()))
+        self.network.show_stats(stats, history, features, classes, f"{name}: step {stats.step}, {when}")
+        self.layers.show_history(history, f"{name}: {len(history)} samples up to step {stats.step}, {when}")
+        self.network.update_editing()
+
+    def _can_edit(self) -> bool:
+        jobs = self.window.jobs
+        return (jobs.paused and self.shown_run_id == self.live_run_id
+                and self.session.live_run_training(self.live_run_id))
+
+    def _edit(self, parameter: str, index: tuple, value: float) -> None:
+        if not self._can_edit():
+            return
+        self.window.jobs.job.control.edit_weight(parameter, index, value)
+        self.window.statusBar().showMessage(f"{parameter}[{','.join(map(str, index))}] will be {value:g} from the "
+                                            "next step (Step or Resume)")
+
+    def _hover(self, overlay, caption: str) -> None:
+        self.window.surface_view.show_overlay(overlay, caption)
+
+    def _export(self) -> None:
+        self.window.dialogs.export_dialog("csv", self.layers.export_target())
+
+    def layers_of(self, record):
+        """Run ``record``'s layer statistics, or None when it has none (for the TensorBoard export)."""
+        try:
+            return self.session.layer_history(record.id)
+        except ValueError:
+            return None

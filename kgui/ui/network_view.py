@@ -1,0 +1,439 @@
+"""The network itself, as TensorFlow Playground draws it (its ``drawNode``, ``updateWeightsUI``, ``updateHoverCard``):
+columns of nodes for the inputs (feature names), each hidden layer's neurons and the outputs (class names), links
+as wide as |w| and coloured by sign on one shared scale, biases as small squares.
+
+For 2-feature data every neuron is a thumbnail heatmap of its activation over the decision boundary's grid
+(hovering one shows it large in the Decision boundary dock); for other data a neuron is coloured by its mean
+activation over the validation rows (hovering one shows its histogram). A layer of more than ``MAX_SHOWN`` neurons
+shows the ``MAX_SHOWN`` with the largest outgoing weights and "+N more". Clicking a link or a bias shows its
+value, its gradient and its history; while the run is paused it can be set (the next step uses it).
+
+Everything is drawn from :class:`kgui.core.layer_stats.LayerStats` samples; a sample that arrives while the view is
+hidden is drawn when it is shown.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPainterPathStroker, QPen, QPixmap
+from PyQt6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem, QGraphicsRectItem,
+                             QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QHBoxLayout, QLabel, QLineEdit,
+                             QPushButton, QVBoxLayout, QWidget)
+
+from kgui.core.layer_stats import LayerStats
+from kgui.core.surface import Surface
+
+from .plot_style import style_plot
+from .surface_view import NEGATIVE, POSITIVE, WHITE, surface_colours
+
+MAX_SHOWN = 16          # neurons drawn per layer; the others are counted in "+N more"
+NODE = 30               # a node's side (the Playground's RECT_SIZE)
+BIAS = 7                # a bias square's side
+ROW_GAP = 12            # between two nodes of a column
+COLUMN_GAP = 60         # between two columns' nodes
+LABEL_ROOM = 90         # left of the inputs and right of the outputs, for their names
+MAX_LINK_WIDTH = 6.0
+MIN_LINK_WIDTH = 0.6
+LINK_PICK_WIDTH = 8.0   # a link is picked within this many pixels
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A weight (``parameter`` "W…" with ``index`` (row, column)) or a bias ("b…", (unit,)) picked in the view."""
+
+    parameter: int          # index into LayerStats.parameter_names
+    index: tuple[int, ...]
+
+
+def sign_colour(value: float, scale: float, alpha: int = 255) -> QColor:
+    """Orange for positive, blue for negative (the decision boundary's colours), paler the smaller |value| is."""
+    amount = min(abs(value) / scale, 1.0) if scale > 0 else 0.0
+    rgb = WHITE + ((POSITIVE if value >= 0 else NEGATIVE) - WHITE) * (0.25 + 0.75 * amount)
+    return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), alpha)
+
+
+def link_width(weight: float, scale: float) -> float:
+    """A link's width: proportional to |w| on the shared ``scale`` (the largest |w| shown)."""
+    return MIN_LINK_WIDTH + (MAX_LINK_WIDTH - MIN_LINK_WIDTH) * (min(abs(weight) / scale, 1.0) if scale > 0 else 0)
+
+
+def shown_units(weights: list[np.ndarray], layer: int) -> np.ndarray:
+    """The units of column ``layer`` (0: inputs) drawn: all, or the ``MAX_SHOWN`` with the largest outgoing
+    weights (sum of |w|; the outputs: incoming), in their order."""
+    matrices = weights[::2]
+    width = matrices[0].shape[0] if layer == 0 else matrices[layer - 1].shape[1]
+    if width <= MAX_SHOWN:
+        return np.arange(width)
+    strength = (np.abs(matrices[layer]).sum(axis=1) if layer < len(matrices)
+                else np.abs(matrices[layer - 1]).sum(axis=0))
+    return np.sort(np.argsort(-strength, kind="stable")[:MAX_SHOWN])
+
+
+def heatmap_pixmap(values: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> QPixmap:
+    """A grid of values (rows: ys ascending) as a pixmap, up the right way (the surface's colours)."""
+    rgba = np.ascontiguousarray(surface_colours(Surface(xs, ys, values.astype(np.float32), "regression"))[::-1])
+    image = QImage(rgba.data, rgba.shape[1], rgba.shape[0], rgba.strides[0], QImage.Format.Format_RGBA8888)
+    return QPixmap.fromImage(image.copy())
+
+
+class _Node(QGraphicsRectItem):
+    def __init__(self, view: "NetworkView", column: int, unit: int):
+        super().__init__(0, 0, NODE, NODE)
+        self.view, self.column, self.unit = view, column, unit
+        self.setPen(QPen(QColor(90, 90, 90), 1))
+        self.setBrush(QBrush(QColor(235, 235, 235)))
+        self.setAcceptHoverEvents(True)
+        self.thumbnail = QGraphicsPixmapItem(self)
+        self.thumbnail.setPos(1, 1)
+
+    def hoverEnterEvent(self, event) -> None:
+        self.setPen(QPen(QColor(0, 0, 0), 2))
+        self.view.hover_node(self.column, self.unit)
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.setPen(QPen(QColor(90, 90, 90), 1))
+        self.view.hover_node(None, None)
+
+
+class _Pickable:
+    """A link or a bias square: clicking it picks its weight."""
+
+    def mousePressEvent(self, event) -> None:
+        self.view.pick(self.picks)
+
+
+class _Link(_Pickable, QGraphicsPathItem):
+    def __init__(self, view: "NetworkView", picks: Pick, start: QPointF, end: QPointF):
+        super().__init__()
+        self.view, self.picks = view, picks
+        path = QPainterPath(start)
+        middle = (start.x() + end.x()) / 2
+        path.cubicTo(QPointF(middle, start.y()), QPointF(middle, end.y()), end)
+        self.setPath(path)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(LINK_PICK_WIDTH)
+        self._shape = stroker.createStroke(path)
+        self.setZValue(-1)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+
+class _Bias(_Pickable, QGraphicsRectItem):
+    def __init__(self, view: "NetworkView", picks: Pick, parent: QGraphicsItem):
+        super().__init__(-BIAS - 2, NODE - BIAS, BIAS, BIAS, parent)
+        self.view, self.picks = view, picks
+        self.setPen(QPen(QColor(90, 90, 90), 0.5))
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+
+class NetworkView(QWidget):
+    """The network of one run's latest sample: :meth:`show_stats`, then again with each new sample."""
+
+    neuron_hovered = pyqtSignal(object, str)     # a Surface to show large (None: stop), and its caption
+    edit_requested = pyqtSignal(str, tuple, float)   # parameter name, index, value
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.caption = QLabel("Train a model to see its network.")
+        self.caption.setWordWrap(True)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.scene = QGraphicsScene(self)
+        self.graphics = QGraphicsView(self.scene)
+        self.graphics.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.graphics.setBackgroundBrush(QBrush(QColor("white")))
+        self.graphics.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.graphics.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.detail = QLabel("Click a link or a bias square to see its weight, gradient and history.")
+        self.detail.setWordWrap(True)
+        self.detail_plot = pg.PlotWidget(background="w")
+        self.detail_plot.setMenuEnabled(False)
+        self.detail_plot.setMaximumHeight(110)
+        style_plot(self.detail_plot.getPlotItem())
+        self.detail_curve = self.detail_plot.plot(pen=pg.mkPen("#333", width=1.5))
+        self.value_box = QLineEdit()
+        self.value_box.setPlaceholderText("new value")
+        self.value_box.setMaximumWidth(110)
+        self.set_button = QPushButton("Set weight")
+        self.set_button.setToolTip("While the run is paused: set the picked weight; the next step uses it")
+        self.set_button.clicked.connect(self._request_edit)
+        self.value_box.returnPressed.connect(self._request_edit)
+        self.detail_plot.hide()                  # until a weight is picked or a neuron hovered
+        self.editing = QWidget()
+        editing = QHBoxLayout(self.editing)
+        editing.setContentsMargins(0, 0, 0, 0)
+        editing.addWidget(self.value_box)
+        editing.addWidget(self.set_button)
+        editing.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.detail)
+        layout.addWidget(self.detail_plot)
+        layout.addWidget(self.editing)
+        self.editing.hide()
+        self.stats: LayerStats | None = None
+        self.history = None                  # the run's LayerStatsHistory (for a weight's history)
+        self.feature_names: tuple[str, ...] = ()
+        self.class_names: tuple[str, ...] = ()
+        self.can_edit: Callable[[], bool] = lambda: False
+        self.picked: Pick | None = None
+        self.nodes: list[dict[int, _Node]] = []     # per column: unit -> node
+        self.links: dict[tuple[int, int, int], _Link] = {}   # (matrix, row, column) -> link
+        self.biases: dict[tuple[int, int], _Bias] = {}       # (layer, unit) -> bias square
+        self.more: list[int] = []                   # per column, neurons not drawn
+        self.link_scale = 0.0
+        self._structure: tuple | None = None
+        self._drawn: LayerStats | None = None
+        self._update_editing()
+
+    # -- data ----------------------------------------------------------------------------------------------------
+
+    def clear(self, text: str) -> None:
+        self.scene.clear()
+        self.nodes, self.links, self.biases, self.more = [], {}, {}, []
+        self.stats = self._drawn = self.history = None
+        self._structure, self.picked = None, None
+        self.caption.setText(text)
+        self.legend.clear()
+        self.detail.setText("Click a link or a bias square to see its weight, gradient and history.")
+        self.detail_curve.setData([], [])
+        self.detail_plot.hide()
+        self.editing.hide()
+        self._update_editing()
+
+    def show_stats(self, stats: LayerStats, history=None, feature_names=(), class_names=(), caption: str = "") -> None:
+        """Draw ``stats`` (a run's latest sample; ``history`` its LayerStatsHistory); the inputs and outputs are
+        named by ``feature_names`` and ``class_names`` (x1…, y1… when not given)."""
+        self.stats, self.history = stats, history
+        self.feature_names, self.class_names = tuple(feature_names), tuple(class_names)
+        self.caption.setText(caption)
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._draw()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self.nodes:
+            self.graphics.fitInView(self.scene.itemsBoundingRect().adjusted(-4, -4, 4, 4),
+                                    Qt.AspectRatioMode.KeepAspectRatio)
+
+    # -- drawing -------------------------------------------------------------------------------------------------
+
+    def _draw(self) -> None:
+        stats = self.stats
+        if stats is None or stats is self._drawn or not stats.weights:
+            return
+        self._drawn = stats
+        weights = list(stats.weights)
+        structure = (stats.layer_widths, stats.parameter_names, self.feature_names, self.class_names,
+                     stats.grid_xs is not None)
+        if structure != self._structure:
+            self._build(weights)
+            self._structure = structure
+        self._update(stats)
+        if self.picked is not None:
+            self.pick(self.picked)
+
+    def _build(self, weights: list[np.ndarray]) -> None:
+        """Nodes, links and bias squares for the model's shapes (the units drawn chosen now, kept for the run)."""
+        self.scene.clear()
+        self.nodes, self.links, self.biases, self.more = [], {}, {}, []
+        widths = self.stats.layer_widths
+        columns = [shown_units(weights, layer) for layer in range(len(widths))]
+        tallest = max(len(units) for units in columns)
+        small = QFont()
+        small.setPointSizeF(8)
+        for column, units in enumerate(columns):
+            top = (tallest - len(units)) * (NODE + ROW_GAP) / 2
+            x = LABEL_ROOM + column * (NODE + COLUMN_GAP)
+            nodes = {}
+            for row, unit in enumerate(units):
+                node = _Node(self, column, int(unit))
+                node.setPos(x, top + row * (NODE + ROW_GAP))
+                self.scene.addItem(node)
+                nodes[int(unit)] = node
+                label = self._label(column, int(unit), len(widths))
+                if label:
+                    text = QGraphicsSimpleTextItem(label, node)
+                    text.setFont(small)
+                    width = text.boundingRect().width()
+                    text.setPos(-width - 6 if column == 0 else NODE + 6, (NODE - text.boundingRect().height()) / 2)
+                if column > 0:
+                    self.biases[(column, int(unit))] = _Bias(self, Pick(2 * column - 1, (int(unit),)), node)
+            self.nodes.append(nodes)
+            hidden = widths[column] - len(units)
+            self.more.append(hidden)
+            if hidden:
+                more = QGraphicsSimpleTextItem(f"+{hidden} more")
+                more.setFont(small)
+                more.setPos(x - 6, top + len(units) * (NODE + ROW_GAP))
+                self.scene.addItem(more)
+            header = QGraphicsSimpleTextItem(self._column_title(column, len(widths)))
+            header.setFont(small)
+            header.setPos(x + NODE / 2 - header.boundingRect().width() / 2, -ROW_GAP - 14)
+            self.scene.addItem(header)
+        for matrix in range(len(widths) - 1):
+            for row, source in self.nodes[matrix].items():
+                for column, target in self.nodes[matrix + 1].items():
+                    start = source.pos() + QPointF(NODE, NODE / 2)
+                    end = target.pos() + QPointF(0, NODE / 2)
+                    link = _Link(self, Pick(2 * matrix, (row, column)), start, end)
+                    self.scene.addItem(link)
+                    self.links[(matrix, row, column)] = link
+        self._fit()
+
+    def _label(self, column: int, unit: int, columns: int) -> str:
+        if column == 0:
+            return self.feature_names[unit] if unit < len(self.feature_names) else f"x{unit + 1}"
+        if column == columns - 1:
+            return self.class_names[unit] if unit < len(self.class_names) else f"y{unit + 1}"
+        return ""
+
+    @staticmethod
+    def _column_title(column: int, columns: int) -> str:
+        if column == 0:
+            return "inputs"
+        return "outputs" if column == columns - 1 else f"layer {column}"
+
+    def _update(self, stats: LayerStats) -> None:
+        """Link pens, bias colours and node faces from the sample."""
+        weights = stats.weights
+        shown = [weights[2 * matrix][row, column] for matrix, row, column in self.links]
+        self.link_scale = float(np.max(np.abs(shown))) if shown else 0.0
+        for (matrix, row, column), link in self.links.items():
+            value = float(weights[2 * matrix][row, column])
+            pen = QPen(sign_colour(value, self.link_scale, 200), link_width(value, self.link_scale))
+            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            link.setPen(pen)
+        bias_scale = max((float(np.abs(weights[2 * layer - 1]).max()) for layer in range(1, len(self.nodes))),
+                         default=0.0)
+        for (layer, unit), square in self.biases.items():
+            square.setBrush(QBrush(sign_colour(float(weights[2 * layer - 1][unit]), bias_scale)))
+        self._update_nodes(stats)
+        self.legend.setText(
+            f"Links: width ∝ |w|, thickest |w| = {self.link_scale:.3g} · "
+            f"<span style='color:rgb({POSITIVE[0]:.0f},{POSITIVE[1]:.0f},{POSITIVE[2]:.0f})'>■ w &gt; 0</span> "
+            f"<span style='color:rgb({NEGATIVE[0]:.0f},{NEGATIVE[1]:.0f},{NEGATIVE[2]:.0f})'>■ w &lt; 0</span>"
+            " · small squares: biases · " + ("neurons: activation over the plane" if stats.neuron_grids
+                                             else "neurons: mean activation (hover: histogram)"))
+
+    def _update_nodes(self, stats: LayerStats) -> None:
+        grids = self._grids(stats)
+        columns = len(self.nodes)
+        for column, nodes in enumerate(self.nodes):
+            if grids is not None:
+                for unit, node in nodes.items():
+                    node.thumbnail.setPixmap(heatmap_pixmap(grids[column][..., unit], stats.grid_xs, stats.grid_ys)
+                                             .scaled(NODE - 2, NODE - 2))
+                continue
+            means = stats.neuron_means[column - 1] if 0 < column < columns - 1 and stats.neuron_means else None
+            scale = float(np.abs(means).max()) if means is not None and len(means) else 0.0
+            for unit, node in nodes.items():
+                colour = QColor(235, 235, 235) if means is None else sign_colour(float(means[unit]), scale)
+                node.setBrush(QBrush(colour))
+
+    def _grids(self, stats: LayerStats) -> list[np.ndarray] | None:
+        """Each column's grids over the plane (inputs: the features themselves; outputs: from the last hidden
+        layer's grid and the output weights, softmaxed for classification), or None without a plane."""
+        if stats.grid_xs is None or not stats.neuron_grids:
+            return None
+        xs, ys = stats.grid_xs, stats.grid_ys
+        inputs = np.stack(np.meshgrid(xs, ys), axis=-1)
+        logits = stats.neuron_grids[-1] @ stats.weights[-2] + stats.weights[-1]
+        if len(self.class_names) > 0:
+            logits = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            logits = 2 * logits / logits.sum(axis=-1, keepdims=True) - 1   # probability, as -1 … 1
+        return [inputs, *stats.neuron_grids, logits]
+
+    # -- hovering, picking, editing -----------------------------------------------------------------------------
+
+    def hover_node(self, column: int | None, unit: int | None) -> None:
+        """Hovering a neuron: its heatmap large in the Decision boundary dock (2 features), or its histogram."""
+        stats = self.stats
+        if column is None or stats is None:
+            self.neuron_hovered.emit(None, "")
+            return
+        grids = self._grids(stats)
+        name = self._describe_node(column, unit)
+        if grids is not None:
+            self.neuron_hovered.emit(Surface(stats.grid_xs, stats.grid_ys, grids[column][..., unit].astype(np.float32),
+                                             "regression"), name)
+        elif 0 < column < len(self.nodes) - 1 and stats.neuron_histograms:
+            counts = stats.neuron_histograms[column - 1][unit]
+            low, high = stats.histogram_range
+            edges = np.linspace(low, high, len(counts) + 1)
+            self.detail.setText(f"{name}: mean activation {stats.neuron_means[column - 1][unit]:.4g} over the "
+                                f"validation rows (histogram)")
+            self.detail_curve.setData(edges, counts, stepMode="center", fillLevel=0, brush=(120, 120, 120, 120))
+            self.detail_plot.show()
+
+    def _describe_node(self, column: int, unit: int) -> str:
+        if column == 0:
+            return f"input {self._label(column, unit, len(self.nodes))}"
+        if column == len(self.nodes) - 1:
+            return f"output {self._label(column, unit, len(self.nodes))}"
+        return f"layer {column} neuron {unit + 1}"
+
+    def pick(self, pick: Pick) -> None:
+        """Show a weight's value, gradient and history over the samples."""
+        stats = self.stats
+        if stats is None or not stats.weights:
+            return
+        self.picked = pick
+        name = stats.parameter_names[pick.parameter]
+        value = float(stats.weights[pick.parameter][pick.index])
+        gradient = float(stats.gradients[pick.parameter][pick.index])
+        where = ",".join(map(str, pick.index))
+        if len(pick.index) == 2:
+            layer = pick.parameter // 2
+            meaning = f"{self._describe_node(layer, pick.index[0])} → {self._describe_node(layer + 1, pick.index[1])}"
+        else:
+            meaning = f"bias of {self._describe_node(pick.parameter // 2 + 1, pick.index[0])}"
+        self.detail.setText(f"{name}[{where}] ({meaning}) = {value:.4g} · gradient {gradient:.3g} at step "
+                            f"{stats.step}")
+        if self.history is not None and self.history.snapshots and self.history.snapshots[0].weights:
+            steps, values = self.history.weight_history(pick.parameter, pick.index)
+            self.detail_curve.setData(steps, values, stepMode=None, fillLevel=None, brush=None)
+            self.detail_plot.show()
+        self.editing.show()
+        if not self.value_box.hasFocus():
+            self.value_box.setText(f"{value:.4g}")
+        self._update_editing()
+
+    def _update_editing(self) -> None:
+        allowed = self.picked is not None and self.can_edit()
+        self.set_button.setEnabled(allowed)
+        self.value_box.setEnabled(allowed)
+
+    def update_editing(self) -> None:
+        """Whether weights can be set now changed (the run paused, resumed or ended)."""
+        self._update_editing()
+
+    def _request_edit(self) -> None:
+        if self.picked is None or self.stats is None or not self.can_edit():
+            return
+        try:
+            value = float(self.value_box.text())
+        except ValueError:
+            self.detail.setText(f"“{self.value_box.text()}” is not a number")
+            return
+        if not np.isfinite(value):
+            self.detail.setText("a weight must be a finite number")
+            return
+        name = self.stats.parameter_names[self.picked.parameter]
+        self.edit_requested.emit(name, self.picked.index, value)
+        self.detail.setText(f"{name}[{','.join(map(str, self.picked.index))}] will be {value:g} from the next step")

@@ -1,0 +1,132 @@
+"""The Network and Layers docks: nodes and links match the model's shapes, links as wide as |w|, a layer above 16
+neurons drawn as its 16 strongest plus "+N more", hovering a neuron shows it in the Decision boundary dock, a
+weight set while paused reaches the next step, and a saved run shows its statistics again after a restart."""
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kgui.core import layer_stats
+from kgui.core.datasets import load_dataset
+from kgui.core.runs import RunStore, WeightEdit
+from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import Trainer
+from kgui.ui.main_window import MainWindow
+from kgui.ui.network_view import MAX_SHOWN, NetworkView, Pick, link_width
+
+from ui_support import RUN_TIMEOUT_MS, messages, wait_until_idle, window  # noqa: F401 - fixtures
+
+OTTO = Path(os.environ.get("KGUI_OTTO_DIR", Path(__file__).resolve().parents[2] / "shared/data/kaggle_ottogroup"))
+SPIRAL = ExperimentSettings(dataset="spiral", model="mlp", hidden=(8, 8), activation="tanh", optimizer="adam",
+                            learning_rate=0.03, steps=60)
+
+
+def spiral_window(win, steps=60, paused=False):
+    win.apply_settings(SPIRAL.replace(steps=steps))
+    assert win.start(paused=paused)
+
+
+def test_nodes_links_and_biases_match_the_models_shapes_and_widths_follow_w(qtbot, window):
+    spiral_window(window)
+    wait_until_idle(qtbot, window)
+    view = window.network_docks.network
+    window.network_dock.raise_()
+    qtbot.waitUntil(lambda: view.nodes and view.stats is not None and view.stats.step == 60, timeout=RUN_TIMEOUT_MS)
+    assert [len(column) for column in view.nodes] == [2, 8, 8, 2]
+    assert len(view.links) == 2 * 8 + 8 * 8 + 8 * 2 and len(view.biases) == 8 + 8 + 2
+    assert {(m, r, c) for m, r, c in view.links} == {(m, r, c) for m, (rows, cols) in enumerate([(2, 8), (8, 8), (8, 2)])
+                                                     for r in range(rows) for c in range(cols)}
+    weights = view.stats.weights
+    magnitudes = np.array([abs(float(weights[2 * m][r, c])) for m, r, c in view.links])
+    widths = np.array([link.pen().widthF() for link in view.links.values()])
+    assert view.link_scale == pytest.approx(magnitudes.max())
+    np.testing.assert_allclose(widths, [link_width(w, view.link_scale) for w in magnitudes], rtol=1e-6)
+    order = np.argsort(magnitudes)
+    assert (np.diff(widths[order]) >= -1e-9).all() and widths[order[-1]] > widths[order[0]]
+    colours = {(float(weights[2 * m][r, c]) > 0): link.pen().color().name() for (m, r, c), link in view.links.items()}
+    assert colours[True] != colours[False]                     # coloured by sign
+    # every neuron is a heatmap over the plane; hovering one shows it large in the Decision boundary dock
+    node = view.nodes[1][3]
+    assert not node.thumbnail.pixmap().isNull()
+    view.hover_node(1, 3)
+    surface_view = window.surface_view
+    assert "layer 1 neuron 4" in surface_view.caption.text()
+    np.testing.assert_array_equal(surface_view._drawn.values, view.stats.neuron_grids[0][..., 3])
+    view.hover_node(None, None)
+    assert "decision boundary" in surface_view.caption.text()
+    layers = window.network_docks.layers
+    window.layers_dock.raise_()
+    qtbot.waitUntil(lambda: layers.isVisible())
+    assert len(layers.gradients.listDataItems()) == 3 and len(layers.dead.listDataItems()) == 2
+    assert layers.image.image.shape[0] == layer_stats.HISTOGRAM_BINS
+
+
+def test_a_layer_above_16_neurons_shows_its_16_strongest_and_the_rest_counted(qtbot):
+    if not (OTTO / "train.csv.gz").is_file():
+        pytest.skip(f"real Otto data not found in {OTTO} (set KGUI_OTTO_DIR)")
+    full = load_dataset("otto", {"path": str(OTTO / "train.csv.gz")})
+    dataset = dataclasses.replace(full, x_train=full.x_train[:2000], y_train=full.y_train[:2000],
+                                  x_val=full.x_val[:500], y_val=full.y_val[:500])
+    trainer = Trainer(ExperimentSettings(dataset="otto", model="mlp", hidden=(64, 32), steps=5), dataset=dataset)
+    trainer.prepare()
+    stats = layer_stats.compute(trainer.model, dataset, 0)
+    view = NetworkView()
+    qtbot.addWidget(view)
+    view.show()
+    view.show_stats(stats, None, dataset.feature_names, dataset.class_names)
+    assert [len(column) for column in view.nodes] == [MAX_SHOWN, MAX_SHOWN, MAX_SHOWN, 9]
+    assert view.more == [93 - 16, 64 - 16, 32 - 16, 0]
+    strength = np.abs(stats.weights[2]).sum(axis=1)          # layer 1's outgoing weights
+    assert set(view.nodes[1]) == set(np.argsort(-strength)[:MAX_SHOWN].tolist())
+    assert len(view.links) == 16 * 16 + 16 * 16 + 16 * 9
+    labels = [child.text() for node in view.nodes[0].values() for child in node.childItems() if hasattr(child, "text")]
+    assert all(label in dataset.feature_names for label in labels) and len(labels) == 16
+    view.hover_node(2, next(iter(view.nodes[2])))             # no plane: the neuron's histogram
+    assert "mean activation" in view.detail.text() and view.detail_plot.isVisibleTo(view)
+
+
+def test_a_weight_set_while_paused_is_used_by_the_next_step_and_recorded(qtbot, window):
+    spiral_window(window, steps=50, paused=True)
+    window.jobs.step_once()
+    view = window.network_docks.network
+    window.network_dock.raise_()
+    qtbot.waitUntil(lambda: view.stats is not None and view.stats.step == 1, timeout=RUN_TIMEOUT_MS)
+    link = view.links[(1, 3, 2)]
+    link.mousePressEvent(None)      # a click on it (where links cross, the one on top gets the click)
+    assert view.picked == Pick(2, (3, 2)) and "W2[3,2]" in view.detail.text()
+    assert view.set_button.isEnabled()
+    view.value_box.setText("0.5")
+    view.set_button.click()
+    window.jobs.step_once()
+    qtbot.waitUntil(lambda: view.stats.step == 2, timeout=RUN_TIMEOUT_MS)
+    trainer = window.jobs.job.trainer
+    assert trainer.record.weight_edits == [WeightEdit(2, "W2", (3, 2), 0.5)]
+    assert abs(float(view.stats.weights[2][3, 2]) - 0.5) < 0.05    # Adam moved it at most ~lr from 0.5
+    window.stop()
+    wait_until_idle(qtbot, window)
+    assert window.record.weight_edits == [WeightEdit(2, "W2", (3, 2), 0.5)]
+    assert not view.set_button.isEnabled()
+
+
+def test_a_saved_run_shows_its_layer_stats_after_a_restart(qtbot, tmp_path, messages):  # noqa: F811
+    first = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(first)
+    first.show()
+    spiral_window(first, steps=30)
+    wait_until_idle(qtbot, first)
+    run_id = first.record.id
+    first.close()
+
+    again = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(again)
+    again.show()
+    again.runs_table.select(run_id)
+    docks = again.network_docks
+    assert docks.shown_run_id == run_id
+    again.network_dock.raise_()
+    qtbot.waitUntil(lambda: bool(docks.network.nodes))
+    assert [len(column) for column in docks.network.nodes] == [2, 8, 8, 2]
+    assert "saved with the run" in docks.network.caption.text() and docks.network.stats.step == 30
+    assert docks.layers.history.steps[-1] == 30 and docks.layers.history.steps[0] == 1
