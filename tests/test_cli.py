@@ -1,5 +1,6 @@
 """The command line: the notebooks reproduced on both engines, exports, saved runs, one-line errors."""
 import io
+import json
 import os
 import re
 import subprocess
@@ -297,3 +298,23 @@ def test_run_export_py_writes_the_script_that_prints_the_same_losses(capsys, tmp
     history = RunStore(tmp_path / "runs").list(with_history=True)[0].history
     script_losses = [float(line.split()[1].rstrip(",")) for line in loss_lines(result.stdout)]
     assert script_losses == pytest.approx([history[i].train_loss for i in (0, 20)], abs=1e-6)
+
+
+@pytest.mark.parametrize("floatx", ["float64", "float16"])
+def test_a_config_file_floatx_other_than_float32_is_refused_in_one_line(capsys, tmp_path, monkeypatch, floatx):
+    from kgui.backend import config
+
+    path = tmp_path / "kgui.json"
+    path.write_text(json.dumps({"floatx": floatx}))
+    monkeypatch.setenv("KGUI_CONFIG", str(path))
+    config.reset()
+    try:
+        for command in (["run", "--dataset", "iris", "--steps", "2", "--runs-dir", str(tmp_path / "runs")],
+                        ["lr-find", "--dataset", "linear"]):
+            code, out, err = run(capsys, *command)
+            assert code == 1 and err == (f"kgui: error: kgui trains in float32, but floatx is '{floatx}' (set in "
+                                         f"{path} or by K.set_floatx): remove it there, or set \"float32\"\n")
+    finally:
+        monkeypatch.delenv("KGUI_CONFIG")
+        config.reset()
+    assert not (tmp_path / "runs").exists()

@@ -132,6 +132,24 @@ def test_parse_size():
         4096, 10240, 1572864, 2 << 30, 2 << 30, 3 << 30]
     with pytest.raises(ValueError, match="a data size must look like 500M"):
         csv_files.parse_size("lots")
+    assert csv_files.parse_size("1048576T") == 1 << 60
+
+
+@pytest.mark.parametrize("text", ["inf", "1e400", "infG", "2000000T"])
+def test_an_infinite_or_absurd_data_size_is_one_line(text, capsys, monkeypatch, tmp_path):
+    with pytest.raises(ValueError, match=rf"^a data size must be at most 1 EiB, got '{text}'$"):
+        csv_files.parse_size(text)
+    from kgui import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", "--max-data-size", text])
+    assert exit_info.value.code == 2 and capsys.readouterr().err == (
+        f"kgui: error: argument --max-data-size: a data size must be at most 1 EiB, got '{text}'\n")
+    monkeypatch.setenv(csv_files.MAX_SIZE_VARIABLE, text)
+    code = cli.main(["run", "--dataset", str(write_csv(tmp_path / "d.csv", 20)), "--steps", "1",
+                     "--runs-dir", str(tmp_path / "runs")])
+    assert code == 1 and capsys.readouterr().err == (
+        f"kgui: error: {csv_files.MAX_SIZE_VARIABLE}: a data size must be at most 1 EiB, got '{text}'\n")
 
 
 # -- wide files, linear checks -------------------------------------------------------------------------------------

@@ -572,3 +572,11 @@ def test_hidden_leftovers_of_killed_processes_are_removed_when_safe_and_never_li
         os.close(lock)
     assert [r.id for r in store.list()] == [kept.id] and not being_created.exists()
     assert store.load(kept.id).summary.steps == 3
+
+
+def test_an_empty_runs_dir_variable_counts_as_unset(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("KGUI_RUNS_DIR", "")
+    assert RunStore().root == tmp_path / "data" / "kgui" / "runs"
+    monkeypatch.setenv("KGUI_RUNS_DIR", str(tmp_path / "mine"))
+    assert RunStore().root == tmp_path / "mine"

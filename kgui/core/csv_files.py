@@ -55,6 +55,7 @@ PYTHON_BATCH_CELLS = 1 << 20           # cells converted to float32 at once by t
 MAX_LINE_BYTES = 64 << 20              # a longer line is refused (it would be held in memory whole)
 NA_VALUES = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
                        "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})  # pandas' missing values
+MAX_DATA_SIZE = 1 << 60                # a larger (or infinite) limit is a typo
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 _max_text_bytes: int | None = None
@@ -74,12 +75,14 @@ def parse_size(text: str) -> int:
         raise ValueError(f"a data size must look like 500M, 2G or 4096 (bytes), got {text!r}") from None
     if not size >= 1:
         raise ValueError(f"a data size must be at least 1 byte, got {text!r}")
+    if not size <= MAX_DATA_SIZE:
+        raise ValueError(f"a data size must be at most {format_size(MAX_DATA_SIZE)}, got {text!r}")
     return int(size)
 
 
 def format_size(n: int) -> str:
     """``2 GiB``, ``17.5 MiB``, ``300 bytes``."""
-    for unit, factor in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+    for unit, factor in (("EiB", 1 << 60), ("PiB", 1 << 50), ("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= factor:
             return f"{n / factor:.3g} {unit}"
     return f"{n} bytes"

@@ -113,6 +113,17 @@ def _first_call(K) -> None:
     step([np.ones((4, 2), dtype=K.floatx())])
 
 
+def check_floatx() -> None:
+    """ValueError (one line) unless floatx is float32: kgui's models, data and optimizers are float32 on every
+    engine, and the engines refuse to mix it with another float type."""
+    floatx = backend.floatx()
+    if floatx != "float32":
+        from kgui.backend import config
+
+        raise ValueError(f"kgui trains in float32, but floatx is {floatx!r} (set in {config.config_path()} or by "
+                         "K.set_floatx): remove it there, or set \"float32\"")
+
+
 def load(name: str) -> backend.Backend:
     """The backend of engine ``name``, imported on first use (seconds) with the GIL held as briefly as possible.
 

@@ -739,7 +739,7 @@ class RunStore:
 
     def __init__(self, root=None):
         if root is None:
-            root = os.environ.get("KGUI_RUNS_DIR")
+            root = os.environ.get("KGUI_RUNS_DIR") or None   # set but empty: unset, as the XDG variables are
         if root is None:
             from platformdirs import user_data_dir
 

@@ -258,6 +258,7 @@ class Trainer:
     def _prepare(self) -> None:
         settings = self.settings
         settings.validate()
+        engines.check_floatx()
         if self.dataset is None:
             self.dataset = self._timed("load_dataset", "loading dataset…", lambda: load_dataset(
                 settings.dataset, settings.dataset_options, settings.val_fraction, settings.seed,
