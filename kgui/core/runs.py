@@ -210,6 +210,17 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class SweepTag:
+    """What marks a run as a trial of a sweep: the sweep's id and the trial's axis values (JSON values)."""
+
+    sweep_id: str
+    values: dict
+
+    def apply(self, record: "RunRecord") -> None:
+        record.sweep_id, record.sweep_values = self.sweep_id, dict(self.values)
+
+
 @dataclass
 class RunRecord:
     """Everything about one run; ``history`` holds :class:`StepRecord` objects in step order.

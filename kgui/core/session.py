@@ -26,7 +26,7 @@ from . import export as run_export
 from . import layer_stats, lr_finder, metrics, surface
 from .datasets import LoadProgress
 from .parity import ParityResult, compare_backends
-from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
+from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from .settings import ExperimentSettings
 from .schedules import same_base
 from .trainer import FINAL_STATUSES, Trainer, TrainingControl, reusable_model, same_preparation
@@ -260,8 +260,10 @@ class Job:
     def __init__(self, kind: JobKind, settings: ExperimentSettings, store: RunStore | None, *, sink,
                  control: TrainingControl | None = None, name: str | None = None, batch_s: float = 0.0,
                  confusion_s: float | None = None, surface_s: float | None = None,
-                 layer_stats_s: float | None = None, layer_stats_every: int | None = None, yield_gil_s: float | None = None, gui_idle: threading.Event | None = None):
+                 layer_stats_s: float | None = None, layer_stats_every: int | None = None, yield_gil_s: float | None = None, gui_idle: threading.Event | None = None,
+                 sweep: SweepTag | None = None):
         self.kind = kind
+        self.sweep = sweep         # a training run that is a sweep's trial: its tag, written with the run
         self.settings = settings
         self.store = store
         self.sink = sink
@@ -296,6 +298,8 @@ class Job:
                 trainer = Trainer(self.settings, self.control, self.store,
                                   status=lambda text: self._trainer_status(trainer, text))
                 trainer.record.name = self.name or trainer.record.name
+                if self.sweep is not None:
+                    self.sweep.apply(trainer.record)
                 self.result = trainer.run(lambda step: self._trainer_step(trainer, step))
         except Exception as exc:  # noqa: BLE001 - reported to the user as one line
             self.error = _one_line(exc)
@@ -307,6 +311,8 @@ class Job:
         """Wait for the preparation (its phases go out with the pending run; Stop ends the wait at once), then
         train with its trainer."""
         record = RunRecord.new(self.settings, self.name)
+        if self.sweep is not None:
+            self.sweep.apply(record)
         since = perf_counter()
         if not self.preparation.wait(self.control, lambda text, progress: self.sink(Phase(
                 text, self.settings.backend, dataclasses.replace(record, timings={}), since, progress))):

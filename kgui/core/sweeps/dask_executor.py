@@ -20,7 +20,7 @@ from ..runs import RunRecord, RunStatus, StepRecord
 from ..session import Job, JobKind, Preparation, RunEnded, RunStarted, StepsTaken
 from ..settings import ExperimentSettings
 from ..trainer import FINAL_STATUSES, TrainingControl, reusable_model
-from .executors import AttemptResult, Sink
+from .executors import AttemptResult, Sink, TrialRequest
 
 CONNECT_TIMEOUT_S = 10.0
 POLL_S = 0.1            # the caller drains a task's events this often
@@ -131,6 +131,8 @@ class _DaskAttempt:
 class DaskExecutor:
     """Trials as tasks on the Dask scheduler at ``address``; as many at once as the cluster has worker threads."""
 
+    writes_runs = False   # the runner writes each run from the events that come back
+
     def __init__(self, address: str):
         try:
             from distributed import Client
@@ -147,8 +149,8 @@ class DaskExecutor:
             raise ValueError(f"the Dask scheduler at {address} has no workers: start some with "
                              f"dask worker {address}")
 
-    def start(self, settings: ExperimentSettings, slot: int, sink: Sink) -> _DaskAttempt:
-        return _DaskAttempt(self.client, settings, sink)
+    def start(self, request: TrialRequest, slot: int, sink: Sink) -> _DaskAttempt:
+        return _DaskAttempt(self.client, request.settings, sink)
 
     def shutdown(self, timeout_s: float = 2.0) -> None:
         self.client.close(timeout=timeout_s)

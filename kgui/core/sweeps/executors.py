@@ -6,8 +6,9 @@ runner waits for it on one of its slot threads and can stop it from any thread.
 - :class:`PoolExecutor` (:mod:`.pool_executor`): each attempt a ``RemoteJob`` in a worker process of a pool.
 - :class:`DaskExecutor` (:mod:`.dask_executor`): each attempt a task on a Dask cluster.
 
-Every attempt trains without a store: its events come back to the runner, whose :class:`TrialRecorder` writes the
-run into the caller's store.
+Local executors (``writes_runs``) train each trial as a normal job of the store, its run tagged with the sweep
+(:class:`SweepTag`): its trainer writes it. A Dask task trains without a store: its events come back to the runner,
+whose :class:`TrialRecorder` writes the run into the caller's store.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from ..runs import RunRecord, RunStatus
+from ..runs import RunRecord, RunStatus, RunStore, SweepTag
 from ..session import Job, JobKind, Preparation
 from ..settings import ExperimentSettings
 from ..trainer import FINAL_STATUSES, Trainer, reusable_model
@@ -33,6 +34,17 @@ class AttemptResult:
     cause: str = ""            # one line, when lost or when the attempt failed outside its run
 
 
+@dataclass(frozen=True)
+class TrialRequest:
+    """One attempt to ask of an executor: the trial's settings, its run's name and tag, and the store an executor
+    that writes runs writes it into."""
+
+    settings: ExperimentSettings
+    name: str
+    tag: SweepTag
+    store: RunStore
+
+
 class Attempt(Protocol):
     def wait(self) -> AttemptResult:
         """Train (or wait for the trial to train), delivering its events to the sink; on the calling thread."""
@@ -43,8 +55,9 @@ class Attempt(Protocol):
 
 class TrialExecutor(Protocol):
     slots: int                 # trials trained at once
+    writes_runs: bool          # its jobs write their runs (else the runner writes them from their events)
 
-    def start(self, settings: ExperimentSettings, slot: int, sink: Sink) -> Attempt: ...
+    def start(self, request: TrialRequest, slot: int, sink: Sink) -> Attempt: ...
 
     def shutdown(self, timeout_s: float = 2.0) -> None:
         """Stop what is left and release every process; nothing is left running."""
@@ -65,19 +78,23 @@ class _ThreadAttempt:
 
 
 class ThreadExecutor:
-    """Trials as session Jobs on the runner's slot threads, in this process (no store: events only)."""
+    """Trials as session Jobs on the runner's slot threads, in this process."""
+
+    writes_runs = True
 
     def __init__(self, slots: int = 1):
         self.slots = max(1, slots)
         self._kept: dict[int, Trainer] = {}     # slot -> its last ended trainer (a compiled model to reuse)
         self._lock = threading.Lock()
 
-    def start(self, settings: ExperimentSettings, slot: int, sink: Sink) -> _ThreadAttempt:
+    def start(self, request: TrialRequest, slot: int, sink: Sink) -> _ThreadAttempt:
         with self._lock:
             kept = self._kept.pop(slot, None)
+        settings = request.settings
         reuse = kept if kept is not None and reusable_model(kept.settings, settings) else None
-        job = Job(JobKind.TRAINING, settings, None, sink=sink, batch_s=0.015)
-        job.preparation = Preparation(settings, None, reuse=reuse)
+        job = Job(JobKind.TRAINING, settings, request.store, sink=sink, name=request.name, batch_s=0.015,
+                  sweep=request.tag)
+        job.preparation = Preparation(settings, request.store, reuse=reuse)
         return _ThreadAttempt(job, lambda done: self._keep(slot, done))
 
     def _keep(self, slot: int, job: Job) -> None:

@@ -10,15 +10,15 @@ import dataclasses
 
 from ..runs import RunRecord, RunStatus, RunStore, RunWriter
 from ..session import RunEnded, RunStarted, StepsTaken
-from .spec import Trial
+from .executors import TrialRequest
 
 
 class TrialRecorder:
     """Turns one attempt's events into its run in ``store``: created at RunStarted, a history line per step, the
     final record at RunEnded. Call :meth:`handle` with every event of the attempt, on one thread."""
 
-    def __init__(self, store: RunStore, sweep_id: str, trial: Trial, name: str):
-        self.store, self.sweep_id, self.trial, self.name = store, sweep_id, trial, name
+    def __init__(self, store: RunStore, request: TrialRequest):
+        self.store, self.request = store, request
         self.record: RunRecord | None = None
         self._writer: RunWriter | None = None
         self.ended = False
@@ -36,9 +36,10 @@ class TrialRecorder:
             self._end(event.run)
 
     def _tagged(self, run: RunRecord) -> RunRecord:
-        return dataclasses.replace(run, name=self.name, history=[], lr_changes=list(run.lr_changes),
-                                   timings=dict(run.timings), sweep_id=self.sweep_id,
-                                   sweep_values=_json_values(self.trial.values))
+        record = dataclasses.replace(run, name=self.request.name, history=[], lr_changes=list(run.lr_changes),
+                                     timings=dict(run.timings))
+        self.request.tag.apply(record)
+        return record
 
     def _begin(self, run: RunRecord) -> None:
         self.record = self._tagged(run)
@@ -63,7 +64,7 @@ class TrialRecorder:
         """The attempt ended without its RunEnded (its worker died): the run is failed with ``message``, its
         steps kept."""
         if self.record is None:
-            self.record = self._tagged(RunRecord.new(self.trial.settings, self.name))
+            self.record = self._tagged(RunRecord.new(self.request.settings, self.request.name))
             self._writer = self.store.begin(self.record)
         self.record.status, self.record.message = RunStatus.FAILED, message
         self._close()
@@ -84,6 +85,3 @@ class TrialRecorder:
         if self.record is not None and self.store.exists(self.record.id):
             self.store.delete(self.record.id)
 
-
-def _json_values(values: dict) -> dict:
-    return {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}

@@ -16,11 +16,11 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Callable
 
-from ..runs import EXIT_ERROR, EXIT_OK, RunRecord, RunStatus, RunStore, exit_code
-from ..session import RunStarted
+from ..runs import EXIT_ERROR, EXIT_OK, RunRecord, RunStatus, RunStore, SweepTag, exit_code
+from ..session import RunEnded, RunStarted, StepsTaken
 from ..trainer import model_key
 from ..files import error_text
-from .executors import Attempt, AttemptResult, TrialExecutor
+from .executors import Attempt, AttemptResult, TrialExecutor, TrialRequest
 from .recorder import TrialRecorder
 from .spec import SweepMethod, SweepSpec, Trial
 
@@ -188,18 +188,26 @@ class SweepRunner:
     def _run_trial(self, outcome: TrialOutcome, slot: int) -> None:
         outcome.state = TrialState.RUNNING
         self.on_event(TrialStarted(self.sweep_id, outcome))
+        trial = outcome.trial
+        request = TrialRequest(trial.settings, self.trial_name(trial), SweepTag(self.sweep_id, _json_values(
+            trial.values)), self.store)
         while True:
             outcome.attempts += 1
-            recorder = TrialRecorder(self.store, self.sweep_id, outcome.trial, self.trial_name(outcome.trial))
+            recorder = None if self.executor.writes_runs else TrialRecorder(self.store, request)
 
             def sink(event, recorder=recorder) -> None:
-                recorder.handle(event)
-                outcome.steps = recorder.steps
-                if isinstance(event, RunStarted):
-                    outcome.record = recorder.record
-                self.on_event(TrialEvent(self.sweep_id, outcome.trial.index, event))
+                if recorder is not None:
+                    recorder.handle(event)
+                    outcome.steps = recorder.steps
+                    if isinstance(event, RunStarted):
+                        outcome.record = recorder.record
+                elif isinstance(event, RunStarted):
+                    outcome.record = event.run
+                elif isinstance(event, StepsTaken):
+                    outcome.steps += len(event.steps)
+                self.on_event(TrialEvent(self.sweep_id, trial.index, event))
 
-            attempt = self.executor.start(outcome.trial.settings, slot, sink)
+            attempt = self.executor.start(request, slot, sink)
             with self._lock:
                 self._running.add(attempt)
             if self.stopped:
@@ -212,15 +220,44 @@ class SweepRunner:
             finally:
                 with self._lock:
                     self._running.discard(attempt)
-            if result.lost and not self.stopped and outcome.attempts <= RETRIES:
-                recorder.discard()
-                continue
-            if not recorder.ended:
-                cause = result.cause or "the trial ended without a result"
-                recorder.fail(cause + (" (after a retry)" if outcome.attempts > 1 else ""))
-            outcome.record = recorder.record
-            outcome.steps = recorder.steps
+            retry = result.lost and not self.stopped and outcome.attempts <= RETRIES
+            if recorder is not None:
+                if retry:
+                    recorder.discard()
+                    continue
+                record = recorder.record if recorder.ended else recorder.fail(
+                    result.cause or "the trial ended without a result")
+            else:
+                record = result.record
+                if retry:
+                    self._discard(record)
+                    outcome.steps = 0
+                    continue
+                record = self._kept(record, request, result.cause)
+            outcome.record, outcome.steps = record, len(record.history) or record.summary.steps
             outcome.state = TrialState.ENDED
             self.on_event(TrialEnded(self.sweep_id, outcome))
             return
 
+    def _discard(self, record: RunRecord | None) -> None:
+        """A lost attempt's run, removed before the trial is tried again (one run per trial)."""
+        if record is not None and self.store.exists(record.id):
+            try:
+                self.store.delete(record.id)
+            except OSError:
+                pass   # still locked by a process not quite gone: it lists as the failed attempt it was
+
+    def _kept(self, record: RunRecord | None, request: TrialRequest, cause: str) -> RunRecord:
+        """The trial's run as stored; one that ended before its first step (nothing written) is written now, so the
+        sweep lists every trial it ran, with its status and message."""
+        if record is not None and self.store.exists(record.id):
+            return record
+        recorder = TrialRecorder(self.store, request)
+        if record is None:
+            return recorder.fail(cause or "the trial ended without a result")
+        recorder.handle(RunEnded(record))
+        return recorder.record
+
+
+def _json_values(values: dict) -> dict:
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in values.items()}
