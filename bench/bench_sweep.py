@@ -1,0 +1,178 @@
+"""Sweep throughput: 24 trials of spiral, MLP 8,8, Adam, 500 steps, batch 10 (6 learning rates × 4 seeds), per engine:
+
+    (a) ``kgui run`` once per trial, one process each (the way before sweeps);
+    (b) ``kgui sweep --workers 1``;
+    (c) ``kgui sweep --workers 2``;
+    (d) ``kgui sweep --cluster`` on a local Dask cluster of 2 one-thread workers started by the bench (started before
+        the clock; each Dask worker imports the engine during the sweep, as a pool's worker does).
+
+    python bench/bench_sweep.py                        # TensorFlow and PyTensor
+    python bench/bench_sweep.py --engines tensorflow theano torch jax --trials 24
+
+Every figure is a whole command's wall time, as a user would wait for it; the ratios are against (a) and (b) of the
+same engine in the same run. The per-trial split (mean seconds of engine import, compile, restart of a compiled
+model, training) comes from the runs' own timings. (d)'s losses are compared with (c)'s trial by trial.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kgui.core.runs import RunStore  # noqa: E402
+
+RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
+EXPERIMENT = ["--dataset", "spiral", "--model", "mlp", "--hidden", "8,8", "--optimizer", "adam", "--steps", "500",
+              "--batch-size", "10"]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT), KGUI_ENGINE_LOGS="")
+
+
+def kgui(*args, runs_dir: Path) -> float:
+    """Wall seconds of ``python main.py ARGS`` (which must succeed)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "main.py"), *args, "--runs-dir", str(runs_dir)], check=True,
+                   cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def trials(count: int) -> list[tuple[float, int]]:
+    seeds = max(1, count // len(RATES))
+    return [(rate, seed) for rate in RATES for seed in range(seeds)][:count]
+
+
+def split(store: RunStore) -> dict[str, float]:
+    """Mean seconds per trial of each part of a run's timings (0 for a part a run did not have)."""
+    records = store.list()
+    parts = ("load_engine", "compile", "restart", "train")
+    return {part: statistics.fmean(record.timings.get(part, 0.0) for record in records) for part in parts}
+
+
+def losses(store: RunStore) -> dict[str, list[float]]:
+    """Each run's training losses by its (learning rate, seed)."""
+    result = {}
+    for record in store.list():
+        key = json.dumps([record.settings.learning_rate, record.settings.seed])
+        result[key] = [step.train_loss for step in store.load(record.id).history]
+    return result
+
+
+class LocalCluster:
+    """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` processes on localhost."""
+
+    def __init__(self, folder: Path, workers: int = 2):
+        dask = Path(sys.executable).with_name("dask")
+        folder.mkdir(parents=True, exist_ok=True)
+        scheduler_file = folder / "scheduler.json"
+        self.processes = [subprocess.Popen([str(dask), "scheduler", "--scheduler-file", str(scheduler_file),
+                                            "--port", "0", "--dashboard-address", ":0"], env=ENV, cwd=folder,
+                                           start_new_session=True, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL)]
+        while not scheduler_file.exists():
+            time.sleep(0.1)
+        self.address = json.loads(scheduler_file.read_text())["address"]
+        self.processes.append(subprocess.Popen([str(dask), "worker", self.address, "--nworkers", str(workers),
+                                                "--nthreads", "1", "--no-dashboard"], env=ENV, cwd=folder,
+                                               start_new_session=True, stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL))
+        from distributed import Client
+
+        with Client(self.address, timeout=60) as client:
+            client.wait_for_workers(workers, timeout=120)
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for process in self.processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def bench_engine(engine: str, count: int, folder: Path, with_dask: bool) -> dict:
+    grid = ["--grid", "lr=" + ",".join(map(str, RATES[:max(1, min(len(RATES), count))])),
+            "--seeds", str(max(1, count // len(RATES)))]
+    row: dict = {"engine": engine}
+    stores = {}
+    store = folder / f"{engine}-a"
+    start = time.perf_counter()
+    for rate, seed in trials(count):
+        kgui("run", "--backend", engine, *EXPERIMENT, "--lr", str(rate), "--seed", str(seed), runs_dir=store)
+    row["a"] = time.perf_counter() - start
+    stores["a"] = RunStore(store)
+    for key, workers in (("b", 1), ("c", 2)):
+        store = folder / f"{engine}-{key}"
+        row[key] = kgui("sweep", "--backend", engine, *EXPERIMENT, *grid, "--workers", str(workers), runs_dir=store)
+        stores[key] = RunStore(store)
+    if with_dask:
+        cluster = LocalCluster(folder / f"{engine}-dask")
+        try:
+            store = folder / f"{engine}-d"
+            row["d"] = kgui("sweep", "--backend", engine, *EXPERIMENT, *grid, "--cluster", cluster.address,
+                            runs_dir=store)
+            stores["d"] = RunStore(store)
+        finally:
+            cluster.close()
+        row["d_same_losses"] = losses(stores["d"]) == losses(stores["c"])
+    row["split"] = {key: split(store) for key, store in stores.items()}
+    row["c_same_losses_as_a"] = losses(stores["c"]) == losses(stores["a"])
+    return row
+
+
+def table(rows: list[dict], count: int) -> str:
+    lines = [f"{count} trials each (spiral, MLP 8,8, Adam, 500 steps, batch 10; 6 rates × seeds), wall seconds of "
+             "the whole command.", "",
+             "| engine | (a) run × N | (b) sweep, 1 worker | (c) sweep, 2 workers | (d) Dask, 2 workers | "
+             "(b)/(a) speed-up | (c)/(b) speed-up | (d) / (c) time | (d) losses = (c) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        d = row.get("d")
+        dask = "-" if d is None else f"{d:.1f}"
+        dask_ratio = "-" if d is None else f"{d / row['c']:.2f}"
+        same = "-" if d is None else ("yes" if row["d_same_losses"] else "NO")
+        lines.append(f"| {row['engine']} | {row['a']:.1f} | {row['b']:.1f} | {row['c']:.1f} | {dask} | "
+                     f"{row['a'] / row['b']:.1f}× | {row['b'] / row['c']:.2f}× | {dask_ratio} | {same} |")
+    lines += ["", "Per trial, mean seconds from the runs' timings (import the engine, compile, restart a compiled "
+              "model, train):", "", "| engine | mode | import | compile | restart | train |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        for key, parts in row["split"].items():
+            lines.append(f"| {row['engine']} | ({key}) | {parts['load_engine']:.3f} | {parts['compile']:.3f} | "
+                         f"{parts['restart']:.4f} | {parts['train']:.3f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", nargs="+", default=["tensorflow", "theano"])
+    parser.add_argument("--trials", type=int, default=24)
+    parser.add_argument("--no-dask", action="store_true")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-"))
+    rows = []
+    try:
+        for engine in args.engines:
+            row = bench_engine(engine, args.trials, folder, not args.no_dask)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            rows.append(row)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(table(rows, args.trials))
+
+
+if __name__ == "__main__":
+    main()
