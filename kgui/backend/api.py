@@ -20,7 +20,7 @@ class Backend:
     def __init__(self, engine):
         self.engine = engine
         self.name = engine.NAME
-        self.version = engine.version()
+        self.version = str(engine.version())   # plain str (torch has a subclass): records must unpickle anywhere
 
     def __repr__(self):
         return f"<kgui backend {self.name} {self.version}>"

@@ -940,6 +940,35 @@ class RunStore:
                 lock.release()
         _remove_tree(doomed)
 
+    def end_lost_run(self, run_id: str, status: RunStatus, message: str, wait_s: float = 2.0) -> RunRecord:
+        """Write the end of a run whose writer died before it (a worker process killed or crashed): ``status``
+        and ``message`` into its run.json, its steps kept. Waits up to ``wait_s`` for the dead writer's lock to
+        be free (RunInUseError after that). A run that has ended already is left as it is. Returns the run with
+        its history."""
+        folder = self.folder(run_id)
+        if not folder.is_dir():
+            raise RunNotFoundError(f"no run {run_id!r} in {self.root}")
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                lock = _Lock.take(folder, run_id)
+                break
+            except RunInUseError:
+                if time.monotonic() > deadline:
+                    raise
+        try:
+            record = self._read_record(folder, run_id)
+            self._read_history(folder, record, with_history=False)
+            if not record.status.final:
+                record.status, record.message = status, message
+                record.finished = _now()
+                write_atomic(folder / RUN_FILE, json.dumps(record.to_dict(), indent=2))
+        except (OSError, ValueError, RecursionError) as exc:
+            raise OSError(f"cannot end run {run_id}: {RUN_FILE} is unreadable ({exc})") from None
+        finally:
+            lock.release()
+        return self.load(run_id)
+
     def rename(self, run_id: str, name: str) -> RunRecord:
         """Give run ``run_id`` a new display name; returns the updated record (without history).
 

@@ -437,8 +437,9 @@ class Session:
     after the state has changed.
     """
 
-    def __init__(self, store: RunStore | None = None, experiment: ExperimentSettings | None = None):
+    def __init__(self, store: RunStore | None = None, experiment: ExperimentSettings | None = None, pool=None):
         self.store = store if store is not None else RunStore()
+        self.pool = pool   # a WorkerPool: jobs run in worker processes (kgui.core.workers), else on a thread here
         self.experiment = experiment or ExperimentSettings()
         self.runs: dict[str, RunRecord] = {}   # run id -> record, oldest first
         self.live_run_id: str | None = None    # the run being trained, or the last one that was
@@ -510,11 +511,13 @@ class Session:
         return self.job is not None
 
     def new_job(self, kind: JobKind = JobKind.TRAINING, settings: ExperimentSettings | None = None, *,
-                paused: bool = False, sink=None, **options) -> Job:
+                paused: bool = False, sink=None, pool=None, **options) -> Job:
         """A job on ``settings`` (default: the current experiment, validated), the session's job until it ends.
 
-        Its events go to ``sink`` (default :meth:`handle`, for jobs run on this thread). ValueError when the
-        settings are invalid, RuntimeError while another job runs.
+        Its events go to ``sink`` (default :meth:`handle`, for jobs run on this thread). With a ``pool`` (default:
+        the session's), a :class:`kgui.core.workers.RemoteJob` that runs in one of its worker processes (the
+        options that only serve a thread of this process, ``yield_gil_s`` and ``gui_idle``, are ignored then).
+        ValueError when the settings are invalid, RuntimeError while another job runs.
         """
         if self.job is not None:
             raise RuntimeError(f"a {self.job.kind} job is running")
@@ -522,6 +525,12 @@ class Session:
         settings.validate()
         self.experiment = settings
         self.live_run_id = None
+        pool = pool or self.pool
+        if pool is not None:
+            from .workers.remote_job import RemoteJob
+
+            self.job = RemoteJob(kind, settings, self.store, pool, sink=sink or self.handle, paused=paused, **options)
+            return self.job
         store = None if kind is JobKind.RANGE_TEST else self.store
         self.job = Job(kind, settings, store, sink=sink or self.handle, control=TrainingControl(paused=paused),
                        **options)
@@ -552,11 +561,15 @@ class Session:
 
     def prepare_ahead(self, settings: ExperimentSettings | None = None) -> Preparation | None:
         """Prepare ``settings`` (default: the current experiment) on a background thread, unless they are being
-        prepared already; None when they are invalid. The next training job on them takes the trainer."""
+        prepared already; None when they are invalid. The next training job on them takes the trainer. With a
+        pool, an idle worker prepares them (and None is returned)."""
         settings = settings or self.experiment
         try:
             settings.validate()
         except (ValueError, LookupError):
+            return None
+        if self.pool is not None:
+            self.pool.prepare(settings, str(self.store.root))
             return None
         if self._fitting_preparation(settings) is None:
             self.preparation = Preparation(settings, self.store, self.prepare_on_thread,

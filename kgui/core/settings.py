@@ -31,6 +31,10 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)   # learning_rate, l1, l2: the eng
 OPTIMIZER_FIELDS = ("momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon")
 
 
+def _settings_from_fields(cls, fields: dict):
+    return cls(**fields)
+
+
 @dataclass(frozen=True)
 class ExperimentSettings:
     """What to train, on which engine, and how. ``validate()`` checks every field."""
@@ -65,6 +69,12 @@ class ExperimentSettings:
     def __post_init__(self):
         object.__setattr__(self, "dataset_options", MappingProxyType(dict(self.dataset_options)))
         object.__setattr__(self, "hidden", tuple(self.hidden))
+
+    def __reduce__(self):
+        """Pickled field by field (a worker process receives settings; a read-only mapping does not pickle)."""
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        fields["dataset_options"] = dict(self.dataset_options)
+        return _settings_from_fields, (type(self), fields)
 
     def to_dict(self) -> dict:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -1,0 +1,184 @@
+"""One worker process seen from its parent: start, send, receive, alive, exit cause, kill.
+
+The child runs :mod:`.main` with the parent's own kgui folder on its path, in a session of its own (a Ctrl-C in
+the terminal reaches only the parent, and :meth:`WorkerProcess.kill` ends the compilers it started too). A reader
+thread drains the connection into a queue, so a worker never blocks on a full pipe, and puts :class:`Exited`
+there once the worker has gone. The worker's stdout and stderr go to a temporary file, whose last line becomes
+part of the exit cause when it exits on its own.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from .main import BOOTSTRAP
+from .protocol import Hello, Shutdown
+
+KGUI_FOLDER = str(Path(__file__).resolve().parents[3])   # the folder holding this kgui
+EXIT_GRACE_S = 1.0    # a worker whose connection ended is given this long to exit before it is killed
+LOG_TAIL_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Exited:
+    """The worker has gone (the last message :meth:`WorkerProcess.receive` returns); ``cause``: "signal 9",
+    "exit status 1: ImportError: …"."""
+
+    cause: str
+
+
+def exit_cause(returncode: int | None, log_tail: str = "") -> str:
+    if returncode is None:
+        return "its connection closed"
+    if returncode < 0:
+        return f"signal {-returncode}"
+    last = next((line.strip() for line in reversed(log_tail.splitlines()) if line.strip()), "")
+    return f"exit status {returncode}" + (f": {last}" if last and returncode != 0 else "")
+
+
+class WorkerProcess:
+    """A worker process and its connection; thread-safe :meth:`send`."""
+
+    def __init__(self):
+        parent_end, child_end = socket.socketpair()
+        self._log = tempfile.TemporaryFile()
+        try:
+            self.popen = subprocess.Popen(
+                [sys.executable, "-P", "-c", BOOTSTRAP, KGUI_FOLDER, str(child_end.fileno())],
+                pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+                start_new_session=True)
+        finally:
+            child_end.close()
+        self.pid = self.popen.pid
+        self.connection = Connection(parent_end.detach())
+        self.hello: Hello | None = None
+        self.refusal = ""              # why the parent refused the worker's Hello, if it did
+        self.killed = False            # the parent killed it (kill(), or shutting down)
+        self._messages: queue.Queue = queue.Queue()
+        self._send_lock = threading.Lock()
+        self._exited = threading.Event()
+        self._reader = threading.Thread(target=self._read, name=f"kgui-worker-{self.pid}", daemon=True)
+        self._reader.start()
+
+    def __repr__(self):
+        return f"WorkerProcess(pid={self.pid}, alive={self.alive})"
+
+    # -- talking -----------------------------------------------------------------------------------------------------
+
+    def send(self, message) -> bool:
+        """Send ``message``; False when the worker is gone (its :class:`Exited` is or will be in the queue)."""
+        with self._send_lock:
+            try:
+                self.connection.send(message)
+                return True
+            except (OSError, ValueError):   # ValueError: the connection is closed
+                return False
+
+    def receive(self, timeout: float | None = None):
+        """The next message (an event, or :class:`Exited` once it has gone); None after ``timeout`` seconds."""
+        try:
+            return self._messages.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def _read(self) -> None:
+        try:
+            while True:
+                message = self.connection.recv()
+                if self.hello is None and isinstance(message, Hello):
+                    self.hello = message
+                    self.refusal = message.mismatch()
+                    if self.refusal:
+                        self.kill()
+                    continue
+                self._messages.put(message)
+        except (EOFError, OSError, ValueError):
+            pass
+        except Exception as exc:  # noqa: BLE001 - a message that does not unpickle: the worker cannot be trusted
+            self.refusal = f"unreadable message from the engine process ({type(exc).__name__}: {exc})"
+            self.kill()
+        try:
+            self.popen.wait(EXIT_GRACE_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._kill_group()   # compilers it started, if any are left
+        self.connection.close()
+        self._exited.set()
+        self._messages.put(Exited(self.refusal or exit_cause(self.popen.returncode, self._log_tail())))
+
+    def _log_tail(self) -> str:
+        try:
+            self._log.seek(0, os.SEEK_END)
+            size = self._log.tell()
+            self._log.seek(max(0, size - LOG_TAIL_BYTES))
+            return self._log.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    def log_text(self) -> str:
+        """The end of what the worker wrote to stdout and stderr."""
+        return self._log_tail()
+
+    # -- the process -------------------------------------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    @property
+    def exited(self) -> bool:
+        """The worker has gone and its reader has seen it (:class:`Exited` is queued)."""
+        return self._exited.is_set()
+
+    def rss_bytes(self) -> int | None:
+        """The worker's resident memory (Linux), None when unknown."""
+        try:
+            with open(f"/proc/{self.pid}/status", "rb") as status:
+                for line in status:
+                    if line.startswith(b"VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
+    def kill(self) -> None:
+        """SIGKILL the worker and whatever it started; returns once it is dead."""
+        self.killed = True
+        self._kill_group()
+        try:
+            self.popen.wait(EXIT_GRACE_S)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def _kill_group(self) -> None:
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def stop(self, timeout_s: float) -> None:
+        """Ask the worker to stop its job and exit; kill it if it has not within ``timeout_s``."""
+        self.send(Shutdown())
+        self.wait(timeout_s)
+        if self.alive:
+            self.kill()
+        self.wait(EXIT_GRACE_S)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait until the worker has gone and its reader has seen it; True if it has."""
+        deadline = time.monotonic() + timeout_s
+        try:
+            self.popen.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            return False
+        return self._exited.wait(max(0.0, deadline - time.monotonic()))

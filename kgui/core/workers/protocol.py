@@ -1,0 +1,135 @@
+"""The messages between a parent (the window, the command line) and a worker process it started.
+
+Every message is a frozen dataclass, pickled over a :mod:`multiprocessing.connection` connection that only the
+parent and its own child hold (nothing a user or the network handed us is ever unpickled).
+
+- First the worker says :class:`Hello`; the parent checks :data:`PROTOCOL_VERSION` and refuses in one line.
+- Commands in: :class:`RunJob`, :class:`Prepare`, :class:`Shutdown`, and the *job commands*, each with
+  ``apply(control)`` which the worker calls on the running job's :class:`TrainingControl`. A new command is one
+  dataclass here plus one TrainingControl method; the worker does not change.
+- Events out: the job's own event dataclasses (:mod:`kgui.core.session`'s, or any frozen dataclass a job sends to
+  its sink), forwarded unchanged, steps batched every :attr:`JobOptions.batch_s`.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+
+from ..session import JobKind
+from ..settings import ExperimentSettings
+from ..trainer import TrainingControl
+
+PROTOCOL_VERSION = 1
+
+
+def kgui_version() -> str:
+    try:
+        return metadata.version("kgui")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Hello:
+    """The worker's first message."""
+
+    protocol_version: int
+    pid: int
+    python: str
+    kgui_version: str
+
+    @classmethod
+    def here(cls) -> "Hello":
+        return cls(PROTOCOL_VERSION, os.getpid(), sys.version.split()[0], kgui_version())
+
+    def mismatch(self) -> str:
+        """One line when this worker cannot talk to this parent, else ""."""
+        if self.protocol_version != PROTOCOL_VERSION:
+            return (f"the engine process speaks worker protocol {self.protocol_version}, "
+                    f"this kgui speaks {PROTOCOL_VERSION}")
+        return ""
+
+
+# -- commands ---------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JobOptions:
+    """How a worker runs a job (the session Job's options that make sense in another process)."""
+
+    store_root: str | None = None      # the run store the worker writes (None: the job writes no run)
+    paused: bool = False               # a training job starts paused (single-stepping)
+    batch_s: float = 0.015             # steps go out together at most this often
+    confusion_s: float | None = None   # a classification run's confusion matrix at most this often (None: never)
+    surface_s: float | None = None     # a 2-feature run's surface at most this often (None: never)
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """Run one session job; its events follow, ending with a JobEnded."""
+
+    kind: JobKind
+    settings: ExperimentSettings
+    name: str | None = None
+    options: JobOptions = JobOptions()
+
+
+@dataclass(frozen=True)
+class Prepare:
+    """Prepare ``settings`` ahead (dataset loaded, engine imported, model compiled) for the next RunJob."""
+
+    settings: ExperimentSettings
+    store_root: str | None = None
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    """Stop the running job (its run ends as stopped, written) and exit."""
+
+
+@dataclass(frozen=True)
+class Pause:
+    def apply(self, control: TrainingControl) -> None:
+        control.pause()
+
+
+@dataclass(frozen=True)
+class Resume:
+    def apply(self, control: TrainingControl) -> None:
+        control.resume()
+
+
+@dataclass(frozen=True)
+class Step:
+    """While paused, one more step."""
+
+    def apply(self, control: TrainingControl) -> None:
+        control.request_step()
+
+
+@dataclass(frozen=True)
+class Stop:
+    def apply(self, control: TrainingControl) -> None:
+        control.stop()
+
+
+@dataclass(frozen=True)
+class SetLearningRate:
+    rate: float
+
+    def apply(self, control: TrainingControl) -> None:
+        control.set_learning_rate(self.rate)
+
+
+@dataclass(frozen=True)
+class Rename:
+    run_id: str
+    name: str
+
+    def apply(self, control: TrainingControl) -> None:
+        control.request_rename(self.run_id, self.name)
+
+
+JobCommand = Pause | Resume | Step | Stop | SetLearningRate | Rename
+Command = RunJob | Prepare | Shutdown | JobCommand

@@ -1,0 +1,345 @@
+"""Jobs in worker processes (kgui.core.workers): the protocol, real workers running real engines, crashes (SIGKILL,
+abort, a segfault and an exit while importing the engine), reuse, recycling, shutdown, and the parent never
+importing an engine. No mocks: every worker is a real process."""
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from multiprocessing import Pipe
+from pathlib import Path
+
+import pytest
+
+from kgui.core.runs import RunStatus, RunStore
+from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, RangePoints, RunEnded, RunStarted, Session,
+                               StepsTaken, SurfaceComputed)
+from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import TrainingControl
+from kgui.core.workers import Exited, RemoteJob, WorkerPool
+from kgui.core.workers import protocol
+
+from engine_support import INSTALLED
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE = next((name for name in ("jax", "torch", "tensorflow", "theano") if name in INSTALLED), None)
+pytestmark = pytest.mark.skipif(ENGINE is None, reason="no engine is installed")
+LINEAR = ExperimentSettings(backend=ENGINE or "jax", dataset="linear", dataset_options={"n": 100}, learning_rate=0.05,
+                            steps=6)
+LONG = LINEAR.replace(steps=1_000_000)
+SPIRAL = ExperimentSettings(backend=ENGINE or "jax", dataset="spiral", model="mlp", hidden=(8, 8), batch_size=10,
+                            learning_rate=0.03, steps=12, optimizer="adam")
+
+
+@pytest.fixture
+def pool():
+    pool = WorkerPool(max_workers=2)
+    yield pool
+    assert pool.shutdown(2.0)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "runs")
+
+
+def children() -> list[int]:
+    """This process's live child processes (zombies not counted)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid() and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def run_remote(session, settings, kind=JobKind.TRAINING, **options):
+    events = []
+    session.subscribe(events.append)
+    job = session.new_job(kind, settings, **options)
+    result = job.run()
+    session.unsubscribe(events.append)
+    return job, result, events
+
+
+# -- the protocol ---------------------------------------------------------------------------------------------------
+
+COMMANDS = [protocol.RunJob(JobKind.TRAINING, SPIRAL, "a name", protocol.JobOptions("/tmp/runs", True, 0.015, 0.5)),
+            protocol.Prepare(SPIRAL, "/tmp/runs"), protocol.Shutdown(), protocol.Pause(), protocol.Resume(),
+            protocol.Step(), protocol.Stop(), protocol.SetLearningRate(0.25), protocol.Rename("run-1", "new name")]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: type(command).__name__)
+def test_every_command_crosses_a_connection_unchanged(command):
+    here, there = Pipe()
+    here.send(command)
+    assert there.recv() == command
+    assert protocol.Hello.here() == pickle.loads(pickle.dumps(protocol.Hello.here()))
+
+
+def test_each_job_command_applies_itself_to_a_training_control():
+    control = TrainingControl()
+    protocol.Pause().apply(control)
+    assert control.paused
+    protocol.Step().apply(control)
+    assert control.wait_for_turn() and control.paused             # one step let through while paused
+    protocol.SetLearningRate(0.5).apply(control)
+    assert control.take_learning_rate() == 0.5
+    protocol.Rename("run-1", "x").apply(control)
+    assert control.take_rename("run-1") == "x"
+    protocol.Resume().apply(control)
+    assert not control.paused
+    protocol.Stop().apply(control)
+    assert control.stopped
+
+
+def test_a_hello_of_another_protocol_is_refused_in_one_line():
+    hello = protocol.Hello(protocol.PROTOCOL_VERSION + 1, 1, "3.11", "0")
+    assert hello.mismatch() == (f"the engine process speaks worker protocol {protocol.PROTOCOL_VERSION + 1}, "
+                                f"this kgui speaks {protocol.PROTOCOL_VERSION}")
+    assert protocol.Hello.here().mismatch() == ""
+
+
+def test_every_event_of_a_training_and_a_range_test_arrives_from_a_worker(pool, store):
+    """Phase, RunStarted, StepsTaken, ConfusionComputed, SurfaceComputed, RunEnded, JobEnded, RangePoints: the
+    session's own dataclasses, forwarded unchanged."""
+    session = Session(store, pool=pool)
+    job, record, events = run_remote(session, SPIRAL, confusion_s=0.0, surface_s=0.0)
+    assert isinstance(job, RemoteJob) and record.status == RunStatus.FINISHED and job.error == ""
+    kinds = {type(event) for event in events}
+    assert {Phase, RunStarted, StepsTaken, ConfusionComputed, SurfaceComputed, RunEnded, JobEnded} <= kinds
+    started, = [event for event in events if isinstance(event, RunStarted)]
+    assert started.dataset.x_train.shape[1] == 2 and started.run.engine == ENGINE
+    steps = [step.step for event in events if isinstance(event, StepsTaken) for step in event.steps]
+    assert steps == list(range(1, 13))
+    assert events[-1] == JobEnded(JobKind.TRAINING, record, "")
+    assert session.runs[record.id].history == record.history and store.load(record.id).history == record.history
+
+    _, result, events = run_remote(session, LINEAR.replace(steps=20), JobKind.RANGE_TEST)
+    points = [point for event in events if isinstance(event, RangePoints) for point in event.points]
+    assert points == result.points and len(points) > 10 and result.status in ("finished", "blown up")
+
+
+# -- the same losses, in-process and through a worker ---------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", sorted(INSTALLED))
+def test_the_same_seed_gives_identical_histories_in_process_and_through_a_worker(engine, pool, store):
+    for settings in (LINEAR.replace(backend=engine, steps=8), SPIRAL.replace(backend=engine, steps=8)):
+        local = Session(store).new_job(JobKind.TRAINING, settings).run()
+        _, remote, _ = run_remote(Session(store, pool=pool), settings)
+        assert remote.status == local.status == RunStatus.FINISHED
+        assert [(s.train_loss, s.val_loss) for s in remote.history] == [(s.train_loss, s.val_loss)
+                                                                         for s in local.history]
+
+
+# -- controls -------------------------------------------------------------------------------------------------------
+
+def test_pause_step_rate_rename_and_stop_reach_the_worker(pool, store):
+    session = Session(store, pool=pool)
+    job = session.new_job(JobKind.TRAINING, LONG, paused=True)
+    seen = []
+
+    def on_event(event):
+        if isinstance(event, StepsTaken):
+            seen.extend(step.step for step in event.steps)
+            if seen[-1] == 2:
+                job.control.set_learning_rate(0.01)
+                session.rename(event.run_id, "renamed live")
+                job.control.request_step()
+            elif seen[-1] == 3:
+                job.control.stop()
+        elif isinstance(event, RunStarted):
+            job.control.request_step()
+            job.control.request_step()
+
+    session.subscribe(on_event)
+    record = job.run()
+    assert seen == [1, 2, 3] and record.status == RunStatus.STOPPED
+    assert record.lr_changes == [(3, 0.01)] and record.history[2].learning_rate == 0.01
+    assert record.name == "renamed live" == store.load(record.id).name
+
+
+def test_a_bad_learning_rate_is_refused_on_this_side():
+    with pytest.raises(ValueError, match="positive"):
+        RemoteJob(JobKind.TRAINING, LINEAR, None, WorkerPool.__new__(WorkerPool), sink=print).control \
+            .set_learning_rate(-1)
+
+
+# -- reuse and recycling --------------------------------------------------------------------------------------------
+
+def test_a_worker_is_reused_for_the_same_engine_and_prepares_ahead(pool, store):
+    session = Session(store, pool=pool)
+    first, _, _ = run_remote(session, LINEAR)
+    second, record, events = run_remote(session, LINEAR.replace(learning_rate=0.1))
+    assert second.process is first.process and record.status == RunStatus.FINISHED
+    phases = [event for event in events if isinstance(event, Phase)]
+    assert "importing" not in " ".join(str(phase.text) for phase in phases)   # its trainer was reused
+    prepared = pool.prepare(SPIRAL, str(store.root))
+    third, record, _ = run_remote(session, SPIRAL.replace(learning_rate=0.1))
+    assert third.process is prepared and record.status == RunStatus.FINISHED
+
+
+def test_a_worker_whose_memory_grew_is_replaced(store):
+    with WorkerPool(max_workers=1, rss_growth=-1) as pool:   # any growth is too much
+        session = Session(store, pool=pool)
+        first, _, _ = run_remote(session, LINEAR)
+        second, _, _ = run_remote(session, LINEAR)
+        third, record, _ = run_remote(session, LINEAR)
+        assert first.process is second.process        # measured after its first job
+        assert third.process is not second.process and not second.process.alive
+        assert record.status == RunStatus.FINISHED
+
+
+def test_an_idle_worker_is_stopped(store):
+    with WorkerPool(idle_s=0.4) as pool:
+        job, _, _ = run_remote(Session(store, pool=pool), LINEAR)
+        assert job.process.wait(5.0) and pool.processes == []
+
+
+# -- crashes --------------------------------------------------------------------------------------------------------
+
+def kill_after_steps(session, job, steps, signal_number):
+    taken = []
+
+    def on_event(event):
+        if isinstance(event, StepsTaken):
+            taken.extend(event.steps)
+            if len(taken) >= steps and job.process.alive:
+                os.kill(job.process.pid, signal_number)
+
+    session.subscribe(on_event)
+    return taken
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGSEGV])
+def test_a_worker_killed_mid_run_fails_the_run_with_its_cause_and_keeps_its_steps(signal_number, pool, store):
+    session = Session(store, pool=pool)
+    job = session.new_job(JobKind.TRAINING, LONG)
+    taken = kill_after_steps(session, job, 30, signal_number)
+    started = time.monotonic()
+    record = job.run()
+    assert time.monotonic() - started < 60
+    message = f"the engine process crashed: signal {int(signal_number)}"
+    assert record.status == RunStatus.FAILED and record.message == message and job.error == ""
+    stored = store.load(record.id)
+    assert stored.status == RunStatus.FAILED and stored.message == message
+    assert len(stored.history) >= len(taken) >= 30                     # every step written is kept
+    assert [s.train_loss for s in stored.history[:len(taken)]] == [s.train_loss for s in taken]
+    listed, = [r for r in store.list() if r.id == record.id]
+    assert listed.status == RunStatus.FAILED and listed.message == message
+    assert session.runs[record.id].status == RunStatus.FAILED and not session.running
+
+    next_job, record, _ = run_remote(session, LINEAR)               # the next job gets a fresh worker
+    assert record.status == RunStatus.FINISHED and next_job.process is not job.process
+
+
+def engine_module_folder(tmp_path, body: str) -> Path:
+    """A folder on PYTHONPATH whose ``<ENGINE>`` module runs ``body`` when the worker imports the engine."""
+    folder = tmp_path / "shadow"
+    (folder / ENGINE).mkdir(parents=True)
+    (folder / ENGINE / "__init__.py").write_text(textwrap.dedent(body))
+    return folder
+
+
+@pytest.mark.parametrize("body, cause", [
+    ("import os\nos._exit(3)\n", "exit status 3"),
+    ("import os\nos.abort()\n", "signal 6"),
+    ("import ctypes\nctypes.string_at(0)\n", "signal 11"),
+], ids=["exit", "abort", "segfault"])
+def test_a_worker_that_dies_while_importing_the_engine_fails_the_run(body, cause, tmp_path, store, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(engine_module_folder(tmp_path, body)))
+    with WorkerPool() as pool:
+        session = Session(store, pool=pool)
+        job, record, events = run_remote(session, LINEAR)
+        assert record.status == RunStatus.FAILED and record.message == f"the engine process crashed: {cause}"
+        assert [type(event) for event in events][-2:] == [RunEnded, JobEnded]
+        assert not store.exists(record.id)                            # no step, no folder (as in-process)
+        monkeypatch.delenv("PYTHONPATH")
+        _, record, _ = run_remote(session, LINEAR)
+        assert record.status == RunStatus.FINISHED
+
+
+def test_a_parity_whose_worker_dies_ends_with_a_failed_run(pool, store, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(engine_module_folder(tmp_path, "import os\nos._exit(4)\n")))
+    _, result, _ = run_remote(Session(store, pool=pool), LINEAR, JobKind.PARITY)
+    assert result.records[-1].status == RunStatus.FAILED
+    assert "the engine process crashed: exit status 4" in result.verdict
+
+
+# -- shutting down --------------------------------------------------------------------------------------------------
+
+def test_shutting_down_with_busy_workers_leaves_no_process(store):
+    pool = WorkerPool(max_workers=2)
+    jobs, threads, started = [], [], threading.Semaphore(0)
+    for _ in range(2):
+        job = RemoteJob(JobKind.TRAINING, LONG, store, pool,
+                        sink=lambda event: started.release() if isinstance(event, RunStarted) else None)
+        jobs.append(job)
+        threads.append(threading.Thread(target=job.run))
+        threads[-1].start()
+    assert started.acquire(timeout=60) and started.acquire(timeout=60)
+    time.sleep(0.3)
+    begun = time.monotonic()
+    assert pool.shutdown(2.0)
+    assert time.monotonic() - begun < 2.5
+    for thread in threads:
+        thread.join(10)
+        assert not thread.is_alive()
+    assert children() == []
+    for job in jobs:
+        assert job.result.status in (RunStatus.STOPPED, RunStatus.FAILED) and job.result.history
+        assert store.load(job.result.id).status == job.result.status   # ended on disk, not "interrupted"
+    with pytest.raises(RuntimeError):
+        pool.acquire(LINEAR)
+
+
+def test_a_worker_exits_when_its_parent_dies(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from kgui.core.workers import WorkerProcess
+        worker = WorkerProcess()
+        print(worker.pid, flush=True)
+        time.sleep(60)
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    pid = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and "Z" not in \
+            Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:1]:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]
+
+
+# -- the parent never imports an engine -----------------------------------------------------------------------------
+
+def test_the_parent_of_a_remote_job_never_imports_an_engine(tmp_path):
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(ROOT)!r})
+        from kgui.core.runs import RunStore
+        from kgui.core.session import JobKind, Session
+        from kgui.core.settings import ExperimentSettings
+        from kgui.core.workers import WorkerPool
+        with WorkerPool() as pool:
+            session = Session(RunStore({str(tmp_path / "runs")!r}), pool=pool)
+            settings = ExperimentSettings(backend={ENGINE!r}, dataset="spiral", model="mlp", hidden=(4,), steps=5)
+            session.prepare_ahead(settings)
+            record = session.new_job(JobKind.TRAINING, settings, confusion_s=0.0, surface_s=0.0).run()
+            assert record.status == "finished", record.message
+            session.new_job(JobKind.PARITY, settings.replace(steps=3)).run()
+        engines = {{"tensorflow", "pytensor", "theano", "jax", "jaxlib", "torch"}}
+        print(sorted(name for name in sys.modules if name.split(".")[0] in engines))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "[]"
