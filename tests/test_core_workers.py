@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from kgui.core.runs import RunStatus, RunStore
-from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, RangePoints, RunEnded, RunStarted, Session,
-                               StepsTaken, SurfaceComputed)
+from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, LayerStatsComputed, Phase, RangePoints, RunEnded,
+                               RunStarted, Session, StepsTaken, SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import TrainingControl
 from kgui.core.workers import Exited, RemoteJob, WorkerPool
@@ -73,7 +73,8 @@ def run_remote(session, settings, kind=JobKind.TRAINING, **options):
 
 COMMANDS = [protocol.RunJob(JobKind.TRAINING, SPIRAL, "a name", protocol.JobOptions("/tmp/runs", True, 0.015, 0.5)),
             protocol.Prepare(SPIRAL, "/tmp/runs"), protocol.Shutdown(), protocol.Pause(), protocol.Resume(),
-            protocol.Step(), protocol.Stop(), protocol.SetLearningRate(0.25), protocol.Rename("run-1", "new name")]
+            protocol.Step(), protocol.Stop(), protocol.SetLearningRate(0.25), protocol.Rename("run-1", "new name"),
+            protocol.EditWeight("W1", (1, 0), 0.5)]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: type(command).__name__)
@@ -94,6 +95,8 @@ def test_each_job_command_applies_itself_to_a_training_control():
     assert control.take_learning_rate() == 0.5
     protocol.Rename("run-1", "x").apply(control)
     assert control.take_rename("run-1") == "x"
+    protocol.EditWeight("W1", (1, 0), 0.5).apply(control)
+    assert control.take_weight_edits() == [("W1", (1, 0), 0.5)]
     protocol.Resume().apply(control)
     assert not control.paused
     protocol.Stop().apply(control)
@@ -108,13 +111,20 @@ def test_a_hello_of_another_protocol_is_refused_in_one_line():
 
 
 def test_every_event_of_a_training_and_a_range_test_arrives_from_a_worker(pool, store):
-    """Phase, RunStarted, StepsTaken, ConfusionComputed, SurfaceComputed, RunEnded, JobEnded, RangePoints: the
-    session's own dataclasses, forwarded unchanged."""
+    """Phase, RunStarted, StepsTaken, ConfusionComputed, SurfaceComputed, LayerStatsComputed, RunEnded, JobEnded,
+    RangePoints: the session's own dataclasses, forwarded unchanged; a weight edit reaches the trainer."""
     session = Session(store, pool=pool)
-    job, record, events = run_remote(session, SPIRAL, confusion_s=0.0, surface_s=0.0)
+    job = session.new_job(JobKind.TRAINING, SPIRAL, paused=True, confusion_s=0.0, surface_s=0.0, layer_stats_every=1)
+    job.control.edit_weight("W1", (1, 0), 0.5)
+    job.control.resume()
+    events = []
+    session.subscribe(events.append)
+    record = job.run()
     assert isinstance(job, RemoteJob) and record.status == RunStatus.FINISHED and job.error == ""
+    assert [(edit.parameter, edit.index, edit.value) for edit in record.weight_edits] == [("W1", (1, 0), 0.5)]
     kinds = {type(event) for event in events}
-    assert {Phase, RunStarted, StepsTaken, ConfusionComputed, SurfaceComputed, RunEnded, JobEnded} <= kinds
+    assert {Phase, RunStarted, StepsTaken, ConfusionComputed, SurfaceComputed, LayerStatsComputed, RunEnded,
+            JobEnded} <= kinds
     started, = [event for event in events if isinstance(event, RunStarted)]
     assert started.dataset.x_train.shape[1] == 2 and started.run.engine == ENGINE
     steps = [step.step for event in events if isinstance(event, StepsTaken) for step in event.steps]

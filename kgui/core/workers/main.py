@@ -84,7 +84,9 @@ class Worker:
             try:
                 self.job = session.new_job(request.kind, request.settings, paused=options.paused, sink=self._sink,
                                            name=request.name, batch_s=options.batch_s,
-                                           confusion_s=options.confusion_s, surface_s=options.surface_s)
+                                           confusion_s=options.confusion_s, surface_s=options.surface_s,
+                                           layer_stats_s=options.layer_stats_s,
+                                           layer_stats_every=options.layer_stats_every)
             except (ValueError, LookupError) as exc:
                 self.send(JobEnded(request.kind, None, str(exc)))
                 return

@@ -63,6 +63,8 @@ class JobOptions:
     batch_s: float = 0.015             # steps go out together at most this often
     confusion_s: float | None = None   # a classification run's confusion matrix at most this often (None: never)
     surface_s: float | None = None     # a 2-feature run's surface at most this often (None: never)
+    layer_stats_s: float | None = None         # a run's layer statistics at most this often (None: never) ...
+    layer_stats_every: int | None = None       # ... or every this many steps
 
 
 @dataclass(frozen=True)
@@ -131,5 +133,17 @@ class Rename:
         control.request_rename(self.run_id, self.name)
 
 
-JobCommand = Pause | Resume | Step | Stop | SetLearningRate | Rename
+@dataclass(frozen=True)
+class EditWeight:
+    """Set one weight before the next step (``parameter``'s entry at ``index``)."""
+
+    parameter: str
+    index: tuple[int, ...]
+    value: float
+
+    def apply(self, control: TrainingControl) -> None:
+        control.edit_weight(self.parameter, self.index, self.value)
+
+
+JobCommand = Pause | Resume | Step | Stop | SetLearningRate | Rename | EditWeight
 Command = RunJob | Prepare | Shutdown | JobCommand

@@ -10,6 +10,7 @@ normally, and the pool gives the next job a fresh worker.
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 
 from ..parity import ParityResult, step_differences
@@ -19,7 +20,7 @@ from ..settings import ExperimentSettings
 from ..trainer import _checked_rate
 from .pool import WorkerPool
 from .process import Exited
-from .protocol import JobOptions, Pause, Rename, Resume, RunJob, SetLearningRate, Step, Stop
+from .protocol import EditWeight, JobOptions, Pause, Rename, Resume, RunJob, SetLearningRate, Step, Stop
 
 RECEIVE_S = 0.25   # the job checks that its worker lives at least this often
 
@@ -82,6 +83,13 @@ class RemoteControl:
         """ValueError unless ``value`` is a positive number."""
         self._command(SetLearningRate(_checked_rate(value)))
 
+    def edit_weight(self, parameter: str, index: tuple[int, ...], value: float) -> None:
+        """ValueError unless ``value`` is a finite number."""
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"a weight must be a finite number, got {value!r}")
+        self._command(EditWeight(parameter, tuple(int(i) for i in index), number))
+
     def request_rename(self, run_id: str, name: str) -> None:
         with self._lock:
             self._names[run_id] = name
@@ -99,7 +107,8 @@ class RemoteJob:
 
     def __init__(self, kind: JobKind, settings: ExperimentSettings, store: RunStore | None, pool: WorkerPool, *,
                  sink, name: str | None = None, paused: bool = False, batch_s: float = 0.015,
-                 confusion_s: float | None = None, surface_s: float | None = None, **in_process_options):
+                 confusion_s: float | None = None, surface_s: float | None = None,
+                 layer_stats_s: float | None = None, layer_stats_every: int | None = None, **in_process_options):
         self.kind = kind
         self.settings = settings
         self.store = store
@@ -108,7 +117,7 @@ class RemoteJob:
         self.name = name
         self.control = RemoteControl(paused)
         self.options = JobOptions(str(store.root) if store is not None else None, paused, batch_s or 0.0,
-                                  confusion_s, surface_s)
+                                  confusion_s, surface_s, layer_stats_s, layer_stats_every)
         self.result = None
         self.error = ""
         self.done = False
