@@ -318,3 +318,41 @@ def test_a_config_file_floatx_other_than_float32_is_refused_in_one_line(capsys, 
         monkeypatch.delenv("KGUI_CONFIG")
         config.reset()
     assert not (tmp_path / "runs").exists()
+
+
+def kgui_process(*args, tmp_path, env=None, timeout=600):
+    """``python -m kgui ARGS`` in a fresh process of this tree, with its own data, config and cache folders."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **{name: str(tmp_path / name) for name in
+                                                     ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")},
+           **(env or {})}
+    env.pop("KGUI_ENGINE_LOGS", None)
+    return subprocess.run([sys.executable, "-m", "kgui", *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_tensorflow_prints_nothing_of_its_own_on_a_command_line_run(tmp_path):
+    result = kgui_process("run", "--dataset", "iris", "--steps", "2", "--backend", "tensorflow", tmp_path=tmp_path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_the_window_starts_and_trains_without_tensorflows_lines(tmp_path):
+    result = kgui_process("open", "--dataset", "linear", "--steps", "3", "--backend", "tensorflow", "--start",
+                          "--screenshot", str(tmp_path / "w.png"), tmp_path=tmp_path,
+                          env={"QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    assert "absl::InitializeLog" not in result.stderr and "oneDNN" not in result.stderr, result.stderr
+
+
+def test_missing_openblas_is_one_kgui_line_not_pytensors_warning(tmp_path):
+    """OpenBLAS looked for and not found (ctypes.util.find_library, as kgui and PyTensor's search use it)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import ctypes.util\n_find = ctypes.util.find_library\n"
+        "ctypes.util.find_library = lambda name: None if name == 'openblas' else _find(name)\n")
+    result = kgui_process("run", "--dataset", "iris", "--steps", "2", "--backend", "theano", "--hidden", "4",
+                          "--model", "mlp", tmp_path=tmp_path, env={"PYTHONPATH": f"{site}{os.pathsep}{ROOT}"})
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ("kgui: warning: OpenBLAS is not installed, so the Theano engine multiplies matrices "
+                             "without BLAS (much slower); install it: sudo apt-get install libopenblas-dev "
+                             "(Debian/Ubuntu)\n")

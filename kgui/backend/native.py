@@ -9,9 +9,13 @@ counts a reference. Only libraries that do not call into Python while they load 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import importlib.util
+import os
+import re
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -55,3 +59,30 @@ def preload(package: str, libraries: tuple[str, ...]) -> list[str]:
             if path.is_file() and dlopen(str(path).encode(), sys.getdlopenflags()):
                 loaded.append(library)
     return loaded
+
+
+@contextlib.contextmanager
+def dropping_stderr_lines(noise: tuple[re.Pattern, ...]):
+    """While the block runs (an engine's import), what anything writes to the process's stderr (file descriptor 2,
+    C++ libraries included) is held back; afterwards every line that no pattern of ``noise`` matches is written
+    to stderr, in order. For engines whose libraries log while they load whatever their environment says (TensorFlow
+    2.21's absl logging ignores TF_CPP_MIN_LOG_LEVEL for them)."""
+    if os.environ.get("KGUI_ENGINE_LOGS"):   # the engines' own log lines only when asked for
+        yield
+        return
+    sys.stderr.flush()
+    with tempfile.TemporaryFile() as held:
+        saved = os.dup(2)
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = [line for line in held.read().decode("utf-8", "replace").splitlines(keepends=True)
+                    if not any(pattern.search(line) for pattern in noise)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()

@@ -35,11 +35,17 @@ def _skipping_imports(names):
                 del sys.modules[name]
 
 
+# What TensorFlow's libraries print while they load, twice (each library has its own absl), whatever
+# TF_CPP_MIN_LOG_LEVEL says: nothing a kgui user can act on (oneDNN stays on: it is the engine's speed and numbers).
+_LOAD_NOISE = (re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"),
+               re.compile(r"^I\d{4} [\d:. ]+\d+ port\.cc:\d+\] oneDNN custom operations are on\."))
+
 if not os.environ.get("KGUI_ENGINE_LOGS"):  # the engines' own log lines only when asked for
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-native.preload("tensorflow", ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2"))
-with _skipping_imports(_SKIPPED_IMPORTS):
-    import tensorflow as tf
+with native.dropping_stderr_lines(_LOAD_NOISE):
+    native.preload("tensorflow", ("libtensorflow_framework.so.2", "libtensorflow_cc.so.2"))
+    with _skipping_imports(_SKIPPED_IMPORTS):
+        import tensorflow as tf
 
 NAME = "tensorflow"
 

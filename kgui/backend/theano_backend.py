@@ -6,7 +6,9 @@ Importing this module imports PyTensor; :func:`kgui.backend.load` does it on dem
 from __future__ import annotations
 
 import ctypes.util
+import logging
 import os
+import sys
 
 import numpy as np
 
@@ -21,14 +23,21 @@ def _pytensor_flags() -> str:
     there is one. floatX follows kgui's floatx so no float64 creeps into the graphs.
     """
     flags = os.environ.get("PYTENSOR_FLAGS", "")
-    defaults = {"floatX": config.floatx()}
-    if ctypes.util.find_library("openblas"):
-        defaults["blas__ldflags"] = "-lopenblas"
     given = {item.split("=", 1)[0].strip() for item in flags.split(",") if "=" in item}
+    defaults = {"floatX": config.floatx()}
+    if "blas__ldflags" not in given:
+        if ctypes.util.find_library("openblas"):
+            defaults["blas__ldflags"] = "-lopenblas"
+        else:   # PyTensor's own search would fail too, with a five-line warning: one line of kgui's instead
+            defaults["blas__ldflags"] = ""
+            print(NO_BLAS_WARNING, file=sys.stderr, flush=True)
+            logging.getLogger("pytensor.tensor.blas").setLevel(logging.ERROR)   # and not its line at each compile
     extra = [f"{key}={value}" for key, value in defaults.items() if key not in given]
     return ",".join(filter(None, [flags, *extra]))
 
 
+NO_BLAS_WARNING = ("kgui: warning: OpenBLAS is not installed, so the Theano engine multiplies matrices without BLAS "
+                   "(much slower); install it: sudo apt-get install libopenblas-dev (Debian/Ubuntu)")
 os.environ["PYTENSOR_FLAGS"] = _pytensor_flags()
 
 import pytensor  # noqa: E402
