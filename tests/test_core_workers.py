@@ -149,6 +149,19 @@ def test_the_same_seed_gives_identical_histories_in_process_and_through_a_worker
                                                                          for s in local.history]
 
 
+def test_a_comparison_takes_one_worker_per_engine_and_gives_the_in_process_verdict_and_rows(pool, store):
+    engines = sorted(INSTALLED)
+    settings = SPIRAL.replace(steps=6)
+    local = Session(store).new_job(JobKind.PARITY, settings, engines=engines).run()
+    job, remote, events = run_remote(Session(store, pool=pool), settings, JobKind.PARITY, engines=engines)
+    assert len({part.process.pid for part in job.parts}) == len(engines)   # one worker per engine
+    assert [record.settings.backend for record in remote.records] == engines
+    assert remote.initial_weights_match is local.initial_weights_match is (True if len(engines) > 1 else None)
+    assert remote.verdict == local.verdict and list(remote.comparison_rows()) == list(local.comparison_rows())
+    assert remote.comparison_columns() == local.comparison_columns()
+    assert sum(isinstance(event, RunStarted) for event in events) == len(engines)
+
+
 # -- controls -------------------------------------------------------------------------------------------------------
 
 def test_pause_step_rate_rename_and_stop_reach_the_worker(pool, store):

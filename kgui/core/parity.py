@@ -95,6 +95,8 @@ class ParityResult:
     initial_weights_match: bool | None = None   # None until two engines have built their model
     differences: list[LossDifference] = field(default_factory=list)  # one per step all runs reached
     unavailable: dict[str, str] = field(default_factory=dict)   # engine -> why it could not be imported (skipped)
+    initial_weights: list[dict] = field(default_factory=list, repr=False, compare=False)   # each built model's
+    # parameters before its first step (engines that failed before building have none)
 
     @property
     def compared(self) -> list[RunRecord]:
@@ -167,23 +169,33 @@ def compare_backends(settings: ExperimentSettings, engines=None, *, control: Tra
     engines = list(engines) if engines is not None else installed_engines()
     control = control or TrainingControl()
     result = ParityResult(settings)
-    initial_weights = []
     for engine in engines:
         trainer, weights = _train_on(settings.replace(backend=engine), control, store, dataset, name, status,
                                      on_step)
         result.records.append(trainer.record)
         if weights:
-            initial_weights.append(weights)
+            result.initial_weights.append(weights)
         dataset = trainer.dataset
         if isinstance(trainer.error, backend.EngineUnavailable) and not control.stopped:
             result.unavailable[engine] = trainer.record.message
             continue
         if trainer.record.status in ("stopped", "failed"):
             break
-    if len(initial_weights) > 1:
+    return combined(settings, [result])
+
+
+def combined(settings: ExperimentSettings, parts: list[ParityResult]) -> ParityResult:
+    """One comparison of the engines of ``parts`` (in order; each part compared some engines, in this process or in
+    a worker process of its own): their runs, whether their initial weights match, and the step differences."""
+    result = ParityResult(settings)
+    for part in parts:
+        result.records.extend(part.records)
+        result.unavailable.update(part.unavailable)
+        result.initial_weights.extend(part.initial_weights)
+    if len(result.initial_weights) > 1:
         result.initial_weights_match = all(
             all(np.array_equal(first[key], other[key]) for key in first)
-            for first, other in itertools.pairwise(initial_weights))
+            for first, other in itertools.pairwise(result.initial_weights))
     result.differences = step_differences(result.compared)
     return result
 

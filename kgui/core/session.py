@@ -261,9 +261,10 @@ class Job:
                  control: TrainingControl | None = None, name: str | None = None, batch_s: float = 0.0,
                  confusion_s: float | None = None, surface_s: float | None = None,
                  layer_stats_s: float | None = None, layer_stats_every: int | None = None, yield_gil_s: float | None = None, gui_idle: threading.Event | None = None,
-                 sweep: SweepTag | None = None):
+                 sweep: SweepTag | None = None, engines: tuple[str, ...] | None = None):
         self.kind = kind
         self.sweep = sweep         # a training run that is a sweep's trial: its tag, written with the run
+        self.engines = engines     # a parity job's engines, in order (None: every installed one)
         self.settings = settings
         self.store = store
         self.sink = sink
@@ -289,7 +290,7 @@ class Job:
             if self.kind is JobKind.RANGE_TEST:
                 self.result = self._range_test()
             elif self.kind is JobKind.PARITY:
-                self.result = compare_backends(self.settings, control=self.control, store=self.store,
+                self.result = compare_backends(self.settings, self.engines, control=self.control, store=self.store,
                                                name=self.name, status=self._trainer_status,
                                                on_step=self._trainer_step)
             elif self.preparation is not None:

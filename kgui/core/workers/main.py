@@ -86,7 +86,8 @@ class Worker:
                                            name=request.name, batch_s=options.batch_s,
                                            confusion_s=options.confusion_s, surface_s=options.surface_s,
                                            layer_stats_s=options.layer_stats_s,
-                                           layer_stats_every=options.layer_stats_every)
+                                           layer_stats_every=options.layer_stats_every, sweep=options.sweep,
+                                           engines=options.engines)
             except (ValueError, LookupError) as exc:
                 self.send(JobEnded(request.kind, None, str(exc)))
                 return

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
+from ..runs import SweepTag
 from ..session import JobKind
 from ..settings import ExperimentSettings
 from ..trainer import TrainingControl
@@ -65,6 +66,8 @@ class JobOptions:
     surface_s: float | None = None     # a 2-feature run's surface at most this often (None: never)
     layer_stats_s: float | None = None         # a run's layer statistics at most this often (None: never) ...
     layer_stats_every: int | None = None       # ... or every this many steps
+    sweep: SweepTag | None = None      # a training run that is a sweep's trial: its tag
+    engines: tuple[str, ...] | None = None   # a parity job's engines (None: every installed one)
 
 
 @dataclass(frozen=True)

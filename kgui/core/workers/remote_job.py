@@ -1,7 +1,9 @@
-"""A session job run by a worker process: the same interface as :class:`kgui.core.session.Job`.
+"""A session job run by worker processes: the same interface as :class:`kgui.core.session.Job`.
 
 :meth:`RemoteJob.run` blocks the calling thread: it takes a worker from the pool, sends :class:`RunJob`, and hands
-every event the worker sends to ``sink`` on this thread, until the job's JobEnded. ``control`` is a
+every event the worker sends to ``sink`` on this thread, until the job's JobEnded. A backend comparison takes one
+worker per engine, run in parallel as far as the pool's ``max_workers`` allows (each engine builds the same initial
+weights from the seed, compared as in-process), and combines their results (:func:`parity.combined`). ``control`` is a
 :class:`RemoteControl`, whose commands go to the worker. If the worker dies, the job's runs end FAILED with the
 cause ("the engine process crashed: signal 9"): once the worker is dead its writer's lock is free, and the final
 status is written to each run's folder here, with every step the worker wrote kept. ``run()`` then returns
@@ -11,29 +13,34 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import queue
 import threading
+from dataclasses import dataclass, field
 
-from ..parity import ParityResult, step_differences
+from ..parity import ParityResult, combined, installed_engines
 from ..runs import RunRecord, RunStatus, RunStore
 from ..session import JobEnded, JobKind, Phase, RunEnded, RunStarted, StepsTaken
 from ..settings import ExperimentSettings
 from ..trainer import _checked_rate
 from .pool import WorkerPool
-from .process import Exited
+from .process import Exited, WorkerProcess
 from .protocol import EditWeight, JobOptions, Pause, Rename, Resume, RunJob, SetLearningRate, Step, Stop
 
 RECEIVE_S = 0.25   # the job checks that its worker lives at least this often
 
 
 class RemoteControl:
-    """A TrainingControl's interface for another process: each call becomes a command to the worker (queued until
-    the job has a worker). ``paused`` and ``stopped`` are what this side asked for."""
+    """A TrainingControl's interface for other processes: each call becomes a command to the job's workers. Those
+    given before the first worker was attached are queued for it; each worker attached later gets every command so
+    far except single steps. ``paused`` and ``stopped`` are what this side asked for."""
 
     def __init__(self, paused: bool = False):
         self._lock = threading.Lock()
         self._paused, self._stopped = paused, False
-        self._send = None
-        self._queued: list = []
+        self._senders: list = []
+        self._attached_once = False
+        self._early: list = []     # commands before the first worker
+        self._later: list = []     # commands since, single steps left out (for workers attached later)
         self._names: dict[str, str] = {}
 
     @property
@@ -46,22 +53,27 @@ class RemoteControl:
 
     def _command(self, command) -> None:
         with self._lock:
-            if self._send is None:
-                self._queued.append(command)
-            else:
-                self._send(command)
+            if not self._attached_once:
+                self._early.append(command)
+                return
+            if not isinstance(command, Step):
+                self._later.append(command)
+            for send in self._senders:
+                send(command)
 
     def attach(self, send) -> None:
-        """Send the commands queued so far, and those to come, with ``send``."""
+        """Send the commands so far with ``send``, and those to come."""
         with self._lock:
-            self._send = send
-            for command in self._queued:
+            for command in self._early if not self._attached_once else \
+                    [c for c in self._early if not isinstance(c, Step)] + self._later:
                 send(command)
-            self._queued.clear()
+            self._attached_once = True
+            self._senders.append(send)
 
-    def detach(self) -> None:
+    def detach(self, send) -> None:
         with self._lock:
-            self._send = None
+            if send in self._senders:
+                self._senders.remove(send)
 
     def pause(self) -> None:
         self._paused = True
@@ -102,32 +114,46 @@ class RemoteControl:
             return self._names.pop(run_id, None)
 
 
+@dataclass(eq=False)
+class _Part:
+    """What one worker does for the job: the whole job, or one engine of a comparison."""
+
+    request: RunJob
+    process: WorkerProcess | None = None
+    live: dict[str, RunRecord] = field(default_factory=dict)   # runs begun and not ended, with the steps received
+    ended: list[RunRecord] = field(default_factory=list)
+    preparing: str | None = None    # the engine of the last Phase without a run (a comparison's)
+    outcome: JobEnded | None = None
+
+
+_DONE = object()   # a part's driver thread has finished
+
 class RemoteJob:
-    """One job of a session, run by a worker of ``pool``; see :class:`kgui.core.session.Job`."""
+    """One job of a session, run by workers of ``pool``; see :class:`kgui.core.session.Job`."""
 
     def __init__(self, kind: JobKind, settings: ExperimentSettings, store: RunStore | None, pool: WorkerPool, *,
                  sink, name: str | None = None, paused: bool = False, batch_s: float = 0.015,
                  confusion_s: float | None = None, surface_s: float | None = None,
-                 layer_stats_s: float | None = None, layer_stats_every: int | None = None, **in_process_options):
+                 layer_stats_s: float | None = None, layer_stats_every: int | None = None, sweep=None,
+                 engines: tuple[str, ...] | None = None, **in_process_options):
         self.kind = kind
         self.settings = settings
         self.store = store
         self.pool = pool
         self.sink = sink
         self.name = name
+        self.engines = engines
         self.control = RemoteControl(paused)
         self.options = JobOptions(str(store.root) if store is not None else None, paused, batch_s or 0.0,
-                                  confusion_s, surface_s, layer_stats_s, layer_stats_every)
+                                  confusion_s, surface_s, layer_stats_s, layer_stats_every, sweep)
         self.result = None
         self.error = ""
         self.done = False
-        self.trainer = None          # in the worker: this process never holds an engine
+        self.trainer = None          # in a worker: this process never holds an engine
         self.preparation = None
         self.prepared_ahead = False
-        self.process = None          # the worker running the job
-        self._live: dict[str, RunRecord] = {}   # runs begun and not ended, with the steps received
-        self._ended: list[RunRecord] = []
-        self._preparing_engine: str | None = None   # the engine of the last Phase without a run (parity)
+        self.process: WorkerProcess | None = None   # the (first) worker running the job
+        self.parts: list[_Part] = []
 
     @property
     def records(self) -> list[RunRecord]:
@@ -139,73 +165,118 @@ class RemoteJob:
         return []
 
     def run(self):
-        """Do the job in a worker; returns its result (errors and crashes end in a JobEnded, never an exception)."""
+        """Do the job in workers; returns its result (errors and crashes end in a JobEnded, never an exception)."""
         try:
-            process = self.pool.acquire(self.settings, self.options.store_root, lambda: self.control.stopped)
-        except RuntimeError as exc:   # the pool is shut down
+            self.parts = self._parts()
+        except ValueError as exc:   # no engine installed
             return self._end(None, str(exc))
-        if process is None:   # stopped while every worker was busy
-            return self._end(None, "stopped before it started")
-        self.process = process
-        ended = None
+        inbox: queue.Queue = queue.Queue()
+        drivers = [threading.Thread(target=self._drive, args=(part, inbox), name="kgui-remote-job", daemon=True)
+                   for part in self.parts]
+        for driver in drivers:
+            driver.start()
+        running = len(drivers)
+        while running:
+            part, message = inbox.get()
+            if message is _DONE:
+                running -= 1
+            elif isinstance(message, Exited):
+                part.outcome = self._worker_died(part, message.cause, part.process.killed)
+            elif isinstance(message, JobEnded):
+                part.outcome = message
+            else:
+                self._track(part, message)
+                self.sink(message)
+        for driver in drivers:
+            driver.join()
+        return self._end(*self._combined())
+
+    def _parts(self) -> list[_Part]:
+        if self.kind is not JobKind.PARITY:
+            return [_Part(RunJob(self.kind, self.settings, self.name, self.options))]
+        engines = self.engines if self.engines is not None else installed_engines()
+        return [_Part(RunJob(self.kind, self.settings.replace(backend=engine), self.name,
+                             dataclasses.replace(self.options, engines=(engine,)))) for engine in engines]
+
+    def _drive(self, part: _Part, inbox: queue.Queue) -> None:
+        """On its own thread: take a worker, send the part's request, and pass on what the worker sends until the
+        part has ended or the worker has gone."""
+        request = part.request
         try:
-            process.send(RunJob(self.kind, self.settings, self.name, self.options))
+            process = self.pool.acquire(request.settings, self.options.store_root, lambda: self.control.stopped)
+        except RuntimeError as exc:   # the pool is shut down
+            inbox.put((part, JobEnded(self.kind, None, str(exc))))
+            inbox.put((part, _DONE))
+            return
+        if process is None:   # stopped while every worker was busy
+            inbox.put((part, JobEnded(self.kind, None, "stopped before it started")))
+            inbox.put((part, _DONE))
+            return
+        part.process = process
+        if self.process is None:
+            self.process = process
+        try:
+            process.send(request)
             self.control.attach(process.send)
-            while ended is None:
+            while True:
                 message = process.receive(RECEIVE_S)
                 if message is None:
                     continue
-                if isinstance(message, Exited):
-                    ended = self._worker_died(message.cause, process.killed)
+                inbox.put((part, message))
+                if isinstance(message, (JobEnded, Exited)):
                     break
-                self._track(message)
-                if isinstance(message, JobEnded):
-                    ended = message
-                else:
-                    self.sink(message)
         finally:
-            self.control.detach()
-            self.pool.release(process, self.kind, self.settings, self.options.store_root)
-        return self._end(ended.result, ended.error)
+            self.control.detach(process.send)
+            self.pool.release(process, request.kind, request.settings, self.options.store_root)
+            inbox.put((part, _DONE))
+
+    def _combined(self) -> tuple[object, str]:
+        """The job's result and error from its parts' outcomes."""
+        outcomes = [part.outcome for part in self.parts if part.outcome is not None]
+        if self.kind is not JobKind.PARITY:
+            outcome = outcomes[0] if outcomes else JobEnded(self.kind, None, "the engine process ended without a word")
+            return outcome.result, outcome.error
+        results = [outcome.result for outcome in outcomes if isinstance(outcome.result, ParityResult)]
+        if not results:
+            return None, next((outcome.error for outcome in outcomes if outcome.error), "")
+        return combined(self.settings, results), ""
 
     def _end(self, result, error: str):
         self.result, self.error, self.done = result, error, True
         self.sink(JobEnded(self.kind, result, error))
         return result
 
-    def _track(self, event) -> None:
-        """Keep this side's copy of each run the worker trains (what a crash leaves)."""
+    def _track(self, part: _Part, event) -> None:
+        """Keep this side's copy of each run a worker trains (what a crash leaves)."""
         if isinstance(event, Phase):
             if event.run is not None:
-                self._live.setdefault(event.run.id, dataclasses.replace(event.run, history=[]))
+                part.live.setdefault(event.run.id, dataclasses.replace(event.run, history=[]))
             else:
-                self._preparing_engine = event.backend
+                part.preparing = event.backend
         elif isinstance(event, RunStarted):
-            self._live[event.run.id] = dataclasses.replace(event.run, history=[])
-            self._preparing_engine = None
-        elif isinstance(event, StepsTaken) and event.run_id in self._live:
-            self._live[event.run_id].history.extend(event.steps)
+            part.live[event.run.id] = dataclasses.replace(event.run, history=[])
+            part.preparing = None
+        elif isinstance(event, StepsTaken) and event.run_id in part.live:
+            part.live[event.run_id].history.extend(event.steps)
         elif isinstance(event, RunEnded):
-            self._live.pop(event.run.id, None)
-            self._ended.append(event.run)
+            part.live.pop(event.run.id, None)
+            part.ended.append(event.run)
 
-    def _worker_died(self, cause: str, killed: bool) -> JobEnded:
-        """End the runs the worker left (written to their folders: its lock is free now) and the job."""
+    def _worker_died(self, part: _Part, cause: str, killed: bool) -> JobEnded:
+        """End the runs the part's worker left (written to their folders: its lock is free now) and the part."""
         message = "the engine process was stopped" if killed else f"the engine process crashed: {cause}"
-        lost = list(self._live.values())
-        if not lost and self._preparing_engine is not None and self.kind is JobKind.PARITY:
-            lost = [RunRecord.new(self.settings.replace(backend=self._preparing_engine), self.name)]
+        lost = list(part.live.values())
+        if not lost and part.preparing is not None and self.kind is JobKind.PARITY:
+            lost = [RunRecord.new(self.settings.replace(backend=part.preparing), self.name)]
         for record in lost:
             record = self._failed(record, message)
-            self._ended.append(record)
+            part.ended.append(record)
             self.sink(RunEnded(record))
-        self._live.clear()
-        if self.kind is JobKind.TRAINING and self._ended:
-            return JobEnded(self.kind, self._ended[-1])
-        if self.kind is JobKind.PARITY and self._ended:
-            result = ParityResult(self.settings, list(self._ended))
-            result.differences = step_differences(result.records)
-            return JobEnded(self.kind, result)
+        part.live.clear()
+        if self.kind is JobKind.TRAINING and part.ended:
+            return JobEnded(self.kind, part.ended[-1])
+        if self.kind is JobKind.PARITY and part.ended:
+            return JobEnded(self.kind, ParityResult(part.request.settings, list(part.ended)))
         return JobEnded(self.kind, None, message)
 
     def _failed(self, record: RunRecord, message: str) -> RunRecord:
