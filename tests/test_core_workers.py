@@ -292,8 +292,10 @@ def test_a_worker_that_dies_while_importing_the_engine_fails_the_run(body, cause
 def test_a_parity_whose_worker_dies_ends_with_a_failed_run(pool, store, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(engine_module_folder(tmp_path, "import os\nos._exit(4)\n")))
     _, result, _ = run_remote(Session(store, pool=pool), LINEAR, JobKind.PARITY)
-    assert result.records[-1].status == RunStatus.FAILED
+    crashed, = [record for record in result.records if record.settings.backend == ENGINE]
+    assert crashed.status == RunStatus.FAILED and crashed.message == "the engine process crashed: exit status 4"
     assert "the engine process crashed: exit status 4" in result.verdict
+    assert all(record.status == RunStatus.FINISHED for record in result.records if record is not crashed)
 
 
 # -- shutting down --------------------------------------------------------------------------------------------------
