@@ -219,7 +219,7 @@ class ClassesPage(QWidget):
                 tint.setAlpha(int(200 * shares[row, column]))
                 item.setBackground(tint)
         self.matrix.fit_font()
-        self.title.setText(f"Confusion matrix (validation split at step {step}, accuracy "
+        self.title.setText(f"Confusion matrix (validation split, weights after step {step}, accuracy "
                            f"{100 * matrix.accuracy:.1f} %): rows true, columns predicted")
 
 
