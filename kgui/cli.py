@@ -254,10 +254,11 @@ def _count(n: int, noun: str) -> str:
 
 
 def notebook_line(step) -> str:
-    """``Loss: 0.123, w, b: [0.95, 0.25]`` for one-feature linear regression, else ``Loss: 1.2345``."""
-    if step.params:
-        return f"Loss: {step.train_loss:.3f}, w, b: [{step.params['w']:.2f}, {step.params['b']:.2f}]"
-    return f"Loss: {step.train_loss:.4f}"
+    """``Loss: 0.0123457, w, b: [0.95, 0.25]`` for one-feature linear regression, else ``Loss: 1.23457``: the
+    exported script's lines (codegen.loss_line)."""
+    from kgui.core.codegen import loss_line
+
+    return loss_line(step.train_loss, step.params)
 
 
 def _summary(record) -> str:
@@ -355,9 +356,11 @@ def run_command(args, out, err) -> int:
     from kgui.core.parity import installed_engines
     from kgui.core.session import JobKind, Session
 
+    from kgui.core.codegen import SCRIPT_SUFFIX
+
     for path in args.export:
         if not _is_script(path):
-            export_format(path)
+            export_format(path, also=(SCRIPT_SUFFIX,))
     session = Session(RunStore(args.runs_dir))
     with _signals_stop() as stopper:   # before the job: its preparation starts reading the dataset at once
         if args.backend == "all":

@@ -44,10 +44,10 @@ def test_otto_logistic_regression_prints_the_same_losses_on_both_engines(capsys,
         assert code == 0, err
         printed[engine] = loss_lines(out)
         assert f"{engine} " in out and "otto (49502 train / 12376 validation rows, 93 features) · softmax" in out
-    assert printed["tensorflow"] == printed["theano"]
     assert len(printed["tensorflow"]) == 3  # steps 1 and 21 like the notebook, and the last one
     losses = [float(line.split()[1]) for line in printed["tensorflow"]]
-    assert all(re.fullmatch(r"Loss: \d+\.\d{4}", line) for line in printed["tensorflow"])
+    assert [float(line.split()[1]) for line in printed["theano"]] == pytest.approx(losses, rel=1e-5)
+    assert all(re.fullmatch(r"Loss: \d\.\d{1,5}", line) for line in printed["tensorflow"])   # 6 significant digits
     assert losses[0] > losses[1] > losses[2]
     assert len(RunStore(tmp_path).list()) == 2
 
@@ -59,9 +59,9 @@ def test_linear_exercise_converges_to_the_notebook_values(capsys, tmp_path, engi
     assert code == 0, err
     lines = loss_lines(out)
     assert len(lines) == 11
-    assert re.fullmatch(r"Loss: \d\.\d{3}, w, b: \[\d\.\d\d, \d\.\d\d\]", lines[0])
+    assert re.fullmatch(r"Loss: 0\.0\d{6}, w, b: \[\d\.\d\d, \d\.\d\d\]", lines[0])
     assert lines[0] != lines[-1]
-    assert lines[-1] == "Loss: 0.000, w, b: [0.96, 0.24]"
+    assert re.fullmatch(r"Loss: \d(\.\d+)?e-\d\d, w, b: \[0\.96, 0\.24\]", lines[-1])   # 6 significant digits
     assert "finished: 200 steps" in out
     assert err == ""  # no progress bar when stderr is not a terminal
 
@@ -160,7 +160,8 @@ def test_diverging_run_exits_3_and_is_saved(capsys, tmp_path):
     (["--dataset", "NOWHERE/x.csv"], "NOWHERE/x.csv: no such file"),
     (["--config", "NOWHERE.json"], "cannot read NOWHERE.json"),
     (["--option", "n=1"], "dataset option n must be at least 2, got 1"),
-    (["--export", "loss.gif"], "cannot export to loss.gif: unknown extension '.gif'"),
+    (["--export", "loss.gif"], "cannot export to loss.gif: unknown extension '.gif'; use .csv, .json, .png, .svg, "
+                               ".py"),
     (["--batch-size", "5000"], "batch_size 5000 is larger than the 800 training rows of linear"),
 ])
 def test_bad_input_gives_one_line_and_exit_1(capsys, tmp_path, args, message):
@@ -206,7 +207,7 @@ def test_progress_bar_only_on_a_terminal():
     console = cli._Console(out, err)
     step = types.SimpleNamespace(step=1, train_loss=1.23456, params={})
     console.step(step, total=2)
-    assert out.getvalue() == "Loss: 1.2346\n"
+    assert out.getvalue() == "Loss: 1.23456\n"
     assert err.getvalue().endswith("\r[###############...............] 1/2 loss 1.2346")
     quiet = io.StringIO()
     cli._Console(io.StringIO(), quiet).step(step, total=2)
@@ -353,6 +354,7 @@ def test_missing_openblas_is_one_kgui_line_not_pytensors_warning(tmp_path):
     result = kgui_process("run", "--dataset", "iris", "--steps", "2", "--backend", "theano", "--hidden", "4",
                           "--model", "mlp", tmp_path=tmp_path, env={"PYTHONPATH": f"{site}{os.pathsep}{ROOT}"})
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ("kgui: warning: OpenBLAS is not installed, so the Theano engine multiplies matrices "
-                             "without BLAS (much slower); install it: sudo apt-get install libopenblas-dev "
-                             "(Debian/Ubuntu)\n")
+    said = [line for line in result.stderr.splitlines() if "BLAS" in line or line.startswith("kgui")]
+    assert said == ["kgui: warning: OpenBLAS is not installed, so the Theano engine multiplies matrices without "
+                    "BLAS (much slower); install it: sudo apt-get install libopenblas-dev (Debian/Ubuntu)"], \
+        result.stderr   # (PyTensor may also say it waits for another process's lock on its compile folder)

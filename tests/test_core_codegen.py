@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kgui.cli import notebook_line
 from kgui.core.codegen import experiment_script, write_script
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Trainer
@@ -17,6 +18,7 @@ from kgui.core.trainer import Trainer
 ROOT = Path(__file__).resolve().parents[1]
 OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))
 ENGINES = ["tensorflow", "theano"]
+PRINTED = {"rel": 1e-5, "abs": 1e-6}   # losses are printed with 6 significant digits
 
 EXPERIMENTS = {
     "linear-sgd": ExperimentSettings(dataset="linear", dataset_options={"n": 200, "noise": 0.05}, learning_rate=0.5,
@@ -80,7 +82,7 @@ def test_exported_script_prints_the_runs_losses(name, monkeypatch, capsys, tmp_p
     monkeypatch.setenv("KGUI_BACKEND", trainer.settings.backend)
     runpy.run_path(str(path), run_name="__main__")
     got = printed_losses(capsys.readouterr().out)
-    assert got == pytest.approx(expected_losses(trainer.record), abs=1e-6, rel=1e-6)
+    assert got == pytest.approx(expected_losses(trainer.record), **PRINTED)
     assert len(got) == len(expected_losses(trainer.record)) >= 2
 
 
@@ -100,8 +102,11 @@ def test_exported_script_runs_standalone_on_theano_with_the_runs_rate_changes(tm
     result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env, cwd=tmp_path,
                             timeout=600)
     assert result.returncode == 0, result.stderr
-    assert printed_losses(result.stdout) == pytest.approx(expected_losses(trainer.record), abs=1e-6, rel=1e-6)
+    assert printed_losses(result.stdout) == pytest.approx(expected_losses(trainer.record), **PRINTED)
     assert re.search(r"^Loss: \S+, w, b: \[0\.\d\d, 0\.\d\d\]$", result.stdout, re.MULTILINE)
+    total = len(trainer.record.history)   # the very lines kgui run prints for the run, in one format
+    assert [line for line in result.stdout.splitlines() if line.startswith("Loss: ")] == [
+        notebook_line(s) for s in trainer.record.history if (s.step - 1) % 20 == 0 or s.step == total]
 
 
 def test_exported_script_replays_a_scheduled_runs_base_rate_changes(monkeypatch, capsys, tmp_path):
@@ -117,8 +122,7 @@ def test_exported_script_replays_a_scheduled_runs_base_rate_changes(monkeypatch,
                                                                      lr_changes=trainer.record.lr_changes))
     monkeypatch.setenv("KGUI_BACKEND", settings.backend)
     runpy.run_path(str(path), run_name="__main__")
-    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), abs=1e-6,
-                                                                     rel=1e-6)
+    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), **PRINTED)
 
 
 @pytest.mark.skipif(not OTTO.is_dir(), reason="Otto data not available")
@@ -129,7 +133,7 @@ def test_otto_script_reads_the_file_and_matches(monkeypatch, capsys, tmp_path):
     path = write_script(tmp_path / "otto.py", experiment_script(settings, trainer.dataset))
     monkeypatch.setenv("KGUI_BACKEND", "tensorflow")
     runpy.run_path(str(path), run_name="__main__")
-    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), abs=1e-6)
+    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), **PRINTED)
 
 
 def test_csv_script_matches(monkeypatch, capsys, tmp_path):
@@ -141,7 +145,7 @@ def test_csv_script_matches(monkeypatch, capsys, tmp_path):
     path = write_script(tmp_path / "houses.py", experiment_script(settings, trainer.dataset))
     monkeypatch.setenv("KGUI_BACKEND", "tensorflow")
     runpy.run_path(str(path), run_name="__main__")
-    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), abs=1e-6)
+    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), **PRINTED)
 
 
 def test_csv_script_reads_the_data_exactly_as_kgui_did(monkeypatch, capsys, tmp_path):
@@ -156,7 +160,7 @@ def test_csv_script_reads_the_data_exactly_as_kgui_did(monkeypatch, capsys, tmp_
     path = write_script(tmp_path / "pets.py", experiment_script(settings, trainer.dataset))
     monkeypatch.setenv("KGUI_BACKEND", "tensorflow")
     runpy.run_path(str(path), run_name="__main__")
-    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), abs=1e-6)
+    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), **PRINTED)
 
 
 def test_script_must_be_a_py_file(tmp_path):

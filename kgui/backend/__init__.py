@@ -143,6 +143,6 @@ def __getattr__(attr):
     return getattr(default(), attr)
 
 
-__all__ = ["Backend", "Constant", "EngineInfo", "EngineUnavailable", "Function", "Placeholder", "Tensor", "Variable", "available",
-           "canonical_name", "default", "engine_names", "epsilon", "floatx", "is_loaded", "load",
+__all__ = ["Backend", "Constant", "EngineInfo", "EngineUnavailable", "Function", "Placeholder", "Tensor", "Variable",
+           "available", "canonical_name", "default", "engine_names", "epsilon", "floatx", "is_loaded", "load",
            "set_epsilon", "set_floatx"]

@@ -3,8 +3,8 @@
 The script imports ``kgui.backend as K`` and NumPy (pandas for CSV files, scikit-learn for its bundled
 sets), nothing else of kgui: it builds the same data (same split, standardisation and batch order),
 the same model, loss and Keras 2 optimizer updates, one ``K.function``, and the training loop
-printing the notebook's ``Loss:`` lines at the steps ``kgui run`` prints them, with enough digits
-to compare. Run with the same engine, it prints the run's losses (tests check 1e-6).
+printing the notebook's ``Loss:`` lines at the steps ``kgui run`` prints them, in the same format (6 significant
+digits). Run with the same engine, it prints the run's losses.
 """
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ from .optimizers import HYPER_PARAMETERS
 from .settings import ExperimentSettings
 
 PRINT_EVERY = 20            # as kgui run prints them
+LOSS_FORMAT = ".6g"         # the Loss: lines of kgui run and of the scripts alike: 6 significant digits
+
+
+def loss_line(loss: float, params: dict | None = None) -> str:
+    """The notebook's line: ``Loss: 0.146707``, or ``Loss: 0.0123457, w, b: [0.95, 0.25]`` for a one-feature
+    linear regression (``params`` w and b); an exported script prints the same."""
+    line = f"Loss: {loss:{LOSS_FORMAT}}"
+    return f"{line}, w, b: [{params['w']:.2f}, {params['b']:.2f}]" if params else line
 SCRIPT_SUFFIX = ".py"
 
 
@@ -280,9 +288,10 @@ def _loop_section(settings: ExperimentSettings, steps: int, lr_changes, one_feat
     lines.append("    current_loss = train([x_batch, y_batch])[0]  # the loss before this step's update")
     lines.append(f"    if (step - 1) % {PRINT_EVERY} == 0 or step == steps:")
     if one_feature_line:
-        lines.append("        print(f\"Loss: {current_loss:.9g}, w, b: [{K.eval(W)[0, 0]:.2f}, {K.eval(b)[0]:.2f}]\")")
+        lines.append(f"        print(f\"Loss: {{current_loss:{LOSS_FORMAT}}}, w, b: [{{K.eval(W)[0, 0]:.2f}}, "
+                     "{K.eval(b)[0]:.2f}]\")")
     else:
-        lines.append('        print(f"Loss: {current_loss:.9g}")')
+        lines.append(f'        print(f"Loss: {{current_loss:{LOSS_FORMAT}}}")')
     return "\n".join(lines) + "\n"
 
 

@@ -98,13 +98,14 @@ def figure_bytes(figure, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def export_format(path) -> str:
-    """The format of ``path`` ("csv", "json", "png" or "svg"); ValueError for other extensions."""
+def export_format(path, also: tuple[str, ...] = ()) -> str:
+    """The format of ``path`` ("csv", "json", "png" or "svg"); ValueError for other extensions, listing these and
+    ``also`` (the extensions the caller handles itself, e.g. ".py")."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"cannot export to {path}: unknown extension {path.suffix or '(none)'!r}; "
-                         f"use {', '.join(FORMATS)}")
+                         f"use {', '.join((*FORMATS, *also))}")
     return suffix[1:]
 
 
