@@ -81,6 +81,7 @@ def test_exporting_does_not_import_tensorflow(tmp_path):
     code = ("import sys; from kgui.core import tensorboard; from kgui.core.runs import RunRecord, StepRecord\n"
             "from kgui.core.settings import ExperimentSettings\n"
             "r = RunRecord.new(ExperimentSettings()); r.history = [StepRecord(1, 0.5, None, None, 0.1, 0.01, 1.0)]\n"
+            "r.sweep_id, r.sweep_values = 's', {'learning_rate': 0.1}\n"
             f"tensorboard.export_run(r, {str(tmp_path)!r}); print('tensorflow' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                             cwd=tensorboard.__file__.rsplit("/kgui/", 1)[0])
@@ -121,3 +122,36 @@ def test_export_writes_every_run_it_can_and_names_the_others(runs, tmp_path, cap
     assert folder.name.startswith(f"{long_name.id}_a_run_named_at_length") and len(folder.name) <= 120
     values, text, _ = read_back(folder)
     assert [value for _, _, value in values["loss/training"]] == [s.train_loss for s in local.load(long_name.id).history]
+
+
+def test_a_sweeps_trials_export_hparams_sessions_read_back_by_tensorboard(tmp_path):
+    """Issue 25: the HParams plugin's session start (axis values, grouped by configuration without the seed) and
+    end (status) for each trial, read back with TensorBoard's EventAccumulator and the plugin's own parser."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import api_pb2, metadata
+
+    store = RunStore(tmp_path / "runs")
+    records = []
+    for rate, seed in ((0.1, 0), (0.1, 1), (0.5, 0)):
+        record = train(store, dataset="iris", learning_rate=rate, steps=4, seed=seed, optimizer="adam")
+        record.sweep_id, record.sweep_values = "sweep-x", {"learning_rate": rate, "optimizer": "adam", "seed": seed,
+                                                           "hidden": [8, 8]}
+        records.append(record)
+    exported = tensorboard.export_runs(records, tmp_path / "tb")
+    starts, ends = [], []
+    for folder in exported.folders:
+        accumulator = EventAccumulator(str(folder), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        content = accumulator.PluginTagToContent(metadata.PLUGIN_NAME)
+        starts.append(metadata.parse_session_start_info_plugin_data(content[metadata.SESSION_START_INFO_TAG]))
+        ends.append(metadata.parse_session_end_info_plugin_data(content[metadata.SESSION_END_INFO_TAG]))
+        assert "loss/validation" in accumulator.Tags()["tensors"]     # the metric beside it
+    assert [dict((name, value.number_value) for name, value in start.hparams.items()
+                 if name in ("learning_rate", "seed")) for start in starts] == [
+        {"learning_rate": 0.1, "seed": 0.0}, {"learning_rate": 0.1, "seed": 1.0}, {"learning_rate": 0.5, "seed": 0.0}]
+    assert {start.hparams["optimizer"].string_value for start in starts} == {"adam"}
+    assert starts[0].hparams["hidden"].string_value == "8,8"
+    assert starts[0].group_name == starts[1].group_name != starts[2].group_name   # seeds of one configuration
+    assert [end.status for end in ends] == [api_pb2.STATUS_SUCCESS] * 3
+    plain = tensorboard.event_file_bytes(train(store, dataset="iris", steps=2))   # a run on its own: no session
+    assert metadata.SESSION_START_INFO_TAG.encode() not in plain

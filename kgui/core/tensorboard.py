@@ -13,6 +13,10 @@ holding one event file, written with the ``tensorboard`` package's protos and re
   ``activation_std/layer<i>``, ``dead_fraction/layer<i>``, and histograms ``activations/layer<i>`` (the sampled
   counts) and ``weights/<parameter>`` (the weights kept at that step).
 
+- a sweep's trial (a run with ``sweep_values``): the HParams plugin's session start (its axis values as
+  hyper-parameters, grouped by configuration so that the seeds of one are averaged) and session end (its status),
+  so ``tensorboard --logdir`` shows the sweep in its HParams dashboard, with the scalars above as its metrics.
+
 Exporting a run again replaces the event file kgui wrote for it before.
 """
 from __future__ import annotations
@@ -131,6 +135,51 @@ def layer_values(layers: LayerStatsHistory) -> dict[int, list]:
     return by_step
 
 
+def _hparam_value(value):
+    from google.protobuf import struct_pb2
+
+    proto = struct_pb2.Value()
+    if isinstance(value, bool):
+        proto.bool_value = value
+    elif isinstance(value, (int, float)):
+        proto.number_value = float(value)
+    elif isinstance(value, (list, tuple)):
+        proto.string_value = ",".join(map(str, value)) or "none"
+    else:
+        proto.string_value = str(value)
+    return proto
+
+
+def _hparams_summary(data) -> list:
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.plugins.hparams import metadata, plugin_data_pb2
+
+    tag = metadata.SESSION_START_INFO_TAG if data.HasField("session_start_info") else metadata.SESSION_END_INFO_TAG
+    return [summary_pb2.Summary.Value(tag=tag, metadata=metadata.create_summary_metadata(data),
+                                      tensor=metadata.NULL_TENSOR)]
+
+
+def hparams_start(record: RunRecord, start: float) -> list:
+    """A sweep trial's HParams session start: its axis values, grouped by configuration (the seed left out)."""
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    group = {name: value for name, value in record.sweep_values.items() if name != "seed"}
+    info = plugin_data_pb2.SessionStartInfo(group_name=f"{record.sweep_id} {json.dumps(group, sort_keys=True)}",
+                                            start_time_secs=start)
+    for name, value in record.sweep_values.items():
+        info.hparams[name].CopyFrom(_hparam_value(value))
+    return _hparams_summary(plugin_data_pb2.HParamsPluginData(session_start_info=info))
+
+
+def hparams_end(record: RunRecord, end: float) -> list:
+    from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+
+    status = {"finished": api_pb2.STATUS_SUCCESS, "failed": api_pb2.STATUS_FAILURE,
+              "diverged": api_pb2.STATUS_FAILURE}.get(str(record.status), api_pb2.STATUS_UNKNOWN)
+    return _hparams_summary(plugin_data_pb2.HParamsPluginData(
+        session_end_info=plugin_data_pb2.SessionEndInfo(status=status, end_time_secs=end)))
+
+
 def settings_text(record: RunRecord) -> str:
     """Markdown shown in TensorBoard's Text tab: the run, its engine and status, and the settings as JSON."""
     engine = f"{record.engine or record.settings.backend} {record.engine_version}".strip()
@@ -157,14 +206,20 @@ def event_file_bytes(record: RunRecord, layers: LayerStatsHistory | None = None)
     writer = RecordWriter(buffer)
     start = start_time(record)
     writer.write(event_pb2.Event(wall_time=start, file_version="brain.Event:2").SerializeToString())
+    sweep_trial = bool(record.sweep_id and record.sweep_values)
     writer.write(event_pb2.Event(wall_time=start, step=0, summary=summary_pb2.Summary(
-        value=[_text_value(SETTINGS_TAG, settings_text(record))])).SerializeToString())
+        value=[_text_value(SETTINGS_TAG, settings_text(record))]
+        + (hparams_start(record, start) if sweep_trial else []))).SerializeToString())
     layer_steps = layer_values(layers) if layers is not None and len(layers) else {}
     for step in record.history:
         values = [_scalar_value(tag, getattr(step, field)) for tag, field in TAGS.items()
                   if getattr(step, field) is not None] + layer_steps.get(step.step, [])
         writer.write(event_pb2.Event(wall_time=start + step.elapsed, step=step.step,
                                      summary=summary_pb2.Summary(value=values)).SerializeToString())
+    if sweep_trial and record.status.final:
+        end = start + (record.history[-1].elapsed if record.history else 0.0)
+        writer.write(event_pb2.Event(wall_time=end, step=len(record.history), summary=summary_pb2.Summary(
+            value=hparams_end(record, end))).SerializeToString())
     return buffer.getvalue()
 
 
