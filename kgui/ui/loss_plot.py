@@ -239,7 +239,8 @@ class RunCurves:
         """The (base) learning rates of the run in order: the first one, then each marked change."""
         first = self.first_rate if self.first_rate is not None else (
             self.base_rate(1, float(self.buffer.rates[0])) if self.buffer.size else None)
-        return ([] if first is None else [first]) + [rate for _, rate, _ in self.markers]
+        known = first is not None and not math.isnan(first)    # NaN: a LivePlot's loop that gave no rate
+        return ([first] if known else []) + [rate for _, rate, _ in self.markers]
 
     def compose_label(self) -> str:
         """"#3 TensorFlow · Otto Group · lr 0.5 → 0.1": distinct by number, the rates as they changed."""
@@ -586,7 +587,7 @@ class LossPlot(QWidget):
                              else None)
             run.buffer.append(record.step, record.train_loss, record.val_loss, record.learning_rate, record.elapsed)
             rate = run.base_rate(record.step, record.learning_rate)
-            if previous_rate is not None and not same_base(rate, previous_rate):
+            if previous_rate is not None and not same_base(rate, previous_rate) and not math.isnan(rate):
                 self._mark_rate_change(run_id, record.step, rate)
                 marked = True
         if marked or (run.first_rate is None and run.buffer.size):

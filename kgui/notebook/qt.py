@@ -1,0 +1,89 @@
+"""Qt in a kernel: the QApplication, and :class:`QtFrame`, a kgui Qt view's pyqtgraph GraphicsView in a cell.
+
+A kernel has no Qt event loop (unless ``%gui qt``): nothing is painted on screen. A frame is the view rendered into
+an image (pyqtgraph.jupyter's way), sent to the browser by jupyter_rfb, and mouse events come back to the view
+(zoom, pan). The kgui widget holding the view is "shown" with ``WA_DontShowOnScreen``: its layout and
+``isVisible()`` work as in the window, and no window ever appears.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.jupyter.GraphicsView import GraphicsView as JupyterGraphicsView
+from PyQt6.QtCore import QtMsgType, Qt, qInstallMessageHandler
+from PyQt6.QtGui import QImage, QPainter, QResizeEvent
+from PyQt6.QtWidgets import QApplication, QWidget
+
+from kgui.ui import create_app
+from kgui.ui.display import display_problem
+
+
+OFFSCREEN_NOTE = "This plugin does not support propagateSizeHints()"
+_app: QApplication | None = None   # held for the kernel's life: Qt aborts when its widgets outlive it
+
+
+def qt_application() -> QApplication:
+    """The process's QApplication (the existing one, e.g. ``%gui qt``'s); off screen where Qt would find no
+    display (a kernel on a server)."""
+    global _app
+    if QApplication.instance() is None and display_problem() is not None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    _app = create_app([])
+    if _app.platformName() == "offscreen":
+        qInstallMessageHandler(_quiet_offscreen)
+    return _app
+
+
+def _quiet_offscreen(kind: QtMsgType, context, message: str) -> None:
+    """Qt's messages, but the offscreen platform's note on every widget shown (it would land in the cell)."""
+    if message != OFFSCREEN_NOTE:
+        print(message, file=sys.stderr)
+
+
+class QtFrame(JupyterGraphicsView):
+    """``view`` (a pyqtgraph GraphicsView inside the kgui widget ``host``) as a jupyter_rfb widget of
+    ``width`` × ``height`` pixels; the browser's resizes resize ``host`` so that ``view`` gets the frame's size."""
+
+    def __init__(self, host: QWidget, view: pg.GraphicsView, width: int, height: int):
+        super().__init__(css_width=f"{width}px", css_height=f"{height}px")
+        self.gfxView = view            # in place of the empty view pyqtgraph.jupyter made
+        self.host = host
+        host.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        host.show()
+        self._fit(width, height)
+
+    def _fit(self, width: int, height: int) -> None:
+        host, view = self.host, self.gfxView
+        old = view.size()
+        for _ in range(2):   # the host's other rows (a caption) may take another height at another width
+            host.resize(max(1, width + host.width() - view.width()), max(1, height + host.height() - view.height()))
+            host.layout().activate()
+        view.resizeEvent(QResizeEvent(view.size(), old))   # its scene's range, now (no event loop delivers it)
+
+    def handle_event(self, event: dict) -> None:
+        if event["event_type"] == "resize":
+            self.logical_size = int(event["width"]), int(event["height"])
+            self.pixel_ratio = event["pixel_ratio"]
+            self._fit(*self.logical_size)
+            self.request_draw()
+        else:
+            super().handle_event(event)
+
+    def get_frame(self) -> np.ndarray:
+        """The view rendered into an RGBA array (pyqtgraph.jupyter's, but a PlotWidget's own ``viewRect`` is its
+        plot's data range, not the scene area shown)."""
+        width, height = self.logical_size
+        frame = np.zeros((round(height * self.pixel_ratio), round(width * self.pixel_ratio), 4), dtype=np.uint8)
+        image = pg.functions.ndarray_to_qimage(frame, QImage.Format.Format_RGBX8888)
+        image.setDevicePixelRatio(self.pixel_ratio)
+        painter = QPainter(image)
+        self.gfxView.render(painter, pg.GraphicsView.viewRect(self.gfxView), self.gfxView.rect())
+        painter.end()
+        return frame
+
+    def draw_now(self) -> None:
+        """Send a frame at once: while a cell runs, the kernel's event loop (which draws requested frames) waits."""
+        self.send_frame(self.get_frame())

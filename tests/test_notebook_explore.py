@@ -1,0 +1,96 @@
+"""kgui.notebook: explore() in a real kernel, its controls, the experiment keywords, and LivePlot."""
+import time
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+import kgui
+from kgui.core.settings import ExperimentSettings
+from kgui.notebook import LivePlot, explore
+from kgui.notebook.experiment_keywords import settings_from_keywords
+from kgui.notebook.live_plot import DRAW_INTERVAL_S, LIVE_RUN
+from notebook_support import execute, text_of
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def test_a_notebook_explores_and_finds_the_run_in_its_runs(tmp_path):
+    notebook = new_notebook(cells=[
+        new_code_cell("import kgui\nfrom kgui.notebook import explore\n"
+                      "explorer = explore(dataset='linear', steps=50)"),
+        new_code_cell("record = explorer.wait(300)\nruns = kgui.runs()\n"
+                      "print(record.status, len(runs), runs.loc[record.id, 'steps_taken'])")])
+    execute(notebook, tmp_path, {"KGUI_RUNS_DIR": str(tmp_path / "runs")}, cwd=tmp_path)
+    explore_cell, runs_cell = notebook.cells
+    assert any(WIDGET_VIEW in output.get("data", {}) for output in explore_cell.outputs)   # the explorer's widgets
+    assert "Traceback" not in text_of(explore_cell) and not any(o.output_type == "stream" and o.name == "stderr"
+                                                                for o in explore_cell.outputs)
+    assert text_of(runs_cell).strip() == "finished 1 50"
+
+
+def test_the_rate_slid_mid_run_trains_the_next_steps_and_stop_ends_it(tmp_path):
+    explorer = explore(dataset="linear", lr=0.01, steps=100_000, store=tmp_path)
+    deadline = time.monotonic() + 120
+    while not (explorer.job.trainer and len(explorer.job.trainer.record.history) >= 5):
+        assert time.monotonic() < deadline, "no steps"
+        time.sleep(0.05)
+    explorer.rate_slider.value = 0.3           # as the user slides it
+    assert explorer.learning_rate == 0.3
+    while explorer.job.trainer.record.history[-1].learning_rate != 0.3:
+        assert time.monotonic() < deadline, "the new rate never reached the run"
+        time.sleep(0.05)
+    explorer.stop()
+    record = explorer.wait(60)
+    assert record.status == "stopped" and record.lr_changes and record.lr_changes[-1][1] == 0.3
+    assert {step.learning_rate for step in record.history} == {0.01, 0.3}
+    assert kgui.runs(tmp_path).loc[record.id, "final_learning_rate"] == 0.3
+    plotted = explorer.loss_plot.runs[record.id]
+    assert plotted.buffer.size == len(record.history) and plotted.rates() == [0.01, 0.3]
+    assert "stopped" in explorer.status.value and not explorer.start_button.disabled
+
+
+def test_the_decision_boundary_shows_for_2d_data_only(tmp_path):
+    explorer = explore(dataset="circle", steps=30, store=tmp_path)
+    assert explorer.wait(120).status == "finished"
+    assert explorer.surface_box.layout.display == "flex" and explorer.surface_view.surface is not None
+    frame = explorer.surface_frame.get_frame()
+    assert frame.shape == (360, 360, 4) and len(np.unique(frame.reshape(-1, 4), axis=0)) > 20   # drawn, not blank
+    explorer = explore(dataset="iris", steps=5, store=tmp_path)
+    explorer.wait(120)
+    assert explorer.surface_box.layout.display == "none"
+
+
+def test_explore_takes_the_command_lines_keywords():
+    assert settings_from_keywords({"dataset": "spiral", "hidden": (8, 8), "model": "mlp", "lr": 0.03,
+                                   "option": {"n": 300}, "noise": 0.1, "batch_size": 16}) == ExperimentSettings(
+        dataset="spiral", hidden=(8, 8), model="mlp", learning_rate=0.03, dataset_options={"n": 300, "noise": 0.1},
+        batch_size=16)
+    with pytest.raises(ValueError, match="^unknown keyword 'learning_rat'; the keywords are activation, "):
+        explore(learning_rat=0.1)
+    with pytest.raises(ValueError, match="^batch_size: invalid int value: 'a'$"):
+        explore(batch_size="a")
+    with pytest.raises(ValueError, match="^nesterov applies to the sgd optimizer only"):
+        explore(optimizer="adam", nesterov=True)
+    with pytest.raises(ValueError, match="explore one engine at a time"):
+        explore(backend="all")
+    with pytest.raises(ValueError, match="not both"):
+        explore(ExperimentSettings(), lr=0.1)
+
+
+def test_live_plot_draws_at_most_ten_frames_a_second_and_every_step_at_the_end():
+    plot = LivePlot("my loop", steps=3000, show=False)
+    start = time.perf_counter()
+    for step in range(1, 3001):
+        plot.update(step, 1 / step)
+        if step % 10 == 0:
+            time.sleep(0.002)
+    took = time.perf_counter() - start
+    assert 1 <= plot.frames <= took / DRAW_INTERVAL_S + 1
+    plot.close()
+    buffer = plot.loss_plot.runs[LIVE_RUN].buffer
+    assert buffer.size == 3000 and buffer.train[-1] == 1 / 3000
+    assert plot.loss_plot.labels() == ["#1 my loop"]          # no rate given: none in the legend, no markers
+    frame = plot.frame.get_frame()
+    assert frame.shape == (320, 640, 4) and len(np.unique(frame.reshape(-1, 4), axis=0)) > 10
