@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import importlib
 import math
+import os
 import signal
 import sys
 import threading
@@ -53,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "or .py for the experiment as a standalone K-API script; repeatable")
     run.add_argument("--runs-dir", metavar="DIR", help="where runs are saved (default: $KGUI_RUNS_DIR or the "
                                                        "user data folder)")
+    run.add_argument("--workers", type=_worker_count, default=0, metavar="N",
+                     help="train in worker processes (a comparison, --backend all: one per engine, N at a time) "
+                          "instead of in this process; the same losses either way (default: 0, in this process)")
     run.add_argument("--layer-stats", metavar="every=N", type=_layer_stats_every,
                      help="every N steps (and the first and last), print each weight matrix's gradient norm and "
                           "each hidden layer's share of dead units, and save the layer statistics with the run")
@@ -111,6 +115,26 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (listing, showing, deleting, exporting):
         sub.add_argument("--runs-dir", metavar="DIR")
     return parser
+
+
+def _worker_count(text: str) -> int:
+    """argparse type of --workers: a whole number ≥ 0."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of worker processes (0 or more), got {text!r}")
+    return int(text)
+
+
+def _worker_pool(args):
+    """The pool of ``--workers N`` (None for 0). Workers inherit the environment: the data arguments go there."""
+    if not args.workers:
+        return None
+    from kgui.core.workers import WorkerPool
+
+    if getattr(args, "max_data_size", None) is not None:
+        os.environ[csv_files.MAX_SIZE_VARIABLE] = str(args.max_data_size)
+    if getattr(args, "data_cache", False):
+        os.environ[dataset_cache.DISK_CACHE_VARIABLE] = "1"
+    return WorkerPool(max_workers=args.workers)
 
 
 def _layer_stats_every(text: str) -> int:
@@ -361,18 +385,23 @@ def run_command(args, out, err) -> int:
     for path in args.export:
         if not _is_script(path):
             export_format(path, also=(SCRIPT_SUFFIX,))
-    session = Session(RunStore(args.runs_dir))
-    with _signals_stop() as stopper:   # before the job: its preparation starts reading the dataset at once
-        if args.backend == "all":
-            job = session.new_job(JobKind.PARITY, experiment.from_arguments(
-                args, backend_name=installed_engines()[0]), name=args.name)
-        else:
-            job = session.new_job(JobKind.TRAINING, experiment.from_arguments(args), name=args.name,
-                                  layer_stats_every=args.layer_stats)
-        stopper.follow(job.control)
-        console = _Console(out, err)
-        session.subscribe(_reporter(console, session.store, err))
-        job.run()
+    pool = _worker_pool(args)
+    session = Session(RunStore(args.runs_dir), pool=pool)
+    try:
+        with _signals_stop() as stopper:   # before the job: its preparation starts reading the dataset at once
+            if args.backend == "all":
+                job = session.new_job(JobKind.PARITY, experiment.from_arguments(
+                    args, backend_name=installed_engines()[0]), name=args.name)
+            else:
+                job = session.new_job(JobKind.TRAINING, experiment.from_arguments(args), name=args.name,
+                                      layer_stats_every=args.layer_stats)
+            stopper.follow(job.control)
+            console = _Console(out, err)
+            session.subscribe(_reporter(console, session.store, err))
+            job.run()
+    finally:
+        if pool is not None:
+            pool.shutdown()
     session.close()   # a run stopped while its preparation loads the dataset: that load stops too
     runs = job.records
     dataset = job.trainer.dataset if job.kind is JobKind.TRAINING and job.trainer is not None else None
