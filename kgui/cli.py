@@ -431,11 +431,9 @@ def run_command(args, out, err) -> int:
 def _export_script(record, dataset, path):
     """The run's experiment as a standalone K-API script (its first engine, its learning-rate changes)."""
     from kgui.core import codegen
-    from kgui.core.datasets import load_dataset
-
     settings = record.settings
     if dataset is None:
-        dataset = load_dataset(settings.dataset, settings.dataset_options, settings.val_fraction, settings.seed)
+        dataset = settings.load_dataset()
     return codegen.write_script(path, codegen.experiment_script(settings, dataset, record.engine or None,
                                                                 record.lr_changes))
 

@@ -44,6 +44,12 @@ EXPERIMENTS = {
                                                    hidden=(8,), activation="tanh", optimizer="sgd", momentum=0.9,
                                                    learning_rate=0.1, steps=41, schedule="step", drop=0.5, every=10,
                                                    batch_size=32),
+    "spiral-features-data-seed": ExperimentSettings(dataset="spiral", dataset_options={"n": 200, "noise": 0.1},
+                                                    model="mlp", hidden=(6,), activation="tanh", optimizer="adam",
+                                                    learning_rate=0.03, steps=41, data_seed=11,
+                                                    features=("x1", "x2", "x1_squared", "x2_squared", "x1x2",
+                                                              "sin_x1", "sin_x2")),
+    "wine-polynomial": ExperimentSettings(dataset="wine", polynomial_degree=2, learning_rate=0.05, steps=21),
     "breast-cancer-adagrad": ExperimentSettings(dataset="breast_cancer", optimizer="adagrad", learning_rate=0.1,
                                                 steps=21, batch_size=64),
 }
@@ -161,6 +167,20 @@ def test_csv_script_reads_the_data_exactly_as_kgui_did(monkeypatch, capsys, tmp_
     monkeypatch.setenv("KGUI_BACKEND", "tensorflow")
     runpy.run_path(str(path), run_name="__main__")
     assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), **PRINTED)
+
+
+def test_csv_script_with_polynomial_features_matches(monkeypatch, capsys, tmp_path):
+    csv = tmp_path / "houses.csv"
+    rows = [f"{i % 7},{(i * 13) % 11},{(i * 5) % 3},{(i % 7) * 0.5 + (i * 13) % 11}" for i in range(60)]
+    csv.write_text("rooms,floor,age,price\n" + "\n".join(rows) + "\n")
+    settings = ExperimentSettings(dataset=str(csv), polynomial_degree=2, learning_rate=0.05, steps=21)
+    trainer = trained(settings)
+    assert trainer.dataset.n_features == 9
+    path = write_script(tmp_path / "houses.py", experiment_script(settings, trainer.dataset))
+    monkeypatch.setenv("KGUI_BACKEND", "tensorflow")
+    runpy.run_path(str(path), run_name="__main__")
+    assert printed_losses(capsys.readouterr().out) == pytest.approx(expected_losses(trainer.record), abs=1e-6,
+                                                                     rel=1e-6)
 
 
 def test_script_must_be_a_py_file(tmp_path):

@@ -84,3 +84,41 @@ def test_schedule_rows_follow_the_schedule_and_round_trip(qtbot):
         with qtbot.assertNotEmitted(form.changed):
             form.load(saved)
         assert ExperimentSettings().replace(**form.changes()) == saved
+
+
+def test_data_rows_follow_the_dataset_and_round_trip(qtbot):
+    from kgui.ui.data_form import DataForm
+
+    form = DataForm()
+    qtbot.addWidget(form)
+    form.show()
+
+    def rows():
+        return {name for name, widget in form.rows.items() if form.form.isRowVisible(widget)}
+
+    form.set_dataset("spiral")
+    assert rows() == {"val_fraction", "features", "data_seed"}
+    form.feature_boxes["x1x2"].setChecked(True)
+    form.feature_boxes["sin_x2"].setChecked(True)
+    form.ratio.slider.setValue(60)
+    changes = form.changes()
+    assert changes == {"val_fraction": 0.4, "features": ("x1", "x2", "x1x2", "sin_x2"), "polynomial_degree": 1,
+                       "data_seed": None}
+    form.regenerate_button.click()
+    assert form.changes()["data_seed"] >= 0
+    form.set_dataset("iris")
+    assert rows() == {"val_fraction", "polynomial"}
+    form.polynomial_box.setChecked(True)
+    assert form.changes() == {"val_fraction": 0.4, "features": (), "polynomial_degree": 2, "data_seed": None}
+    for saved in (ExperimentSettings(dataset="xor", features=("x1_squared", "x2_squared"), data_seed=5,
+                                     val_fraction=0.125),
+                  ExperimentSettings(dataset="wine", polynomial_degree=2, val_fraction=0.0),
+                  ExperimentSettings(dataset="circle", val_fraction=0.3)):
+        with qtbot.assertNotEmitted(form.changed):
+            form.load(saved)
+        assert ExperimentSettings(dataset=saved.dataset).replace(**form.changes()) == saved
+    form.load(ExperimentSettings(dataset="spiral"))
+    for box in form.feature_boxes.values():
+        box.setChecked(False)
+    with pytest.raises(ValueError, match="^choose at least one input feature$"):
+        form.changes()

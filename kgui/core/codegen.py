@@ -48,6 +48,7 @@ def _data_section(settings: ExperimentSettings, dataset) -> str:
         return textwrap.dedent(load) + _split(settings, standardise=False, classification=False)
     if name in toy_datasets.PROBLEMS:
         problem = toy_datasets.PROBLEMS[name]
+        data_seed = seed if settings.data_seed is None else settings.data_seed
         n = options.get("n", toy_datasets.DEFAULT_N[problem.task])
         noise = options.get("noise", 0.0)
         source = "\n\n".join(inspect.getsource(function) for function in (toy_datasets._uniform, problem.generate))
@@ -58,7 +59,7 @@ def _data_section(settings: ExperimentSettings, dataset) -> str:
 # TensorFlow Playground's {name} ({problem.description}), raw coordinates
 {source}
 
-x, target = {problem.generate.__name__}({n}, {_literal(float(noise))}, np.random.RandomState({seed}))
+x, target = {problem.generate.__name__}({n}, {_literal(float(noise))}, np.random.RandomState({data_seed}))
 """
         if problem.task == "classification":
             load += "target = (target == 1).astype(np.int64)  # classes '-1' (0) and '+1' (1)\n"
@@ -76,7 +77,7 @@ features = [column for column in frame.columns if column not in ("id", "target")
 x = frame[features].to_numpy(np.float64).astype(np.float32)
 class_names, target = np.unique(frame["target"].astype(str).to_numpy(), return_inverse=True)
 """
-        return load + _split(settings, standardise=True, classification=True)
+        return load + _split(settings, standardise=True, classification=True, table=True)
     if dataset is None:
         raise ValueError(f"exporting {name} as a script needs its loaded data")
     classification = dataset.task == "classification"
@@ -91,7 +92,7 @@ x, target = bunch.data.astype(np.float64), bunch.target
 """
         return load + _split(settings, standardise=True, classification=classification)
     path = Path(name).resolve()
-    features = list(dataset.feature_names)
+    features = list(dataset.raw_feature_names)
     target_column = options.get("target") or _csv_target(dataset, path)
     load = f"""\
 # The CSV file {path.name}: {len(features)} feature column(s), target column {target_column!r} ({dataset.task})
@@ -108,7 +109,7 @@ x = frame[{features!r}].apply(pd.to_numeric).to_numpy(np.float64)
                  "class_names, target = np.unique(values, return_inverse=True)\n")
     else:
         load += f"target = pd.to_numeric(frame[{target_column!r}]).to_numpy(np.float64)\n"
-    return load + _split(settings, standardise=True, classification=classification)
+    return load + _split(settings, standardise=True, classification=classification, table=True)
 
 
 def _is_bundled(name: str) -> bool:
@@ -130,11 +131,14 @@ def _csv_target(dataset, path: Path) -> str:
 
     with open(path, newline="", encoding="utf-8-sig") as handle:
         header = next(row for row in csv.reader(handle) if row)   # the first row that is not blank, as kgui reads it
-    return next(name for name in map(str.strip, header) if name not in dataset.feature_names)
+    return next(name for name in map(str.strip, header) if name not in dataset.raw_feature_names)
 
 
-def _split(settings: ExperimentSettings, standardise: bool, classification: bool) -> str:
-    lines = f"""
+def _split(settings: ExperimentSettings, standardise: bool, classification: bool, table: bool = False) -> str:
+    """The input features (``table``: computed into float32, as files' columns are), the seeded split, the
+    standardisation and the targets."""
+    lines = "\n" + settings.input_features().script_lines(float32=table)
+    lines += f"""
 # Seeded split: the first rows of a permutation are held out for validation
 val_fraction = {_literal(settings.val_fraction)}
 n_val = max(1, round(len(x) * val_fraction)) if val_fraction > 0 else 0

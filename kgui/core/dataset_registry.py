@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .features import InputFeatures
+
 
 class DatasetError(ValueError):
     """A dataset cannot be loaded; the message names the file, column and line where it applies."""
@@ -68,6 +70,8 @@ class LoadRequest:
     seed: int = 0
     progress: Callable[[LoadProgress], None] = ignore_progress
     should_stop: Callable[[], bool] = never_stop     # polled while reading; True ends the load with LoadCancelled
+    inputs: InputFeatures = InputFeatures()          # features computed from the raw columns
+    data_seed: int | None = None                     # generated data: its seed (None: ``seed``)
 
     def check_stop(self) -> None:
         """Raise LoadCancelled when a stop was asked for (loaders call it between chunks)."""
@@ -258,10 +262,29 @@ class Dataset:
     class_names: tuple[str, ...]     # () for regression
     source: str                      # where the data came from
     scaler: Standardiser | None = None   # fitted on the training split, None when unscaled
+    inputs: InputFeatures = InputFeatures()   # how the raw columns became the features (identity: they are)
+    raw_plane: tuple[np.ndarray, np.ndarray] | None = None   # train, val raw 2-D points when inputs changed them
 
     def __post_init__(self):
         for array in (self.x_train, self.y_train, self.x_val, self.y_val):
             array.flags.writeable = False
+
+    @property
+    def raw_feature_names(self) -> tuple[str, ...]:
+        """The names of the columns the features were computed from (the feature names without features)."""
+        if self.inputs.plane:
+            return ("x1", "x2")
+        return self.feature_names[:self.inputs.raw_columns(self.n_features)]
+
+    def plane(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Training and validation points in the raw 2-D plane a decision boundary is drawn over, or None."""
+        if self.raw_plane is not None:
+            return self.raw_plane
+        return (self.x_train, self.x_val) if self.n_features == 2 and self.inputs.identity else None
+
+    def plane_rows(self, points) -> np.ndarray:
+        """Model input rows (float32) of raw 2-D ``points``: their features, standardised when these were."""
+        return self.transform(self.inputs.apply(points))
 
     @property
     def n_features(self) -> int:
@@ -293,6 +316,8 @@ class Dataset:
         else:
             task = "regression"
         scaling = "standardised with training-split statistics" if self.scaler is not None else "raw values"
+        if not self.inputs.identity:
+            scaling += ", computed from the raw columns"
         return "\n".join([
             self.name,
             f"source: {self.source}",
@@ -329,14 +354,23 @@ def encode_targets(task: Task, target: np.ndarray, n_classes: int) -> np.ndarray
 
 def build_dataset(name: str, task: Task | str, x: np.ndarray, target: np.ndarray, class_names, feature_names,
                   source: str, val_fraction: float = 0.2, seed: int = 0, standardise: bool = True,
-                  label: str | None = None) -> Dataset:
-    """A Dataset from in-memory arrays: seeded split, standardised on the training split, targets encoded.
+                  label: str | None = None, inputs: InputFeatures = InputFeatures()) -> Dataset:
+    """A Dataset from in-memory arrays: ``inputs`` computed from the raw columns, seeded split, standardised on the
+    training split, targets encoded.
 
     ``x`` is (rows, features) numbers; ``target`` holds class codes 0..len(class_names)-1 for
     classification or values for regression. ``label`` names the data in messages (default: ``name``).
     """
     task = Task(task)
     train, val = split_indices(len(x), val_fraction, seed, label or name)
+    raw_plane = None
+    if not inputs.identity:
+        inputs.check(x.shape[1], label or name)
+        if x.shape[1] == 2:
+            raw_plane = (np.asarray(x[train], dtype=np.float32), np.asarray(x[val], dtype=np.float32))
+            for points in raw_plane:
+                points.flags.writeable = False
+        x, feature_names = inputs.apply(x), inputs.names(feature_names)
     x_train = np.ascontiguousarray(x[train], dtype=np.float32)
     x_val = np.ascontiguousarray(x[val], dtype=np.float32)
     scaler = None
@@ -347,4 +381,4 @@ def build_dataset(name: str, task: Task | str, x: np.ndarray, target: np.ndarray
     n_classes = len(class_names)
     return Dataset(name, task, x_train, encode_targets(task, target[train], n_classes), x_val,
                    encode_targets(task, target[val], n_classes), tuple(map(str, feature_names)),
-                   tuple(map(str, class_names)), source, scaler)
+                   tuple(map(str, class_names)), source, scaler, inputs, raw_plane)

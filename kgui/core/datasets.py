@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import csv_files, dataset_cache
+from .features import InputFeatures
 from .dataset_registry import (CSV_NAME, TASK_CHOICES, TASKS, Dataset, DatasetError, DatasetGroup, DatasetOption,
                                DatasetSpec, LoadCancelled, LoadProgress, LoadRequest, Standardiser, Task,
                                build_dataset, encode_targets, ignore_progress, is_file_name, named_specs,
@@ -50,8 +51,10 @@ def check_options(name: str, options: Mapping) -> None:
 
 def load_dataset(name: str, options: Mapping | None = None, val_fraction: float = 0.2, seed: int = 0,
                  progress: Callable[[LoadProgress], None] = ignore_progress,
-                 should_stop: Callable[[], bool] = never_stop) -> Dataset:
-    """The dataset ``name`` (a registered name or a CSV path) with its options.
+                 should_stop: Callable[[], bool] = never_stop, inputs: InputFeatures = InputFeatures(),
+                 data_seed: int | None = None) -> Dataset:
+    """The dataset ``name`` (a registered name or a CSV path) with its options; ``inputs``: features computed from
+    its raw columns; ``data_seed``: the seed a generated (toy) dataset is drawn with (None: ``seed``).
 
     ``progress`` hears how far a file has been read; ``should_stop`` is polled while reading and
     ends the load with :class:`LoadCancelled` when it returns True. Datasets read from files are
@@ -60,7 +63,14 @@ def load_dataset(name: str, options: Mapping | None = None, val_fraction: float 
     waits for that read and hears its progress.
     """
     spec = spec_for(name)
-    request = LoadRequest(name, spec.resolved_options(options, label=name), val_fraction, seed, progress, should_stop)
+    inputs.validate()
+    if inputs.plane and spec.group != DatasetGroup.TOY:
+        raise DatasetError(f"features {','.join(inputs.plane)} are for the 2-D sets; {name} is not one "
+                           "(polynomial_degree 2 adds squares and products to other datasets)")
+    if data_seed is not None and spec.group != DatasetGroup.TOY:
+        raise DatasetError(f"data_seed regenerates the 2-D sets; {name} is not generated")
+    request = LoadRequest(name, spec.resolved_options(options, label=name), val_fraction, seed, progress, should_stop,
+                          inputs, data_seed)
     key = _cache_key(spec, request)
     if key is None:
         return _load(spec, request)
@@ -98,23 +108,26 @@ def _cache_key(spec: DatasetSpec, request: LoadRequest) -> tuple | None:
         return None
     if identity is None:
         return None
-    return spec.name, identity, tuple(sorted(request.options.items())), request.val_fraction, request.seed
+    return (spec.name, identity, tuple(sorted(request.options.items())), request.val_fraction, request.seed,
+            request.inputs)
 
 
 # -- linear exercise and bundled sets -----------------------------------------------------------------------------
 
 def load_linear(n: int = 1000, noise: float = 0.0, slope: float = 0.96, intercept: float = 0.24,
-                val_fraction: float = 0.2, seed: int = 0) -> Dataset:
+                val_fraction: float = 0.2, seed: int = 0, inputs: InputFeatures = InputFeatures()) -> Dataset:
     """The notebook's exercise: ``x ~ U(0, 1)``, ``y = slope·x + intercept (+ noise·N(0, 1))``, unscaled."""
     rng = np.random.RandomState(seed)
     x = rng.rand(n, 1)
     y = slope * x[:, 0] + intercept + noise * rng.randn(n)
     source = f"synthetic: y = {slope}·x + {intercept}" + (f" + {noise}·N(0,1) noise" if noise else "")
     return build_dataset("linear", Task.REGRESSION, x, y, (), ("x",),
-                         source + f", x ~ U(0,1), {n} rows, seed {seed}", val_fraction, seed, standardise=False)
+                         source + f", x ~ U(0,1), {n} rows, seed {seed}", val_fraction, seed, standardise=False,
+                         inputs=inputs)
 
 
-def load_bundled(name: str, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
+def load_bundled(name: str, val_fraction: float = 0.2, seed: int = 0,
+                 inputs: InputFeatures = InputFeatures()) -> Dataset:
     """One of scikit-learn's small data sets that ship with it (no network)."""
     import sklearn
     import sklearn.datasets
@@ -128,13 +141,14 @@ def load_bundled(name: str, val_fraction: float = 0.2, seed: int = 0) -> Dataset
     else:
         class_names, target = [], bunch.target
     return build_dataset(name, task, bunch.data.astype(np.float64), target, class_names, bunch.feature_names,
-                         source, val_fraction, seed)
+                         source, val_fraction, seed, inputs=inputs)
 
 
 # -- CSV files ------------------------------------------------------------------------------------------------------
 
 def load_csv(path, target: str | None = None, task: str = "auto", val_fraction: float = 0.2, seed: int = 0,
-             progress: Callable[[LoadProgress], None] = ignore_progress, should_stop: Callable[[], bool] = never_stop) -> Dataset:
+             progress: Callable[[LoadProgress], None] = ignore_progress, should_stop: Callable[[], bool] = never_stop,
+             inputs: InputFeatures = InputFeatures()) -> Dataset:
     """A user CSV: numeric feature columns plus a ``target`` column (default: the last one).
 
     ``task="auto"`` takes text targets and integer targets with at most ``MAX_AUTO_CLASSES``
@@ -143,7 +157,7 @@ def load_csv(path, target: str | None = None, task: str = "auto", val_fraction: 
     table = _read(path, target, (), progress, should_stop, last_is_target=True)
     task, codes, classes = _targets(table, task)
     source = f"CSV file {table.path.resolve()} (target column {table.label_name!r}, {table.n_rows} rows)"
-    return build_from_table(table.path.name, task, table, codes, classes, source, val_fraction, seed)
+    return build_from_table(table.path.name, task, table, codes, classes, source, val_fraction, seed, inputs)
 
 
 def _read(path, label, exclude, progress, should_stop, last_is_target=False) -> csv_files.CsvTable:
@@ -198,10 +212,12 @@ def _targets(table: csv_files.CsvTable, task: str) -> tuple[Task, np.ndarray, li
 
 
 def build_from_table(name: str, task: Task, table: csv_files.CsvTable, target: np.ndarray, class_names, source: str,
-                     val_fraction: float, seed: int) -> Dataset:
+                     val_fraction: float, seed: int, inputs: InputFeatures = InputFeatures()) -> Dataset:
     """A standardised Dataset from a parsed file, built in place: its feature blocks are consumed as they are
-    copied into the train and validation arrays, so memory peaks near one copy of the features."""
+    copied into the train and validation arrays, so memory peaks near one copy of the features (``inputs`` are
+    computed from those raw columns before standardising, a block of rows at a time)."""
     n, width = table.n_rows, len(table.feature_names)
+    inputs.check(width, name)
     train, val = split_indices(n, val_fraction, seed, str(table.path))
     in_val = np.zeros(n, dtype=bool)
     in_val[val] = True
@@ -219,13 +235,21 @@ def build_from_table(name: str, task: Task, table: csv_files.CsvTable, target: n
         x_val[rows[held_out]] = block[held_out]
         del block
         start = stop
+    feature_names, raw_plane = table.feature_names, None
+    if not inputs.identity:
+        if width == 2:
+            raw_plane = (x_train.copy(), x_val.copy())
+            for points in raw_plane:
+                points.flags.writeable = False
+        x_train, x_val = inputs.apply_float32(x_train), inputs.apply_float32(x_val)
+        feature_names = inputs.names(feature_names)
     scaler = Standardiser.fit(x_train)
     scaler.transform_in_place(x_train)
     scaler.transform_in_place(x_val)
     n_classes = len(class_names)
     return Dataset(name, task, x_train, encode_targets(task, target[train], n_classes), x_val,
-                   encode_targets(task, target[val], n_classes), table.feature_names, tuple(map(str, class_names)),
-                   source, scaler)
+                   encode_targets(task, target[val], n_classes), feature_names, tuple(map(str, class_names)),
+                   source, scaler, inputs, raw_plane)
 
 
 # -- Otto Group -----------------------------------------------------------------------------------------------------
@@ -258,7 +282,7 @@ def find_otto_file(path=None, filename: str = "train.csv") -> Path:
 
 
 def load_otto(path=None, val_fraction: float = 0.2, seed: int = 0, progress: Callable[[LoadProgress], None] = ignore_progress,
-              should_stop: Callable[[], bool] = never_stop) -> Dataset:
+              should_stop: Callable[[], bool] = never_stop, inputs: InputFeatures = InputFeatures()) -> Dataset:
     """The notebook's Otto data: drop ``id``, float features, classes Class_1..Class_9 one-hot, seeded split."""
     file = find_otto_file(path)
     try:
@@ -267,7 +291,7 @@ def load_otto(path=None, val_fraction: float = 0.2, seed: int = 0, progress: Cal
         raise DatasetError(f"{file}: no 'target' column; is this the Otto train.csv?") from None
     task, codes, classes = _targets(table, Task.CLASSIFICATION)
     source = f"Kaggle {OTTO_COMPETITION}, {table.path.resolve()}"
-    return build_from_table("otto", task, table, codes, classes, source, val_fraction, seed)
+    return build_from_table("otto", task, table, codes, classes, source, val_fraction, seed, inputs)
 
 
 def load_otto_test(train: Dataset, path=None) -> tuple[np.ndarray, np.ndarray]:
@@ -285,7 +309,8 @@ def load_otto_test(train: Dataset, path=None) -> tuple[np.ndarray, np.ndarray]:
 
 LINEAR = register(DatasetSpec(
     "linear", "Linear: y = 0.96·x + 0.24", Task.REGRESSION,
-    lambda request: load_linear(**request.options, val_fraction=request.val_fraction, seed=request.seed),
+    lambda request: load_linear(**request.options, val_fraction=request.val_fraction, seed=request.seed,
+                                inputs=request.inputs),
     options=(DatasetOption("n", int, 1000, "number of rows", minimum=2),
              DatasetOption("noise", float, 0.0, "standard deviation of the Gaussian noise added to y", minimum=0),
              DatasetOption("slope", float, 0.96, "true slope w of the line"),
@@ -294,19 +319,20 @@ LINEAR = register(DatasetSpec(
 for _name, (_loader, _task, _title) in BUNDLED.items():
     register(DatasetSpec(
         _name, _title, _task,
-        lambda request: load_bundled(request.name, request.val_fraction, request.seed),
+        lambda request: load_bundled(request.name, request.val_fraction, request.seed, request.inputs),
         group=DatasetGroup.BUNDLED, help=f"scikit-learn's bundled {_name} data (sklearn.datasets.{_loader})"))
 OTTO = register(DatasetSpec(
     "otto", "Otto Group (9 classes)", Task.CLASSIFICATION,
     lambda request: load_otto(request.options["path"], request.val_fraction, request.seed, request.progress,
-                              request.should_stop),
+                              request.should_stop, request.inputs),
     options=(DatasetOption("path", str, None, "the Otto train.csv(.gz), or its folder (default: the data folders)"),),
     group=DatasetGroup.DOWNLOAD, help=f"Kaggle's {OTTO_COMPETITION}: 93 count features, 9 product classes",
     source_file=lambda request: find_otto_file(request.options["path"])))
 CSV = register(DatasetSpec(
     CSV_NAME, "CSV file", None,
     lambda request: load_csv(request.name, request.options["target"], request.options["task"],
-                             request.val_fraction, request.seed, request.progress, request.should_stop),
+                             request.val_fraction, request.seed, request.progress, request.should_stop,
+                             request.inputs),
     options=(DatasetOption("target", str, None, "the target column (default: the last one)"),
              DatasetOption("task", str, "auto", "auto: text or small-integer targets are classes, other "
                                                 "numbers are regressed", choices=TASK_CHOICES)),

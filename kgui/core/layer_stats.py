@@ -157,7 +157,8 @@ def compute(model, dataset, step: int, previous: list[np.ndarray] | None = None,
         ys = np.linspace(y_min, y_max, surface.DEFAULT_RESOLUTION)
         plane = np.ascontiguousarray(np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2), dtype=np.float32)
         shape = (len(ys), len(xs))
-        grids = tuple(values.reshape(*shape, values.shape[1]) for values in probe.activations(plane))
+        grids = tuple(values.reshape(*shape, values.shape[1])
+                      for values in probe.activations(dataset.plane_rows(plane)))
     return LayerStats(
         step, names, weights, gradients,
         gradient_norms=np.array([_norm(gradient) for gradient in gradients]),

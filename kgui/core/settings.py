@@ -17,6 +17,7 @@ from kgui import backend
 
 from . import datasets, json_files, models
 from .optimizers import HYPER_PARAMETERS, OPTIMIZERS, OptimizerConfig
+from .features import PLANE_FEATURES, InputFeatures
 from .schedules import SCHEDULE_PARAMETERS, SCHEDULES, RateSchedule, ScheduleConfig
 
 MODELS = ("auto", *models.MODELS)
@@ -64,11 +65,15 @@ class ExperimentSettings:
     drop: float = 0.5              # step schedule: the rate is multiplied by this ...
     every: int = 100               # ... every this many steps
     max_lr: float | None = None    # onecycle schedule: the peak rate
+    features: tuple[str, ...] = ()  # 2-D sets: input features computed from x1, x2 (kgui.core.features); () = x1, x2
+    polynomial_degree: int = 1     # other numeric datasets: 2 adds the squares and pairwise products of the columns
+    data_seed: int | None = None   # 2-D sets: the seed their points are drawn with (None: seed)
     epochs: int | None = None      # when set: train this many epochs (passes over the training rows) instead of steps
 
     def __post_init__(self):
         object.__setattr__(self, "dataset_options", MappingProxyType(dict(self.dataset_options)))
         object.__setattr__(self, "hidden", tuple(self.hidden))
+        object.__setattr__(self, "features", tuple(self.features))
 
     def __reduce__(self):
         """Pickled field by field (a worker process receives settings; a read-only mapping does not pickle)."""
@@ -80,6 +85,7 @@ class ExperimentSettings:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["dataset_options"] = dict(self.dataset_options)
         data["hidden"] = list(self.hidden)
+        data["features"] = list(self.features)
         return data
 
     def to_json(self) -> str:
@@ -149,6 +155,15 @@ class ExperimentSettings:
                 OptimizerConfig(self.optimizer, **alone).validate()
         with _about("schedule"):
             self.schedule_config().validate(self.learning_rate)
+        self.input_features().validate()
+        generated = datasets.spec_for(self.dataset).group == datasets.DatasetGroup.TOY
+        if self.features and not generated:
+            raise ValueError(f"features {','.join(self.features)} are for the 2-D sets; {self.dataset} is not one "
+                             "(polynomial_degree 2 adds squares and products to other datasets)")
+        if self.data_seed is not None:
+            _check_int("data_seed", self.data_seed, 0, MAX_SEED, "a non-negative integer (or null: the seed)")
+            if not generated:
+                raise ValueError(f"data_seed regenerates the 2-D sets; {self.dataset} is not generated")
         for name in ("l1", "l2"):
             with _about(name):
                 _check_float(name, getattr(self, name), "a non-negative number", allow_zero=True)
@@ -178,6 +193,17 @@ class ExperimentSettings:
     def schedule_config(self) -> ScheduleConfig:
         """The learning-rate schedule and its parameters."""
         return ScheduleConfig(self.schedule, self.decay, self.drop, self.every, self.max_lr)
+
+    def input_features(self) -> InputFeatures:
+        """The features the model gets, computed from the dataset's raw columns."""
+        return InputFeatures(self.features, self.polynomial_degree)
+
+    def load_dataset(self, progress=None, should_stop=None) -> datasets.Dataset:
+        """This experiment's data: the dataset with its options, split, features and data seed (hooks: see
+        :func:`kgui.core.datasets.load_dataset`)."""
+        hooks = {name: hook for name, hook in (("progress", progress), ("should_stop", should_stop)) if hook}
+        return datasets.load_dataset(self.dataset, self.dataset_options, self.val_fraction, self.seed, **hooks,
+                                     inputs=self.input_features(), data_seed=self.data_seed)
 
     def unscheduled(self) -> "ExperimentSettings":
         """These settings at a constant learning rate (the range test sets the rate of each step itself)."""
@@ -305,6 +331,12 @@ def _coerced(name: str, value):
         if not isinstance(value, (list, tuple)) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
             raise fail("a list of layer widths like [64, 32]")
         return tuple(value)
+    if name == "features":
+        if isinstance(value, str):
+            return parse_features(value)
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise fail("a list of feature names like [\"x1\", \"x1x2\"]")
+        return tuple(value)
     if name == "nesterov":
         if not isinstance(value, bool):
             raise fail("true or false")
@@ -322,7 +354,7 @@ def _coerced(name: str, value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail("a number")
         return float(value)
-    if name in ("batch_size", "epochs", "max_lr") and value is None:
+    if name in ("batch_size", "epochs", "max_lr", "data_seed") and value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise fail("an integer")
@@ -335,6 +367,11 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     if not all(part.isdigit() for part in parts):
         raise ValueError(f"hidden must be layer widths like 64,32, got {text!r}")
     return tuple(int(part) for part in parts)
+
+
+def parse_features(text: str) -> tuple[str, ...]:
+    """``"x1,x2,x1x2"`` → ``("x1", "x2", "x1x2")`` (checked by validate())."""
+    return tuple(part.strip() for part in str(text).split(",") if part.strip())
 
 
 def _hidden_flag(text: str) -> tuple[int, ...]:
@@ -369,6 +406,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--beta-1", type=float, metavar="F", help="adam (default 0.9)")
     parser.add_argument("--beta-2", type=float, metavar="F", help="adam (default 0.999)")
     parser.add_argument("--epsilon", type=float, metavar="F", help="rmsprop, adagrad, adam (default 1e-7)")
+    parser.add_argument("--features", type=parse_features, metavar="x1,x2,…",
+                        help=f"2-D sets: input features ({', '.join(PLANE_FEATURES)}; default x1,x2)")
+    parser.add_argument("--polynomial-degree", type=int, metavar="N",
+                        help="other numeric datasets: 2 adds the squares and pairwise products of the columns")
+    parser.add_argument("--data-seed", type=int, metavar="N",
+                        help="2-D sets: draw the points with this seed (default: --seed)")
     parser.add_argument("--lr", type=float, dest="learning_rate", metavar="F", help="learning rate")
     parser.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule (default constant)")
     parser.add_argument("--decay", type=float, metavar="F", help="Keras 2's lr / (1 + decay·iterations) (default 0)")
@@ -385,7 +428,8 @@ def add_arguments(parser) -> None:
 
 _FIELD_FLAGS = ("dataset", "model", "learning_rate", "steps", "batch_size", "val_fraction", "seed", "hidden",
                 "activation", "optimizer", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon", "l2",
-                "epochs", "l1", "schedule", "decay", "drop", "every", "max_lr")
+                "epochs", "l1", "schedule", "decay", "drop", "every", "max_lr", "features", "polynomial_degree",
+                "data_seed")
 
 
 def arguments_given(args) -> bool:
@@ -425,6 +469,9 @@ def from_arguments(args, backend_name: str | None = None,
                 changes.setdefault(name, getattr(defaults, name))
     if args.dataset is not None and args.dataset != settings.dataset:
         options = {}
+        if datasets.spec_for(args.dataset).group != datasets.DatasetGroup.TOY:
+            changes.setdefault("features", ())
+            changes.setdefault("data_seed", None)
     else:
         options = dict(settings.dataset_options)
     for key, flag in (("target", args.target), ("task", args.task), ("path", args.data_path),

@@ -53,15 +53,26 @@ class Surface:
 
 def plane_bounds(dataset) -> tuple[float, float, float, float]:
     """``(x_min, x_max, y_min, y_max)`` around the training and validation points, with a margin."""
-    points = np.concatenate([dataset.x_train, dataset.x_val]).astype(np.float64)
+    plane = plane_points(dataset)
+    points = np.concatenate([plane.x_train, plane.x_val]).astype(np.float64)
     low, high = points.min(axis=0), points.max(axis=0)
     pad = np.maximum((high - low) * MARGIN, 1e-3)
     return float(low[0] - pad[0]), float(high[0] + pad[0]), float(low[1] - pad[1]), float(high[1] + pad[1])
 
 
 def has_surface(dataset) -> bool:
-    """Whether a surface can be drawn: two features."""
-    return dataset is not None and dataset.n_features == 2
+    """Whether a surface can be drawn: two raw features (their inputs may be features computed from them)."""
+    if dataset is None:
+        return False
+    return dataset.plane() is not None if hasattr(dataset, "plane") else dataset.n_features == 2
+
+
+def plane_points(dataset) -> "PlanePoints":
+    """The raw 2-D points of a Dataset (or PlanePoints) a surface is drawn over, with their targets."""
+    if isinstance(dataset, PlanePoints):
+        return dataset
+    x_train, x_val = dataset.plane()
+    return PlanePoints(dataset.name, dataset.task, x_train, dataset.y_train, x_val, dataset.y_val)
 
 
 def surface(model, dataset, resolution: int = DEFAULT_RESOLUTION, bounds=None) -> Surface:
@@ -70,12 +81,12 @@ def surface(model, dataset, resolution: int = DEFAULT_RESOLUTION, bounds=None) -
     ValueError unless the dataset has two features.
     """
     if not has_surface(dataset):
-        raise ValueError(f"a decision surface needs 2 features; {dataset.name} has {dataset.n_features}")
+        raise ValueError(f"a decision surface needs 2 raw features; {dataset.name} has {dataset.n_features}")
     x_min, x_max, y_min, y_max = bounds or plane_bounds(dataset)
     xs = np.linspace(x_min, x_max, resolution)
     ys = np.linspace(y_min, y_max, resolution)
     grid = np.ascontiguousarray(np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2), dtype=np.float32)
-    predicted = np.asarray(model.predict(grid), dtype=np.float32)
+    predicted = np.asarray(model.predict(dataset.plane_rows(grid)), dtype=np.float32)
     shape = (resolution, resolution)
     if dataset.task != "classification":
         return Surface(xs, ys, predicted[:, 0].reshape(shape), dataset.task)
@@ -117,10 +128,11 @@ class SavedSurface:
 def save(folder, result: Surface, dataset, step: int) -> None:
     """Write ``result`` and ``dataset``'s points (at most ``MAX_SAVED_POINTS`` of each split) to the run folder
     ``folder`` (its writer's, while it holds the run), atomically; OSError naming the file."""
+    points = plane_points(dataset)
     arrays = {"xs": result.xs, "ys": result.ys, "values": result.values, "step": np.int64(step),
               "task": np.str_(result.task), "n_classes": np.int64(result.n_classes), "name": np.str_(dataset.name),
-              "x_train": dataset.x_train[:MAX_SAVED_POINTS], "y_train": dataset.y_train[:MAX_SAVED_POINTS],
-              "x_val": dataset.x_val[:MAX_SAVED_POINTS], "y_val": dataset.y_val[:MAX_SAVED_POINTS]}
+              "x_train": points.x_train[:MAX_SAVED_POINTS], "y_train": points.y_train[:MAX_SAVED_POINTS],
+              "x_val": points.x_val[:MAX_SAVED_POINTS], "y_val": points.y_val[:MAX_SAVED_POINTS]}
     if result.classes is not None:
         arrays.update(classes=result.classes, confidence=result.confidence)
     buffer = io.BytesIO()

@@ -133,16 +133,18 @@ def source(name: str, n: int | None, noise: float, seed: int) -> str:
 
 
 def load_toy(request: LoadRequest) -> Dataset:
-    """A registered toy problem: seeded points, classes '-1'/'+1' or values, raw coordinates, seeded split."""
+    """A registered toy problem: points drawn with the data seed (default: the seed), classes '-1'/'+1' or values,
+    raw coordinates or the chosen features of them, seeded split."""
     problem = PROBLEMS[request.name]
     n, noise = request.options["n"], request.options["noise"]
-    x, target = generate(request.name, n, noise, request.seed)
+    data_seed = request.seed if request.data_seed is None else request.data_seed
+    x, target = generate(request.name, n, noise, data_seed)
     classes = ()
     if problem.task == "classification":
         target, classes = (target == 1).astype(np.int64), CLASS_NAMES
     return build_dataset(request.name, problem.task, x, target, classes, FEATURE_NAMES,
-                         source(request.name, n, noise, request.seed), request.val_fraction, request.seed,
-                         standardise=False)
+                         source(request.name, n, noise, data_seed), request.val_fraction, request.seed,
+                         standardise=False, inputs=request.inputs)
 
 
 for _problem in PROBLEMS.values():

@@ -17,7 +17,7 @@ import numpy as np
 from kgui import backend
 
 from . import engines, layer_stats, surface
-from .datasets import Dataset, LoadCancelled, LoadProgress, load_dataset
+from .datasets import Dataset, LoadCancelled, LoadProgress
 from .files import error_text
 from .models import architecture_for, build_model
 from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord, WeightEdit
@@ -152,15 +152,16 @@ def same_preparation(a: ExperimentSettings, b: ExperimentSettings) -> bool:
 
 
 def same_data(a: ExperimentSettings, b: ExperimentSettings) -> bool:
-    """Whether ``a`` and ``b`` train on the same rows (dataset, its options, split and seed)."""
-    return (a.dataset, dict(a.dataset_options), a.val_fraction, a.seed) == (
-        b.dataset, dict(b.dataset_options), b.val_fraction, b.seed)
+    """Whether ``a`` and ``b`` train on the same rows (dataset, its options, split and seed, features, data seed)."""
+    return (a.dataset, dict(a.dataset_options), a.val_fraction, a.seed, a.input_features(), a.data_seed) == (
+        b.dataset, dict(b.dataset_options), b.val_fraction, b.seed, b.input_features(), b.data_seed)
 
 
 def model_key(settings: ExperimentSettings) -> str:
     """What the compiled model of ``settings`` depends on, as text: equal keys, one compiled model
     (:func:`reusable_model`)."""
-    part = settings.replace(learning_rate=1.0, steps=1, epochs=None, seed=0, dataset_options={}, val_fraction=0.0)
+    part = settings.replace(learning_rate=1.0, steps=1, epochs=None, seed=0, dataset_options={}, val_fraction=0.0,
+                            data_seed=None)
     return json.dumps(part.to_dict(), sort_keys=True)
 
 
@@ -260,8 +261,7 @@ class Trainer:
         settings.validate()
         engines.check_floatx()
         if self.dataset is None:
-            self.dataset = self._timed("load_dataset", "loading dataset…", lambda: load_dataset(
-                settings.dataset, settings.dataset_options, settings.val_fraction, settings.seed,
+            self.dataset = self._timed("load_dataset", "loading dataset…", lambda: settings.load_dataset(
                 progress=self._loading, should_stop=lambda: self.control.stopped))
         dataset = self.dataset
         self.record.dataset_info, self.record.train_rows = dataset.describe(), len(dataset.x_train)

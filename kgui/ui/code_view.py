@@ -8,7 +8,6 @@ from typing import Callable
 
 from kgui.core import engines
 from kgui.core.codegen import experiment_script
-from kgui.core.datasets import load_dataset
 from kgui.core.settings import ExperimentSettings
 
 from .datasets import short_title
@@ -112,7 +111,7 @@ class ScriptSource(QObject):
     @staticmethod
     def _key_of(settings: ExperimentSettings) -> tuple:
         return (settings.dataset, repr(sorted(dict(settings.dataset_options).items())), settings.val_fraction,
-                settings.seed)
+                settings.seed, settings.input_features(), settings.data_seed)
 
     def _dataset_for(self, settings: ExperimentSettings):
         key = self._key_of(settings)
@@ -127,8 +126,7 @@ class ScriptSource(QObject):
 
     def _load(self, key, settings: ExperimentSettings) -> None:
         try:
-            self._loaded.emit((key, load_dataset(settings.dataset, settings.dataset_options, settings.val_fraction,
-                                                 settings.seed), None))
+            self._loaded.emit((key, settings.load_dataset(), None))
         except Exception as exc:  # noqa: BLE001 - shown as the dock's one line
             self._loaded.emit((key, None, exc if isinstance(exc, (ValueError, OSError)) else ValueError(
                 f"{type(exc).__name__}: {exc}")))

@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QFormLayout, QGroupBox, QWidget
 from kgui.core.classroom import Classroom
 from kgui.core.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSettings
 
+from .data_form import DataForm
 from .datasets import DatasetPicker, short_title
 from .learning_rate import LearningRateControl
 from .model_form import ModelForm
@@ -65,6 +66,7 @@ class ExperimentForm(QGroupBox):
         self.seed_box.setToolTip("Seeds the data split, the initial weights and the batch order")
         self.model_form = ModelForm()
         self.schedule_form = ScheduleForm()
+        self.data_form = DataForm()
 
         self.add_field(FormField("Backend:", self.backend_picker, lambda: {"backend": self.backend_picker.engine},
                                  lambda s: self.backend_picker.select(s.backend),
@@ -84,6 +86,10 @@ class ExperimentForm(QGroupBox):
                                  "batch_size"))
         self.add_field(FormField("Seed:", self.seed_box, lambda: {"seed": self.seed_box.shown_value("Seed")},
                                  lambda s: self.seed_box.setValue(s.seed), self.seed_box.valueChanged, "seed"))
+        self.add_field(FormField("", self.data_form, self.data_form.changes, self.data_form.load,
+                                 self.data_form.changed))
+        # (training/test ratio, input features or polynomial degree, data seed: rows of their own)
+        self.dataset_picker.changed.connect(lambda: self.data_form.set_dataset(self.dataset_picker.choice[0]))
         self.add_field(FormField("", self.model_form, self.model_form.changes, self.model_form.load,
                                  self.model_form.changed))
         # (model, hidden layers, activation, L2, optimizer and its hyper-parameters, epochs: rows of their own)
@@ -159,7 +165,7 @@ class ExperimentForm(QGroupBox):
         """While a job runs only the learning rate can change; a classroom's locked controls never."""
         self._editable = editable
         for field in self.fields:
-            if field.widget in (self.model_form, self.schedule_form):
+            if field.widget in (self.model_form, self.schedule_form, self.data_form):
                 field.widget.set_enabled_for_run(editable)
             elif field.widget is self.lr_control:
                 field.widget.setEnabled(field.control not in self.classroom.lock)
@@ -171,7 +177,7 @@ class ExperimentForm(QGroupBox):
         """Hide and lock the controls ``classroom`` names (the others are shown and editable again)."""
         self.classroom = classroom
         for field in self.fields:
-            if field.widget in (self.model_form, self.schedule_form):
+            if field.widget in (self.model_form, self.schedule_form, self.data_form):
                 field.widget.set_classroom(set(classroom.hide), set(classroom.lock))
             else:
                 self._layout.setRowVisible(field.widget, field.control not in classroom.hide)

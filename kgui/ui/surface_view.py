@@ -14,7 +14,7 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QShowEvent
 from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
-from kgui.core.surface import SavedSurface, Surface, has_surface, plane_bounds
+from kgui.core.surface import SavedSurface, Surface, has_surface, plane_bounds, plane_points
 
 from .names import dataset_title
 from .plot_style import style_plot
@@ -127,6 +127,7 @@ class SurfaceView(QWidget):
                 self.caption.setText(f"{dataset_title(points.name)} has {points.n_features} features: what a model predicts over "
                                      "the plane is drawn for 2-feature data only.")
             return
+        points = plane_points(points)    # a dataset's raw 2-D points, whatever features its model gets
         kind = "decision boundary" if points.task == "classification" else "predicted surface"
         self.caption.setText(f"{dataset_title(points.name)}: {kind} {when}; filled dots training rows, rings validation rows")
         for item, x, y, filled in ((self.train_points, points.x_train, points.y_train, True),
