@@ -68,3 +68,13 @@ def test_a_pasted_string_brings_its_classroom(window):
     window.dialogs.paste_experiment(experiment_strings.encode(SHARED, Classroom(hide={"engine"}, lock={"steps"})))
     assert window.classroom == Classroom({"engine"}, {"steps"})
     assert not visible_rows(window)["engine"] and not window.form.steps_box.isEnabled()
+
+
+def test_the_data_rows_are_hidden_and_locked_too(window):
+    window.apply_settings(ExperimentSettings(dataset="spiral", features=("x1", "x1x2")))
+    data = window.form.data_form
+    window.set_classroom(Classroom(hide={"features", "val_fraction"}, lock={"data_seed"}))
+    assert not data.form.isRowVisible(data.features) and not data.form.isRowVisible(data.ratio)
+    assert data.form.isRowVisible(data.rows["data_seed"]) and not data.rows["data_seed"].isEnabled()
+    window.form.dataset_picker.select("iris")    # another dataset's rows follow the classroom as well
+    assert not data.form.isRowVisible(data.polynomial_box)

@@ -283,7 +283,10 @@ class Dataset:
         return (self.x_train, self.x_val) if self.n_features == 2 and self.inputs.identity else None
 
     def plane_rows(self, points) -> np.ndarray:
-        """Model input rows (float32) of raw 2-D ``points``: their features, standardised when these were."""
+        """Model input rows (float32) of points of :meth:`plane`: themselves when the plane is the model's inputs,
+        else the features computed from them, standardised when these were."""
+        if self.raw_plane is None:
+            return np.ascontiguousarray(points, dtype=np.float32)
         return self.transform(self.inputs.apply(points))
 
     @property

@@ -71,7 +71,7 @@ def plane_points(dataset) -> "PlanePoints":
     """The raw 2-D points of a Dataset (or PlanePoints) a surface is drawn over, with their targets."""
     if isinstance(dataset, PlanePoints):
         return dataset
-    x_train, x_val = dataset.plane()
+    x_train, x_val = dataset.plane() if hasattr(dataset, "plane") else (dataset.x_train, dataset.x_val)
     return PlanePoints(dataset.name, dataset.task, x_train, dataset.y_train, x_val, dataset.y_val)
 
 
@@ -81,7 +81,7 @@ def surface(model, dataset, resolution: int = DEFAULT_RESOLUTION, bounds=None) -
     ValueError unless the dataset has two features.
     """
     if not has_surface(dataset):
-        raise ValueError(f"a decision surface needs 2 raw features; {dataset.name} has {dataset.n_features}")
+        raise ValueError(f"a decision surface needs 2 features; {dataset.name} has {dataset.n_features}")
     x_min, x_max, y_min, y_max = bounds or plane_bounds(dataset)
     xs = np.linspace(x_min, x_max, resolution)
     ys = np.linspace(y_min, y_max, resolution)
