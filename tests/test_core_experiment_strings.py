@@ -19,10 +19,11 @@ EXAMPLES = [
     ExperimentSettings(backend="theano", dataset="spiral", dataset_options={"noise": 0.25, "n": 300}, model="mlp",
                        learning_rate=0.0301, steps=77, batch_size=16, val_fraction=0.35, seed=12345,
                        hidden=(8, 4), activation="tanh", optimizer="sgd", momentum=0.9, nesterov=True, l2=1e-4,
-                       l1=2.5e-5, epochs=3, schedule="step", decay=0.001, drop=0.25, every=30),
+                       l1=2.5e-5, epochs=3, schedule="step", decay=0.001, drop=0.25, every=30,
+                       features=("x1", "x2", "sin_x1"), data_seed=99),
     ExperimentSettings(dataset="iris", optimizer="adam", beta_1=0.8, beta_2=0.99, epsilon=1e-6,
                        schedule="onecycle", learning_rate=0.001, max_lr=0.05),
-    ExperimentSettings(dataset="wine", optimizer="rmsprop", rho=0.8, schedule="cosine"),
+    ExperimentSettings(dataset="wine", optimizer="rmsprop", rho=0.8, schedule="cosine", polynomial_degree=2),
 ]
 
 
