@@ -83,6 +83,14 @@ def test_fields_a_newer_record_carries_become_columns():
     assert row["sweep.axes.optimizer"] == "adam" and row["trial"] == 4 and row["steps_taken"] == 1
 
 
+def test_a_sweeps_trial_has_its_sweep_and_axis_values_as_columns(tmp_path):
+    record = RunRecord("t1", "t1", ExperimentSettings(), status=RunStatus.FINISHED, sweep_id="sw-1",
+                       sweep_values={"learning_rate": 0.1, "optimizer": "adam"})
+    row = run_row(record)
+    assert row["sweep_id"] == "sw-1" and row["sweep_values.learning_rate"] == 0.1
+    assert row["sweep_values.optimizer"] == "adam"
+
+
 def test_import_kgui_imports_nothing_heavy():
     code = ("import sys, kgui; heavy = [m for m in ('pandas', 'kgui.core', 'kgui.backend', 'tensorflow', 'pytensor', "
             "'IPython', 'ipykernel', 'ipywidgets', 'jupyter_rfb', 'PyQt6') if m in sys.modules]; print(heavy)")

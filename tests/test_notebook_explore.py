@@ -9,6 +9,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 import kgui
 from kgui.core.settings import ExperimentSettings
 from kgui.notebook import LivePlot, explore
+from kgui.core.workers.remote_job import RemoteJob
+from kgui.notebook.explorer import shutdown_workers
 from kgui.notebook.experiment_keywords import settings_from_keywords
 from kgui.notebook.live_plot import DRAW_INTERVAL_S, LIVE_RUN
 from notebook_support import execute, text_of
@@ -16,29 +18,41 @@ from notebook_support import execute, text_of
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_worker_left():
+    yield
+    shutdown_workers()
+
+
 def test_a_notebook_explores_and_finds_the_run_in_its_runs(tmp_path):
     notebook = new_notebook(cells=[
         new_code_cell("import kgui\nfrom kgui.notebook import explore\n"
                       "explorer = explore(dataset='linear', steps=50)"),
         new_code_cell("record = explorer.wait(300)\nruns = kgui.runs()\n"
-                      "print(record.status, len(runs), runs.loc[record.id, 'steps_taken'])")])
+                      "print(record.status, len(runs), runs.loc[record.id, 'steps_taken'])\n"
+                      "import sys\nprint([name for name in sys.modules if name.endswith('_backend')])")])
     execute(notebook, tmp_path, {"KGUI_RUNS_DIR": str(tmp_path / "runs")}, cwd=tmp_path)
     explore_cell, runs_cell = notebook.cells
     assert any(WIDGET_VIEW in output.get("data", {}) for output in explore_cell.outputs)   # the explorer's widgets
     assert "Traceback" not in text_of(explore_cell) and not any(o.output_type == "stream" and o.name == "stderr"
                                                                 for o in explore_cell.outputs)
-    assert text_of(runs_cell).strip() == "finished 1 50"
+    assert text_of(runs_cell).strip() == "finished 1 50\n[]"    # no engine in the kernel: it trained in a worker
 
 
 def test_the_rate_slid_mid_run_trains_the_next_steps_and_stop_ends_it(tmp_path):
     explorer = explore(dataset="linear", lr=0.01, steps=100_000, store=tmp_path)
+
+    def history():
+        explorer.refresh()
+        return explorer.session.runs[explorer.run_id].history if explorer.run_id else []
+
     deadline = time.monotonic() + 120
-    while not (explorer.job.trainer and len(explorer.job.trainer.record.history) >= 5):
+    while len(history()) < 5:
         assert time.monotonic() < deadline, "no steps"
         time.sleep(0.05)
     explorer.rate_slider.value = 0.3           # as the user slides it
     assert explorer.learning_rate == 0.3
-    while explorer.job.trainer.record.history[-1].learning_rate != 0.3:
+    while history()[-1].learning_rate != 0.3:
         assert time.monotonic() < deadline, "the new rate never reached the run"
         time.sleep(0.05)
     explorer.stop()
@@ -49,6 +63,7 @@ def test_the_rate_slid_mid_run_trains_the_next_steps_and_stop_ends_it(tmp_path):
     plotted = explorer.loss_plot.runs[record.id]
     assert plotted.buffer.size == len(record.history) and plotted.rates() == [0.01, 0.3]
     assert "stopped" in explorer.status.value and not explorer.start_button.disabled
+    assert isinstance(explorer.job, RemoteJob)           # trained in a worker process
 
 
 def test_the_decision_boundary_shows_for_2d_data_only(tmp_path):

@@ -1,14 +1,16 @@
 """explore(): an experiment trained from a notebook cell, with the window's own loss plot and decision boundary in
 the cell's output, Start / Pause / Stop, and a learning-rate log slider that changes the rate mid-run.
 
-The job runs off the kernel's thread (a session Job on a thread of its own), so the kernel stays free: its events
-are queued, and the kernel's event loop applies them to the Session and the views at most ``DRAW_INTERVAL_S`` apart,
-then asks jupyter_rfb for frames (sent as fast as the browser takes them). The run is saved in the window's store
-(or ``store``), where ``kgui.runs()`` finds it.
+The job runs in a worker process (kgui.core.workers: the engine is never imported by the kernel), driven by a
+thread of the kernel, so the kernel stays free: the job's events are queued, and the kernel's event loop applies
+them to the Session and the views at most ``DRAW_INTERVAL_S`` apart, then asks jupyter_rfb for frames (sent as fast
+as the browser takes them). The worker writes the run to the window's store (or ``store``), where ``kgui.runs()``
+finds it; the kernel's workers are reused by the next run and stopped when the kernel exits.
 """
 from __future__ import annotations
 
 import asyncio
+import atexit
 import html
 import queue
 import threading
@@ -22,6 +24,7 @@ from kgui.core.runs import RunRecord
 from kgui.core.session import (JobEnded, JobKind, Phase, RunEnded, RunStarted, Session, StepsTaken,
                                SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
+from kgui.core.workers.pool import WorkerPool
 from kgui.ui.loss_plot import LossPlot
 from kgui.ui.names import plot_placement, run_title
 from kgui.ui.surface_view import SurfaceView
@@ -34,6 +37,25 @@ DRAW_INTERVAL_S = 0.1      # the views take the queued events at most ~10 times 
 RATE_DECADES = (-5, 1)     # the slider spans 1e-5 … 10, as the window's
 PLOT_SIZE = (640, 360)
 SURFACE_SIZE = 360
+
+_pool: WorkerPool | None = None
+
+
+def worker_pool() -> WorkerPool:
+    """The kernel's worker processes, started on first use and stopped when the kernel exits."""
+    global _pool
+    if _pool is None:
+        _pool = WorkerPool()
+        atexit.register(shutdown_workers)
+    return _pool
+
+
+def shutdown_workers() -> None:
+    """Stop the kernel's worker processes (a run still training ends as stopped)."""
+    global _pool
+    if _pool is not None:
+        _pool.shutdown()
+        _pool = None
 
 
 def explore(settings: ExperimentSettings | None = None, *, store=None, start: bool = True,
@@ -58,13 +80,14 @@ class Explorer:
     def __init__(self, settings: ExperimentSettings, store=None):
         qt_application()
         self.settings = settings
-        self.session = Session(store_of(store), settings)
+        self.session = Session(store_of(store), settings, pool=worker_pool())
         self.loss_plot = LossPlot()
         self.loss_plot.timer.stop()          # redrawn when events arrive: a kernel runs no Qt event loop
         self.surface_view = SurfaceView()
         self.loss_frame = QtFrame(self.loss_plot, self.loss_plot.widget, *PLOT_SIZE)
         self.surface_frame = QtFrame(self.surface_view, self.surface_view.plot, SURFACE_SIZE, SURFACE_SIZE)
         self.job = None
+        self.run_id: str | None = None       # the run of the last Start, once it trains
         self._thread: threading.Thread | None = None
         self._events: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -118,7 +141,7 @@ class Explorer:
         """Train a new run of the experiment at the slider's rate (nothing while one trains)."""
         if self.running:
             return
-        self._apply_events()     # the last job's end, before the session takes a new job
+        self.refresh()     # the last job's end, before the session takes a new job
         settings = self.settings.replace(learning_rate=self.learning_rate)
         self.job = self.session.new_job(JobKind.TRAINING, settings, sink=self._receive, **job_options())
         self._thread = threading.Thread(target=self.job.run, name="kgui-explore", daemon=True)
@@ -156,7 +179,7 @@ class Explorer:
         while it still trains."""
         if self._thread is not None:
             self._thread.join(timeout)
-        self._apply_events()
+        self.refresh()
         return None if self.running or self.job is None else self.job.result
 
     # -- events (the job's thread queues them; the kernel's loop applies them) ----------------------------------------
@@ -171,9 +194,11 @@ class Explorer:
 
     def _wake(self) -> None:
         delay = max(0.0, self._last_drain + DRAW_INTERVAL_S - perf_counter())
-        self._loop.call_later(delay, self._apply_events)
+        self._loop.call_later(delay, self.refresh)
 
-    def _apply_events(self) -> None:
+    def refresh(self) -> None:
+        """Apply the job's events so far to the session and the views (the kernel's event loop calls it; a script
+        without a running loop calls it, or :meth:`wait`)."""
         with self._lock:
             self._wake_pending = False
         self._last_drain = perf_counter()
@@ -196,6 +221,7 @@ class Explorer:
             case Phase(text=text):
                 self.status.value = html.escape(text)
             case RunStarted(run=record, dataset=dataset):
+                self.run_id = record.id
                 self.loss_plot.add_run(record.id, run_title(record), planned_steps=record.settings.steps,
                                        **plot_placement(record))
                 self.surface_view.show_dataset(record.id, dataset)
