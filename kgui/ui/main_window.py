@@ -29,6 +29,7 @@ from .job_control import PREPARE_AFTER_SHOWN_MS, JobControl
 from .load_progress import JobStatus
 from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
+from .sweep_view import SweepView, follow_session
 from .panels import LivePanel
 from .names import run_engine_label
 from .network_docks import NetworkDocks
@@ -68,6 +69,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.plot, "Loss")
         self.tabs.addTab(self.lr_range_view, "Learning-rate range test")
+        self.sweep_view = SweepView()
+        self.tabs.addTab(self.sweep_view, "Sweep")
         self.setCentralWidget(self.tabs)
         self._build_controls()
         self.jobs = JobControl(self)
@@ -81,6 +84,7 @@ class MainWindow(QMainWindow):
         window_state.fit_to_screen(self, DEFAULT_SIZE)
         self._wire()
         self.runs_controller.load_saved(window_state.shown_run_ids(self.preferences))
+        follow_session(self.sweep_view, self)
         window_state.restore(self, self.preferences)
         window_state.fit_to_screen(self)
         self.statusBar().showMessage("Choose a backend, a dataset and a learning rate, then Start (F5).")

@@ -6,10 +6,11 @@ import csv
 import json
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ..runs import RunRecord, RunStore, json_safe
-from .spec import Metric
+from .spec import LOG_BY_DEFAULT, Metric
 
 METRIC_COLUMNS = ("final_train_loss", "best_train_loss", "final_val_loss", "best_val_loss", "final_accuracy")
 
@@ -76,3 +77,58 @@ def export_rows(rows: list[TrialRow], path) -> Path:
     else:
         raise ValueError(f"a sweep table is written as .csv or .json, not {path.name!r}")
     return path
+
+
+class ScaleKind(StrEnum):
+    LINEAR = "linear"
+    LOG = "log"                  # rates: positive numbers spread over decades
+    CATEGORICAL = "categorical"  # optimizer, engine, hidden layers, ...
+
+
+@dataclass(frozen=True)
+class AxisScale:
+    """How one column of a sweep maps onto a 0…1 axis (parallel coordinates, scatter)."""
+
+    name: str
+    kind: ScaleKind
+    low: float = 0.0
+    high: float = 1.0
+    categories: tuple[str, ...] = ()
+
+    def position(self, value) -> float | None:
+        """Where ``value`` sits on the axis, 0…1; None for a missing or non-finite value."""
+        if self.kind is ScaleKind.CATEGORICAL:
+            text = _category(value)
+            if text not in self.categories:
+                return None
+            return 0.5 if len(self.categories) == 1 else self.categories.index(text) / (len(self.categories) - 1)
+        if value is None or isinstance(value, (str, list, bool)) or not math.isfinite(value):
+            return None
+        number = math.log10(value) if self.kind is ScaleKind.LOG else float(value)
+        return 0.5 if self.high == self.low else (number - self.low) / (self.high - self.low)
+
+    def value_at(self, position: float) -> str:
+        """The axis value at ``position`` for labels (a category's name, or a number)."""
+        if self.kind is ScaleKind.CATEGORICAL:
+            if not self.categories:
+                return ""
+            index = round(position * (len(self.categories) - 1)) if len(self.categories) > 1 else 0
+            return self.categories[max(0, min(len(self.categories) - 1, index))]
+        number = self.low + position * (self.high - self.low)
+        return f"{10 ** number:.3g}" if self.kind is ScaleKind.LOG else f"{number:.4g}"
+
+
+def _category(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def axis_scale(name: str, values: list) -> AxisScale:
+    """The scale of a column: categorical unless every value is a number; log for rates spread over decades."""
+    present = [value for value in values if value is not None]
+    numbers = [value for value in present if isinstance(value, (int, float)) and not isinstance(value, bool)
+               and math.isfinite(value)]
+    if len(numbers) < len(present) or not numbers:
+        return AxisScale(name, ScaleKind.CATEGORICAL, categories=tuple(dict.fromkeys(map(_category, present))))
+    if name in LOG_BY_DEFAULT and min(numbers) > 0:
+        return AxisScale(name, ScaleKind.LOG, math.log10(min(numbers)), math.log10(max(numbers)))
+    return AxisScale(name, ScaleKind.LINEAR, float(min(numbers)), float(max(numbers)))

@@ -1,0 +1,504 @@
+"""The Sweep tab: a sweep's trials as a sortable, filterable table, parallel coordinates (one axis per
+hyper-parameter plus the metric; dragging along an axis brushes a range, and the table follows), and a scatter of
+the metric against one hyper-parameter (log axis for rates). A click on a trial shows its run on the loss plot.
+
+The rows come from the session's runs tagged with a sweep (:mod:`kgui.core.sweeps.table`); the tab follows trials as
+they end (:meth:`SweepView.add_run`).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, pyqtSignal
+from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QSplitter, QTableView,
+                             QVBoxLayout, QWidget)
+
+from kgui.core.runs import RunRecord
+from kgui.core.session import RunChanged, RunEnded, RunRemoved
+from kgui.core.sweeps.spec import Metric, format_value
+from kgui.core.sweeps.table import (METRIC_COLUMNS, AxisScale, ScaleKind, TrialRow, axis_names, axis_scale,
+                                    export_rows, ranked_rows)
+
+from .plot_style import style_plot
+
+LINE_COLOR = (31, 119, 180, 170)
+DIM_COLOR = (150, 150, 150, 60)
+BRUSH_COLOR = (255, 165, 0, 90)
+AXIS_PICK = 0.3          # a drag this close to an axis (in axis spacings) brushes it
+
+
+class TrialsModel(QAbstractTableModel):
+    """The trials: one row each, its axis values, metrics, steps and status; sorted by the raw values."""
+
+    SORT_ROLE = Qt.ItemDataRole.UserRole
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[TrialRow] = []
+        self.columns: list[str] = []
+
+    def set_rows(self, rows: list[TrialRow], columns: list[str]) -> None:
+        self.beginResetModel()
+        self.rows, self.columns = rows, columns
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def value(self, row: int, column: int):
+        trial, name = self.rows[row], self.columns[column]
+        if name in trial.metrics:
+            return trial.metrics[name]
+        if name == "steps":
+            return trial.steps
+        if name == "status":
+            return trial.status
+        return trial.values.get(name)
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        value = self.value(index.row(), index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "-" if value is None else (f"{value:.4g}" if isinstance(value, float) else format_value(value))
+        if role == self.SORT_ROLE:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value) if math.isfinite(value) else math.inf
+            return math.inf if value is None else format_value(value)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.rows[index.row()].message or self.rows[index.row()].run_id
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section].replace("_", " ")
+        return None
+
+
+class TrialsFilter(QSortFilterProxyModel):
+    """Rows whose cells contain the filter text and whose run passes the brushes (``allowed``; None: all)."""
+
+    def __init__(self):
+        super().__init__()
+        self.text = ""
+        self.allowed: set[str] | None = None
+        self.setSortRole(TrialsModel.SORT_ROLE)
+
+    def set_text(self, text: str) -> None:
+        self.text = text.strip().lower()
+        self.invalidateFilter()
+
+    def set_allowed(self, allowed: set[str] | None) -> None:
+        self.allowed = allowed
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:
+        model: TrialsModel = self.sourceModel()
+        trial = model.rows[row]
+        if self.allowed is not None and trial.run_id not in self.allowed:
+            return False
+        if not self.text:
+            return True
+        return any(self.text in str(model.data(model.index(row, column))).lower()
+                   for column in range(model.columnCount()))
+
+    def lessThan(self, left, right) -> bool:
+        a, b = left.data(self.sortRole()), right.data(self.sortRole())
+        if type(a) is not type(b):
+            return isinstance(a, float)   # numbers before text
+        return a < b
+
+
+class _BrushBox(pg.ViewBox):
+    """A view box whose drags brush the nearest axis (vertical ranges) instead of panning."""
+
+    def __init__(self, coordinates: "ParallelCoordinates"):
+        super().__init__(enableMenu=False)
+        self.coordinates = coordinates
+        self.setMouseEnabled(False, False)
+        self._dragged: int | None = None
+
+    def mouseDragEvent(self, event, axis=None) -> None:
+        event.accept()
+        start, now = self.mapSceneToView(event.buttonDownScenePos()), self.mapSceneToView(event.scenePos())
+        if event.isStart():
+            column = round(start.x())
+            self._dragged = column if abs(start.x() - column) <= AXIS_PICK else None
+        if self._dragged is None:
+            return
+        self.coordinates.set_brush(self._dragged, start.y(), now.y(), final=event.isFinish())
+
+    def mouseClickEvent(self, event) -> None:
+        """A click on an axis clears its brush."""
+        event.accept()
+        point = self.mapSceneToView(event.scenePos())
+        column = round(point.x())
+        if abs(point.x() - column) <= AXIS_PICK:
+            self.coordinates.clear_brush(column)
+
+
+class ParallelCoordinates(pg.GraphicsLayoutWidget):
+    """One vertical axis per column (0…1 each: log for rates, categories spread evenly), a line per trial; trials
+    outside a brushed range are drawn dim. ``brushed`` is emitted when the trials passing every brush change."""
+
+    brushed = pyqtSignal()
+
+    def __init__(self):
+        super().__init__()
+        self.setBackground("w")
+        self.box = _BrushBox(self)
+        self.plot = self.addPlot(viewBox=self.box)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        style_plot(self.plot)
+        self.dim = self.plot.plot([], [], pen=pg.mkPen(DIM_COLOR, width=1), connect="finite")
+        self.lines = self.plot.plot([], [], pen=pg.mkPen(LINE_COLOR, width=1.5), connect="finite")
+        self.scales: list[AxisScale] = []
+        self.rows: list[TrialRow] = []
+        self.positions = np.zeros((0, 0))
+        self.brushes: dict[int, tuple[float, float]] = {}
+        self._decorations: list = []
+        self._brush_items: dict[int, pg.QtWidgets.QGraphicsRectItem] = {}
+
+    def set_rows(self, rows: list[TrialRow], scales: list[AxisScale], values) -> None:
+        """``values(row, name)`` reads a trial's value of a column."""
+        self.rows, self.scales = rows, scales
+        self.positions = np.array([[_nan(scale.position(values(row, scale.name))) for scale in scales]
+                                   for row in rows], dtype=float).reshape(len(rows), len(scales))
+        self.brushes = {column: brush for column, brush in self.brushes.items() if column < len(scales)}
+        for item in self._decorations:
+            self.plot.removeItem(item)
+        self._decorations = []
+        for column, scale in enumerate(scales):
+            line = pg.InfiniteLine(column, angle=90, pen=pg.mkPen("#888"))
+            title = pg.TextItem(scale.name.replace("_", " "), color="#333", anchor=(0.5, 1.0))
+            title.setPos(column, 1.08)
+            top, bottom = (pg.TextItem(scale.value_at(position), color="#555", anchor=(0.5, anchor))
+                           for position, anchor in ((1.0, 1.0), (0.0, 0.0)))
+            top.setPos(column, 1.0)
+            bottom.setPos(column, 0.0)
+            self._decorations += [line, title, top, bottom]
+            if scale.kind is ScaleKind.CATEGORICAL:
+                for index, category in enumerate(scale.categories[1:-1], 1):
+                    label = pg.TextItem(category, color="#555", anchor=(0, 0.5))
+                    label.setPos(column + 0.03, index / (len(scale.categories) - 1))
+                    self._decorations.append(label)
+        for item in self._decorations:
+            self.plot.addItem(item)
+        self.plot.setXRange(-0.4, max(0, len(scales) - 1) + 0.4, padding=0)
+        self.plot.setYRange(-0.08, 1.15, padding=0)
+        self._draw()
+
+    def selected(self) -> set[str] | None:
+        """The runs passing every brush (None: nothing brushed)."""
+        if not self.brushes:
+            return None
+        keep = np.ones(len(self.rows), dtype=bool)
+        for column, (low, high) in self.brushes.items():
+            values = self.positions[:, column]
+            keep &= (values >= low) & (values <= high)
+        return {row.run_id for row, kept in zip(self.rows, keep) if kept}
+
+    def set_brush(self, column: int, start: float, end: float, final: bool = True) -> None:
+        """Brush ``column`` from ``start`` to ``end`` (0…1 positions on its axis)."""
+        if not 0 <= column < len(self.scales):
+            return
+        self.brushes[column] = (min(start, end), max(start, end))
+        self._draw()
+        if final:
+            self.brushed.emit()
+
+    def clear_brush(self, column: int | None = None) -> None:
+        """Clear ``column``'s brush (None: every brush)."""
+        if column is None:
+            self.brushes.clear()
+        else:
+            self.brushes.pop(column, None)
+        self._draw()
+        self.brushed.emit()
+
+    def _draw(self) -> None:
+        selected = self.selected()
+        kept = np.array([selected is None or row.run_id in selected for row in self.rows], dtype=bool)
+        for item, rows in ((self.lines, kept), (self.dim, ~kept)):
+            positions = self.positions[rows]
+            if positions.size == 0:
+                item.setData([], [])
+                continue
+            columns = positions.shape[1]
+            x = np.tile(np.append(np.arange(columns, dtype=float), np.nan), len(positions))
+            y = np.hstack([positions, np.full((len(positions), 1), np.nan)]).ravel()
+            item.setData(x, y)
+        for column in list(self._brush_items):
+            if column not in self.brushes:
+                self.plot.removeItem(self._brush_items.pop(column))
+        for column, (low, high) in self.brushes.items():
+            rect = self._brush_items.get(column)
+            if rect is None:
+                rect = pg.QtWidgets.QGraphicsRectItem()
+                rect.setBrush(pg.mkBrush(BRUSH_COLOR))
+                rect.setPen(pg.mkPen(None))
+                self.plot.addItem(rect)
+                self._brush_items[column] = rect
+            rect.setRect(column - 0.08, low, 0.16, high - low)
+
+
+def _nan(value):
+    return math.nan if value is None else value
+
+
+class MetricScatter(pg.PlotWidget):
+    """The metric against one hyper-parameter (log x for rates, categories spread on x)."""
+
+    def __init__(self):
+        super().__init__(background="w")
+        self.item = self.getPlotItem()
+        style_plot(self.item)
+        self.item.showGrid(x=True, y=True, alpha=0.2)
+        self.points = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(LINE_COLOR), pen=None)
+        self.item.addItem(self.points)
+
+    def set_points(self, scale: AxisScale, xs: list, metric: str, ys: list) -> None:
+        log = scale.kind is ScaleKind.LOG
+        self.item.setLogMode(x=log, y=False)
+        pairs = [(x, y) for x, y in zip(xs, ys) if y is not None and math.isfinite(y) and x is not None]
+        if scale.kind is ScaleKind.CATEGORICAL:
+            ticks = [(index, name) for index, name in enumerate(scale.categories)]
+            self.item.getAxis("bottom").setTicks([ticks])
+            x = [scale.categories.index(format_value(value) if not isinstance(value, list)
+                                        else ",".join(map(str, value))) for value, _ in pairs]
+        else:
+            self.item.getAxis("bottom").setTicks(None)
+            x = [math.log10(value) if log else value for value, _ in pairs]
+        self.points.setData(x, [y for _, y in pairs])
+        self.item.setLabel("bottom", scale.name.replace("_", " ") + (" (log scale)" if log else ""))
+        self.item.setLabel("left", metric.replace("_", " "))
+        self.item.enableAutoRange()
+
+
+class SweepView(QWidget):
+    """The Sweep tab; ``run_clicked(run_id)`` when a trial is clicked in the table."""
+
+    run_clicked = pyqtSignal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.records: dict[str, dict[str, RunRecord]] = {}    # sweep id -> run id -> record
+        self.sweep_picker = QComboBox()
+        self.sweep_picker.currentIndexChanged.connect(self.refresh)
+        self.metric_picker = QComboBox()
+        self.metric_picker.addItems(METRIC_COLUMNS)
+        self.metric_picker.setCurrentText(str(Metric.FINAL_VAL_LOSS))
+        self.metric_picker.currentIndexChanged.connect(self.refresh)
+        self.axis_picker = QComboBox()
+        self.axis_picker.currentIndexChanged.connect(self._draw_scatter)
+        self.filter_box = QLineEdit()
+        self.filter_box.setPlaceholderText("filter trials…")
+        self.filter_box.setClearButtonEnabled(True)
+        self.summary = QLabel("No sweep yet: run kgui sweep …, then its trials show here.")
+
+        self.model = TrialsModel()
+        self.proxy = TrialsFilter()
+        self.proxy.setSourceModel(self.model)
+        self.filter_box.textChanged.connect(self.proxy.set_text)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.clicked.connect(self._clicked)
+        self.coordinates = ParallelCoordinates()
+        self.coordinates.brushed.connect(self._brushed)
+        self.scatter = MetricScatter()
+
+        bar = QHBoxLayout()
+        for label, widget in (("Sweep", self.sweep_picker), ("Metric", self.metric_picker),
+                              ("Scatter against", self.axis_picker)):
+            bar.addWidget(QLabel(label))
+            bar.addWidget(widget)
+        bar.addWidget(self.filter_box, 1)
+        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(self.coordinates)
+        plots.addWidget(self.scatter)
+        plots.setSizes([600, 300])
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(plots)
+        split.addWidget(self.table)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+
+    # -- data ------------------------------------------------------------------------------------------------------
+
+    def set_runs(self, records) -> None:
+        """Every run of the session; those tagged with a sweep are its trials."""
+        self.records.clear()
+        for record in records:
+            if record.readable and record.sweep_id:
+                self.records.setdefault(record.sweep_id, {})[record.id] = record
+        self._fill_picker()
+
+    def add_run(self, record: RunRecord) -> None:
+        """A trial that ended (or changed): its row, live."""
+        if not (record.readable and record.sweep_id):
+            return
+        new_sweep = record.sweep_id not in self.records
+        self.records.setdefault(record.sweep_id, {})[record.id] = record
+        if new_sweep:
+            self._fill_picker(select=record.sweep_id)
+        elif record.sweep_id == self.sweep_id:
+            self.refresh()
+
+    def remove_run(self, run_id: str) -> None:
+        for sweep_id, runs in list(self.records.items()):
+            if runs.pop(run_id, None) is not None:
+                if not runs:
+                    del self.records[sweep_id]
+                self._fill_picker()
+                return
+
+    @property
+    def sweep_id(self) -> str | None:
+        return self.sweep_picker.currentData()
+
+    def _fill_picker(self, select: str | None = None) -> None:
+        current = select or self.sweep_id
+        self.sweep_picker.blockSignals(True)
+        self.sweep_picker.clear()
+        for sweep_id in sorted(self.records, reverse=True):    # ids start with the time: newest first
+            self.sweep_picker.addItem(f"{sweep_id} ({len(self.records[sweep_id])} trials)", sweep_id)
+        index = self.sweep_picker.findData(current)
+        self.sweep_picker.setCurrentIndex(max(0, index))
+        self.sweep_picker.blockSignals(False)
+        self.refresh()
+
+    def rows(self) -> list[TrialRow]:
+        records = list(self.records.get(self.sweep_id, {}).values())
+        return ranked_rows(records, Metric(self.metric_picker.currentText()))
+
+    def refresh(self) -> None:
+        rows = self.rows()
+        metric = self.metric_picker.currentText()
+        names = axis_names(rows)
+        columns = [*names, metric, *(name for name in METRIC_COLUMNS if name != metric), "steps", "status"]
+        self.model.set_rows(rows, columns)
+        scales = [axis_scale(name, [row.values.get(name) for row in rows]) for name in names]
+        scales.append(axis_scale(metric, [row.metrics[metric] for row in rows]))
+        self.coordinates.set_rows(rows, scales, lambda row, name: row.metrics[name] if name in row.metrics
+                                  else row.values.get(name))
+        self._scales = scales
+        chosen = self.axis_picker.currentText()
+        self.axis_picker.blockSignals(True)
+        self.axis_picker.clear()
+        self.axis_picker.addItems(names)
+        if chosen in names:
+            self.axis_picker.setCurrentText(chosen)
+        self.axis_picker.blockSignals(False)
+        self._draw_scatter()
+        self._brushed()
+        if rows:
+            failed = sum(row.status == "failed" for row in rows)
+            self.summary.setText(f"{len(rows)} trials, best {metric.replace('_', ' ')} "
+                                 f"{_text(rows[0].metrics[metric])} ({_values_text(rows[0].values)})"
+                                 + (f", {failed} failed" if failed else ""))
+
+    def _draw_scatter(self) -> None:
+        name = self.axis_picker.currentText()
+        scale = next((scale for scale in getattr(self, "_scales", []) if scale.name == name), None)
+        if scale is None:
+            self.scatter.points.setData([], [])
+            return
+        rows, metric = self.model.rows, self.metric_picker.currentText()
+        self.scatter.set_points(scale, [row.values.get(name) for row in rows], metric,
+                                [row.metrics[metric] for row in rows])
+
+    def _brushed(self) -> None:
+        self.proxy.set_allowed(self.coordinates.selected())
+
+    def _clicked(self, index) -> None:
+        row = self.proxy.mapToSource(index).row()
+        self.run_clicked.emit(self.model.rows[row].run_id)
+
+    def visible_run_ids(self) -> list[str]:
+        """The runs of the rows the table shows (filter and brushes applied), in its order."""
+        return [self.model.rows[self.proxy.mapToSource(self.proxy.index(row, 0)).row()].run_id
+                for row in range(self.proxy.rowCount())]
+
+    # -- export --------------------------------------------------------------------------------------------------
+
+    def export_table(self, path):
+        """The rows shown (filter and brushes applied) as CSV or JSON."""
+        shown = set(self.visible_run_ids())
+        return export_rows([row for row in self.model.rows if row.run_id in shown], path)
+
+    def export_view(self, path, view: str = "coordinates"):
+        """The parallel coordinates (or ``"scatter"``) as PNG (pyqtgraph's rendering) or SVG (drawn by matplotlib
+        from the same data)."""
+        suffix = str(path).lower().rsplit(".", 1)[-1]
+        if suffix not in ("png", "svg"):
+            raise ValueError(f"a view is written as .png or .svg, not {path!r}")
+        if suffix == "png":
+            from pyqtgraph.exporters import ImageExporter
+
+            ImageExporter(self.scatter.getPlotItem() if view == "scatter" else self.coordinates.plot).export(str(path))
+            return path
+        from matplotlib.figure import Figure
+
+        figure = Figure(figsize=(9, 5))
+        axes = figure.add_subplot()
+        if view == "scatter":
+            x, y = self.scatter.points.getData()
+            axes.scatter(x, y, color="#1f77b4")
+            axes.set_xlabel(self.scatter.item.getAxis("bottom").labelText)
+            axes.set_ylabel(self.scatter.item.getAxis("left").labelText)
+        else:
+            coordinates = self.coordinates
+            selected = coordinates.selected()
+            for row, positions in zip(coordinates.rows, coordinates.positions):
+                kept = selected is None or row.run_id in selected
+                axes.plot(range(len(positions)), positions, color="#1f77b4" if kept else "#bbbbbb",
+                          alpha=0.8 if kept else 0.4, linewidth=1)
+            for column, scale in enumerate(coordinates.scales):
+                axes.axvline(column, color="#888", linewidth=1)
+                axes.text(column, 1.04, scale.name.replace("_", " "), ha="center")
+                axes.text(column, 1.0, scale.value_at(1.0), ha="center", va="bottom", fontsize=8)
+                axes.text(column, 0.0, scale.value_at(0.0), ha="center", va="top", fontsize=8)
+            axes.set_ylim(-0.08, 1.12)
+            axes.set_axis_off()
+        figure.savefig(path, format="svg")
+        return path
+
+def follow_session(view: SweepView, window) -> None:
+    """Wire the tab to ``window``: its session's sweep trials (now, and as they end, change or go), and a click on a
+    trial shows its run's curves on the loss plot."""
+    session = window.session
+    view.set_runs(session.runs.values())
+
+    def on_event(event) -> None:
+        if isinstance(event, (RunEnded, RunChanged)):
+            view.add_run(event.run)
+        elif isinstance(event, RunRemoved):
+            view.remove_run(event.run_id)
+
+    def show(run_id: str) -> None:
+        if run_id in session.runs:
+            session.set_shown(run_id, True)
+            window.runs_controller.select(run_id)
+            window.tabs.setCurrentWidget(window.plot)
+
+    session.subscribe(on_event)
+    view.run_clicked.connect(show)
+
+
+def _text(value) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def _values_text(values: dict) -> str:
+    return " · ".join(f"{name} {format_value(value)}" for name, value in values.items())

@@ -1,0 +1,161 @@
+"""The Sweep tab: the trials of a sweep in a sortable, filterable table; brushing a range on a parallel-coordinates
+axis (a real mouse drag) filters the table; a click shows the trial's run; exports."""
+import json
+import math
+
+import pytest
+from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt6.QtGui import QMouseEvent
+from PyQt6.QtWidgets import QApplication
+
+from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
+from kgui.core.settings import ExperimentSettings
+from kgui.core.sweeps.table import ScaleKind, axis_scale
+from kgui.ui.sweep_view import SweepView
+from ui_support import messages  # noqa: F401 - fixture
+
+RATES = (0.001, 0.01, 0.1, 1.0)
+
+
+def stored_sweep(store: RunStore, sweep_id: str = "sweep-20260101-000000-aaaa") -> list[RunRecord]:
+    """A sweep's trials as the trainer writes them (steps written, no training): learning rate × optimizer."""
+    records = []
+    for rate in RATES:
+        for optimizer in ("sgd", "adam"):
+            settings = ExperimentSettings(dataset="spiral", learning_rate=rate, optimizer=optimizer, steps=3)
+            record = RunRecord.new(settings, f"trial {rate} {optimizer}")
+            SweepTag(sweep_id, {"learning_rate": rate, "optimizer": optimizer}).apply(record)
+            writer = store.begin(record)
+            final = 1.0 / (1 + 10 * rate) + (0.05 if optimizer == "sgd" else 0.0)
+            for step in range(1, 4):
+                writer.append(StepRecord(step, final + (3 - step) * 0.1, final + (3 - step) * 0.1, 0.5, rate,
+                                         0.01 * step, 1.0))
+            record.status = RunStatus.FINISHED
+            writer.save()
+            writer.close()
+            records.append(record)
+    return records
+
+
+@pytest.fixture
+def view(qtbot, tmp_path):
+    store = RunStore(tmp_path)
+    stored_sweep(store)
+    widget = SweepView()
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.set_runs(store.list())
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def _drag(widget, start: QPointF, end: QPointF) -> None:
+    """A left-button drag on ``widget``'s viewport, with the button held in every move (as a real mouse)."""
+    viewport = widget.viewport()
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    points = [start + (end - start) * (i / 10) for i in range(11)]
+
+    def send(kind, point, button, buttons):
+        local = QPointF(point)
+        QApplication.sendEvent(viewport, QMouseEvent(kind, local, QPointF(viewport.mapToGlobal(local.toPoint())),
+                                                     button, buttons, Qt.KeyboardModifier.NoModifier))
+
+    send(QEvent.Type.MouseButtonPress, points[0], left, left)
+    for point in points[1:]:
+        send(QEvent.Type.MouseMove, point, none, left)
+    send(QEvent.Type.MouseButtonRelease, points[-1], left, none)
+
+
+def _viewport_point(view, x: float, y: float) -> QPointF:
+    coordinates = view.coordinates
+    scene = coordinates.box.mapViewToScene(QPointF(x, y))
+    return QPointF(coordinates.mapFromScene(scene))
+
+
+def test_the_table_lists_every_trial_ranked_and_sorts_and_filters(view):
+    assert view.proxy.rowCount() == 8
+    metric = view.model.columns.index("final_val_loss")
+    values = [view.model.rows[i].metrics["final_val_loss"] for i in range(8)]
+    assert values == sorted(values)                                   # ranked best first
+    view.table.sortByColumn(view.model.columns.index("learning_rate"), Qt.SortOrder.DescendingOrder)
+    assert view.proxy.index(0, 0).data() == "1"
+    view.filter_box.setText("adam")
+    assert view.proxy.rowCount() == 4
+    view.filter_box.setText("")
+    assert view.proxy.rowCount() == 8
+    assert metric >= 0
+
+
+def test_brushing_an_axis_with_the_mouse_filters_the_table(view, qtbot):
+    scales = view.coordinates.scales
+    assert [scale.name for scale in scales] == ["learning_rate", "optimizer", "final_val_loss"]
+    assert scales[0].kind is ScaleKind.LOG and scales[1].kind is ScaleKind.CATEGORICAL
+    # the two largest rates: log positions 2/3 and 1 on the learning-rate axis (column 0)
+    _drag(view.coordinates, _viewport_point(view, 0.0, 0.55), _viewport_point(view, 0.0, 1.02))
+    assert view.coordinates.brushes, "the drag brushed no axis"
+    shown = view.visible_run_ids()
+    rates = {view.model.rows[i].run_id: view.model.rows[i].values["learning_rate"] for i in range(8)}
+    assert len(shown) == 4 and {rates[run_id] for run_id in shown} == {0.1, 1.0}
+    adam = scales[1].position("adam")
+    view.coordinates.set_brush(1, adam - 0.1, adam + 0.1)            # and only adam
+    shown = view.visible_run_ids()
+    assert len(shown) == 2 and all(view.model.rows[[r.run_id for r in view.model.rows].index(run_id)]
+                                   .values["optimizer"] == "adam" for run_id in shown)
+    view.coordinates.clear_brush()
+    assert len(view.visible_run_ids()) == 8
+
+
+def test_a_click_on_a_trial_asks_to_show_its_run(view, qtbot):
+    first = view.proxy.index(0, 0)
+    with qtbot.waitSignal(view.run_clicked) as signal:
+        view.table.clicked.emit(first)
+    assert signal.args == [view.model.rows[0].run_id]
+
+
+def test_exports_write_the_rows_shown_and_the_views(view, tmp_path):
+    view.filter_box.setText("sgd")
+    data = json.loads(view.export_table(tmp_path / "t.json").read_text())
+    assert len(data) == 4 and {row["optimizer"] for row in data} == {"sgd"}
+    assert view.export_table(tmp_path / "t.csv").read_text().startswith("run_id,learning_rate,optimizer")
+    view.export_view(tmp_path / "c.png")
+    view.export_view(tmp_path / "s.svg", "scatter")
+    assert (tmp_path / "c.png").stat().st_size > 1000 and "<svg" in (tmp_path / "s.svg").read_text()
+
+
+def test_a_trial_that_ends_is_added_live(view, tmp_path):
+    store = RunStore(tmp_path / "more")
+    later = stored_sweep(store, "sweep-20270101-000000-bbbb")
+    view.add_run(store.load(later[0].id))
+    assert view.sweep_id == "sweep-20270101-000000-bbbb" and view.proxy.rowCount() == 1
+    for record in later[1:]:
+        view.add_run(store.load(record.id))
+    assert view.proxy.rowCount() == 8
+
+
+def test_axis_scales():
+    assert axis_scale("learning_rate", [0.001, 0.1]).position(0.01) == pytest.approx(0.5)
+    assert axis_scale("momentum", [0.0, 0.5, 1.0]).position(0.5) == 0.5
+    optimizer = axis_scale("optimizer", ["sgd", "adam", "sgd"])
+    assert optimizer.categories == ("sgd", "adam") and optimizer.position("adam") == 1.0
+    assert axis_scale("hidden", [[8, 8], [4]]).categories == ("8,8", "4")
+    assert axis_scale("final_val_loss", [0.5, None, math.nan]).position(None) is None
+
+
+def test_the_window_has_a_sweep_tab_and_a_click_shows_the_trials_curves(qtbot, tmp_path, messages):
+    from kgui.ui.main_window import MainWindow
+
+    store = RunStore(tmp_path / "runs")
+    records = stored_sweep(store)
+    window = MainWindow(store=store)
+    qtbot.addWidget(window)
+    window.show()
+    view = window.sweep_view
+    assert window.tabs.tabText(window.tabs.indexOf(view)) == "Sweep"
+    assert view.proxy.rowCount() == len(records)
+    run_id = view.model.rows[0].run_id
+    view.table.clicked.emit(view.proxy.index(0, 0))
+    assert window.session.is_shown(run_id) and run_id in window.plot.runs
+    assert window.tabs.currentWidget() is window.plot
+    window.session.delete(records[-1].id)
+    assert view.proxy.rowCount() == len(records) - 1
