@@ -329,6 +329,10 @@ class SweepView(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(plots)
         split.addWidget(self.table)
+        for widget in (self.coordinates, self.scatter, self.table):   # the tab never sets the window's least size
+            widget.setMinimumSize(60, 40)
+        self.summary.setMinimumWidth(1)
+        self.filter_box.setMinimumWidth(40)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.summary)
