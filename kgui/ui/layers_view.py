@@ -52,13 +52,13 @@ class LayersView(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
         self.gradients = self._plot("gradient norm", log_y=True)
-        self.ratios = self._plot("update / weight ‖Δw‖/‖w‖", log_y=True)
+        self.ratios = self._plot("update ‖Δw‖/‖w‖", log_y=True)
         self.graphics.nextRow()
-        self.activations = self._plot("activation mean (—) and std (- -)")
+        self.activations = self._plot("activation mean, std (- -)")
         self.dead = self._plot("dead units (share)")
         self.graphics.nextRow()
         self.bands = self._plot("weight percentiles")
-        self.colorful = self._plot("activation histogram per step")
+        self.colorful = self._plot("activation histograms")
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.colorful.addItem(self.image)
@@ -133,6 +133,7 @@ class LayersView(QWidget):
             self.activations.plot(steps, means[:, layer], pen=_pen(layer), name=f"layer {layer + 1}")
             self.activations.plot(steps, stds[:, layer], pen=_pen(layer, dashed=True))
             self.dead.plot(steps, dead[:, layer], pen=_pen(layer), name=f"layer {layer + 1}")
+        self.dead.setYRange(0, max(0.05, float(np.max(dead, initial=0)) * 1.1), padding=0)
         self._draw_bands(history, steps)
         self._draw_colorful(history, steps)
 
@@ -154,11 +155,14 @@ class LayersView(QWidget):
     def _draw_bands(self, history: LayerStatsHistory, steps: np.ndarray) -> None:
         parameter = max(self.parameter_picker.currentIndex(), 0)
         percentiles = history.series("weight_percentiles")[:, parameter, :]
-        self.bands.setTitle(f"<span style='color:#333;font-size:9pt'>{history.parameter_names[parameter]}: "
-                            "percentiles 0/7/16/50/84/93/100</span>")
+        self.bands.setTitle(f"<span style='color:#333;font-size:9pt'>{history.parameter_names[parameter]} "
+                            "percentiles</span>")
         for low, high, alpha in BANDS:
-            lower = self.bands.plot(steps, percentiles[:, low], pen=None)
-            upper = self.bands.plot(steps, percentiles[:, high], pen=None)
+            edge = pg.mkPen(245, 147, 34, alpha)
+            lower = pg.PlotCurveItem(steps, percentiles[:, low], pen=edge)
+            upper = pg.PlotCurveItem(steps, percentiles[:, high], pen=edge)
+            for curve in (lower, upper):
+                self.bands.addItem(curve)
             self.bands.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(245, 147, 34, alpha)))
         self.bands.plot(steps, percentiles[:, 3], pen=pg.mkPen(140, 70, 0, width=1.5))
 
@@ -173,8 +177,8 @@ class LayersView(QWidget):
         self.image.setImage(image, autoLevels=True)
         first, last = float(steps[0]), float(steps[-1]) if len(steps) > 1 else float(steps[0]) + 1
         self.image.setRect(QRectF(first, low, max(last - first, 1.0), high - low))
-        self.colorful.setTitle(f"<span style='color:#333;font-size:9pt'>layer {layer + 1}: log(1 + count) of "
-                               f"activations per sample</span>")
+        self.colorful.setTitle(f"<span style='color:#333;font-size:9pt'>layer {layer + 1} activations, "
+                               f"log(1+count)</span>")
 
     # -- export --------------------------------------------------------------------------------------------------
 

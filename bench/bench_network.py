@@ -1,0 +1,111 @@
+"""What the Network and Layers docks cost: training steps per second in the real window with both docks shown
+(Network in its place, Layers floating beside it) against both hidden, and against no layer statistics sampled
+at all, on the spiral MLP and on the Otto MLP (issue 23: shown ≥ 0.9 × hidden).
+
+    xvfb-run -a -s "-screen 0 1920x1080x24" python bench/bench_network.py [--repeats 3] [--engine tensorflow]
+
+Steps per second are the run's steps over the wall time from its start event to its end event, as the window
+receives them; the variants alternate within each repeat, and the table gives the median of the repeats and each
+variant's ratio to "docks hidden" in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from time import perf_counter
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED_DATA = next((folder / "shared" / "data" for folder in ROOT.parents
+                    if (folder / "shared" / "data" / "kaggle_ottogroup").is_dir()), None)
+if "KGUI_DATA_DIR" not in os.environ and SHARED_DATA is not None:
+    os.environ["KGUI_DATA_DIR"] = str(SHARED_DATA)
+
+from PyQt6.QtCore import QSettings  # noqa: E402
+from PyQt6.QtTest import QTest  # noqa: E402
+
+from kgui.core.runs import RunStore  # noqa: E402
+from kgui.core.session import RunEnded, RunStarted  # noqa: E402
+from kgui.core.settings import ExperimentSettings  # noqa: E402
+from kgui.ui import create_app, worker  # noqa: E402
+from kgui.ui.main_window import MainWindow  # noqa: E402
+
+EXPERIMENTS = {
+    "spiral MLP 8,8,8 tanh": ExperimentSettings(dataset="spiral", model="mlp", hidden=(8, 8, 8), activation="tanh",
+                                                optimizer="adam", learning_rate=0.03, steps=3000),
+    "Otto MLP 64,32 relu": ExperimentSettings(dataset="otto", model="mlp", hidden=(64, 32), activation="relu",
+                                              optimizer="adam", learning_rate=0.001, steps=600, batch_size=512),
+}
+VARIANTS = ("docks shown", "docks hidden", "no statistics")
+
+
+def steps_per_second(window, settings: ExperimentSettings, variant: str) -> float:
+    docks = (window.network_dock, window.layers_dock)
+    if variant == "docks shown":
+        window.network_dock.show()
+        window.network_dock.raise_()
+        window.layers_dock.setFloating(True)
+        window.layers_dock.resize(640, 700)
+        window.layers_dock.show()
+    else:
+        for dock in docks:
+            dock.hide()
+    worker.LAYER_STATS_S = None if variant == "no statistics" else DEFAULT_INTERVAL
+    times = {}
+
+    def on_event(event):
+        if isinstance(event, (RunStarted, RunEnded)):
+            times[type(event).__name__] = perf_counter()
+
+    window.session.subscribe(on_event)
+    window.apply_settings(settings)
+    window.start()
+    QTest.qWait(50)
+    while window.running:
+        QTest.qWait(20)
+    window.session.unsubscribe(on_event)
+    record = window.record
+    if record.status != "finished":
+        raise SystemExit(f"{variant}: the run {record.status}: {record.message}")
+    return len(record.history) / (times["RunEnded"] - times["RunStarted"])
+
+
+DEFAULT_INTERVAL = worker.LAYER_STATS_S
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--engine", default="tensorflow")
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="kgui-bench-network-"))
+    app = create_app([])
+    preferences = QSettings(str(scratch / "kgui.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(store=RunStore(scratch / "runs"), preferences=preferences)
+    window.resize(1400, 900)
+    window.show()
+    print(f"engine {args.engine}, sampling every {DEFAULT_INTERVAL} s, {args.repeats} repeats, median steps/s")
+    print("| experiment | " + " | ".join(VARIANTS) + " | shown / hidden | no statistics / hidden |")
+    print("|---|" + "---|" * (len(VARIANTS) + 2))
+    for name, settings in EXPERIMENTS.items():
+        settings = settings.replace(backend=args.engine)
+        steps_per_second(window, settings.replace(steps=20), "docks hidden")   # prepared, compiled, warm
+        rates = {variant: [] for variant in VARIANTS}
+        for _ in range(args.repeats):
+            for variant in VARIANTS:
+                rates[variant].append(steps_per_second(window, settings, variant))
+        median = {variant: statistics.median(values) for variant, values in rates.items()}
+        hidden = median["docks hidden"]
+        print(f"| {name} ({settings.steps} steps) | " + " | ".join(f"{median[v]:.0f}" for v in VARIANTS)
+              + f" | {median['docks shown'] / hidden:.2f} | {median['no statistics'] / hidden:.2f} |", flush=True)
+    window.close()
+    del app
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
