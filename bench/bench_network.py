@@ -6,7 +6,9 @@ at all, on the spiral MLP and on the Otto MLP (issue 23: shown ≥ 0.9 × hidden
 
 Steps per second are the run's steps over the wall time from its start event to its end event, as the window
 receives them; the variants alternate within each repeat, and the table gives the median of the repeats and each
-variant's ratio to "docks hidden" in the same run.
+variant's ratio to "docks hidden" in the same run. On a loaded machine wall time is noisy, so the process's CPU
+time per step (every thread: the job's, the engine's pools, the GUI's) is given too, as "CPU steps/s" (steps per
+CPU second), with its ratio; and the GUI thread's CPU time over the run's wall time ("GUI busy").
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, process_time, thread_time
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,7 +45,8 @@ EXPERIMENTS = {
 VARIANTS = ("docks shown", "docks hidden", "no statistics")
 
 
-def steps_per_second(window, settings: ExperimentSettings, variant: str) -> float:
+def steps_per_second(window, settings: ExperimentSettings, variant: str) -> tuple[float, float, float]:
+    """Steps per wall second, steps per CPU second of the process, and the GUI thread's CPU share."""
     docks = (window.network_dock, window.layers_dock)
     if variant == "docks shown":
         window.network_dock.show()
@@ -57,9 +60,9 @@ def steps_per_second(window, settings: ExperimentSettings, variant: str) -> floa
     worker.LAYER_STATS_S = None if variant == "no statistics" else DEFAULT_INTERVAL
     times = {}
 
-    def on_event(event):
+    def on_event(event):    # on the GUI thread
         if isinstance(event, (RunStarted, RunEnded)):
-            times[type(event).__name__] = perf_counter()
+            times[type(event).__name__] = (perf_counter(), process_time(), thread_time())
 
     window.session.subscribe(on_event)
     window.apply_settings(settings)
@@ -71,7 +74,9 @@ def steps_per_second(window, settings: ExperimentSettings, variant: str) -> floa
     record = window.record
     if record.status != "finished":
         raise SystemExit(f"{variant}: the run {record.status}: {record.message}")
-    return len(record.history) / (times["RunEnded"] - times["RunStarted"])
+    (wall0, cpu0, gui0), (wall1, cpu1, gui1) = times["RunStarted"], times["RunEnded"]
+    steps = len(record.history)
+    return steps / (wall1 - wall0), steps / (cpu1 - cpu0), (gui1 - gui0) / (wall1 - wall0)
 
 
 DEFAULT_INTERVAL = worker.LAYER_STATS_S
@@ -88,9 +93,10 @@ def main() -> int:
     window = MainWindow(store=RunStore(scratch / "runs"), preferences=preferences)
     window.resize(1400, 900)
     window.show()
-    print(f"engine {args.engine}, sampling every {DEFAULT_INTERVAL} s, {args.repeats} repeats, median steps/s")
-    print("| experiment | " + " | ".join(VARIANTS) + " | shown / hidden | no statistics / hidden |")
-    print("|---|" + "---|" * (len(VARIANTS) + 2))
+    print(f"engine {args.engine}, sampling every {DEFAULT_INTERVAL} s, {args.repeats} repeats, medians; "
+          f"load average before: {os.getloadavg()[0]:.1f}")
+    print("| experiment | measure | " + " | ".join(VARIANTS) + " | shown / hidden | no statistics / hidden |")
+    print("|---|---|" + "---|" * (len(VARIANTS) + 2))
     for name, settings in EXPERIMENTS.items():
         settings = settings.replace(backend=args.engine)
         steps_per_second(window, settings.replace(steps=20), "docks hidden")   # prepared, compiled, warm
@@ -98,10 +104,13 @@ def main() -> int:
         for _ in range(args.repeats):
             for variant in VARIANTS:
                 rates[variant].append(steps_per_second(window, settings, variant))
-        median = {variant: statistics.median(values) for variant, values in rates.items()}
-        hidden = median["docks hidden"]
-        print(f"| {name} ({settings.steps} steps) | " + " | ".join(f"{median[v]:.0f}" for v in VARIANTS)
-              + f" | {median['docks shown'] / hidden:.2f} | {median['no statistics'] / hidden:.2f} |", flush=True)
+        for column, measure in enumerate(("steps/s", "CPU steps/s", "GUI busy")):
+            median = {variant: statistics.median(values[column] for values in rates[variant]) for variant in VARIANTS}
+            hidden = median["docks hidden"]
+            cells = " | ".join(f"{median[v]:.0%}" if column == 2 else f"{median[v]:.0f}" for v in VARIANTS)
+            ratios = (f" | {median['docks shown'] / hidden:.2f} | {median['no statistics'] / hidden:.2f} |"
+                      if column < 2 else " | | |")
+            print(f"| {name} ({settings.steps} steps) | {measure} | {cells}{ratios}", flush=True)
     window.close()
     del app
     return 0

@@ -4,7 +4,7 @@ bench/screenshot_network.py``.
 With a fresh run store and fresh preferences, trains in the real window and saves, side by side, the Decision
 boundary (for 2-feature data), the Network and the Layers docks, each at a readable size:
 
-- docs/screenshot-network-spiral.png: a tanh MLP 8,8,8 with Adam on the spiral, a hidden neuron hovered (its
+- docs/screenshot-network-spiral.png: a tanh MLP 8,8,8 with Adam (batches of 32) on the spiral, a hidden neuron hovered (its
   heatmap large in the Decision boundary dock) and a link picked;
 - docs/screenshot-network-otto.png: a ReLU MLP 64,32 with Adam on Otto (iris when Otto is not found).
 """
@@ -33,7 +33,7 @@ from kgui.ui import create_app  # noqa: E402
 from kgui.ui.main_window import MainWindow  # noqa: E402
 
 SPIRAL = ExperimentSettings(backend="tensorflow", dataset="spiral", model="mlp", hidden=(8, 8, 8), activation="tanh",
-                            optimizer="adam", learning_rate=0.03, steps=400)
+                            optimizer="adam", learning_rate=0.01, steps=3000, batch_size=32)
 OTTO = ExperimentSettings(backend="tensorflow", dataset="otto", model="mlp", hidden=(64, 32), activation="relu",
                           optimizer="adam", learning_rate=0.001, steps=300)
 PANEL = (640, 760)      # each dock's size in the picture

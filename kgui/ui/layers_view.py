@@ -37,12 +37,12 @@ class LayersView(QWidget):
         self.caption = QLabel("Train a model to see each layer's gradients, updates, activations and weights.")
         self.caption.setWordWrap(True)
         self.parameter_picker = QComboBox()
-        self.parameter_picker.setToolTip("The weight matrix whose distribution is drawn")
+        self.parameter_picker.setToolTip("The parameter whose percentile bands are drawn")
         self.layer_picker = QComboBox()
         self.layer_picker.setToolTip("The hidden layer whose activation histograms are drawn")
         for picker in (self.parameter_picker, self.layer_picker):
             picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            picker.setMinimumContentsLength(10)
+            picker.setMinimumContentsLength(7)
         self.export_button = QPushButton("Export…")
         pickers = QHBoxLayout()      # narrow: the right-hand docks are ~330 px wide
         pickers.addWidget(self.parameter_picker)
@@ -68,6 +68,11 @@ class LayersView(QWidget):
         layout.addWidget(self.graphics, 1)
         self.history: LayerStatsHistory | None = None
         self._drawn: tuple | None = None
+        self._structure: tuple | None = None     # parameter names and hidden layers the curves are built for
+        self._parameter_curves: dict[int, tuple] = {}   # weight matrix -> (gradient norm, update ratio) curves
+        self._layer_curves: list[tuple] = []     # hidden layer -> (mean, std, dead share) curves
+        self._bands: list[tuple] = []            # (lower, upper) curves of each percentile band
+        self._median = None
         self.parameter_picker.currentIndexChanged.connect(lambda _: self._redraw())
         self.layer_picker.currentIndexChanged.connect(lambda _: self._redraw())
 
@@ -77,13 +82,16 @@ class LayersView(QWidget):
         plot.setMenuEnabled(False)
         if log_y:
             plot.setLogMode(y=True)
+            # a decade's 2…9 are labelled only when there is room (they overlapped in a short plot)
+            plot.getAxis("left").setStyle(textFillLimits=[(0, 0.8), (2, 0.15)])
         plot.addLegend(offset=(-4, 4), labelTextSize="7pt", verSpacing=-6)
         return plot
 
     # -- data ----------------------------------------------------------------------------------------------------
 
     def clear(self, text: str) -> None:
-        self.history, self._drawn = None, None
+        self.history, self._drawn, self._structure = None, None, None
+        self._parameter_curves, self._layer_curves, self._bands, self._median = {}, [], [], None
         self.caption.setText(text)
         for plot in (self.gradients, self.ratios, self.activations, self.dead, self.bands):
             plot.clear()
@@ -115,37 +123,58 @@ class LayersView(QWidget):
         if key == self._drawn:
             return
         self._fill_pickers(history)
-        key = (id(history), len(history), self.parameter_picker.currentIndex(), self.layer_picker.currentIndex())
-        self._drawn = key
+        self._drawn = (id(history), len(history), self.parameter_picker.currentIndex(),
+                       self.layer_picker.currentIndex())
+        structure = (history.parameter_names, len(history.activation_mean[-1]))
+        if structure != self._structure:
+            self._build(*structure)
+            self._structure = structure
         steps = np.asarray(history.steps, np.float64)
-        names = history.parameter_names
-        matrices = [i for i, name in enumerate(names) if name.startswith("W")]
         norms, ratios = history.series("gradient_norms"), history.series("update_ratios")
-        for plot in (self.gradients, self.ratios, self.activations, self.dead, self.bands):
-            plot.clear()
-            plot.legend.clear()
-        for colour, i in enumerate(matrices):
-            self.gradients.plot(steps, np.maximum(norms[:, i], FLOOR), pen=_pen(colour), name=names[i])
-            ratio = np.where(np.isfinite(ratios[:, i]), np.maximum(ratios[:, i], FLOOR), np.nan)
-            self.ratios.plot(steps, ratio, pen=_pen(colour), name=names[i], connect="finite")
+        for i, (gradient, ratio) in self._parameter_curves.items():
+            gradient.setData(steps, np.maximum(norms[:, i], FLOOR))
+            finite = np.isfinite(ratios[:, i])
+            ratio.setData(steps[finite], np.maximum(ratios[finite, i], FLOOR))
         means, stds, dead = (history.series(name) for name in ("activation_mean", "activation_std", "dead_fraction"))
-        for layer in range(means.shape[1] if means.ndim == 2 else 0):
-            self.activations.plot(steps, means[:, layer], pen=_pen(layer), name=f"layer {layer + 1}")
-            self.activations.plot(steps, stds[:, layer], pen=_pen(layer, dashed=True))
-            self.dead.plot(steps, dead[:, layer], pen=_pen(layer), name=f"layer {layer + 1}")
-        self.dead.setYRange(0, max(0.05, float(np.max(dead, initial=0)) * 1.1), padding=0)
+        for layer, (mean, std, dead_share) in enumerate(self._layer_curves):
+            mean.setData(steps, means[:, layer])
+            std.setData(steps, stds[:, layer])
+            dead_share.setData(steps, dead[:, layer])
+        if self._layer_curves:
+            self.dead.setYRange(0, max(0.05, float(np.max(dead, initial=0)) * 1.1), padding=0)
         self._draw_bands(history, steps)
         self._draw_colorful(history, steps)
 
+    def _build(self, names: tuple[str, ...], n_layers: int) -> None:
+        """One curve per weight matrix and per hidden layer, and the bands' curves (their data set at each draw)."""
+        for plot in (self.gradients, self.ratios, self.activations, self.dead, self.bands):
+            plot.clear()
+            plot.legend.clear()
+        matrices = [i for i, name in enumerate(names) if name.startswith("W")]
+        self._parameter_curves = {
+            i: (self.gradients.plot(pen=_pen(colour), name=names[i]), self.ratios.plot(pen=_pen(colour), name=names[i]))
+            for colour, i in enumerate(matrices)}
+        self._layer_curves = [(self.activations.plot(pen=_pen(layer), name=f"layer {layer + 1}"),
+                               self.activations.plot(pen=_pen(layer, dashed=True)),
+                               self.dead.plot(pen=_pen(layer), name=f"layer {layer + 1}")) for layer in range(n_layers)]
+        self._bands = []
+        for _, _, alpha in BANDS:
+            edge = pg.mkPen(245, 147, 34, alpha)
+            lower, upper = pg.PlotCurveItem(pen=edge), pg.PlotCurveItem(pen=edge)
+            for curve in (lower, upper):
+                self.bands.addItem(curve)
+            self.bands.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(245, 147, 34, alpha)))
+            self._bands.append((lower, upper))
+        self._median = self.bands.plot(pen=pg.mkPen(140, 70, 0, width=1.5))
+
     def _fill_pickers(self, history: LayerStatsHistory) -> None:
         names = list(history.parameter_names)
-        if [self.parameter_picker.itemText(i) for i in range(self.parameter_picker.count())] != [
-                f"weights {name}" for name in names]:
+        if [self.parameter_picker.itemText(i) for i in range(self.parameter_picker.count())] != names:
             self.parameter_picker.blockSignals(True)
             self.parameter_picker.clear()
-            self.parameter_picker.addItems([f"weights {name}" for name in names])
+            self.parameter_picker.addItems(names)
             self.parameter_picker.blockSignals(False)
-        layers = [f"activations layer {i + 1}" for i in range(len(history.activation_mean[-1]))]
+        layers = [f"layer {i + 1}" for i in range(len(history.activation_mean[-1]))]
         if [self.layer_picker.itemText(i) for i in range(self.layer_picker.count())] != layers:
             self.layer_picker.blockSignals(True)
             self.layer_picker.clear()
@@ -157,14 +186,10 @@ class LayersView(QWidget):
         percentiles = history.series("weight_percentiles")[:, parameter, :]
         self.bands.setTitle(f"<span style='color:#333;font-size:9pt'>{history.parameter_names[parameter]} "
                             "percentiles</span>")
-        for low, high, alpha in BANDS:
-            edge = pg.mkPen(245, 147, 34, alpha)
-            lower = pg.PlotCurveItem(steps, percentiles[:, low], pen=edge)
-            upper = pg.PlotCurveItem(steps, percentiles[:, high], pen=edge)
-            for curve in (lower, upper):
-                self.bands.addItem(curve)
-            self.bands.addItem(pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(245, 147, 34, alpha)))
-        self.bands.plot(steps, percentiles[:, 3], pen=pg.mkPen(140, 70, 0, width=1.5))
+        for (low, high, _), (lower, upper) in zip(BANDS, self._bands):
+            lower.setData(steps, percentiles[:, low])
+            upper.setData(steps, percentiles[:, high])
+        self._median.setData(steps, percentiles[:, 3])
 
     def _draw_colorful(self, history: LayerStatsHistory, steps: np.ndarray) -> None:
         layer = self.layer_picker.currentIndex()
