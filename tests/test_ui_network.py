@@ -130,3 +130,17 @@ def test_a_saved_run_shows_its_layer_stats_after_a_restart(qtbot, tmp_path, mess
     assert [len(column) for column in docks.network.nodes] == [2, 8, 8, 2]
     assert "saved with the run" in docks.network.caption.text() and docks.network.stats.step == 30
     assert docks.layers.history.steps[-1] == 30 and docks.layers.history.steps[0] == 1
+
+
+def test_computed_input_features_are_input_nodes_with_heatmaps_of_themselves(qtbot, window):
+    window.apply_settings(SPIRAL.replace(steps=5, features=("x1", "x2", "x1_squared", "x2_squared", "sin_x1")))
+    assert window.start()
+    wait_until_idle(qtbot, window)
+    view = window.network_docks.network
+    window.network_dock.raise_()
+    qtbot.waitUntil(lambda: bool(view.nodes) and view.stats.step == 5, timeout=RUN_TIMEOUT_MS)
+    assert [len(column) for column in view.nodes] == [5, 8, 8, 2]
+    assert view.stats.input_grid.shape == (64, 64, 5)
+    assert all(not node.thumbnail.pixmap().isNull() for node in view.nodes[0].values())
+    labels = [child.text() for node in view.nodes[0].values() for child in node.childItems() if hasattr(child, "text")]
+    assert labels == list(window.network_docks._names[window.live_run_id][0])

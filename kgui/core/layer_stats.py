@@ -6,7 +6,7 @@ distribution bands). Per hidden layer, over the probe's validation rows: the act
 of dead units (output zero on every row), a histogram of the activations (fastai's ``ActivationStats``, whose
 histograms stacked over the steps make the "colorful dimension" image), and each neuron's mean and histogram. For a
 2-feature dataset, each hidden neuron's activation over the decision-boundary grid (TensorFlow Playground's node
-thumbnails).
+thumbnails), and the model's inputs there (the plane's own coordinates, or the features computed from them).
 
 The probe is at most ``PROBE_ROWS`` rows of each split, drawn once with a fixed seed, so that a sample costs
 the same on every dataset. A :class:`LayerStatsSampler` runs on the training thread: it arms itself one step
@@ -63,6 +63,7 @@ class LayerStats:
     neuron_grids: tuple[np.ndarray, ...] = ()   # 2 features: per hidden layer (resolution, resolution, width)
     grid_xs: np.ndarray | None = None      # the grid of ``neuron_grids`` (the decision boundary's)
     grid_ys: np.ndarray | None = None
+    input_grid: np.ndarray | None = None   # (resolution, resolution, inputs): the model's inputs over that grid
 
     @property
     def layer_widths(self) -> tuple[int, ...]:
@@ -150,15 +151,16 @@ def compute(model, dataset, step: int, previous: list[np.ndarray] | None = None,
     x_probe = dataset.x_val if len(dataset.x_val) else dataset.x_train
     activations = probe.activations(x_probe[probe_rows(len(x_probe))])
     value_range = histogram_range(model.architecture.activation)
-    grids, xs, ys = (), None, None
+    grids, xs, ys, input_grid = (), None, None, None
     if with_grids and activations and surface.has_surface(dataset):
         x_min, x_max, y_min, y_max = surface.plane_bounds(dataset)
         xs = np.linspace(x_min, x_max, surface.DEFAULT_RESOLUTION)
         ys = np.linspace(y_min, y_max, surface.DEFAULT_RESOLUTION)
         plane = np.ascontiguousarray(np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2), dtype=np.float32)
         shape = (len(ys), len(xs))
-        grids = tuple(values.reshape(*shape, values.shape[1])
-                      for values in probe.activations(dataset.plane_rows(plane)))
+        rows = dataset.plane_rows(plane)      # the model's inputs there: the plane, or features computed from it
+        input_grid = np.asarray(rows, np.float32).reshape(*shape, rows.shape[1])
+        grids = tuple(values.reshape(*shape, values.shape[1]) for values in probe.activations(rows))
     return LayerStats(
         step, names, weights, gradients,
         gradient_norms=np.array([_norm(gradient) for gradient in gradients]),
@@ -172,7 +174,7 @@ def compute(model, dataset, step: int, previous: list[np.ndarray] | None = None,
         histogram_range=value_range,
         neuron_means=tuple(values.mean(axis=0, dtype=np.float64) for values in activations),
         neuron_histograms=tuple(histogram(values, value_range, axis_rows=True) for values in activations),
-        neuron_grids=grids, grid_xs=xs, grid_ys=ys)
+        neuron_grids=grids, grid_xs=xs, grid_ys=ys, input_grid=input_grid)
 
 
 class LayerStatsHistory:

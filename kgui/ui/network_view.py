@@ -350,12 +350,11 @@ class NetworkView(QWidget):
                 node.setBrush(QBrush(colour))
 
     def _grids(self, stats: LayerStats) -> list[np.ndarray] | None:
-        """Each column's grids over the plane (inputs: the features themselves; outputs: from the last hidden
+        """Each column's grids over the plane (inputs: the model's inputs there; outputs: from the last hidden
         layer's grid and the output weights, softmaxed for classification), or None without a plane."""
         if stats.grid_xs is None or not stats.neuron_grids:
             return None
-        xs, ys = stats.grid_xs, stats.grid_ys
-        inputs = np.stack(np.meshgrid(xs, ys), axis=-1)
+        inputs = stats.input_grid
         logits = stats.neuron_grids[-1] @ stats.weights[-2] + stats.weights[-1]
         if len(self.class_names) > 0:
             logits = np.exp(logits - logits.max(axis=-1, keepdims=True))
