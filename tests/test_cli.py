@@ -109,7 +109,8 @@ def test_lr_find_suggests_a_rate_the_linear_exercise_trains_with(capsys, tmp_pat
                          *[f"--export={path}" for path in exports])
     assert code == 0, err
     assert out.startswith("learning-rate range test · theano · linear · lr 1e-06 to 10 over 100 steps\n")
-    suggestion = float(re.search(r"^suggested learning rate (\S+) \(valley", out, re.MULTILINE).group(1))
+    four = r"\(valley \S+, steep \S+, minimum \S+, slide \S+\)"   # every rule's rate is printed
+    suggestion = float(re.search(r"^suggested learning rate (\S+) " + four, out, re.MULTILINE).group(1))
     assert 0.19 <= suggestion <= 0.787  # the band of tests/test_core_lr_finder.py
     assert "the loss blew up" in out
     for path in exports:

@@ -8,7 +8,8 @@ import pytest
 
 from kgui.core import lr_finder
 from kgui.core.datasets import load_linear
-from kgui.core.lr_finder import find_learning_rate, learning_rates, steepest_rate, valley_rate
+from kgui.core.lr_finder import (DEFAULT_SUGGESTION, Suggestion, find_learning_rate, learning_rates, minimum_rate,
+                                 slide_rate, steep_rate, suggestions, valley_rate)
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Trainer, TrainingControl
 
@@ -57,11 +58,12 @@ def test_suggestion_on_the_linear_exercise_is_in_the_band(engine):
     result = find_learning_rate(linear(engine), on_point=points.append)
     low, high = sensible_band()
     assert low <= result.suggestion <= high, result.summary()
-    assert result.suggestion == result.valley and result.steepest < result.valley
+    rates = result.suggestions
+    assert result.suggestion == rates[Suggestion.MINIMUM] and rates[Suggestion.STEEP] < rates[Suggestion.MINIMUM]
     assert result.status == "blown up" and points == result.points and len(points) < lr_finder.DEFAULT_STEPS
     expected_rates = learning_rates(1e-6, 10, 100)[:len(points)]
     assert [p.learning_rate for p in points] == pytest.approx(expected_rates, rel=1e-12)
-    assert result.engine == engine and result.summary().startswith(f"suggested learning rate {result.valley:.3g}")
+    assert result.engine == engine and result.summary().startswith(f"suggested learning rate {result.suggestion:.3g} (valley ")
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -101,9 +103,29 @@ def test_cancel_mid_sweep_keeps_the_points_so_far():
 def test_suggestion_rules_on_known_curves():
     rates = np.geomspace(1e-4, 1, 41)
     curve = 1 / (1 + np.exp(4 * (np.log10(rates) + 2)))  # falls fastest at 1e-2, bottoms out at 1
-    assert steepest_rate(rates, curve) == pytest.approx(1e-2, rel=0.3)
-    assert valley_rate(rates, curve) == pytest.approx(0.1)
-    assert steepest_rate(rates[:1], curve[:1]) is None and valley_rate(rates[:1], curve[:1]) is None
+    assert steep_rate(rates, curve) == pytest.approx(1e-2, rel=0.3)
+    assert minimum_rate(rates, curve) == pytest.approx(0.1)
+    assert all(rule(rates[:1], curve[:1]) is None for rule in (steep_rate, minimum_rate, valley_rate, slide_rate))
+
+
+def test_the_four_rules_on_a_synthetic_curve_with_a_known_valley():
+    """A flat plateau (with a little alternating noise, as measured losses have) until 1e-3, a cosine fall to the
+    bottom at 1e-1, then a rise: fast.ai's rules, worked out by hand on it."""
+    exponents = np.round(np.linspace(-5, 1, 61), 10)     # tenths of a decade
+    rates = 10.0 ** exponents
+    plateau = 1.0 + 0.001 * (-1) ** np.arange(61)
+    fall = 0.55 + 0.45 * np.cos(np.pi * (exponents + 3) / 2)   # 1 at 1e-3 down to 0.1 at 1e-1, steepest at 1e-2
+    losses = np.where(exponents < -3, plateau, np.where(exponents <= -1, fall, 0.1 + (exponents + 1) ** 2))
+    found = suggestions(rates, losses)
+    # valley: the longest falling run is the fall (from the plateau's last low point, 1e-3.1, to the bottom); a third
+    # plus a sixth of its 22 points in: 10^-2.2
+    assert found[Suggestion.VALLEY] == pytest.approx(10 ** -2.2)
+    assert found[Suggestion.STEEP] == pytest.approx(1e-2)           # the cosine's steepest point
+    assert found[Suggestion.MINIMUM] == pytest.approx(1e-1 / 10)    # the bottom, divided by 10
+    # slide: from the end, 15-point windows move left until the loss's gradient is the same (within 0.005) at both
+    # ends: first with the right end at the top of the fall (1e-3) and the left one on the plateau, 1.5 decades lower
+    assert found[Suggestion.SLIDE] == pytest.approx(10 ** -4.4)
+    assert DEFAULT_SUGGESTION is Suggestion.MINIMUM
 
 
 @pytest.mark.parametrize("start, end, steps, message", [

@@ -1,5 +1,7 @@
 """Issue 22 in the real window: Edit → Copy/Paste Experiment with ``kgui:`` strings, and classroom mode (hidden
 controls are hidden, locked ones cannot be changed, not even by a pasted or opened experiment)."""
+import numpy as np
+import pytest
 from PyQt6.QtGui import QGuiApplication
 
 from kgui.core import experiment_strings
@@ -78,3 +80,27 @@ def test_the_data_rows_are_hidden_and_locked_too(window):
     assert data.form.isRowVisible(data.rows["data_seed"]) and not data.rows["data_seed"].isEnabled()
     window.form.dataset_picker.select("iris")    # another dataset's rows follow the classroom as well
     assert not data.form.isRowVisible(data.polynomial_box)
+
+
+def test_the_range_test_marks_each_suggestion_and_each_use_button_sets_the_slider(window):
+    from kgui.core.lr_finder import RangeTestResult, Suggestion
+    from kgui.ui.learning_rate import rounded
+
+    view = window.lr_range_view
+    rates = {Suggestion.VALLEY: 0.0063, Suggestion.STEEP: 0.01, Suggestion.MINIMUM: 0.02, Suggestion.SLIDE: None}
+    view.show_result(RangeTestResult(ExperimentSettings(), "tensorflow", "2", 1e-6, 10.0, 100, status="finished",
+                                     suggestions=rates))
+    for rule, rate in rates.items():
+        line = view.markers[rule]
+        assert line.isVisible() == (rate is not None) and view.use_buttons[rule].isEnabled() == (rate is not None)
+        if rate is not None:
+            assert line.label.format == f"{rule} {rate:.3g}" and line.value() == pytest.approx(np.log10(rate))
+    assert view.summary.text() == ("Suggested learning rate 0.02 (valley 0.0063, steep 0.01, minimum 0.02, "
+                                   "slide -); swept 1e-06 to 10 in 0 steps")
+    view.use_buttons[Suggestion.STEEP].click()
+    assert window.lr_control.rate == rounded(0.01)
+    view.use_button.click()    # the suggestion's: minimum
+    assert window.lr_control.rate == rounded(0.02)
+    window.set_classroom(Classroom(lock={"learning_rate"}))
+    view.use_buttons[Suggestion.VALLEY].click()    # a locked rate stays
+    assert window.lr_control.rate == rounded(0.02)

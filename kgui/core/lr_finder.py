@@ -8,18 +8,23 @@ debiased EMA of :mod:`kgui.core.smoothing`. The test stops early once the smooth
 ``blow_up`` times its minimum or a loss is NaN/inf.
 
 Suggestions come from the smoothed curve without its first tenth and last few points (fast.ai's
-trimming): *steepest*, the rate where the loss falls fastest per decade of rate, and *valley*,
-the rate one decade below the lowest loss (fast.ai v1's rule, v2's "minimum"). The valley is the
-suggestion. fast.ai v2's own valley (about halfway into the longest decreasing run of the loss)
-assumes a noisy curve: on kgui's noise-free full-batch curves the loss falls from the very first
-step, so that run spans the whole stable range and its midpoint only reflects ``start`` (measured
-0.003 on the linear exercise, 0.005 on iris and Otto, whatever the data).
+trimming), by fast.ai's four rules (``fastai/callback/schedule.py``): *valley* (fast.ai's default), a third and a
+half of the way into the longest run of falling losses; *steep*, the rate where the loss falls fastest per unit of
+log(rate); *minimum*, the rate at the lowest loss divided by 10; *slide*, the interval slide rule (from the end,
+the first rate where the loss's gradient changes by no more than 0.005 over 15 points).
+
+kgui's suggestion is *minimum*, not fast.ai's valley: the valley assumes a noisy curve, flat until the loss starts
+to fall, while kgui's full-batch curves fall from the very first step, so the longest falling run spans the whole
+stable range and its midpoint only reflects ``start``. Measured (docs/bench_lr_suggestions.md): 300 steps at the
+valley lose to 300 steps at 10× it on the spiral (SGD, Adam), the linear exercise and Otto; at minimum/10 they beat
+both 10× above and below on all four.
 """
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
@@ -36,11 +41,24 @@ DEFAULT_END = 10.0
 DEFAULT_STEPS = 100
 DEFAULT_SMOOTHING = 0.9   # fast.ai uses 0.98; with ~100 points that lags the curve by a quarter of a decade
 BLOW_UP_FACTOR = 4.0
-VALLEY_DECADES = 10.0     # the valley suggestion is the lowest-loss rate divided by this
+MINIMUM_DIVISOR = 10.0    # the minimum suggestion is the lowest-loss rate divided by this
+SLIDE_SPAN, SLIDE_THRESHOLD = 15, 0.005   # fast.ai's slide(lr_diff=15, thresh=.005)
 TRIMMED_END = 5           # last points left out of the suggestions (fast.ai's skip_end)
 MIN_STEPS = 10
 PLOT_HEADROOM = 1.5       # the plot shows losses up to this many times the first one
 CSV_COLUMNS = ("step", "learning_rate", "loss", "smoothed_loss")
+
+
+class Suggestion(StrEnum):
+    """fast.ai's suggestion rules, in fast.ai's order (its default, valley, first)."""
+
+    VALLEY = "valley"
+    STEEP = "steep"
+    MINIMUM = "minimum"
+    SLIDE = "slide"
+
+
+DEFAULT_SUGGESTION = Suggestion.MINIMUM   # the rule that passes the sanity check on kgui's curves (see above)
 
 
 @dataclass(frozen=True)
@@ -65,13 +83,13 @@ class RangeTestResult:
     steps: int
     points: list[RangeTestPoint] = field(default_factory=list)
     status: str = "running"
-    steepest: float | None = None
-    valley: float | None = None
+    suggestions: dict[Suggestion, float | None] = field(default_factory=dict)   # each rule's rate (None: no rate)
 
     @property
     def suggestion(self) -> float | None:
-        """The rate to train with: the valley, else the steepest descent; None with too few points."""
-        return self.valley if self.valley is not None else self.steepest
+        """The rate to train with: the ``DEFAULT_SUGGESTION`` rule's, else the first rule's that gives one."""
+        rules = (DEFAULT_SUGGESTION, *Suggestion)
+        return next((self.suggestions[rule] for rule in rules if self.suggestions.get(rule) is not None), None)
 
     def summary(self) -> str:
         """One line for people: the suggestion and why the sweep ended."""
@@ -83,14 +101,14 @@ class RangeTestResult:
             ended = f"swept {self.start:g} to {self.end:g} in {len(self.points)} steps"
         if self.suggestion is None:
             return f"no suggestion: too few points to judge ({ended})"
-        return (f"suggested learning rate {self.suggestion:.3g} (valley {_rate(self.valley)}, "
-                f"steepest descent {_rate(self.steepest)}); {ended}")
+        rules = ", ".join(f"{rule} {_rate(self.suggestions.get(rule))}" for rule in Suggestion)
+        return f"suggested learning rate {self.suggestion:.3g} ({rules}); {ended}"
 
     def to_dict(self) -> dict:
         return json_safe({
             "settings": self.settings.to_dict(), "engine": self.engine, "engine_version": self.engine_version,
             "start": self.start, "end": self.end, "steps": self.steps, "status": self.status,
-            "suggestion": self.suggestion, "valley": self.valley, "steepest": self.steepest,
+            "suggestion": self.suggestion, **{str(rule): self.suggestions.get(rule) for rule in Suggestion},
             "points": [asdict(point) for point in self.points]})
 
 
@@ -117,8 +135,8 @@ def _trimmed(points: list[RangeTestPoint]) -> tuple[np.ndarray, np.ndarray]:
     return (np.array([p.learning_rate for p in kept]), np.array([p.smoothed_loss for p in kept]))
 
 
-def steepest_rate(rates, losses) -> float | None:
-    """The rate where ``losses`` fall fastest against log(rate); None with fewer than two points."""
+def steep_rate(rates, losses) -> float | None:
+    """fast.ai's steep: the rate where ``losses`` fall fastest against log(rate); None with fewer than two points."""
     rates, losses = np.asarray(rates, dtype=np.float64), np.asarray(losses, dtype=np.float64)
     if len(rates) < 2:
         return None
@@ -126,12 +144,57 @@ def steepest_rate(rates, losses) -> float | None:
     return float(rates[int(np.argmin(slopes))])
 
 
-def valley_rate(rates, losses) -> float | None:
-    """One decade below the bottom of the valley: the rate at the lowest loss, divided by 10."""
+def minimum_rate(rates, losses) -> float | None:
+    """fast.ai's minimum: the rate at the lowest loss, divided by 10."""
     losses = np.asarray(losses, dtype=np.float64)
     if len(losses) < 2:
         return None
-    return float(rates[int(np.argmin(losses))]) / VALLEY_DECADES
+    return float(rates[int(np.argmin(losses))]) / MINIMUM_DIVISOR
+
+
+def valley_rate(rates, losses) -> float | None:
+    """fast.ai's valley: in the longest run of falling losses (each point below an earlier one of the run), the
+    point a third plus a sixth of the way in."""
+    losses = np.asarray(losses, dtype=np.float64)
+    n = len(losses)
+    if n < 2:
+        return None
+    longest = [1] * n       # longest falling run ending at each point (fast.ai's O(n²) rule, n ≈ 100)
+    start, end = 0, 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and longest[i] < longest[j] + 1:
+                longest[i] = longest[j] + 1
+            if longest[end] < longest[i]:
+                end = i
+                start = end - longest[end]
+    sections = (end - start) / 3
+    return float(rates[start + int(sections) + int(sections / 2)])
+
+
+def slide_rate(rates, losses) -> float | None:
+    """fast.ai's slide: from the end, move a window of 15 points left while the loss's gradient at its two ends
+    differs by more than 0.005; the rate at its left end."""
+    losses = np.asarray(losses, dtype=np.float64)
+    if len(losses) <= SLIDE_SPAN:
+        return None
+    gradient = np.gradient(losses)
+    right, left = -1, -1 - SLIDE_SPAN
+    rate = rates[left]
+    while left >= -len(losses) and abs(gradient[right] - gradient[left]) > SLIDE_THRESHOLD:
+        rate = rates[left]
+        right -= 1
+        left -= 1
+    return float(rate)
+
+
+RULES = {Suggestion.VALLEY: valley_rate, Suggestion.STEEP: steep_rate, Suggestion.MINIMUM: minimum_rate,
+         Suggestion.SLIDE: slide_rate}
+
+
+def suggestions(rates, losses) -> dict[Suggestion, float | None]:
+    """Every rule's rate for smoothed ``losses`` at ``rates`` (already trimmed)."""
+    return {rule: function(rates, losses) for rule, function in RULES.items()}
 
 
 def find_learning_rate(settings: ExperimentSettings, start: float = DEFAULT_START, end: float = DEFAULT_END,
@@ -175,9 +238,7 @@ def find_learning_rate(settings: ExperimentSettings, start: float = DEFAULT_STAR
             break
     else:
         result.status = "finished"
-    trimmed_rates, trimmed_losses = _trimmed(result.points)
-    result.steepest = steepest_rate(trimmed_rates, trimmed_losses)
-    result.valley = valley_rate(trimmed_rates, trimmed_losses)
+    result.suggestions = suggestions(*_trimmed(result.points))
     return result
 
 
@@ -190,9 +251,10 @@ def range_test_figure(result: RangeTestResult):
     rates = [p.learning_rate for p in result.points]
     axes.plot(rates, [p.loss for p in result.points], color="C0", alpha=0.3, label="loss")
     axes.plot(rates, [p.smoothed_loss for p in result.points], color="C0", label="smoothed loss")
-    for name, rate, colour in (("valley", result.valley, "C2"), ("steepest", result.steepest, "C3")):
+    for rule, colour in zip(Suggestion, ("C2", "C3", "C4", "C1")):
+        rate = result.suggestions.get(rule)
         if rate is not None:
-            axes.axvline(rate, color=colour, linestyle="--", label=f"{name} {rate:.3g}")
+            axes.axvline(rate, color=colour, linestyle="--", label=f"{rule} {rate:.3g}")
     axes.set_xscale("log")
     if result.points and math.isfinite(result.points[0].smoothed_loss):
         axes.set_ylim(top=PLOT_HEADROOM * result.points[0].smoothed_loss)  # the blow-up would flatten the rest

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QStyle
 
+from kgui.core.lr_finder import DEFAULT_SUGGESTION, Suggestion
 from kgui.core.parity import installed_engines
 from kgui.core.session import Job, JobEnded, JobKind
 
@@ -130,16 +131,17 @@ class JobControl(QObject):
             self.job.control.set_learning_rate(rate)
             self.window.dialogs.status(f"Learning rate {rate:.3g} from the next step on")
 
-    def use_suggested_rate(self) -> None:
-        """Set the learning rate to the range test's suggestion (as if the slider moved there)."""
-        suggestion = self.window.lr_range_view.suggestion
-        if suggestion is None:
+    def use_suggested_rate(self, rule: Suggestion = DEFAULT_SUGGESTION) -> None:
+        """Set the learning rate to the range test's ``rule`` suggestion (as if the slider moved there); not when a
+        classroom locked the rate."""
+        suggestion = self.window.lr_range_view.rate_of(rule)
+        if suggestion is None or "learning_rate" in self.window.classroom.lock:
             return
         rate = min(max(rounded(suggestion), MIN_RATE), MAX_RATE)
         self.window.lr_control.set_rate(rate)
         self.window.form.changed.emit()
         self.set_learning_rate(rate)
-        self.window.dialogs.status(f"Learning rate set to the suggested {rate:g}")
+        self.window.dialogs.status(f"Learning rate set to the {rule} suggestion {rate:g}")
 
     def shut_down(self) -> None:
         """Stop the job and wait for its thread (a run is saved as stopped); no more preparing ahead."""

@@ -1,4 +1,5 @@
-"""The learning-rate range test tab: loss against learning rate (log axis), the suggestion, one click to use it."""
+"""The learning-rate range test tab: loss against learning rate (log axis), fast.ai's four suggestions marked with
+their rates, one click to use each."""
 from __future__ import annotations
 
 import math
@@ -9,15 +10,16 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kgui.core import lr_finder
-from kgui.core.lr_finder import PLOT_HEADROOM
+from kgui.core.lr_finder import DEFAULT_SUGGESTION, PLOT_HEADROOM, Suggestion
 
 from .exporting import ExportTarget
 from .plot_style import style_plot
 
 RAW_COLOR = (31, 119, 180, 80)
 SMOOTH_COLOR = "#1f77b4"
-VALLEY_COLOR = "#2ca02c"
-STEEPEST_COLOR = "#d62728"
+SUGGESTION_COLORS = {Suggestion.VALLEY: "#2ca02c", Suggestion.STEEP: "#d62728", Suggestion.MINIMUM: "#9467bd",
+                     Suggestion.SLIDE: "#ff7f0e"}
+LABEL_HEIGHTS = {Suggestion.VALLEY: 0.95, Suggestion.STEEP: 0.85, Suggestion.MINIMUM: 0.75, Suggestion.SLIDE: 0.65}
 
 
 class LrRangeView(QWidget):
@@ -35,11 +37,12 @@ class LrRangeView(QWidget):
         self.item.addLegend(offset=(10, -10), labelTextColor="#333")  # bottom left: the curve starts high
         self.raw_curve = self.item.plot([], [], pen=pg.mkPen(RAW_COLOR, width=1), name="loss")
         self.smooth_curve = self.item.plot([], [], pen=pg.mkPen(SMOOTH_COLOR, width=2), name="smoothed loss")
-        # the steepest rate is below the valley: its label goes left of its line, the valley's right
+        # one dashed line per rule, labelled with its rate at its own height (two rules may give one rate)
         self.markers = {
-            name: pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine),
-                                  label=name, labelOpts={"position": 0.95, "color": color, "anchors": [anchor, anchor]})
-            for name, color, anchor in (("valley", VALLEY_COLOR, (0, 0)), ("steepest", STEEPEST_COLOR, (1, 0)))}
+            rule: pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(color, width=1, style=Qt.PenStyle.DashLine),
+                                  label=str(rule), labelOpts={"position": LABEL_HEIGHTS[rule], "color": color,
+                                                              "anchors": [(0, 0), (0, 0)]})
+            for rule, color in SUGGESTION_COLORS.items()}
         for line in self.markers.values():
             line.setVisible(False)
             self.item.addItem(line, ignoreBounds=True)
@@ -48,15 +51,19 @@ class LrRangeView(QWidget):
         self.start_button.setToolTip("Raise the learning rate from 1e-6 to 10 over 100 steps of the current "
                                      "experiment and suggest a rate (like fast.ai's lr_find)")
         self.cancel_button = QPushButton("Cancel")
-        self.use_button = QPushButton("Use suggested rate")
-        self.use_button.setToolTip("Set the learning-rate slider to the suggestion")
+        self.use_buttons = {rule: QPushButton(f"Use {rule}") for rule in Suggestion}
+        for rule, button in self.use_buttons.items():
+            button.setToolTip(f"Set the learning-rate slider to the {rule} suggestion"
+                              + (" (kgui's suggestion)" if rule is DEFAULT_SUGGESTION else "")
+                              + (" (fast.ai's default)" if rule is Suggestion.VALLEY else ""))
+        self.use_button = self.use_buttons[DEFAULT_SUGGESTION]   # the suggestion
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save the sweep as CSV or JSON, or its plot as PNG or SVG")
         self.summary = QLabel("Run the range test to get a suggested learning rate for the current experiment.")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.cancel_button, self.use_button, self.export_button):
+        for button in (self.start_button, self.cancel_button, *self.use_buttons.values(), self.export_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -88,12 +95,17 @@ class LrRangeView(QWidget):
     def set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        self.use_button.setEnabled(not running and self.suggestion is not None)
+        for rule, button in self.use_buttons.items():
+            button.setEnabled(not running and self.rate_of(rule) is not None)
         self.export_button.setEnabled(not running and self.result is not None)
 
     @property
     def suggestion(self) -> float | None:
         return None if self.result is None else self.result.suggestion
+
+    def rate_of(self, rule: Suggestion) -> float | None:
+        """The rate ``rule`` suggests in the shown result, if any."""
+        return None if self.result is None else self.result.suggestions.get(rule)
 
     def add_points(self, points) -> None:
         """Draw new RangeTestPoints (they arrive in batches from the worker)."""
@@ -114,11 +126,11 @@ class LrRangeView(QWidget):
     def show_result(self, result) -> None:
         """The finished (or cancelled, or blown-up) sweep: its suggestions marked, the summary shown."""
         self.result = result
-        for name, rate in (("valley", result.valley), ("steepest", result.steepest)):
-            line = self.markers[name]
+        for rule, line in self.markers.items():
+            rate = result.suggestions.get(rule)
             line.setVisible(rate is not None)
             if rate is not None:
                 line.setPos(math.log10(rate))
-                line.label.setFormat(f"{name} {rate:.3g}")
+                line.label.setFormat(f"{rule} {rate:.3g}")
         self.summary.setText(result.summary()[0].upper() + result.summary()[1:])
         self.set_running(False)

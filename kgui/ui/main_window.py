@@ -163,7 +163,8 @@ class MainWindow(QMainWindow):
         view = self.lr_range_view
         view.start_button.clicked.connect(self.range_test_action.trigger)
         view.cancel_button.clicked.connect(self.stop)
-        view.use_button.clicked.connect(self.jobs.use_suggested_rate)
+        for rule, button in view.use_buttons.items():
+            button.clicked.connect(lambda _=False, rule=rule: self.jobs.use_suggested_rate(rule))
         view.export_button.clicked.connect(lambda: self.dialogs.export_dialog(target=view.export_target()))
 
     # -- state -------------------------------------------------------------------------------------------------------
