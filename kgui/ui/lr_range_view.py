@@ -62,14 +62,18 @@ class LrRangeView(QWidget):
         self.summary = QLabel("Run the range test to get a suggested learning rate for the current experiment.")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        buttons = QHBoxLayout()
-        for button in (self.start_button, self.cancel_button, *self.use_buttons.values(), self.export_button):
+        buttons, uses = QHBoxLayout(), QHBoxLayout()   # the Use buttons on a row of their own: the tab stays narrow
+        for button in (self.start_button, self.cancel_button, self.export_button):
             buttons.addWidget(button)
-        buttons.addStretch(1)
+        for button in self.use_buttons.values():
+            uses.addWidget(button)
+        for row in (buttons, uses):
+            row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(buttons)
         layout.addWidget(self.summary)
+        layout.addLayout(uses)
         layout.addWidget(self.widget, 1)
         self.result = None
         self.clear()
