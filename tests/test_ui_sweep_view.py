@@ -159,3 +159,75 @@ def test_the_window_has_a_sweep_tab_and_a_click_shows_the_trials_curves(qtbot, t
     assert window.tabs.currentWidget() is window.plot
     window.session.delete(records[-1].id)
     assert view.proxy.rowCount() == len(records) - 1
+
+
+def test_the_sweep_dialog_builds_the_sweep_from_the_experiment(qtbot):
+    from kgui.ui.sweep_dialog import SweepDialog
+
+    experiment = ExperimentSettings(dataset="spiral", model="mlp", hidden=(8,), optimizer="adam", steps=5)
+    dialog = SweepDialog(experiment)
+    qtbot.addWidget(dialog)
+    (name, values), (name2, values2) = dialog.axis_rows[:2]
+    values.setText("0.01,0.1")
+    name2.setCurrentText("optimizer")
+    values2.setText("sgd,adam")
+    dialog.seeds.setValue(2)
+    assert dialog.verdict.text().startswith("8 trials") and dialog.spec.count() == 8
+    assert dialog.spec.expand()[-1].settings.optimizer == "adam"
+    values.setText("0.01,-1")
+    assert dialog.spec is None and "learning_rate must be a positive number" in dialog.verdict.text()
+    assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+    values.setText("1e-4:1")
+    assert "a grid needs values, not a range" in dialog.verdict.text()
+    dialog.method.setCurrentText("random")
+    dialog.trials.setValue(5)
+    assert dialog.spec.count() == 10 and dialog.spec.axes[0].is_range
+
+
+def _window(qtbot, tmp_path):
+    from kgui.ui.main_window import MainWindow
+
+    window = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_a_sweep_started_in_the_window_runs_in_workers_and_fills_the_tab(qtbot, tmp_path, messages):
+    from kgui.ui.sweep_dialog import SweepRun
+    from kgui.core.sweeps import Axis, SweepSpec
+    from test_core_sweeps import SPIRAL
+
+    window = _window(qtbot, tmp_path)
+    spec = SweepSpec(SPIRAL.replace(steps=20), (Axis("learning_rate", (0.01, 0.1)),), seeds=2)
+    run = SweepRun(spec, window.session.store, 2)
+    view = window.sweep_view
+    view.start(run)
+    assert not view.progress.isHidden() and not view.new_button.isEnabled()
+    with qtbot.waitSignal(run.finished, timeout=240_000):
+        pass
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 4)
+    assert view.progress.value() == 4 and view.new_button.isEnabled()
+    assert {window.session.runs[row.run_id].status for row in view.model.rows} == {"finished"}
+    assert not [process for process in run.executor.pool.processes if process.alive]
+
+
+def test_stop_ends_a_window_sweeps_trials_as_stopped_and_leaves_no_worker(qtbot, tmp_path, messages):
+    from kgui.ui.sweep_dialog import SweepRun
+    from kgui.core.sweeps import Axis, SweepSpec
+    from test_core_sweeps import SPIRAL
+
+    window = _window(qtbot, tmp_path)
+    spec = SweepSpec(SPIRAL.replace(steps=1_000_000), (Axis("learning_rate", (0.01, 0.1, 0.2)),))
+    run = SweepRun(spec, window.session.store, 2)
+    view = window.sweep_view
+    view.start(run)
+    store = window.session.store
+    qtbot.waitUntil(lambda: len([r for r in store.list() if r.summary.steps > 0]) >= 2, timeout=240_000)
+    processes = list(run.executor.pool.processes)
+    with qtbot.waitSignal(run.finished, timeout=30_000):
+        view.stop_button.click()
+    records = store.list()
+    assert len(records) == 2 and {record.status for record in records} == {RunStatus.STOPPED}
+    assert not [process for process in processes if process.alive]
+    assert "stopped" in view.progress_label.text()

@@ -619,6 +619,18 @@ class Session:
                     self._read_history(record)
         return loaded
 
+    def reload_saved(self, run_id: str) -> RunRecord | None:
+        """Run ``run_id`` as its store has it now, for a run another process wrote (a sweep's trial): added if new,
+        replaced if known; listeners hear RunChanged. None when it is not in the store (deleted meanwhile)."""
+        try:
+            record = self.store.load(run_id)
+        except (LookupError, OSError):
+            return None
+        self.runs[run_id] = record
+        self._unread.discard(run_id)
+        self._notify(RunChanged(record, self.is_shown(run_id)))
+        return record
+
     def _read_history(self, record: RunRecord) -> None:
         """A saved run's steps, read from the store the first time they are needed."""
         if record.id not in self._unread:

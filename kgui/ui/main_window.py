@@ -338,6 +338,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping…")
             self.hide()
         self.jobs.shut_down()
+        self.sweep_view.shut_down()
         self.session.close()
         self.job_status.stop_preparing()
         self.plot.timer.stop()

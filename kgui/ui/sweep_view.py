@@ -12,16 +12,18 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QSplitter, QTableView,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
+                             QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from kgui.core.runs import RunRecord
 from kgui.core.session import RunChanged, RunEnded, RunRemoved
+from kgui.core.sweeps.runner import TrialEnded, TrialStarted
 from kgui.core.sweeps.spec import Metric, format_value
 from kgui.core.sweeps.table import (METRIC_COLUMNS, AxisScale, ScaleKind, TrialRow, axis_names, axis_scale,
                                     export_rows, ranked_rows)
 
 from .plot_style import style_plot
+from .sweep_dialog import SweepDialog, SweepRun
 
 LINE_COLOR = (31, 119, 180, 170)
 DIM_COLOR = (150, 150, 150, 60)
@@ -300,7 +302,14 @@ class SweepView(QWidget):
         self.filter_box = QLineEdit()
         self.filter_box.setPlaceholderText("filter trials…")
         self.filter_box.setClearButtonEnabled(True)
-        self.summary = QLabel("No sweep yet: run kgui sweep …, then its trials show here.")
+        self.summary = QLabel("No sweep yet: New sweep…, or kgui sweep … on the command line.")
+        self.new_button = QPushButton("New sweep…")
+        self.progress = QProgressBar()
+        self.progress_label = QLabel()
+        self.stop_button = QPushButton("Stop sweep")
+        self.stop_button.clicked.connect(self.stop_sweep)
+        self.run: SweepRun | None = None
+        self.added = None            # called with each trial's run id as it ends (the window lists it)
 
         self.model = TrialsModel()
         self.proxy = TrialsFilter()
@@ -322,6 +331,11 @@ class SweepView(QWidget):
             bar.addWidget(QLabel(label))
             bar.addWidget(widget)
         bar.addWidget(self.filter_box, 1)
+        bar.addWidget(self.new_button)
+        running = QHBoxLayout()
+        for widget in (self.progress, self.progress_label, self.stop_button):
+            running.addWidget(widget)
+        self._show_progress(False)
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.coordinates)
         plots.addWidget(self.scatter)
@@ -335,6 +349,7 @@ class SweepView(QWidget):
         self.filter_box.setMinimumWidth(40)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addLayout(running)
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
 
@@ -358,6 +373,56 @@ class SweepView(QWidget):
             self._fill_picker(select=record.sweep_id)
         elif record.sweep_id == self.sweep_id:
             self.refresh()
+
+    # -- a sweep started here ---------------------------------------------------------------------------------------
+
+    def start(self, run: "SweepRun") -> None:
+        """Follow ``run`` (progress, Stop) and start it."""
+        self.run = run
+        self.progress.setRange(0, run.runner.total)
+        self.progress.setValue(0)
+        self._done = self._running = 0
+        self.progress_label.setText(f"sweep {run.runner.sweep_id}: starting…")
+        self._show_progress(True)
+        run.event.connect(self._on_sweep_event)
+        run.finished.connect(self._on_sweep_finished)
+        run.start()
+
+    def _show_progress(self, shown: bool) -> None:
+        for widget in (self.progress, self.progress_label, self.stop_button):
+            widget.setVisible(shown)
+        self.new_button.setEnabled(not shown)
+        self.stop_button.setEnabled(True)
+
+    def _on_sweep_event(self, event) -> None:
+        if isinstance(event, TrialStarted):
+            self._running += 1
+        elif isinstance(event, TrialEnded):
+            self._running -= 1
+            self._done += 1
+            self.progress.setValue(self._done)
+            if event.outcome.record is not None and self.added is not None:
+                self.added(event.outcome.record.id)
+        self.progress_label.setText(f"{self._done} of {self.run.runner.total} trials · {self._running} running")
+
+    def _on_sweep_finished(self, result) -> None:
+        stopped = result is None or result.stopped
+        self.progress_label.setText(f"sweep {self.run.runner.sweep_id} " + ("stopped" if stopped else "done"))
+        self._show_progress(False)
+        self.progress_label.setVisible(True)
+        self.run = None
+
+    def stop_sweep(self) -> None:
+        if self.run is not None:
+            self.stop_button.setEnabled(False)
+            self.progress_label.setText("stopping…")
+            self.run.stop()
+
+    def shut_down(self, timeout_s: float = 2.0) -> None:
+        """Stop a sweep started here and wait for its trials and workers to end (the window closes)."""
+        if self.run is not None:
+            self.run.stop()
+            self.run.wait(timeout_s)
 
     def remove_run(self, run_id: str) -> None:
         for sweep_id, runs in list(self.records.items()):
@@ -496,8 +561,24 @@ def follow_session(view: SweepView, window) -> None:
             window.runs_controller.select(run_id)
             window.tabs.setCurrentWidget(window.plot)
 
+    def added(run_id: str) -> None:   # a trial of a sweep started here ended: its run into the runs table
+        window.runs_controller.load_saved(set())
+        session.reload_saved(run_id)   # as it ended (listed while it trained, it said running)
+
+    def new_sweep() -> None:
+        try:
+            experiment = window.settings()
+        except ValueError as exc:
+            window.statusBar().showMessage(f"No sweep: {exc}")
+            return
+        dialog = SweepDialog(experiment, window)
+        if dialog.exec() and dialog.spec is not None:
+            view.start(SweepRun(dialog.spec, session.store, dialog.workers.value()))
+
     session.subscribe(on_event)
     view.run_clicked.connect(show)
+    view.added = added
+    view.new_button.clicked.connect(new_sweep)
 
 
 def _text(value) -> str:

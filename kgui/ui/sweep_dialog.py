@@ -1,0 +1,164 @@
+"""Starting a sweep from the window: a dialog built from the current experiment (pick axes and their values, grid or
+random, seeds, workers), and :class:`SweepRun`, which runs it in worker processes off the GUI thread and reports
+its trials to the Sweep tab (progress, Stop)."""
+from __future__ import annotations
+
+import os
+import threading
+
+from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QLabel, QLineEdit,
+                             QSpinBox, QVBoxLayout, QWidget)
+
+from kgui.core.runs import RunStore
+from kgui.core.settings import ExperimentSettings
+from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialStarted
+from kgui.core.sweeps.spec import (AXIS_FIELDS, MAX_TRIALS, Axis, Metric, SweepMethod, SweepSpec,
+                                   canonical_axis_name, parse_values)
+
+AXIS_ROWS = 4
+SUGGESTED = ("learning_rate", "optimizer", "batch_size", "hidden", "activation", "l2", "momentum", "seed", "backend")
+
+
+class SweepDialog(QDialog):
+    """Axes over ``experiment``: each row an axis name and its values (``0.001,0.01`` for a grid; ``1e-4:1`` for a
+    range drawn by a random sweep); the count of trials, or the first problem, shows as it is typed."""
+
+    def __init__(self, experiment: ExperimentSettings, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Sweep")
+        self.experiment = experiment
+        self.spec: SweepSpec | None = None
+        names = list(SUGGESTED) + sorted(AXIS_FIELDS - set(SUGGESTED))
+        options = SweepSpec(experiment).experiment_dataset_options()
+        names += sorted(options)
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Axis"), 0, 0)
+        grid.addWidget(QLabel("Values (a,b,c) or range (low:high)"), 0, 1)
+        self.axis_rows: list[tuple[QComboBox, QLineEdit]] = []
+        for row in range(AXIS_ROWS):
+            name = QComboBox()
+            name.addItems(["", *names])
+            values = QLineEdit()
+            values.setPlaceholderText("0.001,0.01,0.1")
+            grid.addWidget(name, row + 1, 0)
+            grid.addWidget(values, row + 1, 1)
+            name.currentIndexChanged.connect(self._check)
+            values.textChanged.connect(self._check)
+            self.axis_rows.append((name, values))
+        self.method = QComboBox()
+        self.method.addItems([str(SweepMethod.GRID), str(SweepMethod.RANDOM)])
+        self.trials = QSpinBox()
+        self.trials.setRange(1, MAX_TRIALS)
+        self.trials.setValue(20)
+        self.seeds = QSpinBox()
+        self.seeds.setRange(1, 100)
+        self.workers = QSpinBox()
+        self.workers.setRange(1, 64)
+        self.workers.setValue(os.cpu_count() or 1)
+        self.metric = QComboBox()
+        self.metric.addItems(list(Metric))
+        form = QFormLayout()
+        form.addRow("Method", self.method)
+        form.addRow("Random trials", self.trials)
+        form.addRow("Seeds per configuration", self.seeds)
+        form.addRow("Workers", self.workers)
+        form.addRow("Rank by", self.metric)
+        for widget in (self.method, self.trials, self.seeds):
+            (widget.currentIndexChanged if isinstance(widget, QComboBox) else widget.valueChanged).connect(self._check)
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Start sweep")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Sweep over the current experiment ({experiment.dataset}, {experiment.backend}):"))
+        holder = QWidget()
+        holder.setLayout(grid)
+        layout.addWidget(holder)
+        layout.addLayout(form)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.buttons)
+        self.axis_rows[0][0].setCurrentText("learning_rate")
+        self._check()
+
+    def build(self) -> SweepSpec:
+        """The sweep the dialog shows; ValueError (one line) for the first problem."""
+        axes = []
+        method = SweepMethod(self.method.currentText())
+        for name_box, values_box in self.axis_rows:
+            name, text = canonical_axis_name(name_box.currentText()), values_box.text().strip()
+            if not name or not text:
+                continue
+            if ":" in text and name != "hidden":
+                low, _, high = text.partition(":")
+                try:
+                    axes.append(Axis(name, low=float(low), high=float(high)))
+                except ValueError:
+                    raise ValueError(f"{name}: a range looks like 1e-4:1, got {text!r}") from None
+            else:
+                axes.append(Axis(name, parse_values(name, text)))
+        spec = SweepSpec(self.experiment, tuple(axes), method,
+                         self.trials.value() if method is SweepMethod.RANDOM else None, self.seeds.value(),
+                         Metric(self.metric.currentText()))
+        spec.validate()
+        if method is SweepMethod.GRID:
+            spec.expand()   # the first invalid trial, named, before anything starts
+        return spec
+
+    def _check(self) -> None:
+        self.trials.setEnabled(self.method.currentText() == SweepMethod.RANDOM)
+        try:
+            self.spec = self.build()
+        except (ValueError, LookupError) as exc:
+            self.spec = None
+            self.verdict.setText(str(exc))
+        else:
+            self.verdict.setText(f"{self.spec.count():,} trials, {self.workers.value()} at a time")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(self.spec is not None)
+
+
+class SweepRun(QObject):
+    """A sweep running in worker processes on a background thread; its events come back on the GUI thread as
+    ``event`` (TrialStarted, TrialEnded...) and ``finished(SweepResult)``. :meth:`stop` ends every trial."""
+
+    event = pyqtSignal(object)
+    finished = pyqtSignal(object)
+
+    def __init__(self, spec: SweepSpec, store: RunStore, workers: int, executor=None, parent=None):
+        super().__init__(parent)
+        if executor is None:
+            from kgui.core.sweeps.pool_executor import PoolExecutor
+
+            executor = PoolExecutor(min(workers, spec.count()))
+        self.executor = executor
+        self.runner = SweepRunner(spec, store, executor, on_event=self._forward)
+        self.result: SweepResult | None = None
+        self._thread = threading.Thread(target=self._run, name="kgui-sweep", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _forward(self, event) -> None:
+        if isinstance(event, (TrialStarted, TrialEnded)):
+            self.event.emit(event)
+
+    def _run(self) -> None:
+        try:
+            self.result = self.runner.run()
+        finally:
+            self.executor.shutdown()
+            self.finished.emit(self.result)
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait for the sweep's thread (its trials stopped and its workers gone); True when it has ended."""
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
