@@ -258,6 +258,8 @@ def test_restart_restores_state_and_saved_runs(qtbot, tmp_path, preferences, mes
     run_id = first.record.id
     first.plot.smoothing_slider.setValue(40)
     first.log_y_action.setChecked(True)
+    first.surface_view.show_test_box.setChecked(False)
+    first.surface_view.discretize_box.setChecked(True)
     first.fit_dock.close()
     first.close()
 
@@ -268,6 +270,7 @@ def test_restart_restores_state_and_saved_runs(qtbot, tmp_path, preferences, mes
     assert (second.width(), second.height()) == (1300, 820)
     assert second.fit_dock.isHidden() and not second.runs_dock.isHidden()
     assert second.plot.smoothing == 0.4 and second.log_y_action.isChecked()
+    assert not second.surface_view.show_test_box.isChecked() and second.surface_view.discretize_box.isChecked()
     assert second.runs_table.run_ids() == [run_id] and second.shown_run_ids() == [run_id]
     assert [s.train_loss for s in second.runs[run_id].history] == [s.train_loss for s in first.record.history]
     assert second.plot.runs[run_id].train.isVisible()

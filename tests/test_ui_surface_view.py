@@ -73,3 +73,36 @@ def test_code_view_copies_the_script(qtbot):
     from PyQt6.QtGui import QGuiApplication
     assert QGuiApplication.clipboard().text() == "import kgui.backend as K\n"
     assert view.save_button.isEnabled()
+
+
+def test_discretized_colours_show_only_the_class_or_the_sign():
+    values = np.array([[0.6, 0.99], [0.1, 0.45]])
+    discrete = surface_colours(grid_surface(values), discretize=True)
+    assert (discrete[0, 0] == discrete[0, 1]).all() and (discrete[1, 0] == discrete[1, 1]).all()
+    assert (discrete[0, 0] == surface_colours(grid_surface(np.array([[1.0]])))[0, 0]).all()   # full orange
+    assert not (surface_colours(grid_surface(values))[0, 0] == discrete[0, 0]).all()
+    regression = surface_colours(grid_surface(np.array([[0.2, 3.0], [-0.1, -4.0]]), task="regression"),
+                                 discretize=True)
+    assert (regression[0, 0] == regression[0, 1]).all() and (regression[1, 0] == regression[1, 1]).all()
+    three = grid_surface(np.array([[0.0, 1.0]]), n_classes=3)
+    three = Surface(three.xs, three.ys, three.values, "classification", np.array([[2, 2]]), np.array([[0.4, 0.9]]), 3)
+    shaded, flat = surface_colours(three), surface_colours(three, discretize=True)
+    assert not (shaded[0, 0] == shaded[0, 1]).all() and (flat[0, 0] == flat[0, 1]).all()
+
+
+def test_show_test_data_and_discretize_toggles(qtbot):
+    view = SurfaceView()
+    qtbot.addWidget(view)
+    view.show()
+    view.show_dataset("run-1", Data())
+    surface = grid_surface(np.full((4, 4), 0.6))
+    view.show_surface("run-1", surface)
+    shaded = view.image.image.copy()
+    assert view.val_points.isVisible()
+    view.show_test_box.setChecked(False)
+    assert not view.val_points.isVisible() and view.train_points.isVisible()
+    view.discretize_box.setChecked(True)
+    assert not (view.image.image == shaded).all()
+    assert (view.image.image == surface_colours(surface, discretize=True)).all()
+    view.set_classroom({"discretize"}, {"show_test_data"})
+    assert not view.discretize_box.isVisibleTo(view) and not view.show_test_box.isEnabled()

@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
             if button is not None:
                 button.setVisible(control not in classroom.hide)
         self.lr_range_view.start_button.setVisible("range_test" not in classroom.hide)
+        self.surface_view.set_classroom(set(classroom.hide), set(classroom.lock))
         self.jobs.update_actions()
         if classroom:
             self.statusBar().showMessage("Classroom mode: " + "; ".join(

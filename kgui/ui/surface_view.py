@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QShowEvent
-from PyQt6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kgui.core.surface import SavedSurface, Surface, has_surface, plane_bounds, plane_points
 
@@ -32,9 +32,10 @@ def _blend(towards: np.ndarray, amount: np.ndarray) -> np.ndarray:
     return WHITE + (towards - WHITE) * amount[..., None]
 
 
-def surface_colours(surface: Surface) -> np.ndarray:
+def surface_colours(surface: Surface, discretize: bool = False) -> np.ndarray:
     """RGBA uint8 (rows, columns, 4) colours of a surface: blue ↔ orange for two classes and for regression
-    (by sign and size of the value), a colour per class shaded by its probability for more."""
+    (by sign and size of the value), a colour per class shaded by its probability for more. ``discretize``
+    (Playground's Discretize output): only the predicted class, or the sign of the value, at full shade."""
     # a diverged model predicts NaN or inf: white there
     if surface.task == "classification" and surface.n_classes == 2:
         signed = np.clip(_finite(surface.values, 0.5) * 2 - 1, -1, 1)   # P(second class) → -1 … 1
@@ -42,11 +43,15 @@ def surface_colours(surface: Surface) -> np.ndarray:
         colours = CLASS_COLOURS[surface.classes % len(CLASS_COLOURS)]
         confidence = _finite(surface.confidence, 1 / surface.n_classes)
         amount = SHADE * np.clip((confidence - 1 / surface.n_classes) / (1 - 1 / surface.n_classes), 0, 1)
+        if discretize:
+            amount = np.where(np.isfinite(surface.confidence), SHADE, 0.0)
         return _rgba(_blend(colours, amount))
     else:
         values = _finite(surface.values, 0.0)
         scale = max(float(np.abs(values).max(initial=0)), 1e-12)
         signed = np.clip(values / scale, -1, 1)
+    if discretize:
+        signed = np.sign(signed)
     rgb = np.where(signed[..., None] >= 0, _blend(POSITIVE, SHADE * signed), _blend(NEGATIVE, SHADE * -signed))
     return _rgba(rgb)
 
@@ -78,6 +83,16 @@ class SurfaceView(QWidget):
         self.plot.getViewBox().disableAutoRange()   # the plane's bounds, set once per run: a still view paints cheaply
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
+        self.show_test_box = QCheckBox("Show test data")
+        self.show_test_box.setChecked(True)
+        self.show_test_box.setToolTip("Draw the validation (test) rows, as rings")
+        self.discretize_box = QCheckBox("Discretize output")
+        self.discretize_box.setToolTip("Colour only the predicted class (or the sign of the predicted value), "
+                                       "not how sure the model is")
+        toggles = QHBoxLayout()
+        toggles.addWidget(self.show_test_box)
+        toggles.addWidget(self.discretize_box)
+        toggles.addStretch(1)
         self.train_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(40, 40, 40, 160))
         self.val_points = pg.ScatterPlotItem(size=7, brush=None, symbol="o")
         for points in (self.train_points, self.val_points):
@@ -85,7 +100,10 @@ class SurfaceView(QWidget):
             self.plot.addItem(points)
         layout = QVBoxLayout(self)
         layout.addWidget(self.caption)
+        layout.addLayout(toggles)
         layout.addWidget(self.plot, 1)
+        self.show_test_box.toggled.connect(self.val_points.setVisible)
+        self.discretize_box.toggled.connect(self._recolour)
         self.run_id: str | None = None          # the run shown: the live one, or a saved one picked in the table
         self.surface: Surface | None = None      # ... and its surface
         self.live_run_id: str | None = None
@@ -190,6 +208,18 @@ class SurfaceView(QWidget):
         self.image.setImage(surface_colours(overlay), autoLevels=False)
         self.image.setRect(QRectF(x_min, y_min, x_max - x_min, y_max - y_min))
 
+    def _recolour(self) -> None:
+        """Discretize output toggled: colour the shown surface again."""
+        self._drawn = None
+        self._draw()
+
+    def set_classroom(self, hidden: set[str], locked: set[str]) -> None:
+        """Hide or lock the Show test data and Discretize output toggles (classroom ids show_test_data,
+        discretize)."""
+        for control, box in (("show_test_data", self.show_test_box), ("discretize", self.discretize_box)):
+            box.setVisible(control not in hidden)
+            box.setEnabled(control not in locked)
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._draw()
@@ -200,5 +230,5 @@ class SurfaceView(QWidget):
             return
         self._drawn = surface
         x_min, x_max, y_min, y_max = surface.bounds
-        self.image.setImage(surface_colours(surface), autoLevels=False)
+        self.image.setImage(surface_colours(surface, self.discretize_box.isChecked()), autoLevels=False)
         self.image.setRect(QRectF(x_min, y_min, x_max - x_min, y_max - y_min))

@@ -1,5 +1,5 @@
 """What the window remembers between launches (QSettings): geometry, dock layout, the experiment in the
-controls, the plot's view options and which runs are shown.
+controls, the plot's view options, the decision boundary's toggles and which runs are shown.
 
 Restoring never stops the window from starting: a value that cannot be used (written by another version,
 edited by hand, damaged) keeps its default, with one warning line on stderr.
@@ -37,6 +37,8 @@ def save(window, preferences: QSettings) -> None:
     preferences.setValue("plot/smoothing", window.plot.smoothing)
     preferences.setValue("plot/x_axis", window.plot.x_axis)
     preferences.setValue("plot/log_y", window.log_y_action.isChecked())
+    preferences.setValue("surface/show_test_data", window.surface_view.show_test_box.isChecked())
+    preferences.setValue("surface/discretize", window.surface_view.discretize_box.isChecked())
     preferences.setValue("runs/shown", json.dumps(window.shown_run_ids()))
     preferences.sync()
 
@@ -117,15 +119,28 @@ def _restore_x_axis(window, value) -> None:
     window.plot.set_x_axis(value)
 
 
-def _restore_log_y(window, value) -> None:
+def _flag(value) -> bool:
     if str(value).lower() not in ("true", "false"):
         raise ValueError(f"{value!r} is not true or false")
-    window.log_y_action.setChecked(str(value).lower() == "true")
+    return str(value).lower() == "true"
+
+
+def _restore_log_y(window, value) -> None:
+    window.log_y_action.setChecked(_flag(value))
+
+
+def _restore_show_test_data(window, value) -> None:
+    window.surface_view.show_test_box.setChecked(_flag(value))
+
+
+def _restore_discretize(window, value) -> None:
+    window.surface_view.discretize_box.setChecked(_flag(value))
 
 
 RESTORERS = {"window/geometry": _restore_geometry, "window/state": _restore_state,
              "experiment": _restore_experiment, "plot/smoothing": _restore_smoothing,
-             "plot/x_axis": _restore_x_axis, "plot/log_y": _restore_log_y}
+             "plot/x_axis": _restore_x_axis, "plot/log_y": _restore_log_y,
+             "surface/show_test_data": _restore_show_test_data, "surface/discretize": _restore_discretize}
 
 
 def restore(window, preferences: QSettings) -> None:
