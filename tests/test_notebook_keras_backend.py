@@ -4,6 +4,7 @@ import re
 import nbformat
 import pytest
 
+import kgui
 import kgui.backend
 from notebook_support import NOTEBOOKS, OTTO_DATA_DIR, ROOT, execute, text_of
 
@@ -35,8 +36,17 @@ def test_the_notebook_runs_on_otto(engine, tmp_path):
     assert "synthetic" not in text
     linear, otto = largest_differences(text)
     assert linear <= 1e-6 and otto <= 1e-5
-    for engine in kgui.backend.available():           # the table of every installed engine
-        assert (engine.title in text) == engine.installed
+    for info in kgui.backend.available():             # the table of every installed engine
+        assert (info.title in text) == info.installed
+    explored(tmp_path, engine, text)
+
+
+def explored(tmp_path, engine: str, text: str) -> None:
+    """The learning-rate cell's run is in the store the notebook's kgui.runs() showed."""
+    runs = kgui.runs(tmp_path / "runs")
+    assert len(runs) == 1 and runs.index[0] in text
+    run = runs.iloc[0]
+    assert (run["engine"], run["status"], run["learning_rate"], run["steps_taken"]) == (engine, "finished", 0.05, 400)
 
 
 def test_without_otto_it_says_so_and_uses_the_sample(tmp_path):
@@ -48,3 +58,4 @@ def test_without_otto_it_says_so_and_uses_the_sample(tmp_path):
     assert "Loss: 0.000000, w, b: [0.96, 0.24]" in text
     linear, otto = largest_differences(text)
     assert linear <= 1e-6 and otto <= 1e-5
+    explored(tmp_path, "tensorflow", text)
