@@ -18,6 +18,7 @@ from .number_box import IntegerBox
 
 MIN_TRAINING_PERCENT = 10
 MAX_TRAINING_PERCENT = round(100 * MAX_VAL_FRACTION)   # 90: at least 10 % are held out for the test
+FEATURE_COLUMNS = 3     # check boxes a row: the Controls panel keeps its width
 ROW_CONTROLS = {"val_fraction": "val_fraction", "features": "features", "polynomial": "features",
                 "data_seed": "data_seed"}   # row: its classroom control id
 
@@ -59,7 +60,7 @@ class RatioSlider(QWidget):
 
     def _show(self) -> None:
         held_out = self.val_fraction
-        self.label.setText(f"{100 * (1 - held_out):g} % train")
+        self.label.setText(f"{100 * (1 - held_out):g} %")
 
 
 class DataForm(QWidget):
@@ -76,7 +77,7 @@ class DataForm(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         for index, (name, box) in enumerate(self.feature_boxes.items()):
             box.setToolTip(f"Feed the network {PLANE_FEATURES[name][0]}, computed from the point's coordinates")
-            grid.addWidget(box, index // 4, index % 4)
+            grid.addWidget(box, index // FEATURE_COLUMNS, index % FEATURE_COLUMNS)
         self.polynomial_box = QCheckBox("polynomial degree 2")
         self.polynomial_box.setToolTip("Add the squares and pairwise products of the columns (computed before "
                                        "standardising)")
@@ -93,12 +94,14 @@ class DataForm(QWidget):
         self.form.setContentsMargins(0, 0, 0, 0)
         self.rows = {"val_fraction": self.ratio, "features": self.features, "polynomial": self.polynomial_box,
                      "data_seed": data_seed}
-        for name, label in (("val_fraction", "Training data:"), ("features", "Features:"), ("polynomial", "Features:"),
+        for name, label in (("val_fraction", "Train share:"), ("features", "Features:"), ("polynomial", "Features:"),
                             ("data_seed", "Data seed:")):
             self.form.addRow(label, self.rows[name])
         self.hidden_rows: set[str] = set()   # by a classroom (control ids)
         self.locked_rows: set[str] = set()
         self._generated = True
+        self._show_rows()
+        self.setMinimumWidth(self.minimumSizeHint().width())   # the 2-D sets' rows too, whichever rows are shown
         self.load(ExperimentSettings())
         self.ratio.changed.connect(self.changed)
         for box in (*self.feature_boxes.values(), self.polynomial_box):
