@@ -155,3 +155,11 @@ def test_a_sweeps_trials_export_hparams_sessions_read_back_by_tensorboard(tmp_pa
     assert [end.status for end in ends] == [api_pb2.STATUS_SUCCESS] * 3
     plain = tensorboard.event_file_bytes(train(store, dataset="iris", steps=2))   # a run on its own: no session
     assert metadata.SESSION_START_INFO_TAG.encode() not in plain
+
+
+def test_a_scheduled_runs_learning_rate_is_each_steps_effective_rate(tmp_path):
+    store = RunStore(tmp_path / "runs")
+    record = store.load(train(store, dataset="linear", dataset_options={"n": 60}, learning_rate=0.4, steps=12,
+                              schedule="step", drop=0.5, every=4).id)
+    values, _, _ = read_back(tensorboard.export_runs([record], tmp_path / "tb").folders[0])
+    assert [value.item() for _, _, value in values["learning_rate"]] == [0.4] * 4 + [0.2] * 4 + [0.1] * 4
