@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     showing.add_argument("--layers", action="store_true",
                          help="also its layer statistics: gradient norm per weight matrix, dead units per layer")
     listing.add_argument("--sweep", metavar="ID", help="only the trials of this sweep")
+    listing.add_argument("--columns", type=_setting_columns, default=[], metavar="SETTING,...",
+                         help="also show these settings of each run, e.g. optimizer,momentum,l2 (any field of the "
+                              "experiment JSON)")
     deleting = actions.add_parser("delete", help="delete saved runs")
     deleting.add_argument("ids", nargs="+", metavar="ID")
     exporting = actions.add_parser("export", help="write saved runs as TensorBoard event files",
@@ -182,6 +185,15 @@ def _add_sweep_parser(commands) -> None:
     sweep.add_argument("--export", action="append", default=[], metavar="FILE",
                        help="write the ranked trial table as .csv or .json; repeatable")
     sweep.add_argument("--runs-dir", metavar="DIR", help="where runs are saved")
+
+
+def _setting_columns(text: str) -> list:
+    from kgui.core.setting_labels import label_for
+
+    try:
+        return [label_for(name.strip()) for name in text.split(",") if name.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_data_arguments(parser) -> None:
@@ -501,7 +513,12 @@ def runs_command(args, out) -> int:
         if not records:
             print(f"no runs of sweep {args.sweep} in {store.root}", file=out)
             return EXIT_OK
-    print("\n".join(map(run_line, records)) if records else f"no runs in {store.root}", file=out)
+    if not records:
+        print(f"no runs in {store.root}", file=out)
+    elif args.columns:
+        print(settings_table(records, args.columns), file=out)
+    else:
+        print("\n".join(map(run_line, records)), file=out)
     return EXIT_OK
 
 
@@ -522,15 +539,31 @@ def _show_run(store: RunStore, run_id: str, with_layers: bool, out) -> int:
     return EXIT_OK
 
 
-def run_line(record) -> str:
-    """One line of ``runs list``: id, status, steps, last loss, engine, name; an unreadable run's reason."""
+def run_line(record, settings: str = "") -> str:
+    """One line of ``runs list``: id, status, steps, last loss, engine, ``settings`` (columns), name; an unreadable
+    run's reason. ``record`` None: the header of these columns."""
+    settings = f"{settings}  " if settings else ""
+    if record is None:
+        return f"{'id':<22}  {'status':<11}  {'steps':>12}  {'loss':<15}  {'engine':<10}  {settings}name"
     if record.status == RunStatus.UNREADABLE:
         return f"{record.id}  {record.status:<11}  {record.message}"
     summary = record.summary
     last = f"{summary.last.train_loss:.4f}" if summary.last is not None else "-"
     skipped = f"  ({_count(summary.skipped_lines, 'bad history line')} skipped)" if summary.skipped_lines else ""
     return (f"{record.id}  {record.status:<11}  {summary.steps:>6} steps  loss {last:<10}  "
-            f"{record.engine or '-':<10}  {record.name}{skipped}")
+            f"{record.engine or '-':<10}  {settings}{record.name}{skipped}")
+
+
+def settings_table(records, columns) -> str:
+    """``runs list --columns``: a header, then each run's line with the chosen settings before its name."""
+    cells = [[label.title for label in columns]] + [
+        [label.text(record.settings) if record.settings is not None else "-" for label in columns]
+        for record in records]
+    widths = [max(len(row[index]) for row in cells) for index in range(len(columns))]
+    rows = ["  ".join(text.ljust(width) for text, width in zip(row, widths)) for row in cells]
+    lines = [run_line(record, rows[index + 1]) for index, record in enumerate(records)]
+    header = run_line(None, rows[0])
+    return "\n".join([header, *lines])
 
 
 def warm_up_command(args, out) -> int:

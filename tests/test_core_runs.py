@@ -352,7 +352,7 @@ def test_new_records_get_unique_ids_and_readable_names():
     mlp = ExperimentSettings(dataset="otto", model="mlp", hidden=(64, 32), optimizer="adam", learning_rate=0.001)
     assert RunRecord.new(mlp).name == "TensorFlow · Otto Group · MLP 64,32 · Adam · lr 0.001"
     linear = ExperimentSettings(dataset="linear", model="linear", backend="jax", optimizer="sgd", momentum=0.9)
-    assert RunRecord.new(linear).name == "JAX · Linear · lr 0.01"   # the model auto picks, SGD: not named
+    assert RunRecord.new(linear).name == "JAX · Linear · SGD momentum 0.9 · lr 0.01"   # auto's model: not named
     assert RunRecord.new(settings, "mine").name == "mine"
 
 

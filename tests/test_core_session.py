@@ -77,7 +77,7 @@ def test_renaming_a_live_run_goes_through_its_trainer(session):
 
     session.subscribe(on_event)
     record = session.new_job(JobKind.TRAINING, LINEAR).run()
-    assert names_on_disk == ["TensorFlow · Linear · lr 0.05", "renamed live"]
+    assert names_on_disk == ["TensorFlow · Linear · n 100 · 6 steps · lr 0.05", "renamed live"]
     assert record.name == session.runs[record.id].name == stored_name(session, record.id) == "renamed live"
 
 

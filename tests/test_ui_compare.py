@@ -54,7 +54,8 @@ def test_every_run_stays_on_the_plot_with_its_own_colour_and_row(qtbot, window):
     assert list(plot.runs) == [first.id, second.id] == table.run_ids()
     assert plot.runs[first.id].color != plot.runs[second.id].color
     legend = [label.text for _, label in plot.legend.items]
-    assert legend == ["#1 TensorFlow · Linear · lr 0.05", "#2 TensorFlow · Linear · lr 0.5"]
+    assert legend == ["#1 TensorFlow · Linear · n 200 · 15 steps · lr 0.05",
+                      "#2 TensorFlow · Linear · n 200 · 10 steps · lr 0.5"]
     for record in (first, second):
         x, y = curve_data(window, record.id)
         assert list(x) == [s.step for s in record.history]
@@ -88,7 +89,7 @@ def test_rename_delete_rerun_and_load_settings(qtbot, window, monkeypatch, tmp_p
     table.delete_action.trigger()
     assert store.exists(second.id) and second.id in window.plot.runs  # cancelled
     table.delete_action.trigger()
-    assert "“TensorFlow · Linear · lr 0.2”" in asked[-1]
+    assert "“TensorFlow · Linear · n 100 · 5 steps · lr 0.2”" in asked[-1]
     assert not store.exists(second.id) and second.id not in window.plot.runs and table.run_ids() == [first.id]
 
     window.steps_box.setValue(99)

@@ -85,7 +85,7 @@ def test_svg_is_drawn_from_the_plot_state(qtbot, window, save_as, tmp_path):
     assert state.log_y and state.x_label == "wall time (s)"
     assert state.x_range == pytest.approx((0.0, second.history[10].elapsed))
     labels = [curve.label for curve in state.curves if curve.label]
-    assert labels == window.plot.labels() == ["#2 TensorFlow · Linear · lr 0.5"]
+    assert labels == window.plot.labels() == ["#2 TensorFlow · Linear · n 200 · 30 steps · lr 0.5"]
     train_curve = next(curve for curve in state.curves if curve.label)
     assert np.allclose(train_curve.x, [s.elapsed for s in second.history])
     target = tmp_path / "plot.svg"
@@ -93,7 +93,7 @@ def test_svg_is_drawn_from_the_plot_state(qtbot, window, save_as, tmp_path):
     window.export_format_actions["svg"].trigger()
     svg = target.read_text()
     assert window.plot.runs[second.id].color in svg and window.plot.runs[first.id].color not in svg
-    assert "#2 TensorFlow · Linear · lr 0.5" in svg
+    assert "#2 TensorFlow · Linear · n 200 · 30 steps · lr 0.5" in svg
 
 
 def test_export_while_the_range_test_tab_is_shown_writes_the_range_test(qtbot, window, save_as, tmp_path):

@@ -25,7 +25,7 @@ def test_new_runs_get_names_for_people_and_older_runs_keep_theirs(qtbot, tmp_pat
     qtbot.addWidget(first)
     first.show()
     record = train(qtbot, first, steps=3, rate=0.05, n=100)
-    assert name_cell(first, record.id) == record.name == "TensorFlow · Linear · lr 0.05"
+    assert name_cell(first, record.id) == record.name == "TensorFlow · Linear · n 100 · 3 steps · lr 0.05"
     first.close()
 
     store.rename(record.id, "linear · tensorflow · lr 0.05")     # the default name older versions gave
@@ -34,7 +34,7 @@ def test_new_runs_get_names_for_people_and_older_runs_keep_theirs(qtbot, tmp_pat
     second.show()
     second.runs_table.set_checked(record.id, True)
     assert name_cell(second, record.id) == "linear · tensorflow · lr 0.05"   # not renamed behind the user's back
-    assert second.plot.labels() == ["#1 TensorFlow · Linear · lr 0.05"]     # still read as a default name
+    assert second.plot.labels() == ["#1 TensorFlow · Linear · n 100 · 3 steps · lr 0.05"]   # still a default name
     second.close()
 
 

@@ -46,7 +46,8 @@ def test_runs_with_the_same_settings_get_distinct_labels(qtbot, window):
     first = train(qtbot, window, steps=5, rate=0.1, n=100)
     second = train(qtbot, window, steps=5, rate=0.1, n=100)
     labels = window.plot.labels()
-    assert labels == ["#1 TensorFlow · Linear · lr 0.1", "#2 TensorFlow · Linear · lr 0.1"]
+    assert labels == ["#1 TensorFlow · Linear · n 100 · 5 steps · lr 0.1",
+                      "#2 TensorFlow · Linear · n 100 · 5 steps · lr 0.1"]
     window.runs_table.rename(second.id, "baseline")
     assert window.plot.labels()[1] == "#2 baseline · lr 0.1"
     assert window.plot.runs[first.id].style != window.plot.runs[second.id].style
@@ -62,7 +63,7 @@ def test_the_label_follows_a_mid_run_rate_change(qtbot, window):
     window.stop()
     wait_until_idle(qtbot, window)
     window.plot.redraw()
-    assert window.plot.labels() == ["#1 TensorFlow · Linear · lr 0.05 → 0.5"]
+    assert window.plot.labels() == ["#1 TensorFlow · Linear · n 100 · 100000 steps · lr 0.05 → 0.5"]
 
 
 def test_colour_cycle_gives_36_distinct_styles_with_dash_patterns():

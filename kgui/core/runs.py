@@ -32,7 +32,7 @@ from enum import StrEnum
 from operator import attrgetter
 from pathlib import Path
 
-from . import datasets, engines, json_files
+from . import datasets, engines, json_files, setting_labels
 from .engines import garbage_collector_paused
 from .files import write_atomic
 from .settings import ExperimentSettings
@@ -258,19 +258,19 @@ class RunRecord:
 
     @staticmethod
     def default_name(settings: ExperimentSettings, with_rate: bool = True) -> str:
-        """A new run's name for people: "TensorFlow · Otto Group · lr 0.1", "JAX · Spiral · MLP 8,8 · Adam · lr
-        0.001" (an MLP and the optimizer when not SGD; titles from the engine and dataset registries)."""
-        try:
-            dataset = (Path(settings.dataset).name if datasets.is_file_name(settings.dataset)
-                       else datasets.spec_for(settings.dataset).short_title.split(":")[0])
-        except datasets.DatasetError:     # a dataset this version does not know (a run saved by another one)
-            dataset = settings.dataset
-        model = ""      # softmax and linear regression are what "auto" picks for the dataset's task anyway
-        if settings.model == "mlp":
-            model = f"MLP {','.join(map(str, settings.hidden))}".strip()
+        """A new run's name for people: engine, dataset, every setting that differs from its default, and the rate:
+        "TensorFlow · Otto Group · lr 0.1", "TensorFlow · Otto Group · SGD momentum 0.9 nesterov · L2 0.0001 · 100
+        steps · lr 0.01" (:func:`setting_labels.name_parts`)."""
+        rate = [f"lr {settings.learning_rate:g}"] if with_rate else []
+        return " · ".join([*setting_labels.name_parts(settings), *rate])
+
+    @staticmethod
+    def earlier_default_name(settings: ExperimentSettings) -> str:
+        """The name versions before every differing setting was named gave a new run (without its rate): the
+        engine, the dataset, an MLP's layers and the optimizer when not SGD."""
+        model = f"MLP {','.join(map(str, settings.hidden))}".strip() if settings.model == "mlp" else ""
         optimizer = {"rmsprop": "RMSprop", "adagrad": "Adagrad", "adam": "Adam"}.get(settings.optimizer, "")
-        rate = f"lr {settings.learning_rate:g}" if with_rate else ""
-        parts = [engines.human_name(settings.backend), dataset, model, optimizer, rate]
+        parts = [engines.human_name(settings.backend), setting_labels.dataset_title(settings.dataset), model, optimizer]
         return " · ".join(part for part in parts if part)
 
     @property

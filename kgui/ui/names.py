@@ -65,7 +65,8 @@ def has_default_name(record: RunRecord) -> bool:
     or the one older versions gave ("otto · tensorflow · lr 0.1")."""
     settings = record.settings
     older = f"{Path(settings.dataset).name} · {settings.backend} · lr {settings.learning_rate:g}"
-    return record.name in (RunRecord.default_name(settings), older)
+    return record.name in (RunRecord.default_name(settings), older,
+                           f"{RunRecord.earlier_default_name(settings)} · lr {settings.learning_rate:g}")
 
 
 def run_title(record: RunRecord) -> str:
