@@ -327,7 +327,8 @@ def kgui_process(*args, tmp_path, env=None, timeout=600):
     env = {**os.environ, "PYTHONPATH": str(ROOT), **{name: str(tmp_path / name) for name in
                                                      ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")},
            **(env or {})}
-    env.pop("KGUI_ENGINE_LOGS", None)
+    for name in ("KGUI_ENGINE_LOGS", "PYTENSOR_FLAGS"):   # (kgui sets PYTENSOR_FLAGS in a process that loads Theano)
+        env.pop(name, None)
     return subprocess.run([sys.executable, "-m", "kgui", *args], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
