@@ -76,6 +76,7 @@ def steps_per_second(window, settings: ExperimentSettings, variant: str) -> tupl
         raise SystemExit(f"{variant}: the run {record.status}: {record.message}")
     (wall0, cpu0, gui0), (wall1, cpu1, gui1) = times["RunStarted"], times["RunEnded"]
     steps = len(record.history)
+    window.session.delete(record.id)    # the loss plot holds a few dozen runs a panel
     return steps / (wall1 - wall0), steps / (cpu1 - cpu0), (gui1 - gui0) / (wall1 - wall0)
 
 

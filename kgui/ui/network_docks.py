@@ -3,13 +3,19 @@ events, showing the live run or the run picked in the runs table (its saved stat
 a neuron shows its heatmap in the Decision boundary dock, and a weight set while paused goes to the job."""
 from __future__ import annotations
 
-from PyQt6.QtCore import QObject, Qt
+from time import perf_counter
+
+from PyQt6.QtCore import QObject, Qt, QTimer
 from PyQt6.QtWidgets import QDockWidget
 
 from kgui.core.session import JobEnded, LayerStatsComputed, RunEnded, RunRemoved, RunStarted
 
 from .layers_view import LayersView
 from .network_view import NetworkView
+
+
+REDRAW_S = 1.0     # while a run trains, the docks are redrawn at most this often (samples come every 0.3 s): their
+                   # painting holds the GIL, which a small model's training thread needs for every step
 
 
 class NetworkDocks(QObject):
@@ -33,6 +39,10 @@ class NetworkDocks(QObject):
         self.live_run_id: str | None = None
         self.shown_run_id: str | None = None
         self._names: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}   # run id -> feature and class names
+        self._last_drawn = -REDRAW_S
+        self._later = QTimer(self)          # a sample that came too soon after the last one drawn, drawn then
+        self._later.setSingleShot(True)
+        self._later.timeout.connect(lambda: self.shown_run_id is not None and self._show(self.shown_run_id))
         self.network.can_edit = self._can_edit
         self.network.edit_requested.connect(self._edit)
         self.network.neuron_hovered.connect(self._hover)
@@ -52,7 +62,11 @@ class NetworkDocks(QObject):
                     self.network.clear("Waiting for the first sample of the network…")
                     self.layers.clear("Waiting for the first sample of the layers…")
             case LayerStatsComputed(run_id=run_id) if run_id == self.shown_run_id:
-                self._show(run_id)
+                wait = REDRAW_S - (perf_counter() - self._last_drawn)
+                if wait <= 0:
+                    self._show(run_id)
+                elif not self._later.isActive():
+                    self._later.start(int(wait * 1000) + 1)
             case RunEnded(run=record) if record.id == self.shown_run_id:
                 self._show(record.id)   # the caption says it is over
             case RunEnded() | JobEnded():
@@ -71,6 +85,8 @@ class NetworkDocks(QObject):
         self._show(run_id)
 
     def _show(self, run_id: str) -> None:
+        self._later.stop()
+        self._last_drawn = perf_counter()
         record = self.session.runs.get(run_id)
         name = record.name if record is not None else run_id
         try:
