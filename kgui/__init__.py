@@ -2,7 +2,7 @@
 
 Packages: ``kgui.backend`` (the K API over real engines), ``kgui.core`` (datasets, models,
 trainer, saved runs, export; no Qt), ``kgui.cli`` (command line), ``kgui.ui`` (the window) and
-``kgui.notebook`` (live views in Jupyter).
+``kgui.notebook`` (live views in Jupyter; ``%load_ext kgui`` gives the ``%kgui`` magic).
 
 Saved runs as data (pandas), from the window's store unless ``store`` names another folder::
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 
-_SUBPACKAGES = ("backend", "core", "cli", "ui")
+_SUBPACKAGES = ("backend", "core", "cli", "ui", "notebook")
 
 
 def runs(store=None):
@@ -40,8 +40,15 @@ def load_run(run_id: str, store=None):
     return run_tables.store_of(store).load(run_id)
 
 
+def load_ipython_extension(shell) -> None:
+    """``%load_ext kgui``: the ``%kgui`` line magic (``%kgui open [flags]`` opens the window from the kernel)."""
+    from kgui.notebook import magics
+
+    magics.register(shell)
+
+
 def __getattr__(name: str):
-    """``kgui.backend`` and the other packages import on first use."""
+    """``kgui.notebook`` and the other packages import on first use."""
     if name in _SUBPACKAGES:
         return importlib.import_module(f"kgui.{name}")
     raise AttributeError(f"module 'kgui' has no attribute {name!r}")

@@ -224,7 +224,8 @@ def _data_size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _apply_data_arguments(args) -> None:
+def apply_data_arguments(args) -> None:
+    """--max-data-size and --data-cache, for the whole process."""
     if getattr(args, "max_data_size", None) is not None:
         csv_files.set_max_text_bytes(args.max_data_size)
     if getattr(args, "data_cache", False):
@@ -588,6 +589,13 @@ def open_window(settings=None, start: bool = False, screenshot=None, classroom: 
 
 
 def open_command(args) -> int:
+    settings, classroom = window_experiment(args)
+    return open_window(settings, start=args.start, screenshot=args.screenshot, classroom=classroom)
+
+
+def window_experiment(args) -> tuple[experiment.ExperimentSettings | None, Classroom]:
+    """The experiment and classroom ``open``'s flags give (None: the one the window had when last closed);
+    ValueError for flags that do not go together."""
     if args.backend == "all":
         raise ValueError("the window trains one engine at a time: pick one with --backend, or use "
                          "Compare Backends (Ctrl+B) in the window")
@@ -601,7 +609,7 @@ def open_command(args) -> int:
         classroom = classroom.merged(shared_classroom)
         args.config = args.experiment   # the flags given with it change it, as they change a --config file
     settings = experiment.from_arguments(args) if experiment.arguments_given(args) else None  # None: as last time
-    return open_window(settings, start=args.start, screenshot=args.screenshot, classroom=classroom)
+    return settings, classroom
 
 
 def main(argv=None) -> int:
@@ -611,7 +619,7 @@ def main(argv=None) -> int:
         return open_window()
     args = build_parser().parse_args(argv)
     out, err = sys.stdout, sys.stderr
-    _apply_data_arguments(args)
+    apply_data_arguments(args)
     try:
         if args.command == "run":
             return run_command(args, out, err)

@@ -51,15 +51,8 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None) ->
 
     from kgui.core.runs import exit_code
 
-    from .main_window import MainWindow
-
     app = create_app([])
-    window = MainWindow()
-    if settings is not None:
-        window.apply_settings(settings)
-    if classroom:
-        window.set_classroom(classroom)
-    window.show()
+    window = show_window(settings, classroom)
     started = window.start() if start else False
     captured: list[int] = []    # the screenshot's exit code; app.exec() can return another one (below)
     if screenshot is not None:
@@ -87,6 +80,21 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None) ->
     if window.session.preparing:
         _exit_now(code, window)
     return code
+
+
+def show_window(settings=None, classroom=None):
+    """The main window, shown, with ``settings`` and ``classroom`` (see :func:`main`); the caller runs the Qt event
+    loop (``main``, or an IPython kernel's ``%gui qt``) and has made sure there is a display."""
+    from .main_window import MainWindow
+
+    create_app([])
+    window = MainWindow()
+    if settings is not None:
+        window.apply_settings(settings)
+    if classroom:
+        window.set_classroom(classroom)
+    window.show()
+    return window
 
 
 def _exit_now(code: int, window) -> None:

@@ -1,0 +1,41 @@
+"""%load_ext kgui and %kgui open: the window opened from a real kernel, on its Qt event loop, sharing the store."""
+from nbformat.v4 import new_code_cell, new_notebook
+
+from notebook_support import execute, text_of
+
+WAIT_FOR_THE_RUN = """
+import time
+from PyQt6.QtWidgets import QApplication
+from kgui.notebook.magics import windows
+window = windows[-1]
+deadline = time.monotonic() + 180
+while window.running and time.monotonic() < deadline:   # a cell that waits runs Qt's events itself
+    QApplication.processEvents()
+    time.sleep(0.02)
+import kgui
+runs = kgui.runs()
+print(window.isVisible(), window.record.status, len(runs), runs.loc[window.record.id, "steps_taken"],
+      runs.loc[window.record.id, "learning_rate"])
+closed = window.close()
+"""
+
+
+def test_kgui_open_trains_in_the_window_and_the_run_is_in_runs(tmp_path):
+    notebook = new_notebook(cells=[
+        new_code_cell("%load_ext kgui"),
+        new_code_cell("%kgui open --dataset linear --steps 30 --lr 0.3 --start"),
+        new_code_cell(WAIT_FOR_THE_RUN),
+        new_code_cell("%kgui"),
+        new_code_cell("%kgui open --backend all"),
+        new_code_cell("%kgui open --lr fast"),
+        new_code_cell("print(len(windows))")])
+    execute(notebook, tmp_path, {"KGUI_RUNS_DIR": str(tmp_path / "runs"), "XDG_CONFIG_HOME": str(tmp_path / "config")},
+            cwd=tmp_path)
+    texts = [text_of(cell) for cell in notebook.cells]
+    assert texts[0] == texts[1] == ""
+    assert texts[2].strip() == "True finished 1 30 0.3"
+    assert texts[3].startswith("usage: %kgui open")
+    assert texts[4].strip() == ("kgui: error: the window trains one engine at a time: pick one with --backend, or use "
+                                "Compare Backends (Ctrl+B) in the window")
+    assert texts[5].strip() == "kgui: error: argument --lr: invalid float value: 'fast'"
+    assert texts[6].strip() == "1"            # the refused ones opened nothing
