@@ -62,6 +62,9 @@ def losses(store: RunStore) -> dict[str, list[float]]:
     """Each run's training losses by its (learning rate, seed)."""
     result = {}
     for record in store.list():
+        if not record.readable:
+            print(f"unreadable run {record.id} in {store.root}: {record.message}", file=sys.stderr)
+            continue
         key = json.dumps([record.settings.learning_rate, record.settings.seed])
         result[key] = [step.train_loss for step in store.load(record.id).history]
     return result
@@ -156,12 +159,62 @@ def table(rows: list[dict], count: int) -> str:
     return "\n".join(lines)
 
 
+def bench_view(trials: int = 1000, added: int = 50) -> dict:
+    """The Sweep tab with ``trials`` trials of 500 steps, then ``added`` more ending one by one: milliseconds of
+    SweepView.add_run per trial (the view's update), and of the paint that follows (offscreen)."""
+    import random
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt6.QtWidgets import QApplication
+
+    from kgui.core.runs import RunRecord, RunStatus, StepRecord, SweepTag
+    from kgui.core.settings import ExperimentSettings
+    from kgui.ui.sweep_view import SweepView
+
+    app = QApplication.instance() or QApplication([])
+    rng = random.Random(0)
+
+    def trial(index: int) -> RunRecord:
+        rate, optimizer = 10 ** rng.uniform(-4, 0), rng.choice(["sgd", "adam"])
+        record = RunRecord.new(ExperimentSettings(dataset="spiral", learning_rate=rate, optimizer=optimizer), "t")
+        record.id += f"-{index}"
+        SweepTag("sweep-bench", {"learning_rate": rate, "optimizer": optimizer, "seed": index % 3}).apply(record)
+        record.history = [StepRecord(step, 1 / step + rate, 1 / step + rate, 0.5, rate, 0.01 * step, 1.0)
+                          for step in range(1, 501)]
+        record.status = RunStatus.FINISHED
+        return record
+
+    view = SweepView()
+    view.resize(1400, 800)
+    view.show()
+    view.set_runs([trial(i) for i in range(trials)])
+    app.processEvents()
+    update, paint = [], []
+    for record in [trial(trials + i) for i in range(added)]:
+        start = time.perf_counter()
+        view.add_run(record)
+        middle = time.perf_counter()
+        view.repaint()
+        view.coordinates.viewport().repaint()
+        view.scatter.viewport().repaint()
+        app.processEvents()
+        update.append((middle - start) * 1000)
+        paint.append((time.perf_counter() - middle) * 1000)
+    view.close()
+    return {"trials": trials, "update_ms": statistics.median(update), "update_max_ms": max(update),
+            "paint_ms": statistics.median(paint)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", nargs="+", default=["tensorflow", "theano"])
     parser.add_argument("--trials", type=int, default=24)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--view", action="store_true", help="only the Sweep tab's update at 1,000 trials")
     args = parser.parse_args()
+    if args.view:
+        print(json.dumps(bench_view()))
+        return
     folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-"))
     rows = []
     try:

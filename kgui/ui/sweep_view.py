@@ -20,7 +20,7 @@ from kgui.core.session import RunChanged, RunEnded, RunRemoved
 from kgui.core.sweeps.runner import TrialEnded, TrialStarted
 from kgui.core.sweeps.spec import Metric, format_value
 from kgui.core.sweeps.table import (METRIC_COLUMNS, AxisScale, ScaleKind, TrialRow, axis_names, axis_scale,
-                                    export_rows, ranked_rows)
+                                    export_rows, row_of)
 
 from .plot_style import style_plot
 from .sweep_dialog import SweepDialog, SweepRun
@@ -28,6 +28,7 @@ from .sweep_dialog import SweepDialog, SweepRun
 LINE_COLOR = (31, 119, 180, 170)
 DIM_COLOR = (150, 150, 150, 60)
 BRUSH_COLOR = (255, 165, 0, 90)
+SIZED_ROWS = 50          # columns fit this many rows (measuring a thousand on every change cost seconds)
 AXIS_PICK = 0.3          # a drag this close to an axis (in axis spacings) brushes it
 
 
@@ -40,11 +41,28 @@ class TrialsModel(QAbstractTableModel):
         super().__init__()
         self.rows: list[TrialRow] = []
         self.columns: list[str] = []
+        self._where: dict[str, int] = {}    # run id -> row
 
     def set_rows(self, rows: list[TrialRow], columns: list[str]) -> None:
         self.beginResetModel()
         self.rows, self.columns = rows, columns
+        self._where = {row.run_id: index for index, row in enumerate(rows)}
         self.endResetModel()
+
+    def has(self, run_id: str) -> bool:
+        return run_id in self._where
+
+    def put_row(self, row: TrialRow) -> None:
+        """A trial's row, added at the end or replaced in place (the proxy puts it in its sorted place)."""
+        index = self._where.get(row.run_id)
+        if index is None:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
+            self._where[row.run_id] = len(self.rows)
+            self.rows.append(row)
+            self.endInsertRows()
+        else:
+            self.rows[index] = row
+            self.dataChanged.emit(self.index(index, 0), self.index(index, len(self.columns) - 1))
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)
@@ -159,7 +177,7 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.plot.hideAxis("bottom")
         style_plot(self.plot)
         self.dim = self.plot.plot([], [], pen=pg.mkPen(DIM_COLOR, width=1), connect="finite")
-        self.lines = self.plot.plot([], [], pen=pg.mkPen(LINE_COLOR, width=1.5), connect="finite")
+        self.lines = self.plot.plot([], [], pen=pg.mkPen(LINE_COLOR, width=1), connect="finite")   # width 1: fast
         self.scales: list[AxisScale] = []
         self.rows: list[TrialRow] = []
         self.positions = np.zeros((0, 0))
@@ -169,7 +187,8 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
 
     def set_rows(self, rows: list[TrialRow], scales: list[AxisScale], values) -> None:
         """``values(row, name)`` reads a trial's value of a column."""
-        self.rows, self.scales = rows, scales
+        self.rows, self.scales = list(rows), scales
+        self._where = {row.run_id: index for index, row in enumerate(self.rows)}
         self.positions = np.array([[_nan(scale.position(values(row, scale.name))) for scale in scales]
                                    for row in rows], dtype=float).reshape(len(rows), len(scales))
         self.brushes = {column: brush for column, brush in self.brushes.items() if column < len(scales)}
@@ -194,6 +213,23 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
             self.plot.addItem(item)
         self.plot.setXRange(-0.4, max(0, len(scales) - 1) + 0.4, padding=0)
         self.plot.setYRange(-0.08, 1.15, padding=0)
+        self._draw()
+
+    def put_row(self, row: TrialRow, scales: list[AxisScale], values) -> None:
+        """One trial added or changed: its line alone when the axes stay as they are, else everything again."""
+        if scales != self.scales:
+            rows = [old for old in self.rows if old.run_id != row.run_id] + [row]
+            self.set_rows(rows, scales, values)
+            return
+        positions = np.array([[_nan(scale.position(values(row, scale.name))) for scale in scales]], dtype=float)
+        index = self._where.get(row.run_id)
+        if index is None:
+            self._where[row.run_id] = len(self.rows)
+            self.rows.append(row)
+            self.positions = np.vstack([self.positions, positions]) if self.positions.size else positions
+        else:
+            self.rows[index] = row
+            self.positions[index] = positions[0]
         self._draw()
 
     def selected(self) -> set[str] | None:
@@ -226,7 +262,8 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
 
     def _draw(self) -> None:
         selected = self.selected()
-        kept = np.array([selected is None or row.run_id in selected for row in self.rows], dtype=bool)
+        kept = (np.ones(len(self.rows), dtype=bool) if selected is None
+                else np.array([row.run_id in selected for row in self.rows], dtype=bool))
         for item, rows in ((self.lines, kept), (self.dim, ~kept)):
             positions = self.positions[rows]
             if positions.size == 0:
@@ -250,6 +287,10 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
             rect.setRect(column - 0.08, low, 0.16, high - low)
 
 
+def _value(row: TrialRow, name: str):
+    return row.metrics[name] if name in row.metrics else row.values.get(name)
+
+
 def _nan(value):
     return math.nan if value is None else value
 
@@ -264,6 +305,27 @@ class MetricScatter(pg.PlotWidget):
         self.item.showGrid(x=True, y=True, alpha=0.2)
         self.points = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(LINE_COLOR), pen=None)
         self.item.addItem(self.points)
+        self._count = 0     # trials drawn (points only for those with a metric)
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def _x(self, scale: AxisScale, value) -> float | None:
+        if value is None:
+            return None
+        if scale.kind is ScaleKind.CATEGORICAL:
+            text = ",".join(map(str, value)) if isinstance(value, list) else format_value(value)
+            return scale.categories.index(text) if text in scale.categories else None
+        return math.log10(value) if scale.kind is ScaleKind.LOG else value
+
+    def add_point(self, scales: list[AxisScale], name: str, value, metric) -> None:
+        """One more trial, the axes unchanged."""
+        scale = next(scale for scale in scales if scale.name == name)
+        x = self._x(scale, value)
+        self._count += 1
+        if x is not None and metric is not None and math.isfinite(metric):
+            self.points.addPoints(x=[x], y=[metric])
 
     def set_points(self, scale: AxisScale, xs: list, metric: str, ys: list) -> None:
         log = scale.kind is ScaleKind.LOG
@@ -277,7 +339,8 @@ class MetricScatter(pg.PlotWidget):
         else:
             self.item.getAxis("bottom").setTicks(None)
             x = [math.log10(value) if log else value for value, _ in pairs]
-        self.points.setData(x, [y for _, y in pairs])
+        self.points.setData(np.asarray(x, dtype=float), np.asarray([y for _, y in pairs], dtype=float))
+        self._count = len(xs)
         self.item.setLabel("bottom", scale.name.replace("_", " ") + (" (log scale)" if log else ""))
         self.item.setLabel("left", metric.replace("_", " "))
         self.item.enableAutoRange()
@@ -291,6 +354,9 @@ class SweepView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.records: dict[str, dict[str, RunRecord]] = {}    # sweep id -> run id -> record
+        self._row_cache: dict[str, TrialRow] = {}              # run id -> its row
+        self._best: TrialRow | None = None
+        self._failed = 0
         self.sweep_picker = QComboBox()
         self.sweep_picker.currentIndexChanged.connect(self.refresh)
         self.metric_picker = QComboBox()
@@ -320,6 +386,7 @@ class SweepView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
         self.table.clicked.connect(self._clicked)
         self.coordinates = ParallelCoordinates()
         self.coordinates.brushed.connect(self._brushed)
@@ -369,10 +436,29 @@ class SweepView(QWidget):
             return
         new_sweep = record.sweep_id not in self.records
         self.records.setdefault(record.sweep_id, {})[record.id] = record
+        row = self._row_cache[record.id] = row_of(record)
         if new_sweep:
             self._fill_picker(select=record.sweep_id)
         elif record.sweep_id == self.sweep_id:
-            self.refresh()
+            replaced = self.model.has(record.id)
+            if replaced or any(name not in self.model.columns for name in row.values):
+                self.refresh()
+                return
+            self.model.put_row(row)
+            rows = self.model.rows
+            scales = [scale.including(_value(row, scale.name)) for scale in self._scales]
+            if None in scales:   # a value the axis cannot hold as it is: every value again
+                scales = self._scales_of(rows)
+            self.coordinates.put_row(row, scales, _value)
+            unchanged = scales == self._scales and len(rows) > self.scatter.count
+            self._scales = scales
+            if unchanged and self.axis_picker.currentText() in row.values:
+                self.scatter.add_point(scales, self.axis_picker.currentText(), row.values.get(
+                    self.axis_picker.currentText()), row.metrics[self.metric_picker.currentText()])
+            else:
+                self._draw_scatter()
+            self._brushed()
+            self._summarise(rows, added=row)
 
     # -- a sweep started here ---------------------------------------------------------------------------------------
 
@@ -448,8 +534,54 @@ class SweepView(QWidget):
         self.refresh()
 
     def rows(self) -> list[TrialRow]:
-        records = list(self.records.get(self.sweep_id, {}).values())
-        return ranked_rows(records, Metric(self.metric_picker.currentText()))
+        """The current sweep's trials, best first (rows computed once per run and kept)."""
+        metric = Metric(self.metric_picker.currentText())
+        rows = []
+        for record in self.records.get(self.sweep_id, {}).values():
+            row = self._row_cache.get(record.id)
+            if row is None:
+                row = self._row_cache[record.id] = row_of(record)
+            rows.append(row)
+        sign = -1 if metric.higher_is_better else 1
+
+        def key(row: TrialRow):
+            value = row.metrics[str(metric)]
+            missing = value is None or not math.isfinite(value)
+            return (missing, 0.0 if missing else sign * value)
+        return sorted(rows, key=key)
+
+    def _scales_of(self, rows: list[TrialRow]) -> list[AxisScale]:
+        metric = self.metric_picker.currentText()
+        names = [name for name in self.model.columns if name not in METRIC_COLUMNS and name not in ("steps", "status")]
+        return [axis_scale(name, [row.values.get(name) for row in rows]) for name in names] + [
+            axis_scale(metric, [row.metrics[metric] for row in rows])]
+
+    def _summarise(self, rows: list[TrialRow], added: TrialRow | None = None) -> None:
+        """The line above the table: trials, the best, failures (``added``: only that row is new)."""
+        if not rows:
+            return
+        metric = Metric(self.metric_picker.currentText())
+
+        def better(row: TrialRow, than: TrialRow | None) -> bool:
+            value = row.metrics[str(metric)]
+            if value is None or not math.isfinite(value):
+                return False
+            if than is None:
+                return True
+            return value > than.metrics[str(metric)] if metric.higher_is_better else value < than.metrics[str(metric)]
+
+        if added is None:
+            best, failed = None, 0
+            for row in rows:
+                best = row if better(row, best) else best
+                failed += row.status == "failed"
+        else:
+            best, failed = self._best, self._failed + (added.status == "failed")
+            best = added if better(added, best) else best
+        self._best, self._failed = best, failed
+        self.summary.setText(f"{len(rows)} trials" + (f", best {str(metric).replace('_', ' ')} "
+                                                      f"{_text(best.metrics[str(metric)])} ({_values_text(best.values)})"
+                                                      if best else "") + (f", {failed} failed" if failed else ""))
 
     def refresh(self) -> None:
         rows = self.rows()
@@ -457,10 +589,8 @@ class SweepView(QWidget):
         names = axis_names(rows)
         columns = [*names, metric, *(name for name in METRIC_COLUMNS if name != metric), "steps", "status"]
         self.model.set_rows(rows, columns)
-        scales = [axis_scale(name, [row.values.get(name) for row in rows]) for name in names]
-        scales.append(axis_scale(metric, [row.metrics[metric] for row in rows]))
-        self.coordinates.set_rows(rows, scales, lambda row, name: row.metrics[name] if name in row.metrics
-                                  else row.values.get(name))
+        scales = self._scales_of(rows)
+        self.coordinates.set_rows(rows, scales, _value)
         self._scales = scales
         chosen = self.axis_picker.currentText()
         self.axis_picker.blockSignals(True)
@@ -471,24 +601,23 @@ class SweepView(QWidget):
         self.axis_picker.blockSignals(False)
         self._draw_scatter()
         self._brushed()
-        if rows:
-            failed = sum(row.status == "failed" for row in rows)
-            self.summary.setText(f"{len(rows)} trials, best {metric.replace('_', ' ')} "
-                                 f"{_text(rows[0].metrics[metric])} ({_values_text(rows[0].values)})"
-                                 + (f", {failed} failed" if failed else ""))
+        self._summarise(rows)
 
     def _draw_scatter(self) -> None:
         name = self.axis_picker.currentText()
         scale = next((scale for scale in getattr(self, "_scales", []) if scale.name == name), None)
         if scale is None:
             self.scatter.points.setData([], [])
+            self.scatter._count = 0
             return
         rows, metric = self.model.rows, self.metric_picker.currentText()
         self.scatter.set_points(scale, [row.values.get(name) for row in rows], metric,
                                 [row.metrics[metric] for row in rows])
 
     def _brushed(self) -> None:
-        self.proxy.set_allowed(self.coordinates.selected())
+        allowed = self.coordinates.selected()
+        if allowed != self.proxy.allowed:   # filtering a thousand rows again is what costs
+            self.proxy.set_allowed(allowed)
 
     def _clicked(self, index) -> None:
         row = self.proxy.mapToSource(index).row()

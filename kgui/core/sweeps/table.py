@@ -3,6 +3,7 @@ from a finished :class:`SweepResult` or from the store's runs tagged with a swee
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -32,8 +33,19 @@ class TrialRow:
 
 
 def row_of(record: RunRecord) -> TrialRow:
-    return TrialRow(record.id, dict(record.sweep_values), {name: Metric(name).of(record) for name in METRIC_COLUMNS},
+    return TrialRow(record.id, dict(record.sweep_values), metrics_of(record),
                     record.summary.steps or len(record.history), str(record.status), record.message)
+
+
+def metrics_of(record: RunRecord) -> dict:
+    """Every :data:`METRIC_COLUMNS` value of a run in one pass over its history (as :meth:`Metric.of` gives them)."""
+    steps = record.history or ([record.summary.last] if record.summary.last is not None else [])
+    train = [step.train_loss for step in steps if math.isfinite(step.train_loss)]
+    val = [step.val_loss for step in steps if step.val_loss is not None and math.isfinite(step.val_loss)]
+    accuracy = [step.accuracy for step in steps if step.accuracy is not None and math.isfinite(step.accuracy)]
+    return {"final_train_loss": train[-1] if train else None, "best_train_loss": min(train) if train else None,
+            "final_val_loss": val[-1] if val else None, "best_val_loss": min(val) if val else None,
+            "final_accuracy": accuracy[-1] if accuracy else None}
 
 
 def sweep_records(store: RunStore, sweep_id: str) -> list[RunRecord]:
@@ -106,6 +118,27 @@ class AxisScale:
             return None
         number = math.log10(value) if self.kind is ScaleKind.LOG else float(value)
         return 0.5 if self.high == self.low else (number - self.low) / (self.high - self.low)
+
+    def including(self, value) -> "AxisScale | None":
+        """This scale widened to hold ``value`` (itself when it does already); None when it cannot be (a number on a
+        categorical axis, or the other way round, or a log axis meeting a number that is not positive)."""
+        if value is None:
+            return self
+        if self.kind is ScaleKind.CATEGORICAL:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return None
+            text = _category(value)
+            return self if text in self.categories else dataclasses.replace(
+                self, categories=self.categories + (text,))
+        if isinstance(value, (str, list, bool)) or not math.isfinite(value):
+            return None if not isinstance(value, float) else self
+        if self.kind is ScaleKind.LOG:
+            if value <= 0:
+                return None
+            value = math.log10(value)
+        if self.low <= value <= self.high:
+            return self
+        return dataclasses.replace(self, low=min(self.low, value), high=max(self.high, value))
 
     def value_at(self, position: float) -> str:
         """The axis value at ``position`` for labels (a category's name, or a number)."""
