@@ -12,7 +12,7 @@ from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QFileDialog, QMessageBox
 
 from kgui.core.lr_finder import DEFAULT_STEPS
-from kgui.core.runs import RunStore
+from kgui.core.runs import RunRecord, RunStatus, RunStore
 from kgui.core.session import RangePoints
 from kgui.core.settings import ExperimentSettings
 from kgui.core.smoothing import smoothed
@@ -323,3 +323,22 @@ def test_opening_a_bad_experiment_file_explains(window, monkeypatch, tmp_path, m
     assert (kind, title) == ("critical", "Cannot open the experiment") and "learning_rate must be a number" in text
     assert window.settings() == before
 
+
+
+def test_load_settings_and_rerun_of_another_versions_run_say_what_cannot_be_used(qtbot, tmp_path, preferences,
+                                                                                messages):
+    """A run saved with an engine, optimizer and steps this version cannot use: Load settings loads the rest and
+    names them in one message; Re-run trains nothing (never SGD under the name of lion)."""
+    store = RunStore(tmp_path / "runs")
+    record = RunRecord.new(ExperimentSettings.from_dict({"backend": "cntk", "dataset": "iris", "optimizer": "lion",
+                                                         "steps": 2**31, "learning_rate": 0.3, "seed": 5}))
+    record.status = RunStatus.FINISHED
+    store.begin(record).close()
+    win = open_window(qtbot, store.root, preferences)
+    assert not win.runs_controller.load_settings(record.id)
+    (kind, _, text), = messages
+    assert kind == "critical" and "'cntk'" in text and "'lion'" in text and "2,147,483,648" in text
+    settings = win.settings()
+    assert (settings.dataset, settings.learning_rate, settings.seed, settings.optimizer) == ("iris", 0.3, 5, "sgd")
+    assert not win.runs_controller.rerun(record.id) and not win.running and win.record is None
+    assert [r.id for r in store.list()] == [record.id]

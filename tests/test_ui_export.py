@@ -157,3 +157,16 @@ def test_file_menu_exports_the_shown_runs_to_tensorboard(qtbot, window, monkeypa
     folder, = (tmp_path / "tb").iterdir()
     assert folder.name.startswith(shown.id) and len(list(folder.glob("events.out.tfevents.*"))) == 1
     assert f"tensorboard --logdir {tmp_path / 'tb'}" in window.statusBar().currentMessage()
+
+
+def test_tensorboard_export_writes_the_runs_it_can_and_names_the_others(qtbot, window, monkeypatch, messages,
+                                                                        tmp_path):
+    damaged = train(qtbot, window, steps=4, n=100)
+    good = train(qtbot, window, steps=4, n=100, rate=0.2)
+    window.runs[damaged.id].created = ""       # as a run.json whose "created" was damaged reads
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(tmp_path / "tb"))
+    window.tensorboard_action.trigger()
+    folder, = (tmp_path / "tb").iterdir()
+    assert folder.name.startswith(good.id)
+    assert messages == [("warning", "Some runs not exported",
+                         f"run {damaged.id} cannot be exported: its creation time '' is not a date")]

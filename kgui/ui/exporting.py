@@ -215,13 +215,15 @@ class ExportTarget:
 def export_tensorboard_dialog(parent, records, start_folder, layers=lambda record: None) -> Path | None:
     """Ask for a folder and write ``records`` there as TensorBoard event files (core.tensorboard), with
     ``layers(record)``'s layer statistics; the folder, or None when cancelled or (after a message box) when it cannot
-    be written."""
+    be written. A message names the runs that could not be exported (damaged)."""
     folder = QFileDialog.getExistingDirectory(parent, "Export to TensorBoard", str(start_folder))
     if not folder:
         return None
     try:
-        tensorboard.export_runs(records, folder, layers)
+        exported = tensorboard.export_runs(records, folder, layers)
     except OSError as exc:
         QMessageBox.critical(parent, "Export failed", str(exc))
         return None
+    if exported.skipped:   # the others were written
+        QMessageBox.warning(parent, "Some runs not exported", "\n".join(exported.skipped.values()))
     return Path(folder)

@@ -9,6 +9,7 @@ from PyQt6.QtCore import QObject
 
 from kgui.core.runs import RunRecord
 from kgui.core.session import RunChanged, RunRemoved
+from kgui.core.settings import usable_settings
 from kgui.core.surface import load_saved
 
 from .names import plot_placement, run_title
@@ -142,11 +143,17 @@ class RunsController(QObject):
         return True
 
     def load_settings(self, run_id: str) -> bool:
-        """Put the settings of run ``run_id`` into the controls (not for an unreadable run)."""
-        if not self.session.runs[run_id].readable:
+        """Put the settings of run ``run_id`` into the controls (not for an unreadable run); those this version
+        cannot use (another version's run) stay at their defaults, a message names them, and False is returned."""
+        record = self.session.runs[run_id]
+        if not record.readable:
             return False
-        self.window.apply_settings(self.session.runs[run_id].settings)
-        return True
+        settings, problems = usable_settings(record.settings)
+        self.window.apply_settings(settings)
+        if problems:
+            self.window.dialogs.error("Some settings cannot be used", f"{record.name}: some settings cannot be used here and "
+                                      "were left at their defaults: " + "; ".join(map(str, problems)))
+        return not problems
 
     def rerun(self, run_id: str) -> bool:
         """A new run with the settings of run ``run_id`` (they go into the controls first)."""
