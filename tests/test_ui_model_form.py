@@ -43,7 +43,7 @@ def test_every_choice_gives_valid_settings_and_loads_back(form, qtbot):
 
 def test_load_shows_a_saved_experiment(form, qtbot):
     saved = ExperimentSettings(model="mlp", hidden=(64, 32), activation="tanh", optimizer="adam", beta_2=0.99,
-                               l2=1e-4, l1=3e-5, epochs=5)
+                               l2=1.23456789e-4, l1=3e-5, epsilon=1.0000001e-7, epochs=5)   # every digit kept
     with qtbot.assertNotEmitted(form.changed):
         form.load(saved)
     assert ExperimentSettings().replace(**form.changes()) == saved.replace(dataset="linear")

@@ -135,15 +135,15 @@ class ModelForm(QWidget):
         self.model_box.setCurrentIndex(max(0, self.model_box.findData(settings.model)))
         self.hidden_field.setText(",".join(map(str, settings.hidden)))
         self.activation_box.setCurrentText(settings.activation)
-        self.l2_field.setText(f"{settings.l2:g}")
-        self.l1_field.setText(f"{settings.l1:g}")
+        self.l2_field.setText(exact_text(settings.l2))
+        self.l1_field.setText(exact_text(settings.l1))
         self.optimizer_box.setCurrentIndex(max(0, self.optimizer_box.findData(settings.optimizer)))
         self.momentum_box.setValue(settings.momentum)
         self.nesterov_box.setChecked(settings.nesterov)
         self.rho_box.setValue(settings.rho)
         self.beta_1_box.setValue(settings.beta_1)
         self.beta_2_box.setValue(settings.beta_2)
-        self.epsilon_field.setText(f"{settings.epsilon:g}")
+        self.epsilon_field.setText(exact_text(settings.epsilon))
         self.epochs_box.setValue(settings.epochs or 0)
         for widget in widgets:
             widget.blockSignals(False)
@@ -191,6 +191,12 @@ def _shown_number(box: QAbstractSpinBox, label: str):
         raise ValueError(f"{label} must be a number from {box.minimum():g} to {box.maximum():g}, "
                          f"got {box.text().strip()!r}.")
     return box.value()
+
+
+def exact_text(value: float) -> str:
+    """``value`` as the shortest text that reads back as the same float ("0" for zero): a loaded experiment keeps
+    its exact numbers (``:g`` kept six digits)."""
+    return "0" if value == 0 else repr(float(value))
 
 
 def _read_number(field: QLineEdit, label: str) -> float:

@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QComboBox, QFormLayout, QWidget
 from kgui.core.schedules import SCHEDULE_PARAMETERS, SCHEDULES
 from kgui.core.settings import MAX_STEPS, ExperimentSettings
 
-from .model_form import _fraction_box, _number_field, _read_number
+from .model_form import _fraction_box, _number_field, _read_number, exact_text
 from .number_box import IntegerBox
 
 SCHEDULE_TITLES = {"constant": "constant", "step": "step decay", "cosine": "cosine", "onecycle": "one-cycle"}
@@ -81,8 +81,8 @@ class ScheduleForm(QWidget):
         self.schedule_box.setCurrentIndex(max(0, self.schedule_box.findData(settings.schedule)))
         self.drop_box.setValue(settings.drop)
         self.every_box.setValue(settings.every)
-        self.max_lr_field.setText("" if settings.max_lr is None else repr(settings.max_lr))
-        self.decay_field.setText(repr(settings.decay) if settings.decay else "0")
+        self.max_lr_field.setText("" if settings.max_lr is None else exact_text(settings.max_lr))
+        self.decay_field.setText(exact_text(settings.decay))
         for widget in widgets:
             widget.blockSignals(False)
         self._show_rows()
