@@ -2,6 +2,7 @@
 no display, exit codes of ``open --start --screenshot``, the live learning-rate column, and no thread or memory
 leak over 100 start/stop cycles. Real window (offscreen Qt), real engine."""
 import gc
+import json
 import os
 import subprocess
 import sys
@@ -90,7 +91,7 @@ def test_unreadable_remembered_values_fall_back_to_defaults_with_one_line_each(q
     win.show()
     lines = capfd.readouterr().err.splitlines()
     warnings = [line for line in lines if line.startswith("kgui: warning: ")]
-    assert len(warnings) == len(garbage), lines
+    assert len(warnings) == len(garbage) + 1, lines   # the experiment's two bad values: a line each
     assert all(any(key in line for line in warnings) for key in garbage)
     defaults = ExperimentSettings()
     assert (win.settings().steps, win.settings().seed) == (defaults.steps, defaults.seed)
@@ -186,3 +187,17 @@ def test_a_saved_run_gets_its_curves_when_first_shown(qtbot, tmp_path, messages)
     assert win.runs[record.id].history == []
     table.set_checked(record.id, True)
     assert len(win.runs[record.id].history) == 7 and win.plot.runs[record.id].train.isVisible()
+
+
+def test_remembered_values_this_version_cannot_use_get_one_warning_each(qtbot, tmp_path, capfd, messages):
+    preferences = QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat)
+    preferences.setValue("experiment", json.dumps({"dataset": "iris", "model": "mlp", "hidden": [8],
+                                                   "activation": "swish", "optimizer": "lion", "seed": 9}))
+    win = MainWindow(store=RunStore(tmp_path / "runs"), preferences=preferences)
+    qtbot.addWidget(win)
+    warnings = [line for line in capfd.readouterr().err.splitlines() if line.startswith("kgui: warning: ")]
+    assert len(warnings) == 2 and "experiment's activation" in warnings[0] and "'swish'" in warnings[0]
+    assert "experiment's optimizer" in warnings[1] and "'lion'" in warnings[1]
+    settings = win.settings()
+    assert (settings.dataset, settings.hidden, settings.seed, settings.activation, settings.optimizer) == \
+        ("iris", (8,), 9, "relu", "sgd")

@@ -12,7 +12,7 @@ import sys
 from PyQt6.QtCore import QByteArray, QSettings
 from PyQt6.QtGui import QGuiApplication
 
-from kgui.core.settings import ExperimentSettings
+from kgui.core.settings import ExperimentSettings, usable_settings
 from kgui.core.smoothing import MAX_WEIGHT
 
 from .loss_plot import X_AXES
@@ -100,10 +100,13 @@ def _restore_experiment(window, value) -> None:
     if not isinstance(value, str):
         raise ValueError(f"not JSON text but {type(value).__name__}")
     try:
-        window.apply_settings(ExperimentSettings.from_json(value))
+        settings, problems = usable_settings(ExperimentSettings.from_json(value))
     except (TypeError, ValueError, OverflowError):
         window.apply_settings(ExperimentSettings())   # not half of the remembered experiment
         raise
+    window.apply_settings(settings)
+    for problem in problems:   # a value another version wrote (an unknown optimizer...): one warning each
+        warn(f"experiment's {problem.field}", str(problem))
 
 
 def _restore_smoothing(window, value) -> None:
