@@ -26,7 +26,7 @@ from kgui.core import settings as experiment
 from kgui.core.export import FORMATS, export_format
 from kgui.core.files import error_text
 from kgui.core.runs import EXIT_ERROR, EXIT_OK, EXIT_STOPPED, RunStatus, RunStore, exit_code
-from kgui.core.trainer import TrainingControl
+from kgui.core.trainer import TrainingControl, stage_text
 
 EXIT_USAGE = 2
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -468,8 +468,9 @@ def lr_find_command(args, out, err) -> int:
                  f"{args.end:g} over {steps} steps")
     with _signals_stop() as stopper:
         try:
-            result = lr_finder.find_learning_rate(settings, args.start, args.end, steps, control=stopper.control,
-                                                  status=console.status, on_point=on_point)
+            result = lr_finder.find_learning_rate(
+                settings, args.start, args.end, steps, control=stopper.control, on_point=on_point,
+                status=lambda stage, progress: console.status(stage_text(stage, settings.backend, progress)))
         finally:
             console.clear()
     console.line(result.summary())

@@ -15,7 +15,7 @@ from kgui.core import csv_files, dataset_cache, datasets
 from kgui.core.datasets import DatasetError, LoadCancelled, load_dataset
 from kgui.core.runs import RunStore
 from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer, TrainingControl
+from kgui.core.trainer import Trainer, TrainingControl, stage_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBPROCESS_TIMEOUT_S = 120  # generous: a hang fails the test instead of blocking the suite
@@ -204,9 +204,9 @@ def test_stop_during_the_trainers_load_ends_the_run_as_stopped_and_saves_nothing
     control = TrainingControl()
     statuses = []
 
-    def status(text):
-        statuses.append(text)
-        if text.startswith("loading dataset… "):
+    def status(stage):
+        statuses.append(stage_text(stage, "tensorflow", trainer.load_progress))
+        if trainer.load_progress is not None:
             control.stop()  # as the window's Stop or the CLI's Ctrl-C/SIGTERM do, from the first progress on
 
     trainer = Trainer(ExperimentSettings(dataset=str(path), steps=3), control, store, status=status)

@@ -10,6 +10,7 @@ from kgui.core.runs import RunStore, exit_code
 from kgui.core.session import (EventKind, JobEnded, JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted,
                                Session, StepsTaken)
 from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import Stage
 from kgui.core.trainer import Trainer
 
 LINEAR = ExperimentSettings(dataset="linear", dataset_options={"n": 100}, learning_rate=0.05, steps=6)
@@ -172,7 +173,7 @@ def test_the_experiment_is_prepared_ahead_and_start_takes_it_without_preparing_a
     same settings but another learning rate and step count takes that trainer: no phase, no new compile."""
     preparation = session.prepare_ahead(LINEAR)
     assert preparation.join(120) and preparation.ready
-    assert preparation.phases == ["loading dataset…", "importing TensorFlow…", "compiling…"]
+    assert preparation.phases == [Stage.LOADING_DATASET, Stage.IMPORTING_ENGINE, Stage.COMPILING]
     assert preparation.trainer.model is not None and session.store.list() == []
     assert session.prepare_ahead(LINEAR.replace(learning_rate=0.5)) is preparation   # same preparation
 
@@ -296,3 +297,18 @@ def test_a_job_waits_for_a_busy_gui_only_on_an_engine_that_holds_the_gil(session
     record = session.new_job(JobKind.TRAINING, LINEAR.replace(backend=engine, steps=8), gui_idle=gui_idle).run()
     assert record.status == "finished" and len(record.history) == 8
     assert gui_idle.waits == (8 if waits else 0)
+
+
+def test_phases_are_typed_stages_with_a_text_for_people():
+    from kgui.core.datasets import LoadProgress
+    from kgui.core.session import _stopped_while
+
+    assert Phase(Stage.IMPORTING_ENGINE, "theano").text == "importing Theano (PyTensor)…"
+    assert Phase(Stage.COMPILING, "jax").text == "compiling…"
+    progress = LoadProgress(1234, 0.45)
+    assert Phase(Stage.LOADING_DATASET, "jax", progress=progress).text == f"loading dataset… {progress.describe()}"
+    assert _stopped_while([Stage.LOADING_DATASET, Stage.IMPORTING_ENGINE], "tensorflow") == \
+        "stopped while importing TensorFlow"
+    assert _stopped_while([Stage.COMPILING], "tensorflow") == "stopped while compiling"
+    assert _stopped_while([Stage.LOADING_DATASET], "tensorflow") == "stopped while loading the dataset"
+    assert _stopped_while([], "tensorflow") == "stopped while preparing"

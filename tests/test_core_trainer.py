@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from kgui.core.datasets import load_dataset
-from kgui.core.runs import RunStore
+from kgui.core.runs import RunStatus, RunStore
 from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer, TrainingControl, _BatchOrder
+from kgui.core.trainer import Stage, Trainer, TrainingControl, _BatchOrder
 
 ENGINES = ["tensorflow", "theano"]
 WAIT = 10  # seconds a test waits for the worker thread before failing
@@ -103,8 +103,8 @@ def test_run_records_every_step(engine, tmp_path):
     record = trainer.run(seen.append)
     assert record.status == "finished" and record.message == ""
     assert [s.step for s in record.history] == list(range(1, 21)) and seen == record.history
-    assert statuses[0] == "loading dataset…" and statuses[1].startswith("importing ")
-    assert statuses[2:] == ["compiling…", "training", "finished"]
+    assert statuses == [Stage.LOADING_DATASET, Stage.IMPORTING_ENGINE, Stage.COMPILING, Stage.TRAINING,
+                        RunStatus.FINISHED]
     assert all(b.elapsed > a.elapsed for a, b in zip(record.history, record.history[1:]))
     assert all(s.learning_rate == 0.5 and s.accuracy is None and s.step_ms > 0 for s in record.history)
     assert record.history[-1].train_loss < record.history[0].train_loss / 10

@@ -73,7 +73,7 @@ def test_closing_the_window_stops_a_preparation_that_loads_its_dataset_and_waits
     window.dataset_picker.select(str(path), {"target": "label"})
     window.show()                                                 # prepares ahead once shown
     qtbot.waitUntil(lambda: window.session.preparation is not None
-                    and any("rows" in phase for phase in window.session.preparation.phases), timeout=60_000)
+                    and any(progress is not None for progress in window.session.preparation.phase_progress), timeout=60_000)
     preparation = window.session.preparation
     window.close()
     assert preparation.done and not preparation.ready              # stopped, and waited for: not left loading
@@ -85,13 +85,14 @@ QUIT_WHILE_IMPORTING = """
 import sys
 from PyQt6.QtCore import QTimer
 from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import Stage
 from kgui.ui import create_app, main
 from kgui.ui.main_window import MainWindow
 app = create_app([])
 def close_while_importing():
     for widget in app.topLevelWidgets():
         preparation = widget.session.preparation if isinstance(widget, MainWindow) else None
-        if preparation is not None and preparation.phases and preparation.phases[-1].startswith("importing"):
+        if preparation is not None and preparation.phases and preparation.phases[-1] is Stage.IMPORTING_ENGINE:
             print("closing while", preparation.phases[-1], flush=True)
             widget.close()
             return

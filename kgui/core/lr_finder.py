@@ -203,8 +203,8 @@ def find_learning_rate(settings: ExperimentSettings, start: float = DEFAULT_STAR
                        status=None, on_point=None) -> RangeTestResult:
     """Run the range test for ``settings`` (its learning rate and steps are ignored) on its engine.
 
-    ``on_point(RangeTestPoint)`` is called after every step and ``status(str)`` while preparing,
-    both on this thread; ``control.stop()`` from another thread cancels between two steps (status
+    ``on_point(RangeTestPoint)`` is called after every step and ``status(Stage, LoadProgress | None)`` while
+    preparing, both on this thread; ``control.stop()`` from another thread cancels between two steps (status
     "stopped"; the suggestions use the points so far). Bad settings raise ValueError (OSError,
     ImportError for files and engines), as :meth:`Trainer.prepare` does.
     """
@@ -213,8 +213,12 @@ def find_learning_rate(settings: ExperimentSettings, start: float = DEFAULT_STAR
         raise ValueError(f"the blow-up factor must be greater than 1, got {blow_up!r}")
     control = control or TrainingControl()
     ema = DebiasedEMA(smoothing)
+    def on_stage(stage) -> None:
+        if status is not None:
+            status(stage, trainer.load_progress)
+
     trainer = Trainer(settings.unscheduled().replace(learning_rate=float(rates[0]), steps=steps), control,
-                      dataset=dataset, status=status)
+                      dataset=dataset, status=on_stage)
     try:
         trainer.prepare()
     except LoadCancelled:

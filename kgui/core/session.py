@@ -29,7 +29,7 @@ from .parity import ParityResult, compare_backends
 from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from .settings import ExperimentSettings
 from .schedules import same_base
-from .trainer import FINAL_STATUSES, Trainer, TrainingControl, reusable_model, same_preparation
+from .trainer import FINAL_STATUSES, Stage, Trainer, stage_text, TrainingControl, reusable_model, same_preparation
 
 
 class EventKind(StrEnum):
@@ -57,11 +57,16 @@ class JobKind(StrEnum):
 @dataclass(frozen=True)
 class Phase:
     kind: ClassVar[EventKind] = EventKind.PHASE
-    text: str                  # "loading dataset…", "importing TensorFlow…", "compiling…"
+    stage: Stage               # loading the dataset, importing the engine, compiling, restarting the model
     backend: str               # the engine the job is preparing
     run: RunRecord | None = None   # the run being prepared (pending, no steps), for a training job
     since: float = 0.0         # perf_counter() when the job began preparing, for an elapsed-time counter
     progress: LoadProgress | None = None   # rows and share of the file read so far, while a dataset file loads
+
+    @property
+    def text(self) -> str:
+        """For people: "loading dataset… 1,234 rows, 45%", "importing TensorFlow…", "compiling…"."""
+        return stage_text(self.stage, self.backend, self.progress)
 
 
 @dataclass(frozen=True)
@@ -144,13 +149,13 @@ GUI_WAIT_S = 0.05    # between two steps a job waits at most this long for a bus
 GIL_PAUSE_S = 0.0005  # on such an engine the job's GIL hand-over is a real pause: the GUI thread gets the GIL then
 
 
-def _stopped_while(phases: list[str]) -> str:
-    """The message of a run stopped while it was being prepared, naming the phase it was in."""
-    phase = phases[-1] if phases else ""
-    if phase.startswith("loading dataset"):
+def _stopped_while(stages: list[Stage], engine: str) -> str:
+    """The message of a run stopped while it was being prepared, naming the stage it was in."""
+    stage = stages[-1] if stages else None
+    if stage is Stage.LOADING_DATASET:
         return "stopped while loading the dataset"
-    if phase.startswith(("importing", "compiling")):
-        return "stopped while " + phase.split("…")[0]
+    if stage in (Stage.IMPORTING_ENGINE, Stage.COMPILING):
+        return "stopped while " + stage_text(stage, engine).rstrip("…")
     return "stopped while preparing"
 
 
@@ -167,8 +172,8 @@ class Preparation:
                  reuse: Trainer | None = None):
         self.settings = settings
         self.trainer = Trainer(settings, TrainingControl(), store, status=self._status, reuse=reuse)
-        self.phases: list[str] = []             # what preparing has done so far ("loading dataset…", ...)
-        self.phase_progress: list[LoadProgress | None] = []   # each phase's load progress (None: not reading)
+        self.phases: list[Stage] = []            # the stages preparing has reported so far
+        self.phase_progress: list[LoadProgress | None] = []   # each report's load progress (None: not reading)
         self.started = perf_counter()
         self.taken = False                       # a job has taken the trainer (it is prepared once, used once)
         self._done = threading.Event()
@@ -177,9 +182,9 @@ class Preparation:
         self._thread = threading.Thread(target=self._run, name="kgui-prepare", daemon=True)
         self._thread.start()
 
-    def _status(self, text: str) -> None:
+    def _status(self, stage: Stage) -> None:
         with self._changed:
-            self.phases.append(text)
+            self.phases.append(stage)
             self.phase_progress.append(self.trainer.load_progress)
             self._changed.notify_all()
 
@@ -206,8 +211,8 @@ class Preparation:
     def fits(self, settings: ExperimentSettings) -> bool:
         return not self.taken and same_preparation(self.settings, settings)
 
-    def wait(self, control: TrainingControl, on_phase: Callable[[str, LoadProgress | None], None]) -> bool:
-        """Wait until prepared, telling ``on_phase`` each phase and its load progress (those already passed too);
+    def wait(self, control: TrainingControl, on_phase: Callable[[Stage, LoadProgress | None], None]) -> bool:
+        """Wait until prepared, telling ``on_phase`` each stage and its load progress (those already passed too);
         False as soon as ``control`` is stopped (checked every ``POLL_S``). Nothing is told when it was prepared
         already."""
         told = len(self.phases) if self.done else 0
@@ -297,7 +302,7 @@ class Job:
                 self.result = self._train_prepared()
             else:
                 trainer = Trainer(self.settings, self.control, self.store,
-                                  status=lambda text: self._trainer_status(trainer, text))
+                                  status=lambda update: self._trainer_status(trainer, update))
                 trainer.record.name = self.name or trainer.record.name
                 if self.sweep is not None:
                     self.sweep.apply(trainer.record)
@@ -315,14 +320,15 @@ class Job:
         if self.sweep is not None:
             self.sweep.apply(record)
         since = perf_counter()
-        if not self.preparation.wait(self.control, lambda text, progress: self.sink(Phase(
-                text, self.settings.backend, dataclasses.replace(record, timings={}), since, progress))):
-            record.status, record.message = RunStatus.STOPPED, _stopped_while(self.preparation.phases)
+        if not self.preparation.wait(self.control, lambda stage, progress: self.sink(Phase(
+                stage, self.settings.backend, dataclasses.replace(record, timings={}), since, progress))):
+            record.status = RunStatus.STOPPED
+            record.message = _stopped_while(self.preparation.phases, self.settings.backend)
             self.sink(RunEnded(record))
             return record
         trainer = self.preparation.trainer
         self.preparation.taken = True
-        trainer.take_over(record, self.control, status=lambda text: self._trainer_status(trainer, text))
+        trainer.take_over(record, self.control, status=lambda update: self._trainer_status(trainer, update))
         return trainer.run(lambda step: self._trainer_step(trainer, step))
 
     @property
@@ -334,17 +340,17 @@ class Job:
             return list(self.result.records)
         return []
 
-    def _trainer_status(self, trainer: Trainer, text: str) -> None:
+    def _trainer_status(self, trainer: Trainer, update: Stage | RunStatus) -> None:
         self.trainer = trainer
         record = trainer.record
-        if text == "training":
+        if update is Stage.TRAINING:
             self._pending[record.id] = []
             self.sink(RunStarted(dataclasses.replace(record, history=[], lr_changes=list(record.lr_changes),
                                                      timings=dict(record.timings)), trainer.dataset))
             if self.layer_stats is not None:
                 self.layer_stats.start(trainer)
                 trainer.layer_history = self.layer_stats.history
-        elif text in FINAL_STATUSES:
+        elif isinstance(update, RunStatus):   # the final status
             if record.id in self._pending:
                 self._flush(record.id)
                 del self._pending[record.id]
@@ -353,7 +359,7 @@ class Job:
                     self._send_surface(trainer)
             self.sink(RunEnded(record))
         else:
-            self.sink(Phase(text, trainer.settings.backend, progress=trainer.load_progress))
+            self.sink(Phase(update, trainer.settings.backend, progress=trainer.load_progress))
 
     def _trainer_step(self, trainer: Trainer, step: StepRecord) -> None:
         run_id = trainer.record.id
@@ -424,7 +430,8 @@ class Job:
 
         try:
             return lr_finder.find_learning_rate(self.settings, control=self.control,
-                                                status=lambda text: self.sink(Phase(text, self.settings.backend)),
+                                                status=lambda stage, progress: self.sink(
+                                                    Phase(stage, self.settings.backend, progress=progress)),
                                                 on_point=on_point)
         finally:
             if pending:

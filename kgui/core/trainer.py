@@ -10,11 +10,11 @@ import math
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
+from enum import StrEnum
 from time import perf_counter
 
 import numpy as np
 
-from kgui import backend
 
 from . import engines, layer_stats, surface
 from .datasets import Dataset, LoadCancelled, LoadProgress
@@ -23,7 +23,7 @@ from .models import architecture_for, build_model
 from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord, WeightEdit
 from .settings import FLOAT32_MAX, ExperimentSettings
 
-__all__ = ["FINAL_STATUSES", "StepRecord", "Trainer", "TrainingControl", "model_key", "reusable_model",
+__all__ = ["FINAL_STATUSES", "Stage", "StepRecord", "Trainer", "TrainingControl", "model_key", "reusable_model",
            "same_data",
            "same_preparation"]
 
@@ -146,6 +146,27 @@ class TrainingControl:
             return rate
 
 
+class Stage(StrEnum):
+    """Where a trainer stands before its final :class:`RunStatus`: what it reports to its ``status`` callback."""
+
+    LOADING_DATASET = "loading dataset"
+    RESTARTING = "restarting the model"     # an ended run's compiled model, back to its initial weights
+    IMPORTING_ENGINE = "importing engine"
+    COMPILING = "compiling"
+    TRAINING = "training"
+
+
+def stage_text(stage: Stage, engine: str, progress: LoadProgress | None = None) -> str:
+    """What people read: "loading dataset… 1,234 rows, 45%", "importing TensorFlow…", "compiling…", "training"."""
+    if stage is Stage.LOADING_DATASET:
+        return "loading dataset…" + (f" {progress.describe()}" if progress is not None else "")
+    if stage is Stage.IMPORTING_ENGINE:
+        return f"importing {engines.human_name(engine)}…"
+    if stage is Stage.TRAINING:
+        return stage.value
+    return f"{stage.value}…"
+
+
 def same_preparation(a: ExperimentSettings, b: ExperimentSettings) -> bool:
     """Whether a trainer prepared for ``a`` can train ``b``: they differ at most in learning rate and steps."""
     return a.replace(learning_rate=1.0, steps=1) == b.replace(learning_rate=1.0, steps=1)
@@ -228,7 +249,7 @@ class Trainer:
         self._reused_model = reuse.model if reuse is not None else None
         self.error: BaseException | None = None  # what made the run fail, for logs
         self.load_progress: LoadProgress | None = None   # how far the dataset file is read, while it loads
-        self._status = status or (lambda text: None)
+        self._status = status or (lambda update: None)   # status(Stage or, at the end, the final RunStatus)
         self._batches: _BatchOrder | None = None
         self.writer: RunWriter | None = None
         self._elapsed = 0.0
@@ -236,9 +257,9 @@ class Trainer:
         self._prepare_error: Exception | None = None
         self.layer_history: layer_stats.LayerStatsHistory | None = None   # saved with the run when it ends
 
-    def _timed(self, key: str, status: str, action):
+    def _timed(self, key: str, stage: Stage, action):
         self.load_progress = None
-        self._status(status)
+        self._status(stage)
         start = perf_counter()
         result = action()
         self.record.timings[key] = round(perf_counter() - start, 6)
@@ -261,7 +282,7 @@ class Trainer:
         settings.validate()
         engines.check_floatx()
         if self.dataset is None:
-            self.dataset = self._timed("load_dataset", "loading dataset…", lambda: settings.load_dataset(
+            self.dataset = self._timed("load_dataset", Stage.LOADING_DATASET, lambda: settings.load_dataset(
                 progress=self._loading, should_stop=lambda: self.control.stopped))
         dataset = self.dataset
         self.record.dataset_info, self.record.train_rows = dataset.describe(), len(dataset.x_train)
@@ -277,15 +298,14 @@ class Trainer:
             model = None   # other data gave another shape (features, classes): compiled anew
         if model is not None:   # an ended run's model: back to its start (weights of its seed), nothing compiled
             self.record.engine, self.record.engine_version = model.K.backend(), model.K.version
-            self.model = self._timed("restart", "restarting the model…", lambda: self._restarted(model))
+            self.model = self._timed("restart", Stage.RESTARTING, lambda: self._restarted(model))
         else:
             self.model = self._compiled_model(settings, dataset)
         self._batches = _BatchOrder(len(dataset.x_train), settings.batch_size, settings.seed)
 
     def _compiled_model(self, settings: ExperimentSettings, dataset: Dataset):
         """Import the engine, then build, compile and warm up the model."""
-        title = {info.name: info.title for info in backend.available()}[backend.canonical_name(settings.backend)]
-        K = self._timed("load_engine", f"importing {title}…", lambda: engines.load(settings.backend))
+        K = self._timed("load_engine", Stage.IMPORTING_ENGINE, lambda: engines.load(settings.backend))
         self.record.engine, self.record.engine_version = K.backend(), K.version
 
         def compile_model():
@@ -295,7 +315,7 @@ class Trainer:
             model.warm_up(dataset.x_train, dataset.y_train)
             return model
 
-        return self._timed("compile", "compiling…", compile_model)
+        return self._timed("compile", Stage.COMPILING, compile_model)
 
     def _restarted(self, model):
         model.restart(self.settings.seed, self.settings.learning_rate)
@@ -303,7 +323,7 @@ class Trainer:
 
     def _loading(self, progress: LoadProgress) -> None:
         self.load_progress = progress
-        self._status(f"loading dataset… {progress.describe()}")
+        self._status(Stage.LOADING_DATASET)   # again, with the progress in ``load_progress``
 
     def take_over(self, record: RunRecord, control: TrainingControl, status=None) -> None:
         """Train ``record``'s settings with this trainer, prepared ahead for settings that differ from them at most
@@ -320,7 +340,7 @@ class Trainer:
         record.train_rows = self.record.train_rows
         record.timings.update(self.record.timings)
         self.settings, self.record, self.control = settings, record, control
-        self._status = status or (lambda text: None)
+        self._status = status or (lambda update: None)
         if self.model is not None and settings.learning_rate != self._learning_rate:
             self.model.set_learning_rate(settings.learning_rate)   # a K variable: nothing is compiled again
         self._learning_rate = settings.learning_rate
@@ -429,7 +449,7 @@ class Trainer:
         try:
             self.prepare()
             self.record.status = RunStatus.RUNNING
-            self._status("training")
+            self._status(Stage.TRAINING)
             while self.steps_done < self.settings.steps and self.record.status == "running":
                 if not self.control.wait_for_turn():
                     if self.record.history:   # stopped between two checks of the parameters
