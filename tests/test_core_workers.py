@@ -210,7 +210,7 @@ def test_a_worker_is_reused_for_the_same_engine_and_prepares_ahead(pool, store):
 
 
 def test_a_worker_whose_memory_grew_is_replaced(store):
-    with WorkerPool(max_workers=1, rss_growth=-1) as pool:   # any growth is too much
+    with WorkerPool(max_workers=1, rss_growth=-(1 << 40)) as pool:   # any size after the first job is too much
         session = Session(store, pool=pool)
         first, _, _ = run_remote(session, LINEAR)
         second, _, _ = run_remote(session, LINEAR)
