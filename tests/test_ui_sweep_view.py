@@ -231,3 +231,40 @@ def test_stop_ends_a_window_sweeps_trials_as_stopped_and_leaves_no_worker(qtbot,
     assert len(records) == 2 and {record.status for record in records} == {RunStatus.STOPPED}
     assert not [process for process in processes if process.alive]
     assert "stopped" in view.progress_label.text()
+
+
+def test_curves_group_seeds_as_mean_and_std_coloured_by_a_hyper_parameter(qtbot, tmp_path):
+    from kgui.core.sweeps.table import seed_groups
+
+    store = RunStore(tmp_path)
+    for rate in (0.01, 0.1, 1.0):
+        for seed in range(3):
+            record = RunRecord.new(ExperimentSettings(dataset="spiral", learning_rate=rate, seed=seed, steps=4))
+            SweepTag("sweep-seeds", {"learning_rate": rate, "seed": seed}).apply(record)
+            writer = store.begin(record)
+            for step in range(1, 5):
+                writer.append(StepRecord(step, rate * step + seed, None, None, rate, 0.01 * step, 1.0))
+            record.status = RunStatus.FINISHED
+            writer.save()
+            writer.close()
+    loaded = [store.load(record.id) for record in store.list()]
+    groups = {group.values["learning_rate"]: group for group in seed_groups(loaded)}
+    assert sorted(groups) == [0.01, 0.1, 1.0] and all(len(group.run_ids) == 3 for group in groups.values())
+    assert groups[0.1].mean.tolist() == pytest.approx([0.1 * s + 1 for s in range(1, 5)])   # seeds 0, 1, 2
+    assert groups[0.1].std.tolist() == pytest.approx([(2 / 3) ** 0.5] * 4)
+
+    view = SweepView()
+    qtbot.addWidget(view)
+    view.history_of = lambda record: store.load(record.id)
+    view.set_runs(store.list())
+    view.show()
+    view.views.setCurrentIndex(1)
+    view.colour_picker.setCurrentText("learning_rate")
+    colors = view.curves.colors
+    assert len(colors) == 3 and len(set(colors.values())) == 3            # one colour per rate, from the colormap
+    assert view.curves.bar.isVisible()
+    fills = [item for item in view.curves.items if type(item).__name__ == "FillBetweenItem"]
+    assert len(fills) == 3                                                 # a band for each configuration
+    scale = view.coordinates.scales[0]
+    view.coordinates.set_brush(0, scale.position(1.0) - 0.05, 1.0)         # brushing the largest rate only
+    assert list(view.curves.colors) == ["learning_rate 1"]

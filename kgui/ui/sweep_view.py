@@ -13,16 +13,17 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
-                             QSplitter, QTableView, QVBoxLayout, QWidget)
+                             QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from kgui.core.runs import RunRecord
 from kgui.core.session import RunChanged, RunEnded, RunRemoved
 from kgui.core.sweeps.runner import TrialEnded, TrialStarted
 from kgui.core.sweeps.spec import Metric, format_value
 from kgui.core.sweeps.table import (METRIC_COLUMNS, AxisScale, ScaleKind, TrialRow, axis_names, axis_scale,
-                                    export_rows, row_of)
+                                    export_rows, row_of, seed_groups)
 
 from .plot_style import style_plot
+from .sweep_curves import SweepCurves
 from .sweep_dialog import SweepDialog, SweepRun
 
 LINE_COLOR = (31, 119, 180, 170)
@@ -391,6 +392,24 @@ class SweepView(QWidget):
         self.coordinates = ParallelCoordinates()
         self.coordinates.brushed.connect(self._brushed)
         self.scatter = MetricScatter()
+        self.curves = SweepCurves()
+        self.colour_picker = QComboBox()
+        self.colour_picker.currentIndexChanged.connect(self._draw_curves)
+        self.history_of = lambda record: record   # a run with its steps (the window reads them from the store)
+        curves_holder = QWidget()
+        curves_layout = QVBoxLayout(curves_holder)
+        colour_row = QHBoxLayout()
+        colour_row.addWidget(QLabel("Colour by"))
+        colour_row.addWidget(self.colour_picker)
+        colour_row.addStretch(1)
+        curves_layout.addLayout(colour_row)
+        curves_layout.addWidget(self.curves, 1)
+        self.views = QTabWidget()
+        self.views.addTab(self.scatter, "Metric vs parameter")
+        self.views.addTab(curves_holder, "Curves by seed")
+        self.views.currentChanged.connect(self._draw_curves)
+        self._curves_tab = curves_holder
+        self.filter_box.textChanged.connect(self._draw_curves)
 
         bar = QHBoxLayout()
         for label, widget in (("Sweep", self.sweep_picker), ("Metric", self.metric_picker),
@@ -405,12 +424,12 @@ class SweepView(QWidget):
         self._show_progress(False)
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.coordinates)
-        plots.addWidget(self.scatter)
+        plots.addWidget(self.views)
         plots.setSizes([600, 300])
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(plots)
         split.addWidget(self.table)
-        for widget in (self.coordinates, self.scatter, self.table):   # the tab never sets the window's least size
+        for widget in (self.coordinates, self.views, self.curves, self.table):   # the tab never sets the window's least size
             widget.setMinimumSize(60, 40)
         self.summary.setMinimumWidth(1)
         self.filter_box.setMinimumWidth(40)
@@ -592,6 +611,13 @@ class SweepView(QWidget):
         scales = self._scales_of(rows)
         self.coordinates.set_rows(rows, scales, _value)
         self._scales = scales
+        colour = self.colour_picker.currentText()
+        self.colour_picker.blockSignals(True)
+        self.colour_picker.clear()
+        self.colour_picker.addItems([name for name in names if name != "seed"])
+        if colour in names:
+            self.colour_picker.setCurrentText(colour)
+        self.colour_picker.blockSignals(False)
         chosen = self.axis_picker.currentText()
         self.axis_picker.blockSignals(True)
         self.axis_picker.clear()
@@ -601,6 +627,7 @@ class SweepView(QWidget):
         self.axis_picker.blockSignals(False)
         self._draw_scatter()
         self._brushed()
+        self._draw_curves()
         self._summarise(rows)
 
     def _draw_scatter(self) -> None:
@@ -618,6 +645,15 @@ class SweepView(QWidget):
         allowed = self.coordinates.selected()
         if allowed != self.proxy.allowed:   # filtering a thousand rows again is what costs
             self.proxy.set_allowed(allowed)
+            self._draw_curves()
+
+    def _draw_curves(self) -> None:
+        """The curves of the trials the table shows (filter and brushes), when their tab is in front."""
+        if self.views.currentWidget() is not self._curves_tab:
+            return
+        runs = self.records.get(self.sweep_id, {})
+        records = [self.history_of(runs[run_id]) for run_id in self.visible_run_ids() if run_id in runs]
+        self.curves.show_groups(seed_groups(records), self.colour_picker.currentText() or None)
 
     def _clicked(self, index) -> None:
         row = self.proxy.mapToSource(index).row()
@@ -704,6 +740,15 @@ def follow_session(view: SweepView, window) -> None:
         if dialog.exec() and dialog.spec is not None:
             view.start(SweepRun(dialog.spec, session.store, dialog.workers.value()))
 
+    def with_history(record: RunRecord) -> RunRecord:
+        if record.history or not record.summary.steps:
+            return record
+        try:
+            return session.store.load(record.id)
+        except (LookupError, OSError):
+            return record
+
+    view.history_of = with_history
     session.subscribe(on_event)
     view.run_clicked.connect(show)
     view.added = added

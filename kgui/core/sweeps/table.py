@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
+
 from ..runs import RunRecord, RunStore, json_safe
-from .spec import LOG_BY_DEFAULT, Metric
+from .spec import LOG_BY_DEFAULT, Metric, format_value
 
 METRIC_COLUMNS = ("final_train_loss", "best_train_loss", "final_val_loss", "best_val_loss", "final_accuracy")
 
@@ -165,3 +167,37 @@ def axis_scale(name: str, values: list) -> AxisScale:
     if name in LOG_BY_DEFAULT and min(numbers) > 0:
         return AxisScale(name, ScaleKind.LOG, math.log10(min(numbers)), math.log10(max(numbers)))
     return AxisScale(name, ScaleKind.LINEAR, float(min(numbers)), float(max(numbers)))
+
+
+@dataclass(frozen=True)
+class SeedGroup:
+    """The trials of one configuration (the same axis values but the seed): their training loss per step, as the
+    mean and standard deviation over the seeds (over the steps every one of them took)."""
+
+    values: dict                 # axis values without the seed
+    run_ids: tuple[str, ...]
+    steps: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+
+    def label(self) -> str:
+        return " · ".join(f"{name} {format_value(value)}" for name, value in self.values.items()) or "all trials"
+
+
+def seed_groups(records: list[RunRecord], column: str = "train_loss") -> list[SeedGroup]:
+    """The runs grouped by configuration (their ``sweep_values`` but the seed), each group's ``column`` averaged over
+    its seeds, in the order the configurations first come; runs without steps are left out."""
+    groups: dict[str, list[RunRecord]] = {}
+    for record in records:
+        if record.history:
+            values = {name: value for name, value in record.sweep_values.items() if name != "seed"}
+            groups.setdefault(json.dumps(values, sort_keys=True), []).append(record)
+    result = []
+    for key, members in groups.items():
+        length = min(len(record.history) for record in members)
+        curves = np.array([[getattr(step, column) if getattr(step, column) is not None else math.nan
+                            for step in record.history[:length]] for record in members], dtype=float)
+        steps = np.array([step.step for step in members[0].history[:length]], dtype=float)
+        result.append(SeedGroup(json.loads(key), tuple(record.id for record in members), steps,
+                                curves.mean(axis=0), curves.std(axis=0)))
+    return result
