@@ -214,3 +214,19 @@ def test_metric_of_a_diverged_run_is_none_and_ranks_last():
     record = RunRecord.new(SPIRAL)
     record.history = [_step(1, math.nan)]
     assert Metric.FINAL_VAL_LOSS.of(record) is None
+
+
+def test_a_tpe_sweep_runs_its_trials_and_tells_optuna_each_result(tmp_path):
+    pytest.importorskip("optuna")
+    spec = SweepSpec(SPIRAL.replace(steps=5), (Axis("learning_rate", low=1e-3, high=0.5),), SweepMethod.TPE,
+                     trials=3, seeds=2)
+    runner = SweepRunner(spec, RunStore(tmp_path), ThreadExecutor(2))
+    result = runner.run()
+    assert len(result.outcomes) == 6 and {o.status for o in result.outcomes} == {RunStatus.FINISHED}
+    assert sorted(o.trial.index for o in result.outcomes) == list(range(6))
+    study = runner._source.study
+    assert [trial.state.name for trial in study.trials] == ["COMPLETE"] * 3
+    for trial in study.trials:   # told the mean over the configuration's two seeds
+        seeds = [o for o in result.outcomes if o.trial.settings.learning_rate == trial.params["learning_rate"]]
+        assert len(seeds) == 2
+        assert trial.value == pytest.approx(sum(Metric.FINAL_VAL_LOSS.of(o.record) for o in seeds) / 2)
