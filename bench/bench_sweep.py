@@ -205,15 +205,64 @@ def bench_view(trials: int = 1000, added: int = 50) -> dict:
             "paint_ms": statistics.median(paint)}
 
 
+def bench_window_gaps(engine: str, count: int) -> dict:
+    """The real window (offscreen) running the sweep in 2 worker processes from its Sweep tab: gaps between the ticks
+    of a 10 ms timer on the GUI thread from Start to the sweep's end (ms: p99 and largest)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import numpy as np
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from kgui.core.settings import ExperimentSettings
+    from kgui.core.sweeps.spec import Axis, SweepSpec
+    from kgui.ui.main_window import MainWindow
+    from kgui.ui.sweep_dialog import SweepRun
+
+    app = QApplication.instance() or QApplication([])
+    folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-window-"))
+    window = MainWindow(store=RunStore(folder))
+    window.show()
+    window.tabs.setCurrentWidget(window.sweep_view)
+    experiment = ExperimentSettings(backend=engine, dataset="spiral", model="mlp", hidden=(8, 8), optimizer="adam",
+                                    steps=500, batch_size=10)
+    spec = SweepSpec(experiment, (Axis("learning_rate", RATES),), seeds=max(1, count // len(RATES)))
+    run = SweepRun(spec, window.session.store, 2)
+    gaps, last, done = [], [time.perf_counter()], []
+    timer = QTimer()
+    timer.setInterval(10)
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append((now - last[0]) * 1000)
+        last[0] = now
+    timer.timeout.connect(tick)
+    run.finished.connect(lambda result: done.append(result))
+    timer.start()
+    window.sweep_view.start(run)
+    while not done:
+        app.processEvents()
+        time.sleep(0.001)
+    timer.stop()
+    window.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    return {"engine": engine, "p99_gap_ms": float(np.percentile(gaps[1:], 99)), "max_gap_ms": max(gaps[1:]),
+            "ticks": len(gaps)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", nargs="+", default=["tensorflow", "theano"])
     parser.add_argument("--trials", type=int, default=24)
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--view", action="store_true", help="only the Sweep tab's update at 1,000 trials")
+    parser.add_argument("--window", action="store_true", help="only the GUI thread's gaps while the window sweeps")
     args = parser.parse_args()
     if args.view:
         print(json.dumps(bench_view()))
+        return
+    if args.window:
+        for engine in args.engines:
+            print(json.dumps(bench_window_gaps(engine, args.trials)), flush=True)
         return
     folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-"))
     rows = []
