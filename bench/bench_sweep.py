@@ -8,6 +8,8 @@
 
     python bench/bench_sweep.py                        # TensorFlow and PyTensor
     python bench/bench_sweep.py --engines tensorflow theano torch jax --trials 24
+    python bench/bench_sweep.py --view                 # the Sweep tab's update per finished trial at 1,000 trials
+    python bench/bench_sweep.py --window --engines tensorflow   # GUI-thread gaps while the window sweeps (2 workers)
 
 Every figure is a whole command's wall time, as a user would wait for it; the ratios are against (a) and (b) of the
 same engine in the same run. The per-trial split (mean seconds of engine import, compile, restart of a compiled
