@@ -230,3 +230,27 @@ def test_a_tpe_sweep_runs_its_trials_and_tells_optuna_each_result(tmp_path):
         seeds = [o for o in result.outcomes if o.trial.settings.learning_rate == trial.params["learning_rate"]]
         assert len(seeds) == 2
         assert trial.value == pytest.approx(sum(Metric.FINAL_VAL_LOSS.of(o.record) for o in seeds) / 2)
+
+
+def test_a_trial_started_again_keeps_one_run(tmp_path):
+    """A Dask task rerun after its worker died sends a second start: the first attempt's partial run is removed."""
+    from kgui.core.runs import SweepTag
+    from kgui.core.session import RunEnded, RunStarted, StepsTaken
+    from kgui.core.sweeps.executors import TrialRequest
+    from kgui.core.sweeps.recorder import TrialRecorder
+
+    store = RunStore(tmp_path)
+    request = TrialRequest(SPIRAL, "trial", SweepTag("sweep-x", {"learning_rate": 0.1}), store)
+    recorder = TrialRecorder(store, request)
+    first, second = RunRecord.new(SPIRAL), RunRecord.new(SPIRAL)
+    recorder.handle(RunStarted(first, None))
+    recorder.handle(StepsTaken(first.id, [_step(1, 0.5)]))
+    recorder.handle(RunStarted(second, None))
+    recorder.handle(StepsTaken(second.id, [_step(1, 0.4), _step(2, 0.3)]))
+    second.status = RunStatus.FINISHED
+    second.history = [_step(1, 0.4), _step(2, 0.3)]
+    recorder.handle(RunEnded(second))
+    records = store.list()
+    assert [record.id for record in records] == [second.id]
+    assert records[0].status == RunStatus.FINISHED and records[0].summary.steps == 2
+    assert records[0].sweep_id == "sweep-x" and records[0].name == "trial"

@@ -42,6 +42,9 @@ class TrialRecorder:
         return record
 
     def _begin(self, run: RunRecord) -> None:
+        if self.record is not None:   # the task started again (Dask reran it after its worker died): one run only
+            self.discard()
+            self.steps = 0
         self.record = self._tagged(run)
         self._writer = self.store.begin(self.record)
 
