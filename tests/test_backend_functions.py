@@ -251,9 +251,10 @@ def test_module_level_api_runs_notebook_code(tmp_path):
     assert result.stdout.split() == ["theano", "3.0"], result.stderr
 
 
-def test_invalid_config_file_warns_and_uses_defaults(tmp_path, monkeypatch):
+@pytest.mark.parametrize("text", ["{ not json", "[" * 100_000 + "]" * 100_000])
+def test_invalid_config_file_warns_and_uses_defaults(tmp_path, monkeypatch, text):
     cfg = tmp_path / "kgui.json"
-    cfg.write_text("{ not json")
+    cfg.write_text(text)
     monkeypatch.setenv("KGUI_CONFIG", str(cfg))
     monkeypatch.delenv("KGUI_BACKEND", raising=False)
     config.reset()
