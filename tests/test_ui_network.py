@@ -144,3 +144,19 @@ def test_computed_input_features_are_input_nodes_with_heatmaps_of_themselves(qtb
     assert all(not node.thumbnail.pixmap().isNull() for node in view.nodes[0].values())
     labels = [child.text() for node in view.nodes[0].values() for child in node.childItems() if hasattr(child, "text")]
     assert labels == list(window.network_docks._names[window.live_run_id][0])
+
+
+def test_layer_stats_export_from_the_layers_dock_in_four_formats(qtbot, window, tmp_path):
+    spiral_window(window, steps=20)
+    wait_until_idle(qtbot, window)
+    layers = window.network_docks.layers
+    window.layers_dock.raise_()
+    qtbot.waitUntil(lambda: layers.history is not None and layers.history.steps[-1] == 20, timeout=RUN_TIMEOUT_MS)
+    target = layers.export_target()
+    assert target.empty_message == ""
+    for suffix in ("csv", "json", "png", "svg"):
+        path = target.export(tmp_path / f"layers.{suffix}")
+        assert path.stat().st_size > 200, suffix
+    assert (tmp_path / "layers.csv").read_text().startswith("step,gradient_norm/W1")
+    assert (tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"
+    assert "<svg" in (tmp_path / "layers.svg").read_text()[:2000]
