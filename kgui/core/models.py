@@ -154,14 +154,19 @@ class Model:
         self.optimizer.reset()
         self.set_learning_rate(learning_rate)
 
-    def warm_up(self, x, y) -> None:
-        """Compile every function now (on this thread) without changing the parameters or the optimizer."""
+    def warm_up(self, x, y, x_val=None, y_val=None) -> None:
+        """Compile every function now (on this thread) without changing the parameters or the optimizer, on the
+        shapes training uses: ``x``, ``y`` one batch, ``x_val``, ``y_val`` the validation rows (JAX compiles once per
+        input shape: warmed on one row, the first step and validation compiled again, 1-3 s)."""
         saved = self.parameters()
-        self.train_step(x[:1], y[:1])
+        self.train_step(x, y)
         for variable in self.params:
             self.K.set_value(variable, saved[variable.name])
         self.optimizer.reset()
-        self.evaluate(x[:1], y[:1])
+        if x_val is not None and len(x_val):
+            self.evaluate(x_val, y_val)
+        else:
+            self.evaluate(x[:1], y[:1])
         self.predict(x[:1])
 
     @property

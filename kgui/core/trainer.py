@@ -312,7 +312,8 @@ class Trainer:
             model = build_model(settings.resolved_model(dataset.task), K, dataset, settings.learning_rate,
                                 settings.seed, hidden=settings.hidden, activation=settings.activation,
                                 optimizer=settings.optimizer_config(), l2=settings.l2, l1=settings.l1)
-            model.warm_up(dataset.x_train, dataset.y_train)
+            rows = settings.batch_size or len(dataset.x_train)   # the shape of every step's batch
+            model.warm_up(dataset.x_train[:rows], dataset.y_train[:rows], dataset.x_val, dataset.y_val)
             return model
 
         return self._timed("compile", Stage.COMPILING, compile_model)
