@@ -8,8 +8,8 @@ import pytest
 from kgui.core import settings as experiment
 from kgui.cli import build_parser
 from kgui.core.models import Architecture
-from kgui.core.runs import RunRecord
-from kgui.core.schedules import RateSchedule, ScheduleConfig
+from kgui.core.runs import RunRecord, StepRecord
+from kgui.core.schedules import RateSchedule, ScheduleConfig, base_rate_changes
 from kgui.core.session import _note_rate_changes
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Trainer
@@ -101,6 +101,19 @@ def test_the_slider_sets_the_base_rate_of_a_schedule():
     seen.history.extend(trainer.record.history[:4])
     _note_rate_changes(seen, trainer.record.history[4:])
     assert [(step, round(rate, 12)) for step, rate in seen.lr_changes] == [(11, 0.05)]
+
+
+def test_base_rate_changes_are_read_once_for_records_and_plots():
+    """One reading of a run's live rate changes: the first step sets the rate, steps without one change nothing, a
+    scheduled run's steps are read back to the slider's base rate."""
+    plain = [StepRecord(step, 1.0, None, None, rate, 0.0, 1.0)
+             for step, rate in enumerate([0.1, 0.1, float("nan"), 0.1, 0.3, 0.3, 0.1], start=1)]
+    assert base_rate_changes(plain, None, None) == [(5, 0.3), (7, 0.1)]
+    assert base_rate_changes(plain, None, 0.2) == [(1, 0.1), (5, 0.3), (7, 0.1)]
+    schedule = ExperimentSettings(learning_rate=0.2, steps=30, schedule="cosine").rate_schedule()
+    scheduled = [StepRecord(step, 1.0, None, None, schedule.rate(step, 0.2 if step < 12 else 0.05), 0.0, 1.0)
+                 for step in range(1, 31)]
+    assert [(step, round(rate, 12)) for step, rate in base_rate_changes(scheduled, schedule, 0.2)] == [(12, 0.05)]
 
 
 def test_range_test_settings_drop_the_schedule():

@@ -35,3 +35,11 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return str(exc)
+
+
+def one_line(exc: BaseException) -> str:
+    """One line for people about a failure: the text of expected errors (:func:`error_text`, else the type's name),
+    the type too for unexpected ones."""
+    if isinstance(exc, (ValueError, OSError, ImportError, LookupError)):
+        return error_text(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"

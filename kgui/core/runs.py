@@ -249,6 +249,12 @@ class RunRecord:
     sweep_id: str = ""              # the sweep this run is a trial of ("" for a run on its own)
     sweep_values: dict = field(default_factory=dict)   # a trial's axis values: {"learning_rate": 0.01, "seed": 2}
 
+    def note_rate_change(self, step: int, rate: float) -> None:
+        """The base learning rate is ``rate`` from ``step`` on; a second change at one step replaces the first."""
+        if self.lr_changes and self.lr_changes[-1][0] == step:
+            self.lr_changes.pop()
+        self.lr_changes.append((step, rate))
+
     @classmethod
     def new(cls, settings: ExperimentSettings, name: str | None = None) -> "RunRecord":
         """A fresh record with a unique, sortable id, named ``name`` or by :meth:`default_name`."""

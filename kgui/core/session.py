@@ -25,10 +25,11 @@ from kgui import backend
 from . import export as run_export
 from . import layer_stats, lr_finder, metrics, surface
 from .datasets import LoadProgress
+from .files import one_line
 from .parity import ParityResult, compare_backends
 from .runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from .settings import ExperimentSettings
-from .schedules import same_base
+from .schedules import base_rate_changes
 from .trainer import FINAL_STATUSES, Stage, Trainer, stage_text, TrainingControl, reusable_model, same_preparation
 
 
@@ -241,12 +242,6 @@ class Preparation:
         return not self.done and self.trainer.dataset is None
 
 
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, (ValueError, OSError, ImportError, LookupError)):
-        return str(exc) or type(exc).__name__
-    return f"{type(exc).__name__}: {exc}"
-
-
 class Job:
     """One job of a session; :meth:`run` does it on the calling thread and sends its events to ``sink``.
 
@@ -308,7 +303,7 @@ class Job:
                     self.sweep.apply(trainer.record)
                 self.result = trainer.run(lambda step: self._trainer_step(trainer, step))
         except Exception as exc:  # noqa: BLE001 - reported to the user as one line
-            self.error = _one_line(exc)
+            self.error = one_line(exc)
         self.done = True
         self.sink(JobEnded(self.kind, self.result, self.error))
         return self.result
@@ -739,18 +734,12 @@ class Session:
 
 
 def _note_rate_changes(record: RunRecord, steps: list[StepRecord]) -> bool:
-    """Record live changes of the base learning rate the steps show (as the trainer does; a scheduled run's steps
-    each have their own rate); True when there were any."""
+    """Record the live changes of the base learning rate that ``steps`` show (a scheduled run's steps each have their
+    own rate); True when there were any."""
     schedule = record.settings.rate_schedule()
     last = record.history[-1] if record.history else None
-    rate = schedule.base_rate(last.step, last.learning_rate) if last else record.settings.learning_rate
-    changed = False
-    for step in steps:
-        base = schedule.base_rate(step.step, step.learning_rate)
-        if not same_base(base, rate):
-            rate = base
-            if record.lr_changes and record.lr_changes[-1][0] == step.step:
-                record.lr_changes.pop()
-            record.lr_changes.append((step.step, rate))
-            changed = True
-    return changed
+    previous = schedule.base_rate(last.step, last.learning_rate) if last else record.settings.learning_rate
+    changes = base_rate_changes(steps, schedule, previous)
+    for step, rate in changes:
+        record.note_rate_change(step, rate)
+    return bool(changes)

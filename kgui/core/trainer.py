@@ -18,7 +18,7 @@ import numpy as np
 
 from . import engines, layer_stats, surface
 from .datasets import Dataset, LoadCancelled, LoadProgress
-from .files import error_text
+from .files import one_line
 from .models import architecture_for, build_model
 from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord, WeightEdit
 from .settings import FLOAT32_MAX, ExperimentSettings
@@ -215,13 +215,6 @@ class _BatchOrder:
         return rows
 
 
-def _message(exc: BaseException) -> str:
-    """One line for people: the text of expected errors, the type too for unexpected ones."""
-    if isinstance(exc, (ValueError, OSError, ImportError, LookupError)):
-        return error_text(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
 class Trainer:
     """Runs one experiment step by step, records it, and saves it to ``store`` as it goes.
 
@@ -365,11 +358,7 @@ class Trainer:
         if not self.settings.schedule_config().scheduled:
             self.model.set_learning_rate(rate)
         self._learning_rate = rate
-        applies_from = self.steps_done + 1
-        changes = self.record.lr_changes
-        if changes and changes[-1][0] == applies_from:
-            changes.pop()
-        changes.append((applies_from, rate))
+        self.record.note_rate_change(self.steps_done + 1, rate)
         if self.writer is not None:
             self.writer.save()
 
@@ -475,7 +464,7 @@ class Trainer:
         except Exception as exc:  # noqa: BLE001 - every failure becomes the run's status and message
             self.error = exc
             self.record.status = RunStatus.FAILED
-            self.record.message = _message(exc)
+            self.record.message = one_line(exc)
         self._finish()
         return self.record
 
@@ -527,7 +516,7 @@ class Trainer:
             except OSError as exc:  # the run stays on disk as interrupted, with every step written
                 if record.status != RunStatus.FAILED:
                     self.error = exc
-                    record.status, record.message = RunStatus.FAILED, _message(exc)
+                    record.status, record.message = RunStatus.FAILED, one_line(exc)
             finally:
                 self.writer.close()
         self._status(record.status)

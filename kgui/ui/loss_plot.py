@@ -26,7 +26,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QPen
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
-from kgui.core.schedules import RateSchedule, same_base
+from kgui.core.schedules import RateSchedule, base_rate_changes
 from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
 
 from .exporting import ExportTarget
@@ -581,16 +581,13 @@ class LossPlot(QWidget):
     def add_steps(self, run_id: str, records) -> None:
         """Buffer new StepRecords of run ``run_id``; they appear at the next timer tick."""
         run = self.runs[run_id]
-        marked = False
+        previous = run.base_rate(int(run.buffer.steps[-1]), run.buffer.rates[-1]) if run.buffer.size else None
         for record in records:
-            previous_rate = (run.base_rate(int(run.buffer.steps[-1]), run.buffer.rates[-1]) if run.buffer.size
-                             else None)
             run.buffer.append(record.step, record.train_loss, record.val_loss, record.learning_rate, record.elapsed)
-            rate = run.base_rate(record.step, record.learning_rate)
-            if previous_rate is not None and not same_base(rate, previous_rate) and not math.isnan(rate):
-                self._mark_rate_change(run_id, record.step, rate)
-                marked = True
-        if marked or (run.first_rate is None and run.buffer.size):
+        changes = base_rate_changes(records, run.schedule, previous)
+        for step, rate in changes:
+            self._mark_rate_change(run_id, step, rate)
+        if changes or (run.first_rate is None and run.buffer.size):
             self._relabel(run_id)
         run.dirty = True
 
