@@ -103,7 +103,8 @@ class Explorer:
         low, high = RATE_DECADES
         self.rate_slider = widgets.FloatLogSlider(
             value=settings.learning_rate, base=10, min=low, max=high, step=0.1, description="learning rate",
-            readout_format=".3g", continuous_update=False, layout=widgets.Layout(width="420px"))
+            readout_format=".3g", continuous_update=False, style={"description_width": "initial"},
+            layout=widgets.Layout(width="420px"))
         self.status = widgets.HTML(f"{html.escape(RunRecord.default_name(settings))}: press Start")
         self.surface_caption = widgets.HTML()
         self.surface_box = widgets.VBox([self.surface_caption, self.surface_frame],
