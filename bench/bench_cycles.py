@@ -1,14 +1,15 @@
-"""Start/stop cycles in the real window: live QThread objects, RSS and cycle time over many cycles.
+"""Start/stop cycles in the real window: live QThread objects, worker processes, RSS and cycle time over many cycles.
 
     QT_QPA_PLATFORM=offscreen python bench/bench_cycles.py [--cycles 100] [--engine tensorflow] [--delete]
 
 Each cycle starts a paused run of the linear exercise (50 rows) that takes exactly one step (Step, F6), waits
 for the step to reach the window, stops the run and waits until the job's thread has ended (``--delete``: then deletes the run, so that RSS growth
 is what leaked; without it every run stays in the table and on the plot, as a user's runs do). After 5 warm-up cycles (engine import, first compile)
-it prints, every 10 cycles, the live QThread objects, RSS growth since the warm-up, and the median cycle time
-of those 10 cycles as a ratio to the first 10 (the baseline, same process): flat means ~1.00. RSS is read after
-``gc.collect()`` and glibc's ``malloc_trim(0)`` (freed memory the allocator still holds is not growth), and also
-as is ("raw": what top shows).
+it prints, every 10 cycles, the live QThread objects, the window process's child processes (its workers), RSS
+growth since the warm-up, and the median cycle time of those 10 cycles as a ratio to the first 10 (the baseline,
+same process): flat means ~1.00. RSS is the window process's, read after ``gc.collect()`` and glibc's
+``malloc_trim(0)`` (freed memory the allocator still holds is not growth), and also as is ("raw": what top shows).
+At the end the window is closed and the child processes left 2 s later are counted (goal: none).
 """
 from __future__ import annotations
 
@@ -22,17 +23,14 @@ import tempfile
 from pathlib import Path
 from time import perf_counter, sleep
 
+from bench_window_rss import children, rss_mb
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 WARM_UP = 5
 TIMEOUT_S = 120
-
-
-def rss_mb() -> float:
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def trimmed_rss_mb() -> float:
@@ -96,8 +94,9 @@ def main() -> None:
     before = trimmed_rss_mb()
     kept = "each run deleted after its cycle" if args.delete else "runs kept"
     print(f"{args.engine}, linear (50 rows), {kept}: {WARM_UP} warm-up cycles, then {args.cycles}")
-    print("| cycles | live QThreads | RSS growth (MB) | raw RSS growth (MB) | median cycle (s) | ratio to cycles 1-10 |")
-    print("|---|---|---|---|---|---|")
+    print("| cycles | live QThreads | child processes | RSS growth (MB) | raw RSS growth (MB) | median cycle (s) | "
+          "ratio to cycles 1-10 |")
+    print("|---|---|---|---|---|---|---|")
     times: list[float] = []
     baseline = None
     for done in range(1, args.cycles + 1):
@@ -107,11 +106,15 @@ def main() -> None:
             growth = trimmed_rss_mb() - before
             median = statistics.median(times[-10:])
             baseline = baseline or median
-            print(f"| {done} | {live_qthreads()} | {growth:+.1f} | {raw - raw_before:+.1f} | {median:.3f} | "
-                  f"{median / baseline:.2f} |", flush=True)
-    print(f"result: live_qthreads={live_qthreads()} rss_growth_mb={growth:.2f} raw_rss_growth_mb={raw - raw_before:.2f} "
-          f"last_to_first_ratio={median / baseline:.3f}")
+            print(f"| {done} | {live_qthreads()} | {len(children(os.getpid()))} | {growth:+.1f} | "
+                  f"{raw - raw_before:+.1f} | {median:.3f} | {median / baseline:.2f} |", flush=True)
+    threads = live_qthreads()
     window.close()
+    closed = perf_counter()
+    while children(os.getpid()) and perf_counter() - closed < 2.0:
+        sleep(0.05)
+    print(f"result: live_qthreads={threads} rss_growth_mb={growth:.2f} raw_rss_growth_mb={raw - raw_before:.2f} "
+          f"last_to_first_ratio={median / baseline:.3f} processes_left_2s_after_close={len(children(os.getpid()))}")
 
 
 if __name__ == "__main__":

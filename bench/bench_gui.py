@@ -11,20 +11,22 @@ epochs, dataset options ...) picks the experiment trained in part 2; ``--engines
 
 1. time from process start to the window shown (a fresh ``python`` process, median of 3);
 2. while the real window trains Otto (or ``--dataset``) at full speed on each engine, the gaps between ticks of a
-   10 ms QTimer on the GUI thread: largest and 99th percentile (goal p99 <= 33 ms), during
+   10 ms QTimer on the GUI thread: largest and 99th percentile (goal p99 <= 16 ms), during
    training (from the first step shown to the run's end event), the largest at the run's end (the end event
-   until the job is over: the view's refit, the run saved) and, separately, while the worker imports the
-   engine and compiles; the same with
-   baselines in the same process (see ``VARIANTS``): the view re-fitted at every frame as before,
-   the job thread not niced, the plot frozen, and (2-feature data) no decision boundary computed or drawn;
-   also the GUI thread's CPU time over the training's wall time ("GUI thread busy": what the window costs, less
-   sensitive to a loaded machine than the gaps);
+   until the job is over: the view's refit, the run saved) and, separately, while the job loads the data, imports
+   the engine and compiles (each window has its own worker processes: a fresh one imports the engine); the same
+   with baselines in the same process (see ``VARIANTS``): the view re-fitted at every frame as before, the plot
+   frozen, (2-feature data) no decision boundary computed or drawn, the GIL switch interval at 0.5 ms; with
+   ``--compare`` also Compare Backends (every gap from Start to the job's end); also the GUI thread's CPU time
+   over the training's wall time ("GUI thread busy": what the window costs, less sensitive to a loaded machine
+   than the gaps);
 3. the cost of one plot redraw (setData + paint) with 1e5 and 1e6 points, whole curve and zoomed;
 4. the first minute (issue 14), each in a fresh process, so that the engine is not imported yet: Start -> first
    point with the window open >= 5 s (the experiment prepared ahead) against Start right after opening (Start
-   prepares), and the GUI-thread gaps (p99, max) while the window prepares ahead: dataset, engine import, compile
-   (and the largest from the window shown until prepared, which includes the GUI thread's own work); then quitting
-   (closing the window) 0.5 s into the engine's import: seconds until the process has ended.
+   prepares), and the GUI-thread gaps (p99, max) from the window shown to Start 5 s later (the window preparing
+   ahead: dataset, engine import, compile), and the largest from Start right after opening to the first point;
+   the engines imported into the window's process; then quitting (closing the window) 1.5 s after it was shown
+   (its experiment's engine importing): seconds until the process has ended.
 
 The Otto train.csv(.gz) is looked up as kgui does (data/kaggle_ottogroup/, $KGUI_DATA_DIR), then
 in ../shared/data beside the repository.
@@ -68,7 +70,7 @@ app.exec()
 
 
 FIRST_MINUTE_PROBE = """
-import json, sys, tempfile
+import json, os, sys, tempfile
 from time import perf_counter
 from PyQt6.QtCore import QSettings, QTimer
 from kgui.core.runs import RunStore
@@ -81,19 +83,16 @@ window = MainWindow(store=RunStore(folder + "/runs"), preferences=QSettings(fold
 window.backend_picker.select(engine)
 window.dataset_picker.select(dataset)
 window.steps_box.setValue(3)
-gaps, shown_gaps, last, marks = [], [], [perf_counter()], {}
+shown_gaps, start_gaps, last, marks = [], [], [perf_counter()], {}
 def tick():
     now = perf_counter()
-    preparation = window.session.preparation
-    if "start" not in marks and preparation is not None and not preparation.done:
-        gaps.append((now - last[0]) * 1000)
-    if "start" not in marks and (preparation is None or not preparation.done):   # from shown until prepared
-        shown_gaps.append((now - last[0]) * 1000)
+    if "point" not in marks:
+        (start_gaps if "start" in marks else shown_gaps).append((now - last[0]) * 1000)
     last[0] = now
 def first_point(event):
     if type(event).__name__ == "StepsTaken" and "point" not in marks:
         marks["point"] = perf_counter()
-        app.quit()
+        QTimer.singleShot(0, app.quit)
 def start():
     marks["start"] = perf_counter()
     window.start()
@@ -104,9 +103,9 @@ window.show()
 QTimer.singleShot(int(open_s * 1000), start)
 QTimer.singleShot(300_000, app.quit)
 app.exec()
-job = window.jobs.job
-print("result", json.dumps({"first_point_s": marks["point"] - marks["start"], "prepared_ahead": job.prepared_ahead,
-                            "gaps": gaps, "shown_gaps": shown_gaps}), flush=True)
+engines = [name for name in ("tensorflow", "pytensor", "jax", "torch") if name in sys.modules]
+print("result", json.dumps({"first_point_s": marks["point"] - marks["start"], "shown_gaps": shown_gaps,
+                            "start_gaps": start_gaps, "engines_in_window": engines}), flush=True)
 window.close()
 """
 
@@ -117,28 +116,26 @@ from kgui.core.settings import ExperimentSettings
 from kgui.ui import create_app, main
 from kgui.ui.main_window import MainWindow
 app = create_app([])
-def close_while_importing():
+def close():
+    print("closing", time.time(), flush=True)
     for widget in app.topLevelWidgets():
-        preparation = widget.session.preparation if isinstance(widget, MainWindow) else None
-        if preparation is not None and preparation.phases and preparation.phases[-1].startswith("importing"):
-            time.sleep(0.5)   # well into the import
-            print("closing", time.time(), flush=True)
+        if isinstance(widget, MainWindow) and widget.isVisible():
             widget.close()
-            return
-    QTimer.singleShot(10, close_while_importing)
-QTimer.singleShot(10, close_while_importing)
+QTimer.singleShot(int(float(sys.argv[2]) * 1000), close)
 sys.exit(main(ExperimentSettings(backend=sys.argv[1], dataset="linear", steps=3)))
 """
 
+QUIT_AFTER_S = 1.5   # the window prepares ahead 0.3 s after it is shown: by then the engine is importing
+
 
 def quit_seconds(engine: str) -> float:
-    """Seconds from closing the window (0.5 s into the engine's import on the preparing thread) to the process's end,
-    in a fresh process with its own settings and run folders."""
+    """Seconds from closing the window (``QUIT_AFTER_S`` after it was shown: the engine of its experiment importing
+    to prepare it ahead) to the process's end, in a fresh process with its own settings and run folders."""
     folder = tempfile.mkdtemp(prefix="kgui-bench-")
     environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KGUI_RUNS_DIR": folder + "/runs",
                    "XDG_CONFIG_HOME": folder + "/config"}
-    process = subprocess.run([sys.executable, "-c", QUIT_PROBE, engine], cwd=ROOT, capture_output=True, text=True,
-                             env=environment)
+    process = subprocess.run([sys.executable, "-c", QUIT_PROBE, engine, str(QUIT_AFTER_S)], cwd=ROOT,
+                             capture_output=True, text=True, env=environment)
     ended = time.time()
     lines = [line for line in process.stdout.splitlines() if line.startswith("closing ")]
     if process.returncode or not lines:
@@ -148,7 +145,7 @@ def quit_seconds(engine: str) -> float:
 
 def first_minute(engine: str, dataset: str, open_s: float) -> dict:
     """Start -> first point in a fresh process, Start pressed ``open_s`` after the window was shown; GUI gaps (ms)
-    while the window prepared ahead."""
+    from shown to Start (the window preparing ahead) and from Start to the first point."""
     process = subprocess.run([sys.executable, "-c", FIRST_MINUTE_PROBE, engine, dataset, str(open_s)], cwd=ROOT,
                              capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     lines = [line for line in process.stdout.splitlines() if line.startswith("result ")]
@@ -183,25 +180,25 @@ def gap_stats(gaps_ms: list[float]) -> tuple[float, float, int]:
 VARIANTS = {
     "live": "",
     "autorange": " (view re-fitted every frame: before)",
-    "not niced": " (job thread not niced)",
-    "no yield": " (job does not yield the GIL)",
-    "no gui wait": " (job does not wait for an idle GUI thread: before)",
     "frozen": " (plot frozen)",
     "no surface": " (no decision boundary)",
     "points repainted": " (decision boundary's points repainted with it: before)",
-    "5 ms switch": " (the interpreter's 5 ms GIL switch interval: before)",
+    "0.5 ms switch": " (the interpreter's GIL switch interval at 0.5 ms, not 5 ms)",
 }
 
 
-def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
+def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare: bool = False) -> dict:
     """Train ``settings`` in the real window; 10 ms timer gaps while preparing and while training.
 
+    ``compare``: run Compare Backends (every installed engine) instead of one run; every gap from Start until the
+    job is over counts as "training" (the engines' imports and compiles between their runs included).
+
     Variants, each a baseline for the window as it is ("live"): "autorange" lets pyqtgraph re-fit the
-    view at every frame (kgui before its view followed the data in jumps); "not niced" leaves the job
-    thread at the GUI's priority; "no yield" keeps the job from handing the GIL to the GUI between
-    steps; "no gui wait" lets the job step while the GUI thread handles events; "frozen" stops the plot's redraws (the worker and its signals alone); "no surface" computes and
-    draws no decision boundary (2-feature data: the Decision boundary dock is in front otherwise); "points
-    repainted" paints the dock's points at every surface instead of from a cached picture.
+    view at every frame (kgui before its view followed the data in jumps); "frozen" stops the plot's redraws (the
+    job and its signals alone); "no surface" computes and draws no decision boundary (2-feature data: the Decision
+    boundary dock is in front otherwise); "points repainted" paints the dock's points at every surface instead of
+    from a cached picture; "0.5 ms switch" sets the interpreter's GIL switch interval to 0.5 ms (the window did so
+    while engines ran in its process).
     """
     from PyQt6.QtCore import QEventLoop, QSettings, QTimer
 
@@ -217,14 +214,11 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     if variant == "autorange":
         window.plot.following = False
         window.plot.item.enableAutoRange()
-    nice, gil_yield, surface_s = worker.WORKER_NICE, worker.GIL_YIELD_S, worker.SURFACE_S
-    worker.WAIT_FOR_GUI = variant != "no gui wait"
-    worker.WORKER_NICE = 0 if variant == "not niced" else nice
-    worker.GIL_YIELD_S = float("inf") if variant == "no yield" else gil_yield
+    surface_s = worker.SURFACE_S
     worker.SURFACE_S = None if variant == "no surface" else surface_s
     switch_interval = sys.getswitchinterval()
-    if variant == "5 ms switch":
-        sys.setswitchinterval(0.005)
+    if variant == "0.5 ms switch":
+        sys.setswitchinterval(0.0005)
     window.apply_settings(settings)
     window.resize(1200, 760)
     window.show()
@@ -242,9 +236,12 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
 
     def tick():
         now = perf_counter()
-        (ending if ended else training if window.history else preparing).append((now - last[0]) * 1000)
+        if compare:
+            training.append((now - last[0]) * 1000)
+        else:
+            (ending if ended else training if window.history else preparing).append((now - last[0]) * 1000)
         last[0] = now
-        if window.history and not ended:
+        if compare or (window.history and not ended):
             busy.setdefault("first", (thread_time(), now))
             busy["last"] = (thread_time(), now)
 
@@ -253,13 +250,16 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
     timer.timeout.connect(tick)
     timer.start()
     started = perf_counter()
-    window.start()
+    if compare:
+        window.compare_backends()
+    else:
+        window.start()
     loop = QEventLoop()
     window.jobs.changed.connect(lambda: window.running or loop.quit())
     loop.exec()
     app.processEvents()
     timer.stop()
-    worker.WORKER_NICE, worker.GIL_YIELD_S, worker.SURFACE_S, worker.WAIT_FOR_GUI = nice, gil_yield, surface_s, True
+    worker.SURFACE_S = surface_s
     sys.setswitchinterval(switch_interval)
     record = window.record
     surface_shown = window.surface_dock.isVisible() and window.surface_view.surface is not None
@@ -268,7 +268,8 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live") -> dict:
         raise SystemExit(f"{engine}: run {record.status}: {record.message}")
     step_ms = np.median([s.step_ms for s in record.history])
     (cpu_0, wall_0), (cpu_1, wall_1) = busy["first"], busy["last"]
-    label = f"{engine} {record.engine_version}{VARIANTS[variant]}"
+    label = (f"Compare Backends (every engine){VARIANTS[variant]}" if compare
+             else f"{engine} {record.engine_version}{VARIANTS[variant]}")
     return {"engine": label, "steps": len(record.history),
             "wall_s": perf_counter() - started, "step_ms": step_ms, "surfaces": len(surfaces) if surface_shown else 0,
             "gui_cpu": (cpu_1 - cpu_0) / max(wall_1 - wall_0, 1e-9),
@@ -345,6 +346,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=1, help="runs per configuration; the table shows medians")
     parser.add_argument("--training-only", action="store_true", help="only part 2 (GUI gaps while training)")
     parser.add_argument("--first-minute-only", action="store_true", help="only part 4 (Start -> first point)")
+    parser.add_argument("--compare", action="store_true",
+                        help="part 2 also runs Compare Backends (every installed engine) in the window")
     args = parser.parse_args()
     settings = experiment(args)
     from kgui import backend
@@ -365,6 +368,9 @@ def main() -> int:
         for _ in range(args.repeats):  # interleaved, so that a busy moment of the machine hits every config
             for engine, variant in configs:
                 runs[engine, variant].append(responsiveness(app, settings.replace(backend=engine), runs_dir, variant))
+            if args.compare:
+                runs.setdefault(("compare", "live"), []).append(
+                    responsiveness(app, settings.replace(backend=engines[0]), runs_dir, "live", compare=True))
         results = [median_result(repeats) for repeats in runs.values()]
     print(f"\nkgui window benchmark  (Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']})\n")
@@ -409,18 +415,21 @@ def print_training(settings, repeats: int, results: list[dict]) -> None:
 def print_first_minute(engines: list[str], dataset: str) -> None:
     print(f"\nfirst minute, {dataset} (fresh process each; 3 steps; load average "
           f"{os.getloadavg()[0]:.1f} at the start): Start -> first point, the GUI-thread gaps ({TICK_MS} ms timer) "
-          f"while the window prepares ahead (and from the window shown until prepared), and quitting while the "
-          f"engine imports")
-    print("| engine | Start right after opening | window open 5 s | ratio | prepared ahead | "
-          "preparing: p99 gap | preparing: max gap | shown -> prepared: max gap | quit while importing |")
+          f"while the window prepares ahead (shown -> Start 5 s later) and while Start right after opening loads the "
+          f"engine (Start -> first point), and quitting {QUIT_AFTER_S} s after the window was shown (the engine "
+          f"importing)")
+    print("| engine | Start right after opening | window open 5 s | ratio | preparing ahead: p99 gap | "
+          "preparing ahead: max gap | Start right after opening -> first point: max gap | "
+          "engines in the window's process | quit while importing |")
     print("|---|---|---|---|---|---|---|---|---|")
     for engine in engines:
         cold, warm = first_minute(engine, dataset, 0.0), first_minute(engine, dataset, 5.0)
-        gaps, shown_gaps = warm["gaps"][1:], warm["shown_gaps"][1:]
+        gaps = warm["shown_gaps"][1:]
         p99, worst = (float(np.percentile(gaps, 99)), max(gaps)) if gaps else (float("nan"), float("nan"))
         print(f"| {engine} | {cold['first_point_s']:.2f} s | {warm['first_point_s']:.2f} s | "
-              f"{cold['first_point_s'] / warm['first_point_s']:.0f}x | {warm['prepared_ahead']} | {p99:.0f} ms | "
-              f"{worst:.0f} ms | {max(shown_gaps, default=float('nan')):.0f} ms | {quit_seconds(engine):.2f} s |")
+              f"{cold['first_point_s'] / warm['first_point_s']:.0f}x | {p99:.0f} ms | {worst:.0f} ms | "
+              f"{max(cold['start_gaps'][1:], default=float('nan')):.0f} ms | "
+              f"{','.join(warm['engines_in_window']) or '-'} | {quit_seconds(engine):.2f} s |", flush=True)
 
 
 if __name__ == "__main__":

@@ -52,3 +52,14 @@ def windows_deleted_at_teardown(request, monkeypatch):
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     held.clear()
     gc.collect()
+
+
+@pytest.fixture(scope="session")
+def worker_pool():
+    """Worker processes shared by the UI tests' windows (each would otherwise start its own and import its engines
+    again); shut down at the end, leaving no process."""
+    from kgui.core.workers import WorkerPool
+
+    pool = WorkerPool()
+    yield pool
+    assert pool.shutdown()

@@ -1,8 +1,5 @@
 """The loss plot's view while runs train: it follows the data in a few jumps, not at every frame, and stops
-following when the user zooms (Auto Range resumes); the job thread runs at a lower priority than the GUI."""
-import os
-import sys
-import threading
+following when the user zooms (Auto Range resumes)."""
 
 import numpy as np
 import pytest
@@ -12,7 +9,6 @@ from PyQt6.QtWidgets import QApplication
 
 from kgui.core.trainer import StepRecord
 from kgui.ui.loss_plot import FOLLOW_FILL, LossPlot, follow_range
-from kgui.ui.worker import WORKER_NICE, lower_thread_priority
 
 
 def test_follow_range_keeps_a_view_that_holds_the_data_well():
@@ -113,22 +109,6 @@ def test_log_y_follows_in_decades(plot):
     (_, _), (y0, y1) = view(plot)
     losses = np.concatenate([run.buffer.train, run.buffer.val])
     assert y0 <= np.log10(losses.min()) and np.log10(losses.max()) <= y1
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread nice values are Linux's")
-def test_job_threads_run_below_the_gui_thread():
-    seen = {}
-
-    def job():
-        lower_thread_priority()
-        seen["job"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    thread = threading.Thread(target=job)
-    thread.start()
-    thread.join()
-    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert seen["job"] == min(base + WORKER_NICE, 19)
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the GUI thread is untouched
 
 
 def test_an_axis_makes_room_for_wider_tick_labels_and_keeps_it(plot, qtbot):

@@ -1,39 +1,51 @@
-"""Issue 14, the first minute: the shown window prepares the controls' experiment in the background (dataset,
-engine import, compile), again when the controls change, and Start takes the prepared trainer instead of preparing
-again. While a run prepares, its row is in the runs table with status loading…/compiling… and the status bar counts
-the seconds. Real window, real engines; no timed assertion (the timing is bench/bench_gui.py's)."""
+"""Issue 14, the first minute: the shown window has a worker prepare the controls' experiment in the background
+(dataset, engine import, compile), again when the controls change, and Start runs in that worker. While a run
+prepares, its row is in the runs table with status loading…/compiling… and the status bar counts the seconds. Real
+window, real engines, real worker processes; no timed assertion (the timing is bench/bench_gui.py's)."""
+import os
+import subprocess
+import sys
+
 import pytest
+from PyQt6.QtCore import QSettings
 
+from kgui.core.runs import RunStore
 from kgui.core.session import Phase
+from kgui.ui.main_window import MainWindow
 
-from ui_support import ENGINES, configure, messages, wait_until_idle, window  # noqa: F401 - fixtures
-
-
-def prepared(qtbot, win):
-    qtbot.waitUntil(lambda: win.session.preparation is not None and win.session.preparation.ready, timeout=120_000)
-    return win.session.preparation
+from ui_support import ENGINES, ROOT, configure, messages, wait_until_idle, window  # noqa: F401 - fixtures
 
 
-def test_the_shown_window_prepares_the_experiment_and_start_does_not_prepare_again(qtbot, window):
+def own_window(qtbot, tmp_path) -> MainWindow:
+    """A window with a worker pool of its own (the shared pool's workers would prepare for other tests too)."""
+    win = MainWindow(store=RunStore(tmp_path / "runs"),
+                     preferences=QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    return win
+
+
+def test_the_shown_window_prepares_the_experiment_in_a_worker_and_start_runs_there(qtbot, tmp_path, messages):
+    window = own_window(qtbot, tmp_path)
     configure(window, "tensorflow", steps=5, rate=0.05)
-    preparation = prepared(qtbot, window)
-    assert preparation.settings.backend == "tensorflow" and preparation.settings.dataset_options == {"n": 200}
+    assert window.jobs.pool.processes == []
+    window.show()                                                 # prepares ahead 0.3 s later
+    qtbot.waitUntil(lambda: len(window.jobs.pool.processes) == 1, timeout=10_000)
+    preparing = window.jobs.pool.processes[0]
+    qtbot.wait(700)
     assert window.store.list() == [] and not window.running      # nothing started, nothing written
 
     window.lr_control.set_rate(0.2)                               # the rate is a K variable: still the same
     qtbot.wait(700)
-    assert window.session.preparation is preparation
-    phases = []
-    window.session.subscribe(lambda event: isinstance(event, Phase) and phases.append(event.text))
+    assert window.jobs.pool.processes == [preparing]
     assert window.start()
-    assert window.jobs.job.prepared_ahead and window.jobs.job.preparation is preparation
     wait_until_idle(qtbot, window)
-    assert window.record.status == "finished" and len(window.record.history) == 5 and phases == []
-    assert window.record.history[0].learning_rate == 0.2 and preparation.taken
+    assert window.jobs.job.process is preparing
+    assert window.record.status == "finished" and len(window.record.history) == 5
+    assert window.record.history[0].learning_rate == 0.2
 
-    window.backend_picker.select("theano")                        # another engine: prepared too, without Start
-    other = prepared(qtbot, window)
-    assert other is not preparation and other.settings.backend == "theano" and other.trainer.model is not None
+    window.backend_picker.select("theano")                        # another engine: a second worker, without Start
+    qtbot.waitUntil(lambda: len(window.jobs.pool.processes) == 2, timeout=10_000)
+    assert not window.running and len(window.store.list()) == 1
 
 
 def test_a_run_that_prepares_shows_its_row_and_the_elapsed_time_and_stop_ends_it(qtbot, window):
@@ -52,71 +64,66 @@ def test_a_run_that_prepares_shows_its_row_and_the_elapsed_time_and_stop_ends_it
     assert window.record.status in ("stopped", "finished")
 
 
-def test_closing_the_window_stops_a_preparation_that_loads_its_dataset_and_waits_for_it(qtbot, monkeypatch, tmp_path):
-    from PyQt6.QtCore import QSettings
-
-    from kgui.core import csv_files, dataset_cache
-    from kgui.core.runs import RunStore
-    from kgui.ui.main_window import MainWindow
-
-    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 32_000)    # many small pieces: progress from the start
-    monkeypatch.setattr(dataset_cache, "DISK", dataset_cache.DiskCache(tmp_path / "cache"))
-    monkeypatch.setattr(dataset_cache, "_disk_override", True)
+def test_closing_the_window_while_a_run_loads_its_dataset_stops_its_worker_and_leaves_no_cache_entry(
+        qtbot, monkeypatch, tmp_path, messages):
+    monkeypatch.setenv("KGUI_DATA_CACHE", "1")                  # the worker's environment: the disk cache on, here
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     path = tmp_path / "big.csv"
     with open(path, "w") as stream:
         stream.write("a,b,c,label\n")
-        stream.writelines("1.25,2.5,3.75,c1\n4.5,5.25,6.125,c2\n" * 10_000 for _ in range(30))  # ~11 MB
-    window = MainWindow(store=RunStore(tmp_path / "runs"),
-                        preferences=QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    window.code_dock.close()                                      # (it would load the file first, on the GUI thread)
+        stream.writelines("1.25,2.5,3.75,c1\n4.5,5.25,6.125,c2\n" * 10_000 for _ in range(100))  # ~37 MB
+    window = own_window(qtbot, tmp_path)
+    window.code_dock.close()                                      # (it would load the file first)
     window.dataset_picker.select(str(path), {"target": "label"})
-    window.show()                                                 # prepares ahead once shown
-    qtbot.waitUntil(lambda: window.session.preparation is not None
-                    and any(progress is not None for progress in window.session.preparation.phase_progress), timeout=60_000)
-    preparation = window.session.preparation
+    rows = []
+    window.session.subscribe(lambda event: isinstance(event, Phase) and event.progress is not None
+                             and rows.append(event.progress))
+    assert window.start()                                         # not shown: no preparing ahead, Start loads
+    qtbot.waitUntil(lambda: bool(rows), timeout=60_000)
+    workers = [process.pid for process in window.jobs.pool.processes]
     window.close()
-    assert preparation.done and not preparation.ready              # stopped, and waited for: not left loading
-    assert [entry.name for entry in (tmp_path / "cache").glob("*")] == []   # no partial (nor any) cache entry
+    assert workers and not [pid for pid in workers if os.path.exists(f"/proc/{pid}/cmdline")
+                            and open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()[0] != "Z"]
+    cache = tmp_path / "cache" / "kgui" / "datasets"
+    assert not cache.exists() or [entry.name for entry in cache.iterdir()] == []   # no partial (nor any) entry
     assert RunStore(tmp_path / "runs").list() == []
 
 
 QUIT_WHILE_IMPORTING = """
 import sys
-from PyQt6.QtCore import QTimer
+from kgui.core.session import Phase
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Stage
 from kgui.ui import create_app, main
 from kgui.ui.main_window import MainWindow
 app = create_app([])
-def close_while_importing():
-    for widget in app.topLevelWidgets():
-        preparation = widget.session.preparation if isinstance(widget, MainWindow) else None
-        if preparation is not None and preparation.phases and preparation.phases[-1] is Stage.IMPORTING_ENGINE:
-            print("closing while", preparation.phases[-1], flush=True)
-            widget.close()
-            return
-    QTimer.singleShot(10, close_while_importing)
-QTimer.singleShot(10, close_while_importing)
-sys.exit(main(ExperimentSettings(backend=sys.argv[1], dataset="linear", steps=3)))
+def close_while_importing(event):
+    if isinstance(event, Phase) and event.stage is Stage.IMPORTING_ENGINE:
+        for widget in app.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible():
+                print("workers", *[process.pid for process in widget.jobs.pool.processes], flush=True)
+                print("closing while", event.text, flush=True)
+                widget.close()
+original = MainWindow.__init__
+def subscribing(self, *args, **kwargs):
+    original(self, *args, **kwargs)
+    self.session.subscribe(close_while_importing)
+MainWindow.__init__ = subscribing
+sys.exit(main(ExperimentSettings(backend=sys.argv[1], dataset="linear", steps=3), start=True))
 """
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_quitting_while_an_engine_imports_ends_the_process_cleanly(tmp_path, engine):
-    """The import cannot be stopped: the process ends without waiting for it, with no error (no crash while a
-    library loads without the GIL) and nothing written but the window's settings (the time is bench_gui's)."""
-    import os
-    import subprocess
-    import sys
-
-    from ui_support import ROOT
-
+def test_quitting_while_an_engine_imports_ends_the_process_and_its_worker_cleanly(tmp_path, engine):
+    """The import in the worker cannot be stopped: the worker is killed within the quit's two seconds, the window's
+    process ends with no error, and no worker is left."""
     environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KGUI_RUNS_DIR": str(tmp_path / "runs"),
                    "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     process = subprocess.run([sys.executable, "-c", QUIT_WHILE_IMPORTING, engine], cwd=ROOT, env=environment,
                              capture_output=True, text=True, timeout=300)
+    lines = process.stdout.splitlines()
     assert process.returncode == 0, process.stderr[-2000:]
-    assert process.stdout.startswith("closing while importing"), process.stdout
+    assert lines[1].startswith("closing while importing"), process.stdout
     assert "Traceback" not in process.stderr and "Fatal" not in process.stderr, process.stderr[-2000:]
-    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+    workers = [int(pid) for pid in lines[0].split()[1:]]
+    assert workers and not [pid for pid in workers if os.path.exists(f"/proc/{pid}")]

@@ -159,20 +159,23 @@ def live_qthreads(win) -> int:
     return max(len(wrapped), len(win.findChildren(QThread)))
 
 
-def test_finished_jobs_leave_no_thread_worker_or_trainer_behind(qtbot, window):
+def test_finished_jobs_leave_no_thread_driver_or_worker_behind(qtbot, window):
     configure(window, steps=1_000_000, n=50)
+    workers = set()
     for _ in range(10):
         assert window.start()
         wait_for_steps(qtbot, window, 1)
         window.stop()
         qtbot.waitUntil(lambda: not window.running, timeout=RUN_TIMEOUT_MS)
+        workers.add(window.jobs.job.process.pid)
     qtbot.wait(50)
     gc.collect()
     assert live_qthreads(window) <= 2
     kept = [type(obj).__name__ for obj in gc.get_objects()
-            if type(obj).__name__ in ("Job", "JobThread", "_Worker", "Trainer") and not
+            if type(obj).__name__ in ("Job", "RemoteJob", "JobThread", "_Driver", "Trainer") and not
             (isinstance(obj, QObject) and sip.isdeleted(obj))]
-    assert sorted(kept) == ["Job", "Trainer"]                      # the last job only (the window shows its result)
+    assert kept == ["RemoteJob"]                   # the last job only (the window shows its result); no trainer here
+    assert len(workers) == 1                       # one worker, reused by every run
 
 
 def test_a_saved_run_gets_its_curves_when_first_shown(qtbot, tmp_path, messages):

@@ -99,8 +99,8 @@ def test_train_linear_and_change_the_rate_on_the_next_step(qtbot, window, engine
     assert window.lr_control.rate == 0.5
     window.step_action.trigger()
     wait_for_steps(qtbot, window, done + 1)
-    history = window.jobs.job.trainer.record.history
-    assert [s.learning_rate for s in history[done - 1:done + 1]] == [0.05, 0.5]
+    assert [s.learning_rate for s in window.history[done - 1:done + 1]] == [0.05, 0.5]   # the next step, not later
+    assert window.plot.marker_labels() == [(done + 1, "lr 0.5")]
     window.pause_action.trigger()  # resume
     wait_until_idle(qtbot, window)
     record = window.jobs.job.result

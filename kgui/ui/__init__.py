@@ -1,18 +1,11 @@
-"""kgui's Qt window (PyQt6 + pyqtgraph). Engines are imported on the training thread, never here."""
+"""kgui's Qt window (PyQt6 + pyqtgraph). Engines run in worker processes (kgui.core.workers), never in the window's."""
 from __future__ import annotations
 
-import os
 import sys
-
-# While another thread computes in Python (PyTensor rewriting a graph for seconds, an engine's import), each of the
-# GUI thread's calls into Python waits for the GIL up to the switch interval, 5 ms by default, and a frame makes
-# hundreds of them: a window preparing an MLP on PyTensor drew a frame every 0.6-1.0 s. At 0.5 ms: every 0.25 s.
-GUI_SWITCH_INTERVAL_S = 0.0005
 
 
 def create_app(argv=None):
-    """The QApplication with kgui's name, style and icon (the existing one when there is one); the interpreter
-    hands the GIL between threads every ``GUI_SWITCH_INTERVAL_S``."""
+    """The QApplication with kgui's name, style and icon (the existing one when there is one)."""
     import pyqtgraph as pg
     from PyQt6.QtGui import QIcon
     from PyQt6.QtWidgets import QApplication
@@ -24,7 +17,6 @@ def create_app(argv=None):
     app.setStyle("Fusion")
     app.setWindowIcon(QIcon(str(ICON)))
     pg.setConfigOptions(antialias=True)
-    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     return app
 
 
@@ -77,8 +69,6 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None) ->
     code = app.exec()
     if captured:    # taken while a message box was open (a failed run's), the closed window's quit returns 0
         code = captured[-1]
-    if window.session.preparing:
-        _exit_now(code, window)
     return code
 
 
@@ -96,12 +86,3 @@ def show_window(settings=None, classroom=None):
     window.show()
     return window
 
-
-def _exit_now(code: int, window) -> None:
-    """End the process while a preparation still imports or compiles an engine on its thread: it writes nothing,
-    and the interpreter's own exit would wait for it or crash inside it (JAX's import: "FATAL: exception not
-    rethrown", abort). Everything kgui keeps is already saved; the settings and output are flushed first."""
-    window.preferences.sync()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)

@@ -1,7 +1,7 @@
-"""Job control of the main window: starts the session's jobs (a run, a backend comparison, a range test) on a
-worker thread, steers them (pause, single step, stop, learning rate), keeps the run actions enabled to match,
-shows each job's outcome, and prepares the form's experiment ahead while no job runs. A finished job's thread
-and worker are deleted."""
+"""Job control of the main window: starts the session's jobs (a run, a backend comparison, a range test) in the
+session's worker processes (each driven from a thread of its own here), steers them (pause, single step, stop,
+learning rate), keeps the run actions enabled to match, shows each job's outcome, and has a worker prepare the
+form's experiment ahead while no job runs. A finished job's thread is deleted."""
 from __future__ import annotations
 
 from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QTimer, pyqtSignal
@@ -9,10 +9,10 @@ from PyQt6.QtWidgets import QStyle
 
 from kgui.core.lr_finder import DEFAULT_SUGGESTION, Suggestion
 from kgui.core.parity import installed_engines
-from kgui.core.session import Job, JobEnded, JobKind
+from kgui.core.session import JobEnded, JobKind
+from kgui.core.workers import RemoteJob, WorkerPool
 
 from .fit_view import RANGE_TEST_HINT
-from .gui_activity import GUI_ACTIVITY
 from .learning_rate import MAX_RATE, MIN_RATE, rounded
 from .names import dataset_title, engine_label
 from .parity_view import verdict_line
@@ -20,6 +20,7 @@ from .worker import JobThread, job_options
 
 PREPARE_AFTER_SHOWN_MS = 300   # the experiment is prepared this long after the window is first shown ...
 PREPARE_AFTER_EDIT_MS = 500    # ... and this long after the controls last changed
+SHUTDOWN_S = 2.0               # quitting stops every worker within this time
 
 
 class JobControl(QObject):
@@ -27,11 +28,13 @@ class JobControl(QObject):
 
     changed = pyqtSignal()
 
-    def __init__(self, window):
+    def __init__(self, window, pool: WorkerPool, owns_pool: bool):
         super().__init__(window)
         self.window = window
         self.session = window.session
-        self.job: Job | None = None           # the current job, or the last one
+        self.pool = pool                      # the session's worker processes
+        self._owns_pool = owns_pool           # shut down with the window (else its owner's)
+        self.job: RemoteJob | None = None     # the current job, or the last one
         self._thread: JobThread | None = None
         self._prepare_timer = QTimer(self, singleShot=True, timeout=self.prepare_ahead)
         self.changed.connect(self.update_actions)
@@ -90,12 +93,10 @@ class JobControl(QObject):
         return True
 
     def _handle(self, event) -> None:
-        """Apply a job's event; the job waits meanwhile (gui_activity.py), and while the views it changed lay
-        themselves out (done here, not when the layout requests come round: a new row in the fit view resizes
-        its plot, the readout's rows appear ...)."""
-        with GUI_ACTIVITY.busy():
-            self.session.handle(event)
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        """Apply a job's event, and lay out the views it changed at once (not when the layout requests come round:
+        a new row in the fit view resizes its plot, the readout's rows appear ...)."""
+        self.session.handle(event)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _thread_ended(self) -> None:
         self._thread.deleteLater()
@@ -144,21 +145,24 @@ class JobControl(QObject):
         self.window.dialogs.status(f"Learning rate set to the {rule} suggestion {rate:g}")
 
     def shut_down(self) -> None:
-        """Stop the job and wait for its thread (a run is saved as stopped); no more preparing ahead."""
+        """No more preparing ahead; stop the job (its run is saved as stopped by its worker) and, when the window
+        owns the pool, every worker (within ``SHUTDOWN_S``: those still busy then are killed); wait for the job's
+        thread."""
         self._prepare_timer.stop()
+        if self._owns_pool:
+            self.pool.shutdown(timeout_s=SHUTDOWN_S)
         if self._thread is not None:
             self._thread.shut_down()
 
-    # -- preparing ahead (kgui.core.session.Preparation) ---------------------------------------------------------------
+    # -- preparing ahead (in a worker: WorkerPool.prepare) --------------------------------------------------------------
 
     def schedule_prepare(self, delay_ms: int = PREPARE_AFTER_EDIT_MS) -> None:
         if self.window.isVisible():
             self._prepare_timer.start(delay_ms)
 
     def prepare_ahead(self) -> None:
-        """Load the dataset, import the engine and compile the model of the form's experiment on a background
-        thread, so that Start only has to train. An engine's import holds the GIL, so this runs when no one is
-        likely to interact: right after the window is shown, and after the controls have settled."""
+        """Have an idle worker load the dataset, import the engine and compile the model of the form's experiment,
+        so that Start only has to train: right after the window is shown, and after the controls have settled."""
         if self.running or not self.window.isVisible():
             return
         try:

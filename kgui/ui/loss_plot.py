@@ -30,7 +30,6 @@ from kgui.core.schedules import RateSchedule, base_rate_changes
 from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
 
 from .exporting import ExportTarget
-from .gui_activity import GUI_ACTIVITY
 from .names import rates_text
 from .plot_style import let_axes_narrow, style_plot
 
@@ -602,10 +601,6 @@ class LossPlot(QWidget):
         changed = [run for run in self.runs.values() if run.dirty and run.visible]
         if not changed and not self._refit:
             return
-        with GUI_ACTIVITY.busy():
-            self._redraw(changed)
-
-    def _redraw(self, changed: list[RunCurves]) -> None:
         self.timer.setInterval(round(min(max(REDRAW_MS, self.widget.paint_ms / PAINT_SHARE), MAX_REDRAW_MS)))
         self.widget.paint_ms = 0.0
         for run in changed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from PyQt6.QtCore import QEvent, QSettings, Qt
+from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtGui import QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QMainWindow, QScrollArea, QTabWidget,
                              QVBoxLayout, QWidget)
@@ -16,6 +16,7 @@ from kgui.core.runs import RunStore
 from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, RangePoints, RunEnded, RunStarted, Session,
                                StepsTaken, SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
+from kgui.core.workers import WorkerPool
 
 from . import window_state
 from .actions import add_actions, add_menus_and_toolbar
@@ -24,7 +25,6 @@ from .dialogs import Dialogs
 from .experiment_form import ExperimentForm
 from .export_choice import ExportChoice
 from .fit_view import FitView
-from .gui_activity import GUI_ACTIVITY
 from .job_control import PREPARE_AFTER_SHOWN_MS, JobControl
 from .load_progress import JobStatus
 from .loss_plot import LossPlot
@@ -37,30 +37,32 @@ from .parity_view import ParityView
 from .runs_controller import RunsController
 from .runs_table import RunsTable
 from .surface_view import SurfaceView
-from .worker import lower_thread_priority
 
 APP_NAME = "kgui"
 CONTROLS_WIDTH = 360
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
 DEFAULT_SIZE = (1400, 860)   # the first window's size, when the screen has room for it
 STEP_MS_WINDOW = 20     # "Step time" in the side panel: median of the last this many steps
-DRAWING_EVENTS = frozenset({QEvent.Type.UpdateRequest, QEvent.Type.LayoutRequest})   # a job waits meanwhile
 
 
 class MainWindow(QMainWindow):
-    """Pick backend, dataset and learning rate, train on a worker thread, watch, steer and compare runs.
+    """Pick backend, dataset and learning rate, train in a worker process, watch, steer and compare runs.
 
     ``store`` (or ``runs_dir``; default $KGUI_RUNS_DIR or the user data folder) holds the runs;
-    ``preferences`` is where the window remembers its state (default: the user's QSettings).
+    ``preferences`` is where the window remembers its state (default: the user's QSettings). ``pool``: the worker
+    processes that run the jobs (default: a pool of the window's own, shut down when it closes; one that is given
+    is left to its owner). The window's process never imports an engine.
     """
 
-    def __init__(self, store: RunStore | None = None, runs_dir=None, preferences: QSettings | None = None):
+    def __init__(self, store: RunStore | None = None, runs_dir=None, preferences: QSettings | None = None,
+                 pool: WorkerPool | None = None):
         super().__init__()
-        self.session = Session(store if store is not None else RunStore(runs_dir))
+        owns_pool = pool is None
+        pool = pool if pool is not None else WorkerPool()
+        self.session = Session(store if store is not None else RunStore(runs_dir), pool=pool)
         self.preferences = preferences if preferences is not None else window_state.default_preferences()
         self.dialogs = Dialogs(self)
         self.parity_result = None
-        self.session.prepare_on_thread = lower_thread_priority
         self._ended_with: ExperimentSettings | None = None    # the form's settings when the last run ended
         self.classroom = Classroom()     # controls hidden or locked for students (set_classroom)
 
@@ -73,7 +75,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.sweep_view, "Sweep")
         self.setCentralWidget(self.tabs)
         self._build_controls()
-        self.jobs = JobControl(self)
+        self.jobs = JobControl(self, pool, owns_pool)
         self.runs_controller = RunsController(self)
         add_actions(self)
         self._build_views()
@@ -304,15 +306,6 @@ class MainWindow(QMainWindow):
         self.fit_view.refresh()
         self.runs_controller.refresh_live_row(record)
 
-    def event(self, event) -> bool:
-        """While the window paints its widgets (the docks, the table, the decision boundary: one update request
-        paints them all; not a floating dock) or lays itself out, a job on a GIL-holding engine waits
-        (gui_activity.py)."""
-        if event.type() in DRAWING_EVENTS:
-            with GUI_ACTIVITY.busy():
-                return super().event(event)
-        return super().event(event)
-
     def showEvent(self, event: QShowEvent) -> None:
         """Once the window is shown, the current experiment starts preparing in the background."""
         super().showEvent(event)
@@ -332,15 +325,14 @@ class MainWindow(QMainWindow):
     # -- closing -----------------------------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Remember the window, stop a running job and wait for its thread (a run is saved as stopped), and cancel
-        the preparations (at most a second: an engine import left running ends with the process)."""
+        """Remember the window, stop a running job (a run is saved as stopped) and the window's workers, within
+        two seconds (job_control.SHUTDOWN_S)."""
         window_state.save(self, self.preferences)
         if self.running:
             self.statusBar().showMessage("Stopping…")
             self.hide()
         self.jobs.shut_down()
         self.sweep_view.shut_down()
-        self.session.close()
         self.job_status.stop_preparing()
         self.plot.timer.stop()
         event.accept()
