@@ -81,14 +81,12 @@ def test_missing_otto_says_where_kgui_looked(picker, monkeypatch, tmp_path):
     assert "Otto Group Product Classification Challenge" in tip and "train.csv.gz" in tip
 
 
-def test_stop_ends_a_load_in_the_window(qtbot, monkeypatch, tmp_path, messages):
-    from kgui.core import csv_files
+def test_stop_ends_a_load_in_the_window(qtbot, tmp_path, messages):
     from kgui.core.runs import RunStore
     from kgui.ui.main_window import MainWindow
     from ui_support import wait_until_idle
 
-    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 32_000)  # many small pieces: progress from the start
-    path = tmp_path / "big.csv"
+    path = tmp_path / "big.csv"   # read by the worker in pieces of csv_files.SEGMENT_BYTES: progress from the start
     with open(path, "w") as stream:
         stream.write("a,b,c,label\n")
         stream.writelines("1.25,2.5,3.75,c1\n4.5,5.25,6.125,c2\n" * 10_000 for _ in range(30))  # ~11 MB
@@ -111,8 +109,7 @@ def test_stop_ends_a_load_in_the_window(qtbot, monkeypatch, tmp_path, messages):
     assert RunStore(tmp_path / "runs").list() == [] and messages == []
 
 
-def test_the_progress_bar_shows_the_load_then_is_busy_then_hides_when_training_starts(qtbot, monkeypatch, tmp_path,
-                                                                                    messages):
+def test_the_progress_bar_shows_the_load_then_is_busy_then_hides_when_training_starts(qtbot, tmp_path, messages):
     from kgui.core import csv_files
     from kgui.core.runs import RunStore
     from kgui.core.session import Phase, RunStarted
@@ -120,9 +117,9 @@ def test_the_progress_bar_shows_the_load_then_is_busy_then_hides_when_training_s
     from kgui.ui.main_window import MainWindow
     from ui_support import wait_until_idle
 
-    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 20_000)
-    path = tmp_path / "data.csv"
-    path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},c{i % 3}\n" for i in range(30_000)))
+    path = tmp_path / "data.csv"   # ~11 MB: several pieces of csv_files.SEGMENT_BYTES, each reported as read
+    path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},c{i % 3}\n" for i in range(1_200_000)))
+    assert path.stat().st_size > 4 * csv_files.SEGMENT_BYTES
     window = MainWindow(store=RunStore(tmp_path / "runs"))
     qtbot.addWidget(window)
     window.show()
