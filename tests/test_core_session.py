@@ -273,32 +273,6 @@ def test_a_pause_between_two_batches_still_shows_every_step_taken(session):
         thread.join(60)
 
 
-@pytest.mark.parametrize("engine, waits", [("theano", True), ("tensorflow", False)])
-def test_a_job_waits_for_a_busy_gui_only_on_an_engine_that_holds_the_gil(session, engine, waits):
-    """PyTensor computes with the GIL held, so its job leaves the GIL to a busy GUI thread between two steps;
-    the other engines let go of it while they compute and the job does not wait."""
-    from engine_support import load_or_skip
-
-    from kgui import backend
-    from kgui.core import session as session_module
-
-    class BusyGui(threading.Event):
-        """Never set (the GUI is busy all along); counts the job's waits."""
-        waits = 0
-
-        def wait(self, timeout=None):
-            self.waits += 1
-            assert timeout == session_module.GUI_WAIT_S
-            return super().wait(timeout)
-
-    load_or_skip(engine)
-    assert backend.holds_gil(engine) is waits
-    gui_idle = BusyGui()
-    record = session.new_job(JobKind.TRAINING, LINEAR.replace(backend=engine, steps=8), gui_idle=gui_idle).run()
-    assert record.status == "finished" and len(record.history) == 8
-    assert gui_idle.waits == (8 if waits else 0)
-
-
 def test_phases_are_typed_stages_with_a_text_for_people():
     from kgui.core.datasets import LoadProgress
     from kgui.core.session import _stopped_while

@@ -36,14 +36,13 @@ class _Engine:
     distributions: tuple          # any one of these pip distributions provides the engine (its version is shown)
     hint: str                     # pip command that installs it
     also_needs: tuple = ()        # distributions that must be installed as well
-    holds_gil: bool = False       # its compiled functions compute with the GIL held (measured: docs/bench_gui.md)
 
 
 _ENGINES = {
     "tensorflow": _Engine("kgui.backend.tensorflow_backend", "TensorFlow", ("tensorflow-cpu", "tensorflow"),
                           "pip install tensorflow-cpu==2.21.0"),
     "theano": _Engine("kgui.backend.theano_backend", "Theano (PyTensor)", ("pytensor",),
-                      "pip install pytensor==3.0.7", holds_gil=True),   # PyTensor's C VM, BLAS included
+                      "pip install pytensor==3.0.7"),
     "jax": _Engine("kgui.backend.jax_backend", "JAX", ("jax",), "pip install jax==0.10.2 jaxlib==0.10.2",
                    also_needs=("jaxlib",)),
     "torch": _Engine("kgui.backend.torch_backend", "PyTorch", ("torch",),
@@ -88,12 +87,6 @@ def available() -> list[EngineInfo]:
         installed = version is not None and all(_installed_version((d,)) for d in engine.also_needs)
         infos.append(EngineInfo(name, engine.title, installed, version if installed else None, engine.hint))
     return infos
-
-
-def holds_gil(name: str) -> bool:
-    """Whether engine ``name``'s functions hold the GIL while they compute, so that no other Python thread (the
-    window's) runs meanwhile."""
-    return _ENGINES[canonical_name(name)].holds_gil
 
 
 def is_loaded(name: str) -> bool:

@@ -17,10 +17,8 @@ import threading
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from time import perf_counter, sleep
+from time import perf_counter
 from typing import Callable, ClassVar
-
-from kgui import backend
 
 from . import export as run_export
 from . import layer_stats, lr_finder, metrics, surface
@@ -146,8 +144,6 @@ Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | Surfac
 
 POLL_S = 0.05   # a job waiting for a preparation checks for Stop this often
 CLOSE_WAIT_S = 1.0   # closing a session waits at most this long for a preparation that is loading its dataset
-GUI_WAIT_S = 0.05    # between two steps a job waits at most this long for a busy GUI thread to go idle
-GIL_PAUSE_S = 0.0005  # on such an engine the job's GIL hand-over is a real pause: the GUI thread gets the GIL then
 
 
 def _stopped_while(stages: list[Stage], engine: str) -> str:
@@ -165,12 +161,10 @@ class Preparation:
     (:meth:`Trainer.prepare`, which writes nothing to the store). A training job on settings that differ at most in
     learning rate and steps takes its trainer instead of preparing again.
 
-    ``on_thread`` is called first on the new thread (the window lowers its priority there). ``reuse``: an ended
-    run's trainer on the same experiment, whose dataset and compiled model are restarted instead (Trainer).
+    ``reuse``: an ended run's trainer on the same experiment, whose dataset and compiled model are restarted instead (Trainer).
     """
 
-    def __init__(self, settings: ExperimentSettings, store: RunStore | None, on_thread: Callable[[], None] | None = None,
-                 reuse: Trainer | None = None):
+    def __init__(self, settings: ExperimentSettings, store: RunStore | None, reuse: Trainer | None = None):
         self.settings = settings
         self.trainer = Trainer(settings, TrainingControl(), store, status=self._status, reuse=reuse)
         self.phases: list[Stage] = []            # the stages preparing has reported so far
@@ -179,7 +173,6 @@ class Preparation:
         self.taken = False                       # a job has taken the trainer (it is prepared once, used once)
         self._done = threading.Event()
         self._changed = threading.Condition()
-        self._on_thread = on_thread
         self._thread = threading.Thread(target=self._run, name="kgui-prepare", daemon=True)
         self._thread.start()
 
@@ -190,8 +183,6 @@ class Preparation:
             self._changed.notify_all()
 
     def _run(self) -> None:
-        if self._on_thread is not None:
-            self._on_thread()
         try:
             self.trainer.prepare()
         except Exception:  # noqa: BLE001 - kept in the trainer; the job that takes it fails with it
@@ -249,18 +240,13 @@ class Job:
     classification run's confusion matrix goes out at most this often (None: never), and so does a 2-feature
     run's surface with ``surface_s``. ``layer_stats_s`` / ``layer_stats_every``: a training run's per-layer
     statistics go out at most this often / every that many steps (:class:`layer_stats.LayerStatsSampler`; both None:
-    never) and are saved with the run. ``yield_gil_s``:
-    between two steps, hand the GIL to another waiting thread at most this often (None: never). ``gui_idle``: an
-    event the window clears while its GUI thread draws or handles the job's events; on an engine that computes
-    with the GIL held (PyTensor), the job waits for it between two steps (at most ``GUI_WAIT_S``). Without that,
-    the job takes the GIL back between each of the GUI thread's calls into Python while it paints. Other engines
-    let go of the GIL while they compute, and the window and the job share the two cores.
+    never) and are saved with the run.
     """
 
     def __init__(self, kind: JobKind, settings: ExperimentSettings, store: RunStore | None, *, sink,
                  control: TrainingControl | None = None, name: str | None = None, batch_s: float = 0.0,
                  confusion_s: float | None = None, surface_s: float | None = None,
-                 layer_stats_s: float | None = None, layer_stats_every: int | None = None, yield_gil_s: float | None = None, gui_idle: threading.Event | None = None,
+                 layer_stats_s: float | None = None, layer_stats_every: int | None = None,
                  sweep: SweepTag | None = None, engines: tuple[str, ...] | None = None):
         self.kind = kind
         self.sweep = sweep         # a training run that is a sweep's trial: its tag, written with the run
@@ -271,8 +257,7 @@ class Job:
         self.control = control or TrainingControl()
         self.control.before_sleeping = self._flush_all   # a pause between two batches still shows every step taken
         self.name = name
-        self.batch_s, self.confusion_s, self.surface_s, self.yield_gil_s = batch_s, confusion_s, surface_s, yield_gil_s
-        self.gui_idle = gui_idle
+        self.batch_s, self.confusion_s, self.surface_s = batch_s, confusion_s, surface_s
         self.layer_stats = (layer_stats.LayerStatsSampler(layer_stats_s, layer_stats_every)
                             if kind is JobKind.TRAINING and (layer_stats_s, layer_stats_every) != (None, None) else None)
         self.result = None
@@ -282,7 +267,7 @@ class Job:
         self.preparation: Preparation | None = None   # a training job's (set by Session.new_job)
         self.prepared_ahead = False   # the job found its experiment prepared, or being prepared, before it started
         self._pending: dict[str, list[StepRecord]] = {}
-        self._last_batch = self._last_confusion = self._last_surface = self._last_yield = 0.0
+        self._last_batch = self._last_confusion = self._last_surface = 0.0
 
     def run(self):
         """Do the job; returns its result (errors become a JobEnded with ``error``, never an exception)."""
@@ -373,7 +358,6 @@ class Job:
             stats = self.layer_stats.after_step(trainer, force=bool(edits) and edits[-1].step == step.step)
             if stats is not None:
                 self.sink(LayerStatsComputed(run_id, stats))
-        self._yield_gil(trainer.settings.backend)
 
     def _flush_all(self) -> None:
         for run_id in self._pending:
@@ -397,19 +381,6 @@ class Job:
         self._last_surface = perf_counter()
         self.sink(SurfaceComputed(trainer.record.id, trainer.steps_done, surface.trainer_surface(trainer)))
 
-    def _yield_gil(self, engine: str) -> None:
-        """Let a thread waiting for the GIL (the GUI's) take it now, instead of after the switch interval.
-        If ``engine`` holds the GIL while it computes: wait while the GUI thread is busy (``gui_idle``), and pause
-        for ``GIL_PAUSE_S`` (``sleep(0)`` gives the GIL back at once; a waiting thread rarely wins it, and the
-        switch interval starts again)."""
-        waits = self.gui_idle is not None and backend.holds_gil(engine)
-        if waits and not self.gui_idle.is_set():
-            self.gui_idle.wait(GUI_WAIT_S)
-            self._last_yield = perf_counter()
-        elif self.yield_gil_s is not None and perf_counter() - self._last_yield >= self.yield_gil_s:
-            sleep(GIL_PAUSE_S if waits else 0)
-            self._last_yield = perf_counter()
-
     def _range_test(self):
         pending: list = []
         last_emit = perf_counter()
@@ -421,7 +392,6 @@ class Job:
                 self.sink(RangePoints(pending[:]))
                 pending.clear()
                 last_emit = perf_counter()
-            self._yield_gil(self.settings.backend)
 
         try:
             return lr_finder.find_learning_rate(self.settings, control=self.control,
@@ -450,7 +420,6 @@ class Session:
         self.job: Job | None = None
         self.preparation: Preparation | None = None   # the experiment prepared ahead (or being prepared)
         self._preparations: list[Preparation] = []     # every preparation started, until it is done
-        self.prepare_on_thread: Callable[[], None] | None = None   # run first on each preparation's thread
         self._ended_trainer: Trainer | None = None   # the last training run's, its model reusable by the next
         self._shown: set[str] = set()
         self._unread: set[str] = set()         # saved runs whose history has not been read yet
@@ -518,8 +487,7 @@ class Session:
         """A job on ``settings`` (default: the current experiment, validated), the session's job until it ends.
 
         Its events go to ``sink`` (default :meth:`handle`, for jobs run on this thread). With a ``pool`` (default:
-        the session's), a :class:`kgui.core.workers.RemoteJob` that runs in one of its worker processes (the
-        options that only serve a thread of this process, ``yield_gil_s`` and ``gui_idle``, are ignored then).
+        the session's), a :class:`kgui.core.workers.RemoteJob` that runs in one of its worker processes.
         ValueError when the settings are invalid, RuntimeError while another job runs.
         """
         if self.job is not None:
@@ -575,8 +543,7 @@ class Session:
             self.pool.prepare(settings, str(self.store.root))
             return None
         if self._fitting_preparation(settings) is None:
-            self.preparation = Preparation(settings, self.store, self.prepare_on_thread,
-                                           self._reusable_trainer(settings))
+            self.preparation = Preparation(settings, self.store, self._reusable_trainer(settings))
             self._preparations = [p for p in self._preparations if not p.done] + [self.preparation]
         return self.preparation
 
