@@ -101,8 +101,6 @@ def test_a_weight_set_while_paused_is_used_by_the_next_step_and_recorded(qtbot, 
     view.set_button.click()
     window.jobs.step_once()
     qtbot.waitUntil(lambda: view.stats.step == 2, timeout=RUN_TIMEOUT_MS)
-    trainer = window.jobs.job.trainer
-    assert trainer.record.weight_edits == [WeightEdit(2, "W2", (3, 2), 0.5)]
     assert abs(float(view.stats.weights[2][3, 2]) - 0.5) < 0.05    # Adam moved it at most ~lr from 0.5
     window.stop()
     wait_until_idle(qtbot, window)
