@@ -14,6 +14,7 @@ from kgui.core.runs import RunStore, WeightEdit
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Trainer
 from kgui.ui.main_window import MainWindow
+from kgui.ui.layers_view import LayersView
 from kgui.ui.network_view import MAX_SHOWN, NetworkView, Pick, link_width
 
 from ui_support import RUN_TIMEOUT_MS, messages, wait_until_idle, window  # noqa: F401 - fixtures
@@ -158,3 +159,40 @@ def test_layer_stats_export_from_the_layers_dock_in_four_formats(qtbot, window, 
     assert (tmp_path / "layers.csv").read_text().startswith("step,gradient_norm/W1")
     assert (tmp_path / "layers.png").read_bytes()[:4] == b"\x89PNG"
     assert "<svg" in (tmp_path / "layers.svg").read_text()[:2000]
+
+
+@pytest.mark.parametrize("settings", [ExperimentSettings(dataset="linear", steps=12),
+                                      ExperimentSettings(dataset="iris", model="softmax", steps=12)],
+                         ids=["linear regression", "softmax"])
+def test_a_model_without_hidden_layers_draws_inputs_and_outputs_only(qtbot, tmp_path, settings):
+    from kgui.core.session import JobKind, Session
+
+    session = Session(RunStore(tmp_path / "runs"))
+    record = session.new_job(JobKind.TRAINING, settings, layer_stats_every=5).run()
+    assert record.status == "finished", record.message
+    saved = layer_stats.load_saved(session.store.folder(record.id))
+    assert saved.steps == [1, 5, 10, 12] and saved.series("dead_fraction").shape == (4, 0)
+    network, layers = NetworkView(), LayersView()
+    for view in (network, layers):
+        qtbot.addWidget(view)
+        view.show()
+    network.show_stats(saved.latest, saved)
+    layers.show_history(saved)
+    widths = saved.latest.layer_widths
+    assert [len(column) for column in network.nodes] == list(widths) and len(network.links) == widths[0] * widths[1]
+    assert len(layers.gradients.listDataItems()) == 1 and layers.layer_picker.count() == 0
+
+
+def test_on_one_feature_every_neuron_is_a_curve_along_it(qtbot, window):
+    window.apply_settings(ExperimentSettings(dataset="linear", model="mlp", hidden=(4,), activation="tanh", steps=6))
+    assert window.start()
+    wait_until_idle(qtbot, window)
+    view = window.network_docks.network
+    window.network_dock.raise_()
+    qtbot.waitUntil(lambda: bool(view.nodes) and view.stats.step == 6, timeout=RUN_TIMEOUT_MS)
+    stats = view.stats
+    assert stats.grid_ys is None and stats.neuron_grids[0].shape == (64, 4) and stats.input_grid.shape == (64, 1)
+    assert all(not node.thumbnail.pixmap().isNull() for column in view.nodes for node in column.values())
+    view.hover_node(1, 2)
+    x, y = view.detail_curve.getData()
+    np.testing.assert_array_equal(y, stats.neuron_grids[0][:, 2]) and "layer 1 neuron 3" in view.detail.text()

@@ -6,7 +6,8 @@ distribution bands). Per hidden layer, over the probe's validation rows: the act
 of dead units (output zero on every row), a histogram of the activations (fastai's ``ActivationStats``, whose
 histograms stacked over the steps make the "colorful dimension" image), and each neuron's mean and histogram. For a
 2-feature dataset, each hidden neuron's activation over the decision-boundary grid (TensorFlow Playground's node
-thumbnails), and the model's inputs there (the plane's own coordinates, or the features computed from them).
+thumbnails), and the model's inputs there (the plane's own coordinates, or the features computed from them); for a
+1-feature dataset, each hidden neuron's activation along the feature (a curve).
 
 The probe is at most ``PROBE_ROWS`` rows of each split, drawn once with a fixed seed, so that a sample costs
 the same on every dataset. A :class:`LayerStatsSampler` runs on the training thread: it arms itself one step
@@ -60,10 +61,11 @@ class LayerStats:
     histogram_range: tuple[float, float]   # the bins' span; values outside it count in the end bins
     neuron_means: tuple[np.ndarray, ...]   # per hidden layer (width,)
     neuron_histograms: tuple[np.ndarray, ...]   # per hidden layer (width, HISTOGRAM_BINS) int64
-    neuron_grids: tuple[np.ndarray, ...] = ()   # 2 features: per hidden layer (resolution, resolution, width)
-    grid_xs: np.ndarray | None = None      # the grid of ``neuron_grids`` (the decision boundary's)
-    grid_ys: np.ndarray | None = None
-    input_grid: np.ndarray | None = None   # (resolution, resolution, inputs): the model's inputs over that grid
+    neuron_grids: tuple[np.ndarray, ...] = ()   # per hidden layer, 2 features: (resolution, resolution, width) over
+                                                # the decision boundary's grid; 1 feature: (resolution, width)
+    grid_xs: np.ndarray | None = None      # the grid of ``neuron_grids``
+    grid_ys: np.ndarray | None = None      # (None for 1 feature)
+    input_grid: np.ndarray | None = None   # (…grid, inputs): the model's inputs over that grid
 
     @property
     def layer_widths(self) -> tuple[int, ...]:
@@ -161,6 +163,12 @@ def compute(model, dataset, step: int, previous: list[np.ndarray] | None = None,
         rows = dataset.plane_rows(plane)      # the model's inputs there: the plane, or features computed from it
         input_grid = np.asarray(rows, np.float32).reshape(*shape, rows.shape[1])
         grids = tuple(values.reshape(*shape, values.shape[1]) for values in probe.activations(rows))
+    elif with_grids and activations and dataset.n_features == 1:   # the linear exercise: curves over the line
+        points = np.concatenate([dataset.x_train[:, 0], dataset.x_val[:, 0]]).astype(np.float64)
+        pad = max((points.max() - points.min()) * surface.MARGIN, 1e-3)
+        xs = np.linspace(points.min() - pad, points.max() + pad, surface.DEFAULT_RESOLUTION)
+        input_grid = xs.astype(np.float32)[:, None]
+        grids = tuple(probe.activations(input_grid))
     return LayerStats(
         step, names, weights, gradients,
         gradient_norms=np.array([_norm(gradient) for gradient in gradients]),

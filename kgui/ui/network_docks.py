@@ -36,6 +36,7 @@ class NetworkDocks(QObject):
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.network_dock, Qt.Orientation.Vertical)
         window.tabifyDockWidget(window.network_dock, window.layers_dock)
         window.network_dock.raise_()
+        window.resizeDocks([window.surface_dock, window.network_dock], [1, 1], Qt.Orientation.Vertical)   # halves
         self.live_run_id: str | None = None
         self.shown_run_id: str | None = None
         self._names: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}   # run id -> feature and class names

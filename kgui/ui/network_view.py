@@ -81,6 +81,30 @@ def heatmap_pixmap(values: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> QPixma
     return QPixmap.fromImage(image.copy())
 
 
+def curve_pixmap(values: np.ndarray) -> QPixmap:
+    """A curve of ``values`` (along one feature) filling a node, orange above zero and blue below, on white."""
+    size = NODE - 2
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor("white"))
+    low, high = float(min(values.min(), 0.0)), float(max(values.max(), 0.0))
+    span = high - low or 1.0
+    xs = np.linspace(1, size - 2, len(values))
+    ys = (size - 2) - (values - low) / span * (size - 3)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    zero = (size - 2) - (0 - low) / span * (size - 3)
+    painter.setPen(QPen(QColor(200, 200, 200), 1))
+    painter.drawLine(QPointF(0, zero), QPointF(size, zero))
+    mean = float(values.mean())
+    painter.setPen(QPen(sign_colour(1.0 if mean >= 0 else -1.0, 1.0), 1.6))
+    path = QPainterPath(QPointF(xs[0], ys[0]))
+    for x, y in zip(xs[1:], ys[1:]):
+        path.lineTo(QPointF(x, y))
+    painter.drawPath(path)
+    painter.end()
+    return pixmap
+
+
 class _Node(QGraphicsRectItem):
     def __init__(self, view: "NetworkView", column: int, unit: int):
         super().__init__(0, 0, NODE, NODE)
@@ -145,14 +169,19 @@ class NetworkView(QWidget):
         self.caption.setWordWrap(True)
         self.legend = QLabel()
         self.legend.setWordWrap(True)
+        for label in (self.caption, self.legend):    # small: the picture gets the dock's height
+            font = label.font()
+            font.setPointSizeF(font.pointSizeF() * 0.85)
+            label.setFont(font)
         self.scene = QGraphicsScene(self)
         self.graphics = QGraphicsView(self.scene)
         self.graphics.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.graphics.setBackgroundBrush(QBrush(QColor("white")))
         self.graphics.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.graphics.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.detail = QLabel("Click a link or a bias square to see its weight, gradient and history.")
+        self.detail = QLabel()        # a picked weight's value and gradient, a hovered neuron's (shown then)
         self.detail.setWordWrap(True)
+        self.detail.hide()
         self.detail_plot = pg.PlotWidget(background="w")
         self.detail_plot.setMenuEnabled(False)
         self.detail_plot.setMaximumHeight(110)
@@ -204,7 +233,8 @@ class NetworkView(QWidget):
         self._structure, self.picked = None, None
         self.caption.setText(text)
         self.legend.clear()
-        self.detail.setText("Click a link or a bias square to see its weight, gradient and history.")
+        self.detail.clear()
+        self.detail.hide()
         self.detail_curve.setData([], [])
         self.detail_plot.hide()
         self.editing.hide()
@@ -330,13 +360,24 @@ class NetworkView(QWidget):
             f"Links: width ∝ |w|, thickest |w| = {self.link_scale:.3g} · "
             f"<span style='color:rgb({POSITIVE[0]:.0f},{POSITIVE[1]:.0f},{POSITIVE[2]:.0f})'>■ w &gt; 0</span> "
             f"<span style='color:rgb({NEGATIVE[0]:.0f},{NEGATIVE[1]:.0f},{NEGATIVE[2]:.0f})'>■ w &lt; 0</span>"
-            " · small squares: biases · " + ("neurons: activation over the plane" if stats.neuron_grids
-                                             else "neurons: mean activation (hover: histogram)"))
+            " · small squares: biases · " + self._node_legend(stats) + " · click a link or a bias: its history")
+
+    @staticmethod
+    def _node_legend(stats: LayerStats) -> str:
+        if stats.neuron_grids and stats.grid_ys is None:
+            return "neurons: output along the feature (hover: larger)"
+        if stats.neuron_grids:
+            return "neurons: output over the plane (hover: in Decision boundary)"
+        return "neurons: mean activation (hover: histogram)"
 
     def _update_nodes(self, stats: LayerStats) -> None:
         grids = self._grids(stats)
         columns = len(self.nodes)
         for column, nodes in enumerate(self.nodes):
+            if grids is not None and stats.grid_ys is None:    # 1 feature: each node a curve along it
+                for unit, node in nodes.items():
+                    node.thumbnail.setPixmap(curve_pixmap(grids[column][:, unit]))
+                continue
             if grids is not None:
                 for unit, node in nodes.items():
                     grid = grids[column][::THUMBNAIL_STRIDE, ::THUMBNAIL_STRIDE, unit]   # about the node's size
@@ -350,8 +391,8 @@ class NetworkView(QWidget):
                 node.setBrush(QBrush(colour))
 
     def _grids(self, stats: LayerStats) -> list[np.ndarray] | None:
-        """Each column's grids over the plane (inputs: the model's inputs there; outputs: from the last hidden
-        layer's grid and the output weights, softmaxed for classification), or None without a plane."""
+        """Each column's grids over the plane, or along the one feature (inputs: the model's inputs there; outputs:
+        from the last hidden layer's grid and the output weights, softmaxed for classification), or None."""
         if stats.grid_xs is None or not stats.neuron_grids:
             return None
         inputs = stats.input_grid
@@ -371,17 +412,25 @@ class NetworkView(QWidget):
             return
         grids = self._grids(stats)
         name = self._describe_node(column, unit)
-        if grids is not None:
+        if grids is not None and stats.grid_ys is None:
+            self._say(f"{name}: its output along {self._label(0, 0, len(self.nodes))}")
+            self.detail_curve.setData(stats.grid_xs, grids[column][:, unit], stepMode=None, fillLevel=None, brush=None)
+            self.detail_plot.show()
+        elif grids is not None:
             self.neuron_hovered.emit(Surface(stats.grid_xs, stats.grid_ys, grids[column][..., unit].astype(np.float32),
                                              "regression"), name)
         elif 0 < column < len(self.nodes) - 1 and stats.neuron_histograms:
             counts = stats.neuron_histograms[column - 1][unit]
             low, high = stats.histogram_range
             edges = np.linspace(low, high, len(counts) + 1)
-            self.detail.setText(f"{name}: mean activation {stats.neuron_means[column - 1][unit]:.4g} over the "
+            self._say(f"{name}: mean activation {stats.neuron_means[column - 1][unit]:.4g} over the "
                                 f"validation rows (histogram)")
             self.detail_curve.setData(edges, counts, stepMode="center", fillLevel=0, brush=(120, 120, 120, 120))
             self.detail_plot.show()
+
+    def _say(self, text: str) -> None:
+        self.detail.setText(text)
+        self.detail.show()
 
     def _describe_node(self, column: int, unit: int) -> str:
         if column == 0:
@@ -405,7 +454,7 @@ class NetworkView(QWidget):
             meaning = f"{self._describe_node(layer, pick.index[0])} → {self._describe_node(layer + 1, pick.index[1])}"
         else:
             meaning = f"bias of {self._describe_node(pick.parameter // 2 + 1, pick.index[0])}"
-        self.detail.setText(f"{name}[{where}] ({meaning}) = {value:.4g} · gradient {gradient:.3g} at step "
+        self._say(f"{name}[{where}] ({meaning}) = {value:.4g} · gradient {gradient:.3g} at step "
                             f"{stats.step}")
         if self.history is not None and self.history.snapshots and self.history.snapshots[0].weights:
             steps, values = self.history.weight_history(pick.parameter, pick.index)
@@ -431,11 +480,11 @@ class NetworkView(QWidget):
         try:
             value = float(self.value_box.text())
         except ValueError:
-            self.detail.setText(f"“{self.value_box.text()}” is not a number")
+            self._say(f"“{self.value_box.text()}” is not a number")
             return
         if not np.isfinite(value):
-            self.detail.setText("a weight must be a finite number")
+            self._say("a weight must be a finite number")
             return
         name = self.stats.parameter_names[self.picked.parameter]
         self.edit_requested.emit(name, self.picked.index, value)
-        self.detail.setText(f"{name}[{','.join(map(str, self.picked.index))}] will be {value:g} from the next step")
+        self._say(f"{name}[{','.join(map(str, self.picked.index))}] will be {value:g} from the next step")
