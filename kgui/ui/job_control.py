@@ -21,6 +21,7 @@ from .worker import JobThread, job_options
 PREPARE_AFTER_SHOWN_MS = 300   # the experiment is prepared this long after the window is first shown ...
 PREPARE_AFTER_EDIT_MS = 500    # ... and this long after the controls last changed
 SHUTDOWN_S = 2.0               # quitting stops every worker within this time
+STARTING = "starting…"         # the job's state from Start until its worker reports
 
 
 class JobControl(QObject):
@@ -72,6 +73,7 @@ class JobControl(QObject):
         self._thread.start()
         window.live_panel.clear()
         window.live_panel.set_engine(engine_label(self.job.settings.backend))
+        window.job_status.show_phase(STARTING, None, None)   # until the worker's first phase (a new one: ~1 s)
         if kind is JobKind.RANGE_TEST:
             window.lr_range_view.clear()
             window.fit_view.clear(RANGE_TEST_HINT)

@@ -66,8 +66,10 @@ class JobStatus:
         return self._preparing is not None
 
     def show_phase(self, text: str, since: float | None, progress: LoadProgress | None) -> None:
-        """A preparation phase began (``since``: when the job began preparing, if the event knows)."""
-        self._preparing = (text, since or (self._preparing[1] if self._preparing else perf_counter()))
+        """A preparation phase began (``since``: when the job began preparing, if the event knows; the seconds
+        count from the earliest start known, Start in the window before its worker's first phase)."""
+        known = [start for start in (since, self._preparing[1] if self._preparing else None) if start]
+        self._preparing = (text, min(known) if known else perf_counter())
         self._show_preparing()
         self.load_bar.show_phase(text, progress)
         self._timer.start()
