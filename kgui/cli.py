@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     window.add_argument("--classroom", metavar="FILE.json",
                         help='classroom from a JSON file: {"hide": ["optimizer"], "lock": ["dataset"]}')
     window.add_argument("--start", action="store_true", help="start training at once")
+    window.add_argument("--show-runs", action="store_true",
+                        help="also show the runs shown when the window was last closed (the default without "
+                             "experiment flags; with them the plot starts empty, for the new run alone)")
     window.add_argument("--screenshot", metavar="PNG", help="when the run has ended (or, without --start, when the "
                                                               "window is shown), save the window as PNG and quit")
     warm = commands.add_parser("warm-up", help="compile the standard experiments ahead of time",
@@ -578,7 +581,8 @@ def warm_up_command(args, out) -> int:
     return EXIT_OK
 
 
-def open_window(settings=None, start: bool = False, screenshot=None, classroom: Classroom | None = None) -> int:
+def open_window(settings=None, start: bool = False, screenshot=None, classroom: Classroom | None = None,
+                show_remembered_runs: bool = True) -> int:
     """Start the Qt window (kgui.ui.main), or explain in one line why it cannot start."""
     try:
         window_main = importlib.import_module("kgui.ui").main
@@ -586,12 +590,14 @@ def open_window(settings=None, start: bool = False, screenshot=None, classroom: 
         print(f"kgui: error: the window is not available ({exc}); use 'kgui run ...' to train from the "
               "command line", file=sys.stderr)
         return EXIT_ERROR
-    return window_main(settings, start=start, screenshot=screenshot, classroom=classroom)
+    return window_main(settings, start=start, screenshot=screenshot, classroom=classroom,
+                       show_remembered_runs=show_remembered_runs)
 
 
 def open_command(args) -> int:
     settings, classroom = window_experiment(args)
-    return open_window(settings, start=args.start, screenshot=args.screenshot, classroom=classroom)
+    return open_window(settings, start=args.start, screenshot=args.screenshot, classroom=classroom,
+                       show_remembered_runs=settings is None or args.show_runs)
 
 
 def window_experiment(args) -> tuple[experiment.ExperimentSettings | None, Classroom]:

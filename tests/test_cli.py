@@ -219,13 +219,17 @@ def test_no_arguments_opens_the_window_and_open_passes_the_experiment(monkeypatc
     calls = []
     window = types.SimpleNamespace(main=lambda settings, **options: calls.append((settings, options)) or 0)
     monkeypatch.setitem(sys.modules, "kgui.ui", window)
-    assert cli.main([]) == 0 and calls.pop() == (None, {"start": False, "screenshot": None, "classroom": None})
+    assert cli.main([]) == 0 and calls.pop() == (None, {"start": False, "screenshot": None, "classroom": None,
+                                                        "show_remembered_runs": True})
     assert cli.main(["open"]) == 0 and calls.pop() == (None, {"start": False, "screenshot": None,
-                                                              "classroom": Classroom()})
+                                                              "classroom": Classroom(), "show_remembered_runs": True})
     assert cli.main(["open", "--dataset", "iris", "--lr", "0.5", "--start", "--screenshot", "w.png"]) == 0
     settings, options = calls.pop()
     assert (settings.dataset, settings.learning_rate) == ("iris", 0.5)
-    assert options == {"start": True, "screenshot": "w.png", "classroom": Classroom()}
+    assert options == {"start": True, "screenshot": "w.png", "classroom": Classroom(),
+                       "show_remembered_runs": False}     # experiment flags: the new run alone (issue 21.13)
+    assert cli.main(["open", "--dataset", "iris", "--show-runs"]) == 0
+    assert calls.pop()[1]["show_remembered_runs"]
     shared = experiment_strings.encode(ExperimentSettings(dataset="xor", steps=7), Classroom(lock={"dataset"}))
     assert cli.main(["open", shared, "--lr", "0.2", "--hide", "optimizer,engine", "--lock", "steps"]) == 0
     settings, options = calls.pop()

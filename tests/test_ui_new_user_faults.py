@@ -4,6 +4,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QInputDialog, QTabBar, QToolButton
 
 from kgui.ui.loss_plot import FADED_ALPHA
+from kgui.ui.runs_table import COLUMNS
 from ui_support import configure, messages, train, wait_for_job, window  # noqa: F401 - fixtures
 
 
@@ -369,3 +370,130 @@ def test_a_saved_surface_with_nan_or_inf_is_one_line_in_the_dock(qtbot, window, 
         assert window.surface_view.surface is not None
     else:
         assert "NaN or infinite" in caption, caption
+
+
+# -- 10: many rate changes -------------------------------------------------------------------------------------------
+
+def test_a_slider_drag_is_one_rate_change(qtbot, window):
+    from PyQt6.QtCore import QPoint
+    from kgui.ui.learning_rate import rate_to_position
+    control = window.lr_control
+    picked = []
+    control.rate_changed.connect(picked.append)
+    control.set_rate(0.5)
+    slider = control.slider
+    start = QPoint(slider.handle_centre(slider.value()), slider.height() // 2)
+    qtbot.mousePress(slider, Qt.MouseButton.LeftButton, pos=start)
+    for rate in (0.25, 0.1, 0.05, 0.02):
+        qtbot.mouseMove(slider, QPoint(slider.handle_centre(rate_to_position(rate)), start.y()))
+        assert control.box.text() == f"{rate:.3g}"      # the box reads the rate under the mouse
+    end = QPoint(slider.handle_centre(rate_to_position(0.01)), start.y())
+    qtbot.mouseMove(slider, end)
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=end)
+    assert picked == [0.01] and control.rate == 0.01
+
+
+def test_many_rate_changes_elide_the_rate_cell_and_name_stays_resizable(qtbot, window):
+    from PyQt6.QtWidgets import QHeaderView
+    from kgui.ui.runs_table import MAX_COLUMN_WIDTH
+    record = train(qtbot, window, steps=5, rate=0.1, n=100)
+    record.lr_changes = [(step, rate) for step, rate in zip(range(2, 40), [0.5, 0.25, 0.1, 0.05, 0.02] * 8)]
+    table = window.runs_table
+    table.set_run(record)
+    cell = table.cell_text(record.id, "Learning rate")
+    assert cell == "0.1 → … → 0.1"
+    column = COLUMNS.index("Learning rate")
+    tip = table.model.data(table.model.index(table.row_of(record.id), column), Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Learning rates: 0.1 → 0.5 → 0.25 → 0.1") and tip.count("→") == 38
+    header = table.view.horizontalHeader()
+    assert header.sectionResizeMode(0) == QHeaderView.ResizeMode.Interactive
+    assert table.view.columnWidth(column) <= MAX_COLUMN_WIDTH and table.view.columnWidth(0) >= 200
+    table.view.setColumnWidth(0, 320)                   # as a drag of its border does
+    assert table.view.columnWidth(0) == 320
+
+
+# -- 21 and 31: settings of another version --------------------------------------------------------------------------
+
+UNUSABLE = {   # field: (a value another version may have saved, a word of its line)
+    "steps": (2 ** 31, "Steps"),
+    "backend": ("cntk", "cntk"),
+    "optimizer": ("lion", "optimizer 'lion'"),
+    "activation": ("swish", "activation 'swish'"),
+    "epochs": (10 ** 6, "epochs"),
+    "learning_rate": (-1.0, "learning rate"),
+}
+
+
+@pytest.mark.parametrize("field", UNUSABLE)
+def test_rerun_and_load_settings_of_a_run_with_an_unusable_value(qtbot, window, messages, field):
+    record = train(qtbot, window, steps=5, rate=0.3, n=100)
+    value, word = UNUSABLE[field]
+    record.settings = record.settings.replace(model="mlp", hidden=(4,), **{field: value})
+    configure(window, steps=77, rate=0.05, n=100)
+    window.runs_table.select(record.id)
+    window.runs_table.rerun_action.trigger()
+    assert not window.running                              # nothing else trains under its name
+    assert len(messages) == 1 and word.lower() in messages[0][2].lower(), messages
+    assert "\n" not in messages[0][2]                      # one line
+    window.runs_table.load_action.trigger()
+    assert len(messages) == 2 and word.lower() in messages[1][2].lower()
+    assert window.form.model_form.model == "mlp"           # the rest is loaded
+    if field != "learning_rate":
+        assert window.lr_control.rate == 0.3
+    if field != "steps":
+        assert window.steps_box.value() == 5
+
+
+def test_a_remembered_experiment_with_unusable_values_warns_once_per_value(qtbot, tmp_path, capfd):
+    import json
+    from PyQt6.QtCore import QSettings
+    from kgui.core.runs import RunStore
+    from kgui.core.settings import ExperimentSettings
+    from kgui.ui.main_window import MainWindow
+    preferences = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
+    remembered = ExperimentSettings(learning_rate=0.3, model="mlp", hidden=(6,)).to_dict()
+    remembered.update(optimizer="lion", activation="swish", backend="cntk")
+    preferences.setValue("experiment", json.dumps(remembered))
+    preferences.sync()
+    capfd.readouterr()
+    window = MainWindow(store=RunStore(tmp_path / "runs"), preferences=preferences)
+    qtbot.addWidget(window)
+    warnings = [line for line in capfd.readouterr().err.splitlines() if line.startswith("kgui: warning")]
+    assert len(warnings) == 3, warnings
+    assert any("'lion'" in line for line in warnings) and any("'swish'" in line for line in warnings)
+    assert any("cntk" in line for line in warnings)
+    assert window.lr_control.rate == 0.3 and window.form.model_form.model == "mlp"   # the others are used
+    assert window.form.model_form.hidden_field.text() == "6"
+
+
+# -- 13: open with experiment flags shows the new run alone ----------------------------------------------------------
+
+def remembered_shown(config_home) -> str:
+    return "".join(path.read_text() for path in config_home.rglob("*.conf"))
+
+
+def test_open_with_experiment_flags_shows_the_new_run_alone(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from kgui.core.runs import RunStore
+    from ui_support import ROOT
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "KGUI_RUNS_DIR": str(tmp_path / "runs")}
+
+    def open_window(*flags):
+        done = subprocess.run([sys.executable, str(ROOT / "main.py"), "open", "--dataset", "linear", "--steps", "5",
+                               "--start", "--screenshot", str(tmp_path / "shot.png"), *flags],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return [record.id for record in RunStore(tmp_path / "runs").list()]
+
+    first = open_window()[0]
+    assert first in remembered_shown(tmp_path / "config")
+    runs = open_window()
+    second = runs[-1]
+    shown = remembered_shown(tmp_path / "config")
+    assert second in shown and first not in shown        # the new run alone was on the plot
+    third = open_window("--show-runs")[-1]
+    shown = remembered_shown(tmp_path / "config")
+    assert second in shown and third in shown            # asked for: the remembered runs come back

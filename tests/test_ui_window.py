@@ -60,7 +60,8 @@ def test_engine_not_installed_is_listed_disabled_with_its_pip_command(qtbot, mon
     item = picker.model().item(picker.findData("torch"))
     assert not item.isEnabled() and "pip install torch==2.13.0" in item.toolTip()
     assert picker.itemText(picker.findData("torch")) == "PyTorch (not installed)"
-    picker.select("pytorch")
+    with pytest.raises(ValueError, match="PyTorch is not installed"):
+        picker.select("pytorch")
     assert picker.engine == present[0].id  # a disabled engine cannot be chosen
     picker.select("jax")
     assert picker.engine == "jax" and picker.title == "JAX"

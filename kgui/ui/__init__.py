@@ -23,14 +23,15 @@ def create_app(argv=None):
 SETTLE_MS = 300  # before a screenshot: the last steps' redraw and paint land
 
 
-def main(settings=None, start: bool = False, screenshot=None, classroom=None) -> int:
+def main(settings=None, start: bool = False, screenshot=None, classroom=None, show_remembered_runs: bool = True) -> int:
     """Create the application, show the main window and run the event loop; returns the exit code.
 
     ``settings``: ExperimentSettings to open with (default: the window's remembered ones); ``start``:
     train them at once; ``screenshot``: once that run has ended (or the window is shown), save the
     window as a PNG there and quit, with the exit code ``kgui run`` would give the run (1 failed,
     3 diverged, 130 stopped; 1 when the file cannot be written); ``classroom``: controls to hide and lock
-    (kgui.core.classroom). No display: one line and 1.
+    (kgui.core.classroom); ``show_remembered_runs``: show the runs shown when the window last closed (False: the
+    plot starts empty, for the new run alone). No display: one line and 1.
     """
     from .display import display_problem
 
@@ -44,7 +45,7 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None) ->
     from kgui.core.runs import exit_code
 
     app = create_app([])
-    window = show_window(settings, classroom)
+    window = show_window(settings, classroom, show_remembered_runs)
     started = window.start() if start else False
     captured: list[int] = []    # the screenshot's exit code; app.exec() can return another one (below)
     if screenshot is not None:
@@ -72,15 +73,18 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None) ->
     return code
 
 
-def show_window(settings=None, classroom=None):
-    """The main window, shown, with ``settings`` and ``classroom`` (see :func:`main`); the caller runs the Qt event
-    loop (``main``, or an IPython kernel's ``%gui qt``) and has made sure there is a display."""
+def show_window(settings=None, classroom=None, show_remembered_runs: bool = True):
+    """The main window, shown, with ``settings``, ``classroom`` and the remembered runs or not (see :func:`main`);
+    the caller runs the Qt event loop (``main``, or an IPython kernel's ``%gui qt``) and has made sure there is a
+    display. A value of ``settings`` the controls cannot take is one warning line on stderr (no message box: a
+    screenshot must not wait)."""
     from .main_window import MainWindow
 
     create_app([])
-    window = MainWindow()
+    window = MainWindow(show_remembered_runs=show_remembered_runs)
     if settings is not None:
-        window.apply_settings(settings)
+        for problem in window.apply_settings(settings, say=False):
+            print(f"kgui: warning: {problem}", file=sys.stderr)
     if classroom:
         window.set_classroom(classroom)
     window.show()

@@ -7,6 +7,7 @@ without a control keep the value of the last settings applied.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,13 +20,18 @@ from kgui.core.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSe
 from .data_form import DataForm
 from .datasets import DatasetPicker, short_title
 from .learning_rate import LearningRateControl
-from .model_form import ModelForm
+from .model_form import ModelForm, UnusableValues
 from .number_box import IntegerBox
 from .panels import BackendPicker
 from .schedule_form import ScheduleForm
 
 
 STEPS_TIP = "Number of parameter updates (one batch each)"
+
+
+def unusable_text(problems: list[str]) -> str:
+    """The message for settings values the controls could not take (:meth:`ExperimentForm.apply`): one line each."""
+    return "\n".join([*problems, "The other settings are in the controls; these keep what the controls showed."])
 
 
 @dataclass
@@ -75,7 +81,7 @@ class ExperimentForm(QGroupBox):
                                  lambda s: self.dataset_picker.select(s.dataset, dict(s.dataset_options)),
                                  self.dataset_picker.changed, "dataset"))
         self.add_field(FormField("", self.lr_control, lambda: {"learning_rate": self.lr_control.shown_rate()},
-                                 lambda s: self.lr_control.set_rate(s.learning_rate), self.lr_control.rate_changed,
+                                 self._write_rate, self.lr_control.rate_changed,
                                  "learning_rate"))
         # (the learning-rate control has its own label: its slider takes the panel's whole width)
         self.add_field(FormField("Steps:", self.steps_box, self._read_steps,
@@ -145,9 +151,16 @@ class ExperimentForm(QGroupBox):
         the control's rate, so that leaving the box later is no change of rate."""
         self.lr_control.set_rate(settings.learning_rate)
 
-    def apply(self, settings: ExperimentSettings) -> None:
-        """Show ``settings`` in the controls (an engine that is not installed keeps the current one; a control a
-        classroom locked keeps its value)."""
+    def _write_rate(self, settings: ExperimentSettings) -> None:
+        rate = settings.learning_rate
+        if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0):
+            raise ValueError(f"{rate!r} is not a positive number")
+        self.lr_control.set_rate(rate)
+
+    def apply(self, settings: ExperimentSettings) -> list[str]:
+        """Show ``settings`` in the controls (a control a classroom locked keeps its value). A value the controls
+        cannot take (an engine not installed or unknown, an optimizer or activation of another version, steps out of
+        range) leaves its control as it was; the others are shown, and one line for each such value is returned."""
         locked = self.classroom.locked_fields()
         if locked:
             try:
@@ -156,10 +169,17 @@ class ExperimentForm(QGroupBox):
                 current = self._base
             settings = settings.replace(**{name: getattr(current, name) for name in locked})
         self._base = settings
+        problems = []
         for field in self.fields:
-            field.write(settings)
+            try:
+                field.write(settings)
+            except UnusableValues as exc:
+                problems.extend(exc.lines)
+            except (ValueError, TypeError) as exc:
+                problems.append(f"{(field.label.rstrip(':') or field.control).replace('_', ' ')}: {exc}")
         self._steps_follow_epochs()
         self.changed.emit()
+        return problems
 
     def set_editable(self, editable: bool) -> None:
         """While a job runs only the learning rate can change; a classroom's locked controls never."""

@@ -141,6 +141,7 @@ class LearningRateControl(QWidget):
         layout.addWidget(self.scale, 2, 0, 1, 2)
         self._show(rate)
         self.slider.valueChanged.connect(self._slider_moved)
+        self.slider.sliderReleased.connect(self._drag_ended)
         self.box.editingFinished.connect(self._box_edited)
 
     @property
@@ -164,7 +165,18 @@ class LearningRateControl(QWidget):
         self.box.setText(f"{rate:.3g}")
 
     def _slider_moved(self, position: int) -> None:
+        """A key, a wheel notch or a click picks the rate at once; a drag shows the rate under the mouse and picks
+        it when released (one change, not every rate passed on the way)."""
         rate = position_to_rate(position)
+        if self.slider.isSliderDown():
+            self.box.setText(f"{rate:.3g}")
+        else:
+            self._pick(rate)
+
+    def _drag_ended(self) -> None:
+        self._pick(position_to_rate(self.slider.value()))
+
+    def _pick(self, rate: float) -> None:
         if rate != self._rate:
             self._rate = rate
             self.box.setText(f"{rate:.3g}")

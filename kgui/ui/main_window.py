@@ -22,7 +22,7 @@ from . import window_state
 from .actions import add_actions, add_menus_and_toolbar
 from .code_view import CodeView
 from .dialogs import Dialogs
-from .experiment_form import ExperimentForm
+from .experiment_form import ExperimentForm, unusable_text
 from .export_choice import ExportChoice
 from .fit_view import FitView
 from .job_control import PREPARE_AFTER_SHOWN_MS, JobControl
@@ -51,11 +51,12 @@ class MainWindow(QMainWindow):
     ``store`` (or ``runs_dir``; default $KGUI_RUNS_DIR or the user data folder) holds the runs;
     ``preferences`` is where the window remembers its state (default: the user's QSettings). ``pool``: the worker
     processes that run the jobs (default: a pool of the window's own, shut down when it closes; one that is given
-    is left to its owner). The window's process never imports an engine.
+    is left to its owner). The window's process never imports an engine. ``show_remembered_runs``: the runs shown
+    when it last closed are shown again (False: in the table only).
     """
 
     def __init__(self, store: RunStore | None = None, runs_dir=None, preferences: QSettings | None = None,
-                 pool: WorkerPool | None = None):
+                 pool: WorkerPool | None = None, show_remembered_runs: bool = True):
         super().__init__()
         owns_pool = pool is None
         pool = pool if pool is not None else WorkerPool()
@@ -85,7 +86,7 @@ class MainWindow(QMainWindow):
         self.load_bar, self.engine_state = self.job_status.load_bar, self.job_status.engine_state
         window_state.fit_to_screen(self, DEFAULT_SIZE)
         self._wire()
-        self.runs_controller.load_saved(window_state.shown_run_ids(self.preferences))
+        self.runs_controller.load_saved(window_state.shown_run_ids(self.preferences) if show_remembered_runs else set())
         follow_session(self.sweep_view, self)
         window_state.restore(self, self.preferences)
         window_state.fit_to_screen(self)
@@ -195,10 +196,16 @@ class MainWindow(QMainWindow):
         except ValueError:
             return None
 
-    def apply_settings(self, settings: ExperimentSettings) -> None:
-        """Put ``settings`` into the controls (an engine that is not installed keeps the current one)."""
-        self.form.apply(settings)
-        self.statusBar().showMessage("Settings loaded into the controls")
+    def apply_settings(self, settings: ExperimentSettings, say: bool = True) -> list[str]:
+        """Put ``settings`` into the controls. A value they cannot take (an engine not installed, an optimizer of
+        another version, steps out of range …) leaves its control as it was; one line for each is returned and,
+        when ``say``, shown in a message box."""
+        problems = self.form.apply(settings)
+        if problems and say:
+            self.dialogs.warning("Some settings cannot be used", unusable_text(problems))
+        self.statusBar().showMessage("Settings loaded into the controls" + (
+            f" except {len(problems)} that cannot be used" if problems else ""))
+        return problems
 
     def set_classroom(self, classroom: Classroom) -> None:
         """Hide and lock the controls ``classroom`` names (kgui.core.classroom); the others are shown again."""

@@ -125,29 +125,36 @@ class ModelForm(QWidget):
             self.form.setRowVisible(widget, visible.get(name, True) and name not in self.hidden_rows)
 
     def load(self, settings: ExperimentSettings) -> None:
-        """Show ``settings``' model and optimizer fields (without emitting ``changed``)."""
+        """Show ``settings``' model and optimizer fields (without emitting ``changed``); a value the controls do not
+        offer (an optimizer or activation of another version, a number out of range) keeps the control's own, and
+        :class:`UnusableValues` names each one once the others are shown."""
         widgets = [self.model_box, self.hidden_field, self.activation_box, self.l2_field, self.l1_field,
                    self.optimizer_box,
                    self.momentum_box, self.nesterov_box, self.rho_box, self.beta_1_box, self.beta_2_box,
                    self.epsilon_field, self.epochs_box]
+        problems: list[str] = []
         for widget in widgets:
             widget.blockSignals(True)
-        self.model_box.setCurrentIndex(max(0, self.model_box.findData(settings.model)))
+        _pick(self.model_box, self.model_box.findData(settings.model), "model", settings.model, problems)
         self.hidden_field.setText(",".join(map(str, settings.hidden)))
-        self.activation_box.setCurrentText(settings.activation)
+        _pick(self.activation_box, self.activation_box.findText(settings.activation), "activation",
+              settings.activation, problems)
         self.l2_field.setText(exact_text(settings.l2))
         self.l1_field.setText(exact_text(settings.l1))
-        self.optimizer_box.setCurrentIndex(max(0, self.optimizer_box.findData(settings.optimizer)))
-        self.momentum_box.setValue(settings.momentum)
+        _pick(self.optimizer_box, self.optimizer_box.findData(settings.optimizer), "optimizer", settings.optimizer,
+              problems)
+        for box, label, value in ((self.momentum_box, "momentum", settings.momentum),
+                                  (self.rho_box, "rho", settings.rho), (self.beta_1_box, "beta_1", settings.beta_1),
+                                  (self.beta_2_box, "beta_2", settings.beta_2),
+                                  (self.epochs_box, "epochs", settings.epochs or 0)):
+            _set_number(box, value, label, problems)
         self.nesterov_box.setChecked(settings.nesterov)
-        self.rho_box.setValue(settings.rho)
-        self.beta_1_box.setValue(settings.beta_1)
-        self.beta_2_box.setValue(settings.beta_2)
         self.epsilon_field.setText(exact_text(settings.epsilon))
-        self.epochs_box.setValue(settings.epochs or 0)
         for widget in widgets:
             widget.blockSignals(False)
         self._show_rows()
+        if problems:
+            raise UnusableValues(problems)
 
     def changes(self) -> dict:
         """The settings fields of this form; ValueError with one line for a field that cannot be read."""
@@ -182,6 +189,31 @@ class ModelForm(QWidget):
         self.hidden_rows = {row for control in hidden & CLASSROOM_ROWS.keys() for row in CLASSROOM_ROWS[control]}
         self.locked_rows = {row for control in locked & CLASSROOM_ROWS.keys() for row in CLASSROOM_ROWS[control]}
         self._show_rows()
+
+
+class UnusableValues(ValueError):
+    """Values of loaded settings that the controls cannot show, one line each (``lines``)."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("; ".join(lines))
+        self.lines = list(lines)
+
+
+def _pick(box: QComboBox, index: int, label: str, value, problems: list[str]) -> None:
+    """Make item ``index`` current, or (-1: not offered) keep the current one and note why."""
+    if index < 0:
+        known = ", ".join(str(box.itemData(i) or box.itemText(i)) for i in range(box.count()))
+        problems.append(f"{label} {value!r} is not one this kgui knows ({known})")
+    else:
+        box.setCurrentIndex(index)
+
+
+def _set_number(box: QAbstractSpinBox, value, label: str, problems: list[str]) -> None:
+    """Show ``value``, or (out of the box's range: it would be clamped) keep the box's own and note why."""
+    if not isinstance(value, (int, float)) or not box.minimum() <= value <= box.maximum():
+        problems.append(f"{label} {value!r} is outside {box.minimum():g}…{box.maximum():g}")
+    else:
+        box.setValue(value)
 
 
 def _shown_number(box: QAbstractSpinBox, label: str):

@@ -41,9 +41,13 @@ class BackendPicker(QComboBox):
         return self.engines[self.engine].name
 
     def select(self, name: str) -> None:
-        index = self.findData(engines.canonical_id(name))
-        if index >= 0 and self.model().item(index).isEnabled():
-            self.setCurrentIndex(index)
+        """Make engine ``name`` current; ValueError (the current one stays) when kgui does not know it or it is not
+        installed."""
+        engine = engines.canonical_id(name)
+        index = self.findData(engine)
+        if index < 0 or not self.model().item(index).isEnabled():
+            raise ValueError(f"{engines.human_name(engine)} is not installed here")
+        self.setCurrentIndex(index)
 
 
 def _number(value, digits: int = 5) -> str:

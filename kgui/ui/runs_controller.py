@@ -149,14 +149,15 @@ class RunsController(QObject):
         if not record.readable:
             return False
         settings, problems = usable_settings(record.settings)
-        self.window.apply_settings(settings)
+        problems = [*map(str, problems), *self.window.apply_settings(settings, say=False)]   # + an engine not here
         if problems:
             self.window.dialogs.error("Some settings cannot be used", f"{record.name}: some settings cannot be used here and "
-                                      "were left at their defaults: " + "; ".join(map(str, problems)))
+                                      "were left at their defaults: " + "; ".join(problems))
         return not problems
 
     def rerun(self, run_id: str) -> bool:
-        """A new run with the settings of run ``run_id`` (they go into the controls first)."""
+        """A new run with the settings of run ``run_id`` (they go into the controls first); none when one of them
+        cannot be used here: never another experiment under its name."""
         return self.load_settings(run_id) and self.window.start()
 
     def reset(self) -> None:

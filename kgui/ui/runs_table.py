@@ -19,6 +19,10 @@ COLUMNS = ("Name", "Backend", "Dataset", "Learning rate", "Steps", "Train loss",
 STEP_MS_TIP = ("Mean time of a training step over the whole run. The first steps are slower (the engine compiles "
                "and warms up), so this is above the side panel's Step time, the median of the last steps.")
 STATUS = COLUMNS.index("Status")
+RATES = COLUMNS.index("Learning rate")
+MAX_RATES_IN_CELL = 3       # more learning rates than this: first → … → last, all of them in the tooltip
+NAME_WIDTH = 260            # the Name column's first width (the user can drag it)
+MAX_COLUMN_WIDTH = 240      # a column widened to fit its cells stops here (the rest is elided, in full in tooltips)
 # Rows a column's width is measured on when the saved runs are added, the visible ones first: through a Python
 # model, Qt's default of 1,000 rows takes ~0.9 s at 10,000 runs, 100 rows ~0.08 s. After that a row's update
 # only widens the columns its cells no longer fit (a live run's row changes once a second).
@@ -30,8 +34,15 @@ TEXT_ROLES = frozenset((DISPLAY, Qt.ItemDataRole.EditRole))
 
 
 def learning_rates(record) -> str:
-    """The first rate and every live change, e.g. ``0.1 → 0.5 → 0.05``."""
+    """The first rate and every live change, e.g. ``0.1 → 0.5 → 0.05`` (the cell's tooltip)."""
     return " → ".join(f"{rate:g}" for rate in [record.settings.learning_rate, *(r for _, r in record.lr_changes)])
+
+
+def learning_rates_cell(record) -> str:
+    """The Learning-rate cell: the rates, the middle ones elided when there are many (``0.1 → … → 0.05``)."""
+    rates = [record.settings.learning_rate, *(r for _, r in record.lr_changes)]
+    texts = [f"{rate:g}" for rate in rates]
+    return " → ".join(texts if len(texts) <= MAX_RATES_IN_CELL else [texts[0], "…", texts[-1]])
 
 
 def _number(value, digits: int = 4) -> str:
@@ -50,7 +61,7 @@ def run_cells(record, status: str | None = None) -> list[str]:
     else:  # a saved run whose history has not been read (it was never shown): its stored summary
         last, steps, step_ms = record.summary.last, record.summary.steps, record.summary.mean_step_ms
     accuracy = None if last is None or last.accuracy is None else f"{100 * last.accuracy:.1f} %"
-    return [record.name, run_engine_label(record), dataset_title(record.settings.dataset), learning_rates(record),
+    return [record.name, run_engine_label(record), dataset_title(record.settings.dataset), learning_rates_cell(record),
             str(steps), _number(last and last.train_loss), _number(last and last.val_loss),
             accuracy or "—", "—" if step_ms is None else f"{step_ms:.2f}", status or record.status]
 
@@ -60,13 +71,21 @@ def run_tooltip(record) -> str:
     return f"{record.id}\n{record.message}".strip()
 
 
+def run_tooltips(record) -> dict[int, str]:
+    """Tooltips of a row's cells by column: the name's (id and message), every learning rate in full."""
+    tips = {0: run_tooltip(record)}
+    if record.readable:
+        tips[RATES] = "Learning rates: " + learning_rates(record)
+    return tips
+
+
 @dataclass(slots=True)
 class RunRow:
     """What one row shows: the run's cells, the check box and the tooltip and colour of its name. A saved run's
     row keeps its ``record`` and makes its cells when they are first asked for (most of 10,000 rows never are)."""
     run_id: str
     cells: list[str] | None
-    tooltip: str | None
+    tooltips: dict[int, str] | None    # column -> its cell's tooltip
     checked: bool = False
     color: QColor | None = None
     record: object = None
@@ -74,10 +93,10 @@ class RunRow:
     def texts(self) -> list[str]:
         if self.cells is None:
             try:
-                self.cells, self.tooltip = run_cells(self.record), run_tooltip(self.record)
+                self.cells, self.tooltips = run_cells(self.record), run_tooltips(self.record)
             except Exception as exc:  # noqa: BLE001 - raised inside Qt's data(), it would end the application
                 self.cells = [self.run_id, *["—"] * (len(COLUMNS) - 2), f"unreadable: {exc}"]
-                self.tooltip = self.run_id
+                self.tooltips = {0: self.run_id}
             self.record = None
         return self.cells
 
@@ -104,13 +123,13 @@ class RunsModel(QAbstractTableModel):
     def data(self, index: QModelIndex, role: int = DISPLAY):
         if role in TEXT_ROLES:
             return self._rows[index.row()].texts()[index.column()]
+        if role == TOOLTIP:
+            run = self._rows[index.row()]
+            run.texts()
+            return run.tooltips.get(index.column())
         if index.column() == 0:
             if role == CHECK_STATE:
                 return Qt.CheckState.Checked if self._rows[index.row()].checked else Qt.CheckState.Unchecked
-            if role == TOOLTIP:
-                run = self._rows[index.row()]
-                run.texts()
-                return run.tooltip
             if role == FOREGROUND:
                 return self._rows[index.row()].color
         return None
@@ -175,11 +194,11 @@ class RunsModel(QAbstractTableModel):
         self._row_of.update((run.run_id, row) for row, run in enumerate(runs, first))
         self.endInsertRows()
 
-    def update(self, run_id: str, cells: list[str], tooltip: str, checked: bool | None = None,
+    def update(self, run_id: str, cells: list[str], tooltips: dict[int, str], checked: bool | None = None,
                color: QColor | None = None) -> None:
-        """New cells and tooltip for run ``run_id``'s row, and its check box and name colour unless None."""
+        """New cells and tooltips for run ``run_id``'s row, and its check box and name colour unless None."""
         run = self.run(run_id)
-        run.cells, run.tooltip, run.record = cells, tooltip, None
+        run.cells, run.tooltips, run.record = cells, tooltips, None
         if checked is not None:
             run.checked = checked
         if color is not None:
@@ -226,9 +245,11 @@ class RunsTable(QWidget):
         self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setDefaultSectionSize(22)
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)   # every border can be dragged, Name's too
+        header.setStretchLastSection(True)
         header.setResizeContentsPrecision(SIZED_ROWS)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.view.setColumnWidth(0, NAME_WIDTH)
         self.view.setToolTip("Check a run to show it on the plot, select it to highlight it, "
                              "double-click its name to rename it")
 
@@ -278,12 +299,12 @@ class RunsTable(QWidget):
         record's in the Status column."""
         if record.id == self._paused_run and record.status == "running":
             status = status or "paused"
-        cells, tooltip = run_cells(record, status), run_tooltip(record)
+        cells, tooltips = run_cells(record, status), run_tooltips(record)
         color = None if color is None else QColor(color)
         if record.id in self.model:
-            self.model.update(record.id, cells, tooltip, visible, color)
+            self.model.update(record.id, cells, tooltips, visible, color)
         else:
-            self.model.add([RunRow(record.id, cells, tooltip, bool(visible), color)])
+            self.model.add([RunRow(record.id, cells, tooltips, bool(visible), color)])
         self._widen_columns(record.id)
 
     def add_runs(self, records, shown=()) -> None:
@@ -292,11 +313,11 @@ class RunsTable(QWidget):
         with garbage_collector_paused():
             self.model.add([RunRow(record.id, None, None, record.id in shown, record=record)
                             for record in records])
-            self.view.resizeColumnsToContents()
+            self._fit_columns()
 
     def remove_run(self, run_id: str) -> None:
         self.model.remove(run_id)
-        self.view.resizeColumnsToContents()   # a column the run made wide narrows again
+        self._fit_columns()   # a column the run made wide narrows again
 
     def is_checked(self, run_id: str) -> bool:
         return self.model.run(run_id).checked
@@ -331,11 +352,19 @@ class RunsTable(QWidget):
             self._widen_columns(busy_run)
         self._enable_actions()
 
+    def _fit_columns(self) -> None:
+        """Every column but Name (the user's width) as wide as its cells, at most ``MAX_COLUMN_WIDTH``."""
+        for column in range(1, self.model.columnCount()):
+            self.view.resizeColumnToContents(column)
+            if self.view.columnWidth(column) > MAX_COLUMN_WIDTH:
+                self.view.setColumnWidth(column, MAX_COLUMN_WIDTH)
+
     def _widen_columns(self, run_id: str) -> None:
-        """Widen the columns whose cell in run ``run_id``'s row no longer fits (the name column stretches)."""
+        """Widen the columns whose cell in run ``run_id``'s row no longer fits, up to ``MAX_COLUMN_WIDTH`` (longer
+        cells are elided; Name keeps the width the user gave it)."""
         row, grid = self.row_of(run_id), int(self.view.showGrid())
-        for column in range(1, len(COLUMNS)):
-            needed = self.view.sizeHintForIndex(self.model.index(row, column)).width() + grid
+        for column in range(1, self.model.columnCount()):
+            needed = min(self.view.sizeHintForIndex(self.model.index(row, column)).width() + grid, MAX_COLUMN_WIDTH)
             if needed > self.view.columnWidth(column):
                 self.view.setColumnWidth(column, needed)
 
