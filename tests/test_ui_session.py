@@ -103,7 +103,9 @@ def test_experiment_json_that_is_not_an_experiment_keeps_the_defaults(qtbot, tmp
     preferences.setValue("experiment", "[" * 100_000)              # deeply nested JSON
     win = MainWindow(store=RunStore(tmp_path / "runs"), preferences=preferences)
     qtbot.addWidget(win)
-    assert win.settings() == MainWindow(store=RunStore(tmp_path / "other")).settings()
+    other = MainWindow(store=RunStore(tmp_path / "other"))
+    qtbot.addWidget(other)      # held until the test ends (conftest: a window collected while shown crashes)
+    assert win.settings() == other.settings()
     assert capfd.readouterr().err.count("kgui: warning: ignoring the remembered experiment") >= 1
 
 
