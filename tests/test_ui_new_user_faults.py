@@ -415,12 +415,12 @@ def test_many_rate_changes_elide_the_rate_cell_and_name_stays_resizable(qtbot, w
 # -- 21 and 31: settings of another version --------------------------------------------------------------------------
 
 UNUSABLE = {   # field: (a value another version may have saved, a word of its line)
-    "steps": (2 ** 31, "Steps"),
+    "steps": (2 ** 31, "steps"),
     "backend": ("cntk", "cntk"),
-    "optimizer": ("lion", "optimizer 'lion'"),
-    "activation": ("swish", "activation 'swish'"),
-    "epochs": (10 ** 6, "epochs"),
-    "learning_rate": (-1.0, "learning rate"),
+    "optimizer": ("lion", "lion"),
+    "activation": ("swish", "swish"),
+    "epochs": (10 ** 8, "epochs"),
+    "learning_rate": (-1.0, "-1"),
 }
 
 
