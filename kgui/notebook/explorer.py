@@ -93,7 +93,7 @@ class Explorer:
         self._lock = threading.Lock()
         self._wake_pending = False
         self._last_drain = 0.0
-        self._loop = asyncio.get_event_loop()
+        self._loop = _running_loop()      # the kernel's; None in a script (refresh() or wait() apply the events)
         self._displayed = False
         self.learning_rate = settings.learning_rate   # the next step's (the slider shows it to its resolution)
 
@@ -191,7 +191,8 @@ class Explorer:
             if self._wake_pending:
                 return
             self._wake_pending = True
-        self._loop.call_soon_threadsafe(self._wake)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake)
 
     def _wake(self) -> None:
         delay = max(0.0, self._last_drain + DRAW_INTERVAL_S - perf_counter())
@@ -247,6 +248,13 @@ class Explorer:
                 self.start_button.disabled = False
                 self.pause_button.disabled = self.stop_button.disabled = True
         return False
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _step_text(record: RunRecord, step) -> str:
