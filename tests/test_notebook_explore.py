@@ -30,13 +30,18 @@ def test_a_notebook_explores_and_finds_the_run_in_its_runs(tmp_path):
                       "explorer = explore(dataset='linear', steps=50)"),
         new_code_cell("record = explorer.wait(300)\nruns = kgui.runs()\n"
                       "print(record.status, len(runs), runs.loc[record.id, 'steps_taken'])\n"
-                      "import sys\nprint([name for name in sys.modules if name.endswith('_backend')])")])
+                      "import sys\nprint([name for name in sys.modules if name.endswith('_backend')])"),
+        new_code_cell("from kgui.notebook import LivePlot\nplot = LivePlot('my loop', steps=2000)\n"
+                      "for step in range(1, 2001):\n    plot.update(step, 1 / step)"),
+        new_code_cell("print(plot.loss_plot.runs['live'].buffer.size, plot.frame._rfb_last_frame.shape)")])
     execute(notebook, tmp_path, {"KGUI_RUNS_DIR": str(tmp_path / "runs")}, cwd=tmp_path)
-    explore_cell, runs_cell = notebook.cells
+    explore_cell, runs_cell, loop_cell, plotted_cell = notebook.cells
     assert any(WIDGET_VIEW in output.get("data", {}) for output in explore_cell.outputs)   # the explorer's widgets
     assert "Traceback" not in text_of(explore_cell) and not any(o.output_type == "stream" and o.name == "stderr"
                                                                 for o in explore_cell.outputs)
     assert text_of(runs_cell).strip() == "finished 1 50\n[]"    # no engine in the kernel: it trained in a worker
+    assert any(WIDGET_VIEW in output.get("data", {}) for output in loop_cell.outputs)
+    assert text_of(plotted_cell).strip() == "2000 (320, 640, 4)"   # the steps after the last frame: at the cell's end
 
 
 def test_the_rate_slid_mid_run_trains_the_next_steps_and_stop_ends_it(tmp_path):
