@@ -275,7 +275,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=40, help="timed rounds per variant")
     parser.add_argument("--otto", type=Path, default=ROOT.parent / "shared/data/kaggle_ottogroup/train.csv.gz")
-    parser.add_argument("--engines", nargs="+", default=[i.name for i in kgui.backend.available() if i.installed])
+    parser.add_argument("--engines", nargs="+", default=[i.id for i in kgui.backend.available() if i.installed])
     parser.add_argument("--torch-compile", action="store_true",
                         help="also time the native PyTorch step under torch.compile")
     parser.add_argument("--profile", action="store_true",

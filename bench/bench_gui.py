@@ -353,7 +353,7 @@ def main() -> int:
     from kgui import backend
 
     engines = args.engines or ([args.backend] if args.backend else
-                               [info.name for info in backend.available() if info.installed])
+                               [info.id for info in backend.available() if info.installed])
     if args.first_minute_only:
         print_first_minute(engines, args.dataset)
         return 0

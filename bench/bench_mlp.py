@@ -133,7 +133,7 @@ def epoch_ms(step, x, y, rows) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--engines", nargs="+", default=[i.name for i in kgui.backend.available()
+    parser.add_argument("--engines", nargs="+", default=[i.id for i in kgui.backend.available()
                                                          if i.installed and i.name in NATIVE])
     parser.add_argument("--otto", help="Otto train.csv(.gz) or its folder (default: the data folders)")
     args = parser.parse_args()

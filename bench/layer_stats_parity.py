@@ -27,7 +27,7 @@ if "KGUI_DATA_DIR" not in os.environ and SHARED_DATA is not None:
 
 from kgui.core import layer_stats  # noqa: E402
 from kgui.core.datasets import load_dataset  # noqa: E402
-from kgui.core.parity import installed_engines  # noqa: E402
+from kgui.core.engines import installed_ids  # noqa: E402
 from kgui.core.settings import ExperimentSettings  # noqa: E402
 from kgui.core.trainer import Trainer  # noqa: E402
 
@@ -97,7 +97,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", nargs="+", default=None)
     args = parser.parse_args()
-    engines = args.engines or installed_engines()
+    engines = args.engines or installed_ids()
     print(f"engines: {', '.join(engines)}; largest relative difference between engines at steps 1, 10, 100")
     print("| experiment | step | runs | " + " | ".join(STATISTICS) + " | activation histograms (counts apart) |")
     print("|---|---|---|" + "---|" * (len(STATISTICS) + 1))

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kgui.core.datasets import load_dataset  # noqa: E402
-from kgui.core.parity import compare_backends, installed_engines  # noqa: E402
+from kgui.core.engines import installed_ids  # noqa: E402
+from kgui.core.parity import compare_backends  # noqa: E402
 from kgui.core.settings import ExperimentSettings  # noqa: E402
 
 GOAL = 1e-5
@@ -51,7 +52,7 @@ def main() -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--engines", nargs="+", default=None)
     args = parser.parse_args()
-    engines = args.engines or installed_engines()
+    engines = args.engines or installed_ids()
     print(f"engines: {', '.join(engines)}; {args.steps} steps; goal: relative difference ≤ {GOAL:g}\n")
     print("| dataset | model | optimizer | final loss | max relative Δloss | at step | ≤ 1e-5 |")
     print("|---|---|---|---|---|---|---|")

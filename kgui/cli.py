@@ -393,7 +393,7 @@ def _is_script(path) -> bool:
 
 
 def run_command(args, out, err) -> int:
-    from kgui.core.parity import installed_engines
+    from kgui.core.engines import installed_ids
     from kgui.core.session import JobKind, Session
 
     from kgui.core.codegen import SCRIPT_SUFFIX
@@ -407,7 +407,7 @@ def run_command(args, out, err) -> int:
         with _signals_stop() as stopper:   # before the job: its preparation starts reading the dataset at once
             if args.backend == "all":
                 job = session.new_job(JobKind.PARITY, experiment.from_arguments(
-                    args, backend_name=installed_engines()[0]), name=args.name)
+                    args, backend_name=installed_ids()[0]), name=args.name)
             else:
                 job = session.new_job(JobKind.TRAINING, experiment.from_arguments(args), name=args.name,
                                       layer_stats_every=args.layer_stats)

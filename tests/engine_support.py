@@ -4,7 +4,7 @@ import pytest
 import kgui.backend
 
 ENGINES = kgui.backend.engine_names()
-INSTALLED = {info.name for info in kgui.backend.available() if info.installed}
+INSTALLED = {info.id for info in kgui.backend.available() if info.installed}
 
 
 def load_or_skip(name: str):

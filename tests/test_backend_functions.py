@@ -181,7 +181,7 @@ def test_otto_logistic_regression_same_losses_on_every_engine(otto, rows):
 
 def test_available_reports_engines_without_importing_them():
     code = ("import sys, kgui, kgui.backend as K; info = K.available(); "
-            "print([(i.name, i.installed) for i in info]); "
+            "print([(i.id, i.installed) for i in info]); "
             "print([m for m in ('tensorflow', 'pytensor', 'jax', 'torch') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.splitlines() == [str([(name, name in INSTALLED) for name in ENGINES]), "[]"]

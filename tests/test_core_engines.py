@@ -16,16 +16,17 @@ def test_every_engine_with_title_and_install_hint():
     for engine in known:
         assert engine.install_hint.startswith("pip install ")
         if engine.installed:
-            assert engine.title == f"{engine.name} {engine.version}"
+            assert engine.label == f"{engine.title} {engine.version}"
         else:
-            assert engine.title == f"{engine.name} (not installed)" and engine.version is None
-    assert engines.find("tensorflow").title.startswith("TensorFlow 2.")
+            assert engine.label == f"{engine.title} (not installed)" and engine.version is None
+    assert engines.find("tensorflow").label.startswith("TensorFlow 2.")
+    assert engines.engine_title("tf") == "TensorFlow" and engines.engine_title("cntk") == "cntk"
     assert [e.id for e in engines.installed_engines()] == [e.id for e in known if e.installed]
 
 
 def test_aliases_and_unknown_names():
     assert engines.find("pytorch").id == "torch" and engines.find("PyTensor").id == "theano"
-    assert engines.find("torch").name == "PyTorch"
+    assert engines.find("torch").title == "PyTorch"
     with pytest.raises(ValueError, match="unknown backend 'cntk'; known backends: tensorflow, theano, jax, torch"):
         engines.find("cntk")
 

@@ -8,7 +8,7 @@ from kgui.core.datasets import load_dataset
 from kgui.core.models import MLP, Architecture, LinearRegression, SoftmaxRegression, build_model
 from kgui.core.optimizers import OptimizerConfig
 
-ENGINES = [info.name for info in kgui.backend.available() if info.installed]
+ENGINES = [info.id for info in kgui.backend.available() if info.installed]
 
 
 @pytest.fixture(params=ENGINES, scope="module")

@@ -7,7 +7,7 @@ import kgui.backend
 from kgui.core.models import Architecture, Model
 from kgui.core.optimizers import OptimizerConfig, build_optimizer
 
-ENGINES = [info.name for info in kgui.backend.available() if info.installed]
+ENGINES = [info.id for info in kgui.backend.available() if info.installed]
 CONFIGS = [
     OptimizerConfig("sgd"),
     OptimizerConfig("sgd", momentum=0.9),

@@ -38,7 +38,7 @@ def test_window_opens_without_importing_an_engine(tmp_path):
 def test_backend_picker_lists_every_engine_with_version(window):
     picker = window.backend_picker
     for info in backend.available():
-        index = picker.findData(info.name)
+        index = picker.findData(info.id)
         item = picker.model().item(index)
         assert item.isEnabled() == info.installed
         if info.installed:

@@ -9,7 +9,7 @@ from kgui.core.runs import RunStore
 from kgui.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[1]
-ENGINES = [info.name for info in backend.available() if info.installed]
+ENGINES = [info.id for info in backend.available() if info.installed]
 RUN_TIMEOUT_MS = 120_000  # the first Theano compile of a session can take ~15 s
 
 

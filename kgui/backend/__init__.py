@@ -22,8 +22,8 @@ from .symbolic import Constant, Placeholder, Tensor, Variable
 class EngineInfo:
     """What is known about an engine without importing it."""
 
-    name: str
-    title: str
+    id: str         # "tensorflow": the name settings, runs and ``set_backend`` use
+    title: str      # "TensorFlow": the name people read
     installed: bool
     version: str | None
     install_hint: str
@@ -82,10 +82,10 @@ def _installed_version(distributions: tuple) -> str | None:
 def available() -> list[EngineInfo]:
     """Each known engine: installed or not and its version, without importing it."""
     infos = []
-    for name, engine in _ENGINES.items():
+    for engine_id, engine in _ENGINES.items():
         version = _installed_version(engine.distributions)
         installed = version is not None and all(_installed_version((d,)) for d in engine.also_needs)
-        infos.append(EngineInfo(name, engine.title, installed, version if installed else None, engine.hint))
+        infos.append(EngineInfo(engine_id, engine.title, installed, version if installed else None, engine.hint))
     return infos
 
 

@@ -21,7 +21,7 @@ class Engine:
     """One engine kgui knows."""
 
     id: str                # "tensorflow", "theano", "jax", "torch": the name settings and runs use
-    name: str              # human name, e.g. "TensorFlow"
+    title: str             # the name people read, e.g. "TensorFlow"
     version: str | None    # installed version, None when not installed
     install_hint: str      # pip command that installs it
 
@@ -30,20 +30,29 @@ class Engine:
         return self.version is not None
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         """``"TensorFlow 2.21.0"``, or ``"PyTorch (not installed)"``."""
-        return f"{self.name} {self.version}" if self.installed else f"{self.name} (not installed)"
+        return f"{self.title} {self.version}" if self.installed else f"{self.title} (not installed)"
 
 
 def all_engines() -> list[Engine]:
     """Every engine kgui knows, installed or not, in kgui's order."""
-    return [Engine(info.name, info.title, info.version if info.installed else None, info.install_hint)
+    return [Engine(info.id, info.title, info.version if info.installed else None, info.install_hint)
             for info in backend.available()]
 
 
 def installed_engines() -> list[Engine]:
     """The engines that are installed."""
     return [engine for engine in all_engines() if engine.installed]
+
+
+def installed_ids() -> list[str]:
+    """Ids of the installed engines; ValueError naming how to install one when there is none."""
+    installed = [engine.id for engine in installed_engines()]
+    if not installed:
+        hints = "; ".join(engine.install_hint for engine in all_engines())
+        raise ValueError(f"no engine is installed; install one: {hints}")
+    return installed
 
 
 def engine_ids() -> list[str]:
@@ -57,13 +66,13 @@ def canonical_id(name: str) -> str:
 
 
 @functools.cache
-def human_name(name: str) -> str:
+def engine_title(name: str) -> str:
     """"TensorFlow" for "tensorflow" (or an alias such as "tf"); a name kgui does not know comes back as it is."""
     try:
         wanted = canonical_id(name)
     except ValueError:
         return name
-    return next(engine.name for engine in all_engines() if engine.id == wanted)
+    return next(engine.title for engine in all_engines() if engine.id == wanted)
 
 
 def find(name: str) -> Engine:

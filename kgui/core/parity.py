@@ -27,7 +27,7 @@ import numpy as np
 
 from kgui import backend
 
-from . import engines
+from .engines import installed_ids
 from . import export as run_export
 from .files import write_atomic
 from .runs import RunRecord, RunStore, json_safe
@@ -35,15 +35,6 @@ from .settings import ExperimentSettings
 from .trainer import Trainer, TrainingControl
 
 LOSS_TOLERANCE = 1e-4
-
-
-def installed_engines() -> list[str]:
-    """Ids of the installed engines; ValueError when there is none."""
-    installed = [engine.id for engine in engines.installed_engines()]
-    if not installed:
-        hints = "; ".join(engine.install_hint for engine in engines.all_engines())
-        raise ValueError(f"no engine is installed; install one: {hints}")
-    return installed
 
 
 def tolerance_for(loss: float) -> float:
@@ -166,7 +157,7 @@ def compare_backends(settings: ExperimentSettings, engines=None, *, control: Tra
     in the verdict, except an engine that cannot be imported: it is named there and skipped.
     ``name`` names every run (default: the usual dataset · engine · lr).
     """
-    engines = list(engines) if engines is not None else installed_engines()
+    engines = list(engines) if engines is not None else installed_ids()
     control = control or TrainingControl()
     result = ParityResult(settings)
     for engine in engines:

@@ -276,7 +276,7 @@ class RunRecord:
         engine, the dataset, an MLP's layers and the optimizer when not SGD."""
         model = f"MLP {','.join(map(str, settings.hidden))}".strip() if settings.model == "mlp" else ""
         optimizer = {"rmsprop": "RMSprop", "adagrad": "Adagrad", "adam": "Adam"}.get(settings.optimizer, "")
-        parts = [engines.human_name(settings.backend), setting_labels.dataset_title(settings.dataset), model, optimizer]
+        parts = [engines.engine_title(settings.backend), setting_labels.dataset_title(settings.dataset), model, optimizer]
         return " · ".join(part for part in parts if part)
 
     @property

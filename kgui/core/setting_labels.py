@@ -61,7 +61,7 @@ _TITLES = {"backend": "Engine", "dataset": "Dataset", "dataset_options": "Datase
            "beta_1": "Beta 1", "beta_2": "Beta 2", "epsilon": "Epsilon", "l2": "L2", "l1": "L1",
            "schedule": "Schedule", "decay": "Decay", "drop": "Drop", "every": "Every", "max_lr": "Max lr",
            "epochs": "Epochs"}
-_TEXTS = {"backend": lambda s: engines.human_name(s.backend),
+_TEXTS = {"backend": lambda s: engines.engine_title(s.backend),
           "dataset": lambda s: dataset_title(s.dataset),
           "optimizer": lambda s: OPTIMIZER_TITLES.get(s.optimizer, s.optimizer),
           "batch_size": lambda s: "full" if s.batch_size is None else str(s.batch_size),
@@ -89,7 +89,7 @@ def label_for(name: str) -> SettingLabel:
 def name_parts(settings: ExperimentSettings) -> list[str]:
     """The parts of a run's default name before its rate: engine, dataset, then each field that differs from its
     default, e.g. ["TensorFlow", "Otto Group", "SGD momentum 0.9 nesterov", "L2 0.0001", "100 steps"]."""
-    parts = [engines.human_name(settings.backend), dataset_title(settings.dataset)]
+    parts = [engines.engine_title(settings.backend), dataset_title(settings.dataset)]
     shown = {"backend", "dataset", "learning_rate"}
     options = _changed_options(settings)
     if options:

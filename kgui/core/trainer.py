@@ -161,7 +161,7 @@ def stage_text(stage: Stage, engine: str, progress: LoadProgress | None = None) 
     if stage is Stage.LOADING_DATASET:
         return "loading dataset…" + (f" {progress.describe()}" if progress is not None else "")
     if stage is Stage.IMPORTING_ENGINE:
-        return f"importing {engines.human_name(engine)}…"
+        return f"importing {engines.engine_title(engine)}…"
     if stage is Stage.TRAINING:
         return stage.value
     return f"{stage.value}…"

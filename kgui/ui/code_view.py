@@ -146,5 +146,5 @@ class ScriptSource(QObject):
         return None if dataset is None else experiment_script(settings, dataset)
 
     def caption(self, settings: ExperimentSettings) -> str:
-        return (f"{engines.human_name(settings.backend)} · {dataset_title(settings.dataset)} · "
+        return (f"{engines.engine_title(settings.backend)} · {dataset_title(settings.dataset)} · "
                 f"{settings.describe_model(self._dataset.task)}: python FILE.py prints the run's losses")

@@ -8,7 +8,7 @@ from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QStyle
 
 from kgui.core.lr_finder import DEFAULT_SUGGESTION, Suggestion
-from kgui.core.parity import installed_engines
+from kgui.core.engines import installed_ids
 from kgui.core.session import JobEnded, JobKind
 from kgui.core.workers import RemoteJob, WorkerPool
 
@@ -85,7 +85,7 @@ class JobControl(QObject):
             window.fit_dock.raise_()
         if kind is JobKind.PARITY:
             window.parity_result = None
-            window.parity_view.show_running(installed_engines())
+            window.parity_view.show_running(installed_ids())
             window.parity_dock.raise_()
             window.dialogs.status("Comparing backends…")
         elif kind is JobKind.TRAINING:

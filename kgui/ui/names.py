@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 
 from kgui.core import engines
+from kgui.core.engines import engine_title
 from kgui.core.runs import RunRecord
 from kgui.core.settings import steps_per_epoch as settings_steps_per_epoch
 
@@ -24,12 +25,6 @@ def _engine(name: str) -> engines.Engine | None:
         return _engines().get(engines.canonical_id(name)) if name else None
     except ValueError:      # an engine this kgui does not know (a run saved by another version)
         return None
-
-
-def engine_title(name: str) -> str:
-    """"TensorFlow" for "tensorflow"; an unknown engine keeps its id."""
-    engine = _engine(name)
-    return engine.name if engine is not None else name
 
 
 @cache

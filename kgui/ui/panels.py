@@ -20,9 +20,9 @@ class BackendPicker(QComboBox):
         self.engines = {engine.id: engine for engine in engines.all_engines()}
         model: QStandardItemModel = self.model()
         for engine in self.engines.values():
-            self.addItem(engine.title, engine.id)
+            self.addItem(engine.label, engine.id)
             if engine.installed:
-                tip = f"{engine.title} is installed; it is imported when a run starts"
+                tip = f"{engine.label} is installed; it is imported when a run starts"
             else:
                 tip = f"Not installed. To use it: {engine.install_hint}"
             item = model.item(self.count() - 1)
@@ -38,7 +38,7 @@ class BackendPicker(QComboBox):
 
     @property
     def title(self) -> str:
-        return self.engines[self.engine].name
+        return self.engines[self.engine].title
 
     def select(self, name: str) -> None:
         """Make engine ``name`` current; ValueError (the current one stays) when kgui does not know it or it is not

@@ -14,10 +14,11 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
 
+from kgui.core.engines import engine_title
 from kgui.core.parity import LOSS_TOLERANCE, ParityResult, export_parity, step_differences, tolerance_for
 
 from .exporting import ExportTarget
-from .names import engine_label, engine_title, run_engine_label
+from .names import engine_label, run_engine_label
 from .plot_style import style_plot
 
 SAME_COLOR = "#1a7f37"

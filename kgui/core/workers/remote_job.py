@@ -17,7 +17,8 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
-from ..parity import ParityResult, combined, installed_engines
+from ..engines import installed_ids
+from ..parity import ParityResult, combined
 from ..runs import RunRecord, RunStatus, RunStore
 from ..session import JobEnded, JobKind, Phase, RunEnded, RunStarted, StepsTaken
 from ..settings import ExperimentSettings
@@ -194,7 +195,7 @@ class RemoteJob:
     def _parts(self) -> list[_Part]:
         if self.kind is not JobKind.PARITY:
             return [_Part(RunJob(self.kind, self.settings, self.name, self.options))]
-        engines = self.engines if self.engines is not None else installed_engines()
+        engines = self.engines if self.engines is not None else installed_ids()
         return [_Part(RunJob(self.kind, self.settings.replace(backend=engine), self.name,
                              dataclasses.replace(self.options, engines=(engine,)))) for engine in engines]
 
