@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kgui.core.runs import RunInUseError, RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
+from kgui.core.runs import RUN_SCHEMA, RunInUseError, RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Trainer
 
@@ -51,6 +51,18 @@ def test_round_trip_of_a_run(tmp_path):
     assert loaded.settings == record.settings and loaded.lr_changes == [(3, 0.05)]
     assert loaded.summary.steps == 3 and loaded.summary.mean_step_ms == 2.5 and loaded.summary.skipped_lines == 0
     assert sorted(os.listdir(tmp_path / record.id)) == ["history.csv", "run.json", "writer.lock"]  # no temp files
+
+
+def test_run_json_carries_its_schema_and_files_without_one_are_read(tmp_path):
+    store = RunStore(tmp_path)
+    record = make_run(store, steps=2, name="old")
+    path = tmp_path / record.id / "run.json"
+    data = json.loads(path.read_text())
+    assert data["schema"] == RUN_SCHEMA == 1
+    del data["schema"]                       # as kgui wrote it before run.json had a schema
+    path.write_text(json.dumps(data))
+    loaded = store.load(record.id)
+    assert loaded.readable and loaded.name == "old" and len(loaded.history) == 2
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -207,6 +219,7 @@ DAMAGED_RUN_FILES = {
     "bad lr_changes": lambda data: json.dumps({**data, "lr_changes": [[1]]}),
     "bad summary": lambda data: json.dumps({**data, "summary": {"steps": "x"}}),
     "empty": lambda data: "",
+    "newer schema": lambda data: json.dumps({**data, "schema": 99}),
 }
 DAMAGED_REASONS = {
     "created is a number": "created must be a string, got 5", "created is null": "created must be a string, got None",
@@ -217,6 +230,7 @@ DAMAGED_REASONS = {
     "not UTF-8": "not UTF-8", "settings missing": "settings: experiment settings must be a JSON object",
     "bad settings": "settings: steps must be an integer", "bad lr_changes": "lr_changes must be a list",
     "bad summary": "summary steps must be an integer", "empty": "not valid JSON",
+    "newer schema": "schema 99 is not one this kgui reads (1 to 1): written by a newer kgui?",
 }
 
 

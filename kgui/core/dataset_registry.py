@@ -73,11 +73,6 @@ class LoadRequest:
     inputs: InputFeatures = InputFeatures()          # features computed from the raw columns
     data_seed: int | None = None                     # generated data: its seed (None: ``seed``)
 
-    def check_stop(self) -> None:
-        """Raise LoadCancelled when a stop was asked for (loaders call it between chunks)."""
-        if self.should_stop():
-            raise LoadCancelled(f"loading {self.name} was stopped")
-
 
 @dataclass(frozen=True)
 class DatasetOption:

@@ -48,6 +48,7 @@ RUN_FILE, HISTORY_FILE, LOCK_FILE = "run.json", "history.csv", "writer.lock"
 MAX_RUN_FILE_BYTES = 1_000_000   # a larger run.json is not one kgui wrote
 _NO_WAIT = getattr(os, "O_NONBLOCK", 0)  # a FIFO in place of a run file must not block listing
 SUMMARY_SECONDS = 2.0            # while a run trains, run.json (with its summary) is rewritten this often
+RUN_SCHEMA = 1                   # run.json's layout: written as "schema"; a file without it is schema 1
 INDEX_FILE = ".index.json"       # the listing index in the store's root (a cache, see _ListingIndex)
 INDEX_VERSION = 1
 MAX_INDEX_BYTES = 256_000_000    # a larger index is ignored (about 500,000 runs)
@@ -290,6 +291,7 @@ class RunRecord:
         data["lr_changes"] = [list(change) for change in self.lr_changes]
         data["weight_edits"] = [edit.to_list() for edit in self.weight_edits]
         data["summary"] = self.summary.to_dict()
+        data["schema"] = RUN_SCHEMA
         if with_history:
             data["history"] = [step.to_dict() for step in self.history]
         return json_safe(data)
@@ -300,6 +302,10 @@ class RunRecord:
         if not isinstance(data, dict):
             raise ValueError(f"holds a JSON {_json_kind(data)}, not an object")
         run_id = run_id if run_id is not None else _text(data, "id", None)
+        schema = data.get("schema", 1)
+        if isinstance(schema, bool) or not isinstance(schema, int) or not 1 <= schema <= RUN_SCHEMA:
+            raise ValueError(f"schema {_short(schema)} is not one this kgui reads (1 to {RUN_SCHEMA}): "
+                             f"written by a newer kgui?")
 
         text = functools.partial(_text, data)
         status = text("status", "pending")
