@@ -72,8 +72,12 @@ def losses(store: RunStore) -> dict[str, list[float]]:
     return result
 
 
+DASK_WORKER_ENV = {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}   # as the README advises
+
+
 class LocalCluster:
-    """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` processes on localhost."""
+    """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` processes on localhost (the workers without
+    Dask's statistical profiler, which samples every thread's stack every 10 ms)."""
 
     def __init__(self, folder: Path, workers: int = 2):
         dask = Path(sys.executable).with_name("dask")
@@ -87,7 +91,8 @@ class LocalCluster:
             time.sleep(0.1)
         self.address = json.loads(scheduler_file.read_text())["address"]
         self.processes.append(subprocess.Popen([str(dask), "worker", self.address, "--nworkers", str(workers),
-                                                "--nthreads", "1", "--no-dashboard"], env=ENV, cwd=folder,
+                                                "--nthreads", "1", "--no-dashboard"],
+                                               env=dict(ENV, **DASK_WORKER_ENV), cwd=folder,
                                                start_new_session=True, stdout=subprocess.DEVNULL,
                                                stderr=subprocess.DEVNULL))
         from distributed import Client
