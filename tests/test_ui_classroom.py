@@ -76,10 +76,10 @@ def test_the_data_rows_are_hidden_and_locked_too(window):
     window.apply_settings(ExperimentSettings(dataset="spiral", features=("x1", "x1x2")))
     data = window.form.data_form
     window.set_classroom(Classroom(hide={"features", "val_fraction"}, lock={"data_seed"}))
-    assert not data.form.isRowVisible(data.features) and not data.form.isRowVisible(data.ratio)
+    assert not data.form.isRowVisible(data.features) and not data.form.isRowVisible(data.rows["val_fraction"])
     assert data.form.isRowVisible(data.rows["data_seed"]) and not data.rows["data_seed"].isEnabled()
     window.form.dataset_picker.select("iris")    # another dataset's rows follow the classroom as well
-    assert not data.form.isRowVisible(data.polynomial_box)
+    assert not data.polynomial_box.isVisibleTo(data)
 
 
 def test_the_range_test_marks_each_suggestion_and_each_use_button_sets_the_slider(window):

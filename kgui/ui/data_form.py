@@ -19,8 +19,7 @@ from .number_box import IntegerBox
 MIN_TRAINING_PERCENT = 10
 MAX_TRAINING_PERCENT = round(100 * MAX_VAL_FRACTION)   # 90: at least 10 % are held out for the test
 FEATURE_COLUMNS = 3     # check boxes a row: the Controls panel keeps its width
-ROW_CONTROLS = {"val_fraction": "val_fraction", "features": "features", "polynomial": "features",
-                "data_seed": "data_seed"}   # row: its classroom control id
+ROW_CONTROLS = {"val_fraction": "val_fraction", "features": "features", "data_seed": "data_seed"}   # classroom ids
 
 
 class RatioSlider(QWidget):
@@ -78,9 +77,9 @@ class DataForm(QWidget):
         for index, (name, box) in enumerate(self.feature_boxes.items()):
             box.setToolTip(f"Feed the network {PLANE_FEATURES[name][0]}, computed from the point's coordinates")
             grid.addWidget(box, index // FEATURE_COLUMNS, index % FEATURE_COLUMNS)
-        self.polynomial_box = QCheckBox("polynomial degree 2")
-        self.polynomial_box.setToolTip("Add the squares and pairwise products of the columns (computed before "
-                                       "standardising)")
+        self.polynomial_box = QCheckBox("x², x·y")
+        self.polynomial_box.setToolTip("Polynomial degree 2: add the squares and pairwise products of the columns "
+                                       "(computed before standardising)")
         self.data_seed_box = IntegerBox(-1, MAX_SEED, -1, special_text="same as seed")
         self.data_seed_box.setToolTip("Seed the 2-D set's points are drawn with (Playground's Regenerate)")
         self.regenerate_button = QPushButton("Regenerate")
@@ -92,10 +91,13 @@ class DataForm(QWidget):
         seed_layout.addWidget(self.regenerate_button)
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
-        self.rows = {"val_fraction": self.ratio, "features": self.features, "polynomial": self.polynomial_box,
-                     "data_seed": data_seed}
-        for name, label in (("val_fraction", "Train share:"), ("features", "Features:"), ("polynomial", "Features:"),
-                            ("data_seed", "Data seed:")):
+        share = QWidget()    # the ratio and, for other datasets than the 2-D sets, polynomial degree 2 on one row
+        share_layout = QHBoxLayout(share)
+        share_layout.setContentsMargins(0, 0, 0, 0)
+        share_layout.addWidget(self.ratio, 1)
+        share_layout.addWidget(self.polynomial_box)
+        self.rows = {"val_fraction": share, "features": self.features, "data_seed": data_seed}
+        for name, label in (("val_fraction", "Train share:"), ("features", "Features:"), ("data_seed", "Data seed:")):
             self.form.addRow(label, self.rows[name])
         self.hidden_rows: set[str] = set()   # by a classroom (control ids)
         self.locked_rows: set[str] = set()
@@ -122,10 +124,10 @@ class DataForm(QWidget):
         self._show_rows()
 
     def _show_rows(self) -> None:
-        applies = {"val_fraction": True, "features": self._generated, "polynomial": not self._generated,
-                   "data_seed": self._generated}
+        applies = {"val_fraction": True, "features": self._generated, "data_seed": self._generated}
         for name, widget in self.rows.items():
             self.form.setRowVisible(widget, applies[name] and ROW_CONTROLS[name] not in self.hidden_rows)
+        self.polynomial_box.setVisible(not self._generated and "features" not in self.hidden_rows)
 
     def load(self, settings: ExperimentSettings) -> None:
         """Show ``settings``' data fields (without emitting ``changed``)."""
@@ -158,8 +160,11 @@ class DataForm(QWidget):
 
     def set_enabled_for_run(self, enabled: bool) -> None:
         """Lock the rows while a run trains, or for good in a classroom."""
+        self.ratio.setEnabled(enabled and "val_fraction" not in self.locked_rows)
+        self.polynomial_box.setEnabled(enabled and "features" not in self.locked_rows)
         for name, widget in self.rows.items():
-            widget.setEnabled(enabled and ROW_CONTROLS[name] not in self.locked_rows)
+            if name != "val_fraction":
+                widget.setEnabled(enabled and ROW_CONTROLS[name] not in self.locked_rows)
 
     def set_classroom(self, hidden: set[str], locked: set[str]) -> None:
         """Hide and lock the classroom's val_fraction, features and data_seed controls."""

@@ -41,7 +41,7 @@ from .surface_view import SurfaceView
 APP_NAME = "kgui"
 CONTROLS_WIDTH = 360
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
-DEFAULT_SIZE = (1400, 860)   # the first window's size, when the screen has room for it
+DEFAULT_SIZE = (1400, 880)   # the first window's size, when the screen has room for it (the Controls show the run)
 STEP_MS_WINDOW = 20     # "Step time" in the side panel: median of the last this many steps
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QDoubleValidator
-from PyQt6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget)
+from PyQt6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
+                             QLineEdit, QSpinBox, QWidget)
 
 from kgui.core import models, settings as experiment
 from kgui.core.optimizers import HYPER_PARAMETERS, KERAS_LEARNING_RATES, OPTIMIZERS
@@ -19,7 +20,7 @@ MODEL_TITLES = {"auto": "auto (softmax or linear by task)", "softmax": "softmax 
                 "linear": "linear regression", "mlp": "MLP (hidden layers)"}
 OPTIMIZER_TITLES = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adam": "Adam"}
 CLASSROOM_ROWS = {   # classroom control id: the rows it hides or locks
-    "model": ("model", "hidden", "activation"), "regularization": ("l2", "l1"),
+    "model": ("model", "hidden", "activation"), "regularization": ("penalties",),
     "optimizer": ("optimizer", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon"), "epochs": ("epochs",)}
 
 
@@ -83,8 +84,7 @@ class ModelForm(QWidget):
         self.locked_rows: set[str] = set()
         for name, label, widget in (
                 ("model", "Model:", self.model_box), ("hidden", "Hidden layers:", self.hidden_field),
-                ("activation", "Activation:", self.activation_box), ("l2", "L2:", self.l2_field),
-                ("l1", "L1:", self.l1_field),
+                ("activation", "Activation:", self.activation_box), ("penalties", "L2:", self._penalties()),
                 ("optimizer", "Optimizer:", self.optimizer_box), ("momentum", "Momentum:", self.momentum_box),
                 ("nesterov", "", self.nesterov_box), ("rho", "Rho:", self.rho_box),
                 ("beta_1", "Beta 1:", self.beta_1_box), ("beta_2", "Beta 2:", self.beta_2_box),
@@ -99,6 +99,16 @@ class ModelForm(QWidget):
                        self.beta_2_box.valueChanged, self.epsilon_field.textChanged, self.epochs_box.valueChanged):
             signal.connect(self._edited)
         self.optimizer_box.currentIndexChanged.connect(self._optimizer_edited)
+
+    def _penalties(self) -> QWidget:
+        """L2 and L1 on one row (the side panel shows the current run without scrolling)."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.l2_field, 1)
+        layout.addWidget(QLabel("L1:"))
+        layout.addWidget(self.l1_field, 1)
+        return row
 
     @property
     def model(self) -> str:

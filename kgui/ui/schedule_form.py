@@ -6,7 +6,7 @@ form expresses only valid combinations; :meth:`ScheduleForm.changes` gives the s
 from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QComboBox, QFormLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QWidget
 
 from kgui.core.schedules import SCHEDULE_PARAMETERS, SCHEDULES
 from kgui.core.settings import MAX_STEPS, ExperimentSettings
@@ -41,9 +41,14 @@ class ScheduleForm(QWidget):
         self.rows = {}
         self.hidden = False      # by a classroom
         self.locked = False
-        for name, label, widget in (("schedule", "Schedule:", self.schedule_box), ("drop", "Drop:", self.drop_box),
-                                    ("every", "Every:", self.every_box), ("max_lr", "Max rate:", self.max_lr_field),
-                                    ("decay", "Decay:", self.decay_field)):
+        schedule_row = QWidget()     # the schedule and Keras' decay on one row
+        row_layout = QHBoxLayout(schedule_row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        row_layout.addWidget(self.schedule_box, 2)
+        row_layout.addWidget(QLabel("decay:"))
+        row_layout.addWidget(self.decay_field, 1)
+        for name, label, widget in (("schedule", "Schedule:", schedule_row), ("drop", "Drop:", self.drop_box),
+                                    ("every", "Every:", self.every_box), ("max_lr", "Max rate:", self.max_lr_field)):
             self.form.addRow(label, widget)
             self.rows[name] = widget
         self.load(ExperimentSettings())
@@ -75,7 +80,7 @@ class ScheduleForm(QWidget):
 
     def load(self, settings: ExperimentSettings) -> None:
         """Show ``settings``' schedule fields (without emitting ``changed``)."""
-        widgets = list(self.rows.values())
+        widgets = [self.schedule_box, self.decay_field, self.drop_box, self.every_box, self.max_lr_field]
         for widget in widgets:
             widget.blockSignals(True)
         self.schedule_box.setCurrentIndex(max(0, self.schedule_box.findData(settings.schedule)))
