@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QShowEvent
-from PyQt6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QCheckBox, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from kgui.core.surface import SavedSurface, Surface, has_surface, plane_bounds, plane_points
 
@@ -89,10 +89,10 @@ class SurfaceView(QWidget):
         self.discretize_box = QCheckBox("Discretize output")
         self.discretize_box.setToolTip("Colour only the predicted class (or the sign of the predicted value), "
                                        "not how sure the model is")
-        toggles = QHBoxLayout()
+        toggles = QVBoxLayout()     # one under the other: the dock stays as narrow as its tab group's others
+        toggles.setSpacing(0)
         toggles.addWidget(self.show_test_box)
         toggles.addWidget(self.discretize_box)
-        toggles.addStretch(1)
         self.train_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen(40, 40, 40, 160))
         self.val_points = pg.ScatterPlotItem(size=7, brush=None, symbol="o")
         for points in (self.train_points, self.val_points):
