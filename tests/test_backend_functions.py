@@ -267,6 +267,33 @@ def test_invalid_config_file_warns_and_uses_defaults(tmp_path, monkeypatch, text
         config.reset()
 
 
+@pytest.mark.parametrize("name", ENGINES)
+def test_each_engine_module_satisfies_the_engine_protocol(name):
+    from kgui.backend import engine_protocol
+
+    load_or_skip(name)
+    module = importlib.import_module(f"kgui.backend.{name}_backend")
+    assert engine_protocol.problems(module) == []
+    assert module.NAME == name
+
+
+def test_a_module_short_of_the_engine_protocol_is_refused_naming_what_it_lacks():
+    import types
+
+    from kgui.backend import engine_protocol
+
+    complete = importlib.import_module(f"kgui.backend.{sorted(INSTALLED)[0]}_backend")   # its entries are copied
+    module = types.ModuleType("kgui.backend.half_backend")
+    vars(module).update({name: getattr(complete, name) for name in ("NAME", *engine_protocol.OPS) if name != "tanh"})
+    module.softmax = lambda x: x
+    with pytest.raises(TypeError) as caught:
+        engine_protocol.check(module)
+    message = str(caught.value)
+    assert message.startswith("kgui.backend.half_backend is not a kgui engine module: ")
+    assert "tanh(x): missing" in message and "compile(trace, specs, variables): missing" in message
+    assert "softmax: parameters (x), the protocol's are (x, axis)" in message and "add" not in message
+
+
 def test_engine_modules_share_one_function_set():
     from kgui.backend import symbolic
 

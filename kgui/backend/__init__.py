@@ -12,7 +12,7 @@ import importlib
 import threading
 from dataclasses import dataclass
 
-from . import config
+from . import config, engine_protocol
 from .api import Backend, Function
 from .config import epsilon, floatx, set_epsilon, set_floatx
 from .symbolic import Constant, Placeholder, Tensor, Variable
@@ -104,6 +104,7 @@ def load(name: str) -> Backend:
                 engine = importlib.import_module(spec.module)
             except Exception as exc:  # noqa: BLE001 - a broken install raises anything while importing
                 raise EngineUnavailable(key, _unavailable_reason(spec, exc)) from exc
+            engine_protocol.check(engine)
             _loaded[key] = Backend(engine)
         return _loaded[key]
 

@@ -6,6 +6,7 @@ import threading
 import numpy as np
 
 from . import config, symbolic
+from .engine_protocol import EngineModule
 from .symbolic import Constant, Placeholder, Tensor, Variable, normalize_dtype
 
 
@@ -17,7 +18,7 @@ class Backend:
     functions belong to the backend that made them.
     """
 
-    def __init__(self, engine):
+    def __init__(self, engine: EngineModule):
         self.engine = engine
         self.name = engine.NAME
         self.version = str(engine.version())   # plain str (torch has a subclass): records must unpickle anywhere

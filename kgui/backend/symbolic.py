@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from . import config
+from .engine_protocol import OPS, EngineModule
 
 _ids = itertools.count(1)
 
@@ -372,11 +373,9 @@ def gradients(loss, variables):
     return [Tensor("item", (group,), {"index": i}, shape=v.shape, dtype=v.dtype) for i, v in enumerate(variables)]
 
 
-BUILDERS = (
-    "add subtract multiply divide pow maximum minimum equal not_equal greater greater_equal less less_equal "
-    "dot transpose reshape sum max min mean argmax square abs sqrt exp log sigmoid tanh softmax relu clip cast "
-    "categorical_crossentropy binary_crossentropy gradients"
-).split()
+# The graph builders a backend offers as ``K.<name>``: one for each engine op with a function here of its name (the
+# others, ``negative`` and ``getitem``, are Tensor operators), and gradients.
+BUILDERS = tuple(op for op in OPS if op in globals()) + ("gradients",)
 
 
 # ------------------------------------------------------------------------- evaluation
@@ -396,7 +395,7 @@ def leaves(roots):
     return found
 
 
-def evaluate(engine, roots, feed):
+def evaluate(engine: EngineModule, roots, feed):
     """Native engine tensors for ``roots``; ``feed`` maps placeholders and variables to native values.
 
     A gradient node hands the engine the loss, the variables' values and ``loss_of(values)``, the
