@@ -248,3 +248,14 @@ def test_layer_stats_export_as_csv_and_json(tmp_path):
     assert data["step"] == [1, 5, 10] and data["dead_fraction/layer2"] == history.series("dead_fraction")[:, 1].tolist()
     with pytest.raises(ValueError, match=r"\.csv or \.json"):
         layer_stats.export(history, tmp_path / "layers.xlsx")
+
+
+def test_only_the_live_runs_samples_stay_in_memory_the_others_are_read_back(tmp_path):
+    session = Session(RunStore(tmp_path / "runs"))
+    first = session.new_job(JobKind.TRAINING, SPIRAL.replace(steps=12), layer_stats_every=4).run()
+    live = session.layer_history(first.id)
+    assert len(live.snapshots) == 4                       # every sample's weights, for a link's history
+    second = session.new_job(JobKind.TRAINING, SPIRAL.replace(steps=5), layer_stats_every=4).run()
+    again = session.layer_history(first.id)
+    assert again is not live and again.steps == [1, 4, 8, 12] and len(again.snapshots) == 1   # from the file
+    assert session.layer_history(second.id).steps == [1, 4, 5]

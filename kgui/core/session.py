@@ -447,6 +447,9 @@ class Session:
                 history = self._layer_stats[event.run_id] = layer_stats.LayerStatsHistory()
             history.add(event.stats)
         elif isinstance(event, RunStarted):
+            # only the live run's samples stay in memory (its weight snapshots: up to ~13 MB for Otto's MLP 64,32);
+            # an earlier run's are read back from its layer_stats.npz when asked for
+            self._layer_stats.clear()
             self.runs[event.run.id] = event.run
             self.live_run_id = event.run.id
             self._shown.add(event.run.id)
@@ -613,8 +616,8 @@ class Session:
             record.history, record.summary = stored.history, stored.summary
 
     def layer_history(self, run_id: str) -> layer_stats.LayerStatsHistory:
-        """Run ``run_id``'s layer statistics: this session's samples, or those saved with the run (read once);
-        ValueError in one line when it has none."""
+        """Run ``run_id``'s layer statistics: the live (or last) run's samples, or those saved with the run (read
+        once); ValueError in one line when it has none."""
         history = self._layer_stats.get(run_id)
         if history is None:
             try:
