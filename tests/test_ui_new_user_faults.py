@@ -497,3 +497,37 @@ def test_open_with_experiment_flags_shows_the_new_run_alone(tmp_path):
     third = open_window("--show-runs")[-1]
     shown = remembered_shown(tmp_path / "config")
     assert second in shown and third in shown            # asked for: the remembered runs come back
+
+
+# -- 9: the parity verdict explains itself, and the exported chart carries it -----------------------------------------
+
+def test_parity_verdict_explains_adaptive_mini_batch_parting_and_the_png_carries_it(qtbot, window, tmp_path):
+    import dataclasses
+
+    from kgui.core.parity import LossDifference
+    from kgui.ui.parity_view import export_title, verdict_explanation
+    window.dataset_picker.select("spiral", {})
+    form = window.form.model_form
+    form.optimizer_box.setCurrentIndex(form.optimizer_box.findData("adam"))
+    window.batch_box.setValue(10)
+    window.steps_box.setValue(5)
+    window.lr_control.set_rate(0.01)
+    assert window.compare_backends()
+    wait_for_job(qtbot, window)
+    result = window.parity_result
+    view = window.parity_view
+    title = export_title(result)
+    assert title.startswith(view.verdict.text()) and "Spiral" in title
+    assert all(name in title for name in ("TensorFlow", "JAX"))
+    assert title in view.item.titleLabel.text.replace("&amp;", "&")     # the PNG renders this plot item
+    target = tmp_path / "parity.svg"
+    view.export_target().export(target)
+    assert "Spiral" in target.read_text()
+    # the engines part, as they did at step 518 in issue 21 (a 600-step MLP comparison is too slow for a test)
+    first, second = (record.engine for record in result.records[:2])
+    parted = dataclasses.replace(result, differences=[LossDifference(0.5, 3, first, second, 1.0)])
+    view.show_result(parted)
+    assert "Adam" in view.explanation.text() and "mini-batches of 10" in view.explanation.text()
+    assert view.explanation.isVisible()
+    assert verdict_explanation(dataclasses.replace(parted, settings=parted.settings.replace(batch_size=None))) == ""
+    assert verdict_explanation(dataclasses.replace(parted, settings=parted.settings.replace(optimizer="sgd"))) == ""

@@ -6,6 +6,7 @@ plot shows what the eye cannot: how far apart they are at each step, on a log ax
 """
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -18,7 +19,7 @@ from kgui.core.engines import engine_title
 from kgui.core.parity import LOSS_TOLERANCE, ParityResult, export_parity, step_differences, tolerance_for
 
 from .exporting import ExportTarget
-from .names import engine_label, run_engine_label
+from .names import dataset_title, engine_label, run_engine_label
 from .plot_style import style_plot
 
 SAME_COLOR = "#1a7f37"
@@ -26,6 +27,8 @@ DIFFERENT_COLOR = "#b42318"
 DIFFERENCE_COLOR = "#1f77b4"
 TOLERANCE_COLOR = "#b42318"
 COLUMNS = ("Engine", "Steps", "Final loss", "Status")
+LEGEND_TITLE = (f"<span style='color:{DIFFERENCE_COLOR}'>|Δloss|</span> · "
+                f"<span style='color:{TOLERANCE_COLOR}'>float32 tolerance</span>")
 PLOT_TITLE = "largest |Δloss| between engines (blue), float32 tolerance (red, dashed)"
 INTRO = ("Compare Backends trains the current experiment on every installed engine with the same initial weights "
          "and data order, and checks that the losses agree.")
@@ -50,6 +53,27 @@ def verdict_line(result: ParityResult) -> str:
             f"({engine_title(largest.first)} vs {engine_title(largest.second)})")
 
 
+ADAPTIVE_OPTIMIZERS = {"adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+
+
+def verdict_explanation(result: ParityResult) -> str:
+    """Why engines that agree at first part later, when the experiment is of the kind that amplifies float32
+    rounding (mini-batches and an adaptive optimizer); "" otherwise."""
+    settings = result.settings
+    if result.parting is None or not settings.batch_size or settings.optimizer not in ADAPTIVE_OPTIMIZERS:
+        return ""
+    return (f"Expected here, not a fault: each engine rounds float32 sums in its own order, and with mini-batches "
+            f"of {settings.batch_size} and {ADAPTIVE_OPTIMIZERS[settings.optimizer]} (which divides by the gradients' "
+            "running size) those last-digit differences grow step by step until the runs part. Full-batch SGD "
+            "keeps them within float32 tolerance.")
+
+
+def export_title(result: ParityResult) -> str:
+    """What the exported plot says above the differences: the verdict, the dataset and the engines compared."""
+    engines = ", ".join(engine_title(record.engine or record.settings.backend) for record in result.records)
+    return f"{verdict_line(result)} — {dataset_title(result.settings.dataset)}, {engines}"
+
+
 class ParityView(QWidget):
     """Fed by the window: :meth:`show_running` when a comparison starts, :meth:`run_started` and
     :meth:`run_ended` for each engine's run, :meth:`show_result` at the end."""
@@ -69,8 +93,7 @@ class ParityView(QWidget):
         self.item.showGrid(x=True, y=True, alpha=0.2)
         style_plot(self.item)
         # a title instead of a legend: a legend box would hide points of a plot this small
-        self.item.setTitle(f"<span style='color:{DIFFERENCE_COLOR}'>|Δloss|</span> · "
-                           f"<span style='color:{TOLERANCE_COLOR}'>float32 tolerance</span>", size="9pt")
+        self.item.setTitle(LEGEND_TITLE, size="9pt")   # with the verdict above it once there is one
         self.difference_curve = self.item.plot([], [], pen=pg.mkPen(DIFFERENCE_COLOR, width=1))
         self.tolerance_curve = self.item.plot([], [], pen=pg.mkPen(TOLERANCE_COLOR, width=1,
                                                                    style=Qt.PenStyle.DashLine))
@@ -87,8 +110,13 @@ class ParityView(QWidget):
         self.export_button.setToolTip("The difference plot as PNG or SVG, the comparison as CSV (step, each "
                                       "engine's loss, difference) or JSON (verdict and runs)")
         self.export_button.setEnabled(False)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.explanation.setStyleSheet("color: #555;")
+        self.explanation.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.verdict)
+        layout.addWidget(self.explanation)
         layout.addWidget(self.plot, 3)
         layout.addWidget(self.table, 2)
         layout.addWidget(self.export_button)
@@ -106,6 +134,8 @@ class ParityView(QWidget):
         self.export_button.setEnabled(False)
         self.verdict.setStyleSheet("")
         self.verdict.setText(f"Training on {', '.join(engine_title(e) for e in engines)} in turn…")
+        self.explanation.setVisible(False)
+        self.item.setTitle(LEGEND_TITLE, size="9pt")
         self.difference_curve.setData([], [])
         self.tolerance_curve.setData([], [])
         self.table.setRowCount(len(self.engines))
@@ -159,11 +189,15 @@ class ParityView(QWidget):
         same = result.parting is None and result.largest is not None and not result.cut_short
         self.verdict.setStyleSheet(f"font-weight: bold; color: {SAME_COLOR if same else DIFFERENT_COLOR};")
         self.verdict.setText(verdict_line(result))
+        self.explanation.setText(verdict_explanation(result))
+        self.explanation.setVisible(bool(self.explanation.text()))
+        self.item.setTitle(f"{html.escape(export_title(result))}<br>{LEGEND_TITLE}", size="8pt")
         self.export_button.setEnabled(True)
 
     def export_target(self) -> ExportTarget:
         """The comparison as an export: the difference plot as on screen (PNG/SVG), CSV or JSON (core.parity)."""
         result = self.result
-        return ExportTarget("backend parity comparison", "kgui-parity", self.item, lambda: [(self.item, PLOT_TITLE)],
+        title = PLOT_TITLE if result is None else f"{export_title(result)}\n{PLOT_TITLE}"
+        return ExportTarget("backend parity comparison", "kgui-parity", self.item, lambda: [(self.item, title)],
                             lambda path: export_parity(result, path),
                             "" if result is not None else "Compare backends first: there is nothing to export yet.")
