@@ -30,9 +30,13 @@ def kernel_manager(folder: Path, env: dict[str, str]) -> KernelManager:
 def execute(notebook: nbformat.NotebookNode, folder: Path, env: dict[str, str], cwd: Path = NOTEBOOKS,
             timeout: int = 600) -> nbformat.NotebookNode:
     """Run every cell of ``notebook`` in a fresh kernel started in ``cwd``; raises CellExecutionError on an error."""
-    client = NotebookClient(notebook, km=kernel_manager(folder, env), timeout=timeout,
-                            resources={"metadata": {"path": str(cwd)}})
-    client.execute()
+    manager = kernel_manager(folder, env)
+    client = NotebookClient(notebook, km=manager, timeout=timeout, resources={"metadata": {"path": str(cwd)}})
+    try:
+        client.execute()
+    finally:   # nbclient shuts down only the kernels it created itself, not one handed to it
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
     return notebook
 
 
