@@ -259,3 +259,19 @@ def test_only_the_live_runs_samples_stay_in_memory_the_others_are_read_back(tmp_
     again = session.layer_history(first.id)
     assert again is not live and again.steps == [1, 4, 8, 12] and len(again.snapshots) == 1   # from the file
     assert session.layer_history(second.id).steps == [1, 4, 5]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_dead_relu_units_are_counted_as_numpy_counts_them(engine):
+    """Half of the first layer's units get a bias no row can overcome: zero on every validation row."""
+    load_or_skip(engine)
+    trainer = Trainer(SPIRAL.replace(backend=engine, activation="relu", steps=1))
+    trainer.prepare()
+    for unit in range(4):
+        assert trainer.edit_weight("b1", (unit,), -100.0) is not None
+    stats = layer_stats.compute(trainer.model, trainer.dataset, 0)
+    weights = [trainer.model.parameters()[name] for name in stats.parameter_names]
+    _, activations, _ = _reference(weights, trainer.dataset, "relu")
+    expected = [float(np.mean(np.all(values == 0, axis=0))) for values in activations]
+    assert stats.dead_fraction.tolist() == expected and expected[0] >= 0.5
+    assert (stats.neuron_means[0][:4] == 0).all()
