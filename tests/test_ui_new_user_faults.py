@@ -531,3 +531,21 @@ def test_parity_verdict_explains_adaptive_mini_batch_parting_and_the_png_carries
     assert view.explanation.isVisible()
     assert verdict_explanation(dataclasses.replace(parted, settings=parted.settings.replace(batch_size=None))) == ""
     assert verdict_explanation(dataclasses.replace(parted, settings=parted.settings.replace(optimizer="sgd"))) == ""
+
+
+# -- 12: panels keep a useful height ---------------------------------------------------------------------------------
+
+def test_four_dataset_panels_at_1366x768_keep_a_useful_height_and_scroll(qtbot, window):
+    from kgui.ui.loss_plot import MIN_PANEL_HEIGHT
+    window.resize(1366, 768)
+    for index, dataset in enumerate(("linear", "xor", "circle", "iris")):
+        window.plot.add_run(f"run-{index}", dataset, dataset=dataset, dataset_title=dataset)
+    qtbot.wait(50)
+    assert len(window.plot.shown_panels) == 4
+    heights = [panel.item.sceneBoundingRect().height() for panel in window.plot.shown_panels]
+    assert min(heights) >= MIN_PANEL_HEIGHT * 0.9, heights
+    assert window.plot.scroller.verticalScrollBar().maximum() > 0      # the rest is a scroll away
+    for index in range(1, 4):
+        window.plot.set_run_visible(f"run-{index}", False)
+    qtbot.wait(50)
+    assert window.plot.scroller.verticalScrollBar().maximum() == 0     # one panel fills the plot area again

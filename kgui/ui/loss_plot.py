@@ -24,7 +24,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QPen
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSlider, QVBoxLayout,
+                             QWidget)
 
 from kgui.core.schedules import RateSchedule, base_rate_changes
 from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
@@ -52,6 +53,7 @@ X_AXES = {"step": "step", "epoch": "epoch", "time": "wall time (s)"}
 FOLLOW_FILL = 0.5       # an axis is re-fitted when the data fills less than this share of it
 FOLLOW_HEADROOM = 0.2   # ... or leaves it; then it gets this share of the data's span as room to go on
 FOLLOW_PAD = 0.03
+MIN_PANEL_HEIGHT = 190  # px: a stacked panel never gets smaller (its labels and legend would cover the curves)
 READOUT_HINT = "Hover over the plot to read step and loss"
 
 STEP, TIME, TRAIN, VAL, RATE, TRAIN_SMOOTH, VAL_SMOOTH = range(7)
@@ -389,7 +391,13 @@ class LossPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(options)
-        layout.addWidget(self.widget, 1)
+        # Each panel keeps a useful height (axis labels, legend and curves apart); more panels than fit scroll.
+        self.scroller = QScrollArea()
+        self.scroller.setWidget(self.widget)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.scroller, 1)
         layout.addWidget(self.readout)
 
         self.timer = QTimer(self)
@@ -444,6 +452,7 @@ class LossPlot(QWidget):
             self.widget.ci.addItem(panel.item, row=row, col=0)
             panel.item.setTitle(html.escape(panel.title) if len(panels) > 1 else None, color="#333", size="10pt")
         self.shown_panels = panels
+        self.widget.setMinimumHeight(MIN_PANEL_HEIGHT * len(panels) if len(panels) > 1 else 0)
         self._refit = True
 
     # -- runs --------------------------------------------------------------------------------------------------------
