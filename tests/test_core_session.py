@@ -189,17 +189,13 @@ def test_the_experiment_is_prepared_ahead_and_start_takes_it_without_preparing_a
 
     other = session.new_job(JobKind.TRAINING, LINEAR.replace(seed=1))   # another seed: the data is loaded anew,
     assert not other.prepared_ahead and other.preparation is not preparation   # the compiled model restarted
-    restarted = other.run()
-    assert [event.text for event in events if isinstance(event, Phase)] == ["loading dataset…",
-                                                                          "restarting the model…"]
-    assert "compile" not in restarted.timings
+    restarted = other.run()   # (its phases are not told when it was prepared before the job waited: a race)
+    assert "restart" in restarted.timings and "compile" not in restarted.timings
     fresh = Trainer(LINEAR.replace(seed=1)).run()
     assert [s.train_loss for s in restarted.history] == [s.train_loss for s in fresh.history]
 
     third = session.new_job(JobKind.TRAINING, LINEAR.replace(seed=1, l2=0.1))   # another model: compiled anew
-    third.run()
-    assert [event.text for event in events if isinstance(event, Phase)][-2:] == ["importing TensorFlow…",
-                                                                               "compiling…"]
+    assert "compile" in third.run().timings
 
 
 def test_stop_ends_a_run_waiting_for_its_preparation_at_once(session):
