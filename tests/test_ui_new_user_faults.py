@@ -549,3 +549,31 @@ def test_four_dataset_panels_at_1366x768_keep_a_useful_height_and_scroll(qtbot, 
         window.plot.set_run_visible(f"run-{index}", False)
     qtbot.wait(50)
     assert window.plot.scroller.verticalScrollBar().maximum() == 0     # one panel fills the plot area again
+
+
+# -- 5: any setting as a runs-table column ----------------------------------------------------------------------------
+
+def test_runs_table_shows_any_setting_as_a_column_from_its_header_menu(qtbot, window):
+    plain = train(qtbot, window, steps=5, rate=0.1, n=100)
+    form = window.form.model_form
+    form.optimizer_box.setCurrentIndex(form.optimizer_box.findData("sgd"))
+    form.momentum_box.setValue(0.9)
+    form.l2_field.setText("0.0001")
+    heavy = train(qtbot, window, steps=7, rate=0.1, n=100)
+    table = window.runs_table
+    menu = table.column_menu()
+    titles = [action.text() for action in menu.actions()]
+    assert {"Momentum", "L2", "Optimizer", "Seed", "Batch size"} <= set(titles)
+    next(action for action in menu.actions() if action.text() == "Momentum").trigger()
+    table.show_setting_column("l2", True)
+    model = table.model
+    first = len(COLUMNS)
+    assert [model.headerData(first + i, Qt.Orientation.Horizontal) for i in range(2)] == ["Momentum", "L2"]
+
+    def cell(record, column):
+        return model.data(model.index(table.row_of(record.id), column), Qt.ItemDataRole.DisplayRole)
+
+    assert (cell(plain, first), cell(plain, first + 1)) == ("0", "0")
+    assert (cell(heavy, first), cell(heavy, first + 1)) == ("0.9", "0.0001")
+    table.show_setting_column("momentum", False)
+    assert model.columnCount() == first + 1 and model.headerData(first, Qt.Orientation.Horizontal) == "L2"

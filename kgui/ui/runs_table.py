@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QColor, QKeySequence
-from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QToolBar, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QToolBar, QVBoxLayout, QWidget
 
 from kgui.core.engines import garbage_collector_paused
+
+from kgui.core.setting_labels import SettingLabel, setting_labels
 
 from .names import dataset_title, run_engine_label
 
@@ -89,6 +91,7 @@ class RunRow:
     checked: bool = False
     color: QColor | None = None
     record: object = None
+    settings: object = None             # the run's ExperimentSettings (None: unreadable), for setting columns
 
     def texts(self) -> list[str]:
         if self.cells is None:
@@ -113,14 +116,17 @@ class RunsModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[RunRow] = []
         self._row_of: dict[str, int] = {}   # run id -> its row
+        self.setting_columns: list[SettingLabel] = []   # settings shown as columns after COLUMNS
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(COLUMNS) + len(self.setting_columns)
 
     def data(self, index: QModelIndex, role: int = DISPLAY):
+        if index.column() >= len(COLUMNS):
+            return self._setting_text(index) if role in TEXT_ROLES else None
         if role in TEXT_ROLES:
             return self._rows[index.row()].texts()[index.column()]
         if role == TOOLTIP:
@@ -134,7 +140,26 @@ class RunsModel(QAbstractTableModel):
                 return self._rows[index.row()].color
         return None
 
+    def _setting_text(self, index: QModelIndex) -> str:
+        settings = self._rows[index.row()].settings
+        if settings is None:
+            return "—"
+        try:
+            return self.setting_columns[index.column() - len(COLUMNS)].text(settings)
+        except Exception:  # noqa: BLE001 - raised inside Qt's data(), it would end the application
+            return "—"
+
+    def set_setting_columns(self, labels: list[SettingLabel]) -> None:
+        """Show these settings as columns after the fixed ones (core.setting_labels formats them)."""
+        self.beginResetModel()
+        self.setting_columns = list(labels)
+        self.endResetModel()
+
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and section >= len(COLUMNS):
+            if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+                return self.setting_columns[section - len(COLUMNS)].title
+            return super().headerData(section, orientation, role)
         if orientation == Qt.Orientation.Horizontal:
             if role == Qt.ItemDataRole.DisplayRole:
                 return COLUMNS[section]
@@ -218,7 +243,7 @@ class RunsModel(QAbstractTableModel):
 
     def _row_changed(self, run_id: str) -> None:
         row = self._row_of[run_id]
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
 
 
 class RunsTable(QWidget):
@@ -250,6 +275,9 @@ class RunsTable(QWidget):
         header.setResizeContentsPrecision(SIZED_ROWS)
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setColumnWidth(0, NAME_WIDTH)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(lambda position: self.column_menu().exec(header.mapToGlobal(position)))
+        header.setToolTip("Right-click a column title to show any setting as a column")
         self.view.setToolTip("Check a run to show it on the plot, select it to highlight it, "
                              "double-click its name to rename it")
 
@@ -279,6 +307,31 @@ class RunsTable(QWidget):
         self.addAction(action)
         return action
 
+    # -- setting columns ---------------------------------------------------------------------------------------------
+
+    def column_menu(self) -> QMenu:
+        """The header's context menu: a checkable entry per setting, checked when it is a column."""
+        menu = QMenu(self)
+        shown = {label.name for label in self.model.setting_columns}
+        for label in setting_labels():
+            if label.name in ("backend", "dataset", "learning_rate"):
+                continue    # columns of their own already
+            action = menu.addAction(label.title)
+            action.setCheckable(True)
+            action.setChecked(label.name in shown)
+            action.toggled.connect(lambda checked, name=label.name: self.show_setting_column(name, checked))
+        return menu
+
+    def setting_columns(self) -> list[str]:
+        return [label.name for label in self.model.setting_columns]
+
+    def show_setting_column(self, name: str, shown: bool) -> None:
+        """Show (or hide) setting ``name`` as a column, after the fixed ones and those shown before."""
+        names = [n for n in self.setting_columns() if n != name] + ([name] if shown else [])
+        labels = {label.name: label for label in setting_labels()}
+        self.model.set_setting_columns([labels[n] for n in names])
+        self._fit_columns()
+
     # -- rows --------------------------------------------------------------------------------------------------------
 
     def run_ids(self) -> list[str]:
@@ -304,14 +357,16 @@ class RunsTable(QWidget):
         if record.id in self.model:
             self.model.update(record.id, cells, tooltips, visible, color)
         else:
-            self.model.add([RunRow(record.id, cells, tooltips, bool(visible), color)])
+            self.model.add([RunRow(record.id, cells, tooltips, bool(visible), color,
+                                   settings=record.settings if record.readable else None)])
         self._widen_columns(record.id)
 
     def add_runs(self, records, shown=()) -> None:
         """Add a row for each of ``records`` (none in the table yet) at once, checked when its id is in ``shown``:
         the saved runs at start, which may be thousands."""
         with garbage_collector_paused():
-            self.model.add([RunRow(record.id, None, None, record.id in shown, record=record)
+            self.model.add([RunRow(record.id, None, None, record.id in shown, record=record,
+                                   settings=record.settings if record.readable else None)
                             for record in records])
             self._fit_columns()
 
