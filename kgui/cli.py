@@ -574,7 +574,8 @@ def settings_table(records, columns) -> str:
 def warm_up_command(args, out) -> int:
     from kgui.core.warmup import STANDARD_DATASETS, warm_up
 
-    print(f"kgui: compiling {', '.join(STANDARD_DATASETS)} on {args.backend} (once; later runs reuse it)…",
+    print(f"kgui: compiling {', '.join(STANDARD_DATASETS)} and the kernels every model shares on {args.backend} "
+          "(once; later runs reuse it)…",
           file=out, flush=True)
     warm_up(args.backend, on_done=lambda result: print(f"  {result.dataset}: {result.seconds:.1f} s", file=out,
                                                        flush=True))

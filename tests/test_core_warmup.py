@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WARM_UP = ("from kgui.core.warmup import warm_up; warm_up('theano', datasets=('linear',)); "
+WARM_UP = ("from kgui.core.warmup import warm_up; warm_up('theano', datasets=('linear',), kernels=()); "
            "import pytensor; print(pytensor.config.compiledir)")
 
 
@@ -25,3 +25,15 @@ def test_warm_up_fills_the_cache_so_a_second_compile_is_a_hit():
     assert after_warm_up, f"no compiled modules in {compiledir}"
     run(WARM_UP)
     assert compiled_modules(compiledir) == after_warm_up
+
+
+def test_the_shared_kernels_cover_every_activation_and_optimizer_on_both_tasks():
+    from kgui.core.models import ACTIVATIONS
+    from kgui.core.optimizers import OPTIMIZERS
+    from kgui.core.warmup import SHARED_KERNELS
+
+    for dataset in ("circle", "linear"):   # classification, regression
+        kernels = [settings for settings in SHARED_KERNELS if settings.dataset == dataset]
+        assert {settings.activation for settings in kernels} == set(ACTIVATIONS)
+        assert {settings.optimizer for settings in kernels} == set(OPTIMIZERS)
+        assert all(settings.model == "mlp" and len(settings.hidden) == 1 for settings in kernels)
