@@ -28,7 +28,7 @@ def kernel_manager(folder: Path, env: dict[str, str]) -> KernelManager:
 
 
 def execute(notebook: nbformat.NotebookNode, folder: Path, env: dict[str, str], cwd: Path = NOTEBOOKS,
-            timeout: int = 600) -> nbformat.NotebookNode:
+            timeout: int = 300) -> nbformat.NotebookNode:
     """Run every cell of ``notebook`` in a fresh kernel started in ``cwd``; raises CellExecutionError on an error."""
     manager = kernel_manager(folder, env)
     client = NotebookClient(notebook, km=manager, timeout=timeout, resources={"metadata": {"path": str(cwd)}})

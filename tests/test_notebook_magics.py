@@ -39,3 +39,17 @@ def test_kgui_open_trains_in_the_window_and_the_run_is_in_runs(tmp_path):
                                 "Compare Backends (Ctrl+B) in the window")
     assert texts[5].strip() == "kgui: error: argument --lr: invalid float value: 'fast'"
     assert texts[6].strip() == "1"            # the refused ones opened nothing
+
+
+def test_without_a_display_it_says_so_even_after_a_live_view_made_qt_off_screen(tmp_path):
+    notebook = new_notebook(cells=[
+        new_code_cell("from kgui.notebook import LivePlot\nplot = LivePlot(show=False)"),
+        new_code_cell("%load_ext kgui\n%kgui open --dataset linear"),
+        new_code_cell("from kgui.notebook.magics import windows\nprint(len(windows))")])
+    execute(notebook, tmp_path, {"KGUI_RUNS_DIR": str(tmp_path / "runs"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+                                 "QT_QPA_PLATFORM": "", "DISPLAY": "", "WAYLAND_DISPLAY": ""}, cwd=tmp_path)
+    texts = [text_of(cell) for cell in notebook.cells]
+    assert texts[1].strip() == ("kgui: error: cannot open the window: there is no display (DISPLAY is not set); run it "
+                                "on a desktop, under xvfb-run (xvfb-run -a python main.py ...), or with "
+                                "QT_QPA_PLATFORM=offscreen (no window to see)")
+    assert texts[2].strip() == "0"

@@ -1,15 +1,13 @@
 """``%load_ext kgui``, then ``%kgui open [flags]``: the desktop window, opened from the kernel.
 
-The flags are ``kgui open``'s (an experiment, ``--start``, a classroom). The window lives in the kernel's process,
-on its Qt event loop (``%gui qt``, turned on here when it is not), and saves to the same store as ``kgui.runs()``
-reads. Each window opened is kept in :data:`windows`.
+The flags are ``kgui open``'s (an experiment, ``--start``, a classroom). The window lives in the kernel's process:
+the kernel's own event loop runs Qt's events while it waits for cells (:func:`kgui.notebook.qt.run_qt_events`), and
+it saves to the same store as ``kgui.runs()`` reads. Each window opened is kept in :data:`windows`.
 """
 from __future__ import annotations
 
 import shlex
 import sys
-
-from IPython import get_ipython
 
 from kgui import cli
 
@@ -45,13 +43,14 @@ def kgui_magic(line: str) -> None:
     from kgui.ui import show_window
     from kgui.ui.display import display_problem
 
-    problem = display_problem()
+    from . import qt
+
+    problem = qt.no_display or display_problem()   # the live views may have made this kernel's Qt off screen
     if problem is not None:
         print(f"kgui: error: {problem}", file=sys.stderr)
         return
-    shell = get_ipython()
-    if shell is not None:
-        shell.enable_gui("qt")      # %gui qt: the kernel runs Qt's event loop while it waits for cells
+    qt.qt_application()
+    qt.run_qt_events()          # the window lives while the kernel waits for cells
     window = show_window(settings, classroom)
     if args.start:
         window.start()

@@ -7,6 +7,7 @@ an image (pyqtgraph.jupyter's way), sent to the browser by jupyter_rfb, and mous
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 
@@ -22,19 +23,43 @@ from kgui.ui.display import display_problem
 
 
 OFFSCREEN_NOTE = "This plugin does not support propagateSizeHints()"
+no_display: str | None = None     # why Qt found no display, when the kernel's QApplication was made off screen
 _app: QApplication | None = None   # held for the kernel's life: Qt aborts when its widgets outlive it
 
 
 def qt_application() -> QApplication:
     """The process's QApplication (the existing one, e.g. ``%gui qt``'s); off screen where Qt would find no
     display (a kernel on a server)."""
-    global _app
-    if QApplication.instance() is None and display_problem() is not None:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    global _app, no_display
+    if QApplication.instance() is None:
+        no_display = display_problem()
+        if no_display is not None:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
     _app = create_app([])
     if _app.platformName() == "offscreen":
         qInstallMessageHandler(_quiet_offscreen)
     return _app
+
+
+QT_EVENTS_S = 0.015    # the kernel runs Qt's events this often while it waits for cells
+_pumping = False
+
+
+def run_qt_events() -> None:
+    """Run Qt's events (a window's paints, input, timers) from the kernel's own event loop every ``QT_EVENTS_S``
+    while it waits for cells, from now on. (ipykernel's ``%gui qt`` runs a QEventLoop instead, left when a message
+    comes; on ipykernel 7 it missed the next cell's request in one test run of three and the kernel hung.)"""
+    global _pumping
+    if _pumping:
+        return
+    loop = asyncio.get_running_loop()
+
+    def run_events() -> None:
+        QApplication.processEvents()
+        loop.call_later(QT_EVENTS_S, run_events)
+
+    loop.call_soon(run_events)
+    _pumping = True
 
 
 def _quiet_offscreen(kind: QtMsgType, context, message: str) -> None:
