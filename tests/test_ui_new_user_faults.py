@@ -505,7 +505,7 @@ def test_parity_verdict_explains_adaptive_mini_batch_parting_and_the_png_carries
     import dataclasses
 
     from kgui.core.parity import LossDifference
-    from kgui.ui.parity_view import export_title, verdict_explanation
+    from kgui.ui.parity_view import LEGEND_TITLE, export_title, verdict_explanation
     window.dataset_picker.select("spiral", {})
     form = window.form.model_form
     form.optimizer_box.setCurrentIndex(form.optimizer_box.findData("adam"))
@@ -519,10 +519,18 @@ def test_parity_verdict_explains_adaptive_mini_batch_parting_and_the_png_carries
     title = export_title(result)
     assert title.startswith(view.verdict.text()) and "Spiral" in title
     assert all(name in title for name in ("TensorFlow", "JAX"))
-    assert title in view.item.titleLabel.text.replace("&amp;", "&")     # the PNG renders this plot item
-    target = tmp_path / "parity.svg"
-    view.export_target().export(target)
-    assert "Spiral" in target.read_text()
+    target = view.export_target()
+    assert title in target.png_title.replace("&amp;", "&")     # the PNG shows it above the plot
+    from PyQt6.QtGui import QImage
+    plain_png = view.export_target()
+    plain_png.png_title = ""
+    plain_png.export(tmp_path / "plain.png")
+    target.export(tmp_path / "parity.png")
+    assert QImage(str(tmp_path / "parity.png")).height() > QImage(str(tmp_path / "plain.png")).height() or \
+        (tmp_path / "parity.png").read_bytes() != (tmp_path / "plain.png").read_bytes()
+    assert view.item.titleLabel.text == LEGEND_TITLE             # the screen keeps its own title
+    target.export(tmp_path / "parity.svg")
+    assert "Spiral" in (tmp_path / "parity.svg").read_text()
     # the engines part, as they did at step 518 in issue 21 (a 600-step MLP comparison is too slow for a test)
     first, second = (record.engine for record in result.records[:2])
     parted = dataclasses.replace(result, differences=[LossDifference(0.5, 3, first, second, 1.0)])

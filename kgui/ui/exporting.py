@@ -197,12 +197,13 @@ class ExportTarget:
     plots: Callable[[], list[tuple[pg.PlotItem, str]]]
     write_data: Callable[[Path], object]
     empty_message: str = ""     # why there is nothing to export yet ("" when there is)
+    png_title: str = ""         # HTML title the PNG shows above the plot (on screen it stays as it is)
 
     def export(self, path) -> Path:
         """Write ``path`` in the format of its extension; ValueError (unknown extension) or OSError (naming it)."""
         fmt = export_format(path)
         if fmt == "png":
-            write_atomic(path, png_bytes(self.image_item))
+            write_atomic(path, self._png())
         elif fmt == "svg":
             rect = self.image_item.sceneBoundingRect()
             write_atomic(path, svg_bytes([panel_state(item, title) for item, title in self.plots()],
@@ -210,6 +211,25 @@ class ExportTarget:
         else:
             self.write_data(Path(path))
         return Path(path)
+
+    def _png(self) -> bytes:
+        if self.png_title and isinstance(self.image_item, pg.PlotItem):
+            return _titled_png(self.image_item, self.png_title)
+        return png_bytes(self.image_item)
+
+
+def _titled_png(item: pg.PlotItem, title: str) -> bytes:
+    """``item`` rendered with ``title`` above it (then its own title again)."""
+    label = item.titleLabel
+    shown, text, options = label.isVisible(), label.text, dict(label.opts)
+    item.setTitle(title, size="8pt")
+    try:
+        return png_bytes(item)
+    finally:
+        if shown:
+            item.setTitle(text, **{key: options[key] for key in ("size", "color") if key in options})
+        else:
+            item.setTitle(None)
 
 
 def export_tensorboard_dialog(parent, records, start_folder, layers=lambda record: None) -> Path | None:

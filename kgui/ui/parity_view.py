@@ -135,7 +135,6 @@ class ParityView(QWidget):
         self.verdict.setStyleSheet("")
         self.verdict.setText(f"Training on {', '.join(engine_title(e) for e in engines)} in turn…")
         self.explanation.setVisible(False)
-        self.item.setTitle(LEGEND_TITLE, size="9pt")
         self.difference_curve.setData([], [])
         self.tolerance_curve.setData([], [])
         self.table.setRowCount(len(self.engines))
@@ -191,7 +190,6 @@ class ParityView(QWidget):
         self.verdict.setText(verdict_line(result))
         self.explanation.setText(verdict_explanation(result))
         self.explanation.setVisible(bool(self.explanation.text()))
-        self.item.setTitle(f"{html.escape(export_title(result))}<br>{LEGEND_TITLE}", size="8pt")
         self.export_button.setEnabled(True)
 
     def export_target(self) -> ExportTarget:
@@ -200,4 +198,5 @@ class ParityView(QWidget):
         title = PLOT_TITLE if result is None else f"{export_title(result)}\n{PLOT_TITLE}"
         return ExportTarget("backend parity comparison", "kgui-parity", self.item, lambda: [(self.item, title)],
                             lambda path: export_parity(result, path),
-                            "" if result is not None else "Compare backends first: there is nothing to export yet.")
+                            "" if result is not None else "Compare backends first: there is nothing to export yet.",
+                            "" if result is None else f"{html.escape(export_title(result))}<br>{LEGEND_TITLE}")

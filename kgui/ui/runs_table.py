@@ -273,7 +273,6 @@ class RunsTable(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)   # every border can be dragged, Name's too
         header.setStretchLastSection(True)
         header.setResizeContentsPrecision(SIZED_ROWS)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setColumnWidth(0, NAME_WIDTH)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(lambda position: self.column_menu().exec(header.mapToGlobal(position)))
