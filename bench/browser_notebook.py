@@ -87,12 +87,13 @@ def kernels(port: int) -> list[dict]:
         return json.load(response)
 
 
-def browser() -> webdriver.Chrome:
+def browser(profile: Path) -> webdriver.Chrome:
+    """Headless Chromium with a new profile in ``profile``."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='kgui-chromium-')}")
+    options.add_argument(f"--user-data-dir={profile}")
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
@@ -146,7 +147,7 @@ def main() -> int:
     results = []
     try:
         wait_for(lambda: lab_answers(port), 120, "JupyterLab to answer")
-        driver = browser()
+        driver = browser(folder / ".chromium")
         driver.get(f"http://127.0.0.1:{port}/lab/tree/keras_backend.ipynb")
         wait_for(lambda: len(code_cells(driver)) > 5, 120, "the notebook to open")
         wait_for(lambda: any(kernel["execution_state"] == "idle" for kernel in kernels(port)), 120,
