@@ -2,9 +2,9 @@
 
     QT_QPA_PLATFORM=offscreen python bench/bench_window_rss.py [--runs 20] [--engines tensorflow theano jax torch]
 
-Opens the real window (offscreen) on a fresh run store and trains, one after another and round-robin over the
-engines, the linear exercise (full batch, 100 steps) and the spiral MLP (8,8 tanh, Adam, batch 10, 100 steps)
-until ``--runs`` runs have finished. Prints the window process's RSS when shown and after every round, the engines
+Opens the real window (offscreen) on a fresh run store and trains, one after another, the linear exercise (full
+batch, 100 steps) and the spiral MLP (8,8 tanh, Adam, batch 10, 100 steps) alternately on each engine in turn, the
+same number of runs on each, until ``--runs`` runs have finished. Prints the window process's RSS when shown and after every round, the engines
 imported into the window's process, and the RSS of its child processes (workers) at the end, if any.
 """
 from __future__ import annotations
@@ -78,8 +78,10 @@ def main() -> int:
             app.processEvents()
             sleep(0.005)
 
-    plan = [(engine, experiment) for experiment in experiments for engine in args.engines]
-    print(f"window RSS, {args.runs} runs round-robin over {', '.join(args.engines)} (linear, then spiral MLP):")
+    per_engine = -(-args.runs // len(args.engines))   # the runs of one engine follow each other: its worker is reused
+    plan = [(engine, experiments[run % 2]) for engine in args.engines for run in range(per_engine)]
+    print(f"window RSS, {args.runs} runs, {per_engine} per engine in turn ({', '.join(args.engines)}), linear and "
+          f"spiral MLP alternating:")
     print("| runs done | window RSS (MB) | engines in the window's process | children RSS (MB) |")
     print("|---|---|---|---|")
     print(f"| 0 (shown) | {shown:.0f} | - | - |")
@@ -94,7 +96,7 @@ def main() -> int:
         if window.record is None or window.record.status != "finished":
             status = window.record.status if window.record is not None else "none"
             raise SystemExit(f"bench_window_rss: run {done} on {engine} {status}")
-        if done % len(plan) == 0 or done == args.runs:
+        if done % per_engine == 0 or done == args.runs:
             app.processEvents()
             kids = children(os.getpid())
             imported = ",".join(m for m in ENGINE_MODULES if m in sys.modules) or "-"
