@@ -16,7 +16,8 @@ epochs, dataset options ...) picks the experiment trained in part 2; ``--engines
    until the job is over: the view's refit, the run saved) and, separately, while the job loads the data, imports
    the engine and compiles (each window has its own worker processes: a fresh one imports the engine); the same
    with baselines in the same process (see ``VARIANTS``): the view re-fitted at every frame as before, the plot
-   frozen, (2-feature data) no decision boundary computed or drawn, the GIL switch interval at 0.5 ms; with
+   frozen, (2-feature data) no decision boundary computed or drawn, the GIL switch interval at 0.5 ms, the workers
+   not niced; with
    ``--compare`` also Compare Backends (every gap from Start to the job's end); also the GUI thread's CPU time
    over the training's wall time ("GUI thread busy": what the window costs, less sensitive to a loaded machine
    than the gaps);
@@ -184,6 +185,7 @@ VARIANTS = {
     "no surface": " (no decision boundary)",
     "points repainted": " (decision boundary's points repainted with it: before)",
     "0.5 ms switch": " (the interpreter's GIL switch interval at 0.5 ms, not 5 ms)",
+    "not niced": " (workers not niced)",
 }
 
 
@@ -198,15 +200,18 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare:
     job and its signals alone); "no surface" computes and draws no decision boundary (2-feature data: the Decision
     boundary dock is in front otherwise); "points repainted" paints the dock's points at every surface instead of
     from a cached picture; "0.5 ms switch" sets the interpreter's GIL switch interval to 0.5 ms (the window did so
-    while engines ran in its process).
+    while engines ran in its process); "not niced" starts the window's workers at its own priority.
     """
     from PyQt6.QtCore import QEventLoop, QSettings, QTimer
 
     from kgui.core.runs import RunStore
     from kgui.core.session import RunEnded, SurfaceComputed
-    from kgui.ui import worker
+    from kgui.ui import main_window, worker
     from kgui.ui.main_window import MainWindow
 
+    surface_s, nice = worker.SURFACE_S, getattr(main_window, "WORKER_NICE", 0)
+    worker.SURFACE_S = None if variant == "no surface" else surface_s
+    main_window.WORKER_NICE = 0 if variant == "not niced" else nice
     engine = settings.backend
     scratch = Path(tempfile.mkdtemp(dir=runs_dir))  # a fresh store: only this run on the plot
     preferences = QSettings(str(scratch / "kgui.ini"), QSettings.Format.IniFormat)
@@ -214,8 +219,6 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare:
     if variant == "autorange":
         window.plot.following = False
         window.plot.item.enableAutoRange()
-    surface_s = worker.SURFACE_S
-    worker.SURFACE_S = None if variant == "no surface" else surface_s
     switch_interval = sys.getswitchinterval()
     if variant == "0.5 ms switch":
         sys.setswitchinterval(0.0005)
@@ -259,7 +262,7 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare:
     loop.exec()
     app.processEvents()
     timer.stop()
-    worker.SURFACE_S = surface_s
+    worker.SURFACE_S, main_window.WORKER_NICE = surface_s, nice
     sys.setswitchinterval(switch_interval)
     record = window.record
     surface_shown = window.surface_dock.isVisible() and window.surface_view.surface is not None

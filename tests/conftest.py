@@ -60,6 +60,8 @@ def worker_pool():
     again); shut down at the end, leaving no process."""
     from kgui.core.workers import WorkerPool
 
-    pool = WorkerPool()
+    from kgui.ui.main_window import WORKER_NICE
+
+    pool = WorkerPool(nice=WORKER_NICE)
     yield pool
     assert pool.shutdown()

@@ -9,7 +9,7 @@ import sys
 
 from kgui.core.runs import RunStatus, RunStore
 from kgui.core.settings import ExperimentSettings
-from kgui.ui.main_window import MainWindow
+from kgui.ui.main_window import WORKER_NICE, MainWindow
 
 from ui_support import (ENGINES, ROOT, configure, messages, wait_for_steps, wait_until_idle,  # noqa: F401 - fixtures
                         window)
@@ -23,7 +23,7 @@ from PyQt6.QtCore import QSettings
 from kgui.core.runs import RunStore
 from kgui.core.settings import ExperimentSettings
 from kgui.ui import create_app
-from kgui.ui.main_window import MainWindow
+from kgui.ui.main_window import WORKER_NICE, MainWindow
 engines = sys.argv[1].split(",")
 app = create_app([])
 folder = tempfile.mkdtemp(prefix="kgui-test-")
@@ -81,6 +81,8 @@ def test_quitting_with_busy_workers_leaves_no_process_and_saves_the_run_as_stopp
     window.jobs.pool.prepare(ExperimentSettings(backend="theano", dataset="linear"))   # a second worker, importing
     workers = [process.pid for process in window.jobs.pool.processes]
     assert len(workers) == 2 and all(alive(pid) for pid in workers)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    assert [os.getpriority(os.PRIO_PROCESS, pid) for pid in workers] == [min(own + WORKER_NICE, 19)] * 2
     job = window.jobs.job
     window.close()
     assert not [pid for pid in workers if alive(pid)]

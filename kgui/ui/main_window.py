@@ -43,6 +43,7 @@ CONTROLS_WIDTH = 360
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
 DEFAULT_SIZE = (1400, 880)   # the first window's size, when the screen has room for it (the Controls show the run)
 STEP_MS_WINDOW = 20     # "Step time" in the side panel: median of the last this many steps
+WORKER_NICE = 10        # the window's workers run this much nicer: its GUI thread gets a CPU first (bench_gui.md)
 
 
 class MainWindow(QMainWindow):
@@ -59,7 +60,7 @@ class MainWindow(QMainWindow):
                  pool: WorkerPool | None = None, show_remembered_runs: bool = True):
         super().__init__()
         owns_pool = pool is None
-        pool = pool if pool is not None else WorkerPool()
+        pool = pool if pool is not None else WorkerPool(nice=WORKER_NICE)
         self.session = Session(store if store is not None else RunStore(runs_dir), pool=pool)
         self.preferences = preferences if preferences is not None else window_state.default_preferences()
         self.dialogs = Dialogs(self)

@@ -51,11 +51,13 @@ class _Slot:
 
 
 class WorkerPool:
-    """At most ``max_workers`` worker processes (default: the number of cores, at least 2)."""
+    """At most ``max_workers`` worker processes (default: the number of cores, at least 2), each started ``nice``
+    steps below its parent's priority (the window: its GUI thread gets a CPU first)."""
 
-    def __init__(self, max_workers: int | None = None, idle_s: float = IDLE_S, rss_growth: int = RSS_GROWTH):
+    def __init__(self, max_workers: int | None = None, idle_s: float = IDLE_S, rss_growth: int = RSS_GROWTH,
+                 nice: int = 0):
         self.max_workers = max_workers or max(2, os.cpu_count() or 1)
-        self.idle_s, self.rss_growth = idle_s, rss_growth
+        self.idle_s, self.rss_growth, self.nice = idle_s, rss_growth, nice
         self._slots: list[_Slot] = []
         self._changed = threading.Condition()
         self._closed = False
@@ -175,7 +177,7 @@ class WorkerPool:
 
     def _start(self) -> _Slot:
         """Under the lock."""
-        slot = _Slot(WorkerProcess())
+        slot = _Slot(WorkerProcess(self.nice))
         self._slots.append(slot)
         return slot
 

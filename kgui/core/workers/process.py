@@ -46,10 +46,19 @@ def exit_cause(returncode: int | None, log_tail: str = "") -> str:
     return f"exit status {returncode}" + (f": {last}" if last and returncode != 0 else "")
 
 
+def _lower_priority(pid: int, nice: int) -> None:
+    """Raise the nice value of process ``pid``'s main thread by ``nice``, before it has started another thread: the
+    threads it starts (the job's, an engine's pools, a compiler) inherit it (Linux: a thread's nice is its own)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, min(os.getpriority(os.PRIO_PROCESS, pid) + nice, 19))
+    except OSError:   # not permitted in some sandboxes: the worker runs at its parent's priority
+        pass
+
+
 class WorkerProcess:
     """A worker process and its connection; thread-safe :meth:`send`."""
 
-    def __init__(self):
+    def __init__(self, nice: int = 0):
         parent_end, child_end = socket.socketpair()
         self._log = tempfile.TemporaryFile()
         try:
@@ -60,6 +69,8 @@ class WorkerProcess:
         finally:
             child_end.close()
         self.pid = self.popen.pid
+        if nice:
+            _lower_priority(self.pid, nice)
         self.connection = Connection(parent_end.detach())
         self.hello: Hello | None = None
         self.refusal = ""              # why the parent refused the worker's Hello, if it did
