@@ -84,7 +84,7 @@ class InputFeatures:
         """ValueError in one line when these features do not apply to ``n_raw`` columns of ``label``."""
         if self.plane and n_raw != 2:
             raise ValueError(f"features {','.join(self.plane)} are for the 2-D sets; {label} has {n_raw} columns")
-        if self.columns(n_raw) > MAX_COLUMNS:
+        if self.degree == 2 and self.columns(n_raw) > MAX_COLUMNS:
             raise ValueError(f"polynomial degree 2 of {label}'s {n_raw:,} columns makes {self.columns(n_raw):,} "
                              f"columns, more than {MAX_COLUMNS:,}")
 

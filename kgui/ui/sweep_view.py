@@ -413,7 +413,10 @@ class SweepView(QWidget):
 
         bar = QHBoxLayout()
         for label, widget in (("Sweep", self.sweep_picker), ("Metric", self.metric_picker),
-                              ("Scatter against", self.axis_picker)):
+                              ("Against", self.axis_picker)):
+            # a long sweep id or metric name never widens the tab (and so the window's least width)
+            widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            widget.setMinimumContentsLength(4)
             bar.addWidget(QLabel(label))
             bar.addWidget(widget)
         bar.addWidget(self.filter_box, 1)
