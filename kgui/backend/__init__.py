@@ -130,9 +130,12 @@ def default() -> Backend:
     return load(config.default_backend_name())
 
 
+INSTANCE_ATTRIBUTES = ("name", "version")   # set per backend in Backend.__init__, read as K.version too
+
+
 def __getattr__(attr):
     """``K.dot``, ``K.function`` ... at module level act on the default backend."""
-    if attr.startswith("__") or not hasattr(Backend, attr):
+    if attr.startswith("__") or not (hasattr(Backend, attr) or attr in INSTANCE_ATTRIBUTES):
         raise AttributeError(f"module 'kgui.backend' has no attribute {attr!r}")
     return getattr(default(), attr)
 
