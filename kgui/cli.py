@@ -25,10 +25,10 @@ from kgui.core.classroom import CONTROLS, Classroom, parse_controls
 from kgui.core import settings as experiment
 from kgui.core.export import FORMATS, export_format
 from kgui.core.files import error_text
-from kgui.core.runs import EXIT_ERROR, EXIT_OK, EXIT_STOPPED, RunStatus, RunStore, exit_code
+from kgui.core.runs import RunStatus, RunStore
 from kgui.core.trainer import TrainingControl, stage_text
+from kgui.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_STOPPED, EXIT_USAGE, exit_code
 
-EXIT_USAGE = 2
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 PRINT_EVERY = 20
 USER_ERRORS = (ValueError, OSError, LookupError, ImportError)

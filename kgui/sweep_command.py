@@ -15,6 +15,7 @@ from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialS
 from kgui.core.sweeps.spec import (Axis, Metric, SweepMethod, SweepSpec, canonical_axis_name, format_value,
                                    parse_assignment, parse_range, parse_values)
 from kgui.core.sweeps.table import METRIC_COLUMNS, axis_names, export_rows, ranked_rows
+from kgui.exit_codes import sweep_exit_code
 
 CLUSTER_VARIABLE = "KGUI_DASK_SCHEDULER"
 
@@ -178,4 +179,4 @@ def sweep_command(args, out, err) -> int:
         console.line(f"wrote {export_rows(rows, path)}")
     if result.stopped:
         return stopper.exit_code
-    return result.exit_code()
+    return sweep_exit_code(result)

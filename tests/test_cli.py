@@ -14,7 +14,8 @@ from engine_support import INSTALLED
 from kgui import backend, cli
 from kgui.core import experiment_strings
 from kgui.core.classroom import Classroom
-from kgui.core.runs import EXIT_DIVERGED, RunStore
+from kgui.core.runs import RunStore
+from kgui.exit_codes import EXIT_DIVERGED
 from kgui.core.settings import ExperimentSettings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,7 +29,8 @@ def test_a_trained_run_is_a_row_with_its_settings_and_summary(tmp_path, monkeypa
     other = train(RunStore(), dataset="iris", learning_rate=0.1, steps=5)
 
     frame = kgui.runs()
-    assert list(frame.index) == [record.id, other.id] and frame.index.name == "id"
+    in_order = sorted([record, other], key=lambda run: (run.created, run.id))   # two runs of one second: by id
+    assert list(frame.index) == [run.id for run in in_order] and frame.index.name == "id"
     row = frame.loc[record.id]
     assert row["status"] == "finished" and row["engine"] == "tensorflow" and row["dataset"] == "linear"
     assert row["learning_rate"] == 0.5 and row["steps"] == 30 and row["steps_taken"] == 30 and row["seed"] == 3

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from kgui.core.runs import RunStore, exit_code
+from kgui.core.runs import RunStore
+from kgui.exit_codes import exit_code
 from kgui.core.session import (EventKind, JobEnded, JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted,
                                Session, StepsTaken)
 from kgui.core.settings import ExperimentSettings

@@ -6,6 +6,7 @@ import pytest
 from kgui import cli
 from kgui.core import setting_labels
 from kgui.core.runs import RunRecord, RunStatus, RunStore
+from kgui.core.runs.names import default_name
 from kgui.core.settings import ExperimentSettings
 
 
@@ -22,14 +23,14 @@ from kgui.core.settings import ExperimentSettings
     (ExperimentSettings(), "TensorFlow · Linear · lr 0.01"),
 ])
 def test_default_names_show_every_setting_that_differs_from_its_default(settings, name):
-    assert RunRecord.default_name(settings) == name
-    assert RunRecord.default_name(settings, with_rate=False) == name.rpartition(" · ")[0]
+    assert default_name(settings) == name
+    assert default_name(settings, with_rate=False) == name.rpartition(" · ")[0]
 
 
 def test_two_different_otto_runs_get_different_names():
     plain = ExperimentSettings(dataset="otto", steps=25)
     tuned = ExperimentSettings(dataset="otto", momentum=0.9, nesterov=True, l2=1e-4, steps=100)
-    assert RunRecord.default_name(plain) != RunRecord.default_name(tuned)
+    assert default_name(plain) != default_name(tuned)
 
 
 def test_every_field_differing_alone_changes_the_name():
@@ -44,7 +45,7 @@ def test_every_field_differing_alone_changes_the_name():
         value = changed.get(f.name)
         if value is None:   # a field this test does not know yet: any other value of its type
             value = not getattr(defaults, f.name) if isinstance(getattr(defaults, f.name), bool) else "x"
-        assert RunRecord.default_name(defaults.replace(**{f.name: value})) != RunRecord.default_name(defaults), \
+        assert default_name(defaults.replace(**{f.name: value})) != default_name(defaults), \
             f.name
 
 

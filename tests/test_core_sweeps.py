@@ -13,6 +13,7 @@ from kgui.core.sweeps import (MAX_TRIALS, Axis, Metric, SweepMethod, SweepRunner
                               TrialEnded, TrialState)
 from kgui.core.sweeps.table import export_rows, ranked_rows, sweep_records
 from kgui.core.trainer import Trainer
+from kgui.exit_codes import sweep_exit_code
 
 ENGINE = "torch" if "torch" in INSTALLED else "tensorflow"
 SPIRAL = ExperimentSettings(backend=ENGINE, dataset="spiral", model="mlp", hidden=(8, 8), optimizer="adam",
@@ -126,7 +127,7 @@ def test_a_sweeps_trials_are_tagged_runs_and_a_reused_model_gives_a_fresh_ones_n
     ended = []
     result = SweepRunner(spec, store, ThreadExecutor(1),
                          on_event=lambda e: ended.append(e) if isinstance(e, TrialEnded) else None).run()
-    assert len(ended) == 4 and not result.stopped and result.exit_code() == 0
+    assert len(ended) == 4 and not result.stopped and sweep_exit_code(result) == 0
     records = sweep_records(store, result.sweep_id)
     assert len(records) == 4
     assert sorted((r.sweep_values["learning_rate"], r.sweep_values["seed"]) for r in records) == [

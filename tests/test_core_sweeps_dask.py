@@ -16,6 +16,7 @@ from kgui import cli
 from kgui.core.runs import RunStatus, RunStore
 from kgui.core.sweeps import Axis, SweepRunner, SweepSpec, ThreadExecutor, TrialEvent
 from kgui.core.sweeps.table import sweep_records
+from kgui.exit_codes import sweep_exit_code
 from test_core_sweeps import SPIRAL
 
 pytest.importorskip("distributed")
@@ -71,7 +72,7 @@ def test_a_sweep_on_dask_gives_the_local_losses_and_writes_runs_here(cluster, tm
                              on_event=lambda e: streamed.append(e) if isinstance(e, TrialEvent) else None).run()
     finally:
         executor.shutdown()
-    assert remote.exit_code() == 0
+    assert sweep_exit_code(remote) == 0
     by_values = {}
     for result, store in ((local, local_store), (remote, remote_store)):
         for record in sweep_records(store, result.sweep_id):

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from kgui.core.runs import EXIT_ERROR, RunStatus, RunStore
+from kgui.core.runs import RunStatus, RunStore
 from kgui.core.session import StepsTaken
 from kgui.core.sweeps import Axis, SweepRunner, SweepSpec, TrialEvent
 from kgui.core.sweeps.table import sweep_records
+from kgui.exit_codes import EXIT_ERROR, sweep_exit_code
 from test_core_sweeps import ENGINE, SPIRAL
 
 pytest.importorskip("kgui.core.workers")
@@ -51,7 +52,7 @@ def test_a_killed_worker_is_retried_once_on_a_fresh_worker(tmp_path):
     assert first.attempts == 2 and first.status == RunStatus.FINISHED and first.record.summary.steps == 400
     records = sweep_records(store, result.sweep_id)
     assert len(records) == 2 and all(record.status == RunStatus.FINISHED for record in records)   # one run a trial
-    assert result.exit_code() == 0
+    assert sweep_exit_code(result) == 0
 
 
 def test_a_trial_whose_worker_dies_twice_is_failed_with_the_cause_and_the_sweep_goes_on(tmp_path):
@@ -71,7 +72,7 @@ def test_a_trial_whose_worker_dies_twice_is_failed_with_the_cause_and_the_sweep_
     assert stored.status == RunStatus.FAILED and stored.history and stored.sweep_id == result.sweep_id
     assert [outcome.status for outcome in result.outcomes[1:]] == [RunStatus.FINISHED] * 2
     assert len(sweep_records(store, result.sweep_id)) == 3
-    assert result.exit_code() == EXIT_ERROR
+    assert sweep_exit_code(result) == EXIT_ERROR
     assert not [process for process in executor.pool.processes if process.alive]
 
 

@@ -21,6 +21,7 @@ from IPython.display import display
 
 from kgui.core.run_tables import store_of
 from kgui.core.runs import RunRecord
+from kgui.core.runs.names import default_name
 from kgui.core.session import (JobEnded, JobKind, Phase, RunEnded, RunStarted, Session, StepsTaken,
                                SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
@@ -105,7 +106,7 @@ class Explorer:
             value=settings.learning_rate, base=10, min=low, max=high, step=0.1, description="learning rate",
             readout_format=".3g", continuous_update=False, style={"description_width": "initial"},
             layout=widgets.Layout(width="420px"))
-        self.status = widgets.HTML(f"{html.escape(RunRecord.default_name(settings))}: press Start")
+        self.status = widgets.HTML(f"{html.escape(default_name(settings))}: press Start")
         self.surface_caption = widgets.HTML()
         self.surface_box = widgets.VBox([self.surface_caption, self.surface_frame],
                                         layout=widgets.Layout(display="none"))
@@ -130,7 +131,7 @@ class Explorer:
             self.show()
 
     def __repr__(self) -> str:
-        return f"<kgui Explorer: {RunRecord.default_name(self.settings)}>"
+        return f"<kgui Explorer: {default_name(self.settings)}>"
 
     # -- controls -----------------------------------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None, sh
 
     from PyQt6.QtCore import QTimer
 
-    from kgui.core.runs import exit_code
+    from kgui.exit_codes import exit_code
 
     app = create_app([])
     window = show_window(settings, classroom, show_remembered_runs)

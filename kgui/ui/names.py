@@ -8,6 +8,7 @@ from pathlib import Path
 from kgui.core import engines
 from kgui.core.engines import engine_title
 from kgui.core.runs import RunRecord
+from kgui.core.runs.names import default_name, earlier_default_name
 from kgui.core.settings import steps_per_epoch as settings_steps_per_epoch
 
 from .datasets import short_title
@@ -60,8 +61,8 @@ def has_default_name(record: RunRecord) -> bool:
     or the one older versions gave ("otto · tensorflow · lr 0.1")."""
     settings = record.settings
     older = f"{Path(settings.dataset).name} · {settings.backend} · lr {settings.learning_rate:g}"
-    return record.name in (RunRecord.default_name(settings), older,
-                           f"{RunRecord.earlier_default_name(settings)} · lr {settings.learning_rate:g}")
+    return record.name in (default_name(settings), older,
+                           f"{earlier_default_name(settings)} · lr {settings.learning_rate:g}")
 
 
 def run_title(record: RunRecord) -> str:
@@ -71,7 +72,7 @@ def run_title(record: RunRecord) -> str:
         return f"{record.id} (unreadable)"
     if not has_default_name(record):
         return record.name
-    return RunRecord.default_name(record.settings, with_rate=False)
+    return default_name(record.settings, with_rate=False)
 
 
 def plot_placement(record: RunRecord) -> dict:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Callable
 
-from ..runs import EXIT_ERROR, EXIT_OK, RunRecord, RunStatus, RunStore, SweepTag, exit_code
+from ..runs import RunRecord, RunStatus, RunStore, SweepTag
 from ..session import RunEnded, RunStarted, StepsTaken
 from ..trainer import model_key
 from ..files import error_text
@@ -88,11 +88,6 @@ class SweepResult:
             return (value is None, 0.0 if value is None else sign * value, outcome.trial.index)
         return sorted(self.outcomes, key=key)
 
-    def exit_code(self) -> int:
-        """As ``run``'s: the worst of the trials (a stopped sweep's caller answers with the signal's code)."""
-        codes = [exit_code(outcome.record) if outcome.record is not None else EXIT_ERROR
-                 for outcome in self.outcomes if outcome.state is TrialState.ENDED]
-        return max(codes, default=EXIT_OK)
 
 
 class _TrialSource:
