@@ -298,6 +298,29 @@ def test_a_parity_whose_worker_dies_ends_with_a_failed_run(pool, store, tmp_path
     assert all(record.status == RunStatus.FINISHED for record in result.records if record is not crashed)
 
 
+def test_a_worker_of_another_protocol_fails_the_run_in_one_line(store, monkeypatch):
+    monkeypatch.setattr(protocol, "PROTOCOL_VERSION", protocol.PROTOCOL_VERSION + 1)   # this side is newer
+    with WorkerPool() as pool:
+        job, record, _ = run_remote(Session(store, pool=pool), LINEAR)
+    assert record is None and job.error == (f"the engine process speaks worker protocol {protocol.PROTOCOL_VERSION - 1}"
+                                            f", this kgui speaks {protocol.PROTOCOL_VERSION}")
+    assert not job.process.alive
+
+
+def test_a_worker_that_hangs_while_starting_is_killed(tmp_path, store, monkeypatch):
+    from kgui.core.workers import process
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text("import time\ntime.sleep(600)\n")   # Python itself hangs at start
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    monkeypatch.setattr(process, "HELLO_WAIT_S", 1.0)
+    with WorkerPool() as pool:
+        job, record, _ = run_remote(Session(store, pool=pool), LINEAR)
+        assert record is None and job.error == "the engine process did not start within 1 s"
+        assert not job.process.alive
+
+
 # -- shutting down --------------------------------------------------------------------------------------------------
 
 def test_shutting_down_with_busy_workers_leaves_no_process(store):

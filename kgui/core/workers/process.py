@@ -26,6 +26,7 @@ from .protocol import Hello, Shutdown
 
 KGUI_FOLDER = str(Path(__file__).resolve().parents[3])   # the folder holding this kgui
 EXIT_GRACE_S = 1.0    # a worker whose connection ended is given this long to exit before it is killed
+HELLO_WAIT_S = 60.0   # a worker that has not said Hello this long after it started is killed (it hangs)
 LOG_TAIL_BYTES = 4096
 
 
@@ -69,6 +70,7 @@ class WorkerProcess:
         finally:
             child_end.close()
         self.pid = self.popen.pid
+        self.started = time.monotonic()
         if nice:
             _lower_priority(self.pid, nice)
         self.connection = Connection(parent_end.detach())
@@ -108,16 +110,15 @@ class WorkerProcess:
                 message = self.connection.recv()
                 if self.hello is None and isinstance(message, Hello):
                     self.hello = message
-                    self.refusal = message.mismatch()
-                    if self.refusal:
-                        self.kill()
+                    if message.mismatch():
+                        self.refuse(message.mismatch())
                     continue
-                self._messages.put(message)
+                if not self.refusal:   # nothing a refused worker sent counts
+                    self._messages.put(message)
         except (EOFError, OSError, ValueError):
             pass
         except Exception as exc:  # noqa: BLE001 - a message that does not unpickle: the worker cannot be trusted
-            self.refusal = f"unreadable message from the engine process ({type(exc).__name__}: {exc})"
-            self.kill()
+            self.refuse(f"unreadable message from the engine process ({type(exc).__name__}: {exc})")
         try:
             self.popen.wait(EXIT_GRACE_S)
         except subprocess.TimeoutExpired:
@@ -161,6 +162,16 @@ class WorkerProcess:
         except (OSError, ValueError, IndexError):
             pass
         return None
+
+    def refuse(self, reason: str) -> None:
+        """Kill a worker this side cannot use; ``reason`` (one line) becomes its exit cause."""
+        self.refusal = reason
+        self.kill()
+
+    def check_started(self) -> None:
+        """Refuse a worker that has not said Hello within ``HELLO_WAIT_S`` of its start."""
+        if self.hello is None and self.alive and time.monotonic() - self.started > HELLO_WAIT_S:
+            self.refuse(f"the engine process did not start within {HELLO_WAIT_S:g} s")
 
     def kill(self) -> None:
         """SIGKILL the worker and whatever it started; returns once it is dead."""

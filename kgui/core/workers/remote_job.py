@@ -182,7 +182,7 @@ class RemoteJob:
             if message is _DONE:
                 running -= 1
             elif isinstance(message, Exited):
-                part.outcome = self._worker_died(part, message.cause, part.process.killed)
+                part.outcome = self._worker_died(part, message.cause)
             elif isinstance(message, JobEnded):
                 part.outcome = message
             else:
@@ -222,6 +222,7 @@ class RemoteJob:
             while True:
                 message = process.receive(RECEIVE_S)
                 if message is None:
+                    process.check_started()
                     continue
                 inbox.put((part, message))
                 if isinstance(message, (JobEnded, Exited)):
@@ -263,9 +264,15 @@ class RemoteJob:
             part.live.pop(event.run.id, None)
             part.ended.append(event.run)
 
-    def _worker_died(self, part: _Part, cause: str, killed: bool) -> JobEnded:
+    def _worker_died(self, part: _Part, cause: str) -> JobEnded:
         """End the runs the part's worker left (written to their folders: its lock is free now) and the part."""
-        message = "the engine process was stopped" if killed else f"the engine process crashed: {cause}"
+        process = part.process
+        if process.refusal:
+            message = process.refusal
+        elif process.killed:
+            message = "the engine process was stopped"
+        else:
+            message = f"the engine process crashed: {cause}"
         lost = list(part.live.values())
         if not lost and part.preparing is not None and self.kind is JobKind.PARITY:
             lost = [RunRecord.new(self.settings.replace(backend=part.preparing), self.name)]
