@@ -112,7 +112,7 @@ def measure(impl: str, name: str, options: dict, repeat: int, disk_cache: str | 
         from kgui.core import csv_files, dataset_cache, datasets as module
 
         if impl == "threads":   # the parse before worker processes: pandas on threads only
-            csv_files.PROCESS_MIN_BYTES = float("inf")
+            csv_files.pandas_processes.PROCESS_MIN_BYTES = float("inf")
 
         if disk_cache:
             dataset_cache.DISK = dataset_cache.DiskCache(Path(disk_cache))

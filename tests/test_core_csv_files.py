@@ -99,8 +99,8 @@ def test_gzip_bomb_stops_at_the_decompression_cap(tmp_path):
 
 def test_a_fault_of_the_text_is_reported_after_one_read_not_two(tmp_path, monkeypatch):
     """The limit, met while pandas parsed, was taken for pandas refusing a row: Python's reader read it all again."""
-    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 40_000)
-    monkeypatch.setattr(csv_files, "PYTHON_BATCH_CELLS", 10_000)   # progress from either reader
+    monkeypatch.setattr(csv_files.pandas_threads, "SEGMENT_BYTES", 40_000)
+    monkeypatch.setattr(csv_files.python_reader, "PYTHON_BATCH_CELLS", 10_000)   # progress from either reader
     bomb = tmp_path / "bomb.csv.gz"
     bomb.write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 2_000_000, 9))
     csv_files.set_max_text_bytes(1 << 20)
@@ -198,7 +198,7 @@ def test_a_stop_ends_the_load_and_nothing_is_cached(tmp_path):
 
 
 def test_stop_during_the_trainers_load_ends_the_run_as_stopped_and_saves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 40_000)  # progress after every ~4,000 rows
+    monkeypatch.setattr(csv_files.pandas_threads, "SEGMENT_BYTES", 40_000)  # progress after every ~4,000 rows
     path = write_csv(tmp_path / "data.csv", 100_000)
     store = RunStore(tmp_path / "runs")
     control = TrainingControl()
@@ -220,7 +220,7 @@ def test_the_sessions_phase_events_carry_the_load_progress(tmp_path, monkeypatch
     """The window's progress bar follows these: rows and share of the file while loading, none after."""
     from kgui.core.session import Phase, Session
 
-    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 40_000)
+    monkeypatch.setattr(csv_files.pandas_threads, "SEGMENT_BYTES", 40_000)
     path = write_csv(tmp_path / "data.csv", 50_000)
     session = Session(RunStore(tmp_path / "runs"))
     phases = []
@@ -237,7 +237,7 @@ def test_two_loads_of_one_file_read_it_once_and_the_second_hears_the_progress(tm
     """The window's Code dock and a Start load the same file at once: one read, one Dataset, progress for both."""
     import threading
 
-    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 40_000)
+    monkeypatch.setattr(csv_files.pandas_threads, "SEGMENT_BYTES", 40_000)
     path = write_csv(tmp_path / "data.csv", 50_000)
     release, waiting = threading.Event(), threading.Event()
     first_progress, second_progress, results = [], [], {}
@@ -268,7 +268,7 @@ def test_two_loads_of_one_file_read_it_once_and_the_second_hears_the_progress(tm
 def test_a_load_waiting_for_anothers_read_of_the_file_stops_when_asked(tmp_path, monkeypatch):
     import threading
 
-    monkeypatch.setattr(csv_files, "SEGMENT_BYTES", 40_000)
+    monkeypatch.setattr(csv_files.pandas_threads, "SEGMENT_BYTES", 40_000)
     path = write_csv(tmp_path / "data.csv", 50_000)
     release, started = threading.Event(), threading.Event()
 
@@ -375,7 +375,7 @@ def test_pythons_reader_and_pandas_agree(tmp_path, monkeypatch):
     path.write_text("a, b ,label\n" + "".join(f"{i * 0.5}, {-1 if i % 4 else i},  {'xy'[i % 2]} \n"
                                                for i in range(40)) + "\n")
     fast = csv_files.read_table(path, None, label_default_last=True)
-    monkeypatch.setattr(csv_files, "PANDAS_MAX_COLUMNS", 2)   # as for a file wider than pandas is good at
+    monkeypatch.setattr(csv_files.reading, "PANDAS_MAX_COLUMNS", 2)   # as for a file wider than pandas is good at
     exact = csv_files.read_table(path, None, label_default_last=True)
     np.testing.assert_array_equal(np.concatenate(fast.blocks), np.concatenate(exact.blocks))
     assert fast.labels.values == exact.labels.values == ("x", "y")
@@ -384,7 +384,7 @@ def test_pythons_reader_and_pandas_agree(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("cell", [" ", "", "NA", "nan", "x1"])
 def test_pythons_reader_names_blank_and_bad_cells(tmp_path, monkeypatch, cell):
-    monkeypatch.setattr(csv_files, "PANDAS_MAX_COLUMNS", 2)
+    monkeypatch.setattr(csv_files.reading, "PANDAS_MAX_COLUMNS", 2)
     path = tmp_path / "data.csv"
     path.write_text(f"a,b,label\n1,-1,x\n2,{cell},y\n3,4,x\n")
     problem = " is not numeric: line 3 has 'x1'" if cell == "x1" else ", line 3: a missing value"
@@ -411,9 +411,9 @@ def csv_workers() -> set[int]:
 @pytest.fixture
 def in_processes(monkeypatch):
     """Every plain file parsed by two worker processes in 20 KB ranges."""
-    monkeypatch.setattr(csv_files, "PROCESS_MIN_BYTES", 1)
-    monkeypatch.setattr(csv_files, "PROCESS_PIECE_BYTES", 20_000)
-    monkeypatch.setattr(csv_files, "PARSE_PROCESSES", 2)
+    monkeypatch.setattr(csv_files.pandas_processes, "PROCESS_MIN_BYTES", 1)
+    monkeypatch.setattr(csv_files.pandas_processes, "PROCESS_PIECE_BYTES", 20_000)
+    monkeypatch.setattr(csv_files.pandas_processes, "PARSE_PROCESSES", 2)
 
 
 @pytest.fixture
@@ -422,7 +422,7 @@ def only_processes(in_processes, monkeypatch):
     def threads_not_expected(*args):
         raise AssertionError("parsed by threads, not by processes")
 
-    monkeypatch.setattr(csv_files, "_read_pandas", threads_not_expected)
+    monkeypatch.setattr(csv_files.reading, "read_pandas", threads_not_expected)
 
 
 @pytest.mark.parametrize("newline, end", [("\n", "\n\n"), ("\r\n", "")])   # blank lines at the end; none

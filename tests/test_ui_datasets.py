@@ -86,7 +86,7 @@ def test_stop_ends_a_load_in_the_window(qtbot, tmp_path, messages):
     from kgui.ui.main_window import MainWindow
     from ui_support import wait_until_idle
 
-    path = tmp_path / "big.csv"   # read by the worker in pieces of csv_files.SEGMENT_BYTES: progress from the start
+    path = tmp_path / "big.csv"   # read by the worker in pieces of csv_files.pandas_threads.SEGMENT_BYTES: progress from the start
     with open(path, "w") as stream:
         stream.write("a,b,c,label\n")
         stream.writelines("1.25,2.5,3.75,c1\n4.5,5.25,6.125,c2\n" * 10_000 for _ in range(30))  # ~11 MB
@@ -117,9 +117,9 @@ def test_the_progress_bar_shows_the_load_then_is_busy_then_hides_when_training_s
     from kgui.ui.main_window import MainWindow
     from ui_support import wait_until_idle
 
-    path = tmp_path / "data.csv"   # ~11 MB: several pieces of csv_files.SEGMENT_BYTES, each reported as read
+    path = tmp_path / "data.csv"   # ~11 MB: several pieces of csv_files.pandas_threads.SEGMENT_BYTES, each reported as read
     path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},c{i % 3}\n" for i in range(1_200_000)))
-    assert path.stat().st_size > 4 * csv_files.SEGMENT_BYTES
+    assert path.stat().st_size > 4 * csv_files.pandas_threads.SEGMENT_BYTES
     window = MainWindow(store=RunStore(tmp_path / "runs"))
     qtbot.addWidget(window)
     window.show()
