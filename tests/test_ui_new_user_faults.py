@@ -1,4 +1,5 @@
 """Issue 21's window faults, on the real window and real engines: what a new user tripped on."""
+import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QInputDialog, QTabBar, QToolButton
@@ -585,3 +586,24 @@ def test_runs_table_shows_any_setting_as_a_column_from_its_header_menu(qtbot, wi
     assert (cell(heavy, first), cell(heavy, first + 1)) == ("0.9", "0.0001")
     table.show_setting_column("momentum", False)
     assert model.columnCount() == first + 1 and model.headerData(first, Qt.Orientation.Horizontal) == "L2"
+
+
+# -- 15: multi-feature regression's Fit: predicted against actual -----------------------------------------------------
+
+def test_diabetes_fit_shows_predicted_against_actual_with_the_identity_line(qtbot, window):
+    window.dataset_picker.select("diabetes", {})
+    window.steps_box.setValue(30)
+    window.lr_control.set_rate(0.1)
+    assert window.start()
+    wait_for_job(qtbot, window)
+    assert window.record.status == "finished", window.record.message
+    fit = window.fit_view
+    page = fit.predictions_page
+    assert fit.currentWidget() is page
+    qtbot.waitUntil(lambda: page.scatter.data.size > 0, timeout=10_000)
+    actual, predicted = page.scatter.getData()
+    assert len(actual) == len(predicted) > 50
+    (x0, x1), (y0, y1) = page.identity.getData()
+    assert (x0, x1) == (y0, y1) and x0 < x1
+    assert "after step 30" in page.caption.text() and "validation rows" in page.caption.text()
+    assert np.corrcoef(actual, predicted)[0, 1] > 0.3          # it learned something: the cloud leans along y = x

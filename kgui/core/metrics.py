@@ -58,6 +58,30 @@ def validation_confusion(trainer) -> ConfusionMatrix:
     return confusion_matrix(trainer.model, dataset.x_val, dataset.y_val, dataset.class_names)
 
 
+MAX_PREDICTED_ROWS = 500    # the predicted-against-actual plot shows at most this many rows
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """A regression model's predictions against the targets (first output), on the validation rows (the training
+    rows when there are none), at most ``MAX_PREDICTED_ROWS`` of them."""
+
+    actual: np.ndarray
+    predicted: np.ndarray
+    split: str      # "validation" or "training"
+
+
+def predictions(trainer) -> Predictions:
+    """:class:`Predictions` of the trainer's model at its current step (prepares it if needed)."""
+    trainer.prepare()
+    dataset = trainer.dataset
+    split = "validation" if len(dataset.x_val) else "training"
+    x, y = (dataset.x_val, dataset.y_val) if split == "validation" else (dataset.x_train, dataset.y_train)
+    x, y = x[:MAX_PREDICTED_ROWS], y[:MAX_PREDICTED_ROWS]
+    predicted = np.asarray(trainer.model.predict(x), dtype=np.float64).reshape(len(x), -1)[:, 0]
+    return Predictions(np.asarray(y, dtype=np.float64).reshape(len(x), -1)[:, 0], predicted, split)
+
+
 @dataclass(frozen=True)
 class FittedLine:
     """``y = w·x + b`` as learned, and the line that made the data when it is synthetic."""

@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     STEPS = "steps"            # a run took steps
     ENDED = "ended"            # a run reached its final status
     CONFUSION = "confusion"    # a classification run's validation confusion matrix
+    PREDICTIONS = "predictions"   # a multi-feature regression run's predictions against the targets
     SURFACE = "surface"        # a 2-feature run's predictions over the plane (decision boundary or surface)
     LAYER_STATS = "layer stats"   # a run's per-layer statistics, weights and gradients
     POINTS = "points"          # the range test measured points
@@ -97,6 +98,14 @@ class ConfusionComputed:
 
 
 @dataclass(frozen=True)
+class PredictionsComputed:
+    kind: ClassVar[EventKind] = EventKind.PREDICTIONS
+    run_id: str
+    step: int
+    predictions: metrics.Predictions
+
+
+@dataclass(frozen=True)
 class SurfaceComputed:
     kind: ClassVar[EventKind] = EventKind.SURFACE
     run_id: str
@@ -138,7 +147,8 @@ class RunRemoved:
     run_id: str
 
 
-Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | SurfaceComputed | LayerStatsComputed
+Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | PredictionsComputed | SurfaceComputed
+         | LayerStatsComputed
          | RangePoints | JobEnded | RunChanged | RunRemoved)
 
 
@@ -369,11 +379,17 @@ class Job:
             self.sink(StepsTaken(run_id, steps))
 
     def _send_confusion(self, trainer: Trainer) -> None:
+        """What the model learned, on the same schedule: a classifier's confusion matrix, or a multi-feature
+        regression's predictions against the targets."""
         dataset = trainer.dataset
-        if self.confusion_s is None or dataset is None or not dataset.scores_classes:
+        if self.confusion_s is None or dataset is None:
             return
-        self._last_confusion = perf_counter()
-        self.sink(ConfusionComputed(trainer.record.id, trainer.steps_done, metrics.validation_confusion(trainer)))
+        if dataset.scores_classes:
+            self._last_confusion = perf_counter()
+            self.sink(ConfusionComputed(trainer.record.id, trainer.steps_done, metrics.validation_confusion(trainer)))
+        elif dataset.task == "regression" and dataset.n_features > 1:
+            self._last_confusion = perf_counter()
+            self.sink(PredictionsComputed(trainer.record.id, trainer.steps_done, metrics.predictions(trainer)))
 
     def _send_surface(self, trainer: Trainer) -> None:
         if self.surface_s is None or trainer.dataset is None or not surface.has_surface(trainer.dataset):

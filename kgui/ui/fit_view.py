@@ -93,6 +93,41 @@ def class_headers(names) -> list[str]:
     return [str(index + 1) for index in range(len(texts))]
 
 
+class PredictionsPage(QWidget):
+    """Multi-feature regression: each row's prediction against its target, and the line y = x they would lie on."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.plot = _plot_widget("actual", "predicted")
+        item = self.plot.getPlotItem()
+        item.addLegend(offset=(10, 10), labelTextColor="#333")
+        self.identity = item.plot([], [], pen=pg.mkPen(TRUE_COLOR, width=1, style=Qt.PenStyle.DashLine),
+                                  name="y = x (perfect)")
+        self.scatter = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(FIT_COLOR), name="rows")
+        item.addItem(self.scatter)
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.caption)
+
+    def clear(self, dataset_name: str) -> None:
+        self.scatter.clear()
+        self.identity.setData([], [])
+        self.caption.setText(f"{dataset_name}: predicted against actual, drawn as the run trains")
+
+    def show_predictions(self, predictions, step: int) -> None:
+        actual, predicted = predictions.actual, predictions.predicted
+        finite = np.isfinite(predicted)
+        self.scatter.setData(actual[finite], predicted[finite])
+        values = np.concatenate([actual, predicted[finite]])
+        low, high = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+        self.identity.setData([low, high], [low, high])
+        self.caption.setText(f"{len(actual)} {predictions.split} rows after step {step}: the closer to the dashed "
+                             "line y = x, the better the prediction")
+
+
 class ConfusionTable(QTableWidget):
     """A confusion matrix whose numbers always fit: short headers (the class labels when they are short, else 1…n
     with the class names in their tooltips and in the page's legend line), and a font that shrinks to the column
@@ -241,7 +276,8 @@ class FitView(QStackedWidget):
         self.hint.setWordWrap(True)
         self.line_page = LinePage()
         self.classes_page = ClassesPage()
-        for page in (self.hint, self.line_page, self.classes_page):
+        self.predictions_page = PredictionsPage()
+        for page in (self.hint, self.line_page, self.classes_page, self.predictions_page):
             self.addWidget(page)
         for label in (self.hint, self.classes_page.title, self.classes_page.classes):
             label.setTextFormat(Qt.TextFormat.PlainText)    # run and class names are plain text
@@ -256,6 +292,7 @@ class FitView(QStackedWidget):
         self._accuracy: list[float] = []
         self._latest = None         # the newest StepRecord
         self._confusion = None      # the live run's latest (step, ConfusionMatrix)
+        self._predictions = None    # ... or (step, Predictions) of a multi-feature regression
         self._shown_steps = 0
         self._refreshed = 0.0
 
@@ -291,13 +328,14 @@ class FitView(QStackedWidget):
             self.line_page.set_data(*self._line_data[self.live_run_id])
             self.setCurrentWidget(self.line_page)
         else:
-            self.hint.setText(f"{dataset.name} has {dataset.n_features} features: the fitted line is shown "
-                              "for one-feature linear regression only.")
-            self.setCurrentWidget(self.hint)
+            self.predictions_page.clear(dataset.name)
+            self.setCurrentWidget(self.predictions_page)
         self._shown_steps = 0
         self.refresh(force=True)
         if self._confusion is not None:
             self.show_confusion(self.live_run_id, *self._confusion)
+        if self._predictions is not None:
+            self.show_predictions(self.live_run_id, *self._predictions)
 
     def show_saved(self, record) -> None:
         """Run ``record`` picked in the runs table: the live run live, another from its record (accuracy over its
@@ -359,3 +397,11 @@ class FitView(QStackedWidget):
         self._confusion = (step, matrix)
         if self.showing_live and self.currentWidget() is self.classes_page:
             self.classes_page.show_confusion(matrix, step)
+
+    def show_predictions(self, run_id: str, step: int, predictions) -> None:
+        """A multi-feature regression run's predictions against its targets (core.metrics.Predictions)."""
+        if run_id != self.live_run_id:
+            return
+        self._predictions = (step, predictions)
+        if self.showing_live and self.currentWidget() is self.predictions_page:
+            self.predictions_page.show_predictions(predictions, step)

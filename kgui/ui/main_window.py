@@ -13,8 +13,8 @@ from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QMainW
 
 from kgui.core.classroom import Classroom
 from kgui.core.runs import RunStore
-from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, RangePoints, RunEnded, RunStarted, Session,
-                               StepsTaken, SurfaceComputed)
+from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, PredictionsComputed, RangePoints, RunEnded,
+                               RunStarted, Session, StepsTaken, SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
 from kgui.core.workers import WorkerPool
 
@@ -287,6 +287,8 @@ class MainWindow(QMainWindow):
             case StepsTaken(run_id=run_id, steps=steps):
                 self.plot.add_steps(run_id, steps)
                 self.fit_view.add_steps(run_id, steps)
+            case PredictionsComputed(run_id=run_id, step=step, predictions=predictions):
+                self.fit_view.show_predictions(run_id, step, predictions)
             case ConfusionComputed(run_id=run_id, step=step, matrix=matrix):
                 self.fit_view.show_confusion(run_id, step, matrix)
             case SurfaceComputed(run_id=run_id, surface=surface):
