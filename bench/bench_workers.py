@@ -141,7 +141,7 @@ def first_points(settings: ExperimentSettings, store: RunStore) -> dict[str, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    installed = [info.name for info in backend.available() if info.installed]
+    installed = [info.id for info in backend.available() if info.installed]
     parser.add_argument("--engines", nargs="+", default=installed)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--linear-steps", type=int, default=1500)

@@ -46,7 +46,7 @@ class BackendPicker(QComboBox):
         engine = engines.canonical_id(name)
         index = self.findData(engine)
         if index < 0 or not self.model().item(index).isEnabled():
-            raise ValueError(f"{engines.human_name(engine)} is not installed here")
+            raise ValueError(f"{engines.engine_title(engine)} is not installed here")
         self.setCurrentIndex(index)
 
 
