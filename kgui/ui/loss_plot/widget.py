@@ -1,327 +1,33 @@
-"""Live loss plot of many runs: points accumulate in NumPy buffers and are drawn on a ~30 Hz timer, never per step.
-
-Each run has a number, its own buffer, style (colour, then dash patterns after 12 runs), legend entry
-("#3 TensorFlow · Otto Group · lr 0.5 → 0.1") and pair of curves (training solid, validation dashed).
-Each dataset has its own panel (axes); panels are stacked. View options:
-smoothing (TensorBoard's debiased EMA from core.smoothing), x axis as step, epoch (passes over the training
-rows: each run's steps divided by its steps per epoch; a run saved without them stays on steps, and the
-axis note says which) or wall time, log-y. The selected run is highlighted by fading the others.
-
-While it follows the data (until the user zooms or pans; Auto Range resumes it) the view moves in
-a few jumps rather than at every frame: a live run's x axis spans its planned steps from the
-start, and an axis is re-fitted only when the data leaves it or fills less than half of it. Each
-change of the view re-generates the ticks and the grid in Python (~10 ms), so a view that stays
-put keeps each frame's paint cheap while the engine trains.
-"""
+"""The loss plot widget: the shown runs' panels, the view options, the hover readout and the redraw timer."""
 from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
-from time import perf_counter
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QPen
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSlider, QVBoxLayout,
                              QWidget)
 
 from kgui.core.schedules import RateSchedule, base_rate_changes
-from kgui.core.smoothing import MAX_WEIGHT, DebiasedEMA
+from kgui.core.smoothing import MAX_WEIGHT
 
-from .exporting import ExportTarget
-from .names import rates_text
-from .plot_style import let_axes_narrow, style_plot
+from ..exporting import ExportTarget
+from ..plot_style import let_axes_narrow
+from .curves import X_AXES, Panel, RunCurves
+from .rate_label import RateLabel
+from .series import TIME, TRAIN_SMOOTH, VAL_SMOOTH
+from .styles import RunStyle, line_key
+from .timed_widget import TimedLayoutWidget
+from .view_maths import finite_positive, follow_range
 
 REDRAW_MS = 33          # at most ~30 redraws a second
 MAX_REDRAW_MS = 250     # and at least 4 (when painting is slow, e.g. on a loaded machine)
 PAINT_SHARE = 0.25      # painting may take this share of the GUI thread
-GRID_COLOR = "#d4d4d4"
-# 12 colours that stay apart (Tableau 10 plus two darker ones), then again with dash patterns: 36 distinct runs
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#393b79", "#637939")
-DASHES = (None, (8, 3, 2, 3), (12, 4))     # training line of the 1st, 2nd, 3rd round of colours: solid, dash-dot, long
-VAL_DASHES = ((4, 3), (1, 3), (1, 3))      # validation line: dashed, then dotted
-TRAIN_LINE_NAMES = ("solid", "dash-dotted", "long-dashed")
-VAL_LINE_NAMES = ("dashed", "dotted", "dotted")
-MAX_NUMBERS_NAMED = 3   # the line key names at most this many runs of a line style
-FADED_ALPHA = 60        # other runs while one is highlighted
-RAW_ALPHA = 70          # the unsmoothed training loss behind a smoothed curve
 SMOOTHING_TICKS = 100   # slider positions: weight = position / 100, capped at core's maximum
-X_AXES = {"step": "step", "epoch": "epoch", "time": "wall time (s)"}
-FOLLOW_FILL = 0.5       # an axis is re-fitted when the data fills less than this share of it
-FOLLOW_HEADROOM = 0.2   # ... or leaves it; then it gets this share of the data's span as room to go on
-FOLLOW_PAD = 0.03
 MIN_PANEL_HEIGHT = 190  # px: a stacked panel never gets smaller (its labels and legend would cover the curves)
 READOUT_HINT = "Hover over the plot to read step and loss"
-
-STEP, TIME, TRAIN, VAL, RATE, TRAIN_SMOOTH, VAL_SMOOTH = range(7)
-
-
-class SeriesBuffer:
-    """Growable float64 columns per step: step, elapsed time, train/val loss, rate, and their smoothed losses."""
-
-    def __init__(self, capacity: int = 1024, smoothing: float = 0.0):
-        self._data = np.full((7, capacity), np.nan)
-        self.size = 0
-        self.smoothing = smoothing
-        self._emas = (DebiasedEMA(smoothing), DebiasedEMA(smoothing))
-
-    def append(self, step: int, train_loss: float, val_loss: float | None, rate: float, elapsed: float = 0.0) -> None:
-        if self.size == self._data.shape[1]:
-            grown = np.full((7, 2 * self.size), np.nan)
-            grown[:, :self.size] = self._data
-            self._data = grown
-        val = np.nan if val_loss is None else val_loss
-        self._data[:, self.size] = (step, elapsed, train_loss, val, rate,
-                                    self._emas[0].update(train_loss), self._emas[1].update(val))
-        self.size += 1
-
-    def fill(self, steps, train, val, rates, elapsed=None) -> None:
-        """Replace the contents by whole arrays (used by benchmarks)."""
-        elapsed = np.zeros(len(steps)) if elapsed is None else elapsed
-        self._data = np.full((7, len(steps)), np.nan)
-        for row, values in ((STEP, steps), (TIME, elapsed), (TRAIN, train), (VAL, val), (RATE, rates)):
-            self._data[row] = values
-        self.size = len(steps)
-        self.set_smoothing(self.smoothing)
-
-    def set_smoothing(self, weight: float) -> None:
-        """Recompute the smoothed columns with ``weight``."""
-        self.smoothing = weight
-        self._emas = (DebiasedEMA(weight), DebiasedEMA(weight))
-        for source, target, ema in ((TRAIN, TRAIN_SMOOTH, self._emas[0]), (VAL, VAL_SMOOTH, self._emas[1])):
-            self._data[target, :self.size] = [ema.update(value) for value in self._data[source, :self.size]]
-
-    def clear(self) -> None:
-        self._data[:] = np.nan
-        self.size = 0
-        self._emas = (DebiasedEMA(self.smoothing), DebiasedEMA(self.smoothing))
-
-    def column(self, index: int) -> np.ndarray:
-        return self._data[index, :self.size]
-
-    @property
-    def steps(self) -> np.ndarray:
-        return self.column(STEP)
-
-    @property
-    def train(self) -> np.ndarray:
-        return self.column(TRAIN)
-
-    @property
-    def val(self) -> np.ndarray:
-        return self.column(VAL)
-
-    @property
-    def rates(self) -> np.ndarray:
-        return self.column(RATE)
-
-
-def follow_range(view: tuple[float, float] | None, low: float, high: float) -> tuple[float, float] | None:
-    """The new range of one axis that must show [low, high] (view coordinates), or None to keep ``view``.
-
-    ``view`` is kept while it contains [low, high] and the data fills at least ``FOLLOW_FILL`` of it;
-    a side the data grew out of gets ``FOLLOW_HEADROOM`` of room, so that a falling loss moves the
-    axis a few times per run rather than at every frame.
-    """
-    if high - low <= 0:
-        low, high = low - 0.5, high + 0.5
-    span = high - low
-    if view is not None and view[0] <= low and high <= view[1] and span >= FOLLOW_FILL * (view[1] - view[0]):
-        return None
-    below = view is not None and low < view[0]
-    above = view is not None and high > view[1]
-    return (low - (FOLLOW_HEADROOM if below else FOLLOW_PAD) * span,
-            high + (FOLLOW_HEADROOM if above else FOLLOW_PAD) * span)
-
-
-def _finite_positive(values: np.ndarray, log_y: bool) -> np.ndarray:
-    """Values safe to draw: infinities dropped, and non-positive ones too on a log axis."""
-    values = np.where(np.isfinite(values), values, np.nan)
-    return np.where(values > 0, values, np.nan) if log_y else values
-
-
-class TimedLayoutWidget(pg.GraphicsLayoutWidget):
-    """GraphicsLayoutWidget that adds up the time its paints take (a job waits meanwhile: the main window's
-    update request paints it)."""
-
-    paint_ms = 0.0
-
-    def __init__(self):
-        super().__init__()
-        self.narrowing: list[pg.PlotItem] = []   # plots whose axes may narrow at this paint (then no longer)
-
-    def paintEvent(self, event) -> None:
-        start = perf_counter()
-        super().paintEvent(event)
-        for item in self.narrowing:
-            let_axes_narrow(item, False)
-        self.narrowing = []
-        self.paint_ms += (perf_counter() - start) * 1000
-
-
-@dataclass(frozen=True)
-class RunStyle:
-    """How a run is drawn: its colour and the dash patterns of its training and validation lines."""
-
-    color: str
-    train_dash: tuple[int, ...] | None = None   # None: solid
-    val_dash: tuple[int, ...] = VAL_DASHES[0]
-
-    @property
-    def round(self) -> int:
-        """0 for solid training lines, 1 dash-dotted, 2 long-dashed."""
-        return DASHES.index(self.train_dash)
-
-    @classmethod
-    def nth(cls, index: int) -> "RunStyle":
-        """The ``index``-th style of the cycle: every colour solid, then every colour dash-dotted, …"""
-        colour, round_ = index % len(PALETTE), (index // len(PALETTE)) % len(DASHES)
-        return cls(PALETTE[colour], DASHES[round_], VAL_DASHES[round_])
-
-
-def line_key(rounds: dict[int, list[int]]) -> str:
-    """The line-style note, true for the runs shown: ``rounds`` maps a style round (0: solid training lines, 1:
-    dash-dotted, 2: long-dashed) to the numbers of the shown runs drawn in it."""
-    if set(rounds) <= {0}:
-        return f"{TRAIN_LINE_NAMES[0]}: training · {VAL_LINE_NAMES[0]}: validation"
-    parts = []
-    for round_, numbers in sorted(rounds.items()):
-        named = ", ".join(f"#{number}" for number in sorted(numbers)[:MAX_NUMBERS_NAMED])
-        named += " …" if len(numbers) > MAX_NUMBERS_NAMED else ""
-        parts.append(f"{named}: {TRAIN_LINE_NAMES[round_]} training, {VAL_LINE_NAMES[round_]} validation")
-    return " · ".join(parts)
-
-
-def _pen(color: QColor, dash: tuple[int, ...] | None) -> QPen:
-    pen = pg.mkPen(color, width=1)
-    if dash is not None:
-        pen.setDashPattern(list(dash))
-    return pen
-
-
-class RunCurves:
-    """One run on the plot: its number, buffer, style, legend label, curves and learning-rate markers."""
-
-    def __init__(self, item: pg.PlotItem, number: int, title: str, style: RunStyle, smoothing: float,
-                 rate: float | None = None):
-        self.number = number
-        self.title = title
-        self.first_rate = rate
-        self.style = style
-        self.color = style.color
-        self.buffer = SeriesBuffer(smoothing=smoothing)
-        self.visible = True
-        self.dirty = True
-        self.planned_steps: int | None = None   # while the run trains: the x axis spans them from the start
-        self.steps_per_epoch: int | None = None  # None: unknown (a run saved before runs kept their training rows)
-        self.bounds: tuple[float, float, float, float] | None = None  # x and y extent drawn, view coordinates
-        self.markers: list[tuple[int, float, pg.InfiniteLine]] = []   # (step, rate, line)
-        self.schedule: RateSchedule | None = None   # a scheduled run: markers and label show its base rates
-        self.label = self.compose_label()
-        self.raw = item.plot([], [])
-        self.train = item.plot([], [], name=html.escape(self.label))   # legends show HTML: names are plain text
-        self.val = item.plot([], [])
-        for curve in (self.raw, self.train, self.val):
-            curve.opts["autoDownsampleFactor"] = 1.0
-        self.set_faded(False)
-
-    @property
-    def curves(self):
-        return self.raw, self.train, self.val
-
-    def base_rate(self, step: int, rate: float) -> float:
-        """The slider's rate under which ``step`` trained with ``rate`` (``rate`` itself without a schedule)."""
-        return rate if self.schedule is None else self.schedule.base_rate(step, rate)
-
-    def rates(self) -> list[float]:
-        """The (base) learning rates of the run in order: the first one, then each marked change."""
-        first = self.first_rate if self.first_rate is not None else (
-            self.base_rate(1, float(self.buffer.rates[0])) if self.buffer.size else None)
-        known = first is not None and not math.isnan(first)    # NaN: a LivePlot's loop that gave no rate
-        return ([first] if known else []) + [rate for _, rate, _ in self.markers]
-
-    def compose_label(self) -> str:
-        """"#3 TensorFlow · Otto Group · lr 0.5 → 0.1": distinct by number, the rates as they changed."""
-        rates = self.rates()
-        return f"#{self.number} {self.title}" + (f" · lr {rates_text(rates)}" if rates else "")
-
-    def set_faded(self, faded: bool) -> None:
-        # One-pixel (cosmetic) pens: wider ones go through Qt's general stroker, which takes seconds on
-        # 10^4 noisy segments; peak downsampling at one bin per pixel keeps the exact min/max envelope.
-        color = QColor(self.color)
-        if faded:
-            color.setAlpha(FADED_ALPHA)
-        raw = QColor(self.color)
-        raw.setAlpha(min(RAW_ALPHA, color.alpha()))
-        self.raw.setPen(pg.mkPen(raw, width=1))
-        self.train.setPen(_pen(color, self.style.train_dash))
-        self.val.setPen(_pen(color, self.style.val_dash))
-        for curve in self.curves:
-            curve.setZValue(0 if faded else 1)
-
-
-class Panel:
-    """One y axis for the runs of one dataset: its plot item, grid, legend and hover line.
-
-    Datasets get panels of their own because their losses are not comparable: the linear exercise's
-    mean squared error (~1e-4 once learned) and Otto's cross-entropy (1 to 5) on one axis flatten one
-    of them to a line; runs of the same dataset (engines, learning rates) share one axis, where comparing
-    them means something.
-    """
-
-    def __init__(self, key: str, title: str):
-        self.key = key
-        self.title = title
-        self.item = pg.PlotItem()
-        # The axes' own grid costs ~20 ms a paint; GridItem's third, finest level most of its ~6 ms.
-        grid = pg.GridItem(pen=pg.mkPen(GRID_COLOR), textPen=None)
-        grid.setTickSpacing(x=[None, None], y=[None, None])
-        grid.setZValue(-10)
-        self.item.addItem(grid, ignoreBounds=True)
-        self.item.setLabel("bottom", X_AXES["step"])
-        self.item.setLabel("left", "loss")
-        style_plot(self.item)
-        self.legend = self.item.addLegend(offset=(-10, 10), labelTextColor="#333")
-        self.item.setClipToView(True)
-        self.item.setDownsampling(auto=True, mode="peak")
-        self.item.vb.disableAutoRange()   # the view follows the data by follow_range instead
-        self.item.hideButtons()           # ... and Auto Range (toolbar, Ctrl+0) resumes following
-        self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#999", style=Qt.PenStyle.DashLine))
-        self.crosshair.setVisible(False)
-        self.item.addItem(self.crosshair, ignoreBounds=True)
-        self.run_ids: list[str] = []
-
-
-class RateLabel(pg.InfLineLabel):
-    """A learning-rate marker's label: near the top of its line, inside the view (a short panel would cut it off),
-    and just under the legend where it would cover it."""
-
-    GAP = 3      # pixels between the legend and a label moved under it
-
-    def __init__(self, line: pg.InfiniteLine, text: str, color: str, legend: pg.LegendItem):
-        self.legend = legend    # before InfLineLabel's constructor, which places the label
-        super().__init__(line, text=text, position=0.92, anchors=[(0, 1), (0, 1)], color=color,
-                         fill=QColor(255, 255, 255, 210))
-        legend.geometryChanged.connect(self.updatePosition)
-
-    def updatePosition(self) -> None:
-        super().updatePosition()
-        view = self.getViewBox()
-        if not isinstance(view, pg.ViewBox) or not self.isVisible():     # not (or no longer) on a plot
-            return
-        size = self.textItem.boundingRect().size()      # pixels: a TextItem is not scaled with the view
-        corner = self.line.mapToScene(self.pos())       # the label's anchor point: its bottom left
-        placed_top = corner.y() - size.height() * self.anchor.y()
-        label = QRectF(corner.x() - size.width() * self.anchor.x(), max(placed_top, view.sceneBoundingRect().top()),
-                       size.width(), size.height())
-        legend = self.legend.sceneBoundingRect()
-        if self.legend.isVisible() and self.legend.items and label.intersects(legend):
-            label.moveTop(legend.bottom() + self.GAP)
-        if label.top() != placed_top:
-            self.setPos(self.line.mapFromScene(QPointF(corner.x(), label.top() + size.height() * self.anchor.y())))
 
 
 class LossPlot(QWidget):
@@ -632,7 +338,7 @@ class LossPlot(QWidget):
         smoothed = self._smoothing > 0
         train, val = ((buffer.column(TRAIN_SMOOTH), buffer.column(VAL_SMOOTH)) if smoothed
                       else (buffer.train, buffer.val))
-        drawn = [_finite_positive(train, self._log_y), _finite_positive(val, self._log_y)]
+        drawn = [finite_positive(train, self._log_y), finite_positive(val, self._log_y)]
         run.train.setData(x, drawn[0], connect="finite")
         has_val = bool(np.isfinite(drawn[1]).any())
         run.val.setVisible(has_val)
@@ -640,7 +346,7 @@ class LossPlot(QWidget):
             run.val.setData(x, drawn[1], connect="finite")
         run.raw.setVisible(smoothed)
         if smoothed:
-            drawn.append(_finite_positive(buffer.train, self._log_y))
+            drawn.append(finite_positive(buffer.train, self._log_y))
             run.raw.setData(x, drawn[-1], connect="finite")
         for step, _, line in run.markers:
             line.setPos(self._x_of_step(run, step))
