@@ -10,7 +10,7 @@ from kgui.cli import build_parser
 from kgui.core.models import Architecture
 from kgui.core.runs import RunRecord, StepRecord
 from kgui.core.schedules import RateSchedule, ScheduleConfig, base_rate_changes
-from kgui.core.session import _note_rate_changes
+from kgui.core.session.state import note_rate_changes
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Trainer
 from engine_support import ENGINES, INSTALLED, load_or_skip
@@ -97,9 +97,9 @@ def test_the_slider_sets_the_base_rate_of_a_schedule():
     assert trainer.record.lr_changes == [(11, 0.05)]
     # what the window's session records from the steps it receives: the base change only
     seen = RunRecord.new(settings)
-    _note_rate_changes(seen, trainer.record.history[:4])
+    note_rate_changes(seen, trainer.record.history[:4])
     seen.history.extend(trainer.record.history[:4])
-    _note_rate_changes(seen, trainer.record.history[4:])
+    note_rate_changes(seen, trainer.record.history[4:])
     assert [(step, round(rate, 12)) for step, rate in seen.lr_changes] == [(11, 0.05)]
 
 

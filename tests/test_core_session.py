@@ -272,14 +272,14 @@ def test_a_pause_between_two_batches_still_shows_every_step_taken(session):
 
 def test_phases_are_typed_stages_with_a_text_for_people():
     from kgui.core.datasets import LoadProgress
-    from kgui.core.session import _stopped_while
+    from kgui.core.session.preparation import stopped_while
 
     assert Phase(Stage.IMPORTING_ENGINE, "theano").text == "importing Theano (PyTensor)…"
     assert Phase(Stage.COMPILING, "jax").text == "compiling…"
     progress = LoadProgress(1234, 0.45)
     assert Phase(Stage.LOADING_DATASET, "jax", progress=progress).text == f"loading dataset… {progress.describe()}"
-    assert _stopped_while([Stage.LOADING_DATASET, Stage.IMPORTING_ENGINE], "tensorflow") == \
+    assert stopped_while([Stage.LOADING_DATASET, Stage.IMPORTING_ENGINE], "tensorflow") == \
         "stopped while importing TensorFlow"
-    assert _stopped_while([Stage.COMPILING], "tensorflow") == "stopped while compiling"
-    assert _stopped_while([Stage.LOADING_DATASET], "tensorflow") == "stopped while loading the dataset"
-    assert _stopped_while([], "tensorflow") == "stopped while preparing"
+    assert stopped_while([Stage.COMPILING], "tensorflow") == "stopped while compiling"
+    assert stopped_while([Stage.LOADING_DATASET], "tensorflow") == "stopped while loading the dataset"
+    assert stopped_while([], "tensorflow") == "stopped while preparing"

@@ -1,0 +1,332 @@
+"""The Session: the one owner of the application's run state."""
+from __future__ import annotations
+
+from pathlib import Path
+from time import perf_counter
+from typing import Callable
+
+from .. import export as run_export
+from .. import layer_stats
+from ..runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
+from ..schedules import base_rate_changes
+from ..settings import ExperimentSettings
+from ..trainer import FINAL_STATUSES, Trainer, TrainingControl, reusable_model
+from .events import (Event, JobEnded, JobKind, LayerStatsComputed, RunChanged, RunEnded, RunRemoved, RunStarted,
+                     StepsTaken)
+from .job import Job
+from .preparation import Preparation
+
+
+CLOSE_WAIT_S = 1.0   # closing a session waits at most this long for a preparation that is loading its dataset
+
+
+class Session:
+    """The runs (saved and this session's), the live run, the runs shown, the current experiment, and the job.
+
+    Call :meth:`handle` with every event of a job, on the thread that owns the session; listeners are called
+    after the state has changed.
+    """
+
+    def __init__(self, store: RunStore | None = None, experiment: ExperimentSettings | None = None, pool=None):
+        self.store = store if store is not None else RunStore()
+        self.pool = pool   # a WorkerPool: jobs run in worker processes (kgui.core.workers), else on a thread here
+        self.experiment = experiment or ExperimentSettings()
+        self.runs: dict[str, RunRecord] = {}   # run id -> record, oldest first
+        self.live_run_id: str | None = None    # the run being trained, or the last one that was
+        self.last_ended: RunRecord | None = None
+        self.job: Job | None = None
+        self.preparation: Preparation | None = None   # the experiment prepared ahead (or being prepared)
+        self._preparations: list[Preparation] = []     # every preparation started, until it is done
+        self._ended_trainer: Trainer | None = None   # the last training run's, its model reusable by the next
+        self._shown: set[str] = set()
+        self._unread: set[str] = set()         # saved runs whose history has not been read yet
+        self._layer_stats: dict[str, layer_stats.LayerStatsHistory | str] = {}   # per run: its history, or why none
+        self._listeners: list[Callable[[Event], None]] = []
+
+    # -- events ------------------------------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[Event], None]) -> None:
+        self._listeners.remove(listener)
+
+    def _notify(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def handle(self, event: Event) -> None:
+        """Apply a job's ``event`` to the state, then tell the listeners (a live rate change: RunChanged too)."""
+        rates_changed = False
+        if isinstance(event, LayerStatsComputed):
+            history = self._layer_stats.get(event.run_id)
+            if not isinstance(history, layer_stats.LayerStatsHistory):
+                history = self._layer_stats[event.run_id] = layer_stats.LayerStatsHistory()
+            history.add(event.stats)
+        elif isinstance(event, RunStarted):
+            # only the live run's samples stay in memory (its weight snapshots: up to ~13 MB for Otto's MLP 64,32);
+            # an earlier run's are read back from its layer_stats.npz when asked for
+            self._layer_stats.clear()
+            self.runs[event.run.id] = event.run
+            self.live_run_id = event.run.id
+            self._shown.add(event.run.id)
+        elif isinstance(event, StepsTaken):
+            record = self.runs[event.run_id]
+            rates_changed = note_rate_changes(record, event.steps)
+            record.history.extend(event.steps)
+        elif isinstance(event, RunEnded):
+            self._run_ended(event.run)
+        elif isinstance(event, JobEnded):
+            left = self.job.preparation if self.job is not None else None
+            if left is not None and not left.taken and self.preparation is None:
+                self.preparation = left   # stopped while preparing: the next Start takes it
+            self._keep_trainer(self.job)
+            self.job = None
+        self._notify(event)
+        if rates_changed:
+            self._notify(RunChanged(self.runs[event.run_id], self.is_shown(event.run_id)))
+
+    def _run_ended(self, record: RunRecord) -> None:
+        """Keep the final record; a rename the trainer did not take in time is written now (no writer is left)."""
+        pending = self.job.control.take_rename(record.id) if self.job is not None else None
+        if pending is not None:
+            record.name = pending
+            if self.store is not None and self.store.exists(record.id):
+                self.store.rename(record.id, pending)
+        self.runs[record.id] = record
+        self.last_ended = record
+
+    # -- jobs --------------------------------------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def new_job(self, kind: JobKind = JobKind.TRAINING, settings: ExperimentSettings | None = None, *,
+                paused: bool = False, sink=None, pool=None, **options) -> Job:
+        """A job on ``settings`` (default: the current experiment, validated), the session's job until it ends.
+
+        Its events go to ``sink`` (default :meth:`handle`, for jobs run on this thread). With a ``pool`` (default:
+        the session's), a :class:`kgui.core.workers.RemoteJob` that runs in one of its worker processes.
+        ValueError when the settings are invalid, RuntimeError while another job runs.
+        """
+        if self.job is not None:
+            raise RuntimeError(f"a {self.job.kind} job is running")
+        settings = settings or self.experiment
+        settings.validate()
+        self.experiment = settings
+        self.live_run_id = None
+        pool = pool or self.pool
+        if pool is not None:
+            from ..workers.remote_job import RemoteJob
+
+            self.job = RemoteJob(kind, settings, self.store, pool, sink=sink or self.handle, paused=paused, **options)
+            return self.job
+        store = None if kind is JobKind.RANGE_TEST else self.store
+        self.job = Job(kind, settings, store, sink=sink or self.handle, control=TrainingControl(paused=paused),
+                       **options)
+        if kind is JobKind.TRAINING:
+            self.job.prepared_ahead = self._fitting_preparation(settings) is not None
+            self.job.preparation = self.prepare_ahead(settings)
+            self.preparation = None   # taken: the next Start prepares anew
+        return self.job
+
+    def _keep_trainer(self, job: Job | None) -> None:
+        """Keep an ended training job's trainer (once its run ended without failing) for the next preparation."""
+        trainer = job.trainer if job is not None and job.kind is JobKind.TRAINING else None
+        if trainer is not None and trainer.model is not None and trainer.record.status in FINAL_STATUSES \
+                and trainer.record.status != RunStatus.FAILED:
+            self._ended_trainer = trainer
+
+    def _reusable_trainer(self, settings: ExperimentSettings) -> Trainer | None:
+        """The last ended run's trainer when its model can train ``settings`` (:func:`reusable_model`); handed out
+        once (one run per model at a time), and let go when it cannot (its memory is freed)."""
+        trainer, self._ended_trainer = self._ended_trainer, None
+        return trainer if trainer is not None and reusable_model(trainer.settings, settings) else None
+
+    def _fitting_preparation(self, settings: ExperimentSettings) -> Preparation | None:
+        preparation = self.preparation
+        if preparation is None or not preparation.fits(settings) or (preparation.done and not preparation.ready):
+            return None
+        return preparation
+
+    def prepare_ahead(self, settings: ExperimentSettings | None = None) -> Preparation | None:
+        """Prepare ``settings`` (default: the current experiment) on a background thread, unless they are being
+        prepared already; None when they are invalid. The next training job on them takes the trainer. With a
+        pool, an idle worker prepares them (and None is returned)."""
+        settings = settings or self.experiment
+        try:
+            settings.validate()
+        except (ValueError, LookupError):
+            return None
+        if self.pool is not None:
+            self.pool.prepare(settings, str(self.store.root))
+            return None
+        if self._fitting_preparation(settings) is None:
+            self.preparation = Preparation(settings, self.store, self._reusable_trainer(settings))
+            self._preparations = [p for p in self._preparations if not p.done] + [self.preparation]
+        return self.preparation
+
+    def close(self, timeout_s: float = CLOSE_WAIT_S) -> bool:
+        """Cancel every preparation still running (call it once the job has ended, when the process is about to
+        quit). Those loading a dataset stop at their next block and are waited for, ``timeout_s`` at most; an engine
+        import or compile cannot be stopped, writes nothing and ends with the process. True when none is left."""
+        running = [preparation for preparation in self._preparations if not preparation.done]
+        for preparation in running:
+            preparation.cancel()
+        deadline = perf_counter() + timeout_s
+        for preparation in running:
+            if preparation.loading_dataset:
+                preparation.join(max(0.0, deadline - perf_counter()))
+        self._preparations = [preparation for preparation in running if not preparation.done]
+        return not self._preparations
+
+    @property
+    def preparing(self) -> bool:
+        """Whether a preparation is still running (after :meth:`close`: an engine import or compile)."""
+        return any(not preparation.done for preparation in self._preparations)
+
+    def live_run_training(self, run_id: str) -> bool:
+        """Whether a trainer is still writing run ``run_id``."""
+        record = self.runs.get(run_id)
+        return (self.job is not None and run_id == self.live_run_id and record is not None
+                and record.status not in FINAL_STATUSES)
+
+    # -- runs --------------------------------------------------------------------------------------------------------
+
+    def load_saved(self, shown=()) -> list[RunRecord]:
+        """Add the store's runs, oldest first, from their summaries; those in ``shown`` are shown (their
+        histories are read now, the others' when they are first shown)."""
+        loaded = []
+        for record in self.store.list():
+            if record.id not in self.runs:
+                self.runs[record.id] = record
+                self._unread.add(record.id)
+                loaded.append(record)
+                if record.id in shown:
+                    self._shown.add(record.id)
+                    self._read_history(record)
+        return loaded
+
+    def reload_saved(self, run_id: str) -> RunRecord | None:
+        """Run ``run_id`` as its store has it now, for a run another process wrote (a sweep's trial): added if new,
+        replaced if known; listeners hear RunChanged. None when it is not in the store (deleted meanwhile)."""
+        try:
+            record = self.store.load(run_id)
+        except (LookupError, OSError):
+            return None
+        self.runs[run_id] = record
+        self._unread.discard(run_id)
+        self._notify(RunChanged(record, self.is_shown(run_id)))
+        return record
+
+    def _read_history(self, record: RunRecord) -> None:
+        """A saved run's steps, read from the store the first time they are needed."""
+        if record.id not in self._unread:
+            return
+        self._unread.discard(record.id)
+        try:
+            stored = self.store.load(record.id)
+        except (LookupError, OSError):
+            return   # deleted behind our back: it shows what its summary said
+        if stored.readable:
+            record.history, record.summary = stored.history, stored.summary
+
+    def layer_history(self, run_id: str) -> layer_stats.LayerStatsHistory:
+        """Run ``run_id``'s layer statistics: the live (or last) run's samples, or those saved with the run (read
+        once); ValueError in one line when it has none."""
+        history = self._layer_stats.get(run_id)
+        if history is None:
+            try:
+                history = layer_stats.load_saved(self.store.folder(run_id))
+            except ValueError as exc:
+                history = str(exc)
+            self._layer_stats[run_id] = history
+        if isinstance(history, str):
+            raise ValueError(history)
+        return history
+
+    def is_shown(self, run_id: str) -> bool:
+        return run_id in self._shown
+
+    def shown_run_ids(self) -> list[str]:
+        """The runs shown, oldest first."""
+        return [run_id for run_id in self.runs if run_id in self._shown]
+
+    def set_shown(self, run_id: str, shown: bool) -> None:
+        if shown == (run_id in self._shown):
+            return
+        if shown:
+            self._read_history(self.runs[run_id])
+        (self._shown.add if shown else self._shown.discard)(run_id)
+        self._notify(RunChanged(self.runs[run_id], shown))
+
+    def rename(self, run_id: str, name: str) -> RunRecord:
+        """Give run ``run_id`` a new display name: through its trainer while it trains, else in the store.
+
+        ValueError for an empty name, OSError when the store cannot write it.
+        """
+        record = self.runs[run_id]
+        name = name.strip()
+        if not name:
+            raise ValueError("a run name cannot be empty")
+        if name == record.name:
+            return record
+        if self.live_run_training(run_id):
+            self.job.control.request_rename(run_id, name)
+        elif self.store.exists(run_id):
+            self.store.rename(run_id, name)
+        record.name = name
+        self._notify(RunChanged(record, self.is_shown(run_id)))
+        return record
+
+    def delete(self, run_id: str) -> RunRecord:
+        """Delete run ``run_id`` from disk and from the session; ValueError while it trains, OSError on failure."""
+        record = self.runs[run_id]
+        if self.live_run_training(run_id):
+            raise ValueError(f"the run “{record.name}” is being trained; stop it before deleting it")
+        try:
+            self.store.delete(run_id)
+        except RunNotFoundError:
+            pass  # never saved (it failed before its first step)
+        del self.runs[run_id]
+        self._layer_stats.pop(run_id, None)
+        self._shown.discard(run_id)
+        self._unread.discard(run_id)
+        if self.live_run_id == run_id:
+            self.live_run_id = None
+        self._notify(RunRemoved(run_id))
+        return record
+
+    def rerun(self, run_id: str, **options) -> Job:
+        """A new training job with the settings of run ``run_id`` (they become the current experiment)."""
+        record = self.runs[run_id]
+        if not record.readable:
+            raise ValueError(f"run {run_id} cannot be re-run: {record.message}")
+        return self.new_job(JobKind.TRAINING, record.settings, **options)
+
+    def export_records(self, run_ids=None) -> list[RunRecord]:
+        """The runs an export writes (default: those shown) that have steps."""
+        ids = self.shown_run_ids() if run_ids is None else run_ids
+        for run_id in ids:
+            self._read_history(self.runs[run_id])
+        return [self.runs[run_id] for run_id in ids if self.runs[run_id].history]
+
+    def export(self, path, run_ids=None) -> Path:
+        """Write the runs (default: those shown) to ``path``, format by extension; ValueError when none has steps."""
+        records = self.export_records(run_ids)
+        if not records:
+            raise ValueError("there is no loss history to export yet: start a run first")
+        return run_export.export(records, path)
+
+
+def note_rate_changes(record: RunRecord, steps: list[StepRecord]) -> bool:
+    """Record the live changes of the base learning rate that ``steps`` show (a scheduled run's steps each have their
+    own rate); True when there were any."""
+    schedule = record.settings.rate_schedule()
+    last = record.history[-1] if record.history else None
+    previous = schedule.base_rate(last.step, last.learning_rate) if last else record.settings.learning_rate
+    changes = base_rate_changes(steps, schedule, previous)
+    for step, rate in changes:
+        record.note_rate_change(step, rate)
+    return bool(changes)
