@@ -46,6 +46,20 @@ def test_a_run_reports_typed_events_in_order_and_the_session_keeps_it(session):
     assert session.shown_run_ids() == [record.id] and session.live_run_id == record.id and not session.running
 
 
+def test_a_view_subscribed_to_an_event_type_gets_those_events_alone_in_order_with_the_others(session):
+    seen = []
+    session.subscribe(lambda event: seen.append(("all", event.kind)))
+    session.on(RunStarted, lambda event: seen.append(("started", event.run.id)))
+    session.on(StepsTaken, lambda event: seen.append(("steps", event.steps[-1].step)))
+    record = session.new_job(JobKind.TRAINING, LINEAR).run()
+    typed = [entry for entry in seen if entry[0] != "all"]
+    assert typed == [("started", record.id)] + [("steps", step) for step in range(1, 7)]
+    # each typed handler runs right after the catch-all listener subscribed before it, for the same event
+    started_at = seen.index(("started", record.id))
+    assert seen[started_at - 1] == ("all", EventKind.STARTED)
+    assert [seen[seen.index(entry) - 1] for entry in typed[1:]] == [("all", EventKind.STEPS)] * 6
+
+
 def test_live_learning_rate_changes_reach_the_session_record_during_the_run(session):
     """The runs table's learning-rate column reads the session's record: it must not wait for the run's end."""
     seen, changed = [], []

@@ -153,7 +153,17 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.runs_dock], [190], Qt.Orientation.Vertical)
 
     def _wire(self) -> None:
-        self.session.subscribe(self._on_event)
+        on = self.session.on
+        on(Phase, self._on_phase)
+        on(RunStarted, self._on_run_started)
+        on(StepsTaken, self._on_steps)
+        on(PredictionsComputed, lambda event: self.fit_view.show_predictions(event.run_id, event.step,
+                                                                            event.predictions))
+        on(ConfusionComputed, lambda event: self.fit_view.show_confusion(event.run_id, event.step, event.matrix))
+        on(SurfaceComputed, lambda event: self.surface_view.show_surface(event.run_id, event.surface))
+        on(RangePoints, self._on_range_points)
+        on(RunEnded, lambda event: self._run_ended(event.run))
+        on(JobEnded, self._on_job_ended)
         self.plot.redrawn.connect(self._show_latest_step)
         self.form.changed.connect(self._update_title)
         self.form.changed.connect(self.jobs.schedule_prepare)
@@ -265,45 +275,40 @@ class MainWindow(QMainWindow):
 
     # -- session events ----------------------------------------------------------------------------------------------
 
-    def _on_event(self, event) -> None:
-        match event:
-            case Phase(text=text, run=record, since=since, progress=progress):
-                self.job_status.show_phase(text, since, progress)
-                if record is not None:
-                    self.runs_controller.preparing(record, text)
-            case RunStarted(run=record, dataset=dataset):
-                self.job_status.stop_preparing()
-                self.live_panel.set_engine(run_engine_label(record))
-                self.live_panel.expect_rows(dataset)
-                if self.jobs.job.kind is JobKind.PARITY:
-                    self.parity_view.run_started(record)
-                self.runs_controller.live_run_started(record)
-                self.fit_view.show_run(record.id, record.settings, dataset)
-                self.surface_view.show_dataset(record.id, dataset)
-                if self.surface_view.applies_to(dataset):
-                    self.surface_dock.raise_()
-                self.job_status.show("paused" if self.paused else "training")
-                self.jobs.update_actions()
-            case StepsTaken(run_id=run_id, steps=steps):
-                self.plot.add_steps(run_id, steps)
-                self.fit_view.add_steps(run_id, steps)
-            case PredictionsComputed(run_id=run_id, step=step, predictions=predictions):
-                self.fit_view.show_predictions(run_id, step, predictions)
-            case ConfusionComputed(run_id=run_id, step=step, matrix=matrix):
-                self.fit_view.show_confusion(run_id, step, matrix)
-            case SurfaceComputed(run_id=run_id, surface=surface):
-                self.surface_view.show_surface(run_id, surface)
-            case RangePoints(points=points):
-                if self.job_status.preparing:   # the first points: preparing is over
-                    self.job_status.stop_preparing()
-                    self.job_status.show("testing rates")
-                self.lr_range_view.add_points(points)
-            case RunEnded(run=record):
-                self._run_ended(record)
-            case JobEnded():
-                self.job_status.stop_preparing()
-                self.jobs.show_outcome(event)
-                self.jobs.schedule_prepare()
+    def _on_phase(self, event: Phase) -> None:
+        self.job_status.show_phase(event.text, event.since, event.progress)
+        if event.run is not None:
+            self.runs_controller.preparing(event.run, event.text)
+
+    def _on_run_started(self, event: RunStarted) -> None:
+        record, dataset = event.run, event.dataset
+        self.job_status.stop_preparing()
+        self.live_panel.set_engine(run_engine_label(record))
+        self.live_panel.expect_rows(dataset)
+        if self.jobs.job.kind is JobKind.PARITY:
+            self.parity_view.run_started(record)
+        self.runs_controller.live_run_started(record)
+        self.fit_view.show_run(record.id, record.settings, dataset)
+        self.surface_view.show_dataset(record.id, dataset)
+        if self.surface_view.applies_to(dataset):
+            self.surface_dock.raise_()
+        self.job_status.show("paused" if self.paused else "training")
+        self.jobs.update_actions()
+
+    def _on_steps(self, event: StepsTaken) -> None:
+        self.plot.add_steps(event.run_id, event.steps)
+        self.fit_view.add_steps(event.run_id, event.steps)
+
+    def _on_range_points(self, event: RangePoints) -> None:
+        if self.job_status.preparing:   # the first points: preparing is over
+            self.job_status.stop_preparing()
+            self.job_status.show("testing rates")
+        self.lr_range_view.add_points(event.points)
+
+    def _on_job_ended(self, event: JobEnded) -> None:
+        self.job_status.stop_preparing()
+        self.jobs.show_outcome(event)
+        self.jobs.schedule_prepare()
 
     def _show_latest_step(self) -> None:
         """Refresh the readout, fit view and the live run's table row with the plot (not once per step)."""

@@ -50,32 +50,42 @@ class NetworkDocks(QObject):
         self.layers.export_button.clicked.connect(self._export)
         window.pause_action.changed.connect(self.network.update_editing)
         window.runs_table.selected.connect(self.select)
-        self.session.subscribe(self._on_event)
+        self.session.on(RunStarted, self._on_run_started)
+        self.session.on(LayerStatsComputed, self._on_layer_stats)
+        self.session.on(RunEnded, self._on_run_ended)
+        self.session.on(JobEnded, lambda event: self.network.update_editing())
+        self.session.on(RunRemoved, self._on_run_removed)
 
-    def _on_event(self, event) -> None:
-        match event:
-            case RunStarted(run=record, dataset=dataset):
-                following = self.shown_run_id in (None, self.live_run_id)
-                self.live_run_id = record.id
-                self._names[record.id] = (tuple(dataset.feature_names), tuple(dataset.class_names))
-                if following:
-                    self.shown_run_id = record.id
-                    self.network.clear("Waiting for the first sample of the network…")
-                    self.layers.clear("Waiting for the first sample of the layers…")
-            case LayerStatsComputed(run_id=run_id) if run_id == self.shown_run_id:
-                wait = REDRAW_S - (perf_counter() - self._last_drawn)
-                if wait <= 0:
-                    self._show(run_id)
-                elif not self._later.isActive():
-                    self._later.start(int(wait * 1000) + 1)
-            case RunEnded(run=record) if record.id == self.shown_run_id:
-                self._show(record.id)   # the caption says it is over
-            case RunEnded() | JobEnded():
-                self.network.update_editing()
-            case RunRemoved(run_id=run_id) if run_id == self.shown_run_id:
-                self.shown_run_id = None
-                self.network.clear("Train a model to see its network.")
-                self.layers.clear("Train a model to see each layer's statistics.")
+    def _on_run_started(self, event: RunStarted) -> None:
+        record, dataset = event.run, event.dataset
+        following = self.shown_run_id in (None, self.live_run_id)
+        self.live_run_id = record.id
+        self._names[record.id] = (tuple(dataset.feature_names), tuple(dataset.class_names))
+        if following:
+            self.shown_run_id = record.id
+            self.network.clear("Waiting for the first sample of the network…")
+            self.layers.clear("Waiting for the first sample of the layers…")
+
+    def _on_layer_stats(self, event: LayerStatsComputed) -> None:
+        if event.run_id != self.shown_run_id:
+            return
+        wait = REDRAW_S - (perf_counter() - self._last_drawn)
+        if wait <= 0:
+            self._show(event.run_id)
+        elif not self._later.isActive():
+            self._later.start(int(wait * 1000) + 1)
+
+    def _on_run_ended(self, event: RunEnded) -> None:
+        if event.run.id == self.shown_run_id:
+            self._show(event.run.id)   # the caption says it is over
+        else:
+            self.network.update_editing()
+
+    def _on_run_removed(self, event: RunRemoved) -> None:
+        if event.run_id == self.shown_run_id:
+            self.shown_run_id = None
+            self.network.clear("Train a model to see its network.")
+            self.layers.clear("Train a model to see each layer's statistics.")
 
     def select(self, run_id: str | None) -> None:
         """A run picked in the runs table (None: back to the live run)."""

@@ -29,7 +29,8 @@ class RunsController(QObject):
     def wire(self) -> None:
         """Connect the runs table and the session (once the window's views exist)."""
         table = self.window.runs_table
-        self.session.subscribe(self._on_event)
+        self.session.on(RunChanged, self._on_run_changed)
+        self.session.on(RunRemoved, self._on_run_removed)
         table.visibility_changed.connect(self.session.set_shown)
         table.selected.connect(self.select)
         table.rename_requested.connect(self.rename)
@@ -37,20 +38,20 @@ class RunsController(QObject):
         table.load_requested.connect(self.load_settings)
         table.delete_requested.connect(self.delete)
 
-    def _on_event(self, event) -> None:
-        match event:
-            case RunChanged(run=record, shown=shown):
-                self.window.runs_table.set_run(record, visible=shown)
-                plot = self.window.plot
-                if record.id in plot.runs:
-                    plot.set_run_visible(record.id, shown)
-                    plot.set_run_title(record.id, run_title(record))   # its name or its rates changed
-                elif shown:
-                    self.plot_saved_run(record)
-            case RunRemoved(run_id=run_id):
-                if run_id in self.window.plot.runs:
-                    self.window.plot.remove_run(run_id)
-                self.window.runs_table.remove_run(run_id)
+    def _on_run_changed(self, event: RunChanged) -> None:
+        record = event.run
+        self.window.runs_table.set_run(record, visible=event.shown)
+        plot = self.window.plot
+        if record.id in plot.runs:
+            plot.set_run_visible(record.id, event.shown)
+            plot.set_run_title(record.id, run_title(record))   # its name or its rates changed
+        elif event.shown:
+            self.plot_saved_run(record)
+
+    def _on_run_removed(self, event: RunRemoved) -> None:
+        if event.run_id in self.window.plot.runs:
+            self.window.plot.remove_run(event.run_id)
+        self.window.runs_table.remove_run(event.run_id)
 
     # -- the table and the plot --------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from ..settings import ExperimentSettings
 from ..trainer import FINAL_STATUSES, Trainer, TrainingControl, reusable_model
 from .events import (Event, JobEnded, JobKind, LayerStatsComputed, RunChanged, RunEnded, RunRemoved, RunStarted,
                      StepsTaken)
+from .hub import EventHub
 from .job import Job
 from .preparation import Preparation
 
@@ -41,19 +42,24 @@ class Session:
         self._shown: set[str] = set()
         self._unread: set[str] = set()         # saved runs whose history has not been read yet
         self._layer_stats: dict[str, layer_stats.LayerStatsHistory | str] = {}   # per run: its history, or why none
-        self._listeners: list[Callable[[Event], None]] = []
+        self._hub = EventHub()
 
     # -- events ------------------------------------------------------------------------------------------------------
 
     def subscribe(self, listener: Callable[[Event], None]) -> None:
-        self._listeners.append(listener)
+        """``listener(event)`` for every event (a driver that forwards them all: the command line, a notebook)."""
+        self._hub.subscribe(None, listener)
 
     def unsubscribe(self, listener: Callable[[Event], None]) -> None:
-        self._listeners.remove(listener)
+        self._hub.unsubscribe(None, listener)
+
+    def on(self, event_type: type, handler: Callable) -> None:
+        """``handler(event)`` for each event of ``event_type``, after the state has changed (a view subscribes to
+        what it shows)."""
+        self._hub.subscribe(event_type, handler)
 
     def _notify(self, event: Event) -> None:
-        for listener in list(self._listeners):
-            listener(event)
+        self._hub.publish(event)
 
     def handle(self, event: Event) -> None:
         """Apply a job's ``event`` to the state, then tell the listeners (a live rate change: RunChanged too)."""
