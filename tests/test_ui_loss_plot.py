@@ -160,3 +160,29 @@ def test_a_scheduled_run_is_marked_only_where_the_slider_moved_its_base_rate(qtb
     plot.add_steps("r", steps[5:])
     assert plot.marker_labels("r") == [(12, "base lr 0.05")]
     assert plot.runs["r"].rates() == [0.2, 0.05]
+
+
+def test_a_rate_marker_label_is_never_drawn_over_the_legend(qtbot):
+    plot = LossPlot()
+    plot.timer.stop()
+    qtbot.addWidget(plot)
+    plot.resize(700, 450)
+    plot.show()
+    for index, title in enumerate(["TensorFlow · Linear", "TensorFlow · Linear", "Theano (PyTensor) · Linear"]):
+        plot.add_run(f"r{index}", title, rate=0.5, dataset="linear", dataset_title="Linear")
+    plot.add_steps("r0", steps(1, 300, 0.5))
+    plot.add_steps("r1", steps(1, 220, 0.5) + steps(221, 300, 0.1))    # a change under the legend (top right)
+    plot.add_steps("r2", steps(1, 50, 0.5) + steps(51, 300, 0.2))      # and one left of it
+    plot.redraw()
+    qtbot.wait(50)
+    legend = plot.panel_of("r1").legend.sceneBoundingRect()
+    under, left = (plot.runs[run_id].markers[0][2].label.sceneBoundingRect() for run_id in ("r1", "r2"))
+    assert legend.left() < under.center().x() < legend.right()
+    assert not under.intersects(legend) and under.top() >= legend.bottom()
+    assert left.right() < legend.left() and left.top() < legend.top() + 10     # where there is room: at the top
+
+    plot.resize(700, 160)          # a short panel (three datasets stacked): the label stays inside the view
+    qtbot.wait(50)
+    view = plot.panel_of("r2").item.vb.sceneBoundingRect()
+    left = plot.runs["r2"].markers[0][2].label.sceneBoundingRect()
+    assert view.top() - 0.5 <= left.top() and left.bottom() <= view.bottom() + 0.5

@@ -1,4 +1,5 @@
-"""The window over a store of damaged runs: it starts, lists each with the reason, and refuses to re-run them."""
+"""The window over its run store: a store of damaged runs (it starts, lists each with the reason, and refuses to
+re-run them), and runs named for people, older default names kept."""
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLineEdit, QStyle, QStyleOptionViewItem
 
@@ -7,7 +8,7 @@ from kgui.ui.main_window import MainWindow
 from kgui.ui.runs_table import COLUMNS, STEP_MS_TIP, RunsTable
 
 from test_core_runs import DAMAGE_KINDS, damage, make_run
-from ui_support import messages  # noqa: F401 - fixture
+from ui_support import messages, train  # noqa: F401 - fixture
 
 
 def test_the_window_starts_with_every_kind_of_damaged_run(qtbot, tmp_path, messages):
@@ -99,3 +100,26 @@ def test_the_user_checks_a_run_and_edits_only_its_name(qtbot, tmp_path):
     header_tip = table.model.headerData(COLUMNS.index("Mean ms/step"), Qt.Orientation.Horizontal,
                                         Qt.ItemDataRole.ToolTipRole)
     assert header_tip == STEP_MS_TIP
+
+
+def name_cell(win, run_id: str) -> str:
+    return win.runs_table.cell_text(run_id, "Name")
+
+
+def test_new_runs_get_names_for_people_and_older_runs_keep_theirs(qtbot, tmp_path, messages):
+    store = RunStore(tmp_path / "runs")
+    first = MainWindow(store=store)
+    qtbot.addWidget(first)
+    first.show()
+    record = train(qtbot, first, steps=3, rate=0.05, n=100)
+    assert name_cell(first, record.id) == record.name == "TensorFlow · Linear · n 100 · 3 steps · lr 0.05"
+    first.close()
+
+    store.rename(record.id, "linear · tensorflow · lr 0.05")     # the default name older versions gave
+    second = MainWindow(store=store)
+    qtbot.addWidget(second)
+    second.show()
+    second.runs_table.set_checked(record.id, True)
+    assert name_cell(second, record.id) == "linear · tensorflow · lr 0.05"   # not renamed behind the user's back
+    assert second.plot.labels() == ["#1 TensorFlow · Linear · n 100 · 3 steps · lr 0.05"]   # still a default name
+    second.close()

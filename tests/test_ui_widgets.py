@@ -1,14 +1,21 @@
 """Issue 11's findings in the window's widgets, on the real window (offscreen Qt, real engines): a readable
 confusion matrix, distinct legend labels that follow the rate, a panel per dataset, tick labels inside the
-plot, Status and Engine rows, human names, the Log Scale icon, a learning-rate slider with fine control."""
+plot, Status and Engine rows, human names, the Log Scale icon, a learning-rate slider with fine control, step times that say which measure they are, a live readout that
+lays nothing out."""
+import dataclasses
+
 import numpy as np
 from PyQt6.QtCore import QPoint, QPointF, Qt
 from PyQt6.QtGui import QFontMetrics, QWheelEvent
 from PyQt6.QtWidgets import QApplication, QFormLayout
 
 from kgui.core.metrics import ConfusionMatrix
+from kgui.core.runs import RunRecord, RunSummary
+from kgui.core.settings import ExperimentSettings
 from kgui.ui.learning_rate import rate_to_position
 from kgui.ui.loss_plot import DASHES, PALETTE, LossPlot, RunStyle
+from kgui.ui.panels import LivePanel
+from kgui.ui.runs_table import COLUMNS, STEP_MS_TIP, run_cells
 from test_ui_loss_plot import steps
 from ui_support import configure, messages, wait_for_steps, train, wait_until_idle, window  # noqa: F401 - fixtures
 
@@ -243,3 +250,51 @@ def test_a_new_run_lays_out_what_it_will_fill_before_its_first_step(qtbot):
     assert form.isRowVisible(panel.values["accuracy"]) and not form.isRowVisible(panel.values["params"])
     panel.expect_rows(load_dataset("linear"))        # one-feature regression
     assert not form.isRowVisible(panel.values["accuracy"]) and form.isRowVisible(panel.values["params"])
+
+
+def test_table_and_side_panel_step_times_say_which_measure_they_are(qtbot):
+    slow_first = [dataclasses.replace(step, step_ms=ms) for step, ms in zip(steps(1, 4), (100.0, 1.0, 1.0, 1.0))]
+    record = RunRecord.new(ExperimentSettings(), "timed")
+    record.history = slow_first
+    summary_only = dataclasses.replace(record, history=[], summary=RunSummary())
+    for step in slow_first:
+        summary_only.summary.add(step)
+    column = COLUMNS.index("Mean ms/step")
+    assert run_cells(record)[column] == run_cells(summary_only)[column] == "25.75"   # a mean, read or not
+
+    panel = LivePanel()
+    qtbot.addWidget(panel)
+    panel.show_step(slow_first[-1], 4, 1.0, recent=4)
+    form = panel.layout()
+    label = form.labelForField(panel.values["step_ms"])
+    assert (label.text(), panel.values["step_ms"].text()) == ("Step time:", "1.00 ms (median, last 4)")
+    assert "median" in label.toolTip().lower() and "Mean ms/step" in label.toolTip()
+    assert "median" in STEP_MS_TIP and "Step time" in STEP_MS_TIP     # the table's header tooltip
+
+
+def test_new_values_in_the_live_readout_do_not_lay_the_side_panel_out_again(qtbot, window):
+    """At every frame of a run the readout's numbers change; a layout pass each time would call into Python all
+    through the side panel, every call waiting for a PyTensor step's GIL."""
+    from PyQt6.QtCore import QEvent, QObject
+
+    panel = window.live_panel
+    layouts = []
+
+    class LayoutSpy(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.LayoutRequest:
+                layouts.append(watched)
+            return False
+
+    records = steps(1, 3)
+    panel.show_step(records[0], 300, 1.0, recent=1)
+    qtbot.wait(50)                                   # the first step may show rows (accuracy, w and b)
+    spy = LayoutSpy()
+    panel.installEventFilter(spy)
+    for record in records[1:]:
+        panel.show_step(record, 300, record.step_ms, recent=record.step)
+        qtbot.wait(20)
+    panel.removeEventFilter(spy)
+    assert panel.values["step"].text() == "3 / 300" and panel.values["step_ms"].text().endswith("(median, last 3)")
+    assert layouts == []
+    assert panel.values["step_ms"].cursorPosition() == 0     # a value wider than its field shows its start

@@ -1,5 +1,6 @@
-"""Issue 11's main-window faults, on the real window and real engines: run keys in the learning-rate box, paused
-shown, reset, a small screen, the title, the export folder, "What is learned" in front."""
+"""The main window, on the real window and real engines: run keys in the learning-rate box, paused shown, reset,
+a small screen, the title, the export folder, "What is learned" in front, the right docks' tabs in full, the whole
+side panel in view, a range test that reads as done, the Code dock's caption."""
 import json
 import os
 import subprocess
@@ -8,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from PyQt6.QtCore import QStandardPaths, Qt
-from PyQt6.QtWidgets import QFileDialog, QStyle
+from PyQt6.QtWidgets import QFileDialog, QStyle, QTabBar
 
 from kgui.ui.main_window import MainWindow
-from ui_support import (ROOT, configure, messages, wait_for_steps, wait_until_idle,  # noqa: F401 - fixtures
-                        wait_until_paused, window)
+from ui_support import (ROOT, RUN_TIMEOUT_MS, configure, messages, wait_for_steps,  # noqa: F401 - fixtures
+                        wait_until_idle, wait_until_paused, window)
 
 
 def status_cell(win) -> str:
@@ -185,3 +186,30 @@ def test_window_fits_a_1366x768_screen_first_and_restored(tmp_path):
         assert a_top <= top and top + height <= a_top + a_height, (name, geometries[name])
 
 
+def test_the_right_docks_tabs_show_their_titles_in_full(window):
+    bars = [bar for bar in window.findChildren(QTabBar)
+            if bar.isVisible() and "Code" in [bar.tabText(i) for i in range(bar.count())]]
+    assert len(bars) == 1
+    bar = bars[0]
+    assert [bar.tabText(i) for i in range(bar.count())] == ["Fit", "Parity", "Code", "Decision boundary"]
+    assert bar.width() >= bar.sizeHint().width()    # narrower than its tabs ask for, it elides them ("Backen…")
+
+
+def test_the_side_panel_shows_the_whole_current_run_without_scrolling(window):
+    scroller = window.controls_dock.widget()
+    assert window.live_panel.isVisible() and scroller.verticalScrollBar().maximum() == 0
+
+
+def test_a_range_test_that_ends_as_the_loss_blows_up_reads_as_done(qtbot, window):
+    window.dataset_picker.select("linear", {"n": 100})
+    window.range_test()
+    qtbot.waitUntil(lambda: not window.running and window.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
+    assert window.engine_state.text() == window.live_panel.values["state"].text() == "range test done"
+
+
+def test_the_code_docks_caption_has_a_row_of_its_own_and_human_names(qtbot, window):
+    window.code_dock.raise_()
+    view = window.code_view
+    qtbot.waitUntil(lambda: view.caption.text().startswith("TensorFlow · Linear · linear · sgd: python FILE.py"),
+                    timeout=10_000)
+    assert view.caption.geometry().bottom() < view.copy_button.geometry().top()
