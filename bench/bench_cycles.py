@@ -33,6 +33,12 @@ WARM_UP = 5
 TIMEOUT_S = 120
 
 
+def live_steps(window) -> list:
+    """The steps the window's session has received of the run being trained (or the last one)."""
+    record = window.session.runs.get(window.session.live_run_id)
+    return record.history if record is not None else []
+
+
 def trimmed_rss_mb() -> float:
     """RSS after a full collection and after glibc returns the freed memory it holds (when it is glibc)."""
     gc.collect()
@@ -77,7 +83,7 @@ def main() -> None:
     def cycle() -> float:
         start = perf_counter()
         window.jobs.step_once()            # a paused run that takes exactly one step: the same work every cycle
-        wait(lambda: len(window.history) >= 1)
+        wait(lambda: len(live_steps(window)) >= 1)
         window.stop()
         wait(lambda: not window.running)
         if args.delete:

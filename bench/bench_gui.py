@@ -189,6 +189,12 @@ VARIANTS = {
 }
 
 
+def live_steps(window) -> list:
+    """The steps the window's session has received of the run being trained (or the last one)."""
+    record = window.session.runs.get(window.session.live_run_id)
+    return record.history if record is not None else []
+
+
 def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare: bool = False) -> dict:
     """Train ``settings`` in the real window; 10 ms timer gaps while preparing and while training.
 
@@ -242,9 +248,9 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare:
         if compare:
             training.append((now - last[0]) * 1000)
         else:
-            (ending if ended else training if window.history else preparing).append((now - last[0]) * 1000)
+            (ending if ended else training if live_steps(window) else preparing).append((now - last[0]) * 1000)
         last[0] = now
-        if compare or (window.history and not ended):
+        if compare or (live_steps(window) and not ended):
             busy.setdefault("first", (thread_time(), now))
             busy["last"] = (thread_time(), now)
 

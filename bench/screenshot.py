@@ -42,6 +42,12 @@ SPIRAL_MLP = ExperimentSettings(backend="tensorflow", dataset="spiral", model="m
                                 optimizer="adam", learning_rate=0.03, steps=400)
 
 
+def live_steps(window) -> list:
+    """The steps the window's session has received of the run being trained (or the last one)."""
+    record = window.session.runs.get(window.session.live_run_id)
+    return record.history if record is not None else []
+
+
 def wait_until_idle(window) -> None:
     QTest.qWait(100)
     while window.running:
@@ -56,7 +62,7 @@ def train(window, engine: str, rate: float, slide_to: float | None = None) -> No
     window.lr_control.set_rate(rate)
     window.start()
     if slide_to is not None:
-        while window.running and len(window.history) < window.steps_box.value() // 2:
+        while window.running and len(live_steps(window)) < window.steps_box.value() // 2:
             QTest.qWait(5)
         window.lr_control.slider.setValue(rate_to_position(slide_to))
     wait_until_idle(window)

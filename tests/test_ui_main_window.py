@@ -12,8 +12,8 @@ from PyQt6.QtCore import QStandardPaths, Qt
 from PyQt6.QtWidgets import QFileDialog, QStyle, QTabBar
 
 from kgui.ui.main_window import MainWindow
-from ui_support import (ROOT, RUN_TIMEOUT_MS, configure, messages, wait_for_steps,  # noqa: F401 - fixtures
-                        wait_until_idle, wait_until_paused, window)
+from ui_support import (ROOT, RUN_TIMEOUT_MS, configure, live_history, messages,  # noqa: F401 - fixtures
+                        wait_for_steps, wait_until_idle, wait_until_paused, window)
 
 
 def status_cell(win) -> str:
@@ -66,7 +66,7 @@ def test_paused_is_shown_in_the_status_the_runs_table_and_the_pause_button(qtbot
     assert window.pause_action.text() == "Resume"
     assert window.pause_action.icon().pixmap(16).toImage() == play.pixmap(16).toImage()
     window.pause_action.trigger()
-    wait_for_steps(qtbot, window, len(window.history) + 3)
+    wait_for_steps(qtbot, window, len(live_history(window)) + 3)
     assert window.engine_state.text() == "training" and status_cell(window) == "running"
     assert window.pause_action.text() == "Pause"
     assert window.pause_action.icon().pixmap(16).toImage() == pause.pixmap(16).toImage()

@@ -17,7 +17,8 @@ from kgui.ui.loss_plot import DASHES, PALETTE, LossPlot, RunStyle
 from kgui.ui.panels import LivePanel
 from kgui.ui.runs_table import COLUMNS, STEP_MS_TIP, run_cells
 from test_ui_loss_plot import steps
-from ui_support import configure, messages, wait_for_steps, train, wait_until_idle, window  # noqa: F401 - fixtures
+from ui_support import (configure, live_history, messages, train, wait_for_steps,  # noqa: F401 - fixtures
+                        wait_until_idle, window)
 
 
 def otto_like_matrix() -> ConfusionMatrix:
@@ -66,7 +67,7 @@ def test_the_label_follows_a_mid_run_rate_change(qtbot, window):
     wait_for_steps(qtbot, window, 5)
     window.lr_control.box.setText("0.5")
     window.lr_control.box.editingFinished.emit()
-    wait_for_steps(qtbot, window, len(window.history) + 20)
+    wait_for_steps(qtbot, window, len(live_history(window)) + 20)
     window.stop()
     wait_until_idle(qtbot, window)
     window.plot.redraw()

@@ -18,8 +18,8 @@ from kgui.core.runs import RunStore
 from kgui.ui import datasets as ui_datasets
 from kgui.ui.learning_rate import position_to_rate, rate_to_position
 from kgui.ui.main_window import STEP_MS_WINDOW, MainWindow
-from ui_support import (ENGINES, ROOT, RUN_TIMEOUT_MS, configure, messages, wait_for_steps,  # noqa: F401 - fixtures
-                        wait_until_idle, wait_until_paused, window)
+from ui_support import (ENGINES, ROOT, RUN_TIMEOUT_MS, configure, live_history, messages,  # noqa: F401 - fixtures
+                        wait_for_steps, wait_until_idle, wait_until_paused, window)
 
 
 def test_window_opens_without_importing_an_engine(tmp_path):
@@ -100,7 +100,7 @@ def test_train_linear_and_change_the_rate_on_the_next_step(qtbot, window, engine
     assert window.lr_control.rate == 0.5
     window.step_action.trigger()
     wait_for_steps(qtbot, window, done + 1)
-    assert [s.learning_rate for s in window.history[done - 1:done + 1]] == [0.05, 0.5]   # the next step, not later
+    assert [s.learning_rate for s in live_history(window)[done - 1:done + 1]] == [0.05, 0.5]   # the next step, not later
     assert window.plot.marker_labels() == [(done + 1, "lr 0.5")]
     window.pause_action.trigger()  # resume
     wait_until_idle(qtbot, window)
@@ -110,7 +110,7 @@ def test_train_linear_and_change_the_rate_on_the_next_step(qtbot, window, engine
     assert all(s.learning_rate == 0.5 for s in record.history[done:])
     assert record.lr_changes == [(done + 1, 0.5)]
     assert window.plot.marker_labels() == [(done + 1, "lr 0.5")]
-    assert window.history[-1].train_loss < window.history[0].train_loss
+    assert live_history(window)[-1].train_loss < live_history(window)[0].train_loss
     assert window.live_panel.values["params"].text().startswith("w = ")
     recent_ms = statistics.median(s.step_ms for s in record.history[-STEP_MS_WINDOW:])   # steady, not the last step's
     assert window.live_panel.values["step_ms"].text() == f"{recent_ms:.2f} ms (median, last {STEP_MS_WINDOW})"
@@ -123,7 +123,7 @@ def test_slider_mid_run_switches_cleanly(qtbot, window):
     window.start()
     wait_for_steps(qtbot, window, 20)
     window.lr_control.slider.setValue(rate_to_position(0.1))
-    seen_at_change = len(window.history)
+    seen_at_change = len(live_history(window))
     wait_for_steps(qtbot, window, seen_at_change + 50)
     window.stop_action.trigger()
     wait_until_idle(qtbot, window)
@@ -144,9 +144,9 @@ def test_pause_resume_stop_and_the_stored_run(qtbot, window, tmp_path):
     assert not window.start_action.isEnabled() and not window.backend_picker.isEnabled()
     window.pause_action.trigger()
     wait_until_paused(qtbot, window)
-    paused_at = len(window.history)
+    paused_at = len(live_history(window))
     qtbot.wait(200)
-    assert len(window.history) == paused_at
+    assert len(live_history(window)) == paused_at
     window.pause_action.trigger()
     wait_for_steps(qtbot, window, paused_at + 10)
     window.stop_action.trigger()
@@ -154,7 +154,7 @@ def test_pause_resume_stop_and_the_stored_run(qtbot, window, tmp_path):
     assert not window.jobs.running
     assert window.record.status == "stopped" and window.engine_state.text() == "stopped"
     stored = RunStore(tmp_path / "runs").load(window.record.id)
-    assert stored.status == "stopped" and len(stored.history) == len(window.history)
+    assert stored.status == "stopped" and len(stored.history) == len(live_history(window))
     assert window.start_action.isEnabled() and window.backend_picker.isEnabled()
 
 
@@ -163,7 +163,7 @@ def test_step_from_idle_runs_exactly_one_step(qtbot, window):
     window.step_action.trigger()
     wait_for_steps(qtbot, window, 1)
     qtbot.wait(200)
-    assert len(window.history) == 1 and window.paused
+    assert len(live_history(window)) == 1 and window.paused
     window.step_action.trigger()
     wait_for_steps(qtbot, window, 2)
     window.stop_action.trigger()
@@ -300,7 +300,7 @@ def test_open_csv_with_target_column(qtbot, window, monkeypatch, tmp_path):
     window.steps_box.setValue(5)
     window.start()
     wait_until_idle(qtbot, window)
-    assert window.record.status == "finished" and window.history[-1].accuracy is not None
+    assert window.record.status == "finished" and live_history(window)[-1].accuracy is not None
 
 
 def test_binary_csv_shows_a_message(qtbot, window, monkeypatch, tmp_path, messages):

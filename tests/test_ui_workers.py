@@ -11,8 +11,8 @@ from kgui.core.runs import RunStatus, RunStore
 from kgui.core.settings import ExperimentSettings
 from kgui.ui.main_window import WORKER_NICE, MainWindow
 
-from ui_support import (ENGINES, ROOT, configure, messages, wait_for_steps, wait_until_idle,  # noqa: F401 - fixtures
-                        window)
+from ui_support import (ENGINES, ROOT, configure, live_history, messages, wait_for_steps,  # noqa: F401 - fixtures
+                        wait_until_idle, window)
 
 ENGINE_PACKAGES = ("tensorflow", "pytensor", "theano", "jax", "jaxlib", "torch")
 
@@ -107,7 +107,7 @@ def test_a_worker_killed_mid_run_fails_the_run_with_its_cause_and_the_next_start
     assert window.runs_table.cell_text(record.id, "Status") == "failed"
     stored = window.store.load(record.id)                     # written by the window once the worker was dead
     assert stored.status == RunStatus.FAILED and "signal 9" in stored.message
-    assert len(stored.history) >= 5 and len(stored.history) == len(window.history)
+    assert len(stored.history) >= 5 and len(stored.history) == len(live_history(window))
 
     configure(window, "tensorflow", steps=20, n=100)
     assert window.start()

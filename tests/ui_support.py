@@ -53,10 +53,16 @@ def train(qtbot, win, **settings):
     return win.record
 
 
+def live_history(win) -> list:
+    """The steps the window's session has received of the run being trained (or the last one)."""
+    record = win.session.runs.get(win.session.live_run_id)
+    return record.history if record is not None else []
+
+
 def wait_for_steps(qtbot, win, count):
-    qtbot.waitUntil(lambda: len(win.history) >= count or bool(win.record and win.record.status == "failed"),
+    qtbot.waitUntil(lambda: len(live_history(win)) >= count or bool(win.record and win.record.status == "failed"),
                     timeout=RUN_TIMEOUT_MS)
-    assert len(win.history) >= count, win.record.message
+    assert len(live_history(win)) >= count, win.record.message
 
 
 def wait_until_idle(qtbot, win):
@@ -74,8 +80,8 @@ def wait_until_paused(qtbot, win):
     """Paused and every step the worker took has reached the window: none came in the last 300 ms (a step under
     way when the pause came ends after it, and the worker sends its steps before it sleeps)."""
     def settled() -> bool:
-        before = len(win.history)
+        before = len(live_history(win))
         qtbot.wait(300)
-        return win.paused and len(win.history) == before
+        return win.paused and len(live_history(win)) == before
 
     qtbot.waitUntil(settled, timeout=RUN_TIMEOUT_MS)

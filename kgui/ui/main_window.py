@@ -190,12 +190,6 @@ class MainWindow(QMainWindow):
     running = property(lambda self: self.jobs.running)
     paused = property(lambda self: self.jobs.paused)
 
-    @property
-    def history(self) -> list:
-        """StepRecords of the run being trained (or the last one) received so far."""
-        record = self.runs.get(self.live_run_id)
-        return record.history if record is not None else []
-
     def settings(self) -> ExperimentSettings:
         """The experiment the controls show; ValueError (one line) when a control shows no valid value."""
         return self.form.settings()
