@@ -15,6 +15,15 @@ from .events import (ConfusionComputed, JobEnded, JobKind, LayerStatsComputed, P
 from .preparation import Preparation, stopped_while
 
 
+def runs_of(result) -> list[RunRecord]:
+    """The runs a job's ``result`` holds: a training run's record, a comparison's records, none for a range test."""
+    if isinstance(result, RunRecord):
+        return [result]
+    if isinstance(result, ParityResult):
+        return list(result.records)
+    return []
+
+
 class Job:
     """One job of a session; :meth:`run` does it on the calling thread and sends its events to ``sink``.
 
@@ -96,11 +105,7 @@ class Job:
     @property
     def records(self) -> list[RunRecord]:
         """The runs this job trained (after :meth:`run`)."""
-        if isinstance(self.result, RunRecord):
-            return [self.result]
-        if isinstance(self.result, ParityResult):
-            return list(self.result.records)
-        return []
+        return runs_of(self.result)
 
     def _trainer_status(self, trainer: Trainer, update: Stage | RunStatus) -> None:
         self.trainer = trainer

@@ -21,6 +21,7 @@ from ..engines import installed_ids
 from ..parity import ParityResult, combined
 from ..runs import RunRecord, RunStatus, RunStore
 from ..session import JobEnded, JobKind, Phase, RunEnded, RunStarted, StepsTaken
+from ..session.job import runs_of
 from ..settings import ExperimentSettings
 from ..trainer import _checked_rate
 from .pool import WorkerPool
@@ -159,11 +160,7 @@ class RemoteJob:
     @property
     def records(self) -> list[RunRecord]:
         """The runs this job trained (after :meth:`run`)."""
-        if isinstance(self.result, RunRecord):
-            return [self.result]
-        if isinstance(self.result, ParityResult):
-            return list(self.result.records)
-        return []
+        return runs_of(self.result)
 
     def run(self):
         """Do the job in workers; returns its result (errors and crashes end in a JobEnded, never an exception)."""
