@@ -163,6 +163,8 @@ def live_qthreads(win) -> int:
 
 def test_finished_jobs_leave_no_thread_driver_or_worker_behind(qtbot, window):
     configure(window, steps=1_000_000, n=50)
+    watched = ("Job", "RemoteJob", "JobThread", "_Driver", "Trainer")
+    earlier = {id(obj) for obj in gc.get_objects() if type(obj).__name__ in watched}   # other tests' windows
     workers = set()
     for _ in range(10):
         assert window.start()
@@ -174,7 +176,7 @@ def test_finished_jobs_leave_no_thread_driver_or_worker_behind(qtbot, window):
     gc.collect()
     assert live_qthreads(window) <= 2
     kept = [type(obj).__name__ for obj in gc.get_objects()
-            if type(obj).__name__ in ("Job", "RemoteJob", "JobThread", "_Driver", "Trainer") and not
+            if type(obj).__name__ in watched and id(obj) not in earlier and not
             (isinstance(obj, QObject) and sip.isdeleted(obj))]
     assert kept == ["RemoteJob"]                   # the last job only (the window shows its result); no trainer here
     assert len(workers) == 1                       # one worker, reused by every run
