@@ -255,3 +255,12 @@ def test_a_trial_started_again_keeps_one_run(tmp_path):
     assert [record.id for record in records] == [second.id]
     assert records[0].status == RunStatus.FINISHED and records[0].summary.steps == 2
     assert records[0].sweep_id == "sweep-x" and records[0].name == "trial"
+
+
+def test_a_sweep_file_nested_deeply_is_one_line(tmp_path):
+    from kgui.core.sweeps.spec import SweepSpec
+
+    path = tmp_path / "sweep.json"
+    path.write_text("[" * 5000 + "]" * 5000)
+    with pytest.raises(ValueError, match=r"sweep.json: the sweep: nested too deeply"):
+        SweepSpec.load(path)

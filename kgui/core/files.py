@@ -1,9 +1,14 @@
-"""Writing files so that readers never see half of one."""
+"""Writing files so that readers never see half of one, and reading back the arrays a run folder keeps."""
 from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
+from typing import Callable, TypeVar
+
+import numpy as np
 
 _UMASK = os.umask(0o022)  # read the process umask (the only portable way) and put it back
 os.umask(_UMASK)
@@ -43,3 +48,24 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, (ValueError, OSError, ImportError, LookupError)):
         return error_text(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {exc}"
+
+
+Read = TypeVar("Read")
+
+
+def read_npz(path: Path, max_bytes: int, build: Callable[[dict], Read]) -> Read:
+    """``build`` of the arrays in ``.npz`` file ``path`` (never unpickled); ValueError in one line naming the file
+    when it is larger than ``max_bytes``, unreadable or damaged (``build`` raising KeyError for a missing array, or
+    TypeError/ValueError/IndexError for a wrong one)."""
+    name = path.name
+    try:
+        if path.stat().st_size > max_bytes:
+            raise ValueError(f"larger than {max_bytes:,} bytes")
+        with np.load(path, allow_pickle=False) as data:
+            return build(dict(data))
+    except OSError as exc:
+        raise ValueError(f"cannot read {name}: {exc.strerror or exc}") from None
+    except KeyError as exc:
+        raise ValueError(f"{name} is damaged (no {exc} array)") from None
+    except (TypeError, ValueError, IndexError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ValueError(f"{name} is damaged ({exc or type(exc).__name__})") from None

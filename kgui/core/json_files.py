@@ -7,8 +7,11 @@ walks the value later (validation, copies, writing it again) can run out of stac
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Callable, TypeVar
 
 MAX_DEPTH = 32
+Loaded = TypeVar("Loaded")
 
 
 def parse(text: str | bytes, what: str = "") -> object:
@@ -40,3 +43,18 @@ def nesting(value) -> int:
             return deepest
         pending.extend((child, depth + 1) for child in item)
     return deepest
+
+
+def load_file(path, from_text: Callable[[str], Loaded]) -> Loaded:
+    """``from_text`` of JSON file ``path``'s UTF-8 text; ValueError or OSError in one line naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a UTF-8 JSON file") from None
+    except OSError as exc:
+        raise OSError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return from_text(text)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

@@ -21,8 +21,6 @@ from __future__ import annotations
 import io
 import math
 import weakref
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
@@ -30,7 +28,7 @@ from time import perf_counter
 import numpy as np
 
 from . import surface
-from .files import write_atomic
+from .files import read_npz, write_atomic
 
 PERCENTILES = (0, 7, 16, 50, 84, 93, 100)
 HISTOGRAM_BINS = 40
@@ -312,17 +310,7 @@ def load_saved(folder) -> LayerStatsHistory:
     path = Path(folder) / LAYER_STATS_FILE
     if not path.is_file():
         raise ValueError("no layer statistics were saved with this run")
-    try:
-        if path.stat().st_size > MAX_LAYER_STATS_FILE_BYTES:
-            raise ValueError(f"larger than {MAX_LAYER_STATS_FILE_BYTES:,} bytes")
-        with np.load(path, allow_pickle=False) as data:
-            return _history(dict(data))
-    except OSError as exc:
-        raise ValueError(f"cannot read {LAYER_STATS_FILE}: {exc.strerror or exc}") from None
-    except KeyError as exc:
-        raise ValueError(f"{LAYER_STATS_FILE} is damaged (no {exc} array)") from None
-    except (TypeError, ValueError, IndexError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ValueError(f"{LAYER_STATS_FILE} is damaged ({exc or type(exc).__name__})") from None
+    return read_npz(path, MAX_LAYER_STATS_FILE_BYTES, _history)
 
 
 def _history(data: dict) -> LayerStatsHistory:

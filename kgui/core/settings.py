@@ -8,7 +8,6 @@ import functools
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -110,17 +109,7 @@ class ExperimentSettings:
     @classmethod
     def load(cls, path) -> "ExperimentSettings":
         """Settings from a JSON file; ValueError/OSError naming the file."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ValueError(f"{path}: not a UTF-8 JSON file") from None
-        except OSError as exc:
-            raise OSError(f"cannot read {path}: {exc.strerror or exc}") from None
-        try:
-            return cls.from_json(text)
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        return json_files.load_file(path, cls.from_json)
 
     def replace(self, **changes) -> "ExperimentSettings":
         return dataclasses.replace(self, **changes)

@@ -12,14 +12,12 @@ shows its decision boundary (:func:`load_saved`).
 from __future__ import annotations
 
 import io
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .files import write_atomic
+from .files import read_npz, write_atomic
 
 DEFAULT_RESOLUTION = 64
 MARGIN = 0.1    # share of the points' range added on each side
@@ -147,17 +145,7 @@ def load_saved(folder) -> SavedSurface:
     if not path.is_file():
         raise ValueError("no decision boundary was saved with this run (runs on 2-feature data save one when "
                          "they end)")
-    try:
-        if path.stat().st_size > MAX_SURFACE_FILE_BYTES:
-            raise ValueError(f"larger than {MAX_SURFACE_FILE_BYTES:,} bytes")
-        with np.load(path, allow_pickle=False) as data:
-            return _saved(dict(data))
-    except OSError as exc:
-        raise ValueError(f"cannot read {SURFACE_FILE}: {exc.strerror or exc}") from None
-    except KeyError as exc:
-        raise ValueError(f"{SURFACE_FILE} is damaged (no {exc} array)") from None
-    except (TypeError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ValueError(f"{SURFACE_FILE} is damaged ({exc or type(exc).__name__})") from None
+    return read_npz(path, MAX_SURFACE_FILE_BYTES, _saved)
 
 
 def _saved(data: dict) -> SavedSurface:

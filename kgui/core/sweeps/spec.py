@@ -17,8 +17,8 @@ import random
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import product
-from pathlib import Path
 
+from .. import json_files
 from ..runs import RunRecord
 from ..optimizers import HYPER_PARAMETERS
 from ..settings import ExperimentSettings
@@ -328,25 +328,11 @@ class SweepSpec:
 
     @classmethod
     def from_json(cls, text: str) -> "SweepSpec":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"the sweep is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(json_files.parse(text, "the sweep"))
 
     @classmethod
     def load(cls, path) -> "SweepSpec":
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ValueError(f"{path}: not a UTF-8 JSON file") from None
-        except OSError as exc:
-            raise OSError(f"cannot read {path}: {exc.strerror or exc}") from None
-        try:
-            return cls.from_json(text)
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        return json_files.load_file(path, cls.from_json)
 
 
 def parse_values(name: str, text: str) -> tuple:
