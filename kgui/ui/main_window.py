@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
     def _on_phase(self, event: Phase) -> None:
         self.job_status.show_phase(event.text, event.since, event.progress)
         if event.run is not None:
-            self.runs_controller.preparing(event.run, event.text)
+            self.runs_controller.preparing(event.run, event.stage)
 
     def _on_run_started(self, event: RunStarted) -> None:
         record, dataset = event.run, event.dataset

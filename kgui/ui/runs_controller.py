@@ -11,6 +11,7 @@ from kgui.core.runs import RunRecord
 from kgui.core.session import RunChanged, RunRemoved
 from kgui.core.settings import usable_settings
 from kgui.core.surface import load_saved
+from kgui.core.trainer import Stage
 
 from .names import plot_placement, run_title
 
@@ -69,9 +70,9 @@ class RunsController(QObject):
         self.window.plot.add_steps(record.id, record.history)
         self.window.runs_table.set_run(record, color=curves.color)
 
-    def preparing(self, record: RunRecord, phase: str) -> None:
+    def preparing(self, record: RunRecord, stage: Stage) -> None:
         """The run being prepared says so in its row: "loading…" or "compiling…"."""
-        self.window.runs_table.set_run(record, status="compiling…" if phase.startswith("compiling") else "loading…")
+        self.window.runs_table.set_run(record, status="compiling…" if stage is Stage.COMPILING else "loading…")
 
     def live_run_started(self, record: RunRecord) -> None:
         """The live run gets its curves (planned steps: the x-axis) and its row, shown."""
