@@ -192,7 +192,7 @@ def bench_view(trials: int = 1000, added: int = 50) -> dict:
 
     from kgui.core.runs import RunRecord, RunStatus, StepRecord, SweepTag
     from kgui.core.settings import ExperimentSettings
-    from kgui.ui.sweep_view import SweepView
+    from kgui.ui.sweep import SweepView
 
     app = QApplication.instance() or QApplication([])
     rng = random.Random(0)
@@ -239,7 +239,7 @@ def bench_window_gaps(engine: str, count: int) -> dict:
     from kgui.core.settings import ExperimentSettings
     from kgui.core.sweeps.spec import Axis, SweepSpec
     from kgui.ui.main_window import MainWindow
-    from kgui.ui.sweep_dialog import SweepRun
+    from kgui.ui.sweep.dialog import SweepRun
 
     app = QApplication.instance() or QApplication([])
     folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-window-"))

@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QApplication
 from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from kgui.core.settings import ExperimentSettings
 from kgui.core.sweeps.table import ScaleKind, axis_scale
-from kgui.ui.sweep_view import SweepView
+from kgui.ui.sweep import SweepView
 from ui_support import messages  # noqa: F401 - fixture
 
 RATES = (0.001, 0.01, 0.1, 1.0)
@@ -162,7 +162,7 @@ def test_the_window_has_a_sweep_tab_and_a_click_shows_the_trials_curves(qtbot, t
 
 
 def test_the_sweep_dialog_builds_the_sweep_from_the_experiment(qtbot):
-    from kgui.ui.sweep_dialog import SweepDialog
+    from kgui.ui.sweep.dialog import SweepDialog
 
     experiment = ExperimentSettings(dataset="spiral", model="mlp", hidden=(8,), optimizer="adam", steps=5)
     dialog = SweepDialog(experiment)
@@ -194,7 +194,7 @@ def _window(qtbot, tmp_path):
 
 
 def test_a_sweep_started_in_the_window_runs_in_workers_and_fills_the_tab(qtbot, tmp_path, messages):
-    from kgui.ui.sweep_dialog import SweepRun
+    from kgui.ui.sweep.dialog import SweepRun
     from kgui.core.sweeps import Axis, SweepSpec
     from test_core_sweeps import SPIRAL
 
@@ -213,7 +213,7 @@ def test_a_sweep_started_in_the_window_runs_in_workers_and_fills_the_tab(qtbot, 
 
 
 def test_stop_ends_a_window_sweeps_trials_as_stopped_and_leaves_no_worker(qtbot, tmp_path, messages):
-    from kgui.ui.sweep_dialog import SweepRun
+    from kgui.ui.sweep.dialog import SweepRun
     from kgui.core.sweeps import Axis, SweepSpec
     from test_core_sweeps import SPIRAL
 

@@ -29,7 +29,7 @@ from .job_control import PREPARE_AFTER_SHOWN_MS, JobControl
 from .load_progress import JobStatus
 from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
-from .sweep_view import SweepView, follow_session
+from .sweep import SweepView, follow_session
 from .panels import LivePanel
 from .names import run_engine_label
 from .network_docks import NetworkDocks

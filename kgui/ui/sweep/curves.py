@@ -10,7 +10,7 @@ import pyqtgraph as pg
 
 from kgui.core.sweeps.table import AxisScale, ScaleKind, SeedGroup, axis_scale
 
-from .plot_style import style_plot
+from ..plot_style import style_plot
 
 COLORMAP = "viridis"
 CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")

@@ -1,0 +1,175 @@
+"""Parallel coordinates of a sweep: one vertical axis per hyper-parameter plus the metric (log for rates, categories
+spread evenly), a line per trial; dragging along an axis brushes a range, and trials outside it are drawn dim."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import pyqtSignal
+
+from kgui.core.sweeps.table import AxisScale, ScaleKind, TrialRow
+
+from ..plot_style import style_plot
+
+LINE_COLOR = (31, 119, 180, 170)
+DIM_COLOR = (150, 150, 150, 60)
+BRUSH_COLOR = (255, 165, 0, 90)
+AXIS_PICK = 0.3          # a drag this close to an axis (in axis spacings) brushes it
+
+
+class _BrushBox(pg.ViewBox):
+    """A view box whose drags brush the nearest axis (vertical ranges) instead of panning."""
+
+    def __init__(self, coordinates: "ParallelCoordinates"):
+        super().__init__(enableMenu=False)
+        self.coordinates = coordinates
+        self.setMouseEnabled(False, False)
+        self._dragged: int | None = None
+
+    def mouseDragEvent(self, event, axis=None) -> None:
+        event.accept()
+        start, now = self.mapSceneToView(event.buttonDownScenePos()), self.mapSceneToView(event.scenePos())
+        if event.isStart():
+            column = round(start.x())
+            self._dragged = column if abs(start.x() - column) <= AXIS_PICK else None
+        if self._dragged is None:
+            return
+        self.coordinates.set_brush(self._dragged, start.y(), now.y(), final=event.isFinish())
+
+    def mouseClickEvent(self, event) -> None:
+        """A click on an axis clears its brush."""
+        event.accept()
+        point = self.mapSceneToView(event.scenePos())
+        column = round(point.x())
+        if abs(point.x() - column) <= AXIS_PICK:
+            self.coordinates.clear_brush(column)
+
+
+class ParallelCoordinates(pg.GraphicsLayoutWidget):
+    """One vertical axis per column (0…1 each: log for rates, categories spread evenly), a line per trial; trials
+    outside a brushed range are drawn dim. ``brushed`` is emitted when the trials passing every brush change."""
+
+    brushed = pyqtSignal()
+
+    def __init__(self):
+        super().__init__()
+        self.setBackground("w")
+        self.box = _BrushBox(self)
+        self.plot = self.addPlot(viewBox=self.box)
+        self.plot.hideAxis("left")
+        self.plot.hideAxis("bottom")
+        style_plot(self.plot)
+        self.dim = self.plot.plot([], [], pen=pg.mkPen(DIM_COLOR, width=1), connect="finite")
+        self.lines = self.plot.plot([], [], pen=pg.mkPen(LINE_COLOR, width=1), connect="finite")   # width 1: fast
+        self.scales: list[AxisScale] = []
+        self.rows: list[TrialRow] = []
+        self.positions = np.zeros((0, 0))
+        self.brushes: dict[int, tuple[float, float]] = {}
+        self._decorations: list = []
+        self._brush_items: dict[int, pg.QtWidgets.QGraphicsRectItem] = {}
+
+    def set_rows(self, rows: list[TrialRow], scales: list[AxisScale], values) -> None:
+        """``values(row, name)`` reads a trial's value of a column."""
+        self.rows, self.scales = list(rows), scales
+        self._where = {row.run_id: index for index, row in enumerate(self.rows)}
+        self.positions = np.array([[_nan(scale.position(values(row, scale.name))) for scale in scales]
+                                   for row in rows], dtype=float).reshape(len(rows), len(scales))
+        self.brushes = {column: brush for column, brush in self.brushes.items() if column < len(scales)}
+        for item in self._decorations:
+            self.plot.removeItem(item)
+        self._decorations = []
+        for column, scale in enumerate(scales):
+            line = pg.InfiniteLine(column, angle=90, pen=pg.mkPen("#888"))
+            title = pg.TextItem(scale.name.replace("_", " "), color="#333", anchor=(0.5, 1.0))
+            title.setPos(column, 1.08)
+            top, bottom = (pg.TextItem(scale.value_at(position), color="#555", anchor=(0.5, anchor))
+                           for position, anchor in ((1.0, 1.0), (0.0, 0.0)))
+            top.setPos(column, 1.0)
+            bottom.setPos(column, 0.0)
+            self._decorations += [line, title, top, bottom]
+            if scale.kind is ScaleKind.CATEGORICAL:
+                for index, category in enumerate(scale.categories[1:-1], 1):
+                    label = pg.TextItem(category, color="#555", anchor=(0, 0.5))
+                    label.setPos(column + 0.03, index / (len(scale.categories) - 1))
+                    self._decorations.append(label)
+        for item in self._decorations:
+            self.plot.addItem(item)
+        self.plot.setXRange(-0.4, max(0, len(scales) - 1) + 0.4, padding=0)
+        self.plot.setYRange(-0.08, 1.15, padding=0)
+        self._draw()
+
+    def put_row(self, row: TrialRow, scales: list[AxisScale], values) -> None:
+        """One trial added or changed: its line alone when the axes stay as they are, else everything again."""
+        if scales != self.scales:
+            rows = [old for old in self.rows if old.run_id != row.run_id] + [row]
+            self.set_rows(rows, scales, values)
+            return
+        positions = np.array([[_nan(scale.position(values(row, scale.name))) for scale in scales]], dtype=float)
+        index = self._where.get(row.run_id)
+        if index is None:
+            self._where[row.run_id] = len(self.rows)
+            self.rows.append(row)
+            self.positions = np.vstack([self.positions, positions]) if self.positions.size else positions
+        else:
+            self.rows[index] = row
+            self.positions[index] = positions[0]
+        self._draw()
+
+    def selected(self) -> set[str] | None:
+        """The runs passing every brush (None: nothing brushed)."""
+        if not self.brushes:
+            return None
+        keep = np.ones(len(self.rows), dtype=bool)
+        for column, (low, high) in self.brushes.items():
+            values = self.positions[:, column]
+            keep &= (values >= low) & (values <= high)
+        return {row.run_id for row, kept in zip(self.rows, keep) if kept}
+
+    def set_brush(self, column: int, start: float, end: float, final: bool = True) -> None:
+        """Brush ``column`` from ``start`` to ``end`` (0…1 positions on its axis)."""
+        if not 0 <= column < len(self.scales):
+            return
+        self.brushes[column] = (min(start, end), max(start, end))
+        self._draw()
+        if final:
+            self.brushed.emit()
+
+    def clear_brush(self, column: int | None = None) -> None:
+        """Clear ``column``'s brush (None: every brush)."""
+        if column is None:
+            self.brushes.clear()
+        else:
+            self.brushes.pop(column, None)
+        self._draw()
+        self.brushed.emit()
+
+    def _draw(self) -> None:
+        selected = self.selected()
+        kept = (np.ones(len(self.rows), dtype=bool) if selected is None
+                else np.array([row.run_id in selected for row in self.rows], dtype=bool))
+        for item, rows in ((self.lines, kept), (self.dim, ~kept)):
+            positions = self.positions[rows]
+            if positions.size == 0:
+                item.setData([], [])
+                continue
+            columns = positions.shape[1]
+            x = np.tile(np.append(np.arange(columns, dtype=float), np.nan), len(positions))
+            y = np.hstack([positions, np.full((len(positions), 1), np.nan)]).ravel()
+            item.setData(x, y)
+        for column in list(self._brush_items):
+            if column not in self.brushes:
+                self.plot.removeItem(self._brush_items.pop(column))
+        for column, (low, high) in self.brushes.items():
+            rect = self._brush_items.get(column)
+            if rect is None:
+                rect = pg.QtWidgets.QGraphicsRectItem()
+                rect.setBrush(pg.mkBrush(BRUSH_COLOR))
+                rect.setPen(pg.mkPen(None))
+                self.plot.addItem(rect)
+                self._brush_items[column] = rect
+            rect.setRect(column - 0.08, low, 0.16, high - low)
+
+
+def _nan(value):
+    return math.nan if value is None else value

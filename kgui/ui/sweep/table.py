@@ -1,0 +1,112 @@
+"""The Sweep tab's table of trials: one row each (axis values, metrics, steps, status), sorted by the raw values and
+filtered by text and by the parallel coordinates' brushes."""
+from __future__ import annotations
+
+import math
+
+from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+
+from kgui.core.sweeps.spec import format_value
+from kgui.core.sweeps.table import TrialRow
+
+
+class TrialsModel(QAbstractTableModel):
+    """The trials: one row each, its axis values, metrics, steps and status; sorted by the raw values."""
+
+    SORT_ROLE = Qt.ItemDataRole.UserRole
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[TrialRow] = []
+        self.columns: list[str] = []
+        self._where: dict[str, int] = {}    # run id -> row
+
+    def set_rows(self, rows: list[TrialRow], columns: list[str]) -> None:
+        self.beginResetModel()
+        self.rows, self.columns = rows, columns
+        self._where = {row.run_id: index for index, row in enumerate(rows)}
+        self.endResetModel()
+
+    def has(self, run_id: str) -> bool:
+        return run_id in self._where
+
+    def put_row(self, row: TrialRow) -> None:
+        """A trial's row, added at the end or replaced in place (the proxy puts it in its sorted place)."""
+        index = self._where.get(row.run_id)
+        if index is None:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
+            self._where[row.run_id] = len(self.rows)
+            self.rows.append(row)
+            self.endInsertRows()
+        else:
+            self.rows[index] = row
+            self.dataChanged.emit(self.index(index, 0), self.index(index, len(self.columns) - 1))
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def value(self, row: int, column: int):
+        trial, name = self.rows[row], self.columns[column]
+        if name in trial.metrics:
+            return trial.metrics[name]
+        if name == "steps":
+            return trial.steps
+        if name == "status":
+            return trial.status
+        return trial.values.get(name)
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        value = self.value(index.row(), index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "-" if value is None else (f"{value:.4g}" if isinstance(value, float) else format_value(value))
+        if role == self.SORT_ROLE:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value) if math.isfinite(value) else math.inf
+            return math.inf if value is None else format_value(value)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.rows[index.row()].message or self.rows[index.row()].run_id
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section].replace("_", " ")
+        return None
+
+
+class TrialsFilter(QSortFilterProxyModel):
+    """Rows whose cells contain the filter text and whose run passes the brushes (``allowed``; None: all)."""
+
+    def __init__(self):
+        super().__init__()
+        self.text = ""
+        self.allowed: set[str] | None = None
+        self.setSortRole(TrialsModel.SORT_ROLE)
+
+    def set_text(self, text: str) -> None:
+        self.text = text.strip().lower()
+        self.invalidateFilter()
+
+    def set_allowed(self, allowed: set[str] | None) -> None:
+        self.allowed = allowed
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:
+        model: TrialsModel = self.sourceModel()
+        trial = model.rows[row]
+        if self.allowed is not None and trial.run_id not in self.allowed:
+            return False
+        if not self.text:
+            return True
+        return any(self.text in str(model.data(model.index(row, column))).lower()
+                   for column in range(model.columnCount()))
+
+    def lessThan(self, left, right) -> bool:
+        a, b = left.data(self.sortRole()), right.data(self.sortRole())
+        if type(a) is not type(b):
+            return isinstance(a, float)   # numbers before text
+        return a < b
