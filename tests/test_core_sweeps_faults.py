@@ -15,7 +15,8 @@ from kgui.core.session import StepsTaken
 from kgui.core.sweeps import Axis, SweepRunner, SweepSpec, TrialEvent
 from kgui.core.sweeps.table import sweep_records
 from kgui.exit_codes import EXIT_ERROR, sweep_exit_code
-from test_core_sweeps import ENGINE, SPIRAL
+from kgui.sweep_command import result_table
+from test_core_sweeps import ENGINE, SPIRAL, run
 
 pytest.importorskip("kgui.core.workers")
 from kgui.core.sweeps.pool_executor import PoolExecutor  # noqa: E402
@@ -55,7 +56,8 @@ def test_a_killed_worker_is_retried_once_on_a_fresh_worker(tmp_path):
     assert sweep_exit_code(result) == 0
 
 
-def test_a_trial_whose_worker_dies_twice_is_failed_with_the_cause_and_the_sweep_goes_on(tmp_path):
+def test_a_trial_whose_worker_dies_twice_is_failed_with_the_cause_and_the_retry_and_the_sweep_goes_on(capsys,
+                                                                                                      tmp_path):
     store = RunStore(tmp_path)
     spec = SweepSpec(SPIRAL.replace(steps=400), (Axis("learning_rate", (0.01, 0.1, 0.2)),))
     on_event, killed = _killer(store, 0, times=2)
@@ -67,9 +69,15 @@ def test_a_trial_whose_worker_dies_twice_is_failed_with_the_cause_and_the_sweep_
     assert len(killed) == 2
     failed = result.outcomes[0]
     assert failed.attempts == 2 and failed.status == RunStatus.FAILED
-    assert "signal 9" in failed.record.message
+    said = "the engine process crashed: signal 9, again after a retry"
+    assert failed.record.message == said
     stored = store.load(failed.record.id)
     assert stored.status == RunStatus.FAILED and stored.history and stored.sweep_id == result.sweep_id
+    assert stored.message == said                                                  # the Sweep tab's table reads it
+    table, _ = result_table(result, store)                                         # the CLI's final table
+    assert f"trial {failed.record.id} failed: {said}" in table
+    code, shown, _ = run(capsys, "runs", "show", failed.record.id, "--runs-dir", str(tmp_path))
+    assert code == 0 and said in shown
     assert [outcome.status for outcome in result.outcomes[1:]] == [RunStatus.FINISHED] * 2
     assert len(sweep_records(store, result.sweep_id)) == 3
     assert sweep_exit_code(result) == EXIT_ERROR

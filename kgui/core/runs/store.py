@@ -375,10 +375,19 @@ class RunStore:
         live process trains it.
         """
         name = _checked_name(name)
-        folder = self.folder(run_id)
-        writer = self._writers.get(folder.resolve())
+        writer = self._writers.get(self.folder(run_id).resolve())
         if writer is not None:
             return writer.rename(name)
+        return self._rewrite(run_id, "rename", lambda record: setattr(record, "name", name))
+
+    def set_message(self, run_id: str, message: str) -> RunRecord:
+        """Replace the message of run ``run_id``, which no one writes any more (RunInUseError while a live process
+        does); returns the updated record (without history)."""
+        return self._rewrite(run_id, "change", lambda record: setattr(record, "message", message))
+
+    def _rewrite(self, run_id: str, verb: str, change) -> RunRecord:
+        """``change(record)`` to run ``run_id``'s run.json, under its writer lock."""
+        folder = self.folder(run_id)
         if not folder.is_dir():
             raise RunNotFoundError(f"no run {run_id!r} in {self.root}")
         lock = WriterLock.take(folder, run_id)
@@ -386,8 +395,8 @@ class RunStore:
             try:
                 record = self._read_record(folder, run_id)
             except (OSError, ValueError, RecursionError) as exc:
-                raise ValueError(f"cannot rename run {run_id}: {RUN_FILE} is unreadable ({exc})") from None
-            record.name = name
+                raise ValueError(f"cannot {verb} run {run_id}: {RUN_FILE} is unreadable ({exc})") from None
+            change(record)
             write_atomic(folder / RUN_FILE, json.dumps(record.to_dict(), indent=2))
         finally:
             lock.release()

@@ -186,6 +186,7 @@ class SweepRunner:
         trial = outcome.trial
         request = TrialRequest(trial.settings, self.trial_name(trial), SweepTag(self.sweep_id, _json_values(
             trial.values)), self.store)
+        lost_cause = ""   # why the first attempt was lost, once it has been
         while True:
             outcome.attempts += 1
             recorder = None if self.executor.writes_runs else TrialRecorder(self.store, request)
@@ -216,6 +217,8 @@ class SweepRunner:
                 with self._lock:
                     self._running.discard(attempt)
             retry = result.lost and not self.stopped and outcome.attempts <= RETRIES
+            if retry:
+                lost_cause = result.cause or "its process was lost"
             if recorder is not None:
                 if retry:
                     recorder.discard()
@@ -229,10 +232,22 @@ class SweepRunner:
                     outcome.steps = 0
                     continue
                 record = self._kept(record, request, result.cause)
+            if lost_cause and record.status == RunStatus.FAILED:
+                record = self._say_retried(record, lost_cause)
             outcome.record, outcome.steps = record, len(record.history) or record.summary.steps
             outcome.state = TrialState.ENDED
             self.on_event(TrialEnded(self.sweep_id, outcome))
             return
+
+    def _say_retried(self, record: RunRecord, lost_cause: str) -> RunRecord:
+        """A trial failed on its retry: its run's message says so, and why the first attempt was lost."""
+        message = retried_message(record.message, lost_cause)
+        try:
+            self.store.set_message(record.id, message)
+        except (OSError, ValueError, LookupError):
+            pass   # the run keeps its own message; the sweep's outcome still says it was retried
+        record.message = message
+        return record
 
     def _discard(self, record: RunRecord | None) -> None:
         """A lost attempt's run, removed before the trial is tried again (one run per trial)."""
@@ -252,6 +267,15 @@ class SweepRunner:
             return recorder.fail(cause or "the trial ended without a result")
         recorder.handle(RunEnded(record))
         return recorder.record
+
+
+def retried_message(cause: str, lost_cause: str) -> str:
+    """The message of a trial that failed after a retry: "the engine process crashed: signal 9, again after a
+    retry" (the first attempt's cause in brackets when it differs)."""
+    cause = cause or "the trial ended without a result"
+    if cause == lost_cause:
+        return f"{cause}, again after a retry"
+    return f"{cause}, after a retry (the first attempt: {lost_cause})"
 
 
 def _json_values(values: dict) -> dict:
