@@ -18,15 +18,13 @@ import ctypes
 import gc
 import os
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 from time import perf_counter, sleep
 
 from bench_window_rss import children, rss_mb
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench_support import fresh_window  # first: this checkout's kgui, the shared Otto data
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 WARM_UP = 5
@@ -57,16 +55,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from PyQt6 import sip
-    from PyQt6.QtCore import QSettings, QThread
+    from PyQt6.QtCore import QThread
 
-    from kgui.core.runs import RunStore
     from kgui.ui import create_app
-    from kgui.ui.main_window import MainWindow
 
     app = create_app([])
     folder = Path(tempfile.mkdtemp(prefix="kgui-cycles-"))
-    window = MainWindow(store=RunStore(folder / "runs"),
-                        preferences=QSettings(str(folder / "kgui.ini"), QSettings.Format.IniFormat))
+    window = fresh_window(folder)
     window.show()
     window.backend_picker.select(args.engine)
     window.dataset_picker.select("linear", {"n": 50})

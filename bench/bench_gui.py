@@ -30,7 +30,7 @@ epochs, dataset options ...) picks the experiment trained in part 2; ``--engines
    (its experiment's engine importing): seconds until the process has ended.
 
 The Otto train.csv(.gz) is looked up as kgui does (data/kaggle_ottogroup/, $KGUI_DATA_DIR), then
-in ../shared/data beside the repository.
+in shared/data beside the checkout or a folder above it (bench_support).
 """
 from __future__ import annotations
 
@@ -45,12 +45,9 @@ from time import perf_counter, thread_time
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench_support import ROOT, fresh_window  # first: this checkout's kgui, the shared Otto data
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-SHARED_DATA = ROOT.parent / "shared" / "data"
-if "KGUI_DATA_DIR" not in os.environ and (SHARED_DATA / "kaggle_ottogroup").is_dir():
-    os.environ["KGUI_DATA_DIR"] = str(SHARED_DATA)
 
 TICK_MS = 10
 STARTUP_PROBE = """
@@ -208,20 +205,17 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare:
     from a cached picture; "0.5 ms switch" sets the interpreter's GIL switch interval to 0.5 ms (the window did so
     while engines ran in its process); "not niced" starts the window's workers at its own priority.
     """
-    from PyQt6.QtCore import QEventLoop, QSettings, QTimer
+    from PyQt6.QtCore import QEventLoop, QTimer
 
-    from kgui.core.runs import RunStore
     from kgui.core.session import RunEnded, SurfaceComputed
     from kgui.ui import main_window, worker
-    from kgui.ui.main_window import MainWindow
 
     surface_s, nice = worker.SURFACE_S, getattr(main_window, "WORKER_NICE", 0)
     worker.SURFACE_S = None if variant == "no surface" else surface_s
     main_window.WORKER_NICE = 0 if variant == "not niced" else nice
     engine = settings.backend
     scratch = Path(tempfile.mkdtemp(dir=runs_dir))  # a fresh store: only this run on the plot
-    preferences = QSettings(str(scratch / "kgui.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(store=RunStore(scratch / "runs"), preferences=preferences)
+    window = fresh_window(scratch)
     if variant == "autorange":
         window.plot.following = False
         window.plot.item.enableAutoRange()

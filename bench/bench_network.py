@@ -23,21 +23,13 @@ from time import perf_counter, thread_time
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SHARED_DATA = next((folder / "shared" / "data" for folder in ROOT.parents
-                    if (folder / "shared" / "data" / "kaggle_ottogroup").is_dir()), None)
-if "KGUI_DATA_DIR" not in os.environ and SHARED_DATA is not None:
-    os.environ["KGUI_DATA_DIR"] = str(SHARED_DATA)
+from bench_support import fresh_window  # first: this checkout's kgui, the shared Otto data
 
-from PyQt6.QtCore import QSettings  # noqa: E402
 from PyQt6.QtTest import QTest  # noqa: E402
 
-from kgui.core.runs import RunStore  # noqa: E402
 from kgui.core.session import RunEnded, RunStarted  # noqa: E402
 from kgui.core.settings import ExperimentSettings  # noqa: E402
 from kgui.ui import create_app, worker  # noqa: E402
-from kgui.ui.main_window import MainWindow  # noqa: E402
 
 EXPERIMENTS = {
     "spiral MLP 8,8,8 tanh": ExperimentSettings(dataset="spiral", model="mlp", hidden=(8, 8, 8), activation="tanh",
@@ -105,8 +97,7 @@ def main() -> int:
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="kgui-bench-network-"))
     app = create_app([])
-    preferences = QSettings(str(scratch / "kgui.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(store=RunStore(scratch / "runs"), preferences=preferences)
+    window = fresh_window(scratch)
     window.resize(1400, 900)
     window.show()
     print(f"engine {args.engine}, sampling every {DEFAULT_INTERVAL} s, {args.repeats} repeats, medians; "

@@ -12,18 +12,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SHARED_DATA = next((folder / "shared" / "data" for folder in ROOT.parents
-                    if (folder / "shared" / "data" / "kaggle_ottogroup").is_dir()), None)
-if "KGUI_DATA_DIR" not in os.environ and SHARED_DATA is not None:
-    os.environ["KGUI_DATA_DIR"] = str(SHARED_DATA)
+import bench_support  # noqa: F401  (first: this checkout's kgui on sys.path, the shared Otto data)
 
 from kgui.core import layer_stats  # noqa: E402
 from kgui.core.datasets import load_dataset  # noqa: E402

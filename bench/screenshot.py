@@ -16,26 +16,18 @@ Otto is looked for in ``shared/data`` beside the checkout or a folder above it (
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-SHARED_DATA = next((folder / "shared" / "data" for folder in ROOT.parents
-                    if (folder / "shared" / "data" / "kaggle_ottogroup").is_dir()), None)
-if "KGUI_DATA_DIR" not in os.environ and SHARED_DATA is not None:
-    os.environ["KGUI_DATA_DIR"] = str(SHARED_DATA)
+from bench_support import ROOT, fresh_window  # first: this checkout's kgui, the shared Otto data
 
-from PyQt6.QtCore import QPoint, QSettings  # noqa: E402
+from PyQt6.QtCore import QPoint  # noqa: E402
 from PyQt6.QtTest import QTest  # noqa: E402
 
-from kgui.core.runs import RunStore  # noqa: E402
 from kgui.core.settings import ExperimentSettings  # noqa: E402
 from kgui.ui import create_app  # noqa: E402
 from kgui.ui.learning_rate import rate_to_position  # noqa: E402
-from kgui.ui.main_window import MainWindow  # noqa: E402
 
 LINEAR = {"n": 1000, "noise": 0.05}
 SPIRAL_MLP = ExperimentSettings(backend="tensorflow", dataset="spiral", model="mlp", hidden=(16, 16), activation="tanh",
@@ -88,8 +80,7 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="kgui-screenshot-"))
 
     app = create_app([])
-    preferences = QSettings(str(scratch / "kgui.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(store=RunStore(scratch / "runs"), preferences=preferences)
+    window = fresh_window(scratch)
     window.resize(1400, 900)
     window.show()
 
