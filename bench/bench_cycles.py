@@ -24,7 +24,7 @@ from time import perf_counter, sleep
 
 from bench_window_rss import children, rss_mb
 
-from bench_support import fresh_window  # first: this checkout's kgui, the shared Otto data
+from bench_support import fresh_window, wait_until  # first: this checkout's kgui, the shared Otto data
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 WARM_UP = 5
@@ -68,12 +68,7 @@ def main() -> None:
     window.steps_box.setValue(1_000_000)
 
     def wait(condition) -> None:
-        deadline = perf_counter() + TIMEOUT_S
-        while not condition():
-            if perf_counter() > deadline:
-                raise TimeoutError("the window did not get there")
-            app.processEvents()
-            sleep(0.001)
+        wait_until(app, condition, "bench_cycles: the window's step", TIMEOUT_S, poll_s=0.001)
 
     def cycle() -> float:
         start = perf_counter()

@@ -7,9 +7,12 @@ points ``KGUI_DATA_DIR`` at the first ``shared/data`` holding Otto beside the ch
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
+from time import perf_counter, sleep
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path[:1]:
@@ -30,3 +33,29 @@ def fresh_window(scratch: Path):
 
     preferences = QSettings(str(scratch / "kgui.ini"), QSettings.Format.IniFormat)
     return MainWindow(store=RunStore(scratch / "runs"), preferences=preferences)
+
+
+def screenshot_window(description: str, size: tuple[int, int]):
+    """A screenshot script's start: its ``--out-dir`` (default docs/), the QApplication and a fresh window shown
+    at ``size``. Returns (app, window, out_dir); keep ``app`` alive."""
+    from kgui.ui import create_app
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out-dir", default=str(ROOT / "docs"))
+    out = Path(parser.parse_args().out_dir)
+    app = create_app([])
+    window = fresh_window(Path(tempfile.mkdtemp(prefix="kgui-screenshot-")))
+    window.resize(*size)
+    window.show()
+    return app, window, out
+
+
+def wait_until(app, condition, what: str, timeout_s: float, poll_s: float) -> None:
+    """Qt's events processed every ``poll_s`` until ``condition()`` holds; after ``timeout_s`` the script ends with
+    one line saying that ``what`` did not happen."""
+    deadline = perf_counter() + timeout_s
+    while not condition():
+        if perf_counter() > deadline:
+            raise SystemExit(f"{what} did not happen within {timeout_s:g} s")
+        app.processEvents()
+        sleep(poll_s)

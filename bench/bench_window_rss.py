@@ -14,10 +14,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from time import perf_counter, sleep
+from time import perf_counter
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench_support import fresh_window, wait_until  # first: this checkout's kgui, the shared Otto data
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ENGINE_MODULES = ("tensorflow", "pytensor", "jax", "torch")
@@ -50,12 +50,8 @@ def main() -> int:
     parser.add_argument("--engines", nargs="*", default=["tensorflow", "theano", "jax", "torch"])
     args = parser.parse_args()
 
-    from PyQt6.QtCore import QSettings
-
-    from kgui.core.runs import RunStore
     from kgui.core.settings import ExperimentSettings
     from kgui.ui import create_app
-    from kgui.ui.main_window import MainWindow
 
     experiments = [ExperimentSettings(dataset="linear", steps=100, learning_rate=0.1),
                    ExperimentSettings(dataset="spiral", dataset_options={"noise": 0.1}, model="mlp", hidden=(8, 8),
@@ -63,20 +59,14 @@ def main() -> int:
                                       steps=100)]
     app = create_app([])
     folder = Path(tempfile.mkdtemp(prefix="kgui-rss-"))
-    window = MainWindow(store=RunStore(folder / "runs"),
-                        preferences=QSettings(str(folder / "kgui.ini"), QSettings.Format.IniFormat))
+    window = fresh_window(folder)
     window.resize(1200, 760)
     window.show()
     app.processEvents()
     shown = rss_mb()
 
     def wait(condition) -> None:
-        deadline = perf_counter() + TIMEOUT_S
-        while not condition():
-            if perf_counter() > deadline:
-                raise SystemExit("bench_window_rss: a run did not end in time")
-            app.processEvents()
-            sleep(0.005)
+        wait_until(app, condition, "bench_window_rss: a run's start or end", TIMEOUT_S, poll_s=0.005)
 
     per_engine = -(-args.runs // len(args.engines))   # the runs of one engine follow each other: its worker is reused
     plan = [(engine, experiments[run % 2]) for engine in args.engines for run in range(per_engine)]

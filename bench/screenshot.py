@@ -15,18 +15,15 @@ Otto is looked for in ``shared/data`` beside the checkout or a folder above it (
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
-from bench_support import ROOT, fresh_window  # first: this checkout's kgui, the shared Otto data
+from bench_support import screenshot_window  # first: this checkout's kgui, the shared Otto data
 
 from PyQt6.QtCore import QPoint  # noqa: E402
 from PyQt6.QtTest import QTest  # noqa: E402
 
 from kgui.core.settings import ExperimentSettings  # noqa: E402
-from kgui.ui import create_app  # noqa: E402
 from kgui.ui.learning_rate import rate_to_position  # noqa: E402
 
 LINEAR = {"n": 1000, "noise": 0.05}
@@ -73,16 +70,7 @@ def save(window, path: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out-dir", default=str(ROOT / "docs"))
-    args = parser.parse_args()
-    out = Path(args.out_dir)
-    scratch = Path(tempfile.mkdtemp(prefix="kgui-screenshot-"))
-
-    app = create_app([])
-    window = fresh_window(scratch)
-    window.resize(1400, 900)
-    window.show()
+    app, window, out = screenshot_window(__doc__.splitlines()[0], (1400, 900))
 
     window.dataset_picker.select("linear", LINEAR)
     window.steps_box.setValue(300)

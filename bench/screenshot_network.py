@@ -10,18 +10,15 @@ boundary (for 2-feature data), the Network and the Layers docks, each at a reada
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
-from bench_support import ROOT, fresh_window  # first: this checkout's kgui, the shared Otto data
+from bench_support import screenshot_window  # first: this checkout's kgui, the shared Otto data
 
 from PyQt6.QtGui import QColor, QPainter, QPixmap  # noqa: E402
 from PyQt6.QtTest import QTest  # noqa: E402
 
 from kgui.core.settings import ExperimentSettings  # noqa: E402
-from kgui.ui import create_app  # noqa: E402
 
 SPIRAL = ExperimentSettings(backend="tensorflow", dataset="spiral", model="mlp", hidden=(8, 8, 8), activation="tanh",
                             optimizer="adam", learning_rate=0.01, steps=3000, batch_size=32)
@@ -68,16 +65,7 @@ def side_by_side(pictures: list[QPixmap], path: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out-dir", default=str(ROOT / "docs"))
-    args = parser.parse_args()
-    out = Path(args.out_dir)
-    scratch = Path(tempfile.mkdtemp(prefix="kgui-screenshot-"))
-
-    app = create_app([])
-    window = fresh_window(scratch)
-    window.resize(1800, 1000)
-    window.show()
+    app, window, out = screenshot_window(__doc__.splitlines()[0], (1800, 1000))
     network = window.network_docks.network
 
     train(window, SPIRAL)
