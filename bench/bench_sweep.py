@@ -182,19 +182,23 @@ def table(rows: list[dict], count: int) -> str:
     return "\n".join(lines)
 
 
-def bench_view(trials: int = 1000, added: int = 50) -> dict:
-    """The Sweep tab with ``trials`` trials of 500 steps, then ``added`` more ending one by one: milliseconds of
-    SweepView.add_run per trial (the view's update), and of the paint that follows (offscreen)."""
+def bench_view(trials: int = 1000, added: int = 40, burst: int = 10) -> dict:
+    """The Sweep tab (offscreen, drawn as in the window) holding ``trials`` trials of 500 steps, then ``added`` more
+    ending one by one, then bursts of ``burst`` ending within one frame. Milliseconds per finished trial of the
+    view's update alone, and of the update with the layout and paint that follow in the event loop (the window's
+    cost); per burst, the same for all its trials. Run in the kgui tree already imported (see :func:`view_in_tree`)."""
     import random
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PyQt6.QtWidgets import QApplication
-
     from kgui.core.runs import RunRecord, RunStatus, StepRecord, SweepTag
     from kgui.core.settings import ExperimentSettings
-    from kgui.ui.sweep import SweepView
+    from kgui.ui import create_app
+    try:
+        from kgui.ui.sweep import SweepView
+    except ImportError:    # a tree before the Sweep tab was split by concern (4eb6b94)
+        from kgui.ui.sweep_view import SweepView
 
-    app = QApplication.instance() or QApplication([])
+    app = create_app([])
     rng = random.Random(0)
 
     def trial(index: int) -> RunRecord:
@@ -211,21 +215,79 @@ def bench_view(trials: int = 1000, added: int = 50) -> dict:
     view.resize(1400, 800)
     view.show()
     view.set_runs([trial(i) for i in range(trials)])
-    app.processEvents()
-    update, paint = [], []
-    for record in [trial(trials + i) for i in range(added)]:
-        start = time.perf_counter()
-        view.add_run(record)
-        middle = time.perf_counter()
-        view.repaint()
-        view.coordinates.viewport().repaint()
-        view.scatter.viewport().repaint()
+    flush = getattr(view, "flush", lambda: None)   # a tree that coalesces trials applies them on its next frame
+    for _ in range(3):
         app.processEvents()
-        update.append((middle - start) * 1000)
-        paint.append((time.perf_counter() - middle) * 1000)
+
+    def end(records: list) -> tuple[float, float, float]:
+        """Milliseconds of the update, of the update, layout and paint, and of the GUI thread's CPU in them, for
+        ``records`` ending together."""
+        start, cpu = time.perf_counter(), time.thread_time()
+        for record in records:
+            view.add_run(record)
+        flush()
+        updated = time.perf_counter()
+        for _ in range(3):    # posted layouts, then the paint of what changed
+            app.processEvents()
+        return (updated - start) * 1000, (time.perf_counter() - start) * 1000, (time.thread_time() - cpu) * 1000
+
+    index = trials
+    single = []
+    for _ in range(added):
+        single.append(end([trial(index)]))
+        index += 1
+    bursts = []
+    for _ in range(added // burst):
+        bursts.append(end([trial(index + i) for i in range(burst)]))
+        index += burst
     view.close()
-    return {"trials": trials, "update_ms": statistics.median(update), "update_max_ms": max(update),
-            "paint_ms": statistics.median(paint)}
+    return {"trials": trials, "update_ms": statistics.median(u for u, _, _ in single),
+            "frame_ms": statistics.median(f for _, f, _ in single), "frame_max_ms": max(f for _, f, _ in single),
+            "frame_cpu_ms": statistics.median(c for _, _, c in single), "burst": burst,
+            "burst_frame_ms": statistics.median(f for _, f, _ in bursts),
+            "burst_cpu_ms": statistics.median(c for _, _, c in bursts)}
+
+
+def view_in_tree(tree: Path) -> dict:
+    """:func:`bench_view` in a child process whose kgui is the one in ``tree``."""
+    code = (f"import sys, json; sys.path.insert(0, {str(tree)!r}); import kgui; sys.path.insert(0, "
+            f"{str(Path(__file__).parent)!r}); import bench_sweep; print(json.dumps(bench_sweep.bench_view()))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), cwd=tree).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_view_against(baseline: str | None, rounds: int = 2) -> str:
+    """:func:`bench_view` in this tree and, with ``baseline`` (a git commit), in that commit's tree, alternating
+    ``rounds`` times; a table of medians over the rounds, with the ratios baseline / this tree."""
+    trees = {"this tree": ROOT}
+    folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-view-"))
+    try:
+        if baseline:
+            archive = subprocess.run(["git", "archive", baseline, "kgui"], cwd=ROOT, check=True, capture_output=True)
+            subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+            trees = {f"baseline {baseline}": folder, **trees}
+        results: dict[str, list[dict]] = {name: [] for name in trees}
+        for _ in range(rounds):
+            for name, tree in trees.items():
+                results[name].append(view_in_tree(tree))
+                print(json.dumps({"tree": name, **results[name][-1]}), file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    keys = ("update_ms", "frame_ms", "frame_cpu_ms", "frame_max_ms", "burst_frame_ms", "burst_cpu_ms")
+    medians = {name: {key: statistics.median(run[key] for run in runs) for key in keys}
+               for name, runs in results.items()}
+    burst = results["this tree"][0]["burst"]
+    lines = [f"load average {os.getloadavg()[0]:.1f}; medians over {rounds} rounds (CPU: the GUI thread's)", "",
+             f"| tree | update, one trial | update + layout + paint, one trial | its CPU | largest | {burst} trials "
+             "in one frame | their CPU |", "|---|---|---|---|---|---|---|"]
+    for name, row in medians.items():
+        lines.append(f"| {name} | {row['update_ms']:.1f} ms | {row['frame_ms']:.1f} ms | {row['frame_cpu_ms']:.1f} ms"
+                     f" | {row['frame_max_ms']:.0f} ms | {row['burst_frame_ms']:.1f} ms | {row['burst_cpu_ms']:.1f} ms |")
+    if baseline:
+        old, new = medians[f"baseline {baseline}"], medians["this tree"]
+        lines.append("| baseline / this tree | " + " | ".join(f"{old[key] / new[key]:.1f}×" for key in keys) + " |")
+    return "\n".join(lines)
 
 
 def bench_window_gaps(engine: str, count: int) -> dict:
@@ -278,10 +340,11 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=24)
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--view", action="store_true", help="only the Sweep tab's update at 1,000 trials")
+    parser.add_argument("--baseline", metavar="COMMIT", help="with --view: the same in this commit's tree, for ratios")
     parser.add_argument("--window", action="store_true", help="only the GUI thread's gaps while the window sweeps")
     args = parser.parse_args()
     if args.view:
-        print(json.dumps(bench_view()))
+        print(bench_view_against(args.baseline))
         return
     if args.window:
         for engine in args.engines:

@@ -123,14 +123,19 @@ def test_exports_write_the_rows_shown_and_the_views(view, tmp_path):
     assert (tmp_path / "c.png").stat().st_size > 1000 and "<svg" in (tmp_path / "s.svg").read_text()
 
 
-def test_a_trial_that_ends_is_added_live(view, tmp_path):
+def test_trials_that_end_are_added_live_and_those_ending_within_a_frame_drawn_once(view, tmp_path, qtbot):
     store = RunStore(tmp_path / "more")
     later = stored_sweep(store, "sweep-20270101-000000-bbbb")
     view.add_run(store.load(later[0].id))
     assert view.sweep_id == "sweep-20270101-000000-bbbb" and view.proxy.rowCount() == 1
+    drawn = []
+    view.coordinates.lines.sigPlotChanged.connect(drawn.append)
     for record in later[1:]:
         view.add_run(store.load(record.id))
-    assert view.proxy.rowCount() == 8
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 8)
+    assert len(drawn) == 1                                   # seven trials, one redraw of the lines
+    assert len(view.coordinates.rows) == 8 and view.scatter.count == 8
+    assert view.sweep_picker.currentText().endswith("(8 trials)")
 
 
 def test_axis_scales():

@@ -60,8 +60,11 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         style_plot(self.plot)
-        self.dim = self.plot.plot([], [], pen=pg.mkPen(DIM_COLOR, width=1), connect="finite")
-        self.lines = self.plot.plot([], [], pen=pg.mkPen(LINE_COLOR, width=1), connect="finite")   # width 1: fast
+        # every trial's polyline in one path: the dim ones (outside a brush) and the others, width 1 (fast)
+        self.dim = pg.PlotCurveItem(pen=pg.mkPen(DIM_COLOR, width=1), skipFiniteCheck=True)
+        self.lines = pg.PlotCurveItem(pen=pg.mkPen(LINE_COLOR, width=1), skipFiniteCheck=True)
+        for item in (self.dim, self.lines):
+            self.plot.addItem(item)
         self.scales: list[AxisScale] = []
         self.rows: list[TrialRow] = []
         self.positions = np.zeros((0, 0))
@@ -99,32 +102,32 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.plot.setYRange(-0.08, 1.15, padding=0)
         self._draw()
 
-    def put_row(self, row: TrialRow, scales: list[AxisScale], values) -> None:
-        """One trial added or changed: its line alone when the axes stay as they are, else everything again."""
+    def add_rows(self, rows: list[TrialRow], scales: list[AxisScale], values) -> None:
+        """Trials added: their lines alone when the axes stay as they are, else everything again."""
         if scales != self.scales:
-            rows = [old for old in self.rows if old.run_id != row.run_id] + [row]
-            self.set_rows(rows, scales, values)
+            self.set_rows(self.rows + rows, scales, values)
             return
-        positions = np.array([[_nan(scale.position(values(row, scale.name))) for scale in scales]], dtype=float)
-        index = self._where.get(row.run_id)
-        if index is None:
+        positions = np.array([[_nan(scale.position(values(row, scale.name))) for scale in scales] for row in rows],
+                             dtype=float).reshape(len(rows), len(scales))
+        for row in rows:
             self._where[row.run_id] = len(self.rows)
             self.rows.append(row)
-            self.positions = np.vstack([self.positions, positions]) if self.positions.size else positions
-        else:
-            self.rows[index] = row
-            self.positions[index] = positions[0]
+        self.positions = np.vstack([self.positions, positions]) if self.positions.size else positions
         self._draw()
 
     def selected(self) -> set[str] | None:
         """The runs passing every brush (None: nothing brushed)."""
         if not self.brushes:
             return None
+        return {row.run_id for row, kept in zip(self.rows, self._kept()) if kept}
+
+    def _kept(self) -> np.ndarray:
+        """Whether each trial passes every brush."""
         keep = np.ones(len(self.rows), dtype=bool)
         for column, (low, high) in self.brushes.items():
             values = self.positions[:, column]
             keep &= (values >= low) & (values <= high)
-        return {row.run_id for row, kept in zip(self.rows, keep) if kept}
+        return keep
 
     def set_brush(self, column: int, start: float, end: float, final: bool = True) -> None:
         """Brush ``column`` from ``start`` to ``end`` (0…1 positions on its axis)."""
@@ -145,18 +148,9 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.brushed.emit()
 
     def _draw(self) -> None:
-        selected = self.selected()
-        kept = (np.ones(len(self.rows), dtype=bool) if selected is None
-                else np.array([row.run_id in selected for row in self.rows], dtype=bool))
+        kept = self._kept()
         for item, rows in ((self.lines, kept), (self.dim, ~kept)):
-            positions = self.positions[rows]
-            if positions.size == 0:
-                item.setData([], [])
-                continue
-            columns = positions.shape[1]
-            x = np.tile(np.append(np.arange(columns, dtype=float), np.nan), len(positions))
-            y = np.hstack([positions, np.full((len(positions), 1), np.nan)]).ravel()
-            item.setData(x, y)
+            item.setData(*polylines(self.positions[rows]))
         for column in list(self._brush_items):
             if column not in self.brushes:
                 self.plot.removeItem(self._brush_items.pop(column))
@@ -173,3 +167,17 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
 
 def _nan(value):
     return math.nan if value is None else value
+
+
+def polylines(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x, y and ``connect`` (point i joined to i + 1) of one path holding a polyline per row of ``positions``
+    (a row's position on each axis); a missing position (NaN) breaks the line on both sides."""
+    if positions.size == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=bool)
+    count, columns = positions.shape
+    x = np.tile(np.arange(columns, dtype=float), count)
+    y = positions.ravel()
+    finite = np.isfinite(y)
+    connect = finite & np.roll(finite, -1)
+    connect[columns - 1::columns] = False         # a row's last point: its line ends there
+    return x, np.where(finite, y, 0.0), connect

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtWidgets import QGraphicsItem
 
 from kgui.core.sweeps.spec import format_value
 from kgui.core.sweeps.table import AxisScale, ScaleKind
@@ -22,6 +23,8 @@ class MetricScatter(pg.PlotWidget):
         self.item = self.getPlotItem()
         style_plot(self.item)
         self.item.showGrid(x=True, y=True, alpha=0.2)
+        for axis in ("left", "bottom"):   # axes and grid drawn again only when they change, not for every point
+            self.item.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.points = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(LINE_COLOR), pen=None)
         self.item.addItem(self.points)
         self._count = 0     # trials drawn (points only for those with a metric)
@@ -30,36 +33,40 @@ class MetricScatter(pg.PlotWidget):
     def count(self) -> int:
         return self._count
 
-    def _x(self, scale: AxisScale, value) -> float | None:
+    def clear_points(self) -> None:
+        self.points.setData([], [])
+        self._count = 0
+
+    def add_points(self, scale: AxisScale, values: list, metrics: list) -> None:
+        """More trials (``values`` of the axis, ``metrics``), the axes unchanged."""
+        x, y = self._xy(scale, values, metrics)
+        self._count += len(values)
+        if len(x):
+            self.points.addPoints(x=x, y=y)
+
+    def set_points(self, scale: AxisScale, values: list, metric: str, metrics: list) -> None:
+        log = scale.kind is ScaleKind.LOG
+        self.item.setLogMode(x=log, y=False)
+        ticks = [[(index, name) for index, name in enumerate(scale.categories)]] if scale.categories else None
+        self.item.getAxis("bottom").setTicks(ticks)
+        self.points.setData(*self._xy(scale, values, metrics))
+        self._count = len(values)
+        self.item.setLabel("bottom", scale.name.replace("_", " ") + (" (log scale)" if log else ""))
+        self.item.setLabel("left", metric.replace("_", " "))
+        self.item.enableAutoRange()
+
+    def _xy(self, scale: AxisScale, values: list, metrics: list) -> tuple[np.ndarray, np.ndarray]:
+        """The points of the trials that have a value and a finite metric."""
+        pairs = [(self._x(scale, value), metric) for value, metric in zip(values, metrics)
+                 if metric is not None and math.isfinite(metric)]
+        pairs = [(x, y) for x, y in pairs if x is not None]
+        return np.array([x for x, _ in pairs], dtype=float), np.array([y for _, y in pairs], dtype=float)
+
+    @staticmethod
+    def _x(scale: AxisScale, value) -> float | None:
         if value is None:
             return None
         if scale.kind is ScaleKind.CATEGORICAL:
             text = ",".join(map(str, value)) if isinstance(value, list) else format_value(value)
             return scale.categories.index(text) if text in scale.categories else None
         return math.log10(value) if scale.kind is ScaleKind.LOG else value
-
-    def add_point(self, scales: list[AxisScale], name: str, value, metric) -> None:
-        """One more trial, the axes unchanged."""
-        scale = next(scale for scale in scales if scale.name == name)
-        x = self._x(scale, value)
-        self._count += 1
-        if x is not None and metric is not None and math.isfinite(metric):
-            self.points.addPoints(x=[x], y=[metric])
-
-    def set_points(self, scale: AxisScale, xs: list, metric: str, ys: list) -> None:
-        log = scale.kind is ScaleKind.LOG
-        self.item.setLogMode(x=log, y=False)
-        pairs = [(x, y) for x, y in zip(xs, ys) if y is not None and math.isfinite(y) and x is not None]
-        if scale.kind is ScaleKind.CATEGORICAL:
-            ticks = [(index, name) for index, name in enumerate(scale.categories)]
-            self.item.getAxis("bottom").setTicks([ticks])
-            x = [scale.categories.index(format_value(value) if not isinstance(value, list)
-                                        else ",".join(map(str, value))) for value, _ in pairs]
-        else:
-            self.item.getAxis("bottom").setTicks(None)
-            x = [math.log10(value) if log else value for value, _ in pairs]
-        self.points.setData(np.asarray(x, dtype=float), np.asarray([y for _, y in pairs], dtype=float))
-        self._count = len(xs)
-        self.item.setLabel("bottom", scale.name.replace("_", " ") + (" (log scale)" if log else ""))
-        self.item.setLabel("left", metric.replace("_", " "))
-        self.item.enableAutoRange()

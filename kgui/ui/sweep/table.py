@@ -30,17 +30,15 @@ class TrialsModel(QAbstractTableModel):
     def has(self, run_id: str) -> bool:
         return run_id in self._where
 
-    def put_row(self, row: TrialRow) -> None:
-        """A trial's row, added at the end or replaced in place (the proxy puts it in its sorted place)."""
-        index = self._where.get(row.run_id)
-        if index is None:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
+    def add_rows(self, rows: list[TrialRow]) -> None:
+        """Trials added at the end (the proxy puts them in their sorted places)."""
+        if not rows:
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
+        for row in rows:
             self._where[row.run_id] = len(self.rows)
             self.rows.append(row)
-            self.endInsertRows()
-        else:
-            self.rows[index] = row
-            self.dataChanged.emit(self.index(index, 0), self.index(index, len(self.columns) - 1))
+        self.endInsertRows()
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.rows)

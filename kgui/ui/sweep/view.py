@@ -7,8 +7,8 @@ they end (:meth:`SweepView.add_run`).
 """
 import math
 
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
                              QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from kgui.core.runs import RunRecord
@@ -23,6 +23,7 @@ from .scatter import MetricScatter
 from .table import TrialsFilter, TrialsModel
 
 SIZED_ROWS = 50          # columns fit this many rows (measuring a thousand on every change cost seconds)
+FRAME_MS = 16            # trials ending within this long of each other are drawn together
 
 
 class SweepView(QWidget):
@@ -36,6 +37,12 @@ class SweepView(QWidget):
         self._row_cache: dict[str, TrialRow] = {}              # run id -> its row
         self._best: TrialRow | None = None
         self._failed = 0
+        self._scales: list[AxisScale] = []                     # the parallel coordinates' axes
+        self._pending: dict[str, RunRecord] = {}              # run id -> a trial ended since the last frame
+        self._frame = QTimer(self)
+        self._frame.setSingleShot(True)
+        self._frame.setInterval(FRAME_MS)
+        self._frame.timeout.connect(self.flush)
         self.sweep_picker = QComboBox()
         self.sweep_picker.currentIndexChanged.connect(self.refresh)
         self.metric_picker = QComboBox()
@@ -64,8 +71,8 @@ class SweepView(QWidget):
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)   # fitted when the columns change
         self.table.clicked.connect(self._clicked)
         self.coordinates = ParallelCoordinates()
         self.coordinates.brushed.connect(self._brushed)
@@ -131,34 +138,59 @@ class SweepView(QWidget):
         self._fill_picker()
 
     def add_run(self, record: RunRecord) -> None:
-        """A trial that ended (or changed): its row, live."""
+        """A trial that ended (or changed): kept now, its row drawn at the next frame with every other trial ending
+        before it (one layout and paint for them all; :meth:`flush` draws them at once)."""
         if not (record.readable and record.sweep_id):
             return
         new_sweep = record.sweep_id not in self.records
         self.records.setdefault(record.sweep_id, {})[record.id] = record
-        row = self._row_cache[record.id] = row_of(record)
+        self._row_cache.pop(record.id, None)
         if new_sweep:
             self._fill_picker(select=record.sweep_id)
         elif record.sweep_id == self.sweep_id:
-            replaced = self.model.has(record.id)
-            if replaced or any(name not in self.model.columns for name in row.values):
-                self.refresh()
-                return
-            self.model.put_row(row)
-            rows = self.model.rows
-            scales = [scale.including(_value(row, scale.name)) for scale in self._scales]
-            if None in scales:   # a value the axis cannot hold as it is: every value again
-                scales = self._scales_of(rows)
-            self.coordinates.put_row(row, scales, _value)
-            unchanged = scales == self._scales and len(rows) > self.scatter.count
-            self._scales = scales
-            if unchanged and self.axis_picker.currentText() in row.values:
-                self.scatter.add_point(scales, self.axis_picker.currentText(), row.values.get(
-                    self.axis_picker.currentText()), row.metrics[self.metric_picker.currentText()])
-            else:
-                self._draw_scatter()
-            self._brushed()
-            self._summarise(rows, added=row)
+            self._pending[record.id] = record
+            if not self._frame.isActive():
+                self._frame.start()
+
+    def flush(self) -> None:
+        """Draw the trials ended since the last frame: their rows, lines and points alone when the columns stay as
+        they are, else the whole sweep again."""
+        self._frame.stop()
+        pending, self._pending = list(self._pending.values()), {}
+        pending = [record for record in pending if record.sweep_id == self.sweep_id
+                   and record.id in self.records.get(self.sweep_id, {})]
+        if not pending:
+            return
+        rows = [self._row(record) for record in pending]
+        if any(self.model.has(row.run_id) or any(name not in self.model.columns for name in row.values)
+               for row in rows):
+            self.refresh()
+            return
+        self.model.add_rows(rows)
+        scales = self._scales
+        for row in rows:
+            scales = [scale.including(_value(row, scale.name)) if scale else None for scale in scales]
+        if None in scales:   # a value an axis cannot hold as it is: every value again
+            scales = self._scales_of(self.model.rows)
+        self.coordinates.add_rows(rows, scales, _value)
+        unchanged = scales == self._scales and self.scatter.count + len(rows) == len(self.model.rows)
+        self._scales = scales
+        axis, metric = self.axis_picker.currentText(), self.metric_picker.currentText()
+        scale = next((scale for scale in scales if scale.name == axis), None)
+        if unchanged and scale is not None:
+            self.scatter.add_points(scale, [row.values.get(axis) for row in rows], [row.metrics[metric] for row in rows])
+        else:
+            self._draw_scatter()
+        self._brushed()
+        for row in rows:
+            self._summarise(self.model.rows, added=row)
+        self.sweep_picker.setItemText(self.sweep_picker.currentIndex(), _picker_text(self.sweep_id, self.model.rows))
+
+    def _row(self, record: RunRecord) -> TrialRow:
+        row = self._row_cache.get(record.id)
+        if row is None:
+            row = self._row_cache[record.id] = row_of(record)
+        return row
 
     # -- a sweep started here ---------------------------------------------------------------------------------------
 
@@ -227,7 +259,7 @@ class SweepView(QWidget):
         self.sweep_picker.blockSignals(True)
         self.sweep_picker.clear()
         for sweep_id in sorted(self.records, reverse=True):    # ids start with the time: newest first
-            self.sweep_picker.addItem(f"{sweep_id} ({len(self.records[sweep_id])} trials)", sweep_id)
+            self.sweep_picker.addItem(_picker_text(sweep_id, self.records[sweep_id]), sweep_id)
         index = self.sweep_picker.findData(current)
         self.sweep_picker.setCurrentIndex(max(0, index))
         self.sweep_picker.blockSignals(False)
@@ -238,10 +270,7 @@ class SweepView(QWidget):
         metric = Metric(self.metric_picker.currentText())
         rows = []
         for record in self.records.get(self.sweep_id, {}).values():
-            row = self._row_cache.get(record.id)
-            if row is None:
-                row = self._row_cache[record.id] = row_of(record)
-            rows.append(row)
+            rows.append(self._row(record))
         sign = -1 if metric.higher_is_better else 1
 
         def key(row: TrialRow):
@@ -284,11 +313,15 @@ class SweepView(QWidget):
                                                       if best else "") + (f", {failed} failed" if failed else ""))
 
     def refresh(self) -> None:
+        """The current sweep drawn afresh (trials ended since the last frame included)."""
+        self._frame.stop()
+        self._pending.clear()
         rows = self.rows()
         metric = self.metric_picker.currentText()
         names = axis_names(rows)
         columns = [*names, metric, *(name for name in METRIC_COLUMNS if name != metric), "steps", "status"]
         self.model.set_rows(rows, columns)
+        self.table.resizeColumnsToContents()
         scales = self._scales_of(rows)
         self.coordinates.set_rows(rows, scales, _value)
         self._scales = scales
@@ -313,10 +346,9 @@ class SweepView(QWidget):
 
     def _draw_scatter(self) -> None:
         name = self.axis_picker.currentText()
-        scale = next((scale for scale in getattr(self, "_scales", []) if scale.name == name), None)
+        scale = next((scale for scale in self._scales if scale.name == name), None)
         if scale is None:
-            self.scatter.points.setData([], [])
-            self.scatter._count = 0
+            self.scatter.clear_points()
             return
         rows, metric = self.model.rows, self.metric_picker.currentText()
         self.scatter.set_points(scale, [row.values.get(name) for row in rows], metric,
@@ -349,6 +381,7 @@ class SweepView(QWidget):
 
     def export_table(self, path):
         """The rows shown (filter and brushes applied) as CSV or JSON."""
+        self.flush()
         shown = set(self.visible_run_ids())
         return export_rows([row for row in self.model.rows if row.run_id in shown], path)
 
@@ -392,6 +425,10 @@ class SweepView(QWidget):
 
 def _value(row: TrialRow, name: str):
     return row.metrics[name] if name in row.metrics else row.values.get(name)
+
+
+def _picker_text(sweep_id: str, trials) -> str:
+    return f"{sweep_id} ({len(trials)} trials)"
 
 
 def _text(value) -> str:
