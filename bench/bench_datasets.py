@@ -116,7 +116,7 @@ def measure(impl: str, name: str, options: dict, repeat: int, disk_cache: str | 
 
         if disk_cache:
             dataset_cache.DISK = dataset_cache.DiskCache(Path(disk_cache))
-            dataset_cache.set_disk_enabled(True)
+            os.environ[dataset_cache.DISK_CACHE_VARIABLE] = "1"
     baseline = _rss_kib("VmRSS")
     seconds, dataset = [], None
     for _ in range(repeat):

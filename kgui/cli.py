@@ -131,15 +131,11 @@ def _worker_count(text: str) -> int:
 
 
 def _worker_pool(args):
-    """The pool of ``--workers N`` (None for 0). Workers inherit the environment: the data arguments go there."""
+    """The pool of ``--workers N`` (None for 0). Workers inherit the environment, data arguments included."""
     if not args.workers:
         return None
     from kgui.core.workers import WorkerPool
 
-    if getattr(args, "max_data_size", None) is not None:
-        os.environ[csv_files.MAX_SIZE_VARIABLE] = str(args.max_data_size)
-    if getattr(args, "data_cache", False):
-        os.environ[dataset_cache.DISK_CACHE_VARIABLE] = "1"
     return WorkerPool(max_workers=args.workers)
 
 
@@ -228,11 +224,11 @@ def _data_size(text: str) -> int:
 
 
 def apply_data_arguments(args) -> None:
-    """--max-data-size and --data-cache, for the whole process."""
+    """--max-data-size and --data-cache, for the whole process and the workers it starts: in its environment."""
     if getattr(args, "max_data_size", None) is not None:
-        csv_files.set_max_text_bytes(args.max_data_size)
+        os.environ[csv_files.MAX_SIZE_VARIABLE] = str(args.max_data_size)
     if getattr(args, "data_cache", False):
-        dataset_cache.set_disk_enabled(True)
+        os.environ[dataset_cache.DISK_CACHE_VARIABLE] = "1"
 
 
 class _Console:

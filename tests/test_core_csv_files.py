@@ -29,8 +29,8 @@ def fresh_caches(monkeypatch, tmp_path):
     monkeypatch.delenv(csv_files.MAX_SIZE_VARIABLE, raising=False)
     monkeypatch.delenv(dataset_cache.DISK_CACHE_VARIABLE, raising=False)
     yield
-    csv_files.set_max_text_bytes(None)
-    dataset_cache.set_disk_enabled(None)
+    os.environ.pop(csv_files.MAX_SIZE_VARIABLE, None)   # set by an in-process cli.main(["run", "--max-data-size", ...])
+    os.environ.pop(dataset_cache.DISK_CACHE_VARIABLE, None)
     dataset_cache.MEMORY.clear()
 
 
@@ -88,7 +88,7 @@ def test_a_symlink_to_a_file_is_read(tmp_path):
 def test_gzip_bomb_stops_at_the_decompression_cap(tmp_path):
     bomb = tmp_path / "bomb.csv.gz"
     bomb.write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 2_000_000, 9))  # 8 MB of text in ~10 KB
-    csv_files.set_max_text_bytes(1 << 20)
+    os.environ[csv_files.MAX_SIZE_VARIABLE] = str(1 << 20)
     with pytest.raises(DatasetError) as caught:
         load_dataset(str(bomb))
     message = str(caught.value)
@@ -103,7 +103,7 @@ def test_a_fault_of_the_text_is_reported_after_one_read_not_two(tmp_path, monkey
     monkeypatch.setattr(csv_files.python_reader, "PYTHON_BATCH_CELLS", 10_000)   # progress from either reader
     bomb = tmp_path / "bomb.csv.gz"
     bomb.write_bytes(gzip.compress(b"a,b\n" + b"1,2\n" * 2_000_000, 9))
-    csv_files.set_max_text_bytes(1 << 20)
+    os.environ[csv_files.MAX_SIZE_VARIABLE] = str(1 << 20)
     rows = []
     with pytest.raises(DatasetError, match="expands to more than 1 MiB of text"):
         load_dataset(str(bomb), progress=lambda progress: rows.append(progress.rows))
@@ -315,7 +315,7 @@ def test_memory_cache_sees_a_same_size_rewrite(tmp_path):
 
 def test_disk_cache_serves_a_new_process_and_follows_the_file(tmp_path):
     path = write_csv(tmp_path / "data.csv", 500)
-    dataset_cache.set_disk_enabled(True)
+    os.environ[dataset_cache.DISK_CACHE_VARIABLE] = "1"
     parsed = load_dataset(str(path), seed=3)
     entries = [p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]
     assert len(entries) == 1 and (entries[0] / "x.npy").is_file()
@@ -465,7 +465,7 @@ def test_a_quoted_file_falls_back_to_threads_and_a_bad_cell_is_named(tmp_path, i
                                     "truncated label_codes.npy"])
 def test_a_damaged_disk_cache_entry_is_dropped_and_the_file_parsed_again(tmp_path, damage):
     path = write_csv(tmp_path / "data.csv", 500)
-    dataset_cache.set_disk_enabled(True)
+    os.environ[dataset_cache.DISK_CACHE_VARIABLE] = "1"
     parsed = load_dataset(str(path), seed=3)
     entry, = [p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]
     broken = entry / damage.split()[1]
@@ -507,7 +507,7 @@ def read_only_later(folder: Path):
 def test_a_read_only_disk_cache_is_only_read(tmp_path):
     path = write_csv(tmp_path / "data.csv", 500)
     other = write_csv(tmp_path / "other.csv", 50)
-    dataset_cache.set_disk_enabled(True)
+    os.environ[dataset_cache.DISK_CACHE_VARIABLE] = "1"
     with read_only_later(tmp_path / "cache") as make_read_only:
         parsed = load_dataset(str(path), seed=3)
         make_read_only()

@@ -143,18 +143,9 @@ READS = SharedReads()
 
 # -- on disk -------------------------------------------------------------------------------------------------------
 
-_disk_override: bool | None = None
-
-
-def set_disk_enabled(enabled: bool | None) -> None:
-    """Turn the on-disk cache on or off for this process (None: as ``KGUI_DATA_CACHE`` says)."""
-    global _disk_override
-    _disk_override = enabled
-
-
 def disk_enabled() -> bool:
-    if _disk_override is not None:
-        return _disk_override
+    """Whether ``KGUI_DATA_CACHE`` turns the disk cache on (the command line's ``--data-cache`` sets it, for its
+    process and the workers it starts)."""
     return os.environ.get(DISK_CACHE_VARIABLE, "").strip().lower() in ("1", "on", "yes", "true")
 
 

@@ -16,8 +16,7 @@ The package: ``limits`` (the size limit), ``stream`` (opening and the byte strea
 ``preview``, ``table`` (CsvTable, Labels), ``reading`` (read_table), and its readers ``pandas_processes``,
 ``pandas_threads`` and ``python_reader``. The names other modules use are here too.
 """
-from .limits import (DEFAULT_MAX_TEXT_BYTES, MAX_SIZE_FLAG, MAX_SIZE_VARIABLE, format_size, max_text_bytes,
-                     parse_size, set_max_text_bytes)
+from .limits import DEFAULT_MAX_TEXT_BYTES, MAX_SIZE_FLAG, MAX_SIZE_VARIABLE, format_size, max_text_bytes, parse_size
 from .preview import Preview, preview
 from .reading import read_table
 from .stream import is_gzip, open_regular
@@ -26,4 +25,4 @@ from .text import check_header
 
 __all__ = ["DEFAULT_MAX_TEXT_BYTES", "MAX_SIZE_FLAG", "MAX_SIZE_VARIABLE", "NA_VALUES", "CsvTable", "LabelCollector",
            "Labels", "MissingColumnError", "Preview", "check_header", "format_size", "is_gzip", "max_text_bytes",
-           "open_regular", "parse_size", "preview", "read_table", "set_max_text_bytes"]
+           "open_regular", "parse_size", "preview", "read_table"]

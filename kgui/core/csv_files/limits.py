@@ -12,8 +12,6 @@ MAX_SIZE_FLAG = "--max-data-size"
 MAX_DATA_SIZE = 1 << 60                # a larger (or infinite) limit is a typo
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
-_max_text_bytes: int | None = None
-
 
 def parse_size(text: str) -> int:
     """Bytes in ``"500M"``, ``"2G"``, ``"1.5GiB"``, ``"4096"``; ValueError for anything else."""
@@ -38,16 +36,9 @@ def format_size(n: int) -> str:
     return f"{n} bytes"
 
 
-def set_max_text_bytes(limit: int | None) -> None:
-    """Use ``limit`` (None: ``KGUI_MAX_DATA_SIZE`` or the default) for every read in this process."""
-    global _max_text_bytes
-    _max_text_bytes = limit
-
-
 def max_text_bytes() -> int:
-    """The most CSV text one file may hold (after decompression): the flag's, the variable's, or 2 GiB."""
-    if _max_text_bytes is not None:
-        return _max_text_bytes
+    """The most CSV text one file may hold (after decompression): ``KGUI_MAX_DATA_SIZE`` (which the command line's
+    ``--max-data-size`` sets, for its process and the workers it starts), or 2 GiB."""
     if os.environ.get(MAX_SIZE_VARIABLE):
         try:
             return parse_size(os.environ[MAX_SIZE_VARIABLE])
