@@ -264,3 +264,14 @@ def test_a_sweep_file_nested_deeply_is_one_line(tmp_path):
     path.write_text("[" * 5000 + "]" * 5000)
     with pytest.raises(ValueError, match=r"sweep.json: the sweep: nested too deeply"):
         SweepSpec.load(path)
+
+
+@pytest.mark.parametrize("data, message", [
+    ([1, 2], r"^a sweep must be a JSON object, got list$"),
+    ({"experiment": {}, "axis": []}, r"^unknown sweep key\(s\) 'axis'; known: axes, experiment, method, metric, name"),
+    ({"experiment": {"learning_rat": 1}}, r"^unknown setting\(s\) 'learning_rat'; known: activation, backend"),
+])
+def test_a_sweep_file_that_is_not_a_sweep_is_one_line_naming_why(data, message):
+    """A sweep and its experiment are checked by one rule (json_files.checked_object): what is wrong, what is known."""
+    with pytest.raises(ValueError, match=message):
+        SweepSpec.from_dict(data)

@@ -29,6 +29,17 @@ def parse(text: str | bytes, what: str = "") -> object:
     return value
 
 
+def checked_object(data, what: str, known, key_noun: str) -> dict:
+    """``data`` when it is a JSON object whose keys are all ``known``; else a ValueError in one line:
+    ``"<what> must be a JSON object, got list"`` or ``"unknown <key_noun>(s) 'a', 'b'; known: ..."``."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{what} must be a JSON object, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {key_noun}(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
+    return data
+
+
 def nesting(value) -> int:
     """How deeply lists and objects nest in ``value`` (0 for a number or a string), without recursion."""
     deepest, pending = 0, [(value, 0)]

@@ -93,12 +93,7 @@ class ExperimentSettings:
     @classmethod
     def from_dict(cls, data) -> "ExperimentSettings":
         """Settings from a dict; ValueError naming unknown keys or badly typed values."""
-        if not isinstance(data, dict):
-            raise ValueError(f"experiment settings must be a JSON object, got {type(data).__name__}")
-        known = _field_names()
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown setting(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
+        json_files.checked_object(data, "experiment settings", _field_names(), "setting")
         values = {name: _coerced(name, value) for name, value in data.items()}
         return cls(**values)
 

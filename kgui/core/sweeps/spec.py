@@ -28,6 +28,7 @@ ALIASES = {"lr": "learning_rate", "batch": "batch_size"}
 LOG_BY_DEFAULT = frozenset({"learning_rate", "epsilon"})   # ranges drawn log-uniform unless said otherwise
 INTEGER_FIELDS = frozenset({"steps", "batch_size", "seed", "epochs"})
 AXIS_FIELDS = frozenset(f.name for f in dataclasses.fields(ExperimentSettings)) - {"dataset_options"}
+SWEEP_KEYS = frozenset({"experiment", "axes", "method", "trials", "seeds", "metric", "sample_seed", "name"})  # its JSON
 
 
 class SweepMethod(StrEnum):
@@ -303,12 +304,7 @@ class SweepSpec:
     @classmethod
     def from_dict(cls, data) -> "SweepSpec":
         """A sweep from JSON values; ValueError naming what is wrong (not validated: call :meth:`validate`)."""
-        if not isinstance(data, dict):
-            raise ValueError("a sweep must be a JSON object")
-        known = {"experiment", "axes", "method", "trials", "seeds", "metric", "sample_seed", "name"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown sweep key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        json_files.checked_object(data, "a sweep", SWEEP_KEYS, "sweep key")
         axes = data.get("axes", [])
         if not isinstance(axes, list):
             raise ValueError("axes must be a list")
