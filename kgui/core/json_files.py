@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, ClassVar, TypeVar
 
 MAX_DEPTH = 32
 Loaded = TypeVar("Loaded")
@@ -69,3 +69,19 @@ def load_file(path, from_text: Callable[[str], Loaded]) -> Loaded:
         return from_text(text)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
+
+
+class ReadFromJson:
+    """A value kgui reads from JSON text or a JSON file through its ``from_dict`` (ExperimentSettings, SweepSpec):
+    ``from_json(text)`` and ``load(path)``, with errors in one line naming ``json_what`` or the file."""
+
+    json_what: ClassVar[str]
+
+    @classmethod
+    def from_json(cls, text: str):
+        return cls.from_dict(parse(text, cls.json_what))
+
+    @classmethod
+    def load(cls, path):
+        """The value in a JSON file; ValueError/OSError naming the file."""
+        return load_file(path, cls.from_json)

@@ -9,6 +9,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import ClassVar
 
 import numpy as np
 
@@ -36,9 +37,10 @@ def _settings_from_fields(cls, fields: dict):
 
 
 @dataclass(frozen=True)
-class ExperimentSettings:
+class ExperimentSettings(json_files.ReadFromJson):
     """What to train, on which engine, and how. ``validate()`` checks every field."""
 
+    json_what: ClassVar[str] = "experiment settings"
     backend: str = "tensorflow"
     dataset: str = "linear"      # "otto" | "linear" | bundled name | path to a .csv
     dataset_options: dict = field(default_factory=dict)  # read-only after construction
@@ -96,15 +98,6 @@ class ExperimentSettings:
         json_files.checked_object(data, "experiment settings", _field_names(), "setting")
         values = {name: _coerced(name, value) for name, value in data.items()}
         return cls(**values)
-
-    @classmethod
-    def from_json(cls, text: str) -> "ExperimentSettings":
-        return cls.from_dict(json_files.parse(text, "experiment settings"))
-
-    @classmethod
-    def load(cls, path) -> "ExperimentSettings":
-        """Settings from a JSON file; ValueError/OSError naming the file."""
-        return json_files.load_file(path, cls.from_json)
 
     def replace(self, **changes) -> "ExperimentSettings":
         return dataclasses.replace(self, **changes)

@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import product
+from typing import ClassVar
 
 from .. import json_files
 from ..runs import RunRecord
@@ -170,9 +171,10 @@ def format_value(value) -> str:
 
 
 @dataclass(frozen=True)
-class SweepSpec:
+class SweepSpec(json_files.ReadFromJson):
     """An experiment and its axes, and how to go through them."""
 
+    json_what: ClassVar[str] = "the sweep"
     experiment: ExperimentSettings
     axes: tuple[Axis, ...] = ()
     method: SweepMethod = SweepMethod.GRID
@@ -321,14 +323,6 @@ class SweepSpec:
             raise ValueError("name must be a string")
         return cls(ExperimentSettings.from_dict(data.get("experiment", {})), tuple(map(Axis.from_dict, axes)),
                    method, data.get("trials"), data.get("seeds", 1), metric, data.get("sample_seed", 0), name)
-
-    @classmethod
-    def from_json(cls, text: str) -> "SweepSpec":
-        return cls.from_dict(json_files.parse(text, "the sweep"))
-
-    @classmethod
-    def load(cls, path) -> "SweepSpec":
-        return json_files.load_file(path, cls.from_json)
 
 
 def parse_values(name: str, text: str) -> tuple:
