@@ -8,9 +8,8 @@ import pytest
 from kgui.core import settings as experiment
 from kgui.cli import build_parser
 from kgui.core.models import Architecture
-from kgui.core.runs import RunRecord, StepRecord
-from kgui.core.schedules import RateSchedule, ScheduleConfig, base_rate_changes
-from kgui.core.session.state import note_rate_changes
+from kgui.core.runs import RunRecord
+from kgui.core.schedules import RateSchedule, ScheduleConfig
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Trainer
 from engine_support import ENGINES, INSTALLED, load_or_skip
@@ -94,26 +93,21 @@ def test_the_slider_sets_the_base_rate_of_a_schedule():
     schedule = settings.rate_schedule()
     assert rates[:10] == [schedule.rate(step) for step in range(1, 11)]
     assert rates[10:] == [schedule.rate(step, base=0.05) for step in range(11, 31)]
-    assert trainer.record.lr_changes == [(11, 0.05)]
-    # what the window's session records from the steps it receives: the base change only
-    seen = RunRecord.new(settings)
-    note_rate_changes(seen, trainer.record.history[:4])
-    seen.history.extend(trainer.record.history[:4])
-    note_rate_changes(seen, trainer.record.history[4:])
-    assert [(step, round(rate, 12)) for step, rate in seen.lr_changes] == [(11, 0.05)]
+    assert trainer.record.lr_changes == [(11, 0.05)]     # the base rate the slider set, as the trainer decided it
 
 
-def test_base_rate_changes_are_read_once_for_records_and_plots():
-    """One reading of a run's live rate changes: the first step sets the rate, steps without one change nothing, a
-    scheduled run's steps are read back to the slider's base rate."""
-    plain = [StepRecord(step, 1.0, None, None, rate, 0.0, 1.0)
-             for step, rate in enumerate([0.1, 0.1, float("nan"), 0.1, 0.3, 0.3, 0.1], start=1)]
-    assert base_rate_changes(plain, None, None) == [(5, 0.3), (7, 0.1)]
-    assert base_rate_changes(plain, None, 0.2) == [(1, 0.1), (5, 0.3), (7, 0.1)]
-    schedule = ExperimentSettings(learning_rate=0.2, steps=30, schedule="cosine").rate_schedule()
-    scheduled = [StepRecord(step, 1.0, None, None, schedule.rate(step, 0.2 if step < 12 else 0.05), 0.0, 1.0)
-                 for step in range(1, 31)]
-    assert [(step, round(rate, 12)) for step, rate in base_rate_changes(scheduled, schedule, 0.2)] == [(12, 0.05)]
+def test_a_rate_change_back_to_the_rate_in_force_before_its_step_is_no_change():
+    """Two slider moves before one step: the second replaces the first, and one back to where it was leaves none."""
+    record = RunRecord.new(ExperimentSettings(learning_rate=0.1))
+    record.note_rate_change(5, 0.2)
+    record.note_rate_change(5, 0.3)
+    assert record.lr_changes == [(5, 0.3)]
+    record.note_rate_change(5, 0.1)
+    assert record.lr_changes == []
+    record.note_rate_change(5, 0.2)
+    record.note_rate_change(9, 0.4)
+    record.note_rate_change(9, 0.2)
+    assert record.lr_changes == [(5, 0.2)]
 
 
 def test_range_test_settings_drop_the_schedule():

@@ -42,7 +42,7 @@ def test_a_run_reports_typed_events_in_order_and_the_session_keeps_it(session):
     steps = [step.step for event in events if isinstance(event, StepsTaken) for step in event.steps]
     assert steps == [1, 2, 3, 4, 5, 6]                               # one event per step when batch_s is 0
     assert events[-1] == JobEnded(JobKind.TRAINING, record, "") and exit_code(record) == 0
-    assert session.runs == {record.id: record} and session.last_ended is record
+    assert session.runs == {record.id: record} and session.last_ended is session.runs[record.id] is not record
     assert session.shown_run_ids() == [record.id] and session.live_run_id == record.id and not session.running
 
 
@@ -78,6 +78,50 @@ def test_live_learning_rate_changes_reach_the_session_record_during_the_run(sess
     assert seen[2] == (3, [(3, 0.5)]) and seen[-1] == (6, [(3, 0.5)])
     assert changed == [[(3, 0.5)]]                                  # views refresh the run's row once
     assert record.lr_changes == [(3, 0.5)]                          # the trainer's own account agrees
+
+
+def test_the_sessions_record_is_never_the_trainers_object(session):
+    """One record per run in a process: the trainer's is the writer's, the session's a mirror fed by events."""
+    checked = []
+
+    def on_event(event):
+        if isinstance(event, (RunStarted, StepsTaken, RunEnded)) and session.job.trainer is not None:
+            run_id = event.run_id if isinstance(event, StepsTaken) else event.run.id
+            writer = session.job.trainer.record
+            mirror = session.runs[run_id]
+            checked.append(event.kind)
+            assert mirror is not writer and mirror.history is not writer.history
+            assert mirror.lr_changes is not writer.lr_changes and mirror.timings is not writer.timings
+            if isinstance(event, StepsTaken) and event.steps[-1].step == 2:
+                session.job.control.set_learning_rate(0.5)
+
+    session.subscribe(on_event)
+    record = session.new_job(JobKind.TRAINING, LINEAR).run()
+    assert checked[0] == EventKind.STARTED and checked[-1] == EventKind.ENDED and EventKind.STEPS in checked
+    mirror = session.runs[record.id]
+    assert mirror is not record and mirror.history == record.history and mirror.lr_changes == record.lr_changes
+    session.rename(record.id, "renamed after the end")
+    assert record.name != "renamed after the end"             # the ended trainer's record is not the session's
+
+
+def test_a_rate_change_travels_once_with_the_steps_that_use_it(session):
+    """The trainer decides a change; it reaches the session as data (StepsTaken.rate_changes), never read back from
+    step rates: two moves before one step are one change, a move back to the rate in force is none."""
+    sent = []
+
+    def on_event(event):
+        if isinstance(event, StepsTaken):
+            sent.extend(event.rate_changes)
+            if event.steps[-1].step == 2:
+                session.job.control.set_learning_rate(0.3)
+                session.job.control.set_learning_rate(0.5)      # replaces 0.3 before step 3 takes it
+            elif event.steps[-1].step == 4:
+                session.job.control.set_learning_rate(0.5)      # the rate in force: no change
+
+    session.subscribe(on_event)
+    record = session.new_job(JobKind.TRAINING, LINEAR).run()
+    assert sent == [(3, 0.5)] == record.lr_changes == session.runs[record.id].lr_changes
+    assert [step.learning_rate for step in record.history] == [0.05, 0.05] + [0.5] * 4
 
 
 def test_renaming_a_live_run_goes_through_its_trainer(session):

@@ -148,6 +148,7 @@ def test_a_view_fitted_afresh_gives_back_the_room_of_wide_labels(plot, qtbot):
 
 
 def test_a_scheduled_run_is_marked_only_where_the_slider_moved_its_base_rate(qtbot):
+    """The plot draws the changes it is given (the trainer's), not every step whose scheduled rate differs."""
     from kgui.core.settings import ExperimentSettings
 
     plot = LossPlot()
@@ -157,7 +158,7 @@ def test_a_scheduled_run_is_marked_only_where_the_slider_moved_its_base_rate(qtb
     steps = [StepRecord(step, 1.0 / step, None, None, schedule.rate(step, 0.2 if step < 12 else 0.05), 0.01 * step,
                         1.0) for step in range(1, 31)]
     plot.add_steps("r", steps[:5])
-    plot.add_steps("r", steps[5:])
+    plot.add_steps("r", steps[5:], [(12, 0.05)])
     assert plot.marker_labels("r") == [(12, "base lr 0.05")]
     assert plot.runs["r"].rates() == [0.2, 0.05]
 
@@ -171,8 +172,8 @@ def test_a_rate_marker_label_is_never_drawn_over_the_legend(qtbot):
     for index, title in enumerate(["TensorFlow · Linear", "TensorFlow · Linear", "Theano (PyTensor) · Linear"]):
         plot.add_run(f"r{index}", title, rate=0.5, dataset="linear", dataset_title="Linear")
     plot.add_steps("r0", steps(1, 300, 0.5))
-    plot.add_steps("r1", steps(1, 220, 0.5) + steps(221, 300, 0.1))    # a change under the legend (top right)
-    plot.add_steps("r2", steps(1, 50, 0.5) + steps(51, 300, 0.2))      # and one left of it
+    plot.add_steps("r1", steps(1, 220, 0.5) + steps(221, 300, 0.1), [(221, 0.1)])   # a change under the legend
+    plot.add_steps("r2", steps(1, 50, 0.5) + steps(51, 300, 0.2), [(51, 0.2)])       # and one left of it
     plot.redraw()
     qtbot.wait(50)
     legend = plot.panel_of("r1").legend.sceneBoundingRect()
@@ -186,3 +187,53 @@ def test_a_rate_marker_label_is_never_drawn_over_the_legend(qtbot):
     view = plot.panel_of("r2").item.vb.sceneBoundingRect()
     left = plot.runs["r2"].markers[0][2].label.sceneBoundingRect()
     assert view.top() - 0.5 <= left.top() and left.bottom() <= view.bottom() + 0.5
+
+
+def test_a_live_rate_change_in_a_worker_run_is_one_change_in_the_record_its_file_and_on_the_plot(qtbot, tmp_path):
+    """The trainer (in the worker) decides the change; it travels with the steps that use it to the session's record
+    and to the plot, which draws what it is given; run.json has the trainer's own account."""
+    import json
+
+    from engine_support import INSTALLED
+    from kgui.core.runs import RunStore
+    from kgui.core.session import JobKind, RunStarted, Session, StepsTaken
+    from kgui.core.settings import ExperimentSettings
+    from kgui.core.workers import WorkerPool
+
+    engine = next((name for name in ("jax", "torch", "tensorflow", "theano") if name in INSTALLED), None)
+    if engine is None:
+        pytest.skip("no engine is installed")
+    settings = ExperimentSettings(backend=engine, dataset="linear", dataset_options={"n": 100}, learning_rate=0.05,
+                                  steps=8)
+    pool = WorkerPool(max_workers=1)
+    session = Session(RunStore(tmp_path / "runs"), pool=pool)
+    plot = LossPlot()
+    plot.timer.stop()
+    qtbot.addWidget(plot)
+    sent = []
+
+    def on_started(event):
+        plot.add_run(event.run.id, event.run.name, planned_steps=event.run.settings.steps, rate=0.05)
+        session.job.control.request_step()
+        session.job.control.request_step()
+
+    def on_steps(event):
+        plot.add_steps(event.run_id, event.steps, event.rate_changes)
+        sent.extend(event.rate_changes)
+        if event.steps[-1].step == 2:
+            session.job.control.set_learning_rate(0.2)
+            session.job.control.set_learning_rate(0.5)   # the same step: replaces 0.2
+            session.job.control.resume()
+
+    session.on(RunStarted, on_started)
+    session.on(StepsTaken, on_steps)
+    try:
+        record = session.new_job(JobKind.TRAINING, settings, paused=True, batch_s=0.0).run()
+    finally:
+        assert pool.shutdown(2.0)
+    assert record.status == "finished", record.message
+    mirror = session.runs[record.id]
+    saved = json.loads((tmp_path / "runs" / record.id / "run.json").read_text())
+    assert sent == [(3, 0.5)] and mirror.lr_changes == [(3, 0.5)] and saved["lr_changes"] == [[3, 0.5]]
+    assert [step.learning_rate for step in mirror.history] == [0.05, 0.05] + [0.5] * 6
+    assert plot.marker_labels(record.id) == [(3, "lr 0.5")] and plot.runs[record.id].rates() == [0.05, 0.5]

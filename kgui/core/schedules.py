@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
 SCHEDULE_PARAMETERS = {"constant": (), "step": ("drop", "every"), "cosine": (), "onecycle": ("max_lr",)}
-RELATIVE_TOLERANCE = 1e-9       # two base rates this close are the same slider position
 
 
 def scheduled_rate(iteration, steps, learning_rate, base, schedule, decay, drop, every, max_lr):
@@ -108,22 +107,3 @@ class RateSchedule:
         return rate * self.learning_rate / unit if unit > 0 else rate
 
 
-def same_base(a: float, b: float) -> bool:
-    """Whether two base rates read back from scheduled rates are one slider position."""
-    return math.isclose(a, b, rel_tol=RELATIVE_TOLERANCE)
-
-
-def base_rate_changes(steps, schedule: RateSchedule | None, previous: float | None) -> list[tuple[int, float]]:
-    """``(step, base rate)`` of each of ``steps`` (objects with ``step`` and ``learning_rate``) whose base rate, the
-    slider's (:meth:`RateSchedule.base_rate`; without a schedule the rate itself), is not ``previous`` nor the last
-    change's; ``previous`` None: the first step sets it. Steps without a rate (NaN) change nothing. The one reading of
-    a run's live rate changes from its steps, for its record (:meth:`RunRecord.note_rate_change`) and its plot."""
-    changes = []
-    for step in steps:
-        base = step.learning_rate if schedule is None else schedule.base_rate(step.step, step.learning_rate)
-        if math.isnan(base) or (previous is not None and same_base(base, previous)):
-            continue
-        if previous is not None:
-            changes.append((step.step, base))
-        previous = base
-    return changes

@@ -231,8 +231,8 @@ class Explorer:
                 self.surface_box.layout.display = "flex" if self.surface_view.applies_to(dataset) else "none"
                 self.surface_caption.value = html.escape(self.surface_view.caption.text())
                 return True
-            case StepsTaken(run_id=run_id, steps=steps):
-                self.loss_plot.add_steps(run_id, steps)
+            case StepsTaken(run_id=run_id, steps=steps, rate_changes=rate_changes):
+                self.loss_plot.add_steps(run_id, steps, rate_changes)
                 self.status.value = _step_text(self.session.runs[run_id], steps[-1])
             case SurfaceComputed(run_id=run_id, surface=surface):
                 self.surface_view.show_surface(run_id, surface)

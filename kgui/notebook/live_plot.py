@@ -40,7 +40,9 @@ class LivePlot:
         self.frame = QtFrame(self.loss_plot, self.loss_plot.widget, width, height)
         self.frames = 0                      # frames drawn so far
         self._rate = math.nan if learning_rate is None else float(learning_rate)
+        self._step_rate = math.nan           # the rate of the last step given (NaN: none yet, or none given)
         self._pending: list[tuple] = []     # (step, loss, val_loss, rate, perf_counter()) since the last frame
+        self._rate_changes: list[tuple[int, float]] = []   # (step, rate) since the last frame
         self._started = perf_counter()
         self._next_frame = 0.0
         self._shell = get_ipython()
@@ -56,6 +58,10 @@ class LivePlot:
         now = perf_counter()
         if learning_rate is not None:
             self._rate = float(learning_rate)
+        if not math.isnan(self._rate):
+            if not math.isnan(self._step_rate) and self._rate != self._step_rate:
+                self._rate_changes.append((step, self._rate))   # this loop's rate changed: marked as a slid rate
+            self._step_rate = self._rate
         self._pending.append((step, float(loss), val_loss, self._rate, now))   # the rest converted when drawn
         if now >= self._next_frame:
             self.draw()
@@ -73,8 +79,9 @@ class LivePlot:
         if self._pending:
             self.loss_plot.add_steps(LIVE_RUN, [
                 StepRecord(int(step), loss, None if val_loss is None else float(val_loss), None, rate,
-                           when - self._started, 0.0) for step, loss, val_loss, rate, when in self._pending])
-            self._pending = []
+                           when - self._started, 0.0) for step, loss, val_loss, rate, when in self._pending],
+                self._rate_changes)
+            self._pending, self._rate_changes = [], []
         self.loss_plot.redraw()
 
     def _cell_ended(self, result=None) -> None:

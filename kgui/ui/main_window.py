@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
         self.jobs.update_actions()
 
     def _on_steps(self, event: StepsTaken) -> None:
-        self.plot.add_steps(event.run_id, event.steps)
+        self.plot.add_steps(event.run_id, event.steps, event.rate_changes)
         self.fit_view.add_steps(event.run_id, event.steps)
 
     def _on_range_points(self, event: RangePoints) -> None:

@@ -67,7 +67,7 @@ class RunsController(QObject):
 
     def plot_saved_run(self, record: RunRecord) -> None:
         curves = self.window.plot.add_run(record.id, run_title(record), **plot_placement(record))
-        self.window.plot.add_steps(record.id, record.history)
+        self.window.plot.add_steps(record.id, record.history, record.lr_changes)
         self.window.runs_table.set_run(record, color=curves.color)
 
     def preparing(self, record: RunRecord, stage: Stage) -> None:

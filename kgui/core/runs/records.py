@@ -2,6 +2,7 @@
 with run.json's form of it (``RunRecord.to_dict`` / ``from_dict``, schema :data:`RUN_SCHEMA`)."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 import math
@@ -180,10 +181,22 @@ class RunRecord:
     sweep_values: dict = field(default_factory=dict)   # a trial's axis values: {"learning_rate": 0.01, "seed": 2}
 
     def note_rate_change(self, step: int, rate: float) -> None:
-        """The base learning rate is ``rate`` from ``step`` on; a second change at one step replaces the first."""
+        """The base learning rate is ``rate`` from ``step`` on; a second change at one step replaces the first, and
+        one back to the rate in force before it leaves no change."""
         if self.lr_changes and self.lr_changes[-1][0] == step:
             self.lr_changes.pop()
-        self.lr_changes.append((step, rate))
+        in_force = self.lr_changes[-1][1] if self.lr_changes else self.settings.learning_rate
+        if rate != in_force:
+            self.lr_changes.append((step, rate))
+
+    def snapshot(self, with_history: bool = True) -> "RunRecord":
+        """This record as an event's value: a RunRecord that shares no list or dict with this one (its steps left
+        out unless ``with_history``). The writer goes on changing its own record; the receiver keeps this one."""
+        return dataclasses.replace(
+            self, history=list(self.history) if with_history else [], lr_changes=list(self.lr_changes),
+            timings=dict(self.timings), final_params=copy.deepcopy(self.final_params),
+            summary=dataclasses.replace(self.summary), weight_edits=list(self.weight_edits),
+            sweep_values=dict(self.sweep_values))
 
     @classmethod
     def new(cls, settings: ExperimentSettings, name: str | None = None) -> "RunRecord":

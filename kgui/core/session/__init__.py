@@ -10,6 +10,12 @@ one thread only, and then every listener (:meth:`Session.subscribe`) sees the ev
 One writer per run file: while a run trains, only its trainer writes it. Renaming a live run goes through
 the training side (:meth:`TrainingControl.request_rename`); the session writes a run only when no trainer does.
 
+One record per run in each process, and facts flow one way. The trainer's record is the writer's: only the trainer
+changes it, on the job's thread. Events carry snapshots of it (:meth:`RunRecord.snapshot`), and the learning-rate
+changes the trainer decided travel with the steps that use them (``StepsTaken.rate_changes``). The session's record
+(``Session.runs``) is this process's mirror: the ``RunStarted`` snapshot, changed only by the events that follow
+(``RunEnded`` replaces it with the final snapshot) and by the session's own rename.
+
 The package: ``events`` (the typed events), ``preparation`` (Preparation), ``job`` (Job) and ``state`` (Session).
 The names other modules use are here too.
 """

@@ -1,4 +1,7 @@
-"""What a job and a session report: typed, frozen events (:data:`Event`), picklable for the worker protocol."""
+"""What a job and a session report: typed, frozen events (:data:`Event`), picklable for the worker protocol.
+
+Events are values: a record in an event is a snapshot of the writer's (:meth:`RunRecord.snapshot`), never the trainer's
+own object, so a receiver may keep it while the trainer goes on changing its record."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,7 +55,7 @@ class Phase:
 @dataclass(frozen=True)
 class RunStarted:
     kind: ClassVar[EventKind] = EventKind.STARTED
-    run: RunRecord             # a copy without history; engine and version known
+    run: RunRecord             # the writer's record as it starts (a snapshot without history); engine and version known
     dataset: object            # the run's Dataset
 
 
@@ -61,12 +64,13 @@ class StepsTaken:
     kind: ClassVar[EventKind] = EventKind.STEPS
     run_id: str
     steps: list[StepRecord]
+    rate_changes: tuple[tuple[int, float], ...] = ()   # (step, base rate): the trainer's live changes these steps use
 
 
 @dataclass(frozen=True)
 class RunEnded:
     kind: ClassVar[EventKind] = EventKind.ENDED
-    run: RunRecord             # the final record, with its whole history
+    run: RunRecord             # the final record (a snapshot of the writer's), with its whole history
 
 
 @dataclass(frozen=True)

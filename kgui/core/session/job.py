@@ -1,7 +1,6 @@
 """One job of a session (a training run, a backend comparison or a range test), run on its driver's thread."""
 from __future__ import annotations
 
-import dataclasses
 from time import perf_counter
 
 from .. import layer_stats, lr_finder, metrics, surface
@@ -57,7 +56,8 @@ class Job:
         self.trainer: Trainer | None = None   # of the run being trained (its record is written on the job's thread)
         self.preparation: Preparation | None = None   # a training job's (set by Session.new_job)
         self.prepared_ahead = False   # the job found its experiment prepared, or being prepared, before it started
-        self._pending: dict[str, list[StepRecord]] = {}
+        self._pending: dict[str, list[StepRecord]] = {}   # per live run: its steps not sent yet
+        self._records: dict[str, RunRecord] = {}          # per live run: its trainer's record (read on this thread)
         self._last_batch = self._last_confusion = self._last_surface = 0.0
 
     def run(self):
@@ -92,10 +92,10 @@ class Job:
             self.sweep.apply(record)
         since = perf_counter()
         if not self.preparation.wait(self.control, lambda stage, progress: self.sink(Phase(
-                stage, self.settings.backend, dataclasses.replace(record, timings={}), since, progress))):
+                stage, self.settings.backend, record.snapshot(), since, progress))):
             record.status = RunStatus.STOPPED
             record.message = stopped_while(self.preparation.phases, self.settings.backend)
-            self.sink(RunEnded(record))
+            self.sink(RunEnded(record.snapshot()))
             return record
         trainer = self.preparation.trainer
         self.preparation.taken = True
@@ -112,19 +112,19 @@ class Job:
         record = trainer.record
         if update is Stage.TRAINING:
             self._pending[record.id] = []
-            self.sink(RunStarted(dataclasses.replace(record, history=[], lr_changes=list(record.lr_changes),
-                                                     timings=dict(record.timings)), trainer.dataset))
+            self._records[record.id] = record
+            self.sink(RunStarted(record.snapshot(with_history=False), trainer.dataset))
             if self.layer_stats is not None:
                 self.layer_stats.start(trainer)
                 trainer.layer_history = self.layer_stats.history
         elif isinstance(update, RunStatus):   # the final status
             if record.id in self._pending:
                 self._flush(record.id)
-                del self._pending[record.id]
+                del self._pending[record.id], self._records[record.id]
                 if record.status != "failed":
                     self._send_confusion(trainer)
                     self._send_surface(trainer)
-            self.sink(RunEnded(record))
+            self.sink(RunEnded(record.snapshot()))
         else:
             self.sink(Phase(update, trainer.settings.backend, progress=trainer.load_progress))
 
@@ -151,9 +151,12 @@ class Job:
             self._flush(run_id)
 
     def _flush(self, run_id: str) -> None:
+        """The steps of ``run_id`` not sent yet, with the rate changes its trainer noted for them."""
         if self._pending[run_id]:
             steps, self._pending[run_id] = self._pending[run_id], []
-            self.sink(StepsTaken(run_id, steps))
+            first, last = steps[0].step, steps[-1].step
+            changes = tuple(change for change in self._records[run_id].lr_changes if first <= change[0] <= last)
+            self.sink(StepsTaken(run_id, steps, changes))
 
     def _send_confusion(self, trainer: Trainer) -> None:
         """What the model learned, on the same schedule: a classifier's confusion matrix, or a multi-feature

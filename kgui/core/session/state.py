@@ -7,8 +7,7 @@ from typing import Callable
 
 from .. import export as run_export
 from .. import layer_stats
-from ..runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
-from ..schedules import base_rate_changes
+from ..runs import RunNotFoundError, RunRecord, RunStatus, RunStore
 from ..settings import ExperimentSettings
 from ..trainer import FINAL_STATUSES, Trainer, TrainingControl, reusable_model
 from .events import (Event, JobEnded, JobKind, LayerStatsComputed, RunChanged, RunEnded, RunRemoved, RunStarted,
@@ -78,7 +77,9 @@ class Session:
             self._shown.add(event.run.id)
         elif isinstance(event, StepsTaken):
             record = self.runs[event.run_id]
-            rates_changed = note_rate_changes(record, event.steps)
+            for step, rate in event.rate_changes:
+                record.note_rate_change(step, rate)
+            rates_changed = bool(event.rate_changes)
             record.history.extend(event.steps)
         elif isinstance(event, RunEnded):
             self._run_ended(event.run)
@@ -325,14 +326,3 @@ class Session:
             raise ValueError("there is no loss history to export yet: start a run first")
         return run_export.export(records, path)
 
-
-def note_rate_changes(record: RunRecord, steps: list[StepRecord]) -> bool:
-    """Record the live changes of the base learning rate that ``steps`` show (a scheduled run's steps each have their
-    own rate); True when there were any."""
-    schedule = record.settings.rate_schedule()
-    last = record.history[-1] if record.history else None
-    previous = schedule.base_rate(last.step, last.learning_rate) if last else record.settings.learning_rate
-    changes = base_rate_changes(steps, schedule, previous)
-    for step, rate in changes:
-        record.note_rate_change(step, rate)
-    return bool(changes)

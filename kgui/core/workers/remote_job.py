@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ..engines import installed_ids
 from ..parity import ParityResult, combined
 from ..runs import RunRecord, RunStatus, RunStore
-from ..session import JobEnded, JobKind, Phase, RunEnded, RunStarted, StepsTaken
+from ..session import JobEnded, JobKind, Phase, RunEnded, RunStarted
 from ..session.job import runs_of
 from ..settings import ExperimentSettings
 from ..trainer import _checked_rate
@@ -122,7 +122,7 @@ class _Part:
 
     request: RunJob
     process: WorkerProcess | None = None
-    live: dict[str, RunRecord] = field(default_factory=dict)   # runs begun and not ended, with the steps received
+    live: dict[str, RunRecord] = field(default_factory=dict)   # runs begun and not ended: the event's record of each
     ended: list[RunRecord] = field(default_factory=list)
     preparing: str | None = None    # the engine of the last Phase without a run (a comparison's)
     outcome: JobEnded | None = None
@@ -246,17 +246,16 @@ class RemoteJob:
         return result
 
     def _track(self, part: _Part, event) -> None:
-        """Keep this side's copy of each run a worker trains (what a crash leaves)."""
+        """Note which runs a worker has begun and not ended (what a crash leaves). This side keeps no record of its
+        own: the sink's (the session's) is the run's mirror here, and the worker's folder has every step taken."""
         if isinstance(event, Phase):
             if event.run is not None:
-                part.live.setdefault(event.run.id, dataclasses.replace(event.run, history=[]))
+                part.live.setdefault(event.run.id, event.run)
             else:
                 part.preparing = event.backend
         elif isinstance(event, RunStarted):
-            part.live[event.run.id] = dataclasses.replace(event.run, history=[])
+            part.live[event.run.id] = event.run
             part.preparing = None
-        elif isinstance(event, StepsTaken) and event.run_id in part.live:
-            part.live[event.run_id].history.extend(event.steps)
         elif isinstance(event, RunEnded):
             part.live.pop(event.run.id, None)
             part.ended.append(event.run)
@@ -285,12 +284,13 @@ class RemoteJob:
         return JobEnded(self.kind, None, message)
 
     def _failed(self, record: RunRecord, message: str) -> RunRecord:
-        """``record`` ended FAILED with ``message``: in its folder if it has one (with every step written there)."""
+        """``record`` ended FAILED with ``message``: in its folder if it has one, with every step the worker wrote
+        there; a run without a folder took no step (its worker writes each step before sending it)."""
         if self.store is not None and self.store.exists(record.id):
             try:
                 return self.store.end_lost_run(record.id, RunStatus.FAILED, message)
             except OSError:
                 pass   # the folder stays as it is and lists as interrupted; this session shows the failure
-        record = dataclasses.replace(record, history=list(record.history))
+        record = record.snapshot(with_history=False)
         record.status, record.message = RunStatus.FAILED, message
         return record

@@ -10,7 +10,7 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSlider, QVBoxLayout,
                              QWidget)
 
-from kgui.core.schedules import RateSchedule, base_rate_changes
+from kgui.core.schedules import RateSchedule
 from kgui.core.smoothing import MAX_WEIGHT
 
 from ..exporting import ExportTarget
@@ -292,16 +292,16 @@ class LossPlot(QWidget):
                 panel.crosshair.setVisible(False)
             self.readout.setText(READOUT_HINT)
 
-    def add_steps(self, run_id: str, records) -> None:
-        """Buffer new StepRecords of run ``run_id``; they appear at the next timer tick."""
+    def add_steps(self, run_id: str, records, rate_changes=()) -> None:
+        """Buffer new StepRecords of run ``run_id``, and mark its learning-rate changes ``rate_changes`` ((step,
+        base rate) pairs, as the trainer noted them: ``StepsTaken.rate_changes``, a saved run's ``lr_changes``);
+        they appear at the next timer tick."""
         run = self.runs[run_id]
-        previous = run.base_rate(int(run.buffer.steps[-1]), run.buffer.rates[-1]) if run.buffer.size else None
         for record in records:
             run.buffer.append(record.step, record.train_loss, record.val_loss, record.learning_rate, record.elapsed)
-        changes = base_rate_changes(records, run.schedule, previous)
-        for step, rate in changes:
+        for step, rate in rate_changes:
             self._mark_rate_change(run_id, step, rate)
-        if changes or (run.first_rate is None and run.buffer.size):
+        if rate_changes or (run.first_rate is None and run.buffer.size):
             self._relabel(run_id)
         run.dirty = True
 
