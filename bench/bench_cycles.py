@@ -63,9 +63,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="kgui-cycles-"))
     window = fresh_window(folder)
     window.show()
-    window.backend_picker.select(args.engine)
-    window.dataset_picker.select("linear", {"n": 50})
-    window.steps_box.setValue(1_000_000)
+    window.form.backend_picker.select(args.engine)
+    window.form.dataset_picker.select("linear", {"n": 50})
+    window.form.steps_box.setValue(1_000_000)
 
     def wait(condition) -> None:
         wait_until(app, condition, "bench_cycles: the window's step", TIMEOUT_S, poll_s=0.001)
@@ -75,9 +75,9 @@ def main() -> None:
         window.jobs.step_once()            # a paused run that takes exactly one step: the same work every cycle
         wait(lambda: len(live_steps(window)) >= 1)
         window.stop()
-        wait(lambda: not window.running)
+        wait(lambda: not window.jobs.running)
         if args.delete:
-            window.session.delete(window.record.id)
+            window.session.delete(window.session.last_ended.id)
         return perf_counter() - start
 
     def live_qthreads() -> int:

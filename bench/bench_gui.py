@@ -78,9 +78,9 @@ engine, dataset, open_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
 app = create_app([])
 folder = tempfile.mkdtemp(prefix="kgui-bench-")
 window = MainWindow(store=RunStore(folder + "/runs"), preferences=QSettings(folder + "/prefs.ini", QSettings.Format.IniFormat))
-window.backend_picker.select(engine)
-window.dataset_picker.select(dataset)
-window.steps_box.setValue(3)
+window.form.backend_picker.select(engine)
+window.form.dataset_picker.select(dataset)
+window.form.steps_box.setValue(3)
 shown_gaps, start_gaps, last, marks = [], [], [perf_counter()], {}
 def tick():
     now = perf_counter()
@@ -258,13 +258,13 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare:
     else:
         window.start()
     loop = QEventLoop()
-    window.jobs.changed.connect(lambda: window.running or loop.quit())
+    window.jobs.changed.connect(lambda: window.jobs.running or loop.quit())
     loop.exec()
     app.processEvents()
     timer.stop()
     worker.SURFACE_S, main_window.WORKER_NICE = surface_s, nice
     sys.setswitchinterval(switch_interval)
-    record = window.record
+    record = window.session.last_ended
     surface_shown = window.surface_dock.isVisible() and window.surface_view.surface is not None
     window.close()
     if record.status != "finished":

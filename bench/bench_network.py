@@ -75,10 +75,10 @@ def steps_per_second(window, settings: ExperimentSettings, variant: str) -> tupl
     window.apply_settings(settings)
     window.start()
     QTest.qWait(50)
-    while window.running:
+    while window.jobs.running:
         QTest.qWait(20)
     window.session.unsubscribe(on_event)
-    record = window.record
+    record = window.session.last_ended
     if record.status != "finished":
         raise SystemExit(f"{variant}: the run {record.status}: {record.message}")
     (wall0, cpu0, gui0), (wall1, cpu1, gui1) = times["RunStarted"], times["RunEnded"]

@@ -81,10 +81,10 @@ def main() -> int:
         window.apply_settings(experiment.replace(backend=engine))
         if not window.start():
             raise SystemExit(f"bench_window_rss: run {done} did not start")
-        wait(lambda: window.running)
-        wait(lambda: not window.running)
-        if window.record is None or window.record.status != "finished":
-            status = window.record.status if window.record is not None else "none"
+        wait(lambda: window.jobs.running)
+        wait(lambda: not window.jobs.running)
+        if window.session.last_ended is None or window.session.last_ended.status != "finished":
+            status = window.session.last_ended.status if window.session.last_ended is not None else "none"
             raise SystemExit(f"bench_window_rss: run {done} on {engine} {status}")
         if done % per_engine == 0 or done == args.runs:
             app.processEvents()

@@ -39,7 +39,7 @@ def live_steps(window) -> list:
 
 def wait_until_idle(window) -> None:
     QTest.qWait(100)
-    while window.running:
+    while window.jobs.running:
         QTest.qWait(50)
     window.plot.redraw()
     QTest.qWait(300)
@@ -47,13 +47,13 @@ def wait_until_idle(window) -> None:
 
 def train(window, engine: str, rate: float, slide_to: float | None = None) -> None:
     """One run; with ``slide_to`` the slider moves there halfway through."""
-    window.backend_picker.select(engine)
-    window.lr_control.set_rate(rate)
+    window.form.backend_picker.select(engine)
+    window.form.lr_control.set_rate(rate)
     window.start()
     if slide_to is not None:
-        while window.running and len(live_steps(window)) < window.steps_box.value() // 2:
+        while window.jobs.running and len(live_steps(window)) < window.form.steps_box.value() // 2:
             QTest.qWait(5)
-        window.lr_control.slider.setValue(rate_to_position(slide_to))
+        window.form.lr_control.slider.setValue(rate_to_position(slide_to))
     wait_until_idle(window)
 
 
@@ -72,8 +72,8 @@ def save(window, path: Path) -> None:
 def main() -> int:
     app, window, out = screenshot_window(__doc__.splitlines()[0], (1400, 900))
 
-    window.dataset_picker.select("linear", LINEAR)
-    window.steps_box.setValue(300)
+    window.form.dataset_picker.select("linear", LINEAR)
+    window.form.steps_box.setValue(300)
     window.log_y_action.setChecked(True)
     train(window, "tensorflow", 0.05)
     train(window, "tensorflow", 0.5, slide_to=0.1)
@@ -82,10 +82,10 @@ def main() -> int:
     hover(window, 0.35, 0.5)
     save(window, out / "screenshot.png")
 
-    otto_found = window.dataset_picker.find_otto({})[0] is not None
-    window.dataset_picker.select("otto" if otto_found else "iris")
-    window.steps_box.setValue(100)
-    window.lr_control.set_rate(0.1)
+    otto_found = window.form.dataset_picker.find_otto({})[0] is not None
+    window.form.dataset_picker.select("otto" if otto_found else "iris")
+    window.form.steps_box.setValue(100)
+    window.form.lr_control.set_rate(0.1)
     window.log_y_action.setChecked(False)
     window.compare_backends()
     wait_until_idle(window)

@@ -31,7 +31,7 @@ def train(window, settings: ExperimentSettings) -> None:
     window.apply_settings(settings)
     window.start()
     QTest.qWait(100)
-    while window.running:
+    while window.jobs.running:
         QTest.qWait(50)
     QTest.qWait(500)
 
@@ -83,7 +83,7 @@ def main() -> int:
     window.network_dock.setFloating(False)
     side_by_side([boundary, picture, layers], out / "screenshot-network-spiral.png")
 
-    otto_found = window.dataset_picker.find_otto({})[0] is not None
+    otto_found = window.form.dataset_picker.find_otto({})[0] is not None
     train(window, OTTO if otto_found else OTTO.replace(dataset="iris"))
     side_by_side([grab(window.network_dock), grab(window.layers_dock)], out / "screenshot-network-otto.png")
     window.close()

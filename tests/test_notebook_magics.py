@@ -9,13 +9,14 @@ from PyQt6.QtWidgets import QApplication
 from kgui.notebook.magics import windows
 window = windows[-1]
 deadline = time.monotonic() + 180
-while window.running and time.monotonic() < deadline:   # a cell that waits runs Qt's events itself
+while window.jobs.running and time.monotonic() < deadline:   # a cell that waits runs Qt's events itself
     QApplication.processEvents()
     time.sleep(0.02)
 import kgui
 runs = kgui.runs()
-print(window.isVisible(), window.record.status, len(runs), runs.loc[window.record.id, "steps_taken"],
-      runs.loc[window.record.id, "learning_rate"])
+record = window.session.last_ended
+print(window.isVisible(), record.status, len(runs),
+      runs.loc[record.id, "steps_taken"], runs.loc[record.id, "learning_rate"])
 closed = window.close()
 """
 

@@ -98,18 +98,18 @@ def test_the_range_test_marks_each_suggestion_and_each_use_button_sets_the_slide
     assert view.summary.text() == ("Suggested learning rate 0.02 (valley 0.0063, steep 0.01, minimum 0.02, "
                                    "slide -); swept 1e-06 to 10 in 0 steps")
     view.use_buttons[Suggestion.STEEP].click()
-    assert window.lr_control.rate == rounded(0.01)
+    assert window.form.lr_control.rate == rounded(0.01)
     view.use_button.click()    # the suggestion's: minimum
-    assert window.lr_control.rate == rounded(0.02)
+    assert window.form.lr_control.rate == rounded(0.02)
     window.set_classroom(Classroom(lock={"learning_rate"}))
     view.use_buttons[Suggestion.VALLEY].click()    # a locked rate stays
-    assert window.lr_control.rate == rounded(0.02)
+    assert window.form.lr_control.rate == rounded(0.02)
 
 
 def test_the_controls_keep_their_width_when_a_2d_set_shows_its_feature_rows(window, qtbot):
     scroller = window.controls_dock.widget()
-    window.dataset_picker.select("linear")
-    window.dataset_picker.select("spiral")
+    window.form.dataset_picker.select("linear")
+    window.form.dataset_picker.select("spiral")
     qtbot.wait(50)
     assert window.form.data_form.form.isRowVisible(window.form.data_form.features)
     assert scroller.widget().minimumSizeHint().width() <= scroller.viewport().width()

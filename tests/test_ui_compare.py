@@ -80,7 +80,7 @@ def test_rename_delete_rerun_and_load_settings(qtbot, window, monkeypatch, tmp_p
     table, store = window.runs_table, RunStore(tmp_path / "runs")
 
     table.rename(first.id, "  baseline ")
-    assert store.load(first.id).name == "baseline" and window.runs[first.id].name == "baseline"
+    assert store.load(first.id).name == "baseline" and window.session.runs[first.id].name == "baseline"
 
     answers = iter([QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes])
     asked = []
@@ -92,14 +92,14 @@ def test_rename_delete_rerun_and_load_settings(qtbot, window, monkeypatch, tmp_p
     assert "“TensorFlow · Linear · n 100 · 5 steps · lr 0.2”" in asked[-1]
     assert not store.exists(second.id) and second.id not in window.plot.runs and table.run_ids() == [first.id]
 
-    window.steps_box.setValue(99)
-    window.lr_control.set_rate(3.0)
+    window.form.steps_box.setValue(99)
+    window.form.lr_control.set_rate(3.0)
     table.select(first.id)
     table.load_action.trigger()
     assert window.settings() == first.settings
     table.rerun_action.trigger()
     wait_until_idle(qtbot, window)
-    rerun = window.record
+    rerun = window.session.last_ended
     assert rerun.id != first.id and rerun.settings == first.settings
     assert [s.train_loss for s in rerun.history] == [s.train_loss for s in first.history]
     assert len(table.run_ids()) == 2
@@ -109,7 +109,7 @@ def test_renaming_the_live_run_survives_its_end(qtbot, window, tmp_path):
     configure(window, steps=100_000, n=100)
     window.start()
     wait_for_steps(qtbot, window, 3)
-    run_id = window.live_run_id
+    run_id = window.session.live_run_id
     window.runs_table.rename(run_id, "named while training")
     window.stop()
     wait_until_idle(qtbot, window)
@@ -141,7 +141,7 @@ def test_smoothing_wall_time_axis_and_log_y(qtbot, window):
 @both_engines
 def test_compare_backends_overlays_the_engines_and_exports(qtbot, window, monkeypatch, tmp_path):
     configure(window, steps=20, rate=0.3)
-    assert window.compare_action.trigger() is None and window.running
+    assert window.compare_action.trigger() is None and window.jobs.running
     wait_for_job(qtbot, window)
     result = window.parity_result
     assert [r.engine for r in result.records] == ENGINES
@@ -151,7 +151,7 @@ def test_compare_backends_overlays_the_engines_and_exports(qtbot, window, monkey
     assert window.parity_view.table.rowCount() == len(ENGINES)
     for record in result.records:
         assert record.id in window.plot.runs and window.runs_table.is_checked(record.id)
-        assert len(window.runs[record.id].history) == 20
+        assert len(window.session.runs[record.id].history) == 20
     target = tmp_path / "parity.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), "CSV table (*.csv)"))
     window.parity_view.export_button.click()
@@ -163,9 +163,9 @@ def test_compare_backends_overlays_the_engines_and_exports(qtbot, window, monkey
 def test_parity_on_otto_25_steps_within_1e_4(qtbot, window):
     if not (OTTO / "train.csv.gz").is_file():
         pytest.skip(f"real Otto data not found in {OTTO} (set KGUI_OTTO_DIR)")
-    window.dataset_picker.select("otto", {"path": str(OTTO)})
-    window.steps_box.setValue(25)
-    window.lr_control.set_rate(0.01)
+    window.form.dataset_picker.select("otto", {"path": str(OTTO)})
+    window.form.steps_box.setValue(25)
+    window.form.lr_control.set_rate(0.01)
     window.compare_backends()
     wait_for_job(qtbot, window)
     result = window.parity_result
@@ -194,7 +194,7 @@ def test_range_test_suggests_a_rate_in_the_band_and_sets_the_slider(qtbot, windo
     assert view.summary.text().lower().startswith("suggested learning rate")
     assert view.use_button.isEnabled()
     view.use_button.click()
-    assert window.lr_control.rate == rounded(view.suggestion)
+    assert window.form.lr_control.rate == rounded(view.suggestion)
     assert f"lr {rounded(view.suggestion):.3g}" in window.windowTitle()
 
 
@@ -224,16 +224,16 @@ def test_fitted_line_over_the_data_with_the_true_values(qtbot, window):
 
 
 def test_accuracy_and_confusion_matrix_for_classification(qtbot, window):
-    window.dataset_picker.select("iris")
-    window.steps_box.setValue(20)
-    window.lr_control.set_rate(0.5)
+    window.form.dataset_picker.select("iris")
+    window.form.steps_box.setValue(20)
+    window.form.lr_control.set_rate(0.5)
     window.start()
     wait_until_idle(qtbot, window)
     window.plot.redraw()
     page = window.fit_view.classes_page
     assert window.fit_view.currentWidget() is page
     steps, accuracy = page.curve.getData()
-    history = window.record.history
+    history = window.session.last_ended.history
     assert list(steps) == list(range(1, 21)) and np.allclose(accuracy, [s.accuracy for s in history])
     matrix = page.matrix
     assert matrix.rowCount() == matrix.columnCount() == 3
@@ -250,13 +250,13 @@ def test_accuracy_and_confusion_matrix_for_classification(qtbot, window):
 def test_restart_restores_state_and_saved_runs(qtbot, tmp_path, preferences, messages):
     first = open_window(qtbot, tmp_path / "runs", preferences)
     first.resize(1300, 820)
-    first.dataset_picker.select("iris")
-    first.backend_picker.select(ENGINES[-1])
-    first.lr_control.set_rate(0.3)
-    first.steps_box.setValue(6)
+    first.form.dataset_picker.select("iris")
+    first.form.backend_picker.select(ENGINES[-1])
+    first.form.lr_control.set_rate(0.3)
+    first.form.steps_box.setValue(6)
     first.start()
     wait_until_idle(qtbot, first)
-    run_id = first.record.id
+    run_id = first.session.last_ended.id
     first.plot.smoothing_slider.setValue(40)
     first.log_y_action.setChecked(True)
     first.surface_view.show_test_box.setChecked(False)
@@ -273,7 +273,8 @@ def test_restart_restores_state_and_saved_runs(qtbot, tmp_path, preferences, mes
     assert second.plot.smoothing == 0.4 and second.log_y_action.isChecked()
     assert not second.surface_view.show_test_box.isChecked() and second.surface_view.discretize_box.isChecked()
     assert second.runs_table.run_ids() == [run_id] and second.shown_run_ids() == [run_id]
-    assert [s.train_loss for s in second.runs[run_id].history] == [s.train_loss for s in first.record.history]
+    assert [s.train_loss for s in second.session.runs[run_id].history] == \
+           [s.train_loss for s in first.session.last_ended.history]
     assert second.plot.runs[run_id].train.isVisible()
 
 
@@ -281,13 +282,13 @@ def test_runs_dir_from_the_environment(qtbot, tmp_path, monkeypatch, messages):
     monkeypatch.setenv("KGUI_RUNS_DIR", str(tmp_path / "env-runs"))
     win = MainWindow()
     qtbot.addWidget(win)
-    assert win.store.root == tmp_path / "env-runs"
-    assert MainWindow(runs_dir=tmp_path / "other").store.root == tmp_path / "other"
+    assert win.session.store.root == tmp_path / "env-runs"
+    assert MainWindow(runs_dir=tmp_path / "other").session.store.root == tmp_path / "other"
 
 
 def test_experiment_file_runs_the_same_headless(qtbot, window, monkeypatch, tmp_path):
     configure(window, steps=12, rate=0.3, n=300)
-    window.seed_box.setValue(7)
+    window.form.seed_box.setValue(7)
     path = tmp_path / "experiment.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "experiment"),
                                                                       "kgui experiment (*.json)"))
@@ -310,7 +311,7 @@ def test_experiment_file_runs_the_same_headless(qtbot, window, monkeypatch, tmp_
     assert cli_record.settings == saved
     columns = ("step", "train_loss", "val_loss", "learning_rate", "params")
     assert [[getattr(s, c) for c in columns] for s in cli_record.history] == \
-           [[getattr(s, c) for c in columns] for s in window.record.history]
+           [[getattr(s, c) for c in columns] for s in window.session.last_ended.history]
 
 
 def test_opening_a_bad_experiment_file_explains(window, monkeypatch, tmp_path, messages):
@@ -340,5 +341,5 @@ def test_load_settings_and_rerun_of_another_versions_run_say_what_cannot_be_used
     assert kind == "critical" and "'cntk'" in text and "'lion'" in text and "2,147,483,648" in text
     settings = win.settings()
     assert (settings.dataset, settings.learning_rate, settings.seed, settings.optimizer) == ("iris", 0.3, 5, "sgd")
-    assert not win.runs_controller.rerun(record.id) and not win.running and win.record is None
+    assert not win.runs_controller.rerun(record.id) and not win.jobs.running and win.session.last_ended is None
     assert [r.id for r in store.list()] == [record.id]

@@ -93,7 +93,7 @@ def test_stop_ends_a_load_in_the_window(qtbot, tmp_path, messages):
     window = MainWindow(store=RunStore(tmp_path / "runs"))
     qtbot.addWidget(window)
     window.show()
-    window.dataset_picker.select(str(path), {"target": "label"})
+    window.form.dataset_picker.select(str(path), {"target": "label"})
     window.start()
     # the phase text first, then the reader's progress, each followed by the elapsed-time counter
     qtbot.waitUntil(lambda: window.engine_state.text().startswith("loading dataset… ")
@@ -105,7 +105,8 @@ def test_stop_ends_a_load_in_the_window(qtbot, tmp_path, messages):
     window.stop()
     wait_until_idle(qtbot, window)
     assert not bar.isVisible()
-    assert (window.record.status, window.record.message) == ("stopped", "stopped while loading the dataset")
+    record = window.session.last_ended
+    assert (record.status, record.message) == ("stopped", "stopped while loading the dataset")
     assert RunStore(tmp_path / "runs").list() == [] and messages == []
 
 
@@ -123,15 +124,15 @@ def test_the_progress_bar_shows_the_load_then_is_busy_then_hides_when_training_s
     window = MainWindow(store=RunStore(tmp_path / "runs"))
     qtbot.addWidget(window)
     window.show()
-    window.dataset_picker.select(str(path), {"target": "label"})
-    window.steps_box.setValue(3)
+    window.form.dataset_picker.select(str(path), {"target": "label"})
+    window.form.steps_box.setValue(3)
     seen = []   # after the window handled each event: (event, bar shown, bar busy, bar value)
     bar = window.load_bar
     window.session.subscribe(lambda event: isinstance(event, (Phase, RunStarted)) and seen.append(
         (event, bar.isVisible(), bar.busy, bar.value())))
     assert window.start()
     wait_until_idle(qtbot, window)
-    assert window.record.status == "finished" and messages == []
+    assert window.session.last_ended.status == "finished" and messages == []
     reading = [(shown, busy, value) for event, shown, busy, value in seen
                if isinstance(event, Phase) and event.progress is not None]
     assert len(reading) >= 3 and all(shown and not busy for shown, busy, _ in reading)
@@ -148,7 +149,7 @@ def test_the_code_dock_loads_its_dataset_off_the_gui_thread(qtbot, window, tmp_p
     """A big CSV took minutes to load on the GUI thread when the Code dock was shown: the window froze."""
     path = tmp_path / "data.csv"
     path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},c{i % 3}\n" for i in range(3000)))
-    window.dataset_picker.select(str(path), {"target": "label"})
+    window.form.dataset_picker.select(str(path), {"target": "label"})
     window.code_dock.raise_()
     window.code_view.refresh()
     assert window.code_view.script == "" and window.code_view.caption.text() == "Loading data.csv for the script…"
@@ -159,7 +160,7 @@ def test_the_code_dock_loads_its_dataset_off_the_gui_thread(qtbot, window, tmp_p
 def test_export_script_waits_for_its_dataset_off_the_gui_thread(qtbot, window, monkeypatch, tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("a,b,label\n" + "".join(f"{i % 7},{i % 5},c{i % 3}\n" for i in range(3000)))
-    window.dataset_picker.select(str(path), {"target": "label"})
+    window.form.dataset_picker.select(str(path), {"target": "label"})
     target = tmp_path / "train.py"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), args[-1]))
     window.export_script_action.trigger()

@@ -30,7 +30,7 @@ def test_model_controls_carry_into_the_experiment(window):
     settings = window.settings()
     assert (settings.model, settings.hidden, settings.activation, settings.l2) == ("mlp", (16, 4), "relu", 0.001)
     assert (settings.optimizer, settings.rho, settings.epochs) == ("rmsprop", 0.8, 2)
-    assert window.lr_control.rate == 0.001      # Keras 2's default rate for RMSprop was offered
+    assert window.form.lr_control.rate == 0.001      # Keras 2's default rate for RMSprop was offered
     settings.validate()
 
 
@@ -57,8 +57,8 @@ def test_open_experiment_restores_the_model_fields_and_trains_them(qtbot, window
     assert window.settings() == MLP_ADAM
     window.start()
     wait_until_idle(qtbot, window)
-    assert window.record.status == "finished", window.record.message
-    assert window.record.settings.replace(steps=MLP_ADAM.steps) == MLP_ADAM
+    assert window.session.last_ended.status == "finished", window.session.last_ended.message
+    assert window.session.last_ended.settings.replace(steps=MLP_ADAM.steps) == MLP_ADAM
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "again.json"), ""))
     window.dialogs.save_experiment()
     assert json.loads((tmp_path / "again.json").read_text())["hidden"] == [8, 8]
@@ -98,7 +98,7 @@ def test_decision_boundary_dock_draws_the_live_runs_surface(qtbot, window):
     window.apply_settings(MLP_ADAM.replace(steps=40))
     window.start()
     wait_until_idle(qtbot, window)
-    record = window.record
+    record = window.session.last_ended
     assert record.status == "finished", record.message
     assert surfaces and {event.run_id for event in surfaces} == {record.id}
     assert surfaces[-1].step == record.history[-1].step       # the final model's boundary comes last
@@ -162,11 +162,11 @@ def test_epoch_axis_follows_a_trained_run_and_is_remembered(qtbot, tmp_path, mes
     pick(window.plot.x_axis_box, "epoch")
     window.start()
     wait_until_idle(qtbot, window)
-    assert window.record.status == "finished", window.record.message
+    assert window.session.last_ended.status == "finished", window.session.last_ended.message
     window.plot.redraw()
-    curves = window.plot.runs[window.record.id]
+    curves = window.plot.runs[window.session.last_ended.id]
     assert curves.steps_per_epoch == 6 and curves.train.xData[-1] == 4.0
-    run_id = window.record.id
+    run_id = window.session.last_ended.id
     window.close()
 
     again = open_window()       # the axis is remembered, and the saved run is drawn by epoch from its record
@@ -192,11 +192,11 @@ def test_a_saved_run_picked_in_the_table_shows_its_final_decision_boundary(qtbot
     window.apply_settings(MLP_ADAM.replace(steps=12))
     window.start()
     wait_until_idle(qtbot, window)
-    spiral_id, live = window.record.id, window.surface_view.surface
+    spiral_id, live = window.session.last_ended.id, window.surface_view.surface
     window.apply_settings(ExperimentSettings(dataset="iris", steps=2))
     window.start()
     wait_until_idle(qtbot, window)
-    iris_id = window.record.id
+    iris_id = window.session.last_ended.id
     window.close()
 
     again = open_window()       # no model left: the final surface comes from the run's folder
@@ -211,7 +211,7 @@ def test_a_saved_run_picked_in_the_table_shows_its_final_decision_boundary(qtbot
     assert view.surface is None and view.image.image is None and len(view.train_points.data) == 0
     assert "no decision boundary was saved with this run" in view.caption.text()
 
-    (again.store.folder(spiral_id) / SURFACE_FILE).write_bytes(b"PK\x03\x04 damaged")
+    (again.session.store.folder(spiral_id) / SURFACE_FILE).write_bytes(b"PK\x03\x04 damaged")
     again.runs_table.select(spiral_id)
     assert view.surface is None and view.image.image is None
     assert "surface.npz is damaged" in view.caption.text() and messages == []

@@ -163,7 +163,7 @@ def test_tensorboard_export_writes_the_runs_it_can_and_names_the_others(qtbot, w
                                                                         tmp_path):
     damaged = train(qtbot, window, steps=4, n=100)
     good = train(qtbot, window, steps=4, n=100, rate=0.2)
-    window.runs[damaged.id].created = ""       # as a run.json whose "created" was damaged reads
+    window.session.runs[damaged.id].created = ""       # as a run.json whose "created" was damaged reads
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(tmp_path / "tb"))
     window.tensorboard_action.trigger()
     folder, = (tmp_path / "tb").iterdir()

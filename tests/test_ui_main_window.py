@@ -17,7 +17,7 @@ from ui_support import (ROOT, RUN_TIMEOUT_MS, configure, live_history, messages,
 
 
 def status_cell(win) -> str:
-    return win.runs_table.cell_text(win.live_run_id, "Status")
+    return win.runs_table.cell_text(win.session.live_run_id, "Status")
 
 
 @pytest.fixture
@@ -25,28 +25,28 @@ def finished_linear_run(qtbot, window):
     configure(window, steps=30, rate=0.1)
     window.start()
     wait_until_idle(qtbot, window)
-    assert window.record.status == "finished"
+    assert window.session.last_ended.status == "finished"
     return window
 
 
 def test_run_keys_work_while_the_learning_rate_box_has_focus(qtbot, window):
     configure(window, steps=1_000_000, n=100)
-    box = window.lr_control.box
+    box = window.form.lr_control.box
     window.activateWindow()
     box.setFocus()
     qtbot.keyClick(box, Qt.Key.Key_F5)
     wait_for_steps(qtbot, window, 3)
     text = box.text()
     qtbot.keyClick(box, Qt.Key.Key_Space)
-    assert window.paused and box.text() == text   # paused, no space typed
+    assert window.jobs.paused and box.text() == text   # paused, no space typed
     qtbot.keyClick(box, Qt.Key.Key_Space)
-    assert not window.paused
+    assert not window.jobs.paused
     qtbot.keyClick(box, Qt.Key.Key_Escape)
     wait_until_idle(qtbot, window)
-    assert window.record.status == "stopped"
+    assert window.session.last_ended.status == "stopped"
     box.setText("")
     qtbot.keyClick(box, Qt.Key.Key_Space)           # idle: Pause is off, the box is an ordinary text box
-    assert box.text() == " " and not window.running
+    assert box.text() == " " and not window.jobs.running
 
 
 def test_paused_is_shown_in_the_status_the_runs_table_and_the_pause_button(qtbot, window):
@@ -104,9 +104,9 @@ def test_reset_leaves_nothing_stale(qtbot, finished_linear_run):
 def test_title_drops_the_status_once_the_settings_change(finished_linear_run):
     window = finished_linear_run
     assert window.windowTitle().endswith("[finished]")
-    window.steps_box.setValue(31)
+    window.form.steps_box.setValue(31)
     assert "[" not in window.windowTitle()
-    window.steps_box.setValue(30)
+    window.form.steps_box.setValue(30)
     assert window.windowTitle().endswith("[finished]")   # the controls describe that run again
 
 
@@ -129,7 +129,7 @@ def test_save_dialogs_open_in_documents_then_in_the_last_folder(window, monkeypa
     assert asked[0] != checkout
     window.dialogs.save_experiment()
     assert asked[1] == target.parent
-    again = MainWindow(store=window.store, preferences=window.preferences)   # remembered across launches
+    again = MainWindow(store=window.session.store, preferences=window.preferences)   # remembered across launches
     again.dialogs.save_experiment()
     again.deleteLater()
     assert asked[2] == target.parent
@@ -201,9 +201,9 @@ def test_the_side_panel_shows_the_whole_current_run_without_scrolling(window):
 
 
 def test_a_range_test_that_ends_as_the_loss_blows_up_reads_as_done(qtbot, window):
-    window.dataset_picker.select("linear", {"n": 100})
+    window.form.dataset_picker.select("linear", {"n": 100})
     window.range_test()
-    qtbot.waitUntil(lambda: not window.running and window.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.jobs.running and window.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
     assert window.engine_state.text() == window.live_panel.values["state"].text() == "range test done"
 
 

@@ -105,7 +105,7 @@ def test_a_weight_set_while_paused_is_used_by_the_next_step_and_recorded(qtbot, 
     assert abs(float(view.stats.weights[2][3, 2]) - 0.5) < 0.05    # Adam moved it at most ~lr from 0.5
     window.stop()
     wait_until_idle(qtbot, window)
-    assert window.record.weight_edits == [WeightEdit(2, "W2", (3, 2), 0.5)]
+    assert window.session.last_ended.weight_edits == [WeightEdit(2, "W2", (3, 2), 0.5)]
     assert not view.set_button.isEnabled()
 
 
@@ -115,7 +115,7 @@ def test_a_saved_run_shows_its_layer_stats_after_a_restart(qtbot, tmp_path, mess
     first.show()
     spiral_window(first, steps=30)
     wait_until_idle(qtbot, first)
-    run_id = first.record.id
+    run_id = first.session.last_ended.id
     first.close()
 
     again = MainWindow(store=RunStore(tmp_path / "runs"))
@@ -142,7 +142,7 @@ def test_computed_input_features_are_input_nodes_with_heatmaps_of_themselves(qtb
     assert view.stats.input_grid.shape == (64, 64, 5)
     assert all(not node.thumbnail.pixmap().isNull() for node in view.nodes[0].values())
     labels = [child.text() for node in view.nodes[0].values() for child in node.childItems() if hasattr(child, "text")]
-    assert labels == list(window.network_docks._names[window.live_run_id][0])
+    assert labels == list(window.network_docks._names[window.session.live_run_id][0])
 
 
 def test_layer_stats_export_from_the_layers_dock_in_four_formats(qtbot, window, tmp_path):

@@ -23,7 +23,7 @@ def run_button(win, action) -> QToolButton:
 
 
 START_PATHS = {
-    "F5": lambda qtbot, win: qtbot.keyClick(win.lr_control.box, Qt.Key.Key_F5),
+    "F5": lambda qtbot, win: qtbot.keyClick(win.form.lr_control.box, Qt.Key.Key_F5),
     "toolbar or menu": lambda qtbot, win: win.start_action.trigger(),
     "Run panel button": lambda qtbot, win: run_button(win, win.start_action).click(),
     "Compare Backends": lambda qtbot, win: win.compare_action.trigger(),
@@ -36,19 +36,19 @@ START_PATHS = {
 def test_every_start_uses_the_typed_learning_rate_without_enter(qtbot, window, path):
     configure(window, steps=100_000, rate=10.0, n=100)
     window.activateWindow()
-    type_into(qtbot, window.lr_control.box, "0.3")
+    type_into(qtbot, window.form.lr_control.box, "0.3")
     START_PATHS[path](qtbot, window)
-    assert window.running
+    assert window.jobs.running
     assert window.jobs.job.settings.learning_rate == 0.3
-    assert window.lr_control.rate == 0.3
+    assert window.form.lr_control.rate == 0.3
     window.stop()
     wait_for_job(qtbot, window)
 
 
 TYPED_FIELDS = {   # field: (the line edit to type in, text, the settings' value)
-    "steps": (lambda win: win.steps_box.lineEdit(), "1234", 1234),
-    "batch_size": (lambda win: win.batch_box.lineEdit(), "16", 16),
-    "seed": (lambda win: win.seed_box.lineEdit(), "77", 77),
+    "steps": (lambda win: win.form.steps_box.lineEdit(), "1234", 1234),
+    "batch_size": (lambda win: win.form.batch_box.lineEdit(), "16", 16),
+    "seed": (lambda win: win.form.seed_box.lineEdit(), "77", 77),
     "l2": (lambda win: win.form.model_form.l2_field, "0.01", 0.01),
     "momentum": (lambda win: win.form.model_form.momentum_box.lineEdit(), "0.5", 0.5),
     "epochs": (lambda win: win.form.model_form.epochs_box.lineEdit(), "3", 3),
@@ -62,17 +62,17 @@ def test_every_typed_field_is_used_by_f5(qtbot, window, field):
     window.activateWindow()
     type_into(qtbot, widget(window), text)
     qtbot.keyClick(widget(window), Qt.Key.Key_F5)
-    assert window.running
+    assert window.jobs.running
     assert getattr(window.jobs.job.settings, field) == value
     window.stop()
     wait_for_job(qtbot, window)
 
 
 INVALID_SHOWN = {   # the line edit, text that is no valid value, a word the message names
-    "learning rate": (lambda win: win.lr_control.box, "abc", "learning rate"),
-    "rate out of range": (lambda win: win.lr_control.box, "50", "learning rate"),
-    "steps": (lambda win: win.steps_box.lineEdit(), "", "Steps"),
-    "seed": (lambda win: win.seed_box.lineEdit(), "", "Seed"),
+    "learning rate": (lambda win: win.form.lr_control.box, "abc", "learning rate"),
+    "rate out of range": (lambda win: win.form.lr_control.box, "50", "learning rate"),
+    "steps": (lambda win: win.form.steps_box.lineEdit(), "", "Steps"),
+    "seed": (lambda win: win.form.seed_box.lineEdit(), "", "Seed"),
     "momentum": (lambda win: win.form.model_form.momentum_box.lineEdit(), "", "Momentum"),
     "epochs": (lambda win: win.form.model_form.epochs_box.lineEdit(), "", "Epochs"),
     "l2": (lambda win: win.form.model_form.l2_field, "1e", "L2"),
@@ -87,7 +87,7 @@ def test_start_says_so_and_does_not_start_when_a_shown_value_is_invalid(qtbot, w
     window.activateWindow()
     type_into(qtbot, widget(window), text)
     START_PATHS[path](qtbot, window)
-    assert not window.running
+    assert not window.jobs.running
     assert len(messages) == 1 and messages[0][1] == "Cannot start" and word.lower() in messages[0][2].lower(), messages
 
 
@@ -179,11 +179,11 @@ def test_selecting_a_hidden_run_dims_no_visible_curve_nor_new_runs(qtbot, window
 
 def test_fit_dock_follows_the_table_selection_like_the_decision_boundary(qtbot, window):
     line = train(qtbot, window, steps=20, rate=0.3, n=100)
-    window.dataset_picker.select("xor", {})
-    window.steps_box.setValue(10)
+    window.form.dataset_picker.select("xor", {})
+    window.form.steps_box.setValue(10)
     assert window.start()
     wait_for_job(qtbot, window)
-    classes = window.record
+    classes = window.session.last_ended
     fit, surface = window.fit_view, window.surface_view
     assert fit.currentWidget() is fit.classes_page and fit.run_id == surface.run_id == classes.id
 
@@ -212,10 +212,10 @@ def test_fit_dock_shows_a_saved_runs_accuracy_and_says_why_not_its_line(qtbot, t
     qtbot.addWidget(first)
     first.show()
     line = train(qtbot, first, steps=10, rate=0.3, n=100)
-    first.dataset_picker.select("xor", {})
+    first.form.dataset_picker.select("xor", {})
     assert first.start()
     wait_for_job(qtbot, first)
-    classes = first.record
+    classes = first.session.last_ended
     first.close()
     again = MainWindow(store=RunStore(tmp_path / "runs"))
     qtbot.addWidget(again)
@@ -235,8 +235,8 @@ def test_svg_panels_keep_their_own_x_range_and_ticks(qtbot, window, tmp_path, mo
 
     from kgui.ui.exporting import SVG_STYLE, panel_state, svg_figure
     long = train(qtbot, window, steps=200, rate=0.1, n=100)
-    window.dataset_picker.select("xor", {})
-    window.steps_box.setValue(20)
+    window.form.dataset_picker.select("xor", {})
+    window.form.steps_box.setValue(20)
     assert window.start()
     wait_for_job(qtbot, window)
     window.plot.redraw()
@@ -256,7 +256,7 @@ def test_run_names_are_plain_text_in_the_svg_the_legend_and_the_docks(qtbot, win
     from PyQt6.QtWidgets import QFileDialog
     record = train(qtbot, window, steps=5, n=100)
     window.runs_table.rename(record.id, r"$\evil{x}$ <b>bold</b>")
-    name = window.runs[record.id].name
+    name = window.session.runs[record.id].name
     assert name == r"$\evil{x}$ <b>bold</b>"
     assert any(label.startswith(f"#1 {name}") for label in window.plot.labels())
     legend_html = [text.text for _, text in window.plot.legend.items][0]
@@ -267,8 +267,8 @@ def test_run_names_are_plain_text_in_the_svg_the_legend_and_the_docks(qtbot, win
     svg = target.read_text()
     assert r"$\evil{x}$ &lt;b&gt;bold&lt;/b&gt;" in svg
     from kgui.core.export import plot_bytes
-    assert rb"$\evil{x}$" in plot_bytes([window.runs[record.id]], "svg")     # the command line's export too
-    assert plot_bytes([window.runs[record.id]], "png").startswith(b"\x89PNG")
+    assert rb"$\evil{x}$" in plot_bytes([window.session.runs[record.id]], "svg")     # the command line's export too
+    assert plot_bytes([window.session.runs[record.id]], "png").startswith(b"\x89PNG")
     window.runs_table.select(record.id)
     assert window.surface_view.caption.textFormat() == Qt.TextFormat.PlainText
     assert window.fit_view.hint.textFormat() == Qt.TextFormat.PlainText
@@ -280,9 +280,9 @@ def test_digits_confusion_matrix_is_headed_by_the_digits(qtbot, window):
     from kgui.ui.fit_view import class_headers
     assert class_headers([str(d) for d in range(10)]) == [str(d) for d in range(10)]
     assert class_headers(["Class_1", "Class_2"]) == ["1", "2"]       # long labels: numbered, named below
-    window.dataset_picker.select("digits", {})
-    window.steps_box.setValue(3)
-    window.lr_control.set_rate(0.1)
+    window.form.dataset_picker.select("digits", {})
+    window.form.steps_box.setValue(3)
+    window.form.lr_control.set_rate(0.1)
     assert window.start()
     wait_for_job(qtbot, window)
     matrix = window.fit_view.classes_page.matrix
@@ -312,19 +312,20 @@ def test_steps_is_disabled_and_says_so_while_epochs_is_set(qtbot, window):
     configure(window, steps=3000, n=100)
     epochs = window.form.model_form.epochs_box
     epochs.setValue(5)
-    assert not window.steps_box.isEnabled()
-    assert window.steps_box.lineEdit().text() == "5 epochs × rows/batch"
-    assert "Set by Epochs" in window.steps_box.toolTip()
+    assert not window.form.steps_box.isEnabled()
+    assert window.form.steps_box.lineEdit().text() == "5 epochs × rows/batch"
+    assert "Set by Epochs" in window.form.steps_box.toolTip()
     assert window.settings().epochs == 5
     assert window.start()
-    assert not window.steps_box.isEnabled()
+    assert not window.form.steps_box.isEnabled()
     wait_for_job(qtbot, window)
-    assert not window.steps_box.isEnabled()        # still, once the form is editable again
-    assert len(window.record.history) == window.record.settings.steps != 3000     # the epochs' steps
+    assert not window.form.steps_box.isEnabled()        # still, once the form is editable again
+    record = window.session.last_ended
+    assert len(record.history) == record.settings.steps != 3000     # the epochs' steps
     epochs.setValue(0)
-    assert window.steps_box.isEnabled() and window.steps_box.lineEdit().text() == "3000"
+    assert window.form.steps_box.isEnabled() and window.form.steps_box.lineEdit().text() == "3000"
     window.apply_settings(window.settings().replace(epochs=2))
-    assert not window.steps_box.isEnabled()
+    assert not window.form.steps_box.isEnabled()
 
 
 def test_a_bogus_qt_platform_gives_one_kgui_line(tmp_path):
@@ -351,12 +352,12 @@ def test_about_names_the_four_engines_and_start_is_f5(window):
 def test_a_saved_surface_with_nan_or_inf_is_one_line_in_the_dock(qtbot, window, array):
     import numpy as np
     from kgui.core.surface import SURFACE_FILE
-    window.dataset_picker.select("xor", {})
-    window.steps_box.setValue(5)
+    window.form.dataset_picker.select("xor", {})
+    window.form.steps_box.setValue(5)
     assert window.start()
     wait_for_job(qtbot, window)
-    record = window.record
-    path = window.store.folder(record.id) / SURFACE_FILE
+    record = window.session.last_ended
+    path = window.session.store.folder(record.id) / SURFACE_FILE
     with np.load(path) as data:
         arrays = dict(data)
     arrays[array] = arrays[array].astype(np.float64)
@@ -378,7 +379,7 @@ def test_a_saved_surface_with_nan_or_inf_is_one_line_in_the_dock(qtbot, window, 
 def test_a_slider_drag_is_one_rate_change(qtbot, window):
     from PyQt6.QtCore import QPoint
     from kgui.ui.learning_rate import rate_to_position
-    control = window.lr_control
+    control = window.form.lr_control
     picked = []
     control.rate_changed.connect(picked.append)
     control.set_rate(0.5)
@@ -433,16 +434,16 @@ def test_rerun_and_load_settings_of_a_run_with_an_unusable_value(qtbot, window, 
     configure(window, steps=77, rate=0.05, n=100)
     window.runs_table.select(record.id)
     window.runs_table.rerun_action.trigger()
-    assert not window.running                              # nothing else trains under its name
+    assert not window.jobs.running                              # nothing else trains under its name
     assert len(messages) == 1 and word.lower() in messages[0][2].lower(), messages
     assert "\n" not in messages[0][2]                      # one line
     window.runs_table.load_action.trigger()
     assert len(messages) == 2 and word.lower() in messages[1][2].lower()
     assert window.form.model_form.model == "mlp"           # the rest is loaded
     if field != "learning_rate":
-        assert window.lr_control.rate == 0.3
+        assert window.form.lr_control.rate == 0.3
     if field != "steps":
-        assert window.steps_box.value() == 5
+        assert window.form.steps_box.value() == 5
 
 
 def test_a_remembered_experiment_with_unusable_values_warns_once_per_value(qtbot, tmp_path, capfd):
@@ -463,7 +464,7 @@ def test_a_remembered_experiment_with_unusable_values_warns_once_per_value(qtbot
     assert len(warnings) == 3, warnings
     assert any("'lion'" in line for line in warnings) and any("'swish'" in line for line in warnings)
     assert any("cntk" in line for line in warnings)
-    assert window.lr_control.rate == 0.3 and window.form.model_form.model == "mlp"   # the others are used
+    assert window.form.lr_control.rate == 0.3 and window.form.model_form.model == "mlp"   # the others are used
     assert window.form.model_form.hidden_field.text() == "6"
 
 
@@ -507,12 +508,12 @@ def test_parity_verdict_explains_adaptive_mini_batch_parting_and_the_png_carries
 
     from kgui.core.parity import LossDifference
     from kgui.ui.parity_view import LEGEND_TITLE, export_title, verdict_explanation
-    window.dataset_picker.select("spiral", {})
+    window.form.dataset_picker.select("spiral", {})
     form = window.form.model_form
     form.optimizer_box.setCurrentIndex(form.optimizer_box.findData("adam"))
-    window.batch_box.setValue(10)
-    window.steps_box.setValue(5)
-    window.lr_control.set_rate(0.01)
+    window.form.batch_box.setValue(10)
+    window.form.steps_box.setValue(5)
+    window.form.lr_control.set_rate(0.01)
     assert window.compare_backends()
     wait_for_job(qtbot, window)
     result = window.parity_result
@@ -591,12 +592,12 @@ def test_runs_table_shows_any_setting_as_a_column_from_its_header_menu(qtbot, wi
 # -- 15: multi-feature regression's Fit: predicted against actual -----------------------------------------------------
 
 def test_diabetes_fit_shows_predicted_against_actual_with_the_identity_line(qtbot, window):
-    window.dataset_picker.select("diabetes", {})
-    window.steps_box.setValue(30)
-    window.lr_control.set_rate(0.1)
+    window.form.dataset_picker.select("diabetes", {})
+    window.form.steps_box.setValue(30)
+    window.form.lr_control.set_rate(0.1)
     assert window.start()
     wait_for_job(qtbot, window)
-    assert window.record.status == "finished", window.record.message
+    assert window.session.last_ended.status == "finished", window.session.last_ended.message
     fit = window.fit_view
     page = fit.predictions_page
     assert fit.currentWidget() is page

@@ -32,20 +32,20 @@ def test_the_shown_window_prepares_the_experiment_in_a_worker_and_start_runs_the
     qtbot.waitUntil(lambda: len(window.jobs.pool.processes) == 1, timeout=10_000)
     preparing = window.jobs.pool.processes[0]
     qtbot.wait(700)
-    assert window.store.list() == [] and not window.running      # nothing started, nothing written
+    assert window.session.store.list() == [] and not window.jobs.running      # nothing started, nothing written
 
-    window.lr_control.set_rate(0.2)                               # the rate is a K variable: still the same
+    window.form.lr_control.set_rate(0.2)                               # the rate is a K variable: still the same
     qtbot.wait(700)
     assert window.jobs.pool.processes == [preparing]
     assert window.start()
     wait_until_idle(qtbot, window)
     assert window.jobs.job.process is preparing
-    assert window.record.status == "finished" and len(window.record.history) == 5
-    assert window.record.history[0].learning_rate == 0.2
+    assert window.session.last_ended.status == "finished" and len(window.session.last_ended.history) == 5
+    assert window.session.last_ended.history[0].learning_rate == 0.2
 
-    window.backend_picker.select("theano")                        # another engine: a second worker, without Start
+    window.form.backend_picker.select("theano")                        # another engine: a second worker, without Start
     qtbot.waitUntil(lambda: len(window.jobs.pool.processes) == 2, timeout=10_000)
-    assert not window.running and len(window.store.list()) == 1
+    assert not window.jobs.running and len(window.session.store.list()) == 1
 
 
 def test_a_run_that_prepares_shows_its_row_and_the_elapsed_time_and_stop_ends_it(qtbot, window):
@@ -61,7 +61,7 @@ def test_a_run_that_prepares_shows_its_row_and_the_elapsed_time_and_stop_ends_it
     wait_until_idle(qtbot, window)
     assert statuses[0][0] == "loading…" and statuses[0][1].startswith("loading dataset… ")
     assert statuses[0][1].endswith(" s")
-    assert window.record.status in ("stopped", "finished")
+    assert window.session.last_ended.status in ("stopped", "finished")
 
 
 def test_closing_the_window_while_a_run_loads_its_dataset_stops_its_worker_and_leaves_no_cache_entry(
@@ -74,7 +74,7 @@ def test_closing_the_window_while_a_run_loads_its_dataset_stops_its_worker_and_l
         stream.writelines("1.25,2.5,3.75,c1\n4.5,5.25,6.125,c2\n" * 10_000 for _ in range(100))  # ~37 MB
     window = own_window(qtbot, tmp_path)
     window.code_dock.close()                                      # (it would load the file first)
-    window.dataset_picker.select(str(path), {"target": "label"})
+    window.form.dataset_picker.select(str(path), {"target": "label"})
     rows = []
     window.session.subscribe(lambda event: isinstance(event, Phase) and event.progress is not None
                              and rows.append(event.progress))

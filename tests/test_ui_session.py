@@ -45,7 +45,7 @@ def test_form_takes_every_value_validation_accepts_without_clamping(qtbot, windo
     window.apply_settings(settings.replace(steps=1_000_001))
     assert window.settings().steps == 1_000_001                  # no silent clamp at 1,000,000
 
-    box = window.steps_box
+    box = window.form.steps_box
     box.lineEdit().selectAll()
     qtbot.keyClicks(box.lineEdit(), "9999999")
     qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
@@ -56,8 +56,8 @@ def test_form_takes_every_value_validation_accepts_without_clamping(qtbot, windo
     qtbot.keyClicks(box.lineEdit(), str(MAX_STEPS + 1))         # the last digit would pass the bound: refused
     qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
     assert box.value() == MAX_STEPS // 10 and window.settings().steps == MAX_STEPS // 10
-    window.batch_box.setValue(0)
-    assert window.batch_box.text() == "full batch" and window.settings().batch_size is None
+    window.form.batch_box.setValue(0)
+    assert window.form.batch_box.text() == "full batch" and window.settings().batch_size is None
     for bad in (0, MAX_STEPS + 1):                                # outside validation's bounds: refused, not clamped
         with pytest.raises(ValueError):
             box.setValue(bad)
@@ -144,11 +144,11 @@ def test_learning_rate_column_follows_a_live_change(qtbot, window):
     window.step_action.trigger()
     wait_for_steps(qtbot, window, 1)
     wait_until_paused(qtbot, window)
-    window.lr_control.slider.setValue(rate_to_position(0.5))
+    window.form.lr_control.slider.setValue(rate_to_position(0.5))
     window.step_action.trigger()
     wait_for_steps(qtbot, window, 2)
-    assert window.runs_table.cell_text(window.live_run_id, "Learning rate") == "0.05 → 0.5"
-    assert window.running                                         # while the run goes on, not at its end
+    assert window.runs_table.cell_text(window.session.live_run_id, "Learning rate") == "0.05 → 0.5"
+    assert window.jobs.running                                         # while the run goes on, not at its end
     window.stop()
     wait_until_idle(qtbot, window)
 
@@ -170,7 +170,7 @@ def test_finished_jobs_leave_no_thread_driver_or_worker_behind(qtbot, window):
         assert window.start()
         wait_for_steps(qtbot, window, 1)
         window.stop()
-        qtbot.waitUntil(lambda: not window.running, timeout=RUN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: not window.jobs.running, timeout=RUN_TIMEOUT_MS)
         workers.add(window.jobs.job.process.pid)
     qtbot.wait(50)
     gc.collect()
@@ -191,9 +191,9 @@ def test_a_saved_run_gets_its_curves_when_first_shown(qtbot, tmp_path, messages)
     table = win.runs_table
     assert table.run_ids() == [record.id] and record.id not in win.plot.runs
     assert table.cell_text(record.id, "Steps") == "7"      # from the run's summary
-    assert win.runs[record.id].history == []
+    assert win.session.runs[record.id].history == []
     table.set_checked(record.id, True)
-    assert len(win.runs[record.id].history) == 7 and win.plot.runs[record.id].train.isVisible()
+    assert len(win.session.runs[record.id].history) == 7 and win.plot.runs[record.id].train.isVisible()
 
 
 def test_remembered_values_this_version_cannot_use_get_one_warning_each(qtbot, tmp_path, capfd, messages):

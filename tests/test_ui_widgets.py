@@ -29,11 +29,11 @@ def otto_like_matrix() -> ConfusionMatrix:
 
 
 def test_confusion_matrix_has_short_headers_and_every_number_fits(qtbot, window):
-    window.dataset_picker.select("iris")
-    window.steps_box.setValue(3)
+    window.form.dataset_picker.select("iris")
+    window.form.steps_box.setValue(3)
     window.start()
     wait_until_idle(qtbot, window)
-    window.fit_view.show_confusion(window.record.id, 3, otto_like_matrix())   # as the worker sends it
+    window.fit_view.show_confusion(window.session.last_ended.id, 3, otto_like_matrix())   # as the worker sends it
     qtbot.wait(50)
     table = window.fit_view.classes_page.matrix
     assert table.isVisible() and table.rowCount() == table.columnCount() == 9
@@ -65,8 +65,8 @@ def test_the_label_follows_a_mid_run_rate_change(qtbot, window):
     configure(window, steps=100_000, rate=0.05, n=100)
     window.start()
     wait_for_steps(qtbot, window, 5)
-    window.lr_control.box.setText("0.5")
-    window.lr_control.box.editingFinished.emit()
+    window.form.lr_control.box.setText("0.5")
+    window.form.lr_control.box.editingFinished.emit()
     wait_for_steps(qtbot, window, len(live_history(window)) + 20)
     window.stop()
     wait_until_idle(qtbot, window)
@@ -143,7 +143,7 @@ def test_side_panel_shows_status_and_engine_apart(qtbot, window):
               form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget().text() for row in range(form.rowCount())
               if form.itemAt(row, QFormLayout.ItemRole.LabelRole) is not None}
     assert labels["Status:"] == "finished"
-    assert labels["Engine:"] == f"TensorFlow {window.record.engine_version}"
+    assert labels["Engine:"] == f"TensorFlow {window.session.last_ended.engine_version}"
 
 
 def test_people_read_human_names(qtbot, window):
@@ -170,7 +170,7 @@ def wheel(widget, notches: int) -> None:
 
 
 def test_learning_rate_slider_moves_a_tenth_of_a_decade_per_key_and_wheel_notch(qtbot, window):
-    control = window.lr_control
+    control = window.form.lr_control
     picked = []
     control.rate_changed.connect(picked.append)
     control.set_rate(0.01)
@@ -192,7 +192,7 @@ def test_learning_rate_slider_moves_a_tenth_of_a_decade_per_key_and_wheel_notch(
 
 
 def test_learning_rate_slider_is_long_and_a_drag_lands_where_it_reads(qtbot, window):
-    control = window.lr_control
+    control = window.form.lr_control
     side = window.controls_dock.widget()
     assert control.slider.width() >= 0.75 * side.width()    # the panel's width, not the form's field column
     control.set_rate(0.01)

@@ -36,7 +36,7 @@ def test_window_opens_without_importing_an_engine(tmp_path):
 
 
 def test_backend_picker_lists_every_engine_with_version(window):
-    picker = window.backend_picker
+    picker = window.form.backend_picker
     for info in backend.available():
         index = picker.findData(info.id)
         item = picker.model().item(index)
@@ -75,15 +75,15 @@ def test_learning_rate_slider_is_logarithmic():
 
 
 def test_typed_learning_rate_and_abc(window, messages):
-    window.lr_control.box.setText("0.2")
-    window.lr_control.box.editingFinished.emit()
-    assert window.lr_control.rate == 0.2
-    assert window.lr_control.slider.value() == rate_to_position(0.2)
-    window.lr_control.box.setText("abc")
-    window.lr_control.box.editingFinished.emit()
+    window.form.lr_control.box.setText("0.2")
+    window.form.lr_control.box.editingFinished.emit()
+    assert window.form.lr_control.rate == 0.2
+    assert window.form.lr_control.slider.value() == rate_to_position(0.2)
+    window.form.lr_control.box.setText("abc")
+    window.form.lr_control.box.editingFinished.emit()
     assert [kind for kind, *_ in messages] == ["warning"]
     assert "'abc' is not a number" in messages[0][2]
-    assert window.lr_control.rate == 0.2 and window.lr_control.box.text() == "0.2"
+    assert window.form.lr_control.rate == 0.2 and window.form.lr_control.box.text() == "0.2"
     assert window.settings().learning_rate == 0.2
     assert window.windowTitle().startswith("kgui") and "lr 0.2" in window.windowTitle()
 
@@ -94,10 +94,10 @@ def test_train_linear_and_change_the_rate_on_the_next_step(qtbot, window, engine
     for done in (1, 2, 3):
         window.step_action.trigger()  # from idle: a paused run; then one step each
         wait_for_steps(qtbot, window, done)
-    assert window.paused and window.pause_action.text() == "Resume"
+    assert window.jobs.paused and window.pause_action.text() == "Resume"
     wait_until_paused(qtbot, window)
-    window.lr_control.slider.setValue(rate_to_position(0.5))
-    assert window.lr_control.rate == 0.5
+    window.form.lr_control.slider.setValue(rate_to_position(0.5))
+    assert window.form.lr_control.rate == 0.5
     window.step_action.trigger()
     wait_for_steps(qtbot, window, done + 1)
     assert [s.learning_rate for s in live_history(window)[done - 1:done + 1]] == [0.05, 0.5]   # the next step, not later
@@ -122,12 +122,12 @@ def test_slider_mid_run_switches_cleanly(qtbot, window):
     configure(window, steps=100_000, rate=0.01, n=100)
     window.start()
     wait_for_steps(qtbot, window, 20)
-    window.lr_control.slider.setValue(rate_to_position(0.1))
+    window.form.lr_control.slider.setValue(rate_to_position(0.1))
     seen_at_change = len(live_history(window))
     wait_for_steps(qtbot, window, seen_at_change + 50)
     window.stop_action.trigger()
     wait_until_idle(qtbot, window)
-    record = window.record
+    record = window.session.last_ended
     assert record.status == "stopped"
     (first_new, rate), = record.lr_changes
     assert rate == 0.1 and first_new > seen_at_change
@@ -141,7 +141,7 @@ def test_pause_resume_stop_and_the_stored_run(qtbot, window, tmp_path):
     configure(window, steps=100_000, n=100)
     window.start()
     wait_for_steps(qtbot, window, 5)
-    assert not window.start_action.isEnabled() and not window.backend_picker.isEnabled()
+    assert not window.start_action.isEnabled() and not window.form.backend_picker.isEnabled()
     window.pause_action.trigger()
     wait_until_paused(qtbot, window)
     paused_at = len(live_history(window))
@@ -152,10 +152,10 @@ def test_pause_resume_stop_and_the_stored_run(qtbot, window, tmp_path):
     window.stop_action.trigger()
     wait_until_idle(qtbot, window)
     assert not window.jobs.running
-    assert window.record.status == "stopped" and window.engine_state.text() == "stopped"
-    stored = RunStore(tmp_path / "runs").load(window.record.id)
+    assert window.session.last_ended.status == "stopped" and window.engine_state.text() == "stopped"
+    stored = RunStore(tmp_path / "runs").load(window.session.last_ended.id)
     assert stored.status == "stopped" and len(stored.history) == len(live_history(window))
-    assert window.start_action.isEnabled() and window.backend_picker.isEnabled()
+    assert window.start_action.isEnabled() and window.form.backend_picker.isEnabled()
 
 
 def test_step_from_idle_runs_exactly_one_step(qtbot, window):
@@ -163,12 +163,12 @@ def test_step_from_idle_runs_exactly_one_step(qtbot, window):
     window.step_action.trigger()
     wait_for_steps(qtbot, window, 1)
     qtbot.wait(200)
-    assert len(live_history(window)) == 1 and window.paused
+    assert len(live_history(window)) == 1 and window.jobs.paused
     window.step_action.trigger()
     wait_for_steps(qtbot, window, 2)
     window.stop_action.trigger()
     wait_until_idle(qtbot, window)
-    assert [s.step for s in window.record.history] == [1, 2]
+    assert [s.step for s in window.session.last_ended.history] == [1, 2]
 
 
 @pytest.fixture
@@ -176,10 +176,10 @@ def finished_run(qtbot, window):
     configure(window, steps=30, rate=0.1)
     window.start()
     wait_for_steps(qtbot, window, 10)
-    window.lr_control.box.setText("0.3")
-    window.lr_control.box.editingFinished.emit()
+    window.form.lr_control.box.setText("0.3")
+    window.form.lr_control.box.editingFinished.emit()
     wait_until_idle(qtbot, window)
-    assert window.record.status == "finished"
+    assert window.session.last_ended.status == "finished"
     return window
 
 
@@ -196,7 +196,7 @@ def test_export_each_format(finished_run, monkeypatch, tmp_path, fmt):
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
     window.export_format_actions[fmt].trigger()
     assert asked and f".{fmt}" in asked[0][1]
-    history = window.record.history
+    history = window.session.last_ended.history
     if fmt == "png":
         image = QImage(str(target))
         assert not image.isNull() and image.width() >= 400 and image.height() >= 300
@@ -268,10 +268,10 @@ def test_space_and_escape_reach_the_run(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_F5)
     wait_for_steps(qtbot, window, 3)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    assert window.paused
+    assert window.jobs.paused
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     wait_until_idle(qtbot, window)
-    assert window.record.status == "stopped"
+    assert window.session.last_ended.status == "stopped"
 
 
 # -- bad input -------------------------------------------------------------------------------------------------------
@@ -293,14 +293,14 @@ def test_open_csv_with_target_column(qtbot, window, monkeypatch, tmp_path):
 
     monkeypatch.setattr(ui_datasets.TargetColumnDialog, "exec", accept)
     window.open_csv_action.trigger()
-    qtbot.waitUntil(lambda: not window.dataset_picker.previewing)  # the header is read off the GUI thread
+    qtbot.waitUntil(lambda: not window.form.dataset_picker.previewing)  # the header is read off the GUI thread
     assert chosen == {"target": "label", "task": "auto"}
     settings = window.settings()
     assert settings.dataset == str(path) and settings.dataset_options == chosen
-    window.steps_box.setValue(5)
+    window.form.steps_box.setValue(5)
     window.start()
     wait_until_idle(qtbot, window)
-    assert window.record.status == "finished" and live_history(window)[-1].accuracy is not None
+    assert window.session.last_ended.status == "finished" and live_history(window)[-1].accuracy is not None
 
 
 def test_binary_csv_shows_a_message(qtbot, window, monkeypatch, tmp_path, messages):
@@ -308,7 +308,7 @@ def test_binary_csv_shows_a_message(qtbot, window, monkeypatch, tmp_path, messag
     path.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0binary")
     choose_file(monkeypatch, path)
     window.open_csv_action.trigger()
-    qtbot.waitUntil(lambda: not window.dataset_picker.previewing)
+    qtbot.waitUntil(lambda: not window.form.dataset_picker.previewing)
     assert [(kind, title) for kind, title, _ in messages] == [("critical", "Cannot use this CSV file")]
     assert window.settings().dataset == "linear"
 
@@ -319,24 +319,24 @@ def test_malformed_csv_fails_the_run_with_a_message(qtbot, window, monkeypatch, 
     choose_file(monkeypatch, path)
     monkeypatch.setattr(ui_datasets.TargetColumnDialog, "exec", lambda dialog: QDialog.DialogCode.Accepted)
     window.open_csv_action.trigger()
-    qtbot.waitUntil(lambda: not window.dataset_picker.previewing)
+    qtbot.waitUntil(lambda: not window.form.dataset_picker.previewing)
     window.start()
     qtbot.waitUntil(lambda: bool(messages), timeout=RUN_TIMEOUT_MS)
     (kind, title, text), = messages
     assert (kind, title) == ("critical", "Training failed") and "line 4" in text
     wait_until_idle(qtbot, window)
-    assert window.record.status == "failed" and window.start_action.isEnabled()
-    window.dataset_picker.select("linear")
-    window.steps_box.setValue(3)
+    assert window.session.last_ended.status == "failed" and window.start_action.isEnabled()
+    window.form.dataset_picker.select("linear")
+    window.form.steps_box.setValue(3)
     window.start()
     wait_until_idle(qtbot, window)
-    assert window.record.status == "finished"
+    assert window.session.last_ended.status == "finished"
 
 
 def test_missing_otto_offers_browse(window, monkeypatch, tmp_path, messages):
     monkeypatch.setattr(datasets, "PROJECT_DATA_DIR", tmp_path / "empty")
     monkeypatch.delenv("KGUI_DATA_DIR", raising=False)
-    picker = window.dataset_picker
+    picker = window.form.dataset_picker
     picker.refresh_otto()
     otto = picker.findText("Otto", Qt.MatchFlag.MatchStartsWith)
     assert "not found" in picker.itemText(otto)
@@ -352,7 +352,7 @@ def test_missing_otto_offers_browse(window, monkeypatch, tmp_path, messages):
 
 
 def test_invalid_settings_do_not_start(window, messages):
-    window.dataset_picker.select("linear", {"n": 1})
+    window.form.dataset_picker.select("linear", {"n": 1})
     assert not window.start()
     assert messages[0][:2] == ("warning", "Cannot start") and "n must be at least 2" in messages[0][2]
-    assert not window.running
+    assert not window.jobs.running

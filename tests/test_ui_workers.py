@@ -32,13 +32,13 @@ window.show()
 def job(start):
     assert start()
     deadline = perf_counter() + 600
-    while window.running and perf_counter() < deadline:
+    while window.jobs.running and perf_counter() < deadline:
         app.processEvents()
 statuses = []
 for engine in engines:
     window.apply_settings(ExperimentSettings(backend=engine, dataset="linear", steps=20, learning_rate=0.1))
     job(window.start)
-    statuses.append(str(window.record.status))
+    statuses.append(str(window.session.last_ended.status))
 job(window.compare_backends)
 job(window.range_test)
 loaded = sorted({name.split(".")[0] for name in sys.modules})
@@ -100,17 +100,17 @@ def test_a_worker_killed_mid_run_fails_the_run_with_its_cause_and_the_next_start
     os.kill(killed, signal.SIGKILL)
     wait_until_idle(qtbot, window)
 
-    record = window.record
+    record = window.session.last_ended
     assert record.status == RunStatus.FAILED and "signal 9" in record.message
     assert [(kind, title) for kind, title, _ in messages] == [("critical", "Training failed")]
     assert "signal 9" in messages[0][2]
     assert window.runs_table.cell_text(record.id, "Status") == "failed"
-    stored = window.store.load(record.id)                     # written by the window once the worker was dead
+    stored = window.session.store.load(record.id)                     # written by the window once the worker was dead
     assert stored.status == RunStatus.FAILED and "signal 9" in stored.message
     assert len(stored.history) >= 5 and len(stored.history) == len(live_history(window))
 
     configure(window, "tensorflow", steps=20, n=100)
     assert window.start()
     wait_until_idle(qtbot, window)
-    assert window.record.status == RunStatus.FINISHED and len(window.record.history) == 20
+    assert window.session.last_ended.status == RunStatus.FINISHED and len(window.session.last_ended.history) == 20
     assert window.jobs.job.process.pid != killed

@@ -39,18 +39,18 @@ def window(qtbot, tmp_path, messages, worker_pool):
 
 
 def configure(win, engine="tensorflow", steps=60, rate=0.05, n=200):
-    win.backend_picker.select(engine)
-    win.dataset_picker.select("linear", {"n": n})
-    win.steps_box.setValue(steps)
-    win.lr_control.set_rate(rate)
+    win.form.backend_picker.select(engine)
+    win.form.dataset_picker.select("linear", {"n": n})
+    win.form.steps_box.setValue(steps)
+    win.form.lr_control.set_rate(rate)
 
 
 def train(qtbot, win, **settings):
     configure(win, **settings)
     assert win.start()
     wait_until_idle(qtbot, win)
-    assert win.record.status == "finished", win.record.message
-    return win.record
+    assert win.session.last_ended.status == "finished", win.session.last_ended.message
+    return win.session.last_ended
 
 
 def live_history(win) -> list:
@@ -60,20 +60,23 @@ def live_history(win) -> list:
 
 
 def wait_for_steps(qtbot, win, count):
-    qtbot.waitUntil(lambda: len(live_history(win)) >= count or bool(win.record and win.record.status == "failed"),
-                    timeout=RUN_TIMEOUT_MS)
-    assert len(live_history(win)) >= count, win.record.message
+    def failed() -> bool:
+        record = win.session.last_ended
+        return record is not None and record.status == "failed"
+
+    qtbot.waitUntil(lambda: len(live_history(win)) >= count or failed(), timeout=RUN_TIMEOUT_MS)
+    assert len(live_history(win)) >= count, win.session.last_ended.message
 
 
 def wait_until_idle(qtbot, win):
     """The training run has ended and the window is ready for the next one."""
-    qtbot.waitUntil(lambda: not win.running and win.record is not None and win.start_action.isEnabled(),
-                    timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not win.jobs.running and win.session.last_ended is not None
+                    and win.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
 
 
 def wait_for_job(qtbot, win):
     """Any job (run, comparison, range test) has ended."""
-    qtbot.waitUntil(lambda: not win.running and win.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not win.jobs.running and win.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
 
 
 def wait_until_paused(qtbot, win):
@@ -82,6 +85,6 @@ def wait_until_paused(qtbot, win):
     def settled() -> bool:
         before = len(live_history(win))
         qtbot.wait(300)
-        return win.paused and len(live_history(win)) == before
+        return win.jobs.paused and len(live_history(win)) == before
 
     qtbot.waitUntil(settled, timeout=RUN_TIMEOUT_MS)

@@ -54,13 +54,13 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None, sh
             saved = window.grab().save(str(screenshot))
             if not saved:
                 print(f"kgui: error: cannot write the screenshot {screenshot}", file=sys.stderr)
-            code = exit_code(window.record) if started and window.record is not None else 0
+            code = exit_code(window.session.last_ended) if started and window.session.last_ended is not None else 0
             captured.append(code if saved else 1)
             window.close()
             app.exit(captured[-1])
 
         def job_changed() -> None:
-            if not window.running:
+            if not window.jobs.running:
                 QTimer.singleShot(SETTLE_MS, capture)
 
         if started:

@@ -78,7 +78,7 @@ def add_actions(window) -> None:
     window.export_script_action = _action(window, "Export as &Python Script…", dialogs.export_script,
                                           tip="Write the experiment as a standalone K-API script "
                                               "(python FILE.py prints the run's losses)")
-    window.open_csv_action = _action(window, "&Open CSV…", window.dataset_picker.open_csv, ("Ctrl+O",),
+    window.open_csv_action = _action(window, "&Open CSV…", window.form.dataset_picker.open_csv, ("Ctrl+O",),
                                      "Train on your own CSV file", pixmap.SP_DialogOpenButton)
     window.open_experiment_action = _action(window, "Open E&xperiment…", lambda: dialogs.open_experiment(),
                                             ("Ctrl+Shift+O",), "Load experiment settings from a JSON file")
@@ -102,7 +102,7 @@ def add_actions(window) -> None:
     window.run_shortcuts_first = RunShortcutsFirst(
         (window.start_action, window.pause_action, window.step_action, window.stop_action, window.reset_action),
         window)
-    window.lr_control.box.installEventFilter(window.run_shortcuts_first)
+    window.form.lr_control.box.installEventFilter(window.run_shortcuts_first)
 
 
 def add_menus_and_toolbar(window, run_buttons_layout) -> None:

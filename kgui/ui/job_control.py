@@ -78,7 +78,7 @@ class JobControl(QObject):
             window.lr_range_view.clear()
             window.fit_view.clear(RANGE_TEST_HINT)
             window.tabs.setCurrentWidget(window.lr_range_view)
-            window.dialogs.status(f"Learning-rate range test on {window.backend_picker.title}…")
+            window.dialogs.status(f"Learning-rate range test on {window.form.backend_picker.title}…")
         else:
             window.tabs.setCurrentWidget(window.plot)
         if kind is JobKind.TRAINING:
@@ -141,7 +141,7 @@ class JobControl(QObject):
         if suggestion is None or "learning_rate" in self.window.classroom.lock:
             return
         rate = min(max(rounded(suggestion), MIN_RATE), MAX_RATE)
-        self.window.lr_control.set_rate(rate)
+        self.window.form.lr_control.set_rate(rate)
         self.window.form.changed.emit()
         self.set_learning_rate(rate)
         self.window.dialogs.status(f"Learning rate set to the {rule} suggestion {rate:g}")

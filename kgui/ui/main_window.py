@@ -106,9 +106,6 @@ class MainWindow(QMainWindow):
 
     def _build_controls(self) -> None:
         self.form = ExperimentForm()
-        self.backend_picker, self.dataset_picker = self.form.backend_picker, self.form.dataset_picker
-        self.lr_control, self.steps_box = self.form.lr_control, self.form.steps_box
-        self.batch_box, self.seed_box = self.form.batch_box, self.form.seed_box
         self.run_buttons = QGroupBox("Run")
         self.run_buttons_layout = QGridLayout(self.run_buttons)
         self.live_panel = LivePanel()
@@ -170,7 +167,7 @@ class MainWindow(QMainWindow):
         self.form.changed.connect(self.code_view.refresh_later)
         self.code_view.follow(self.settings, self.code_dock)
         self.code_view.save_requested.connect(self.export_script_action.trigger)
-        self.lr_control.rate_changed.connect(self.jobs.set_learning_rate)
+        self.form.lr_control.rate_changed.connect(self.jobs.set_learning_rate)
         self.runs_controller.wire()
         self.parity_view.export_button.clicked.connect(
             lambda: self.dialogs.export_dialog(target=self.parity_view.export_target()))
@@ -182,13 +179,6 @@ class MainWindow(QMainWindow):
         view.export_button.clicked.connect(lambda: self.dialogs.export_dialog(target=view.export_target()))
 
     # -- state -------------------------------------------------------------------------------------------------------
-
-    store = property(lambda self: self.session.store)
-    runs = property(lambda self: self.session.runs, doc="run id -> RunRecord: saved runs and this session's")
-    live_run_id = property(lambda self: self.session.live_run_id, doc="the run being trained, or the last one")
-    record = property(lambda self: self.session.last_ended, doc="final RunRecord of the last run that ended")
-    running = property(lambda self: self.jobs.running)
-    paused = property(lambda self: self.jobs.paused)
 
     def settings(self) -> ExperimentSettings:
         """The experiment the controls show; ValueError (one line) when a control shows no valid value."""
@@ -245,7 +235,7 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         """Settings · engine · rate, and the last run's status while the controls still describe that run."""
-        record = self.record
+        record = self.session.last_ended
         state = (f" [{record.status}]" if record is not None and record.status != "pending"
                  and self._ended_with is not None and self._ended_with == self._readable_settings() else "")
         self.setWindowTitle(f"{APP_NAME} — {self.form.title()}{state}")
@@ -286,7 +276,7 @@ class MainWindow(QMainWindow):
         self.surface_view.show_dataset(record.id, dataset)
         if self.surface_view.applies_to(dataset):
             self.surface_dock.raise_()
-        self.job_status.show("paused" if self.paused else "training")
+        self.job_status.show("paused" if self.jobs.paused else "training")
         self.jobs.update_actions()
 
     def _on_steps(self, event: StepsTaken) -> None:
@@ -306,7 +296,7 @@ class MainWindow(QMainWindow):
 
     def _show_latest_step(self) -> None:
         """Refresh the readout, fit view and the live run's table row with the plot (not once per step)."""
-        record = self.runs.get(self.live_run_id)
+        record = self.session.runs.get(self.session.live_run_id)
         if record is None or not record.history or not self.session.is_shown(record.id):
             return      # nothing yet, or hidden (Reset): the readout stays clear
         recent = record.history[-STEP_MS_WINDOW:]
@@ -337,7 +327,7 @@ class MainWindow(QMainWindow):
         """Remember the window, stop a running job (a run is saved as stopped) and the window's workers, within
         two seconds (job_control.SHUTDOWN_S)."""
         window_state.save(self, self.preferences)
-        if self.running:
+        if self.jobs.running:
             self.statusBar().showMessage("Stopping…")
             self.hide()
         self.jobs.shut_down()

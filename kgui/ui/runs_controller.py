@@ -169,7 +169,7 @@ class RunsController(QObject):
         for run_id in hidden:
             self.session.set_shown(run_id, False)
         window.plot.auto_range()
-        if not window.running:
+        if not window.jobs.running:
             window.live_panel.clear()
             window.fit_view.clear()
             window.engine_state.setText("idle")
