@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from kgui.core import layer_stats
 from kgui.core.layer_stats import LayerStatsHistory
 
 from .exporting import ExportTarget
+from .drawn_when_shown import DrawnWhenShown
 from .plot_style import style_plot
 
 FLOOR = 1e-12           # a zero on a log axis is drawn here
@@ -29,7 +30,7 @@ def _pen(i: int, dashed: bool = False):
     return pen
 
 
-class LayersView(QWidget):
+class LayersView(DrawnWhenShown):
     """Live or saved layer statistics of one run: :meth:`show_history` (again with each new sample)."""
 
     def __init__(self, parent=None):
@@ -104,12 +105,7 @@ class LayersView(QWidget):
         """Draw ``history`` (its samples so far; called again as samples arrive)."""
         self.history = history
         self.caption.setText(caption)
-        if self.isVisible():
-            self._draw()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self._draw()
+        self.draw_if_shown()
 
     def _redraw(self) -> None:
         self._drawn = None

@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapIt
 from kgui.core.layer_stats import LayerStats
 from kgui.core.surface import Surface
 
+from .drawn_when_shown import DrawnWhenShown
 from .plot_style import style_plot
 from .surface_view import NEGATIVE, POSITIVE, WHITE, surface_colours
 
@@ -157,7 +158,7 @@ class _Bias(_Pickable, QGraphicsRectItem):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
 
-class NetworkView(QWidget):
+class NetworkView(DrawnWhenShown):
     """The network of one run's latest sample: :meth:`show_stats`, then again with each new sample."""
 
     neuron_hovered = pyqtSignal(object, str)     # a Surface to show large (None: stop), and its caption
@@ -246,12 +247,7 @@ class NetworkView(QWidget):
         self.stats, self.history = stats, history
         self.feature_names, self.class_names = tuple(feature_names), tuple(class_names)
         self.caption.setText(caption)
-        if self.isVisible():
-            self._draw()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self._draw()
+        self.draw_if_shown()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
