@@ -290,29 +290,30 @@ def bench_view_against(baseline: str | None, rounds: int = 2) -> str:
     return "\n".join(lines)
 
 
-def bench_window_gaps(engine: str, count: int) -> dict:
+def bench_window_gaps(engine: str, count: int, idle_s: float = 5.0) -> dict:
     """The real window (offscreen) running the sweep in 2 worker processes from its Sweep tab: gaps between the ticks
-    of a 10 ms timer on the GUI thread from Start to the sweep's end (ms: p99 and largest)."""
+    of a 10 ms timer on the GUI thread from Start to the sweep's end (ms: p99 and largest), and the same for the
+    window idle during ``idle_s`` just before (the baseline: what the machine's load alone costs), with the load."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import numpy as np
-    from PyQt6.QtCore import QTimer
-    from PyQt6.QtWidgets import QApplication
+    from PyQt6.QtCore import QEventLoop, QTimer
 
     from kgui.core.settings import ExperimentSettings
     from kgui.core.sweeps.spec import Axis, SweepSpec
+    from kgui.ui import create_app
     from kgui.ui.main_window import MainWindow
     from kgui.ui.sweep.dialog import SweepRun
 
-    app = QApplication.instance() or QApplication([])
+    app = create_app([])    # held: the window needs it alive
     folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-window-"))
     window = MainWindow(store=RunStore(folder))
     window.show()
     window.tabs.setCurrentWidget(window.sweep_view)
+    app.processEvents()
     experiment = ExperimentSettings(backend=engine, dataset="spiral", model="mlp", hidden=(8, 8), optimizer="adam",
                                     steps=500, batch_size=10)
     spec = SweepSpec(experiment, (Axis("learning_rate", RATES),), seeds=max(1, count // len(RATES)))
-    run = SweepRun(spec, window.session.store, 2)
-    gaps, last, done = [], [time.perf_counter()], []
+    gaps, last = [], [time.perf_counter()]
     timer = QTimer()
     timer.setInterval(10)
 
@@ -321,17 +322,32 @@ def bench_window_gaps(engine: str, count: int) -> dict:
         gaps.append((now - last[0]) * 1000)
         last[0] = now
     timer.timeout.connect(tick)
-    run.finished.connect(lambda result: done.append(result))
-    timer.start()
-    window.sweep_view.start(run)
-    while not done:
-        app.processEvents()
-        time.sleep(0.001)
-    timer.stop()
+
+    def measure(start, finished) -> tuple[list[float], float]:
+        """Gaps from ``start()`` until ``finished`` fires (the window's event loop, as app.exec() runs it)."""
+        gaps.clear()
+        loop = QEventLoop()
+        finished.connect(lambda *_: loop.quit())
+        load = os.getloadavg()[0]
+        last[0] = time.perf_counter()
+        timer.start()
+        start()
+        loop.exec()
+        timer.stop()
+        return gaps[1:], load
+
+    idle = QTimer()
+    idle.setSingleShot(True)
+    idle.setInterval(round(idle_s * 1000))
+    idle_gaps, idle_load = measure(idle.start, idle.timeout)
+    run = SweepRun(spec, window.session.store, 2)
+    sweep_gaps, load = measure(lambda: window.sweep_view.start(run), run.finished)
+    app.processEvents()
     window.close()
     shutil.rmtree(folder, ignore_errors=True)
-    return {"engine": engine, "p99_gap_ms": float(np.percentile(gaps[1:], 99)), "max_gap_ms": max(gaps[1:]),
-            "ticks": len(gaps)}
+    return {"engine": engine, "trials": count, "p99_gap_ms": round(float(np.percentile(sweep_gaps, 99)), 1),
+            "max_gap_ms": round(max(sweep_gaps), 1), "load": round(load, 1), "ticks": len(sweep_gaps),
+            "idle_p99_gap_ms": round(float(np.percentile(idle_gaps, 99)), 1), "idle_load": round(idle_load, 1)}
 
 
 def main() -> None:

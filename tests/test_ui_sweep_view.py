@@ -2,6 +2,7 @@
 axis (a real mouse drag) filters the table; a click shows the trial's run; exports."""
 import json
 import math
+import os
 
 import pytest
 from PyQt6.QtCore import QEvent, QPointF, Qt
@@ -12,6 +13,7 @@ from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from kgui.core.settings import ExperimentSettings
 from kgui.core.sweeps.table import ScaleKind, axis_scale
 from kgui.ui.sweep import SweepView
+from kgui.ui.worker import WORKER_NICE
 from ui_support import messages  # noqa: F401 - fixture
 
 RATES = (0.001, 0.01, 0.1, 1.0)
@@ -230,6 +232,8 @@ def test_stop_ends_a_window_sweeps_trials_as_stopped_and_leaves_no_worker(qtbot,
     store = window.session.store
     qtbot.waitUntil(lambda: len([r for r in store.list() if r.summary.steps > 0]) >= 2, timeout=240_000)
     processes = list(run.executor.pool.processes)
+    own = os.getpriority(os.PRIO_PROCESS, 0)    # the workers run nicer than the window: its GUI thread comes first
+    assert [os.getpriority(os.PRIO_PROCESS, process.pid) for process in processes] == [min(own + WORKER_NICE, 19)] * 2
     with qtbot.waitSignal(run.finished, timeout=30_000):
         view.stop_button.click()
     records = store.list()

@@ -37,13 +37,13 @@ from .parity_view import ParityView
 from .runs_controller import RunsController
 from .runs_table import RunsTable
 from .surface_view import SurfaceView
+from .worker import WORKER_NICE
 
 APP_NAME = "kgui"
 CONTROLS_WIDTH = 360
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
 DEFAULT_SIZE = (1400, 880)   # the first window's size, when the screen has room for it (the Controls show the run)
 STEP_MS_WINDOW = 20     # "Step time" in the side panel: median of the last this many steps
-WORKER_NICE = 10        # the window's workers run this much nicer: its GUI thread gets a CPU first (bench_gui.md)
 
 
 class MainWindow(QMainWindow):

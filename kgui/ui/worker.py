@@ -16,6 +16,7 @@ BATCH_S = 0.015
 CONFUSION_S = 0.5        # the confusion matrix is recomputed at most twice a second
 SURFACE_S = 0.25         # a 2-feature run's decision boundary at most four times a second
 LAYER_STATS_S = layer_stats.DEFAULT_INTERVAL_S   # the network's and layers' statistics, a few times a second
+WORKER_NICE = 10        # the window's workers (runs and sweeps) run this much nicer: its GUI thread gets a CPU first
 
 
 def job_options() -> dict:

@@ -31,13 +31,13 @@ class _PoolAttempt:
 
 
 class PoolExecutor:
-    """``slots`` worker processes, one trial at a time each."""
+    """``slots`` worker processes, one trial at a time each, started ``nice`` (see :class:`WorkerPool`)."""
 
     writes_runs = True
 
-    def __init__(self, slots: int):
+    def __init__(self, slots: int, nice: int = 0):
         self.slots = max(1, slots)
-        self.pool = WorkerPool(max_workers=self.slots)
+        self.pool = WorkerPool(max_workers=self.slots, nice=nice)
 
     def start(self, request: TrialRequest, slot: int, sink: Sink) -> _PoolAttempt:
         return _PoolAttempt(RemoteJob(JobKind.TRAINING, request.settings, request.store, self.pool, sink=sink,

@@ -16,6 +16,8 @@ from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialS
 from kgui.core.sweeps.spec import (AXIS_FIELDS, MAX_TRIALS, Axis, Metric, SweepMethod, SweepSpec,
                                    canonical_axis_name, parse_values)
 
+from ..worker import WORKER_NICE
+
 AXIS_ROWS = 4
 SUGGESTED = ("learning_rate", "optimizer", "batch_size", "hidden", "activation", "l2", "momentum", "seed", "backend")
 
@@ -131,7 +133,7 @@ class SweepRun(QObject):
         if executor is None:
             from kgui.core.sweeps.pool_executor import PoolExecutor
 
-            executor = PoolExecutor(min(workers, spec.count()))
+            executor = PoolExecutor(min(workers, spec.count()), nice=WORKER_NICE)   # the window first
         self.executor = executor
         self.runner = SweepRunner(spec, store, executor, on_event=self._forward)
         self.result: SweepResult | None = None

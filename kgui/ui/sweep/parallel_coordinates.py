@@ -69,7 +69,7 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.rows: list[TrialRow] = []
         self.positions = np.zeros((0, 0))
         self.brushes: dict[int, tuple[float, float]] = {}
-        self._decorations: list = []
+        self._decorations: dict[tuple[int, AxisScale], list] = {}   # (column, its scale) -> line and labels
         self._brush_items: dict[int, pg.QtWidgets.QGraphicsRectItem] = {}
 
     def set_rows(self, rows: list[TrialRow], scales: list[AxisScale], values) -> None:
@@ -79,28 +79,35 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.positions = np.array([[_nan(scale.position(values(row, scale.name))) for scale in scales]
                                    for row in rows], dtype=float).reshape(len(rows), len(scales))
         self.brushes = {column: brush for column, brush in self.brushes.items() if column < len(scales)}
-        for item in self._decorations:
-            self.plot.removeItem(item)
-        self._decorations = []
+        wanted = set(enumerate(scales))
+        for key in [key for key in self._decorations if key not in wanted]:   # an axis as it was keeps its items
+            for item in self._decorations.pop(key):
+                self.plot.removeItem(item)
         for column, scale in enumerate(scales):
-            line = pg.InfiniteLine(column, angle=90, pen=pg.mkPen("#888"))
-            title = pg.TextItem(scale.name.replace("_", " "), color="#333", anchor=(0.5, 1.0))
-            title.setPos(column, 1.08)
-            top, bottom = (pg.TextItem(scale.value_at(position), color="#555", anchor=(0.5, anchor))
-                           for position, anchor in ((1.0, 1.0), (0.0, 0.0)))
-            top.setPos(column, 1.0)
-            bottom.setPos(column, 0.0)
-            self._decorations += [line, title, top, bottom]
-            if scale.kind is ScaleKind.CATEGORICAL:
-                for index, category in enumerate(scale.categories[1:-1], 1):
-                    label = pg.TextItem(category, color="#555", anchor=(0, 0.5))
-                    label.setPos(column + 0.03, index / (len(scale.categories) - 1))
-                    self._decorations.append(label)
-        for item in self._decorations:
-            self.plot.addItem(item)
+            if (column, scale) not in self._decorations:
+                self._decorations[column, scale] = self._axis_items(column, scale)
         self.plot.setXRange(-0.4, max(0, len(scales) - 1) + 0.4, padding=0)
         self.plot.setYRange(-0.08, 1.15, padding=0)
         self._draw()
+
+    def _axis_items(self, column: int, scale: AxisScale) -> list:
+        """The line, name and end values of axis ``column`` (and its categories), added to the plot."""
+        line = pg.InfiniteLine(column, angle=90, pen=pg.mkPen("#888"))
+        title = pg.TextItem(scale.name.replace("_", " "), color="#333", anchor=(0.5, 1.0))
+        title.setPos(column, 1.08)
+        top, bottom = (pg.TextItem(scale.value_at(position), color="#555", anchor=(0.5, anchor))
+                       for position, anchor in ((1.0, 1.0), (0.0, 0.0)))
+        top.setPos(column, 1.0)
+        bottom.setPos(column, 0.0)
+        items = [line, title, top, bottom]
+        if scale.kind is ScaleKind.CATEGORICAL:
+            for index, category in enumerate(scale.categories[1:-1], 1):
+                label = pg.TextItem(category, color="#555", anchor=(0, 0.5))
+                label.setPos(column + 0.03, index / (len(scale.categories) - 1))
+                items.append(label)
+        for item in items:
+            self.plot.addItem(item)
+        return items
 
     def add_rows(self, rows: list[TrialRow], scales: list[AxisScale], values) -> None:
         """Trials added: their lines alone when the axes stay as they are, else everything again."""
