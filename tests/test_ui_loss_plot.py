@@ -237,3 +237,40 @@ def test_a_live_rate_change_in_a_worker_run_is_one_change_in_the_record_its_file
     assert sent == [(3, 0.5)] and mirror.lr_changes == [(3, 0.5)] and saved["lr_changes"] == [[3, 0.5]]
     assert [step.learning_rate for step in mirror.history] == [0.05, 0.05] + [0.5] * 6
     assert plot.marker_labels(record.id) == [(3, "lr 0.5")] and plot.runs[record.id].rates() == [0.05, 0.5]
+
+
+def test_rate_labels_that_fall_close_together_are_stacked_not_drawn_over_each_other(qtbot):
+    """Issue 21: changes a few steps apart (one run's, and another run's at the same step) each keep a readable
+    label; labels with room stay at the top."""
+    plot = LossPlot()
+    plot.timer.stop()
+    qtbot.addWidget(plot)
+    plot.resize(700, 450)
+    plot.show()
+    for run_id in ("a", "b"):
+        plot.add_run(run_id, f"run {run_id}", rate=0.5)
+    plot.add_steps("a", steps(1, 100, 0.5) + steps(101, 110, 0.1) + steps(111, 300, 0.05), [(101, 0.1), (111, 0.05)])
+    plot.add_steps("b", steps(1, 100, 0.5) + steps(101, 300, 0.2), [(101, 0.2)])
+    plot.redraw()
+    qtbot.wait(50)
+
+    def label_rects():
+        return [line.label.sceneBoundingRect() for run in plot.runs.values() for *_, line in run.markers]
+
+    rects = label_rects()
+    assert len(rects) == 3
+    assert not any(rects[i].intersects(rects[j]) for i in range(3) for j in range(i + 1, 3)), rects
+    view = plot.item.vb.sceneBoundingRect()
+    assert min(rect.top() for rect in rects) < view.top() + 0.15 * view.height()     # the first one at the top
+    third = plot.runs["a"].markers[1][2].label
+    stacked_top = third.sceneBoundingRect().top()
+    plot.set_run_visible("b", False)                 # a hidden run's label takes no room
+    qtbot.wait(50)
+    first = plot.runs["a"].markers[0][2].label.sceneBoundingRect()
+    assert third.sceneBoundingRect().top() < stacked_top and not third.sceneBoundingRect().intersects(first)
+    plot.set_run_visible("b", True)
+    plot.item.vb.setXRange(95, 125, padding=0)       # zoomed in: room for them side by side, all at the top
+    qtbot.wait(50)
+    rects = label_rects()
+    assert not any(rects[i].intersects(rects[j]) for i in range(3) for j in range(i + 1, 3))
+    assert len({round(rect.top()) for rect in rects}) <= 2

@@ -13,9 +13,10 @@ start, and an axis is re-fitted only when the data leaves it or fills less than 
 change of the view re-generates the ticks and the grid in Python (~10 ms), so a view that stays
 put keeps each frame's paint cheap while the engine trains.
 
-The package: ``series`` (the data buffer), ``view_maths`` (the view following the data), ``styles``,
-``curves`` (Panel, RunCurves), ``rate_label`` (the label that dodges the legend), ``timed_widget`` and ``widget``
-(LossPlot). The names other modules use are here too.
+The package: ``series`` (the data buffer), ``view_maths`` (the view following the data, x positions), ``styles``,
+``curves`` (Panel, RunCurves), ``markers`` (learning-rate markers: the changes it is given, never read back from
+step rates), ``rate_label`` (a marker's label, dodging the legend and stacked under close neighbours), ``readout``
+(the hover text), ``timed_widget`` and ``widget`` (LossPlot). The names other modules use are here too.
 """
 from .curves import X_AXES, Panel, RunCurves
 from .rate_label import RateLabel

@@ -110,3 +110,4 @@ class Panel:
         self.crosshair.setVisible(False)
         self.item.addItem(self.crosshair, ignoreBounds=True)
         self.run_ids: list[str] = []
+        self.rate_labels: list = []   # every learning-rate marker's RateLabel on this panel, placed together

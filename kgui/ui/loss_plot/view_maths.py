@@ -1,7 +1,12 @@
-"""The plot's view maths: where an axis goes as the data grows (in a few jumps), and which values can be drawn."""
+"""The plot's view maths: where an axis goes as the data grows (in a few jumps), which values can be drawn, and
+where a run's steps go on the x axis (steps, epochs or seconds)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from .series import TIME
 
 FOLLOW_FILL = 0.5       # an axis is re-fitted when the data fills less than this share of it
 FOLLOW_HEADROOM = 0.2   # ... or leaves it; then it gets this share of the data's span as room to go on
@@ -30,3 +35,40 @@ def finite_positive(values: np.ndarray, log_y: bool) -> np.ndarray:
     """Values safe to draw: infinities dropped, and non-positive ones too on a log axis."""
     values = np.where(np.isfinite(values), values, np.nan)
     return np.where(values > 0, values, np.nan) if log_y else values
+
+
+def x_values(run, axis: str) -> np.ndarray:
+    """A run's (RunCurves) x values on ``axis``: steps, epochs (steps / steps per epoch; steps when that is unknown)
+    or seconds of training ("time")."""
+    if axis == "time":
+        return run.buffer.column(TIME)
+    if axis == "epoch" and run.steps_per_epoch:
+        return run.buffer.steps / run.steps_per_epoch
+    return run.buffer.steps
+
+
+def x_of_step(run, step: int, axis: str) -> float:
+    """Where ``step`` of a run goes on ``axis`` (on the time axis: when the nearest step taken ended)."""
+    if axis == "time":
+        index = min(max(step - 1, 0), run.buffer.size - 1)
+        return float(run.buffer.column(TIME)[index])
+    if axis == "epoch" and run.steps_per_epoch:
+        return step / run.steps_per_epoch
+    return step
+
+
+def drawn_extent(run, x: np.ndarray, drawn, log_y: bool) -> tuple[float, float, float, float] | None:
+    """x and y extent of a run's drawn values (NaN where not drawn) in view coordinates (log10 y on a log axis),
+    the live run's planned steps included; None when nothing is drawn."""
+    if not len(x):
+        return None
+    low = float(np.fmin.reduce([np.fmin.reduce(y) for y in drawn]))    # fmin/fmax skip NaN
+    high = float(np.fmax.reduce([np.fmax.reduce(y) for y in drawn]))
+    if math.isnan(low):
+        return None
+    if log_y:
+        low, high = math.log10(low), math.log10(high)
+    x_high = float(x[-1])
+    if run.planned_steps:
+        x_high = max(x_high, x_high * run.planned_steps / run.buffer.steps[-1])
+    return float(x[0]), x_high, low, high

@@ -1,8 +1,8 @@
-"""The loss plot widget: the shown runs' panels, the view options, the hover readout and the redraw timer."""
+"""The loss plot widget: the shown runs' panels, the view options and the redraw timer (the view maths, markers and
+readout text are in their own modules)."""
 from __future__ import annotations
 
 import html
-import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -16,18 +16,18 @@ from kgui.core.smoothing import MAX_WEIGHT
 from ..exporting import ExportTarget
 from ..plot_style import let_axes_narrow
 from .curves import X_AXES, Panel, RunCurves
-from .rate_label import RateLabel
-from .series import TIME, TRAIN_SMOOTH, VAL_SMOOTH
+from .markers import mark_rate_change, marker_labels, remove_markers, show_markers
+from .readout import READOUT_HINT, describe_point, nearest_index
+from .series import TRAIN_SMOOTH, VAL_SMOOTH
 from .styles import RunStyle, line_key
 from .timed_widget import TimedLayoutWidget
-from .view_maths import finite_positive, follow_range
+from .view_maths import drawn_extent, finite_positive, follow_range, x_of_step, x_values
 
 REDRAW_MS = 33          # at most ~30 redraws a second
 MAX_REDRAW_MS = 250     # and at least 4 (when painting is slow, e.g. on a loaded machine)
 PAINT_SHARE = 0.25      # painting may take this share of the GUI thread
 SMOOTHING_TICKS = 100   # slider positions: weight = position / 100, capped at core's maximum
 MIN_PANEL_HEIGHT = 190  # px: a stacked panel never gets smaller (its labels and legend would cover the curves)
-READOUT_HINT = "Hover over the plot to read step and loss"
 
 
 class LossPlot(QWidget):
@@ -197,8 +197,7 @@ class LossPlot(QWidget):
         panel.run_ids.remove(run_id)
         for curve in run.curves:
             panel.item.removeItem(curve)
-        for *_, line in run.markers:
-            panel.item.removeItem(line)
+        remove_markers(run, panel)
         self._arrange()
         if self.current == run_id:
             self._set_current(next(reversed(self.runs), None))
@@ -220,8 +219,7 @@ class LossPlot(QWidget):
         run.visible = visible
         for curve in run.curves:
             curve.setVisible(visible)
-        for *_, line in run.markers:
-            line.setVisible(visible)
+        show_markers(run, self.panel_of(run_id), visible)
         legend = self.panel_of(run_id).legend
         if visible and not self._in_legend(run, legend):
             legend.addItem(run.train, html.escape(run.label))
@@ -300,7 +298,7 @@ class LossPlot(QWidget):
         for record in records:
             run.buffer.append(record.step, record.train_loss, record.val_loss, record.learning_rate, record.elapsed)
         for step, rate in rate_changes:
-            self._mark_rate_change(run_id, step, rate)
+            mark_rate_change(run, self.panel_of(run_id), step, rate, x_of_step(run, step, self._x_axis))
         if rate_changes or (run.first_rate is None and run.buffer.size):
             self._relabel(run_id)
         run.dirty = True
@@ -334,7 +332,7 @@ class LossPlot(QWidget):
         buffer = run.buffer
         if buffer.smoothing != self._smoothing:
             buffer.set_smoothing(self._smoothing)
-        x = self._x_values(run)
+        x = x_values(run, self._x_axis)
         smoothed = self._smoothing > 0
         train, val = ((buffer.column(TRAIN_SMOOTH), buffer.column(VAL_SMOOTH)) if smoothed
                       else (buffer.train, buffer.val))
@@ -349,24 +347,8 @@ class LossPlot(QWidget):
             drawn.append(finite_positive(buffer.train, self._log_y))
             run.raw.setData(x, drawn[-1], connect="finite")
         for step, _, line in run.markers:
-            line.setPos(self._x_of_step(run, step))
-        run.bounds = self._bounds(run, x, drawn)
-
-    def _bounds(self, run: RunCurves, x: np.ndarray, drawn) -> tuple[float, float, float, float] | None:
-        """x and y extent of a run's drawn values (NaN where not drawn) in view coordinates (log10 y on a log
-        axis), the live run's planned steps included."""
-        if not len(x):
-            return None
-        low = float(np.fmin.reduce([np.fmin.reduce(y) for y in drawn]))    # fmin/fmax skip NaN
-        high = float(np.fmax.reduce([np.fmax.reduce(y) for y in drawn]))
-        if math.isnan(low):
-            return None
-        if self._log_y:
-            low, high = math.log10(low), math.log10(high)
-        x_high = float(x[-1])
-        if run.planned_steps:
-            x_high = max(x_high, x_high * run.planned_steps / run.buffer.steps[-1])
-        return float(x[0]), x_high, low, high
+            line.setPos(x_of_step(run, step, self._x_axis))
+        run.bounds = drawn_extent(run, x, drawn, self._log_y)
 
     def _follow(self, refit: bool = False) -> None:
         """Move each shown panel's view to its visible runs' data if it left the view or fills too little of it."""
@@ -391,46 +373,9 @@ class LossPlot(QWidget):
             run.dirty = True
         self.redraw()
 
-    # -- learning-rate markers ---------------------------------------------------------------------------------------
-
-    def _x_values(self, run: RunCurves) -> np.ndarray:
-        """The run's x values on the current axis: steps, epochs (steps / steps per epoch) or seconds."""
-        if self._x_axis == "time":
-            return run.buffer.column(TIME)
-        if self._x_axis == "epoch" and run.steps_per_epoch:
-            return run.buffer.steps / run.steps_per_epoch
-        return run.buffer.steps
-
-    def _x_of_step(self, run: RunCurves, step: int) -> float:
-        if self._x_axis == "time":
-            index = min(max(step - 1, 0), run.buffer.size - 1)
-            return float(run.buffer.column(TIME)[index])
-        if self._x_axis == "epoch" and run.steps_per_epoch:
-            return step / run.steps_per_epoch
-        return step
-
-    def _mark_rate_change(self, run_id: str, step: int, rate: float) -> None:
-        """A vertical line at ``step`` labelled with the new rate; changes within a few steps share one."""
-        run = self.runs[run_id]
-        label = f"{'base ' if run.schedule is not None else ''}lr {rate:.3g}"
-        merge_distance = max(3, run.buffer.size // 100)  # a slider drag is one gesture
-        if run.markers and step - run.markers[-1][0] <= merge_distance:
-            first_step, _, line = run.markers[-1]
-            run.markers[-1] = (first_step, rate, line)
-            line.label.setFormat(label)
-            return
-        line = pg.InfiniteLine(pos=self._x_of_step(run, step), angle=90, movable=False,
-                               pen=pg.mkPen(run.color, width=1, style=Qt.PenStyle.DotLine))
-        line.label = RateLabel(line, label, run.color, self.panel_of(run_id).legend)
-        line.setZValue(5)
-        line.setVisible(run.visible)
-        self.panel_of(run_id).item.addItem(line, ignoreBounds=True)
-        run.markers.append((step, rate, line))
-
     def marker_labels(self, run_id: str | None = None) -> list[tuple[int, str]]:
         """(step, label) of each learning-rate marker of ``run_id`` (default: the current run), oldest first."""
-        run = self.runs.get(run_id or self.current)
-        return [] if run is None else [(step, line.label.format) for step, _, line in run.markers]
+        return marker_labels(self.runs.get(run_id or self.current))
 
     # -- view --------------------------------------------------------------------------------------------------------
 
@@ -505,28 +450,12 @@ class LossPlot(QWidget):
             if panel is not None:
                 panel.crosshair.setVisible(False)
             return
-        xs = self._x_values(run)
-        x = panel.item.vb.mapSceneToView(position).x()
-        index = int(np.clip(np.searchsorted(xs, x), 0, run.buffer.size - 1))
-        if index > 0 and abs(xs[index - 1] - x) < abs(xs[index] - x):
-            index -= 1
+        xs = x_values(run, self._x_axis)
+        index = nearest_index(xs, panel.item.vb.mapSceneToView(position).x())
         panel.crosshair.setPos(xs[index])
         panel.crosshair.setVisible(True)
         self.readout.setText(self.describe_point(index))
 
     def describe_point(self, index: int, run_id: str | None = None) -> str:
         """Readout text for the ``index``-th step of ``run_id`` (default: the current run)."""
-        run = self.runs[run_id or self.current]
-        buffer = run.buffer
-        parts = [run.label, f"step {int(buffer.steps[index])}", f"training loss {buffer.train[index]:.6g}"]
-        if self._x_axis == "epoch" and run.steps_per_epoch:
-            parts.insert(2, f"epoch {buffer.steps[index] / run.steps_per_epoch:.2f}")
-        val = buffer.val[index]
-        if not math.isnan(val):
-            parts.append(f"validation loss {val:.6g}")
-        if self._smoothing > 0:
-            parts.append(f"smoothed {buffer.column(TRAIN_SMOOTH)[index]:.6g}")
-        parts.append(f"learning rate {buffer.rates[index]:.3g}")
-        if self._x_axis == "time":
-            parts.append(f"{buffer.column(TIME)[index]:.2f} s")
-        return "   ·   ".join(parts)
+        return describe_point(self.runs[run_id or self.current], index, self._x_axis, self._smoothing)
