@@ -67,7 +67,7 @@ def test_every_run_stays_on_the_plot_with_its_own_colour_and_row(qtbot, window):
 
     table.set_checked(first.id, False)  # hide
     assert not plot.runs[first.id].train.isVisible() and len(plot.legend.items) == 1
-    assert window.shown_run_ids() == [second.id]
+    assert window.session.shown_run_ids() == [second.id]
     table.select(second.id)  # highlight: the other run fades
     assert plot.highlighted == second.id
     assert plot.runs[first.id].train.opts["pen"].color().alpha() < 255
@@ -272,7 +272,7 @@ def test_restart_restores_state_and_saved_runs(qtbot, tmp_path, preferences, mes
     assert second.fit_dock.isHidden() and not second.runs_dock.isHidden()
     assert second.plot.smoothing == 0.4 and second.log_y_action.isChecked()
     assert not second.surface_view.show_test_box.isChecked() and second.surface_view.discretize_box.isChecked()
-    assert second.runs_table.run_ids() == [run_id] and second.shown_run_ids() == [run_id]
+    assert second.runs_table.run_ids() == [run_id] and second.session.shown_run_ids() == [run_id]
     assert [s.train_loss for s in second.session.runs[run_id].history] == \
            [s.train_loss for s in first.session.last_ended.history]
     assert second.plot.runs[run_id].train.isVisible()

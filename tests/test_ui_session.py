@@ -17,6 +17,7 @@ from kgui.core.session import JobKind, Session
 from kgui.core.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSettings
 from kgui.ui.learning_rate import rate_to_position
 from kgui.ui.main_window import MainWindow
+from kgui.ui.runs_table import COLUMNS
 from ui_support import (ROOT, RUN_TIMEOUT_MS, configure, messages, wait_for_steps,  # noqa: F401 - fixtures
                         wait_until_idle, wait_until_paused, window)
 
@@ -82,7 +83,8 @@ def test_open_with_large_values_starts_remembers_and_restores_them(tmp_path):
 def test_unreadable_remembered_values_fall_back_to_defaults_with_one_line_each(qtbot, tmp_path, capfd, messages):
     preferences = QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat)
     garbage = {"window/geometry": 12, "window/state": "garbage", "experiment": '{"steps": 0, "seed": -1}',
-               "plot/smoothing": "abc", "plot/x_axis": "sideways", "plot/log_y": "maybe", "runs/shown": "{not json"}
+               "plot/smoothing": "abc", "plot/x_axis": "sideways", "plot/log_y": "maybe", "runs/shown": "{not json",
+               "runs/setting_columns": '["momentum", "no_such_setting"]'}
     for key, value in garbage.items():
         preferences.setValue(key, value)
     preferences.sync()
@@ -96,6 +98,24 @@ def test_unreadable_remembered_values_fall_back_to_defaults_with_one_line_each(q
     defaults = ExperimentSettings()
     assert (win.settings().steps, win.settings().seed) == (defaults.steps, defaults.seed)
     assert win.plot.smoothing == 0 and win.plot.x_axis == "step" and not win.log_y_action.isChecked()
+    assert win.runs_table.setting_columns() == []      # none of a list with a setting this version does not have
+
+
+def test_the_runs_tables_setting_columns_are_remembered_across_launches(qtbot, tmp_path, messages):
+    preferences = QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat)
+    first = MainWindow(store=RunStore(tmp_path / "runs"), preferences=preferences)
+    qtbot.addWidget(first)
+    first.show()
+    menu = first.runs_table.column_menu()
+    for title in ("Momentum", "L2"):
+        next(action for action in menu.actions() if action.text() == title).trigger()
+    assert first.runs_table.setting_columns() == ["momentum", "l2"]
+    first.close()
+    again = MainWindow(store=RunStore(tmp_path / "runs"), preferences=preferences)
+    qtbot.addWidget(again)
+    again.show()
+    assert again.runs_table.setting_columns() == ["momentum", "l2"]
+    assert again.runs_table.model.headerData(len(COLUMNS), Qt.Orientation.Horizontal) == "Momentum"
 
 
 def test_experiment_json_that_is_not_an_experiment_keeps_the_defaults(qtbot, tmp_path, capfd, messages):

@@ -18,7 +18,6 @@ from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, Pred
 from kgui.core.settings import ExperimentSettings
 from kgui.core.workers import WorkerPool
 
-from . import window_state
 from .actions import add_actions, add_menus_and_toolbar
 from .code_view import CodeView
 from .dialogs import Dialogs
@@ -37,6 +36,7 @@ from .parity_view import ParityView
 from .runs_controller import RunsController
 from .runs_table import RunsTable
 from .surface_view import SurfaceView
+from .window_state import WindowState, default_preferences, fit_to_screen, shown_run_ids
 from .worker import WORKER_NICE
 
 APP_NAME = "kgui"
@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         owns_pool = pool is None
         pool = pool if pool is not None else WorkerPool(nice=WORKER_NICE)
         self.session = Session(store if store is not None else RunStore(runs_dir), pool=pool)
-        self.preferences = preferences if preferences is not None else window_state.default_preferences()
+        self.preferences = preferences if preferences is not None else default_preferences()
         self.dialogs = Dialogs(self)
         self.parity_result = None
         self._ended_with: ExperimentSettings | None = None    # the form's settings when the last run ended
@@ -85,12 +85,14 @@ class MainWindow(QMainWindow):
         self.export_choice = ExportChoice(self)
         self.job_status = JobStatus(self, self.live_panel.set_state)
         self.load_bar, self.engine_state = self.job_status.load_bar, self.job_status.engine_state
-        window_state.fit_to_screen(self, DEFAULT_SIZE)
+        fit_to_screen(self, DEFAULT_SIZE)
         self._wire()
-        self.runs_controller.load_saved(window_state.shown_run_ids(self.preferences) if show_remembered_runs else set())
+        self.runs_controller.load_saved(shown_run_ids(self.preferences) if show_remembered_runs else set())
         follow_session(self.sweep_view, self)
-        window_state.restore(self, self.preferences)
-        window_state.fit_to_screen(self)
+        self.window_state = WindowState(self.preferences, self, self.form, self.apply_settings, self.plot,
+                                        self.log_y_action, self.surface_view, self.runs_table, self.session)
+        self.window_state.restore()
+        fit_to_screen(self)
         self.statusBar().showMessage("Choose a backend, a dataset and a learning rate, then Start (F5).")
         self._update_title()
         self.jobs.update_actions()
@@ -230,9 +232,6 @@ class MainWindow(QMainWindow):
         """The run actions the classroom locks: update_actions leaves them disabled."""
         return [action for control, action in self._classroom_actions().items() if control in self.classroom.lock]
 
-    def shown_run_ids(self) -> list[str]:
-        return self.session.shown_run_ids()
-
     def _update_title(self) -> None:
         """Settings · engine · rate, and the last run's status while the controls still describe that run."""
         record = self.session.last_ended
@@ -326,7 +325,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember the window, stop a running job (a run is saved as stopped) and the window's workers, within
         two seconds (job_control.SHUTDOWN_S)."""
-        window_state.save(self, self.preferences)
+        self.window_state.save()
         if self.jobs.running:
             self.statusBar().showMessage("Stopping…")
             self.hide()

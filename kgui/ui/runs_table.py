@@ -25,6 +25,7 @@ RATES = COLUMNS.index("Learning rate")
 MAX_RATES_IN_CELL = 3       # more learning rates than this: first → … → last, all of them in the tooltip
 NAME_WIDTH = 260            # the Name column's first width (the user can drag it)
 MAX_COLUMN_WIDTH = 240      # a column widened to fit its cells stops here (the rest is elided, in full in tooltips)
+FIXED_COLUMN_SETTINGS = ("backend", "dataset", "learning_rate")   # settings with columns of their own
 # Rows a column's width is measured on when the saved runs are added, the visible ones first: through a Python
 # model, Qt's default of 1,000 rows takes ~0.9 s at 10,000 runs, 100 rows ~0.08 s. After that a row's update
 # only widens the columns its cells no longer fit (a live run's row changes once a second).
@@ -313,7 +314,7 @@ class RunsTable(QWidget):
         menu = QMenu(self)
         shown = {label.name for label in self.model.setting_columns}
         for label in setting_labels():
-            if label.name in ("backend", "dataset", "learning_rate"):
+            if label.name in FIXED_COLUMN_SETTINGS:
                 continue    # columns of their own already
             action = menu.addAction(label.title)
             action.setCheckable(True)
