@@ -13,6 +13,7 @@ from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from kgui.core.settings import ExperimentSettings
 from kgui.core.sweeps.table import ScaleKind, axis_scale
 from kgui.ui.sweep import SweepView
+from kgui.ui.sweep.export import SweepPanel
 from kgui.ui.worker import WORKER_NICE
 from ui_support import messages  # noqa: F401 - fixture
 
@@ -115,14 +116,24 @@ def test_a_click_on_a_trial_asks_to_show_its_run(view, qtbot):
     assert signal.args == [view.model.rows[0].run_id]
 
 
-def test_exports_write_the_rows_shown_and_the_views(view, tmp_path):
+def test_exports_write_the_rows_shown_and_every_view_as_png_and_svg(view, tmp_path, qtbot):
     view.filter_box.setText("sgd")
     data = json.loads(view.export_table(tmp_path / "t.json").read_text())
     assert len(data) == 4 and {row["optimizer"] for row in data} == {"sgd"}
     assert view.export_table(tmp_path / "t.csv").read_text().startswith("run_id,learning_rate,optimizer")
-    view.export_view(tmp_path / "c.png")
-    view.export_view(tmp_path / "s.svg", "scatter")
-    assert (tmp_path / "c.png").stat().st_size > 1000 and "<svg" in (tmp_path / "s.svg").read_text()
+    view.views.setCurrentIndex(1)                                   # the curves drawn
+    for panel in SweepPanel:
+        target = view.export_target(panel)
+        assert not target.empty_message
+        png, svg = target.export(tmp_path / f"{panel.name}.png"), target.export(tmp_path / f"{panel.name}.svg")
+        assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 1000
+        assert "<svg" in svg.read_text()
+        assert len(json.loads(target.export(tmp_path / f"{panel.name}.json").read_text())) == 4   # the table
+    assert "learning rate" in (tmp_path / "COORDINATES.svg").read_text()          # text stays text
+    assert "learning rate (log scale)" in (tmp_path / "SCATTER.svg").read_text()
+    with qtbot.waitSignal(view.export_requested) as picked:           # Export… → Metric vs parameter…
+        view.export_button.menu().actions()[1].trigger()
+    assert picked.args == [SweepPanel.SCATTER]
 
 
 def test_trials_that_end_are_added_live_and_those_ending_within_a_frame_drawn_once(view, tmp_path, qtbot):
@@ -164,6 +175,8 @@ def test_the_window_has_a_sweep_tab_and_a_click_shows_the_trials_curves(qtbot, t
     view.table.clicked.emit(view.proxy.index(0, 0))
     assert window.session.is_shown(run_id) and run_id in window.plot.runs
     assert window.tabs.currentWidget() is window.plot
+    window.tabs.setCurrentWidget(view)                                # File → Export writes the sweep
+    assert window.dialogs.export_target().name == "sweep's parallel coordinates"
     window.session.delete(records[-1].id)
     assert view.proxy.rowCount() == len(records) - 1
 
@@ -272,8 +285,19 @@ def test_curves_group_seeds_as_mean_and_std_coloured_by_a_hyper_parameter(qtbot,
     colors = view.curves.colors
     assert len(colors) == 3 and len(set(colors.values())) == 3            # one colour per rate, from the colormap
     assert view.curves.bar.isVisible()
-    fills = [item for item in view.curves.items if type(item).__name__ == "FillBetweenItem"]
-    assert len(fills) == 3                                                 # a band for each configuration
+    assert sorted(view.curves.banded) == sorted(colors)                   # a band for each configuration
     scale = view.coordinates.scales[0]
     view.coordinates.set_brush(0, scale.position(1.0) - 0.05, 1.0)         # brushing the largest rate only
     assert list(view.curves.colors) == ["learning_rate 1"]
+    view.coordinates.clear_brush()
+    record = RunRecord.new(ExperimentSettings(dataset="spiral", learning_rate=3.0, seed=0, steps=4))
+    SweepTag("sweep-seeds", {"learning_rate": 3.0, "seed": 0}).apply(record)
+    writer = store.begin(record)
+    for step in range(1, 5):
+        writer.append(StepRecord(step, 3.0 * step, None, None, 3.0, 0.01 * step, 1.0))
+    record.status = RunStatus.FINISHED
+    writer.save()
+    writer.close()
+    view.add_run(store.load(record.id, with_history=False))            # a trial ends: the curves follow, live
+    qtbot.waitUntil(lambda: "learning_rate 3" in view.curves.colors, timeout=5000)
+    assert len(view.curves.colors) == 4

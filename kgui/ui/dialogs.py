@@ -99,6 +99,8 @@ class Dialogs:
         window, records = self.window, self.window.session.export_records()
         if window.tabs.currentWidget() is window.lr_range_view:
             central = window.lr_range_view.export_target()
+        elif window.tabs.currentWidget() is window.sweep_view:
+            central = window.sweep_view.export_target()
         else:
             central = window.plot.export_target(lambda path: export.export(records, path),
                                                 "" if records else NOTHING_TO_EXPORT)

@@ -173,6 +173,8 @@ class MainWindow(QMainWindow):
         self.runs_controller.wire()
         self.parity_view.export_button.clicked.connect(
             lambda: self.dialogs.export_dialog(target=self.parity_view.export_target()))
+        self.sweep_view.export_requested.connect(
+            lambda panel: self.dialogs.export_dialog(target=self.sweep_view.export_target(panel)))
         view = self.lr_range_view
         view.start_button.clicked.connect(self.range_test_action.trigger)
         view.cancel_button.clicked.connect(self.stop)

@@ -126,9 +126,9 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         """The runs passing every brush (None: nothing brushed)."""
         if not self.brushes:
             return None
-        return {row.run_id for row, kept in zip(self.rows, self._kept()) if kept}
+        return {row.run_id for row, kept in zip(self.rows, self.kept()) if kept}
 
-    def _kept(self) -> np.ndarray:
+    def kept(self) -> np.ndarray:
         """Whether each trial passes every brush."""
         keep = np.ones(len(self.rows), dtype=bool)
         for column, (low, high) in self.brushes.items():
@@ -155,7 +155,7 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.brushed.emit()
 
     def _draw(self) -> None:
-        kept = self._kept()
+        kept = self.kept()
         for item, rows in ((self.lines, kept), (self.dim, ~kept)):
             item.setData(*polylines(self.positions[rows]))
         for column in list(self._brush_items):

@@ -28,6 +28,7 @@ class MetricScatter(pg.PlotWidget):
         self.points = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(LINE_COLOR), pen=None)
         self.item.addItem(self.points)
         self._count = 0     # trials drawn (points only for those with a metric)
+        self.scale: AxisScale | None = None    # the hyper-parameter's axis
 
     @property
     def count(self) -> int:
@@ -36,6 +37,7 @@ class MetricScatter(pg.PlotWidget):
     def clear_points(self) -> None:
         self.points.setData([], [])
         self._count = 0
+        self.scale = None
 
     def add_points(self, scale: AxisScale, values: list, metrics: list) -> None:
         """More trials (``values`` of the axis, ``metrics``), the axes unchanged."""
@@ -45,6 +47,7 @@ class MetricScatter(pg.PlotWidget):
             self.points.addPoints(x=x, y=y)
 
     def set_points(self, scale: AxisScale, values: list, metric: str, metrics: list) -> None:
+        self.scale = scale
         log = scale.kind is ScaleKind.LOG
         self.item.setLogMode(x=log, y=False)
         ticks = [[(index, name) for index, name in enumerate(scale.categories)]] if scale.categories else None

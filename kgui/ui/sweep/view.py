@@ -6,9 +6,10 @@ The rows come from the session's runs tagged with a sweep (:mod:`kgui.core.sweep
 they end (:meth:`SweepView.add_run`).
 """
 import math
+import time
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton,
+from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu, QProgressBar, QPushButton,
                              QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from kgui.core.runs import RunRecord
@@ -18,18 +19,21 @@ from kgui.core.sweeps.table import METRIC_COLUMNS, AxisScale, TrialRow, axis_nam
 
 from .curves import SweepCurves
 from .dialog import SweepRun
+from .export import SweepExport, SweepPanel, coordinates_svg, curves_svg, scatter_svg
 from .parallel_coordinates import ParallelCoordinates
 from .scatter import MetricScatter
 from .table import TrialsFilter, TrialsModel
 
 SIZED_ROWS = 50          # columns fit this many rows (measuring a thousand on every change cost seconds)
 FRAME_MS = 16            # trials ending within this long of each other are drawn together
+CURVES_MS = 1000         # the curves follow new trials at most this often (and 10x as long as drawing them took)
 
 
 class SweepView(QWidget):
     """The Sweep tab; ``run_clicked(run_id)`` when a trial is clicked in the table."""
 
     run_clicked = pyqtSignal(str)
+    export_requested = pyqtSignal(object)    # a SweepPanel: Export… picked it
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -43,6 +47,11 @@ class SweepView(QWidget):
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self.flush)
+        self._histories: dict[str, RunRecord] = {}            # run id -> that run with its steps (read once)
+        self._curves_later = QTimer(self)
+        self._curves_later.setSingleShot(True)
+        self._curves_later.setInterval(CURVES_MS)
+        self._curves_later.timeout.connect(self._draw_curves)
         self.sweep_picker = QComboBox()
         self.sweep_picker.currentIndexChanged.connect(self.refresh)
         self.metric_picker = QComboBox()
@@ -56,6 +65,13 @@ class SweepView(QWidget):
         self.filter_box.setClearButtonEnabled(True)
         self.summary = QLabel("No sweep yet: New sweep…, or kgui sweep … on the command line.")
         self.new_button = QPushButton("New sweep…")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("A view as PNG or SVG, or the table of the trials shown as CSV or JSON")
+        export_menu = QMenu(self.export_button)
+        for panel in SweepPanel:
+            export_menu.addAction(panel.value[0].upper() + panel.value[1:] + "…",
+                                  lambda panel=panel: self.export_requested.emit(panel))
+        self.export_button.setMenu(export_menu)
         self.progress = QProgressBar()
         self.progress_label = QLabel()
         self.stop_button = QPushButton("Stop sweep")
@@ -106,6 +122,7 @@ class SweepView(QWidget):
             bar.addWidget(widget)
         bar.addWidget(self.filter_box, 1)
         bar.addWidget(self.new_button)
+        bar.addWidget(self.export_button)
         running = QHBoxLayout()
         for widget in (self.progress, self.progress_label, self.stop_button):
             running.addWidget(widget)
@@ -145,6 +162,7 @@ class SweepView(QWidget):
         new_sweep = record.sweep_id not in self.records
         self.records.setdefault(record.sweep_id, {})[record.id] = record
         self._row_cache.pop(record.id, None)
+        self._histories.pop(record.id, None)
         if new_sweep:
             self._fill_picker(select=record.sweep_id)
         elif record.sweep_id == self.sweep_id:
@@ -182,6 +200,8 @@ class SweepView(QWidget):
         else:
             self._draw_scatter()
         self._brushed()
+        if self.views.currentWidget() is self._curves_tab and not self._curves_later.isActive():
+            self._curves_later.start()
         for row in rows:
             self._summarise(self.model.rows, added=row)
         self.sweep_picker.setItemText(self.sweep_picker.currentIndex(), _picker_text(self.sweep_id, self.model.rows))
@@ -243,6 +263,8 @@ class SweepView(QWidget):
             self.run.wait(timeout_s)
 
     def remove_run(self, run_id: str) -> None:
+        self._histories.pop(run_id, None)
+        self._pending.pop(run_id, None)
         for sweep_id, runs in list(self.records.items()):
             if runs.pop(run_id, None) is not None:
                 if not runs:
@@ -364,9 +386,17 @@ class SweepView(QWidget):
         """The curves of the trials the table shows (filter and brushes), when their tab is in front."""
         if self.views.currentWidget() is not self._curves_tab:
             return
+        start = time.perf_counter()
         runs = self.records.get(self.sweep_id, {})
-        records = [self.history_of(runs[run_id]) for run_id in self.visible_run_ids() if run_id in runs]
+        records = [self._history(runs[run_id]) for run_id in self.visible_run_ids() if run_id in runs]
         self.curves.show_groups(seed_groups(records), self.colour_picker.currentText() or None)
+        self._curves_later.setInterval(max(CURVES_MS, round(10_000 * (time.perf_counter() - start))))
+
+    def _history(self, record: RunRecord) -> RunRecord:
+        history = self._histories.get(record.id)
+        if history is None:
+            history = self._histories[record.id] = self.history_of(record)
+        return history
 
     def _clicked(self, index) -> None:
         row = self.proxy.mapToSource(index).row()
@@ -385,42 +415,15 @@ class SweepView(QWidget):
         shown = set(self.visible_run_ids())
         return export_rows([row for row in self.model.rows if row.run_id in shown], path)
 
-    def export_view(self, path, view: str = "coordinates"):
-        """The parallel coordinates (or ``"scatter"``) as PNG (pyqtgraph's rendering) or SVG (drawn by matplotlib
-        from the same data)."""
-        suffix = str(path).lower().rsplit(".", 1)[-1]
-        if suffix not in ("png", "svg"):
-            raise ValueError(f"a view is written as .png or .svg, not {path!r}")
-        if suffix == "png":
-            from pyqtgraph.exporters import ImageExporter
-
-            ImageExporter(self.scatter.getPlotItem() if view == "scatter" else self.coordinates.plot).export(str(path))
-            return path
-        from matplotlib.figure import Figure
-
-        figure = Figure(figsize=(9, 5))
-        axes = figure.add_subplot()
-        if view == "scatter":
-            x, y = self.scatter.points.getData()
-            axes.scatter(x, y, color="#1f77b4")
-            axes.set_xlabel(self.scatter.item.getAxis("bottom").labelText)
-            axes.set_ylabel(self.scatter.item.getAxis("left").labelText)
-        else:
-            coordinates = self.coordinates
-            selected = coordinates.selected()
-            for row, positions in zip(coordinates.rows, coordinates.positions):
-                kept = selected is None or row.run_id in selected
-                axes.plot(range(len(positions)), positions, color="#1f77b4" if kept else "#bbbbbb",
-                          alpha=0.8 if kept else 0.4, linewidth=1)
-            for column, scale in enumerate(coordinates.scales):
-                axes.axvline(column, color="#888", linewidth=1)
-                axes.text(column, 1.04, scale.name.replace("_", " "), ha="center")
-                axes.text(column, 1.0, scale.value_at(1.0), ha="center", va="bottom", fontsize=8)
-                axes.text(column, 0.0, scale.value_at(0.0), ha="center", va="top", fontsize=8)
-            axes.set_ylim(-0.08, 1.12)
-            axes.set_axis_off()
-        figure.savefig(path, format="svg")
-        return path
+    def export_target(self, panel: SweepPanel = SweepPanel.COORDINATES) -> SweepExport:
+        """``panel`` as PNG or SVG, and the table of the trials shown as CSV or JSON (File → Export, Export…)."""
+        self.flush()
+        item, svg = {SweepPanel.COORDINATES: (self.coordinates.plot, lambda: coordinates_svg(self.coordinates)),
+                     SweepPanel.SCATTER: (self.scatter.item, lambda: scatter_svg(self.scatter)),
+                     SweepPanel.CURVES: (self.curves.ci, lambda: curves_svg(self.curves))}[panel]
+        stem = f"kgui-{self.sweep_id or 'sweep'}-{panel.name.lower()}"
+        empty = "" if self.model.rows else "No sweep yet: there is nothing to export."
+        return SweepExport(f"sweep's {panel.value}", stem, item, list, self.export_table, empty, svg=svg)
 
 
 def _value(row: TrialRow, name: str):
