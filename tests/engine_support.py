@@ -3,7 +3,7 @@ import pytest
 
 import kgui.backend
 
-ENGINES = kgui.backend.engine_names()
+ENGINES = kgui.backend.engine_ids()
 INSTALLED = {info.id for info in kgui.backend.available() if info.installed}
 
 

@@ -21,7 +21,7 @@ from kgui.core.settings import ExperimentSettings
 ROOT = Path(__file__).resolve().parents[1]
 OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))
 ENGINES = ["tensorflow", "theano"]
-ALL_INSTALLED = [name for name in backend.engine_names() if name in INSTALLED]
+ALL_INSTALLED = [name for name in backend.engine_ids() if name in INSTALLED]
 
 
 def run(capsys, *args):

@@ -8,7 +8,7 @@ import pytest
 from engine_support import INSTALLED
 from kgui import backend, cli
 
-ALL_INSTALLED = [name for name in backend.engine_names() if name in INSTALLED]
+ALL_INSTALLED = [name for name in backend.engine_ids() if name in INSTALLED]
 SPIRAL = ["--dataset", "spiral", "--model", "mlp", "--hidden", "8,8", "--batch-size", "10", "--optimizer", "adam",
           "--lr", "0.03", "--steps", "30"]
 

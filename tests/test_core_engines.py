@@ -24,6 +24,20 @@ def test_every_engine_with_title_and_install_hint():
     assert [e.id for e in engines.installed_engines()] == [e.id for e in known if e.installed]
 
 
+def test_an_engine_has_one_id_one_title_and_one_label_everywhere():
+    """Issue 26: ids ("tensorflow") are ids in the backend and in core, titles are what people read, and the label
+    ("TensorFlow 2.21.0") is made in one place, for the engine picker and for a run's engine alike."""
+    from kgui import backend
+    from kgui.ui import names
+
+    assert backend.engine_ids() == engines.engine_ids() and backend.canonical_id("pytorch") == "torch"
+    assert engines.canonical_id is backend.canonical_id and names.engine_label is engines.engine_label
+    assert [info.id for info in backend.available()] == engines.engine_ids()
+    assert engines.engine_label("tf", "9.9") == "TensorFlow 9.9" and engines.engine_label("cntk", "1.0") == "cntk 1.0"
+    for engine in engines.installed_engines():
+        assert engine.label == engines.engine_label(engine.id) == engines.engine_label(engine.id, engine.version)
+
+
 def test_aliases_and_unknown_names():
     assert engines.find("pytorch").id == "torch" and engines.find("PyTensor").id == "theano"
     assert engines.find("torch").title == "PyTorch"

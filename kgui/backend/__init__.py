@@ -54,13 +54,14 @@ _loaded: dict[str, Backend] = {}
 _load_lock = threading.RLock()
 
 
-def engine_names() -> list[str]:
-    """Every engine kgui knows, installed or not."""
+def engine_ids() -> list[str]:
+    """The id of every engine kgui knows, installed or not: "tensorflow", "theano", "jax", "torch"."""
     return list(_ENGINES)
 
 
-def canonical_name(name: str) -> str:
-    """Engine name for ``name`` or an alias; ValueError naming the known engines."""
+def canonical_id(name: str) -> str:
+    """The engine id for ``name``, an id or an alias ("tf", "pytensor", "pytorch"); ValueError naming the known
+    engines."""
     key = _ALIASES.get(str(name).lower(), str(name).lower())
     if key not in _ENGINES:
         raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(_ENGINES)}")
@@ -91,12 +92,12 @@ def available() -> list[EngineInfo]:
 
 def is_loaded(name: str) -> bool:
     """True once the engine has been imported in this process."""
-    return canonical_name(name) in _loaded
+    return canonical_id(name) in _loaded
 
 
 def load(name: str) -> Backend:
     """The backend for engine ``name`` ("tensorflow", "theano", "jax", ...), importing it on first use."""
-    key = canonical_name(name)
+    key = canonical_id(name)
     with _load_lock:
         if key not in _loaded:
             spec = _ENGINES[key]
@@ -141,5 +142,5 @@ def __getattr__(attr):
 
 
 __all__ = ["Backend", "Constant", "EngineInfo", "EngineUnavailable", "Function", "Placeholder", "Tensor", "Variable",
-           "available", "canonical_name", "default", "engine_names", "epsilon", "floatx", "is_loaded", "load",
+           "available", "canonical_id", "default", "engine_ids", "epsilon", "floatx", "is_loaded", "load",
            "set_epsilon", "set_floatx"]

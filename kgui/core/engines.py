@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kgui import backend
+from kgui.backend import canonical_id, engine_ids   # the rest of kgui reads them here
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Engine:
     @property
     def label(self) -> str:
         """``"TensorFlow 2.21.0"``, or ``"PyTorch (not installed)"``."""
-        return f"{self.title} {self.version}" if self.installed else f"{self.title} (not installed)"
+        return engine_label(self.id, self.version) if self.installed else f"{self.title} (not installed)"
 
 
 def all_engines() -> list[Engine]:
@@ -55,16 +56,6 @@ def installed_ids() -> list[str]:
     return installed
 
 
-def engine_ids() -> list[str]:
-    """Ids of every engine kgui knows."""
-    return backend.engine_names()
-
-
-def canonical_id(name: str) -> str:
-    """The id for ``name`` or an alias (``pytensor``, ``pytorch``); ValueError naming the known engines."""
-    return backend.canonical_name(name)
-
-
 @functools.cache
 def engine_title(name: str) -> str:
     """"TensorFlow" for "tensorflow" (or an alias such as "tf"); a name kgui does not know comes back as it is."""
@@ -73,6 +64,18 @@ def engine_title(name: str) -> str:
     except ValueError:
         return name
     return next(engine.title for engine in all_engines() if engine.id == wanted)
+
+
+@functools.cache
+def engine_label(engine_id: str, version: str = "") -> str:
+    """"TensorFlow 2.21.0": the engine's title and ``version`` (default: the installed one's, none when it is not
+    installed); an id kgui does not know comes back with the version (a run saved by another kgui)."""
+    if not version:
+        try:
+            version = find(engine_id).version or ""
+        except ValueError:
+            pass
+    return f"{engine_title(engine_id)} {version}".strip()
 
 
 def find(name: str) -> Engine:

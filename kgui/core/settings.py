@@ -105,7 +105,7 @@ class ExperimentSettings(json_files.ReadFromJson):
     def validate(self) -> None:
         """:class:`SettingError` (a ValueError) naming the first invalid field and its value."""
         with _about("backend"):
-            backend.canonical_name(self.backend)
+            backend.canonical_id(self.backend)
         with _about("dataset"):
             datasets.spec_for(self.dataset)
         with _about("dataset_options"):

@@ -5,8 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from kgui.core import engines
-from kgui.core.engines import engine_title
+from kgui.core.engines import engine_label
 from kgui.core.runs import RunRecord
 from kgui.core.runs.names import default_name, earlier_default_name
 from kgui.core.settings import steps_per_epoch as settings_steps_per_epoch
@@ -14,25 +13,6 @@ from kgui.core.settings import steps_per_epoch as settings_steps_per_epoch
 from .datasets import short_title
 
 MAX_RATES_SHOWN = 3     # a label lists at most this many learning rates: first → … → last
-
-
-@cache
-def _engines() -> dict[str, engines.Engine]:
-    return {engine.id: engine for engine in engines.all_engines()}
-
-
-def _engine(name: str) -> engines.Engine | None:
-    try:
-        return _engines().get(engines.canonical_id(name)) if name else None
-    except ValueError:      # an engine this kgui does not know (a run saved by another version)
-        return None
-
-
-@cache
-def engine_label(name: str, version: str = "") -> str:
-    """"TensorFlow 2.21.0": the engine's name and version (default: the installed one)."""
-    engine = _engine(name)
-    return f"{engine_title(name)} {version or (engine.version if engine is not None else '') or ''}".strip()
 
 
 def run_engine_label(record: RunRecord) -> str:

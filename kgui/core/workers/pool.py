@@ -32,7 +32,7 @@ WAIT_POLL_S = 0.1              # acquire() waiting for a busy worker checks ``sh
 
 
 def engine_of(settings: ExperimentSettings) -> str:
-    return backend.canonical_name(settings.backend)
+    return backend.canonical_id(settings.backend)
 
 
 @dataclass(eq=False)
