@@ -6,8 +6,6 @@ with the sweep's id and the trial's axis values.
 """
 from __future__ import annotations
 
-import dataclasses
-
 from ..runs import RunRecord, RunStatus, RunStore, RunWriter
 from ..session import RunEnded, RunStarted, StepsTaken
 from .executors import TrialRequest
@@ -36,8 +34,8 @@ class TrialRecorder:
             self._end(event.run)
 
     def _tagged(self, run: RunRecord) -> RunRecord:
-        record = dataclasses.replace(run, name=self.request.name, history=[], lr_changes=list(run.lr_changes),
-                                     timings=dict(run.timings))
+        record = run.snapshot(with_history=False)
+        record.name = self.request.name
         self.request.tag.apply(record)
         return record
 
