@@ -7,7 +7,7 @@ from PyQt6.QtCore import QPoint, QPointF, Qt
 from PyQt6.QtGui import QWheelEvent
 from PyQt6.QtWidgets import QApplication
 
-from kgui.core.trainer import StepRecord
+from kgui.core.runs import StepRecord
 from kgui.ui.loss_plot import FOLLOW_FILL, LossPlot, follow_range
 
 

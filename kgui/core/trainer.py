@@ -23,16 +23,16 @@ from .models import architecture_for, build_model
 from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord, WeightEdit
 from .settings import FLOAT32_MAX, ExperimentSettings
 
-__all__ = ["FINAL_STATUSES", "Stage", "StepRecord", "Trainer", "TrainingControl", "model_key", "reusable_model",
-           "same_data",
-           "same_preparation"]
+__all__ = ["Stage", "Trainer", "TrainingControl", "checked_rate", "model_key", "reusable_model", "same_data",
+           "same_preparation", "stage_text"]
 
 EXPLOSION_FACTOR = 1e4  # a training loss this many times the first step's counts as diverged
 PARAMETERS_CHECKED_EVERY = 10   # steps (and the last): reading every parameter back cost TensorFlow ~2.3 ms a step,
                                 # as much as the step itself; a loss that is no longer finite is caught at once
 
 
-def _checked_rate(value) -> float:
+def checked_rate(value) -> float:
+    """``value`` as a learning rate (a float); ValueError in one line unless it is a positive float32."""
     rate = float(value)
     if not (math.isfinite(rate) and 0 < rate <= FLOAT32_MAX):
         raise ValueError(f"learning rate must be a positive number, at most {FLOAT32_MAX:.4g} (the largest float32), "
@@ -69,7 +69,7 @@ class TrainingControl:
 
     def set_learning_rate(self, value: float) -> None:
         """Use ``value`` from the next step on; ValueError unless it is a positive number."""
-        rate = _checked_rate(value)
+        rate = checked_rate(value)
         with self._condition:
             self._pending_rate = rate
 
@@ -351,7 +351,7 @@ class Trainer:
     def set_learning_rate(self, value: float) -> None:
         """Use ``value`` as the base rate from the next step on and record the change (call it on the training
         thread); a scheduled run's steps train with the schedule's rates scaled by it."""
-        rate = _checked_rate(value)
+        rate = checked_rate(value)
         if rate == self._learning_rate:
             return
         self.prepare()

@@ -7,9 +7,9 @@ from typing import Callable
 
 from .. import export as run_export
 from .. import layer_stats
-from ..runs import RunNotFoundError, RunRecord, RunStatus, RunStore
+from ..runs import FINAL_STATUSES, RunNotFoundError, RunRecord, RunStatus, RunStore
 from ..settings import ExperimentSettings
-from ..trainer import FINAL_STATUSES, Trainer, TrainingControl, reusable_model
+from ..trainer import Trainer, TrainingControl, reusable_model
 from .events import (Event, JobEnded, JobKind, LayerStatsComputed, RunChanged, RunEnded, RunRemoved, RunStarted,
                      StepsTaken)
 from .hub import EventHub

@@ -16,10 +16,10 @@ import threading
 import time
 import uuid
 
-from ..runs import RunRecord, RunStatus, StepRecord
+from ..runs import FINAL_STATUSES, RunRecord, RunStatus, StepRecord
 from ..session import Job, JobKind, Preparation, RunEnded, RunStarted, StepsTaken
 from ..settings import ExperimentSettings
-from ..trainer import FINAL_STATUSES, TrainingControl, reusable_model
+from ..trainer import TrainingControl, reusable_model
 from .executors import AttemptResult, Sink, TrialRequest
 
 CONNECT_TIMEOUT_S = 10.0

@@ -16,10 +16,10 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-from ..runs import RunRecord, RunStatus, RunStore, SweepTag
+from ..runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, SweepTag
 from ..session import Job, JobKind, Preparation
 from ..settings import ExperimentSettings
-from ..trainer import FINAL_STATUSES, Trainer, reusable_model
+from ..trainer import Trainer, reusable_model
 
 Sink = Callable[[object], None]
 

@@ -23,7 +23,7 @@ from ..runs import RunRecord, RunStatus, RunStore
 from ..session import JobEnded, JobKind, Phase, RunEnded, RunStarted
 from ..session.job import runs_of
 from ..settings import ExperimentSettings
-from ..trainer import _checked_rate
+from ..trainer import checked_rate
 from .pool import WorkerPool
 from .process import Exited, WorkerProcess
 from .protocol import EditWeight, JobOptions, Pause, Rename, Resume, RunJob, SetLearningRate, Step, Stop
@@ -95,7 +95,7 @@ class RemoteControl:
 
     def set_learning_rate(self, value: float) -> None:
         """ValueError unless ``value`` is a positive number."""
-        self._command(SetLearningRate(_checked_rate(value)))
+        self._command(SetLearningRate(checked_rate(value)))
 
     def edit_weight(self, parameter: str, index: tuple[int, ...], value: float) -> None:
         """ValueError unless ``value`` is a finite number."""
