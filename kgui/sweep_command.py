@@ -7,7 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from kgui.cli import _Console, _count, _signals_stop
+from kgui.cli.console import Console, plural
+from kgui.cli.jobs import signals_stop
 from kgui.core import settings as experiment
 from kgui.core.runs import RunStore
 from kgui.core.sweeps import executors as sweep_executors
@@ -87,7 +88,7 @@ def make_executor(args, workers: int):
 class _Progress:
     """The one live line: trials done, running, failed, the best so far."""
 
-    def __init__(self, console: _Console, runner: SweepRunner):
+    def __init__(self, console: Console, runner: SweepRunner):
         self.console, self.runner = console, runner
         self.done = self.running = self.failed = 0
         self.best: tuple[float, str] | None = None
@@ -153,17 +154,17 @@ def sweep_command(args, out, err) -> int:
     if args.save:
         Path(args.save).write_text(spec.to_json(), encoding="utf-8")
     store = RunStore(args.runs_dir)
-    console = _Console(out, err)
+    console = Console(out, err)
     executor = make_executor(args, min(workers, spec.count()))
     started = time.perf_counter()
     try:
-        with _signals_stop() as stopper:
+        with signals_stop() as stopper:
             runner = SweepRunner(spec, store, executor)
             stopper.follow(runner)
             runner.on_event = _Progress(console, runner)
-            console.line(f"sweep {runner.sweep_id}: {_count(runner.total, 'trial')} of {spec.experiment.dataset} "
+            console.line(f"sweep {runner.sweep_id}: {plural(runner.total, 'trial')} of {spec.experiment.dataset} "
                          f"on {spec.experiment.backend} ({spec.method}), "
-                         f"{_count(executor.slots, 'trial')} at a time")
+                         f"{plural(executor.slots, 'trial')} at a time")
             result = runner.run()
     finally:
         executor.shutdown()
@@ -172,7 +173,7 @@ def sweep_command(args, out, err) -> int:
     for line in table:
         print(line, file=out)
     ended = sum(outcome.state is TrialState.ENDED for outcome in result.outcomes)
-    console.line(f"sweep {result.sweep_id}: {ended} of {_count(runner.total, 'trial')} in "
+    console.line(f"sweep {result.sweep_id}: {ended} of {plural(runner.total, 'trial')} in "
                  f"{time.perf_counter() - started:.1f} s, saved in {store.root} "
                  f"(kgui runs list --sweep {result.sweep_id})")
     for path in args.export:

@@ -12,6 +12,7 @@ import pytest
 
 from engine_support import INSTALLED
 from kgui import backend, cli
+from kgui.cli.console import Console
 from kgui.core import experiment_strings
 from kgui.core.classroom import Classroom
 from kgui.core.runs import RunStore
@@ -206,13 +207,13 @@ def test_progress_bar_only_on_a_terminal():
             return True
 
     out, err = io.StringIO(), Terminal()
-    console = cli._Console(out, err)
+    console = Console(out, err)
     step = types.SimpleNamespace(step=1, train_loss=1.23456, params={})
     console.step(step, total=2)
     assert out.getvalue() == "Loss: 1.23456\n"
     assert err.getvalue().endswith("\r[###############...............] 1/2 loss 1.2346")
     quiet = io.StringIO()
-    cli._Console(io.StringIO(), quiet).step(step, total=2)
+    Console(io.StringIO(), quiet).step(step, total=2)
     assert quiet.getvalue() == ""
 
 

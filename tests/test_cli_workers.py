@@ -58,3 +58,19 @@ def test_a_bad_worker_count_is_one_line(capsys, value):
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == f"kgui: error: argument --workers: expected a whole number of worker processes (0 or more), " \
                       f"got '{value}'"
+
+
+@pytest.mark.parametrize("engine", ALL_INSTALLED)
+def test_a_range_test_through_a_worker_gives_the_in_process_curve(capsys, tmp_path, engine):
+    """``lr-find --workers 1``: the range test (its own range: it travels with the job) runs in a worker process and
+    prints, exports and exits exactly as in this process."""
+    curves, printed, codes = {}, {}, {}
+    for workers in ("0", "1"):
+        path = tmp_path / f"range-{workers}.csv"
+        codes[workers], out, err = run(capsys, "lr-find", "--backend", engine, *SPIRAL[:-2], "--start", "1e-4",
+                                       "--end", "3", "--steps", "40", "--export", str(path), "--workers", workers)
+        printed[workers] = comparable(out)
+        curves[workers] = path.read_text().splitlines()
+    assert codes["1"] == codes["0"] == 0
+    assert printed["1"] == printed["0"] and printed["0"][0].endswith("lr 0.0001 to 3 over 40 steps")
+    assert curves["1"] == curves["0"] and curves["0"][1].startswith("1,0.0001,") and len(curves["0"]) > 10

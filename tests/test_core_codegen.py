@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kgui.cli import notebook_line
+from kgui.cli.console import notebook_line
 from kgui.core.codegen import experiment_script, write_script
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Trainer

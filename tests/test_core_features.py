@@ -6,7 +6,7 @@ import pytest
 import sklearn.datasets
 
 from kgui import cli
-from kgui.core import surface, toy_datasets
+from kgui.core import settings as experiment, surface, toy_datasets
 from kgui.core.dataset_registry import DatasetError, split_indices
 from kgui.core.datasets import load_dataset
 from kgui.core.features import MAX_COLUMNS, PLANE_FEATURES, InputFeatures
@@ -128,10 +128,10 @@ def test_feature_settings_round_trip_and_come_from_flags():
     old = ExperimentSettings.from_dict({"dataset": "iris"})
     assert (old.features, old.polynomial_degree, old.data_seed) == ((), 1, None)
     parse = cli.build_parser().parse_args
-    flags = cli.experiment.from_arguments(parse(["run", "--dataset", "spiral", "--features", "x1,x2,x1x2,sin_x1",
+    flags = experiment.from_arguments(parse(["run", "--dataset", "spiral", "--features", "x1,x2,x1x2,sin_x1",
                                                  "--data-seed", "4"]))
     assert (flags.features, flags.data_seed) == (("x1", "x2", "x1x2", "sin_x1"), 4)
-    assert cli.experiment.from_arguments(parse(["run", "--dataset", "wine", "--polynomial-degree", "2"])
+    assert experiment.from_arguments(parse(["run", "--dataset", "wine", "--polynomial-degree", "2"])
                                          ).input_features() == InputFeatures(degree=2)
 
 
@@ -139,7 +139,7 @@ def test_switching_to_another_dataset_drops_the_plane_features(tmp_path):
     config = tmp_path / "exp.json"
     config.write_text(ExperimentSettings(dataset="spiral", features=("x1x2",), data_seed=3).to_json())
     parse = cli.build_parser().parse_args
-    settings = cli.experiment.from_arguments(parse(["run", "--config", str(config), "--dataset", "iris"]))
+    settings = experiment.from_arguments(parse(["run", "--config", str(config), "--dataset", "iris"]))
     assert (settings.features, settings.data_seed) == ((), None)
 
 

@@ -62,6 +62,19 @@ DEFAULT_SUGGESTION = Suggestion.MINIMUM   # the rule that passes the sanity chec
 
 
 @dataclass(frozen=True)
+class RateRange:
+    """The rates a range test sweeps: ``steps`` of them from ``start`` to ``end``, evenly spaced on a log axis."""
+
+    start: float = DEFAULT_START
+    end: float = DEFAULT_END
+    steps: int = DEFAULT_STEPS
+
+    def rates(self) -> np.ndarray:
+        """The rates; ValueError in one line for a range the test cannot sweep."""
+        return learning_rates(self.start, self.end, self.steps)
+
+
+@dataclass(frozen=True)
 class RangeTestPoint:
     """One step of the sweep."""
 

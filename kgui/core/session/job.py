@@ -37,8 +37,10 @@ class Job:
                  control: TrainingControl | None = None, name: str | None = None, batch_s: float = 0.0,
                  confusion_s: float | None = None, surface_s: float | None = None,
                  layer_stats_s: float | None = None, layer_stats_every: int | None = None,
-                 sweep: SweepTag | None = None, engines: tuple[str, ...] | None = None):
+                 sweep: SweepTag | None = None, engines: tuple[str, ...] | None = None,
+                 rate_range: lr_finder.RateRange = lr_finder.RateRange()):
         self.kind = kind
+        self.rate_range = rate_range   # a range test's rates
         self.sweep = sweep         # a training run that is a sweep's trial: its tag, written with the run
         self.engines = engines     # a parity job's engines, in order (None: every installed one)
         self.settings = settings
@@ -189,9 +191,10 @@ class Job:
                 pending.clear()
                 last_emit = perf_counter()
 
+        rates = self.rate_range
         try:
-            return lr_finder.find_learning_rate(self.settings, control=self.control,
-                                                status=lambda stage, progress: self.sink(
+            return lr_finder.find_learning_rate(self.settings, rates.start, rates.end, rates.steps,
+                                                control=self.control, status=lambda stage, progress: self.sink(
                                                     Phase(stage, self.settings.backend, progress=progress)),
                                                 on_point=on_point)
         finally:

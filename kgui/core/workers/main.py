@@ -87,7 +87,7 @@ class Worker:
                                            confusion_s=options.confusion_s, surface_s=options.surface_s,
                                            layer_stats_s=options.layer_stats_s,
                                            layer_stats_every=options.layer_stats_every, sweep=options.sweep,
-                                           engines=options.engines)
+                                           engines=options.engines, rate_range=options.rate_range)
             except (ValueError, LookupError) as exc:
                 self.send(JobEnded(request.kind, None, str(exc)))
                 return

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
+from ..lr_finder import RateRange
 from ..runs import SweepTag
 from ..session import JobKind
 from ..settings import ExperimentSettings
@@ -68,6 +69,7 @@ class JobOptions:
     layer_stats_every: int | None = None       # ... or every this many steps
     sweep: SweepTag | None = None      # a training run that is a sweep's trial: its tag
     engines: tuple[str, ...] | None = None   # a parity job's engines (None: every installed one)
+    rate_range: RateRange = RateRange()      # a range test's rates
 
 
 @dataclass(frozen=True)

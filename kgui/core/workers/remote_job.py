@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass, field
 
 from ..engines import installed_ids
+from ..lr_finder import RateRange
 from ..parity import ParityResult, combined
 from ..runs import RunRecord, RunStatus, RunStore
 from ..session import JobEnded, JobKind, Phase, RunEnded, RunStarted
@@ -137,7 +138,7 @@ class RemoteJob:
                  sink, name: str | None = None, paused: bool = False, batch_s: float = 0.015,
                  confusion_s: float | None = None, surface_s: float | None = None,
                  layer_stats_s: float | None = None, layer_stats_every: int | None = None, sweep=None,
-                 engines: tuple[str, ...] | None = None, **in_process_options):
+                 engines: tuple[str, ...] | None = None, rate_range: RateRange = RateRange(), **in_process_options):
         self.kind = kind
         self.settings = settings
         self.store = store
@@ -147,7 +148,8 @@ class RemoteJob:
         self.engines = engines
         self.control = RemoteControl(paused)
         self.options = JobOptions(str(store.root) if store is not None else None, paused, batch_s or 0.0,
-                                  confusion_s, surface_s, layer_stats_s, layer_stats_every, sweep)
+                                  confusion_s, surface_s, layer_stats_s, layer_stats_every, sweep,
+                                  rate_range=rate_range)
         self.result = None
         self.error = ""
         self.done = False
