@@ -7,6 +7,7 @@ import numpy as np
 
 from . import config, symbolic
 from .engine_protocol import EngineModule
+from .shapes import concrete_shapes, shape_fits
 from .symbolic import Constant, Placeholder, Tensor, Variable, normalize_dtype
 
 
@@ -185,7 +186,7 @@ class Function:
             new = symbolic.as_tensor(new, like=var)
             if new.dtype != var.dtype:
                 new = symbolic.cast(new, var.dtype)
-            if not symbolic.shape_fits(new.shape, var.shape):
+            if not shape_fits(new.shape, var.shape):
                 raise ValueError(f"{self.name}: the update of {var.name} has shape {_shape_text(new.shape)}, "
                                  f"but the variable has shape {var.shape}")
             checked.append((var, new))
@@ -211,7 +212,7 @@ class Function:
         """Every op's shapes for these input shapes, so a mismatch is one ValueError on every engine,
         raised before any engine runs (no update is applied)."""
         try:
-            computed = symbolic.concrete_shapes(self._graph, dict(zip(self.inputs, shapes)))
+            computed = concrete_shapes(self._graph, dict(zip(self.inputs, shapes)))
         except (ValueError, IndexError) as exc:
             raise ValueError(f"{self.name}: {exc}") from None
         for var, new in self.updates:

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from . import config
+from .shapes import broadcast_shape, dot_shape, index_shape, reduced_shape, reshaped
 from .engine_protocol import OPS, EngineModule
 
 _ids = itertools.count(1)
@@ -83,7 +84,7 @@ class Tensor:
         for part in key:
             if not (part is Ellipsis or part is None or isinstance(part, (int, slice))):
                 raise TypeError(f"tensor index must use ints, slices, None or ..., got {part!r}")
-        return Tensor("getitem", (self,), {"key": key}, shape=_index_shape(self.shape, key), dtype=self.dtype)
+        return Tensor("getitem", (self,), {"key": key}, shape=index_shape(self.shape, key), dtype=self.dtype)
 
 
 class Placeholder(Tensor):
@@ -142,73 +143,6 @@ def as_tensor(value, like: Tensor | None = None) -> Tensor:
     raise TypeError(f"expected a kgui tensor, a number or an array, got {type(value).__name__}")
 
 
-# ----------------------------------------------------------------------------- shapes
-
-def _broadcast_shape(a, b):
-    if a is None or b is None:
-        return None
-    result = []
-    for x, y in itertools.zip_longest(reversed(a), reversed(b), fillvalue=1):
-        if x == 1:
-            result.append(y)
-        elif y == 1 or x == y or y is None:
-            result.append(x)
-        elif x is None:
-            result.append(y)
-        else:
-            raise ValueError(f"shapes {a} and {b} cannot be broadcast together")
-    return tuple(reversed(result))
-
-
-def shape_fits(shape, wanted) -> bool:
-    """False when ``shape`` (``None`` entries unknown) certainly differs from the fully known ``wanted``."""
-    if shape is None:
-        return True
-    return len(shape) == len(wanted) and all(d is None or d == w for d, w in zip(shape, wanted))
-
-
-def _reduced_shape(shape, axis, keepdims):
-    if axis is None and not keepdims:
-        return ()
-    if shape is None:
-        return None
-    if axis is None:
-        return (1,) * len(shape)
-    axes = set()
-    for a in (axis if isinstance(axis, (list, tuple)) else [axis]):
-        if not -len(shape) <= a < len(shape):
-            raise ValueError(f"axis {a} is out of range for a tensor of shape {shape}")
-        axes.add(a % len(shape))
-    return tuple(1 if i in axes else d for i, d in enumerate(shape) if keepdims or i not in axes)
-
-
-def _index_shape(shape, key):
-    if shape is None or Ellipsis in key:
-        return None
-    result, dims = [], iter(shape)
-    for part in key:
-        if part is None:
-            result.append(1)
-            continue
-        dim = next(dims, "missing")
-        if dim == "missing":
-            raise IndexError(f"too many indices for a tensor of shape {shape}")
-        if isinstance(part, int) and dim is not None and not -dim <= part < dim:
-            raise IndexError(f"index {part} is out of range for an axis of size {dim} (shape {shape})")
-        if isinstance(part, slice):
-            result.append(None if dim is None else len(range(dim)[part]))
-    return tuple(result) + tuple(dims)
-
-
-def _dot_shape(a, b):
-    if a is None or b is None:
-        return None
-    if len(a) == 0 or len(b) == 0:
-        return _broadcast_shape(a, b)
-    contracted_b = b[:-2] + b[-1:] if len(b) >= 2 else ()
-    return a[:-1] + contracted_b
-
-
 # ------------------------------------------------------------------------ op builders
 
 def _unary(op, x, dtype=None, **attrs):
@@ -218,7 +152,7 @@ def _unary(op, x, dtype=None, **attrs):
 
 def _binary(op, x, y, dtype=None):
     x, y = _operands(x, y)
-    return Tensor(op, (x, y), shape=_broadcast_shape(x.shape, y.shape), dtype=dtype or x.dtype)
+    return Tensor(op, (x, y), shape=broadcast_shape(x.shape, y.shape), dtype=dtype or x.dtype)
 
 
 def _operands(x, y):
@@ -258,7 +192,7 @@ def dot(x, y):
         kx, ky = x.shape[-1], y.shape[-2 if y.ndim >= 2 else 0]
         if kx is not None and ky is not None and kx != ky:
             raise ValueError(f"dot: shapes {x.shape} and {y.shape} are not aligned ({kx} != {ky})")
-    return Tensor("dot", (x, y), shape=_dot_shape(x.shape, y.shape), dtype=x.dtype)
+    return Tensor("dot", (x, y), shape=dot_shape(x.shape, y.shape), dtype=x.dtype)
 
 
 def transpose(x):
@@ -274,16 +208,9 @@ def reshape(x, shape):
     if shape.count(-1) > 1 or any(d < -1 for d in shape):
         raise ValueError(f"reshape: {shape} is not a shape (at most one -1, no other negative size)")
     if x.shape is not None and None not in x.shape:
-        _reshaped(x.shape, shape)
+        reshaped(x.shape, shape)
     return Tensor("reshape", (x,), {"shape": shape}, shape=tuple(None if d == -1 else d for d in shape),
                   dtype=x.dtype)
-
-
-def _reshaped(old, new):
-    size, known = int(np.prod(old)), int(np.prod([d for d in new if d != -1]))
-    if (-1 in new and (known == 0 or size % known)) or (-1 not in new and size != known):
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {old} ({size} values) into {new}")
-    return tuple(size // known if d == -1 else d for d in new)
 
 
 def _reduction(op, x, axis, keepdims, dtype=None):
@@ -291,7 +218,7 @@ def _reduction(op, x, axis, keepdims, dtype=None):
     if isinstance(axis, list):
         axis = tuple(axis)
     return Tensor(op, (x,), {"axis": axis, "keepdims": bool(keepdims)},
-                  shape=_reduced_shape(x.shape, axis, keepdims), dtype=dtype or x.dtype)
+                  shape=reduced_shape(x.shape, axis, keepdims), dtype=dtype or x.dtype)
 
 
 def sum(x, axis=None, keepdims=False): return _reduction("sum", x, axis, keepdims)  # noqa: A001
@@ -306,7 +233,7 @@ def mean(x, axis=None, keepdims=False):
 
 def argmax(x, axis=-1):
     x = as_tensor(x)
-    return Tensor("argmax", (x,), {"axis": axis}, shape=_reduced_shape(x.shape, axis, False), dtype="int64")
+    return Tensor("argmax", (x,), {"axis": axis}, shape=reduced_shape(x.shape, axis, False), dtype="int64")
 
 
 def square(x): return _unary("square", x)
@@ -348,7 +275,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     target, output = _operands(target, output)
     _float_only("categorical_crossentropy", output)
     return Tensor("categorical_crossentropy", (target, output), {"from_logits": bool(from_logits), "axis": axis},
-                  shape=_reduced_shape(_broadcast_shape(target.shape, output.shape), axis, False), dtype=output.dtype)
+                  shape=reduced_shape(broadcast_shape(target.shape, output.shape), axis, False), dtype=output.dtype)
 
 
 def binary_crossentropy(target, output, from_logits=False):
@@ -356,7 +283,7 @@ def binary_crossentropy(target, output, from_logits=False):
     target, output = _operands(target, output)
     _float_only("binary_crossentropy", output)
     return Tensor("binary_crossentropy", (target, output), {"from_logits": bool(from_logits)},
-                  shape=_broadcast_shape(target.shape, output.shape), dtype=output.dtype)
+                  shape=broadcast_shape(target.shape, output.shape), dtype=output.dtype)
 
 
 def gradients(loss, variables):
@@ -431,71 +358,3 @@ def evaluate(engine: EngineModule, roots, feed):
         return result
 
     return [value(root) for root in roots]
-
-
-# ---------------------------------------------------------------------- concrete shapes
-
-def _same_shape(node, x, *rest):
-    return x
-
-
-def _broadcast_rule(node, x, y):
-    return _broadcast_shape(x, y)
-
-
-def _dot_rule(node, x, y):
-    if len(x) and len(y):
-        kx, ky = x[-1], y[-2 if len(y) >= 2 else 0]
-        if kx != ky:
-            raise ValueError(f"dot: shapes {x} and {y} are not aligned ({kx} != {ky})")
-    return _dot_shape(x, y)
-
-
-def _crossentropy_rule(node, target, output):
-    return _reduced_shape(_broadcast_shape(target, output), node.attrs["axis"], False)
-
-
-_SHAPE_RULES = {
-    **{op: _broadcast_rule for op in "add subtract multiply divide pow maximum minimum equal not_equal greater "
-                                     "greater_equal less less_equal binary_crossentropy".split()},
-    "dot": _dot_rule,
-    "transpose": lambda node, x: x[::-1],
-    "reshape": lambda node, x: _reshaped(x, node.attrs["shape"]),
-    **{op: lambda node, x: _reduced_shape(x, node.attrs["axis"], node.attrs["keepdims"])
-       for op in ("sum", "max", "min", "mean")},
-    "argmax": lambda node, x: _reduced_shape(x, node.attrs["axis"], False),
-    "getitem": lambda node, x: _index_shape(x, node.attrs["key"]),
-    "categorical_crossentropy": _crossentropy_rule,
-}
-
-
-def concrete_shapes(roots, feed) -> dict:
-    """Shape of every node under ``roots`` given the placeholders' actual shapes (``feed``).
-
-    ValueError/IndexError (naming the op's shapes) where an op cannot take its inputs' shapes;
-    ``None`` for nodes whose shape is not tracked (a gradient group).
-    """
-    memo = {node: tuple(shape) for node, shape in feed.items()}
-
-    def shape(node):
-        if node in memo:
-            return memo[node]
-        if node.op in ("variable", "constant"):
-            result = node.shape
-        elif node.op == "placeholder":
-            raise ValueError(f"placeholder {node.name} is needed but is not among the function's inputs")
-        elif node.op == "gradients":
-            shape(node.inputs[0])
-            result = None
-        elif node.op == "item":
-            shape(node.inputs[0])
-            result = node.shape
-        else:
-            inputs = [shape(i) for i in node.inputs]
-            result = None if None in inputs else _SHAPE_RULES.get(node.op, _same_shape)(node, *inputs)
-        memo[node] = result
-        return result
-
-    for root in roots:
-        shape(root)
-    return memo
