@@ -4,10 +4,12 @@
     (b) ``kgui sweep --workers 1``;
     (c) ``kgui sweep --workers 2``;
     (d) ``kgui sweep --cluster`` on a local Dask cluster of 2 one-thread workers started by the bench (started before
-        the clock; each Dask worker imports the engine during the sweep, as a pool's worker does).
+        the clock, each in a session of its own as a pool's worker is; each Dask worker imports the engine during the
+        sweep, as a pool's worker does).
 
     python bench/bench_sweep.py                        # TensorFlow and PyTensor
     python bench/bench_sweep.py --engines tensorflow theano torch jax --trials 24
+    python bench/bench_sweep.py --engines theano --modes bcd --repeat 3   # no (a); three interleaved rounds
     python bench/bench_sweep.py --view                 # the Sweep tab's update per finished trial at 1,000 trials
     python bench/bench_sweep.py --window --engines tensorflow   # GUI-thread gaps while the window sweeps (2 workers)
 
@@ -88,7 +90,7 @@ class LocalCluster:
     """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` processes on localhost (the workers without
     Dask's statistical profiler, which samples every thread's stack every 10 ms)."""
 
-    def __init__(self, folder: Path, workers: int = 2):
+    def __init__(self, folder: Path, workers: int = 2, separate_sessions: bool = True):
         dask = Path(sys.executable).with_name("dask")
         folder.mkdir(parents=True, exist_ok=True)
         scheduler_file = folder / "scheduler.json"
@@ -99,11 +101,16 @@ class LocalCluster:
         while not scheduler_file.exists():
             time.sleep(0.1)
         self.address = json.loads(scheduler_file.read_text())["address"]
-        self.processes.append(subprocess.Popen([str(dask), "worker", self.address, "--nworkers", str(workers),
-                                                "--nthreads", "1", "--no-dashboard"],
-                                               env=dict(ENV, DASK_CONFIG=str(self._config(folder))), cwd=folder,
-                                               start_new_session=True, stdout=subprocess.DEVNULL,
-                                               stderr=subprocess.DEVNULL))
+        # one `dask worker` per worker, each in a session of its own as kgui's pool workers are: the kernel's
+        # autogroup scheduling shares the CPU between sessions, so two workers of one session would get half the
+        # CPU of two kgui workers on a loaded machine
+        sessions = workers if separate_sessions else 1
+        for _ in range(sessions):
+            self.processes.append(subprocess.Popen([str(dask), "worker", self.address, "--nworkers",
+                                                    str(workers // sessions), "--nthreads", "1", "--no-dashboard"],
+                                                   env=dict(ENV, DASK_CONFIG=str(self._config(folder))), cwd=folder,
+                                                   start_new_session=True, stdout=subprocess.DEVNULL,
+                                                   stderr=subprocess.DEVNULL))
         from distributed import Client
 
         with Client(self.address, timeout=60) as client:
@@ -130,51 +137,77 @@ class LocalCluster:
                 process.wait()
 
 
-def bench_engine(engine: str, count: int, folder: Path, with_dask: bool) -> dict:
+def bench_engine(engine: str, count: int, folder: Path, modes: str, repeat: int) -> dict:
+    """Wall seconds of each of ``modes`` (letters a-d) on ``engine``: (a) once, (b), (c), (d) ``repeat`` times each,
+    interleaved (b c d, b c d, ...) so that each round's ratios share the machine's load of that moment."""
     grid = ["--grid", "lr=" + ",".join(map(str, RATES[:max(1, min(len(RATES), count))])),
             "--seeds", str(max(1, count // len(RATES)))]
-    row: dict = {"engine": engine}
-    stores = {}
-    store = folder / f"{engine}-a"
-    start = time.perf_counter()
-    for rate, seed in trials(count):
-        kgui("run", "--backend", engine, *EXPERIMENT, "--lr", str(rate), "--seed", str(seed), runs_dir=store)
-    row["a"] = time.perf_counter() - start
-    stores["a"] = RunStore(store)
-    for key, workers in (("b", 1), ("c", 2)):
-        store = folder / f"{engine}-{key}"
-        row[key] = kgui("sweep", "--backend", engine, *EXPERIMENT, *grid, "--workers", str(workers), runs_dir=store)
-        stores[key] = RunStore(store)
-    if with_dask:
-        cluster = LocalCluster(folder / f"{engine}-dask")
-        try:
-            store = folder / f"{engine}-d"
-            row["d"] = kgui("sweep", "--backend", engine, *EXPERIMENT, *grid, "--cluster", cluster.address,
-                            runs_dir=store)
-            stores["d"] = RunStore(store)
-        finally:
-            cluster.close()
-        row["d_same_losses"] = losses(stores["d"]) == losses(stores["c"])
+    row: dict = {"engine": engine, "load": [round(os.getloadavg()[0], 1)]}
+    stores: dict[str, RunStore] = {}
+    if "a" in modes:
+        store = folder / f"{engine}-a"
+        start = time.perf_counter()
+        for rate, seed in trials(count):
+            kgui("run", "--backend", engine, *EXPERIMENT, "--lr", str(rate), "--seed", str(seed), runs_dir=store)
+        row["a"] = [time.perf_counter() - start]
+        stores["a"] = RunStore(store)
+    for round_ in range(repeat):
+        for key in "bcd":
+            if key not in modes:
+                continue
+            store = folder / f"{engine}-{key}{round_}"
+            # a fresh cluster each round (started before the clock): its workers import the engine, as (c)'s do
+            cluster = LocalCluster(folder / f"{engine}-dask{round_}") if key == "d" else None
+            try:
+                where = ["--cluster", cluster.address] if cluster else ["--workers", "1" if key == "b" else "2"]
+                row.setdefault(key, []).append(kgui("sweep", "--backend", engine, *EXPERIMENT, *grid, *where,
+                                                    runs_dir=store))
+            finally:
+                if cluster is not None:
+                    cluster.close()
+            stores[key] = RunStore(store)
+        row["load"].append(round(os.getloadavg()[0], 1))
     row["split"] = {key: split(store) for key, store in stores.items()}
-    row["c_same_losses_as_a"] = losses(stores["c"]) == losses(stores["a"])
+    if "c" in stores:
+        for key in "ad":
+            if key in stores:
+                row[f"{key}_same_losses_as_c"] = losses(stores[key]) == losses(stores["c"])
     return row
 
 
+def _ratios(row: dict, top: str, bottom: str, unit: str = "") -> str:
+    """Each round's ``top`` / ``bottom`` time (their median first when there are several rounds)."""
+    if top not in row or bottom not in row:
+        return "-"
+    pairs = list(zip(row[top], row[bottom])) if len(row[top]) == len(row[bottom]) else [
+        (statistics.median(row[top]), statistics.median(row[bottom]))]
+    ratios = [t / b for t, b in pairs]
+    text = f"{statistics.median(ratios):.2f}{unit}"
+    return text + (f" ({', '.join(f'{r:.2f}' for r in ratios)})" if len(ratios) > 1 else "")
+
+
 def table(rows: list[dict], count: int) -> str:
+    def seconds(row, key):
+        return f"{statistics.median(row[key]):.1f}" if key in row else "-"
+
+    def same(row, key):
+        flag = row.get(f"{key}_same_losses_as_c")
+        return "-" if flag is None else ("yes" if flag else "NO")
+
     lines = [f"{count} trials each (spiral, MLP 8,8, Adam, 500 steps, batch 10; 6 rates × seeds), wall seconds of "
-             "the whole command.", "",
-             "| engine | (a) run × N | (b) sweep, 1 worker | (c) sweep, 2 workers | (d) Dask, 2 workers | "
-             "(b)/(a) speed-up | (c)/(b) speed-up | (d) / (c) time | (d) losses = (c) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "the whole command (the median of the rounds); the ratios are per round (their median, then each), "
+             "(a)/(b) against the one (a); the load average (1 min) before and after each round.", "",
+             "| engine | load | (a) run × N | (b) sweep, 1 worker | (c) sweep, 2 workers | (d) Dask, 2 workers | "
+             "(a)/(b) speed-up | (b)/(c) speed-up | (d)/(c) time | losses (a) = (c) | losses (d) = (c) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        d = row.get("d")
-        dask = "-" if d is None else f"{d:.1f}"
-        dask_ratio = "-" if d is None else f"{d / row['c']:.2f}"
-        same = "-" if d is None else ("yes" if row["d_same_losses"] else "NO")
-        lines.append(f"| {row['engine']} | {row['a']:.1f} | {row['b']:.1f} | {row['c']:.1f} | {dask} | "
-                     f"{row['a'] / row['b']:.1f}× | {row['b'] / row['c']:.2f}× | {dask_ratio} | {same} |")
+        load = "–".join(f"{value:g}" for value in (min(row["load"]), max(row["load"])))
+        lines.append(f"| {row['engine']} | {load} | {seconds(row, 'a')} | {seconds(row, 'b')} | {seconds(row, 'c')} | "
+                     f"{seconds(row, 'd')} | {_ratios(row, 'a', 'b', '×')} | {_ratios(row, 'b', 'c', '×')} | "
+                     f"{_ratios(row, 'd', 'c')} | {same(row, 'a')} | {same(row, 'd')} |")
     lines += ["", "Per trial, mean seconds from the runs' timings (import the engine, compile, restart a compiled "
-              "model, train):", "", "| engine | mode | import | compile | restart | train |", "|---|---|---|---|---|---|"]
+              "model, train; the last round):", "", "| engine | mode | import | compile | restart | train |",
+              "|---|---|---|---|---|---|"]
     for row in rows:
         for key, parts in row["split"].items():
             lines.append(f"| {row['engine']} | ({key}) | {parts['load_engine']:.3f} | {parts['compile']:.3f} | "
@@ -354,7 +387,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", nargs="+", default=["tensorflow", "theano"])
     parser.add_argument("--trials", type=int, default=24)
-    parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--no-dask", action="store_true", help="leave out (d)")
+    parser.add_argument("--modes", default="abcd", help="which of (a) (b) (c) (d) to measure, e.g. cd")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of (b) (c) (d), interleaved")
     parser.add_argument("--view", action="store_true", help="only the Sweep tab's update at 1,000 trials")
     parser.add_argument("--baseline", metavar="COMMIT", help="with --view: the same in this commit's tree, for ratios")
     parser.add_argument("--window", action="store_true", help="only the GUI thread's gaps while the window sweeps")
@@ -370,7 +405,8 @@ def main() -> None:
     rows = []
     try:
         for engine in args.engines:
-            row = bench_engine(engine, args.trials, folder, not args.no_dask)
+            modes = args.modes.replace("d", "") if args.no_dask else args.modes
+            row = bench_engine(engine, args.trials, folder, modes, max(1, args.repeat))
             print(json.dumps(row), file=sys.stderr, flush=True)
             rows.append(row)
     finally:

@@ -1,9 +1,11 @@
 """Trials on a Dask distributed cluster (``--cluster tcp://HOST:8786``; the ``cluster`` extra).
 
 Each attempt is one Dask task, :func:`train_trial`, that runs the trial's training job in the Dask worker's process
-exactly as a local worker would (no store there). It sends the run's start and its steps back through a Dask
-``Queue`` while it trains, and returns the final run with its whole history as JSON; the caller's runner writes the
-run into its own store (one writer per run). Stop sets the attempt's Dask ``Event``; the task watches it and stops
+exactly as a local worker would (no store there). While it trains it sends the run's start and its steps back
+through a Dask ``Queue`` (one per slot of the caller), from a thread of its own every ``STEPS_EVERY_S``, and it
+returns the final run with its whole history as JSON; the caller's runner writes the run into its own store (one
+writer per run). A trial shorter than ``STEPS_EVERY_S`` sends nothing while it trains: each message is a round trip
+through the scheduler, which on a loaded machine costs more than such a trial. Stop sets the attempt's Dask ``Event``; the task watches it and stops
 its run between two steps. Each Dask worker thread keeps its last trainer, so the next trial of the same model
 reuses its compiled functions.
 
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 
 from ..runs import FINAL_STATUSES, RunRecord, RunStatus, StepRecord
@@ -23,9 +24,10 @@ from ..trainer import TrainingControl, reusable_model
 from .executors import AttemptResult, Sink, TrialRequest
 
 CONNECT_TIMEOUT_S = 10.0
-POLL_S = 0.1            # the caller drains a task's events this often
+POLL_S = 0.1            # the caller drains a task's events this often while it runs
 STEPS_EVERY_S = 0.25    # a task sends its steps at most this often
 STOP_POLL_S = 0.25      # a task looks at its stop event this often
+PUT_TIMEOUT_S = 30.0    # a task gives up sending its events after this long (the scheduler is gone)
 
 _kept = threading.local()   # per Dask worker thread: the last ended trainer
 
@@ -40,14 +42,66 @@ def _record_from(data: dict) -> RunRecord:
                                run_id=data["id"])
 
 
-def train_trial(settings_json: str, stop_name: str, queue_name: str) -> str:
-    """The Dask task: train one trial here, stream its start and steps to ``queue_name``, stop when ``stop_name``
-    is set; returns the final run (with history) as JSON."""
-    from distributed import Event, Queue
+class _Sender:
+    """A task's live events on their way to the caller's queue, from a thread of their own, so that training never
+    waits for the scheduler: batched every ``STEPS_EVERY_S``, the first batch after the task has run that long (a
+    shorter trial sends nothing: its result carries its whole run)."""
+
+    def __init__(self, client, queue_name: str, attempt: str):
+        self.client, self.queue_name, self.attempt = client, queue_name, attempt
+        self.sent = 0                 # batches put on the queue
+        self._pending: list[dict] = []
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kgui-dask-events", daemon=True)
+        self._thread.start()
+
+    def add(self, message: dict) -> None:
+        with self._lock:
+            self._pending.append(message)
+
+    def _run(self) -> None:
+        while not self._closed.wait(STEPS_EVERY_S):
+            with self._lock:
+                batch, self._pending = self._pending, []
+            if batch:
+                try:
+                    _queue(self.client, self.queue_name).put(json.dumps({"attempt": self.attempt, "events": batch}),
+                                                timeout=PUT_TIMEOUT_S)
+                except Exception:  # noqa: BLE001 - the scheduler is gone: the caller's wait says so
+                    return
+                self.sent += 1
+
+    def close(self) -> int:
+        """Stop sending (what is left comes back in the task's result); the number of batches sent."""
+        self._closed.set()
+        self._thread.join()
+        return self.sent
+
+
+_queues: dict = {}               # per Dask worker process: the caller's queues by name (each made once)
+_queues_lock = threading.Lock()
+
+
+def _queue(client, name: str):
+    from distributed import Queue
+
+    with _queues_lock:
+        if name not in _queues:
+            _queues[name] = Queue(name, client=client)
+        return _queues[name]
+
+
+def train_trial(settings_json: str, stop_name: str, queue_name: str, attempt: str) -> str:
+    """The Dask task: train one trial here, send its start and steps to ``queue_name`` while it trains (tagged with
+    ``attempt``), stop when ``stop_name`` is set; returns the final run (with history) and the number of batches
+    sent, as JSON."""
+    from distributed import Event, get_client
 
     settings = ExperimentSettings.from_json(settings_json)
     control = TrainingControl()
-    stop, queue = Event(stop_name), Queue(queue_name)
+    client = get_client()   # the worker's client, found from the task's thread only: given to the other threads
+    stop = Event(stop_name, client=client)
     done = threading.Event()
 
     def watch() -> None:
@@ -58,12 +112,13 @@ def train_trial(settings_json: str, stop_name: str, queue_name: str) -> str:
 
     watcher = threading.Thread(target=watch, name="kgui-dask-stop", daemon=True)
     watcher.start()
+    sender = _Sender(client, queue_name, attempt)
 
     def sink(event) -> None:
         if isinstance(event, RunStarted):
-            queue.put(json.dumps({"started": _record_json(event.run)}))
+            sender.add({"started": _record_json(event.run)})
         elif isinstance(event, StepsTaken):
-            queue.put(json.dumps({"steps": [step.to_dict() for step in event.steps]}))
+            sender.add({"steps": [step.to_dict() for step in event.steps]})
 
     kept = getattr(_kept, "trainer", None)
     _kept.trainer = None
@@ -74,40 +129,44 @@ def train_trial(settings_json: str, stop_name: str, queue_name: str) -> str:
         job.run()
     finally:
         done.set()
+        sent = sender.close()
     trainer = job.trainer
     if trainer is not None and trainer.model is not None and trainer.record.status in FINAL_STATUSES \
             and trainer.record.status != RunStatus.FAILED:
         _kept.trainer = trainer
     if not isinstance(job.result, RunRecord):
         raise RuntimeError(job.error or "the trial ended without a run")
-    return json.dumps(_record_json(job.result, with_history=True))
+    return json.dumps({"run": _record_json(job.result, with_history=True), "sent": sent})
 
 
 class _DaskAttempt:
-    def __init__(self, client, settings: ExperimentSettings, sink: Sink):
-        from distributed import Event, Queue
+    def __init__(self, client, settings: ExperimentSettings, queue, sink: Sink):
+        from distributed import Event
 
-        name = uuid.uuid4().hex
-        self.sink = sink
+        self.name = uuid.uuid4().hex
+        self.sink, self.queue = sink, queue
         self.run_id = ""
-        self.stop_event = Event(f"kgui-stop-{name}", client=client)
-        self.queue = Queue(f"kgui-events-{name}", client=client)
-        self.future = client.submit(train_trial, settings.to_json(), self.stop_event.name, self.queue.name,
-                                    pure=False, key=f"kgui-trial-{name}")
+        self.received = 0   # this attempt's batches taken from the queue
+        self.stop_event = Event(f"kgui-stop-{self.name}", client=client)
+        self._done = threading.Event()
+        self.future = client.submit(train_trial, settings.to_json(), self.stop_event.name, queue.name, self.name,
+                                    pure=False, key=f"kgui-trial-{self.name}")
+        self.future.add_done_callback(lambda future: self._done.set())
 
     def stop(self) -> None:
         self.stop_event.set()
 
     def _drain(self) -> None:
-        while True:
-            try:
-                messages = self.queue.get(batch=True)
-            except Exception:  # noqa: BLE001 - the queue is gone with the scheduler: the result says the rest
-                return
-            if not messages:
-                return
-            for text in messages:
-                message = json.loads(text)
+        try:
+            batches = self.queue.get(batch=True)
+        except Exception:  # noqa: BLE001 - the queue is gone with the scheduler: the result says the rest
+            return
+        for text in batches:
+            batch = json.loads(text)
+            if batch["attempt"] != self.name:
+                continue   # left by an earlier attempt of this slot whose worker died
+            self.received += 1
+            for message in batch["events"]:
                 if "started" in message:
                     record = _record_from(message["started"])
                     self.run_id = record.id
@@ -116,14 +175,15 @@ class _DaskAttempt:
                     self.sink(StepsTaken(self.run_id, [StepRecord.from_dict(step) for step in message["steps"]]))
 
     def wait(self) -> AttemptResult:
-        while not self.future.done():
+        while not self._done.wait(POLL_S):   # at once when the task ends, not at the next poll
             self._drain()
-            time.sleep(POLL_S)
-        self._drain()
         try:
-            final = _record_from(json.loads(self.future.result()))
+            result = json.loads(self.future.result())
+            final = _record_from(result["run"])
         except Exception as exc:  # noqa: BLE001 - a lost worker, a task error: the trial is tried again
             return AttemptResult(None, lost=True, cause=f"the Dask task failed: {type(exc).__name__}: {exc}")
+        if self.received < result["sent"]:   # the task sent them all before it returned
+            self._drain()
         self.sink(RunEnded(final))
         return AttemptResult(final)
 
@@ -144,13 +204,18 @@ class DaskExecutor:
         except (OSError, TimeoutError) as exc:
             raise OSError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         self.slots = sum(self.client.nthreads().values())
+        self._queues: dict[int, object] = {}
         if not self.slots:
             self.client.close()
             raise ValueError(f"the Dask scheduler at {address} has no workers: start some with "
                              f"dask worker {address}")
 
     def start(self, request: TrialRequest, slot: int, sink: Sink) -> _DaskAttempt:
-        return _DaskAttempt(self.client, request.settings, sink)
+        from distributed import Queue
+
+        if slot not in self._queues:   # one queue a slot (its attempts come one after another), made once
+            self._queues[slot] = Queue(f"kgui-events-{uuid.uuid4().hex}", client=self.client)
+        return _DaskAttempt(self.client, request.settings, self._queues[slot], sink)
 
     def shutdown(self, timeout_s: float = 2.0) -> None:
         self.client.close(timeout=timeout_s)
