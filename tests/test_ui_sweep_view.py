@@ -4,10 +4,11 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 from PyQt6.QtCore import QEvent, QPointF, Qt
 from PyQt6.QtGui import QMouseEvent
-from PyQt6.QtWidgets import QApplication
+from PyQt6.QtWidgets import QApplication, QGraphicsItem
 
 from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from kgui.core.settings import ExperimentSettings
@@ -90,7 +91,14 @@ def test_the_table_lists_every_trial_ranked_and_sorts_and_filters(view):
     assert metric >= 0
 
 
+def _lines_drawn(item) -> int:
+    """How many polylines a parallel-coordinates path item holds (a line ends where it does not connect on)."""
+    x, _ = item.getData()
+    return 0 if x is None else int(np.count_nonzero(~item.opts["connect"]))
+
+
 def test_brushing_an_axis_with_the_mouse_filters_the_table(view, qtbot):
+    assert _lines_drawn(view.coordinates.lines) == 8 and _lines_drawn(view.coordinates.dim) == 0
     scales = view.coordinates.scales
     assert [scale.name for scale in scales] == ["learning_rate", "optimizer", "final_val_loss"]
     assert scales[0].kind is ScaleKind.LOG and scales[1].kind is ScaleKind.CATEGORICAL
@@ -100,6 +108,7 @@ def test_brushing_an_axis_with_the_mouse_filters_the_table(view, qtbot):
     shown = view.visible_run_ids()
     rates = {view.model.rows[i].run_id: view.model.rows[i].values["learning_rate"] for i in range(8)}
     assert len(shown) == 4 and {rates[run_id] for run_id in shown} == {0.1, 1.0}
+    assert _lines_drawn(view.coordinates.lines) == 4 and _lines_drawn(view.coordinates.dim) == 4
     adam = scales[1].position("adam")
     view.coordinates.set_brush(1, adam - 0.1, adam + 0.1)            # and only adam
     shown = view.visible_run_ids()
@@ -142,13 +151,38 @@ def test_trials_that_end_are_added_live_and_those_ending_within_a_frame_drawn_on
     view.add_run(store.load(later[0].id))
     assert view.sweep_id == "sweep-20270101-000000-bbbb" and view.proxy.rowCount() == 1
     drawn = []
-    view.coordinates.lines.sigPlotChanged.connect(drawn.append)
+    coordinates = view.coordinates
+    coordinates.fresh.sigPlotChanged.connect(drawn.append)     # set once by every redraw
     for record in later[1:]:
         view.add_run(store.load(record.id))
     qtbot.waitUntil(lambda: view.proxy.rowCount() == 8)
-    assert len(drawn) == 1                                   # seven trials, one redraw of the lines
-    assert len(view.coordinates.rows) == 8 and view.scatter.count == 8
+    assert len(drawn) == 1                                     # seven trials, one redraw
+    assert _lines_drawn(coordinates.lines) + _lines_drawn(coordinates.fresh) == 8
+    assert len(coordinates.rows) == 8 and view.scatter.count == 8
     assert view.sweep_picker.currentText().endswith("(8 trials)")
+
+
+def test_a_trial_inside_the_axes_is_drawn_alone_the_others_stay_a_cached_picture(view, tmp_path, qtbot):
+    coordinates = view.coordinates
+    redrawn = []
+    coordinates.lines.sigPlotChanged.connect(redrawn.append)
+    store = RunStore(tmp_path / "one")
+    settings = ExperimentSettings(dataset="spiral", learning_rate=0.01, optimizer="adam", steps=3)
+    record = RunRecord.new(settings, "one more")
+    SweepTag(view.sweep_id, {"learning_rate": 0.01, "optimizer": "adam"}).apply(record)
+    writer = store.begin(record)
+    for step in range(1, 4):
+        writer.append(StepRecord(step, 0.9, 0.9, 0.5, 0.01, 0.01 * step, 1.0))
+    record.status = RunStatus.FINISHED
+    writer.save()
+    writer.close()
+    view.add_run(store.load(record.id))
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 9)
+    assert not redrawn and _lines_drawn(coordinates.fresh) == 1 and _lines_drawn(coordinates.lines) == 8
+    assert coordinates.lines.cacheMode() is QGraphicsItem.CacheMode.DeviceCoordinateCache
+    coordinates.set_brush(0, 0.0, 0.5)                                 # a brush draws every line again
+    assert _lines_drawn(coordinates.fresh) == 0
+    assert _lines_drawn(coordinates.lines) + _lines_drawn(coordinates.dim) == 9
 
 
 def test_axis_scales():

@@ -77,10 +77,11 @@ def coordinates_svg(view: ParallelCoordinates) -> bytes:
             axes.text(column, 1.08, scale.name.replace("_", " "), ha="center", va="bottom", color="#333")
             axes.text(column, 1.01, scale.value_at(1.0), ha="center", va="bottom", fontsize=8, color="#555")
             axes.text(column, -0.01, scale.value_at(0.0), ha="center", va="top", fontsize=8, color="#555")
-            if scale.kind is ScaleKind.CATEGORICAL:
-                for index, category in enumerate(scale.categories[1:-1], 1):
-                    axes.text(column + 0.03, index / (len(scale.categories) - 1), category, va="center", fontsize=8,
-                              color="#555")
+            inner = ([(index / (len(scale.categories) - 1), category)
+                      for index, category in enumerate(scale.categories[1:-1], 1)]
+                     if scale.kind is ScaleKind.CATEGORICAL else [(0.5, scale.value_at(0.5))])
+            for position, text in inner:
+                axes.text(column + 0.03, position, text, va="center", fontsize=8, color="#555")
         for column, (low, high) in view.brushes.items():
             axes.add_patch(_rectangle(column - 0.08, low, 0.16, high - low))
         axes.set_xlim(-0.4, max(0, len(view.scales) - 1) + 0.4)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import QGraphicsItem
 
 from kgui.core.sweeps.table import AxisScale, ScaleKind, TrialRow
 
@@ -16,6 +17,7 @@ LINE_COLOR = (31, 119, 180, 170)
 DIM_COLOR = (150, 150, 150, 60)
 BRUSH_COLOR = (255, 165, 0, 90)
 AXIS_PICK = 0.3          # a drag this close to an axis (in axis spacings) brushes it
+FRESH_LINES = 100        # trials added are drawn on their own until there are this many (the rest: a cached picture)
 
 
 class _BrushBox(pg.ViewBox):
@@ -60,11 +62,16 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         style_plot(self.plot)
-        # every trial's polyline in one path: the dim ones (outside a brush) and the others, width 1 (fast)
+        # every trial's polyline in one path: the dim ones (outside a brush) and the others, width 1 (fast). These
+        # two are painted from a cached picture; trials added since they were drawn are ``fresh``'s, painted anew.
         self.dim = pg.PlotCurveItem(pen=pg.mkPen(DIM_COLOR, width=1), skipFiniteCheck=True)
         self.lines = pg.PlotCurveItem(pen=pg.mkPen(LINE_COLOR, width=1), skipFiniteCheck=True)
-        for item in (self.dim, self.lines):
+        self.fresh = pg.PlotCurveItem(pen=pg.mkPen(LINE_COLOR, width=1), skipFiniteCheck=True)
+        for item in (self.dim, self.lines, self.fresh):
             self.plot.addItem(item)
+        for item in (self.dim, self.lines):
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._drawn = 0          # trials drawn in dim and lines (the others are fresh)
         self.scales: list[AxisScale] = []
         self.rows: list[TrialRow] = []
         self.positions = np.zeros((0, 0))
@@ -91,7 +98,7 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self._draw()
 
     def _axis_items(self, column: int, scale: AxisScale) -> list:
-        """The line, name and end values of axis ``column`` (and its categories), added to the plot."""
+        """The line, name, end and middle values of axis ``column`` (every category), added to the plot."""
         line = pg.InfiniteLine(column, angle=90, pen=pg.mkPen("#888"))
         title = pg.TextItem(scale.name.replace("_", " "), color="#333", anchor=(0.5, 1.0))
         title.setPos(column, 1.08)
@@ -100,11 +107,13 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         top.setPos(column, 1.0)
         bottom.setPos(column, 0.0)
         items = [line, title, top, bottom]
-        if scale.kind is ScaleKind.CATEGORICAL:
-            for index, category in enumerate(scale.categories[1:-1], 1):
-                label = pg.TextItem(category, color="#555", anchor=(0, 0.5))
-                label.setPos(column + 0.03, index / (len(scale.categories) - 1))
-                items.append(label)
+        inner = ([(index / (len(scale.categories) - 1), category)
+                  for index, category in enumerate(scale.categories[1:-1], 1)]
+                 if scale.kind is ScaleKind.CATEGORICAL else [(0.5, scale.value_at(0.5))])
+        for position, text in inner:
+            label = pg.TextItem(text, color="#555", anchor=(0, 0.5))
+            label.setPos(column + 0.03, position)
+            items.append(label)
         for item in items:
             self.plot.addItem(item)
         return items
@@ -120,7 +129,11 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
             self._where[row.run_id] = len(self.rows)
             self.rows.append(row)
         self.positions = np.vstack([self.positions, positions]) if self.positions.size else positions
-        self._draw()
+        if self.brushes or len(self.rows) - self._drawn > FRESH_LINES:
+            self._draw()
+        else:
+            x, y, connect = polylines(self.positions[self._drawn:])
+            self.fresh.setData(x=x, y=y, connect=connect)
 
     def selected(self) -> set[str] | None:
         """The runs passing every brush (None: nothing brushed)."""
@@ -156,8 +169,10 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
 
     def _draw(self) -> None:
         kept = self.kept()
-        for item, rows in ((self.lines, kept), (self.dim, ~kept)):
-            item.setData(*polylines(self.positions[rows]))
+        for item, rows in ((self.lines, kept), (self.dim, ~kept), (self.fresh, np.zeros_like(kept))):
+            x, y, connect = polylines(self.positions[rows])
+            item.setData(x=x, y=y, connect=connect)
+        self._drawn = len(self.rows)
         for column in list(self._brush_items):
             if column not in self.brushes:
                 self.plot.removeItem(self._brush_items.pop(column))

@@ -130,7 +130,7 @@ class SweepView(QWidget):
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.coordinates)
         plots.addWidget(self.views)
-        plots.setSizes([600, 300])
+        plots.setSizes([550, 450])
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(plots)
         split.addWidget(self.table)
@@ -343,6 +343,8 @@ class SweepView(QWidget):
         names = axis_names(rows)
         columns = [*names, metric, *(name for name in METRIC_COLUMNS if name != metric), "steps", "status"]
         self.model.set_rows(rows, columns)
+        self.table.sortByColumn(columns.index(metric), Qt.SortOrder.DescendingOrder
+                                if Metric(metric).higher_is_better else Qt.SortOrder.AscendingOrder)   # best first
         self.table.resizeColumnsToContents()
         scales = self._scales_of(rows)
         self.coordinates.set_rows(rows, scales, _value)
