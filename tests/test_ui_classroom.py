@@ -55,7 +55,7 @@ def test_hidden_controls_are_hidden_and_locked_ones_cannot_change(window):
     window.form.model_form.model_box.setCurrentIndex(window.form.model_form.model_box.findData("mlp"))
     assert not visible_rows(window)["optimizer"]
     # an experiment loaded into the window keeps the locked controls' values and takes the others
-    window.dialogs.paste_experiment(experiment_strings.encode(SHARED.replace(dataset="xor", dataset_options={},
+    window.experiment_files.paste_experiment(experiment_strings.encode(SHARED.replace(dataset="xor", dataset_options={},
                                                                              learning_rate=0.5, steps=9)))
     settings = window.settings()
     assert (settings.dataset, dict(settings.dataset_options), settings.learning_rate, settings.steps) == (
@@ -67,7 +67,7 @@ def test_hidden_controls_are_hidden_and_locked_ones_cannot_change(window):
 
 
 def test_a_pasted_string_brings_its_classroom(window):
-    window.dialogs.paste_experiment(experiment_strings.encode(SHARED, Classroom(hide={"engine"}, lock={"steps"})))
+    window.experiment_files.paste_experiment(experiment_strings.encode(SHARED, Classroom(hide={"engine"}, lock={"steps"})))
     assert window.classroom == Classroom({"engine"}, {"steps"})
     assert not visible_rows(window)["engine"] and not window.form.steps_box.isEnabled()
 

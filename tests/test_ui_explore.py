@@ -39,7 +39,7 @@ def test_unreadable_hidden_layers_do_not_start_or_save(window, messages, monkeyp
     window.form.model_form.hidden_field.setText("64;x")
     assert window.start() is False
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "e.json"), ""))
-    assert window.dialogs.save_experiment() is None
+    assert window.experiment_files.save_experiment() is None
     assert [(kind, title) for kind, title, _ in messages] == [("warning", "Cannot start"),
                                                               ("critical", "Cannot save the experiment")]
     assert all("hidden must be layer widths" in text for _, _, text in messages)
@@ -60,7 +60,7 @@ def test_open_experiment_restores_the_model_fields_and_trains_them(qtbot, window
     assert window.session.last_ended.status == "finished", window.session.last_ended.message
     assert window.session.last_ended.settings.replace(steps=MLP_ADAM.steps) == MLP_ADAM
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "again.json"), ""))
-    window.dialogs.save_experiment()
+    window.experiment_files.save_experiment()
     assert json.loads((tmp_path / "again.json").read_text())["hidden"] == [8, 8]
 
 

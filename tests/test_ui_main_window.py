@@ -123,14 +123,14 @@ def test_save_dialogs_open_in_documents_then_in_the_last_folder(window, monkeypa
         return str(target), filters
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_file_name)
-    assert window.dialogs.save_experiment() == target
+    assert window.experiment_files.save_experiment() == target
     documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
     assert asked[0] == (Path(documents) if Path(documents).is_dir() else Path.home())
     assert asked[0] != checkout
-    window.dialogs.save_experiment()
+    window.experiment_files.save_experiment()
     assert asked[1] == target.parent
     again = MainWindow(store=window.session.store, preferences=window.preferences)   # remembered across launches
-    again.dialogs.save_experiment()
+    again.experiment_files.save_experiment()
     again.deleteLater()
     assert asked[2] == target.parent
 

@@ -117,23 +117,23 @@ def click_tab(qtbot, bar, title: str) -> None:
 def test_export_after_compare_with_the_parity_dock_behind_writes_the_loss_plot(qtbot, compared):
     click_tab(qtbot, dock_tab_bar(compared), "Fit")
     assert not compared.export_choice.parity_in_front()
-    target = compared.dialogs.export_target()
+    target = compared.export_choice.target()
     assert (target.name, target.stem) == ("loss plot", "kgui-loss")
     click_tab(qtbot, dock_tab_bar(compared), "Code")
-    assert compared.dialogs.export_target().stem == "kgui-loss"
+    assert compared.export_choice.target().stem == "kgui-loss"
 
 
 def test_export_writes_the_view_last_clicked(qtbot, compared):
     plot_view = compared.plot.widget.viewport()
     qtbot.mouseClick(plot_view, Qt.MouseButton.LeftButton, pos=plot_view.rect().center())
-    assert compared.dialogs.export_target().stem == "kgui-loss"
+    assert compared.export_choice.target().stem == "kgui-loss"
     parity_view = compared.parity_view.plot.viewport()
     qtbot.mouseClick(parity_view, Qt.MouseButton.LeftButton, pos=parity_view.rect().center())
-    target = compared.dialogs.export_target()
+    target = compared.export_choice.target()
     assert (target.name, target.stem) == ("backend parity comparison", "kgui-parity")
     click_tab(qtbot, dock_tab_bar(compared), "Fit")
     click_tab(qtbot, dock_tab_bar(compared), "Parity")    # the user brings it back: they look at it
-    assert compared.dialogs.export_target().stem == "kgui-parity"
+    assert compared.export_choice.target().stem == "kgui-parity"
 
 
 def test_export_asks_which_view_when_both_are_in_front_and_neither_was_looked_at(qtbot, compared, monkeypatch):
@@ -146,11 +146,11 @@ def test_export_asks_which_view_when_both_are_in_front_and_neither_was_looked_at
         monkeypatch.setattr(QInputDialog, "getItem", get_item)
 
     answer(None)
-    assert compared.dialogs.export_target() is None       # cancelled: nothing is written
+    assert compared.export_choice.target() is None       # cancelled: nothing is written
     assert asked[-1] == ["Loss plot", "Backend parity comparison"]
     answer(1)
-    assert compared.dialogs.export_target().stem == "kgui-parity"
-    assert compared.dialogs.export_target().stem == "kgui-parity" and len(asked) == 2   # asked once, remembered
+    assert compared.export_choice.target().stem == "kgui-parity"
+    assert compared.export_choice.target().stem == "kgui-parity" and len(asked) == 2   # asked once, remembered
 
 
 # -- 7: a hidden run's selection dims nothing -------------------------------------------------------------------------

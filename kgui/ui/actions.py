@@ -45,7 +45,6 @@ class RunShortcutsFirst(QObject):
 def add_actions(window) -> None:
     """Give ``window`` its ``*_action`` attributes, each connected to the window's slot."""
     pixmap = QStyle.StandardPixmap
-    dialogs = window.dialogs
     window.start_action = _action(window, "&Start", window.start, ("F5", "Ctrl+R"),
                                   "Start a new run with these settings", pixmap.SP_MediaPlay)
     window.pause_action = _action(window, "&Pause", window.jobs.set_paused, ("Space",), "Pause or resume the run",
@@ -63,33 +62,39 @@ def add_actions(window) -> None:
                                     "weights and check that the losses agree", pixmap.SP_FileDialogContentsView)
     window.range_test_action = _action(window, "Learning-Rate &Range Test", window.range_test, ("Ctrl+Shift+L",),
                                        "Sweep the learning rate from 1e-6 to 10 and suggest one", pixmap.SP_ArrowUp)
-    window.save_plot_action = _action(window, "&Save Plot…", lambda: dialogs.export_dialog("png"), ("Ctrl+S",),
+    window.save_plot_action = _action(window, "&Save Plot…", lambda: window.export_choice.export("png"), ("Ctrl+S",),
                                       "Save what is shown (loss plot, range test or backend parity) as PNG or SVG, "
                                       "or its data as CSV or JSON", pixmap.SP_DialogSaveButton)
-    window.export_action = _action(window, "&Export…", lambda: dialogs.export_dialog(), ("Ctrl+E",),
+    window.export_action = _action(window, "&Export…", lambda: window.export_choice.export(), ("Ctrl+E",),
                                    "Export what is shown (loss plot, range test or backend parity): PNG or SVG as "
                                    "on screen, or the data as CSV or JSON", pixmap.SP_FileDialogDetailedView)
     window.export_format_actions = {
-        fmt: _action(window, text, lambda _=False, fmt=fmt: dialogs.export_dialog(fmt))
+        fmt: _action(window, text, lambda _=False, fmt=fmt: window.export_choice.export(fmt))
         for fmt, text in EXPORT_FORMATS.items()}
-    window.tensorboard_action = _action(window, "Export to &TensorBoard…", dialogs.export_tensorboard,
+    window.tensorboard_action = _action(window, "Export to &TensorBoard…",
+                                        lambda: window.export_choice.export_tensorboard(),
                                         tip="Write the shown runs as TensorBoard event files "
                                             "(then: tensorboard --logdir FOLDER)")
-    window.export_script_action = _action(window, "Export as &Python Script…", dialogs.export_script,
+    window.export_script_action = _action(window, "Export as &Python Script…",
+                                          lambda: window.experiment_files.export_script(),
                                           tip="Write the experiment as a standalone K-API script "
                                               "(python FILE.py prints the run's losses)")
     window.open_csv_action = _action(window, "&Open CSV…", window.form.dataset_picker.open_csv, ("Ctrl+O",),
                                      "Train on your own CSV file", pixmap.SP_DialogOpenButton)
-    window.open_experiment_action = _action(window, "Open E&xperiment…", lambda: dialogs.open_experiment(),
+    window.open_experiment_action = _action(window, "Open E&xperiment…",
+                                            lambda: window.experiment_files.open_experiment(),
                                             ("Ctrl+Shift+O",), "Load experiment settings from a JSON file")
-    window.save_experiment_action = _action(window, "Save Ex&periment…", lambda: dialogs.save_experiment(),
+    window.save_experiment_action = _action(window, "Save Ex&periment…",
+                                            lambda: window.experiment_files.save_experiment(),
                                             ("Ctrl+Shift+S",), "Save the experiment settings as a JSON file "
                                             "(python main.py run --config FILE runs it headless)")
-    window.copy_experiment_action = _action(window, "&Copy Experiment", lambda: dialogs.copy_experiment(),
+    window.copy_experiment_action = _action(window, "&Copy Experiment",
+                                            lambda: window.experiment_files.copy_experiment(),
                                             ("Ctrl+Shift+C",),
                                             "Copy the experiment as one line of text, 'kgui:…', to share it "
                                             "(kgui open 'kgui:…' or Paste Experiment opens it)")
-    window.paste_experiment_action = _action(window, "&Paste Experiment", lambda: dialogs.paste_experiment(),
+    window.paste_experiment_action = _action(window, "&Paste Experiment",
+                                             lambda: window.experiment_files.paste_experiment(),
                                              ("Ctrl+Shift+V",), "Load a copied 'kgui:…' experiment into the controls")
     window.quit_action = _action(window, "&Quit", window.close, ("Ctrl+Q",), "Stop any run and quit")
     window.log_y_action = _action(window, "&Log Scale", window.plot.set_log_y, ("Ctrl+L",),
@@ -98,7 +103,7 @@ def add_actions(window) -> None:
     window.auto_range_action = _action(window, "&Auto Range", window.plot.auto_range, ("Ctrl+0",),
                                        "Fit the plot to the data (mouse: drag to pan, wheel to zoom)",
                                        pixmap.SP_TitleBarMaxButton)
-    window.about_action = _action(window, "&About kgui", dialogs.about)
+    window.about_action = _action(window, "&About kgui", window.dialogs.about)
     window.run_shortcuts_first = RunShortcutsFirst(
         (window.start_action, window.pause_action, window.step_action, window.stop_action, window.reset_action),
         window)

@@ -21,6 +21,7 @@ from kgui.core.workers import WorkerPool
 from .actions import add_actions, add_menus_and_toolbar
 from .code_view import CodeView
 from .dialogs import Dialogs
+from .experiment_files import ExperimentFiles
 from .experiment_form import ExperimentForm, unusable_text
 from .export_choice import ExportChoice
 from .fit_view import FitView
@@ -63,7 +64,7 @@ class MainWindow(QMainWindow):
         pool = pool if pool is not None else WorkerPool(nice=WORKER_NICE)
         self.session = Session(store if store is not None else RunStore(runs_dir), pool=pool)
         self.preferences = preferences if preferences is not None else default_preferences()
-        self.dialogs = Dialogs(self)
+        self.dialogs = Dialogs(self, self.preferences, self.statusBar())
         self.parity_result = None
         self._ended_with: ExperimentSettings | None = None    # the form's settings when the last run ended
         self.classroom = Classroom()     # controls hidden or locked for students (set_classroom)
@@ -82,7 +83,11 @@ class MainWindow(QMainWindow):
         add_actions(self)
         self._build_views()
         add_menus_and_toolbar(self, self.run_buttons_layout)
-        self.export_choice = ExportChoice(self)
+        self.export_choice = ExportChoice(self, self.dialogs, self.session, self.tabs, self.plot, self.lr_range_view,
+                                          self.sweep_view, self.parity_dock, self.parity_view,
+                                          self.network_docks.layers_of)
+        self.experiment_files = ExperimentFiles(self.dialogs, self.form, self.code_view.source, self.apply_settings,
+                                                self.set_classroom)
         self.job_status = JobStatus(self, self.live_panel.set_state)
         self.load_bar, self.engine_state = self.job_status.load_bar, self.job_status.engine_state
         fit_to_screen(self, DEFAULT_SIZE)
@@ -172,15 +177,15 @@ class MainWindow(QMainWindow):
         self.form.lr_control.rate_changed.connect(self.jobs.set_learning_rate)
         self.runs_controller.wire()
         self.parity_view.export_button.clicked.connect(
-            lambda: self.dialogs.export_dialog(target=self.parity_view.export_target()))
+            lambda: self.dialogs.export_dialog(self.parity_view.export_target()))
         self.sweep_view.export_requested.connect(
-            lambda panel: self.dialogs.export_dialog(target=self.sweep_view.export_target(panel)))
+            lambda panel: self.dialogs.export_dialog(self.sweep_view.export_target(panel)))
         view = self.lr_range_view
         view.start_button.clicked.connect(self.range_test_action.trigger)
         view.cancel_button.clicked.connect(self.stop)
         for rule, button in view.use_buttons.items():
             button.clicked.connect(lambda _=False, rule=rule: self.jobs.use_suggested_rate(rule))
-        view.export_button.clicked.connect(lambda: self.dialogs.export_dialog(target=view.export_target()))
+        view.export_button.clicked.connect(lambda: self.dialogs.export_dialog(view.export_target()))
 
     # -- state -------------------------------------------------------------------------------------------------------
 

@@ -130,7 +130,7 @@ class NetworkDocks(QObject):
         self.window.surface_view.show_overlay(overlay, caption)
 
     def _export(self) -> None:
-        self.window.dialogs.export_dialog("csv", self.layers.export_target())
+        self.window.dialogs.export_dialog(self.layers.export_target(), "csv")
 
     def layers_of(self, record):
         """Run ``record``'s layer statistics, or None when it has none (for the TensorBoard export)."""
