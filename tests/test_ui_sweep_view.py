@@ -210,7 +210,7 @@ def test_the_window_has_a_sweep_tab_and_a_click_shows_the_trials_curves(qtbot, t
     assert window.session.is_shown(run_id) and run_id in window.plot.runs
     assert window.tabs.currentWidget() is window.plot
     window.tabs.setCurrentWidget(view)                                # File → Export writes the sweep
-    assert window.dialogs.export_target().name == "sweep's parallel coordinates"
+    assert window.export_choice.target().name == "sweep's parallel coordinates"
     window.session.delete(records[-1].id)
     assert view.proxy.rowCount() == len(records) - 1
 

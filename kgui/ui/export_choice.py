@@ -35,8 +35,9 @@ class View(Enum):
 
 class ExportChoice(QObject):
     """Follows where the user looks (the ``tabs`` holding ``plot``, ``lr_range_view`` and ``sweep_view``, or the
-    ``parity_dock`` showing ``parity_view``) and exports it through ``dialogs``; the ``session``'s shown runs go to TensorBoard with
-    their layer statistics (``layers_of``). ``parent``: the main window, which holds the docks' tab bars."""
+    ``parity_dock`` showing ``parity_view``) and exports it through ``dialogs``; the ``session``'s shown runs go to
+    TensorBoard with their layer statistics (``layers_of``). ``parent``: the main window, which holds the docks' tab
+    bars."""
 
     def __init__(self, parent: QWidget, dialogs: Dialogs, session: Session, tabs: QTabWidget, plot: LossPlot,
                  lr_range_view: LrRangeView, sweep_view: SweepView, parity_dock: QDockWidget,
