@@ -17,7 +17,7 @@ from kgui.core.sweeps.table import ScaleKind
 
 from ..exporting import SVG_DPI, SVG_STYLE, ExportTarget
 from .curves import BAND_ALPHA, COLORMAP, SweepCurves
-from .parallel_coordinates import DIM_COLOR, LINE_COLOR, ParallelCoordinates
+from .parallel_coordinates import DIM_COLOR, LINE_COLOR, ParallelCoordinates, inner_labels
 from .scatter import MetricScatter
 
 
@@ -77,10 +77,7 @@ def coordinates_svg(view: ParallelCoordinates) -> bytes:
             axes.text(column, 1.08, scale.name.replace("_", " "), ha="center", va="bottom", color="#333")
             axes.text(column, 1.01, scale.value_at(1.0), ha="center", va="bottom", fontsize=8, color="#555")
             axes.text(column, -0.01, scale.value_at(0.0), ha="center", va="top", fontsize=8, color="#555")
-            inner = ([(index / (len(scale.categories) - 1), category)
-                      for index, category in enumerate(scale.categories[1:-1], 1)]
-                     if scale.kind is ScaleKind.CATEGORICAL else [(0.5, scale.value_at(0.5))])
-            for position, text in inner:
+            for position, text in inner_labels(scale):
                 axes.text(column + 0.03, position, text, va="center", fontsize=8, color="#555")
         for column, (low, high) in view.brushes.items():
             axes.add_patch(_rectangle(column - 0.08, low, 0.16, high - low))

@@ -107,9 +107,7 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         top.setPos(column, 1.0)
         bottom.setPos(column, 0.0)
         items = [line, title, top, bottom]
-        inner = ([(index / (len(scale.categories) - 1), category)
-                  for index, category in enumerate(scale.categories[1:-1], 1)]
-                 if scale.kind is ScaleKind.CATEGORICAL else [(0.5, scale.value_at(0.5))])
+        inner = inner_labels(scale)
         for position, text in inner:
             label = pg.TextItem(text, color="#555", anchor=(0, 0.5))
             label.setPos(column + 0.03, position)
@@ -203,3 +201,15 @@ def polylines(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     connect = finite & np.roll(finite, -1)
     connect[columns - 1::columns] = False         # a row's last point: its line ends there
     return x, np.where(finite, y, 0.0), connect
+
+
+def inner_labels(scale: AxisScale) -> list[tuple[float, str]]:
+    """The labels along an axis between its ends: every category, else the middle value (not between two integers,
+    such as the seeds 0 and 1)."""
+    if scale.kind is ScaleKind.CATEGORICAL:
+        last = len(scale.categories) - 1
+        return [(index / last, category) for index, category in enumerate(scale.categories[1:-1], 1)]
+    if scale.kind is ScaleKind.LINEAR and float(scale.low).is_integer() and float(scale.high).is_integer() and not (
+            (scale.low + scale.high) / 2).is_integer():
+        return []
+    return [(0.5, scale.value_at(0.5))]

@@ -15,7 +15,8 @@ from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu, Q
 from kgui.core.runs import RunRecord
 from kgui.core.sweeps.runner import TrialEnded, TrialStarted
 from kgui.core.sweeps.spec import Metric, format_value
-from kgui.core.sweeps.table import METRIC_COLUMNS, AxisScale, TrialRow, axis_names, axis_scale, export_rows, row_of, seed_groups
+from kgui.core.sweeps.table import (METRIC_COLUMNS, AxisScale, TrialRow, axis_names, axis_scale, export_rows, row_of,
+                                    seed_groups)
 
 from .curves import SweepCurves
 from .dialog import SweepRun
@@ -196,7 +197,8 @@ class SweepView(QWidget):
         axis, metric = self.axis_picker.currentText(), self.metric_picker.currentText()
         scale = next((scale for scale in scales if scale.name == axis), None)
         if unchanged and scale is not None:
-            self.scatter.add_points(scale, [row.values.get(axis) for row in rows], [row.metrics[metric] for row in rows])
+            self.scatter.add_points(scale, [row.values.get(axis) for row in rows],
+                                    [row.metrics[metric] for row in rows])
         else:
             self._draw_scatter()
         self._brushed()
