@@ -8,7 +8,7 @@ import pytest
 
 from kgui.core import lr_finder
 from kgui.core.datasets import load_linear
-from kgui.core.lr_finder import (DEFAULT_SUGGESTION, Suggestion, find_learning_rate, learning_rates, minimum_rate,
+from kgui.core.lr_finder import (DEFAULT_SUGGESTION, RangeTestStatus, Suggestion, find_learning_rate, learning_rates, minimum_rate,
                                  slide_rate, steep_rate, suggestions, valley_rate)
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Trainer, TrainingControl
@@ -60,7 +60,7 @@ def test_suggestion_on_the_linear_exercise_is_in_the_band(engine):
     assert low <= result.suggestion <= high, result.summary()
     rates = result.suggestions
     assert result.suggestion == rates[Suggestion.MINIMUM] and rates[Suggestion.STEEP] < rates[Suggestion.MINIMUM]
-    assert result.status == "blown up" and points == result.points and len(points) < lr_finder.DEFAULT_STEPS
+    assert result.status is RangeTestStatus.BLOWN_UP and points == result.points and len(points) < lr_finder.DEFAULT_STEPS
     expected_rates = learning_rates(1e-6, 10, 100)[:len(points)]
     assert [p.learning_rate for p in points] == pytest.approx(expected_rates, rel=1e-12)
     assert result.engine == engine and result.summary().startswith(f"suggested learning rate {result.suggestion:.3g} (valley ")
@@ -97,7 +97,7 @@ def test_cancel_mid_sweep_keeps_the_points_so_far():
     control = TrainingControl()
     result = find_learning_rate(linear("tensorflow"), control=control,
                                 on_point=lambda point: point.step == 40 and control.stop())
-    assert result.status == "stopped" and len(result.points) == 40 and result.suggestion is not None
+    assert result.status is RangeTestStatus.STOPPED and len(result.points) == 40 and result.suggestion is not None
 
 
 def test_suggestion_rules_on_known_curves():

@@ -53,7 +53,7 @@ def lr_find_command(args, out, err) -> int:
     console.line(result.summary())
     for path in args.export:
         console.line(f"wrote {lr_finder.export_range_test(result, path)}")
-    if result.status == "stopped":
+    if result.status is lr_finder.RangeTestStatus.STOPPED:
         return stopper.exit_code
     if result.suggestion is None:
         print("kgui: error: the range test gave no suggestion; use more --steps or a wider --start/--end range",

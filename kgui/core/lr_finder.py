@@ -61,6 +61,15 @@ class Suggestion(StrEnum):
 DEFAULT_SUGGESTION = Suggestion.MINIMUM   # the rule that passes the sanity check on kgui's curves (see above)
 
 
+class RangeTestStatus(StrEnum):
+    """Where a range test stands: sweeping, then why it ended."""
+
+    RUNNING = "running"
+    FINISHED = "finished"     # every rate of the range swept
+    BLOWN_UP = "blown up"     # the smoothed loss passed the blow-up factor times its lowest (or the run diverged)
+    STOPPED = "stopped"       # cancelled
+
+
 @dataclass(frozen=True)
 class RateRange:
     """The rates a range test sweeps: ``steps`` of them from ``start`` to ``end``, evenly spaced on a log axis."""
@@ -86,7 +95,7 @@ class RangeTestPoint:
 
 @dataclass
 class RangeTestResult:
-    """The sweep so far and its suggestions; ``status`` is "finished", "blown up" or "stopped"."""
+    """The sweep so far, its suggestions, and where it stands (``status``)."""
 
     settings: ExperimentSettings
     engine: str
@@ -95,7 +104,7 @@ class RangeTestResult:
     end: float
     steps: int
     points: list[RangeTestPoint] = field(default_factory=list)
-    status: str = "running"
+    status: RangeTestStatus = RangeTestStatus.RUNNING
     suggestions: dict[Suggestion, float | None] = field(default_factory=dict)   # each rule's rate (None: no rate)
 
     @property
@@ -106,9 +115,9 @@ class RangeTestResult:
 
     def summary(self) -> str:
         """One line for people: the suggestion and why the sweep ended."""
-        if self.status == "blown up":
+        if self.status is RangeTestStatus.BLOWN_UP:
             ended = f"stopped at lr {self.points[-1].learning_rate:.3g} (step {len(self.points)}): the loss blew up"
-        elif self.status == "stopped":
+        elif self.status is RangeTestStatus.STOPPED:
             ended = f"cancelled after {len(self.points)} steps"
         else:
             ended = f"swept {self.start:g} to {self.end:g} in {len(self.points)} steps"
@@ -218,7 +227,7 @@ def find_learning_rate(settings: ExperimentSettings, start: float = DEFAULT_STAR
 
     ``on_point(RangeTestPoint)`` is called after every step and ``status(Stage, LoadProgress | None)`` while
     preparing, both on this thread; ``control.stop()`` from another thread cancels between two steps (status
-    "stopped"; the suggestions use the points so far). Bad settings raise ValueError (OSError,
+    STOPPED; the suggestions use the points so far). Bad settings raise ValueError (OSError,
     ImportError for files and engines), as :meth:`Trainer.prepare` does.
     """
     rates = learning_rates(start, end, steps)
@@ -235,13 +244,14 @@ def find_learning_rate(settings: ExperimentSettings, start: float = DEFAULT_STAR
     try:
         trainer.prepare()
     except LoadCancelled:
-        return RangeTestResult(trainer.settings, "", "", start, end, steps, status="stopped")
+        return RangeTestResult(trainer.settings, "", "", start, end, steps,
+                               status=RangeTestStatus.STOPPED)
     result = RangeTestResult(trainer.settings, trainer.record.engine, trainer.record.engine_version, start, end,
                              steps)
     lowest = math.inf
     for rate in rates:
         if not control.wait_for_turn():
-            result.status = "stopped"
+            result.status = RangeTestStatus.STOPPED
             break
         trainer.set_learning_rate(float(rate))
         step = trainer.step()
@@ -251,10 +261,10 @@ def find_learning_rate(settings: ExperimentSettings, start: float = DEFAULT_STAR
             on_point(point)
         lowest = min(lowest, point.smoothed_loss)
         if trainer.record.status == "diverged" or not point.smoothed_loss <= blow_up * lowest:
-            result.status = "blown up"
+            result.status = RangeTestStatus.BLOWN_UP
             break
     else:
-        result.status = "finished"
+        result.status = RangeTestStatus.FINISHED
     result.suggestions = suggestions(*_trimmed(result.points))
     return result
 

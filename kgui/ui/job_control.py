@@ -7,7 +7,7 @@ from __future__ import annotations
 from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QStyle
 
-from kgui.core.lr_finder import DEFAULT_SUGGESTION, Suggestion
+from kgui.core.lr_finder import DEFAULT_SUGGESTION, RangeTestStatus, Suggestion
 from kgui.core.engines import installed_ids
 from kgui.core.session import JobEnded, JobKind
 from kgui.core.workers import RemoteJob, WorkerPool
@@ -211,5 +211,5 @@ class JobControl(QObject):
             window.dialogs.status(f"Backend parity: {verdict_line(result)}")
         elif event.job_kind is JobKind.RANGE_TEST:
             window.lr_range_view.show_result(result)
-            window.job_status.show("range test cancelled" if result.status == "stopped" else "range test done")
+            window.job_status.show("range test cancelled" if result.status is RangeTestStatus.STOPPED else "range test done")
             window.dialogs.status(f"Range test: {result.summary()}")
