@@ -93,7 +93,8 @@ class MainWindow(QMainWindow):
         fit_to_screen(self, DEFAULT_SIZE)
         self._wire()
         self.runs_controller.load_saved(shown_run_ids(self.preferences) if show_remembered_runs else set())
-        follow_session(self.sweep_view, self)
+        follow_session(self.sweep_view, self.session, self.settings, self.show_run,
+                       lambda: self.runs_controller.load_saved(set()), self.dialogs.status)
         self.window_state = WindowState(self.preferences, self, self.form, self.apply_settings, self.plot,
                                         self.log_y_action, self.surface_view, self.runs_table, self.session)
         self.window_state.restore()
@@ -104,11 +105,18 @@ class MainWindow(QMainWindow):
 
     # -- layout ------------------------------------------------------------------------------------------------------
 
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea | None = None,
+              below: bool = False, tab_of: QDockWidget | None = None) -> QDockWidget:
+        """A dock of ``widget`` in ``area`` (``below``: under the docks there), or in a tab beside ``tab_of``."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
+        if tab_of is not None:
+            self.tabifyDockWidget(tab_of, dock)
+        elif below:
+            self.addDockWidget(area, dock, Qt.Orientation.Vertical)
+        else:
+            self.addDockWidget(area, dock)
         return dock
 
     def _build_controls(self) -> None:
@@ -151,7 +159,16 @@ class MainWindow(QMainWindow):
         self.surface_dock = self._dock("Decision boundary", "surface", self.surface_view,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.code_dock, self.surface_dock)
-        self.network_docks = NetworkDocks(self)   # "Network" and "Layers", below those
+        self.network_docks = NetworkDocks(self.session, self.jobs, self.dialogs, self)
+        # "Network" and "Layers" below those (splitting a tabbed dock would only add a tab)
+        self.network_dock = self._dock("Network", "network", self.network_docks.network,
+                                       Qt.DockWidgetArea.RightDockWidgetArea, below=True)
+        self.layers_dock = self._dock("Layers", "layers", self.network_docks.layers, tab_of=self.network_dock)
+        self.network_dock.raise_()
+        self.resizeDocks([self.surface_dock, self.network_dock], [1, 1], Qt.Orientation.Vertical)   # halves
+        self.network_docks.network.neuron_hovered.connect(self.surface_view.show_overlay)
+        self.pause_action.changed.connect(self.network_docks.network.update_editing)
+        self.runs_table.selected.connect(self.network_docks.select)
         self.fit_dock.raise_()
         self.resizeDocks([self.fit_dock], [330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.runs_dock], [190], Qt.Orientation.Vertical)
@@ -210,6 +227,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Settings loaded into the controls" + (
             f" except {len(problems)} that cannot be used" if problems else ""))
         return problems
+
+    def show_run(self, run_id: str) -> None:
+        """Run ``run_id``'s curves on the loss plot, in front, and its row selected in the runs table."""
+        self.session.set_shown(run_id, True)
+        self.runs_controller.select(run_id)
+        self.tabs.setCurrentWidget(self.plot)
 
     def set_classroom(self, classroom: Classroom) -> None:
         """Hide and lock the controls ``classroom`` names (kgui.core.classroom); the others are shown again."""

@@ -1,14 +1,17 @@
-"""The "Network" and "Layers" docks of the main window: built from its session, fed by its LayerStatsComputed
-events, showing the live run or the run picked in the runs table (its saved statistics after a restart), hovering
-a neuron shows its heatmap in the Decision boundary dock, and a weight set while paused goes to the job."""
+"""The views of the "Network" and "Layers" docks: fed by the session's LayerStatsComputed events, showing the live
+run or the run picked in the runs table (its saved statistics after a restart); a weight set while paused goes to
+the job. The window docks the views and shows a hovered neuron's heatmap (``network.neuron_hovered``) in the
+Decision boundary dock."""
 from __future__ import annotations
 
 from time import perf_counter
 
-from PyQt6.QtCore import QObject, Qt, QTimer
-from PyQt6.QtWidgets import QDockWidget
+from PyQt6.QtCore import QObject, QTimer
 
-from kgui.core.session import JobEnded, LayerStatsComputed, RunEnded, RunRemoved, RunStarted
+from kgui.core.session import JobEnded, LayerStatsComputed, RunEnded, RunRemoved, RunStarted, Session
+
+from .dialogs import Dialogs
+from .job_control import JobControl
 
 from .layers_view import LayersView
 from .network_view import NetworkView
@@ -19,24 +22,13 @@ REDRAW_S = 1.0     # while a run trains, the docks are redrawn at most this ofte
 
 
 class NetworkDocks(QObject):
-    """Adds both docks to ``window`` (below the right-hand docks, as ``window.network_dock`` and
-    ``window.layers_dock``) and keeps them in step with its session."""
+    """The ``network`` and ``layers`` views, kept in step with ``session``; ``jobs`` runs the job a weight edit goes
+    to, ``dialogs`` says what was set and exports the layers' statistics."""
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window, self.session = window, window.session
+    def __init__(self, session: Session, jobs: JobControl, dialogs: Dialogs, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session, self.jobs, self.dialogs = session, jobs, dialogs
         self.network, self.layers = NetworkView(), LayersView()
-        window.network_dock = QDockWidget("Network", window)
-        window.layers_dock = QDockWidget("Layers", window)
-        for dock, name, view in ((window.network_dock, "network", self.network),
-                                 (window.layers_dock, "layers", self.layers)):
-            dock.setObjectName(name)
-            dock.setWidget(view)
-        # below the right-hand docks' tabs (splitting a tabbed dock would only add a tab)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.network_dock, Qt.Orientation.Vertical)
-        window.tabifyDockWidget(window.network_dock, window.layers_dock)
-        window.network_dock.raise_()
-        window.resizeDocks([window.surface_dock, window.network_dock], [1, 1], Qt.Orientation.Vertical)   # halves
         self.live_run_id: str | None = None
         self.shown_run_id: str | None = None
         self._names: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}   # run id -> feature and class names
@@ -46,10 +38,8 @@ class NetworkDocks(QObject):
         self._later.timeout.connect(lambda: self.shown_run_id is not None and self._show(self.shown_run_id))
         self.network.can_edit = self._can_edit
         self.network.edit_requested.connect(self._edit)
-        self.network.neuron_hovered.connect(self._hover)
-        self.layers.export_button.clicked.connect(self._export)
-        window.pause_action.changed.connect(self.network.update_editing)
-        window.runs_table.selected.connect(self.select)
+        self.layers.export_button.clicked.connect(
+            lambda: self.dialogs.export_dialog(self.layers.export_target(), "csv"))
         self.session.on(RunStarted, self._on_run_started)
         self.session.on(LayerStatsComputed, self._on_layer_stats)
         self.session.on(RunEnded, self._on_run_ended)
@@ -115,22 +105,15 @@ class NetworkDocks(QObject):
         self.network.update_editing()
 
     def _can_edit(self) -> bool:
-        jobs = self.window.jobs
-        return (jobs.paused and self.shown_run_id == self.live_run_id
+        return (self.jobs.paused and self.shown_run_id == self.live_run_id
                 and self.session.live_run_training(self.live_run_id))
 
     def _edit(self, parameter: str, index: tuple, value: float) -> None:
         if not self._can_edit():
             return
-        self.window.jobs.job.control.edit_weight(parameter, index, value)
-        self.window.statusBar().showMessage(f"{parameter}[{','.join(map(str, index))}] will be {value:g} from the "
-                                            "next step (Step or Resume)")
-
-    def _hover(self, overlay, caption: str) -> None:
-        self.window.surface_view.show_overlay(overlay, caption)
-
-    def _export(self) -> None:
-        self.window.dialogs.export_dialog(self.layers.export_target(), "csv")
+        self.jobs.job.control.edit_weight(parameter, index, value)
+        self.dialogs.status(f"{parameter}[{','.join(map(str, index))}] will be {value:g} from the next step "
+                            "(Step or Resume)")
 
     def layers_of(self, record):
         """Run ``record``'s layer statistics, or None when it has none (for the TensorBoard export)."""

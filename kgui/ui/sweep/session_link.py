@@ -1,17 +1,23 @@
-"""The Sweep tab wired to the window: its session's sweep trials, a click on one shows its run, New sweep…"""
+"""The Sweep tab wired to a session: its sweep trials, a click on one shows its run, New sweep… starts one."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from kgui.core.runs import RunRecord
-from kgui.core.session import RunChanged, RunEnded, RunRemoved
+from kgui.core.session import RunChanged, RunEnded, RunRemoved, Session
+from kgui.core.settings import ExperimentSettings
 
 from .dialog import SweepDialog, SweepRun
 from .view import SweepView
 
 
-def follow_session(view: SweepView, window) -> None:
-    """Wire the tab to ``window``: its session's sweep trials (now, and as they end, change or go), and a click on a
-    trial shows its run's curves on the loss plot."""
-    session = window.session
+def follow_session(view: SweepView, session: Session, experiment: Callable[[], ExperimentSettings],
+                   show_run: Callable[[str], None], list_saved: Callable[[], None],
+                   status: Callable[[str], None]) -> None:
+    """Wire the tab to ``session``: its sweep trials (now, and as they end, change or go); a click on a trial
+    ``show_run``s its run (its curves on the loss plot); a trial of a sweep started here that ends is listed
+    (``list_saved``: the runs table lists the store's new runs). New sweep… asks for the axes over
+    ``experiment()`` (the form's; ValueError: one ``status`` line, no sweep)."""
     view.set_runs(session.runs.values())
 
     def on_event(event) -> None:
@@ -22,21 +28,19 @@ def follow_session(view: SweepView, window) -> None:
 
     def show(run_id: str) -> None:
         if run_id in session.runs:
-            session.set_shown(run_id, True)
-            window.runs_controller.select(run_id)
-            window.tabs.setCurrentWidget(window.plot)
+            show_run(run_id)
 
     def added(run_id: str) -> None:   # a trial of a sweep started here ended: its run into the runs table
-        window.runs_controller.load_saved(set())
+        list_saved()
         session.reload_saved(run_id)   # as it ended (listed while it trained, it said running)
 
     def new_sweep() -> None:
         try:
-            experiment = window.settings()
+            settings = experiment()
         except ValueError as exc:
-            window.statusBar().showMessage(f"No sweep: {exc}")
+            status(f"No sweep: {exc}")
             return
-        dialog = SweepDialog(experiment, window)
+        dialog = SweepDialog(settings, view)
         if dialog.exec() and dialog.spec is not None:
             view.start(SweepRun(dialog.spec, session.store, dialog.workers.value()))
 
