@@ -37,10 +37,10 @@ def reporter(console: Console, store: RunStore, err):
                 console.line(layer_stats.summary_line(layers))
             case RunEnded(run=record):
                 console.clear()
-                if record.status == "failed":
+                if record.status is RunStatus.FAILED:
                     return
                 console.line(run_summary(record))
-                if record.status == "diverged":
+                if record.status is RunStatus.DIVERGED:
                     print(f"kgui: {record.message}", file=err)
                 if store.exists(record.id):
                     console.line(f"saved run {record.id} in {store.root}")
