@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench_support import ROOT  # first: this checkout's kgui, the shared Otto data
 
 import kgui.backend  # noqa: E402
 

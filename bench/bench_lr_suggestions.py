@@ -13,13 +13,12 @@ import math
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_support import ROOT  # first: this checkout's kgui, the shared Otto data
 
 from kgui.core.lr_finder import Suggestion, find_learning_rate  # noqa: E402
 from kgui.core.settings import ExperimentSettings  # noqa: E402
 from kgui.core.trainer import Trainer  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 OTTO = ROOT.parent / "shared/data/kaggle_ottogroup/train.csv.gz"
 
 

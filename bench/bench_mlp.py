@@ -14,14 +14,11 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import bench_support  # noqa: F401  (first: this checkout's kgui on sys.path, the shared Otto data)
 
 import kgui.backend  # noqa: E402
 from kgui.core.datasets import load_dataset  # noqa: E402
@@ -134,7 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--engines", nargs="+", default=[i.id for i in kgui.backend.available()
-                                                         if i.installed and i.name in NATIVE])
+                                                         if i.installed and i.id in NATIVE])
     parser.add_argument("--otto", help="Otto train.csv(.gz) or its folder (default: the data folders)")
     args = parser.parse_args()
     data = load_dataset("otto", {"path": args.otto} if args.otto else {}, 0.2, 0)

@@ -29,8 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench_support import ROOT  # first: this checkout's kgui, the shared Otto data
 
 from kgui.core.runs import (HISTORY_COLUMNS, INDEX_FILE, RunRecord, RunStatus, RunStore, RunSummary,  # noqa: E402
                             StepRecord)

@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import bench_support  # noqa: F401  (first: this checkout's kgui on sys.path, the shared Otto data)
 
 from kgui.core.settings import ExperimentSettings  # noqa: E402
 from kgui.core.trainer import Trainer  # noqa: E402

@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import bench_support  # noqa: F401  (first: this checkout's kgui on sys.path, the shared Otto data)
 
 from kgui import backend  # noqa: E402
 from kgui.core.runs import RunStore  # noqa: E402

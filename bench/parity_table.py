@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import bench_support  # noqa: F401  (first: this checkout's kgui on sys.path, the shared Otto data)
 
 from kgui.core.datasets import load_dataset  # noqa: E402
 from kgui.core.engines import installed_ids  # noqa: E402
