@@ -114,3 +114,13 @@ def test_live_plot_draws_at_most_ten_frames_a_second_and_every_step_at_the_end()
     assert plot.loss_plot.labels() == ["#1 my loop"]          # no rate given: none in the legend, no markers
     frame = plot.frame.get_frame()
     assert frame.shape == (320, 640, 4) and len(np.unique(frame.reshape(-1, 4), axis=0)) > 10
+
+
+def test_live_plot_marks_a_rate_its_loop_changed_once_where_it_changed():
+    """A loop's own rates: LivePlot decides the changes (no trainer runs there) and the plot draws what it is given."""
+    plot = LivePlot("my loop", steps=40, learning_rate=0.1, show=False)
+    for step in range(1, 41):
+        plot.update(step, 1 / step, learning_rate=0.1 if step < 12 or step >= 30 else 0.02)
+    plot.close()
+    assert plot.loss_plot.marker_labels(LIVE_RUN) == [(12, "lr 0.02"), (30, "lr 0.1")]
+    assert plot.loss_plot.labels() == ["#1 my loop · lr 0.1 → 0.02 → 0.1"]
