@@ -274,3 +274,27 @@ def test_rate_labels_that_fall_close_together_are_stacked_not_drawn_over_each_ot
     rects = label_rects()
     assert not any(rects[i].intersects(rects[j]) for i in range(3) for j in range(i + 1, 3))
     assert len({round(rect.top()) for rect in rects}) <= 2
+
+
+def test_an_svg_export_stacks_close_rate_labels_as_the_screen_does(qtbot):
+    import matplotlib
+
+    from kgui.ui.exporting import SVG_STYLE, panel_state, svg_figure
+
+    plot = LossPlot()
+    plot.timer.stop()
+    qtbot.addWidget(plot)
+    plot.resize(700, 450)
+    plot.show()
+    for run_id in ("a", "b"):
+        plot.add_run(run_id, f"run {run_id}", rate=0.5)
+    plot.add_steps("a", steps(1, 100, 0.5) + steps(101, 300, 0.1), [(101, 0.1)])
+    plot.add_steps("b", steps(1, 100, 0.5) + steps(101, 300, 0.2), [(101, 0.2)])
+    plot.redraw()
+    qtbot.wait(50)
+    state = panel_state(plot.item)
+    tops = sorted(marker.top for marker in state.markers)
+    assert len(tops) == 2 and tops[1] - tops[0] > 0.03 and tops[1] > 0.9    # one under the other, the first on top
+    with matplotlib.rc_context(SVG_STYLE):
+        axes = svg_figure([state], (700, 450)).axes[0]
+    assert sorted(text.xy[1] for text in axes.texts) == tops

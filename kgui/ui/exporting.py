@@ -56,12 +56,14 @@ class CurveState:
 
 @dataclass(frozen=True)
 class MarkerState:
-    """A labelled vertical line (a learning-rate change, a suggested rate), at ``x`` in data coordinates."""
+    """A labelled vertical line (a learning-rate change, a suggested rate), at ``x`` in data coordinates; its label's
+    top at ``top`` of the plot's height (as on screen, where labels that would overlap are stacked)."""
 
     x: float
     label: str
     color: tuple[float, float, float, float]
     dash: tuple[float, ...] = ()
+    top: float = 0.97
 
 
 @dataclass(frozen=True)
@@ -102,14 +104,20 @@ def panel_state(item: pg.PlotItem, title: str = "") -> PanelState:
         curves.append(CurveState(np.asarray(data_item.xData, dtype=float), np.asarray(data_item.yData, dtype=float),
                                  _rgba(pen.color()), max(pen.widthF(), 1.0), tuple(pen.dashPattern()),
                                  legend_names.get(id(data_item)), data_item.zValue()))
-    for child in item.vb.addedItems:
+    for child in item.items:     # ignoreBounds items (the loss plot's markers) too
         if isinstance(child, pg.InfiniteLine) and child.angle == 90 and child.isVisible() and child.label is not None:
             x = child.value()
             markers.append(MarkerState(10 ** x if log_x else x, child.label.format, _rgba(child.pen.color()),
-                                       tuple(child.pen.dashPattern())))
+                                       tuple(child.pen.dashPattern()), _label_top(child.label, item.vb)))
     return PanelState(title, item.getAxis("bottom").labelText, item.getAxis("left").labelText,
                       _view_range(x0, x1, log_x), _view_range(y0, y1, log_y), log_x, log_y,
                       sorted(curves, key=lambda c: c.z), markers)
+
+
+def _label_top(label: pg.InfLineLabel, view: pg.ViewBox) -> float:
+    """Where ``label``'s top is on screen, as a share of the view's height from its bottom."""
+    area, rect = view.sceneBoundingRect(), label.sceneBoundingRect()
+    return min(max(1.0 - (rect.top() - area.top()) / area.height(), 0.0), 0.97) if area.height() > 0 else 0.97
 
 
 def _dashes(pattern: tuple[float, ...]):
@@ -153,7 +161,7 @@ def svg_figure(panels: list[PanelState], size: tuple[int, int]):
         for marker in panel.markers:
             axes.axvline(marker.x, color=marker.color, linewidth=1, linestyle=_dashes(marker.dash) if marker.dash
                          else ":")
-            axes.annotate(marker.label, (marker.x, 0.97), xycoords=("data", "axes fraction"), va="top", ha="left",
+            axes.annotate(marker.label, (marker.x, marker.top), xycoords=("data", "axes fraction"), va="top", ha="left",
                           fontsize=8, color=marker.color)
         axes.set_ylabel(panel.y_label)
         axes.set_xlabel(panel.x_label)
