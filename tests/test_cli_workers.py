@@ -1,7 +1,14 @@
 """``kgui run --workers N``: the same job through worker processes prints and saves the same losses as in-process, on
 every installed engine; a comparison takes one worker per engine and gives the same verdict. Real processes."""
 import json
+import os
+import queue
 import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -9,6 +16,7 @@ from engine_support import INSTALLED
 from kgui import backend, cli
 
 ALL_INSTALLED = [name for name in backend.engine_ids() if name in INSTALLED]
+ROOT = Path(__file__).resolve().parents[1]
 SPIRAL = ["--dataset", "spiral", "--model", "mlp", "--hidden", "8,8", "--batch-size", "10", "--optimizer", "adam",
           "--lr", "0.03", "--steps", "30"]
 
@@ -74,3 +82,31 @@ def test_a_range_test_through_a_worker_gives_the_in_process_curve(capsys, tmp_pa
     assert codes["1"] == codes["0"] == 0
     assert printed["1"] == printed["0"] and printed["0"][0].endswith("lr 0.0001 to 3 over 40 steps")
     assert curves["1"] == curves["0"] and curves["0"][1].startswith("1,0.0001,") and len(curves["0"]) > 10
+
+
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_ctrl_c_stops_a_range_test_the_same_in_a_worker_as_in_process(tmp_path, workers):
+    """SIGINT while the range test sweeps: it is cancelled between two steps, its summary printed, exit code 130."""
+    engine = "jax" if "jax" in ALL_INSTALLED else ALL_INSTALLED[0]
+    process = subprocess.Popen([sys.executable, "-m", "kgui", "lr-find", "--backend", engine, "--dataset", "linear",
+                                "--start", "1e-7", "--end", "1e-6", "--steps", "100000", "--workers", workers],
+                               cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True)
+    reader.start()
+    try:
+        points = 0
+        while points < 2:   # two printed points: the sweep is under way
+            points += lines.get(timeout=120).startswith("lr ")
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+    finally:
+        process.kill()
+    reader.join(timeout=30)
+    out = []
+    while not lines.empty():
+        out.append(lines.get())
+    assert process.returncode == 130, process.stderr.read()
+    assert re.search(r"^no suggestion: too few points to judge \(cancelled after \d+ steps\)$|"
+                     r"^suggested learning rate .*; cancelled after \d+ steps$", "".join(out), re.MULTILINE), out
