@@ -15,6 +15,9 @@
   * warm: Start again on the same experiment with another learning rate (the worker restarts its last model);
   * in-process, prepared ahead (``session.prepare_ahead``, joined), for comparison.
 
+``--wire``: the worker's CPU cost per step of sending its steps to the parent (pickled, on the job's thread), as
+StepRecord dataclasses (before) and as the StepRows tuples it sends, in the same run.
+
 Prints a markdown table (docs/bench_workers.md has one).
 """
 from __future__ import annotations
@@ -137,6 +140,51 @@ def first_points(settings: ExperimentSettings, store: RunStore) -> dict[str, flo
     return times
 
 
+def wire_cost(batch: int, with_params: bool, rounds: int = 300) -> dict[str, float]:
+    """CPU microseconds per step of one batch of ``batch`` steps crossing a worker's connection: on the sending
+    thread (the worker's job thread, between two steps) and on the parent's reader thread (unpickled, back to a
+    StepsTaken), for the StepsTaken event pickled as it is (one StepRecord dataclass a step) and as the StepRows the
+    worker sends (a tuple a step)."""
+    import socket
+    import threading
+    from multiprocessing.connection import Connection
+
+    from kgui.core.runs import StepRecord
+    from kgui.core.workers.protocol import StepRows
+
+    params = {"w": 0.25, "b": -0.5} if with_params else {}
+    event = StepsTaken("run-1", [StepRecord(i, 0.5 / i, 0.6 / i, None, 0.05, i * 4e-5, 0.036, dict(params))
+                                 for i in range(1, batch + 1)])
+    ours, theirs = socket.socketpair()
+    sender, receiver = Connection(ours.detach()), Connection(theirs.detach())
+    passes = (("dataclasses", lambda: event), ("rows", lambda: StepRows.of(event))) * 2   # the second of each counts
+    received: list[float] = []
+
+    def receive() -> None:
+        for _ in passes:
+            start = time.thread_time()
+            for _ in range(rounds):
+                message = receiver.recv()
+                if isinstance(message, StepRows):
+                    message.event()
+            received.append(time.thread_time() - start)
+
+    reader = threading.Thread(target=receive, daemon=True)
+    reader.start()
+    sent = []
+    for _, message in passes:
+        start = time.thread_time()
+        for _ in range(rounds):
+            sender.send(message())
+        sent.append(time.thread_time() - start)
+    reader.join()
+    sender.close()
+    receiver.close()
+    per_step = 1e6 / rounds / batch
+    return {f"{where} {name}": seconds[i] * per_step for where, seconds in (("send", sent), ("receive", received))
+            for i, (name, _) in enumerate(passes) if i >= 2}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     installed = [info.id for info in backend.available() if info.installed]
@@ -144,7 +192,22 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--linear-steps", type=int, default=1500)
     parser.add_argument("--spiral-steps", type=int, default=1000)
+    parser.add_argument("--wire", action="store_true", help="only the worker's CPU cost of sending a step")
     args = parser.parse_args()
+    if args.wire:
+        print("| batch (steps in 15 ms) | params | worker sends, dataclasses | worker sends, rows | rows / "
+              "dataclasses | parent receives, dataclasses | parent receives, rows | rows / dataclasses |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for batch, with_params, label in ((412, True, "PyTensor linear (27,500 steps/s)"),
+                                          (126, True, "JAX linear (8,400 steps/s)"),
+                                          (272, False, "PyTensor spiral (18,100 steps/s)")):
+            cost = wire_cost(batch, with_params)
+            cells = []
+            for where in ("send", "receive"):
+                before, after = cost[f"{where} dataclasses"], cost[f"{where} rows"]
+                cells.append(f"{before:.2f} µs | {after:.2f} µs | {after / before:.2f}×")
+            print(f"| {batch}: {label} | {'w, b' if with_params else '-'} | {' | '.join(cells)} |", flush=True)
+        return
     with tempfile.TemporaryDirectory() as folder:
         store = RunStore(Path(folder) / "runs")
         print("| engine | exercise | in-process steps/s | worker steps/s | worker / in-process | in-process steps "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kgui.core.runs import RunStatus, RunStore
+from kgui.core.runs import RunStatus, RunStore, StepRecord
 from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, LayerStatsComputed, Phase, RangePoints, RunEnded,
                                RunStarted, Session, StepsTaken, SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
@@ -110,6 +110,15 @@ def test_a_hello_of_another_protocol_is_refused_in_one_line():
     assert protocol.Hello.here().mismatch() == ""
 
 
+def test_steps_cross_as_plain_rows_and_come_back_whole():
+    steps = [StepRecord(1, 0.5, None, None, 0.1, 0.01, 0.02, {"w": 0.3, "b": -0.1}),
+             StepRecord(2, 0.4, 0.45, 0.9, 0.1, 0.02, 0.03)]
+    event = StepsTaken("run-1", steps, ((2, 0.1),))
+    wire = protocol.StepRows.of(event)
+    assert all(type(row) is tuple for row in wire.rows)   # no dataclass to pickle per step
+    assert pickle.loads(pickle.dumps(wire)).event() == event
+
+
 def test_every_event_of_a_training_and_a_range_test_arrives_from_a_worker(pool, store):
     """Phase, RunStarted, StepsTaken, ConfusionComputed, SurfaceComputed, LayerStatsComputed, RunEnded, JobEnded,
     RangePoints: the session's own dataclasses, forwarded unchanged; a weight edit reaches the trainer."""
@@ -143,8 +152,9 @@ def test_every_event_of_a_training_and_a_range_test_arrives_from_a_worker(pool, 
 def test_the_same_seed_gives_identical_histories_in_process_and_through_a_worker(engine, pool, store):
     for settings in (LINEAR.replace(backend=engine, steps=8), SPIRAL.replace(backend=engine, steps=8)):
         local = Session(store).new_job(JobKind.TRAINING, settings).run()
-        _, remote, _ = run_remote(Session(store, pool=pool), settings)
+        _, remote, events = run_remote(Session(store, pool=pool), settings)
         assert remote.status == local.status == RunStatus.FINISHED
+        assert [step for event in events if isinstance(event, StepsTaken) for step in event.steps] == remote.history
         assert [(s.train_loss, s.val_loss) for s in remote.history] == [(s.train_loss, s.val_loss)
                                                                          for s in local.history]
 

@@ -22,8 +22,8 @@ import threading
 from multiprocessing.connection import Connection
 
 from ..runs import RunStore
-from ..session import JobEnded, Session
-from .protocol import Hello, Prepare, RunJob, Shutdown
+from ..session import JobEnded, Session, StepsTaken
+from .protocol import Hello, Prepare, RunJob, Shutdown, StepRows
 
 QUIT_WAIT_S = 1.0   # on Shutdown, the running job gets this long to end its run and write it
 
@@ -58,7 +58,7 @@ class Worker:
             with self._state:
                 self.session.handle(event)   # the job ends here too: its trainer is kept for the next run
                 self.job = None
-        self.send(event)
+        self.send(StepRows.of(event) if type(event) is StepsTaken else event)
 
     def handle(self, message) -> None:
         if isinstance(message, RunJob):

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .main import BOOTSTRAP
-from .protocol import Hello, Shutdown
+from .protocol import Hello, Shutdown, StepRows
 
 KGUI_FOLDER = str(Path(__file__).resolve().parents[3])   # the folder holding this kgui
 EXIT_GRACE_S = 1.0    # a worker whose connection ended is given this long to exit before it is killed
@@ -114,7 +114,7 @@ class WorkerProcess:
                         self.refuse(message.mismatch())
                     continue
                 if not self.refusal:   # nothing a refused worker sent counts
-                    self._messages.put(message)
+                    self._messages.put(message.event() if isinstance(message, StepRows) else message)
         except (EOFError, OSError, ValueError):
             pass
         except Exception as exc:  # noqa: BLE001 - a message that does not unpickle: the worker cannot be trusted

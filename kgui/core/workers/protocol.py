@@ -8,22 +8,25 @@ parent and its own child hold (nothing a user or the network handed us is ever u
   ``apply(control)`` which the worker calls on the running job's :class:`TrainingControl`. A new command is one
   dataclass here plus one TrainingControl method; the worker does not change.
 - Events out: the job's own event dataclasses (:mod:`kgui.core.session`'s, or any frozen dataclass a job sends to
-  its sink), forwarded unchanged, steps batched every :attr:`JobOptions.batch_s`.
+  its sink), forwarded unchanged, steps batched every :attr:`JobOptions.batch_s` and carried as :class:`StepRows`
+  (the parent's reader turns them back into the job's :class:`StepsTaken`).
 """
 from __future__ import annotations
 
+import dataclasses
+import operator
 import os
 import sys
 from dataclasses import dataclass
 from importlib import metadata
 
 from ..lr_finder import RateRange
-from ..runs import SweepTag
-from ..session import JobKind
+from ..runs import StepRecord, SweepTag
+from ..session import JobKind, StepsTaken
 from ..settings import ExperimentSettings
 from ..trainer import TrainingControl
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 
 def kgui_version() -> str:
@@ -152,3 +155,27 @@ class EditWeight:
 
 JobCommand = Pause | Resume | Step | Stop | SetLearningRate | Rename | EditWeight
 Command = RunJob | Prepare | Shutdown | JobCommand
+
+
+# -- events -----------------------------------------------------------------------------------------------------------
+
+_STEP_FIELDS = tuple(field.name for field in dataclasses.fields(StepRecord))
+_step_row = operator.attrgetter(*_STEP_FIELDS)
+
+
+@dataclass(frozen=True)
+class StepRows:
+    """A :class:`StepsTaken` on its way to the parent, each step a plain tuple of its fields: pickling a batch of
+    StepRecord dataclasses cost the worker 2.5 µs a step (the linear exercise's steps take 36 µs on PyTensor), the
+    tuples a third of it."""
+
+    run_id: str
+    rows: list[tuple]
+    rate_changes: tuple[tuple[int, float], ...] = ()
+
+    @classmethod
+    def of(cls, event: StepsTaken) -> "StepRows":
+        return cls(event.run_id, list(map(_step_row, event.steps)), event.rate_changes)
+
+    def event(self) -> StepsTaken:
+        return StepsTaken(self.run_id, [StepRecord(*row) for row in self.rows], self.rate_changes)
