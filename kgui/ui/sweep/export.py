@@ -17,7 +17,7 @@ from kgui.core.sweeps.table import ScaleKind
 
 from ..exporting import SVG_DPI, SVG_STYLE, ExportTarget
 from .curves import BAND_ALPHA, COLORMAP, SweepCurves
-from .parallel_coordinates import DIM_COLOR, LINE_COLOR, ParallelCoordinates, inner_labels
+from .parallel_coordinates import DIM_COLOR, LINE_COLOR, TITLE_COLOR, ParallelCoordinates, axis_decorations
 from .scatter import MetricScatter
 
 
@@ -72,13 +72,13 @@ def coordinates_svg(view: ParallelCoordinates) -> bytes:
         for rows, color in ((~kept, DIM_COLOR), (kept, LINE_COLOR)):
             lines = [np.column_stack([columns, positions]) for positions in view.positions[rows]]
             axes.add_collection(LineCollection(lines, colors=[_rgba(color)], linewidths=0.8))
-        for column, scale in enumerate(view.scales):
-            axes.axvline(column, color="#888", linewidth=1)
-            axes.text(column, 1.08, scale.name.replace("_", " "), ha="center", va="bottom", color="#333")
-            axes.text(column, 1.01, scale.value_at(1.0), ha="center", va="bottom", fontsize=8, color="#555")
-            axes.text(column, -0.01, scale.value_at(0.0), ha="center", va="top", fontsize=8, color="#555")
-            for position, text in inner_labels(scale):
-                axes.text(column + 0.03, position, text, va="center", fontsize=8, color="#555")
+        for spec in axis_decorations(view.scales):      # the lines and labels the view shows
+            if len(spec) == 1:
+                axes.axvline(spec[0], color="#888", linewidth=1)
+                continue
+            x, y, (across, up), text, color = spec
+            axes.text(x, y, text, color=color, fontsize=10 if color == TITLE_COLOR else 8,
+                      ha={0: "left", 0.5: "center", 1: "right"}[across], va={0: "top", 0.5: "center", 1: "bottom"}[up])
         for column, (low, high) in view.brushes.items():
             axes.add_patch(_rectangle(column - 0.08, low, 0.16, high - low))
         axes.set_xlim(-0.4, max(0, len(view.scales) - 1) + 0.4)

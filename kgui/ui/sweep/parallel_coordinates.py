@@ -16,6 +16,7 @@ from ..plot_style import style_plot
 LINE_COLOR = (31, 119, 180, 170)
 DIM_COLOR = (150, 150, 150, 60)
 BRUSH_COLOR = (255, 165, 0, 90)
+TITLE_COLOR, VALUE_COLOR = "#333", "#555"   # an axis's name, its values
 AXIS_PICK = 0.3          # a drag this close to an axis (in axis spacings) brushes it
 FRESH_LINES = 100        # trials added are drawn on their own until there are this many (the rest: a cached picture)
 
@@ -76,7 +77,7 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.rows: list[TrialRow] = []
         self.positions = np.zeros((0, 0))
         self.brushes: dict[int, tuple[float, float]] = {}
-        self._decorations: dict[tuple[int, AxisScale], list] = {}   # (column, its scale) -> line and labels
+        self._decorations: dict[tuple, pg.GraphicsObject] = {}   # what axis_decorations says -> its item
         self._brush_items: dict[int, pg.QtWidgets.QGraphicsRectItem] = {}
 
     def set_rows(self, rows: list[TrialRow], scales: list[AxisScale], values) -> None:
@@ -86,35 +87,15 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.positions = np.array([[_nan(scale.position(values(row, scale.name))) for scale in scales]
                                    for row in rows], dtype=float).reshape(len(rows), len(scales))
         self.brushes = {column: brush for column, brush in self.brushes.items() if column < len(scales)}
-        wanted = set(enumerate(scales))
-        for key in [key for key in self._decorations if key not in wanted]:   # an axis as it was keeps its items
-            for item in self._decorations.pop(key):
-                self.plot.removeItem(item)
-        for column, scale in enumerate(scales):
-            if (column, scale) not in self._decorations:
-                self._decorations[column, scale] = self._axis_items(column, scale)
+        wanted = set(axis_decorations(scales))
+        for spec in [spec for spec in self._decorations if spec not in wanted]:   # what stays as it was is kept
+            self.plot.removeItem(self._decorations.pop(spec))
+        for spec in wanted - self._decorations.keys():
+            self._decorations[spec] = item = _decoration(spec)
+            self.plot.addItem(item)
         self.plot.setXRange(-0.4, max(0, len(scales) - 1) + 0.4, padding=0)
         self.plot.setYRange(-0.08, 1.15, padding=0)
         self._draw()
-
-    def _axis_items(self, column: int, scale: AxisScale) -> list:
-        """The line, name, end and middle values of axis ``column`` (every category), added to the plot."""
-        line = pg.InfiniteLine(column, angle=90, pen=pg.mkPen("#888"))
-        title = pg.TextItem(scale.name.replace("_", " "), color="#333", anchor=(0.5, 1.0))
-        title.setPos(column, 1.08)
-        top, bottom = (pg.TextItem(scale.value_at(position), color="#555", anchor=(0.5, anchor))
-                       for position, anchor in ((1.0, 1.0), (0.0, 0.0)))
-        top.setPos(column, 1.0)
-        bottom.setPos(column, 0.0)
-        items = [line, title, top, bottom]
-        inner = inner_labels(scale)
-        for position, text in inner:
-            label = pg.TextItem(text, color="#555", anchor=(0, 0.5))
-            label.setPos(column + 0.03, position)
-            items.append(label)
-        for item in items:
-            self.plot.addItem(item)
-        return items
 
     def add_rows(self, rows: list[TrialRow], scales: list[AxisScale], values) -> None:
         """Trials added: their lines alone when the axes stay as they are, else everything again."""
@@ -201,6 +182,27 @@ def polylines(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     connect = finite & np.roll(finite, -1)
     connect[columns - 1::columns] = False         # a row's last point: its line ends there
     return x, np.where(finite, y, 0.0), connect
+
+
+def axis_decorations(scales: list[AxisScale]):
+    """What the axes show, each as a hashable spec: ``(column,)`` a vertical line, ``(x, y, anchor, text, colour)``
+    a label (name, end values, middle value or categories)."""
+    for column, scale in enumerate(scales):
+        yield (column,)
+        yield column, 1.08, (0.5, 1.0), scale.name.replace("_", " "), TITLE_COLOR
+        yield column, 1.0, (0.5, 1.0), scale.value_at(1.0), VALUE_COLOR
+        yield column, 0.0, (0.5, 0.0), scale.value_at(0.0), VALUE_COLOR
+        for position, text in inner_labels(scale):
+            yield column + 0.03, position, (0, 0.5), text, VALUE_COLOR
+
+
+def _decoration(spec: tuple):
+    if len(spec) == 1:
+        return pg.InfiniteLine(spec[0], angle=90, pen=pg.mkPen("#888"))
+    x, y, anchor, text, color = spec
+    label = pg.TextItem(text, color=color, anchor=anchor)
+    label.setPos(x, y)
+    return label
 
 
 def inner_labels(scale: AxisScale) -> list[tuple[float, str]]:
