@@ -256,11 +256,16 @@ def test_a_sweep_started_in_the_window_runs_in_workers_and_fills_the_tab(qtbot, 
     spec = SweepSpec(SPIRAL.replace(steps=20), (Axis("learning_rate", (0.01, 0.1)),), seeds=2)
     run = SweepRun(spec, window.session.store, 2)
     view = window.sweep_view
+    listed = []
+    store = window.session.store
+    store.list = lambda *args, **kwargs: listed.append(1) or type(store).list(store, *args, **kwargs)
     view.start(run)
     assert not view.progress.isHidden() and not view.new_button.isEnabled()
     with qtbot.waitSignal(run.finished, timeout=240_000):
         pass
     qtbot.waitUntil(lambda: view.proxy.rowCount() == 4)
+    qtbot.waitUntil(lambda: window.runs_table.model.rowCount() == 4)   # each trial listed as it ended
+    assert not listed                                # by reading its run alone, not the whole store again
     assert view.progress.value() == 4 and view.new_button.isEnabled()
     assert {window.session.runs[row.run_id].status for row in view.model.rows} == {"finished"}
     assert not [process for process in run.executor.pool.processes if process.alive]

@@ -93,8 +93,7 @@ class MainWindow(QMainWindow):
         fit_to_screen(self, DEFAULT_SIZE)
         self._wire()
         self.runs_controller.load_saved(shown_run_ids(self.preferences) if show_remembered_runs else set())
-        follow_session(self.sweep_view, self.session, self.settings, self.show_run,
-                       lambda: self.runs_controller.load_saved(set()), self.dialogs.status)
+        follow_session(self.sweep_view, self.session, self.settings, self.show_run, self.dialogs.status)
         self.window_state = WindowState(self.preferences, self, self.form, self.apply_settings, self.plot,
                                         self.log_y_action, self.surface_view, self.runs_table, self.session)
         self.window_state.restore()

@@ -12,12 +12,11 @@ from .view import SweepView
 
 
 def follow_session(view: SweepView, session: Session, experiment: Callable[[], ExperimentSettings],
-                   show_run: Callable[[str], None], list_saved: Callable[[], None],
-                   status: Callable[[str], None]) -> None:
+                   show_run: Callable[[str], None], status: Callable[[str], None]) -> None:
     """Wire the tab to ``session``: its sweep trials (now, and as they end, change or go); a click on a trial
-    ``show_run``s its run (its curves on the loss plot); a trial of a sweep started here that ends is listed
-    (``list_saved``: the runs table lists the store's new runs). New sweep… asks for the axes over
-    ``experiment()`` (the form's; ValueError: one ``status`` line, no sweep)."""
+    ``show_run``s its run (its curves on the loss plot); a trial of a sweep started here that ends is read into the
+    session (its RunChanged lists it in the runs table). New sweep… asks for the axes over ``experiment()`` (the
+    form's; ValueError: one ``status`` line, no sweep)."""
     view.set_runs(session.runs.values())
 
     def on_event(event) -> None:
@@ -30,9 +29,8 @@ def follow_session(view: SweepView, session: Session, experiment: Callable[[], E
         if run_id in session.runs:
             show_run(run_id)
 
-    def added(run_id: str) -> None:   # a trial of a sweep started here ended: its run into the runs table
-        list_saved()
-        session.reload_saved(run_id)   # as it ended (listed while it trained, it said running)
+    def added(run_id: str) -> None:   # a trial of a sweep started here ended: that run alone is read (not the store)
+        session.reload_saved(run_id)
 
     def new_sweep() -> None:
         try:
