@@ -15,7 +15,8 @@ from kgui.core import csv_files, dataset_cache, datasets
 from kgui.core.datasets import DatasetError, LoadCancelled, load_dataset
 from kgui.core.runs import RunStore
 from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer, TrainingControl, stage_text
+from kgui.core.trainer import Trainer, stage_text
+from kgui.core.training_control import TrainingControl
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBPROCESS_TIMEOUT_S = 120  # generous: a hang fails the test instead of blocking the suite

@@ -11,7 +11,8 @@ from kgui.core.datasets import load_linear
 from kgui.core.lr_finder import (DEFAULT_SUGGESTION, RangeTestStatus, Suggestion, find_learning_rate, learning_rates, minimum_rate,
                                  slide_rate, steep_rate, suggestions, valley_rate)
 from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer, TrainingControl
+from kgui.core.trainer import Trainer
+from kgui.core.training_control import TrainingControl
 
 ENGINES = ["tensorflow", "theano"]
 WAIT = 30  # seconds a test waits for the worker thread

@@ -10,7 +10,8 @@ from kgui import cli
 from kgui.core import tensorboard
 from kgui.core.runs import RunStore
 from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer, TrainingControl
+from kgui.core.trainer import Trainer
+from kgui.core.training_control import TrainingControl
 
 
 def train(store, **settings):

@@ -11,7 +11,8 @@ from engine_support import INSTALLED
 from kgui.core.datasets import load_dataset
 from kgui.core.runs import RunStatus, RunStore
 from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Stage, Trainer, TrainingControl, _BatchOrder
+from kgui.core.trainer import Stage, Trainer, _BatchOrder
+from kgui.core.training_control import TrainingControl
 
 ENGINES = ["tensorflow", "theano"]
 WAIT = 10  # seconds a test waits for the worker thread before failing

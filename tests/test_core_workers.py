@@ -18,7 +18,7 @@ from kgui.core.runs import RunStatus, RunStore, StepRecord
 from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, LayerStatsComputed, Phase, RangePoints, RunEnded,
                                RunStarted, Session, StepsTaken, SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import TrainingControl
+from kgui.core.training_control import TrainingControl
 from kgui.core.workers import Exited, RemoteJob, WorkerPool
 from kgui.core.workers import protocol
 

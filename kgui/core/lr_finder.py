@@ -34,7 +34,8 @@ from .files import write_atomic
 from .runs import json_safe
 from .settings import FLOAT32_MAX, ExperimentSettings
 from .smoothing import DebiasedEMA
-from .trainer import Trainer, TrainingControl
+from .trainer import Trainer
+from .training_control import TrainingControl
 
 DEFAULT_START = 1e-6
 DEFAULT_END = 10.0

@@ -32,7 +32,8 @@ from . import export as run_export
 from .files import write_atomic
 from .runs import RunRecord, RunStore, json_safe
 from .settings import ExperimentSettings
-from .trainer import Trainer, TrainingControl
+from .trainer import Trainer
+from .training_control import TrainingControl
 
 LOSS_TOLERANCE = 1e-4
 

@@ -53,8 +53,6 @@ def open_regular(path) -> tuple[io.FileIO, os.stat_result]:
 
 
 def open_error(path: Path, exc: OSError) -> DatasetError:
-    import errno
-
     if exc.errno == errno.ELOOP:
         return DatasetError(f"{path}: a symlink loop (the link leads back to itself)")
     if exc.errno == errno.ENOENT:

@@ -8,7 +8,8 @@ from ..files import one_line
 from ..parity import ParityResult, compare_backends
 from ..runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from ..settings import ExperimentSettings
-from ..trainer import Stage, Trainer, TrainingControl
+from ..trainer import Stage, Trainer
+from ..training_control import TrainingControl
 from .events import (ConfusionComputed, JobEnded, JobKind, LayerStatsComputed, Phase, PredictionsComputed, RangePoints,
                      RunEnded, RunStarted, StepsTaken, SurfaceComputed)
 from .preparation import Preparation, stopped_while

@@ -8,7 +8,8 @@ from typing import Callable
 from ..datasets import LoadProgress
 from ..runs import RunStore
 from ..settings import ExperimentSettings
-from ..trainer import Stage, Trainer, stage_text, TrainingControl, same_preparation
+from ..trainer import Stage, Trainer, stage_text, same_preparation
+from ..training_control import TrainingControl
 
 
 POLL_S = 0.05   # a job waiting for a preparation checks for Stop this often

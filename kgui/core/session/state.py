@@ -9,7 +9,8 @@ from .. import export as run_export
 from .. import layer_stats
 from ..runs import FINAL_STATUSES, RunNotFoundError, RunRecord, RunStatus, RunStore
 from ..settings import ExperimentSettings
-from ..trainer import Trainer, TrainingControl, reusable_model
+from ..trainer import Trainer, reusable_model
+from ..training_control import TrainingControl
 from .events import (Event, JobEnded, JobKind, LayerStatsComputed, RunChanged, RunEnded, RunRemoved, RunStarted,
                      StepsTaken)
 from .hub import EventHub

@@ -20,7 +20,8 @@ import uuid
 from ..runs import FINAL_STATUSES, RunRecord, RunStatus, StepRecord
 from ..session import Job, JobKind, Preparation, RunEnded, RunStarted, StepsTaken
 from ..settings import ExperimentSettings
-from ..trainer import TrainingControl, reusable_model
+from ..trainer import reusable_model
+from ..training_control import TrainingControl
 from .executors import AttemptResult, Sink, TrialRequest
 
 CONNECT_TIMEOUT_S = 10.0

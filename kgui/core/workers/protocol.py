@@ -24,7 +24,7 @@ from ..lr_finder import RateRange
 from ..runs import StepRecord, SweepTag
 from ..session import JobKind, StepsTaken
 from ..settings import ExperimentSettings
-from ..trainer import TrainingControl
+from ..training_control import TrainingControl
 
 PROTOCOL_VERSION = 2
 

@@ -24,7 +24,7 @@ from ..runs import RunRecord, RunStatus, RunStore
 from ..session import JobEnded, JobKind, Phase, RunEnded, RunStarted
 from ..session.job import runs_of
 from ..settings import ExperimentSettings
-from ..trainer import checked_rate
+from ..training_control import checked_rate
 from .pool import WorkerPool
 from .process import Exited, WorkerProcess
 from .protocol import EditWeight, JobOptions, Pause, Rename, Resume, RunJob, SetLearningRate, Step, Stop
