@@ -74,7 +74,7 @@ def main() -> int:
 
     window.form.dataset_picker.select("linear", LINEAR)
     window.form.steps_box.setValue(300)
-    window.log_y_action.setChecked(True)
+    window.commands.log_y.setChecked(True)
     train(window, "tensorflow", 0.05)
     train(window, "tensorflow", 0.5, slide_to=0.1)
     train(window, "theano", 0.2)
@@ -86,14 +86,14 @@ def main() -> int:
     window.form.dataset_picker.select("otto" if otto_found else "iris")
     window.form.steps_box.setValue(100)
     window.form.lr_control.set_rate(0.1)
-    window.log_y_action.setChecked(False)
+    window.commands.log_y.setChecked(False)
     window.compare_backends()
     wait_until_idle(window)
     window.plot.auto_range()
     QTest.qWait(300)
     save(window, out / "screenshot-parity.png")
 
-    window.reset_action.trigger()   # the earlier runs stay in the table; the plot shows the spiral's alone
+    window.commands.reset.trigger()   # the earlier runs stay in the table; the plot shows the spiral's alone
     window.apply_settings(SPIRAL_MLP)
     window.start()
     wait_until_idle(window)

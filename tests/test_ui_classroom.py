@@ -16,14 +16,14 @@ SHARED = ExperimentSettings(backend="tensorflow", dataset="spiral", dataset_opti
 
 def test_copy_and_paste_an_experiment(window, messages):
     window.apply_settings(SHARED)
-    text = window.copy_experiment_action.trigger() or QGuiApplication.clipboard().text()
+    text = window.commands.copy_experiment.trigger() or QGuiApplication.clipboard().text()
     assert experiment_strings.decode(text) == (SHARED, Classroom())
     window.apply_settings(ExperimentSettings())
     assert window.settings() != SHARED
-    window.paste_experiment_action.trigger()
+    window.commands.paste_experiment.trigger()
     assert window.settings() == SHARED and not messages
     QGuiApplication.clipboard().setText(text[:-6])
-    window.paste_experiment_action.trigger()
+    window.commands.paste_experiment.trigger()
     [(kind, title, message)] = messages
     assert title == "Cannot paste the experiment" and message.startswith("damaged kgui string: ")
     assert "\n" not in message and window.settings() == SHARED
@@ -44,12 +44,12 @@ def test_hidden_controls_are_hidden_and_locked_ones_cannot_change(window):
     rows = visible_rows(window)
     assert not rows["engine"] and not rows["optimizer"] and not rows["beta_1"] and not rows["schedule"]
     assert rows["dataset"] and rows["model"] and rows["hidden"] and rows["steps"]
-    assert not window.compare_action.isVisible() and window.range_test_action.isVisible()
+    assert not window.commands.compare.isVisible() and window.commands.range_test.isVisible()
     assert not window.form.dataset_picker.isEnabled() and not window.form.lr_control.isEnabled()
-    assert window.form.steps_box.isEnabled() and not window.start_action.isEnabled()
-    window.jobs.update_actions()     # what a job's start and end do: the locks stay
+    assert window.form.steps_box.isEnabled() and not window.commands.start.isEnabled()
+    window.jobs.changed.emit()     # what a job's start and end do: the locks stay
     window.form.set_editable(True)
-    assert not window.start_action.isEnabled() and not window.form.dataset_picker.isEnabled()
+    assert not window.commands.start.isEnabled() and not window.form.dataset_picker.isEnabled()
     window.form.model_form.set_enabled_for_run(True)
     window.form.model_form.optimizer_box.setCurrentIndex(0)   # hidden rows keep showing nothing on an edit
     window.form.model_form.model_box.setCurrentIndex(window.form.model_form.model_box.findData("mlp"))
@@ -63,7 +63,7 @@ def test_hidden_controls_are_hidden_and_locked_ones_cannot_change(window):
     window.set_classroom(Classroom())
     assert all(visible for name, visible in visible_rows(window).items()
                if name not in ("nesterov", "rho", "momentum", "epsilon", "beta_1", "beta_2")) \
-        and window.start_action.isEnabled() and window.compare_action.isVisible()
+        and window.commands.start.isEnabled() and window.commands.compare.isVisible()
 
 
 def test_a_pasted_string_brings_its_classroom(window):

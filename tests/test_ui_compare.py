@@ -128,7 +128,7 @@ def test_smoothing_wall_time_axis_and_log_y(qtbot, window):
     x, _ = curve_data(window, record.id)
     assert np.allclose(x, [s.elapsed for s in record.history])
     assert plot.item.getAxis("bottom").labelText == "wall time (s)"
-    window.log_y_action.setChecked(True)
+    window.commands.log_y.setChecked(True)
     assert plot.item.ctrl.logYCheck.isChecked()
     plot.smoothing_slider.setValue(0)
     _, y = curve_data(window, record.id)
@@ -141,9 +141,9 @@ def test_smoothing_wall_time_axis_and_log_y(qtbot, window):
 @both_engines
 def test_compare_backends_overlays_the_engines_and_exports(qtbot, window, monkeypatch, tmp_path):
     configure(window, steps=20, rate=0.3)
-    assert window.compare_action.trigger() is None and window.jobs.running
+    assert window.commands.compare.trigger() is None and window.jobs.running
     wait_for_job(qtbot, window)
-    result = window.parity_result
+    result = window.parity_view.result
     assert [r.engine for r in result.records] == ENGINES
     assert result.verdict.startswith("same within float32 tolerance")
     assert window.parity_view.verdict.text().startswith("Same within float32 tolerance: max |Δloss| = ")
@@ -168,7 +168,7 @@ def test_parity_on_otto_25_steps_within_1e_4(qtbot, window):
     window.form.lr_control.set_rate(0.01)
     window.compare_backends()
     wait_for_job(qtbot, window)
-    result = window.parity_result
+    result = window.parity_view.result
     assert [len(r.history) for r in result.records] == [25] * len(ENGINES)
     assert result.largest.value <= 1e-4 and result.parting is None
     assert window.fit_view.currentWidget() is window.fit_view.classes_page
@@ -181,7 +181,7 @@ def test_range_test_suggests_a_rate_in_the_band_and_sets_the_slider(qtbot, windo
     after_points = []   # preparing is over at the first points: no busy bar, no elapsed counter
     window.session.subscribe(lambda event: isinstance(event, RangePoints) and after_points.append(
         (window.load_bar.isVisible(), window.engine_state.text())))
-    window.range_test_action.trigger()
+    window.commands.range_test.trigger()
     assert window.tabs.currentWidget() is window.lr_range_view
     wait_for_job(qtbot, window)
     assert after_points and set(after_points) == {(False, "testing rates")}
@@ -204,7 +204,7 @@ def test_range_test_can_be_cancelled(qtbot, window):
     window.lr_range_view.cancel_button.click()
     wait_for_job(qtbot, window)
     assert window.lr_range_view.result.status == "stopped"
-    assert window.start_action.isEnabled() and window.lr_range_view.start_button.isEnabled()
+    assert window.commands.start.isEnabled() and window.lr_range_view.start_button.isEnabled()
 
 
 # -- see what is learned ---------------------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def test_restart_restores_state_and_saved_runs(qtbot, tmp_path, preferences, mes
     wait_until_idle(qtbot, first)
     run_id = first.session.last_ended.id
     first.plot.smoothing_slider.setValue(40)
-    first.log_y_action.setChecked(True)
+    first.commands.log_y.setChecked(True)
     first.surface_view.show_test_box.setChecked(False)
     first.surface_view.discretize_box.setChecked(True)
     first.fit_dock.close()
@@ -270,7 +270,7 @@ def test_restart_restores_state_and_saved_runs(qtbot, tmp_path, preferences, mes
            ("iris", ENGINES[-1], 0.3, 6)
     assert (second.width(), second.height()) == (1300, 820)
     assert second.fit_dock.isHidden() and not second.runs_dock.isHidden()
-    assert second.plot.smoothing == 0.4 and second.log_y_action.isChecked()
+    assert second.plot.smoothing == 0.4 and second.commands.log_y.isChecked()
     assert not second.surface_view.show_test_box.isChecked() and second.surface_view.discretize_box.isChecked()
     assert second.runs_table.run_ids() == [run_id] and second.session.shown_run_ids() == [run_id]
     assert [s.train_loss for s in second.session.runs[run_id].history] == \
@@ -292,13 +292,13 @@ def test_experiment_file_runs_the_same_headless(qtbot, window, monkeypatch, tmp_
     path = tmp_path / "experiment.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "experiment"),
                                                                       "kgui experiment (*.json)"))
-    window.save_experiment_action.trigger()
+    window.commands.save_experiment.trigger()
     saved = ExperimentSettings.load(path)
     assert saved == window.settings() and json.loads(path.read_text())["seed"] == 7
 
     configure(window, steps=3, rate=0.01)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(path), "kgui experiment (*.json)"))
-    window.open_experiment_action.trigger()
+    window.commands.open_experiment.trigger()
     assert window.settings() == saved
     window.start()
     wait_until_idle(qtbot, window)
@@ -319,7 +319,7 @@ def test_opening_a_bad_experiment_file_explains(window, monkeypatch, tmp_path, m
     path.write_text('{"learning_rate": "fast"}')
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(path), ""))
     before = window.settings()
-    window.open_experiment_action.trigger()
+    window.commands.open_experiment.trigger()
     (kind, title, text), = messages
     assert (kind, title) == ("critical", "Cannot open the experiment") and "learning_rate must be a number" in text
     assert window.settings() == before

@@ -163,7 +163,7 @@ def test_export_script_waits_for_its_dataset_off_the_gui_thread(qtbot, window, m
     window.form.dataset_picker.select(str(path), {"target": "label"})
     target = tmp_path / "train.py"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), args[-1]))
-    window.export_script_action.trigger()
+    window.commands.export_script.trigger()
     assert not target.exists()      # its dataset loads on another thread; the export follows
     qtbot.waitUntil(target.exists, timeout=60_000)
     assert "data.csv" in target.read_text()

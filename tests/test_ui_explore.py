@@ -50,7 +50,7 @@ def test_open_experiment_restores_the_model_fields_and_trains_them(qtbot, window
     path = tmp_path / "mlp.json"
     path.write_text(MLP_ADAM.to_json())
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(path), ""))
-    window.open_experiment_action.trigger()
+    window.commands.open_experiment.trigger()
     form = window.form.model_form
     assert (form.model, form.hidden_field.text(), form.optimizer, form.beta_2_box.value()) == \
            ("mlp", "8,8", "adam", 0.99)
@@ -77,9 +77,9 @@ def test_code_dock_follows_the_form_and_exports_the_script(qtbot, window, monkey
     qtbot.waitUntil(lambda: window.code_view.script == experiment_script(window.settings(), dataset),
                     timeout=10_000)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "train"), args[-1]))
-    window.export_script_action.trigger()
+    window.commands.export_script.trigger()
     assert (tmp_path / "train.py").read_text() == window.code_view.script
-    assert window.export_script_action in window.menuBar().actions()[0].menu().actions()
+    assert window.commands.export_script in window.menuBar().actions()[0].menu().actions()
 
 
 def test_code_dock_says_why_there_is_no_script(qtbot, window):

@@ -42,8 +42,8 @@ def colour_pixels(image: QImage, colour: str, tolerance: int = 40) -> int:
 def test_export_offers_every_format_in_one_place(qtbot, window, save_as, tmp_path):
     train(qtbot, window, steps=5, n=100)
     save_as(tmp_path / "out.png")
-    assert window.export_action.shortcut().toString() == "Ctrl+E"
-    window.export_action.trigger()
+    assert window.commands.export.shortcut().toString() == "Ctrl+E"
+    window.commands.export.trigger()
     caption, filters = save_as.asked[-1]
     assert filters.split(";;") == ["PNG image (*.png)", "SVG image (*.svg)", "CSV table (*.csv)",
                                    "JSON file (*.json)"]
@@ -55,13 +55,13 @@ def test_exported_png_is_what_the_plot_shows_at_twice_its_size(qtbot, window, sa
     hidden = train(qtbot, window, steps=30, rate=0.05)
     shown = [train(qtbot, window, steps=30, rate=rate) for rate in (0.2, 0.5)]
     window.runs_table.set_checked(hidden.id, False)
-    window.log_y_action.setChecked(True)
+    window.commands.log_y.setChecked(True)
     window.plot.smoothing_slider.setValue(30)
     window.plot.redraw()
     qtbot.wait(50)
     target = tmp_path / "plot.png"
     save_as(target)
-    window.save_plot_action.trigger()
+    window.commands.save_plot.trigger()
     image = QImage(str(target))
     layout = window.plot.widget.ci.sceneBoundingRect()
     assert (image.width(), image.height()) == pytest.approx((PNG_SCALE * layout.width(), PNG_SCALE * layout.height()),
@@ -77,7 +77,7 @@ def test_svg_is_drawn_from_the_plot_state(qtbot, window, save_as, tmp_path):
     first = train(qtbot, window, steps=30, rate=0.05)
     second = train(qtbot, window, steps=30, rate=0.5)
     window.runs_table.set_checked(first.id, False)
-    window.log_y_action.setChecked(True)
+    window.commands.log_y.setChecked(True)
     window.plot.x_axis_box.setCurrentIndex(window.plot.x_axis_box.findData("time"))
     window.plot.redraw()
     window.plot.item.vb.setRange(xRange=(0.0, second.history[10].elapsed), padding=0)   # the user zooms
@@ -90,7 +90,7 @@ def test_svg_is_drawn_from_the_plot_state(qtbot, window, save_as, tmp_path):
     assert np.allclose(train_curve.x, [s.elapsed for s in second.history])
     target = tmp_path / "plot.svg"
     save_as(target)
-    window.export_format_actions["svg"].trigger()
+    window.commands.export_formats["svg"].trigger()
     svg = target.read_text()
     assert window.plot.runs[second.id].color in svg and window.plot.runs[first.id].color not in svg
     assert "#2 TensorFlow · Linear · n 200 · 30 steps · lr 0.5" in svg
@@ -103,14 +103,14 @@ def test_export_while_the_range_test_tab_is_shown_writes_the_range_test(qtbot, w
     assert window.tabs.currentWidget() is window.lr_range_view
     target = tmp_path / "sweep.csv"
     save_as(target)
-    window.export_action.trigger()
+    window.commands.export.trigger()
     assert save_as.asked[-1][0] == "Export the learning-rate range test"
     with open(target, newline="") as stream:
         rows = list(csv.DictReader(stream))
     assert len(rows) == len(window.lr_range_view.result.points) and "learning_rate" in rows[0]
     png = tmp_path / "sweep.png"
     save_as(png)
-    window.save_plot_action.trigger()
+    window.commands.save_plot.trigger()
     rect = window.lr_range_view.item.sceneBoundingRect()
     assert QImage(str(png)).width() == pytest.approx(PNG_SCALE * rect.width(), abs=2)
 
@@ -132,16 +132,16 @@ def test_parity_panel_fills_row_by_row_and_plots_the_difference(qtbot, window, s
     assert verdict.count("|Δloss|") == 1
     steps, differences = view.difference_curve.xData, view.difference_curve.yData
     assert list(steps) == list(range(1, 21))
-    assert np.nanmax(differences) == pytest.approx(window.parity_result.largest.value)
+    assert np.nanmax(differences) == pytest.approx(window.parity_view.result.largest.value)
     assert np.allclose(view.tolerance_curve.yData, LOSS_TOLERANCE * np.maximum(
-        1, [s.train_loss for s in window.parity_result.records[0].history]))
+        1, [s.train_loss for s in window.parity_view.result.records[0].history]))
     assert view.item.ctrl.logYCheck.isChecked()
     assert view.isVisible()
     target = tmp_path / "parity.csv"
     save_as(target)
     view.plot.setFocus()
     qtbot.mouseClick(view.plot.viewport(), Qt.MouseButton.LeftButton)
-    window.export_action.trigger()      # the parity panel is the one looked at: Export writes the comparison
+    window.commands.export.trigger()      # the parity panel is the one looked at: Export writes the comparison
     assert save_as.asked[-1][0] == "Export the backend parity comparison"
     assert target.read_text().startswith("step,train_loss_")
 
@@ -152,8 +152,8 @@ def test_file_menu_exports_the_shown_runs_to_tensorboard(qtbot, window, monkeypa
     window.runs_table.set_checked(hidden.id, False)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(tmp_path / "tb"))
     (tmp_path / "tb").mkdir()
-    assert window.tensorboard_action in window.menuBar().actions()[0].menu().actions()
-    window.tensorboard_action.trigger()
+    assert window.commands.tensorboard in window.menuBar().actions()[0].menu().actions()
+    window.commands.tensorboard.trigger()
     folder, = (tmp_path / "tb").iterdir()
     assert folder.name.startswith(shown.id) and len(list(folder.glob("events.out.tfevents.*"))) == 1
     assert f"tensorboard --logdir {tmp_path / 'tb'}" in window.statusBar().currentMessage()
@@ -165,7 +165,7 @@ def test_tensorboard_export_writes_the_runs_it_can_and_names_the_others(qtbot, w
     good = train(qtbot, window, steps=4, n=100, rate=0.2)
     window.session.runs[damaged.id].created = ""       # as a run.json whose "created" was damaged reads
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(tmp_path / "tb"))
-    window.tensorboard_action.trigger()
+    window.commands.tensorboard.trigger()
     folder, = (tmp_path / "tb").iterdir()
     assert folder.name.startswith(good.id)
     assert messages == [("warning", "Some runs not exported",

@@ -57,19 +57,19 @@ def test_paused_is_shown_in_the_status_the_runs_table_and_the_pause_button(qtbot
     configure(window, steps=1_000_000, n=100)
     window.start()
     wait_for_steps(qtbot, window, 3)
-    window.pause_action.trigger()
+    window.commands.pause.trigger()
     wait_until_paused(qtbot, window)
     qtbot.wait(1100)     # past the runs table's refresh interval: a refresh keeps "paused"
     window.plot.redraw()
     assert window.engine_state.text() == "paused" and window.live_panel.values["state"].text() == "paused"
     assert status_cell(window) == "paused"
-    assert window.pause_action.text() == "Resume"
-    assert window.pause_action.icon().pixmap(16).toImage() == play.pixmap(16).toImage()
-    window.pause_action.trigger()
+    assert window.commands.pause.text() == "Resume"
+    assert window.commands.pause.icon().pixmap(16).toImage() == play.pixmap(16).toImage()
+    window.commands.pause.trigger()
     wait_for_steps(qtbot, window, len(live_history(window)) + 3)
     assert window.engine_state.text() == "training" and status_cell(window) == "running"
-    assert window.pause_action.text() == "Pause"
-    assert window.pause_action.icon().pixmap(16).toImage() == pause.pixmap(16).toImage()
+    assert window.commands.pause.text() == "Pause"
+    assert window.commands.pause.icon().pixmap(16).toImage() == pause.pixmap(16).toImage()
     window.stop()
     wait_until_idle(qtbot, window)
     assert status_cell(window) == "stopped"
@@ -77,10 +77,10 @@ def test_paused_is_shown_in_the_status_the_runs_table_and_the_pause_button(qtbot
 
 def test_step_from_idle_shows_paused(qtbot, window):
     configure(window, steps=50)
-    window.step_action.trigger()
+    window.commands.step.trigger()
     wait_for_steps(qtbot, window, 1)
     qtbot.waitUntil(lambda: window.engine_state.text() == "paused")
-    assert window.pause_action.text() == "Resume"
+    assert window.commands.pause.text() == "Resume"
     window.stop()
     wait_until_idle(qtbot, window)
 
@@ -89,7 +89,7 @@ def test_reset_leaves_nothing_stale(qtbot, finished_linear_run):
     window = finished_linear_run
     assert window.live_panel.values["step"].text() == "30 / 30"
     assert window.fit_view.currentWidget() is window.fit_view.line_page
-    window.reset_action.trigger()
+    window.commands.reset.trigger()
     qtbot.wait(300)              # several redraw periods
     window.plot.redraw()
     panel = window.live_panel.values
@@ -203,7 +203,7 @@ def test_the_side_panel_shows_the_whole_current_run_without_scrolling(window):
 def test_a_range_test_that_ends_as_the_loss_blows_up_reads_as_done(qtbot, window):
     window.form.dataset_picker.select("linear", {"n": 100})
     window.range_test()
-    qtbot.waitUntil(lambda: not window.jobs.running and window.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.jobs.running and window.commands.start.isEnabled(), timeout=RUN_TIMEOUT_MS)
     assert window.engine_state.text() == window.live_panel.values["state"].text() == "range test done"
 
 

@@ -24,10 +24,10 @@ def run_button(win, action) -> QToolButton:
 
 START_PATHS = {
     "F5": lambda qtbot, win: qtbot.keyClick(win.form.lr_control.box, Qt.Key.Key_F5),
-    "toolbar or menu": lambda qtbot, win: win.start_action.trigger(),
-    "Run panel button": lambda qtbot, win: run_button(win, win.start_action).click(),
-    "Compare Backends": lambda qtbot, win: win.compare_action.trigger(),
-    "range test": lambda qtbot, win: win.range_test_action.trigger(),
+    "toolbar or menu": lambda qtbot, win: win.commands.start.trigger(),
+    "Run panel button": lambda qtbot, win: run_button(win, win.commands.start).click(),
+    "Compare Backends": lambda qtbot, win: win.commands.compare.trigger(),
+    "range test": lambda qtbot, win: win.commands.range_test.trigger(),
     "range test tab's Start": lambda qtbot, win: win.lr_range_view.start_button.click(),
 }
 
@@ -99,7 +99,7 @@ def compared(qtbot, window):
     configure(window, steps=10, rate=0.1, n=100)
     assert window.compare_backends()
     wait_for_job(qtbot, window)
-    assert window.parity_result is not None and window.export_choice.parity_in_front()
+    assert window.parity_view.result is not None and window.export_choice.parity_in_front()
     return window
 
 
@@ -199,7 +199,7 @@ def test_fit_dock_follows_the_table_selection_like_the_decision_boundary(qtbot, 
     assert fit.run_id == surface.run_id == classes.id
     assert fit.currentWidget() is fit.classes_page and fit.classes_page.matrix.rowCount() == 2
 
-    window.range_test_action.trigger()       # a range test trains no run: no old fit stays on show
+    window.commands.range_test.trigger()       # a range test trains no run: no old fit stays on show
     assert fit.currentWidget() is fit.hint and "range test" in fit.hint.text()
     window.stop()
     wait_for_job(qtbot, window)
@@ -263,7 +263,7 @@ def test_run_names_are_plain_text_in_the_svg_the_legend_and_the_docks(qtbot, win
     assert "<b>" not in legend_html and "&lt;b&gt;" in legend_html
     target = tmp_path / "plot.svg"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(target), "SVG image (*.svg)"))
-    window.export_format_actions["svg"].trigger()
+    window.commands.export_formats["svg"].trigger()
     svg = target.read_text()
     assert r"$\evil{x}$ &lt;b&gt;bold&lt;/b&gt;" in svg
     from kgui.core.export import plot_bytes
@@ -344,8 +344,8 @@ def test_a_bogus_qt_platform_gives_one_kgui_line(tmp_path):
 def test_about_names_the_four_engines_and_start_is_f5(window):
     from kgui.ui.dialogs import ABOUT
     assert all(name in ABOUT for name in ("TensorFlow", "PyTensor", "JAX", "PyTorch"))
-    assert window.start_action.shortcut().toString() == "F5"
-    assert window.start_action.toolTip().endswith("(F5 or Ctrl+R)")
+    assert window.commands.start.shortcut().toString() == "F5"
+    assert window.commands.start.toolTip().endswith("(F5 or Ctrl+R)")
 
 
 @pytest.mark.parametrize("array", ["xs", "values", "x_train"])
@@ -516,7 +516,7 @@ def test_parity_verdict_explains_adaptive_mini_batch_parting_and_the_png_carries
     window.form.lr_control.set_rate(0.01)
     assert window.compare_backends()
     wait_for_job(qtbot, window)
-    result = window.parity_result
+    result = window.parity_view.result
     view = window.parity_view
     title = export_title(result)
     assert title.startswith(view.verdict.text()) and "Spiral" in title

@@ -97,7 +97,7 @@ def test_unreadable_remembered_values_fall_back_to_defaults_with_one_line_each(q
     assert all(any(key in line for line in warnings) for key in garbage)
     defaults = ExperimentSettings()
     assert (win.settings().steps, win.settings().seed) == (defaults.steps, defaults.seed)
-    assert win.plot.smoothing == 0 and win.plot.x_axis == "step" and not win.log_y_action.isChecked()
+    assert win.plot.smoothing == 0 and win.plot.x_axis == "step" and not win.commands.log_y.isChecked()
     assert win.runs_table.setting_columns() == []      # none of a list with a setting this version does not have
 
 
@@ -161,11 +161,11 @@ def test_open_start_screenshot_exits_like_run(tmp_path, flags, code):
 
 def test_learning_rate_column_follows_a_live_change(qtbot, window):
     configure(window, steps=1_000, rate=0.05)
-    window.step_action.trigger()
+    window.commands.step.trigger()
     wait_for_steps(qtbot, window, 1)
     wait_until_paused(qtbot, window)
     window.form.lr_control.slider.setValue(rate_to_position(0.5))
-    window.step_action.trigger()
+    window.commands.step.trigger()
     wait_for_steps(qtbot, window, 2)
     assert window.runs_table.cell_text(window.session.live_run_id, "Learning rate") == "0.05 → 0.5"
     assert window.jobs.running                                         # while the run goes on, not at its end

@@ -155,9 +155,9 @@ def test_people_read_human_names(qtbot, window):
 
 
 def test_log_scale_has_a_toolbar_icon(window):
-    assert not window.log_y_action.icon().isNull()
+    assert not window.commands.log_y.icon().isNull()
     toolbar = window.findChild(type(window.addToolBar("probe")), "main-toolbar")
-    assert window.log_y_action in toolbar.actions()
+    assert window.commands.log_y in toolbar.actions()
 
 
 # -- learning-rate slider: fine control ------------------------------------------------------------------------------

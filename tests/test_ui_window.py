@@ -92,17 +92,17 @@ def test_typed_learning_rate_and_abc(window, messages):
 def test_train_linear_and_change_the_rate_on_the_next_step(qtbot, window, engine):
     configure(window, engine, steps=40, rate=0.05)
     for done in (1, 2, 3):
-        window.step_action.trigger()  # from idle: a paused run; then one step each
+        window.commands.step.trigger()  # from idle: a paused run; then one step each
         wait_for_steps(qtbot, window, done)
-    assert window.jobs.paused and window.pause_action.text() == "Resume"
+    assert window.jobs.paused and window.commands.pause.text() == "Resume"
     wait_until_paused(qtbot, window)
     window.form.lr_control.slider.setValue(rate_to_position(0.5))
     assert window.form.lr_control.rate == 0.5
-    window.step_action.trigger()
+    window.commands.step.trigger()
     wait_for_steps(qtbot, window, done + 1)
     assert [s.learning_rate for s in live_history(window)[done - 1:done + 1]] == [0.05, 0.5]   # the next step, not later
     assert window.plot.marker_labels() == [(done + 1, "lr 0.5")]
-    window.pause_action.trigger()  # resume
+    window.commands.pause.trigger()  # resume
     wait_until_idle(qtbot, window)
     record = window.jobs.job.result
     assert record.status == "finished" and record.engine == engine
@@ -125,7 +125,7 @@ def test_slider_mid_run_switches_cleanly(qtbot, window):
     window.form.lr_control.slider.setValue(rate_to_position(0.1))
     seen_at_change = len(live_history(window))
     wait_for_steps(qtbot, window, seen_at_change + 50)
-    window.stop_action.trigger()
+    window.commands.stop.trigger()
     wait_until_idle(qtbot, window)
     record = window.session.last_ended
     assert record.status == "stopped"
@@ -141,32 +141,32 @@ def test_pause_resume_stop_and_the_stored_run(qtbot, window, tmp_path):
     configure(window, steps=100_000, n=100)
     window.start()
     wait_for_steps(qtbot, window, 5)
-    assert not window.start_action.isEnabled() and not window.form.backend_picker.isEnabled()
-    window.pause_action.trigger()
+    assert not window.commands.start.isEnabled() and not window.form.backend_picker.isEnabled()
+    window.commands.pause.trigger()
     wait_until_paused(qtbot, window)
     paused_at = len(live_history(window))
     qtbot.wait(200)
     assert len(live_history(window)) == paused_at
-    window.pause_action.trigger()
+    window.commands.pause.trigger()
     wait_for_steps(qtbot, window, paused_at + 10)
-    window.stop_action.trigger()
+    window.commands.stop.trigger()
     wait_until_idle(qtbot, window)
     assert not window.jobs.running
     assert window.session.last_ended.status == "stopped" and window.engine_state.text() == "stopped"
     stored = RunStore(tmp_path / "runs").load(window.session.last_ended.id)
     assert stored.status == "stopped" and len(stored.history) == len(live_history(window))
-    assert window.start_action.isEnabled() and window.form.backend_picker.isEnabled()
+    assert window.commands.start.isEnabled() and window.form.backend_picker.isEnabled()
 
 
 def test_step_from_idle_runs_exactly_one_step(qtbot, window):
     configure(window, steps=50)
-    window.step_action.trigger()
+    window.commands.step.trigger()
     wait_for_steps(qtbot, window, 1)
     qtbot.wait(200)
     assert len(live_history(window)) == 1 and window.jobs.paused
-    window.step_action.trigger()
+    window.commands.step.trigger()
     wait_for_steps(qtbot, window, 2)
-    window.stop_action.trigger()
+    window.commands.stop.trigger()
     wait_until_idle(qtbot, window)
     assert [s.step for s in window.session.last_ended.history] == [1, 2]
 
@@ -194,7 +194,7 @@ def test_export_each_format(finished_run, monkeypatch, tmp_path, fmt):
         return str(target), filters.split(";;")[0]
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
-    window.export_format_actions[fmt].trigger()
+    window.commands.export_formats[fmt].trigger()
     assert asked and f".{fmt}" in asked[0][1]
     history = window.session.last_ended.history
     if fmt == "png":
@@ -222,18 +222,18 @@ def test_save_plot_shortcut_and_unwritable_path(finished_run, monkeypatch, tmp_p
     blocked.write_text("a file")
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *args: (str(blocked / "plot.png"), "PNG image (*.png)"))
-    assert window.save_plot_action.shortcut().toString() == "Ctrl+S"
-    window.save_plot_action.trigger()
+    assert window.commands.save_plot.shortcut().toString() == "Ctrl+S"
+    window.commands.save_plot.trigger()
     assert [(kind, title) for kind, title, _ in messages] == [("critical", "Export failed")]
     assert str(blocked) in messages[0][2]
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "plot"), "SVG image (*.svg)"))
-    assert window.save_plot_action.isEnabled()
-    window.save_plot_action.trigger()
+    assert window.commands.save_plot.isEnabled()
+    window.commands.save_plot.trigger()
     assert (tmp_path / "plot.svg").stat().st_size > 1000
 
 
 def test_export_before_any_run_explains(window, messages):
-    window.export_action.trigger()
+    window.commands.export.trigger()
     assert [kind for kind, *_ in messages] == ["information"]
 
 
@@ -255,12 +255,12 @@ def test_shortcuts(window):
     def keys(action):
         return [s.toString() for s in action.shortcuts()]
 
-    assert keys(window.start_action) == ["F5", "Ctrl+R"]     # F5 first: the one the menu and README name
-    assert keys(window.pause_action) == ["Space"]
-    assert keys(window.stop_action) == ["Esc"]
-    assert keys(window.export_action) == ["Ctrl+E"]
-    assert keys(window.save_plot_action) == ["Ctrl+S"]
-    assert all(action.toolTip() for action in (window.start_action, window.step_action, window.reset_action))
+    assert keys(window.commands.start) == ["F5", "Ctrl+R"]     # F5 first: the one the menu and README name
+    assert keys(window.commands.pause) == ["Space"]
+    assert keys(window.commands.stop) == ["Esc"]
+    assert keys(window.commands.export) == ["Ctrl+E"]
+    assert keys(window.commands.save_plot) == ["Ctrl+S"]
+    assert all(action.toolTip() for action in (window.commands.start, window.commands.step, window.commands.reset))
 
 
 def test_space_and_escape_reach_the_run(qtbot, window):
@@ -292,7 +292,7 @@ def test_open_csv_with_target_column(qtbot, window, monkeypatch, tmp_path):
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(ui_datasets.TargetColumnDialog, "exec", accept)
-    window.open_csv_action.trigger()
+    window.commands.open_csv.trigger()
     qtbot.waitUntil(lambda: not window.form.dataset_picker.previewing)  # the header is read off the GUI thread
     assert chosen == {"target": "label", "task": "auto"}
     settings = window.settings()
@@ -307,7 +307,7 @@ def test_binary_csv_shows_a_message(qtbot, window, monkeypatch, tmp_path, messag
     path = tmp_path / "bad.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0binary")
     choose_file(monkeypatch, path)
-    window.open_csv_action.trigger()
+    window.commands.open_csv.trigger()
     qtbot.waitUntil(lambda: not window.form.dataset_picker.previewing)
     assert [(kind, title) for kind, title, _ in messages] == [("critical", "Cannot use this CSV file")]
     assert window.settings().dataset == "linear"
@@ -318,14 +318,14 @@ def test_malformed_csv_fails_the_run_with_a_message(qtbot, window, monkeypatch, 
     path.write_text("x,y\n1,2\n3,oops\n5\n")
     choose_file(monkeypatch, path)
     monkeypatch.setattr(ui_datasets.TargetColumnDialog, "exec", lambda dialog: QDialog.DialogCode.Accepted)
-    window.open_csv_action.trigger()
+    window.commands.open_csv.trigger()
     qtbot.waitUntil(lambda: not window.form.dataset_picker.previewing)
     window.start()
     qtbot.waitUntil(lambda: bool(messages), timeout=RUN_TIMEOUT_MS)
     (kind, title, text), = messages
     assert (kind, title) == ("critical", "Training failed") and "line 4" in text
     wait_until_idle(qtbot, window)
-    assert window.session.last_ended.status == "failed" and window.start_action.isEnabled()
+    assert window.session.last_ended.status == "failed" and window.commands.start.isEnabled()
     window.form.dataset_picker.select("linear")
     window.form.steps_box.setValue(3)
     window.start()

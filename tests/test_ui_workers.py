@@ -42,7 +42,7 @@ for engine in engines:
 job(window.compare_backends)
 job(window.range_test)
 loaded = sorted({name.split(".")[0] for name in sys.modules})
-print(json.dumps({"statuses": statuses, "compared": [str(r.status) for r in window.parity_result.records],
+print(json.dumps({"statuses": statuses, "compared": [str(r.status) for r in window.parity_view.result.records],
                   "range_test": window.lr_range_view.suggestion is not None, "modules": loaded}), flush=True)
 window.close()
 """

@@ -71,12 +71,12 @@ def wait_for_steps(qtbot, win, count):
 def wait_until_idle(qtbot, win):
     """The training run has ended and the window is ready for the next one."""
     qtbot.waitUntil(lambda: not win.jobs.running and win.session.last_ended is not None
-                    and win.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
+                    and win.commands.start.isEnabled(), timeout=RUN_TIMEOUT_MS)
 
 
 def wait_for_job(qtbot, win):
     """Any job (run, comparison, range test) has ended."""
-    qtbot.waitUntil(lambda: not win.jobs.running and win.start_action.isEnabled(), timeout=RUN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not win.jobs.running and win.commands.start.isEnabled(), timeout=RUN_TIMEOUT_MS)
 
 
 def wait_until_paused(qtbot, win):

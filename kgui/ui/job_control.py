@@ -1,21 +1,29 @@
 """Job control of the main window: starts the session's jobs (a run, a backend comparison, a range test) in the
 session's worker processes (each driven from a thread of its own here), steers them (pause, single step, stop,
-learning rate), keeps the run actions enabled to match, shows each job's outcome, and has a worker prepare the
-form's experiment ahead while no job runs. A finished job's thread is deleted."""
+learning rate), keeps the form and the range test's buttons enabled to match, shows each job's outcome, and has a
+worker prepare the form's experiment ahead while no job runs. A finished job's thread is deleted."""
 from __future__ import annotations
 
-from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QStyle
+from typing import Callable
 
-from kgui.core.lr_finder import DEFAULT_SUGGESTION, RangeTestStatus, Suggestion
+from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QWidget
+
+from kgui.core.lr_finder import DEFAULT_SUGGESTION, Suggestion
 from kgui.core.engines import installed_ids
-from kgui.core.session import JobEnded, JobKind
+from kgui.core.session import JobEnded, JobKind, Session
 from kgui.core.workers import RemoteJob, WorkerPool
 
-from .fit_view import RANGE_TEST_HINT
+from .dialogs import Dialogs
+from .experiment_form import ExperimentForm
+from .fit_view import RANGE_TEST_HINT, FitView
 from .learning_rate import MAX_RATE, MIN_RATE, rounded
+from .load_progress import JobStatus
+from .loss_plot import LossPlot
+from .lr_range_view import LrRangeView
 from .names import dataset_title, engine_label
-from .parity_view import verdict_line
+from .panels import LivePanel
+from .parity_view import ParityView, verdict_line
 from .worker import JobThread, job_options
 
 PREPARE_AFTER_SHOWN_MS = 300   # the experiment is prepared this long after the window is first shown ...
@@ -25,20 +33,33 @@ STARTING = "starting…"         # the job's state from Start until its worker r
 
 
 class JobControl(QObject):
-    """At most one job at a time; ``changed`` when a job starts, pauses, resumes, or its thread has ended."""
+    """At most one job of ``session`` at a time, run in ``pool``'s workers (shut down with the window when it
+    ``owns_pool``), on the settings of ``form``. It drives the views a job starts and ends in (``live_panel``,
+    ``status``, ``lr_range_view``, ``fit_view``, ``parity_view``) and asks for the one to look at through
+    ``show_requested``; ``visible()``: the window is shown (the experiment is prepared ahead only then).
+
+    ``changed`` when a job starts, pauses, resumes, or its thread has ended."""
 
     changed = pyqtSignal()
+    show_requested = pyqtSignal(QWidget)   # a view to bring to the front: its tab, or its dock
 
-    def __init__(self, window, pool: WorkerPool, owns_pool: bool):
-        super().__init__(window)
-        self.window = window
-        self.session = window.session
+    def __init__(self, session: Session, pool: WorkerPool, owns_pool: bool, *, form: ExperimentForm,
+                 dialogs: Dialogs, status: JobStatus, live_panel: LivePanel, plot: LossPlot,
+                 lr_range_view: LrRangeView, fit_view: FitView, parity_view: ParityView,
+                 visible: Callable[[], bool], parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
         self.pool = pool                      # the session's worker processes
         self._owns_pool = owns_pool           # shut down with the window (else its owner's)
+        self.form, self.dialogs, self.status, self.live_panel = form, dialogs, status, live_panel
+        self.plot, self.lr_range_view, self.fit_view, self.parity_view = plot, lr_range_view, fit_view, parity_view
+        self._visible = visible
         self.job: RemoteJob | None = None     # the current job, or the last one
         self._thread: JobThread | None = None
         self._prepare_timer = QTimer(self, singleShot=True, timeout=self.prepare_ahead)
-        self.changed.connect(self.update_actions)
+        self.changed.connect(self.show_state)
+        session.on(JobEnded, self._job_ended)
+        self.show_state()
 
     @property
     def running(self) -> bool:
@@ -58,39 +79,37 @@ class JobControl(QObject):
 
     def start(self, kind: JobKind, paused: bool = False) -> bool:
         """Start a ``kind`` job on the form's settings; False (after a message) when they are invalid."""
-        window = self.window
         if self.running:
             return False
         try:
-            self.job = self.session.new_job(kind, window.settings(), paused=paused, **job_options())
+            self.job = self.session.new_job(kind, self.form.settings(), paused=paused, **job_options())
         except ValueError as exc:
-            window.dialogs.warning("Cannot start", str(exc))
+            self.dialogs.warning("Cannot start", str(exc))
             return False
-        window.form.settle(self.job.settings)
+        self.form.settle(self.job.settings)
         self._thread = JobThread(self.job)
         self._thread.event.connect(self._handle)
         self._thread.ended.connect(self._thread_ended)
         self._thread.start()
-        window.live_panel.clear()
-        window.live_panel.set_engine(engine_label(self.job.settings.backend))
-        window.job_status.show_phase(STARTING, None, None)   # until the worker's first phase (a new one: ~1 s)
+        self.live_panel.clear()
+        self.live_panel.set_engine(engine_label(self.job.settings.backend))
+        self.status.show_phase(STARTING, None, None)   # until the worker's first phase (a new one: ~1 s)
         if kind is JobKind.RANGE_TEST:
-            window.lr_range_view.clear()
-            window.fit_view.clear(RANGE_TEST_HINT)
-            window.tabs.setCurrentWidget(window.lr_range_view)
-            window.dialogs.status(f"Learning-rate range test on {window.form.backend_picker.title}…")
+            self.lr_range_view.clear()
+            self.fit_view.clear(RANGE_TEST_HINT)
+            self.show_requested.emit(self.lr_range_view)
+            self.dialogs.status(f"Learning-rate range test on {self.form.backend_picker.title}…")
         else:
-            window.tabs.setCurrentWidget(window.plot)
+            self.show_requested.emit(self.plot)
         if kind is JobKind.TRAINING:
-            window.fit_dock.raise_()
+            self.show_requested.emit(self.fit_view)
         if kind is JobKind.PARITY:
-            window.parity_result = None
-            window.parity_view.show_running(installed_ids())
-            window.parity_dock.raise_()
-            window.dialogs.status("Comparing backends…")
+            self.parity_view.show_running(installed_ids())
+            self.show_requested.emit(self.parity_view)
+            self.dialogs.status("Comparing backends…")
         elif kind is JobKind.TRAINING:
-            window.dialogs.status(f"Run started: {dataset_title(self.job.settings.dataset)} on "
-                                  f"{engine_label(self.job.settings.backend)}")
+            self.dialogs.status(f"Run started: {dataset_title(self.job.settings.dataset)} on "
+                                f"{engine_label(self.job.settings.backend)}")
         self.changed.emit()
         return True
 
@@ -114,8 +133,8 @@ class JobControl(QObject):
             self.job.control.pause()
         else:
             self.job.control.resume()
-        self.window.dialogs.status("Paused: Space resumes, Step runs one step" if pause else "Resumed")
-        self.window.job_status.show("paused" if pause else "training")
+        self.dialogs.status("Paused: Space resumes, Step runs one step" if pause else "Resumed")
+        self.status.show("paused" if pause else "training")
         self.changed.emit()
 
     def step_once(self) -> None:
@@ -126,25 +145,25 @@ class JobControl(QObject):
     def stop(self) -> None:
         if self.running:
             self.job.control.stop()
-            self.window.dialogs.status("Stopping…")
+            self.dialogs.status("Stopping…")
 
     def set_learning_rate(self, rate: float) -> None:
         """The slider moved: a training run uses ``rate`` from the next step on."""
         if self.training:
             self.job.control.set_learning_rate(rate)
-            self.window.dialogs.status(f"Learning rate {rate:.3g} from the next step on")
+            self.dialogs.status(f"Learning rate {rate:.3g} from the next step on")
 
     def use_suggested_rate(self, rule: Suggestion = DEFAULT_SUGGESTION) -> None:
         """Set the learning rate to the range test's ``rule`` suggestion (as if the slider moved there); not when a
         classroom locked the rate."""
-        suggestion = self.window.lr_range_view.rate_of(rule)
-        if suggestion is None or "learning_rate" in self.window.classroom.lock:
+        suggestion = self.lr_range_view.rate_of(rule)
+        if suggestion is None or "learning_rate" in self.form.classroom.lock:
             return
         rate = min(max(rounded(suggestion), MIN_RATE), MAX_RATE)
-        self.window.form.lr_control.set_rate(rate)
-        self.window.form.changed.emit()
+        self.form.lr_control.set_rate(rate)
+        self.form.changed.emit()
         self.set_learning_rate(rate)
-        self.window.dialogs.status(f"Learning rate set to the {rule} suggestion {rate:g}")
+        self.dialogs.status(f"Learning rate set to the {rule} suggestion {rate:g}")
 
     def shut_down(self) -> None:
         """No more preparing ahead; stop the job (its run is saved as stopped by its worker) and, when the window
@@ -159,57 +178,44 @@ class JobControl(QObject):
     # -- preparing ahead (in a worker: WorkerPool.prepare) --------------------------------------------------------------
 
     def schedule_prepare(self, delay_ms: int = PREPARE_AFTER_EDIT_MS) -> None:
-        if self.window.isVisible():
+        if self._visible():
             self._prepare_timer.start(delay_ms)
 
     def prepare_ahead(self) -> None:
         """Have an idle worker load the dataset, import the engine and compile the model of the form's experiment,
         so that Start only has to train: right after the window is shown, and after the controls have settled."""
-        if self.running or not self.window.isVisible():
+        if self.running or not self._visible():
             return
         try:
-            settings = self.window.settings()
+            settings = self.form.settings()
         except ValueError:
             return
         self.session.prepare_ahead(settings)
 
-    # -- what the window shows ---------------------------------------------------------------------------------------
+    # -- what the views show -----------------------------------------------------------------------------------------
 
-    def update_actions(self) -> None:
-        window, running, training, paused = self.window, self.running, self.training, self.paused
-        for action in (window.start_action, window.compare_action, window.range_test_action,
-                       window.open_csv_action, window.open_experiment_action):
-            action.setEnabled(not running)
-        window.pause_action.setEnabled(training)
-        window.pause_action.blockSignals(True)
-        window.pause_action.setChecked(paused)
-        window.pause_action.blockSignals(False)
-        window.pause_action.setText("Resume" if paused else "Pause")
-        window.pause_action.setIcon(window.style().standardIcon(
-            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
-        window.step_action.setEnabled(not running or (training and paused))
-        window.stop_action.setEnabled(running)
-        window.form.set_editable(not running)
-        window.runs_table.set_busy(self.session.live_run_id, running, paused=paused)
-        window.lr_range_view.set_running(running and not training)
-        window.lr_range_view.start_button.setEnabled(not running and "range_test" not in window.classroom.lock)
-        for action in window.locked_actions():
-            action.setEnabled(False)
+    def show_state(self) -> None:
+        """The form is editable, and the range test's Start enabled (unless a classroom locks it), while no job
+        runs."""
+        self.form.set_editable(not self.running)
+        self.lr_range_view.set_running(self.running and not self.training)
+        self.lr_range_view.start_button.setEnabled(not self.running and "range_test" not in self.form.classroom.lock)
+
+    def _job_ended(self, event: JobEnded) -> None:
+        self.show_outcome(event)
+        self.schedule_prepare()
 
     def show_outcome(self, event: JobEnded) -> None:
         """A job ended: its error, a failed run, the parity verdict or the range test's suggestion."""
-        window, result = self.window, event.result
+        result = event.result
         if event.error:
-            window.job_status.show("failed")
-            window.dialogs.error("Failed", event.error)
+            self.dialogs.error("Failed", event.error)
         elif event.job_kind is JobKind.TRAINING and result.status == "failed":
-            window.dialogs.error("Training failed", result.message or "The run failed.")
+            self.dialogs.error("Training failed", result.message or "The run failed.")
         elif event.job_kind is JobKind.PARITY:
-            window.parity_result = result
-            window.parity_view.show_result(result)
-            window.parity_dock.raise_()
-            window.dialogs.status(f"Backend parity: {verdict_line(result)}")
+            self.parity_view.show_result(result)
+            self.show_requested.emit(self.parity_view)
+            self.dialogs.status(f"Backend parity: {verdict_line(result)}")
         elif event.job_kind is JobKind.RANGE_TEST:
-            window.lr_range_view.show_result(result)
-            window.job_status.show("range test cancelled" if result.status is RangeTestStatus.STOPPED else "range test done")
-            window.dialogs.status(f"Range test: {result.summary()}")
+            self.lr_range_view.show_result(result)
+            self.dialogs.status(f"Range test: {result.summary()}")

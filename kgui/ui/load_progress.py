@@ -1,15 +1,18 @@
 """The status bar's right side: the engine's state ("training", "loading dataset… 2.1 s") and, while a job
 prepares, a progress bar: the share of the dataset file read so far, or busy (indeterminate) while no share is
-known: importing the engine, compiling, a loader that does not tell. GUI thread only: the window calls it from
-the session's events."""
+known: importing the engine, compiling, a loader that does not tell. It follows the session's events (delivered on
+the GUI thread)."""
 from __future__ import annotations
 
 from time import perf_counter
+from typing import Callable
 
 from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QLabel, QMainWindow, QProgressBar
+from PyQt6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from kgui.core.datasets import LoadProgress
+from kgui.core.lr_finder import RangeTestStatus
+from kgui.core.session import JobEnded, JobKind, Phase, RangePoints, RunEnded, RunStarted, Session
 
 STEPS = 1000     # the bar's resolution: a tenth of a percent
 WIDTH = 240
@@ -49,17 +52,25 @@ class LoadProgressBar(QProgressBar):
 
 
 class JobStatus:
-    """The engine's state in the status bar (and in the live panel, through ``mirror``), with the load bar and,
-    while a job prepares, its phase and the seconds it has taken so far."""
+    """The engine's state in ``status_bar`` (and in the live panel, through ``mirror``), with the load bar and,
+    while a job prepares, its phase and the seconds it has taken so far; a run's end is also said in the status
+    bar's message."""
 
-    def __init__(self, window: QMainWindow, mirror):
+    def __init__(self, session: Session, status_bar: QStatusBar, mirror: Callable[[str], None]):
+        self.session = session
+        self.status_bar = status_bar
         self.load_bar = LoadProgressBar()
         self.engine_state = QLabel("idle")
-        window.statusBar().addPermanentWidget(self.load_bar)
-        window.statusBar().addPermanentWidget(self.engine_state)
+        status_bar.addPermanentWidget(self.load_bar)
+        status_bar.addPermanentWidget(self.engine_state)
         self._mirror = mirror
         self._preparing: tuple[str, float] | None = None   # the job's phase and when it began preparing
-        self._timer = QTimer(window, interval=ELAPSED_REFRESH_MS, timeout=self._show_preparing)
+        self._timer = QTimer(status_bar, interval=ELAPSED_REFRESH_MS, timeout=self._show_preparing)
+        session.on(Phase, lambda event: self.show_phase(event.text, event.since, event.progress))
+        session.on(RunStarted, self._run_started)
+        session.on(RangePoints, self._range_points)
+        session.on(RunEnded, self._run_ended)
+        session.on(JobEnded, self._job_ended)
 
     @property
     def preparing(self) -> bool:
@@ -83,7 +94,34 @@ class JobStatus:
         self.engine_state.setText(text)
         self._mirror(text)
 
+    def show_idle(self) -> None:
+        """The status bar says "idle" (the live panel, cleared, says so already)."""
+        self.engine_state.setText("idle")
+
     def _show_preparing(self) -> None:
         if self._preparing is not None:
             text, since = self._preparing
             self.show(f"{text} {perf_counter() - since:.1f} s")
+
+    def _run_started(self, event: RunStarted) -> None:
+        self.stop_preparing()
+        job = self.session.job
+        self.show("paused" if job is not None and job.control.paused else "training")
+
+    def _range_points(self, event: RangePoints) -> None:
+        if self.preparing:   # the first points: preparing is over
+            self.stop_preparing()
+            self.show("testing rates")
+
+    def _run_ended(self, event: RunEnded) -> None:
+        record = event.run
+        self.show(f"diverged at step {record.history[-1].step}"
+                  if record.status == "diverged" and record.history else record.status)
+        self.status_bar.showMessage(record.message or f"run {record.status} after {len(record.history)} steps")
+
+    def _job_ended(self, event: JobEnded) -> None:
+        self.stop_preparing()
+        if event.error:
+            self.show("failed")
+        elif event.job_kind is JobKind.RANGE_TEST:
+            self.show("range test cancelled" if event.result.status is RangeTestStatus.STOPPED else "range test done")

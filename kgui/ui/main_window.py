@@ -13,12 +13,12 @@ from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QMainW
 
 from kgui.core.classroom import Classroom
 from kgui.core.runs import RunStore
-from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, PredictionsComputed, RangePoints, RunEnded,
-                               RunStarted, Session, StepsTaken, SurfaceComputed)
+from kgui.core.session import (ConfusionComputed, JobKind, PredictionsComputed, RangePoints, RunEnded, RunStarted,
+                               Session, StepsTaken, SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
 from kgui.core.workers import WorkerPool
 
-from .actions import add_actions, add_menus_and_toolbar
+from .actions import Commands
 from .code_view import CodeView
 from .dialogs import Dialogs
 from .experiment_files import ExperimentFiles
@@ -65,7 +65,6 @@ class MainWindow(QMainWindow):
         self.session = Session(store if store is not None else RunStore(runs_dir), pool=pool)
         self.preferences = preferences if preferences is not None else default_preferences()
         self.dialogs = Dialogs(self, self.preferences, self.statusBar())
-        self.parity_result = None
         self._ended_with: ExperimentSettings | None = None    # the form's settings when the last run ended
         self.classroom = Classroom()     # controls hidden or locked for students (set_classroom)
 
@@ -78,29 +77,41 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.sweep_view, "Sweep")
         self.setCentralWidget(self.tabs)
         self._build_controls()
-        self.jobs = JobControl(self, pool, owns_pool)
-        self.runs_controller = RunsController(self)
-        add_actions(self)
         self._build_views()
-        add_menus_and_toolbar(self, self.run_buttons_layout)
+        self.job_status = JobStatus(self.session, self.statusBar(), self.live_panel.set_state)
+        self.load_bar, self.engine_state = self.job_status.load_bar, self.job_status.engine_state
+        self.jobs = JobControl(self.session, pool, owns_pool, form=self.form, dialogs=self.dialogs,
+                               status=self.job_status, live_panel=self.live_panel, plot=self.plot,
+                               lr_range_view=self.lr_range_view, fit_view=self.fit_view, parity_view=self.parity_view,
+                               visible=self.isVisible, parent=self)
+        self.runs_controller = RunsController(
+            self.session, self.jobs, plot=self.plot, runs_table=self.runs_table, fit_view=self.fit_view,
+            surface_view=self.surface_view, live_panel=self.live_panel, status=self.job_status, dialogs=self.dialogs,
+            apply_settings=lambda settings: self.apply_settings(settings, say=False), parent=self)
+        self._build_network_docks()
         self.export_choice = ExportChoice(self, self.dialogs, self.session, self.tabs, self.plot, self.lr_range_view,
                                           self.sweep_view, self.parity_dock, self.parity_view,
                                           self.network_docks.layers_of)
         self.experiment_files = ExperimentFiles(self.dialogs, self.form, self.code_view.source, self.apply_settings,
                                                 self.set_classroom)
-        self.job_status = JobStatus(self, self.live_panel.set_state)
-        self.load_bar, self.engine_state = self.job_status.load_bar, self.job_status.engine_state
+        self.commands = Commands(self, self.jobs, self.runs_controller, self.dialogs, self.export_choice,
+                                 self.experiment_files, self.form, self.plot, close_window=self.close)
+        self.commands.pause.changed.connect(self.network_docks.network.update_editing)
+        self.commands.add_menus(self.menuBar(), [self.controls_dock, self.runs_dock, self.fit_dock, self.parity_dock,
+                                                 self.code_dock, self.surface_dock, self.network_dock,
+                                                 self.layers_dock])
+        self.commands.add_toolbar(self.addToolBar("Main"))
+        self.commands.add_run_buttons(self.run_buttons_layout)
         fit_to_screen(self, DEFAULT_SIZE)
         self._wire()
         self.runs_controller.load_saved(shown_run_ids(self.preferences) if show_remembered_runs else set())
         follow_session(self.sweep_view, self.session, self.settings, self.show_run, self.dialogs.status)
         self.window_state = WindowState(self.preferences, self, self.form, self.apply_settings, self.plot,
-                                        self.log_y_action, self.surface_view, self.runs_table, self.session)
+                                        self.commands.log_y, self.surface_view, self.runs_table, self.session)
         self.window_state.restore()
         fit_to_screen(self)
         self.statusBar().showMessage("Choose a backend, a dataset and a learning rate, then Start (F5).")
         self._update_title()
-        self.jobs.update_actions()
 
     # -- layout ------------------------------------------------------------------------------------------------------
 
@@ -158,6 +169,9 @@ class MainWindow(QMainWindow):
         self.surface_dock = self._dock("Decision boundary", "surface", self.surface_view,
                                        Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.code_dock, self.surface_dock)
+
+    def _build_network_docks(self) -> None:
+        """The Network and Layers docks, below the right-hand docks; the Fit dock in front of those."""
         self.network_docks = NetworkDocks(self.session, self.jobs, self.dialogs, self)
         # "Network" and "Layers" below those (splitting a tabbed dock would only add a tab)
         self.network_dock = self._dock("Network", "network", self.network_docks.network,
@@ -166,38 +180,47 @@ class MainWindow(QMainWindow):
         self.network_dock.raise_()
         self.resizeDocks([self.surface_dock, self.network_dock], [1, 1], Qt.Orientation.Vertical)   # halves
         self.network_docks.network.neuron_hovered.connect(self.surface_view.show_overlay)
-        self.pause_action.changed.connect(self.network_docks.network.update_editing)
         self.runs_table.selected.connect(self.network_docks.select)
         self.fit_dock.raise_()
         self.resizeDocks([self.fit_dock], [330], Qt.Orientation.Horizontal)
         self.resizeDocks([self.runs_dock], [190], Qt.Orientation.Vertical)
 
+    def _bring_forward(self, view: QWidget) -> None:
+        """Show ``view``: its tab, or its dock in front of the docks it shares a place with."""
+        if self.tabs.indexOf(view) >= 0:
+            self.tabs.setCurrentWidget(view)
+            return
+        dock = next((dock for dock in self.findChildren(QDockWidget) if dock.widget() is view), None)
+        if dock is not None:
+            dock.raise_()
+
     def _wire(self) -> None:
         on = self.session.on
-        on(Phase, self._on_phase)
-        on(RunStarted, self._on_run_started)
-        on(StepsTaken, self._on_steps)
+        on(RunStarted, self._show_run_started)
+        on(StepsTaken, lambda event: self.fit_view.add_steps(event.run_id, event.steps))
         on(PredictionsComputed, lambda event: self.fit_view.show_predictions(event.run_id, event.step,
                                                                             event.predictions))
         on(ConfusionComputed, lambda event: self.fit_view.show_confusion(event.run_id, event.step, event.matrix))
         on(SurfaceComputed, lambda event: self.surface_view.show_surface(event.run_id, event.surface))
-        on(RangePoints, self._on_range_points)
-        on(RunEnded, lambda event: self._run_ended(event.run))
-        on(JobEnded, self._on_job_ended)
+        on(RangePoints, lambda event: self.lr_range_view.add_points(event.points))
+        on(RunStarted, self._comparison_run_started)
+        on(RunEnded, self._comparison_run_ended)
+        on(RunEnded, lambda event: self.fit_view.refresh(force=True))
+        on(RunEnded, self._run_ended)
+        self.jobs.show_requested.connect(self._bring_forward)
         self.plot.redrawn.connect(self._show_latest_step)
         self.form.changed.connect(self._update_title)
         self.form.changed.connect(self.jobs.schedule_prepare)
         self.form.changed.connect(self.code_view.refresh_later)
         self.code_view.follow(self.settings, self.code_dock)
-        self.code_view.save_requested.connect(self.export_script_action.trigger)
+        self.code_view.save_requested.connect(self.commands.export_script.trigger)
         self.form.lr_control.rate_changed.connect(self.jobs.set_learning_rate)
-        self.runs_controller.wire()
         self.parity_view.export_button.clicked.connect(
             lambda: self.dialogs.export_dialog(self.parity_view.export_target()))
         self.sweep_view.export_requested.connect(
             lambda panel: self.dialogs.export_dialog(self.sweep_view.export_target(panel)))
         view = self.lr_range_view
-        view.start_button.clicked.connect(self.range_test_action.trigger)
+        view.start_button.clicked.connect(self.commands.range_test.trigger)
         view.cancel_button.clicked.connect(self.stop)
         for rule, button in view.use_buttons.items():
             button.clicked.connect(lambda _=False, rule=rule: self.jobs.use_suggested_rate(rule))
@@ -238,28 +261,14 @@ class MainWindow(QMainWindow):
         classroom.validate()
         self.classroom = classroom
         self.form.set_classroom(classroom)
-        for control, action in self._classroom_actions().items():
-            action.setVisible(control not in classroom.hide)
-            button = self.run_action_buttons.get(action)
-            if button is not None:
-                button.setVisible(control not in classroom.hide)
+        self.commands.set_classroom(classroom)
         self.lr_range_view.start_button.setVisible("range_test" not in classroom.hide)
         self.surface_view.set_classroom(set(classroom.hide), set(classroom.lock))
-        self.jobs.update_actions()
+        self.jobs.show_state()
         if classroom:
             self.statusBar().showMessage("Classroom mode: " + "; ".join(
                 f"{kind} {', '.join(sorted(names))}" for kind, names in (("hidden", classroom.hide),
                                                                           ("locked", classroom.lock)) if names))
-
-    def _classroom_actions(self) -> dict:
-        """Classroom control id: its action."""
-        return {"start": self.start_action, "pause": self.pause_action, "step": self.step_action,
-                "stop": self.stop_action, "reset": self.reset_action, "compare": self.compare_action,
-                "range_test": self.range_test_action}
-
-    def locked_actions(self) -> list:
-        """The run actions the classroom locks: update_actions leaves them disabled."""
-        return [action for control, action in self._classroom_actions().items() if control in self.classroom.lock]
 
     def _update_title(self) -> None:
         """Settings · engine · rate, and the last run's status while the controls still describe that run."""
@@ -287,43 +296,30 @@ class MainWindow(QMainWindow):
 
     # -- session events ----------------------------------------------------------------------------------------------
 
-    def _on_phase(self, event: Phase) -> None:
-        self.job_status.show_phase(event.text, event.since, event.progress)
-        if event.run is not None:
-            self.runs_controller.preparing(event.run, event.stage)
+    def _in_comparison(self) -> bool:
+        """The session's job compares the backends."""
+        return self.session.job is not None and self.session.job.kind is JobKind.PARITY
 
-    def _on_run_started(self, event: RunStarted) -> None:
+    def _comparison_run_started(self, event: RunStarted) -> None:
+        if self._in_comparison():
+            self.parity_view.run_started(event.run)
+
+    def _comparison_run_ended(self, event: RunEnded) -> None:
+        if self._in_comparison():
+            self.parity_view.run_ended(event.run)
+
+    def _show_run_started(self, event: RunStarted) -> None:
+        """The live panel, the fit and the decision boundary (in front when it applies) show the new run."""
         record, dataset = event.run, event.dataset
-        self.job_status.stop_preparing()
         self.live_panel.set_engine(run_engine_label(record))
         self.live_panel.expect_rows(dataset)
-        if self.jobs.job.kind is JobKind.PARITY:
-            self.parity_view.run_started(record)
-        self.runs_controller.live_run_started(record)
         self.fit_view.show_run(record.id, record.settings, dataset)
         self.surface_view.show_dataset(record.id, dataset)
         if self.surface_view.applies_to(dataset):
             self.surface_dock.raise_()
-        self.job_status.show("paused" if self.jobs.paused else "training")
-        self.jobs.update_actions()
-
-    def _on_steps(self, event: StepsTaken) -> None:
-        self.plot.add_steps(event.run_id, event.steps, event.rate_changes)
-        self.fit_view.add_steps(event.run_id, event.steps)
-
-    def _on_range_points(self, event: RangePoints) -> None:
-        if self.job_status.preparing:   # the first points: preparing is over
-            self.job_status.stop_preparing()
-            self.job_status.show("testing rates")
-        self.lr_range_view.add_points(event.points)
-
-    def _on_job_ended(self, event: JobEnded) -> None:
-        self.job_status.stop_preparing()
-        self.jobs.show_outcome(event)
-        self.jobs.schedule_prepare()
 
     def _show_latest_step(self) -> None:
-        """Refresh the readout, fit view and the live run's table row with the plot (not once per step)."""
+        """Refresh the readout and the fit view with the plot (not once per step)."""
         record = self.session.runs.get(self.session.live_run_id)
         if record is None or not record.history or not self.session.is_shown(record.id):
             return      # nothing yet, or hidden (Reset): the readout stays clear
@@ -331,21 +327,14 @@ class MainWindow(QMainWindow):
         self.live_panel.show_step(record.history[-1], record.settings.steps,
                                   statistics.median(step.step_ms for step in recent), len(recent))
         self.fit_view.refresh()
-        self.runs_controller.refresh_live_row(record)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Once the window is shown, the current experiment starts preparing in the background."""
         super().showEvent(event)
         self.jobs.schedule_prepare(PREPARE_AFTER_SHOWN_MS)
 
-    def _run_ended(self, record) -> None:
-        if self.jobs.job is not None and self.jobs.job.kind is JobKind.PARITY:
-            self.parity_view.run_ended(record)
-        self.job_status.show(f"diverged at step {record.history[-1].step}"
-                             if record.status == "diverged" and record.history else record.status)
-        self.statusBar().showMessage(record.message or f"run {record.status} after {len(record.history)} steps")
-        self.runs_controller.run_ended(record)
-        self.fit_view.refresh(force=True)
+    def _run_ended(self, event: RunEnded) -> None:
+        """The title says the run's status while the controls still describe it."""
         self._ended_with = self._readable_settings()
         self._update_title()
 

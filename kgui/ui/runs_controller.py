@@ -4,55 +4,84 @@ the session; this module only asks it and turns its answers into view updates.""
 from __future__ import annotations
 
 from time import perf_counter
+from typing import Callable
 
 from PyQt6.QtCore import QObject
 
 from kgui.core.runs import RunRecord
-from kgui.core.session import RunChanged, RunRemoved
-from kgui.core.settings import usable_settings
+from kgui.core.session import JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted, Session, StepsTaken
+from kgui.core.settings import ExperimentSettings, usable_settings
 from kgui.core.surface import load_saved
 from kgui.core.trainer import Stage
 
+from .dialogs import Dialogs
+from .fit_view import FitView
+from .job_control import JobControl
+from .load_progress import JobStatus
+from .loss_plot import LossPlot
 from .names import plot_placement, run_title
+from .panels import LivePanel
+from .runs_table import RunsTable
+from .surface_view import SurfaceView
 
 TABLE_REFRESH_S = 1.0   # the live run's row in the runs table is refreshed at most this often
 
 
 class RunsController(QObject):
-    """Keeps ``window``'s runs table and loss plot in step with its session's runs, and does what the table asks."""
+    """Keeps ``runs_table`` and ``plot`` in step with ``session``'s runs, and does what the table asks: the picked
+    run in ``fit_view`` and ``surface_view``, a re-run through ``jobs``, settings put into the controls by
+    ``apply_settings`` (it returns one line for each it cannot use). Reset clears the plot, and the readout
+    (``live_panel``, ``fit_view``, ``status``) while no job runs."""
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
-        self.session = window.session
+    def __init__(self, session: Session, jobs: JobControl, *, plot: LossPlot, runs_table: RunsTable,
+                 fit_view: FitView, surface_view: SurfaceView, live_panel: LivePanel, status: JobStatus,
+                 dialogs: Dialogs, apply_settings: Callable[[ExperimentSettings], list[str]],
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.session, self.jobs = session, jobs
+        self.plot, self.runs_table, self.fit_view, self.surface_view = plot, runs_table, fit_view, surface_view
+        self.live_panel, self.status, self.dialogs = live_panel, status, dialogs
+        self._apply_settings = apply_settings
         self._table_refreshed = 0.0
+        session.on(Phase, self._on_phase)
+        session.on(RunStarted, lambda event: self.live_run_started(event.run))
+        session.on(StepsTaken, lambda event: plot.add_steps(event.run_id, event.steps, event.rate_changes))
+        session.on(RunEnded, lambda event: self.run_ended(event.run))
+        session.on(RunChanged, self._on_run_changed)
+        session.on(RunRemoved, self._on_run_removed)
+        plot.redrawn.connect(self.refresh_live_row)
+        jobs.changed.connect(self._show_busy)
+        runs_table.visibility_changed.connect(session.set_shown)
+        runs_table.selected.connect(self.select)
+        runs_table.rename_requested.connect(self.rename)
+        runs_table.rerun_requested.connect(self.rerun)
+        runs_table.load_requested.connect(self.load_settings)
+        runs_table.delete_requested.connect(self.delete)
+        self._show_busy()
 
-    def wire(self) -> None:
-        """Connect the runs table and the session (once the window's views exist)."""
-        table = self.window.runs_table
-        self.session.on(RunChanged, self._on_run_changed)
-        self.session.on(RunRemoved, self._on_run_removed)
-        table.visibility_changed.connect(self.session.set_shown)
-        table.selected.connect(self.select)
-        table.rename_requested.connect(self.rename)
-        table.rerun_requested.connect(self.rerun)
-        table.load_requested.connect(self.load_settings)
-        table.delete_requested.connect(self.delete)
+    def _on_phase(self, event: Phase) -> None:
+        """The run being prepared says so in its row: "loading…" or "compiling…"."""
+        if event.run is not None:
+            compiling = event.stage is Stage.COMPILING
+            self.runs_table.set_run(event.run, status="compiling…" if compiling else "loading…")
 
     def _on_run_changed(self, event: RunChanged) -> None:
         record = event.run
-        self.window.runs_table.set_run(record, visible=event.shown)
-        plot = self.window.plot
-        if record.id in plot.runs:
-            plot.set_run_visible(record.id, event.shown)
-            plot.set_run_title(record.id, run_title(record))   # its name or its rates changed
+        self.runs_table.set_run(record, visible=event.shown)
+        if record.id in self.plot.runs:
+            self.plot.set_run_visible(record.id, event.shown)
+            self.plot.set_run_title(record.id, run_title(record))   # its name or its rates changed
         elif event.shown:
             self.plot_saved_run(record)
 
     def _on_run_removed(self, event: RunRemoved) -> None:
-        if event.run_id in self.window.plot.runs:
-            self.window.plot.remove_run(event.run_id)
-        self.window.runs_table.remove_run(event.run_id)
+        if event.run_id in self.plot.runs:
+            self.plot.remove_run(event.run_id)
+        self.runs_table.remove_run(event.run_id)
+
+    def _show_busy(self) -> None:
+        """The live run's row cannot be deleted (nor any run re-run) while a job runs."""
+        self.runs_table.set_busy(self.session.live_run_id, self.jobs.running, paused=self.jobs.paused)
 
     # -- the table and the plot --------------------------------------------------------------------------------------
 
@@ -61,46 +90,46 @@ class RunsController(QObject):
         plot (a run gets its curves, and its history is read, when it is first shown)."""
         records = self.session.load_saved(shown)
         visible = [record for record in records if self.session.is_shown(record.id)]
-        self.window.runs_table.add_runs(records, {record.id for record in visible})
+        self.runs_table.add_runs(records, {record.id for record in visible})
         for record in visible:
             self.plot_saved_run(record)
 
     def plot_saved_run(self, record: RunRecord) -> None:
-        curves = self.window.plot.add_run(record.id, run_title(record), **plot_placement(record))
-        self.window.plot.add_steps(record.id, record.history, record.lr_changes)
-        self.window.runs_table.set_run(record, color=curves.color)
-
-    def preparing(self, record: RunRecord, stage: Stage) -> None:
-        """The run being prepared says so in its row: "loading…" or "compiling…"."""
-        self.window.runs_table.set_run(record, status="compiling…" if stage is Stage.COMPILING else "loading…")
+        curves = self.plot.add_run(record.id, run_title(record), **plot_placement(record))
+        self.plot.add_steps(record.id, record.history, record.lr_changes)
+        self.runs_table.set_run(record, color=curves.color)
 
     def live_run_started(self, record: RunRecord) -> None:
         """The live run gets its curves (planned steps: the x-axis) and its row, shown."""
-        curves = self.window.plot.add_run(record.id, run_title(record), planned_steps=record.settings.steps,
-                                          **plot_placement(record))
-        self.window.runs_table.set_run(record, visible=True, color=curves.color)
+        curves = self.plot.add_run(record.id, run_title(record), planned_steps=record.settings.steps,
+                                   **plot_placement(record))
+        self.runs_table.set_run(record, visible=True, color=curves.color)
+        self._show_busy()
 
-    def refresh_live_row(self, record: RunRecord) -> None:
-        """The live run's row, at most once per ``TABLE_REFRESH_S``."""
+    def refresh_live_row(self) -> None:
+        """The live run's row, with the plot (at most once per ``TABLE_REFRESH_S``) while it is shown."""
+        record = self.session.runs.get(self.session.live_run_id)
+        if record is None or not record.history or not self.session.is_shown(record.id):
+            return
         if perf_counter() - self._table_refreshed >= TABLE_REFRESH_S:
             self._table_refreshed = perf_counter()
-            self.window.runs_table.set_run(record)
+            self.runs_table.set_run(record)
 
     def run_ended(self, record: RunRecord) -> None:
-        self.window.runs_table.set_run(record)
-        if record.id in self.window.plot.runs:
-            self.window.plot.end_run(record.id)
-        self.window.plot.redraw()
+        self.runs_table.set_run(record)
+        if record.id in self.plot.runs:
+            self.plot.end_run(record.id)
+        self.plot.redraw()
 
     # -- actions on runs ---------------------------------------------------------------------------------------------
 
     def select(self, run_id: str | None) -> None:
         """Highlight the selected run on the plot, say its status, and show what it learned (Fit) and its decision
         boundary: both docks follow the selection."""
-        self.window.plot.highlight(run_id if run_id in self.window.plot.runs else None)
+        self.plot.highlight(run_id if run_id in self.plot.runs else None)
         if run_id is not None:
             run = self.session.runs[run_id]
-            self.window.statusBar().showMessage(f"{run.name}: {run.status}")
+            self.dialogs.status(f"{run.name}: {run.status}")
             self.show_fit(run)
             self.show_surface(run_id)
 
@@ -113,7 +142,7 @@ class RunsController(QObject):
             except (LookupError, OSError, ValueError):
                 stored = None
             run = stored if stored is not None and stored.readable else run
-        self.window.fit_view.show_saved(run)
+        self.fit_view.show_saved(run)
 
     def show_surface(self, run_id: str) -> None:
         """The Decision boundary dock shows the picked run: live, or the final surface saved in its folder."""
@@ -121,27 +150,27 @@ class RunsController(QObject):
             saved = load_saved(self.session.store.folder(run_id))
         except ValueError as exc:
             saved = str(exc)
-        self.window.surface_view.show_saved(run_id, self.session.runs[run_id].name, saved)
+        self.surface_view.show_saved(run_id, self.session.runs[run_id].name, saved)
 
     def rename(self, run_id: str, name: str) -> None:
         """Give a run a new display name (its trainer writes it while it trains)."""
         try:
             self.session.rename(run_id, name)
         except (ValueError, OSError) as exc:
-            self.window.dialogs.warning("Cannot rename", str(exc))
-            self.window.runs_table.set_run(self.session.runs[run_id])
+            self.dialogs.warning("Cannot rename", str(exc))
+            self.runs_table.set_run(self.session.runs[run_id])
 
     def delete(self, run_id: str) -> bool:
         """Delete a run from disk and from the window, after asking."""
-        if self.session.live_run_training(run_id) or not self.window.dialogs.confirm(
+        if self.session.live_run_training(run_id) or not self.dialogs.confirm(
                 "Delete run", f"Delete the run “{self.session.runs[run_id].name}” from disk?"):
             return False
         try:
             record = self.session.delete(run_id)
         except (ValueError, OSError) as exc:
-            self.window.dialogs.error("Cannot delete", str(exc))
+            self.dialogs.error("Cannot delete", str(exc))
             return False
-        self.window.statusBar().showMessage(f"Deleted {record.name}")
+        self.dialogs.status(f"Deleted {record.name}")
         return True
 
     def load_settings(self, run_id: str) -> bool:
@@ -151,27 +180,26 @@ class RunsController(QObject):
         if not record.readable:
             return False
         settings, problems = usable_settings(record.settings)
-        problems = [*map(str, problems), *self.window.apply_settings(settings, say=False)]   # + an engine not here
+        problems = [*map(str, problems), *self._apply_settings(settings)]   # + an engine not here
         if problems:
-            self.window.dialogs.error("Some settings cannot be used", f"{record.name}: some settings cannot be used here and "
-                                      "were left at their defaults: " + "; ".join(problems))
+            self.dialogs.error("Some settings cannot be used", f"{record.name}: some settings cannot be used here "
+                               "and were left at their defaults: " + "; ".join(problems))
         return not problems
 
     def rerun(self, run_id: str) -> bool:
         """A new run with the settings of run ``run_id`` (they go into the controls first); none when one of them
         cannot be used here: never another experiment under its name."""
-        return self.load_settings(run_id) and self.window.start()
+        return self.load_settings(run_id) and self.jobs.start(JobKind.TRAINING)
 
     def reset(self) -> None:
         """Hide every run from the plot (they stay in the runs table), reset its axes and clear the readout."""
-        window = self.window
         hidden = self.session.shown_run_ids()
         for run_id in hidden:
             self.session.set_shown(run_id, False)
-        window.plot.auto_range()
-        if not window.jobs.running:
-            window.live_panel.clear()
-            window.fit_view.clear()
-            window.engine_state.setText("idle")
-        window.statusBar().showMessage(f"Plot cleared: {len(hidden)} run(s) hidden; tick them in the Runs table "
-                                       "to show them again")
+        self.plot.auto_range()
+        if not self.jobs.running:
+            self.live_panel.clear()
+            self.fit_view.clear()
+            self.status.show_idle()
+        self.dialogs.status(f"Plot cleared: {len(hidden)} run(s) hidden; tick them in the Runs table "
+                            "to show them again")
