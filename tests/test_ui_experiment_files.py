@@ -1,0 +1,47 @@
+"""ExperimentFiles and Dialogs on their own: built from an experiment form, a script source and a plain main window
+(its status bar, a parent for message boxes), no kgui window. Real widgets, offscreen Qt."""
+from PyQt6.QtCore import QSettings
+from PyQt6.QtGui import QGuiApplication
+from PyQt6.QtWidgets import QFileDialog, QMainWindow
+
+from kgui.core import experiment_strings
+from kgui.core.classroom import Classroom
+from kgui.core.settings import ExperimentSettings
+from kgui.ui.code_view import ScriptSource
+from kgui.ui.dialogs import Dialogs
+from kgui.ui.experiment_files import ExperimentFiles
+from kgui.ui.experiment_form import ExperimentForm
+from ui_support import messages  # noqa: F401 - fixture
+
+MLP_ADAM = ExperimentSettings(dataset="spiral", model="mlp", hidden=(8, 8), activation="tanh", optimizer="adam",
+                              learning_rate=0.03, steps=60, seed=3)
+
+
+def test_experiment_files_save_open_copy_and_paste_through_the_form_alone(qtbot, tmp_path, monkeypatch, messages):
+    parent = QMainWindow()
+    qtbot.addWidget(parent)
+    form = ExperimentForm()
+    qtbot.addWidget(form)
+    classrooms = []
+
+    def set_classroom(classroom: Classroom) -> None:
+        classrooms.append(classroom)
+        form.set_classroom(classroom)
+
+    dialogs = Dialogs(parent, QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat), parent.statusBar())
+    files = ExperimentFiles(dialogs, form, ScriptSource(), form.apply, set_classroom)
+    assert form.apply(MLP_ADAM) == []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "mlp"), args[-1]))
+    assert files.save_experiment() == tmp_path / "mlp.json"       # the filter's extension added
+    assert parent.statusBar().currentMessage() == f"Saved {tmp_path / 'mlp.json'}"
+    assert dialogs.export_dir == tmp_path                          # remembered in the preferences given
+    form.apply(ExperimentSettings())
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args: (str(tmp_path / "mlp.json"), ""))
+    assert files.open_experiment() and form.settings() == MLP_ADAM
+    text = files.copy_experiment()
+    assert QGuiApplication.clipboard().text() == text and experiment_strings.decode(text)[0] == MLP_ADAM
+    form.apply(ExperimentSettings())
+    assert files.paste_experiment(experiment_strings.encode(MLP_ADAM, Classroom(hide={"optimizer"})))
+    assert form.settings() == MLP_ADAM and classrooms == [Classroom(hide={"optimizer"})]
+    assert not files.paste_experiment("not an experiment")
+    assert [(kind, title) for kind, title, _ in messages] == [("critical", "Cannot paste an experiment")]
