@@ -92,16 +92,30 @@ class LocalCluster:
     Dask's statistical profiler, which samples every thread's stack every 10 ms)."""
 
     def __init__(self, folder: Path, workers: int = 2, separate_sessions: bool = True):
+        self.processes: list[subprocess.Popen] = []
+        try:
+            self._start(folder, workers, separate_sessions)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, folder: Path, workers: int, separate_sessions: bool) -> None:
         dask = Path(sys.executable).with_name("dask")
         folder.mkdir(parents=True, exist_ok=True)
         scheduler_file = folder / "scheduler.json"
-        self.processes = [subprocess.Popen([str(dask), "scheduler", "--scheduler-file", str(scheduler_file),
-                                            "--port", "0", "--dashboard-address", ":0"], env=ENV, cwd=folder,
-                                           start_new_session=True, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL)]
-        while not scheduler_file.exists():
-            time.sleep(0.1)
-        self.address = json.loads(scheduler_file.read_text())["address"]
+        self.processes.append(subprocess.Popen([str(dask), "scheduler", "--scheduler-file", str(scheduler_file),
+                                                "--port", "0", "--dashboard-address", ":0"], env=ENV, cwd=folder,
+                                               start_new_session=True, stdout=subprocess.DEVNULL,
+                                               stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 60
+        while True:   # the file appears before the scheduler has written it
+            try:
+                self.address = json.loads(scheduler_file.read_text())["address"]
+                break
+            except (OSError, ValueError, KeyError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the Dask scheduler did not start within 60 s") from None
+                time.sleep(0.1)
         # one `dask worker` per worker, each in a session of its own as kgui's pool workers are: the kernel's
         # autogroup scheduling shares the CPU between sessions, so two workers of one session would get half the
         # CPU of two kgui workers on a loaded machine
