@@ -180,7 +180,7 @@ def test_range_test_suggests_a_rate_in_the_band_and_sets_the_slider(qtbot, windo
     configure(window, n=1000)
     after_points = []   # preparing is over at the first points: no busy bar, no elapsed counter
     window.session.subscribe(lambda event: isinstance(event, RangePoints) and after_points.append(
-        (window.load_bar.isVisible(), window.engine_state.text())))
+        (window.job_status.load_bar.isVisible(), window.job_status.engine_state.text())))
     window.commands.range_test.trigger()
     assert window.tabs.currentWidget() is window.lr_range_view
     wait_for_job(qtbot, window)

@@ -96,12 +96,12 @@ def test_stop_ends_a_load_in_the_window(qtbot, tmp_path, messages):
     window.form.dataset_picker.select(str(path), {"target": "label"})
     window.start()
     # the phase text first, then the reader's progress, each followed by the elapsed-time counter
-    qtbot.waitUntil(lambda: window.engine_state.text().startswith("loading dataset… ")
-                    and "rows" in window.engine_state.text(), timeout=60_000)
-    assert "%" in window.engine_state.text() and window.engine_state.text().endswith(" s")
-    bar = window.load_bar   # a real progress bar follows the reader too
+    state = window.job_status.engine_state
+    qtbot.waitUntil(lambda: state.text().startswith("loading dataset… ") and "rows" in state.text(), timeout=60_000)
+    assert "%" in state.text() and state.text().endswith(" s")
+    bar = window.job_status.load_bar   # a real progress bar follows the reader too
     assert bar.isVisible() and not bar.busy and 0 <= bar.value() <= bar.maximum()
-    assert bar.text() in window.engine_state.text()   # the same percent as the phase text
+    assert bar.text() in state.text()   # the same percent as the phase text
     window.stop()
     wait_until_idle(qtbot, window)
     assert not bar.isVisible()
@@ -127,7 +127,7 @@ def test_the_progress_bar_shows_the_load_then_is_busy_then_hides_when_training_s
     window.form.dataset_picker.select(str(path), {"target": "label"})
     window.form.steps_box.setValue(3)
     seen = []   # after the window handled each event: (event, bar shown, bar busy, bar value)
-    bar = window.load_bar
+    bar = window.job_status.load_bar
     window.session.subscribe(lambda event: isinstance(event, (Phase, RunStarted)) and seen.append(
         (event, bar.isVisible(), bar.busy, bar.value())))
     assert window.start()

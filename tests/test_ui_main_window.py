@@ -61,13 +61,13 @@ def test_paused_is_shown_in_the_status_the_runs_table_and_the_pause_button(qtbot
     wait_until_paused(qtbot, window)
     qtbot.wait(1100)     # past the runs table's refresh interval: a refresh keeps "paused"
     window.plot.redraw()
-    assert window.engine_state.text() == "paused" and window.live_panel.values["state"].text() == "paused"
+    assert window.job_status.engine_state.text() == "paused" and window.live_panel.values["state"].text() == "paused"
     assert status_cell(window) == "paused"
     assert window.commands.pause.text() == "Resume"
     assert window.commands.pause.icon().pixmap(16).toImage() == play.pixmap(16).toImage()
     window.commands.pause.trigger()
     wait_for_steps(qtbot, window, len(live_history(window)) + 3)
-    assert window.engine_state.text() == "training" and status_cell(window) == "running"
+    assert window.job_status.engine_state.text() == "training" and status_cell(window) == "running"
     assert window.commands.pause.text() == "Pause"
     assert window.commands.pause.icon().pixmap(16).toImage() == pause.pixmap(16).toImage()
     window.stop()
@@ -79,7 +79,7 @@ def test_step_from_idle_shows_paused(qtbot, window):
     configure(window, steps=50)
     window.commands.step.trigger()
     wait_for_steps(qtbot, window, 1)
-    qtbot.waitUntil(lambda: window.engine_state.text() == "paused")
+    qtbot.waitUntil(lambda: window.job_status.engine_state.text() == "paused")
     assert window.commands.pause.text() == "Resume"
     window.stop()
     wait_until_idle(qtbot, window)
@@ -98,7 +98,7 @@ def test_reset_leaves_nothing_stale(qtbot, finished_linear_run):
     assert window.fit_view.currentWidget() is window.fit_view.hint
     assert [panel.item.vb.viewRange() for panel in window.plot.shown_panels] == [[[0, 1], [0, 1]]]
     assert "cleared" in window.statusBar().currentMessage()
-    assert window.engine_state.text() == "idle"
+    assert window.job_status.engine_state.text() == "idle"
 
 
 def test_title_drops_the_status_once_the_settings_change(finished_linear_run):
@@ -204,7 +204,7 @@ def test_a_range_test_that_ends_as_the_loss_blows_up_reads_as_done(qtbot, window
     window.form.dataset_picker.select("linear", {"n": 100})
     window.range_test()
     qtbot.waitUntil(lambda: not window.jobs.running and window.commands.start.isEnabled(), timeout=RUN_TIMEOUT_MS)
-    assert window.engine_state.text() == window.live_panel.values["state"].text() == "range test done"
+    assert window.job_status.engine_state.text() == window.live_panel.values["state"].text() == "range test done"
 
 
 def test_the_code_docks_caption_has_a_row_of_its_own_and_human_names(qtbot, window):

@@ -54,7 +54,7 @@ def test_a_run_that_prepares_shows_its_row_and_the_elapsed_time_and_stop_ends_it
     statuses = []
     window.session.subscribe(lambda event: isinstance(event, Phase) and statuses.append(
         (window.runs_table.cell_text(event.run.id, "Status"),
-         window.engine_state.text())))
+         window.job_status.engine_state.text())))
     assert window.start()
     qtbot.waitUntil(lambda: bool(statuses), timeout=60_000)
     window.stop()

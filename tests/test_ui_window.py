@@ -114,7 +114,7 @@ def test_train_linear_and_change_the_rate_on_the_next_step(qtbot, window, engine
     assert window.live_panel.values["params"].text().startswith("w = ")
     recent_ms = statistics.median(s.step_ms for s in record.history[-STEP_MS_WINDOW:])   # steady, not the last step's
     assert window.live_panel.values["step_ms"].text() == f"{recent_ms:.2f} ms (median, last {STEP_MS_WINDOW})"
-    assert window.engine_state.text() == "finished"
+    assert window.job_status.engine_state.text() == "finished"
     assert "[finished]" in window.windowTitle()
 
 
@@ -152,7 +152,7 @@ def test_pause_resume_stop_and_the_stored_run(qtbot, window, tmp_path):
     window.commands.stop.trigger()
     wait_until_idle(qtbot, window)
     assert not window.jobs.running
-    assert window.session.last_ended.status == "stopped" and window.engine_state.text() == "stopped"
+    assert window.session.last_ended.status == "stopped" and window.job_status.engine_state.text() == "stopped"
     stored = RunStore(tmp_path / "runs").load(window.session.last_ended.id)
     assert stored.status == "stopped" and len(stored.history) == len(live_history(window))
     assert window.commands.start.isEnabled() and window.form.backend_picker.isEnabled()

@@ -76,7 +76,7 @@ def test_quitting_with_busy_workers_leaves_no_process_and_saves_the_run_as_stopp
     window.show()
     configure(window, "tensorflow", steps=1_000_000, n=100)
     assert window.start()
-    assert window.engine_state.text().startswith("starting… ")   # at once, not idle while its worker starts
+    assert window.job_status.engine_state.text().startswith("starting… ")  # at once, not idle while its worker starts
     wait_for_steps(qtbot, window, 5)
     window.jobs.pool.prepare(ExperimentSettings(backend="theano", dataset="linear"))   # a second worker, importing
     workers = [process.pid for process in window.jobs.pool.processes]

@@ -79,7 +79,6 @@ class MainWindow(QMainWindow):
         self._build_controls()
         self._build_views()
         self.job_status = JobStatus(self.session, self.statusBar(), self.live_panel.set_state)
-        self.load_bar, self.engine_state = self.job_status.load_bar, self.job_status.engine_state
         self.jobs = JobControl(self.session, pool, owns_pool, form=self.form, dialogs=self.dialogs,
                                status=self.job_status, live_panel=self.live_panel, plot=self.plot,
                                lr_range_view=self.lr_range_view, fit_view=self.fit_view, parity_view=self.parity_view,
