@@ -113,17 +113,20 @@ class SweepView(QWidget):
         self._curves_tab = curves_holder
         self.filter_box.textChanged.connect(self._draw_curves)
 
-        bar = QHBoxLayout()
-        for label, widget in (("Sweep", self.sweep_picker), ("Metric", self.metric_picker),
-                              ("Against", self.axis_picker)):
+        # two rows, so the tab never sets the window's least width (the docks beside it take 690 px of 1,300)
+        choose, read = QHBoxLayout(), QHBoxLayout()
+        for row, label, widget, letters in ((choose, "Sweep", self.sweep_picker, 26),
+                                            (read, "Metric", self.metric_picker, 12),
+                                            (read, "Against", self.axis_picker, 12)):
             # a long sweep id or metric name never widens the tab (and so the window's least width)
             widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            widget.setMinimumContentsLength(4)
-            bar.addWidget(QLabel(label))
-            bar.addWidget(widget)
-        bar.addWidget(self.filter_box, 1)
-        bar.addWidget(self.new_button)
-        bar.addWidget(self.export_button)
+            widget.setMinimumContentsLength(letters)
+            row.addWidget(QLabel(label))
+            row.addWidget(widget)
+        choose.addStretch(1)
+        choose.addWidget(self.new_button)
+        choose.addWidget(self.export_button)
+        read.addWidget(self.filter_box, 1)
         running = QHBoxLayout()
         for widget in (self.progress, self.progress_label, self.stop_button):
             running.addWidget(widget)
@@ -140,7 +143,8 @@ class SweepView(QWidget):
         self.summary.setMinimumWidth(1)
         self.filter_box.setMinimumWidth(40)
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addLayout(choose)
+        layout.addLayout(read)
         layout.addLayout(running)
         layout.addWidget(self.summary)
         layout.addWidget(split, 1)
