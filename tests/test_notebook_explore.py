@@ -7,7 +7,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 import kgui
+from kgui.core import metrics
 from kgui.core.settings import ExperimentSettings
+from kgui.core.trainer import Trainer
 from kgui.notebook import LivePlot, explore
 from kgui.core.workers.remote_job import RemoteJob
 from kgui.notebook.explorer import shutdown_workers
@@ -24,7 +26,7 @@ def no_worker_left():
     shutdown_workers()
 
 
-def test_a_notebook_explores_and_finds_the_run_in_its_runs(tmp_path):
+def test_a_notebook_explores_finds_the_run_in_its_runs_and_shows_its_fit(tmp_path):
     notebook = new_notebook(cells=[
         new_code_cell("import kgui\nfrom kgui.notebook import explore\n"
                       "explorer = explore(dataset='linear', steps=50)"),
@@ -33,15 +35,31 @@ def test_a_notebook_explores_and_finds_the_run_in_its_runs(tmp_path):
                       "import sys\nprint([name for name in sys.modules if name.endswith('_backend')])"),
         new_code_cell("from kgui.notebook import LivePlot\nplot = LivePlot('my loop', steps=2000)\n"
                       "for step in range(1, 2001):\n    plot.update(step, 1 / step)"),
-        new_code_cell("print(plot.loss_plot.runs['live'].buffer.size, plot.frame._rfb_last_frame.shape)")])
+        new_code_cell("print(plot.loss_plot.runs['live'].buffer.size, plot.frame._rfb_last_frame.shape)"),
+        new_code_cell("import numpy as np\nclassifier = explore(dataset='iris', steps=30)\nfinal = classifier.wait(300)\n"
+                      "page = classifier.fit_view.classes_page\nframe = classifier.fit_frame.get_frame()\n"
+                      "print(final.status, final.history[-1].accuracy, classifier.fit_view.currentWidget() is page)\n"
+                      "print(' '.join(page.matrix.texts()))\n"
+                      "print(frame.shape, len(np.unique(frame.reshape(-1, 4), axis=0)) > 20)")])
     execute(notebook, tmp_path, {"KGUI_RUNS_DIR": str(tmp_path / "runs")}, cwd=tmp_path)
-    explore_cell, runs_cell, loop_cell, plotted_cell = notebook.cells
+    explore_cell, runs_cell, loop_cell, plotted_cell, fit_cell = notebook.cells
     assert any(WIDGET_VIEW in output.get("data", {}) for output in explore_cell.outputs)   # the explorer's widgets
     assert "Traceback" not in text_of(explore_cell) and not any(o.output_type == "stream" and o.name == "stderr"
                                                                 for o in explore_cell.outputs)
     assert text_of(runs_cell).strip() == "finished 1 50\n[]"    # no engine in the kernel: it trained in a worker
     assert any(WIDGET_VIEW in output.get("data", {}) for output in loop_cell.outputs)
     assert text_of(plotted_cell).strip() == "2000 (320, 640, 4)"   # the steps after the last frame: at the cell's end
+
+    printed = "".join(output.text for output in fit_cell.outputs if output.output_type == "stream")
+    ended, shown, frame = printed.strip().splitlines()
+    status, accuracy, classes_page = ended.split()
+    trainer = Trainer(ExperimentSettings(dataset="iris", steps=30))   # the same seed: the same final weights
+    trainer.run()
+    final = metrics.validation_confusion(trainer)
+    assert (status, classes_page) == ("finished", "True")
+    assert [int(count) for count in shown.split()] == final.counts.ravel().tolist()   # the final step's matrix
+    assert float(accuracy) == pytest.approx(final.accuracy)
+    assert frame == "(420, 360, 4) True"                                  # drawn in the cell, not blank
 
 
 def test_the_rate_slid_mid_run_trains_the_next_steps_and_stop_ends_it(tmp_path):

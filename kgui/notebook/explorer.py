@@ -1,5 +1,5 @@
-"""explore(): an experiment trained from a notebook cell, with the window's own loss plot and decision boundary in
-the cell's output, Start / Pause / Stop, and a learning-rate log slider that changes the rate mid-run.
+"""explore(): an experiment trained from a notebook cell, with the window's own loss plot, decision boundary and Fit
+view (the fitted line, predicted against actual, or accuracy and the confusion matrix) in the cell's output, Start / Pause / Stop, and a learning-rate log slider that changes the rate mid-run.
 
 The job runs in a worker process (kgui.core.workers: the engine is never imported by the kernel), driven by a
 thread of the kernel, so the kernel stays free: the job's events are queued, and the kernel's event loop applies
@@ -22,22 +22,24 @@ from IPython.display import display
 from kgui.core.run_tables import store_of
 from kgui.core.runs import RunRecord
 from kgui.core.runs.names import default_name
-from kgui.core.session import (JobEnded, JobKind, Phase, RunEnded, RunStarted, Session, StepsTaken,
-                               SurfaceComputed)
+from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, PredictionsComputed, RunEnded,
+                               RunStarted, Session, StepsTaken, SurfaceComputed)
 from kgui.core.settings import ExperimentSettings
 from kgui.core.workers.pool import WorkerPool
+from kgui.ui.fit_view import FitView
 from kgui.ui.loss_plot import LossPlot
 from kgui.ui.names import plot_placement, run_title
 from kgui.ui.surface_view import SurfaceView
 from kgui.ui.worker import job_options
 
 from .experiment_keywords import settings_from_keywords
-from .qt import QtFrame, qt_application
+from .qt import QtFrame, WidgetFrame, qt_application
 
 DRAW_INTERVAL_S = 0.1      # the views take the queued events at most ~10 times a second
 RATE_DECADES = (-5, 1)     # the slider spans 1e-5 … 10, as the window's
 PLOT_SIZE = (640, 360)
 SURFACE_SIZE = 360
+FIT_SIZE = (360, 420)
 
 _pool: WorkerPool | None = None
 
@@ -87,6 +89,8 @@ class Explorer:
         self.surface_view = SurfaceView()
         self.loss_frame = QtFrame(self.loss_plot, self.loss_plot.widget, *PLOT_SIZE)
         self.surface_frame = QtFrame(self.surface_view, self.surface_view.plot, SURFACE_SIZE, SURFACE_SIZE)
+        self.fit_view = FitView()
+        self.fit_frame = WidgetFrame(self.fit_view, *FIT_SIZE)
         self.job = None
         self.run_id: str | None = None       # the run of the last Start, once it trains
         self._thread: threading.Thread | None = None
@@ -117,7 +121,8 @@ class Explorer:
         self.widget = widgets.VBox([
             widgets.HBox([self.start_button, self.pause_button, self.stop_button, self.rate_slider]),
             self.status,
-            widgets.HBox([self.loss_frame, self.surface_box])])
+            widgets.HBox([self.loss_frame, self.surface_box, self.fit_frame],
+                         layout=widgets.Layout(flex_flow="row wrap"))])
 
     # -- showing ------------------------------------------------------------------------------------------------------
 
@@ -205,16 +210,21 @@ class Explorer:
         with self._lock:
             self._wake_pending = False
         self._last_drain = perf_counter()
+        events = 0
         surface_changed = False
         while True:
             try:
                 event = self._events.get_nowait()
             except queue.Empty:
                 break
+            events += 1
             self.session.handle(event)
             surface_changed |= self._show_event(event)
         self.loss_plot.redraw()
         self.loss_frame.request_draw()
+        if events:
+            self.fit_view.refresh()
+            self.fit_frame.request_draw()
         if surface_changed:
             self.surface_frame.request_draw()
 
@@ -230,16 +240,23 @@ class Explorer:
                 self.surface_view.show_dataset(record.id, dataset)
                 self.surface_box.layout.display = "flex" if self.surface_view.applies_to(dataset) else "none"
                 self.surface_caption.value = html.escape(self.surface_view.caption.text())
+                self.fit_view.show_run(record.id, record.settings, dataset)
                 return True
             case StepsTaken(run_id=run_id, steps=steps, rate_changes=rate_changes):
                 self.loss_plot.add_steps(run_id, steps, rate_changes)
+                self.fit_view.add_steps(run_id, steps)
                 self.status.value = _step_text(self.session.runs[run_id], steps[-1])
             case SurfaceComputed(run_id=run_id, surface=surface):
                 self.surface_view.show_surface(run_id, surface)
                 return True
+            case ConfusionComputed(run_id=run_id, step=step, matrix=matrix):
+                self.fit_view.show_confusion(run_id, step, matrix)
+            case PredictionsComputed(run_id=run_id, step=step, predictions=predictions):
+                self.fit_view.show_predictions(run_id, step, predictions)
             case RunEnded(run=record):
                 if record.id in self.loss_plot.runs:
                     self.loss_plot.end_run(record.id)
+                self.fit_view.refresh(force=True)
                 steps = f" after {len(record.history)} steps" if record.history else ""
                 self.status.value = html.escape(f"{record.name}: {record.status}{steps}"
                                                 + (f" ({record.message})" if record.message else ""))

@@ -1,4 +1,5 @@
-"""Qt in a kernel: the QApplication, and :class:`QtFrame`, a kgui Qt view's pyqtgraph GraphicsView in a cell.
+"""Qt in a kernel: the QApplication, :class:`QtFrame`, a kgui Qt view's pyqtgraph GraphicsView in a cell, and
+:class:`WidgetFrame`, a whole kgui Qt widget (plots, tables, labels) in a cell.
 
 A kernel has no Qt event loop (unless ``%gui qt``): nothing is painted on screen. A frame is the view rendered into
 an image (pyqtgraph.jupyter's way), sent to the browser by jupyter_rfb, and mouse events come back to the view
@@ -14,8 +15,9 @@ import sys
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.jupyter.GraphicsView import GraphicsView as JupyterGraphicsView
-from PyQt6.QtCore import QtMsgType, Qt, qInstallMessageHandler
-from PyQt6.QtGui import QImage, QPainter, QResizeEvent
+from pyqtgraph.jupyter.GraphicsView import MBLUT, TYPLUT, get_buttons, get_modifiers
+from PyQt6.QtCore import QCoreApplication, QPoint, QPointF, QtMsgType, Qt, qInstallMessageHandler
+from PyQt6.QtGui import QImage, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from kgui.ui import create_app
@@ -112,3 +114,59 @@ class QtFrame(JupyterGraphicsView):
     def draw_now(self) -> None:
         """Send a frame at once: while a cell runs, the kernel's event loop (which draws requested frames) waits."""
         self.send_frame(self.get_frame())
+
+
+class WidgetFrame(JupyterGraphicsView):
+    """The kgui widget ``host`` whole (e.g. the window's Fit view: a plot over a table) as a jupyter_rfb widget of
+    ``width`` × ``height`` pixels; the browser's pointer and wheel events go to the child widget under the pointer."""
+
+    def __init__(self, host: QWidget, width: int, height: int):
+        super().__init__(css_width=f"{width}px", css_height=f"{height}px")
+        self.host = host
+        host.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        host.show()
+        self._fit(width, height)
+
+    def _fit(self, width: int, height: int) -> None:
+        self.host.resize(max(1, width), max(1, height))
+        for widget in [self.host, *self.host.findChildren(QWidget)]:   # no event loop lays them out: now
+            if widget.layout() is not None:
+                widget.layout().activate()
+        for view in self.host.findChildren(pg.GraphicsView):   # their scenes' ranges, as a delivered resize would
+            view.resizeEvent(QResizeEvent(view.size(), view.size()))
+
+    def handle_event(self, event: dict) -> None:
+        kind = event["event_type"]
+        if kind == "resize":
+            self.logical_size = int(event["width"]), int(event["height"])
+            self.pixel_ratio = event["pixel_ratio"]
+            self._fit(*self.logical_size)
+        elif kind in TYPLUT and event["button"] in MBLUT:
+            self._send_to_child(event, lambda position: QMouseEvent(
+                TYPLUT[kind], position, position, MBLUT[event["button"]], get_buttons(event["buttons"]),
+                get_modifiers(event["modifiers"])))
+        elif kind == "wheel":
+            self._send_to_child(event, lambda position: QWheelEvent(
+                position, position, QPoint(), QPoint(-int(event["dx"]), -int(event["dy"])), get_buttons([]),
+                get_modifiers(event["modifiers"]), Qt.ScrollPhase.NoScrollPhase, False))
+        else:
+            return
+        self.request_draw()
+
+    def _send_to_child(self, event: dict, make) -> None:
+        """``make(position)``'s Qt event to the visible child at the event's point, in that child's coordinates."""
+        point = QPoint(int(event["x"]), int(event["y"]))
+        target = self.host.childAt(point) or self.host
+        QCoreApplication.sendEvent(target, make(QPointF(target.mapFrom(self.host, point))))
+
+    def get_frame(self) -> np.ndarray:
+        """``host`` rendered into an RGBA array."""
+        width, height = self.logical_size
+        frame = np.zeros((round(height * self.pixel_ratio), round(width * self.pixel_ratio), 4), dtype=np.uint8)
+        image = pg.functions.ndarray_to_qimage(frame, QImage.Format.Format_RGBX8888)
+        image.setDevicePixelRatio(self.pixel_ratio)
+        image.fill(Qt.GlobalColor.white)
+        painter = QPainter(image)
+        self.host.render(painter)
+        painter.end()
+        return frame
