@@ -196,3 +196,41 @@ def test_on_one_feature_every_neuron_is_a_curve_along_it(qtbot, window):
     view.hover_node(1, 2)
     x, y = view.detail_curve.getData()
     np.testing.assert_array_equal(y, stats.neuron_grids[0][:, 2]) and "layer 1 neuron 3" in view.detail.text()
+
+
+def _sample(step: int, norm: float) -> layer_stats.LayerStats:
+    """A sample of a 2-4-1 network whose gradient norms are ``norm`` (update ratios half of it)."""
+    shapes = [(2, 4), (4,), (4, 1), (1,)]
+    weights = tuple(np.full(shape, 0.1, np.float32) for shape in shapes)
+    bins = layer_stats.HISTOGRAM_BINS
+    return layer_stats.LayerStats(
+        step, ("W1", "b1", "W2", "b2"), weights, weights, np.array([norm, norm, 1.3 * norm, norm]),
+        np.full(4, norm / 2), np.tile(np.linspace(-1, 1, len(layer_stats.PERCENTILES)), (4, 1)), np.array([0.1]),
+        np.array([0.5]), np.array([0.0]), np.ones((1, bins), np.int64), (-1.0, 1.0), (np.zeros(4),),
+        (np.ones((4, bins), np.int64),))
+
+
+@pytest.mark.parametrize("low, high", [(2.2e-3, 8.5e-3), (1.5e-2, 9e-2), (3e-6, 0.5)],
+                         ids=["less than a decade", "most of a decade", "five decades"])
+@pytest.mark.parametrize("height", [360, 420, 700])
+def test_log_axis_tick_labels_never_overlap(qtbot, low, high, height):
+    from PyQt6.QtGui import QImage, QPainter
+
+    history = layer_stats.LayerStatsHistory()
+    for step, norm in enumerate(np.geomspace(low, high, 20), 1):
+        history.add(_sample(step, norm))
+    view = LayersView()
+    qtbot.addWidget(view)
+    view.resize(330, height)
+    view.show()
+    view.show_history(history)
+    qtbot.waitUntil(lambda: view.gradients.listDataItems() and view.gradients.getAxis("left").height() > 20)
+    for plot in (view.gradients, view.ratios):
+        image = QImage(8, 8, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        _, _, texts = plot.getAxis("left").generateDrawSpecs(painter)
+        painter.end()
+        rects = [rect for rect, _, _ in texts]
+        assert rects                                                # still labelled
+        assert not [(a, b) for i, (a, _, _) in enumerate(texts) for b, _, _ in texts[i + 1:] if
+                    rects[i].intersects(b)], [text for _, _, text in texts]

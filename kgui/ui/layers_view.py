@@ -30,6 +30,22 @@ def _pen(i: int, dashed: bool = False):
     return pen
 
 
+class SpacedLabelsAxis(pg.AxisItem):
+    """An axis that drops each tick label that would overlap one drawn before it (pyqtgraph always draws its first
+    level's labels: on a log axis spanning less than a decade, that is 2…9 of the decade, crowded at its top)."""
+
+    def generateDrawSpecs(self, painter):
+        specs = super().generateDrawSpecs(painter)
+        if specs is None:
+            return None
+        axis, ticks, texts = specs
+        kept = []
+        for text in texts:            # the higher tick levels first, and within a level by value
+            if not any(text[0].intersects(other[0]) for other in kept):
+                kept.append(text)
+        return axis, ticks, kept
+
+
 class LayersView(DrawnWhenShown):
     """Live or saved layer statistics of one run: :meth:`show_history` (again with each new sample)."""
 
@@ -78,7 +94,8 @@ class LayersView(DrawnWhenShown):
         self.layer_picker.currentIndexChanged.connect(lambda _: self._redraw())
 
     def _plot(self, title: str, log_y: bool = False) -> pg.PlotItem:
-        plot = self.graphics.addPlot(title=f"<span style='color:#333;font-size:9pt'>{title}</span>")
+        plot = self.graphics.addPlot(title=f"<span style='color:#333;font-size:9pt'>{title}</span>",
+                                     axisItems={"left": SpacedLabelsAxis("left")} if log_y else None)
         style_plot(plot)
         plot.setMenuEnabled(False)
         if log_y:
