@@ -204,6 +204,7 @@ def test_the_window_has_a_sweep_tab_and_a_click_shows_the_trials_curves(qtbot, t
     window.show()
     view = window.sweep_view
     assert window.tabs.tabText(window.tabs.indexOf(view)) == "Sweep"
+    assert all(event_type is not None for event_type, _ in window.session._hub._handlers)   # each part: by type
     assert view.proxy.rowCount() == len(records)
     run_id = view.model.rows[0].run_id
     view.table.clicked.emit(view.proxy.index(0, 0))

@@ -19,12 +19,6 @@ def follow_session(view: SweepView, session: Session, experiment: Callable[[], E
     form's; ValueError: one ``status`` line, no sweep)."""
     view.set_runs(session.runs.values())
 
-    def on_event(event) -> None:
-        if isinstance(event, (RunEnded, RunChanged)):
-            view.add_run(event.run)
-        elif isinstance(event, RunRemoved):
-            view.remove_run(event.run_id)
-
     def show(run_id: str) -> None:
         if run_id in session.runs:
             show_run(run_id)
@@ -51,7 +45,9 @@ def follow_session(view: SweepView, session: Session, experiment: Callable[[], E
             return record
 
     view.history_of = with_history
-    session.subscribe(on_event)
+    session.on(RunEnded, lambda event: view.add_run(event.run))
+    session.on(RunChanged, lambda event: view.add_run(event.run))
+    session.on(RunRemoved, lambda event: view.remove_run(event.run_id))
     view.run_clicked.connect(show)
     view.added = added
     view.new_button.clicked.connect(new_sweep)
