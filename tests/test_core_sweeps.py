@@ -11,6 +11,7 @@ from kgui.core.runs import RunRecord, RunStatus, RunStore
 from kgui.core.settings import ExperimentSettings
 from kgui.core.sweeps import (MAX_TRIALS, Axis, Metric, SweepMethod, SweepRunner, SweepSpec, ThreadExecutor,
                               TrialEnded, TrialState)
+from kgui.core.sweeps.runner import retried_message
 from kgui.core.sweeps.table import export_rows, ranked_rows, sweep_records
 from kgui.core.trainer import Trainer
 from kgui.exit_codes import sweep_exit_code
@@ -275,3 +276,11 @@ def test_a_sweep_file_that_is_not_a_sweep_is_one_line_naming_why(data, message):
     """A sweep and its experiment are checked by one rule (json_files.checked_object): what is wrong, what is known."""
     with pytest.raises(ValueError, match=message):
         SweepSpec.from_dict(data)
+
+
+def test_a_trial_failed_after_a_retry_says_so_and_names_a_different_first_cause():
+    assert retried_message("the engine process crashed: signal 9", "the engine process crashed: signal 9") == \
+        "the engine process crashed: signal 9, again after a retry"
+    assert retried_message("the Dask task failed: KilledWorker: x", "the engine process crashed: signal 9") == \
+        "the Dask task failed: KilledWorker: x, after a retry (the first attempt: the engine process crashed: signal 9)"
+

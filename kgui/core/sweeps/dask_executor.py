@@ -80,8 +80,9 @@ class _Sender:
         return self.sent
 
 
-_queues: dict = {}               # per Dask worker process: the caller's queues by name (each made once)
+_queues: dict = {}               # per Dask worker process: the latest callers' queues by name (each made once)
 _queues_lock = threading.Lock()
+KEPT_QUEUES = 32                 # a worker serving sweep after sweep keeps this many
 
 
 def _queue(client, name: str):
@@ -89,6 +90,8 @@ def _queue(client, name: str):
 
     with _queues_lock:
         if name not in _queues:
+            if len(_queues) >= KEPT_QUEUES:
+                del _queues[next(iter(_queues))]   # the oldest
             _queues[name] = Queue(name, client=client)
         return _queues[name]
 
