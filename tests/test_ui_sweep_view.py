@@ -11,6 +11,7 @@ from PyQt6.QtGui import QMouseEvent
 from PyQt6.QtWidgets import QApplication, QGraphicsItem
 
 from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
+from kgui.core.session import StepsTaken
 from kgui.core.settings import ExperimentSettings
 from kgui.core.sweeps.table import ScaleKind, axis_scale
 from kgui.ui.sweep import SweepView
@@ -254,8 +255,12 @@ def test_a_sweep_started_in_the_window_runs_in_workers_and_fills_the_tab(qtbot, 
     from test_core_sweeps import SPIRAL
 
     window = _window(qtbot, tmp_path)
-    spec = SweepSpec(SPIRAL.replace(steps=20), (Axis("learning_rate", (0.01, 0.1)),), seeds=2)
+    spec = SweepSpec(SPIRAL.replace(steps=300), (Axis("learning_rate", (0.01, 0.1)),), seeds=2)
     run = SweepRun(spec, window.session.store, 2)
+    batches = []                       # the steps come back seldom: the window's threads are rarely woken
+    relay = run.runner.on_event
+    run.runner.on_event = lambda event: (batches.append(event) if isinstance(getattr(event, "event", None), StepsTaken)
+                                         else None, relay(event))
     view = window.sweep_view
     listed = []
     store = window.session.store
@@ -267,6 +272,12 @@ def test_a_sweep_started_in_the_window_runs_in_workers_and_fills_the_tab(qtbot, 
     qtbot.waitUntil(lambda: view.proxy.rowCount() == 4)
     qtbot.waitUntil(lambda: window.runs_table.model.rowCount() == 4)   # each trial listed as it ended
     assert not listed                                # by reading its run alone, not the whole store again
+    assert sum(len(batch.event.steps) for batch in batches) == 4 * 300
+    sent: dict[int, list[float]] = {}       # each trial's batches, by the training time of their last step
+    for batch in batches:
+        sent.setdefault(batch.trial_index, []).append(batch.event.steps[-1].elapsed)
+    apart = [later - earlier for times in sent.values() for earlier, later in zip(times, times[1:-1])]
+    assert min(apart, default=1.0) >= 0.45             # half a second apart (the last one: as the trial ends)
     assert view.progress.value() == 4 and view.new_button.isEnabled()
     assert {window.session.runs[row.run_id].status for row in view.model.rows} == {"finished"}
     assert not [process for process in run.executor.pool.processes if process.alive]

@@ -31,17 +31,19 @@ class _PoolAttempt:
 
 
 class PoolExecutor:
-    """``slots`` worker processes, one trial at a time each, started ``nice`` (see :class:`WorkerPool`)."""
+    """``slots`` worker processes, one trial at a time each, started ``nice`` (see :class:`WorkerPool`); a trial's
+    steps come back in batches at most every ``batch_s``."""
 
     writes_runs = True
 
-    def __init__(self, slots: int, nice: int = 0):
+    def __init__(self, slots: int, nice: int = 0, batch_s: float = BATCH_S):
         self.slots = max(1, slots)
+        self.batch_s = batch_s
         self.pool = WorkerPool(max_workers=self.slots, nice=nice)
 
     def start(self, request: TrialRequest, slot: int, sink: Sink) -> _PoolAttempt:
         return _PoolAttempt(RemoteJob(JobKind.TRAINING, request.settings, request.store, self.pool, sink=sink,
-                                      name=request.name, batch_s=BATCH_S, sweep=request.tag))
+                                      name=request.name, batch_s=self.batch_s, sweep=request.tag))
 
     def shutdown(self, timeout_s: float = 2.0) -> None:
         self.pool.shutdown(timeout_s)
