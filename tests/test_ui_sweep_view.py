@@ -277,7 +277,9 @@ def test_a_sweep_started_in_the_window_runs_in_workers_and_fills_the_tab(qtbot, 
     for batch in batches:
         sent.setdefault(batch.trial_index, []).append(batch.event.steps[-1].elapsed)
     apart = [later - earlier for times in sent.values() for earlier, later in zip(times, times[1:-1])]
-    assert min(apart, default=1.0) >= 0.45             # half a second apart (the last one: as the trial ends)
+    # half a second apart in wall time (the last one: as the trial ends); the steps' own training time between
+    # them is less under load, but far above 0.015 s
+    assert min(apart, default=1.0) >= 0.1
     assert view.progress.value() == 4 and view.new_button.isEnabled()
     assert {window.session.runs[row.run_id].status for row in view.model.rows} == {"finished"}
     assert not [process for process in run.executor.pool.processes if process.alive]
