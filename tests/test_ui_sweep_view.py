@@ -238,6 +238,10 @@ def test_the_sweep_dialog_builds_the_sweep_from_the_experiment(qtbot):
     dialog.method.setCurrentText("random")
     dialog.trials.setValue(5)
     assert dialog.spec.count() == 10 and dialog.spec.axes[0].is_range
+    name.setCurrentText("l2")           # a range that holds values the setting refuses: named here, not at Start
+    values.setText("-1:1")
+    assert dialog.spec is None and "l2 must be a non-negative number" in dialog.verdict.text()
+    assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
 
 
 def _window(qtbot, tmp_path):

@@ -106,8 +106,7 @@ class SweepDialog(QDialog):
                          self.trials.value() if method is SweepMethod.RANDOM else None, self.seeds.value(),
                          Metric(self.metric.currentText()))
         spec.validate()
-        if method is SweepMethod.GRID:
-            spec.expand()   # the first invalid trial, named, before anything starts
+        spec.expand()   # the first invalid trial, named, before anything starts (a random one's draws are seeded)
         return spec
 
     def _check(self) -> None:
