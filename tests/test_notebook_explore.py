@@ -142,3 +142,15 @@ def test_live_plot_marks_a_rate_its_loop_changed_once_where_it_changed():
     plot.close()
     assert plot.loss_plot.marker_labels(LIVE_RUN) == [(12, "lr 0.02"), (30, "lr 0.1")]
     assert plot.loss_plot.labels() == ["#1 my loop · lr 0.1 → 0.02 → 0.1"]
+
+
+def test_the_fit_view_is_laid_out_for_what_it_shows_when_drawn(tmp_path):
+    """The kernel runs no Qt event loop: a caption that grew to two lines still gets its height in the frame."""
+    explorer = explore(dataset="diabetes", steps=5, store=tmp_path)
+    assert explorer.wait(120).status == "finished"
+    caption = explorer.fit_view.predictions_page.caption
+    assert explorer.fit_view.currentWidget() is explorer.fit_view.predictions_page and "after step 5" in caption.text()
+    frame = explorer.fit_frame.get_frame()
+    assert frame.shape == (420, 360, 4)
+    assert caption.height() >= caption.heightForWidth(caption.width()) > caption.fontMetrics().height()   # 2 lines
+    assert caption.geometry().bottom() < explorer.fit_view.height()

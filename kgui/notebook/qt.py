@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.jupyter.GraphicsView import GraphicsView as JupyterGraphicsView
 from pyqtgraph.jupyter.GraphicsView import MBLUT, TYPLUT, get_buttons, get_modifiers
-from PyQt6.QtCore import QCoreApplication, QPoint, QPointF, QtMsgType, Qt, qInstallMessageHandler
+from PyQt6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, QtMsgType, Qt, qInstallMessageHandler
 from PyQt6.QtGui import QImage, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PyQt6.QtWidgets import QApplication, QWidget
 
@@ -129,7 +129,12 @@ class WidgetFrame(JupyterGraphicsView):
 
     def _fit(self, width: int, height: int) -> None:
         self.host.resize(max(1, width), max(1, height))
-        for widget in [self.host, *self.host.findChildren(QWidget)]:   # no event loop lays them out: now
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        """Lay out ``host`` for its current contents (a caption now two lines long): no event loop does it here."""
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        for widget in [self.host, *self.host.findChildren(QWidget)]:
             if widget.layout() is not None:
                 widget.layout().activate()
         for view in self.host.findChildren(pg.GraphicsView):   # their scenes' ranges, as a delivered resize would
@@ -161,6 +166,7 @@ class WidgetFrame(JupyterGraphicsView):
 
     def get_frame(self) -> np.ndarray:
         """``host`` rendered into an RGBA array."""
+        self._lay_out()
         width, height = self.logical_size
         frame = np.zeros((round(height * self.pixel_ratio), round(width * self.pixel_ratio), 4), dtype=np.uint8)
         image = pg.functions.ndarray_to_qimage(frame, QImage.Format.Format_RGBX8888)
