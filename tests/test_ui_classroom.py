@@ -68,7 +68,8 @@ def test_hidden_controls_are_hidden_and_locked_ones_cannot_change(window):
 
 def test_a_pasted_string_brings_its_classroom(window):
     window.experiment_files.paste_experiment(experiment_strings.encode(SHARED, Classroom(hide={"engine"}, lock={"steps"})))
-    assert window.classroom == Classroom({"engine"}, {"steps"})
+    assert window.form.classroom == Classroom({"engine"}, {"steps"})
+    assert "classroom" not in vars(window) and "classroom" not in vars(window.commands)   # one owner: the form
     assert not visible_rows(window)["engine"] and not window.form.steps_box.isEnabled()
 
 

@@ -17,7 +17,8 @@ from kgui.core import datasets
 from kgui.core.runs import RunStore
 from kgui.ui import datasets as ui_datasets
 from kgui.ui.learning_rate import position_to_rate, rate_to_position
-from kgui.ui.main_window import STEP_MS_WINDOW, MainWindow
+from kgui.ui.main_window import MainWindow
+from kgui.ui.run_readout import STEP_MS_WINDOW
 from ui_support import (ENGINES, ROOT, RUN_TIMEOUT_MS, configure, live_history, messages,  # noqa: F401 - fixtures
                         wait_for_steps, wait_until_idle, wait_until_paused, window)
 

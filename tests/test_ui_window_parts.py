@@ -1,11 +1,14 @@
 """The window's run-control parts without a window: JobStatus, JobControl and RunsController are built from a
 session, the views they drive and narrow services, and follow the session's events by type (a real TensorFlow run,
 in this process, its events handled on the GUI thread); the window's actions live in window.commands."""
+import statistics
+from dataclasses import replace
+
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QStatusBar, QWidget
 
 from kgui.core.runs import RunStore
-from kgui.core.session import JobKind, Session
+from kgui.core.session import JobKind, RunStarted, Session, StepsTaken
 from kgui.core.settings import ExperimentSettings
 from kgui.ui.dialogs import Dialogs
 from kgui.ui.experiment_form import ExperimentForm
@@ -14,8 +17,10 @@ from kgui.ui.job_control import JobControl
 from kgui.ui.load_progress import JobStatus
 from kgui.ui.loss_plot import LossPlot
 from kgui.ui.lr_range_view import LrRangeView
+from kgui.ui.names import engine_label, plot_placement, run_engine_label, run_title
 from kgui.ui.panels import LivePanel
 from kgui.ui.parity_view import ParityView
+from kgui.ui.run_readout import STEP_MS_WINDOW, RunReadout
 from kgui.ui.runs_controller import RunsController
 from kgui.ui.runs_table import RunsTable
 from kgui.ui.surface_view import SurfaceView
@@ -32,13 +37,16 @@ def test_job_status_and_runs_controller_follow_a_run_with_no_window(qtbot, tmp_p
     dialogs = Dialogs(holder, QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat), status_bar)
     live_panel, plot, runs_table, fit_view = LivePanel(), LossPlot(), RunsTable(), FitView()
     shown = []
-    status = JobStatus(session, status_bar, shown.append)
+    status = JobStatus(session, status_bar)
+    status.state_changed.connect(shown.append)
+    readout = RunReadout(session, live_panel, status, plot.redrawn)
     jobs = JobControl(session, session.pool, False, form=ExperimentForm(), dialogs=dialogs, status=status,
-                      live_panel=live_panel, plot=plot, lr_range_view=LrRangeView(), fit_view=fit_view,
+                      plot=plot, lr_range_view=LrRangeView(), fit_view=fit_view,
                       parity_view=ParityView(), visible=holder.isVisible)
     runs = RunsController(session, jobs, plot=plot, runs_table=runs_table, fit_view=fit_view,
-                          surface_view=SurfaceView(), live_panel=live_panel, status=status, dialogs=dialogs,
+                          surface_view=SurfaceView(), status=status, dialogs=dialogs,
                           apply_settings=lambda settings: [])
+    runs.idle_reset.connect(readout.clear)
 
     record = session.new_job(JobKind.TRAINING, LINEAR).run()
 
@@ -62,3 +70,60 @@ def test_the_windows_actions_are_its_commands_not_its_attributes(window):
     assert run_menu.actions()[:5] == list(commands.run)
     assert [button.defaultAction() for button in commands.run_buttons.values()] == list(commands.run)
     assert commands.start.isEnabled() and not commands.pause.isEnabled() and not commands.stop.isEnabled()
+
+
+def test_the_live_panel_is_held_by_the_window_that_lays_it_out_and_by_its_readout_alone(window):
+    def holds_panel(part) -> bool:   # the panel itself, or one of its methods (a callback)
+        return any(window.live_panel in (value, getattr(value, "__self__", None)) for value in vars(part).values())
+
+    parts = {"jobs": window.jobs, "runs": window.runs_controller, "status": window.job_status,
+             "commands": window.commands, "readout": window.readout}
+    assert [name for name, part in parts.items() if holds_panel(part)] == ["readout"]
+
+
+def test_the_run_readout_is_the_live_panels_one_writer_with_no_window(qtbot, tmp_path):
+    """A real TensorFlow run in this process: the readout says "starting…", the engine and its version, the step
+    against the planned steps, the losses, w and b, the rate, the median step time of the last 20 steps, and the
+    run's end; after Reset it stays clear while the run is hidden."""
+    session = Session(RunStore(tmp_path / "runs"))
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    status, panel, plot = JobStatus(session, QStatusBar(holder)), LivePanel(), LossPlot()
+    session.on(RunStarted, lambda event: plot.add_run(event.run.id, run_title(event.run),
+                                                      planned_steps=event.run.settings.steps,
+                                                      **plot_placement(event.run)))
+    plot.follow(session)
+    readout = RunReadout(session, panel, status, plot.redrawn)
+    settings = replace(LINEAR, backend="tensorflow", steps=30)
+    first_frame = []
+
+    def frame(event: StepsTaken) -> None:   # the plot's first frame, while the run trains
+        if not first_frame:
+            plot.redraw()
+            first_frame.append((len(session.runs[event.run_id].history), panel.values["step"].text()))
+    session.on(StepsTaken, frame)
+
+    job = session.new_job(JobKind.TRAINING, settings)
+    readout.job_started(settings)
+    status.show_phase("starting…", None, None)     # as JobControl.start says it
+    assert panel.values["engine"].text() == engine_label("tensorflow")
+    assert panel.values["state"].text().startswith("starting… ") and panel.values["step"].text() == "—"
+    record = job.run()
+    plot.redraw()
+
+    taken, text = first_frame[0]
+    assert text == f"{taken} / 30"
+    values = {key: value.text() for key, value in panel.values.items()}
+    last, recent = record.history[-1], record.history[-STEP_MS_WINDOW:]
+    assert values["state"] == "finished" and values["engine"] == run_engine_label(record)
+    assert values["engine"].startswith("TensorFlow ") and values["step"] == "30 / 30"
+    assert values["train_loss"] == f"{last.train_loss:.5g}" and values["learning_rate"] == "0.05"
+    assert values["params"] == f"w = {last.params['w']:.4f}, b = {last.params['b']:.4f}"
+    assert values["step_ms"] == (f"{statistics.median(step.step_ms for step in recent):.2f} ms "
+                                 f"(median, last {STEP_MS_WINDOW})")
+    assert panel._form.isRowVisible(panel.values["params"]) and not panel._form.isRowVisible(panel.values["accuracy"])
+
+    readout.clear()                           # Reset: the run hidden, the readout idle until a run shows again
+    session.set_shown(record.id, False)
+    readout.show_latest_step()
+    assert panel.values["state"].text() == "idle" and panel.values["step"].text() == "—"

@@ -66,7 +66,7 @@ class Commands:
                  export_choice: ExportChoice, experiment_files: ExperimentFiles, form: ExperimentForm, plot: LossPlot,
                  close_window: Callable[[], object]):
         pixmap = QStyle.StandardPixmap
-        self._parent, self._jobs = parent, jobs
+        self._parent, self._jobs, self._form = parent, jobs, form
         self.start = _action(parent, "&Start", lambda: jobs.start(JobKind.TRAINING), ("F5", "Ctrl+R"),
                              "Start a new run with these settings", pixmap.SP_MediaPlay)
         self.pause = _action(parent, "&Pause", jobs.set_paused, ("Space",), "Pause or resume the run",
@@ -121,7 +121,6 @@ class Commands:
         self.about = _action(parent, "&About kgui", dialogs.about)
         self.run = (self.start, self.pause, self.step, self.stop, self.reset)   # the Run menu's first group
         self.run_buttons: dict[QAction, QToolButton] = {}   # the side panel's button of each of ``run``
-        self.classroom = Classroom()
         self.run_shortcuts_first = RunShortcutsFirst(self.run, parent)
         form.lr_control.box.installEventFilter(self.run_shortcuts_first)
         jobs.changed.connect(self.update)
@@ -135,7 +134,6 @@ class Commands:
 
     def set_classroom(self, classroom: Classroom) -> None:
         """Hide the actions (and run buttons) ``classroom`` hides; those it locks stay disabled."""
-        self.classroom = classroom
         for control, action in self.by_control.items():
             action.setVisible(control not in classroom.hide)
             button = self.run_buttons.get(action)
@@ -159,7 +157,7 @@ class Commands:
         self.step.setEnabled(not running or (training and paused))
         self.stop.setEnabled(running)
         for control, action in self.by_control.items():
-            if control in self.classroom.lock:
+            if control in self._form.classroom.lock:
                 action.setEnabled(False)
 
     # -- where they are shown ----------------------------------------------------------------------------------------

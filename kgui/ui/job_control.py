@@ -22,7 +22,6 @@ from .load_progress import JobStatus
 from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
 from .names import dataset_title, engine_label
-from .panels import LivePanel
 from .parity_view import ParityView, verdict_line
 from .worker import JobThread, job_options
 
@@ -34,24 +33,26 @@ STARTING = "starting…"         # the job's state from Start until its worker r
 
 class JobControl(QObject):
     """At most one job of ``session`` at a time, run in ``pool``'s workers (shut down with the window when it
-    ``owns_pool``), on the settings of ``form``. It drives the views a job starts and ends in (``live_panel``,
-    ``status``, ``lr_range_view``, ``fit_view``, ``parity_view``) and asks for the one to look at through
-    ``show_requested``; ``visible()``: the window is shown (the experiment is prepared ahead only then).
+    ``owns_pool``), on the settings of ``form``. It drives the views a job starts and ends in (``status``,
+    ``lr_range_view``, ``fit_view``, ``parity_view``) and asks for the one to look at through ``show_requested``;
+    ``visible()``: the window is shown (the experiment is prepared ahead only then).
 
-    ``changed`` when a job starts, pauses, resumes, or its thread has ended."""
+    ``job_started`` (its ExperimentSettings) when a job starts, before its state says "starting…"; ``changed`` when
+    a job starts, pauses, resumes, or its thread has ended."""
 
     changed = pyqtSignal()
+    job_started = pyqtSignal(object)
     show_requested = pyqtSignal(QWidget)   # a view to bring to the front: its tab, or its dock
 
     def __init__(self, session: Session, pool: WorkerPool, owns_pool: bool, *, form: ExperimentForm,
-                 dialogs: Dialogs, status: JobStatus, live_panel: LivePanel, plot: LossPlot,
+                 dialogs: Dialogs, status: JobStatus, plot: LossPlot,
                  lr_range_view: LrRangeView, fit_view: FitView, parity_view: ParityView,
                  visible: Callable[[], bool], parent: QObject | None = None):
         super().__init__(parent)
         self.session = session
         self.pool = pool                      # the session's worker processes
         self._owns_pool = owns_pool           # shut down with the window (else its owner's)
-        self.form, self.dialogs, self.status, self.live_panel = form, dialogs, status, live_panel
+        self.form, self.dialogs, self.status = form, dialogs, status
         self.plot, self.lr_range_view, self.fit_view, self.parity_view = plot, lr_range_view, fit_view, parity_view
         self._visible = visible
         self.job: RemoteJob | None = None     # the current job, or the last one
@@ -91,8 +92,7 @@ class JobControl(QObject):
         self._thread.event.connect(self._handle)
         self._thread.ended.connect(self._thread_ended)
         self._thread.start()
-        self.live_panel.clear()
-        self.live_panel.set_engine(engine_label(self.job.settings.backend))
+        self.job_started.emit(self.job.settings)
         self.status.show_phase(STARTING, None, None)   # until the worker's first phase (a new one: ~1 s)
         if kind is JobKind.RANGE_TEST:
             self.lr_range_view.clear()

@@ -5,9 +5,8 @@ the GUI thread)."""
 from __future__ import annotations
 
 from time import perf_counter
-from typing import Callable
 
-from PyQt6.QtCore import QTimer
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 from kgui.core.datasets import LoadProgress
@@ -51,19 +50,21 @@ class LoadProgressBar(QProgressBar):
         self.reset()
 
 
-class JobStatus:
-    """The engine's state in ``status_bar`` (and in the live panel, through ``mirror``), with the load bar and,
-    while a job prepares, its phase and the seconds it has taken so far; a run's end is also said in the status
-    bar's message."""
+class JobStatus(QObject):
+    """The engine's state in ``status_bar`` (and ``state_changed``, for the side panel's readout), with the load
+    bar and, while a job prepares, its phase and the seconds it has taken so far; a run's end is also said in the
+    status bar's message."""
 
-    def __init__(self, session: Session, status_bar: QStatusBar, mirror: Callable[[str], None]):
+    state_changed = pyqtSignal(str)   # "training", "loading dataset… 2.1 s", "finished", … (not "idle": see show_idle)
+
+    def __init__(self, session: Session, status_bar: QStatusBar):
+        super().__init__(status_bar)
         self.session = session
         self.status_bar = status_bar
         self.load_bar = LoadProgressBar()
         self.engine_state = QLabel("idle")
         status_bar.addPermanentWidget(self.load_bar)
         status_bar.addPermanentWidget(self.engine_state)
-        self._mirror = mirror
         self._preparing: tuple[str, float] | None = None   # the job's phase and when it began preparing
         self._timer = QTimer(status_bar, interval=ELAPSED_REFRESH_MS, timeout=self._show_preparing)
         session.on(Phase, lambda event: self.show_phase(event.text, event.since, event.progress))
@@ -92,7 +93,7 @@ class JobStatus:
 
     def show(self, text: str) -> None:
         self.engine_state.setText(text)
-        self._mirror(text)
+        self.state_changed.emit(text)
 
     def show_idle(self) -> None:
         """The status bar says "idle" (the live panel, cleared, says so already)."""

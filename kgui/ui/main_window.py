@@ -3,7 +3,6 @@ parts of the window live in their own modules (experiment form, job control, run
 views), and this one lays them out and turns the session's events into view updates."""
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt
@@ -31,10 +30,10 @@ from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
 from .sweep import SweepView, follow_session
 from .panels import LivePanel
-from .names import run_engine_label
 from .network_docks import NetworkDocks
 from .parity_view import ParityView
 from .runs_controller import RunsController
+from .run_readout import RunReadout
 from .runs_table import RunsTable
 from .surface_view import SurfaceView
 from .window_state import WindowState, default_preferences, fit_to_screen, shown_run_ids
@@ -44,7 +43,6 @@ APP_NAME = "kgui"
 CONTROLS_WIDTH = 360
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
 DEFAULT_SIZE = (1400, 880)   # the first window's size, when the screen has room for it (the Controls show the run)
-STEP_MS_WINDOW = 20     # "Step time" in the side panel: median of the last this many steps
 
 
 class MainWindow(QMainWindow):
@@ -66,7 +64,6 @@ class MainWindow(QMainWindow):
         self.preferences = preferences if preferences is not None else default_preferences()
         self.dialogs = Dialogs(self, self.preferences, self.statusBar())
         self._ended_with: ExperimentSettings | None = None    # the form's settings when the last run ended
-        self.classroom = Classroom()     # controls hidden or locked for students (set_classroom)
 
         self.plot = LossPlot()
         self.lr_range_view = LrRangeView()
@@ -78,14 +75,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._build_controls()
         self._build_views()
-        self.job_status = JobStatus(self.session, self.statusBar(), self.live_panel.set_state)
+        self.job_status = JobStatus(self.session, self.statusBar())
+        self.readout = RunReadout(self.session, self.live_panel, self.job_status, self.plot.redrawn)
         self.jobs = JobControl(self.session, pool, owns_pool, form=self.form, dialogs=self.dialogs,
-                               status=self.job_status, live_panel=self.live_panel, plot=self.plot,
+                               status=self.job_status, plot=self.plot,
                                lr_range_view=self.lr_range_view, fit_view=self.fit_view, parity_view=self.parity_view,
                                visible=self.isVisible, parent=self)
         self.runs_controller = RunsController(
             self.session, self.jobs, plot=self.plot, runs_table=self.runs_table, fit_view=self.fit_view,
-            surface_view=self.surface_view, live_panel=self.live_panel, status=self.job_status, dialogs=self.dialogs,
+            surface_view=self.surface_view, status=self.job_status, dialogs=self.dialogs,
             apply_settings=lambda settings: self.apply_settings(settings, say=False), parent=self)
         self._build_network_docks()
         self.export_choice = ExportChoice(self, self.dialogs, self.session, self.tabs, self.plot, self.lr_range_view,
@@ -194,6 +192,7 @@ class MainWindow(QMainWindow):
             dock.raise_()
 
     def _wire(self) -> None:
+        self.plot.follow(self.session)
         on = self.session.on
         on(RunStarted, self._show_run_started)
         on(StepsTaken, lambda event: self.fit_view.add_steps(event.run_id, event.steps))
@@ -207,7 +206,9 @@ class MainWindow(QMainWindow):
         on(RunEnded, lambda event: self.fit_view.refresh(force=True))
         on(RunEnded, self._run_ended)
         self.jobs.show_requested.connect(self._bring_forward)
-        self.plot.redrawn.connect(self._show_latest_step)
+        self.jobs.job_started.connect(self.readout.job_started)
+        self.runs_controller.idle_reset.connect(self.readout.clear)
+        self.plot.redrawn.connect(self._refresh_live_fit)
         self.form.changed.connect(self._update_title)
         self.form.changed.connect(self.jobs.schedule_prepare)
         self.form.changed.connect(self.code_view.refresh_later)
@@ -258,7 +259,6 @@ class MainWindow(QMainWindow):
     def set_classroom(self, classroom: Classroom) -> None:
         """Hide and lock the controls ``classroom`` names (kgui.core.classroom); the others are shown again."""
         classroom.validate()
-        self.classroom = classroom
         self.form.set_classroom(classroom)
         self.commands.set_classroom(classroom)
         self.lr_range_view.start_button.setVisible("range_test" not in classroom.hide)
@@ -308,24 +308,17 @@ class MainWindow(QMainWindow):
             self.parity_view.run_ended(event.run)
 
     def _show_run_started(self, event: RunStarted) -> None:
-        """The live panel, the fit and the decision boundary (in front when it applies) show the new run."""
+        """The fit and the decision boundary (in front when it applies) show the new run."""
         record, dataset = event.run, event.dataset
-        self.live_panel.set_engine(run_engine_label(record))
-        self.live_panel.expect_rows(dataset)
         self.fit_view.show_run(record.id, record.settings, dataset)
         self.surface_view.show_dataset(record.id, dataset)
         if self.surface_view.applies_to(dataset):
             self.surface_dock.raise_()
 
-    def _show_latest_step(self) -> None:
-        """Refresh the readout and the fit view with the plot (not once per step)."""
-        record = self.session.runs.get(self.session.live_run_id)
-        if record is None or not record.history or not self.session.is_shown(record.id):
-            return      # nothing yet, or hidden (Reset): the readout stays clear
-        recent = record.history[-STEP_MS_WINDOW:]
-        self.live_panel.show_step(record.history[-1], record.settings.steps,
-                                  statistics.median(step.step_ms for step in recent), len(recent))
-        self.fit_view.refresh()
+    def _refresh_live_fit(self) -> None:
+        """The fit view takes the live run's new steps with the plot (not once per step) while that run is shown."""
+        if self.session.shown_live_run() is not None:
+            self.fit_view.refresh()
 
     def showEvent(self, event: QShowEvent) -> None:
         """Once the window is shown, the current experiment starts preparing in the background."""

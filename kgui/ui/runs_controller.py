@@ -6,10 +6,10 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Callable
 
-from PyQt6.QtCore import QObject
+from PyQt6.QtCore import QObject, pyqtSignal
 
 from kgui.core.runs import RunRecord
-from kgui.core.session import JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted, Session, StepsTaken
+from kgui.core.session import JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted, Session
 from kgui.core.settings import ExperimentSettings, usable_settings
 from kgui.core.surface import load_saved
 from kgui.core.trainer import Stage
@@ -20,7 +20,6 @@ from .job_control import JobControl
 from .load_progress import JobStatus
 from .loss_plot import LossPlot
 from .names import plot_placement, run_title
-from .panels import LivePanel
 from .runs_table import RunsTable
 from .surface_view import SurfaceView
 
@@ -30,22 +29,24 @@ TABLE_REFRESH_S = 1.0   # the live run's row in the runs table is refreshed at m
 class RunsController(QObject):
     """Keeps ``runs_table`` and ``plot`` in step with ``session``'s runs, and does what the table asks: the picked
     run in ``fit_view`` and ``surface_view``, a re-run through ``jobs``, settings put into the controls by
-    ``apply_settings`` (it returns one line for each it cannot use). Reset clears the plot, and the readout
-    (``live_panel``, ``fit_view``, ``status``) while no job runs."""
+    ``apply_settings`` (it returns one line for each it cannot use). Reset clears the plot, and the readouts
+    (``fit_view``, ``status``, and through ``idle_reset`` the side panel's) while no job runs; the loss plot takes
+    the live run's steps from the session itself."""
+
+    idle_reset = pyqtSignal()   # Reset while no job runs: the side panel's readout is cleared
 
     def __init__(self, session: Session, jobs: JobControl, *, plot: LossPlot, runs_table: RunsTable,
-                 fit_view: FitView, surface_view: SurfaceView, live_panel: LivePanel, status: JobStatus,
+                 fit_view: FitView, surface_view: SurfaceView, status: JobStatus,
                  dialogs: Dialogs, apply_settings: Callable[[ExperimentSettings], list[str]],
                  parent: QObject | None = None):
         super().__init__(parent)
         self.session, self.jobs = session, jobs
         self.plot, self.runs_table, self.fit_view, self.surface_view = plot, runs_table, fit_view, surface_view
-        self.live_panel, self.status, self.dialogs = live_panel, status, dialogs
+        self.status, self.dialogs = status, dialogs
         self._apply_settings = apply_settings
         self._table_refreshed = 0.0
         session.on(Phase, self._on_phase)
         session.on(RunStarted, lambda event: self.live_run_started(event.run))
-        session.on(StepsTaken, lambda event: plot.add_steps(event.run_id, event.steps, event.rate_changes))
         session.on(RunEnded, lambda event: self.run_ended(event.run))
         session.on(RunChanged, self._on_run_changed)
         session.on(RunRemoved, self._on_run_removed)
@@ -108,8 +109,8 @@ class RunsController(QObject):
 
     def refresh_live_row(self) -> None:
         """The live run's row, with the plot (at most once per ``TABLE_REFRESH_S``) while it is shown."""
-        record = self.session.runs.get(self.session.live_run_id)
-        if record is None or not record.history or not self.session.is_shown(record.id):
+        record = self.session.shown_live_run()
+        if record is None:
             return
         if perf_counter() - self._table_refreshed >= TABLE_REFRESH_S:
             self._table_refreshed = perf_counter()
@@ -198,7 +199,7 @@ class RunsController(QObject):
             self.session.set_shown(run_id, False)
         self.plot.auto_range()
         if not self.jobs.running:
-            self.live_panel.clear()
+            self.idle_reset.emit()
             self.fit_view.clear()
             self.status.show_idle()
         self.dialogs.status(f"Plot cleared: {len(hidden)} run(s) hidden; tick them in the Runs table "

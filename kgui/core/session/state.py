@@ -200,6 +200,11 @@ class Session:
         return (self.job is not None and run_id == self.live_run_id and record is not None
                 and record.status not in FINAL_STATUSES)
 
+    def shown_live_run(self) -> RunRecord | None:
+        """The live run once it has steps, while it is shown (what the live readouts follow), else None."""
+        record = self.runs.get(self.live_run_id)
+        return record if record is not None and record.history and self.is_shown(record.id) else None
+
     # -- runs --------------------------------------------------------------------------------------------------------
 
     def load_saved(self, shown=()) -> list[RunRecord]:

@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea
                              QWidget)
 
 from kgui.core.schedules import RateSchedule
+from kgui.core.session import Session, StepsTaken
 from kgui.core.smoothing import MAX_WEIGHT
 
 from ..exporting import ExportTarget
@@ -289,6 +290,14 @@ class LossPlot(QWidget):
             for panel in self.panels.values():
                 panel.crosshair.setVisible(False)
             self.readout.setText(READOUT_HINT)
+
+    def follow(self, session: Session) -> None:
+        """Take the new steps of ``session``'s live run as they come, with the learning-rate changes they use (the
+        run's curves are added when it starts: :meth:`add_run`)."""
+        session.on(StepsTaken, self.take_steps)
+
+    def take_steps(self, event: StepsTaken) -> None:
+        self.add_steps(event.run_id, event.steps, event.rate_changes)
 
     def add_steps(self, run_id: str, records, rate_changes=()) -> None:
         """Buffer new StepRecords of run ``run_id``, and mark its learning-rate changes ``rate_changes`` ((step,
