@@ -10,6 +10,7 @@ import sys
 from kgui.core.runs import RunStatus, RunStore
 from kgui.core.settings import ExperimentSettings
 from kgui.ui.main_window import WORKER_NICE, MainWindow
+from kgui.ui.names import engine_label
 
 from ui_support import (ENGINES, ROOT, configure, live_history, messages, wait_for_steps,  # noqa: F401 - fixtures
                         wait_until_idle, window)
@@ -77,6 +78,9 @@ def test_quitting_with_busy_workers_leaves_no_process_and_saves_the_run_as_stopp
     configure(window, "tensorflow", steps=1_000_000, n=100)
     assert window.start()
     assert window.job_status.engine_state.text().startswith("starting… ")  # at once, not idle while its worker starts
+    panel = window.live_panel.values     # the readout says so too, with the engine, the last run's values cleared
+    assert (panel["state"].text(), panel["engine"].text(), panel["step"].text()) == (
+        window.job_status.engine_state.text(), engine_label("tensorflow"), "—")
     wait_for_steps(qtbot, window, 5)
     window.jobs.pool.prepare(ExperimentSettings(backend="theano", dataset="linear"))   # a second worker, importing
     workers = [process.pid for process in window.jobs.pool.processes]
