@@ -144,8 +144,9 @@ def test_live_plot_marks_a_rate_its_loop_changed_once_where_it_changed():
     assert plot.loss_plot.labels() == ["#1 my loop · lr 0.1 → 0.02 → 0.1"]
 
 
-def test_the_fit_view_is_laid_out_for_what_it_shows_when_drawn(tmp_path):
-    """The kernel runs no Qt event loop: a caption that grew to two lines still gets its height in the frame."""
+def test_the_fit_view_is_laid_out_for_what_it_shows_when_drawn_and_zooms_and_pans(tmp_path):
+    """The kernel runs no Qt event loop: a caption that grew to two lines still gets its height in the frame; the
+    browser's wheel and drag reach the plot under the pointer."""
     explorer = explore(dataset="diabetes", steps=5, store=tmp_path)
     assert explorer.wait(120).status == "finished"
     caption = explorer.fit_view.predictions_page.caption
@@ -154,3 +155,18 @@ def test_the_fit_view_is_laid_out_for_what_it_shows_when_drawn(tmp_path):
     assert frame.shape == (420, 360, 4)
     assert caption.height() >= caption.heightForWidth(caption.width()) > caption.fontMetrics().height()   # 2 lines
     assert caption.geometry().bottom() < explorer.fit_view.height()
+    plot = explorer.fit_view.predictions_page.plot.getPlotItem()
+    centre = explorer.fit_view.predictions_page.plot.mapTo(explorer.fit_view,
+                                                            explorer.fit_view.predictions_page.plot.rect().center())
+    (x_low, x_high), _ = plot.viewRange()
+    explorer.fit_frame.handle_event({"event_type": "wheel", "x": centre.x(), "y": centre.y(), "dx": 0, "dy": -240,
+                                     "modifiers": []})
+    (zoomed_low, zoomed_high), _ = plot.viewRange()
+    assert zoomed_high - zoomed_low < 0.9 * (x_high - x_low)                          # zoomed in
+    press = {"event_type": "pointer_down", "x": centre.x(), "y": centre.y(), "button": 1, "buttons": [1],
+             "modifiers": []}
+    explorer.fit_frame.handle_event(press)
+    explorer.fit_frame.handle_event({**press, "event_type": "pointer_move", "x": centre.x() + 40})
+    explorer.fit_frame.handle_event({**press, "event_type": "pointer_up", "x": centre.x() + 40, "buttons": []})
+    (panned_low, panned_high), _ = plot.viewRange()
+    assert panned_low < zoomed_low and panned_high - panned_low == pytest.approx(zoomed_high - zoomed_low)  # dragged
