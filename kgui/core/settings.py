@@ -261,14 +261,6 @@ def usable_settings(settings: ExperimentSettings) -> tuple[ExperimentSettings, l
     return settings, problems
 
 
-def refuse_unusable(settings: ExperimentSettings, what: str = "these settings") -> None:
-    """SettingError, one line naming every value of ``settings`` this version cannot use (for a re-run: training
-    something else under its name is never right)."""
-    _, problems = usable_settings(settings)
-    if problems:
-        raise SettingError(problems[0].field, f"{what} cannot be used here: " + "; ".join(map(str, problems)))
-
-
 @functools.cache
 def _field_names() -> frozenset[str]:
     return frozenset(f.name for f in dataclasses.fields(ExperimentSettings))

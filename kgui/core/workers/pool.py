@@ -164,15 +164,6 @@ class WorkerPool:
             retired.process.kill()
         return slot.process if slot is not None else None
 
-    def start_spare(self) -> WorkerProcess | None:
-        """Start a fresh worker now (it imports kgui, no engine), so the next job on a new engine does not wait for
-        Python to start; None at ``max_workers`` or when an idle fresh one exists."""
-        with self._changed:
-            if self._closed or len(self._slots) >= self.max_workers or any(
-                    slot.engine is None and not slot.busy for slot in self._slots):
-                return None
-            return self._start().process
-
     # -- the processes -------------------------------------------------------------------------------------------------
 
     def _start(self) -> _Slot:

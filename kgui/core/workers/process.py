@@ -137,10 +137,6 @@ class WorkerProcess:
         except (OSError, ValueError):
             return ""
 
-    def log_text(self) -> str:
-        """The end of what the worker wrote to stdout and stderr."""
-        return self._log_tail()
-
     # -- the process -------------------------------------------------------------------------------------------------
 
     @property
