@@ -12,6 +12,7 @@ from kgui.core.runs import RunStore
 from kgui.core.settings import ExperimentSettings
 from kgui.core.trainer import Trainer
 from kgui.core.training_control import TrainingControl
+from kgui.exit_codes import EXIT_DIVERGED
 
 
 def train(store, **settings):
@@ -123,6 +124,20 @@ def test_export_writes_every_run_it_can_and_names_the_others(runs, tmp_path, cap
     assert folder.name.startswith(f"{long_name.id}_a_run_named_at_length") and len(folder.name) <= 120
     values, text, _ = read_back(folder)
     assert [value for _, _, value in values["loss/training"]] == [s.train_loss for s in local.load(long_name.id).history]
+
+
+def test_a_diverged_run_with_layer_statistics_exports_its_losses_and_its_finite_weights(tmp_path, capsys):
+    store = RunStore(tmp_path / "runs")
+    for rate in ("1e10", "1e30"):   # weights that end huge and all equal, or not finite at all
+        assert cli.main(["run", "--dataset", "linear", "--steps", "5", "--lr", rate, "--layer-stats", "every=1",
+                         "--runs-dir", str(store.root)]) == EXIT_DIVERGED
+    capsys.readouterr()
+    assert cli.main(["runs", "export", "--tensorboard", str(tmp_path / "tb"), "--runs-dir", str(store.root)]) == 0
+    assert capsys.readouterr().err == ""
+    for record in store.list():
+        folder, = (tmp_path / "tb").glob(f"{record.id}_*")
+        values, _, _ = read_back(folder)
+        assert len(values["loss/training"]) == len(store.load(record.id).history)
 
 
 def test_a_sweeps_trials_export_hparams_sessions_read_back_by_tensorboard(tmp_path):

@@ -100,9 +100,16 @@ def _histogram_value(tag: str, edges: np.ndarray, counts: np.ndarray, total: flo
 
 
 def _values_histogram(tag: str, values: np.ndarray, bins: int = 30):
+    """A histogram of ``values``' finite entries (None when there is none: a diverged run's weights); equal values
+    get a bin width their size can hold (2e29 + 1e-6 is 2e29)."""
     values = np.asarray(values, np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return None
     low, high = float(values.min()), float(values.max())
-    counts, edges = np.histogram(values, bins, (low, high if high > low else low + 1e-6))
+    if not high > low:
+        high = low + max(1e-6, abs(low) * 1e-6)
+    counts, edges = np.histogram(values, bins, (low, high))
     return _histogram_value(tag, edges, counts, values.sum(), np.square(values).sum())
 
 
@@ -130,7 +137,9 @@ def layer_values(layers: LayerStatsHistory) -> dict[int, list]:
             values.append(_histogram_value(f"activations/{tag}", edges, counts, (counts * centres).sum(),
                                            (counts * centres ** 2).sum()))
         for name, weights in zip(names, snapshots.get(step, ())):
-            values.append(_values_histogram(f"weights/{name}", weights))
+            histogram = _values_histogram(f"weights/{name}", weights)
+            if histogram is not None:
+                values.append(histogram)
         by_step[step] = values
     return by_step
 
