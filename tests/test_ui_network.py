@@ -234,3 +234,26 @@ def test_log_axis_tick_labels_never_overlap(qtbot, low, high, height):
         assert rects                                                # still labelled
         assert not [(a, b) for i, (a, _, _) in enumerate(texts) for b, _, _ in texts[i + 1:] if
                     rects[i].intersects(b)], [text for _, _, text in texts]
+
+
+@pytest.mark.parametrize("dataset, hidden", [("linear", ()), ("spiral", (4,))])
+def test_a_diverged_runs_non_finite_weights_are_drawn_palest_and_thinnest(qtbot, tmp_path, dataset, hidden):
+    from kgui.core.session import JobKind, Session
+
+    session = Session(RunStore(tmp_path / "runs"))
+    settings = ExperimentSettings(dataset=dataset, learning_rate=1e30, steps=5,
+                                  **({"model": "mlp", "hidden": hidden} if hidden else {}))
+    record = session.new_job(JobKind.TRAINING, settings, layer_stats_every=1).run()
+    assert record.status == "diverged", record.message
+    saved = layer_stats.load_saved(session.store.folder(record.id))
+    assert not all(np.isfinite(weights).all() for weights in saved.latest.weights)
+    network, layers = NetworkView(), LayersView()
+    for view in (network, layers):
+        qtbot.addWidget(view)
+        view.show()
+    network.show_stats(saved.latest, saved)       # raised "cannot convert float NaN to integer"
+    layers.show_history(saved)
+    widths = [link.pen().widthF() for link in network.links.values()]
+    assert widths and all(np.isfinite(widths))
+    for column, units in enumerate(network.nodes):
+        network.hover_node(column, next(iter(units)))

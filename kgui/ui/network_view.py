@@ -13,6 +13,7 @@ hidden is drawn when it is shown.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,16 +52,22 @@ class Pick:
     index: tuple[int, ...]
 
 
+def _share(value: float, scale: float) -> float:
+    """|value| as a share of ``scale``, from 0 to 1; 0 when that is no number (a diverged run's NaN or infinite
+    weights)."""
+    share = abs(value) / scale if scale > 0 else 0.0
+    return 0.0 if math.isnan(share) else min(share, 1.0)
+
+
 def sign_colour(value: float, scale: float, alpha: int = 255) -> QColor:
     """Orange for positive, blue for negative (the decision boundary's colours), paler the smaller |value| is."""
-    amount = min(abs(value) / scale, 1.0) if scale > 0 else 0.0
-    rgb = WHITE + ((POSITIVE if value >= 0 else NEGATIVE) - WHITE) * (0.25 + 0.75 * amount)
+    rgb = WHITE + ((POSITIVE if value >= 0 else NEGATIVE) - WHITE) * (0.25 + 0.75 * _share(value, scale))
     return QColor(int(rgb[0]), int(rgb[1]), int(rgb[2]), alpha)
 
 
 def link_width(weight: float, scale: float) -> float:
     """A link's width: proportional to |w| on the shared ``scale`` (the largest |w| shown)."""
-    return MIN_LINK_WIDTH + (MAX_LINK_WIDTH - MIN_LINK_WIDTH) * (min(abs(weight) / scale, 1.0) if scale > 0 else 0)
+    return MIN_LINK_WIDTH + (MAX_LINK_WIDTH - MIN_LINK_WIDTH) * _share(weight, scale)
 
 
 def shown_units(weights: list[np.ndarray], layer: int) -> np.ndarray:
