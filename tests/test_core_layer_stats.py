@@ -275,3 +275,18 @@ def test_dead_relu_units_are_counted_as_numpy_counts_them(engine):
     expected = [float(np.mean(np.all(values == 0, axis=0))) for values in activations]
     assert stats.dead_fraction.tolist() == expected and expected[0] >= 0.5
     assert (stats.neuron_means[0][:4] == 0).all()
+
+
+def test_histograms_count_infinities_in_the_end_bins_and_nans_in_none_without_a_warning():
+    import warnings
+
+    values = np.array([[np.nan, 0.5], [np.inf, -np.inf], [-0.5, 0.25]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # numpy's "invalid value encountered in cast" on a diverged run's NaNs
+        flat = layer_stats.histogram(values, (-1.0, 1.0))
+        by_column = layer_stats.histogram(values, (-1.0, 1.0), axis_rows=True)
+    bins = layer_stats.HISTOGRAM_BINS
+    assert flat.sum() == 5 and flat[-1] == 1 and flat[0] == 1
+    assert by_column.shape == (2, bins) and by_column.sum(axis=1).tolist() == [2, 3]
+    assert by_column[0, -1] == 1 and by_column[1, 0] == 1
+    assert by_column[1, bins * 3 // 4] == 1 and by_column[0, bins // 4] == 1

@@ -84,14 +84,16 @@ def histogram_range(activation: str) -> tuple[float, float]:
 
 def histogram(values: np.ndarray, value_range: tuple[float, float], axis_rows: bool = False) -> np.ndarray:
     """Counts of ``values`` in ``HISTOGRAM_BINS`` equal bins over ``value_range``, values outside counted in the
-    end bins; ``axis_rows``: one histogram per column of a (rows, columns) array, shape (columns, bins)."""
+    end bins (infinities too) and NaNs (a diverged run's) in none; ``axis_rows``: one histogram per column of a
+    (rows, columns) array, shape (columns, bins)."""
     low, high = value_range
-    bins = np.clip(((np.asarray(values, np.float64) - low) / (high - low) * HISTOGRAM_BINS).astype(np.int64),
-                   0, HISTOGRAM_BINS - 1)
+    scaled = (np.asarray(values, np.float64) - low) / (high - low) * HISTOGRAM_BINS
+    counted = ~np.isnan(scaled)
+    bins = np.clip(np.where(counted, scaled, 0.0), 0, HISTOGRAM_BINS - 1).astype(np.int64)
     if not axis_rows:
-        return np.bincount(bins.ravel(), minlength=HISTOGRAM_BINS).astype(np.int64)
+        return np.bincount(bins[counted], minlength=HISTOGRAM_BINS).astype(np.int64)
     columns = bins.shape[1]
-    flat = (bins + np.arange(columns) * HISTOGRAM_BINS).ravel()
+    flat = (bins + np.arange(columns) * HISTOGRAM_BINS)[counted]
     return np.bincount(flat, minlength=columns * HISTOGRAM_BINS).reshape(columns, HISTOGRAM_BINS).astype(np.int64)
 
 
