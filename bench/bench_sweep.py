@@ -398,7 +398,8 @@ def bench_window_gaps(engine: str, count: int, idle_s: float = 10.0) -> dict:
         return round(sum(gap > LONG_GAP_MS for gap in gaps) / (sum(gaps) / 60_000), 1)
 
     return {"engine": engine, "trials": count, "p99_gap_ms": round(float(np.percentile(sweep_gaps, 99)), 1),
-            "max_gap_ms": round(max(sweep_gaps), 1), "long_per_min": per_minute(sweep_gaps), "load": round(load, 1),
+            "max_gap_ms": round(max(sweep_gaps), 1), "long_per_min": per_minute(sweep_gaps),
+            "sweep_s": round(sum(sweep_gaps) / 1000, 1), "load": round(load, 1),
             "ticks": len(sweep_gaps), "idle_p99_gap_ms": round(float(np.percentile(idle_gaps, 99)), 1),
             "idle_max_gap_ms": round(max(idle_gaps), 1), "idle_long_per_min": per_minute(idle_gaps),
             "idle_load": round(idle_load, 1)}

@@ -304,6 +304,9 @@ def test_stop_ends_a_window_sweeps_trials_as_stopped_and_leaves_no_worker(qtbot,
     processes = list(run.executor.pool.processes)
     own = os.getpriority(os.PRIO_PROCESS, 0)    # the workers run nicer than the window: its GUI thread comes first
     assert [os.getpriority(os.PRIO_PROCESS, process.pid) for process in processes] == [min(own + WORKER_NICE, 19)] * 2
+    if os.path.exists(f"/proc/{processes[0].pid}/autogroup"):   # Linux: each worker's session is niced as a group
+        assert all(open(f"/proc/{process.pid}/autogroup").read().split()[-1] == str(WORKER_NICE)
+                   for process in processes)
     with qtbot.waitSignal(run.finished, timeout=30_000):
         view.stop_button.click()
     records = store.list()

@@ -52,12 +52,13 @@ class _Slot:
 
 class WorkerPool:
     """At most ``max_workers`` worker processes (default: the number of cores, at least 2), each started ``nice``
-    steps below its parent's priority (the window: its GUI thread gets a CPU first)."""
+    steps below its parent's priority (the window: its GUI thread gets a CPU first), its session ``group_nice``
+    (Linux's autogroup: against the window's process, and every other session's)."""
 
     def __init__(self, max_workers: int | None = None, idle_s: float = IDLE_S, rss_growth: int = RSS_GROWTH,
-                 nice: int = 0):
+                 nice: int = 0, group_nice: int = 0):
         self.max_workers = max_workers or max(2, os.cpu_count() or 1)
-        self.idle_s, self.rss_growth, self.nice = idle_s, rss_growth, nice
+        self.idle_s, self.rss_growth, self.nice, self.group_nice = idle_s, rss_growth, nice, group_nice
         self._slots: list[_Slot] = []
         self._changed = threading.Condition()
         self._closed = False
@@ -168,7 +169,7 @@ class WorkerPool:
 
     def _start(self) -> _Slot:
         """Under the lock."""
-        slot = _Slot(WorkerProcess(self.nice))
+        slot = _Slot(WorkerProcess(self.nice, self.group_nice))
         self._slots.append(slot)
         return slot
 

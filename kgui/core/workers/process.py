@@ -56,10 +56,21 @@ def _lower_priority(pid: int, nice: int) -> None:
         pass
 
 
+def _lower_group_priority(pid: int, nice: int) -> None:
+    """Give the session that worker ``pid`` leads the nice value ``nice`` for Linux's autogroup scheduling, which
+    shares the CPU between sessions first: its threads' nice then only ranks them among themselves, and the worker
+    gets as much CPU as the window's process whatever their nice."""
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as autogroup:
+            autogroup.write(str(min(nice, 19)))
+    except OSError:   # no autogroup (not Linux, or turned off): the threads' nice is enough
+        pass
+
+
 class WorkerProcess:
     """A worker process and its connection; thread-safe :meth:`send`."""
 
-    def __init__(self, nice: int = 0):
+    def __init__(self, nice: int = 0, group_nice: int = 0):
         parent_end, child_end = socket.socketpair()
         self._log = tempfile.TemporaryFile()
         try:
@@ -73,6 +84,8 @@ class WorkerProcess:
         self.started = time.monotonic()
         if nice:
             _lower_priority(self.pid, nice)
+        if group_nice:
+            _lower_group_priority(self.pid, group_nice)
         self.connection = Connection(parent_end.detach())
         self.hello: Hello | None = None
         self.refusal = ""              # why the parent refused the worker's Hello, if it did
