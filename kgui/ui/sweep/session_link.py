@@ -23,9 +23,6 @@ def follow_session(view: SweepView, session: Session, experiment: Callable[[], E
         if run_id in session.runs:
             show_run(run_id)
 
-    def added(run_id: str) -> None:   # a trial of a sweep started here ended: that run alone is read (not the store)
-        session.reload_saved(run_id)
-
     def new_sweep() -> None:
         try:
             settings = experiment()
@@ -49,5 +46,5 @@ def follow_session(view: SweepView, session: Session, experiment: Callable[[], E
     session.on(RunChanged, lambda event: view.add_run(event.run))
     session.on(RunRemoved, lambda event: view.remove_run(event.run_id))
     view.run_clicked.connect(show)
-    view.added = added
+    view.trial_saved.connect(session.reload_saved)   # that run alone is read (not the whole store)
     view.new_button.clicked.connect(new_sweep)

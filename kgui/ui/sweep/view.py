@@ -31,9 +31,11 @@ CURVES_MS = 1000         # the curves follow new trials at most this often (and 
 
 
 class SweepView(QWidget):
-    """The Sweep tab; ``run_clicked(run_id)`` when a trial is clicked in the table."""
+    """The Sweep tab; ``run_clicked(run_id)`` when a trial is clicked in the table, ``trial_saved(run_id)`` when a
+    trial of a sweep started here has ended and its run is in the store (the window lists it)."""
 
     run_clicked = pyqtSignal(str)
+    trial_saved = pyqtSignal(str)
     export_requested = pyqtSignal(object)    # a SweepPanel: Export… picked it
 
     def __init__(self, parent=None):
@@ -78,7 +80,6 @@ class SweepView(QWidget):
         self.stop_button = QPushButton("Stop sweep")
         self.stop_button.clicked.connect(self.stop_sweep)
         self.run: SweepRun | None = None
-        self.added = None            # called with each trial's run id as it ends (the window lists it)
 
         self.model = TrialsModel()
         self.proxy = TrialsFilter()
@@ -245,8 +246,8 @@ class SweepView(QWidget):
             self._running -= 1
             self._done += 1
             self.progress.setValue(self._done)
-            if event.outcome.record is not None and self.added is not None:
-                self.added(event.outcome.record.id)
+            if event.outcome.record is not None:
+                self.trial_saved.emit(event.outcome.record.id)
         self.progress_label.setText(f"{self._done} of {self.run.runner.total} trials · {self._running} running")
 
     def _on_sweep_finished(self, result) -> None:
