@@ -28,7 +28,7 @@ class NetworkDocks(QObject):
     def __init__(self, session: Session, jobs: JobControl, dialogs: Dialogs, parent: QObject | None = None):
         super().__init__(parent)
         self.session, self.jobs, self.dialogs = session, jobs, dialogs
-        self.network, self.layers = NetworkView(), LayersView()
+        self.network, self.layers = NetworkView(can_edit=self._can_edit), LayersView()
         self.live_run_id: str | None = None
         self.shown_run_id: str | None = None
         self._names: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}   # run id -> feature and class names
@@ -36,7 +36,6 @@ class NetworkDocks(QObject):
         self._later = QTimer(self)          # a sample that came too soon after the last one drawn, drawn then
         self._later.setSingleShot(True)
         self._later.timeout.connect(lambda: self.shown_run_id is not None and self._show(self.shown_run_id))
-        self.network.can_edit = self._can_edit
         self.network.edit_requested.connect(self._edit)
         self.layers.export_button.clicked.connect(
             lambda: self.dialogs.export_dialog(self.layers.export_target(), "csv"))

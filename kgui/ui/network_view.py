@@ -171,7 +171,8 @@ class NetworkView(DrawnWhenShown):
     neuron_hovered = pyqtSignal(object, str)     # a Surface to show large (None: stop), and its caption
     edit_requested = pyqtSignal(str, tuple, float)   # parameter name, index, value
 
-    def __init__(self, parent=None):
+    def __init__(self, can_edit: Callable[[], bool] = lambda: False, parent=None):
+        """``can_edit()``: a picked weight may be set now (the live run is paused); never, by default."""
         super().__init__(parent)
         self.caption = QLabel("Train a model to see its network.")
         self.caption.setWordWrap(True)
@@ -221,7 +222,7 @@ class NetworkView(DrawnWhenShown):
         self.history = None                  # the run's LayerStatsHistory (for a weight's history)
         self.feature_names: tuple[str, ...] = ()
         self.class_names: tuple[str, ...] = ()
-        self.can_edit: Callable[[], bool] = lambda: False
+        self.can_edit = can_edit
         self.picked: Pick | None = None
         self.nodes: list[dict[int, _Node]] = []     # per column: unit -> node
         self.links: dict[tuple[int, int, int], _Link] = {}   # (matrix, row, column) -> link
