@@ -45,3 +45,20 @@ def test_experiment_files_save_open_copy_and_paste_through_the_form_alone(qtbot,
     assert form.settings() == MLP_ADAM and classrooms == [Classroom(hide={"optimizer"})]
     assert not files.paste_experiment("not an experiment")
     assert [(kind, title) for kind, title, _ in messages] == [("critical", "Cannot paste an experiment")]
+
+
+def test_export_script_asked_twice_while_its_dataset_loads_asks_for_one_file(qtbot, tmp_path, monkeypatch, messages):
+    parent = QMainWindow()
+    qtbot.addWidget(parent)
+    form = ExperimentForm()
+    qtbot.addWidget(form)
+    dialogs = Dialogs(parent, QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat), parent.statusBar())
+    files = ExperimentFiles(dialogs, form, ScriptSource(), form.apply, form.set_classroom)
+    assert form.apply(MLP_ADAM) == []
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *args: asked.append(args) or (str(tmp_path / "mlp.py"), args[-1]))
+    assert files.export_script() is None and files.export_script() is None   # a double click: the dataset loads
+    qtbot.waitUntil(lambda: (tmp_path / "mlp.py").is_file(), timeout=30_000)
+    qtbot.wait(300)
+    assert len(asked) == 1 and not messages

@@ -29,6 +29,7 @@ class ExperimentFiles:
                  apply_settings: Callable[[ExperimentSettings], object], set_classroom: Callable[[Classroom], None]):
         self.dialogs, self.form, self.scripts = dialogs, form, scripts
         self.apply_settings, self.set_classroom = apply_settings, set_classroom
+        self._script_waits = False    # an export of the script waits for its dataset (asked once however often)
 
     def save_experiment(self, path=None) -> Path | None:
         """Write the form's experiment as JSON (asks where when ``path`` is None)."""
@@ -57,9 +58,12 @@ class ExperimentFiles:
     def _export_when_ready(self, path) -> None:
         def again() -> None:
             self.scripts.ready.disconnect(again)
+            self._script_waits = False
             self.export_script(path)
 
-        self.scripts.ready.connect(again)
+        if not self._script_waits:
+            self._script_waits = True
+            self.scripts.ready.connect(again)
         self.dialogs.status("Loading the dataset for the script…")
 
     def copy_experiment(self) -> str | None:
