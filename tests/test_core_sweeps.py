@@ -284,3 +284,24 @@ def test_a_trial_failed_after_a_retry_says_so_and_names_a_different_first_cause(
     assert retried_message("the Dask task failed: KilledWorker: x", "the engine process crashed: signal 9") == \
         "the Dask task failed: KilledWorker: x, after a retry (the first attempt: the engine process crashed: signal 9)"
 
+
+
+def test_seed_groups_of_a_diverged_seed_say_infinity_without_a_warning():
+    import warnings
+
+    import numpy as np
+
+    from kgui.core.runs import StepRecord, SweepTag
+    from kgui.core.sweeps.table import seed_groups
+
+    records = []
+    for seed, losses in ((0, (1.0, 0.5)), (1, (1.0, math.inf))):
+        record = RunRecord.new(ExperimentSettings(dataset="spiral", seed=seed), f"seed {seed}")
+        SweepTag("sweep-x", {"learning_rate": 0.1, "seed": seed}).apply(record)
+        record.history = [StepRecord(step, loss, loss, None, 0.1, 0.01 * step, 1.0)
+                          for step, loss in enumerate(losses, 1)]
+        records.append(record)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")      # numpy's "invalid value encountered in subtract" on the window's stderr
+        group, = seed_groups(records)
+    assert group.mean.tolist() == [1.0, math.inf] and group.std[0] == 0.0 and np.isnan(group.std[1])

@@ -198,6 +198,7 @@ def seed_groups(records: list[RunRecord], column: str = "train_loss") -> list[Se
         curves = np.array([[getattr(step, column) if getattr(step, column) is not None else math.nan
                             for step in record.history[:length]] for record in members], dtype=float)
         steps = np.array([step.step for step in members[0].history[:length]], dtype=float)
-        result.append(SeedGroup(json.loads(key), tuple(record.id for record in members), steps,
-                                curves.mean(axis=0), curves.std(axis=0)))
+        with np.errstate(invalid="ignore"):   # a diverged seed's infinite loss: its step's std is NaN, unsaid
+            mean, std = curves.mean(axis=0), curves.std(axis=0)
+        result.append(SeedGroup(json.loads(key), tuple(record.id for record in members), steps, mean, std))
     return result
