@@ -290,3 +290,15 @@ def test_histograms_count_infinities_in_the_end_bins_and_nans_in_none_without_a_
     assert by_column.shape == (2, bins) and by_column.sum(axis=1).tolist() == [2, 3]
     assert by_column[0, -1] == 1 and by_column[1, 0] == 1
     assert by_column[1, bins * 3 // 4] == 1 and by_column[0, bins // 4] == 1
+
+
+@pytest.mark.parametrize("dataset, hidden", [("linear", ()), ("spiral", (4,))])
+def test_a_diverged_run_samples_its_layers_without_a_numpy_warning(tmp_path, dataset, hidden):
+    import warnings
+
+    settings = ExperimentSettings(dataset=dataset, learning_rate=1e30, steps=5,
+                                  **({"model": "mlp", "hidden": hidden} if hidden else {}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)    # on stderr of kgui run --layer-stats and the workers
+        record = Session(RunStore(tmp_path)).new_job(JobKind.TRAINING, settings, layer_stats_every=1).run()
+    assert record.status == "diverged", record.message

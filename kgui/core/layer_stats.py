@@ -169,20 +169,21 @@ def compute(model, dataset, step: int, previous: list[np.ndarray] | None = None,
         xs = np.linspace(points.min() - pad, points.max() + pad, surface.DEFAULT_RESOLUTION)
         input_grid = xs.astype(np.float32)[:, None]
         grids = tuple(probe.activations(input_grid))
-    return LayerStats(
-        step, names, weights, gradients,
-        gradient_norms=np.array([_norm(gradient) for gradient in gradients]),
-        update_ratios=ratios,
-        weight_percentiles=np.array([np.percentile(np.asarray(w, np.float64), PERCENTILES) for w in weights]),
-        activation_mean=np.array([float(np.mean(values, dtype=np.float64)) for values in activations]),
-        activation_std=np.array([float(np.std(values, dtype=np.float64)) for values in activations]),
-        dead_fraction=np.array([float(np.mean(np.all(values == 0, axis=0))) for values in activations]),
-        histograms=np.array([histogram(values, value_range) for values in activations],
-                            dtype=np.int64).reshape(len(activations), HISTOGRAM_BINS),
-        histogram_range=value_range,
-        neuron_means=tuple(values.mean(axis=0, dtype=np.float64) for values in activations),
-        neuron_histograms=tuple(histogram(values, value_range, axis_rows=True) for values in activations),
-        neuron_grids=grids, grid_xs=xs, grid_ys=ys, input_grid=input_grid)
+    with np.errstate(invalid="ignore"):   # a diverged run's infinite values: NaN statistics, not a warning
+        return LayerStats(
+            step, names, weights, gradients,
+            gradient_norms=np.array([_norm(gradient) for gradient in gradients]),
+            update_ratios=ratios,
+            weight_percentiles=np.array([np.percentile(np.asarray(w, np.float64), PERCENTILES) for w in weights]),
+            activation_mean=np.array([float(np.mean(values, dtype=np.float64)) for values in activations]),
+            activation_std=np.array([float(np.std(values, dtype=np.float64)) for values in activations]),
+            dead_fraction=np.array([float(np.mean(np.all(values == 0, axis=0))) for values in activations]),
+            histograms=np.array([histogram(values, value_range) for values in activations],
+                                dtype=np.int64).reshape(len(activations), HISTOGRAM_BINS),
+            histogram_range=value_range,
+            neuron_means=tuple(values.mean(axis=0, dtype=np.float64) for values in activations),
+            neuron_histograms=tuple(histogram(values, value_range, axis_rows=True) for values in activations),
+            neuron_grids=grids, grid_xs=xs, grid_ys=ys, input_grid=input_grid)
 
 
 class LayerStatsHistory:
