@@ -224,6 +224,7 @@ class Explorer:
         self.loss_frame.request_draw()
         if events:
             self.fit_view.refresh()
+            self.fit_frame.lay_out()
             self.fit_frame.request_draw()
         if surface_changed:
             self.surface_frame.request_draw()

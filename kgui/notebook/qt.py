@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.jupyter.GraphicsView import GraphicsView as JupyterGraphicsView
 from pyqtgraph.jupyter.GraphicsView import MBLUT, TYPLUT, get_buttons, get_modifiers
-from PyQt6.QtCore import QCoreApplication, QEvent, QPoint, QPointF, QtMsgType, Qt, qInstallMessageHandler
+from PyQt6.QtCore import QCoreApplication, QPoint, QPointF, QtMsgType, Qt, qInstallMessageHandler
 from PyQt6.QtGui import QImage, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PyQt6.QtWidgets import QApplication, QWidget
 
@@ -129,11 +129,12 @@ class WidgetFrame(JupyterGraphicsView):
 
     def _fit(self, width: int, height: int) -> None:
         self.host.resize(max(1, width), max(1, height))
-        self._lay_out()
+        self.lay_out()
 
-    def _lay_out(self) -> None:
-        """Lay out ``host`` for its current contents (a caption now two lines long): no event loop does it here."""
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    def lay_out(self) -> None:
+        """Lay out ``host`` for its current contents (a caption now two lines long), as no event loop does here:
+        call it where the contents change. (Not when a frame is drawn: jupyter_rfb may ask for frames from one of
+        ipykernel's other threads, where Qt's posted events must not be dispatched.)"""
         for widget in [self.host, *self.host.findChildren(QWidget)]:
             if widget.layout() is not None:
                 widget.layout().activate()
@@ -166,7 +167,6 @@ class WidgetFrame(JupyterGraphicsView):
 
     def get_frame(self) -> np.ndarray:
         """``host`` rendered into an RGBA array."""
-        self._lay_out()
         width, height = self.logical_size
         frame = np.zeros((round(height * self.pixel_ratio), round(width * self.pixel_ratio), 4), dtype=np.uint8)
         image = pg.functions.ndarray_to_qimage(frame, QImage.Format.Format_RGBX8888)
