@@ -127,3 +127,38 @@ def test_the_run_readout_is_the_live_panels_one_writer_with_no_window(qtbot, tmp
     session.set_shown(record.id, False)
     readout.show_latest_step()
     assert panel.values["state"].text() == "idle" and panel.values["step"].text() == "—"
+
+
+def test_the_fit_surface_parity_and_range_views_follow_a_session_themselves_with_no_window(qtbot, tmp_path):
+    """Each view subscribes to the event types it shows: real TensorFlow jobs in this process (a line, a spiral with
+    its confusion matrix and boundary, a one-engine comparison and a range test) draw in views given only the
+    session."""
+    session = Session(RunStore(tmp_path / "runs"))
+    fit_view, surface_view, parity_view, range_view = FitView(), SurfaceView(), ParityView(), LrRangeView()
+    for view in (fit_view, surface_view, parity_view, range_view):
+        qtbot.addWidget(view)
+        view.follow(session)
+
+    line = session.new_job(JobKind.TRAINING, replace(LINEAR, backend="tensorflow")).run()
+    assert fit_view.live_run_id == line.id and fit_view.currentWidget() is fit_view.line_page
+    assert len(fit_view.line_page.fit_curve.getData()[0]) == 2    # the fitted line, drawn at the run's end
+    assert fit_view.line_page.caption.text().startswith(f"w = {line.history[-1].params['w']:.4f}")
+    assert parity_view.table.rowCount() == 0 and not range_view._rates    # not a comparison, not a range test
+
+    spiral = ExperimentSettings(backend="tensorflow", dataset="spiral", model="mlp", hidden=(8,), batch_size=10,
+                                learning_rate=0.03, steps=6, optimizer="adam")
+    record = session.new_job(JobKind.TRAINING, spiral, confusion_s=0.0, surface_s=0.0).run()
+    assert fit_view.live_run_id == record.id and fit_view.currentWidget() is fit_view.classes_page
+    assert len(fit_view.classes_page.curve.getData()[0]) == 6
+    matrix = fit_view.classes_page.matrix
+    assert matrix.rowCount() >= 2 and sum(int(text) for text in matrix.texts() if text) > 0
+    assert surface_view.surface is not None and len(surface_view.train_points.data) > 0
+
+    parity_view.show_running(["tensorflow"])     # as JobControl starts a comparison
+    session.new_job(JobKind.PARITY, replace(spiral, steps=3), engines=["tensorflow"]).run()
+    assert parity_view.table.rowCount() == 1
+    assert [parity_view.table.item(0, column).text() for column in (1, 3)] == ["3", "finished"]
+
+    session.new_job(JobKind.RANGE_TEST, replace(LINEAR, backend="tensorflow", steps=20)).run()
+    assert range_view._rates and len(range_view.raw_curve.getData()[0]) == len(range_view._rates)
+    assert range_view.summary.text().startswith(f"step {len(range_view._rates)}: learning rate")

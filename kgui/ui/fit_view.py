@@ -16,6 +16,8 @@ from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStackedWid
                              QVBoxLayout, QWidget)
 
 from kgui.core.metrics import FittedLine, true_line
+from kgui.core.session import (ConfusionComputed, PredictionsComputed, RunEnded, RunStarted, Session,
+                               StepsTaken)
 
 from .plot_style import style_plot
 
@@ -295,6 +297,15 @@ class FitView(QStackedWidget):
         self._predictions = None    # ... or (step, Predictions) of a multi-feature regression
         self._shown_steps = 0
         self._refreshed = 0.0
+
+    def follow(self, session: Session) -> None:
+        """Show ``session``'s live runs as they start, train and end (a picked saved run: :meth:`show_saved`)."""
+        session.on(RunStarted, lambda event: self.show_run(event.run.id, event.run.settings, event.dataset))
+        session.on(StepsTaken, lambda event: self.add_steps(event.run_id, event.steps))
+        session.on(PredictionsComputed,
+                   lambda event: self.show_predictions(event.run_id, event.step, event.predictions))
+        session.on(ConfusionComputed, lambda event: self.show_confusion(event.run_id, event.step, event.matrix))
+        session.on(RunEnded, lambda event: self.refresh(force=True))
 
     def clear(self, hint: str = HINT) -> None:
         """Follow no run: ``hint`` instead (the window's Reset, a range test)."""

@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidg
 
 from kgui.core import lr_finder
 from kgui.core.lr_finder import DEFAULT_SUGGESTION, PLOT_HEADROOM, Suggestion
+from kgui.core.session import RangePoints, Session
 
 from .exporting import ExportTarget
 from .plot_style import style_plot
@@ -110,6 +111,10 @@ class LrRangeView(QWidget):
     def rate_of(self, rule: Suggestion) -> float | None:
         """The rate ``rule`` suggests in the shown result, if any."""
         return None if self.result is None else self.result.suggestions.get(rule)
+
+    def follow(self, session: Session) -> None:
+        """Draw the points of ``session``'s range tests as they are measured."""
+        session.on(RangePoints, lambda event: self.add_points(event.points))
 
     def add_points(self, points) -> None:
         """Draw new RangeTestPoints (they arrive in batches from the worker)."""

@@ -12,8 +12,7 @@ from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QMainW
 
 from kgui.core.classroom import Classroom
 from kgui.core.runs import RunStore
-from kgui.core.session import (ConfusionComputed, JobKind, PredictionsComputed, RangePoints, RunEnded, RunStarted,
-                               Session, StepsTaken, SurfaceComputed)
+from kgui.core.session import JobKind, RunEnded, RunStarted, Session
 from kgui.core.settings import ExperimentSettings
 from kgui.core.workers import WorkerPool
 
@@ -192,19 +191,10 @@ class MainWindow(QMainWindow):
             dock.raise_()
 
     def _wire(self) -> None:
-        self.plot.follow(self.session)
-        on = self.session.on
-        on(RunStarted, self._show_run_started)
-        on(StepsTaken, lambda event: self.fit_view.add_steps(event.run_id, event.steps))
-        on(PredictionsComputed, lambda event: self.fit_view.show_predictions(event.run_id, event.step,
-                                                                            event.predictions))
-        on(ConfusionComputed, lambda event: self.fit_view.show_confusion(event.run_id, event.step, event.matrix))
-        on(SurfaceComputed, lambda event: self.surface_view.show_surface(event.run_id, event.surface))
-        on(RangePoints, lambda event: self.lr_range_view.add_points(event.points))
-        on(RunStarted, self._comparison_run_started)
-        on(RunEnded, self._comparison_run_ended)
-        on(RunEnded, lambda event: self.fit_view.refresh(force=True))
-        on(RunEnded, self._run_ended)
+        for view in (self.plot, self.fit_view, self.surface_view, self.parity_view, self.lr_range_view):
+            view.follow(self.session)
+        self.session.on(RunStarted, self._raise_surface)
+        self.session.on(RunEnded, self._run_ended)
         self.jobs.show_requested.connect(self._bring_forward)
         self.jobs.job_started.connect(self.readout.job_started)
         self.runs_controller.idle_reset.connect(self.readout.clear)
@@ -295,24 +285,9 @@ class MainWindow(QMainWindow):
 
     # -- session events ----------------------------------------------------------------------------------------------
 
-    def _in_comparison(self) -> bool:
-        """The session's job compares the backends."""
-        return self.session.job is not None and self.session.job.kind is JobKind.PARITY
-
-    def _comparison_run_started(self, event: RunStarted) -> None:
-        if self._in_comparison():
-            self.parity_view.run_started(event.run)
-
-    def _comparison_run_ended(self, event: RunEnded) -> None:
-        if self._in_comparison():
-            self.parity_view.run_ended(event.run)
-
-    def _show_run_started(self, event: RunStarted) -> None:
-        """The fit and the decision boundary (in front when it applies) show the new run."""
-        record, dataset = event.run, event.dataset
-        self.fit_view.show_run(record.id, record.settings, dataset)
-        self.surface_view.show_dataset(record.id, dataset)
-        if self.surface_view.applies_to(dataset):
+    def _raise_surface(self, event: RunStarted) -> None:
+        """The decision boundary comes in front for a new run it applies to."""
+        if self.surface_view.applies_to(event.dataset):
             self.surface_dock.raise_()
 
     def _refresh_live_fit(self) -> None:

@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton
 
 from kgui.core.engines import engine_title
 from kgui.core.parity import LOSS_TOLERANCE, ParityResult, export_parity, step_differences, tolerance_for
+from kgui.core.session import JobKind, RunEnded, RunStarted, Session
 
 from .exporting import ExportTarget
 from .names import dataset_title, engine_label, run_engine_label
@@ -151,6 +152,15 @@ class ParityView(QWidget):
             self.engines.append(engine)
             self.table.setRowCount(len(self.engines))
         return self.engines.index(engine)
+
+    def follow(self, session: Session) -> None:
+        """Fill a row as each engine's run of ``session``'s backend comparison starts and ends (other jobs' runs are
+        not compared)."""
+        def comparing() -> bool:
+            return session.job is not None and session.job.kind is JobKind.PARITY
+
+        session.on(RunStarted, lambda event: self.run_started(event.run) if comparing() else None)
+        session.on(RunEnded, lambda event: self.run_ended(event.run) if comparing() else None)
 
     def run_started(self, record) -> None:
         """An engine's run has started training."""

@@ -14,6 +14,7 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QShowEvent
 from PyQt6.QtWidgets import QCheckBox, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
+from kgui.core.session import RunStarted, Session, SurfaceComputed
 from kgui.core.surface import SavedSurface, Surface, has_surface, plane_bounds, plane_points
 
 from .names import dataset_title
@@ -110,6 +111,11 @@ class SurfaceView(QWidget):
         self._live: tuple[object, Surface | None] | None = None   # the live run's dataset and latest surface
         self._drawn: Surface | None = None      # the surface the heatmap shows
         self._caption_before: str | None = None  # the caption while a neuron's heatmap is shown (show_overlay)
+
+    def follow(self, session: Session) -> None:
+        """Show each of ``session``'s live runs' data as it starts, and its boundary as it is computed."""
+        session.on(RunStarted, lambda event: self.show_dataset(event.run.id, event.dataset))
+        session.on(SurfaceComputed, lambda event: self.show_surface(event.run_id, event.surface))
 
     def applies_to(self, dataset) -> bool:
         return has_surface(dataset)
