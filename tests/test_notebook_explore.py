@@ -1,4 +1,6 @@
 """kgui.notebook: explore() in a real kernel, its controls, the experiment keywords, and LivePlot."""
+import asyncio
+import threading
 import time
 
 import nbformat
@@ -16,6 +18,8 @@ from kgui.notebook.explorer import shutdown_workers
 from kgui.notebook.experiment_keywords import settings_from_keywords
 from kgui.notebook.live_plot import DRAW_INTERVAL_S, LIVE_RUN
 from notebook_support import execute, text_of
+from PyQt6.QtCore import QEvent, QObject
+from PyQt6.QtWidgets import QApplication, QWidget
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -170,3 +174,69 @@ def test_the_fit_view_is_laid_out_for_what_it_shows_when_drawn_and_zooms_and_pan
     explorer.fit_frame.handle_event({**press, "event_type": "pointer_up", "x": centre.x() + 40, "buttons": []})
     (panned_low, panned_high), _ = plot.viewRange()
     assert panned_low < zoomed_low and panned_high - panned_low == pytest.approx(zoomed_high - zoomed_low)  # dragged
+
+
+class WidgetEvents(QObject):
+    """Every event Qt delivers to a widget, as (thread, event type): an application-wide event filter."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: set[tuple[int, QEvent.Type]] = set()
+
+    def eventFilter(self, watched, event) -> bool:
+        if isinstance(watched, QWidget):
+            self.seen.add((threading.get_ident(), event.type()))
+        return False
+
+
+def test_frames_are_rendered_and_the_browsers_input_applied_on_the_main_thread_only(tmp_path):
+    """In JupyterLab, jupyter_rfb takes the browser's messages (frame confirmations, resizes, the wheel) on an
+    ipykernel subshell thread running its own event loop, and draws from there: while the run trains (the main
+    thread's loop applying its events), no widget may be touched on that thread (a render there drew torn curves and
+    once crashed the kernel), and the frames it sends are the main thread's, which it cannot change."""
+    main_thread = threading.get_ident()
+    watcher = WidgetEvents()
+    received: list = []
+
+    def browser(frames, training: threading.Event) -> None:      # the subshell's thread
+        async def talk() -> None:
+            for frame in frames:
+                frame._has_visible_views = True
+                frame._rfb_handle_msg(frame, {"type": "resize", "width": 300, "height": 280, "ratio": 1.0}, [])
+            while training.is_set():
+                for frame in frames:
+                    frame._rfb_handle_msg(frame, {"type": "wheel", "x": 150, "y": 140, "dx": 0, "dy": -30,
+                                                  "modifiers": [], "buttons": []}, [])
+                    frame._frame_feedback = {"index": frame._rfb_frame_index, "timestamp": time.time(),
+                                             "localtime": time.time()}
+                    received.append(frame.get_frame())
+                await asyncio.sleep(0.01)
+        asyncio.run(talk())
+
+    async def notebook() -> None:                                 # the kernel's main thread
+        explorer = explore(dataset="diabetes", steps=300, store=tmp_path)
+        frames = [explorer.loss_frame, explorer.fit_frame]
+        training = threading.Event()
+        training.set()
+        thread = threading.Thread(target=browser, args=(frames, training))
+        QApplication.instance().installEventFilter(watcher)
+        try:
+            thread.start()
+            deadline = time.monotonic() + 120
+            while explorer.running or not explorer.run_id:
+                assert time.monotonic() < deadline, "the run never ended"
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.3)
+        finally:
+            training.clear()
+            thread.join(30)
+            QApplication.instance().removeEventFilter(watcher)
+        assert explorer.job.result.status == "finished"
+        assert all(frame.get_stats()["sent_frames"] > 1 and frame._rfb_last_frame.shape == (280, 300, 4)
+                   for frame in frames)                  # jupyter_rfb sent frames from the browser's thread
+
+    asyncio.run(notebook())
+    threads = {thread for thread, _ in watcher.seen}
+    assert threads == {main_thread}                       # painted, resized and zoomed on the main thread only
+    assert {QEvent.Type.Paint, QEvent.Type.Wheel, QEvent.Type.Resize} <= {kind for _, kind in watcher.seen}
+    assert received and not any(frame.flags.writeable for frame in received)

@@ -9,7 +9,6 @@ finds it; the kernel's workers are reused by the next run and stopped when the k
 """
 from __future__ import annotations
 
-import asyncio
 import atexit
 import html
 import queue
@@ -33,7 +32,7 @@ from kgui.ui.surface_view import SurfaceView
 from kgui.ui.worker import job_options
 
 from .experiment_keywords import settings_from_keywords
-from .qt import QtFrame, WidgetFrame, qt_application
+from .qt import QtFrame, WidgetFrame, running_loop, qt_application
 
 DRAW_INTERVAL_S = 0.1      # the views take the queued events at most ~10 times a second
 RATE_DECADES = (-5, 1)     # the slider spans 1e-5 … 10, as the window's
@@ -98,7 +97,7 @@ class Explorer:
         self._lock = threading.Lock()
         self._wake_pending = False
         self._last_drain = 0.0
-        self._loop = _running_loop()      # the kernel's; None in a script (refresh() or wait() apply the events)
+        self._loop = running_loop()      # the kernel's; None in a script (refresh() or wait() apply the events)
         self._displayed = False
         self.learning_rate = settings.learning_rate   # the next step's (the slider shows it to its resolution)
 
@@ -221,13 +220,13 @@ class Explorer:
             self.session.handle(event)
             surface_changed |= self._show_event(event)
         self.loss_plot.redraw()
-        self.loss_frame.request_draw()
+        self.loss_frame.redraw()
         if events:
             self.fit_view.refresh()
             self.fit_frame.lay_out()
-            self.fit_frame.request_draw()
+            self.fit_frame.redraw()
         if surface_changed:
-            self.surface_frame.request_draw()
+            self.surface_frame.redraw()
 
     def _show_event(self, event) -> bool:
         """Show ``event`` in the views and the status line; True when the decision boundary changed."""
@@ -267,13 +266,6 @@ class Explorer:
                 self.start_button.disabled = False
                 self.pause_button.disabled = self.stop_button.disabled = True
         return False
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _step_text(record: RunRecord, step) -> str:

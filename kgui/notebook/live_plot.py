@@ -88,7 +88,7 @@ class LivePlot:
         """The cell is over: the steps since the last frame are drawn (the kernel's loop sends the frame)."""
         if self._pending:
             self._take_pending()
-            self.frame.request_draw()
+            self.frame.redraw()
 
     def close(self) -> None:
         """The loop is over: draw every step, fitted to the view, and stop following the cells."""
