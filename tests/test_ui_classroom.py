@@ -114,3 +114,15 @@ def test_the_controls_keep_their_width_when_a_2d_set_shows_its_feature_rows(wind
     qtbot.wait(50)
     assert window.form.data_form.form.isRowVisible(window.form.data_form.features)
     assert scroller.widget().minimumSizeHint().width() <= scroller.viewport().width()
+
+
+def test_locked_start_and_range_test_cannot_be_reached_another_way(window):
+    """Step starts a paused run when none is going, and the range-test tab has a button of its own: with ``start``
+    and ``range_test`` locked, neither starts a job (before, Step stayed on and the tab's button stayed clickable)."""
+    window.set_classroom(Classroom(lock={"start", "range_test"}))
+    assert not window.commands.step.isEnabled()
+    window.commands.step.trigger()
+    window.lr_range_view.start_button.click()
+    assert not window.jobs.running and not window.lr_range_view.start_button.isEnabled()
+    window.set_classroom(Classroom())
+    assert window.commands.step.isEnabled() and window.lr_range_view.start_button.isEnabled()

@@ -154,10 +154,11 @@ class Commands:
         self.pause.setText("Resume" if paused else "Pause")
         self.pause.setIcon(self._parent.style().standardIcon(
             QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
-        self.step.setEnabled(not running or (training and paused))
+        locked = self._form.classroom.lock
+        self.step.setEnabled((not running and "start" not in locked) or (training and paused))   # idle: it starts
         self.stop.setEnabled(running)
         for control, action in self.by_control.items():
-            if control in self._form.classroom.lock:
+            if control in locked:
                 action.setEnabled(False)
 
     # -- where they are shown ----------------------------------------------------------------------------------------
