@@ -5,7 +5,7 @@ a 100,000-column CSV, a second Start (the memory cache), and a later session's f
 sklearn's StandardScaler), run in the same way on the same files. Every measurement runs in a fresh
 subprocess so that its peak RSS (VmHWM) is its own; it is reported whole, as growth over the RSS after the
 imports, and that growth as a multiple of the final float32 arrays; the parsing processes a large plain file
-gets (kgui.core.csv_worker) have their own, reported as the largest one's peak. The generated big file is also
+gets (kgui.core.data.csv_worker) have their own, reported as the largest one's peak. The generated big file is also
 loaded with the parse it replaced (pandas on threads only), in the same run, for the ratio. The generated files
 (~1.1 GB) are deleted at the end unless ``--keep-data``.
 
@@ -109,7 +109,7 @@ def measure(impl: str, name: str, options: dict, repeat: int, disk_cache: str | 
         module = _before_module()
     else:
         sys.path.insert(0, str(ROOT))
-        from kgui.core import csv_files, dataset_cache, datasets as module
+        from kgui.core.data import csv_files, dataset_cache, datasets as module
 
         if impl == "threads":   # the parse before worker processes: pandas on threads only
             csv_files.pandas_processes.PROCESS_MIN_BYTES = float("inf")

@@ -110,7 +110,7 @@ window.close()
 QUIT_PROBE = """
 import sys, time
 from PyQt6.QtCore import QTimer
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.ui import create_app, main
 from kgui.ui.main_window import MainWindow
 app = create_app([])
@@ -324,7 +324,7 @@ def redraw_ms(app, points: int, zoomed: bool, repeats: int = 5) -> float:
 def experiment(args):
     """The experiment part 2 trains: ``kgui run``'s flags over the bench's defaults (Otto, 200 full-batch steps,
     rate 0.1); the engine is filled in per run."""
-    from kgui.core import settings as experiment_settings
+    from kgui.core.experiment import settings as experiment_settings
 
     if args.dataset is None:
         args.dataset = "otto"
@@ -339,7 +339,7 @@ def experiment(args):
 
 
 def main() -> int:
-    from kgui.core import settings as experiment_settings
+    from kgui.core.experiment import settings as experiment_settings
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     experiment_settings.add_arguments(parser)
@@ -396,7 +396,7 @@ def main() -> int:
 
 def print_training(settings, repeats: int, results: list[dict]) -> None:
     """Part 2's table."""
-    from kgui.core.dataset_registry import spec_for
+    from kgui.core.data.dataset_registry import spec_for
 
     task = spec_for(settings.dataset).task or "classification"
     length = f"{settings.epochs} epochs" if settings.epochs else f"{settings.steps} steps"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from bench_support import ROOT  # first: this checkout's kgui, the shared Otto data
 
-from kgui.core.lr_finder import Suggestion, find_learning_rate  # noqa: E402
-from kgui.core.settings import ExperimentSettings  # noqa: E402
-from kgui.core.trainer import Trainer  # noqa: E402
+from kgui.core.training.lr_finder import Suggestion, find_learning_rate  # noqa: E402
+from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
+from kgui.core.training.trainer import Trainer  # noqa: E402
 
 OTTO = ROOT.parent / "shared/data/kaggle_ottogroup/train.csv.gz"
 

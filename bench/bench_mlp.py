@@ -5,7 +5,7 @@
 The model is 93-256-128-9 (relu hidden layers, softmax output, mean categorical cross-entropy
 from logits), Adam with Keras 2's rule and defaults (lr 0.001), mini-batches of 128 rows in a
 seeded shuffle over the 49,502 training rows (386 steps an epoch). "kgui" is
-``kgui.core.models.MLP``, the model the app trains; "native" is the engine's best native form of
+``kgui.core.training.models.MLP``, the model the app trains; "native" is the engine's best native form of
 the same step. Each round runs one epoch of each variant, interleaved; the table gives the
 median ms per step over the rounds and the ratio kgui / native measured in this process.
 """
@@ -21,9 +21,9 @@ import numpy as np
 import bench_support  # noqa: F401  (first: this checkout's kgui on sys.path, the shared Otto data)
 
 import kgui.backend  # noqa: E402
-from kgui.core.datasets import load_dataset  # noqa: E402
-from kgui.core.models import MLP, Architecture  # noqa: E402
-from kgui.core.optimizers import OptimizerConfig  # noqa: E402
+from kgui.core.data.datasets import load_dataset  # noqa: E402
+from kgui.core.training.models import MLP, Architecture  # noqa: E402
+from kgui.core.training.optimizers import OptimizerConfig  # noqa: E402
 
 HIDDEN = (256, 128)
 BATCH = 128

@@ -28,7 +28,7 @@ from bench_support import fresh_window  # first: this checkout's kgui, the share
 from PyQt6.QtTest import QTest  # noqa: E402
 
 from kgui.core.session import RunEnded, RunStarted  # noqa: E402
-from kgui.core.settings import ExperimentSettings  # noqa: E402
+from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
 from kgui.ui import create_app, worker  # noqa: E402
 
 EXPERIMENTS = {

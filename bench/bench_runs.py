@@ -33,7 +33,7 @@ from bench_support import ROOT  # first: this checkout's kgui, the shared Otto d
 
 from kgui.core.runs import (HISTORY_COLUMNS, INDEX_FILE, RunRecord, RunStatus, RunStore, RunSummary,  # noqa: E402
                             StepRecord)
-from kgui.core.settings import ExperimentSettings  # noqa: E402
+from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
 
 SAMPLE_RUNS = 50  # runs whose full history the "every history read" figure reads
 

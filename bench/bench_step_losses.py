@@ -19,8 +19,8 @@ import time
 
 import bench_support  # noqa: F401  (first: this checkout's kgui on sys.path, the shared Otto data)
 
-from kgui.core.settings import ExperimentSettings  # noqa: E402
-from kgui.core.trainer import Trainer  # noqa: E402
+from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
+from kgui.core.training.trainer import Trainer  # noqa: E402
 
 CASES = {
     "linear exercise, full batch": ExperimentSettings(dataset="linear", learning_rate=0.5),

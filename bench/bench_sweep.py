@@ -239,7 +239,7 @@ def bench_view(trials: int = 1000, added: int = 40, burst: int = 10) -> dict:
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from kgui.core.runs import RunRecord, RunStatus, StepRecord, SweepTag
-    from kgui.core.settings import ExperimentSettings
+    from kgui.core.experiment.settings import ExperimentSettings
     from kgui.ui import create_app
     try:
         from kgui.ui.sweep import SweepView
@@ -346,7 +346,7 @@ def bench_window_gaps(engine: str, count: int, idle_s: float = 10.0) -> dict:
     import numpy as np
     from PyQt6.QtCore import QEventLoop, QTimer
 
-    from kgui.core.settings import ExperimentSettings
+    from kgui.core.experiment.settings import ExperimentSettings
     from kgui.core.sweeps.spec import Axis, SweepSpec
     from kgui.ui import create_app
     from kgui.ui.main_window import MainWindow

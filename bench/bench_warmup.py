@@ -23,9 +23,9 @@ import glob, json, os, resource, sys, time
 cache, kernels = sys.argv[1], sys.argv[2] == "with-kernels"
 os.environ["PYTENSOR_FLAGS"] = f"base_compiledir={cache}"
 sys.path.insert(0, sys.argv[3])
-from kgui.core import warmup
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.training import warmup
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 
 def compiler_cpu():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -50,7 +50,7 @@ def main() -> int:
     parser.add_argument("--engines", nargs="*", default=["tensorflow", "theano", "jax", "torch"])
     args = parser.parse_args()
 
-    from kgui.core.settings import ExperimentSettings
+    from kgui.core.experiment.settings import ExperimentSettings
     from kgui.ui import create_app
 
     experiments = [ExperimentSettings(dataset="linear", steps=100, learning_rate=0.1),

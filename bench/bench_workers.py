@@ -33,7 +33,7 @@ import bench_support  # noqa: F401  (first: this checkout's kgui on sys.path, th
 from kgui import backend  # noqa: E402
 from kgui.core.runs import RunStore  # noqa: E402
 from kgui.core.session import JobKind, RunEnded, RunStarted, Session, StepsTaken  # noqa: E402
-from kgui.core.settings import ExperimentSettings  # noqa: E402
+from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
 from kgui.core.workers import WorkerPool  # noqa: E402
 
 BATCH_S = 0.015

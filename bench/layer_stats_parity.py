@@ -18,11 +18,11 @@ import numpy as np
 
 import bench_support  # noqa: F401  (first: this checkout's kgui on sys.path, the shared Otto data)
 
-from kgui.core import layer_stats  # noqa: E402
-from kgui.core.datasets import load_dataset  # noqa: E402
-from kgui.core.engines import installed_ids  # noqa: E402
-from kgui.core.settings import ExperimentSettings  # noqa: E402
-from kgui.core.trainer import Trainer  # noqa: E402
+from kgui.core.training import layer_stats  # noqa: E402
+from kgui.core.data.datasets import load_dataset  # noqa: E402
+from kgui.core.training.engines import installed_ids  # noqa: E402
+from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
+from kgui.core.training.trainer import Trainer  # noqa: E402
 
 EXPERIMENTS = {
     "spiral, tanh MLP 8,8": ExperimentSettings(dataset="spiral", model="mlp", hidden=(8, 8), activation="tanh",

@@ -1,5 +1,5 @@
 """Backend parity of every model × optimizer on Otto and spiral: the largest relative loss difference between
-engines over 200 steps (float32), through kgui.core.parity (the window's Compare Backends).
+engines over 200 steps (float32), through kgui.core.training.parity (the window's Compare Backends).
 
     python bench/parity_table.py [--steps 200] [--datasets otto spiral] [--engines ...]
 
@@ -13,10 +13,10 @@ import time
 
 import bench_support  # noqa: F401  (first: this checkout's kgui on sys.path, the shared Otto data)
 
-from kgui.core.datasets import load_dataset  # noqa: E402
-from kgui.core.engines import installed_ids  # noqa: E402
-from kgui.core.parity import compare_backends  # noqa: E402
-from kgui.core.settings import ExperimentSettings  # noqa: E402
+from kgui.core.data.datasets import load_dataset  # noqa: E402
+from kgui.core.training.engines import installed_ids  # noqa: E402
+from kgui.core.training.parity import compare_backends  # noqa: E402
+from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
 
 GOAL = 1e-5
 OPTIMIZERS = {  # label: settings changes, each at a rate that trains without diverging

@@ -23,7 +23,7 @@ from bench_support import screenshot_window  # first: this checkout's kgui, the 
 from PyQt6.QtCore import QPoint  # noqa: E402
 from PyQt6.QtTest import QTest  # noqa: E402
 
-from kgui.core.settings import ExperimentSettings  # noqa: E402
+from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
 from kgui.ui.learning_rate import rate_to_position  # noqa: E402
 
 LINEAR = {"n": 1000, "noise": 0.05}

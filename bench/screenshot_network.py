@@ -18,7 +18,7 @@ from bench_support import screenshot_window  # first: this checkout's kgui, the 
 from PyQt6.QtGui import QColor, QPainter, QPixmap  # noqa: E402
 from PyQt6.QtTest import QTest  # noqa: E402
 
-from kgui.core.settings import ExperimentSettings  # noqa: E402
+from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
 
 SPIRAL = ExperimentSettings(backend="tensorflow", dataset="spiral", model="mlp", hidden=(8, 8, 8), activation="tanh",
                             optimizer="adam", learning_rate=0.01, steps=3000, batch_size=32)

@@ -14,7 +14,7 @@ from bench_support import screenshot_window, wait_until  # first: this checkout'
 
 from PyQt6.QtTest import QTest  # noqa: E402
 
-from kgui.core.settings import ExperimentSettings  # noqa: E402
+from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
 from kgui.core.sweeps.spec import Axis, SweepSpec  # noqa: E402
 from kgui.ui.sweep.dialog import SweepRun  # noqa: E402
 

@@ -20,22 +20,22 @@ _SUBPACKAGES = ("backend", "core", "cli", "ui", "notebook")
 
 
 def runs(store=None):
-    """Every saved run as a pandas DataFrame indexed by run id (see :mod:`kgui.core.run_tables`)."""
-    from kgui.core import run_tables
+    """Every saved run as a pandas DataFrame indexed by run id (see :mod:`kgui.core.exports.run_tables`)."""
+    from kgui.core.exports import run_tables
 
     return run_tables.runs_frame(store)
 
 
 def history(run_id: str, store=None):
     """The steps of run ``run_id`` as a pandas DataFrame indexed by step."""
-    from kgui.core import run_tables
+    from kgui.core.exports import run_tables
 
     return run_tables.history_frame(load_run(run_id, store))
 
 
 def load_run(run_id: str, store=None):
     """Run ``run_id`` with its history (a RunRecord: ``.settings`` is its ExperimentSettings); LookupError if none."""
-    from kgui.core import run_tables
+    from kgui.core.exports import run_tables
 
     return run_tables.store_of(store).load(run_id)
 

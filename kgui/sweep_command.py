@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kgui.cli.console import Console, plural
 from kgui.cli.jobs import signals_stop
-from kgui.core import settings as experiment
+from kgui.core.experiment import settings as experiment
 from kgui.core.runs import RunStore
 from kgui.core.sweeps import executors as sweep_executors
 from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialStarted, TrialState

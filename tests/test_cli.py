@@ -13,11 +13,11 @@ import pytest
 from engine_support import INSTALLED
 from kgui import backend, cli
 from kgui.cli.console import Console
-from kgui.core import experiment_strings
-from kgui.core.classroom import Classroom
+from kgui.core.experiment import experiment_strings
+from kgui.core.experiment.classroom import Classroom
 from kgui.core.runs import RunStore
 from kgui.exit_codes import EXIT_DIVERGED
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))

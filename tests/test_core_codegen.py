@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from kgui.cli.console import notebook_line
-from kgui.core.codegen import experiment_script, write_script
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.experiment.codegen import experiment_script, write_script
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgui.core import csv_files, dataset_cache, datasets
-from kgui.core.datasets import DatasetError, LoadCancelled, load_dataset
+from kgui.core.data import csv_files, dataset_cache, datasets
+from kgui.core.data.datasets import DatasetError, LoadCancelled, load_dataset
 from kgui.core.runs import RunStore
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer, stage_text
-from kgui.core.training_control import TrainingControl
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer, stage_text
+from kgui.core.training.training_control import TrainingControl
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBPROCESS_TIMEOUT_S = 120  # generous: a hang fails the test instead of blocking the suite

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgui.core import datasets
-from kgui.core.datasets import DatasetError, load_csv, load_dataset
+from kgui.core.data import datasets
+from kgui.core.data.datasets import DatasetError, load_csv, load_dataset
 
 OTTO = Path(os.environ.get("KGUI_OTTO_DIR", Path(__file__).resolve().parents[2] / "shared/data/kaggle_ottogroup"))
 

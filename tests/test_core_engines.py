@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kgui.core import engines
+from kgui.core.training import engines
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,7 @@ def test_aliases_and_unknown_names():
 
 
 def test_listing_engines_imports_none():
-    code = ("import sys; from kgui.core import engines; print(len(engines.all_engines())); "
+    code = ("import sys; from kgui.core.training import engines; print(len(engines.all_engines())); "
             "print([m for m in ('tensorflow', 'pytensor', 'jax', 'torch') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.split("\n")[:2] == ["4", "[]"]
@@ -56,7 +56,7 @@ def test_loading_an_engine_pauses_the_collector_then_freezes_the_engine_and_its_
     """Issue 14: the collections an import triggers walk every object made so far, holding the GIL; the engine's
     objects (modules, and those its first compile imports) end up frozen, and the collector runs again."""
     engine = "theano" if "theano" in [e.id for e in engines.installed_engines()] else engines.installed_engines()[0].id
-    code = ("import gc, sys; from kgui.core import engines\n"
+    code = ("import gc, sys; from kgui.core.training import engines\n"
             f"frozen = gc.get_freeze_count(); K = engines.load({engine!r})\n"
             "print(frozen, gc.get_freeze_count() > 50_000, gc.isenabled(), engines.load(K.backend()) is K)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from kgui.core.runs import RUN_FILE, RunStore
-from kgui.core.settings import ExperimentSettings, steps_per_epoch
-from kgui.core.surface import SURFACE_FILE, load_saved, surface
-from kgui.core.trainer import Trainer
+from kgui.core.experiment.settings import ExperimentSettings, steps_per_epoch
+from kgui.core.training.surface import SURFACE_FILE, load_saved, surface
+from kgui.core.training.trainer import Trainer
 
 SPIRAL = ExperimentSettings(backend="tensorflow", dataset="spiral", dataset_options={"n": 100, "noise": 0.1},
                             model="mlp", hidden=(4,), activation="tanh", optimizer="adam", learning_rate=0.03,

@@ -9,10 +9,10 @@ import zlib
 import pytest
 
 from kgui import cli
-from kgui.core import experiment_strings
-from kgui.core.classroom import CONTROLS, Classroom
+from kgui.core.experiment import experiment_strings
+from kgui.core.experiment.classroom import CONTROLS, Classroom
 from kgui.core.runs import RunStore
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 
 # Between them, every field differs from its default (the optimizers' and schedules' own fields exclude each other).
 EXAMPLES = [

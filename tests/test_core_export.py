@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kgui.core import export
+from kgui.core.exports import export
 from kgui.core.runs import RunRecord, StepRecord
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,8 +85,8 @@ def test_unknown_extension_and_unwritable_path(runs, tmp_path):
 
 
 def test_plots_never_touch_pyplot_or_qt():
-    code = ("import sys; from kgui.core import export; from kgui.core.runs import RunRecord, StepRecord\n"
-            "from kgui.core.settings import ExperimentSettings\n"
+    code = ("import sys; from kgui.core.exports import export; from kgui.core.runs import RunRecord, StepRecord\n"
+            "from kgui.core.experiment.settings import ExperimentSettings\n"
             "r = RunRecord.new(ExperimentSettings()); r.history = [StepRecord(1, 1.0, None, None, 0.1, 0.1, 1.0)]\n"
             "export.plot_bytes([r], 'png'); export.plot_bytes([r], 'svg')\n"
             "print(sorted(m for m in sys.modules if m == 'matplotlib.pyplot' or m.startswith('PyQt')))")

@@ -6,12 +6,14 @@ import pytest
 import sklearn.datasets
 
 from kgui import cli
-from kgui.core import settings as experiment, surface, toy_datasets
-from kgui.core.dataset_registry import DatasetError, split_indices
-from kgui.core.datasets import load_dataset
-from kgui.core.features import MAX_COLUMNS, PLANE_FEATURES, InputFeatures
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.experiment import settings as experiment
+from kgui.core.training import surface
+from kgui.core.data import toy_datasets
+from kgui.core.data.dataset_registry import DatasetError, split_indices
+from kgui.core.data.datasets import load_dataset
+from kgui.core.data.features import MAX_COLUMNS, PLANE_FEATURES, InputFeatures
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 
 FORMULAS = {"x1": lambda a, b: a, "x2": lambda a, b: b, "x1_squared": lambda a, b: a ** 2,
             "x2_squared": lambda a, b: b ** 2, "x1x2": lambda a, b: a * b, "sin_x1": lambda a, b: np.sin(a),

@@ -1,4 +1,4 @@
-"""Per-layer statistics (kgui.core.layer_stats) against NumPy references computed from the same weights and rows,
+"""Per-layer statistics (kgui.core.training.layer_stats) against NumPy references computed from the same weights and rows,
 on every engine: a tanh MLP 8,8 on spiral and a ReLU MLP 64,32 on real Otto rows, at steps 1, 10 and 100; their
 sampling in a job, the file saved with the run, and weight edits."""
 import dataclasses
@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgui.core import layer_stats
-from kgui.core.datasets import load_dataset
+from kgui.core.training import layer_stats
+from kgui.core.data.datasets import load_dataset
 from kgui.core.runs import RunStore, WeightEdit
 from kgui.core.session import JobKind, LayerStatsComputed, Session
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 
 from engine_support import ENGINES, load_or_skip
 
@@ -219,7 +219,7 @@ def test_tensorboard_export_holds_the_layer_stats_as_scalars_and_histograms(tmp_
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     from tensorboard.util import tensor_util
 
-    from kgui.core import tensorboard
+    from kgui.core.exports import tensorboard
 
     session = Session(RunStore(tmp_path / "runs"))
     record = session.new_job(JobKind.TRAINING, SPIRAL.replace(steps=20), layer_stats_every=10).run()

@@ -6,13 +6,13 @@ import threading
 import numpy as np
 import pytest
 
-from kgui.core import lr_finder
-from kgui.core.datasets import load_linear
-from kgui.core.lr_finder import (DEFAULT_SUGGESTION, RangeTestStatus, Suggestion, find_learning_rate, learning_rates, minimum_rate,
+from kgui.core.training import lr_finder
+from kgui.core.data.datasets import load_linear
+from kgui.core.training.lr_finder import (DEFAULT_SUGGESTION, RangeTestStatus, Suggestion, find_learning_rate, learning_rates, minimum_rate,
                                  slide_rate, steep_rate, suggestions, valley_rate)
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
-from kgui.core.training_control import TrainingControl
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
+from kgui.core.training.training_control import TrainingControl
 
 ENGINES = ["tensorflow", "theano"]
 WAIT = 30  # seconds a test waits for the worker thread

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import kgui.backend
-from kgui.core.datasets import load_dataset
-from kgui.core.models import MLP, Architecture, LinearRegression, SoftmaxRegression, build_model
-from kgui.core.optimizers import OptimizerConfig
+from kgui.core.data.datasets import load_dataset
+from kgui.core.training.models import MLP, Architecture, LinearRegression, SoftmaxRegression, build_model
+from kgui.core.training.optimizers import OptimizerConfig
 
 ENGINES = [info.id for info in kgui.backend.available() if info.installed]
 

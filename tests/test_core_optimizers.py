@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import kgui.backend
-from kgui.core.models import Architecture, Model
-from kgui.core.optimizers import OptimizerConfig, build_optimizer
+from kgui.core.training.models import Architecture, Model
+from kgui.core.training.optimizers import OptimizerConfig, build_optimizer
 
 ENGINES = [info.id for info in kgui.backend.available() if info.installed]
 CONFIGS = [

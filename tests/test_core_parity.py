@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from kgui.core import parity
-from kgui.core.parity import LOSS_TOLERANCE, ParityResult, compare_backends, step_differences
+from kgui.core.training import parity
+from kgui.core.training.parity import LOSS_TOLERANCE, ParityResult, compare_backends, step_differences
 from kgui.core.runs import RunRecord, RunStore, StepRecord
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
-from kgui.core.training_control import TrainingControl
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
+from kgui.core.training.training_control import TrainingControl
 
 OTTO = Path(os.environ.get("KGUI_OTTO_DIR", Path(__file__).resolve().parents[2] / "shared/data/kaggle_ottogroup"))
 ENGINES = ["tensorflow", "theano"]

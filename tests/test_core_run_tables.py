@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import kgui
-from kgui.core.run_tables import run_row
+from kgui.core.exports.run_tables import run_row
 from kgui.core.runs import RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 

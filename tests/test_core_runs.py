@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from kgui.core.runs import RUN_SCHEMA, RunInUseError, RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 
 ENGINES = ["tensorflow", "theano"]
 
@@ -512,7 +512,7 @@ def test_a_damaged_index_never_stops_listing_and_is_rebuilt(tmp_path, reads, kin
 LIVE_WRITER = """
 import sys
 from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 
 record = RunRecord.new(ExperimentSettings(dataset="iris"), "live")
 record.status = RunStatus.RUNNING

@@ -5,13 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from kgui.core import settings as experiment
+from kgui.core.experiment import settings as experiment
 from kgui.cli import build_parser
-from kgui.core.models import Architecture
+from kgui.core.training.models import Architecture
 from kgui.core.runs import RunRecord
-from kgui.core.schedules import RateSchedule, ScheduleConfig
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.training.schedules import RateSchedule, ScheduleConfig
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 from engine_support import ENGINES, INSTALLED, load_or_skip
 
 STEPS = 40

@@ -10,9 +10,9 @@ from kgui.core.runs import RunStore
 from kgui.exit_codes import exit_code
 from kgui.core.session import (EventKind, JobEnded, JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted,
                                Session, StepsTaken)
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Stage
-from kgui.core.trainer import Trainer
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Stage
+from kgui.core.training.trainer import Trainer
 
 LINEAR = ExperimentSettings(dataset="linear", dataset_options={"n": 100}, learning_rate=0.05, steps=6)
 
@@ -329,7 +329,7 @@ def test_a_pause_between_two_batches_still_shows_every_step_taken(session):
 
 
 def test_phases_are_typed_stages_with_a_text_for_people():
-    from kgui.core.datasets import LoadProgress
+    from kgui.core.data.datasets import LoadProgress
     from kgui.core.session.preparation import stopped_while
 
     assert Phase(Stage.IMPORTING_ENGINE, "theano").text == "importing Theano (PyTensor)…"

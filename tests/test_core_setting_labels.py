@@ -4,10 +4,10 @@ import dataclasses
 import pytest
 
 from kgui import cli
-from kgui.core import setting_labels
+from kgui.core.experiment import setting_labels
 from kgui.core.runs import RunRecord, RunStatus, RunStore
 from kgui.core.runs.names import default_name
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 
 
 @pytest.mark.parametrize("settings, name", [

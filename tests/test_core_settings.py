@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from kgui.core import settings as experiment
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.experiment import settings as experiment
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 
 
 def parse(*flags):

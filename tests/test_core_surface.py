@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from kgui.core.datasets import load_dataset
-from kgui.core.settings import ExperimentSettings
-from kgui.core.surface import plane_bounds, surface, trainer_surface
-from kgui.core.trainer import Trainer
+from kgui.core.data.datasets import load_dataset
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.surface import plane_bounds, surface, trainer_surface
+from kgui.core.training.trainer import Trainer
 
 
 def test_classification_surface_is_the_models_prediction_over_the_points_plane(tmp_path):

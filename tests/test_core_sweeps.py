@@ -8,12 +8,12 @@ import pytest
 from engine_support import INSTALLED
 from kgui import cli
 from kgui.core.runs import RunRecord, RunStatus, RunStore
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.sweeps import (MAX_TRIALS, Axis, Metric, SweepMethod, SweepRunner, SweepSpec, ThreadExecutor,
                               TrialEnded, TrialState)
 from kgui.core.sweeps.runner import retried_message
 from kgui.core.sweeps.table import export_rows, ranked_rows, sweep_records
-from kgui.core.trainer import Trainer
+from kgui.core.training.trainer import Trainer
 from kgui.exit_codes import sweep_exit_code
 
 ENGINE = "torch" if "torch" in INSTALLED else "tensorflow"

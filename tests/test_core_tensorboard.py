@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from kgui import cli
-from kgui.core import tensorboard
+from kgui.core.exports import tensorboard
 from kgui.core.runs import RunStore
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
-from kgui.core.training_control import TrainingControl
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
+from kgui.core.training.training_control import TrainingControl
 from kgui.exit_codes import EXIT_DIVERGED
 
 
@@ -80,8 +80,8 @@ def test_exporting_again_replaces_the_event_file(runs, tmp_path):
 def test_exporting_does_not_import_tensorflow(tmp_path):
     import subprocess
 
-    code = ("import sys; from kgui.core import tensorboard; from kgui.core.runs import RunRecord, StepRecord\n"
-            "from kgui.core.settings import ExperimentSettings\n"
+    code = ("import sys; from kgui.core.exports import tensorboard; from kgui.core.runs import RunRecord, StepRecord\n"
+            "from kgui.core.experiment.settings import ExperimentSettings\n"
             "r = RunRecord.new(ExperimentSettings()); r.history = [StepRecord(1, 0.5, None, None, 0.1, 0.01, 1.0)]\n"
             "r.sweep_id, r.sweep_values = 's', {'learning_rate': 0.1}\n"
             f"tensorboard.export_run(r, {str(tmp_path)!r}); print('tensorflow' in sys.modules)")

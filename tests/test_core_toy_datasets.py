@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from kgui.core import datasets, toy_datasets
-from kgui.core.toy_datasets import generate
+from kgui.core.data import datasets, toy_datasets
+from kgui.core.data.toy_datasets import generate
 
 
 @pytest.mark.parametrize("name", toy_datasets.NAMES)
@@ -91,7 +91,7 @@ def test_registered_with_raw_coordinates_and_the_playgrounds_labels(name):
 
 
 def test_noise_flag_reaches_the_generator():
-    from kgui.core import settings as experiment
+    from kgui.core.experiment import settings as experiment
     import argparse
     parser = argparse.ArgumentParser()
     experiment.add_arguments(parser)

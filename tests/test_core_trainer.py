@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from engine_support import INSTALLED
-from kgui.core.datasets import load_dataset
+from kgui.core.data.datasets import load_dataset
 from kgui.core.runs import RunStatus, RunStore
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Stage, Trainer, _BatchOrder
-from kgui.core.training_control import TrainingControl
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Stage, Trainer, _BatchOrder
+from kgui.core.training.training_control import TrainingControl
 
 ENGINES = ["tensorflow", "theano"]
 WAIT = 10  # seconds a test waits for the worker thread before failing
@@ -320,7 +320,7 @@ def relu_spiral(engine, steps: int) -> ExperimentSettings:
 def test_parameters_that_stop_being_finite_under_a_finite_loss_end_the_run_within_a_few_steps(engine):
     """The parameters are read back every PARAMETERS_CHECKED_EVERY steps (at every step that cost TensorFlow as
     much as the step itself), on a step whose loss is not finite, and at the last step."""
-    from kgui.core.trainer import PARAMETERS_CHECKED_EVERY
+    from kgui.core.training.trainer import PARAMETERS_CHECKED_EVERY
 
     trainer = Trainer(relu_spiral(engine, 40))
     trainer.prepare()

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WARM_UP = ("from kgui.core.warmup import warm_up; warm_up('theano', datasets=('linear',), kernels=()); "
+WARM_UP = ("from kgui.core.training.warmup import warm_up; warm_up('theano', datasets=('linear',), kernels=()); "
            "import pytensor; print(pytensor.config.compiledir)")
 
 
@@ -28,9 +28,9 @@ def test_warm_up_fills_the_cache_so_a_second_compile_is_a_hit():
 
 
 def test_the_shared_kernels_cover_every_activation_and_optimizer_on_both_tasks():
-    from kgui.core.models import ACTIVATIONS
-    from kgui.core.optimizers import OPTIMIZERS
-    from kgui.core.warmup import SHARED_KERNELS
+    from kgui.core.training.models import ACTIVATIONS
+    from kgui.core.training.optimizers import OPTIMIZERS
+    from kgui.core.training.warmup import SHARED_KERNELS
 
     for dataset in ("circle", "linear"):   # classification, regression
         kernels = [settings for settings in SHARED_KERNELS if settings.dataset == dataset]

@@ -17,8 +17,8 @@ import pytest
 from kgui.core.runs import RunStatus, RunStore, StepRecord
 from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, LayerStatsComputed, Phase, RangePoints, RunEnded,
                                RunStarted, Session, StepsTaken, SurfaceComputed)
-from kgui.core.settings import ExperimentSettings
-from kgui.core.training_control import TrainingControl
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.training_control import TrainingControl
 from kgui.core.workers import Exited, RemoteJob, WorkerPool
 from kgui.core.workers import protocol
 
@@ -386,7 +386,7 @@ def test_the_parent_of_a_remote_job_never_imports_an_engine(tmp_path):
         sys.path.insert(0, {str(ROOT)!r})
         from kgui.core.runs import RunStore
         from kgui.core.session import JobKind, Session
-        from kgui.core.settings import ExperimentSettings
+        from kgui.core.experiment.settings import ExperimentSettings
         from kgui.core.workers import WorkerPool
         with WorkerPool() as pool:
             session = Session(RunStore({str(tmp_path / "runs")!r}), pool=pool)

@@ -9,9 +9,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 import kgui
-from kgui.core import metrics
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.training import metrics
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 from kgui.notebook import LivePlot, explore
 from kgui.core.workers.remote_job import RemoteJob
 from kgui.notebook.explorer import shutdown_workers

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PyQt6.QtGui import QGuiApplication
 
-from kgui.core import experiment_strings
-from kgui.core.classroom import Classroom
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment import experiment_strings
+from kgui.core.experiment.classroom import Classroom
+from kgui.core.experiment.settings import ExperimentSettings
 from ui_support import messages, window  # noqa: F401 - fixtures
 
 SHARED = ExperimentSettings(backend="tensorflow", dataset="spiral", dataset_options={"n": 120, "noise": 0.1},
@@ -84,7 +84,7 @@ def test_the_data_rows_are_hidden_and_locked_too(window):
 
 
 def test_the_range_test_marks_each_suggestion_and_each_use_button_sets_the_slider(window):
-    from kgui.core.lr_finder import RangeTestResult, Suggestion
+    from kgui.core.training.lr_finder import RangeTestResult, Suggestion
     from kgui.ui.learning_rate import rounded
 
     view = window.lr_range_view

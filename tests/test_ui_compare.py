@@ -11,10 +11,10 @@ import pytest
 from PyQt6.QtCore import QSettings
 from PyQt6.QtWidgets import QFileDialog, QMessageBox
 
-from kgui.core.lr_finder import DEFAULT_STEPS
+from kgui.core.training.lr_finder import DEFAULT_STEPS
 from kgui.core.runs import RunRecord, RunStatus, RunStore
 from kgui.core.session import RangePoints
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.smoothing import smoothed
 from kgui.ui.learning_rate import rounded
 from kgui.ui.main_window import MainWindow

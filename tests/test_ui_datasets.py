@@ -6,7 +6,7 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox, QDialog, QFileDialog
 
-from kgui.core import datasets
+from kgui.core.data import datasets
 from kgui.ui import datasets as ui_datasets
 from kgui.ui.datasets import DatasetPicker, short_title
 from ui_support import messages, window  # noqa: F401 - fixtures
@@ -111,7 +111,7 @@ def test_stop_ends_a_load_in_the_window(qtbot, tmp_path, messages):
 
 
 def test_the_progress_bar_shows_the_load_then_is_busy_then_hides_when_training_starts(qtbot, tmp_path, messages):
-    from kgui.core import csv_files
+    from kgui.core.data import csv_files
     from kgui.core.runs import RunStore
     from kgui.core.session import Phase, RunStarted
     from kgui.ui import load_progress

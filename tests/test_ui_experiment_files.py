@@ -4,9 +4,9 @@ from PyQt6.QtCore import QSettings
 from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QFileDialog, QMainWindow
 
-from kgui.core import experiment_strings
-from kgui.core.classroom import Classroom
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment import experiment_strings
+from kgui.core.experiment.classroom import Classroom
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.ui.code_view import ScriptSource
 from kgui.ui.dialogs import Dialogs
 from kgui.ui.experiment_files import ExperimentFiles

@@ -6,7 +6,7 @@ import numpy as np
 
 from PyQt6.QtWidgets import QFileDialog
 
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from ui_support import wait_until_idle, window, messages  # noqa: F401 - fixtures
 
 MLP_ADAM = ExperimentSettings(backend="tensorflow", dataset="spiral", dataset_options={"n": 120, "noise": 0.1},
@@ -65,8 +65,8 @@ def test_open_experiment_restores_the_model_fields_and_trains_them(qtbot, window
 
 
 def test_code_dock_follows_the_form_and_exports_the_script(qtbot, window, monkeypatch, tmp_path):
-    from kgui.core.codegen import experiment_script
-    from kgui.core.datasets import load_dataset
+    from kgui.core.experiment.codegen import experiment_script
+    from kgui.core.data.datasets import load_dataset
 
     window.apply_settings(MLP_ADAM)
     window.code_dock.raise_()
@@ -179,7 +179,7 @@ def test_epoch_axis_follows_a_trained_run_and_is_remembered(qtbot, tmp_path, mes
 
 def test_a_saved_run_picked_in_the_table_shows_its_final_decision_boundary(qtbot, tmp_path, messages):
     from kgui.core.runs import RunStore
-    from kgui.core.surface import SURFACE_FILE
+    from kgui.core.training.surface import SURFACE_FILE
     from kgui.ui.main_window import MainWindow
 
     def open_window():

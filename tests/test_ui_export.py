@@ -9,7 +9,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QImage
 from PyQt6.QtWidgets import QFileDialog
 
-from kgui.core.parity import LOSS_TOLERANCE
+from kgui.core.training.parity import LOSS_TOLERANCE
 from kgui.core.session import RunEnded
 from kgui.ui.exporting import PNG_SCALE, panel_state
 from ui_support import ENGINES, configure, messages, wait_for_job, train, wait_until_idle, window  # noqa: F401 - fixtures

@@ -149,7 +149,7 @@ def test_a_view_fitted_afresh_gives_back_the_room_of_wide_labels(plot, qtbot):
 
 def test_a_scheduled_run_is_marked_only_where_the_slider_moved_its_base_rate(qtbot):
     """The plot draws the changes it is given (the trainer's), not every step whose scheduled rate differs."""
-    from kgui.core.settings import ExperimentSettings
+    from kgui.core.experiment.settings import ExperimentSettings
 
     plot = LossPlot()
     qtbot.addWidget(plot)
@@ -197,7 +197,7 @@ def test_a_live_rate_change_in_a_worker_run_is_one_change_in_the_record_its_file
     from engine_support import INSTALLED
     from kgui.core.runs import RunStore
     from kgui.core.session import JobKind, RunStarted, Session, StepsTaken
-    from kgui.core.settings import ExperimentSettings
+    from kgui.core.experiment.settings import ExperimentSettings
     from kgui.core.workers import WorkerPool
 
     engine = next((name for name in ("jax", "torch", "tensorflow", "theano") if name in INSTALLED), None)

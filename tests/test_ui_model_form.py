@@ -1,7 +1,7 @@
 """The model and optimizer form: only the rows that apply, valid settings from every choice, round trip."""
 import pytest
 
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.ui.model_form import ModelForm
 
 

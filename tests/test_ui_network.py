@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kgui.core import layer_stats
-from kgui.core.datasets import load_dataset
+from kgui.core.training import layer_stats
+from kgui.core.data.datasets import load_dataset
 from kgui.core.runs import RunStore, WeightEdit
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 from kgui.ui.main_window import MainWindow
 from kgui.ui.layers_view import LayersView
 from kgui.ui.network_view import MAX_SHOWN, NetworkView, Pick, link_width

@@ -266,7 +266,7 @@ def test_run_names_are_plain_text_in_the_svg_the_legend_and_the_docks(qtbot, win
     window.commands.export_formats["svg"].trigger()
     svg = target.read_text()
     assert r"$\evil{x}$ &lt;b&gt;bold&lt;/b&gt;" in svg
-    from kgui.core.export import plot_bytes
+    from kgui.core.exports.export import plot_bytes
     assert rb"$\evil{x}$" in plot_bytes([window.session.runs[record.id]], "svg")     # the command line's export too
     assert plot_bytes([window.session.runs[record.id]], "png").startswith(b"\x89PNG")
     window.runs_table.select(record.id)
@@ -351,7 +351,7 @@ def test_about_names_the_four_engines_and_start_is_f5(window):
 @pytest.mark.parametrize("array", ["xs", "values", "x_train"])
 def test_a_saved_surface_with_nan_or_inf_is_one_line_in_the_dock(qtbot, window, array):
     import numpy as np
-    from kgui.core.surface import SURFACE_FILE
+    from kgui.core.training.surface import SURFACE_FILE
     window.form.dataset_picker.select("xor", {})
     window.form.steps_box.setValue(5)
     assert window.start()
@@ -450,7 +450,7 @@ def test_a_remembered_experiment_with_unusable_values_warns_once_per_value(qtbot
     import json
     from PyQt6.QtCore import QSettings
     from kgui.core.runs import RunStore
-    from kgui.core.settings import ExperimentSettings
+    from kgui.core.experiment.settings import ExperimentSettings
     from kgui.ui.main_window import MainWindow
     preferences = QSettings(str(tmp_path / "prefs.ini"), QSettings.Format.IniFormat)
     remembered = ExperimentSettings(learning_rate=0.3, model="mlp", hidden=(6,)).to_dict()
@@ -506,7 +506,7 @@ def test_open_with_experiment_flags_shows_the_new_run_alone(tmp_path):
 def test_parity_verdict_explains_adaptive_mini_batch_parting_and_the_png_carries_it(qtbot, window, tmp_path):
     import dataclasses
 
-    from kgui.core.parity import LossDifference
+    from kgui.core.training.parity import LossDifference
     from kgui.ui.parity_view import LEGEND_TITLE, export_title, verdict_explanation
     window.form.dataset_picker.select("spiral", {})
     form = window.form.model_form

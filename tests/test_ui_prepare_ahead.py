@@ -92,8 +92,8 @@ def test_closing_the_window_while_a_run_loads_its_dataset_stops_its_worker_and_l
 QUIT_WHILE_IMPORTING = """
 import sys
 from kgui.core.session import Phase
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Stage
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Stage
 from kgui.ui import create_app, main
 from kgui.ui.main_window import MainWindow
 app = create_app([])

@@ -14,7 +14,7 @@ from PyQt6.QtCore import QObject, QSettings, Qt, QThread
 
 from kgui.core.runs import RunStore
 from kgui.core.session import JobKind, Session
-from kgui.core.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSettings
+from kgui.core.experiment.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSettings
 from kgui.ui.learning_rate import rate_to_position
 from kgui.ui.main_window import MainWindow
 from kgui.ui.runs_table import COLUMNS

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from kgui.core.surface import Surface
+from kgui.core.training.surface import Surface
 from kgui.ui.code_view import CodeView
 from kgui.ui.surface_view import NEGATIVE, POSITIVE, SurfaceView, surface_colours
 

@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import QApplication, QGraphicsItem
 
 from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from kgui.core.session import StepsTaken
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.sweeps.table import ScaleKind, axis_scale
 from kgui.ui.sweep import SweepView
 from kgui.ui.sweep.export import SweepPanel

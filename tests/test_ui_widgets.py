@@ -9,9 +9,9 @@ from PyQt6.QtCore import QPoint, QPointF, Qt
 from PyQt6.QtGui import QFontMetrics, QWheelEvent
 from PyQt6.QtWidgets import QApplication, QFormLayout
 
-from kgui.core.metrics import ConfusionMatrix
+from kgui.core.training.metrics import ConfusionMatrix
 from kgui.core.runs import RunRecord, RunSummary
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.ui.learning_rate import rate_to_position
 from kgui.ui.loss_plot import DASHES, PALETTE, LossPlot, RunStyle
 from kgui.ui.panels import LivePanel
@@ -230,8 +230,8 @@ def test_a_saved_runs_row_that_cannot_be_made_says_so_instead_of_ending_the_app(
 def test_a_new_run_lays_out_what_it_will_fill_before_its_first_step(qtbot):
     """The first frame with data brings the first steps, confusion matrix and decision boundary at once: the
     matrix's classes and the readout's rows are laid out when the run starts, from its dataset."""
-    from kgui.core.datasets import load_dataset
-    from kgui.core.settings import ExperimentSettings
+    from kgui.core.data.datasets import load_dataset
+    from kgui.core.experiment.settings import ExperimentSettings
     from kgui.ui.fit_view import FitView
     from kgui.ui.panels import LivePanel
 

@@ -13,7 +13,7 @@ from PyQt6.QtGui import QImage
 from PyQt6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from kgui import backend
-from kgui.core import datasets
+from kgui.core.data import datasets
 from kgui.core.runs import RunStore
 from kgui.ui import datasets as ui_datasets
 from kgui.ui.learning_rate import position_to_rate, rate_to_position
@@ -49,7 +49,7 @@ def test_backend_picker_lists_every_engine_with_version(window):
 
 
 def test_engine_not_installed_is_listed_disabled_with_its_pip_command(qtbot, monkeypatch):
-    from kgui.core import engines
+    from kgui.core.training import engines
     from kgui.ui.panels import BackendPicker
 
     missing = engines.Engine("torch", "PyTorch", None, "pip install torch==2.13.0")

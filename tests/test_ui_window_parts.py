@@ -9,7 +9,7 @@ from PyQt6.QtWidgets import QStatusBar, QWidget
 
 from kgui.core.runs import RunStore
 from kgui.core.session import JobKind, RunStarted, Session, StepsTaken
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.ui.dialogs import Dialogs
 from kgui.ui.experiment_form import ExperimentForm
 from kgui.ui.fit_view import FitView

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from kgui.core.runs import RunStatus, RunStore
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.ui.main_window import WORKER_NICE, MainWindow
 from kgui.ui.names import engine_label
 
@@ -22,7 +22,7 @@ import json, sys, tempfile
 from time import perf_counter
 from PyQt6.QtCore import QSettings
 from kgui.core.runs import RunStore
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.ui import create_app
 from kgui.ui.main_window import WORKER_NICE, MainWindow
 engines = sys.argv[1].split(",")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 
-from kgui.core import csv_files, dataset_cache, lr_finder
-from kgui.core import settings as experiment
-from kgui.core.classroom import CONTROLS, parse_controls
-from kgui.core.export import FORMATS
+from kgui.core.data import csv_files, dataset_cache
+from kgui.core.training import lr_finder
+from kgui.core.experiment import settings as experiment
+from kgui.core.experiment.classroom import CONTROLS, parse_controls
+from kgui.core.exports.export import FORMATS
 from kgui.exit_codes import EXIT_USAGE
 
 
@@ -159,7 +160,7 @@ def _add_sweep_parser(commands) -> None:
 
 
 def _setting_columns(text: str) -> list:
-    from kgui.core.setting_labels import label_for
+    from kgui.core.experiment.setting_labels import label_for
 
     try:
         return [label_for(name.strip()) for name in text.split(",") if name.strip()]

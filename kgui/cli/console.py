@@ -69,7 +69,7 @@ def plural(n: int, noun: str) -> str:
 def notebook_line(step) -> str:
     """``Loss: 0.0123457, w, b: [0.95, 0.25]`` for one-feature linear regression, else ``Loss: 1.23457``: the
     exported script's lines (codegen.loss_line)."""
-    from kgui.core.codegen import loss_line
+    from kgui.core.experiment.codegen import loss_line
 
     return loss_line(step.train_loss, step.params)
 

@@ -6,7 +6,7 @@ import contextlib
 import signal
 import threading
 
-from kgui.core.training_control import TrainingControl
+from kgui.core.training.training_control import TrainingControl
 from kgui.exit_codes import EXIT_STOPPED
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))

@@ -2,9 +2,9 @@
 with ``--workers N``, in a worker process (the same points either way)."""
 from __future__ import annotations
 
-from kgui.core import lr_finder
-from kgui.core import settings as experiment
-from kgui.core.export import export_format
+from kgui.core.training import lr_finder
+from kgui.core.experiment import settings as experiment
+from kgui.core.exports.export import export_format
 from kgui.exit_codes import EXIT_ERROR, EXIT_OK
 
 from .console import PRINT_EVERY, Console

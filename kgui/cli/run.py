@@ -2,8 +2,8 @@
 process or a worker (``--workers N``), printed as the notebooks print it, saved, exported."""
 from __future__ import annotations
 
-from kgui.core import settings as experiment
-from kgui.core.export import export_format
+from kgui.core.experiment import settings as experiment
+from kgui.core.exports.export import export_format
 from kgui.core.runs import RunStatus, RunStore
 from kgui.exit_codes import EXIT_ERROR, EXIT_STOPPED, exit_code
 
@@ -14,7 +14,7 @@ from .jobs import signals_stop, worker_pool
 def reporter(console: Console, store: RunStore, err):
     """A session listener: the header when a run starts, its steps, its layer statistics, and its summary when it
     ends."""
-    from kgui.core import layer_stats
+    from kgui.core.training import layer_stats
     from kgui.core.session import LayerStatsComputed, Phase, RunEnded, RunStarted, StepsTaken
 
     layers = layer_stats.LayerStatsHistory()
@@ -48,16 +48,16 @@ def reporter(console: Console, store: RunStore, err):
 
 
 def is_script(path) -> bool:
-    from kgui.core import codegen
+    from kgui.core.experiment import codegen
 
     return str(path).lower().endswith(codegen.SCRIPT_SUFFIX)
 
 
 def run_command(args, out, err) -> int:
-    from kgui.core.engines import installed_ids
+    from kgui.core.training.engines import installed_ids
     from kgui.core.session import JobKind, Session
 
-    from kgui.core.codegen import SCRIPT_SUFFIX
+    from kgui.core.experiment.codegen import SCRIPT_SUFFIX
 
     for path in args.export:
         if not is_script(path):
@@ -107,7 +107,7 @@ def run_command(args, out, err) -> int:
 
 def export_script(record, dataset, path):
     """The run's experiment as a standalone K-API script (its first engine, its learning-rate changes)."""
-    from kgui.core import codegen
+    from kgui.core.experiment import codegen
     settings = record.settings
     if dataset is None:
         dataset = settings.load_dataset()

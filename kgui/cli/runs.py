@@ -19,7 +19,8 @@ def runs_command(args, out) -> int:
     if args.action == "show":
         return show_run(store, args.id, args.layers, out)
     if args.action == "export":
-        from kgui.core import layer_stats, tensorboard
+        from kgui.core.training import layer_stats
+        from kgui.core.exports import tensorboard
 
         def layers(record):
             return layer_stats.load_if_saved(store.folder(record.id))
@@ -50,7 +51,7 @@ def runs_command(args, out) -> int:
 
 def show_run(store: RunStore, run_id: str, with_layers: bool, out) -> int:
     """``runs show``: the run's line, its weight edits, and with ``with_layers`` its layer statistics."""
-    from kgui.core import layer_stats
+    from kgui.core.training import layer_stats
 
     record = store.load(run_id)
     print(run_line(record), file=out)

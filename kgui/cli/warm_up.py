@@ -5,7 +5,7 @@ from kgui.exit_codes import EXIT_OK
 
 
 def warm_up_command(args, out) -> int:
-    from kgui.core.warmup import STANDARD_DATASETS, warm_up
+    from kgui.core.training.warmup import STANDARD_DATASETS, warm_up
 
     print(f"kgui: compiling {', '.join(STANDARD_DATASETS)} and the kernels every model shares on {args.backend} "
           "(once; later runs reuse it)…",

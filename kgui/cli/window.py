@@ -4,9 +4,9 @@ from __future__ import annotations
 import importlib
 import sys
 
-from kgui.core import experiment_strings
-from kgui.core import settings as experiment
-from kgui.core.classroom import Classroom
+from kgui.core.experiment import experiment_strings
+from kgui.core.experiment import settings as experiment
+from kgui.core.experiment.classroom import Classroom
 from kgui.exit_codes import EXIT_ERROR
 
 

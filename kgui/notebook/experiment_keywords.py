@@ -1,12 +1,12 @@
 """The command line's experiment flags as Python keywords: ``explore(dataset="spiral", hidden="8,8", lr=0.03,
 option={"n": 500})`` is ``kgui run --dataset spiral --hidden 8,8 --lr 0.03 --option n=500``, parsed and checked by
-the very same code (kgui.core.settings.add_arguments / from_arguments)."""
+the very same code (kgui.core.experiment.settings.add_arguments / from_arguments)."""
 from __future__ import annotations
 
 import argparse
 
-from kgui.core import settings as experiment
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment import settings as experiment
+from kgui.core.experiment.settings import ExperimentSettings
 
 
 class _Parser(argparse.ArgumentParser):

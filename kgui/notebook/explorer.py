@@ -18,12 +18,12 @@ from time import perf_counter
 import ipywidgets as widgets
 from IPython.display import display
 
-from kgui.core.run_tables import store_of
+from kgui.core.exports.run_tables import store_of
 from kgui.core.runs import RunRecord
 from kgui.core.runs.names import default_name
 from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, PredictionsComputed, RunEnded,
                                RunStarted, Session, StepsTaken, SurfaceComputed)
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.workers.pool import WorkerPool
 from kgui.ui.fit_view import FitView
 from kgui.ui.loss_plot import LossPlot

@@ -30,7 +30,7 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None, sh
     train them at once; ``screenshot``: once that run has ended (or the window is shown), save the
     window as a PNG there and quit, with the exit code ``kgui run`` would give the run (1 failed,
     3 diverged, 130 stopped; 1 when the file cannot be written); ``classroom``: controls to hide and lock
-    (kgui.core.classroom); ``show_remembered_runs``: show the runs shown when the window last closed (False: the
+    (kgui.core.experiment.classroom); ``show_remembered_runs``: show the runs shown when the window last closed (False: the
     plot starts empty, for the new run alone). No display: one line and 1.
     """
     from .display import display_problem

@@ -9,7 +9,7 @@ from PyQt6.QtCore import QEvent, QObject, Qt
 from PyQt6.QtGui import QAction, QIcon, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QGridLayout, QMenuBar, QSizePolicy, QStyle, QToolBar, QToolButton, QWidget
 
-from kgui.core.classroom import Classroom
+from kgui.core.experiment.classroom import Classroom
 from kgui.core.session import JobKind
 
 from .dialogs import EXPORT_FORMATS, Dialogs

@@ -1,4 +1,4 @@
-"""The Code panel: the exact K-API script of the current experiment (kgui.core.codegen), read-only, with Copy
+"""The Code panel: the exact K-API script of the current experiment (kgui.core.experiment.codegen), read-only, with Copy
 and Save as Python script; it follows the form while its dock is visible. :class:`ScriptSource` writes the
 script, keeping the last dataset it loaded; it loads datasets on a background thread, never the GUI's."""
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from kgui.core import engines
-from kgui.core.codegen import experiment_script
-from kgui.core.settings import ExperimentSettings
+from kgui.core.training import engines
+from kgui.core.experiment.codegen import experiment_script
+from kgui.core.experiment.settings import ExperimentSettings
 
 from .datasets import short_title
 

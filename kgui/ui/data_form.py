@@ -10,9 +10,9 @@ import random
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from kgui.core.dataset_registry import DatasetError, DatasetGroup, spec_for
-from kgui.core.features import PLANE_FEATURES
-from kgui.core.settings import MAX_SEED, MAX_VAL_FRACTION, ExperimentSettings
+from kgui.core.data.dataset_registry import DatasetError, DatasetGroup, spec_for
+from kgui.core.data.features import PLANE_FEATURES
+from kgui.core.experiment.settings import MAX_SEED, MAX_VAL_FRACTION, ExperimentSettings
 
 from .number_box import IntegerBox
 

@@ -1,7 +1,7 @@
 """Dataset selector: the registry's datasets (Otto with Browse… when its file is missing) and CSV files.
 
 Open CSV… reads the chosen file's header on a background thread (with the core's checks,
-:func:`kgui.core.csv_files.preview`), so a slow, huge or odd file never freezes the window.
+:func:`kgui.core.data.csv_files.preview`), so a slow, huge or odd file never freezes the window.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QCompleter, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel,
                              QMessageBox, QVBoxLayout)
 
-from kgui.core import csv_files, datasets
+from kgui.core.data import csv_files, datasets
 
 OPEN_CSV = "Open CSV…"
 CSV_FILTER = "CSV files (*.csv *.csv.gz);;All files (*)"

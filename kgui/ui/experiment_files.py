@@ -8,9 +8,9 @@ from pathlib import Path
 
 from PyQt6.QtGui import QGuiApplication
 
-from kgui.core import codegen, experiment_strings
-from kgui.core.classroom import Classroom
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment import codegen, experiment_strings
+from kgui.core.experiment.classroom import Classroom
+from kgui.core.experiment.settings import ExperimentSettings
 
 from .code_view import ScriptSource
 from .dialogs import Dialogs

@@ -14,8 +14,8 @@ from typing import Callable
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QFormLayout, QGroupBox, QWidget
 
-from kgui.core.classroom import Classroom
-from kgui.core.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSettings
+from kgui.core.experiment.classroom import Classroom
+from kgui.core.experiment.settings import MAX_BATCH_SIZE, MAX_SEED, MAX_STEPS, ExperimentSettings
 
 from .data_form import DataForm
 from .datasets import DatasetPicker, short_title
@@ -43,7 +43,7 @@ class FormField:
     read: Callable[[], dict]
     write: Callable[[ExperimentSettings], None]
     changed: object = None          # the widget's change signal, if the title or others follow it
-    control: str = ""               # its classroom control id (kgui.core.classroom.CONTROLS), if a classroom may hide it
+    control: str = ""               # its classroom control id (kgui.core.experiment.classroom.CONTROLS), if a classroom may hide it
 
 
 class ExperimentForm(QGroupBox):

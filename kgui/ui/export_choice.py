@@ -12,8 +12,8 @@ from pathlib import Path
 from PyQt6.QtCore import QEvent, QObject
 from PyQt6.QtWidgets import QApplication, QDockWidget, QTabBar, QTabWidget, QWidget
 
-from kgui.core import export
-from kgui.core.layer_stats import LayerStatsHistory
+from kgui.core.exports import export
+from kgui.core.training.layer_stats import LayerStatsHistory
 from kgui.core.runs import RunRecord
 from kgui.core.session import Session
 

@@ -21,8 +21,8 @@ from PyQt6.QtCore import QBuffer, QIODevice
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QFileDialog, QGraphicsItem, QMessageBox
 
-from kgui.core import tensorboard
-from kgui.core.export import export_format
+from kgui.core.exports import tensorboard
+from kgui.core.exports.export import export_format
 from kgui.core.files import write_atomic
 
 PNG_SCALE = 2
@@ -241,7 +241,7 @@ def _titled_png(item: pg.PlotItem, title: str) -> bytes:
 
 
 def export_tensorboard_dialog(parent, records, start_folder, layers=lambda record: None) -> Path | None:
-    """Ask for a folder and write ``records`` there as TensorBoard event files (core.tensorboard), with
+    """Ask for a folder and write ``records`` there as TensorBoard event files (core.exports.tensorboard), with
     ``layers(record)``'s layer statistics; the folder, or None when cancelled or (after a message box) when it cannot
     be written. A message names the runs that could not be exported (damaged)."""
     folder = QFileDialog.getExistingDirectory(parent, "Export to TensorBoard", str(start_folder))

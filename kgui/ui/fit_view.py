@@ -15,7 +15,7 @@ from PyQt6.QtGui import QColor, QFont, QFontMetrics
 from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStackedWidget, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
 
-from kgui.core.metrics import FittedLine, true_line
+from kgui.core.training.metrics import FittedLine, true_line
 from kgui.core.session import (ConfusionComputed, PredictionsComputed, RunEnded, RunStarted, Session,
                                StepsTaken)
 
@@ -410,7 +410,7 @@ class FitView(QStackedWidget):
             self.classes_page.show_confusion(matrix, step)
 
     def show_predictions(self, run_id: str, step: int, predictions) -> None:
-        """A multi-feature regression run's predictions against its targets (core.metrics.Predictions)."""
+        """A multi-feature regression run's predictions against its targets (core.training.metrics.Predictions)."""
         if run_id != self.live_run_id:
             return
         self._predictions = (step, predictions)

@@ -9,8 +9,8 @@ from typing import Callable
 from PyQt6.QtCore import QCoreApplication, QEvent, QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QWidget
 
-from kgui.core.lr_finder import DEFAULT_SUGGESTION, Suggestion
-from kgui.core.engines import installed_ids
+from kgui.core.training.lr_finder import DEFAULT_SUGGESTION, Suggestion
+from kgui.core.training.engines import installed_ids
 from kgui.core.session import JobEnded, JobKind, Session
 from kgui.core.workers import RemoteJob, WorkerPool
 

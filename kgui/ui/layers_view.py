@@ -1,4 +1,4 @@
-"""Each layer's health over the steps (:class:`kgui.core.layer_stats.LayerStatsHistory`): the gradient norm per
+"""Each layer's health over the steps (:class:`kgui.core.training.layer_stats.LayerStatsHistory`): the gradient norm per
 weight matrix and the update/weight ratio (log y), the activations' mean and std and the share of dead units per
 hidden layer, one parameter's weight distribution as TensorBoard-style percentile bands, and one layer's activation
 histograms over the steps as an image (fastai's "colorful dimension").
@@ -12,8 +12,8 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from kgui.core import layer_stats
-from kgui.core.layer_stats import LayerStatsHistory
+from kgui.core.training import layer_stats
+from kgui.core.training.layer_stats import LayerStatsHistory
 
 from .exporting import ExportTarget
 from .drawn_when_shown import DrawnWhenShown

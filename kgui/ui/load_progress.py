@@ -9,8 +9,8 @@ from time import perf_counter
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
-from kgui.core.datasets import LoadProgress
-from kgui.core.lr_finder import RangeTestStatus
+from kgui.core.data.datasets import LoadProgress
+from kgui.core.training.lr_finder import RangeTestStatus
 from kgui.core.session import JobEnded, JobKind, Phase, RangePoints, RunEnded, RunStarted, Session
 
 STEPS = 1000     # the bar's resolution: a tenth of a percent

@@ -9,8 +9,8 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kgui.core import lr_finder
-from kgui.core.lr_finder import DEFAULT_SUGGESTION, PLOT_HEADROOM, Suggestion
+from kgui.core.training import lr_finder
+from kgui.core.training.lr_finder import DEFAULT_SUGGESTION, PLOT_HEADROOM, Suggestion
 from kgui.core.session import RangePoints, Session
 
 from .exporting import ExportTarget

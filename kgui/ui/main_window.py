@@ -10,10 +10,10 @@ from PyQt6.QtGui import QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QMainWindow, QScrollArea, QTabWidget,
                              QVBoxLayout, QWidget)
 
-from kgui.core.classroom import Classroom
+from kgui.core.experiment.classroom import Classroom
 from kgui.core.runs import RunStore
 from kgui.core.session import JobKind, RunEnded, RunStarted, Session
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.workers import WorkerPool
 
 from .actions import Commands
@@ -247,7 +247,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.plot)
 
     def set_classroom(self, classroom: Classroom) -> None:
-        """Hide and lock the controls ``classroom`` names (kgui.core.classroom); the others are shown again."""
+        """Hide and lock the controls ``classroom`` names (kgui.core.experiment.classroom); the others are shown again."""
         classroom.validate()
         self.form.set_classroom(classroom)
         self.commands.set_classroom(classroom)
@@ -273,11 +273,11 @@ class MainWindow(QMainWindow):
         return self.jobs.start(JobKind.TRAINING, paused)
 
     def compare_backends(self) -> bool:
-        """Train the experiment on every installed engine in turn (core.parity) and show the verdict."""
+        """Train the experiment on every installed engine in turn (core.training.parity) and show the verdict."""
         return self.jobs.start(JobKind.PARITY)
 
     def range_test(self) -> bool:
-        """Run the learning-rate range test (core.lr_finder) on the current experiment and engine."""
+        """Run the learning-rate range test (core.training.lr_finder) on the current experiment and engine."""
         return self.jobs.start(JobKind.RANGE_TEST)
 
     def stop(self) -> None:

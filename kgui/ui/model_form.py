@@ -12,9 +12,10 @@ from PyQt6.QtGui import QDoubleValidator
 from PyQt6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
                              QLineEdit, QSpinBox, QWidget)
 
-from kgui.core import models, settings as experiment
-from kgui.core.optimizers import HYPER_PARAMETERS, KERAS_LEARNING_RATES, OPTIMIZERS
-from kgui.core.settings import ExperimentSettings
+from kgui.core.training import models
+from kgui.core.experiment import settings as experiment
+from kgui.core.training.optimizers import HYPER_PARAMETERS, KERAS_LEARNING_RATES, OPTIMIZERS
+from kgui.core.experiment.settings import ExperimentSettings
 
 MODEL_TITLES = {"auto": "auto (softmax or linear by task)", "softmax": "softmax regression",
                 "linear": "linear regression", "mlp": "MLP (hidden layers)"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from kgui.core.engines import engine_label
+from kgui.core.training.engines import engine_label
 from kgui.core.runs import RunRecord
 from kgui.core.runs.names import default_name, earlier_default_name
-from kgui.core.settings import steps_per_epoch as settings_steps_per_epoch
+from kgui.core.experiment.settings import steps_per_epoch as settings_steps_per_epoch
 
 from .datasets import short_title
 

@@ -8,7 +8,7 @@ activation over the validation rows (hovering one shows its histogram). A layer 
 shows the ``MAX_SHOWN`` with the largest outgoing weights and "+N more". Clicking a link or a bias shows its
 value, its gradient and its history; while the run is paused it can be set (the next step uses it).
 
-Everything is drawn from :class:`kgui.core.layer_stats.LayerStats` samples; a sample that arrives while the view is
+Everything is drawn from :class:`kgui.core.training.layer_stats.LayerStats` samples; a sample that arrives while the view is
 hidden is drawn when it is shown.
 """
 from __future__ import annotations
@@ -25,8 +25,8 @@ from PyQt6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapIt
                              QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QHBoxLayout, QLabel, QLineEdit,
                              QPushButton, QVBoxLayout, QWidget)
 
-from kgui.core.layer_stats import LayerStats
-from kgui.core.surface import Surface
+from kgui.core.training.layer_stats import LayerStats
+from kgui.core.training.surface import Surface
 
 from .drawn_when_shown import DrawnWhenShown
 from .plot_style import style_plot

@@ -7,7 +7,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QPalette, QStandardItemModel
 from PyQt6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit
 
-from kgui.core import engines
+from kgui.core.training import engines
 
 
 class BackendPicker(QComboBox):

@@ -15,8 +15,8 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
                              QVBoxLayout, QWidget)
 
-from kgui.core.engines import engine_title
-from kgui.core.parity import LOSS_TOLERANCE, ParityResult, export_parity, step_differences, tolerance_for
+from kgui.core.training.engines import engine_title
+from kgui.core.training.parity import LOSS_TOLERANCE, ParityResult, export_parity, step_differences, tolerance_for
 from kgui.core.session import JobKind, RunEnded, RunStarted, Session
 
 from .exporting import ExportTarget
@@ -203,7 +203,7 @@ class ParityView(QWidget):
         self.export_button.setEnabled(True)
 
     def export_target(self) -> ExportTarget:
-        """The comparison as an export: the difference plot as on screen (PNG/SVG), CSV or JSON (core.parity)."""
+        """The comparison as an export: the difference plot as on screen (PNG/SVG), CSV or JSON (core.training.parity)."""
         result = self.result
         title = PLOT_TITLE if result is None else f"{export_title(result)}\n{PLOT_TITLE}"
         return ExportTarget("backend parity comparison", "kgui-parity", self.item, lambda: [(self.item, title)],

@@ -7,7 +7,7 @@ import statistics
 from PyQt6.QtCore import pyqtBoundSignal
 
 from kgui.core.session import RunStarted, Session
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 
 from .load_progress import JobStatus
 from .names import engine_label, run_engine_label

@@ -10,9 +10,9 @@ from PyQt6.QtCore import QObject, pyqtSignal
 
 from kgui.core.runs import RunRecord
 from kgui.core.session import JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted, Session
-from kgui.core.settings import ExperimentSettings, usable_settings
-from kgui.core.surface import load_saved
-from kgui.core.trainer import Stage
+from kgui.core.experiment.settings import ExperimentSettings, usable_settings
+from kgui.core.training.surface import load_saved
+from kgui.core.training.trainer import Stage
 
 from .dialogs import Dialogs
 from .fit_view import FitView

@@ -10,9 +10,9 @@ from PyQt6.QtCore import QAbstractTableModel, QModelIndex, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QColor, QKeySequence
 from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QToolBar, QVBoxLayout, QWidget
 
-from kgui.core.engines import garbage_collector_paused
+from kgui.core.training.engines import garbage_collector_paused
 
-from kgui.core.setting_labels import SettingLabel, setting_labels
+from kgui.core.experiment.setting_labels import SettingLabel, setting_labels
 
 from .names import dataset_title, run_engine_label
 
@@ -151,7 +151,7 @@ class RunsModel(QAbstractTableModel):
             return "—"
 
     def set_setting_columns(self, labels: list[SettingLabel]) -> None:
-        """Show these settings as columns after the fixed ones (core.setting_labels formats them)."""
+        """Show these settings as columns after the fixed ones (core.experiment.setting_labels formats them)."""
         self.beginResetModel()
         self.setting_columns = list(labels)
         self.endResetModel()

@@ -8,8 +8,8 @@ from __future__ import annotations
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QWidget
 
-from kgui.core.schedules import SCHEDULE_PARAMETERS, SCHEDULES
-from kgui.core.settings import MAX_STEPS, ExperimentSettings
+from kgui.core.training.schedules import SCHEDULE_PARAMETERS, SCHEDULES
+from kgui.core.experiment.settings import MAX_STEPS, ExperimentSettings
 
 from .model_form import _fraction_box, _number_field, _read_number, exact_text
 from .number_box import IntegerBox

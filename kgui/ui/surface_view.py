@@ -1,5 +1,5 @@
 """The live decision boundary (2-feature classification) or predicted surface (2-feature regression): a heatmap
-of a :class:`kgui.core.surface.Surface` with the training (filled) and validation (hollow) points on top.
+of a :class:`kgui.core.training.surface.Surface` with the training (filled) and validation (hollow) points on top.
 
 The surfaces are computed on the training thread; this view only colours a small grid (64 × 64) and
 keeps the points, which it draws once per run: they are painted from a cached picture while the heatmap
@@ -15,7 +15,7 @@ from PyQt6.QtGui import QShowEvent
 from PyQt6.QtWidgets import QCheckBox, QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from kgui.core.session import RunStarted, Session, SurfaceComputed
-from kgui.core.surface import SavedSurface, Surface, has_surface, plane_bounds, plane_points
+from kgui.core.training.surface import SavedSurface, Surface, has_surface, plane_bounds, plane_points
 
 from .names import dataset_title
 from .plot_style import style_plot

@@ -16,8 +16,8 @@ from PyQt6.QtGui import QAction, QGuiApplication
 from PyQt6.QtWidgets import QMainWindow
 
 from kgui.core.session import Session
-from kgui.core.setting_labels import setting_labels
-from kgui.core.settings import ExperimentSettings, usable_settings
+from kgui.core.experiment.setting_labels import setting_labels
+from kgui.core.experiment.settings import ExperimentSettings, usable_settings
 from kgui.core.smoothing import MAX_WEIGHT
 
 from .experiment_form import ExperimentForm

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import QCoreApplication, QObject, QThread, pyqtSignal, pyqtSlot
 
-from kgui.core import layer_stats
+from kgui.core.training import layer_stats
 
 BATCH_S = 0.015
 CONFUSION_S = 0.5        # the confusion matrix is recomputed at most twice a second

@@ -10,7 +10,7 @@ import zlib
 from pathlib import Path
 
 from ..files import write_atomic
-from ..settings import ExperimentSettings
+from ..experiment.settings import ExperimentSettings
 from .files import HISTORY_FILE, INDEX_FILE, NO_WAIT
 from .records import RunRecord, RunStatus, RunSummary, StepRecord, WeightEdit
 

@@ -1,8 +1,9 @@
 """The names a new run gets for people, today's and the earlier scheme's (which still count as default names)."""
 from __future__ import annotations
 
-from .. import engines, setting_labels
-from ..settings import ExperimentSettings
+from ..training import engines
+from ..experiment import setting_labels
+from ..experiment.settings import ExperimentSettings
 
 def default_name(settings: ExperimentSettings, with_rate: bool = True) -> str:
     """A new run's name for people: engine, dataset, every setting that differs from its default, and the rate:

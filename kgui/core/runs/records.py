@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
 
-from ..settings import ExperimentSettings
+from ..experiment.settings import ExperimentSettings
 from .json_values import integer, json_kind, json_safe, number, optional_number, short, text_field
 from .names import default_name
 

@@ -14,7 +14,7 @@ from operator import attrgetter
 from pathlib import Path
 
 from .. import json_files
-from ..engines import garbage_collector_paused
+from ..training.engines import garbage_collector_paused
 from ..files import write_atomic
 from .files import HISTORY_FILE, INDEX_FILE, MAX_RUN_FILE_BYTES, NO_WAIT, RUN_FILE
 from .history import HISTORY_COLUMNS, HistoryReader, continues, read_bytes, row_bytes

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from .. import layer_stats, lr_finder, metrics, surface
-from ..datasets import LoadProgress
+from ..training import layer_stats, lr_finder, metrics, surface
+from ..data.datasets import LoadProgress
 from ..runs import RunRecord, StepRecord
-from ..trainer import Stage, stage_text
+from ..training.trainer import Stage, stage_text
 
 
 class EventKind(StrEnum):

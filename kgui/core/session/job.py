@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from time import perf_counter
 
-from .. import layer_stats, lr_finder, metrics, surface
+from ..training import layer_stats, lr_finder, metrics, surface
 from ..files import one_line
-from ..parity import ParityResult, compare_backends
+from ..training.parity import ParityResult, compare_backends
 from ..runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
-from ..settings import ExperimentSettings
-from ..trainer import Stage, Trainer
-from ..training_control import TrainingControl
+from ..experiment.settings import ExperimentSettings
+from ..training.trainer import Stage, Trainer
+from ..training.training_control import TrainingControl
 from .events import (ConfusionComputed, JobEnded, JobKind, LayerStatsComputed, Phase, PredictionsComputed, RangePoints,
                      RunEnded, RunStarted, StepsTaken, SurfaceComputed)
 from .preparation import Preparation, stopped_while

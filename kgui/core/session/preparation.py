@@ -5,11 +5,11 @@ import threading
 from time import perf_counter
 from typing import Callable
 
-from ..datasets import LoadProgress
+from ..data.datasets import LoadProgress
 from ..runs import RunStore
-from ..settings import ExperimentSettings
-from ..trainer import Stage, Trainer, stage_text, same_preparation
-from ..training_control import TrainingControl
+from ..experiment.settings import ExperimentSettings
+from ..training.trainer import Stage, Trainer, stage_text, same_preparation
+from ..training.training_control import TrainingControl
 
 
 POLL_S = 0.05   # a job waiting for a preparation checks for Stop this often

@@ -5,12 +5,12 @@ from pathlib import Path
 from time import perf_counter
 from typing import Callable
 
-from .. import export as run_export
-from .. import layer_stats
+from ..exports import export as run_export
+from ..training import layer_stats
 from ..runs import FINAL_STATUSES, RunNotFoundError, RunRecord, RunStatus, RunStore
-from ..settings import ExperimentSettings
-from ..trainer import Trainer, reusable_model
-from ..training_control import TrainingControl
+from ..experiment.settings import ExperimentSettings
+from ..training.trainer import Trainer, reusable_model
+from ..training.training_control import TrainingControl
 from .events import (Event, JobEnded, JobKind, LayerStatsComputed, RunChanged, RunEnded, RunRemoved, RunStarted,
                      StepsTaken)
 from .hub import EventHub

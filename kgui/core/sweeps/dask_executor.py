@@ -19,9 +19,9 @@ import uuid
 
 from ..runs import FINAL_STATUSES, RunRecord, RunStatus, StepRecord
 from ..session import Job, JobKind, Preparation, RunEnded, RunStarted, StepsTaken
-from ..settings import ExperimentSettings
-from ..trainer import reusable_model
-from ..training_control import TrainingControl
+from ..experiment.settings import ExperimentSettings
+from ..training.trainer import reusable_model
+from ..training.training_control import TrainingControl
 from .executors import AttemptResult, Sink, TrialRequest
 
 CONNECT_TIMEOUT_S = 10.0

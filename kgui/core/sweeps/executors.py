@@ -18,8 +18,8 @@ from typing import Callable, Protocol
 
 from ..runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, SweepTag
 from ..session import Job, JobKind, Preparation
-from ..settings import ExperimentSettings
-from ..trainer import Trainer, reusable_model
+from ..experiment.settings import ExperimentSettings
+from ..training.trainer import Trainer, reusable_model
 
 Sink = Callable[[object], None]
 

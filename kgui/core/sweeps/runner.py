@@ -18,7 +18,7 @@ from typing import Callable
 
 from ..runs import RunRecord, RunStatus, RunStore, SweepTag
 from ..session import RunEnded, RunStarted, StepsTaken
-from ..trainer import model_key
+from ..training.trainer import model_key
 from ..files import error_text
 from .executors import Attempt, AttemptResult, TrialExecutor, TrialRequest
 from .recorder import TrialRecorder

@@ -21,8 +21,8 @@ from typing import ClassVar
 
 from .. import json_files
 from ..runs import RunRecord
-from ..optimizers import HYPER_PARAMETERS
-from ..settings import ExperimentSettings
+from ..training.optimizers import HYPER_PARAMETERS
+from ..experiment.settings import ExperimentSettings
 
 MAX_TRIALS = 10_000
 ALIASES = {"lr": "learning_rate", "batch": "batch_size"}
@@ -217,7 +217,7 @@ class SweepSpec(json_files.ReadFromJson):
                              "seeds or trials")
 
     def experiment_dataset_options(self) -> frozenset[str]:
-        from ..datasets import DatasetError, spec_for
+        from ..data.datasets import DatasetError, spec_for
 
         try:
             return frozenset(option.name for option in spec_for(self.experiment.dataset).options)

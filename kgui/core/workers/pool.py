@@ -20,8 +20,8 @@ from typing import Callable
 from kgui import backend
 
 from ..session import JobKind
-from ..settings import ExperimentSettings
-from ..trainer import same_preparation
+from ..experiment.settings import ExperimentSettings
+from ..training.trainer import same_preparation
 from .process import WorkerProcess
 from .protocol import Prepare, Shutdown
 

@@ -20,11 +20,11 @@ import sys
 from dataclasses import dataclass
 from importlib import metadata
 
-from ..lr_finder import RateRange
+from ..training.lr_finder import RateRange
 from ..runs import StepRecord, SweepTag
 from ..session import JobKind, StepsTaken
-from ..settings import ExperimentSettings
-from ..training_control import TrainingControl
+from ..experiment.settings import ExperimentSettings
+from ..training.training_control import TrainingControl
 
 PROTOCOL_VERSION = 2
 

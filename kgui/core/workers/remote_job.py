@@ -17,14 +17,14 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
-from ..engines import installed_ids
-from ..lr_finder import RateRange
-from ..parity import ParityResult, combined
+from ..training.engines import installed_ids
+from ..training.lr_finder import RateRange
+from ..training.parity import ParityResult, combined
 from ..runs import RunRecord, RunStatus, RunStore
 from ..session import JobEnded, JobKind, Phase, RunEnded, RunStarted
 from ..session.job import runs_of
-from ..settings import ExperimentSettings
-from ..training_control import checked_rate
+from ..experiment.settings import ExperimentSettings
+from ..training.training_control import checked_rate
 from .pool import WorkerPool
 from .process import Exited, WorkerProcess
 from .protocol import EditWeight, JobOptions, Pause, Rename, Resume, RunJob, SetLearningRate, Step, Stop

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor
 
-from kgui.core.schedules import RateSchedule
+from kgui.core.training.schedules import RateSchedule
 
 from ..names import rates_text
 from ..plot_style import style_plot

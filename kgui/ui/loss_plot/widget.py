@@ -10,7 +10,7 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSlider, QVBoxLayout,
                              QWidget)
 
-from kgui.core.schedules import RateSchedule
+from kgui.core.training.schedules import RateSchedule
 from kgui.core.session import Session, StepsTaken
 from kgui.core.smoothing import MAX_WEIGHT
 

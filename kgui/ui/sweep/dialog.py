@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, 
                              QSpinBox, QVBoxLayout, QWidget)
 
 from kgui.core.runs import RunStore
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialStarted
 from kgui.core.sweeps.spec import (AXIS_FIELDS, MAX_TRIALS, Axis, Metric, SweepMethod, SweepSpec,
                                    canonical_axis_name, parse_values)

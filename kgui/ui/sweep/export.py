@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kgui.core.export import export_format
+from kgui.core.exports.export import export_format
 from kgui.core.files import write_atomic
 from kgui.core.sweeps.table import ScaleKind
 

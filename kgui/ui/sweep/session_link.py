@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from kgui.core.runs import RunRecord
 from kgui.core.session import RunChanged, RunEnded, RunRemoved, Session
-from kgui.core.settings import ExperimentSettings
+from kgui.core.experiment.settings import ExperimentSettings
 
 from .dialog import SweepDialog, SweepRun
 from .view import SweepView

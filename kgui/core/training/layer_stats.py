@@ -28,7 +28,7 @@ from time import perf_counter
 import numpy as np
 
 from . import surface
-from .files import read_npz, write_atomic
+from ..files import read_npz, write_atomic
 
 PERCENTILES = (0, 7, 16, 50, 84, 93, 100)
 HISTOGRAM_BINS = 40

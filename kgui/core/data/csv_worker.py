@@ -1,5 +1,5 @@
 """A CSV parsing process (:func:`main`): parses byte ranges of one file with pandas' C parser into float32 blocks,
-for :mod:`kgui.core.csv_files`, which starts, feeds and kills these processes.
+for :mod:`kgui.core.data.csv_files`, which starts, feeds and kills these processes.
 
 Why processes: pandas' parser converts text to floats holding the GIL, so threads parse at ~1.1x one core, while
 each process has a core of its own. Only numpy and pandas are imported here (not the rest of kgui).
@@ -117,5 +117,5 @@ def main() -> None:
 # How csv_files starts a worker: ``python -P -c BOOTSTRAP <folder holding kgui>``. The loader's kgui is imported
 # from that folder (the same code as the loader's), which then leaves sys.path; -P keeps the current folder off
 # it (a pandas.py there must not shadow pandas).
-BOOTSTRAP = ("import sys; root = sys.argv[1]; sys.path.insert(0, root); from kgui.core import csv_worker; "
+BOOTSTRAP = ("import sys; root = sys.argv[1]; sys.path.insert(0, root); from kgui.core.data import csv_worker; "
              "sys.path.remove(root); csv_worker.main()")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import read_npz, write_atomic
+from ..files import read_npz, write_atomic
 
 DEFAULT_RESOLUTION = 64
 MARGIN = 0.1    # share of the points' range added on each side

@@ -6,7 +6,7 @@ import math
 import threading
 from collections.abc import Callable
 
-from .settings import FLOAT32_MAX
+from ..experiment.settings import FLOAT32_MAX
 
 
 def checked_rate(value) -> float:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .runs import HISTORY_COLUMNS, RunRecord, RunStore
-from .settings import ExperimentSettings
+from ..runs import HISTORY_COLUMNS, RunRecord, RunStore
+from ..experiment.settings import ExperimentSettings
 
 # RunRecord fields with a column of their own below (or none: the history is history_frame's)
 _SHOWN_FIELDS = ("name", "status", "message", "engine", "engine_version", "dataset_info", "created", "finished",

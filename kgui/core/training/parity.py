@@ -28,10 +28,10 @@ import numpy as np
 from kgui import backend
 
 from .engines import installed_ids
-from . import export as run_export
-from .files import write_atomic
-from .runs import RunRecord, RunStore, json_safe
-from .settings import ExperimentSettings
+from ..exports import export as run_export
+from ..files import write_atomic
+from ..runs import RunRecord, RunStore, json_safe
+from ..experiment.settings import ExperimentSettings
 from .trainer import Trainer
 from .training_control import TrainingControl
 

@@ -1,6 +1,6 @@
 """The built-in datasets (the linear exercise, scikit-learn's bundled sets, Otto, user CSV files), and loading.
 
-Each dataset is an entry of :mod:`kgui.core.dataset_registry` (name, title, task, options, loader);
+Each dataset is an entry of :mod:`kgui.core.data.dataset_registry` (name, title, task, options, loader);
 this module registers the built-in ones, imports the other modules that register theirs, and offers
 :func:`load_dataset`. Every loader returns a :class:`Dataset` split into train and validation rows by
 a seeded shuffle. Features are float32 C-contiguous arrays, standardised with statistics of the
@@ -41,7 +41,7 @@ MAX_AUTO_CLASSES = 20   # an integer target with at most this many values is tak
 OTTO_FOLDER = "kaggle_ottogroup"
 OTTO_COMPETITION = "Otto Group Product Classification Challenge"
 OTTO_URL = "https://www.kaggle.com/c/otto-group-product-classification-challenge/data"
-PROJECT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+PROJECT_DATA_DIR = Path(__file__).resolve().parents[3] / "data"
 
 
 def check_options(name: str, options: Mapping) -> None:

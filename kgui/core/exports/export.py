@@ -11,8 +11,8 @@ import json
 import math
 from pathlib import Path
 
-from .files import write_atomic
-from .runs import RunRecord
+from ..files import write_atomic
+from ..runs import RunRecord
 
 CSV_COLUMNS = ("run", "step", "train_loss", "val_loss", "accuracy", "learning_rate", "elapsed")
 FORMATS = (".csv", ".json", ".png", ".svg")

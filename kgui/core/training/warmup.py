@@ -19,11 +19,11 @@ from time import perf_counter
 
 import numpy as np
 
-from kgui.core.datasets import Dataset, load_dataset
-from kgui.core.models import ACTIVATIONS
-from kgui.core.optimizers import OPTIMIZERS
-from kgui.core.settings import ExperimentSettings
-from kgui.core.trainer import Trainer
+from kgui.core.data.datasets import Dataset, load_dataset
+from kgui.core.training.models import ACTIVATIONS
+from kgui.core.training.optimizers import OPTIMIZERS
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.trainer import Trainer
 
 OTTO_FEATURES, OTTO_CLASSES = 93, 9
 STANDARD_DATASETS = ("linear", "otto")

@@ -1,7 +1,7 @@
 """Step-wise training with live controls (learning rate, pause, resume, single step, stop).
 
 A job's thread calls :meth:`Trainer.run`; whoever steers the run (the worker's command loop, the command line's
-signal handler) only touches its :class:`~kgui.core.training_control.TrainingControl`, which the trainer reads
+signal handler) only touches its :class:`~kgui.core.training.training_control.TrainingControl`, which the trainer reads
 between two steps.
 """
 from __future__ import annotations
@@ -16,11 +16,11 @@ import numpy as np
 
 
 from . import engines, layer_stats, surface
-from .datasets import Dataset, LoadCancelled, LoadProgress
-from .files import one_line
+from ..data.datasets import Dataset, LoadCancelled, LoadProgress
+from ..files import one_line
 from .models import architecture_for, build_model
-from .runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord, WeightEdit
-from .settings import ExperimentSettings
+from ..runs import FINAL_STATUSES, RunRecord, RunStatus, RunStore, RunWriter, StepRecord, WeightEdit
+from ..experiment.settings import ExperimentSettings
 from .training_control import TrainingControl, checked_rate
 
 __all__ = ["Stage", "Trainer", "model_key", "reusable_model", "same_data", "same_preparation", "stage_text"]

@@ -1,6 +1,6 @@
 """Learning-rate range test, like fast.ai's ``lr_find``.
 
-One fresh model is trained through :class:`~kgui.core.trainer.Trainer` (same data, batches and
+One fresh model is trained through :class:`~kgui.core.training.trainer.Trainer` (same data, batches and
 initial weights as a normal run) while the learning rate rises geometrically from ``start`` to
 ``end``; before every step the model's ``lr`` variable is set to the next rate. Each step's
 training loss (on the batch, before the update, as fast.ai records it) is smoothed with the
@@ -28,12 +28,12 @@ from enum import StrEnum
 
 import numpy as np
 
-from .datasets import LoadCancelled
-from .export import export_format, figure_bytes, table_csv
-from .files import write_atomic
-from .runs import json_safe
-from .settings import FLOAT32_MAX, ExperimentSettings
-from .smoothing import DebiasedEMA
+from ..data.datasets import LoadCancelled
+from ..exports.export import export_format, figure_bytes, table_csv
+from ..files import write_atomic
+from ..runs import json_safe
+from ..experiment.settings import FLOAT32_MAX, ExperimentSettings
+from ..smoothing import DebiasedEMA
 from .trainer import Trainer
 from .training_control import TrainingControl
 

@@ -1,4 +1,4 @@
-"""pandas' C parser in worker processes (:mod:`kgui.core.csv_worker`), for large plain files: each process reads
+"""pandas' C parser in worker processes (:mod:`kgui.core.data.csv_worker`), for large plain files: each process reads
 byte ranges of the file by itself."""
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ class ProcessesUnsuited(Exception):
 
 
 class Worker:
-    """One ``kgui.core.csv_worker`` process, and a thread that puts its replies on ``replies`` as (worker,
+    """One ``kgui.core.data.csv_worker`` process, and a thread that puts its replies on ``replies`` as (worker,
     :class:`Parsed`), then (worker, None) once it has ended."""
 
     def __init__(self, job: csv_worker.Job, replies: queue.SimpleQueue):
         if not sys.executable:
             raise OSError("no Python executable to start a parsing process with")
-        package_root = str(Path(__file__).resolve().parents[3])   # the folder holding this kgui
+        package_root = str(Path(__file__).resolve().parents[4])   # the folder holding this kgui
         self.process = subprocess.Popen([sys.executable, "-P", "-c", csv_worker.BOOTSTRAP, package_root],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         pass_fds=(job.fd,))
@@ -73,7 +73,7 @@ class Worker:
 
 
 class ProcessParse:
-    """pandas' C parser in ``PARSE_PROCESSES`` worker processes (:mod:`kgui.core.csv_worker`), each reading byte
+    """pandas' C parser in ``PARSE_PROCESSES`` worker processes (:mod:`kgui.core.data.csv_worker`), each reading byte
     ranges of the file by itself. For large plain files: pandas' float conversion holds the GIL, so threads gain
     little. :meth:`read` raises :class:`ProcessesUnsuited` when the file does not suit after all (a quote
     character, so rows may hold newlines and ranges cannot be cut blind; a line too long to cut at; a process that

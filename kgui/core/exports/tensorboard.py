@@ -8,7 +8,7 @@ holding one event file, written with the ``tensorboard`` package's protos and re
   step with that step's number and wall time (the run's start plus its ``elapsed`` seconds); stored as float64
   tensors, so the numbers read back are the run history's exactly (TensorBoard's simple_value is float32);
 - ``settings``: the experiment settings as JSON, with engine, status and dataset, as text (Markdown);
-- with the run's layer statistics (:mod:`kgui.core.layer_stats`), at each sampled step: scalars
+- with the run's layer statistics (:mod:`kgui.core.training.layer_stats`), at each sampled step: scalars
   ``gradient_norm/<parameter>``, ``update_ratio/<parameter>``, ``activation_mean/layer<i>``,
   ``activation_std/layer<i>``, ``dead_fraction/layer<i>``, and histograms ``activations/layer<i>`` (the sampled
   counts) and ``weights/<parameter>`` (the weights kept at that step).
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import write_atomic
-from .layer_stats import LayerStatsHistory
-from .runs import RunRecord
+from ..files import write_atomic
+from ..training.layer_stats import LayerStatsHistory
+from ..runs import RunRecord
 
 SUFFIX = ".kgui"        # event files kgui writes end with this (and only those are replaced)
 TAGS = {                # tag: StepRecord field

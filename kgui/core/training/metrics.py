@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .datasets import LINEAR
-from .settings import ExperimentSettings
+from ..data.datasets import LINEAR
+from ..experiment.settings import ExperimentSettings
 
 
 @dataclass(frozen=True, eq=False)

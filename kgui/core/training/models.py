@@ -9,7 +9,7 @@ Initial weights are drawn with ``np.random.RandomState(seed)`` in float32, so a 
 same starting point on every engine. The loss is the mean categorical cross-entropy
 (classification) or the mean squared error (regression), plus ``l2·Σ W²`` and ``l1·Σ|W|`` over the weight
 matrices when they are above 0 (Keras' ``kernel_regularizer=l1_l2(l1, l2)``). The updates come from a Keras 2
-optimizer (:mod:`kgui.core.optimizers`). The learning rate is a backend variable:
+optimizer (:mod:`kgui.core.training.optimizers`). The learning rate is a backend variable:
 :meth:`Model.set_learning_rate` changes it between steps without rebuilding anything.
 """
 from __future__ import annotations
@@ -72,7 +72,7 @@ def check_hidden(hidden) -> None:
 
 class Model:
     """Placeholders X, Y; parameter variables; ``lr``; train, evaluate and predict functions; ``hidden``: the hidden
-    layers' activations (symbolic, for :mod:`kgui.core.layer_stats`)."""
+    layers' activations (symbolic, for :mod:`kgui.core.training.layer_stats`)."""
 
     def __init__(self, K, architecture: Architecture, learning_rate: float, seed: int = 0,
                  optimizer: OptimizerConfig | None = None, l2: float = 0.0, l1: float = 0.0):

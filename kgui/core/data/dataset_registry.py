@@ -1,7 +1,7 @@
 """One registry of datasets: each one's name, title, task, options (with defaults and bounds) and loader.
 
 A module that provides datasets describes each with a :class:`DatasetSpec` and calls :func:`register`
-when it is imported; ``kgui.core.datasets`` imports every such module, so the CLI, the settings
+when it is imported; ``kgui.core.data.datasets`` imports every such module, so the CLI, the settings
 validation, the window's dataset menu and the metrics all read the same entries. A loader takes a
 :class:`LoadRequest` (options already checked and completed with their defaults, split fraction,
 seed, progress and stop hooks) and returns a :class:`Dataset`, usually through :func:`build_dataset`.

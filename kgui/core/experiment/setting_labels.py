@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import datasets, engines
+from ..data import datasets
+from ..training import engines
 from .settings import OPTIMIZER_FIELDS, ExperimentSettings
 
 OPTIMIZER_TITLES = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adam": "Adam"}

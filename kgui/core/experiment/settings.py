@@ -15,10 +15,12 @@ import numpy as np
 
 from kgui import backend
 
-from . import datasets, json_files, models
-from .optimizers import HYPER_PARAMETERS, OPTIMIZERS, OptimizerConfig
-from .features import PLANE_FEATURES, InputFeatures
-from .schedules import SCHEDULE_PARAMETERS, SCHEDULES, RateSchedule, ScheduleConfig
+from ..data import datasets
+from .. import json_files
+from ..training import models
+from ..training.optimizers import HYPER_PARAMETERS, OPTIMIZERS, OptimizerConfig
+from ..data.features import PLANE_FEATURES, InputFeatures
+from ..training.schedules import SCHEDULE_PARAMETERS, SCHEDULES, RateSchedule, ScheduleConfig
 
 MODELS = ("auto", *models.MODELS)
 
@@ -61,12 +63,12 @@ class ExperimentSettings(json_files.ReadFromJson):
     epsilon: float = 1e-7          # rmsprop, adagrad, adam
     l2: float = 0.0                # weight of Σ W² (weight matrices) added to the loss
     l1: float = 0.0                # weight of Σ |W| (weight matrices) added to the loss
-    schedule: str = "constant"     # learning-rate schedule (kgui.core.schedules); its parameters below
+    schedule: str = "constant"     # learning-rate schedule (kgui.core.training.schedules); its parameters below
     decay: float = 0.0             # Keras 2's lr / (1 + decay·iterations), with any schedule and optimizer
     drop: float = 0.5              # step schedule: the rate is multiplied by this ...
     every: int = 100               # ... every this many steps
     max_lr: float | None = None    # onecycle schedule: the peak rate
-    features: tuple[str, ...] = ()  # 2-D sets: input features computed from x1, x2 (kgui.core.features); () = x1, x2
+    features: tuple[str, ...] = ()  # 2-D sets: input features computed from x1, x2 (kgui.core.data.features); () = x1, x2
     polynomial_degree: int = 1     # other numeric datasets: 2 adds the squares and pairwise products of the columns
     data_seed: int | None = None   # 2-D sets: the seed their points are drawn with (None: seed)
     epochs: int | None = None      # when set: train this many epochs (passes over the training rows) instead of steps
@@ -177,7 +179,7 @@ class ExperimentSettings(json_files.ReadFromJson):
 
     def load_dataset(self, progress=None, should_stop=None) -> datasets.Dataset:
         """This experiment's data: the dataset with its options, split, features and data seed (hooks: see
-        :func:`kgui.core.datasets.load_dataset`)."""
+        :func:`kgui.core.data.datasets.load_dataset`)."""
         hooks = {name: hook for name, hook in (("progress", progress), ("should_stop", should_stop)) if hook}
         return datasets.load_dataset(self.dataset, self.dataset_options, self.val_fraction, self.seed, **hooks,
                                      inputs=self.input_features(), data_seed=self.data_seed)

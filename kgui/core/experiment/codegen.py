@@ -12,9 +12,10 @@ import inspect
 import textwrap
 from pathlib import Path
 
-from . import schedules, toy_datasets
-from .models import architecture_for
-from .optimizers import HYPER_PARAMETERS
+from ..training import schedules
+from ..data import toy_datasets
+from ..training.models import architecture_for
+from ..training.optimizers import HYPER_PARAMETERS
 from .settings import ExperimentSettings
 
 PRINT_EVERY = 20            # as kgui run prints them
@@ -65,7 +66,7 @@ x, target = {problem.generate.__name__}({n}, {_literal(float(noise))}, np.random
             load += "target = (target == 1).astype(np.int64)  # classes '-1' (0) and '+1' (1)\n"
         return load + _split(settings, standardise=False, classification=problem.task == "classification")
     if name == "otto":
-        from .datasets import find_otto_file
+        from ..data.datasets import find_otto_file
 
         path = find_otto_file(options.get("path")).resolve()
         load = f"""\
@@ -113,13 +114,13 @@ x = frame[{features!r}].apply(pd.to_numeric).to_numpy(np.float64)
 
 
 def _is_bundled(name: str) -> bool:
-    from . import datasets
+    from ..data import datasets
 
     return name in datasets.BUNDLED
 
 
 def _bundled_loader(name: str) -> str:
-    from . import datasets
+    from ..data import datasets
 
     entry = datasets.BUNDLED[name]
     return entry[0]
@@ -323,7 +324,7 @@ def experiment_script(settings: ExperimentSettings, dataset, engine: str | None 
 
 def write_script(path, text: str) -> Path:
     """Write a script to ``path`` (must end in .py)."""
-    from .files import write_atomic
+    from ..files import write_atomic
 
     path = Path(path)
     if path.suffix.lower() != SCRIPT_SUFFIX:

@@ -1,0 +1,1 @@
+"""The experiment: its settings and their labels, ``kgui:`` strings, classroom mode, and the code behind a run."""
