@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "resources" / "notebooks"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1100")
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1800,1400")
 TRAIN_COLOUR = np.array([0x1F, 0x77, 0xB4])     # the loss plot's first run (kgui.ui.loss_plot.PALETTE[0])
 RUN_TIMEOUT_S = 300
 
@@ -59,6 +59,9 @@ def start_lab(folder: Path, port: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
                f"--ServerApp.root_dir={folder}", "--IdentityProvider.token=", "--ServerApp.password=",
                "--ServerApp.disable_check_xsrf=True", "--LabApp.news_url=None", "--allow-root"]
+    notification = folder / ".jupyter/lab/user-settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))   # no toast on the shot
     log = open(folder / "jupyterlab.log", "wb")
     return subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
