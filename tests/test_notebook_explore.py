@@ -232,6 +232,13 @@ def test_frames_are_rendered_and_the_browsers_input_applied_on_the_main_thread_o
             thread.join(30)
             QApplication.instance().removeEventFilter(watcher)
         assert explorer.job.result.status == "finished"
+        shown = explorer.fit_frame.get_frame()
+        for _ in range(3):                               # the classic Notebook: the browser's input on the main thread
+            explorer.fit_frame.handle_event({"event_type": "wheel", "x": 150, "y": 140, "dx": 0, "dy": -30,
+                                             "modifiers": []})
+        assert explorer.fit_frame.get_frame() is shown   # queued: not one render per event
+        await asyncio.sleep(0.1)
+        assert explorer.fit_frame.get_frame() is not shown
         assert all(frame.get_stats()["sent_frames"] > 1 and frame._rfb_last_frame.shape == (280, 300, 4)
                    for frame in frames)                  # jupyter_rfb sent frames from the browser's thread
 

@@ -107,11 +107,12 @@ class HostFrame(RemoteFrameBuffer):
             return self._frame
 
     def handle_event(self, event: dict) -> None:
-        """The browser's resize, pointer or wheel ``event``: applied now on the Qt thread, else queued for it."""
+        """The browser's resize, pointer or wheel ``event``, queued for the Qt thread: applied by the kernel's loop
+        (the events since the last frame together, then one frame), or now on the Qt thread where no loop runs."""
         if event["event_type"] not in INPUT_EVENTS:
             return
         self._inputs.put(event)
-        if threading.get_ident() == self._qt_thread:
+        if self._loop is None and threading.get_ident() == self._qt_thread:
             self.redraw()
             return
         with self._lock:
