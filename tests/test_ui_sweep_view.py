@@ -361,3 +361,36 @@ def test_curves_group_seeds_as_mean_and_std_coloured_by_a_hyper_parameter(qtbot,
     view.add_run(store.load(record.id, with_history=False))            # a trial ends: the curves follow, live
     qtbot.waitUntil(lambda: "learning_rate 3" in view.curves.colors, timeout=5000)
     assert len(view.curves.colors) == 4
+
+
+def test_a_sweep_whose_store_cannot_be_written_says_so_in_one_line_keeps_its_ended_trials_and_leaves_no_worker(
+        qtbot, tmp_path, capfd):
+    """After the first trial ends, the store's folder becomes a regular file (as root, chmod would not stop the
+    writes): the next trial's run cannot be saved, and the tab names that in one line, no traceback on stderr."""
+    from kgui.core.sweeps import Axis, SweepSpec, TrialEnded, TrialState
+    from kgui.ui.sweep.dialog import SweepRun
+    from test_core_sweeps import SPIRAL
+
+    root = tmp_path / "runs"
+    store = RunStore(root)
+    view = SweepView()
+    qtbot.addWidget(view)
+    run = SweepRun(SweepSpec(SPIRAL.replace(steps=5), (Axis("learning_rate", (0.01, 0.1, 0.2)),)), store, 1)
+    relay = run.runner.on_event
+
+    def break_the_store(event) -> None:     # on the sweep's thread, before its next trial starts
+        if isinstance(event, TrialEnded) and not (tmp_path / "kept").exists():
+            root.rename(tmp_path / "kept")
+            root.write_text("not a folder")
+        relay(event)
+    run.runner.on_event = break_the_store
+    with qtbot.waitSignal(run.finished, timeout=240_000):
+        view.start(run)
+    text = view.progress_label.text()
+    assert text.startswith(f"sweep {run.runner.sweep_id} failed: cannot create {root}") and "\n" not in text
+    assert "Traceback" not in capfd.readouterr().err
+    first = run.result.outcomes[0]
+    assert first.state is TrialState.ENDED and first.record.status == RunStatus.FINISHED
+    assert RunStore(tmp_path / "kept").load(first.record.id).status == RunStatus.FINISHED
+    assert view.progress.isHidden() and view.new_button.isEnabled() and view.progress.value() == 1
+    assert run.wait(5.0) and not [process for process in run.executor.pool.processes if process.alive]

@@ -113,7 +113,8 @@ class _TrialSource:
 
 class SweepRunner:
     """Runs ``spec``'s trials through ``executor`` into ``store``; :meth:`run` blocks until every trial has ended or
-    the sweep was stopped (and every slot has come back)."""
+    the sweep was stopped (and every slot has come back). A slot's failure (a store that cannot be written) stops the
+    sweep, and run() raises it once every slot is back; the trials that ended stay in ``outcomes``."""
 
     def __init__(self, spec: SweepSpec, store: RunStore, executor: TrialExecutor, *, sweep_id: str | None = None,
                  on_event: Callable[[object], None] | None = None):
@@ -133,6 +134,7 @@ class SweepRunner:
         self.total = spec.count()
         self._stopped = threading.Event()
         self._running: set[Attempt] = set()
+        self._failures: list[Exception] = []     # what ended a slot (the first is raised by run())
         self._lock = threading.Lock()
 
     @property
@@ -156,17 +158,24 @@ class SweepRunner:
         for thread in slots:
             while thread.is_alive():
                 thread.join(0.1)   # in slices: the main thread stays free for signal handlers
+        if self._failures:
+            raise self._failures[0]
         return SweepResult(self.sweep_id, self.spec, sorted(self.outcomes, key=lambda o: o.trial.index), self.stopped)
 
     def _slot(self, slot: int) -> None:
         trial = None
-        while not self.stopped:
-            trial = self._source.next(trial)
-            if trial is None:
-                return
-            outcome = self._outcome(trial)
-            self._run_trial(outcome, slot)
-            self._source.tell(outcome)
+        try:
+            while not self.stopped:
+                trial = self._source.next(trial)
+                if trial is None:
+                    return
+                outcome = self._outcome(trial)
+                self._run_trial(outcome, slot)
+                self._source.tell(outcome)
+        except Exception as exc:  # noqa: BLE001 - e.g. a store that cannot be written: the sweep ends, run() raises it
+            with self._lock:
+                self._failures.append(exc)
+            self.stop()
 
     def _outcome(self, trial: Trial) -> TrialOutcome:
         with self._lock:

@@ -10,6 +10,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QLabel, QLineEdit,
                              QSpinBox, QVBoxLayout, QWidget)
 
+from kgui.core.files import one_line
 from kgui.core.runs import RunStore
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialStarted
@@ -123,7 +124,8 @@ class SweepDialog(QDialog):
 
 class SweepRun(QObject):
     """A sweep running in worker processes on a background thread; its events come back on the GUI thread as
-    ``event`` (TrialStarted, TrialEnded...) and ``finished(SweepResult)``. :meth:`stop` ends every trial."""
+    ``event`` (TrialStarted, TrialEnded...) and ``finished(SweepResult)``. :meth:`stop` ends every trial. A sweep
+    that fails (its store cannot be written) ends as stopped, with the trials that ended and ``error`` saying why."""
 
     event = pyqtSignal(object)
     finished = pyqtSignal(object)
@@ -141,6 +143,7 @@ class SweepRun(QObject):
         self.executor = executor
         self.runner = SweepRunner(spec, store, executor, on_event=self._forward)
         self.result: SweepResult | None = None
+        self.error = ""     # why the sweep ended early, one line for people ("" when it ran out or was stopped)
         self._thread = threading.Thread(target=self._run, name="kgui-sweep", daemon=True)
 
     def start(self) -> None:
@@ -153,6 +156,11 @@ class SweepRun(QObject):
     def _run(self) -> None:
         try:
             self.result = self.runner.run()
+        except Exception as exc:  # noqa: BLE001 - named on the tab, not a traceback on stderr
+            self.error = one_line(exc)
+            runner = self.runner     # the trials that ended are kept (saved, and in the result)
+            self.result = SweepResult(runner.sweep_id, runner.spec,
+                                      sorted(runner.outcomes, key=lambda outcome: outcome.trial.index), stopped=True)
         finally:
             self.executor.shutdown()
             self.finished.emit(self.result)

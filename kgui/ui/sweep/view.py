@@ -252,7 +252,9 @@ class SweepView(QWidget):
 
     def _on_sweep_finished(self, result) -> None:
         stopped = result is None or result.stopped
-        self.progress_label.setText(f"sweep {self.run.runner.sweep_id} " + ("stopped" if stopped else "done"))
+        sweep = f"sweep {self.run.runner.sweep_id}"
+        self.progress_label.setText(f"{sweep} failed: {self.run.error}" if self.run.error
+                                    else f"{sweep} " + ("stopped" if stopped else "done"))
         self._show_progress(False)
         self.progress_label.setVisible(True)
         self.run = None
