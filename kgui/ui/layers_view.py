@@ -17,7 +17,7 @@ from kgui.core.training.layer_stats import LayerStatsHistory
 
 from .exporting import ExportTarget
 from .drawn_when_shown import DrawnWhenShown
-from .plot_style import style_plot
+from .plot_style import SpacedLabelsAxis, style_plot
 
 FLOOR = 1e-12           # a zero on a log axis is drawn here
 BANDS = ((0, 6, 40), (1, 5, 70), (2, 4, 110))   # percentile columns (0/100, 7/93, 16/84) and their alpha
@@ -28,22 +28,6 @@ def _pen(i: int, dashed: bool = False):
     if dashed:
         pen.setDashPattern([4, 3])
     return pen
-
-
-class SpacedLabelsAxis(pg.AxisItem):
-    """An axis that drops each tick label that would overlap one drawn before it (pyqtgraph always draws its first
-    level's labels: on a log axis spanning less than a decade, that is 2…9 of the decade, crowded at its top)."""
-
-    def generateDrawSpecs(self, painter):
-        specs = super().generateDrawSpecs(painter)
-        if specs is None:
-            return None
-        axis, ticks, texts = specs
-        kept = []
-        for text in texts:            # the higher tick levels first, and within a level by value
-            if not any(text[0].intersects(other[0]) for other in kept):
-                kept.append(text)
-        return axis, ticks, kept
 
 
 class LayersView(DrawnWhenShown):

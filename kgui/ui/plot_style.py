@@ -31,3 +31,19 @@ def let_axes_narrow(item: pg.PlotItem, narrow: bool) -> None:
     Auto Range; not while a run trains)."""
     for axis in ("left", "bottom"):
         item.getAxis(axis).style["autoReduceTextSpace"] = narrow
+
+
+class SpacedLabelsAxis(pg.AxisItem):
+    """An axis that drops each tick label that would overlap one drawn before it (pyqtgraph always draws its first
+    level's labels: on a log axis spanning less than a decade, that is 2…9 of the decade, crowded at its top)."""
+
+    def generateDrawSpecs(self, painter):
+        specs = super().generateDrawSpecs(painter)
+        if specs is None:
+            return None
+        axis, ticks, texts = specs
+        kept = []
+        for text in texts:            # the higher tick levels first, and within a level by value
+            if not any(text[0].intersects(other[0]) for other in kept):
+                kept.append(text)
+        return axis, ticks, kept

@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QGraphicsItem
 from kgui.core.sweeps.spec import format_value
 from kgui.core.sweeps.table import AxisScale, ScaleKind
 
-from ..plot_style import style_plot
+from ..plot_style import SpacedLabelsAxis, style_plot
 from .parallel_coordinates import LINE_COLOR
 
 
@@ -19,7 +19,7 @@ class MetricScatter(pg.PlotWidget):
     """The metric against one hyper-parameter (log x for rates, categories spread on x)."""
 
     def __init__(self):
-        super().__init__(background="w")
+        super().__init__(background="w", axisItems={"bottom": SpacedLabelsAxis("bottom")})   # log x: 0.02…0.09
         self.item = self.getPlotItem()
         style_plot(self.item)
         self.item.showGrid(x=True, y=True, alpha=0.2)

@@ -1,0 +1,30 @@
+"""The Sweep tab's metric-vs-parameter scatter on a log axis: its tick labels never overlap (pyqtgraph draws every
+sub-decade label 0.02 … 0.09, which ran into each other at the tab's usual width)."""
+import pytest
+from PyQt6.QtGui import QImage, QPainter
+
+from kgui.core.sweeps.table import AxisScale, ScaleKind
+from kgui.ui.sweep.scatter import MetricScatter
+
+
+@pytest.mark.parametrize("low, high", [(0.01, 1.0), (0.001, 0.3), (0.02, 0.09)])
+@pytest.mark.parametrize("width", [340, 500])
+def test_log_axis_tick_labels_never_overlap(qtbot, low, high, width):
+    scatter = MetricScatter()
+    qtbot.addWidget(scatter)
+    scatter.resize(width, 330)
+    scatter.show()
+    values = [low, (low * high) ** 0.5, high]
+    scatter.set_points(AxisScale("learning_rate", ScaleKind.LOG, low, high), values, "final_val_loss", [0.7, 0.69, 0.9])
+    axis = scatter.item.getAxis("bottom")
+    scatter.item.autoRange()
+    qtbot.waitUntil(lambda: axis.width() > 200)
+    qtbot.wait(50)
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    _, _, texts = axis.generateDrawSpecs(painter)
+    painter.end()
+    rects = [rect for rect, _, _ in texts]
+    assert rects                                                # still labelled
+    assert not [(a, b) for i, a in enumerate(rects) for b in rects[i + 1:] if a.intersects(b)], \
+        [text for _, _, text in texts]
