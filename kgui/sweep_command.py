@@ -69,13 +69,14 @@ def spec_from_arguments(args) -> SweepSpec:
 
 
 def make_executor(args, workers: int):
-    """Dask when a scheduler is given, else worker processes (threads of this process with --in-process)."""
+    """Dask when a scheduler is given, else worker processes (threads of this process with --in-process or
+    --workers 0, as ``kgui run`` and ``lr-find`` take it)."""
     cluster = args.cluster or os.environ.get(CLUSTER_VARIABLE)
     if cluster:
         from kgui.core.sweeps.dask_executor import DaskExecutor
 
         return DaskExecutor(cluster)
-    if not args.in_process:
+    if not (args.in_process or args.workers == 0):
         try:
             from kgui.core.sweeps.pool_executor import PoolExecutor
         except ImportError:   # no worker processes in this version
@@ -148,9 +149,7 @@ def sweep_command(args, out, err) -> int:
         if Path(path).suffix.lower() not in (".csv", ".json"):
             raise ValueError(f"--export writes the trial table as .csv or .json, not {path!r}")
     spec = spec_from_arguments(args)
-    if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {args.workers}")
-    workers = args.workers or os.cpu_count() or 1
+    workers = (os.cpu_count() or 1) if args.workers is None else max(args.workers, 1)   # 0: one, in this process
     if args.save:
         Path(args.save).write_text(spec.to_json(), encoding="utf-8")
     store = RunStore(args.runs_dir)

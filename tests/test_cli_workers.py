@@ -58,10 +58,11 @@ def test_a_comparison_through_workers_gives_the_in_process_verdict(capsys, tmp_p
     assert verdicts["2"] == verdicts["0"] and verdicts["0"][-1].startswith("parity: ")
 
 
+@pytest.mark.parametrize("command", ["run", "lr-find", "sweep"])
 @pytest.mark.parametrize("value", ["x", "-1", "1.5"])
-def test_a_bad_worker_count_is_one_line(capsys, value):
+def test_a_bad_worker_count_is_one_line(capsys, command, value):
     with pytest.raises(SystemExit) as exited:
-        cli.main(["run", "--workers", value])
+        cli.main([command, "--workers", value])
     assert exited.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == f"kgui: error: argument --workers: expected a whole number of worker processes (0 or more), " \
@@ -110,3 +111,17 @@ def test_ctrl_c_stops_a_range_test_the_same_in_a_worker_as_in_process(tmp_path, 
     assert process.returncode == 130, process.stderr.read()
     assert re.search(r"^no suggestion: too few points to judge \(cancelled after \d+ steps\)$|"
                      r"^suggested learning rate .*; cancelled after \d+ steps$", "".join(out), re.MULTILINE), out
+
+
+def test_sweep_workers_0_trains_the_trials_one_at_a_time_in_this_process_as_run_and_lr_find_do(capsys, tmp_path):
+    from kgui.core.sweeps.executors import ThreadExecutor
+    from kgui.cli.arguments import build_parser
+    from kgui.sweep_command import make_executor
+
+    args = build_parser().parse_args(["sweep", "--grid", "lr=0.01,0.1", "--workers", "0"])
+    assert isinstance(make_executor(args, 1), ThreadExecutor)
+    code, out, err = run(capsys, "sweep", "--backend", ALL_INSTALLED[0], *SPIRAL[:-1], "5", "--grid", "lr=0.01,0.1",
+                         "--runs-dir", str(tmp_path), "--workers", "0")
+    assert code == 0, err
+    assert "2 trials of spiral" in err + out and "1 trial at a time" in err + out
+    assert len(list(tmp_path.iterdir())) >= 2

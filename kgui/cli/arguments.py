@@ -146,8 +146,9 @@ def _add_sweep_parser(commands) -> None:
     sweep.add_argument("--sample-seed", type=int, default=None, metavar="N", help="seed of the random draws")
     sweep.add_argument("--metric", choices=list(Metric), default=None,
                        help="what ranks the trials (default: final_val_loss)")
-    sweep.add_argument("--workers", type=int, metavar="N",
-                       help="trials trained at once, each in its own worker process (default: the CPU cores)")
+    sweep.add_argument("--workers", type=_worker_count, metavar="N",
+                       help="trials trained at once, each in its own worker process; 0: one at a time in this process "
+                            "(default: the CPU cores)")
     sweep.add_argument("--in-process", action="store_true",
                        help="train the trials on threads of this process instead of worker processes")
     sweep.add_argument("--cluster", metavar="tcp://HOST:8786",
