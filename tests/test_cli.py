@@ -16,7 +16,7 @@ from kgui.cli.console import Console
 from kgui.core.experiment import experiment_strings
 from kgui.core.experiment.classroom import Classroom
 from kgui.core.runs import RunStore
-from kgui.exit_codes import EXIT_DIVERGED
+from kgui.exit_codes import EXIT_DIVERGED, EXIT_ERROR, EXIT_USAGE
 from kgui.core.experiment.settings import ExperimentSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,7 +129,7 @@ def test_lr_find_suggests_a_rate_the_linear_exercise_trains_with(capsys, tmp_pat
 ])
 def test_lr_find_bad_input_is_one_line(capsys, args, message):
     code, out, err = run(capsys, "lr-find", *args)
-    assert (code, out) == (cli.EXIT_ERROR, "")
+    assert (code, out) == (EXIT_ERROR, "")
     assert err == f"kgui: error: {message}\n" or (err.count("\n") == 1 and message in err)
 
 
@@ -169,7 +169,7 @@ def test_diverging_run_exits_3_and_is_saved(capsys, tmp_path):
 ])
 def test_bad_input_gives_one_line_and_exit_1(capsys, tmp_path, args, message):
     code, out, err = run(capsys, "run", "--runs-dir", str(tmp_path), *args)
-    assert code == cli.EXIT_ERROR
+    assert code == EXIT_ERROR
     assert err.count("\n") == 1 and err.startswith("kgui: error: ") and message in err
     assert not tmp_path.exists() or list(tmp_path.iterdir()) == []  # nothing half-written
 
@@ -185,7 +185,7 @@ def test_bad_csv_names_the_line(capsys, tmp_path):
 def test_usage_errors_are_one_line_with_exit_2(capsys):
     with pytest.raises(SystemExit) as caught:
         cli.main(["run", "--steps", "many"])
-    assert caught.value.code == cli.EXIT_USAGE
+    assert caught.value.code == EXIT_USAGE
     assert capsys.readouterr().err == "kgui: error: argument --steps: invalid int value: 'many'\n"
 
 
@@ -269,7 +269,7 @@ def test_open_with_too_large_values_is_one_line_and_nothing_clamps(monkeypatch, 
     monkeypatch.setitem(sys.modules, "kgui.ui", types.SimpleNamespace(
         main=lambda settings, **options: calls.append(settings) or 0))
     for flags in (["--steps", "3000000000"], ["--seed", "4294967296"], ["--batch-size", "2147483648"]):
-        assert cli.main(["open", *flags]) == cli.EXIT_ERROR
+        assert cli.main(["open", *flags]) == EXIT_ERROR
         err = capsys.readouterr().err
         assert err.startswith(f"kgui: error: {flags[0][2:].replace('-', '_')} must be at most ") and \
             err.count("\n") == 1
@@ -366,3 +366,9 @@ def test_missing_openblas_is_one_kgui_line_not_pytensors_warning(tmp_path):
     assert said == ["kgui: warning: OpenBLAS is not installed, so the Theano engine multiplies matrices without "
                     "BLAS (much slower); install it: sudo apt-get install libopenblas-dev (Debian/Ubuntu)"], \
         result.stderr   # (PyTensor may also say it waits for another process's lock on its compile folder)
+
+
+def test_the_exit_codes_are_read_from_their_owner_not_from_the_cli():
+    """Issue 26: kgui.exit_codes owns them; kgui.cli does not re-export them for tests."""
+    assert not [name for name in vars(cli) if name.startswith("EXIT_")]
+    assert EXIT_ERROR == 1 and EXIT_USAGE == 2

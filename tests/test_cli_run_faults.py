@@ -10,6 +10,7 @@ import pytest
 
 from kgui import cli
 from kgui.core.runs import RunStatus, RunStore
+from kgui.exit_codes import EXIT_ERROR
 from test_core_runs import DAMAGE_KINDS, damage, make_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +81,7 @@ def test_sigterm_and_sighup_stop_a_run_like_ctrl_c(runs, capsys, name, code):
     process, runs_dir, export = runs[name]
     run = wait_for_steps(process, runs_dir)
     # another process writes the run: deleting it is refused in one line, and nothing is touched
-    assert cli.main(["runs", "delete", run.id, "--runs-dir", str(runs_dir)]) == cli.EXIT_ERROR
+    assert cli.main(["runs", "delete", run.id, "--runs-dir", str(runs_dir)]) == EXIT_ERROR
     assert capsys.readouterr().err == (f"kgui: error: run {run.id} is still being trained by process "
                                        f"{process.pid}; stop it first\n")
     process.send_signal(getattr(signal, name))
@@ -98,7 +99,7 @@ def test_a_write_that_fails_ends_the_run_as_failed_naming_the_file(runs):
     out, err = process.communicate(timeout=300)
     [record] = RunStore(runs_dir).list(with_history=True)
     history = runs_dir / record.id / "history.csv"
-    assert process.returncode == cli.EXIT_ERROR
+    assert process.returncode == EXIT_ERROR
     assert err == f"kgui: error: cannot write {history}: File too large\n"
     assert (record.status, record.message) == (RunStatus.FAILED, f"cannot write {history}: File too large")
     assert len(record.history) > 100 and history.stat().st_size <= FILE_SIZE_LIMIT

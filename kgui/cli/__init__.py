@@ -16,14 +16,14 @@ from __future__ import annotations
 import sys
 
 from kgui.core.files import error_text
-from kgui.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_STOPPED, EXIT_USAGE
+from kgui import exit_codes
 
 from .arguments import apply_data_arguments, build_parser
 from .window import open_command, open_window, window_experiment
 
 USER_ERRORS = (ValueError, OSError, LookupError, ImportError)   # one line for people; anything else is a bug
 
-__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_STOPPED", "EXIT_USAGE", "USER_ERRORS", "apply_data_arguments",
+__all__ = ["USER_ERRORS", "apply_data_arguments",
            "build_parser", "main", "window_experiment"]
 
 
@@ -60,9 +60,9 @@ def main(argv=None) -> int:
             return warm_up_command(args, out)
     except KeyboardInterrupt:  # Ctrl-C before a job's own handler took over: nothing was started or saved
         print("kgui: interrupted", file=err)
-        return EXIT_STOPPED
+        return exit_codes.EXIT_STOPPED
     except USER_ERRORS as exc:
         print(f"kgui: error: {error_text(exc)}", file=err)
-        return EXIT_ERROR
+        return exit_codes.EXIT_ERROR
     build_parser().print_help(out)
-    return EXIT_USAGE
+    return exit_codes.EXIT_USAGE

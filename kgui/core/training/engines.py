@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kgui import backend
-from kgui.backend import canonical_id, engine_ids   # the rest of kgui reads them here
+from kgui.backend import canonical_id   # the window reads it here (ui imports core, not backend)
 
 
 @dataclass(frozen=True)
