@@ -3,6 +3,7 @@ axis (a real mouse drag) filters the table; a click shows the trial's run; expor
 import json
 import math
 import os
+from functools import partial
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from kgui.core.session import StepsTaken
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.sweeps.table import ScaleKind, axis_scale
-from kgui.ui.sweep import SweepView
+from kgui.ui.sweep import SweepView, with_history
 from kgui.ui.sweep.export import SweepPanel
 from kgui.ui.worker import WORKER_NICE
 from ui_support import messages  # noqa: F401 - fixture
@@ -335,9 +336,8 @@ def test_curves_group_seeds_as_mean_and_std_coloured_by_a_hyper_parameter(qtbot,
     assert groups[0.1].mean.tolist() == pytest.approx([0.1 * s + 1 for s in range(1, 5)])   # seeds 0, 1, 2
     assert groups[0.1].std.tolist() == pytest.approx([(2 / 3) ** 0.5] * 4)
 
-    view = SweepView()
+    view = SweepView(history_of=partial(with_history, store))    # listed runs hold summaries: read their steps
     qtbot.addWidget(view)
-    view.history_of = lambda record: store.load(record.id)
     view.set_runs(store.list())
     view.show()
     view.views.setCurrentIndex(1)

@@ -3,6 +3,7 @@ parts of the window live in their own modules (experiment form, job control, run
 views), and this one lays them out and turns the session's events into view updates."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt
@@ -27,7 +28,7 @@ from .job_control import PREPARE_AFTER_SHOWN_MS, JobControl
 from .load_progress import JobStatus
 from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
-from .sweep import SweepView, follow_session
+from .sweep import SweepView, follow_session, with_history
 from .panels import LivePanel
 from .network_docks import NetworkDocks
 from .parity_view import ParityView
@@ -69,7 +70,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.plot, "Loss")
         self.tabs.addTab(self.lr_range_view, "Learning-rate range test")
-        self.sweep_view = SweepView()
+        self.sweep_view = SweepView(history_of=partial(with_history, self.session.store))
         self.tabs.addTab(self.sweep_view, "Sweep")
         self.setCentralWidget(self.tabs)
         self._build_controls()

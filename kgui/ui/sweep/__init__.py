@@ -2,7 +2,7 @@
 (:mod:`.parallel_coordinates`), the metric against a hyper-parameter (:mod:`.scatter`), the curves grouped by seed
 (:mod:`.curves`), combined in :class:`SweepView` (:mod:`.view`) and wired to the window by :func:`follow_session`
 (:mod:`.session_link`); :mod:`.dialog` starts a sweep from the window."""
-from .session_link import follow_session
+from .session_link import follow_session, with_history
 from .view import SweepView
 
-__all__ = ["SweepView", "follow_session"]
+__all__ = ["SweepView", "follow_session", "with_history"]

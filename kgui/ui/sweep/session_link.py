@@ -3,12 +3,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kgui.core.runs import RunRecord
+from kgui.core.runs import RunRecord, RunStore
 from kgui.core.session import RunChanged, RunEnded, RunRemoved, Session
 from kgui.core.experiment.settings import ExperimentSettings
 
 from .dialog import SweepDialog, SweepRun
 from .view import SweepView
+
+
+def with_history(store: RunStore, record: RunRecord) -> RunRecord:
+    """``record`` with its steps, read from ``store`` when only its summary was listed (as it is when unreadable):
+    a SweepView's ``history_of``."""
+    if record.history or not record.summary.steps:
+        return record
+    try:
+        return store.load(record.id)
+    except (LookupError, OSError):
+        return record
 
 
 def follow_session(view: SweepView, session: Session, experiment: Callable[[], ExperimentSettings],
@@ -33,15 +44,6 @@ def follow_session(view: SweepView, session: Session, experiment: Callable[[], E
         if dialog.exec() and dialog.spec is not None:
             view.start(SweepRun(dialog.spec, session.store, dialog.workers.value()))
 
-    def with_history(record: RunRecord) -> RunRecord:
-        if record.history or not record.summary.steps:
-            return record
-        try:
-            return session.store.load(record.id)
-        except (LookupError, OSError):
-            return record
-
-    view.history_of = with_history
     session.on(RunEnded, lambda event: view.add_run(event.run))
     session.on(RunChanged, lambda event: view.add_run(event.run))
     session.on(RunRemoved, lambda event: view.remove_run(event.run_id))

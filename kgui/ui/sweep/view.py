@@ -6,6 +6,7 @@ The rows come from the session's runs tagged with a sweep (:mod:`kgui.core.sweep
 they end (:meth:`SweepView.add_run`).
 """
 import math
+from collections.abc import Callable
 import time
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
@@ -38,8 +39,11 @@ class SweepView(QWidget):
     trial_saved = pyqtSignal(str)
     export_requested = pyqtSignal(object)    # a SweepPanel: Export… picked it
 
-    def __init__(self, parent=None):
+    def __init__(self, history_of: Callable[[RunRecord], RunRecord] | None = None, parent=None):
+        """``history_of(record)``: the run with its steps, for the curves (the window reads them from its store;
+        default: the record as it is)."""
         super().__init__(parent)
+        self.history_of = history_of or (lambda record: record)
         self.records: dict[str, dict[str, RunRecord]] = {}    # sweep id -> run id -> record
         self._row_cache: dict[str, TrialRow] = {}              # run id -> its row
         self._best: TrialRow | None = None
@@ -98,7 +102,6 @@ class SweepView(QWidget):
         self.curves = SweepCurves()
         self.colour_picker = QComboBox()
         self.colour_picker.currentIndexChanged.connect(self._draw_curves)
-        self.history_of = lambda record: record   # a run with its steps (the window reads them from the store)
         curves_holder = QWidget()
         curves_layout = QVBoxLayout(curves_holder)
         colour_row = QHBoxLayout()
