@@ -28,3 +28,24 @@ def test_log_axis_tick_labels_never_overlap(qtbot, low, high, width):
     assert rects                                                # still labelled
     assert not [(a, b) for i, a in enumerate(rects) for b in rects[i + 1:] if a.intersects(b)], \
         [text for _, _, text in texts]
+
+
+@pytest.mark.parametrize("width", [300, 340])
+def test_a_decade_label_is_kept_before_the_labels_around_it(qtbot, width):
+    """Rates 0.01 … 0.3 at the tab's narrow widths: 0.1 is labelled, and 0.08 or 0.2 give way to it (0.1 went)."""
+    scatter = MetricScatter()
+    qtbot.addWidget(scatter)
+    scatter.resize(width, 330)
+    scatter.show()
+    scatter.set_points(AxisScale("learning_rate", ScaleKind.LOG, 0.01, 0.3), [0.01, 0.055, 0.3], "final_val_loss",
+                       [0.7, 0.69, 0.9])
+    axis = scatter.item.getAxis("bottom")
+    scatter.item.autoRange()
+    qtbot.waitUntil(lambda: axis.width() > 200)
+    qtbot.wait(50)
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    _, _, texts = axis.generateDrawSpecs(painter)
+    painter.end()
+    labels = [text for _, _, text in texts]
+    assert "0.1" in labels, labels

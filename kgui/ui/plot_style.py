@@ -2,6 +2,8 @@
 above the plot so that the top tick label is never cut in half."""
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 from PyQt6.QtGui import QFontMetrics
 
@@ -43,7 +45,17 @@ class SpacedLabelsAxis(pg.AxisItem):
             return None
         axis, ticks, texts = specs
         kept = []
-        for text in texts:            # the higher tick levels first, and within a level by value
+        # decades (0.1, 1, 10) first, then the higher tick levels first and within a level by value
+        for text in sorted(texts, key=lambda text: not _is_decade(text[2])):
             if not any(text[0].intersects(other[0]) for other in kept):
                 kept.append(text)
-        return axis, ticks, kept
+        return axis, ticks, [text for text in texts if text in kept]
+
+
+def _is_decade(label: str) -> bool:
+    """``label`` reads as a power of ten (0.001, 1, 100)."""
+    try:
+        value = float(label)
+    except ValueError:
+        return False
+    return value > 0 and abs(math.log10(value) - round(math.log10(value))) < 1e-9
