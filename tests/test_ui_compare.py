@@ -343,3 +343,19 @@ def test_load_settings_and_rerun_of_another_versions_run_say_what_cannot_be_used
     assert (settings.dataset, settings.learning_rate, settings.seed, settings.optimizer) == ("iris", 0.3, 5, "sgd")
     assert not win.runs_controller.rerun(record.id) and not win.jobs.running and win.session.last_ended is None
     assert [r.id for r in store.list()] == [record.id]
+
+
+def test_a_comparison_of_four_engines_shows_every_row_in_a_1400_by_900_window(qtbot, window):
+    """The Parity dock shares the right side with the Network dock: its table shows all four engines' rows, one line
+    each (a wrapped 'Theano (PyTensor) 3.0.7' pushed JAX's and PyTorch's rows out of sight)."""
+    window.resize(1400, 900)
+    view = window.parity_view
+    view.show_running(["tensorflow", "theano", "jax", "torch"])
+    window.parity_dock.raise_()
+    qtbot.waitUntil(lambda: view.table.isVisible() and view.table.viewport().height() > 0)
+    qtbot.wait(50)
+    table = view.table
+    for row in range(4):
+        rect = table.visualRect(table.model().index(row, 0))
+        assert table.rowHeight(row) == table.verticalHeader().defaultSectionSize()     # one line
+        assert 0 <= rect.top() and rect.bottom() <= table.viewport().height(), (row, rect, table.viewport().height())

@@ -21,7 +21,7 @@ from kgui.core.session import JobKind, RunEnded, RunStarted, Session
 
 from .exporting import ExportTarget
 from .names import dataset_title, engine_label, run_engine_label
-from .plot_style import style_plot
+from .plot_style import SpacedLabelsAxis, style_plot
 
 SAME_COLOR = "#1a7f37"
 DIFFERENT_COLOR = "#b42318"
@@ -86,7 +86,8 @@ class ParityView(QWidget):
         self.verdict.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.verdict.setToolTip(f"Tolerance: {LOSS_TOLERANCE:g} × max(1, |loss|), about a thousand float32 "
                                 "rounding steps of a loss near 1")
-        self.plot = pg.PlotWidget(background="w")
+        # a plot this small has room for a few decades only: labels that would overlap give way, decades last
+        self.plot = pg.PlotWidget(background="w", axisItems={"left": SpacedLabelsAxis("left")})
         self.item = self.plot.getPlotItem()
         self.item.setLogMode(y=True)
         self.item.setLabel("bottom", "step")
@@ -106,6 +107,9 @@ class ParityView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)    # one line a row: four engines' rows fit where two wrapped ones did
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.table.setToolTip("Each engine's run; they are in the runs table and on the plot like any run")
         self.export_button = QPushButton("Export comparison…")
         self.export_button.setToolTip("The difference plot as PNG or SVG, the comparison as CSV (step, each "
@@ -118,8 +122,8 @@ class ParityView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.verdict)
         layout.addWidget(self.explanation)
-        layout.addWidget(self.plot, 3)
-        layout.addWidget(self.table, 2)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.table, 1)
         layout.addWidget(self.export_button)
         self.result: ParityResult | None = None
         self.engines: list[str] = []
@@ -144,7 +148,9 @@ class ParityView(QWidget):
 
     def _set_row(self, row: int, cells) -> None:
         for column, text in enumerate(cells):
-            self.table.setItem(row, column, QTableWidgetItem(text))
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)     # the whole engine name where the column elides it
+            self.table.setItem(row, column, item)
 
     def _row(self, record) -> int:
         engine = record.engine or record.settings.backend
