@@ -1,0 +1,99 @@
+"""The Fit dock: following the table selection, a saved run's accuracy, confusion matrix headings, predicted
+against actual."""
+import numpy as np
+import pytest
+
+from ui_support import messages, train, wait_for_job, window  # noqa: F401 - fixtures
+
+
+# -- the Fit dock follows the table selection as the Decision boundary dock does -----------------------------------
+
+def test_fit_dock_follows_the_table_selection_like_the_decision_boundary(qtbot, window):
+    line = train(qtbot, window, steps=20, rate=0.3, n=100)
+    window.form.dataset_picker.select("xor", {})
+    window.form.steps_box.setValue(10)
+    assert window.start()
+    wait_for_job(qtbot, window)
+    classes = window.session.last_ended
+    fit, surface = window.fit_view, window.surface_view
+    assert fit.currentWidget() is fit.classes_page and fit.run_id == surface.run_id == classes.id
+
+    window.runs_table.select(line.id)
+    assert fit.run_id == surface.run_id == line.id
+    assert fit.currentWidget() is fit.line_page
+    last = line.history[-1].params
+    assert fit.line_page.caption.text().startswith(f"w = {last['w']:.4f}")
+    assert list(fit.line_page.fit_curve.yData) == pytest.approx(
+        [last["w"] * x + last["b"] for x in fit.line_page.fit_curve.xData])
+
+    window.runs_table.select(classes.id)     # the live (last) run: shown live again, its matrix too
+    assert fit.run_id == surface.run_id == classes.id
+    assert fit.currentWidget() is fit.classes_page and fit.classes_page.matrix.rowCount() == 2
+
+    window.commands.range_test.trigger()       # a range test trains no run: no old fit stays on show
+    assert fit.currentWidget() is fit.hint and "range test" in fit.hint.text()
+    window.stop()
+    wait_for_job(qtbot, window)
+
+
+def test_fit_dock_shows_a_saved_runs_accuracy_and_says_why_not_its_line(qtbot, tmp_path, messages):
+    from kgui.core.runs import RunStore
+    from kgui.ui.main_window import MainWindow
+    first = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(first)
+    first.show()
+    line = train(qtbot, first, steps=10, rate=0.3, n=100)
+    first.form.dataset_picker.select("xor", {})
+    assert first.start()
+    wait_for_job(qtbot, first)
+    classes = first.session.last_ended
+    first.close()
+    again = MainWindow(store=RunStore(tmp_path / "runs"))
+    qtbot.addWidget(again)
+    again.show()
+    fit = again.fit_view
+    again.runs_table.select(classes.id)
+    assert fit.currentWidget() is fit.classes_page and fit.run_id == classes.id
+    assert len(fit.classes_page.curve.xData) == len(classes.history)
+    again.runs_table.select(line.id)
+    assert fit.currentWidget() is fit.hint and "trained in this session" in fit.hint.text()
+
+
+
+
+def test_digits_confusion_matrix_is_headed_by_the_digits(qtbot, window):
+    from kgui.ui.fit_view import class_headers
+    assert class_headers([str(d) for d in range(10)]) == [str(d) for d in range(10)]
+    assert class_headers(["Class_1", "Class_2"]) == ["1", "2"]       # long labels: numbered, named below
+    window.form.dataset_picker.select("digits", {})
+    window.form.steps_box.setValue(3)
+    window.form.lr_control.set_rate(0.1)
+    assert window.start()
+    wait_for_job(qtbot, window)
+    matrix = window.fit_view.classes_page.matrix
+    assert [matrix.horizontalHeaderItem(i).text() for i in range(10)] == [str(d) for d in range(10)]
+    assert [matrix.verticalHeaderItem(i).text() for i in range(10)] == [str(d) for d in range(10)]
+    assert "1 = 0" not in window.fit_view.classes_page.classes.text()
+
+
+
+
+# -- multi-feature regression's Fit: predicted against actual -----------------------------------------------------
+
+def test_diabetes_fit_shows_predicted_against_actual_with_the_identity_line(qtbot, window):
+    window.form.dataset_picker.select("diabetes", {})
+    window.form.steps_box.setValue(30)
+    window.form.lr_control.set_rate(0.1)
+    assert window.start()
+    wait_for_job(qtbot, window)
+    assert window.session.last_ended.status == "finished", window.session.last_ended.message
+    fit = window.fit_view
+    page = fit.predictions_page
+    assert fit.currentWidget() is page
+    qtbot.waitUntil(lambda: page.scatter.data.size > 0, timeout=10_000)
+    actual, predicted = page.scatter.getData()
+    assert len(actual) == len(predicted) > 50
+    (x0, x1), (y0, y1) = page.identity.getData()
+    assert (x0, x1) == (y0, y1) and x0 < x1
+    assert "after step 30" in page.caption.text() and "validation rows" in page.caption.text()
+    assert np.corrcoef(actual, predicted)[0, 1] > 0.3          # it learned something: the cloud leans along y = x
