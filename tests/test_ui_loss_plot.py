@@ -239,9 +239,8 @@ def test_a_live_rate_change_in_a_worker_run_is_one_change_in_the_record_its_file
     assert plot.marker_labels(record.id) == [(3, "lr 0.5")] and plot.runs[record.id].rates() == [0.05, 0.5]
 
 
-def test_rate_labels_that_fall_close_together_are_stacked_not_drawn_over_each_other(qtbot):
-    """Issue 21: changes a few steps apart (one run's, and another run's at the same step) each keep a readable
-    label; labels with room stay at the top."""
+def two_runs_at_rate_half(qtbot) -> LossPlot:
+    """A shown 700×450 loss plot with runs "a" and "b" at learning rate 0.5 and no steps yet."""
     plot = LossPlot()
     plot.timer.stop()
     qtbot.addWidget(plot)
@@ -249,6 +248,13 @@ def test_rate_labels_that_fall_close_together_are_stacked_not_drawn_over_each_ot
     plot.show()
     for run_id in ("a", "b"):
         plot.add_run(run_id, f"run {run_id}", rate=0.5)
+    return plot
+
+
+def test_rate_labels_that_fall_close_together_are_stacked_not_drawn_over_each_other(qtbot):
+    """Issue 21: changes a few steps apart (one run's, and another run's at the same step) each keep a readable
+    label; labels with room stay at the top."""
+    plot = two_runs_at_rate_half(qtbot)
     plot.add_steps("a", steps(1, 100, 0.5) + steps(101, 110, 0.1) + steps(111, 300, 0.05), [(101, 0.1), (111, 0.05)])
     plot.add_steps("b", steps(1, 100, 0.5) + steps(101, 300, 0.2), [(101, 0.2)])
     plot.redraw()
@@ -281,13 +287,7 @@ def test_an_svg_export_stacks_close_rate_labels_as_the_screen_does(qtbot):
 
     from kgui.ui.exporting import SVG_STYLE, panel_state, svg_figure
 
-    plot = LossPlot()
-    plot.timer.stop()
-    qtbot.addWidget(plot)
-    plot.resize(700, 450)
-    plot.show()
-    for run_id in ("a", "b"):
-        plot.add_run(run_id, f"run {run_id}", rate=0.5)
+    plot = two_runs_at_rate_half(qtbot)
     plot.add_steps("a", steps(1, 100, 0.5) + steps(101, 300, 0.1), [(101, 0.1)])
     plot.add_steps("b", steps(1, 100, 0.5) + steps(101, 300, 0.2), [(101, 0.2)])
     plot.redraw()
