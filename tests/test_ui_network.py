@@ -257,3 +257,22 @@ def test_a_diverged_runs_non_finite_weights_are_drawn_palest_and_thinnest(qtbot,
     assert widths and all(np.isfinite(widths))
     for column, units in enumerate(network.nodes):
         network.hover_node(column, next(iter(units)))
+
+
+def test_reset_clears_the_network_docks_and_says_how_to_see_the_next_network(qtbot, window):
+    spiral_window(window, steps=10)
+    wait_until_idle(qtbot, window)
+    docks = window.network_docks
+    window.network_dock.raise_()
+    qtbot.waitUntil(lambda: bool(docks.network.nodes) and docks.network.stats.step == 10, timeout=RUN_TIMEOUT_MS)
+    run_id = window.session.last_ended.id
+    window.commands.reset.trigger()
+    assert not docks.network.nodes and docks.network.stats is None and docks.layers.history is None
+    assert docks.network.caption.text().startswith("Start (F5)") and "Runs table" in docks.network.caption.text()
+    docks.select(run_id)                             # the run picked again in the table: its network again
+    qtbot.waitUntil(lambda: bool(docks.network.nodes))
+    assert "saved with the run" in docks.network.caption.text()
+    window.commands.reset.trigger()
+    spiral_window(window, steps=5)                   # the next run is followed from its first sample
+    wait_until_idle(qtbot, window)
+    qtbot.waitUntil(lambda: docks.network.stats is not None and docks.network.stats.step == 5, timeout=RUN_TIMEOUT_MS)

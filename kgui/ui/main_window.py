@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
         self.jobs.show_requested.connect(self._bring_forward)
         self.jobs.job_started.connect(self.readout.job_started)
         self.runs_controller.idle_reset.connect(self.readout.clear)
+        self.runs_controller.idle_reset.connect(self.network_docks.clear)
         self.plot.redrawn.connect(self._refresh_live_fit)
         self.form.changed.connect(self._update_title)
         self.form.changed.connect(self.jobs.schedule_prepare)

@@ -19,6 +19,8 @@ from .network_view import NetworkView
 
 REDRAW_S = 1.0     # while a run trains, the docks are redrawn at most this often (samples come every 0.3 s): their
                    # painting holds the GIL, which a small model's training thread needs for every step
+RESET_HINT = ("Start (F5) to see {what} for the experiment in the Controls, from its first step; "
+              "or pick a run in the Runs table.")
 
 
 class NetworkDocks(QObject):
@@ -75,6 +77,13 @@ class NetworkDocks(QObject):
             self.shown_run_id = None
             self.network.clear("Train a model to see its network.")
             self.layers.clear("Train a model to see each layer's statistics.")
+
+    def clear(self) -> None:
+        """The window's Reset while no job runs: no run's network, but a line saying how to see this experiment's."""
+        self._later.stop()
+        self.live_run_id = self.shown_run_id = None
+        self.network.clear(RESET_HINT.format(what="its network"))
+        self.layers.clear(RESET_HINT.format(what="each layer's statistics"))
 
     def select(self, run_id: str | None) -> None:
         """A run picked in the runs table (None: back to the live run)."""
