@@ -292,7 +292,7 @@ def test_seed_groups_of_a_diverged_seed_say_infinity_without_a_warning():
     import numpy as np
 
     from kgui.core.runs import StepRecord, SweepTag
-    from kgui.core.sweeps.table import seed_groups
+    from kgui.core.sweeps.seeds import seed_groups
 
     records = []
     for seed, losses in ((0, (1.0, 0.5)), (1, (1.0, math.inf))):

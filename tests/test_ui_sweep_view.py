@@ -317,7 +317,7 @@ def test_stop_ends_a_window_sweeps_trials_as_stopped_and_leaves_no_worker(qtbot,
 
 
 def test_curves_group_seeds_as_mean_and_std_coloured_by_a_hyper_parameter(qtbot, tmp_path):
-    from kgui.core.sweeps.table import seed_groups
+    from kgui.core.sweeps.seeds import seed_groups
 
     store = RunStore(tmp_path)
     for rate in (0.01, 0.1, 1.0):

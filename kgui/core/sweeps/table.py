@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import numpy as np
-
 from ..runs import RunRecord, RunStore, json_safe
-from .spec import LOG_BY_DEFAULT, Metric, format_value
+from .spec import LOG_BY_DEFAULT, Metric
 
 METRIC_COLUMNS = ("final_train_loss", "best_train_loss", "final_val_loss", "best_val_loss", "final_accuracy")
 
@@ -112,7 +110,7 @@ class AxisScale:
     def position(self, value) -> float | None:
         """Where ``value`` sits on the axis, 0…1; None for a missing or non-finite value."""
         if self.kind is ScaleKind.CATEGORICAL:
-            text = _category(value)
+            text = category_text(value)
             if text not in self.categories:
                 return None
             return 0.5 if len(self.categories) == 1 else self.categories.index(text) / (len(self.categories) - 1)
@@ -129,7 +127,7 @@ class AxisScale:
         if self.kind is ScaleKind.CATEGORICAL:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return None
-            text = _category(value)
+            text = category_text(value)
             return self if text in self.categories else dataclasses.replace(
                 self, categories=self.categories + (text,))
         if isinstance(value, (str, list, bool)) or not math.isfinite(value):
@@ -153,7 +151,8 @@ class AxisScale:
         return f"{10 ** number:.3g}" if self.kind is ScaleKind.LOG else f"{number:.4g}"
 
 
-def _category(value) -> str:
+def category_text(value) -> str:
+    """A categorical value as its axis names it: hidden layers [8, 8] as "8,8"."""
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
@@ -163,42 +162,7 @@ def axis_scale(name: str, values: list) -> AxisScale:
     numbers = [value for value in present if isinstance(value, (int, float)) and not isinstance(value, bool)
                and math.isfinite(value)]
     if len(numbers) < len(present) or not numbers:
-        return AxisScale(name, ScaleKind.CATEGORICAL, categories=tuple(dict.fromkeys(map(_category, present))))
+        return AxisScale(name, ScaleKind.CATEGORICAL, categories=tuple(dict.fromkeys(map(category_text, present))))
     if name in LOG_BY_DEFAULT and min(numbers) > 0:
         return AxisScale(name, ScaleKind.LOG, math.log10(min(numbers)), math.log10(max(numbers)))
     return AxisScale(name, ScaleKind.LINEAR, float(min(numbers)), float(max(numbers)))
-
-
-@dataclass(frozen=True)
-class SeedGroup:
-    """The trials of one configuration (the same axis values but the seed): their training loss per step, as the
-    mean and standard deviation over the seeds (over the steps every one of them took)."""
-
-    values: dict                 # axis values without the seed
-    run_ids: tuple[str, ...]
-    steps: np.ndarray
-    mean: np.ndarray
-    std: np.ndarray
-
-    def label(self) -> str:
-        return " · ".join(f"{name} {format_value(value)}" for name, value in self.values.items()) or "all trials"
-
-
-def seed_groups(records: list[RunRecord], column: str = "train_loss") -> list[SeedGroup]:
-    """The runs grouped by configuration (their ``sweep_values`` but the seed), each group's ``column`` averaged over
-    its seeds, in the order the configurations first come; runs without steps are left out."""
-    groups: dict[str, list[RunRecord]] = {}
-    for record in records:
-        if record.history:
-            values = {name: value for name, value in record.sweep_values.items() if name != "seed"}
-            groups.setdefault(json.dumps(values, sort_keys=True), []).append(record)
-    result = []
-    for key, members in groups.items():
-        length = min(len(record.history) for record in members)
-        curves = np.array([[getattr(step, column) if getattr(step, column) is not None else math.nan
-                            for step in record.history[:length]] for record in members], dtype=float)
-        steps = np.array([step.step for step in members[0].history[:length]], dtype=float)
-        with np.errstate(invalid="ignore"):   # a diverged seed's infinite loss: its step's std is NaN, unsaid
-            mean, std = curves.mean(axis=0), curves.std(axis=0)
-        result.append(SeedGroup(json.loads(key), tuple(record.id for record in members), steps, mean, std))
-    return result

@@ -4,22 +4,17 @@ colours for categories). The curves of one colour are one path (a thousand confi
 and so are their bands."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtGui import QPainterPath, QPolygonF
 from PyQt6.QtCore import QPointF
 from PyQt6.QtWidgets import QGraphicsPathItem
 
-from kgui.core.sweeps.table import AxisScale, ScaleKind, SeedGroup, axis_scale
+from kgui.core.sweeps.seeds import SeedGroup
 
+from ..colour_key import ColourKey, band_colour, category_colour, colour_bar, show_key
 from ..plot_style import style_plot
 
-COLORMAP = "viridis"
-CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
-COLOR_LEVELS = 64        # a continuous colour is one of this many (curves of one level share a path)
-BAND_ALPHA = 50
 THICK_CURVES = 20        # up to this many configurations the curves are 1.5 px wide; more: 1 px (20x faster to paint)
 
 
@@ -34,44 +29,34 @@ class SweepCurves(pg.GraphicsLayoutWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "training loss (mean ± std over seeds)")
-        self.colormap = pg.colormap.get(COLORMAP)
-        self.bar = pg.ColorBarItem(values=(0, 1), colorMap=self.colormap, interactive=False, width=12)
+        self.bar = colour_bar()
         self.addItem(self.bar, row=0, col=1)
         self.items: list = []
         self.groups: list[SeedGroup] = []
         self.colors: dict[str, str] = {}      # configuration label -> colour drawn ("#rrggbb")
         self.banded: list[str] = []           # the configurations drawn with a band (more than one seed)
-        self.colour_by: str | None = None
-        self.scale: AxisScale | None = None
+        self.key: ColourKey | None = None
 
     def show_groups(self, groups: list[SeedGroup], colour_by: str | None) -> None:
         for item in self.items:
             self.plot.removeItem(item)
         self.items, self.colors, self.banded = [], {}, []
-        self.groups, self.colour_by = groups, colour_by
-        values = [group.values.get(colour_by) for group in groups] if colour_by else []
-        self.scale = axis_scale(colour_by, values) if colour_by else None
-        numeric = self.scale is not None and self.scale.kind is not ScaleKind.CATEGORICAL
-        self.bar.setVisible(numeric)
-        if numeric:
-            self.bar.setLevels((self.scale.low, self.scale.high))
-            self.bar.axis.setLabel(colour_by.replace("_", " ") + (" (log10)" if self.scale.kind is ScaleKind.LOG
-                                                                  else ""))
+        self.groups = groups
+        self.key = ColourKey(colour_by, [group.values.get(colour_by) for group in groups]) if colour_by else None
+        show_key(self.bar, self.key)
         width = 1.5 if len(groups) <= THICK_CURVES else 1
         by_color: dict[str, list[SeedGroup]] = {}
         for index, group in enumerate(groups):
-            color = self._color(group, colour_by, index).name()
+            color = (self.key.colour(group.values.get(colour_by)) if self.key else category_colour(index)).name()
             self.colors[group.label()] = color
             by_color.setdefault(color, []).append(group)
         for color, members in by_color.items():
             banded = [group for group in members if len(group.run_ids) > 1 and np.isfinite(group.std).any()]
             self.banded += [group.label() for group in banded]
             if banded:
-                band = pg.mkColor(color)
-                band.setAlpha(BAND_ALPHA)
                 fill = QGraphicsPathItem(_bands(banded))
                 fill.setPen(pg.mkPen(None))
-                fill.setBrush(pg.mkBrush(band))
+                fill.setBrush(pg.mkBrush(band_colour(pg.mkColor(color))))
                 self.items.append(fill)
             x = np.concatenate([group.steps for group in members]).astype(float)
             y = np.concatenate([group.mean for group in members]).astype(float)
@@ -83,19 +68,6 @@ class SweepCurves(pg.GraphicsLayoutWidget):
         for item in self.items:
             self.plot.addItem(item)
         self.plot.enableAutoRange()
-
-    def _color(self, group: SeedGroup, colour_by: str | None, index: int):
-        if self.scale is None:
-            return pg.mkColor(CATEGORY_COLORS[index % len(CATEGORY_COLORS)])
-        value = group.values.get(colour_by)
-        if self.scale.kind is ScaleKind.CATEGORICAL:
-            position = self.scale.categories.index(str(value) if not isinstance(value, list)
-                                                   else ",".join(map(str, value)))
-            return pg.mkColor(CATEGORY_COLORS[position % len(CATEGORY_COLORS)])
-        position = self.scale.position(value)
-        position = 0.5 if position is None or math.isnan(position) else round(position * (COLOR_LEVELS - 1)) / (
-            COLOR_LEVELS - 1)
-        return self.colormap.map(position, mode="qcolor")
 
 
 def _bands(groups: list[SeedGroup]) -> QPainterPath:

@@ -15,8 +15,9 @@ from kgui.core.exports.export import export_format
 from kgui.core.files import write_atomic
 from kgui.core.sweeps.table import ScaleKind
 
+from ..colour_key import BAND_ALPHA, draw_colour_bar
 from ..exporting import SVG_DPI, SVG_STYLE, ExportTarget
-from .curves import BAND_ALPHA, COLORMAP, SweepCurves
+from .curves import SweepCurves
 from .parallel_coordinates import DIM_COLOR, LINE_COLOR, TITLE_COLOR, ParallelCoordinates, axis_decorations
 from .scatter import MetricScatter
 
@@ -123,13 +124,7 @@ def curves_svg(view: SweepCurves) -> bytes:
             if group.label() in view.banded:
                 axes.fill_between(group.steps, group.mean - group.std, group.mean + group.std, color=color,
                                   alpha=BAND_ALPHA / 255, linewidth=0)
-        scale = view.scale
-        if scale is not None and scale.kind is not ScaleKind.CATEGORICAL:
-            from matplotlib.cm import ScalarMappable
-            from matplotlib.colors import Normalize
-
-            bar = figure.colorbar(ScalarMappable(Normalize(scale.low, scale.high), cmap=COLORMAP), ax=axes)
-            bar.set_label(view.bar.axis.labelText)
+        draw_colour_bar(figure, axes, view.key)
         axes.set_xlabel("step")
         axes.set_ylabel(view.plot.getAxis("left").labelText)
         axes.grid(True, color="#d4d4d4", linewidth=0.6)

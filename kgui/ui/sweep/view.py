@@ -16,8 +16,8 @@ from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu, Q
 from kgui.core.runs import RunRecord
 from kgui.core.sweeps.runner import TrialEnded, TrialStarted
 from kgui.core.sweeps.spec import Metric, format_value
-from kgui.core.sweeps.table import (METRIC_COLUMNS, AxisScale, TrialRow, axis_names, axis_scale, export_rows, row_of,
-                                    seed_groups)
+from kgui.core.sweeps.seeds import SEED_AXIS, seed_groups
+from kgui.core.sweeps.table import METRIC_COLUMNS, AxisScale, TrialRow, axis_names, axis_scale, export_rows, row_of
 
 from .curves import SweepCurves
 from .dialog import SweepRun
@@ -364,7 +364,7 @@ class SweepView(QWidget):
         colour = self.colour_picker.currentText()
         self.colour_picker.blockSignals(True)
         self.colour_picker.clear()
-        self.colour_picker.addItems([name for name in names if name != "seed"])
+        self.colour_picker.addItems([name for name in names if name != SEED_AXIS])
         if colour in names:
             self.colour_picker.setCurrentText(colour)
         self.colour_picker.blockSignals(False)

@@ -1,0 +1,97 @@
+"""A sweep's curves coloured by one hyper-parameter: a continuous colormap along its axis for numbers (log for
+rates), shown by a colour bar, or distinct colours for categories (optimizer, engine, activation), shown by a legend.
+The Sweep tab's curves by seed and the loss plot both colour by a :class:`ColourKey`."""
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PyQt6.QtGui import QColor
+
+from kgui.core.sweeps.table import AxisScale, ScaleKind, axis_scale, category_text
+
+COLORMAP = "viridis"
+CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+COLOR_LEVELS = 64        # a continuous colour is one of this many (the Sweep tab draws curves of one level as one path)
+BAND_ALPHA = 50          # a mean ± std band: its curve's colour, this opaque
+BAR_WIDTH = 12
+MISSING_COLOR = "#a0a0a0"  # a curve without a value for the key (a trial of an older sweep without that axis)
+
+
+class ColourKey:
+    """The colour of each value of hyper-parameter ``name`` (``values``: those its curves have): a colormap level
+    along its scale for numbers, a category colour for anything else."""
+
+    def __init__(self, name: str, values: list):
+        self.name = name
+        self.scale: AxisScale = axis_scale(name, values)
+        self.colormap = pg.colormap.get(COLORMAP)
+
+    @property
+    def continuous(self) -> bool:
+        return self.scale.kind is not ScaleKind.CATEGORICAL
+
+    def colour(self, value) -> QColor:
+        """``value``'s colour: its category's, or its colormap level; grey for a value the key has not got."""
+        position = self.scale.position(value)
+        if position is None or math.isnan(position):
+            return pg.mkColor(MISSING_COLOR)
+        if not self.continuous:
+            return category_colour(self.scale.categories.index(category_text(value)))
+        return self.colormap.map(round(position * (COLOR_LEVELS - 1)) / (COLOR_LEVELS - 1), mode="qcolor")
+
+    def categories(self) -> list[tuple[str, QColor]]:
+        """Each category's name and colour, in the order the values first came (none for a continuous key)."""
+        return [] if self.continuous else [(name, category_colour(index))
+                                           for index, name in enumerate(self.scale.categories)]
+
+    def title(self) -> str:
+        """``learning rate``: the hyper-parameter for people."""
+        return self.name.replace("_", " ")
+
+
+def category_colour(index: int) -> QColor:
+    """The ``index``-th category colour (they repeat after eight)."""
+    return pg.mkColor(CATEGORY_COLORS[index % len(CATEGORY_COLORS)])
+
+
+def band_colour(colour: QColor) -> QColor:
+    """A mean ± std band's fill: its curve's colour, faint."""
+    band = QColor(colour)
+    band.setAlpha(BAND_ALPHA)
+    return band
+
+
+def colour_bar() -> pg.ColorBarItem:
+    """A colour bar for :func:`show_key` (hidden until it shows a continuous key)."""
+    bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get(COLORMAP), interactive=False, width=BAR_WIDTH)
+    bar.setVisible(False)
+    return bar
+
+
+def show_key(bar: pg.ColorBarItem, key: ColourKey | None) -> None:
+    """``bar`` shows ``key``'s range, titled with its name, its ticks the values (a rate's on a log axis); hidden for
+    no key or a categorical one."""
+    shown = key is not None and key.continuous
+    bar.setVisible(shown)
+    if shown:
+        log = key.scale.kind is ScaleKind.LOG
+        bar.setLevels((key.scale.low, key.scale.high))
+        bar.axis.setLogMode(log)       # ticks read 0.001, 0.01, 0.1 rather than their log10
+        bar.axis.setLabel(key.title())
+
+
+
+def draw_colour_bar(figure, axes, key: ColourKey | None) -> None:
+    """Beside matplotlib ``axes`` (one or a list), the colour bar the screen shows for ``key`` (an SVG export); none
+    for no key or a categorical one."""
+    if key is None or not key.continuous:
+        return
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import LogNorm, Normalize
+
+    low, high = key.scale.low, key.scale.high
+    if high == low:
+        low, high = low - 0.5, high + 0.5
+    norm = LogNorm(10 ** low, 10 ** high) if key.scale.kind is ScaleKind.LOG else Normalize(low, high)
+    figure.colorbar(ScalarMappable(norm, cmap=COLORMAP), ax=axes).set_label(key.title())
