@@ -14,6 +14,7 @@ import pytest
 
 from kgui.core.runs import RUN_SCHEMA, RunInUseError, RunNotFoundError, RunRecord, RunStatus, RunStore, StepRecord
 from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.runs.index import INDEX_VERSION
 from kgui.core.training.trainer import Trainer
 
 ENGINES = ["tensorflow", "theano"]
@@ -484,8 +485,8 @@ INDEX_DAMAGE = {
     "empty": lambda path: path.write_bytes(b""),
     "cut short": lambda path: path.write_bytes(path.read_bytes()[:len(path.read_bytes()) // 2]),
     "a changed byte": lambda path: path.write_bytes(path.read_bytes().replace(b'"finished"', b'"finishez"')),
-    "another version": lambda path: path.write_bytes(path.read_bytes().replace(b'"kgui_run_index": 1',
-                                                                               b'"kgui_run_index": 99')),
+    "another version": lambda path: path.write_bytes(path.read_bytes().replace(
+        b'"kgui_run_index": %d' % INDEX_VERSION, b'"kgui_run_index": 99')),
     "unknown settings": lambda path: _rewrite_index(path, lambda data: {**data, "settings": [{"nope": 1}]}),
     "entries of another shape": lambda path: _rewrite_index(path, lambda data: {
         **data, "runs": {run_id: [entry[0], 7, entry[2][:3]] for run_id, entry in data["runs"].items()}}),

@@ -218,6 +218,30 @@ def test_metric_of_a_diverged_run_is_none_and_ranks_last():
     assert Metric.FINAL_VAL_LOSS.of(record) is None
 
 
+def test_a_runs_summary_gives_the_metrics_its_history_gives_without_reading_it(tmp_path):
+    """The window reads an ended trial's summary only (not its steps): the best losses are in it."""
+    from kgui.core.sweeps.table import metrics_of
+
+    store = RunStore(tmp_path)
+    record = RunRecord.new(SPIRAL)
+    writer = store.begin(record)
+    for number, loss in enumerate([1.0, 0.25, math.nan, 0.5], 1):
+        writer.append(_step(number, loss))
+    record.status = RunStatus.FINISHED
+    writer.save()
+    writer.close()
+    full = metrics_of(store.load(record.id))
+    assert full["best_train_loss"] == full["best_val_loss"] == 0.25 and full["final_val_loss"] == 0.5
+    assert metrics_of(store.load(record.id, with_history=False)) == full
+    assert metrics_of(store.list()[0]) == full and metrics_of(store.list()[0]) == full   # from files, then the index
+    assert Metric.BEST_VAL_LOSS.of(store.list()[0]) == 0.25
+    path = tmp_path / record.id / "run.json"                  # written before summaries held the best losses
+    data = json.loads(path.read_text())
+    del data["summary"]["best_train_loss"], data["summary"]["best_val_loss"]
+    path.write_text(json.dumps(data))
+    assert metrics_of(store.load(record.id, with_history=False))["best_val_loss"] == 0.5   # its last step's
+
+
 def test_a_tpe_sweep_runs_its_trials_and_tells_optuna_each_result(tmp_path):
     pytest.importorskip("optuna")
     spec = SweepSpec(SPIRAL.replace(steps=5), (Axis("learning_rate", low=1e-3, high=0.5),), SweepMethod.TPE,

@@ -14,7 +14,7 @@ from ..experiment.settings import ExperimentSettings
 from .files import HISTORY_FILE, INDEX_FILE, NO_WAIT
 from .records import RunRecord, RunStatus, RunSummary, StepRecord, WeightEdit
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2                # 2: summaries hold the best losses
 MAX_INDEX_BYTES = 256_000_000    # a larger index is ignored (about 500,000 runs)
 INDEX_SETTLE_SECONDS = 2.0       # a run.json changed more recently than this is not cached yet
 
@@ -113,14 +113,16 @@ def encoded(record: RunRecord) -> list:
     return [record.status.value, record.lr_changes, [getattr(record, name) for name in _PLAIN_FIELDS],
             [summary.steps, None if last is None else [last.step, last.train_loss, last.val_loss, last.accuracy,
                                                        last.learning_rate, last.elapsed, last.step_ms, last.params],
-             summary.total_step_ms, summary.skipped_lines, summary.history_bytes],
+             summary.total_step_ms, summary.skipped_lines, summary.history_bytes, summary.best_train_loss,
+             summary.best_val_loss],
             [edit.to_list() for edit in record.weight_edits]]
 
 
 def decoded(run_id: str, data: list, settings: ExperimentSettings | None) -> RunRecord:
-    status, lr_changes, plain, (steps, last, total_step_ms, skipped_lines, history_bytes), edits = data
+    status, lr_changes, plain, (steps, last, total_step_ms, skipped_lines, history_bytes, best_train_loss,
+                                best_val_loss), edits = data
     summary = RunSummary(steps, None if last is None else StepRecord(*last), total_step_ms, skipped_lines,
-                         history_bytes)
+                         history_bytes, best_train_loss, best_val_loss)
     if len(plain) != len(_PLAIN_FIELDS):
         raise ValueError("an index entry with other fields")
     # the fields set directly, not through __init__: listing 10,000 runs spends a third of its time here otherwise

@@ -85,6 +85,8 @@ class RunSummary:
     total_step_ms: float = 0.0
     skipped_lines: int = 0     # history lines that were not valid steps (damaged), left out
     history_bytes: int = 0
+    best_train_loss: float | None = None   # the lowest finite losses so far (None: none yet, or a run.json
+    best_val_loss: float | None = None     # written before summaries held them)
 
     @property
     def mean_step_ms(self) -> float | None:
@@ -95,6 +97,11 @@ class RunSummary:
         self.last = step
         if math.isfinite(step.step_ms):
             self.total_step_ms += step.step_ms
+        if math.isfinite(step.train_loss) and (self.best_train_loss is None or step.train_loss < self.best_train_loss):
+            self.best_train_loss = step.train_loss
+        val = step.val_loss
+        if val is not None and math.isfinite(val) and (self.best_val_loss is None or val < self.best_val_loss):
+            self.best_val_loss = val
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -108,7 +115,8 @@ class RunSummary:
         last = data.get("last")
         return cls(integer(data.get("steps"), "summary steps"), None if last is None else StepRecord.from_dict(last),
                    number(data.get("total_step_ms")), integer(data.get("skipped_lines"), "summary skipped_lines"),
-                   integer(data.get("history_bytes"), "summary history_bytes"))
+                   integer(data.get("history_bytes"), "summary history_bytes"),
+                   optional_number(data.get("best_train_loss")), optional_number(data.get("best_val_loss")))
 
 
 @dataclass(frozen=True)

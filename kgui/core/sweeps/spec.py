@@ -52,9 +52,15 @@ class Metric(StrEnum):
         return self is Metric.FINAL_ACCURACY
 
     def of(self, record: RunRecord | None) -> float | None:
-        """The metric of a run (its history, else its summary's last step); None when it has none."""
+        """The metric of a run (its history, else its summary: its best losses, its last step); None when it has
+        none."""
         if record is None:
             return None
+        if not record.history:
+            best = {Metric.BEST_TRAIN_LOSS: record.summary.best_train_loss,
+                    Metric.BEST_VAL_LOSS: record.summary.best_val_loss}.get(self)
+            if best is not None:
+                return best
         steps = record.history or ([record.summary.last] if record.summary.last is not None else [])
         if self in (Metric.FINAL_VAL_LOSS, Metric.BEST_VAL_LOSS):
             values = [step.val_loss for step in steps if step.val_loss is not None]

@@ -38,8 +38,11 @@ def row_of(record: RunRecord) -> TrialRow:
 
 
 def metrics_of(record: RunRecord) -> dict:
-    """Every :data:`METRIC_COLUMNS` value of a run in one pass over its history (as :meth:`Metric.of` gives them)."""
-    steps = record.history or ([record.summary.last] if record.summary.last is not None else [])
+    """Every :data:`METRIC_COLUMNS` value of a run (as :meth:`Metric.of` gives them): in one pass over its history,
+    else from its summary (whose best losses need no history)."""
+    if not record.history:
+        return {name: Metric(name).of(record) for name in METRIC_COLUMNS}
+    steps = record.history
     train = [step.train_loss for step in steps if math.isfinite(step.train_loss)]
     val = [step.val_loss for step in steps if step.val_loss is not None and math.isfinite(step.val_loss)]
     accuracy = [step.accuracy for step in steps if step.accuracy is not None and math.isfinite(step.accuracy)]
