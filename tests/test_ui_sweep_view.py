@@ -140,8 +140,8 @@ def test_exports_write_the_rows_shown_and_every_view_as_png_and_svg(view, tmp_pa
         assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 1000
         assert "<svg" in svg.read_text()
         assert len(json.loads(target.export(tmp_path / f"{panel.name}.json").read_text())) == 4   # the table
-    assert "learning rate" in (tmp_path / "COORDINATES.svg").read_text()          # text stays text
-    assert "learning rate (log scale)" in (tmp_path / "SCATTER.svg").read_text()
+    assert "Learning rate" in (tmp_path / "COORDINATES.svg").read_text()          # text stays text
+    assert "Learning rate (log scale)" in (tmp_path / "SCATTER.svg").read_text()
     with qtbot.waitSignal(view.export_requested) as picked:           # Export… → Metric vs parameter…
         view.export_button.menu().actions()[1].trigger()
     assert picked.args == [SweepPanel.SCATTER]
@@ -394,3 +394,32 @@ def test_a_sweep_whose_store_cannot_be_written_says_so_in_one_line_keeps_its_end
     assert RunStore(tmp_path / "kept").load(first.record.id).status == RunStatus.FINISHED
     assert view.progress.isHidden() and view.new_button.isEnabled() and view.progress.value() == 1
     assert run.wait(5.0) and not [process for process in run.executor.pool.processes if process.alive]
+
+
+def test_metrics_and_parameters_read_as_words_and_exports_keep_their_names(qtbot, view, tmp_path):
+    from kgui.core.sweeps.spec import Metric
+    from kgui.ui.sweep.dialog import SweepDialog
+    from kgui.ui.sweep.parallel_coordinates import axis_decorations
+
+    labels = [view.metric_picker.itemText(i) for i in range(view.metric_picker.count())]
+    assert labels == ["Final training loss", "Best training loss", "Final validation loss", "Best validation loss",
+                      "Accuracy"]
+    assert view.metric_picker.currentText() == "Final validation loss" and view.picked_metric is Metric.FINAL_VAL_LOSS
+    view.metric_picker.setCurrentIndex(view.metric_picker.findData(Metric.BEST_TRAIN_LOSS))
+    headers = [view.model.headerData(i, Qt.Orientation.Horizontal) for i in range(view.model.columnCount())]
+    assert headers[:3] == ["Learning rate", "Optimizer", "Best training loss"] and "Accuracy" in headers
+    assert not any("_" in header for header in headers)
+    assert view.summary.text().startswith("8 trials, best best training loss") is False
+    assert "best training loss" in view.summary.text()
+    titles = {spec[3] for spec in axis_decorations(view.coordinates.scales) if len(spec) == 5}
+    assert {"Learning rate", "Best training loss"} <= titles
+    assert [view.axis_picker.itemText(i) for i in range(view.axis_picker.count())] == ["Learning rate", "Optimizer"]
+    assert view.scatter.item.getAxis("left").labelText == "Best training loss"
+    assert view.scatter.item.getAxis("bottom").labelText == "Learning rate (log scale)"
+    dialog = SweepDialog(ExperimentSettings(dataset="spiral"))
+    qtbot.addWidget(dialog)
+    dialog.metric.setCurrentText("Accuracy")
+    dialog.axis_rows[0][1].setText("0.01,0.1")
+    assert dialog.build().metric is Metric.FINAL_ACCURACY
+    header = view.export_table(tmp_path / "trials.csv").read_text().splitlines()[0]   # files keep the names
+    assert "final_val_loss" in header and "learning_rate" in header

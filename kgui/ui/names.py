@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from kgui.core.experiment.setting_labels import setting_labels
+from kgui.core.sweeps.spec import Metric
 from kgui.core.training.engines import engine_label
 from kgui.core.runs import RunRecord
 from kgui.core.runs.names import default_name, earlier_default_name
@@ -26,6 +28,16 @@ def run_engine_label(record: RunRecord) -> str:
 def dataset_title(dataset: str) -> str:
     """A few words for a dataset (built-in id or CSV path): "Otto Group", "Linear", "points.csv"."""
     return short_title(dataset).split(":")[0]
+
+
+@cache
+def column_title(name: str) -> str:
+    """A sweep's column as people read it: a metric's label ("Final validation loss"), a setting's title
+    ("Learning rate"), else the name with spaces ("Noise", "Status"); exports keep the names."""
+    if name in list(Metric):
+        return Metric(name).label
+    titles = {label.name: label.title for label in setting_labels()}
+    return titles.get(name, name.replace("_", " ").capitalize())
 
 
 def rates_text(rates) -> str:

@@ -51,6 +51,11 @@ class Metric(StrEnum):
     def higher_is_better(self) -> bool:
         return self is Metric.FINAL_ACCURACY
 
+    @property
+    def label(self) -> str:
+        """The metric as people read it ("Final validation loss"); the value is its name in flags and files."""
+        return METRIC_LABELS[self]
+
     def of(self, record: RunRecord | None) -> float | None:
         """The metric of a run (its history, else its summary: its best losses, its last step); None when it has
         none."""
@@ -72,6 +77,11 @@ class Metric(StrEnum):
         if not values:
             return None
         return min(values) if self.name.startswith("BEST") else values[-1]
+
+
+METRIC_LABELS = {Metric.FINAL_VAL_LOSS: "Final validation loss", Metric.BEST_VAL_LOSS: "Best validation loss",
+                 Metric.FINAL_TRAIN_LOSS: "Final training loss", Metric.BEST_TRAIN_LOSS: "Best training loss",
+                 Metric.FINAL_ACCURACY: "Accuracy"}
 
 
 def canonical_axis_name(name: str) -> str:

@@ -61,7 +61,8 @@ class SweepDialog(QDialog):
         self.workers.setRange(1, 64)
         self.workers.setValue(os.cpu_count() or 1)
         self.metric = QComboBox()
-        self.metric.addItems(list(Metric))
+        for metric in Metric:                  # the labels; each item's data is its Metric
+            self.metric.addItem(metric.label, metric)
         form = QFormLayout()
         form.addRow("Method", self.method)
         form.addRow("Random trials", self.trials)
@@ -105,7 +106,7 @@ class SweepDialog(QDialog):
                 axes.append(Axis(name, parse_values(name, text)))
         spec = SweepSpec(self.experiment, tuple(axes), method,
                          self.trials.value() if method is SweepMethod.RANDOM else None, self.seeds.value(),
-                         Metric(self.metric.currentText()))
+                         self.metric.currentData())
         spec.validate()
         spec.expand()   # the first invalid trial, named, before anything starts (a random one's draws are seeded)
         return spec

@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import QGraphicsItem
 
 from kgui.core.sweeps.table import AxisScale, ScaleKind, TrialRow
 
+from ..names import column_title
 from ..plot_style import style_plot
 
 LINE_COLOR = (31, 119, 180, 170)
@@ -189,7 +190,7 @@ def axis_decorations(scales: list[AxisScale]):
     a label (name, end values, middle value or categories)."""
     for column, scale in enumerate(scales):
         yield (column,)
-        yield column, 1.08, (0.5, 1.0), scale.name.replace("_", " "), TITLE_COLOR
+        yield column, 1.08, (0.5, 1.0), column_title(scale.name), TITLE_COLOR
         yield column, 1.0, (0.5, 1.0), scale.value_at(1.0), VALUE_COLOR
         yield column, 0.0, (0.5, 0.0), scale.value_at(0.0), VALUE_COLOR
         for position, text in inner_labels(scale):

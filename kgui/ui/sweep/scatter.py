@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import QGraphicsItem
 from kgui.core.sweeps.spec import format_value
 from kgui.core.sweeps.table import AxisScale, ScaleKind
 
+from ..names import column_title
 from ..plot_style import SpacedLabelsAxis, style_plot
 from .parallel_coordinates import LINE_COLOR
 
@@ -46,16 +47,17 @@ class MetricScatter(pg.PlotWidget):
         if len(x):
             self.points.addPoints(x=x, y=y)
 
-    def set_points(self, scale: AxisScale, values: list, metric: str, metrics: list) -> None:
+    def set_points(self, scale: AxisScale, values: list, metric_title: str, metrics: list) -> None:
+        """The trials' ``metrics`` (titled ``metric_title`` on the y axis) against ``values`` of ``scale``'s column."""
         log = scale.kind is ScaleKind.LOG
         if (self.scale is None or (scale.name, scale.kind, scale.categories) != (
                 self.scale.name, self.scale.kind, self.scale.categories)):   # the axis changes (relaid out: ~1 ms)
             self.item.setLogMode(x=log, y=False)
             ticks = [[(index, name) for index, name in enumerate(scale.categories)]] if scale.categories else None
             self.item.getAxis("bottom").setTicks(ticks)
-            self.item.setLabel("bottom", scale.name.replace("_", " ") + (" (log scale)" if log else ""))
-        if self.item.getAxis("left").labelText != metric.replace("_", " "):
-            self.item.setLabel("left", metric.replace("_", " "))
+            self.item.setLabel("bottom", column_title(scale.name) + (" (log scale)" if log else ""))
+        if self.item.getAxis("left").labelText != metric_title:
+            self.item.setLabel("left", metric_title)
         self.scale = scale
         self.points.setData(*self._xy(scale, values, metrics))
         self._count = len(values)

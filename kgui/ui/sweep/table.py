@@ -9,6 +9,8 @@ from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel
 from kgui.core.sweeps.spec import format_value
 from kgui.core.sweeps.table import TrialRow
 
+from ..names import column_title
+
 
 class TrialsModel(QAbstractTableModel):
     """The trials: one row each, its axis values, metrics, steps and status; sorted by the raw values."""
@@ -72,7 +74,7 @@ class TrialsModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section].replace("_", " ")
+            return column_title(self.columns[section])
         return None
 
 

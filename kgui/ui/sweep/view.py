@@ -19,6 +19,7 @@ from kgui.core.sweeps.spec import Metric, format_value
 from kgui.core.sweeps.seeds import SEED_AXIS, seed_groups
 from kgui.core.sweeps.table import METRIC_COLUMNS, AxisScale, TrialRow, axis_names, axis_scale, export_rows, row_of
 
+from ..names import column_title
 from .curves import SweepCurves
 from .dialog import SweepRun
 from .export import SweepExport, SweepPanel, coordinates_svg, curves_svg, scatter_svg
@@ -61,11 +62,12 @@ class SweepView(QWidget):
         self._curves_later.timeout.connect(self._draw_curves)
         self.sweep_picker = QComboBox()
         self.sweep_picker.currentIndexChanged.connect(self.refresh)
-        self.metric_picker = QComboBox()
-        self.metric_picker.addItems(METRIC_COLUMNS)
-        self.metric_picker.setCurrentText(str(Metric.FINAL_VAL_LOSS))
+        self.metric_picker = QComboBox()       # the metrics' labels; each item's data is its Metric
+        for name in METRIC_COLUMNS:
+            self.metric_picker.addItem(Metric(name).label, Metric(name))
+        self.metric_picker.setCurrentIndex(self.metric_picker.findData(Metric.FINAL_VAL_LOSS))
         self.metric_picker.currentIndexChanged.connect(self.refresh)
-        self.axis_picker = QComboBox()
+        self.axis_picker = QComboBox()         # the hyper-parameters' titles; each item's data is its name
         self.axis_picker.currentIndexChanged.connect(self._draw_scatter)
         self.filter_box = QLineEdit()
         self.filter_box.setPlaceholderText("filter trials…")
@@ -202,7 +204,7 @@ class SweepView(QWidget):
         self.coordinates.add_rows(rows, scales, _value)
         unchanged = scales == self._scales and self.scatter.count + len(rows) == len(self.model.rows)
         self._scales = scales
-        axis, metric = self.axis_picker.currentText(), self.metric_picker.currentText()
+        axis, metric = self.axis_picker.currentData(), str(self.picked_metric)
         scale = next((scale for scale in scales if scale.name == axis), None)
         if unchanged and scale is not None:
             self.scatter.add_points(scale, [row.values.get(axis) for row in rows],
@@ -288,6 +290,11 @@ class SweepView(QWidget):
     def sweep_id(self) -> str | None:
         return self.sweep_picker.currentData()
 
+    @property
+    def picked_metric(self) -> Metric:
+        """The metric picked: the trials are ranked by it, the plots show it."""
+        return self.metric_picker.currentData()
+
     def _fill_picker(self, select: str | None = None) -> None:
         current = select or self.sweep_id
         self.sweep_picker.blockSignals(True)
@@ -301,7 +308,7 @@ class SweepView(QWidget):
 
     def rows(self) -> list[TrialRow]:
         """The current sweep's trials, best first (rows computed once per run and kept)."""
-        metric = Metric(self.metric_picker.currentText())
+        metric = self.picked_metric
         rows = []
         for record in self.records.get(self.sweep_id, {}).values():
             rows.append(self._row(record))
@@ -314,7 +321,7 @@ class SweepView(QWidget):
         return sorted(rows, key=key)
 
     def _scales_of(self, rows: list[TrialRow]) -> list[AxisScale]:
-        metric = self.metric_picker.currentText()
+        metric = str(self.picked_metric)
         names = [name for name in self.model.columns if name not in METRIC_COLUMNS and name not in ("steps", "status")]
         return [axis_scale(name, [row.values.get(name) for row in rows]) for name in names] + [
             axis_scale(metric, [row.metrics[metric] for row in rows])]
@@ -323,7 +330,7 @@ class SweepView(QWidget):
         """The line above the table: trials, the best, failures (``added``: only that row is new)."""
         if not rows:
             return
-        metric = Metric(self.metric_picker.currentText())
+        metric = self.picked_metric
 
         def better(row: TrialRow, than: TrialRow | None) -> bool:
             value = row.metrics[str(metric)]
@@ -342,7 +349,7 @@ class SweepView(QWidget):
             best, failed = self._best, self._failed + (added.status == "failed")
             best = added if better(added, best) else best
         self._best, self._failed = best, failed
-        self.summary.setText(f"{len(rows)} trials" + (f", best {str(metric).replace('_', ' ')} "
+        self.summary.setText(f"{len(rows)} trials" + (f", best {metric.label.lower()} "
                                                       f"{_text(best.metrics[str(metric)])} ({_values_text(best.values)})"
                                                       if best else "") + (f", {failed} failed" if failed else ""))
 
@@ -351,12 +358,12 @@ class SweepView(QWidget):
         self._frame.stop()
         self._pending.clear()
         rows = self.rows()
-        metric = self.metric_picker.currentText()
+        metric = str(self.picked_metric)
         names = axis_names(rows)
         columns = [*names, metric, *(name for name in METRIC_COLUMNS if name != metric), "steps", "status"]
         self.model.set_rows(rows, columns)
         self.table.sortByColumn(columns.index(metric), Qt.SortOrder.DescendingOrder
-                                if Metric(metric).higher_is_better else Qt.SortOrder.AscendingOrder)   # best first
+                                if self.picked_metric.higher_is_better else Qt.SortOrder.AscendingOrder)   # best first
         self.table.resizeColumnsToContents()
         scales = self._scales_of(rows)
         self.coordinates.set_rows(rows, scales, _value)
@@ -368,12 +375,13 @@ class SweepView(QWidget):
         if colour in names:
             self.colour_picker.setCurrentText(colour)
         self.colour_picker.blockSignals(False)
-        chosen = self.axis_picker.currentText()
+        chosen = self.axis_picker.currentData()
         self.axis_picker.blockSignals(True)
         self.axis_picker.clear()
-        self.axis_picker.addItems(names)
+        for name in names:
+            self.axis_picker.addItem(column_title(name), name)
         if chosen in names:
-            self.axis_picker.setCurrentText(chosen)
+            self.axis_picker.setCurrentIndex(names.index(chosen))
         self.axis_picker.blockSignals(False)
         self._draw_scatter()
         self._brushed()
@@ -381,14 +389,14 @@ class SweepView(QWidget):
         self._summarise(rows)
 
     def _draw_scatter(self) -> None:
-        name = self.axis_picker.currentText()
+        name = self.axis_picker.currentData()
         scale = next((scale for scale in self._scales if scale.name == name), None)
         if scale is None:
             self.scatter.clear_points()
             return
-        rows, metric = self.model.rows, self.metric_picker.currentText()
-        self.scatter.set_points(scale, [row.values.get(name) for row in rows], metric,
-                                [row.metrics[metric] for row in rows])
+        rows, metric = self.model.rows, self.picked_metric
+        self.scatter.set_points(scale, [row.values.get(name) for row in rows], metric.label,
+                                [row.metrics[str(metric)] for row in rows])
 
     def _brushed(self) -> None:
         allowed = self.coordinates.selected()
