@@ -409,10 +409,10 @@ def test_metrics_and_parameters_read_as_words_and_exports_keep_their_names(qtbot
     headers = [view.model.headerData(i, Qt.Orientation.Horizontal) for i in range(view.model.columnCount())]
     assert headers[:3] == ["Learning rate", "Optimizer", "Best training loss"] and "Accuracy" in headers
     assert not any("_" in header for header in headers)
-    assert view.summary.text().startswith("8 trials, best best training loss") is False
-    assert "best training loss" in view.summary.text()
+    assert view.summary.text().startswith("8 trials; the best has best training loss ")
+    assert "(Learning rate 1 · Optimizer adam)" in view.summary.text()
     titles = {spec[3] for spec in axis_decorations(view.coordinates.scales) if len(spec) == 5}
-    assert {"Learning rate", "Best training loss"} <= titles
+    assert {"Learning rate", "Best training\nloss"} <= titles
     assert [view.axis_picker.itemText(i) for i in range(view.axis_picker.count())] == ["Learning rate", "Optimizer"]
     assert view.scatter.item.getAxis("left").labelText == "Best training loss"
     assert view.scatter.item.getAxis("bottom").labelText == "Learning rate (log scale)"

@@ -18,7 +18,7 @@ from kgui.core.sweeps.table import ScaleKind
 from ..colour_key import BAND_ALPHA, draw_colour_bar
 from ..exporting import SVG_DPI, SVG_STYLE, ExportTarget
 from .curves import SweepCurves
-from .parallel_coordinates import DIM_COLOR, LINE_COLOR, TITLE_COLOR, ParallelCoordinates, axis_decorations
+from .parallel_coordinates import DIM_COLOR, LINE_COLOR, TITLE_COLOR, Y_RANGE, ParallelCoordinates, axis_decorations
 from .scatter import MetricScatter
 
 
@@ -83,7 +83,7 @@ def coordinates_svg(view: ParallelCoordinates) -> bytes:
         for column, (low, high) in view.brushes.items():
             axes.add_patch(_rectangle(column - 0.08, low, 0.16, high - low))
         axes.set_xlim(-0.4, max(0, len(view.scales) - 1) + 0.4)
-        axes.set_ylim(-0.08, 1.15)
+        axes.set_ylim(*Y_RANGE)
         axes.set_axis_off()
 
     return _svg(draw, _size(view))

@@ -19,6 +19,8 @@ DIM_COLOR = (150, 150, 150, 60)
 BRUSH_COLOR = (255, 165, 0, 90)
 TITLE_COLOR, VALUE_COLOR = "#333", "#555"   # an axis's name, its values
 AXIS_PICK = 0.3          # a drag this close to an axis (in axis spacings) brushes it
+ONE_LINE_TITLE = 14      # an axis title longer than this many letters takes two lines
+Y_RANGE = (-0.08, 1.22)  # the axes run 0…1; below, their lowest values; above, their highest and their titles
 FRESH_LINES = 100        # trials added are drawn on their own until there are this many (the rest: a cached picture)
 
 
@@ -95,7 +97,7 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
             self._decorations[spec] = item = _decoration(spec)
             self.plot.addItem(item)
         self.plot.setXRange(-0.4, max(0, len(scales) - 1) + 0.4, padding=0)
-        self.plot.setYRange(-0.08, 1.15, padding=0)
+        self.plot.setYRange(*Y_RANGE, padding=0)
         self._draw()
 
     def add_rows(self, rows: list[TrialRow], scales: list[AxisScale], values) -> None:
@@ -190,11 +192,22 @@ def axis_decorations(scales: list[AxisScale]):
     a label (name, end values, middle value or categories)."""
     for column, scale in enumerate(scales):
         yield (column,)
-        yield column, 1.08, (0.5, 1.0), column_title(scale.name), TITLE_COLOR
+        yield column, 1.08, (0.5, 1.0), axis_title(scale.name), TITLE_COLOR
         yield column, 1.0, (0.5, 1.0), scale.value_at(1.0), VALUE_COLOR
         yield column, 0.0, (0.5, 0.0), scale.value_at(0.0), VALUE_COLOR
         for position, text in inner_labels(scale):
             yield column + 0.03, position, (0, 0.5), text, VALUE_COLOR
+
+
+def axis_title(name: str) -> str:
+    """A column's title over its axis, on two lines when long ("Final validation" / "loss" would not fit between
+    its neighbours): broken at the space nearest its middle."""
+    title = column_title(name)
+    spaces = [index for index, letter in enumerate(title) if letter == " "]
+    if len(title) <= ONE_LINE_TITLE or not spaces:
+        return title
+    middle = min(spaces, key=lambda index: abs(index - len(title) / 2))
+    return title[:middle] + "\n" + title[middle + 1:]
 
 
 def _decoration(spec: tuple):

@@ -349,9 +349,9 @@ class SweepView(QWidget):
             best, failed = self._best, self._failed + (added.status == "failed")
             best = added if better(added, best) else best
         self._best, self._failed = best, failed
-        self.summary.setText(f"{len(rows)} trials" + (f", best {metric.label.lower()} "
+        self.summary.setText(f"{len(rows)} trials" + (f"; the best has {metric.label.lower()} "
                                                       f"{_text(best.metrics[str(metric)])} ({_values_text(best.values)})"
-                                                      if best else "") + (f", {failed} failed" if failed else ""))
+                                                      if best else "") + (f"; {failed} failed" if failed else ""))
 
     def refresh(self) -> None:
         """The current sweep drawn afresh (trials ended since the last frame included)."""
@@ -461,4 +461,4 @@ def _text(value) -> str:
 
 
 def _values_text(values: dict) -> str:
-    return " · ".join(f"{name} {format_value(value)}" for name, value in values.items())
+    return " · ".join(f"{column_title(name)} {format_value(value)}" for name, value in values.items())
