@@ -59,6 +59,22 @@ def cluster(tmp_path_factory):
                 process.wait()
 
 
+def kept_on_scheduler(address: str) -> dict[str, list[str]]:
+    """kgui's queues and events the scheduler at ``address`` still keeps (its extensions' own tables)."""
+    from distributed import Client
+
+    def kept(dask_scheduler):
+        return {"queues": [name for name in dask_scheduler.extensions["queues"].queues if name.startswith("kgui")],
+                "events": [name for name in dask_scheduler.extensions["events"]._events if name.startswith("kgui")]}
+
+    with Client(address, timeout=30) as client:
+        deadline = time.monotonic() + 10   # a release is a message the scheduler may not have read yet
+        while (left := client.run_on_scheduler(kept)) != {"queues": [], "events": []} \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return left
+
+
 def test_a_sweep_on_dask_gives_the_local_losses_and_writes_runs_here(cluster, tmp_path):
     from kgui.core.sweeps.dask_executor import DaskExecutor
 
@@ -82,6 +98,7 @@ def test_a_sweep_on_dask_gives_the_local_losses_and_writes_runs_here(cluster, tm
         assert [s.train_loss for s in there.history] == [s.train_loss for s in here.history]
         assert [s.val_loss for s in there.history] == [s.val_loss for s in here.history]
         assert there.sweep_id == remote.sweep_id and there.engine == here.engine
+    assert kept_on_scheduler(cluster) == {"queues": [], "events": []}   # the sweep's queues went with it
     # trials this short come back whole at their end; the next test's come back step by step while they train
 
 
@@ -115,6 +132,8 @@ def test_steps_come_back_while_training_and_stop_ends_the_clusters_trials_keepin
     assert all(record.summary.steps for record in records)
     assert all(record.summary.steps < 1_000_000 for record in records)
     assert took < 10   # nothing hangs (the CLI's Ctrl-C test measures the 2 s)
+    # the workers put steps on the sweep's queues and the trials' stop events were set: the scheduler keeps none
+    assert kept_on_scheduler(cluster) == {"queues": [], "events": []}
 
 
 def test_an_unreachable_scheduler_is_one_line(capsys, tmp_path):

@@ -2,7 +2,7 @@
 
 Each attempt is one Dask task, :func:`train_trial`, that runs the trial's training job in the Dask worker's process
 exactly as a local worker would (no store there). While it trains it sends the run's start and its steps back
-through a Dask ``Queue`` (one per slot of the caller), from a thread of its own every ``STEPS_EVERY_S``, and it
+through a Dask ``Queue`` (one per slot of the caller, deleted at the sweep's end), from a thread of its own every ``STEPS_EVERY_S``, and it
 returns the final run with its whole history as JSON; the caller's runner writes the run into its own store (one
 writer per run). A trial shorter than ``STEPS_EVERY_S`` sends nothing while it trains: each message is a round trip
 through the scheduler, which on a loaded machine costs more than such a trial. Stop sets the attempt's Dask ``Event``; the task watches it and stops
@@ -86,13 +86,18 @@ KEPT_QUEUES = 32                 # a worker serving sweep after sweep keeps this
 
 
 def _queue(client, name: str):
+    """The caller's queue ``name``, to put on. The caller owns it: the scheduler deletes a queue once every holder
+    has released it, so the worker releases the hold that making its handle took at once (the handle still puts by
+    name), and the caller's release at the sweep's end deletes the queue."""
     from distributed import Queue
 
     with _queues_lock:
         if name not in _queues:
             if len(_queues) >= KEPT_QUEUES:
                 del _queues[next(iter(_queues))]   # the oldest
-            _queues[name] = Queue(name, client=client)
+            queue = Queue(name, client=client)
+            queue.close()
+            _queues[name] = queue
         return _queues[name]
 
 
@@ -151,6 +156,7 @@ class _DaskAttempt:
         self.sink, self.queue = sink, queue
         self.run_id = ""
         self.received = 0   # this attempt's batches taken from the queue
+        self._stopped = False
         self.stop_event = Event(f"kgui-stop-{self.name}", client=client)
         self._done = threading.Event()
         self.future = client.submit(train_trial, settings.to_json(), self.stop_event.name, queue.name, self.name,
@@ -158,7 +164,17 @@ class _DaskAttempt:
         self.future.add_done_callback(lambda future: self._done.set())
 
     def stop(self) -> None:
+        self._stopped = True
         self.stop_event.set()
+
+    def _forget_stop(self) -> None:
+        """The task is over: a stop event that was set is cleared, which deletes it on the scheduler (one never set
+        is not kept there)."""
+        if self._stopped:
+            try:
+                self.stop_event.clear()
+            except Exception:  # noqa: BLE001 - the scheduler is gone, and the event with it
+                pass
 
     def _drain(self) -> None:
         try:
@@ -181,6 +197,7 @@ class _DaskAttempt:
     def wait(self) -> AttemptResult:
         while not self._done.wait(POLL_S):   # at once when the task ends, not at the next poll
             self._drain()
+        self._forget_stop()
         try:
             result = json.loads(self.future.result())
             final = _record_from(result["run"])
@@ -222,4 +239,11 @@ class DaskExecutor:
         return _DaskAttempt(self.client, request.settings, self._queues[slot], sink)
 
     def shutdown(self, timeout_s: float = 2.0) -> None:
+        """Release this sweep's queues (the scheduler deletes them: the workers hold none) and disconnect."""
+        for queue in self._queues.values():
+            try:
+                queue.close()
+            except Exception:  # noqa: BLE001 - the scheduler is gone, and the queue with it
+                pass
+        self._queues.clear()
         self.client.close(timeout=timeout_s)
