@@ -118,3 +118,29 @@ def test_a_worker_killed_mid_run_fails_the_run_with_its_cause_and_the_next_start
     wait_until_idle(qtbot, window)
     assert window.session.last_ended.status == RunStatus.FINISHED and len(window.session.last_ended.history) == 20
     assert window.jobs.job.process.pid != killed
+
+
+def test_a_crashed_run_whose_folder_cannot_be_written_keeps_the_steps_received_and_says_why_in_one_line(
+        qtbot, window, messages):
+    from kgui.core.session import StepsTaken
+
+    received = []
+    window.session.on(StepsTaken, lambda event: received.extend(step.step for step in event.steps))
+    configure(window, "tensorflow", steps=1_000_000, n=100)
+    assert window.start()
+    wait_for_steps(qtbot, window, 5)
+    run_id = window.session.live_run_id
+    lock = window.session.store.folder(run_id) / "writer.lock"
+    lock.unlink()                  # the worker keeps its lock (flock on its open file); the path cannot be locked again
+    lock.mkdir()
+    os.kill(window.jobs.job.process.pid, signal.SIGKILL)
+    wait_until_idle(qtbot, window)
+
+    record = window.session.last_ended
+    assert record.id == run_id and record.status == RunStatus.FAILED and len(received) >= 5
+    assert [step.step for step in record.history] == received == list(range(1, len(received) + 1))
+    assert "signal 9" in record.message and "folder" in record.message and "\n" not in record.message
+    assert window.runs_table.cell_text(run_id, "Steps") == str(len(received))
+    assert [(kind, title) for kind, title, _ in messages] == [("critical", "Training failed")]
+    assert "folder" in messages[0][2]
+    lock.rmdir()

@@ -95,7 +95,11 @@ class Session:
             self._notify(RunChanged(self.runs[event.run_id], self.is_shown(event.run_id)))
 
     def _run_ended(self, record: RunRecord) -> None:
-        """Keep the final record; a rename the trainer did not take in time is written now (no writer is left)."""
+        """Keep the final record (with the steps received, when it comes without any: a crashed run whose folder
+        could not be read back); a rename the trainer did not take in time is written now (no writer is left)."""
+        mirror = self.runs.get(record.id)
+        if not record.history and mirror is not None and mirror.history:
+            record.history = mirror.history
         pending = self.job.control.take_rename(record.id) if self.job is not None else None
         if pending is not None:
             record.name = pending

@@ -287,12 +287,14 @@ class RemoteJob:
 
     def _failed(self, record: RunRecord, message: str) -> RunRecord:
         """``record`` ended FAILED with ``message``: in its folder if it has one, with every step the worker wrote
-        there; a run without a folder took no step (its worker writes each step before sending it)."""
+        there; a run without a folder took no step (its worker writes each step before sending it). A folder that
+        cannot be written stays as it is (it lists as interrupted, its steps kept) and the message says why; the
+        record then carries no steps and the session keeps those it received."""
         if self.store is not None and self.store.exists(record.id):
             try:
                 return self.store.end_lost_run(record.id, RunStatus.FAILED, message)
-            except OSError:
-                pass   # the folder stays as it is and lists as interrupted; this session shows the failure
+            except OSError as exc:
+                message = f"{message}; its folder could not be written ({' '.join(str(exc).split())})"
         record = record.snapshot(with_history=False)
         record.status, record.message = RunStatus.FAILED, message
         return record
