@@ -153,3 +153,25 @@ def test_runs_table_shows_any_setting_as_a_column_from_its_header_menu(qtbot, wi
     assert (cell(heavy, first), cell(heavy, first + 1)) == ("0.9", "0.0001")
     table.show_setting_column("momentum", False)
     assert model.columnCount() == first + 1 and model.headerData(first, Qt.Orientation.Horizontal) == "L2"
+
+
+def test_the_steps_cell_keeps_up_with_the_readout_in_a_fast_run_and_ends_on_the_runs_steps(qtbot, window):
+    from ui_support import wait_until_idle
+
+    seen = []      # (the readout's step, the table's) at each frame of the loss plot
+
+    def frame() -> None:
+        run_id = window.session.live_run_id
+        if run_id is not None and window.session.live_run_training(run_id):
+            readout = window.live_panel.values["step"].text().split(" / ")[0]
+            seen.append((readout, window.runs_table.cell_text(run_id, "Steps")))
+
+    window.plot.redrawn.connect(frame)
+    configure(window, steps=4000, rate=0.05, n=100)
+    assert window.start()
+    wait_until_idle(qtbot, window)
+    record = window.session.last_ended
+    assert record.status == "finished" and len(record.history) == 4000
+    assert window.runs_table.cell_text(record.id, "Steps") == "4000"
+    live = [(readout, table) for readout, table in seen if readout != "—"]
+    assert len(live) >= 3 and all(readout == table for readout, table in live), live

@@ -108,13 +108,17 @@ class RunsController(QObject):
         self._show_busy()
 
     def refresh_live_row(self) -> None:
-        """The live run's row, with the plot (at most once per ``TABLE_REFRESH_S``) while it is shown."""
+        """The live run's row with the plot's frame while it is shown: its step and losses every frame (as the side
+        panel's readout), the whole row (the mean step time: a pass over the steps) at most once per
+        ``TABLE_REFRESH_S``."""
         record = self.session.shown_live_run()
         if record is None:
             return
         if perf_counter() - self._table_refreshed >= TABLE_REFRESH_S:
             self._table_refreshed = perf_counter()
             self.runs_table.set_run(record)
+        elif record.history and record.id in self.runs_table.model:
+            self.runs_table.show_latest_step(record.id, record.history[-1], len(record.history))
 
     def run_ended(self, record: RunRecord) -> None:
         self.runs_table.set_run(record)

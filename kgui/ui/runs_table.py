@@ -21,6 +21,7 @@ COLUMNS = ("Name", "Backend", "Dataset", "Learning rate", "Steps", "Train loss",
 STEP_MS_TIP = ("Mean time of a training step over the whole run. The first steps are slower (the engine compiles "
                "and warms up), so this is above the side panel's Step time, the median of the last steps.")
 STATUS = COLUMNS.index("Status")
+STEPS = COLUMNS.index("Steps")      # the cells a step changes: Steps, Train loss, Val loss, Accuracy
 RATES = COLUMNS.index("Learning rate")
 MAX_RATES_IN_CELL = 3       # more learning rates than this: first → … → last, all of them in the tooltip
 NAME_WIDTH = 260            # the Name column's first width (the user can drag it)
@@ -63,10 +64,14 @@ def run_cells(record, status: str | None = None) -> list[str]:
         step_ms = statistics.fmean(timed) if timed else None   # the same mean as the summary's
     else:  # a saved run whose history has not been read (it was never shown): its stored summary
         last, steps, step_ms = record.summary.last, record.summary.steps, record.summary.mean_step_ms
-    accuracy = None if last is None or last.accuracy is None else f"{100 * last.accuracy:.1f} %"
     return [record.name, run_engine_label(record), dataset_title(record.settings.dataset), learning_rates_cell(record),
-            str(steps), _number(last and last.train_loss), _number(last and last.val_loss),
-            accuracy or "—", "—" if step_ms is None else f"{step_ms:.2f}", status or record.status]
+            *step_cells(last, steps), "—" if step_ms is None else f"{step_ms:.2f}", status or record.status]
+
+
+def step_cells(last, steps: int) -> list[str]:
+    """The cells from ``STEPS`` on that a run's latest step ``last`` (of ``steps``) fills: Steps and its losses."""
+    accuracy = None if last is None or last.accuracy is None else f"{100 * last.accuracy:.1f} %"
+    return [str(steps), _number(last and last.train_loss), _number(last and last.val_loss), accuracy or "—"]
 
 
 def run_tooltip(record) -> str:
@@ -235,6 +240,12 @@ class RunsModel(QAbstractTableModel):
         self.run(run_id).texts()[column] = text
         self._row_changed(run_id)
 
+    def set_cells(self, run_id: str, first: int, texts: list[str]) -> None:
+        """Cells ``first``… of run ``run_id``'s row, in one update of those cells alone."""
+        self.run(run_id).texts()[first:first + len(texts)] = texts
+        row = self._row_of[run_id]
+        self.dataChanged.emit(self.index(row, first), self.index(row, first + len(texts) - 1))
+
     def remove(self, run_id: str) -> None:
         row = self._row_of[run_id]
         self.beginRemoveRows(QModelIndex(), row, row)
@@ -360,6 +371,11 @@ class RunsTable(QWidget):
             self.model.add([RunRow(record.id, cells, tooltips, bool(visible), color,
                                    settings=record.settings if record.readable else None)])
         self._widen_columns(record.id)
+
+    def show_latest_step(self, run_id: str, last, steps: int) -> None:
+        """The live run's Steps and loss cells at its latest step ``last`` (of ``steps``), each frame; the cells it
+        may now overflow are widened at its next :meth:`set_run`."""
+        self.model.set_cells(run_id, STEPS, step_cells(last, steps))
 
     def add_runs(self, records, shown=()) -> None:
         """Add a row for each of ``records`` (none in the table yet) at once, checked when its id is in ``shown``:
