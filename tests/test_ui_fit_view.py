@@ -97,3 +97,28 @@ def test_diabetes_fit_shows_predicted_against_actual_with_the_identity_line(qtbo
     assert (x0, x1) == (y0, y1) and x0 < x1
     assert "after step 30" in page.caption.text() and "validation rows" in page.caption.text()
     assert np.corrcoef(actual, predicted)[0, 1] > 0.3          # it learned something: the cloud leans along y = x
+
+
+def test_fit_captions_keep_the_docks_margin_where_no_dock_frames_them(qtbot, window):
+    """A notebook cell paints the Fit view itself (kgui.notebook.qt.WidgetFrame: ``render``), with no dock around it:
+    its caption's text starts as far from the edge as the Decision boundary dock's caption does in the window."""
+    from PyQt6.QtCore import QPoint
+    from PyQt6.QtGui import QColor, QImage, QPainter
+
+    train(qtbot, window, steps=20, rate=0.3, n=100)
+    fit, surface = window.fit_view, window.surface_view
+    assert fit.currentWidget() is fit.line_page and fit.line_page.caption.text().startswith("w = ")
+    window_margin = surface.caption.mapTo(surface, QPoint(0, 0)).x() + surface.caption.contentsRect().left()
+    assert window_margin > 0
+    image = QImage(fit.width(), fit.height(), QImage.Format.Format_ARGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    fit.render(painter)
+    painter.end()
+    caption = fit.line_page.caption
+    top = caption.mapTo(fit, QPoint(0, 0)).y()
+    inked = [x for x in range(image.width()) for y in range(top, top + caption.height())
+             if QColor(image.pixel(x, y)).lightness() < 128]
+    assert min(inked) >= window_margin
+    for label in (fit.predictions_page.caption, fit.classes_page.title, fit.classes_page.classes):
+        assert label.contentsRect().left() == caption.contentsRect().left()

@@ -12,8 +12,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QFont, QFontMetrics
-from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStackedWidget, QTableWidget, QTableWidgetItem,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QStackedWidget, QStyle, QTableWidget,
+                             QTableWidgetItem, QVBoxLayout, QWidget)
 
 from kgui.core.training.metrics import FittedLine, true_line
 from kgui.core.session import (ConfusionComputed, PredictionsComputed, RunEnded, RunStarted, Session,
@@ -283,6 +283,13 @@ class FitView(QStackedWidget):
             self.addWidget(page)
         for label in (self.hint, self.classes_page.title, self.classes_page.classes):
             label.setTextFormat(Qt.TextFormat.PlainText)    # run and class names are plain text
+        # the pages' plots reach the edges; their text keeps the margins the other docks' captions have (in the
+        # window and in a notebook cell, where no dock frames it)
+        style, metric = self.style(), QStyle.PixelMetric
+        margins = (style.pixelMetric(metric.PM_LayoutLeftMargin), 0, style.pixelMetric(metric.PM_LayoutRightMargin), 0)
+        for label in (self.line_page.caption, self.predictions_page.caption, self.classes_page.title,
+                      self.classes_page.classes):
+            label.setContentsMargins(*margins)
         self.run_id: str | None = None          # the run shown: the live one, or one picked in the table
         self.live_run_id: str | None = None
         self._live = None                       # the live run's (settings, dataset)
