@@ -19,6 +19,7 @@ from kgui.core.sweeps.table import METRIC_COLUMNS, axis_names, export_rows, rank
 from kgui.exit_codes import sweep_exit_code
 
 CLUSTER_VARIABLE = "KGUI_DASK_SCHEDULER"
+STEPS_BATCH_S = 1.0   # the command shows trials, not steps: a worker sends a trial's steps this seldom
 
 
 def _base_spec(path) -> tuple[SweepSpec | None, experiment.ExperimentSettings | None]:
@@ -82,7 +83,7 @@ def make_executor(args, workers: int):
         except ImportError:   # no worker processes in this version
             pass
         else:
-            return PoolExecutor(workers)
+            return PoolExecutor(workers, batch_s=STEPS_BATCH_S)
     return sweep_executors.ThreadExecutor(workers)
 
 

@@ -125,3 +125,14 @@ def test_sweep_workers_0_trains_the_trials_one_at_a_time_in_this_process_as_run_
     assert code == 0, err
     assert "2 trials of spiral" in err + out and "1 trial at a time" in err + out
     assert len(list(tmp_path.iterdir())) >= 2
+
+
+def test_a_command_line_sweeps_workers_send_steps_seldom_as_it_shows_trials_not_steps():
+    from kgui.cli.arguments import build_parser
+    from kgui.sweep_command import STEPS_BATCH_S, make_executor
+
+    executor = make_executor(build_parser().parse_args(["sweep", "--grid", "lr=0.01,0.1", "--workers", "2"]), 2)
+    try:
+        assert executor.batch_s == STEPS_BATCH_S >= 0.5   # a worker's steps: one message a second, not 60
+    finally:
+        executor.shutdown()

@@ -103,6 +103,20 @@ def test_each_job_command_applies_itself_to_a_training_control():
     assert control.stopped
 
 
+def test_waiting_for_an_exit_reaps_a_process_that_ended_and_gives_up_on_one_that_lives():
+    from kgui.core.workers.process import wait_exit
+
+    living = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert not wait_exit(living, 0.2) and living.returncode is None
+    finally:
+        living.kill()
+    assert wait_exit(living, 30) and living.returncode == -signal.SIGKILL
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert wait_exit(ended, 30) and ended.returncode == 0
+    assert wait_exit(ended, 0)   # reaped already
+
+
 def test_a_hello_of_another_protocol_is_refused_in_one_line():
     hello = protocol.Hello(protocol.PROTOCOL_VERSION + 1, 1, "3.11", "0")
     assert hello.mismatch() == (f"the engine process speaks worker protocol {protocol.PROTOCOL_VERSION + 1}, "

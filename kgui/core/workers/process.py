@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import select
 import signal
 import socket
 import subprocess
@@ -45,6 +46,29 @@ def exit_cause(returncode: int | None, log_tail: str = "") -> str:
         return f"signal {-returncode}"
     last = next((line.strip() for line in reversed(log_tail.splitlines()) if line.strip()), "")
     return f"exit status {returncode}" + (f": {last}" if last and returncode != 0 else "")
+
+
+def wait_exit(popen: subprocess.Popen, timeout_s: float) -> bool:
+    """Wait at most ``timeout_s`` for ``popen``'s process to exit and reap it; True if it has. Woken by the exit
+    itself where the system can (Linux's pidfd), not by :meth:`Popen.wait`'s polling, which sleeps up to 50 ms
+    between looks: a sweep's command waits for its workers' exits before its own."""
+    if popen.poll() is not None:
+        return True
+    try:
+        descriptor = os.pidfd_open(popen.pid)
+    except (AttributeError, OSError):   # no pidfd here (not Linux, or too old), or the process is gone already
+        descriptor = None
+    if descriptor is not None:
+        try:
+            select.select([descriptor], [], [], max(0.0, timeout_s))
+        finally:
+            os.close(descriptor)
+        timeout_s = 0.0
+    try:
+        popen.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 def _lower_priority(pid: int, nice: int) -> None:
@@ -132,9 +156,7 @@ class WorkerProcess:
             pass
         except Exception as exc:  # noqa: BLE001 - a message that does not unpickle: the worker cannot be trusted
             self.refuse(f"unreadable message from the engine process ({type(exc).__name__}: {exc})")
-        try:
-            self.popen.wait(EXIT_GRACE_S)
-        except subprocess.TimeoutExpired:
+        if not wait_exit(self.popen, EXIT_GRACE_S):
             self.kill()
         self._kill_group()   # compilers it started, if any are left
         self.connection.close()
@@ -186,10 +208,7 @@ class WorkerProcess:
         """SIGKILL the worker and whatever it started; returns once it is dead."""
         self.killed = True
         self._kill_group()
-        try:
-            self.popen.wait(EXIT_GRACE_S)
-        except subprocess.TimeoutExpired:
-            pass
+        wait_exit(self.popen, EXIT_GRACE_S)
 
     def _kill_group(self) -> None:
         try:
@@ -208,8 +227,6 @@ class WorkerProcess:
     def wait(self, timeout_s: float) -> bool:
         """Wait until the worker has gone and its reader has seen it; True if it has."""
         deadline = time.monotonic() + timeout_s
-        try:
-            self.popen.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+        if not wait_exit(self.popen, timeout_s):
             return False
         return self._exited.wait(max(0.0, deadline - time.monotonic()))
