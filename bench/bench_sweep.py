@@ -12,6 +12,7 @@
     python bench/bench_sweep.py --engines theano --modes bcd --repeat 3   # no (a); three interleaved rounds
     python bench/bench_sweep.py --view                 # the Sweep tab's update per finished trial at 1,000 trials
     python bench/bench_sweep.py --window --engines tensorflow   # GUI-thread gaps while the window sweeps (2 workers)
+    python bench/bench_sweep.py --window --engines theano --trials 48 --baseline COMMIT --repeat 3   # alternating
 
 Every figure is a whole command's wall time, as a user would wait for it; the ratios are against (a) and (b) of the
 same engine in the same run. The per-trial split (mean seconds of engine import, compile, restart of a compiled
@@ -371,38 +372,92 @@ def bench_window_gaps(engine: str, count: int, idle_s: float = 10.0) -> dict:
         last[0] = now
     timer.timeout.connect(tick)
 
-    def measure(start, finished) -> tuple[list[float], float]:
-        """Gaps from ``start()`` until ``finished`` fires (the window's event loop, as app.exec() runs it)."""
+    def measure(start, finished) -> tuple[list[float], float, float]:
+        """Gaps from ``start()`` until ``finished`` fires (the window's event loop, as app.exec() runs it), the load,
+        and the GUI thread's CPU seconds meanwhile."""
         gaps.clear()
         loop = QEventLoop()
         finished.connect(lambda *_: loop.quit())
         load = os.getloadavg()[0]
-        last[0] = time.perf_counter()
+        last[0], cpu = time.perf_counter(), time.thread_time()
         timer.start()
         start()
         loop.exec()
         timer.stop()
-        return gaps[1:], load
+        return gaps[1:], load, time.thread_time() - cpu
 
     idle = QTimer()
     idle.setSingleShot(True)
     idle.setInterval(round(idle_s * 1000))
-    idle_gaps, idle_load = measure(idle.start, idle.timeout)
+    idle_gaps, idle_load, idle_cpu = measure(idle.start, idle.timeout)
     run = SweepRun(spec, window.session.store, 2)
-    sweep_gaps, load = measure(lambda: window.sweep_view.start(run), run.finished)
+    sweep_gaps, load, sweep_cpu = measure(lambda: window.sweep_view.start(run), run.finished)
     app.processEvents()
     window.close()
     shutil.rmtree(folder, ignore_errors=True)
+    # the GUI thread's CPU per trial: what the sweep added to what the idle window spends (its timer's ticks)
+    idle_cpu_per_s, sweep_s = idle_cpu / (sum(idle_gaps) / 1000), sum(sweep_gaps) / 1000
     def per_minute(gaps: list[float]) -> float:
         """Gaps over LONG_GAP_MS per minute of ticking."""
         return round(sum(gap > LONG_GAP_MS for gap in gaps) / (sum(gaps) / 60_000), 1)
 
     return {"engine": engine, "trials": count, "p99_gap_ms": round(float(np.percentile(sweep_gaps, 99)), 1),
             "max_gap_ms": round(max(sweep_gaps), 1), "long_per_min": per_minute(sweep_gaps),
-            "sweep_s": round(sum(sweep_gaps) / 1000, 1), "load": round(load, 1),
+            "sweep_s": round(sweep_s, 1), "load": round(load, 1),
+            "gui_cpu_ms_per_trial": round((sweep_cpu - idle_cpu_per_s * sweep_s) * 1000 / count, 2),
+            "idle_gui_cpu_ms_per_s": round(idle_cpu_per_s * 1000, 2),
             "ticks": len(sweep_gaps), "idle_p99_gap_ms": round(float(np.percentile(idle_gaps, 99)), 1),
             "idle_max_gap_ms": round(max(idle_gaps), 1), "idle_long_per_min": per_minute(idle_gaps),
             "idle_load": round(idle_load, 1)}
+
+
+def window_in_tree(tree: Path, engine: str, count: int) -> dict:
+    """:func:`bench_window_gaps` in a child process whose kgui (and so its workers') is the one in ``tree``."""
+    code = (f"import sys, json; sys.path.insert(0, {str(tree)!r}); import kgui; sys.path.insert(0, "
+            f"{str(Path(__file__).parent)!r}); import bench_sweep; "
+            f"print(json.dumps(bench_sweep.bench_window_gaps({engine!r}, {count})))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), cwd=tree).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_window_against(baseline: str, engines: list[str], count: int, rounds: int) -> str:
+    """:func:`bench_window_gaps` in ``baseline``'s tree (a git commit) and in this one, alternating (baseline, this
+    tree) per engine, ``rounds`` times: each pair shares the machine's load of its moment. A table of every run,
+    then per engine the medians and the ratios baseline / this tree of the pairs."""
+    folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-window-"))
+    try:
+        archive = subprocess.run(["git", "archive", baseline, "kgui"], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+        trees = {f"baseline {baseline}": folder, "this tree": ROOT}
+        runs: list[dict] = []
+        for _ in range(rounds):
+            for engine in engines:
+                for name, tree in trees.items():
+                    runs.append({"tree": name, **window_in_tree(tree, engine, count)})
+                    print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    lines = [f"{count} trials, 2 workers; p99: the GUI thread's gaps between 10 ms ticks; GUI CPU: the GUI thread's "
+             "per trial, beyond the idle window's", "",
+             "| engine | tree | load | p99 gap, idle | p99 gap, sweep | largest | long gaps/min | sweep's time | "
+             "GUI CPU per trial |", "|---|---|---|---|---|---|---|---|---|"]
+    for run in runs:
+        lines.append(f"| {run['engine']} | {run['tree']} | {run['load']:g} | {run['idle_p99_gap_ms']:g} ms | "
+                     f"{run['p99_gap_ms']:g} ms | {run['max_gap_ms']:g} ms | {run['long_per_min']:g} | "
+                     f"{run['sweep_s']:g} s | {run['gui_cpu_ms_per_trial']:.2f} ms |")
+    lines += ["", "| engine | p99 sweep, baseline → this tree (median) | ratio per pair | GUI CPU per trial, baseline → "
+              "this tree (median) | ratio per pair |", "|---|---|---|---|---|"]
+    for engine in engines:
+        old = [run for run in runs if run["engine"] == engine and run["tree"] != "this tree"]
+        new = [run for run in runs if run["engine"] == engine and run["tree"] == "this tree"]
+        cells = []
+        for key in ("p99_gap_ms", "gui_cpu_ms_per_trial"):
+            ratios = [a[key] / b[key] for a, b in zip(old, new) if b[key] > 0]
+            cells += [f"{statistics.median(a[key] for a in old):.1f} → {statistics.median(b[key] for b in new):.1f} ms",
+                      ", ".join(f"{ratio:.2f}×" for ratio in ratios)]
+        lines.append(f"| {engine} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -413,11 +468,15 @@ def main() -> None:
     parser.add_argument("--modes", default="abcd", help="which of (a) (b) (c) (d) to measure, e.g. cd")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of (b) (c) (d), interleaved")
     parser.add_argument("--view", action="store_true", help="only the Sweep tab's update at 1,000 trials")
-    parser.add_argument("--baseline", metavar="COMMIT", help="with --view: the same in this commit's tree, for ratios")
+    parser.add_argument("--baseline", metavar="COMMIT",
+                        help="with --view or --window: the same in this commit's tree, alternating, for ratios")
     parser.add_argument("--window", action="store_true", help="only the GUI thread's gaps while the window sweeps")
     args = parser.parse_args()
     if args.view:
         print(bench_view_against(args.baseline))
+        return
+    if args.window and args.baseline:
+        print(bench_window_against(args.baseline, args.engines, args.trials, max(1, args.repeat)))
         return
     if args.window:
         for engine in args.engines:

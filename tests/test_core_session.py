@@ -8,8 +8,8 @@ import pytest
 
 from kgui.core.runs import RunStore
 from kgui.exit_codes import exit_code
-from kgui.core.session import (EventKind, JobEnded, JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted,
-                               Session, StepsTaken)
+from kgui.core.session import (EventKind, JobEnded, JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunsLoaded,
+                               RunStarted, Session, StepsTaken)
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.training.trainer import Stage
 from kgui.core.training.trainer import Trainer
@@ -225,6 +225,30 @@ def test_saved_runs_load_from_summaries_and_read_a_history_when_first_shown(sess
     assert unread.summary.last.train_loss == second.history[-1].train_loss
     later.set_shown(second.id, True)
     assert [s.train_loss for s in unread.history] == [s.train_loss for s in second.history]
+
+
+def test_runs_another_process_wrote_are_read_together_from_their_summaries_and_their_steps_when_shown(session):
+    """A sweep's trials ending together: one read per run, of its summary only (the steps of a run shown), and one
+    RunsLoaded for them all."""
+    first = session.new_job(JobKind.TRAINING, LINEAR).run()
+    second = session.new_job(JobKind.TRAINING, LINEAR.replace(learning_rate=0.2)).run()
+    window = Session(session.store)          # another session: these runs were written by someone else
+    window._shown.add(second.id)             # shown already (its curve is on the plot): its steps are read too
+    loaded, reads = [], []
+    window.on(RunsLoaded, loaded.append)
+    store_load = window.store.load
+    window.store.load = lambda run_id, with_history=True: reads.append((run_id, with_history)) or store_load(
+        run_id, with_history)
+    records = window.reload_saved([first.id, second.id, "20260101-000000-gone00", first.id])
+    assert [record.id for record in records] == [first.id, second.id]          # one each; the deleted one left out
+    assert len(loaded) == 1 and loaded[0].runs == tuple(records) and loaded[0].shown == {second.id}
+    assert reads[:2] == [(first.id, False), (second.id, True)]
+    unread = window.runs[first.id]
+    assert unread.history == [] and unread.summary.steps == 6 and unread.summary.best_train_loss == min(
+        step.train_loss for step in first.history)
+    assert [s.train_loss for s in window.runs[second.id].history] == [s.train_loss for s in second.history]
+    window.set_shown(first.id, True)                                            # shown: its steps are read now
+    assert [s.train_loss for s in unread.history] == [s.train_loss for s in first.history]
 
 
 def test_the_experiment_is_prepared_ahead_and_start_takes_it_without_preparing_again(session):

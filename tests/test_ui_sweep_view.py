@@ -290,6 +290,47 @@ def test_a_sweep_started_in_the_window_runs_in_workers_and_fills_the_tab(qtbot, 
     assert not [process for process in run.executor.pool.processes if process.alive]
 
 
+def test_trials_ending_within_a_frame_are_read_from_their_summaries_and_listed_in_one_insertion(qtbot, tmp_path,
+                                                                                                 messages):
+    """A burst of trials ending together (the GUI thread held while the sweep runs): one read of each run, without
+    its steps, one insertion into the runs table, and the Sweep tab's rows right; a trial clicked then shows its
+    whole curve."""
+    from kgui.ui.sweep.dialog import SweepRun
+    from kgui.core.session import RunsLoaded
+    from kgui.core.sweeps import Axis, Metric, SweepSpec
+    from test_core_sweeps import SPIRAL
+
+    window = _window(qtbot, tmp_path)
+    view, session, store = window.sweep_view, window.session, window.session.store
+    spec = SweepSpec(SPIRAL.replace(steps=40), (Axis("learning_rate", (0.01, 0.1)),), seeds=2)
+    run = SweepRun(spec, store, 2)
+    reads, loaded, inserted = [], [], []
+    store_load = store.load
+    store.load = lambda run_id, with_history=True: reads.append((run_id, with_history)) or store_load(
+        run_id, with_history)
+    session.on(RunsLoaded, loaded.append)
+    window.runs_table.model.rowsInserted.connect(lambda parent, first, last: inserted.append(last - first + 1))
+    view.start(run)
+    assert run.wait(240)                              # every trial ended while the window's thread was held
+    qtbot.waitUntil(lambda: window.runs_table.model.rowCount() == 4 and view.proxy.rowCount() == 4)
+    assert inserted == [4] and len(loaded) == 1 and len(loaded[0].runs) == 4
+    ids = {record.id for record in loaded[0].runs}
+    assert sorted(reads) == sorted((run_id, False) for run_id in ids)
+    assert set(window.runs_table.run_ids()) == ids and all(not session.runs[run_id].history for run_id in ids)
+    assert view.progress.value() == 4 and view.progress_label.text().endswith("done")
+    for row in view.model.rows:                      # the summaries' metrics are the histories'
+        stored = store_load(row.run_id)
+        assert row.metrics == {name: Metric(name).of(stored) for name in row.metrics}
+        assert window.runs_table.cell_text(row.run_id, "Steps") == "40"
+    shown = view.model.rows[0].run_id
+    view.run_clicked.emit(shown)
+    assert shown in window.plot.runs and session.is_shown(shown)
+    curve = window.plot.runs[shown]
+    window.plot.redraw()
+    assert list(curve.train.yData) == [step.train_loss for step in store_load(shown).history]
+    assert window.runs_table.is_checked(shown)
+
+
 def test_stop_ends_a_window_sweeps_trials_as_stopped_and_leaves_no_worker(qtbot, tmp_path, messages):
     from kgui.ui.sweep.dialog import SweepRun
     from kgui.core.sweeps import Axis, SweepSpec

@@ -9,7 +9,7 @@ from typing import Callable
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from kgui.core.runs import RunRecord
-from kgui.core.session import JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunStarted, Session
+from kgui.core.session import JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunsLoaded, RunStarted, Session
 from kgui.core.experiment.settings import ExperimentSettings, usable_settings
 from kgui.core.training.surface import load_saved
 from kgui.core.training.trainer import Stage
@@ -48,7 +48,8 @@ class RunsController(QObject):
         session.on(Phase, self._on_phase)
         session.on(RunStarted, lambda event: self.live_run_started(event.run))
         session.on(RunEnded, lambda event: self.run_ended(event.run))
-        session.on(RunChanged, self._on_run_changed)
+        session.on(RunChanged, lambda event: self._run_changed(event.run, event.shown))
+        session.on(RunsLoaded, self._on_runs_loaded)
         session.on(RunRemoved, self._on_run_removed)
         plot.redrawn.connect(self.refresh_live_row)
         jobs.changed.connect(self._show_busy)
@@ -66,14 +67,24 @@ class RunsController(QObject):
             compiling = event.stage is Stage.COMPILING
             self.runs_table.set_run(event.run, status="compiling…" if compiling else "loading…")
 
-    def _on_run_changed(self, event: RunChanged) -> None:
-        record = event.run
-        self.runs_table.set_run(record, visible=event.shown)
+    def _run_changed(self, record: RunRecord, shown: bool) -> None:
+        self.runs_table.set_run(record, visible=shown)
         if record.id in self.plot.runs:
-            self.plot.set_run_visible(record.id, event.shown)
+            self.plot.set_run_visible(record.id, shown)
             self.plot.set_run_title(record.id, run_title(record))   # its name or its rates changed
-        elif event.shown:
+        elif shown:
             self.plot_saved_run(record)
+
+    def _on_runs_loaded(self, event: RunsLoaded) -> None:
+        """Runs another process wrote (a sweep's trials ending together): the new ones listed in one insertion."""
+        new = [record for record in event.runs if record.id not in self.runs_table.model]
+        for record in event.runs:
+            if record.id in self.runs_table.model:
+                self._run_changed(record, record.id in event.shown)
+        self.runs_table.insert_runs(new, event.shown)
+        for record in new:
+            if record.id in event.shown:
+                self.plot_saved_run(record)
 
     def _on_run_removed(self, event: RunRemoved) -> None:
         if event.run_id in self.plot.runs:

@@ -110,6 +110,11 @@ class RunRow:
         return self.cells
 
 
+def _saved_row(record, checked: bool) -> RunRow:
+    """A saved run's row, its cells made when first asked for."""
+    return RunRow(record.id, None, None, checked, record=record, settings=record.settings if record.readable else None)
+
+
 class RunsModel(QAbstractTableModel):
     """The runs as plain rows, one per run, keyed by run id. Only the name (column 0) is checkable and editable;
     a user's check or edit (``setData``) emits ``visibility_changed`` or ``rename_requested``, the window's
@@ -381,10 +386,15 @@ class RunsTable(QWidget):
         """Add a row for each of ``records`` (none in the table yet) at once, checked when its id is in ``shown``:
         the saved runs at start, which may be thousands."""
         with garbage_collector_paused():
-            self.model.add([RunRow(record.id, None, None, record.id in shown, record=record,
-                                   settings=record.settings if record.readable else None)
-                            for record in records])
+            self.model.add([_saved_row(record, record.id in shown) for record in records])
             self._fit_columns()
+
+    def insert_runs(self, records, shown=()) -> None:
+        """Rows for ``records`` (none in the table yet) in one insertion, the columns widened only where the new
+        cells do not fit: runs that ended together (a sweep's trials)."""
+        self.model.add([_saved_row(record, record.id in shown) for record in records])
+        for record in records[:SIZED_ROWS]:
+            self._widen_columns(record.id)
 
     def remove_run(self, run_id: str) -> None:
         self.model.remove(run_id)

@@ -20,12 +20,12 @@ The package: ``events`` (the typed events), ``preparation`` (Preparation), ``job
 The names other modules use are here too.
 """
 from .events import (ConfusionComputed, Event, EventKind, JobEnded, JobKind, LayerStatsComputed, Phase,
-                     PredictionsComputed, RangePoints, RunChanged, RunEnded, RunRemoved, RunStarted, StepsTaken,
-                     SurfaceComputed)
+                     PredictionsComputed, RangePoints, RunChanged, RunEnded, RunRemoved, RunsLoaded, RunStarted,
+                     StepsTaken, SurfaceComputed)
 from .job import Job
 from .preparation import Preparation
 from .state import Session
 
 __all__ = ["ConfusionComputed", "Event", "EventKind", "Job", "JobEnded", "JobKind", "LayerStatsComputed", "Phase",
-           "PredictionsComputed", "Preparation", "RangePoints", "RunChanged", "RunEnded", "RunRemoved", "RunStarted",
-           "Session", "StepsTaken", "SurfaceComputed"]
+           "PredictionsComputed", "Preparation", "RangePoints", "RunChanged", "RunEnded", "RunRemoved", "RunsLoaded",
+           "RunStarted", "Session", "StepsTaken", "SurfaceComputed"]

@@ -28,6 +28,7 @@ class EventKind(StrEnum):
     POINTS = "points"          # the range test measured points
     JOB_ENDED = "job ended"    # a job is over (its result, or the error that stopped it)
     CHANGED = "changed"        # a run was renamed, shown or hidden
+    LOADED = "loaded"          # runs another process wrote were read from the store (a sweep's trials that ended)
     REMOVED = "removed"        # a run was deleted
 
 
@@ -126,6 +127,15 @@ class RunChanged:
 
 
 @dataclass(frozen=True)
+class RunsLoaded:
+    """Runs another process wrote, read from the store together (a sweep's trials that ended within one frame)."""
+
+    kind: ClassVar[EventKind] = EventKind.LOADED
+    runs: tuple[RunRecord, ...]   # as stored: summaries, steps only for the runs shown (the others' when first shown)
+    shown: frozenset[str]         # the ids of those shown
+
+
+@dataclass(frozen=True)
 class RunRemoved:
     kind: ClassVar[EventKind] = EventKind.REMOVED
     run_id: str
@@ -133,4 +143,4 @@ class RunRemoved:
 
 Event = (Phase | RunStarted | StepsTaken | RunEnded | ConfusionComputed | PredictionsComputed | SurfaceComputed
          | LayerStatsComputed
-         | RangePoints | JobEnded | RunChanged | RunRemoved)
+         | RangePoints | JobEnded | RunChanged | RunsLoaded | RunRemoved)

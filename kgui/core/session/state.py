@@ -11,8 +11,8 @@ from ..runs import FINAL_STATUSES, RunNotFoundError, RunRecord, RunStatus, RunSt
 from ..experiment.settings import ExperimentSettings
 from ..training.trainer import Trainer, reusable_model
 from ..training.training_control import TrainingControl
-from .events import (Event, JobEnded, JobKind, LayerStatsComputed, RunChanged, RunEnded, RunRemoved, RunStarted,
-                     StepsTaken)
+from .events import (Event, JobEnded, JobKind, LayerStatsComputed, RunChanged, RunEnded, RunRemoved, RunsLoaded,
+                     RunStarted, StepsTaken)
 from .hub import EventHub
 from .job import Job
 from .preparation import Preparation
@@ -225,17 +225,24 @@ class Session:
                     self._read_history(record)
         return loaded
 
-    def reload_saved(self, run_id: str) -> RunRecord | None:
-        """Run ``run_id`` as its store has it now, for a run another process wrote (a sweep's trial): added if new,
-        replaced if known; listeners hear RunChanged. None when it is not in the store (deleted meanwhile)."""
-        try:
-            record = self.store.load(run_id)
-        except (LookupError, OSError):
-            return None
-        self.runs[run_id] = record
-        self._unread.discard(run_id)
-        self._notify(RunChanged(record, self.is_shown(run_id)))
-        return record
+    def reload_saved(self, run_ids) -> list[RunRecord]:
+        """Runs ``run_ids`` as their store has them now, for runs another process wrote (a sweep's trials ending
+        together): added if new, replaced if known, and one RunsLoaded for them all. Only their summaries are read
+        (the steps of those shown too; the others' when they are first shown). Runs no longer in the store (deleted
+        meanwhile) are left out."""
+        records = []
+        for run_id in dict.fromkeys(run_ids):
+            shown = self.is_shown(run_id)
+            try:
+                record = self.store.load(run_id, with_history=shown)
+            except (LookupError, OSError):
+                continue
+            self.runs[run_id] = record
+            (self._unread.discard if shown else self._unread.add)(run_id)
+            records.append(record)
+        if records:
+            self._notify(RunsLoaded(tuple(records), frozenset(r.id for r in records if self.is_shown(r.id))))
+        return records
 
     def _read_history(self, record: RunRecord) -> None:
         """A saved run's steps, read from the store the first time they are needed."""

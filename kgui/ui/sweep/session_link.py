@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kgui.core.runs import RunRecord, RunStore
-from kgui.core.session import RunChanged, RunEnded, RunRemoved, Session
+from kgui.core.session import RunChanged, RunEnded, RunRemoved, RunsLoaded, Session
 from kgui.core.experiment.settings import ExperimentSettings
 
 from .dialog import SweepDialog, SweepRun
@@ -25,8 +25,8 @@ def with_history(store: RunStore, record: RunRecord) -> RunRecord:
 def follow_session(view: SweepView, session: Session, experiment: Callable[[], ExperimentSettings],
                    show_run: Callable[[str], None], status: Callable[[str], None]) -> None:
     """Wire the tab to ``session``: its sweep trials (now, and as they end, change or go); a click on a trial
-    ``show_run``s its run (its curves on the loss plot); a trial of a sweep started here that ends is read into the
-    session (its RunChanged lists it in the runs table). New sweep… asks for the axes over ``experiment()`` (the
+    ``show_run``s its run (its curves on the loss plot); the trials of a sweep started here that end within a frame
+    are read into the session together (their RunsLoaded lists them in the runs table). New sweep… asks for the axes over ``experiment()`` (the
     form's; ValueError: one ``status`` line, no sweep)."""
     view.set_runs(session.runs.values())
 
@@ -46,7 +46,8 @@ def follow_session(view: SweepView, session: Session, experiment: Callable[[], E
 
     session.on(RunEnded, lambda event: view.add_run(event.run))
     session.on(RunChanged, lambda event: view.add_run(event.run))
+    session.on(RunsLoaded, lambda event: view.add_runs(event.runs))
     session.on(RunRemoved, lambda event: view.remove_run(event.run_id))
     view.run_clicked.connect(show)
-    view.trial_saved.connect(session.reload_saved)   # that run alone is read (not the whole store)
+    view.trials_saved.connect(session.reload_saved)   # those runs alone are read (not the whole store), summaries only
     view.new_button.clicked.connect(new_sweep)

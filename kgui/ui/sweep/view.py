@@ -33,11 +33,12 @@ CURVES_MS = 1000         # the curves follow new trials at most this often (and 
 
 
 class SweepView(QWidget):
-    """The Sweep tab; ``run_clicked(run_id)`` when a trial is clicked in the table, ``trial_saved(run_id)`` when a
-    trial of a sweep started here has ended and its run is in the store (the window lists it)."""
+    """The Sweep tab; ``run_clicked(run_id)`` when a trial is clicked in the table, ``trials_saved(run_ids)`` once a
+    frame for the trials of a sweep started here that have ended since, their runs in the store (the window lists
+    them)."""
 
     run_clicked = pyqtSignal(str)
-    trial_saved = pyqtSignal(str)
+    trials_saved = pyqtSignal(list)
     export_requested = pyqtSignal(object)    # a SweepPanel: Export… picked it
 
     def __init__(self, history_of: Callable[[RunRecord], RunRecord] | None = None, parent=None):
@@ -51,10 +52,11 @@ class SweepView(QWidget):
         self._failed = 0
         self._scales: list[AxisScale] = []                     # the parallel coordinates' axes
         self._pending: dict[str, RunRecord] = {}              # run id -> a trial ended since the last frame
+        self._saved: list[str] = []                            # runs of this tab's sweep's trials ended since then
         self._frame = QTimer(self)
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
-        self._frame.timeout.connect(self.flush)
+        self._frame.timeout.connect(self._next_frame)
         self._histories: dict[str, RunRecord] = {}            # run id -> that run with its steps (read once)
         self._curves_later = QTimer(self)
         self._curves_later.setSingleShot(True)
@@ -181,10 +183,26 @@ class SweepView(QWidget):
             if not self._frame.isActive():
                 self._frame.start()
 
+    def add_runs(self, records) -> None:
+        """:meth:`add_run` for each of ``records`` (trials that ended together)."""
+        for record in records:
+            self.add_run(record)
+
+    def _next_frame(self) -> None:
+        """Once a frame, for every trial ended since the last one: their runs handed on together (``trials_saved``:
+        the session reads them, and they come back through :meth:`add_runs`), their rows drawn, the progress shown;
+        one layout and paint follow for them all."""
+        saved, self._saved = self._saved, []
+        if saved:
+            self.trials_saved.emit(saved)
+        self.flush()
+        if self.run is not None:
+            self._show_counts()
+        self._frame.stop()     # started again by the trials just read: drawn already
+
     def flush(self) -> None:
         """Draw the trials ended since the last frame: their rows, lines and points alone when the columns stay as
         they are, else the whole sweep again."""
-        self._frame.stop()
         pending, self._pending = list(self._pending.values()), {}
         pending = [record for record in pending if record.sweep_id == self.sweep_id
                    and record.id in self.records.get(self.sweep_id, {})]
@@ -214,8 +232,7 @@ class SweepView(QWidget):
         self._brushed()
         if self.views.currentWidget() is self._curves_tab and not self._curves_later.isActive():
             self._curves_later.start()
-        for row in rows:
-            self._summarise(self.model.rows, added=row)
+        self._summarise(self.model.rows, added=rows)
         self.sweep_picker.setItemText(self.sweep_picker.currentIndex(), _picker_text(self.sweep_id, self.model.rows))
 
     def _row(self, record: RunRecord) -> TrialRow:
@@ -245,17 +262,26 @@ class SweepView(QWidget):
         self.stop_button.setEnabled(True)
 
     def _on_sweep_event(self, event) -> None:
+        """A trial started or ended: counted now, shown at the next frame with every other one (one progress
+        update, one read of the runs that ended)."""
         if isinstance(event, TrialStarted):
             self._running += 1
         elif isinstance(event, TrialEnded):
             self._running -= 1
             self._done += 1
-            self.progress.setValue(self._done)
             if event.outcome.record is not None:
-                self.trial_saved.emit(event.outcome.record.id)
+                self._saved.append(event.outcome.record.id)
+        if not self._frame.isActive():
+            self._frame.start()
+
+    def _show_counts(self) -> None:
+        self.progress.setUpdatesEnabled(False)   # else setValue paints the bar at once, before the frame's paint
+        self.progress.setValue(self._done)
+        self.progress.setUpdatesEnabled(True)
         self.progress_label.setText(f"{self._done} of {self.run.runner.total} trials · {self._running} running")
 
     def _on_sweep_finished(self, result) -> None:
+        self._next_frame()     # the trials that ended last
         stopped = result is None or result.stopped
         sweep = f"sweep {self.run.runner.sweep_id}"
         self.progress_label.setText(f"{sweep} failed: {self.run.error}" if self.run.error
@@ -326,8 +352,8 @@ class SweepView(QWidget):
         return [axis_scale(name, [row.values.get(name) for row in rows]) for name in names] + [
             axis_scale(metric, [row.metrics[metric] for row in rows])]
 
-    def _summarise(self, rows: list[TrialRow], added: TrialRow | None = None) -> None:
-        """The line above the table: trials, the best, failures (``added``: only that row is new)."""
+    def _summarise(self, rows: list[TrialRow], added: list[TrialRow] | None = None) -> None:
+        """The line above the table: trials, the best, failures (``added``: only those rows are new)."""
         if not rows:
             return
         metric = self.picked_metric
@@ -346,8 +372,10 @@ class SweepView(QWidget):
                 best = row if better(row, best) else best
                 failed += row.status == "failed"
         else:
-            best, failed = self._best, self._failed + (added.status == "failed")
-            best = added if better(added, best) else best
+            best, failed = self._best, self._failed
+            for row in added:
+                best = row if better(row, best) else best
+                failed += row.status == "failed"
         self._best, self._failed = best, failed
         self.summary.setText(f"{len(rows)} trials" + (f"; the best has {metric.label.lower()} "
                                                       f"{_text(best.metrics[str(metric)])} ({_values_text(best.values)})"
@@ -355,7 +383,6 @@ class SweepView(QWidget):
 
     def refresh(self) -> None:
         """The current sweep drawn afresh (trials ended since the last frame included)."""
-        self._frame.stop()
         self._pending.clear()
         rows = self.rows()
         metric = str(self.picked_metric)
