@@ -13,6 +13,7 @@ The cluster runs the code it is sent: connect only to a scheduler you trust (as 
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import uuid
@@ -209,6 +210,35 @@ class _DaskAttempt:
         return AttemptResult(final)
 
 
+def _check_scheduler(address: str) -> None:
+    """OSError in one line unless a Dask scheduler answers Dask's handshake at ``address`` within
+    ``CONNECT_TIMEOUT_S``. A Client waits forever for the handshake of a server that is not Dask (an HTTP server, any
+    open port), and one made from a malformed address leaves a close that times out later; this checks first."""
+    from distributed.comm import connect
+
+    async def handshake() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=CONNECT_TIMEOUT_S), CONNECT_TIMEOUT_S + 1)
+        await comm.close()
+
+    failure: list[str] = []
+
+    def probe() -> None:   # a thread of its own: the caller may be inside a running event loop (a notebook)
+        try:
+            asyncio.run(handshake())
+        except (asyncio.TimeoutError, TimeoutError):
+            failure.append(f"no Dask scheduler answered within {CONNECT_TIMEOUT_S:g} s (is it one?)")
+        except (OSError, ValueError, TypeError) as exc:
+            failure.append(str(exc) or type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - whatever a non-Dask server's bytes make Dask's reader raise
+            failure.append(f"the server there does not speak Dask ({type(exc).__name__})")
+
+    thread = threading.Thread(target=probe, name="kgui-dask-probe", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise OSError(f"cannot reach the Dask scheduler at {address}: {failure[0]}")
+
+
 class DaskExecutor:
     """Trials as tasks on the Dask scheduler at ``address``; as many at once as the cluster has worker threads."""
 
@@ -220,6 +250,7 @@ class DaskExecutor:
         except ImportError:
             raise ImportError("a sweep on a Dask cluster needs dask[distributed]: pip install 'kgui[cluster]'") \
                 from None
+        _check_scheduler(address)
         try:
             self.client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, TimeoutError) as exc:
