@@ -115,6 +115,15 @@ def test_waiting_for_an_exit_reaps_a_process_that_ended_and_gives_up_on_one_that
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     assert wait_exit(ended, 30) and ended.returncode == 0
     assert wait_exit(ended, 0)   # reaped already
+    for _ in range(10):   # threads waiting at once (a pool's reaper, the worker's reader, a caller) all see it end
+        ending = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+        seen = []
+        waiters = [threading.Thread(target=lambda: seen.append(wait_exit(ending, 30))) for _ in range(8)]
+        for waiter in waiters:
+            waiter.start()
+        for waiter in waiters:
+            waiter.join()
+        assert seen == [True] * 8
 
 
 def test_a_hello_of_another_protocol_is_refused_in_one_line():

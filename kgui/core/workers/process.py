@@ -29,6 +29,7 @@ KGUI_FOLDER = str(Path(__file__).resolve().parents[3])   # the folder holding th
 EXIT_GRACE_S = 1.0    # a worker whose connection ended is given this long to exit before it is killed
 HELLO_WAIT_S = 60.0   # a worker that has not said Hello this long after it started is killed (it hangs)
 LOG_TAIL_BYTES = 4096
+REAP_S = 1.0          # an exited worker is reaped within this (another thread may be reaping it)
 
 
 @dataclass(frozen=True)
@@ -60,10 +61,12 @@ def wait_exit(popen: subprocess.Popen, timeout_s: float) -> bool:
         descriptor = None
     if descriptor is not None:
         try:
-            select.select([descriptor], [], [], max(0.0, timeout_s))
+            exited, _, _ = select.select([descriptor], [], [], max(0.0, timeout_s))
         finally:
             os.close(descriptor)
-        timeout_s = 0.0
+        # it has exited: reaped at once, here or by another thread waiting for it too (which holds the Popen's lock
+        # a moment); else only whether it has
+        timeout_s = REAP_S if exited else 0.0
     try:
         popen.wait(timeout_s)
     except subprocess.TimeoutExpired:
