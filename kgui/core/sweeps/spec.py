@@ -217,6 +217,9 @@ class SweepSpec(json_files.ReadFromJson):
             axis.check()
         if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or self.seeds < 1:
             raise ValueError(f"seeds must be a positive integer, got {self.seeds!r}")
+        if isinstance(self.sample_seed, bool) or not isinstance(self.sample_seed, int) \
+                or not 0 <= self.sample_seed < 2 ** 32:
+            raise ValueError(f"sample_seed must be a whole number from 0 to 2**32 - 1, got {self.sample_seed!r}")
         if self.seeds > 1 and "seed" in names:
             raise ValueError("seed is an axis already: drop --seeds or the seed axis")
         if self.method is SweepMethod.GRID:
@@ -288,9 +291,10 @@ class SweepSpec(json_files.ReadFromJson):
                 options[name] = value
         data["dataset_options"] = options
         defaults = ExperimentSettings()
-        if data["optimizer"] != base.optimizer:
+        applies = HYPER_PARAMETERS.get(data["optimizer"]) if isinstance(data["optimizer"], str) else None
+        if applies is not None and data["optimizer"] != base.optimizer:   # an unknown one: validate() names it
             for name in ("momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon"):
-                if name not in HYPER_PARAMETERS[data["optimizer"]] and name not in values:
+                if name not in applies and name not in values:
                     data[name] = getattr(defaults, name)
         if data["model"] != "mlp":
             for name in ("hidden", "activation"):
@@ -345,7 +349,10 @@ def parse_values(name: str, text: str) -> tuple:
     """``--grid NAME=a,b,c`` values as JSON numbers/booleans where they parse, else strings; ``hidden`` takes
     ``8,8/16`` (layer lists separated by ``/``)."""
     if name == "hidden":
-        return tuple(tuple(int(width) for width in part.split(",") if width.strip()) for part in text.split("/"))
+        try:
+            return tuple(tuple(int(width) for width in part.split(",") if width.strip()) for part in text.split("/"))
+        except ValueError:
+            raise ValueError(f"--grid hidden takes layer widths like 8,8/16 (whole numbers), got {text!r}") from None
     values = []
     for part in text.split(","):
         part = part.strip()
