@@ -200,6 +200,21 @@ def test_the_side_panel_shows_the_whole_current_run_without_scrolling(window):
     assert window.live_panel.isVisible() and scroller.verticalScrollBar().maximum() == 0
 
 
+@pytest.mark.parametrize("height", [880, 900])
+def test_an_mlp_with_adam_on_a_2d_set_fits_the_side_panel_at_1400_wide(qtbot, window, height):
+    from kgui.core.experiment.settings import ExperimentSettings
+
+    window.resize(1400, height)
+    window.apply_settings(ExperimentSettings(dataset="spiral", model="mlp", hidden=(8, 8), optimizer="adam",
+                                             learning_rate=0.001))
+    qtbot.waitUntil(lambda: window.height() == height)
+    scroller = window.controls_dock.widget()
+    qtbot.waitUntil(lambda: scroller.viewport().height() > 0)
+    qtbot.wait(50)
+    assert window.form.model_form.hidden_field.isVisible() and window.form.model_form.optimizer_box.isVisible()
+    assert window.live_panel.values["step_ms"].isVisible() and scroller.verticalScrollBar().maximum() == 0
+
+
 def test_a_range_test_that_ends_as_the_loss_blows_up_reads_as_done(qtbot, window):
     window.form.dataset_picker.select("linear", {"n": 100})
     window.range_test()

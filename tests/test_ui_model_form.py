@@ -18,6 +18,9 @@ def shown(form):
 
 
 def test_rows_follow_the_model_and_optimizer(form):
+    assert shown(form) == {"model", "optimizer", "epochs"}      # the penalties and momentum folded: their defaults
+    assert form.hyper_button.text() == "defaults" and "momentum 0" in form.hyper_button.toolTip()
+    form.hyper_button.click()
     assert shown(form) == {"model", "penalties", "optimizer", "momentum", "epochs"}
     form.model_box.setCurrentIndex(form.model_box.findData("mlp"))
     form.momentum_box.setValue(0.9)
@@ -47,6 +50,23 @@ def test_load_shows_a_saved_experiment(form, qtbot):
     with qtbot.assertNotEmitted(form.changed):
         form.load(saved)
     assert ExperimentSettings().replace(**form.changes()) == saved.replace(dataset="linear")
+    assert form.hyper_button.isChecked() and form.hyper_button.text() == "changed"   # other values than the defaults
+    assert {"penalties", "beta_1", "beta_2", "epsilon"} <= shown(form)                # are in sight
+
+
+def test_the_folded_rows_open_with_their_button_and_a_classroom_that_hides_the_optimizer(form):
+    form.optimizer_box.setCurrentIndex(form.optimizer_box.findData("adam"))
+    assert not {"penalties", "beta_1", "beta_2", "epsilon"} & shown(form)
+    assert "beta 2 0.999" in form.hyper_button.toolTip() and "L2 0" in form.hyper_button.toolTip()
+    form.hyper_button.click()
+    form.beta_2_box.setValue(0.99)
+    assert form.hyper_button.text() == "changed" and {"penalties", "beta_1", "beta_2", "epsilon"} <= shown(form)
+    form.hyper_button.click()
+    assert not {"penalties", "beta_2"} & shown(form) and form.changes()["beta_2"] == 0.99   # folded, still used
+    form.set_enabled_for_run(False)
+    assert form.hyper_button.isEnabled() and not form.optimizer_box.isEnabled()   # a run's values can be looked at
+    form.set_classroom({"optimizer"}, set())                                       # no button: the penalties shown
+    assert "penalties" in shown(form) and not {"optimizer", "beta_2"} & shown(form)
 
 
 def test_picking_an_optimizer_offers_its_keras_learning_rate(form, qtbot):

@@ -27,6 +27,7 @@ from .schedule_form import ScheduleForm
 
 
 STEPS_TIP = "Number of parameter updates (one batch each)"
+ROW_SPACING = 4     # between the form's rows (the style's 6 would make the side panel scroll at 1400 × 900)
 
 
 def unusable_text(problems: list[str]) -> str:
@@ -105,6 +106,8 @@ class ExperimentForm(QGroupBox):
         self.model_form.epochs_box.valueChanged.connect(self._steps_follow_epochs)
         self._steps_follow_epochs()
         # (picking an optimizer offers Keras 2's default learning rate for it; the slider can change it)
+        for layout in (self._layout, self.model_form.form, self.data_form.form, self.schedule_form.form):
+            layout.setVerticalSpacing(ROW_SPACING)
 
     def _offer_rate(self, _optimizer: str, rate: float) -> None:
         if "learning_rate" not in self.classroom.lock:

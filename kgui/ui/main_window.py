@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt
 from PyQt6.QtGui import QCloseEvent, QShowEvent
-from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QGroupBox, QMainWindow, QScrollArea, QTabWidget,
+from PyQt6.QtWidgets import (QDockWidget, QFrame, QGridLayout, QMainWindow, QScrollArea, QTabWidget,
                              QVBoxLayout, QWidget)
 
 from kgui.core.experiment.classroom import Classroom
@@ -128,8 +128,9 @@ class MainWindow(QMainWindow):
 
     def _build_controls(self) -> None:
         self.form = ExperimentForm()
-        self.run_buttons = QGroupBox("Run")
+        self.run_buttons = QWidget()     # no title: the buttons say what they do (the side panel fits 1400 × 900)
         self.run_buttons_layout = QGridLayout(self.run_buttons)
+        self.run_buttons_layout.setContentsMargins(0, 0, 0, 0)
         self.live_panel = LivePanel()
         side = QWidget()
         layout = QVBoxLayout(side)

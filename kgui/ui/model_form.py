@@ -3,14 +3,17 @@ hyper-parameters of the chosen one, epochs.
 
 Only the rows that apply are shown (hidden layers and activation for the MLP, momentum and Nesterov
 for SGD, rho for RMSprop, betas for Adam, epsilon for the adaptive ones), so every combination the
-form can express is a valid one; :meth:`ModelForm.changes` gives the settings fields it holds.
+form can express is a valid one; :meth:`ModelForm.changes` gives the settings fields it holds. The penalties and
+the optimizer's hyper-parameters are folded under the optimizer's row (no penalty and Keras 2's defaults, which
+few change; the side panel then shows the current run without scrolling at 1400 × 900) and open with the button
+beside it, or by themselves when an experiment with other values is loaded.
 """
 from __future__ import annotations
 
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QDoubleValidator
 from PyQt6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
-                             QLineEdit, QSpinBox, QWidget)
+                             QLineEdit, QSpinBox, QToolButton, QWidget)
 
 from kgui.core.training import models
 from kgui.core.experiment import settings as experiment
@@ -20,9 +23,13 @@ from kgui.core.experiment.settings import ExperimentSettings
 MODEL_TITLES = {"auto": "auto (softmax or linear by task)", "softmax": "softmax regression",
                 "linear": "linear regression", "mlp": "MLP (hidden layers)"}
 OPTIMIZER_TITLES = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adam": "Adam"}
+FOLDED_TITLES = {"l2": "L2", "l1": "L1", "momentum": "momentum", "rho": "rho", "beta_1": "beta 1", "beta_2": "beta 2",
+                 "epsilon": "epsilon"}
 CLASSROOM_ROWS = {   # classroom control id: the rows it hides or locks
     "model": ("model", "hidden", "activation"), "regularization": ("penalties",),
     "optimizer": ("optimizer", "momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon"), "epochs": ("epochs",)}
+HYPER_ROWS = ("momentum", "nesterov", "rho", "beta_1", "beta_2", "epsilon")   # the optimizer's hyper-parameters
+FOLDED_ROWS = ("penalties", *HYPER_ROWS)                                     # folded under the optimizer's row
 
 
 def _number_field(tooltip: str) -> QLineEdit:
@@ -67,6 +74,10 @@ class ModelForm(QWidget):
         for name in OPTIMIZERS:
             self.optimizer_box.addItem(OPTIMIZER_TITLES[name], name)
         self.optimizer_box.setToolTip("Keras 2's update rules with its default hyper-parameters")
+        self.hyper_button = QToolButton()    # opens and folds the penalties and the optimizer's hyper-parameters
+        self.hyper_button.setCheckable(True)
+        self.hyper_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.hyper_button.toggled.connect(self._show_rows)
         self.momentum_box = _fraction_box("SGD momentum (0: plain gradient descent)", 3)
         self.nesterov_box = QCheckBox("Nesterov")
         self.rho_box = _fraction_box("RMSprop: decay of the squared-gradient average")
@@ -85,8 +96,9 @@ class ModelForm(QWidget):
         self.locked_rows: set[str] = set()
         for name, label, widget in (
                 ("model", "Model:", self.model_box), ("hidden", "Hidden layers:", self.hidden_field),
-                ("activation", "Activation:", self.activation_box), ("penalties", "L2:", self._penalties()),
-                ("optimizer", "Optimizer:", self.optimizer_box), ("momentum", "Momentum:", self.momentum_box),
+                ("activation", "Activation:", self.activation_box),
+                ("optimizer", "Optimizer:", self._optimizer_row()), ("penalties", "L2:", self._penalties()),
+                ("momentum", "Momentum:", self.momentum_box),
                 ("nesterov", "", self.nesterov_box), ("rho", "Rho:", self.rho_box),
                 ("beta_1", "Beta 1:", self.beta_1_box), ("beta_2", "Beta 2:", self.beta_2_box),
                 ("epsilon", "Epsilon:", self.epsilon_field), ("epochs", "Epochs:", self.epochs_box)):
@@ -100,6 +112,15 @@ class ModelForm(QWidget):
                        self.beta_2_box.valueChanged, self.epsilon_field.textChanged, self.epochs_box.valueChanged):
             signal.connect(self._edited)
         self.optimizer_box.currentIndexChanged.connect(self._optimizer_edited)
+
+    def _optimizer_row(self) -> QWidget:
+        """The optimizer and, beside it, the button that opens the penalties and its hyper-parameters."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.optimizer_box, 1)
+        layout.addWidget(self.hyper_button)
+        return row
 
     def _penalties(self) -> QWidget:
         """L2 and L1 on one row (the side panel shows the current run without scrolling)."""
@@ -129,11 +150,38 @@ class ModelForm(QWidget):
 
     def _show_rows(self) -> None:
         used = set(HYPER_PARAMETERS[self.optimizer])
+        opened = self.hyper_button.isChecked() or "optimizer" in self.hidden_rows   # (a classroom hid the button)
         visible = {"hidden": self.model == "mlp", "activation": self.model == "mlp",
                    "nesterov": "nesterov" in used and self.momentum_box.value() > 0}
         visible.update({name: name in used for name in ("momentum", "rho", "beta_1", "beta_2", "epsilon")})
+        visible.update({name: visible.get(name, True) and opened for name in FOLDED_ROWS})
         for name, widget in self.rows.items():
             self.form.setRowVisible(widget, visible.get(name, True) and name not in self.hidden_rows)
+        self._label_hyper_button(used, opened)
+
+    def _label_hyper_button(self, used: set[str], opened: bool) -> None:
+        """The button says whether the folded values are the defaults ("defaults", else "changed"), and (tooltip)
+        what they are."""
+        shown = ["l2", "l1", *(name for name in HYPER_ROWS if name in used and name != "nesterov")]
+        values = self._folded_values()
+        defaults = ExperimentSettings()
+        changed = any(values[name] != getattr(defaults, name) for name in values if name in shown)
+        self.hyper_button.setText("changed" if changed else "defaults")
+        self.hyper_button.setArrowType(Qt.ArrowType.DownArrow if opened else Qt.ArrowType.RightArrow)
+        listed = " · ".join(f"{FOLDED_TITLES[name]} {values[name]:g}" for name in shown if name in values)
+        self.hyper_button.setToolTip(f"{'Fold' if opened else 'Show'} the penalties and the optimizer's "
+                                     f"hyper-parameters ({listed})")
+
+    def _folded_values(self) -> dict[str, float]:
+        """The folded values the controls hold (one being typed and not a number yet: left out)."""
+        values = {"momentum": self.momentum_box.value(), "rho": self.rho_box.value(),
+                  "beta_1": self.beta_1_box.value(), "beta_2": self.beta_2_box.value()}
+        for name, field in (("l2", self.l2_field), ("l1", self.l1_field), ("epsilon", self.epsilon_field)):
+            try:
+                values[name] = float(field.text() or "0")
+            except ValueError:
+                pass
+        return values
 
     def load(self, settings: ExperimentSettings) -> None:
         """Show ``settings``' model and optimizer fields (without emitting ``changed``); a value the controls do not
@@ -163,6 +211,9 @@ class ModelForm(QWidget):
         self.epsilon_field.setText(exact_text(settings.epsilon))
         for widget in widgets:
             widget.blockSignals(False)
+        defaults, used = ExperimentSettings(), HYPER_PARAMETERS[self.optimizer]
+        if any(getattr(settings, name) != getattr(defaults, name) for name in ("l2", "l1", *used)):
+            self.hyper_button.setChecked(True)   # values other than Keras 2's are in sight (it calls _show_rows)
         self._show_rows()
         if problems:
             raise UnusableValues(problems)
@@ -193,6 +244,8 @@ class ModelForm(QWidget):
         """Lock the form while a run trains (the model is built; only the learning rate stays live); a classroom's
         locked rows stay locked."""
         for name, widget in self.rows.items():
+            if name == "optimizer":   # its fold button stays live: what is folded can always be seen
+                widget = self.optimizer_box
             widget.setEnabled(enabled and name not in self.locked_rows)
 
     def set_classroom(self, hidden: set[str], locked: set[str]) -> None:

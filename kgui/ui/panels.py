@@ -58,6 +58,7 @@ def _number(value, digits: int = 5) -> str:
     return f"{value:.{digits}g}"
 
 
+READOUT_SPACING = 2     # between the readout's rows: one-line values, read at a glance (less than a form's)
 LINE_EDIT_MARGIN = 2    # Qt's QLineEdit insets its text by this many pixels (QLineEditPrivate::horizontalMargin)
 
 
@@ -98,6 +99,7 @@ class LivePanel(QGroupBox):
         self.values: dict[str, QLabel | Readout] = {}
         form = QFormLayout(self)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        form.setVerticalSpacing(READOUT_SPACING)
         for key in self.FIELDS:
             if key in self.STATUS_FIELDS:
                 value = QLabel("—")
