@@ -269,6 +269,8 @@ def test_reset_clears_the_network_docks_and_says_how_to_see_the_next_network(qtb
     window.commands.reset.trigger()
     assert not docks.network.nodes and docks.network.stats is None and docks.layers.history is None
     assert docks.network.caption.text().startswith("Start (F5)") and "Runs table" in docks.network.caption.text()
+    surface = window.surface_view                    # nor the last run's decision boundary
+    assert surface.run_id is None and surface.image.image is None and surface.caption.text().startswith("Train a")
     docks.select(run_id)                             # the run picked again in the table: its network again
     qtbot.waitUntil(lambda: bool(docks.network.nodes))
     assert "saved with the run" in docks.network.caption.text()

@@ -30,7 +30,8 @@ class RunsController(QObject):
     """Keeps ``runs_table`` and ``plot`` in step with ``session``'s runs, and does what the table asks: the picked
     run in ``fit_view`` and ``surface_view``, a re-run through ``jobs``, settings put into the controls by
     ``apply_settings`` (it returns one line for each it cannot use). Reset clears the plot, and the readouts
-    (``fit_view``, ``status``, and through ``idle_reset`` the side panel's) while no job runs; the loss plot takes
+    (``fit_view``, ``surface_view``, ``status``, and through ``idle_reset`` the side panel's and the Network
+    docks) while no job runs; the loss plot takes
     the live run's steps from the session itself."""
 
     idle_reset = pyqtSignal()   # Reset while no job runs: the side panel's readout is cleared
@@ -216,6 +217,7 @@ class RunsController(QObject):
         if not self.jobs.running:
             self.idle_reset.emit()
             self.fit_view.clear()
+            self.surface_view.clear()
             self.status.show_idle()
         self.dialogs.status(f"Plot cleared: {len(hidden)} run(s) hidden; tick them in the Runs table "
                             "to show them again")

@@ -68,13 +68,15 @@ def _rgba(rgb: np.ndarray) -> np.ndarray:
     return np.concatenate([rgb, alpha], axis=-1).round().astype(np.uint8)
 
 
+HINT = "Train a 2-feature dataset (circle, xor, spiral, plane …) to see what the model predicts over the plane."
+
+
 class SurfaceView(QWidget):
     """Heatmap plus the data's points for the live run; ``show_dataset`` first, then ``show_surface`` as they come."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.caption = QLabel("Train a 2-feature dataset (circle, xor, spiral, plane …) to see what the model "
-                              "predicts over the plane.")
+        self.caption = QLabel(HINT)
         self.caption.setWordWrap(True)
         self.caption.setTextFormat(Qt.TextFormat.PlainText)   # it names runs: plain text
         self.plot = pg.PlotWidget(background="w")
@@ -124,6 +126,12 @@ class SurfaceView(QWidget):
         """A live run starts: forget the last surface and draw ``dataset``'s points (2-feature data only)."""
         self.live_run_id, self._live = run_id, (dataset, None)
         self._show(run_id, dataset, None, "as it trains")
+
+    def clear(self) -> None:
+        """Follow no run (the window's Reset): no boundary, the points gone, the hint instead."""
+        self.live_run_id = self._live = self._caption_before = None
+        self._show(None, None, None, "")
+        self.caption.setText(HINT)
 
     def show_live(self) -> None:
         """Back to the live (or last live) run after a saved one was shown."""
