@@ -2,14 +2,14 @@
 then its trials ranked in a table. The exit code is ``run``'s for the worst trial (128 + the signal when stopped)."""
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
 from kgui.cli.console import Console, plural
 from kgui.cli.jobs import signals_stop
-from kgui.core.experiment import settings as experiment
+from kgui.core import json_files
+from kgui.core.experiment import experiment_strings, settings as experiment
 from kgui.core.runs import RunStore
 from kgui.core.sweeps import executors as sweep_executors
 from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialStarted, TrialState
@@ -22,18 +22,20 @@ CLUSTER_VARIABLE = "KGUI_DASK_SCHEDULER"
 STEPS_BATCH_S = 1.0   # the command shows trials, not steps: a worker sends a trial's steps this seldom
 
 
-def _base_spec(path) -> tuple[SweepSpec | None, experiment.ExperimentSettings | None]:
-    """What --config holds: a sweep (a JSON object with "experiment" or "axes"), or an experiment."""
-    if path is None:
+def _base_spec(source) -> tuple[SweepSpec | None, experiment.ExperimentSettings | None]:
+    """What --config holds: a sweep (a JSON object with "experiment" or "axes"), or an experiment (a JSON file or a
+    ``kgui:`` string); ValueError/OSError in one line naming the file."""
+    if source is None:
         return None, None
-    text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else None
+    if experiment_strings.is_experiment_string(source):
+        return None, experiment_strings.decode(source)[0]
+    data = json_files.load_file(source, json_files.parse)
     try:
-        data = json.loads(text) if text is not None else None
-    except json.JSONDecodeError:
-        data = None
-    if isinstance(data, dict) and ("experiment" in data or "axes" in data):
-        return SweepSpec.load(path), None
-    return None, experiment.ExperimentSettings.load(path)
+        if isinstance(data, dict) and ("experiment" in data or "axes" in data):
+            return SweepSpec.from_dict(data), None
+        return None, experiment.ExperimentSettings.from_dict(data)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from None
 
 
 def spec_from_arguments(args) -> SweepSpec:

@@ -1,9 +1,16 @@
-"""``kgui sweep`` given bad axes or a bad sweep file: one line naming the problem, exit code 1, no run written."""
+"""``kgui sweep`` given bad axes or a damaged sweep file (and ``kgui run`` a damaged experiment file): one line
+naming the problem, exit code 1, no run written, nothing hangs."""
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from kgui import cli
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SWEEP = ["sweep", "--dataset", "spiral", "--model", "mlp", "--hidden", "8", "--steps", "5", "--workers", "0"]
 
@@ -35,3 +42,46 @@ def test_a_sweep_file_with_a_bad_sample_seed_is_one_line(capsys, tmp_path, sampl
     code, err = sweep(capsys, tmp_path, "--config", str(path))
     assert code == 1
     assert err.splitlines() == [err] and "sample_seed must be a whole number" in err
+
+
+SWEEP_JSON = {"experiment": {"dataset": "spiral"}, "axes": [{"name": "lr", "values": [0.1, 0.2]}]}
+
+
+def damaged_files(folder):
+    """name -> (a path holding a damaged sweep file, what the error says)."""
+    files = {"truncated": (json.dumps(SWEEP_JSON)[:30].encode(), "not valid JSON"),
+             "binary": (bytes(range(256)) * 8, "not a UTF-8 JSON file"),
+             "utf-16": (json.dumps(SWEEP_JSON).encode("utf-16"), "not a UTF-8 JSON file"),
+             "empty": (b"", "not valid JSON"),
+             "nested": (b'{"axes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply")}
+    paths = {}
+    for name, (data, says) in files.items():
+        path = folder / f"{name}.json"
+        path.write_bytes(data)
+        paths[name] = (path, says)
+    fifo = folder / "fifo.json"
+    os.mkfifo(fifo)
+    (folder / "folder.json").mkdir()
+    paths.update(fifo=(fifo, "not a regular file"), zero=(Path("/dev/zero"), "not a regular file"),
+                 folder=(folder / "folder.json", "a folder"))
+    return paths
+
+
+@pytest.mark.parametrize("damage", ["truncated", "binary", "utf-16", "empty", "nested", "fifo", "zero", "folder"])
+@pytest.mark.parametrize("command", ["sweep", "run"])
+def test_a_damaged_config_file_is_one_line_naming_it_and_nothing_hangs(tmp_path, damage, command):
+    path, says = damaged_files(tmp_path)[damage]
+    args = [*SWEEP] if command == "sweep" else ["run", "--steps", "5"]
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), *args, "--config", str(path),
+                             "--runs-dir", str(tmp_path / "runs")], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    err = result.stderr.strip()
+    assert result.returncode == 1, err
+    assert err.splitlines() == [err] and str(path) in err and says in err
+
+
+def test_a_sweep_file_saved_with_a_byte_order_mark_is_read(capsys, tmp_path):
+    path = tmp_path / "sweep.json"
+    path.write_bytes(json.dumps(SWEEP_JSON).encode("utf-8-sig"))
+    code, err = sweep(capsys, tmp_path, "--config", str(path))
+    assert code == 0, err

@@ -7,10 +7,12 @@ walks the value later (validation, copies, writing it again) can run out of stac
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 from typing import Callable, ClassVar, TypeVar
 
 MAX_DEPTH = 32
+MAX_FILE_BYTES = 64 * 2 ** 20   # kgui's JSON files are kilobytes; a run.json with a long history, a few megabytes
 Loaded = TypeVar("Loaded")
 
 
@@ -57,13 +59,24 @@ def nesting(value) -> int:
 
 
 def load_file(path, from_text: Callable[[str], Loaded]) -> Loaded:
-    """``from_text`` of JSON file ``path``'s UTF-8 text; ValueError or OSError in one line naming the file."""
+    """``from_text`` of JSON file ``path``'s UTF-8 text (a byte-order mark allowed); ValueError or OSError in one line
+    naming the file. Only a regular file of at most :data:`MAX_FILE_BYTES` is read (a FIFO or a device such as
+    /dev/zero would block or never end)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(f"cannot read {path}: {'a folder' if stat.S_ISDIR(mode) else 'not a regular file'}")
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise ValueError(f"{path}: larger than the {MAX_FILE_BYTES // 2 ** 20} MiB a JSON file kgui reads may be")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a UTF-8 JSON file") from None
     except OSError as exc:
+        if str(exc).startswith("cannot read"):
+            raise
         raise OSError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         return from_text(text)
