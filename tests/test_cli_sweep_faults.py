@@ -1,7 +1,9 @@
 """``kgui sweep`` given bad axes or a damaged sweep file (and ``kgui run`` a damaged experiment file): one line
 naming the problem, exit code 1, no run written, nothing hangs."""
+import errno
 import json
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +87,19 @@ def test_a_sweep_file_saved_with_a_byte_order_mark_is_read(capsys, tmp_path):
     path.write_bytes(json.dumps(SWEEP_JSON).encode("utf-8-sig"))
     code, err = sweep(capsys, tmp_path, "--config", str(path))
     assert code == 0, err
+
+
+def test_a_store_that_cannot_be_written_is_one_line_with_the_cause_and_leaves_no_half_made_folder(tmp_path):
+    """A full disk (here: a file size limit of 0 bytes, which fails writes with EFBIG as a full disk fails them with
+    ENOSPC) fails the first run's lock: the line names that cause, not the retry's "File exists"."""
+    def no_file_may_grow():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+
+    runs = tmp_path / "runs"
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), *SWEEP, "--backend", "torch", "--grid",
+                             "lr=0.1,0.2", "--runs-dir", str(runs)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, preexec_fn=no_file_may_grow)
+    err = result.stderr.strip()
+    assert result.returncode == 1
+    assert err.splitlines() == [err] and "cannot create" in err and os.strerror(errno.EFBIG) in err
+    assert not list(runs.iterdir())

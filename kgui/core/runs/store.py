@@ -177,8 +177,12 @@ class RunStore:
         building = self.root / f".{record.id}.new"
         try:
             building.mkdir(parents=True)
-            lock = WriterLock.take(building, record.id)
         except OSError as exc:
+            raise OSError(exc.errno, f"cannot create {folder}: {exc.strerror or exc}") from None
+        try:
+            lock = WriterLock.take(building, record.id)
+        except OSError as exc:   # a full disk: the next attempt starts afresh, and no half-made folder stays behind
+            shutil.rmtree(building, ignore_errors=True)
             raise OSError(exc.errno, f"cannot create {folder}: {exc.strerror or exc}") from None
         try:
             header = (",".join(HISTORY_COLUMNS) + "\n").encode("utf-8")
