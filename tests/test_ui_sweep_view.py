@@ -382,7 +382,8 @@ def test_curves_group_seeds_as_mean_and_std_coloured_by_a_hyper_parameter(qtbot,
     view.set_runs(store.list())
     view.show()
     view.views.setCurrentIndex(1)
-    view.colour_picker.setCurrentText("learning_rate")
+    view.colour_picker.setCurrentText("Learning rate")
+    assert view.colour_picker.currentData() == "learning_rate"
     colors = view.curves.colors
     assert len(colors) == 3 and len(set(colors.values())) == 3            # one colour per rate, from the colormap
     assert view.curves.bar.isVisible()

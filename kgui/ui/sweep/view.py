@@ -104,7 +104,7 @@ class SweepView(QWidget):
         self.coordinates.brushed.connect(self._brushed)
         self.scatter = MetricScatter()
         self.curves = SweepCurves()
-        self.colour_picker = QComboBox()
+        self.colour_picker = QComboBox()       # the hyper-parameters' titles; each item's data is its name
         self.colour_picker.currentIndexChanged.connect(self._draw_curves)
         curves_holder = QWidget()
         curves_layout = QVBoxLayout(curves_holder)
@@ -395,12 +395,14 @@ class SweepView(QWidget):
         scales = self._scales_of(rows)
         self.coordinates.set_rows(rows, scales, _value)
         self._scales = scales
-        colour = self.colour_picker.currentText()
+        colour = self.colour_picker.currentData()
         self.colour_picker.blockSignals(True)
         self.colour_picker.clear()
-        self.colour_picker.addItems([name for name in names if name != SEED_AXIS])
+        for name in names:
+            if name != SEED_AXIS:
+                self.colour_picker.addItem(column_title(name), name)
         if colour in names:
-            self.colour_picker.setCurrentText(colour)
+            self.colour_picker.setCurrentIndex(self.colour_picker.findData(colour))
         self.colour_picker.blockSignals(False)
         chosen = self.axis_picker.currentData()
         self.axis_picker.blockSignals(True)
@@ -438,7 +440,7 @@ class SweepView(QWidget):
         start = time.perf_counter()
         runs = self.records.get(self.sweep_id, {})
         records = [self._history(runs[run_id]) for run_id in self.visible_run_ids() if run_id in runs]
-        self.curves.show_groups(seed_groups(records), self.colour_picker.currentText() or None)
+        self.curves.show_groups(seed_groups(records), self.colour_picker.currentData())
         self._curves_later.setInterval(max(CURVES_MS, round(10_000 * (time.perf_counter() - start))))
 
     def _history(self, record: RunRecord) -> RunRecord:
