@@ -164,27 +164,44 @@ def test_trials_that_end_are_added_live_and_those_ending_within_a_frame_drawn_on
     assert view.sweep_picker.currentText().endswith("(8 trials)")
 
 
+def _one_more_trial(store: RunStore, sweep_id: str, loss: float) -> RunRecord:
+    """A trial of learning rate 0.01 and Adam (inside the stored sweep's axes) whose losses are all ``loss``."""
+    settings = ExperimentSettings(dataset="spiral", learning_rate=0.01, optimizer="adam", steps=3)
+    record = RunRecord.new(settings, "one more")
+    SweepTag(sweep_id, {"learning_rate": 0.01, "optimizer": "adam"}).apply(record)
+    writer = store.begin(record)
+    for step in range(1, 4):
+        writer.append(StepRecord(step, loss, loss, 0.5, 0.01, 0.01 * step, 1.0))
+    record.status = RunStatus.FINISHED
+    writer.save()
+    writer.close()
+    return store.load(record.id, with_history=False)
+
+
 def test_a_trial_inside_the_axes_is_drawn_alone_the_others_stay_a_cached_picture(view, tmp_path, qtbot):
     coordinates = view.coordinates
     redrawn = []
     coordinates.lines.sigPlotChanged.connect(redrawn.append)
-    store = RunStore(tmp_path / "one")
-    settings = ExperimentSettings(dataset="spiral", learning_rate=0.01, optimizer="adam", steps=3)
-    record = RunRecord.new(settings, "one more")
-    SweepTag(view.sweep_id, {"learning_rate": 0.01, "optimizer": "adam"}).apply(record)
-    writer = store.begin(record)
-    for step in range(1, 4):
-        writer.append(StepRecord(step, 0.9, 0.9, 0.5, 0.01, 0.01 * step, 1.0))
-    record.status = RunStatus.FINISHED
-    writer.save()
-    writer.close()
-    view.add_run(store.load(record.id))
+    view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 0.9))
     qtbot.waitUntil(lambda: view.proxy.rowCount() == 9)
     assert not redrawn and _lines_drawn(coordinates.fresh) == 1 and _lines_drawn(coordinates.lines) == 8
     assert coordinates.lines.cacheMode() is QGraphicsItem.CacheMode.DeviceCoordinateCache
     coordinates.set_brush(0, 0.0, 0.5)                                 # a brush draws every line again
     assert _lines_drawn(coordinates.fresh) == 0
     assert _lines_drawn(coordinates.lines) + _lines_drawn(coordinates.dim) == 9
+
+
+def test_a_trial_widening_the_metrics_axis_adds_its_point_to_the_scatter_alone(view, tmp_path, qtbot):
+    """The scatter's x axis is the hyper-parameter's: a loss beyond the others redraws the parallel coordinates
+    (their metric axis widens), not the scatter's points."""
+    redrawn, points_set = [], []
+    view.coordinates.lines.sigPlotChanged.connect(redrawn.append)
+    set_points = view.scatter.set_points
+    view.scatter.set_points = lambda *args: points_set.append(args) or set_points(*args)
+    view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 5.0))
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 9)
+    assert redrawn and not points_set
+    assert view.scatter.count == 9 and max(view.scatter.points.getData()[1]) == 5.0
 
 
 def test_axis_scales():

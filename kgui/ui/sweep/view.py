@@ -220,11 +220,12 @@ class SweepView(QWidget):
         if None in scales:   # a value an axis cannot hold as it is: every value again
             scales = self._scales_of(self.model.rows)
         self.coordinates.add_rows(rows, scales, _value)
-        unchanged = scales == self._scales and self.scatter.count + len(rows) == len(self.model.rows)
-        self._scales = scales
         axis, metric = self.axis_picker.currentData(), str(self.picked_metric)
         scale = next((scale for scale in scales if scale.name == axis), None)
-        if unchanged and scale is not None:
+        drawn = next((scale for scale in self._scales if scale.name == axis), None)
+        self._scales = scales
+        # the scatter's x axis is that hyper-parameter's alone (its y follows the metric by itself)
+        if scale is not None and scale == drawn and self.scatter.count + len(rows) == len(self.model.rows):
             self.scatter.add_points(scale, [row.values.get(axis) for row in rows],
                                     [row.metrics[metric] for row in rows])
         else:
