@@ -9,6 +9,7 @@ from pathlib import Path
 from kgui.cli.console import Console, plural
 from kgui.cli.jobs import signals_stop
 from kgui.core import json_files
+from kgui.core.files import write_atomic
 from kgui.core.experiment import experiment_strings, settings as experiment
 from kgui.core.runs import RunStore
 from kgui.core.sweeps import executors as sweep_executors
@@ -154,7 +155,7 @@ def sweep_command(args, out, err) -> int:
     spec = spec_from_arguments(args)
     workers = (os.cpu_count() or 1) if args.workers is None else max(args.workers, 1)   # 0: one, in this process
     if args.save:
-        Path(args.save).write_text(spec.to_json(), encoding="utf-8")
+        write_atomic(args.save, spec.to_json())
     store = RunStore(args.runs_dir)
     console = Console(out, err)
     executor = make_executor(args, min(workers, spec.count()))

@@ -103,3 +103,18 @@ def test_a_store_that_cannot_be_written_is_one_line_with_the_cause_and_leaves_no
     assert result.returncode == 1
     assert err.splitlines() == [err] and "cannot create" in err and os.strerror(errno.EFBIG) in err
     assert not list(runs.iterdir())
+
+
+@pytest.mark.parametrize("target, says", [("/dev/full", "No space left on device"), ("fifo", "a pipe nobody reads")],
+                         ids=["full-disk", "fifo"])
+def test_save_to_a_full_device_or_a_pipe_nobody_reads_is_one_line_naming_it_not_a_hang(tmp_path, target, says):
+    if target == "fifo":
+        target = tmp_path / "sweep.json"
+        os.mkfifo(target)
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), *SWEEP, "--grid", "lr=0.1,0.2", "--save",
+                             str(target), "--runs-dir", str(tmp_path / "runs")], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    err = result.stderr.strip()
+    assert result.returncode == 1
+    assert err == f"kgui: error: cannot write {target}: {says}"
+    assert Path("/dev/full").is_char_device()

@@ -1,7 +1,9 @@
 """Writing files so that readers never see half of one, and reading back the arrays a run folder keeps."""
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -22,6 +24,13 @@ def write_atomic(path, data: bytes | str) -> None:
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):   # a folder, or a device or pipe (never replaced by a file)
+        _write_into(path, payload, mode)
+        return
+    try:
         handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
@@ -33,6 +42,21 @@ def write_atomic(path, data: bytes | str) -> None:
     except OSError as exc:
         os.unlink(temp_name)
         raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
+
+
+def _write_into(path: Path, payload: bytes, mode: int) -> None:
+    """Write into an existing device or pipe (/dev/null, /dev/stdout); OSError naming ``path`` for a folder, a full
+    device (/dev/full) or a pipe nobody reads."""
+    if stat.S_ISDIR(mode):
+        raise OSError(errno.EISDIR, f"cannot write {path}: it is a folder")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)   # a pipe without a reader fails here instead of blocking
+        with os.fdopen(fd, "wb") as stream:
+            os.set_blocking(fd, True)
+            stream.write(payload)
+    except OSError as exc:
+        reason = "a pipe nobody reads" if exc.errno == errno.ENXIO else exc.strerror
+        raise OSError(exc.errno, f"cannot write {path}: {reason}") from None
 
 
 def error_text(exc: BaseException) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import math
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from ..files import write_atomic
 from ..runs import RunRecord, RunStore, json_safe
 from .spec import LOG_BY_DEFAULT, Metric
 
@@ -75,20 +77,22 @@ def axis_names(rows: list[TrialRow]) -> list[str]:
 
 
 def export_rows(rows: list[TrialRow], path) -> Path:
-    """The trial table as CSV or JSON (by extension); ValueError for another extension."""
+    """The trial table as CSV or JSON (by extension), written whole or not at all; ValueError for another extension,
+    OSError naming the file."""
     path = Path(path)
     suffix = path.suffix.lower()
     data = [row.as_dict() for row in rows]
     if suffix == ".json":
-        path.write_text(json.dumps(json_safe(data), indent=2), encoding="utf-8")
+        write_atomic(path, json.dumps(json_safe(data), indent=2))
     elif suffix == ".csv":
         columns = ["run_id", *axis_names(rows), *METRIC_COLUMNS, "steps", "status", "message"]
-        with open(path, "w", newline="", encoding="utf-8") as stream:
-            writer = csv.DictWriter(stream, columns)
-            writer.writeheader()
-            for item in data:
-                writer.writerow({key: (",".join(map(str, value)) if isinstance(value, list) else value)
-                                 for key, value in item.items()})
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, columns)
+        writer.writeheader()
+        for item in data:
+            writer.writerow({key: (",".join(map(str, value)) if isinstance(value, list) else value)
+                             for key, value in item.items()})
+        write_atomic(path, text.getvalue())
     else:
         raise ValueError(f"a sweep table is written as .csv or .json, not {path.name!r}")
     return path
