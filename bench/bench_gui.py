@@ -183,6 +183,7 @@ VARIANTS = {
     "points repainted": " (decision boundary's points repainted with it: before)",
     "0.5 ms switch": " (the interpreter's GIL switch interval at 0.5 ms, not 5 ms)",
     "not niced": " (workers not niced)",
+    "row once a second": " (the runs table's live row once a second: before)",
 }
 
 
@@ -203,7 +204,8 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare:
     job and its signals alone); "no surface" computes and draws no decision boundary (2-feature data: the Decision
     boundary dock is in front otherwise); "points repainted" paints the dock's points at every surface instead of
     from a cached picture; "0.5 ms switch" sets the interpreter's GIL switch interval to 0.5 ms (the window did so
-    while engines ran in its process); "not niced" starts the window's workers at its own priority.
+    while engines ran in its process); "not niced" starts the window's workers at its own priority; "row once a
+    second" refreshes the runs table's live row once a second only (its Steps cell trailed the side panel).
     """
     from PyQt6.QtCore import QEventLoop, QTimer
 
@@ -227,6 +229,8 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare:
     window.show()
     if variant == "frozen":
         window.plot.timer.stop()
+    if variant == "row once a second":    # the live row's Steps and losses not set at the frames between
+        window.runs_table.show_latest_step = lambda *args: None
     if variant == "points repainted":
         for points in (window.surface_view.train_points, window.surface_view.val_points):
             points.setCacheMode(points.CacheMode.NoCache)
