@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kgui.cli.console import Console, plural
 from kgui.cli.jobs import signals_stop
+from kgui.cli.sweep_start import CLUSTER_VARIABLE
 from kgui.core import json_files
 from kgui.core.files import write_atomic
 from kgui.core.experiment import experiment_strings, settings as experiment
@@ -19,7 +20,6 @@ from kgui.core.sweeps.spec import (Axis, Metric, SweepMethod, SweepSpec, canonic
 from kgui.core.sweeps.table import METRIC_COLUMNS, axis_names, export_rows, ranked_rows
 from kgui.exit_codes import sweep_exit_code
 
-CLUSTER_VARIABLE = "KGUI_DASK_SCHEDULER"
 STEPS_BATCH_S = 1.0   # the command shows trials, not steps: a worker sends a trial's steps this seldom
 
 
@@ -72,9 +72,9 @@ def spec_from_arguments(args) -> SweepSpec:
     return spec
 
 
-def make_executor(args, workers: int):
-    """Dask when a scheduler is given, else worker processes (threads of this process with --in-process or
-    --workers 0, as ``kgui run`` and ``lr-find`` take it)."""
+def make_executor(args, workers: int, launched=()):
+    """Dask when a scheduler is given, else worker processes, the first of them ``launched`` already (threads of
+    this process with --in-process or --workers 0, as ``kgui run`` and ``lr-find`` take it)."""
     cluster = args.cluster or os.environ.get(CLUSTER_VARIABLE)
     if cluster:
         from kgui.core.sweeps.dask_executor import DaskExecutor
@@ -86,7 +86,7 @@ def make_executor(args, workers: int):
         except ImportError:   # no worker processes in this version
             pass
         else:
-            return PoolExecutor(workers, batch_s=STEPS_BATCH_S)
+            return PoolExecutor(workers, batch_s=STEPS_BATCH_S, launched=launched)
     return sweep_executors.ThreadExecutor(workers)
 
 
@@ -148,7 +148,9 @@ def result_table(result: SweepResult, store: RunStore) -> tuple[list[str], list]
     return text, rows
 
 
-def sweep_command(args, out, err) -> int:
+def sweep_command(args, out, err, launched=()) -> int:
+    """The command; ``launched``: worker processes started already (:mod:`kgui.cli.sweep_start`), which the pool
+    takes."""
     for path in args.export:
         if Path(path).suffix.lower() not in (".csv", ".json"):
             raise ValueError(f"--export writes the trial table as .csv or .json, not {path!r}")
@@ -158,7 +160,7 @@ def sweep_command(args, out, err) -> int:
         write_atomic(args.save, spec.to_json())
     store = RunStore(args.runs_dir)
     console = Console(out, err)
-    executor = make_executor(args, min(workers, spec.count()))
+    executor = make_executor(args, min(workers, spec.count()), launched)
     started = time.perf_counter()
     try:
         with signals_stop() as stopper:

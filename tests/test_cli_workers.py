@@ -136,3 +136,62 @@ def test_a_command_line_sweeps_workers_send_steps_seldom_as_it_shows_trials_not_
         assert executor.batch_s == STEPS_BATCH_S >= 0.5   # a worker's steps: one message a second, not 60
     finally:
         executor.shutdown()
+
+
+def live_children() -> list[int]:
+    """This process's child processes, zombies left out."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid() and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("argv, count", [
+    (["sweep", "--grid", "lr=0.1"], os.cpu_count()), (["sweep", "--workers", "1"], 1),
+    (["sweep", "--workers=2"], min(2, os.cpu_count())), (["sweep", "--work", "1"], 1), (["sweep", "--workers", "0"], 0),
+    (["sweep", "--workers", "500"], os.cpu_count()), (["sweep", "--workers", "two"], 0), (["sweep", "--in-process"], 0),
+    (["sweep", "--in-p"], 0), (["sweep", "--cluster", "tcp://h:8786"], 0), (["sweep", "--help"], 0),
+    (["run", "--workers", "2"], 0), ([], 0)])
+def test_a_sweep_starts_its_workers_before_parsing_only_for_a_local_sweep(argv, count, monkeypatch):
+    from kgui.cli.sweep_start import CLUSTER_VARIABLE, early_worker_count
+
+    monkeypatch.delenv(CLUSTER_VARIABLE, raising=False)
+    assert early_worker_count(argv) == count
+    monkeypatch.setenv(CLUSTER_VARIABLE, "tcp://h:8786")
+    assert early_worker_count(argv) == 0
+
+
+def test_a_sweeps_early_workers_give_the_in_process_losses_and_none_is_left_behind(capsys, tmp_path):
+    """The trials' losses are the same with 0, 1 and 2 workers (those started before the command line was parsed);
+    after each command, and after one whose input was bad, no process is left."""
+    engine = ALL_INSTALLED[0]
+    losses = {}
+    for workers in ("0", "1", "2"):
+        runs = tmp_path / workers
+        code, out, err = run(capsys, "sweep", "--backend", engine, *SPIRAL[:-1], "20", "--grid", "lr=0.01,0.1",
+                             "--seeds", "2", "--workers", workers, "--runs-dir", str(runs))
+        assert code == 0, err
+        assert live_children() == []
+        from kgui.core.runs import RunStore
+
+        store = RunStore(runs)
+        losses[workers] = {(record.settings.learning_rate, record.settings.seed):
+                           [step.train_loss for step in store.load(record.id).history] for record in store.list()}
+        assert len(losses[workers]) == 4
+    assert losses["0"] == losses["1"] == losses["2"]
+    code, out, err = run(capsys, "sweep", "--grid", "lr=fast", "--workers", "2", "--runs-dir", str(tmp_path / "bad"))
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert live_children() == []
+    with pytest.raises(SystemExit):
+        cli.main(["sweep", "--no-such-flag", "--workers", "2"])
+    assert live_children() == []
+    code, out, err = run(capsys, "sweep", "--backend", engine, *SPIRAL[:-1], "5", "--grid", "lr=0.1", "--workers",
+                         "2", "--runs-dir", str(tmp_path / "one"))   # one trial: one worker used, one ended unused
+    assert code == 0, err
+    assert live_children() == []

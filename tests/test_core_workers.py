@@ -424,3 +424,20 @@ def test_the_parent_of_a_remote_job_never_imports_an_engine(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "[]"
+
+
+def test_a_pool_takes_processes_started_earlier_as_its_first_workers_and_ends_those_it_does_not_need(store):
+    from kgui.core.workers.launch import Launched
+
+    launched = [Launched(), Launched()]
+    pool = WorkerPool(max_workers=1, launched=launched)
+    try:
+        assert launched[1].popen.poll() is not None   # beyond max_workers: ended at once
+        job, result, _ = run_remote(Session(store, pool=pool), LINEAR)
+        assert result.status == RunStatus.FINISHED and job.process.pid == launched[0].pid
+    finally:
+        assert pool.shutdown(2.0)
+    unused = Launched()
+    WorkerPool(max_workers=1, launched=[unused]).shutdown(2.0)   # never needed: ended by the shutdown
+    assert unused.popen.poll() is not None
+    assert children() == []

@@ -6,30 +6,55 @@ suggestion; ``kgui runs list|delete|export`` manages saved runs; ``kgui`` with n
 Exit codes: 0 ok, 1 bad input, a failed run or no suggestion, 2 bad command line, 3 the run diverged,
 128 + the signal when stopped by one: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP (the run is saved as
 stopped and the exports are written, as for Ctrl-C). Errors are one line, ``kgui: error: ...``, with no
-traceback. Commands import the training machinery when they run, so that ``runs list`` starts quickly.
+traceback. Commands import the training machinery when they run, so that ``runs list`` starts quickly; ``kgui
+sweep`` starts its worker processes before importing anything else (:mod:`.sweep_start`).
 
 One module per command (run, lr_find, runs, window, warm_up; ``kgui sweep`` is kgui.sweep_command), and what they
-share: arguments (the parser), console (the printed lines), jobs (the worker pool, stopping by signals).
+share: arguments (the parser), console (the printed lines), jobs (the worker pool, stopping by signals). The names
+below that come from them load on first use.
 """
 from __future__ import annotations
 
+import importlib
 import sys
 
-from kgui.core.files import error_text
-from kgui import exit_codes
-
-from .arguments import apply_data_arguments, build_parser
-from .window import open_command, open_window, window_experiment
+from .sweep_start import start_early
 
 USER_ERRORS = (ValueError, OSError, LookupError, ImportError)   # one line for people; anything else is a bug
+
+_WHERE = {"apply_data_arguments": "arguments", "build_parser": "arguments", "open_command": "window",
+          "open_window": "window", "window_experiment": "window"}
 
 __all__ = ["USER_ERRORS", "apply_data_arguments",
            "build_parser", "main", "window_experiment"]
 
 
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def main(argv=None) -> int:
     """Entry point of ``kgui`` and ``python main.py``; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    launched = start_early(argv)   # a sweep's workers, first of all
+    try:
+        return _command(argv, launched)
+    finally:
+        if launched:
+            from kgui.core.workers.launch import close_all
+
+            close_all(launched)   # those no pool took (bad input, fewer trials than workers)
+
+
+def _command(argv: list[str], launched: list) -> int:
+    from kgui import exit_codes
+    from kgui.core.files import error_text
+
+    from .arguments import apply_data_arguments, build_parser
+    from .window import open_command, open_window
+
     if not argv:
         return open_window()
     args = build_parser().parse_args(argv)
@@ -43,7 +68,7 @@ def main(argv=None) -> int:
         if args.command == "sweep":
             from kgui.sweep_command import sweep_command
 
-            return sweep_command(args, out, err)
+            return sweep_command(args, out, err, launched)
         if args.command == "lr-find":
             from .lr_find import lr_find_command
 

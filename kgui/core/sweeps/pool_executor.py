@@ -32,14 +32,15 @@ class _PoolAttempt:
 
 class PoolExecutor:
     """``slots`` worker processes, one trial at a time each, started ``nice`` and ``group_nice`` (see
-    :class:`WorkerPool`); a trial's steps come back in batches at most every ``batch_s``."""
+    :class:`WorkerPool`), the first of them ``launched`` already; a trial's steps come back in batches at most every
+    ``batch_s``."""
 
     writes_runs = True
 
-    def __init__(self, slots: int, nice: int = 0, batch_s: float = BATCH_S, group_nice: int = 0):
+    def __init__(self, slots: int, nice: int = 0, batch_s: float = BATCH_S, group_nice: int = 0, launched=()):
         self.slots = max(1, slots)
         self.batch_s = batch_s
-        self.pool = WorkerPool(max_workers=self.slots, nice=nice, group_nice=group_nice)
+        self.pool = WorkerPool(max_workers=self.slots, nice=nice, group_nice=group_nice, launched=launched)
 
     def start(self, request: TrialRequest, slot: int, sink: Sink) -> _PoolAttempt:
         return _PoolAttempt(RemoteJob(JobKind.TRAINING, request.settings, request.store, self.pool, sink=sink,

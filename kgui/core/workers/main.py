@@ -1,6 +1,6 @@
 """The worker process: runs session Jobs for the parent that started it, one at a time, exactly as in-process.
 
-Started as ``python -P -c BOOTSTRAP <folder holding kgui> <fd>`` (:mod:`.process`), or ``python -m
+Started as ``python -P -c BOOTSTRAP <folder holding kgui> <fd>`` (:mod:`.launch`), or ``python -m
 kgui.core.workers <fd>``: ``fd`` is its end of a socket pair, wrapped in a :mod:`multiprocessing.connection`
 Connection. It says :class:`Hello`, then its main thread reads commands while a job thread runs the job:
 
@@ -130,9 +130,3 @@ def main() -> None:
     fd = int(sys.argv[-1])
     os.set_inheritable(fd, False)   # no process this one starts may keep the connection open after it dies
     serve(Connection(fd))
-
-
-# How process.py starts a worker: the parent's kgui is imported from that folder (the same code as the parent's),
-# which then leaves sys.path; -P keeps the current folder off it.
-BOOTSTRAP = ("import sys; root = sys.argv[1]; sys.path.insert(0, root); from kgui.core.workers import main; "
-             "sys.path.remove(root); main.main()")

@@ -15,13 +15,14 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 from kgui import backend
 
 from ..session import JobKind
 from ..experiment.settings import ExperimentSettings
 from ..training.trainer import same_preparation
+from .launch import Launched, close_all
 from .process import WorkerProcess
 from .protocol import Prepare, Shutdown
 
@@ -53,12 +54,16 @@ class _Slot:
 class WorkerPool:
     """At most ``max_workers`` worker processes (default: the number of cores, at least 2), each started ``nice``
     steps below its parent's priority (the window: its GUI thread gets a CPU first), its session ``group_nice``
-    (Linux's autogroup: against the window's process, and every other session's)."""
+    (Linux's autogroup: against the window's process, and every other session's). ``launched``: processes the caller
+    started already (:mod:`.launch`), taken as the first workers; those beyond ``max_workers``, or never needed, are
+    ended (at once, or at :meth:`shutdown`)."""
 
     def __init__(self, max_workers: int | None = None, idle_s: float = IDLE_S, rss_growth: int = RSS_GROWTH,
-                 nice: int = 0, group_nice: int = 0):
+                 nice: int = 0, group_nice: int = 0, launched: Sequence[Launched] = ()):
         self.max_workers = max_workers or max(2, os.cpu_count() or 1)
         self.idle_s, self.rss_growth, self.nice, self.group_nice = idle_s, rss_growth, nice, group_nice
+        self._launched = list(launched[:self.max_workers])   # started by the caller already: the first workers
+        close_all(launched[self.max_workers:])
         self._slots: list[_Slot] = []
         self._changed = threading.Condition()
         self._closed = False
@@ -169,7 +174,8 @@ class WorkerPool:
 
     def _start(self) -> _Slot:
         """Under the lock."""
-        slot = _Slot(WorkerProcess(self.nice, self.group_nice))
+        launched = self._launched.pop(0) if self._launched else None
+        slot = _Slot(WorkerProcess(self.nice, self.group_nice, launched))
         self._slots.append(slot)
         return slot
 
@@ -202,7 +208,9 @@ class WorkerPool:
         with self._changed:
             self._closed = True
             slots, self._slots = self._slots, []
+            unused, self._launched = self._launched, []
             self._changed.notify_all()
+        close_all(unused)
         for slot in slots:   # every worker is told first, then they stop in parallel
             slot.process.send(Shutdown())
         for slot in slots:

@@ -1,6 +1,6 @@
 """One worker process seen from its parent: start, send, receive, alive, exit cause, kill.
 
-The child runs :mod:`.main` with the parent's own kgui folder on its path, in a session of its own (a Ctrl-C in
+The child (started by :mod:`.launch`) runs :mod:`.main` with the parent's own kgui folder on its path, in a session of its own (a Ctrl-C in
 the terminal reaches only the parent, and :meth:`WorkerProcess.kill` ends the compilers it started too). A reader
 thread drains the connection into a queue, so a worker never blocks on a full pipe, and puts :class:`Exited`
 there once the worker has gone. The worker's stdout and stderr go to a temporary file, whose last line becomes
@@ -12,20 +12,15 @@ import os
 import queue
 import select
 import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 
-from .main import BOOTSTRAP
+from .launch import Launched
 from .protocol import Hello, Shutdown, StepRows
 
-KGUI_FOLDER = str(Path(__file__).resolve().parents[3])   # the folder holding this kgui
 EXIT_GRACE_S = 1.0    # a worker whose connection ended is given this long to exit before it is killed
 HELLO_WAIT_S = 60.0   # a worker that has not said Hello this long after it started is killed (it hangs)
 LOG_TAIL_BYTES = 4096
@@ -95,25 +90,19 @@ def _lower_group_priority(pid: int, nice: int) -> None:
 
 
 class WorkerProcess:
-    """A worker process and its connection; thread-safe :meth:`send`."""
+    """A worker process and its connection; thread-safe :meth:`send`. It starts one, or takes over ``launched``
+    (started earlier, see :mod:`.launch`)."""
 
-    def __init__(self, nice: int = 0, group_nice: int = 0):
-        parent_end, child_end = socket.socketpair()
-        self._log = tempfile.TemporaryFile()
-        try:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-P", "-c", BOOTSTRAP, KGUI_FOLDER, str(child_end.fileno())],
-                pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-                start_new_session=True)
-        finally:
-            child_end.close()
+    def __init__(self, nice: int = 0, group_nice: int = 0, launched: Launched | None = None):
+        launched = launched or Launched()
+        launched.handed_over = True
+        self.popen, self._log, self.started = launched.popen, launched.log, launched.started
         self.pid = self.popen.pid
-        self.started = time.monotonic()
         if nice:
             _lower_priority(self.pid, nice)
         if group_nice:
             _lower_group_priority(self.pid, group_nice)
-        self.connection = Connection(parent_end.detach())
+        self.connection = Connection(launched.socket.detach())
         self.hello: Hello | None = None
         self.refusal = ""              # why the parent refused the worker's Hello, if it did
         self.killed = False            # the parent killed it (kill(), or shutting down)

@@ -1,0 +1,53 @@
+"""``kgui sweep``'s worker processes, started from the raw command line before the command imports anything heavy:
+their start and engine import then overlap the command's own start (its imports, parsing, expanding the grid).
+
+Only a local sweep starts them (not ``--cluster`` or ``$KGUI_DASK_SCHEDULER``, ``--in-process``, ``--workers 0``
+or ``--help``): ``--workers N`` of them, else one a core, at most one a core. The pool takes them as its first
+workers (:class:`~kgui.core.workers.pool.WorkerPool` ``launched``); those it does not need, and all of them when the
+command ends before it has one (bad input), are ended (:func:`~kgui.core.workers.launch.close_all`).
+"""
+from __future__ import annotations
+
+import os
+
+CLUSTER_VARIABLE = "KGUI_DASK_SCHEDULER"
+
+
+def _given(argv: list[str], option: str) -> str | None:
+    """The value of ``option`` (or of an abbreviation argparse would take) in ``argv``: "" for a flag, None if
+    absent."""
+    for index, word in enumerate(argv):
+        name, equals, value = word.partition("=")
+        if len(name) > 3 and option.startswith(name):
+            if equals:
+                return value
+            return argv[index + 1] if index + 1 < len(argv) and not argv[index + 1].startswith("-") else ""
+    return None
+
+
+def early_worker_count(argv: list[str]) -> int:
+    """How many workers to start for the command line ``argv`` before it is parsed (0: none)."""
+    if not argv or argv[0] != "sweep" or os.environ.get(CLUSTER_VARIABLE):
+        return 0
+    words = argv[1:]
+    if any(word in ("-h", "--help") for word in words) or any(
+            _given(words, option) is not None for option in ("--cluster", "--in-process")):
+        return 0
+    cores = os.cpu_count() or 1
+    workers = _given(words, "--workers")
+    if workers is None:
+        return cores
+    try:
+        return min(max(int(workers), 0), cores)
+    except ValueError:
+        return 0   # argparse says what is wrong with it
+
+
+def start_early(argv: list[str]) -> list:
+    """The :class:`~kgui.core.workers.launch.Launched` workers for ``argv`` (see :func:`early_worker_count`)."""
+    count = early_worker_count(argv)
+    if not count:
+        return []
+    from kgui.core.workers.launch import Launched
+
+    return [Launched() for _ in range(count)]
