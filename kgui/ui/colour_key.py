@@ -10,6 +10,8 @@ from PyQt6.QtGui import QColor
 
 from kgui.core.sweeps.table import AxisScale, ScaleKind, axis_scale, category_text
 
+from .names import column_title
+
 COLORMAP = "viridis"
 CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 COLOR_LEVELS = 64        # a continuous colour is one of this many (the Sweep tab draws curves of one level as one path)
@@ -46,8 +48,8 @@ class ColourKey:
                                            for index, name in enumerate(self.scale.categories)]
 
     def title(self) -> str:
-        """``learning rate``: the hyper-parameter for people."""
-        return self.name.replace("_", " ")
+        """``Learning rate``: the hyper-parameter for people."""
+        return column_title(self.name)
 
 
 def category_colour(index: int) -> QColor:

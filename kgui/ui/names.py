@@ -8,7 +8,7 @@ from pathlib import Path
 from kgui.core.experiment.setting_labels import setting_labels
 from kgui.core.sweeps.spec import Metric
 from kgui.core.training.engines import engine_label
-from kgui.core.runs import RunRecord
+from kgui.core.runs import RunRecord, SweepTag
 from kgui.core.runs.names import default_name, earlier_default_name
 from kgui.core.experiment.settings import steps_per_epoch as settings_steps_per_epoch
 
@@ -69,11 +69,12 @@ def run_title(record: RunRecord) -> str:
 
 def plot_placement(record: RunRecord) -> dict:
     """LossPlot.add_run's keywords for a run: its first learning rate, its dataset's panel, its steps per epoch
-    (None when the run was saved without its training rows) and its learning-rate schedule, if any."""
+    (None when the run was saved without its training rows), its learning-rate schedule and its sweep, if any."""
     if not record.readable:
         return {}
     per_epoch = None if record.train_rows is None else settings_steps_per_epoch(record.train_rows,
                                                                                  record.settings.batch_size)
     return {"rate": record.settings.learning_rate, "dataset": record.settings.dataset,
             "dataset_title": dataset_title(record.settings.dataset), "steps_per_epoch": per_epoch,
-            "schedule": record.settings.rate_schedule() if record.settings.schedule_config().scheduled else None}
+            "schedule": record.settings.rate_schedule() if record.settings.schedule_config().scheduled else None,
+            "sweep": SweepTag(record.sweep_id, record.sweep_values) if record.sweep_id else None}

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor
 
+from kgui.core.runs import SweepTag
 from kgui.core.training.schedules import RateSchedule
 
 from ..names import rates_text
@@ -23,12 +24,15 @@ class RunCurves:
     """One run on the plot: its number, buffer, style, legend label, curves and learning-rate markers."""
 
     def __init__(self, item: pg.PlotItem, number: int, title: str, style: RunStyle, smoothing: float,
-                 rate: float | None = None):
+                 rate: float | None = None, sweep: SweepTag | None = None):
         self.number = number
         self.title = title
         self.first_rate = rate
         self.style = style
-        self.color = style.color
+        self.color = style.color     # its style's, or its colour by a hyper-parameter (set_colour)
+        self.sweep = sweep           # a sweep's trial: the sweep and its axis values
+        self.grouped = False         # drawn as part of its configuration's mean over seeds, not on its own
+        self.faded = False
         self.buffer = SeriesBuffer(smoothing=smoothing)
         self.visible = True
         self.dirty = True
@@ -65,7 +69,23 @@ class RunCurves:
         rates = self.rates()
         return f"#{self.number} {self.title}" + (f" · lr {rates_text(rates)}" if rates else "")
 
+    def set_colour(self, colour: QColor) -> None:
+        """Draw the run in ``colour`` (its style's dashes kept)."""
+        if colour.name() != QColor(self.color).name():
+            self.color = colour.name()
+            self.set_faded(self.faded)
+
+    def set_grouped(self, grouped: bool) -> None:
+        """Hide the run's own curves while its configuration's mean stands for it (shown again at the next draw)."""
+        if grouped:
+            for curve in self.curves:
+                curve.setVisible(False)
+        elif self.grouped:
+            self.dirty = True
+        self.grouped = grouped
+
     def set_faded(self, faded: bool) -> None:
+        self.faded = faded
         # One-pixel (cosmetic) pens: wider ones go through Qt's general stroker, which takes seconds on
         # 10^4 noisy segments; peak downsampling at one bin per pixel keeps the exact min/max envelope.
         color = QColor(self.color)

@@ -57,9 +57,9 @@ def x_of_step(run, step: int, axis: str) -> float:
     return step
 
 
-def drawn_extent(run, x: np.ndarray, drawn, log_y: bool) -> tuple[float, float, float, float] | None:
-    """x and y extent of a run's drawn values (NaN where not drawn) in view coordinates (log10 y on a log axis),
-    the live run's planned steps included; None when nothing is drawn."""
+def values_extent(x: np.ndarray, drawn, log_y: bool) -> tuple[float, float, float, float] | None:
+    """x and y extent of curves' drawn values (NaN where not drawn) in view coordinates (log10 y on a log axis);
+    None when nothing is drawn."""
     if not len(x):
         return None
     low = float(np.fmin.reduce([np.fmin.reduce(y) for y in drawn]))    # fmin/fmax skip NaN
@@ -68,7 +68,13 @@ def drawn_extent(run, x: np.ndarray, drawn, log_y: bool) -> tuple[float, float, 
         return None
     if log_y:
         low, high = math.log10(low), math.log10(high)
-    x_high = float(x[-1])
-    if run.planned_steps:
-        x_high = max(x_high, x_high * run.planned_steps / run.buffer.steps[-1])
-    return float(x[0]), x_high, low, high
+    return float(x[0]), float(x[-1]), low, high
+
+
+def drawn_extent(run, x: np.ndarray, drawn, log_y: bool) -> tuple[float, float, float, float] | None:
+    """A run's :func:`values_extent`, the live run's planned steps included."""
+    extent = values_extent(x, drawn, log_y)
+    if extent is None or not run.planned_steps:
+        return extent
+    x_low, x_high, low, high = extent
+    return x_low, max(x_high, x_high * run.planned_steps / run.buffer.steps[-1]), low, high

@@ -10,6 +10,7 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QSlider, QVBoxLayout,
                              QWidget)
 
+from kgui.core.runs import SweepTag
 from kgui.core.training.schedules import RateSchedule
 from kgui.core.session import Session, StepsTaken
 from kgui.core.smoothing import MAX_WEIGHT
@@ -21,6 +22,7 @@ from .markers import mark_rate_change, marker_labels, remove_markers, show_marke
 from .readout import READOUT_HINT, describe_point, nearest_index
 from .series import TRAIN_SMOOTH, VAL_SMOOTH
 from .styles import RunStyle, line_key
+from .sweep_look import SweepLook
 from .timed_widget import TimedLayoutWidget
 from .view_maths import drawn_extent, finite_positive, follow_range, x_of_step, x_values
 
@@ -58,6 +60,8 @@ class LossPlot(QWidget):
         self.widget.setBackground("w")
         self.widget.ci.layout.setContentsMargins(0, 0, 0, 0)
         self.shown_panels: list[Panel] = []
+        self.look = SweepLook(self.runs, self.panels, self.panel_of, self._drawn_values)
+        self.look.controls.changed.connect(self.redraw)
         self._panel("", "")
         self._mouse = pg.SignalProxy(self.widget.scene().sigMouseMoved, rateLimit=60, slot=self._mouse_moved)
 
@@ -84,6 +88,8 @@ class LossPlot(QWidget):
         options.addSpacing(16)
         options.addWidget(QLabel("X axis:"))
         options.addWidget(self.x_axis_box)
+        options.addSpacing(16)
+        options.addWidget(self.look.controls)
         self.axis_note = QLabel()     # which runs an epoch axis cannot show in epochs
         self.axis_note.setStyleSheet("color: #a05a00;")
         options.addWidget(self.axis_note)
@@ -159,27 +165,38 @@ class LossPlot(QWidget):
             self.widget.ci.addItem(panel.item, row=row, col=0)
             panel.item.setTitle(html.escape(panel.title) if len(panels) > 1 else None, color="#333", size="10pt")
         self.shown_panels = panels
+        self._place_colour_bar()
         self.widget.setMinimumHeight(MIN_PANEL_HEIGHT * len(panels) if len(panels) > 1 else 0)
         self._refit = True
+
+    def _place_colour_bar(self) -> None:
+        """The sweep look's colour bar right of the panels while it has one (out of the layout otherwise)."""
+        bar, layout = self.look.bar, self.widget.ci
+        if self.look.shows_bar and bar not in layout.items:
+            layout.addItem(bar, row=0, col=1, rowspan=len(self.shown_panels))
+        elif not self.look.shows_bar and bar in layout.items:
+            layout.removeItem(bar)
 
     # -- runs --------------------------------------------------------------------------------------------------------
 
     def add_run(self, run_id: str, title: str, visible: bool = True, planned_steps: int | None = None,
                 rate: float | None = None, dataset: str = "", dataset_title: str = "",
-                steps_per_epoch: int | None = None, schedule: RateSchedule | None = None) -> RunCurves:
+                steps_per_epoch: int | None = None, schedule: RateSchedule | None = None,
+                sweep: SweepTag | None = None) -> RunCurves:
         """A new run, numbered, with the next free style (its steps come with :meth:`add_steps`).
 
         ``title`` goes into its legend label with its number and learning rates (``rate``: the first;
         default: its first step's); ``dataset`` picks its panel (titled ``dataset_title``);
         ``planned_steps``: the run is live and will take that many steps (see :meth:`end_run`);
         ``steps_per_epoch`` places it on the epoch axis (None: unknown, it stays on steps there); ``schedule``: its
-        rates change every step, and the markers show the slider's (base) rate.
+        rates change every step, and the markers show the slider's (base) rate; ``sweep``: the run is that sweep's
+        trial (its runs can be coloured by a hyper-parameter and their seeds grouped).
         """
         used = {run.style for run in self.runs.values()}
         style = next((RunStyle.nth(i) for i in range(len(used) + 1) if RunStyle.nth(i) not in used))
         self._numbers += 1
         panel = self._panel(dataset, dataset_title or dataset)
-        run = RunCurves(panel.item, self._numbers, title, style, self._smoothing, rate)
+        run = RunCurves(panel.item, self._numbers, title, style, self._smoothing, rate, sweep)
         run.planned_steps = planned_steps
         run.steps_per_epoch = steps_per_epoch
         run.schedule = schedule
@@ -188,6 +205,7 @@ class LossPlot(QWidget):
         self._set_current(run_id)
         self.set_run_visible(run_id, visible)
         run.set_faded(self._fading())
+        self.look.invalidate()
         return run
 
     def remove_run(self, run_id: str) -> None:
@@ -205,6 +223,7 @@ class LossPlot(QWidget):
         if self.highlighted == run_id:
             self.highlight(None)
         self._refit = True
+        self.look.invalidate()
         self._update_axis_note()
         self._update_line_key()
 
@@ -222,12 +241,13 @@ class LossPlot(QWidget):
             curve.setVisible(visible)
         show_markers(run, self.panel_of(run_id), visible)
         legend = self.panel_of(run_id).legend
-        if visible and not self._in_legend(run, legend):
+        if visible and not self._in_legend(run, legend) and not self.look.owns_legends:
             legend.addItem(run.train, html.escape(run.label))
         elif not visible:
             legend.removeItem(run.train)
         run.dirty = run.dirty or visible
         self._refit = True
+        self.look.invalidate()
         self._arrange()
         self._update_axis_note()
         self._update_line_key()
@@ -250,6 +270,8 @@ class LossPlot(QWidget):
             return
         run.label = label
         run.train.opts["name"] = html.escape(label)
+        if self.look.owns_legends:     # its entry (if any) names a category or a configuration
+            return
         legend = self.panel_of(run_id).legend
         for sample, text in legend.items:
             if sample.item is run.train:
@@ -320,13 +342,19 @@ class LossPlot(QWidget):
 
     def redraw(self) -> None:
         """Push buffered points of changed, visible runs to their curves."""
-        changed = [run for run in self.runs.values() if run.dirty and run.visible]
-        if not changed and not self._refit:
+        looked = self.look.stale         # the runs shown or the sweep controls changed: colours and bands anew
+        if looked:
+            self.look.apply(self._log_y)
+            self._place_colour_bar()
+        changed = {run_id: run for run_id, run in self.runs.items() if run.dirty and run.visible}
+        if not changed and not self._refit and not looked:
             return
         self.timer.setInterval(round(min(max(REDRAW_MS, self.widget.paint_ms / PAINT_SHARE), MAX_REDRAW_MS)))
         self.widget.paint_ms = 0.0
-        for run in changed:
+        for run in changed.values():
             self._draw(run)
+        if not looked:
+            self.look.draw(set(changed), self._log_y)
         if self.following:
             self._follow(self._refit)
         if self._refit:     # a fresh view: its axes may give back the room of labels no longer shown
@@ -336,22 +364,30 @@ class LossPlot(QWidget):
         self._refit = False
         self.redrawn.emit()
 
-    def _draw(self, run: RunCurves) -> None:
-        run.dirty = False
+    def _drawn_values(self, run: RunCurves) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A run's x values and training and validation losses as drawn (smoothed or raw; not yet made safe for a
+        log axis)."""
         buffer = run.buffer
         if buffer.smoothing != self._smoothing:
             buffer.set_smoothing(self._smoothing)
-        x = x_values(run, self._x_axis)
+        if self._smoothing > 0:
+            return x_values(run, self._x_axis), buffer.column(TRAIN_SMOOTH), buffer.column(VAL_SMOOTH)
+        return x_values(run, self._x_axis), buffer.train, buffer.val
+
+    def _draw(self, run: RunCurves) -> None:
+        run.dirty = False
+        buffer = run.buffer
+        x, train, val = self._drawn_values(run)
         smoothed = self._smoothing > 0
-        train, val = ((buffer.column(TRAIN_SMOOTH), buffer.column(VAL_SMOOTH)) if smoothed
-                      else (buffer.train, buffer.val))
         drawn = [finite_positive(train, self._log_y), finite_positive(val, self._log_y)]
+        alone = not run.grouped        # else its configuration's mean stands for it
+        run.train.setVisible(alone)
         run.train.setData(x, drawn[0], connect="finite")
         has_val = bool(np.isfinite(drawn[1]).any())
-        run.val.setVisible(has_val)
+        run.val.setVisible(alone and has_val)
         if has_val:
             run.val.setData(x, drawn[1], connect="finite")
-        run.raw.setVisible(smoothed)
+        run.raw.setVisible(alone and smoothed)
         if smoothed:
             drawn.append(finite_positive(buffer.train, self._log_y))
             run.raw.setData(x, drawn[-1], connect="finite")
@@ -363,7 +399,7 @@ class LossPlot(QWidget):
         """Move each shown panel's view to its visible runs' data if it left the view or fills too little of it."""
         for panel in self.shown_panels:
             extents = [self.runs[r].bounds for r in panel.run_ids
-                       if self.runs[r].visible and self.runs[r].bounds is not None]
+                       if self.runs[r].visible and self.runs[r].bounds is not None] + self.look.extents(panel)
             if not extents:
                 if refit:   # nothing to fit (every run hidden): the empty plot's range, not the old runs'
                     panel.item.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)

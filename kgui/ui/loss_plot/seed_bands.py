@@ -1,0 +1,64 @@
+"""One configuration of a sweep on the loss plot with its seeds grouped: the mean training loss over the seeds with
+a shaded band of ± one standard deviation (a FillBetweenItem between two unseen bound curves), and the mean
+validation loss dashed. The statistics come from core (:func:`kgui.core.sweeps.seeds.mean_and_std`)."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtGui import QColor
+
+from kgui.core.sweeps.seeds import mean_and_std
+
+from ..colour_key import band_colour
+from .styles import VAL_DASHES, line_pen
+from .view_maths import finite_positive, values_extent
+
+MEAN_WIDTH = 2          # px: a mean stands out from the runs' one-pixel lines
+UNSEEN = QColor(0, 0, 0, 0)   # the band's bounds are drawn by the fill alone (exports leave them out)
+
+
+class SeedBand:
+    """The items of one configuration (``values``, its runs ``run_ids``) on ``item`` (a panel's plot):
+    ``set_data`` draws its runs' curves averaged; ``label`` names it in the legend."""
+
+    def __init__(self, item: pg.PlotItem, label: str, run_ids: list[str], values: dict):
+        self.item = item
+        self.label = label
+        self.run_ids = run_ids
+        self.values = values      # the configuration's axis values
+        self.mean = item.plot([], [])
+        self.val_mean = item.plot([], [])
+        self.upper = item.plot([], [], pen=pg.mkPen(UNSEEN))
+        self.lower = item.plot([], [], pen=pg.mkPen(UNSEEN))
+        self.fill = pg.FillBetweenItem(self.upper, self.lower)
+        item.addItem(self.fill)
+        for curve in (self.mean, self.val_mean):
+            curve.setZValue(2)
+        self.bounds: tuple[float, float, float, float] | None = None   # as RunCurves.bounds
+        self.std = np.empty(0)     # the training loss's, as drawn (for tests and exports)
+
+    def set_colour(self, colour: QColor) -> None:
+        self.mean.setPen(pg.mkPen(colour, width=MEAN_WIDTH))
+        self.val_mean.setPen(line_pen(colour, VAL_DASHES[0]))
+        self.fill.setBrush(pg.mkBrush(band_colour(colour)))
+
+    def set_data(self, xs: list[np.ndarray], trains: list[np.ndarray], vals: list[np.ndarray], log_y: bool) -> None:
+        """The members' x values and training and validation losses (as their curves would draw them) averaged
+        over the steps every member took; x: their mean (steps and epochs are the same; seconds differ)."""
+        x, _ = mean_and_std(xs)
+        train, std = mean_and_std(trains)
+        val, _ = mean_and_std(vals)
+        self.std = std
+        drawn = [finite_positive(values, log_y) for values in (train, train + std, train - std, val)]
+        for curve, values in zip((self.mean, self.upper, self.lower), drawn):
+            curve.setData(x, values, connect="finite")
+        has_val = bool(np.isfinite(drawn[3]).any())
+        self.val_mean.setVisible(has_val)
+        if has_val:
+            self.val_mean.setData(x, drawn[3], connect="finite")
+        self.bounds = values_extent(x, drawn, log_y)
+
+    def remove(self) -> None:
+        for part in (self.fill, self.mean, self.val_mean, self.upper, self.lower):
+            self.item.removeItem(part)
+

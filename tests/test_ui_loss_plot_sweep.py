@@ -1,0 +1,149 @@
+"""The loss plot showing a sweep's trials (a real sweep, trained in a temporary store): colour by a hyper-parameter
+(a colormap and colour bar for numbers, one colour a category with a legend), seeds grouped into mean ± std bands,
+and the sweep controls only where the runs shown are one sweep's trials."""
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.runs import RunRecord, RunStore, StepRecord
+from kgui.core.sweeps import Axis, SweepRunner, SweepSpec, ThreadExecutor
+from kgui.core.sweeps.table import sweep_records
+from kgui.ui.colour_key import COLOR_LEVELS, COLORMAP, category_colour
+from kgui.ui.loss_plot import LossPlot
+from kgui.ui.names import plot_placement, run_title
+from test_core_sweeps import ENGINE
+
+RATES = (0.003, 0.03, 0.3)
+OPTIMIZERS = ("sgd", "adam")
+EXPERIMENT = ExperimentSettings(backend=ENGINE, dataset="spiral", model="mlp", hidden=(8, 8), steps=20, batch_size=10,
+                                dataset_options={"n": 200})
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory) -> list[RunRecord]:
+    """A real sweep: learning rate × optimizer × 2 seeds (12 trials of 20 steps), its runs read with their steps."""
+    store = RunStore(tmp_path_factory.mktemp("runs"))
+    spec = SweepSpec(EXPERIMENT, (Axis("learning_rate", RATES), Axis("optimizer", OPTIMIZERS)), seeds=2)
+    result = SweepRunner(spec, store, ThreadExecutor(1)).run()
+    records = [store.load(record.id) for record in sweep_records(store, result.sweep_id)]
+    assert len(records) == 12 and all(len(record.history) == 20 for record in records)
+    return records
+
+
+@pytest.fixture
+def plot(qtbot):
+    widget = LossPlot()
+    widget.timer.stop()  # frames are drawn by the test
+    qtbot.addWidget(widget)
+    widget.resize(1000, 600)
+    widget.show()
+    return widget
+
+
+def show(plot: LossPlot, records: list[RunRecord]) -> None:
+    """The runs on the plot as the window puts them there (runs_controller.plot_saved_run)."""
+    for record in records:
+        plot.add_run(record.id, run_title(record), **plot_placement(record))
+        plot.add_steps(record.id, record.history, record.lr_changes)
+    plot.redraw()
+
+
+def pen_colour(curve) -> str:
+    return pg.mkPen(curve.opts["pen"]).color().name()
+
+
+def test_colour_by_a_rate_follows_the_colormap_along_a_log_axis_with_a_colour_bar(plot, sweep):
+    show(plot, sweep)
+    controls = plot.look.controls
+    assert controls.isVisible() and controls.colour_box.isEnabled()
+    assert [controls.colour_box.itemData(i) for i in range(controls.colour_box.count())] == [
+        None, "learning_rate", "optimizer"]                            # the seed is not a colour
+    controls.set_colour_by("learning_rate")
+    colormap = pg.colormap.get(COLORMAP)
+    span = np.log10(RATES[-1]) - np.log10(RATES[0])
+    expected = {rate: colormap.map(round((np.log10(rate) - np.log10(RATES[0])) / span * (COLOR_LEVELS - 1))
+                                   / (COLOR_LEVELS - 1), mode="qcolor").name() for rate in RATES}
+    for record in sweep:
+        run = plot.runs[record.id]
+        assert pen_colour(run.train) == expected[record.sweep_values["learning_rate"]]
+        assert pen_colour(run.val) == expected[record.sweep_values["learning_rate"]]
+    table = [colormap.map(level / (COLOR_LEVELS - 1), mode="qcolor").name() for level in range(COLOR_LEVELS)]
+    levels = [table.index(expected[rate]) for rate in RATES]
+    assert levels[0] == 0 and abs(levels[1] - (COLOR_LEVELS - 1) / 2) <= 0.5 and levels[2] == COLOR_LEVELS - 1
+    bar = plot.look.bar
+    assert bar.isVisible() and bar in plot.widget.ci.items
+    assert bar.levels() == pytest.approx((np.log10(0.003), np.log10(0.3)))
+    assert bar.axis.logMode and bar.axis.labelText == "Learning rate"
+    assert plot.labels() == []                                         # the colour bar says which is which
+    controls.set_colour_by(None)                                       # none: the runs' own colours and legend
+    assert bar not in plot.widget.ci.items
+    assert len(plot.labels()) == 12
+    assert [pen_colour(plot.runs[record.id].train) for record in sweep] == [
+        plot.runs[record.id].style.color for record in sweep]
+
+
+def test_colour_by_a_category_gives_each_category_one_colour_and_a_legend(plot, sweep):
+    show(plot, sweep)
+    plot.look.controls.set_colour_by("optimizer")
+    colours = {}
+    for record in sweep:
+        colours.setdefault(record.sweep_values["optimizer"], set()).add(pen_colour(plot.runs[record.id].train))
+    assert colours == {"sgd": {category_colour(0).name()}, "adam": {category_colour(1).name()}}
+    assert plot.labels() == ["Optimizer sgd", "Optimizer adam"]
+    assert not plot.look.bar.isVisible() and plot.look.bar not in plot.widget.ci.items
+
+
+def test_seeds_grouped_give_one_band_per_configuration_with_numpys_mean_and_std(plot, sweep):
+    show(plot, sweep)
+    controls = plot.look.controls
+    assert controls.seeds_box.isEnabled()
+    controls.seeds_box.setChecked(True)
+    bands = plot.look.bands
+    assert len(bands) == len(RATES) * len(OPTIMIZERS)
+    by_id = {record.id: record for record in sweep}
+    for band in bands:
+        members = [by_id[run_id] for run_id in band.run_ids]
+        assert len(members) == 2 and len({member.sweep_values["seed"] for member in members}) == 2
+        assert len({(m.sweep_values["learning_rate"], m.sweep_values["optimizer"]) for m in members}) == 1
+        losses = np.array([[step.train_loss for step in member.history] for member in members])
+        x, mean = band.mean.getData()
+        assert x.tolist() == [step.step for step in members[0].history]
+        assert mean == pytest.approx(np.mean(losses, axis=0))
+        assert band.std == pytest.approx(np.std(losses, axis=0))
+        assert band.upper.getData()[1] == pytest.approx(np.mean(losses, axis=0) + np.std(losses, axis=0))
+        assert not band.fill.path().isEmpty()
+        assert all(not curve.isVisible() for run_id in band.run_ids for curve in plot.runs[run_id].curves)
+    assert sorted(plot.labels()) == sorted(f"learning_rate {rate:g} · optimizer {optimizer} (2 seeds)"
+                                           for rate in RATES for optimizer in OPTIMIZERS)
+    controls.set_colour_by("optimizer")                                # bands coloured by their category
+    assert {band.values["optimizer"]: pen_colour(band.mean) for band in plot.look.bands} == {
+        "sgd": category_colour(0).name(), "adam": category_colour(1).name()}
+    assert plot.labels() == ["Optimizer sgd", "Optimizer adam"]
+    controls.seeds_box.setChecked(False)                               # the runs come back
+    plot.redraw()
+    assert not plot.look.bands and all(plot.runs[record.id].train.isVisible() for record in sweep)
+
+
+def test_the_controls_hide_without_trials_and_say_why_when_the_runs_are_not_one_sweep(plot, sweep):
+    from kgui.ui.loss_plot.sweep_controls import ONE_SEED_TIP
+
+    alone = RunRecord.new(EXPERIMENT, "a run of no sweep")
+    alone.history = [StepRecord(step, 1.0 / step, None, None, 0.1, 0.01 * step, 1.0) for step in range(1, 5)]
+    show(plot, [alone])
+    controls = plot.look.controls
+    assert not controls.isVisible()                                    # nothing to colour by: not in the way
+    show(plot, sweep)
+    assert controls.isVisible() and not controls.colour_box.isEnabled() and not controls.seeds_box.isEnabled()
+    assert "not trials of a sweep" in controls.colour_box.toolTip()
+    controls.set_colour_by("learning_rate")
+    plot.redraw()
+    assert not plot.look.bar.isVisible() and len(plot.labels()) == 13  # a colour nobody can read: none
+    plot.set_run_visible(alone.id, False)
+    plot.redraw()
+    assert controls.colour_box.isEnabled() and plot.look.bar.isVisible()   # the choice kept, now usable
+    for record in sweep:
+        plot.set_run_visible(record.id, record.sweep_values["seed"] == sweep[0].sweep_values["seed"])
+    plot.redraw()
+    assert controls.colour_box.isEnabled() and not controls.seeds_box.isEnabled()
+    assert controls.seeds_box.toolTip() == ONE_SEED_TIP
