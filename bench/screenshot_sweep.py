@@ -2,9 +2,11 @@
 
 With a fresh run store and fresh preferences, runs a real sweep from the window's Sweep tab (spiral, MLP 16,16 tanh,
 full batch, 300 steps; learning rate 0.001…0.3 × SGD, Adam × 2 seeds: 24 trials in 2 workers), then brushes the
-largest rates on the parallel coordinates and shows the curves by seed coloured by learning rate:
+largest rates on the parallel coordinates and shows the curves by seed coloured by learning rate; then shows those
+trials on the Loss tab (Show on Loss plot), coloured by learning rate with their seeds averaged:
 
 - docs/screenshot-sweep.png
+- docs/screenshot-sweep-loss.png
 """
 from __future__ import annotations
 
@@ -40,6 +42,13 @@ def main() -> int:
     QTest.qWait(1500)
     path = out / "screenshot-sweep.png"
     path.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(path))
+    print(f"saved {path}")
+    view.show_button.click()                            # the brushed trials alone on the Loss tab
+    window.plot.look.controls.set_colour_by("learning_rate")
+    window.plot.look.controls.seeds_box.setChecked(True)
+    QTest.qWait(1500)
+    path = out / "screenshot-sweep-loss.png"
     window.grab().save(str(path))
     print(f"saved {path}")
     window.close()

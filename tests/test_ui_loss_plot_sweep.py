@@ -74,7 +74,8 @@ def test_colour_by_a_rate_follows_the_colormap_along_a_log_axis_with_a_colour_ba
     bar = plot.look.bar
     assert bar.isVisible() and bar in plot.widget.ci.items
     assert bar.levels() == pytest.approx((np.log10(0.003), np.log10(0.3)))
-    assert bar.axis.logMode and bar.axis.labelText == "Learning rate"
+    assert bar.axis.labelText == "Learning rate"
+    assert bar.axis._tickLevels == [[(-2.0, "0.01"), (-1.0, "0.1")]]  # a log axis's ticks read as the rates
     assert plot.labels() == []                                         # the colour bar says which is which
     controls.set_colour_by(None)                                       # none: the runs' own colours and legend
     assert bar not in plot.widget.ci.items
@@ -147,3 +148,27 @@ def test_the_controls_hide_without_trials_and_say_why_when_the_runs_are_not_one_
     plot.redraw()
     assert controls.colour_box.isEnabled() and not controls.seeds_box.isEnabled()
     assert controls.seeds_box.toolTip() == ONE_SEED_TIP
+
+
+def test_exports_keep_the_colour_bar_and_the_bands(plot, sweep, tmp_path):
+    from PyQt6.QtGui import QImage
+
+    from kgui.ui.exporting import PNG_SCALE, panel_state
+
+    show(plot, sweep)
+    plot.look.controls.set_colour_by("learning_rate")
+    plot.look.controls.seeds_box.setChecked(True)
+    state = panel_state(plot.item)
+    assert len(state.bands) == len(RATES) * len(OPTIMIZERS)
+    assert len(state.curves) == 2 * len(state.bands)           # each configuration's two means, not its bounds
+    band = plot.look.bands[0]
+    assert state.bands[0].high == pytest.approx(band.mean.getData()[1] + band.std)
+    target = plot.export_target(lambda path: None)
+    svg = target.export(tmp_path / "sweep.svg").read_text()
+    assert ">Learning rate<" in svg and svg.count('style="fill: ') >= len(state.bands)   # colour bar, bands
+    png = QImage(str(target.export(tmp_path / "sweep.png")))
+    bar = plot.look.bar.bar.sceneBoundingRect()                # the colours (its axis is beside them)
+    origin = plot.widget.ci.sceneBoundingRect().topLeft()
+    middle = png.pixelColor(round((bar.center().x() - origin.x()) * PNG_SCALE),
+                            round((bar.center().y() - origin.y()) * PNG_SCALE))
+    assert middle.saturation() > 100                             # the bar's colours, not the white background

@@ -77,10 +77,19 @@ def show_key(bar: pg.ColorBarItem, key: ColourKey | None) -> None:
     shown = key is not None and key.continuous
     bar.setVisible(shown)
     if shown:
-        log = key.scale.kind is ScaleKind.LOG
         bar.setLevels((key.scale.low, key.scale.high))
-        bar.axis.setLogMode(log)       # ticks read 0.001, 0.01, 0.1 rather than their log10
+        bar.axis.enableAutoSIPrefix(False)
+        bar.axis.setTicks(log_ticks(key.scale.low, key.scale.high) if key.scale.kind is ScaleKind.LOG else None)
         bar.axis.setLabel(key.title())
+
+
+def log_ticks(low: float, high: float) -> list[list[tuple[float, str]]]:
+    """Ticks of a log10 axis from ``low`` to ``high`` labelled with the values (0.001, 0.01, 0.1): each decade, and
+    the ends too when fewer than two decades fall inside."""
+    decades = [(float(power), f"{10.0 ** power:g}") for power in range(math.ceil(low), math.floor(high) + 1)]
+    if len(decades) < 2:
+        decades = sorted({(low, f"{10 ** low:.2g}"), (high, f"{10 ** high:.2g}"), *decades})
+    return [decades]
 
 
 

@@ -4,7 +4,8 @@ PNG is pyqtgraph's own rendering of the shown plot (``ImageExporter``) at ``PNG_
 screen: same runs, colours, dash patterns, axis scales, smoothing, x axis, zoom, legend and markers.
 SVG is drawn by matplotlib (pyqtgraph's SVG exporter is broken on Qt >= 6.11) from the plot's actual state,
 read back from its items by :func:`panel_state`: the visible curves' data and pens, the view ranges, the
-log modes, the labelled marker lines and the legend. CSV and JSON are the data behind the view (core).
+log modes, the labelled marker lines, the shaded bands (a sweep's mean ± std over seeds) and the legend, with the
+colour bar of runs coloured by a number. CSV and JSON are the data behind the view (core).
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from PyQt6.QtWidgets import QFileDialog, QGraphicsItem, QMessageBox
 from kgui.core.exports import tensorboard
 from kgui.core.exports.export import export_format
 from kgui.core.files import write_atomic
+
+from .colour_key import ColourKey, draw_colour_bar
 
 PNG_SCALE = 2
 SVG_DPI = 100           # the SVG's figure is the plot's size on screen at this many pixels per inch
@@ -67,6 +70,16 @@ class MarkerState:
 
 
 @dataclass(frozen=True)
+class BandState:
+    """A shaded band (a sweep's mean ± std over seeds) between ``low`` and ``high`` over ``x``, RGBA in 0..1."""
+
+    x: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    color: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
 class PanelState:
     """What one plot shows: view ranges in data coordinates, log axes, axis labels, curves and markers."""
 
@@ -79,6 +92,7 @@ class PanelState:
     log_y: bool
     curves: list[CurveState] = field(default_factory=list)
     markers: list[MarkerState] = field(default_factory=list)
+    bands: list[BandState] = field(default_factory=list)
 
 
 def _rgba(color: QColor) -> tuple[float, float, float, float]:
@@ -96,22 +110,35 @@ def panel_state(item: pg.PlotItem, title: str = "") -> PanelState:
     legend_names = {}
     if item.legend is not None:
         legend_names = {id(sample.item): html.unescape(text.text) for sample, text in item.legend.items}
-    curves, markers = [], []
+    curves, markers, bands = [], [], []
     for data_item in item.listDataItems():
         if not data_item.isVisible() or data_item.xData is None or not len(data_item.xData):
             continue
         pen = pg.mkPen(data_item.opts["pen"])
+        if pen.color().alpha() == 0:     # a band's bound: the band stands for it
+            continue
         curves.append(CurveState(np.asarray(data_item.xData, dtype=float), np.asarray(data_item.yData, dtype=float),
                                  _rgba(pen.color()), max(pen.widthF(), 1.0), tuple(pen.dashPattern()),
                                  legend_names.get(id(data_item)), data_item.zValue()))
     for child in item.items:     # ignoreBounds items (the loss plot's markers) too
+        if isinstance(child, pg.FillBetweenItem) and child.isVisible() and child.curves is not None:
+            (x, high), (_, low) = (_data(curve) for curve in child.curves)
+            length = min(len(x), len(low))
+            bands.append(BandState(x[:length], low[:length], high[:length], _rgba(child.brush().color())))
         if isinstance(child, pg.InfiniteLine) and child.angle == 90 and child.isVisible() and child.label is not None:
             x = child.value()
             markers.append(MarkerState(10 ** x if log_x else x, child.label.format, _rgba(child.pen.color()),
                                        tuple(child.pen.dashPattern()), _label_top(child.label, item.vb)))
     return PanelState(title, item.getAxis("bottom").labelText, item.getAxis("left").labelText,
                       _view_range(x0, x1, log_x), _view_range(y0, y1, log_y), log_x, log_y,
-                      sorted(curves, key=lambda c: c.z), markers)
+                      sorted(curves, key=lambda c: c.z), markers, bands)
+
+
+def _data(curve: pg.PlotDataItem) -> tuple[np.ndarray, np.ndarray]:
+    """A curve's data as given (not log-transformed)."""
+    if curve.xData is None:
+        return np.empty(0), np.empty(0)
+    return np.asarray(curve.xData, dtype=float), np.asarray(curve.yData, dtype=float)
 
 
 def _label_top(label: pg.InfLineLabel, view: pg.ViewBox) -> float:
@@ -128,19 +155,19 @@ SVG_STYLE = {"svg.fonttype": "none",     # text stays text: searchable, editable
              "text.parse_math": False}   # run names are plain text: "$x$" and backslashes are not math
 
 
-def svg_bytes(panels: list[PanelState], size: tuple[int, int]) -> bytes:
+def svg_bytes(panels: list[PanelState], size: tuple[int, int], key: ColourKey | None = None) -> bytes:
     """The panels stacked top to bottom, each with its own x range and ticks as on screen, drawn by matplotlib as
-    SVG at ``size`` pixels / ``SVG_DPI``."""
+    SVG at ``size`` pixels / ``SVG_DPI``; ``key``: the colour bar beside them."""
     import matplotlib
 
     with matplotlib.rc_context(SVG_STYLE):
-        figure = svg_figure(panels, size)
+        figure = svg_figure(panels, size, key)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="svg")
     return buffer.getvalue()
 
 
-def svg_figure(panels: list[PanelState], size: tuple[int, int]):
+def svg_figure(panels: list[PanelState], size: tuple[int, int], key: ColourKey | None = None):
     """The matplotlib Figure :func:`svg_bytes` writes (call it inside ``matplotlib.rc_context(SVG_STYLE)``)."""
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
@@ -149,6 +176,8 @@ def svg_figure(panels: list[PanelState], size: tuple[int, int]):
     FigureCanvasSVG(figure)
     axes_list = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
     for axes, panel in zip(axes_list, panels):
+        for band in panel.bands:
+            axes.fill_between(band.x, band.low, band.high, color=band.color, linewidth=0)
         for curve in panel.curves:
             axes.plot(curve.x, curve.y, color=curve.color, linewidth=curve.width, linestyle=_dashes(curve.dash),
                       label=curve.label)
@@ -170,6 +199,7 @@ def svg_figure(panels: list[PanelState], size: tuple[int, int]):
             axes.set_title(panel.title, fontsize=10)
         if any(curve.label for curve in panel.curves):
             axes.legend(fontsize=8, loc="upper right")
+    draw_colour_bar(figure, list(axes_list), key)
     return figure
 
 
@@ -206,6 +236,7 @@ class ExportTarget:
     write_data: Callable[[Path], object]
     empty_message: str = ""     # why there is nothing to export yet ("" when there is)
     png_title: str = ""         # HTML title the PNG shows above the plot (on screen it stays as it is)
+    colour_key: Callable[[], ColourKey | None] = lambda: None   # the colour bar an SVG draws beside the plots
 
     def export(self, path) -> Path:
         """Write ``path`` in the format of its extension; ValueError (unknown extension) or OSError (naming it)."""
@@ -215,7 +246,7 @@ class ExportTarget:
         elif fmt == "svg":
             rect = self.image_item.sceneBoundingRect()
             write_atomic(path, svg_bytes([panel_state(item, title) for item, title in self.plots()],
-                                         (round(rect.width()), round(rect.height()))))
+                                         (round(rect.width()), round(rect.height())), self.colour_key()))
         else:
             self.write_data(Path(path))
         return Path(path)

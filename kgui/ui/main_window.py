@@ -43,6 +43,7 @@ APP_NAME = "kgui"
 CONTROLS_WIDTH = 360
 ICON = Path(__file__).resolve().parents[2] / "resources" / "kgui.svg"
 DEFAULT_SIZE = (1400, 880)   # the first window's size, when the screen has room for it (the Controls show the run)
+MAX_TRIALS_SHOWN = 200       # Show on Loss plot draws at most this many trials (each is read from its folder)
 
 
 class MainWindow(QMainWindow):
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self.runs_controller.load_saved(shown_run_ids(self.preferences) if show_remembered_runs else set())
         follow_session(self.sweep_view, self.session, self.settings, self.show_run, self.dialogs.status)
+        self.sweep_view.trials_shown.connect(self.show_trials)
         self.window_state = WindowState(self.preferences, self, self.form, self.apply_settings, self.plot,
                                         self.commands.log_y, self.surface_view, self.runs_table, self.session)
         self.window_state.restore()
@@ -249,6 +251,22 @@ class MainWindow(QMainWindow):
         self.session.set_shown(run_id, True)
         self.runs_controller.select(run_id)
         self.tabs.setCurrentWidget(self.plot)
+
+    def show_trials(self, run_ids: list[str]) -> None:
+        """A sweep's trials ``run_ids`` alone on the loss plot (at most ``MAX_TRIALS_SHOWN``; the other runs hidden,
+        still in the runs table), in front: its sweep controls colour them and average their seeds."""
+        shown = [run_id for run_id in run_ids if run_id in self.session.runs][:MAX_TRIALS_SHOWN]
+        for run_id in self.session.shown_run_ids():
+            if run_id not in shown:
+                self.session.set_shown(run_id, False)
+        for run_id in shown:
+            self.session.set_shown(run_id, True)
+        self.runs_controller.select(None)
+        self.tabs.setCurrentWidget(self.plot)
+        more = len(run_ids) - len(shown)
+        self.statusBar().showMessage(f"{len(shown)} trials on the Loss plot" + (
+            f", not the {more} more (filter or brush the Sweep tab's trials to choose)" if more else
+            ": colour them by a hyper-parameter there"))
 
     def set_classroom(self, classroom: Classroom) -> None:
         """Hide and lock the controls ``classroom`` names (kgui.core.experiment.classroom); the others are shown again."""

@@ -14,6 +14,7 @@ from .styles import VAL_DASHES, line_pen
 from .view_maths import finite_positive, values_extent
 
 MEAN_WIDTH = 2          # px: a mean stands out from the runs' one-pixel lines
+LINE_KEY = "means over seeds: solid training, ± std shaded; dashed validation"
 UNSEEN = QColor(0, 0, 0, 0)   # the band's bounds are drawn by the fill alone (exports leave them out)
 
 

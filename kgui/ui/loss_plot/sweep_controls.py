@@ -1,5 +1,6 @@
-"""The loss plot's sweep controls: "Colour by" a hyper-parameter and "Mean ± std over seeds". Shown while the plot
-shows a sweep's trials; usable only while every run it shows is a trial of one sweep (a tooltip says why not)."""
+"""The loss plot's sweep controls, a row under its view options: "Colour by" a hyper-parameter and "Mean ± std over
+seeds". Shown while the plot shows a sweep's trials (a row of their own: the options row stays as narrow as it was);
+usable only while every run it shows is a trial of one sweep (a tooltip says why not)."""
 from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
@@ -36,10 +37,12 @@ class SweepControls(QWidget):
         self.seeds_box = QCheckBox("Mean ± std over seeds")
         self.colour_label = QLabel("Colour by:")
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(6, 0, 6, 2)
         layout.addWidget(self.colour_label)
         layout.addWidget(self.colour_box)
+        layout.addSpacing(12)
         layout.addWidget(self.seeds_box)
+        layout.addStretch(1)
         self.chosen: str | None = None     # the axis the user picked (kept while the shown sweep lacks it)
         self.sweep = PlottedSweep(PlottedRuns.NO_TRIALS)
         self.colour_box.currentIndexChanged.connect(self._picked)
@@ -82,7 +85,8 @@ class SweepControls(QWidget):
     def set_colour_by(self, axis: str | None) -> None:
         """Pick ``axis`` (None: no colour), as the user would."""
         self.chosen = axis
-        index = max(0, self.colour_box.findData(axis))
-        if index == self.colour_box.currentIndex():
-            self.changed.emit()
-        self.colour_box.setCurrentIndex(index)
+        index = self.colour_box.findData(axis)
+        if index >= 0 and index != self.colour_box.currentIndex():
+            self.colour_box.setCurrentIndex(index)      # changed, through _picked
+        else:
+            self.changed.emit()      # picked when offered (the runs shown are not read yet), or already picked

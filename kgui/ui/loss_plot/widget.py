@@ -22,6 +22,7 @@ from .markers import mark_rate_change, marker_labels, remove_markers, show_marke
 from .readout import READOUT_HINT, describe_point, nearest_index
 from .series import TRAIN_SMOOTH, VAL_SMOOTH
 from .styles import RunStyle, line_key
+from .seed_bands import LINE_KEY
 from .sweep_look import SweepLook
 from .timed_widget import TimedLayoutWidget
 from .view_maths import drawn_extent, finite_positive, follow_range, x_of_step, x_values
@@ -30,6 +31,8 @@ REDRAW_MS = 33          # at most ~30 redraws a second
 MAX_REDRAW_MS = 250     # and at least 4 (when painting is slow, e.g. on a loaded machine)
 PAINT_SHARE = 0.25      # painting may take this share of the GUI thread
 SMOOTHING_TICKS = 100   # slider positions: weight = position / 100, capped at core's maximum
+BAR_TOP_MARGIN = 10    # px above a colour bar (the plot area's top)
+BAR_RIGHT_MARGIN = 6
 MIN_PANEL_HEIGHT = 190  # px: a stacked panel never gets smaller (its labels and legend would cover the curves)
 
 
@@ -88,8 +91,6 @@ class LossPlot(QWidget):
         options.addSpacing(16)
         options.addWidget(QLabel("X axis:"))
         options.addWidget(self.x_axis_box)
-        options.addSpacing(16)
-        options.addWidget(self.look.controls)
         self.axis_note = QLabel()     # which runs an epoch axis cannot show in epochs
         self.axis_note.setStyleSheet("color: #a05a00;")
         options.addWidget(self.axis_note)
@@ -104,6 +105,7 @@ class LossPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(options)
+        layout.addWidget(self.look.controls)
         # Each panel keeps a useful height (axis labels, legend and curves apart); more panels than fit scroll.
         self.scroller = QScrollArea()
         self.scroller.setWidget(self.widget)
@@ -173,6 +175,10 @@ class LossPlot(QWidget):
         """The sweep look's colour bar right of the panels while it has one (out of the layout otherwise)."""
         bar, layout = self.look.bar, self.widget.ci
         if self.look.shows_bar and bar not in layout.items:
+            # level with the panels' plot areas, so that the end ticks' labels are not cut by the widget's edges
+            bottom = self.shown_panels[-1].item.getAxis("bottom")
+            bar.layout.setContentsMargins(0, BAR_TOP_MARGIN, BAR_RIGHT_MARGIN, bottom.height() if bottom.isVisible()
+                                          else BAR_TOP_MARGIN)
             layout.addItem(bar, row=0, col=1, rowspan=len(self.shown_panels))
         elif not self.look.shows_bar and bar in layout.items:
             layout.removeItem(bar)
@@ -282,7 +288,7 @@ class LossPlot(QWidget):
         """The shown panels as an export (PNG/SVG as on screen); ``write_data(path)`` writes CSV or JSON."""
         return ExportTarget("loss plot", "kgui-loss", self.widget.ci,
                             lambda: [(panel.item, panel.title) for panel in self.shown_panels], write_data,
-                            empty_message)
+                            empty_message, colour_key=lambda: self.look.key if self.look.shows_bar else None)
 
     def labels(self) -> list[str]:
         """Legend labels of the shown panels, top to bottom."""
@@ -346,6 +352,7 @@ class LossPlot(QWidget):
         if looked:
             self.look.apply(self._log_y)
             self._place_colour_bar()
+            self._update_line_key()
         changed = {run_id: run for run_id, run in self.runs.items() if run.dirty and run.visible}
         if not changed and not self._refit and not looked:
             return
@@ -451,6 +458,9 @@ class LossPlot(QWidget):
         self.auto_range()
 
     def _update_line_key(self) -> None:
+        if self.look.bands:
+            self.line_key.setText(LINE_KEY)
+            return
         rounds: dict[int, list[int]] = {}
         for run in self.runs.values():
             if run.visible:

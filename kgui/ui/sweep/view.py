@@ -33,11 +33,12 @@ CURVES_MS = 1000         # the curves follow new trials at most this often (and 
 
 
 class SweepView(QWidget):
-    """The Sweep tab; ``run_clicked(run_id)`` when a trial is clicked in the table, ``trials_saved(run_ids)`` once a
-    frame for the trials of a sweep started here that have ended since, their runs in the store (the window lists
-    them)."""
+    """The Sweep tab; ``run_clicked(run_id)`` when a trial is clicked in the table, ``trials_shown(run_ids)`` when
+    Show on Loss plot is clicked (the trials the table shows), ``trials_saved(run_ids)`` once a frame for the trials
+    of a sweep started here that have ended since, their runs in the store (the window lists them)."""
 
     run_clicked = pyqtSignal(str)
+    trials_shown = pyqtSignal(list)
     trials_saved = pyqtSignal(list)
     export_requested = pyqtSignal(object)    # a SweepPanel: Export… picked it
 
@@ -76,6 +77,10 @@ class SweepView(QWidget):
         self.filter_box.setClearButtonEnabled(True)
         self.summary = QLabel("No sweep yet: New sweep…, or kgui sweep … on the command line.")
         self.new_button = QPushButton("New sweep…")
+        self.show_button = QPushButton("Show on Loss plot")
+        self.show_button.setToolTip("The trials the table shows (filter and brushes), alone on the Loss plot: colour "
+                                    "them by a hyper-parameter and average their seeds there")
+        self.show_button.clicked.connect(lambda: self.trials_shown.emit(self.visible_run_ids()))
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("A view as PNG or SVG, or the table of the trials shown as CSV or JSON")
         export_menu = QMenu(self.export_button)
@@ -132,6 +137,7 @@ class SweepView(QWidget):
             row.addWidget(QLabel(label))
             row.addWidget(widget)
         choose.addStretch(1)
+        choose.addWidget(self.show_button)
         choose.addWidget(self.new_button)
         choose.addWidget(self.export_button)
         read.addWidget(self.filter_box, 1)
