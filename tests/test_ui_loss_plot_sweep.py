@@ -8,11 +8,12 @@ import pytest
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.runs import RunRecord, RunStore, StepRecord
 from kgui.core.sweeps import Axis, SweepRunner, SweepSpec, ThreadExecutor
-from kgui.core.sweeps.table import sweep_records
 from kgui.ui.colour_key import COLOR_LEVELS, COLORMAP, category_colour
 from kgui.ui.loss_plot import LossPlot
 from kgui.ui.names import plot_placement, run_title
 from test_core_sweeps import ENGINE
+from test_ui_loss_plot import plot  # noqa: F401 - fixture: a LossPlot drawn by the test
+from ui_support import messages  # noqa: F401 - fixture
 
 RATES = (0.003, 0.03, 0.3)
 OPTIMIZERS = ("sgd", "adam")
@@ -21,24 +22,20 @@ EXPERIMENT = ExperimentSettings(backend=ENGINE, dataset="spiral", model="mlp", h
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory) -> list[RunRecord]:
-    """A real sweep: learning rate × optimizer × 2 seeds (12 trials of 20 steps), its runs read with their steps."""
+def sweep_store(tmp_path_factory) -> RunStore:
+    """A store holding a real sweep: learning rate × optimizer × 2 seeds (12 trials of 20 steps)."""
     store = RunStore(tmp_path_factory.mktemp("runs"))
     spec = SweepSpec(EXPERIMENT, (Axis("learning_rate", RATES), Axis("optimizer", OPTIMIZERS)), seeds=2)
-    result = SweepRunner(spec, store, ThreadExecutor(1)).run()
-    records = [store.load(record.id) for record in sweep_records(store, result.sweep_id)]
-    assert len(records) == 12 and all(len(record.history) == 20 for record in records)
-    return records
+    SweepRunner(spec, store, ThreadExecutor(1)).run()
+    return store
 
 
 @pytest.fixture
-def plot(qtbot):
-    widget = LossPlot()
-    widget.timer.stop()  # frames are drawn by the test
-    qtbot.addWidget(widget)
-    widget.resize(1000, 600)
-    widget.show()
-    return widget
+def sweep(sweep_store) -> list[RunRecord]:
+    """The sweep's runs, read with their steps."""
+    records = [sweep_store.load(record.id) for record in sweep_store.list()]
+    assert len(records) == 12 and all(len(record.history) == 20 for record in records)
+    return records
 
 
 def show(plot: LossPlot, records: list[RunRecord]) -> None:
@@ -47,6 +44,11 @@ def show(plot: LossPlot, records: list[RunRecord]) -> None:
         plot.add_run(record.id, run_title(record), **plot_placement(record))
         plot.add_steps(record.id, record.history, record.lr_changes)
     plot.redraw()
+
+
+def optimizers_in_order(records: list[RunRecord]) -> list[str]:
+    """The categories as the runs shown bring them (trials of one second are listed in any order)."""
+    return list(dict.fromkeys(record.sweep_values["optimizer"] for record in records))
 
 
 def pen_colour(curve) -> str:
@@ -75,7 +77,7 @@ def test_colour_by_a_rate_follows_the_colormap_along_a_log_axis_with_a_colour_ba
     assert bar.isVisible() and bar in plot.widget.ci.items
     assert bar.levels() == pytest.approx((np.log10(0.003), np.log10(0.3)))
     assert bar.axis.labelText == "Learning rate"
-    assert bar.axis._tickLevels == [[(-2.0, "0.01"), (-1.0, "0.1")]]  # a log axis's ticks read as the rates
+    assert [label for _, label in bar.axis._tickLevels[0]] == ["0.003", "0.01", "0.1", "0.3"]   # a log axis: the rates
     assert plot.labels() == []                                         # the colour bar says which is which
     controls.set_colour_by(None)                                       # none: the runs' own colours and legend
     assert bar not in plot.widget.ci.items
@@ -90,8 +92,9 @@ def test_colour_by_a_category_gives_each_category_one_colour_and_a_legend(plot, 
     colours = {}
     for record in sweep:
         colours.setdefault(record.sweep_values["optimizer"], set()).add(pen_colour(plot.runs[record.id].train))
-    assert colours == {"sgd": {category_colour(0).name()}, "adam": {category_colour(1).name()}}
-    assert plot.labels() == ["Optimizer sgd", "Optimizer adam"]
+    order = optimizers_in_order(sweep)
+    assert colours == {optimizer: {category_colour(index).name()} for index, optimizer in enumerate(order)}
+    assert plot.labels() == [f"Optimizer {optimizer}" for optimizer in order]
     assert not plot.look.bar.isVisible() and plot.look.bar not in plot.widget.ci.items
 
 
@@ -119,8 +122,8 @@ def test_seeds_grouped_give_one_band_per_configuration_with_numpys_mean_and_std(
                                            for rate in RATES for optimizer in OPTIMIZERS)
     controls.set_colour_by("optimizer")                                # bands coloured by their category
     assert {band.values["optimizer"]: pen_colour(band.mean) for band in plot.look.bands} == {
-        "sgd": category_colour(0).name(), "adam": category_colour(1).name()}
-    assert plot.labels() == ["Optimizer sgd", "Optimizer adam"]
+        optimizer: category_colour(index).name() for index, optimizer in enumerate(optimizers_in_order(sweep))}
+    assert plot.labels() == [f"Optimizer {optimizer}" for optimizer in optimizers_in_order(sweep)]
     controls.seeds_box.setChecked(False)                               # the runs come back
     plot.redraw()
     assert not plot.look.bands and all(plot.runs[record.id].train.isVisible() for record in sweep)
@@ -172,3 +175,28 @@ def test_exports_keep_the_colour_bar_and_the_bands(plot, sweep, tmp_path):
     middle = png.pixelColor(round((bar.center().x() - origin.x()) * PNG_SCALE),
                             round((bar.center().y() - origin.y()) * PNG_SCALE))
     assert middle.saturation() > 100                             # the bar's colours, not the white background
+
+
+def test_show_on_loss_plot_shows_the_trials_the_sweep_tab_shows_alone_and_the_table_takes_their_colours(
+        qtbot, sweep_store, messages):
+    from kgui.ui.main_window import MainWindow
+
+    window = MainWindow(store=sweep_store)
+    qtbot.addWidget(window)
+    window.show()
+    view, plot = window.sweep_view, window.plot
+    view.table.clicked.emit(view.proxy.index(0, 0))                    # one trial: nothing to average
+    plot.redraw()
+    controls = plot.look.controls
+    assert controls.isVisible() and controls.colour_box.isEnabled() and not controls.seeds_box.isEnabled()
+    view.filter_box.setText("adam")                                    # the table shows adam's 6 trials
+    view.show_button.click()
+    shown = set(window.session.shown_run_ids())
+    assert shown == set(view.visible_run_ids()) and len(shown) == 6
+    assert window.tabs.currentWidget() is plot and "6 trials on the Loss plot" in window.statusBar().currentMessage()
+    controls.set_colour_by("learning_rate")
+    controls.seeds_box.setChecked(True)
+    assert len(plot.look.bands) == len(RATES) and plot.look.bar.isVisible()
+    for run_id in shown:                                               # the runs table's names in the plot's colours
+        row = window.runs_table.model.run(run_id)
+        assert row.color.name() == plot.runs[run_id].color != plot.runs[run_id].style.color

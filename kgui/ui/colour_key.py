@@ -17,6 +17,7 @@ CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c56
 COLOR_LEVELS = 64        # a continuous colour is one of this many (the Sweep tab draws curves of one level as one path)
 BAND_ALPHA = 50          # a mean ± std band: its curve's colour, this opaque
 BAR_WIDTH = 12
+END_TICK_ROOM = 0.12     # a colour bar's end gets a tick of its own this far (a share of its length) from the others
 MISSING_COLOR = "#a0a0a0"  # a curve without a value for the key (a trial of an older sweep without that axis)
 
 
@@ -77,7 +78,8 @@ def show_key(bar: pg.ColorBarItem, key: ColourKey | None) -> None:
     shown = key is not None and key.continuous
     bar.setVisible(shown)
     if shown:
-        bar.setLevels((key.scale.low, key.scale.high))
+        low, high = key.scale.low, key.scale.high
+        bar.setLevels((low, high) if high > low else (low - 0.5, high + 0.5))   # one value: its colour mid-bar
         bar.axis.enableAutoSIPrefix(False)
         bar.axis.setTicks(log_ticks(key.scale.low, key.scale.high) if key.scale.kind is ScaleKind.LOG else None)
         bar.axis.setLabel(key.title())
@@ -85,11 +87,13 @@ def show_key(bar: pg.ColorBarItem, key: ColourKey | None) -> None:
 
 def log_ticks(low: float, high: float) -> list[list[tuple[float, str]]]:
     """Ticks of a log10 axis from ``low`` to ``high`` labelled with the values (0.001, 0.01, 0.1): each decade, and
-    the ends too when fewer than two decades fall inside."""
-    decades = [(float(power), f"{10.0 ** power:g}") for power in range(math.ceil(low), math.floor(high) + 1)]
-    if len(decades) < 2:
-        decades = sorted({(low, f"{10 ** low:.2g}"), (high, f"{10 ** high:.2g}"), *decades})
-    return [decades]
+    each end not within ``END_TICK_ROOM`` of a decade's (its labels would overlap)."""
+    ticks = [(float(power), f"{10.0 ** power:g}") for power in range(math.ceil(low), math.floor(high) + 1)]
+    room = END_TICK_ROOM * max(high - low, 1e-12)
+    for end in (low, high):
+        if all(abs(end - position) > room for position, _ in ticks):
+            ticks.append((end, f"{10 ** end:.2g}"))
+    return [sorted(ticks)]
 
 
 

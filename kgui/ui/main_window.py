@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.runs_controller.load_saved(shown_run_ids(self.preferences) if show_remembered_runs else set())
         follow_session(self.sweep_view, self.session, self.settings, self.show_run, self.dialogs.status)
         self.sweep_view.trials_shown.connect(self.show_trials)
+        self.plot.recoloured.connect(self._recolour_rows)
         self.window_state = WindowState(self.preferences, self, self.form, self.apply_settings, self.plot,
                                         self.commands.log_y, self.surface_view, self.runs_table, self.session)
         self.window_state.restore()
@@ -267,6 +268,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{len(shown)} trials on the Loss plot" + (
             f", not the {more} more (filter or brush the Sweep tab's trials to choose)" if more else
             ": colour them by a hyper-parameter there"))
+
+    def _recolour_rows(self, colours: dict[str, str]) -> None:
+        """The runs table's names in the colours the plot draws the runs in now."""
+        for run_id, colour in colours.items():
+            if run_id in self.session.runs:
+                self.runs_table.set_run(self.session.runs[run_id], color=colour)
 
     def set_classroom(self, classroom: Classroom) -> None:
         """Hide and lock the controls ``classroom`` names (kgui.core.experiment.classroom); the others are shown again."""

@@ -69,11 +69,13 @@ class RunCurves:
         rates = self.rates()
         return f"#{self.number} {self.title}" + (f" · lr {rates_text(rates)}" if rates else "")
 
-    def set_colour(self, colour: QColor) -> None:
-        """Draw the run in ``colour`` (its style's dashes kept)."""
-        if colour.name() != QColor(self.color).name():
-            self.color = colour.name()
-            self.set_faded(self.faded)
+    def set_colour(self, colour: QColor) -> bool:
+        """Draw the run in ``colour`` (its style's dashes kept); whether that changed its colour."""
+        if colour.name() == QColor(self.color).name():
+            return False
+        self.color = colour.name()
+        self.set_faded(self.faded)
+        return True
 
     def set_grouped(self, grouped: bool) -> None:
         """Hide the run's own curves while its configuration's mean stands for it (shown again at the next draw)."""

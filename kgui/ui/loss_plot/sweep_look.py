@@ -34,6 +34,7 @@ class SweepLook:
         self.bar = colour_bar()
         self.key: ColourKey | None = None
         self.bands: list[SeedBand] = []
+        self.recoloured: dict[str, str] = {}   # run id -> its new colour ("#rrggbb"), by the last apply()
         self.stale = True                  # the runs shown or the choice changed: apply() before the next redraw
         self._owns_legends = False
 
@@ -57,9 +58,8 @@ class SweepLook:
         colour_by = self.controls.colour_by
         self.key = ColourKey(colour_by, [run.sweep.values.get(colour_by) for _, run in shown]) if colour_by else None
         show_key(self.bar, self.key)
-        for run in self.runs.values():
-            run.set_colour(self._colour(run.sweep.values, None) if self.key and run.sweep else
-                           pg.mkColor(run.style.color))
+        self.recoloured = {run_id: run.color for run_id, run in self.runs.items() if run.set_colour(
+            self._colour(run.sweep.values, None) if self.key and run.sweep else pg.mkColor(run.style.color))}
         self._group(shown if self.controls.group_seeds else [], log_y)
         self._fill_legends(shown)
 

@@ -45,6 +45,7 @@ class LossPlot(QWidget):
     """
 
     redrawn = pyqtSignal()
+    recoloured = pyqtSignal(dict)    # run id -> its new colour: a sweep's runs coloured by a hyper-parameter, or back
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -353,6 +354,8 @@ class LossPlot(QWidget):
             self.look.apply(self._log_y)
             self._place_colour_bar()
             self._update_line_key()
+            if self.look.recoloured:
+                self.recoloured.emit(self.look.recoloured)
         changed = {run_id: run for run_id, run in self.runs.items() if run.dirty and run.visible}
         if not changed and not self._refit and not looked:
             return
