@@ -122,3 +122,20 @@ def test_fit_captions_keep_the_docks_margin_where_no_dock_frames_them(qtbot, win
     assert min(inked) >= window_margin
     for label in (fit.predictions_page.caption, fit.classes_page.title, fit.classes_page.classes):
         assert label.contentsRect().left() == caption.contentsRect().left()
+
+
+def test_the_accuracy_axis_title_is_read_whole_in_a_short_dock(qtbot):
+    """At its least height (a short dock, a notebook cell's 360 × 420 frame) the accuracy plot's left axis still
+    holds its title: it was "validation accuracy", cut to "validation accur" at 100 px."""
+    from kgui.ui.fit_view import FitView
+
+    view = FitView()
+    qtbot.addWidget(view)
+    view.resize(330, 330)
+    view.setCurrentWidget(view.classes_page)
+    view.show()
+    qtbot.waitExposed(view)
+    axis = view.classes_page.plot.getPlotItem().getAxis("left")
+    assert view.classes_page.plot.height() == view.classes_page.plot.minimumHeight()
+    assert axis.label.toPlainText().strip() == "accuracy"
+    assert axis.label.boundingRect().width() <= axis.geometry().height()

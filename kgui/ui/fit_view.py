@@ -26,7 +26,7 @@ REFRESH_S = 0.25
 FIT_COLOR = "#d62728"
 TRUE_COLOR = "#2ca02c"
 ACCURACY_COLOR = "#1f77b4"
-MIN_ACCURACY_PLOT_HEIGHT = 100
+MIN_ACCURACY_PLOT_HEIGHT = 120   # its axis then holds the word "accuracy" (the dock's matrix scrolls below it)
 
 
 def _plot_widget(x_label: str, y_label: str) -> pg.PlotWidget:
@@ -198,9 +198,9 @@ class ClassesPage(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.plot = _plot_widget("step", "validation accuracy")
+        self.plot = _plot_widget("step", "accuracy")    # of the validation split, as the matrix's title says
         self.plot.setMaximumHeight(220)
-        self.plot.setMinimumHeight(MIN_ACCURACY_PLOT_HEIGHT)   # a short dock: the matrix scrolls, the axis stays readable
+        self.plot.setMinimumHeight(MIN_ACCURACY_PLOT_HEIGHT)   # a short dock: the matrix scrolls, the axis is read whole
         self.plot.getPlotItem().setYRange(0, 1)
         self.curve = self.plot.getPlotItem().plot([], [], pen=pg.mkPen(ACCURACY_COLOR, width=1))
         self.title = QLabel("Confusion matrix (validation split): rows true, columns predicted")
