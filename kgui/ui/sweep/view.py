@@ -29,6 +29,7 @@ from .table import TrialsFilter, TrialsModel
 
 SIZED_ROWS = 50          # columns fit this many rows (measuring a thousand on every change cost seconds)
 FRAME_MS = 16            # trials ending within this long of each other are drawn together
+TRIALS_FRAME_MS = 100    # a sweep started here: the trials ending within this long are read and drawn together
 CURVES_MS = 1000         # the curves follow new trials at most this often (and 10x as long as drawing them took)
 
 
@@ -187,7 +188,7 @@ class SweepView(QWidget):
         elif record.sweep_id == self.sweep_id:
             self._pending[record.id] = record
             if not self._frame.isActive():
-                self._frame.start()
+                self._frame.start(FRAME_MS)
 
     def add_runs(self, records) -> None:
         """:meth:`add_run` for each of ``records`` (trials that ended together)."""
@@ -279,7 +280,7 @@ class SweepView(QWidget):
             if event.outcome.record is not None:
                 self._saved.append(event.outcome.record.id)
         if not self._frame.isActive():
-            self._frame.start()
+            self._frame.start(TRIALS_FRAME_MS)
 
     def _show_counts(self) -> None:
         self.progress.setUpdatesEnabled(False)   # else setValue paints the bar at once, before the frame's paint
