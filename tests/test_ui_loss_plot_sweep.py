@@ -200,3 +200,24 @@ def test_show_on_loss_plot_shows_the_trials_the_sweep_tab_shows_alone_and_the_ta
     for run_id in shown:                                               # the runs table's names in the plot's colours
         row = window.runs_table.model.run(run_id)
         assert row.color.name() == plot.runs[run_id].color != plot.runs[run_id].style.color
+
+
+def test_the_sweep_tabs_curves_name_their_categories_in_a_legend_on_screen_and_in_the_svg(qtbot, sweep_store, tmp_path):
+    import html
+    from functools import partial
+
+    from kgui.ui.sweep import SweepView, with_history
+    from kgui.ui.sweep.export import SweepPanel
+
+    view = SweepView(history_of=partial(with_history, sweep_store))
+    qtbot.addWidget(view)
+    view.set_runs(sweep_store.list())
+    view.show()
+    view.views.setCurrentIndex(1)                                    # Curves by seed
+    view.colour_picker.setCurrentIndex(view.colour_picker.findData("optimizer"))
+    names = sorted(html.unescape(label.text) for _, label in view.curves.legend.items)
+    assert names == sorted(f"Optimizer {optimizer}" for optimizer in OPTIMIZERS)
+    svg = view.export_target(SweepPanel.CURVES).export(tmp_path / "curves.svg").read_text()
+    assert all(f">{name}<" in svg for name in names)
+    view.colour_picker.setCurrentIndex(view.colour_picker.findData("learning_rate"))   # a colour bar instead
+    assert not view.curves.legend.items and view.curves.bar.isVisible()

@@ -4,6 +4,8 @@ colours for categories). The curves of one colour are one path (a thousand confi
 and so are their bands."""
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtGui import QPainterPath, QPolygonF
@@ -31,6 +33,7 @@ class SweepCurves(pg.GraphicsLayoutWidget):
         self.plot.setLabel("left", "training loss (mean ± std over seeds)")
         self.bar = colour_bar()
         self.addItem(self.bar, row=0, col=1)
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor="#333")   # the categories coloured by
         self.items: list = []
         self.groups: list[SeedGroup] = []
         self.colors: dict[str, str] = {}      # configuration label -> colour drawn ("#rrggbb")
@@ -40,6 +43,7 @@ class SweepCurves(pg.GraphicsLayoutWidget):
     def show_groups(self, groups: list[SeedGroup], colour_by: str | None) -> None:
         for item in self.items:
             self.plot.removeItem(item)
+        self.legend.clear()
         self.items, self.colors, self.banded = [], {}, []
         self.groups = groups
         self.key = ColourKey(colour_by, [group.values.get(colour_by) for group in groups]) if colour_by else None
@@ -63,11 +67,21 @@ class SweepCurves(pg.GraphicsLayoutWidget):
             finite = np.isfinite(y)
             connect = finite & np.roll(finite, -1)
             connect[np.cumsum([len(group.steps) for group in members]) - 1] = False   # each curve ends there
-            self.items.append(pg.PlotCurveItem(x, np.where(finite, y, 0.0), connect=connect,
-                                               pen=pg.mkPen(color, width=width), skipFiniteCheck=True))
+            curve = pg.PlotCurveItem(x, np.where(finite, y, 0.0), connect=connect, pen=pg.mkPen(color, width=width),
+                                     skipFiniteCheck=True)
+            self.items.append(curve)
+            for category in self.categories_of(color):
+                self.legend.addItem(curve, html.escape(category))
         for item in self.items:
             self.plot.addItem(item)
         self.plot.enableAutoRange()
+
+    def categories_of(self, color: str) -> list[str]:
+        """The legend's names of the categories drawn in ``color`` ("Optimizer adam"; none unless coloured by a
+        category)."""
+        if self.key is None:
+            return []
+        return [f"{self.key.title()} {name}" for name, colour in self.key.categories() if colour.name() == color]
 
 
 def _bands(groups: list[SeedGroup]) -> QPainterPath:

@@ -125,6 +125,13 @@ def curves_svg(view: SweepCurves) -> bytes:
                 axes.fill_between(group.steps, group.mean - group.std, group.mean + group.std, color=color,
                                   alpha=BAND_ALPHA / 255, linewidth=0)
         draw_colour_bar(figure, axes, view.key)
+        if view.key is not None and not view.key.continuous:
+            from matplotlib.lines import Line2D
+
+            names = [(name, colour) for colour in dict.fromkeys(view.colors.values())
+                     for name in view.categories_of(colour)]
+            axes.legend([Line2D([], [], color=colour) for _, colour in names], [name for name, _ in names],
+                        fontsize=8, loc="upper right")
         axes.set_xlabel("step")
         axes.set_ylabel(view.plot.getAxis("left").labelText)
         axes.grid(True, color="#d4d4d4", linewidth=0.6)
