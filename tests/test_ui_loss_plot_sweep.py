@@ -221,3 +221,15 @@ def test_the_sweep_tabs_curves_name_their_categories_in_a_legend_on_screen_and_i
     assert all(f">{name}<" in svg for name in names)
     view.colour_picker.setCurrentIndex(view.colour_picker.findData("learning_rate"))   # a colour bar instead
     assert not view.curves.legend.items and view.curves.bar.isVisible()
+
+
+def test_hovering_grouped_seeds_reads_the_nearest_configurations_mean_and_std(plot, sweep):
+    show(plot, sweep)
+    plot.look.controls.seeds_box.setChecked(True)
+    high = max(plot.look.bands, key=lambda band: band.train[10])     # the configuration highest at step 11
+    scene = plot.item.vb.mapViewToScene(pg.Point(high.x[10], high.train[10]))
+    plot._mouse_moved((scene,))
+    text = plot.readout.text()
+    assert text.startswith(high.label) and "step 11" in text
+    assert f"training loss {high.train[10]:.6g} ± {high.std[10]:.3g}" in text
+    assert plot.item is plot.panel_of(high.run_ids[0]).item and plot.shown_panels[0].crosshair.isVisible()

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from .curves import RunCurves
+from .seed_bands import SeedBand
 from .series import TIME, TRAIN_SMOOTH
 
 READOUT_HINT = "Hover over the plot to read step and loss"
@@ -34,4 +35,18 @@ def describe_point(run: RunCurves, index: int, x_axis: str, smoothing: float) ->
     parts.append(f"learning rate {buffer.rates[index]:.3g}")
     if x_axis == "time":
         parts.append(f"{buffer.column(TIME)[index]:.2f} s")
+    return "   ·   ".join(parts)
+
+
+def describe_band(band: SeedBand, first: RunCurves, index: int, x_axis: str) -> str:
+    """"lr 0.1 · optimizer adam (2 seeds) · step 12 · training loss 0.5 ± 0.02 · validation loss 0.6": the
+    ``index``-th point of a configuration's mean over seeds (``first``: its first run, for the step number)."""
+    parts = [band.label, f"step {int(first.buffer.steps[index])}",
+             f"training loss {band.train[index]:.6g} ± {band.std[index]:.3g}"]
+    if x_axis == "epoch" and first.steps_per_epoch:
+        parts.insert(2, f"epoch {band.x[index]:.2f}")
+    if not math.isnan(band.val[index]):
+        parts.append(f"validation loss {band.val[index]:.6g}")
+    if x_axis == "time":
+        parts.append(f"{band.x[index]:.2f} s (mean)")
     return "   ·   ".join(parts)

@@ -36,7 +36,8 @@ class SeedBand:
         for curve in (self.mean, self.val_mean):
             curve.setZValue(2)
         self.bounds: tuple[float, float, float, float] | None = None   # as RunCurves.bounds
-        self.std = np.empty(0)     # the training loss's, as drawn (for tests and exports)
+        empty = np.empty(0)
+        self.x, self.train, self.std, self.val = empty, empty, empty, empty   # as averaged (the readout's values)
 
     def set_colour(self, colour: QColor) -> None:
         self.mean.setPen(pg.mkPen(colour, width=MEAN_WIDTH))
@@ -49,7 +50,7 @@ class SeedBand:
         x, _ = mean_and_std(xs)
         train, std = mean_and_std(trains)
         val, _ = mean_and_std(vals)
-        self.std = std
+        self.x, self.train, self.std, self.val = x, train, std, val
         drawn = [finite_positive(values, log_y) for values in (train, train + std, train - std, val)]
         for curve, values in zip((self.mean, self.upper, self.lower), drawn):
             curve.setData(x, values, connect="finite")

@@ -4,6 +4,7 @@ numbers, a legend of the categories) and their seeds grouped, one mean ± std ba
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -15,6 +16,7 @@ from kgui.core.sweeps.table import category_text
 
 from ..colour_key import ColourKey, colour_bar, show_key
 from .curves import Panel, RunCurves
+from .readout import nearest_index
 from .seed_bands import SeedBand
 from .styles import PALETTE
 from .sweep_controls import SweepControls
@@ -93,6 +95,22 @@ class SweepLook:
             if changed is None or changed.intersection(band.run_ids):
                 drawn = [self.drawn(self.runs[run_id]) for run_id in band.run_ids]
                 band.set_data(*([values[part] for values in drawn] for part in range(3)), log_y=log_y)
+
+    def nearest_band(self, panel: Panel, x: float, y: float, log_y: bool) -> tuple[SeedBand, int] | None:
+        """The band on ``panel`` whose mean training loss passes nearest (``x``, ``y``) (view coordinates: log10 y
+        on a log axis), and the index of its point at ``x``; None when it has none."""
+        best: tuple[float, SeedBand, int] | None = None
+        for band in self.bands:
+            if band.item is not panel.item or not len(band.x):
+                continue
+            index = nearest_index(band.x, x)
+            value = band.train[index]
+            if not math.isfinite(value) or (log_y and value <= 0):
+                continue
+            distance = abs((math.log10(value) if log_y else value) - y)
+            if best is None or distance < best[0]:
+                best = (distance, band, index)
+        return None if best is None else best[1:]
 
     def extents(self, panel: Panel) -> list[tuple[float, float, float, float]]:
         """The extents of the bands on ``panel`` (a band can reach past its runs)."""

@@ -19,7 +19,7 @@ from ..exporting import ExportTarget
 from ..plot_style import let_axes_narrow
 from .curves import X_AXES, Panel, RunCurves
 from .markers import mark_rate_change, marker_labels, remove_markers, show_markers
-from .readout import READOUT_HINT, describe_point, nearest_index
+from .readout import READOUT_HINT, describe_band, describe_point, nearest_index
 from .series import TRAIN_SMOOTH, VAL_SMOOTH
 from .styles import RunStyle, line_key
 from .seed_bands import LINE_KEY
@@ -498,6 +498,9 @@ class LossPlot(QWidget):
 
     def _mouse_moved(self, event) -> None:
         position = event[0]
+        if self.look.bands:
+            self._read_band(position)
+            return
         run = self.runs.get(self.current)
         panel = None if run is None else self.panel_of(self.current)
         for other in self.panels.values():
@@ -513,6 +516,21 @@ class LossPlot(QWidget):
         panel.crosshair.setPos(xs[index])
         panel.crosshair.setVisible(True)
         self.readout.setText(self.describe_point(index))
+
+    def _read_band(self, position) -> None:
+        """The readout of the configuration's mean (over seeds) nearest the mouse, on the panel under it."""
+        panel = next((p for p in self.shown_panels if p.item.sceneBoundingRect().contains(position)), None)
+        for other in self.panels.values():
+            other.crosshair.setVisible(other is panel and other.crosshair.isVisible())
+        if panel is None:
+            return
+        point = panel.item.vb.mapSceneToView(position)
+        nearest = self.look.nearest_band(panel, point.x(), point.y(), self._log_y)
+        panel.crosshair.setVisible(nearest is not None)
+        if nearest is not None:
+            band, index = nearest
+            panel.crosshair.setPos(band.x[index])
+            self.readout.setText(describe_band(band, self.runs[band.run_ids[0]], index, self._x_axis))
 
     def describe_point(self, index: int, run_id: str | None = None) -> str:
         """Readout text for the ``index``-th step of ``run_id`` (default: the current run)."""
