@@ -41,3 +41,14 @@ def test_a_decade_label_is_kept_before_the_labels_around_it(qtbot, width):
     """Rates 0.01 … 0.3 at the tab's narrow widths: 0.1 is labelled, and 0.08 or 0.2 give way to it (0.1 went)."""
     labels = [text for _, _, text in drawn_rate_labels(qtbot, 0.01, 0.3, width)]
     assert "0.1" in labels, labels
+
+
+@pytest.mark.parametrize("width", [300, 340, 500])
+def test_a_single_rates_tick_labels_keep_a_gap_between_them(qtbot, width):
+    """A sweep's first trial (one rate, 0.001): the axis spans 0.0004 … 0.002 and its labels 0.0004 and 0.0005 were
+    drawn touching, read as "0.00040.0005"."""
+    texts = drawn_rate_labels(qtbot, 0.001, 0.001, width)
+    rects = sorted((rect for rect, _, _ in texts), key=lambda rect: rect.left())
+    assert len(rects) >= 2
+    gaps = [right.left() - left.right() for left, right in zip(rects, rects[1:])]
+    assert min(gaps) >= 6, ([text for _, _, text in texts], gaps)

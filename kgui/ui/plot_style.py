@@ -9,6 +9,7 @@ from PyQt6.QtGui import QFontMetrics
 
 AXIS_TEXT = "#333"
 AXIS_LINE = "#888"
+LABEL_GAP = 8        # px kept free between two tick labels of a SpacedLabelsAxis (touching ones read as one number)
 
 
 def style_plot(item: pg.PlotItem) -> None:
@@ -36,8 +37,9 @@ def let_axes_narrow(item: pg.PlotItem, narrow: bool) -> None:
 
 
 class SpacedLabelsAxis(pg.AxisItem):
-    """An axis that drops each tick label that would overlap one drawn before it (pyqtgraph always draws its first
-    level's labels: on a log axis spanning less than a decade, that is 2…9 of the decade, crowded at its top)."""
+    """An axis that drops each tick label that would overlap or touch one drawn before it (pyqtgraph always draws
+    its first level's labels: on a log axis spanning less than a decade, that is 2…9 of the decade, crowded at its
+    top, and 0.0004 next to 0.0005 read as "0.00040.0005")."""
 
     def generateDrawSpecs(self, painter):
         specs = super().generateDrawSpecs(painter)
@@ -46,8 +48,14 @@ class SpacedLabelsAxis(pg.AxisItem):
         axis, ticks, texts = specs
         kept = []
         # decades (0.1, 1, 10) first, then the higher tick levels first and within a level by value
+        half = LABEL_GAP / 2
+        dx, dy = (half, 0) if self.orientation in ("bottom", "top") else (0, half)
+
+        def room(text):
+            return text[0].adjusted(-dx, -dy, dx, dy)
+
         for text in sorted(texts, key=lambda text: not _is_decade(text[2])):
-            if not any(text[0].intersects(other[0]) for other in kept):
+            if not any(room(text).intersects(room(other)) for other in kept):
                 kept.append(text)
         return axis, ticks, [text for text in texts if text in kept]
 
