@@ -23,6 +23,7 @@ from .protocol import Hello, Shutdown, StepRows
 
 EXIT_GRACE_S = 1.0    # a worker whose connection ended is given this long to exit before it is killed
 HELLO_WAIT_S = 60.0   # a worker that has not said Hello this long after it started is killed (it hangs)
+SUSPENDED_S = 10.0    # a worker suspended (SIGSTOP) this long is killed, its job's run ended as lost
 LOG_TAIL_BYTES = 4096
 REAP_S = 1.0          # an exited worker is reaped within this (another thread may be reaping it)
 
@@ -89,6 +90,15 @@ def _lower_group_priority(pid: int, nice: int) -> None:
         pass
 
 
+def _suspended(pid: int) -> bool:
+    """Whether process ``pid`` is stopped by a signal (its state in /proc is T); False where that is unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] == b"T"
+    except (OSError, IndexError):
+        return False
+
+
 class WorkerProcess:
     """A worker process and its connection; thread-safe :meth:`send`. It starts one, or takes over ``launched``
     (started earlier, see :mod:`.launch`)."""
@@ -104,7 +114,8 @@ class WorkerProcess:
             _lower_group_priority(self.pid, group_nice)
         self.connection = Connection(launched.socket.detach())
         self.hello: Hello | None = None
-        self.refusal = ""              # why the parent refused the worker's Hello, if it did
+        self.refusal = ""              # why the parent refused the worker (its Hello, or it was suspended), if it did
+        self._suspended_since: float | None = None
         self.killed = False            # the parent killed it (kill(), or shutting down)
         self._messages: queue.Queue = queue.Queue()
         self._send_lock = threading.Lock()
@@ -195,6 +206,17 @@ class WorkerProcess:
         """Refuse a worker that has not said Hello within ``HELLO_WAIT_S`` of its start."""
         if self.hello is None and self.alive and time.monotonic() - self.started > HELLO_WAIT_S:
             self.refuse(f"the engine process did not start within {HELLO_WAIT_S:g} s")
+
+    def check_running(self) -> None:
+        """Kill a worker that has been suspended (SIGSTOP, state T) for ``SUSPENDED_S``: it would hold its job,
+        and a stop, forever. Its exit says so and counts as lost, not as a kill of this side's (Linux only)."""
+        if not _suspended(self.pid):
+            self._suspended_since = None
+        elif self._suspended_since is None:
+            self._suspended_since = time.monotonic()
+        elif time.monotonic() - self._suspended_since > SUSPENDED_S:
+            self.refusal = f"the engine process was suspended (SIGSTOP) for more than {SUSPENDED_S:g} s"
+            self._kill_group()
 
     def kill(self) -> None:
         """SIGKILL the worker and whatever it started; returns once it is dead."""

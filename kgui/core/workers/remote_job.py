@@ -15,6 +15,7 @@ import dataclasses
 import math
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 
 from ..training.engines import installed_ids
@@ -30,6 +31,7 @@ from .process import Exited, WorkerProcess
 from .protocol import EditWeight, JobOptions, Pause, Rename, Resume, RunJob, SetLearningRate, Step, Stop
 
 RECEIVE_S = 0.25   # the job checks that its worker lives at least this often
+STOP_GRACE_S = 1.5  # a worker that has not ended its job this long after Stop is killed (its runs saved as stopped)
 
 
 class RemoteControl:
@@ -218,10 +220,16 @@ class RemoteJob:
         try:
             process.send(request)
             self.control.attach(process.send)
+            stop_seen: float | None = None
             while True:
                 message = process.receive(RECEIVE_S)
+                if self.control.stopped:   # a worker that cannot stop (suspended, stuck in a compiler) is ended
+                    stop_seen = stop_seen or time.monotonic()
+                    if time.monotonic() - stop_seen > STOP_GRACE_S and process.alive:
+                        process.kill()
                 if message is None:
                     process.check_started()
+                    process.check_running()
                     continue
                 inbox.put((part, message))
                 if isinstance(message, (JobEnded, Exited)):
@@ -274,8 +282,9 @@ class RemoteJob:
         lost = list(part.live.values())
         if not lost and part.preparing is not None and self.kind is JobKind.PARITY:
             lost = [RunRecord.new(self.settings.replace(backend=part.preparing), self.name)]
+        status = RunStatus.STOPPED if process.killed and self.control.stopped else RunStatus.FAILED
         for record in lost:
-            record = self._failed(record, message)
+            record = self._failed(record, message, status)
             part.ended.append(record)
             self.sink(RunEnded(record))
         part.live.clear()
@@ -285,16 +294,17 @@ class RemoteJob:
             return JobEnded(self.kind, ParityResult(part.request.settings, list(part.ended)))
         return JobEnded(self.kind, None, message)
 
-    def _failed(self, record: RunRecord, message: str) -> RunRecord:
-        """``record`` ended FAILED with ``message``: in its folder if it has one, with every step the worker wrote
+    def _failed(self, record: RunRecord, message: str, status: RunStatus = RunStatus.FAILED) -> RunRecord:
+        """``record`` ended ``status`` (FAILED, or STOPPED when Stop had to kill its worker) with ``message``: in its
+        folder if it has one, with every step the worker wrote
         there; a run without a folder took no step (its worker writes each step before sending it). A folder that
         cannot be written stays as it is (it lists as interrupted, its steps kept) and the message says why; the
         record then carries no steps and the session keeps those it received."""
         if self.store is not None and self.store.exists(record.id):
             try:
-                return self.store.end_lost_run(record.id, RunStatus.FAILED, message)
+                return self.store.end_lost_run(record.id, status, message)
             except OSError as exc:
                 message = f"{message}; its folder could not be written ({' '.join(str(exc).split())})"
         record = record.snapshot(with_history=False)
-        record.status, record.message = RunStatus.FAILED, message
+        record.status, record.message = status, message
         return record

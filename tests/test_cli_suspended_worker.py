@@ -1,0 +1,76 @@
+"""A worker process suspended with SIGSTOP (it neither answers nor dies): ``kgui sweep`` kills it after
+``SUSPENDED_S`` and tries its trial again on a fresh worker, so the sweep ends; Ctrl-C while a worker is suspended
+still ends the sweep within seconds, its trials saved as stopped, no process left. Real processes."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kgui.core.runs import RunStatus, RunStore
+from test_core_sweeps import ENGINE
+from test_core_sweeps_faults import _alive, _children
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_sweep(runs: Path, steps: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "sweep", "--backend", ENGINE, "--dataset", "spiral", "--model", "mlp",
+         "--hidden", "8", "--steps", str(steps), "--batch-size", "10", "--grid", "lr=0.01,0.1", "--workers", "2",
+         "--runs-dir", str(runs)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+
+
+def suspend_a_training_worker(process: subprocess.Popen, store: RunStore) -> int:
+    """SIGSTOP the worker of the first trial that has taken steps; its pid."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        for record in store.list() if store.root.is_dir() else []:
+            pid = store.writer_pid(record.id) if record.summary.steps > 0 else None
+            if pid and pid != process.pid:
+                os.kill(pid, signal.SIGSTOP)
+                return pid
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.1)
+    raise AssertionError("no trial took a step")
+
+
+def test_a_suspended_worker_is_killed_and_its_trial_tried_again_so_the_sweep_ends(tmp_path):
+    runs = tmp_path / "runs"
+    process = start_sweep(runs, 4000)
+    try:
+        suspended = suspend_a_training_worker(process, RunStore(runs))
+        out, err = process.communicate(timeout=240)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    records = RunStore(runs).list()
+    assert len(records) == 2 and all(record.status == RunStatus.FINISHED for record in records), \
+        [(record.status, record.message) for record in records]
+    assert not _alive(suspended)
+
+
+def test_ctrl_c_with_a_suspended_worker_ends_the_sweep_within_seconds_and_leaves_no_process(tmp_path):
+    runs = tmp_path / "runs"
+    process = start_sweep(runs, 1_000_000)
+    try:
+        suspend_a_training_worker(process, RunStore(runs))
+        children = _children(process.pid)
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, err
+    assert took < 5, took   # the goal is 2 s; a loaded machine gets some slack
+    records = RunStore(runs).list()
+    assert records and all(record.status == RunStatus.STOPPED for record in records), \
+        [(record.status, record.message) for record in records]
+    assert not [pid for pid in children if _alive(pid)]
