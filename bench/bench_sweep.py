@@ -13,6 +13,8 @@
     python bench/bench_sweep.py --view                 # the Sweep tab's update per finished trial at 1,000 trials
     python bench/bench_sweep.py --window --engines tensorflow   # GUI-thread gaps while the window sweeps (2 workers)
     python bench/bench_sweep.py --window --engines theano --trials 48 --baseline COMMIT --repeat 3   # alternating
+    python bench/bench_sweep.py --engines tensorflow theano jax --baseline COMMIT --repeat 3   # (b), (c): two trees
+    python bench/bench_sweep.py --engines jax --modes bc --steps 5000   # longer trials: (b)/(c) without the fixed part
 
 Every figure is a whole command's wall time, as a user would wait for it; the ratios are against (a) and (b) of the
 same engine in the same run. The per-trial split (mean seconds of engine import, compile, restart of a compiled
@@ -44,12 +46,24 @@ EXPERIMENT = ["--dataset", "spiral", "--model", "mlp", "--hidden", "8,8", "--opt
 ENV = dict(os.environ, PYTHONPATH=str(ROOT), KGUI_ENGINE_LOGS="")
 
 
-def kgui(*args, runs_dir: Path) -> float:
-    """Wall seconds of ``python main.py ARGS`` (which must succeed)."""
+def kgui(*args, runs_dir: Path, tree: Path = ROOT) -> float:
+    """Wall seconds of ``python main.py ARGS`` (which must succeed), with the kgui of ``tree``."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "main.py"), *args, "--runs-dir", str(runs_dir)], check=True,
-                   cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, str(tree / "main.py"), *args, "--runs-dir", str(runs_dir)], check=True,
+                   cwd=tree, env=dict(ENV, PYTHONPATH=str(tree)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+def experiment(steps: int) -> list[str]:
+    """EXPERIMENT with ``steps`` steps."""
+    at = EXPERIMENT.index("--steps") + 1
+    return [*EXPERIMENT[:at], str(steps), *EXPERIMENT[at + 1:]]
+
+
+def grid(count: int) -> list[str]:
+    """The sweep's flags for ``count`` trials: rates × seeds."""
+    return ["--grid", "lr=" + ",".join(map(str, RATES[:max(1, min(len(RATES), count))])),
+            "--seeds", str(max(1, count // len(RATES)))]
 
 
 def trials(count: int) -> list[tuple[float, int]]:
@@ -153,18 +167,17 @@ class LocalCluster:
                 process.wait()
 
 
-def bench_engine(engine: str, count: int, folder: Path, modes: str, repeat: int) -> dict:
+def bench_engine(engine: str, count: int, folder: Path, modes: str, repeat: int, steps: int = 500) -> dict:
     """Wall seconds of each of ``modes`` (letters a-d) on ``engine``: (a) once, (b), (c), (d) ``repeat`` times each,
     interleaved (b c d, b c d, ...) so that each round's ratios share the machine's load of that moment."""
-    grid = ["--grid", "lr=" + ",".join(map(str, RATES[:max(1, min(len(RATES), count))])),
-            "--seeds", str(max(1, count // len(RATES)))]
-    row: dict = {"engine": engine, "load": [round(os.getloadavg()[0], 1)]}
+    flags = experiment(steps)
+    row: dict = {"engine": engine, "steps": steps, "load": [round(os.getloadavg()[0], 1)]}
     stores: dict[str, RunStore] = {}
     if "a" in modes:
         store = folder / f"{engine}-a"
         start = time.perf_counter()
         for rate, seed in trials(count):
-            kgui("run", "--backend", engine, *EXPERIMENT, "--lr", str(rate), "--seed", str(seed), runs_dir=store)
+            kgui("run", "--backend", engine, *flags, "--lr", str(rate), "--seed", str(seed), runs_dir=store)
         row["a"] = [time.perf_counter() - start]
         stores["a"] = RunStore(store)
     for round_ in range(repeat):
@@ -176,7 +189,7 @@ def bench_engine(engine: str, count: int, folder: Path, modes: str, repeat: int)
             cluster = LocalCluster(folder / f"{engine}-dask{round_}") if key == "d" else None
             try:
                 where = ["--cluster", cluster.address] if cluster else ["--workers", "1" if key == "b" else "2"]
-                row.setdefault(key, []).append(kgui("sweep", "--backend", engine, *EXPERIMENT, *grid, *where,
+                row.setdefault(key, []).append(kgui("sweep", "--backend", engine, *flags, *grid(count), *where,
                                                     runs_dir=store))
             finally:
                 if cluster is not None:
@@ -185,7 +198,7 @@ def bench_engine(engine: str, count: int, folder: Path, modes: str, repeat: int)
         row["load"].append(round(os.getloadavg()[0], 1))
     row["split"] = {key: split(store) for key, store in stores.items()}
     if "c" in stores:
-        for key in "ad":
+        for key in "abd":
             if key in stores:
                 row[f"{key}_same_losses_as_c"] = losses(stores[key]) == losses(stores["c"])
     return row
@@ -210,17 +223,19 @@ def table(rows: list[dict], count: int) -> str:
         flag = row.get(f"{key}_same_losses_as_c")
         return "-" if flag is None else ("yes" if flag else "NO")
 
-    lines = [f"{count} trials each (spiral, MLP 8,8, Adam, 500 steps, batch 10; 6 rates × seeds), wall seconds of "
+    steps = rows[0].get("steps", 500) if rows else 500
+    lines = [f"{count} trials each (spiral, MLP 8,8, Adam, {steps} steps, batch 10; 6 rates × seeds), wall seconds of "
              "the whole command (the median of the rounds); the ratios are per round (their median, then each), "
              "(a)/(b) against the one (a); the load average (1 min) before and after each round.", "",
              "| engine | load | (a) run × N | (b) sweep, 1 worker | (c) sweep, 2 workers | (d) Dask, 2 workers | "
-             "(a)/(b) speed-up | (b)/(c) speed-up | (d)/(c) time | losses (a) = (c) | losses (d) = (c) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "(a)/(b) speed-up | (b)/(c) speed-up | (d)/(c) time | losses (a) = (c) | losses (b) = (c) | "
+             "losses (d) = (c) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         load = "–".join(f"{value:g}" for value in (min(row["load"]), max(row["load"])))
         lines.append(f"| {row['engine']} | {load} | {seconds(row, 'a')} | {seconds(row, 'b')} | {seconds(row, 'c')} | "
                      f"{seconds(row, 'd')} | {_ratios(row, 'a', 'b', '×')} | {_ratios(row, 'b', 'c', '×')} | "
-                     f"{_ratios(row, 'd', 'c')} | {same(row, 'a')} | {same(row, 'd')} |")
+                     f"{_ratios(row, 'd', 'c')} | {same(row, 'a')} | {same(row, 'b')} | {same(row, 'd')} |")
     lines += ["", "Per trial, mean seconds from the runs' timings (import the engine, compile, restart a compiled "
               "model, train; the last round):", "", "| engine | mode | import | compile | restart | train |",
               "|---|---|---|---|---|---|"]
@@ -228,6 +243,55 @@ def table(rows: list[dict], count: int) -> str:
         for key, parts in row["split"].items():
             lines.append(f"| {row['engine']} | ({key}) | {parts['load_engine']:.3f} | {parts['compile']:.3f} | "
                          f"{parts['restart']:.4f} | {parts['train']:.3f} |")
+    return "\n".join(lines)
+
+
+def tree_of(baseline: str, folder: Path) -> Path:
+    """The kgui (and main.py) of commit ``baseline``, extracted into ``folder``."""
+    archive = subprocess.run(["git", "archive", baseline, "kgui", "main.py"], cwd=ROOT, check=True, capture_output=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def bench_throughput_against(baseline: str, engines: list[str], count: int, steps: int, rounds: int) -> str:
+    """(b) and (c) with ``baseline``'s kgui (a git commit) and with this tree's, alternating (baseline b c, this b c,
+    ``rounds`` times per engine): the medians, (b)/(c) per round, this tree's time against the baseline's, and
+    whether every tree and mode gave the same losses per trial."""
+    folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-trees-"))
+    lines = [f"{count} trials of spiral, MLP 8,8, Adam, {steps} steps, batch 10; wall seconds of the whole command "
+             f"(medians of {rounds} rounds, each: the baseline's (b) and (c), then this tree's); the load average "
+             "(1 min) over the rounds", "",
+             "| engine | load | tree | (b) 1 worker | (c) 2 workers | (b)/(c) per round (median; each) | "
+             "losses the same |", "|---|---|---|---|---|---|---|"]
+    try:
+        trees = {f"baseline {baseline}": tree_of(baseline, folder / "baseline"), "this tree": ROOT}
+        for engine in engines:
+            times: dict = {(name, key): [] for name in trees for key in "bc"}
+            found, load = {}, [os.getloadavg()[0]]
+            for round_ in range(rounds):
+                for name, tree in trees.items():
+                    for key in "bc":
+                        store = folder / f"{engine}-{len(found)}"
+                        times[name, key].append(kgui(
+                            "sweep", "--backend", engine, *experiment(steps), *grid(count), "--workers",
+                            "1" if key == "b" else "2", runs_dir=store, tree=tree))
+                        found[name, key, round_] = losses(RunStore(store))
+                        print(json.dumps({"engine": engine, "tree": name, "mode": key,
+                                          "seconds": round(times[name, key][-1], 2)}), file=sys.stderr, flush=True)
+                load.append(os.getloadavg()[0])
+            same = all(value == next(iter(found.values())) for value in found.values())
+            for name in trees:
+                lines.append(f"| {engine} | {min(load):.1f}–{max(load):.1f} | {name} | "
+                             f"{statistics.median(times[name, 'b']):.2f} | {statistics.median(times[name, 'c']):.2f} "
+                             f"| {_ratios({'b': times[name, 'b'], 'c': times[name, 'c']}, 'b', 'c', '×')} | "
+                             f"{'yes' if same else 'NO'} |")
+            (old_name, new_name) = trees
+            lines.append(f"| {engine} | | baseline / this tree | "
+                         + " | ".join(f"{statistics.median(times[old_name, k]) / statistics.median(times[new_name, k]):.2f}×"
+                                      for k in "bc") + " | | |")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return "\n".join(lines)
 
 
@@ -469,7 +533,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="rounds of (b) (c) (d), interleaved")
     parser.add_argument("--view", action="store_true", help="only the Sweep tab's update at 1,000 trials")
     parser.add_argument("--baseline", metavar="COMMIT",
-                        help="with --view or --window: the same in this commit's tree, alternating, for ratios")
+                        help="the same in this commit's tree, alternating, for ratios (throughput: (b) and (c))")
+    parser.add_argument("--steps", type=int, default=500, help="steps of each trial (throughput)")
     parser.add_argument("--window", action="store_true", help="only the GUI thread's gaps while the window sweeps")
     args = parser.parse_args()
     if args.view:
@@ -482,12 +547,15 @@ def main() -> None:
         for engine in args.engines:
             print(json.dumps(bench_window_gaps(engine, args.trials)), flush=True)
         return
+    if args.baseline:
+        print(bench_throughput_against(args.baseline, args.engines, args.trials, args.steps, max(1, args.repeat)))
+        return
     folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-"))
     rows = []
     try:
         for engine in args.engines:
             modes = args.modes.replace("d", "") if args.no_dask else args.modes
-            row = bench_engine(engine, args.trials, folder, modes, max(1, args.repeat))
+            row = bench_engine(engine, args.trials, folder, modes, max(1, args.repeat), args.steps)
             print(json.dumps(row), file=sys.stderr, flush=True)
             rows.append(row)
     finally:

@@ -26,6 +26,34 @@ from . import config  # noqa: E402
 jax.config.update("jax_enable_x64", True)
 
 NAME = "jax"
+COMPILED_CACHE_BYTES = 512 << 20   # kgui's folder of compiled functions keeps the most recently used this much
+
+
+def _keep_compiled_functions() -> None:
+    """JAX's persistent compilation cache, in kgui's cache folder (``…/kgui/jax``): a process that compiles a model
+    compiled before (the first trial of each sweep worker, every ``kgui run``) loads it instead (spiral's MLP: 0.66 s
+    → 0.21 s), with the same numbers. Every compile is kept (JAX's default keeps those over 1 s), its entries written
+    and read under a file lock (two workers compile the same model at once), the least recently used dropped past
+    ``COMPILED_CACHE_BYTES``. ``JAX_COMPILATION_CACHE_DIR`` chooses another folder, ``JAX_ENABLE_COMPILATION_CACHE=
+    false`` turns it off; a folder that cannot be written means no cache, not a message."""
+    try:
+        import filelock  # noqa: F401 - JAX locks its entries with it (a PyTensor dependency)
+        from platformdirs import user_cache_dir
+    except ImportError:
+        return
+    folder = os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.path.join(user_cache_dir("kgui"), "jax")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_compilation_cache_max_size", COMPILED_CACHE_BYTES)
+
+
+_keep_compiled_functions()
 
 
 def version() -> str:

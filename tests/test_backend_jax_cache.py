@@ -1,0 +1,47 @@
+"""JAX's compiled functions are kept in kgui's cache folder: a later process loads them instead of compiling, with the
+same numbers as a process without the cache; a folder that cannot be written means no cache and no message."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine_support import INSTALLED
+from kgui.core.runs import RunStore
+
+pytestmark = pytest.mark.skipif("jax" not in INSTALLED, reason="JAX is not installed")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_jax(runs: Path, **env) -> tuple[list[float], str]:
+    """A run on JAX in a fresh process: its training losses, and what it printed on stderr."""
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", "--backend", "jax", "--dataset", "spiral",
+                           "--model", "mlp", "--hidden", "8,8", "--optimizer", "adam", "--steps", "30",
+                           "--batch-size", "10", "--workers", "0", "--runs-dir", str(runs)],
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    store = RunStore(runs)
+    record, = store.list()
+    return [step.train_loss for step in store.load(record.id).history], done.stderr
+
+
+def test_compiled_functions_are_kept_and_loaded_with_the_same_numbers(tmp_path):
+    cache = tmp_path / "cache"
+    uncached, _ = run_jax(tmp_path / "off", XDG_CACHE_HOME=str(cache), JAX_ENABLE_COMPILATION_CACHE="false")
+    assert not (cache / "kgui" / "jax").exists() or not any((cache / "kgui" / "jax").glob("*-cache"))
+    compiled, _ = run_jax(tmp_path / "cold", XDG_CACHE_HOME=str(cache))
+    kept = sorted((cache / "kgui" / "jax").glob("*-cache"))
+    assert kept   # the model's compiled functions
+    loaded, _ = run_jax(tmp_path / "warm", XDG_CACHE_HOME=str(cache))
+    assert sorted((cache / "kgui" / "jax").glob("*-cache")) == kept   # loaded, none compiled again
+    assert loaded == compiled == uncached
+
+
+def test_a_cache_folder_that_cannot_be_made_means_no_cache_and_no_message(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    losses, stderr = run_jax(tmp_path / "runs", XDG_CACHE_HOME=str(not_a_folder))
+    reference, reference_stderr = run_jax(tmp_path / "reference", JAX_ENABLE_COMPILATION_CACHE="false")
+    assert losses == reference and stderr == reference_stderr == ""
