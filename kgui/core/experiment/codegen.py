@@ -269,7 +269,7 @@ def _loop_section(settings: ExperimentSettings, steps: int, lr_changes, one_feat
     config = settings.schedule_config()
     if lr_changes:
         lines.append(f"lr_changes = {dict(lr_changes)!r}  # step: rate, as the run's slider set them")
-    lines += [f"steps = {steps}"]
+    lines += [f"steps = {steps}", f"print_every = {PRINT_EVERY}  # steps between two printed losses (and the last)"]
     if config.scheduled:
         lines += [f"base = {_literal(settings.learning_rate)}  # the slider's rate; the schedule scales with it",
                   f"schedule = {_literal((config.name, config.decay, config.drop, config.every, config.max_lr or 0.0))}"
@@ -291,7 +291,7 @@ def _loop_section(settings: ExperimentSettings, steps: int, lr_changes, one_feat
                   "    position += batch_size",
                   "    x_batch, y_batch = x_train[rows], y_train[rows]"]
     lines.append("    current_loss = train([x_batch, y_batch])[0]  # the loss before this step's update")
-    lines.append(f"    if (step - 1) % {PRINT_EVERY} == 0 or step == steps:")
+    lines.append("    if (step - 1) % print_every == 0 or step == steps:")
     if one_feature_line:
         lines.append(f"        print(f\"Loss: {{current_loss:{LOSS_FORMAT}}}, w, b: [{{K.eval(W)[0, 0]:.2f}}, "
                      "{K.eval(b)[0]:.2f}]\")")
