@@ -10,7 +10,7 @@ from kgui.cli.console import Console, plural
 from kgui.cli.jobs import signals_stop
 from kgui.cli.sweep_start import CLUSTER_VARIABLE
 from kgui.core import json_files
-from kgui.core.files import write_atomic
+from kgui.core.files import write_output
 from kgui.core.experiment import experiment_strings, settings as experiment
 from kgui.core.runs import RunStore
 from kgui.core.sweeps import executors as sweep_executors
@@ -157,7 +157,7 @@ def sweep_command(args, out, err, launched=()) -> int:
     spec = spec_from_arguments(args)
     workers = (os.cpu_count() or 1) if args.workers is None else max(args.workers, 1)   # 0: one, in this process
     if args.save:
-        write_atomic(args.save, spec.to_json())
+        write_output(args.save, spec.to_json())
     store = RunStore(args.runs_dir)
     console = Console(out, err)
     executor = make_executor(args, min(workers, spec.count()), launched)

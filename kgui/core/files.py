@@ -24,13 +24,6 @@ def write_atomic(path, data: bytes | str) -> None:
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        mode = path.stat().st_mode
-    except OSError:
-        mode = None
-    if mode is not None and not stat.S_ISREG(mode):   # a folder, or a device or pipe (never replaced by a file)
-        _write_into(path, payload, mode)
-        return
-    try:
         handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
@@ -42,6 +35,20 @@ def write_atomic(path, data: bytes | str) -> None:
     except OSError as exc:
         os.unlink(temp_name)
         raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
+
+
+def write_output(path, data: bytes | str) -> None:
+    """Write a file a person named (an export, a saved sweep): :func:`write_atomic`, except that an existing device
+    or pipe (/dev/null, /dev/stdout) is written into, never replaced by a file; OSError naming ``path``."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = None
+    if mode is None or stat.S_ISREG(mode):
+        write_atomic(path, data)
+    else:
+        _write_into(path, data.encode("utf-8") if isinstance(data, str) else data, mode)
 
 
 def _write_into(path: Path, payload: bytes, mode: int) -> None:

@@ -24,7 +24,7 @@ from PyQt6.QtWidgets import QFileDialog, QGraphicsItem, QMessageBox
 
 from kgui.core.exports import tensorboard
 from kgui.core.exports.export import export_format
-from kgui.core.files import write_atomic
+from kgui.core.files import write_output
 
 from .colour_key import ColourKey, draw_colour_bar
 
@@ -242,10 +242,10 @@ class ExportTarget:
         """Write ``path`` in the format of its extension; ValueError (unknown extension) or OSError (naming it)."""
         fmt = export_format(path)
         if fmt == "png":
-            write_atomic(path, self._png())
+            write_output(path, self._png())
         elif fmt == "svg":
             rect = self.image_item.sceneBoundingRect()
-            write_atomic(path, svg_bytes([panel_state(item, title) for item, title in self.plots()],
+            write_output(path, svg_bytes([panel_state(item, title) for item, title in self.plots()],
                                          (round(rect.width()), round(rect.height())), self.colour_key()))
         else:
             self.write_data(Path(path))

@@ -324,10 +324,10 @@ def experiment_script(settings: ExperimentSettings, dataset, engine: str | None 
 
 def write_script(path, text: str) -> Path:
     """Write a script to ``path`` (must end in .py)."""
-    from ..files import write_atomic
+    from ..files import write_output
 
     path = Path(path)
     if path.suffix.lower() != SCRIPT_SUFFIX:
         raise ValueError(f"a script must be written to a .py file, got {path}")
-    write_atomic(path, text)
+    write_output(path, text)
     return path

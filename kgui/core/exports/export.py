@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from ..files import write_atomic
+from ..files import write_output
 from ..runs import RunRecord
 
 CSV_COLUMNS = ("run", "step", "train_loss", "val_loss", "accuracy", "learning_rate", "elapsed")
@@ -121,5 +121,5 @@ def export(records: list[RunRecord], path) -> Path:
         data = history_json(records)
     else:
         data = plot_bytes(records, fmt)
-    write_atomic(path, data)
+    write_output(path, data)
     return Path(path)

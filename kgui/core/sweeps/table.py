@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from ..files import write_atomic
+from ..files import write_output
 from ..runs import RunRecord, RunStore, json_safe
 from .spec import LOG_BY_DEFAULT, Metric
 
@@ -83,7 +83,7 @@ def export_rows(rows: list[TrialRow], path) -> Path:
     suffix = path.suffix.lower()
     data = [row.as_dict() for row in rows]
     if suffix == ".json":
-        write_atomic(path, json.dumps(json_safe(data), indent=2))
+        write_output(path, json.dumps(json_safe(data), indent=2))
     elif suffix == ".csv":
         columns = ["run_id", *axis_names(rows), *METRIC_COLUMNS, "steps", "status", "message"]
         text = io.StringIO(newline="")
@@ -92,7 +92,7 @@ def export_rows(rows: list[TrialRow], path) -> Path:
         for item in data:
             writer.writerow({key: (",".join(map(str, value)) if isinstance(value, list) else value)
                              for key, value in item.items()})
-        write_atomic(path, text.getvalue())
+        write_output(path, text.getvalue())
     else:
         raise ValueError(f"a sweep table is written as .csv or .json, not {path.name!r}")
     return path

@@ -28,7 +28,7 @@ from time import perf_counter
 import numpy as np
 
 from . import surface
-from ..files import read_npz, write_atomic
+from ..files import read_npz, write_atomic, write_output
 
 PERCENTILES = (0, 7, 16, 50, 84, 93, 100)
 HISTOGRAM_BINS = 40
@@ -391,12 +391,12 @@ def export(history: LayerStatsHistory, path) -> Path:
         lines = [",".join(header)] + [",".join(f"{int(row[0])}" if i == 0 else ("" if math.isnan(value) else
                                                                                  f"{value:.9g}")
                                                for i, value in enumerate(row)) for row in table]
-        write_atomic(path, "\n".join(lines) + "\n")
+        write_output(path, "\n".join(lines) + "\n")
     elif suffix == ".json":
         import json
         data = {name: [None if math.isnan(value) else (int(value) if i == 0 else value) for value in column]
                 for i, (name, column) in enumerate(zip(header, zip(*table)))}
-        write_atomic(path, json.dumps(data, indent=1))
+        write_output(path, json.dumps(data, indent=1))
     else:
         raise ValueError(f"layer statistics are written as .csv or .json, not {path.suffix or path.name!r}")
     return path

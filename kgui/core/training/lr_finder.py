@@ -30,7 +30,7 @@ import numpy as np
 
 from ..data.datasets import LoadCancelled
 from ..exports.export import export_format, figure_bytes, table_csv
-from ..files import write_atomic
+from ..files import write_output
 from ..runs import json_safe
 from ..experiment.settings import FLOAT32_MAX, ExperimentSettings
 from ..smoothing import DebiasedEMA
@@ -303,5 +303,5 @@ def export_range_test(result: RangeTestResult, path):
         data = json.dumps(result.to_dict(), indent=2)
     else:
         data = figure_bytes(range_test_figure(result), fmt)
-    write_atomic(path, data)
+    write_output(path, data)
     return path

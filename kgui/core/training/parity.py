@@ -29,7 +29,7 @@ from kgui import backend
 
 from .engines import installed_ids
 from ..exports import export as run_export
-from ..files import write_atomic
+from ..files import write_output
 from ..runs import RunRecord, RunStore, json_safe
 from ..experiment.settings import ExperimentSettings
 from .trainer import Trainer
@@ -213,9 +213,9 @@ def export_parity(result: ParityResult, path) -> Path:
     numbers and every run's history), or PNG/SVG (the overlaid loss curves)."""
     fmt = run_export.export_format(path)
     if fmt == "csv":
-        write_atomic(path, run_export.table_csv(result.comparison_columns(), result.comparison_rows()))
+        write_output(path, run_export.table_csv(result.comparison_columns(), result.comparison_rows()))
     elif fmt == "json":
-        write_atomic(path, json.dumps(result.to_dict(), indent=2))
+        write_output(path, json.dumps(result.to_dict(), indent=2))
     else:
         run_export.export([record for record in result.records if record.history], path)
     return Path(path)

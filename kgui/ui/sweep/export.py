@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from kgui.core.exports.export import export_format
-from kgui.core.files import write_atomic
+from kgui.core.files import write_output
 from kgui.core.sweeps.table import ScaleKind
 
 from ..colour_key import BAND_ALPHA, draw_colour_bar
@@ -38,7 +38,7 @@ class SweepExport(ExportTarget):
 
     def export(self, path) -> Path:
         if export_format(path) == "svg" and self.svg is not None:
-            write_atomic(path, self.svg())
+            write_output(path, self.svg())
             return Path(path)
         return super().export(path)
 
