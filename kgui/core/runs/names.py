@@ -1,9 +1,22 @@
 """The names a new run gets for people, today's and the earlier scheme's (which still count as default names)."""
 from __future__ import annotations
 
+import unicodedata
+
 from ..training import engines
 from ..experiment import setting_labels
 from ..experiment.settings import ExperimentSettings
+
+MAX_NAME_CHARS = 200   # a longer name (a sweep --name pasted from a file) is cut, with "…"
+
+
+def printable(text: str, limit: int = MAX_NAME_CHARS) -> str:
+    """``text`` safe to show on one line of a terminal or a table: tabs and line breaks become spaces, other control
+    and format characters (escape sequences, NUL, direction overrides) "\ufffd", and more than ``limit`` characters are cut with "…"."""
+    cleaned = "".join(" " if ch in "\t\n\r" else "\ufffd" if unicodedata.category(ch) in ("Cc", "Cf", "Cs") else ch
+                      for ch in text)
+    return cleaned if len(cleaned) <= limit else cleaned[:limit - 1] + "…"
+
 
 def default_name(settings: ExperimentSettings, with_rate: bool = True) -> str:
     """A new run's name for people: engine, dataset, every setting that differs from its default, and the rate:

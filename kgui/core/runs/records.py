@@ -13,7 +13,9 @@ from enum import StrEnum
 
 from ..experiment.settings import ExperimentSettings
 from .json_values import integer, json_kind, json_safe, number, optional_number, short, text_field
-from .names import default_name
+from .names import default_name, printable
+
+MAX_MESSAGE_CHARS = 1000   # a longer message read from a run.json is cut
 
 RUN_SCHEMA = 1                   # run.json's layout: written as "schema"; a file without it is schema 1
 
@@ -211,7 +213,8 @@ class RunRecord:
         """A fresh record with a unique, sortable id, named ``name`` or by :func:`names.default_name`."""
         stamp = datetime.now(timezone.utc)
         run_id = f"{stamp:%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-        return cls(run_id, name or default_name(settings), settings, created=stamp.isoformat(timespec="seconds"))
+        return cls(run_id, printable(name or default_name(settings)), settings,
+                   created=stamp.isoformat(timespec="seconds"))
 
     @property
     def readable(self) -> bool:
@@ -267,9 +270,9 @@ class RunRecord:
                 isinstance(value, (str, int, float, bool)) or value is None for value in sweep_values.values()):
             raise ValueError(f"sweep_values must be a JSON object of plain values, got {short(sweep_values)}")
         return cls(
-            run_id, text("name", run_id), settings, list(history),
+            run_id, printable(text("name", run_id)), settings, list(history),
             [(integer(step, "an lr_changes step"), number(rate)) for step, rate in lr_changes],
-            STORED_STATUSES[status], text("message"), dict(data.get("final_params", {})), text("engine"),
+            STORED_STATUSES[status], printable(text("message"), MAX_MESSAGE_CHARS), dict(data.get("final_params", {})), text("engine"),
             text("engine_version"), text("dataset_info"), dict(data.get("timings", {})), text("created"),
             text("finished"), RunSummary.from_dict(summary) if summary is not None else RunSummary(), train_rows,
             [WeightEdit.from_list(edit) for edit in weight_edits],

@@ -20,6 +20,7 @@ from .files import HISTORY_FILE, INDEX_FILE, MAX_RUN_FILE_BYTES, NO_WAIT, RUN_FI
 from .history import HISTORY_COLUMNS, HistoryReader, continues, read_bytes, row_bytes
 from .index import INDEX_SETTLE_SECONDS, ListingIndex, encoded, file_identity
 from .lock import RunInUseError, WriterLock, lock_holder
+from .names import printable
 from .records import INTERRUPTED_MESSAGE, RunRecord, RunStatus, RunSummary, StepRecord, now
 
 SUMMARY_SECONDS = 2.0            # while a run trains, run.json (with its summary) is rewritten this often
@@ -137,7 +138,7 @@ class RunWriter:
 def _checked_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a run name cannot be empty")
-    return name.strip()
+    return printable(name.strip())
 
 
 # -- the store ----------------------------------------------------------------------------------------------------
