@@ -21,6 +21,8 @@ def _flags(keywords: dict) -> list[str]:
         if isinstance(value, bool):
             argv.append(flag if value else f"--no-{name.replace('_', '-')}")
         elif name == "option":
+            if not isinstance(value, (dict, str, list, tuple)):
+                raise ValueError(f"option takes a dict such as {{'n': 500}} or 'KEY=VALUE' strings, got {value!r}")
             items = [f"{key}={item}" for key, item in value.items()] if isinstance(value, dict) else value
             for item in [items] if isinstance(items, str) else items:
                 argv += [flag, str(item)]

@@ -24,6 +24,7 @@ from kgui.core.runs.names import default_name
 from kgui.core.session import (ConfusionComputed, JobEnded, JobKind, Phase, PredictionsComputed, RunEnded,
                                RunStarted, Session, StepsTaken, SurfaceComputed)
 from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.training.training_control import checked_rate
 from kgui.core.workers.pool import WorkerPool
 from kgui.ui.fit_view import FitView
 from kgui.ui.loss_plot import LossPlot
@@ -68,6 +69,9 @@ def explore(settings: ExperimentSettings | None = None, *, store=None, start: bo
         raise ValueError("give either an ExperimentSettings or the command line's keywords, not both")
     if settings is None:
         settings = settings_from_keywords(keywords)
+    if not isinstance(settings, ExperimentSettings):
+        raise TypeError(f"explore takes an ExperimentSettings or the command line's keywords (dataset=...), "
+                        f"got {type(settings).__name__}")
     settings.validate()
     explorer = Explorer(settings, store)
     explorer.show()
@@ -173,7 +177,9 @@ class Explorer:
             self.job.control.stop()
 
     def set_learning_rate(self, rate: float) -> None:
-        """The rate of the next step (the slider follows), or of the next Start."""
+        """The rate of the next step (the slider follows), or of the next Start; ValueError unless a positive
+        float32."""
+        rate = checked_rate(rate)
         self.learning_rate = rate
         if self.rate_slider.value != rate:
             self.rate_slider.value = rate          # calls this again through the slider's observer

@@ -25,6 +25,7 @@ from .qt import QtFrame, qt_application
 DRAW_INTERVAL_S = 0.1   # at most ~10 frames a second
 DRAW_SHARE = 0.02       # a frame takes at most this share of the time between two
 LIVE_RUN = "live"
+MAX_PIXELS = 8192         # a frame is width × height × 4 bytes, sent to the browser
 
 
 class LivePlot:
@@ -33,6 +34,9 @@ class LivePlot:
 
     def __init__(self, title: str = "loss", steps: int | None = None, learning_rate: float | None = None,
                  width: int = 640, height: int = 320, show: bool = True):
+        for side, pixels in (("width", width), ("height", height)):
+            if isinstance(pixels, bool) or not isinstance(pixels, int) or not 16 <= pixels <= MAX_PIXELS:
+                raise ValueError(f"{side} must be a whole number of pixels from 16 to {MAX_PIXELS}, got {pixels!r}")
         qt_application()
         self.loss_plot = LossPlot()
         self.loss_plot.timer.stop()          # drawn by update(): a kernel runs no Qt event loop
@@ -56,13 +60,20 @@ class LivePlot:
                learning_rate: float | None = None) -> None:
         """Add the loss of ``step`` (and its validation loss, and the rate it used); draws when a frame is due."""
         now = perf_counter()
-        if learning_rate is not None:
-            self._rate = float(learning_rate)
+        try:   # here, not when drawn: one bad value would stop every later frame
+            step, loss = int(step), float(loss)
+            val_loss = None if val_loss is None else float(val_loss)
+            rate = None if learning_rate is None else float(learning_rate)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"update takes numbers: a step, a loss (and a validation loss, a rate), got {step!r}, "
+                             f"{loss!r}, {val_loss!r}, {learning_rate!r}") from None
+        if rate is not None:
+            self._rate = rate
         if not math.isnan(self._rate):
             if not math.isnan(self._step_rate) and self._rate != self._step_rate:
                 self._rate_changes.append((step, self._rate))   # this loop's rate changed: marked as a slid rate
             self._step_rate = self._rate
-        self._pending.append((step, float(loss), val_loss, self._rate, now))   # the rest converted when drawn
+        self._pending.append((step, loss, val_loss, self._rate, now))
         if now >= self._next_frame:
             self.draw()
 
@@ -78,7 +89,7 @@ class LivePlot:
     def _take_pending(self) -> None:
         if self._pending:
             self.loss_plot.add_steps(LIVE_RUN, [
-                StepRecord(int(step), loss, None if val_loss is None else float(val_loss), None, rate,
+                StepRecord(step, loss, val_loss, None, rate,
                            when - self._started, 0.0) for step, loss, val_loss, rate, when in self._pending],
                 self._rate_changes)
             self._pending, self._rate_changes = [], []

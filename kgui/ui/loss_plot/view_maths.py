@@ -11,6 +11,7 @@ from .series import TIME
 FOLLOW_FILL = 0.5       # an axis is re-fitted when the data fills less than this share of it
 FOLLOW_HEADROOM = 0.2   # ... or leaves it; then it gets this share of the data's span as room to go on
 FOLLOW_PAD = 0.03
+RANGE_LIMIT = 1e300     # a view never spans beyond ±this (float32 losses end near 3.4e38)
 
 
 def follow_range(view: tuple[float, float] | None, low: float, high: float) -> tuple[float, float] | None:
@@ -20,8 +21,10 @@ def follow_range(view: tuple[float, float] | None, low: float, high: float) -> t
     a side the data grew out of gets ``FOLLOW_HEADROOM`` of room, so that a falling loss moves the
     axis a few times per run rather than at every frame.
     """
+    low, high = max(low, -RANGE_LIMIT), min(high, RANGE_LIMIT)   # a span of ±1e308 would overflow to inf
     if high - low <= 0:
-        low, high = low - 0.5, high + 0.5
+        pad = max(0.5, abs(high) * 1e-3)   # a flat line at 1e308: 0.5 would vanish in its rounding
+        low, high = low - pad, high + pad
     span = high - low
     if view is not None and view[0] <= low and high <= view[1] and span >= FOLLOW_FILL * (view[1] - view[0]):
         return None
