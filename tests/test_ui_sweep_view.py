@@ -7,7 +7,7 @@ from functools import partial
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QEvent, QPointF, Qt
+from PyQt6.QtCore import QEvent, QPointF, QRectF, Qt
 from PyQt6.QtGui import QMouseEvent
 from PyQt6.QtWidgets import QApplication, QGraphicsItem
 
@@ -482,3 +482,24 @@ def test_metrics_and_parameters_read_as_words_and_exports_keep_their_names(qtbot
     assert dialog.build().metric is Metric.FINAL_ACCURACY
     header = view.export_table(tmp_path / "trials.csv").read_text().splitlines()[0]   # files keep the names
     assert "final_val_loss" in header and "learning_rate" in header
+
+
+@pytest.mark.parametrize("width", [250, 300, 450])
+def test_every_axis_label_of_the_parallel_coordinates_lies_inside_the_plot(qtbot, view, width):
+    """Four axes at the tab's width in a 1,400 px window (340 px; here three axes, narrower): "Learning rate" lost
+    its first letter at the left edge, the metric's title and middle value theirs at the right; pyqtgraph's "A"
+    button is not shown."""
+
+    from pyqtgraph import TextItem
+
+    coordinates = view.coordinates
+    coordinates.setFixedWidth(width)
+    qtbot.waitUntil(lambda: abs(coordinates.width() - width) <= 1)
+    qtbot.wait(50)
+    inside = QRectF(coordinates.viewport().rect())
+    labels = [item for item in coordinates.box.addedItems if isinstance(item, TextItem)]
+    assert len(labels) >= 10
+    for label in labels:
+        rect = coordinates.mapFromScene(label.mapRectToScene(label.boundingRect())).boundingRect()
+        assert inside.contains(QRectF(rect)), (label.toPlainText(), rect, inside)
+    assert coordinates.plot.buttonsHidden

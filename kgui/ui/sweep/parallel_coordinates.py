@@ -21,6 +21,8 @@ TITLE_COLOR, VALUE_COLOR = "#333", "#555"   # an axis's name, its values
 AXIS_PICK = 0.3          # a drag this close to an axis (in axis spacings) brushes it
 ONE_LINE_TITLE = 14      # an axis title longer than this many letters takes two lines
 Y_RANGE = (-0.08, 1.22)  # the axes run 0…1; below, their lowest values; above, their highest and their titles
+SIDE_MARGIN = 0.4        # room beside the first and the last axis, in axis spacings, when their labels need no more
+LABEL_PADDING = 4        # px between an end axis's widest label and the plot's edge
 FRESH_LINES = 100        # trials added are drawn on their own until there are this many (the rest: a cached picture)
 
 
@@ -65,6 +67,8 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.plot = self.addPlot(viewBox=self.box)
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
+        self.plot.hideButtons()    # pyqtgraph's auto-range "A": it would scale the axes off their labels
+        self.box.sigResized.connect(self.fit_x_range)
         style_plot(self.plot)
         # every trial's polyline in one path: the dim ones (outside a brush) and the others, width 1 (fast). These
         # two are painted from a cached picture; trials added since they were drawn are ``fresh``'s, painted anew.
@@ -96,9 +100,27 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         for spec in wanted - self._decorations.keys():
             self._decorations[spec] = item = _decoration(spec)
             self.plot.addItem(item)
-        self.plot.setXRange(-0.4, max(0, len(scales) - 1) + 0.4, padding=0)
+        self.fit_x_range()
         self.plot.setYRange(*Y_RANGE, padding=0)
         self._draw()
+
+    def fit_x_range(self) -> None:
+        """Room beside the first and last axes for their labels: a title, end value or category centred on an axis
+        takes half its width beside it, a middle value (left-aligned after the axis) its whole width."""
+        last = max(0, len(self.scales) - 1)
+        need_left = need_right = 0.0
+        for spec, item in self._decorations.items():
+            if len(spec) == 1:
+                continue
+            width = item.boundingRect().width()
+            column, anchor_x = round(spec[0]), spec[2][0]
+            if column == 0:
+                need_left = max(need_left, width * anchor_x)
+            if column == last:
+                need_right = max(need_right, width * (1 - anchor_x))
+        left, right = side_margins(self.box.width() or self.width(), last, need_left + LABEL_PADDING,
+                                   need_right + LABEL_PADDING)
+        self.plot.setXRange(-left, last + right, padding=0)
 
     def add_rows(self, rows: list[TrialRow], scales: list[AxisScale], values) -> None:
         """Trials added: their lines alone when the axes stay as they are, else everything again."""
@@ -167,6 +189,16 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
                 self.plot.addItem(rect)
                 self._brush_items[column] = rect
             rect.setRect(column - 0.08, low, 0.16, high - low)
+
+
+def side_margins(width_px: float, spacings: int, left_px: float, right_px: float) -> tuple[float, float]:
+    """The room (in axis spacings) left of the first and right of the last of axes ``spacings`` apart that ``width_px``
+    shows, so that ``left_px`` and ``right_px`` fit there: at least SIDE_MARGIN each."""
+    left = right = SIDE_MARGIN
+    for _ in range(4):     # each margin's pixels depend on both margins: a few rounds settle them
+        px = width_px / max(spacings + left + right, 1e-9)      # one axis spacing, in pixels
+        left, right = max(SIDE_MARGIN, left_px / px), max(SIDE_MARGIN, right_px / px)
+    return left, right
 
 
 def _nan(value):
