@@ -217,7 +217,23 @@ def timeline(engine: str, workers: int, tree: Path, trials: int = 24, steps: int
         summary[name] = {"exec": round(at("exec", pid)["t"], 3),
                          "first RunStarted": round(first["t"], 3) if first else None,
                          "last RunEnded": round(ended[-1]["t"], 3) if ended else None, "trials": len(ended),
-                         "cpu_s": round(max(e["cpu"] for e in events if e["pid"] == pid), 3)}
+                         "cpu_s": round(max(e["cpu"] for e in events if e["pid"] == pid), 3),
+                         # its CPU seconds to its first trial's start (start, imports, first compile), and per trial
+                         "cpu_to_first_trial_s": round(first["cpu"], 3) if first else None,
+                         "cpu_per_trial_s": round((ended[-1]["cpu"] - first["cpu"]) / max(1, len(ended) - 1), 4)
+                         if first and len(ended) > 1 else None}
+    workers = [summary[name] for name in names.values() if name != "command"]
+    if workers and all(worker["cpu_per_trial_s"] for worker in workers):
+        # the idle machine's (b)/(c) from CPU seconds, which the load changes less than wall time: the fixed part F
+        # (the command's CPU before its first worker's exec, a worker's to its first trial, the end after the last
+        # trial) is paid once whatever the workers; T = trials × a trial's CPU is shared by the workers
+        first_exec = min(worker["exec"] for worker in workers)
+        before = max((e["cpu"] for e in mine if e["t"] <= first_exec), default=0.0)
+        end = summary["returned_after_exec_s"] - max(w["last RunEnded"] for w in workers)
+        fixed = before + statistics.fmean(worker["cpu_to_first_trial_s"] for worker in workers) + end
+        work = trials * statistics.fmean(worker["cpu_per_trial_s"] for worker in workers)
+        summary["fixed_cpu_s"], summary["trials_cpu_s"] = round(fixed, 3), round(work, 3)
+        summary["bound_b_over_c"] = round((fixed + work) / (fixed + work / 2), 3)
     return {"summary": summary, "events": [dict(e, who=names.get(e["pid"], str(e["pid"]))) for e in events]}
 
 

@@ -10,7 +10,7 @@ from kgui import cli
 from kgui.core.runs import RunRecord, RunStatus, RunStore
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.sweeps import (MAX_TRIALS, Axis, Metric, SweepMethod, SweepRunner, SweepSpec, ThreadExecutor,
-                              TrialEnded, TrialState)
+                              TrialEnded, TrialStarted, TrialState)
 from kgui.core.sweeps.runner import retried_message
 from kgui.core.sweeps.table import export_rows, ranked_rows, sweep_records
 from kgui.core.training.trainer import Trainer
@@ -147,6 +147,20 @@ def test_a_sweeps_trials_are_tagged_runs_and_a_reused_model_gives_a_fresh_ones_n
     rows = ranked_rows(records, Metric.FINAL_VAL_LOSS)
     assert json.loads(export_rows(rows, tmp_path / "t.json").read_text())[0]["run_id"] == ranked[0]
     assert export_rows(rows, tmp_path / "t.csv").read_text().splitlines()[0].startswith("run_id,learning_rate,seed")
+
+
+def test_two_slots_start_on_two_models_rather_than_both_compiling_the_first(tmp_path):
+    store = RunStore(tmp_path)
+    spec = SweepSpec(SPIRAL, (Axis("optimizer", ("sgd", "adam")), Axis("learning_rate", (0.01, 0.1, 0.2))))
+    started = []
+    result = SweepRunner(spec, store, ThreadExecutor(2), on_event=lambda event: started.append(
+        event.outcome.trial.settings.optimizer) if isinstance(event, TrialStarted) else None).run()
+    records = sweep_records(store, result.sweep_id)
+    assert len(records) == 6 and all(record.status == RunStatus.FINISHED for record in records)
+    assert sorted(started[:2]) == ["adam", "sgd"]
+    compiled = [record for record in records if "restart" not in record.timings]
+    # each slot compiles its own model; a slot that runs out of its model's trials first helps with the other's
+    assert len(compiled) <= 3 and {record.settings.optimizer for record in compiled} == {"adam", "sgd"}
 
 
 def test_runs_without_sweep_fields_load_with_defaults_and_bad_tags_are_unreadable(tmp_path):

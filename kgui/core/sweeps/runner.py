@@ -91,21 +91,31 @@ class SweepResult:
 
 
 class _TrialSource:
-    """The trials to run, handed to the slot threads one at a time (thread-safe). A slot gets a trial of the model it
-    trained last when one is left (:func:`model_key`: its compiled functions are reused), else the next in order."""
+    """The trials to run, handed to the slot threads one at a time (thread-safe), grouped by model
+    (:func:`model_key`: a slot reuses the compiled functions of the model it trained last). A slot gets a trial of
+    its last model while one is left; else one of the model the fewest slots are on, the most trials left first, so
+    that two slots start on two models (each compiles its own) rather than both compiling the same one and then the
+    other."""
 
     def __init__(self, trials: list[Trial]):
         self._groups: dict[str, deque[Trial]] = {}
         for trial in trials:
             self._groups.setdefault(model_key(trial.settings), deque()).append(trial)
+        self._slots_on = dict.fromkeys(self._groups, 0)   # per model: the slots whose last trial was of it
         self._lock = threading.Lock()
 
     def next(self, last: Trial | None = None) -> Trial | None:
         with self._lock:
-            group = self._groups.get(model_key(last.settings)) if last is not None else None
-            if not group:
-                group = next((group for group in self._groups.values() if group), None)
-            return group.popleft() if group else None
+            key = model_key(last.settings) if last is not None else None
+            if key is not None:
+                self._slots_on[key] -= 1
+            if key is None or not self._groups[key]:
+                left = [name for name, group in self._groups.items() if group]
+                if not left:
+                    return None
+                key = min(left, key=lambda name: (self._slots_on[name], -len(self._groups[name])))
+            self._slots_on[key] += 1
+            return self._groups[key].popleft()
 
     def tell(self, outcome: TrialOutcome) -> None:
         """A trial ended (a sampler that learns from results hears it)."""
