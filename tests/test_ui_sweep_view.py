@@ -503,3 +503,27 @@ def test_every_axis_label_of_the_parallel_coordinates_lies_inside_the_plot(qtbot
         rect = coordinates.mapFromScene(label.mapRectToScene(label.boundingRect())).boundingRect()
         assert inside.contains(QRectF(rect)), (label.toPlainText(), rect, inside)
     assert coordinates.plot.buttonsHidden
+
+
+def test_a_sweep_started_on_an_empty_tab_says_its_trials_are_coming_then_counts_one_trial_as_one(qtbot, tmp_path):
+    """The tab said "No sweep yet: New sweep…" under the progress bar of a running sweep until its first trial
+    ended, then "1 trials"."""
+    from kgui.core.sweeps import Axis, SweepSpec
+    from kgui.core.sweeps.executors import ThreadExecutor
+    from kgui.ui.sweep.dialog import SweepRun
+    from test_core_sweeps import SPIRAL
+
+    store = RunStore(tmp_path)
+    view = SweepView(partial(with_history, store))
+    qtbot.addWidget(view)
+    no_sweep = view.summary.text()
+    run = SweepRun(SweepSpec(SPIRAL.replace(steps=5), (Axis("learning_rate", (0.01,)),)), store, 1,
+                   executor=ThreadExecutor(1))
+    run.finished.connect(lambda result: view.add_runs([outcome.record for outcome in result.outcomes]))
+    view.start(run)
+    assert view.summary.text() != no_sweep and "No sweep" not in view.summary.text()
+    with qtbot.waitSignal(run.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 1)
+    assert view.summary.text().startswith("1 trial; the best has final validation loss ")
+    assert view.sweep_picker.currentText().endswith("(1 trial)")

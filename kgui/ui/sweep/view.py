@@ -31,6 +31,7 @@ SIZED_ROWS = 50          # columns fit this many rows (measuring a thousand on e
 FRAME_MS = 16            # trials ending within this long of each other are drawn together
 TRIALS_FRAME_MS = 100    # a sweep started here: the trials ending within this long are read and drawn together
 CURVES_MS = 1000         # the curves follow new trials at most this often (and 10x as long as drawing them took)
+WAITING_FOR_TRIALS = "The sweep's trials show here as they end."
 
 
 class SweepView(QWidget):
@@ -258,6 +259,8 @@ class SweepView(QWidget):
         self.progress.setValue(0)
         self._done = self._running = 0
         self.progress_label.setText(f"sweep {run.runner.sweep_id}: starting…")
+        if not self.records:     # not "No sweep yet" under a sweep's progress bar
+            self.summary.setText(WAITING_FOR_TRIALS)
         self._show_progress(True)
         run.event.connect(self._on_sweep_event)
         run.finished.connect(self._on_sweep_finished)
@@ -385,7 +388,7 @@ class SweepView(QWidget):
                 best = row if better(row, best) else best
                 failed += row.status == "failed"
         self._best, self._failed = best, failed
-        self.summary.setText(f"{len(rows)} trials" + (f"; the best has {metric.label.lower()} "
+        self.summary.setText(_trials(len(rows)) + (f"; the best has {metric.label.lower()} "
                                                       f"{_text(best.metrics[str(metric)])} ({_values_text(best.values)})"
                                                       if best else "") + (f"; {failed} failed" if failed else ""))
 
@@ -490,7 +493,11 @@ def _value(row: TrialRow, name: str):
 
 
 def _picker_text(sweep_id: str, trials) -> str:
-    return f"{sweep_id} ({len(trials)} trials)"
+    return f"{sweep_id} ({_trials(len(trials))})"
+
+
+def _trials(count: int) -> str:
+    return f"{count} trial" + ("" if count == 1 else "s")
 
 
 def _text(value) -> str:
