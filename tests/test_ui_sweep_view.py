@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QEvent, QPointF, QRectF, Qt
 from PyQt6.QtGui import QMouseEvent
-from PyQt6.QtWidgets import QApplication, QGraphicsItem
+from PyQt6.QtWidgets import QApplication, QGraphicsItem, QLabel
 
 from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
 from kgui.core.session import StepsTaken
@@ -243,7 +243,7 @@ def test_the_sweep_dialog_builds_the_sweep_from_the_experiment(qtbot):
     qtbot.addWidget(dialog)
     (name, values), (name2, values2) = dialog.axis_rows[:2]
     values.setText("0.01,0.1")
-    name2.setCurrentText("optimizer")
+    dialog.set_axis(1, "optimizer")
     values2.setText("sgd,adam")
     dialog.seeds.setValue(2)
     assert dialog.verdict.text().startswith("8 trials") and dialog.spec.count() == 8
@@ -256,7 +256,7 @@ def test_the_sweep_dialog_builds_the_sweep_from_the_experiment(qtbot):
     dialog.method.setCurrentText("random")
     dialog.trials.setValue(5)
     assert dialog.spec.count() == 10 and dialog.spec.axes[0].is_range
-    name.setCurrentText("l2")           # a range that holds values the setting refuses: named here, not at Start
+    dialog.set_axis(0, "l2")            # a range that holds values the setting refuses: named here, not at Start
     values.setText("-1:1")
     assert dialog.spec is None and "l2 must be a non-negative number" in dialog.verdict.text()
     assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
@@ -527,3 +527,25 @@ def test_a_sweep_started_on_an_empty_tab_says_its_trials_are_coming_then_counts_
     qtbot.waitUntil(lambda: view.proxy.rowCount() == 1)
     assert view.summary.text().startswith("1 trial; the best has final validation loss ")
     assert view.sweep_picker.currentText().endswith("(1 trial)")
+
+
+def test_the_sweep_dialog_speaks_the_windows_words(qtbot):
+    """It named the experiment "(spiral, tensorflow)" and the axes by their JSON names (learning_rate), showed
+    "0.001,0.01,0.1" in every values box whatever its axis, and with no values asked for "--grid, --range"."""
+    from kgui.ui.sweep.dialog import SweepDialog
+
+    experiment = ExperimentSettings(dataset="spiral", model="mlp", hidden=(8, 8), optimizer="adam", steps=5)
+    dialog = SweepDialog(experiment)
+    qtbot.addWidget(dialog)
+    texts = [label.text() for label in dialog.findChildren(QLabel)]
+    assert any("Spiral" in text and "MLP 8,8" in text for text in texts), texts
+    (rate, rates), (second, values) = dialog.axis_rows[:2]
+    assert rate.currentText() == "Learning rate" and rates.placeholderText() == "now 0.01"
+    assert "--" not in dialog.verdict.text() and "values" in dialog.verdict.text()
+    assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+    dialog.set_axis(1, "hidden")
+    assert second.currentText() == "Hidden layers" and values.placeholderText() == "now 8,8"
+    values.setText("8/8,8")
+    assert dialog.spec.count() == 2
+    rates.setText("0.01,0.1")
+    assert dialog.spec.count() == 4 and dialog.spec.axes[1].name == "hidden"

@@ -14,14 +14,17 @@ from kgui.core.files import one_line
 from kgui.core.runs import RunStore
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialStarted
+from kgui.core.runs.names import default_name
 from kgui.core.sweeps.spec import (AXIS_FIELDS, MAX_TRIALS, Axis, Metric, SweepMethod, SweepSpec,
-                                   canonical_axis_name, parse_values)
+                                   canonical_axis_name, format_value, parse_values)
 
+from ..names import column_title
 from ..worker import WORKER_NICE
 
 AXIS_ROWS = 4
 STEPS_BATCH_S = 0.5      # a window sweep's steps come back this seldom: the tab shows trials as they end, not steps
 SUGGESTED = ("learning_rate", "optimizer", "batch_size", "hidden", "activation", "l2", "momentum", "seed", "backend")
+NO_AXIS = "Pick an axis and type its values (0.001,0.01,0.1), or 2 seeds or more."
 
 
 class SweepDialog(QDialog):
@@ -39,17 +42,20 @@ class SweepDialog(QDialog):
         grid = QGridLayout()
         grid.addWidget(QLabel("Axis"), 0, 0)
         grid.addWidget(QLabel("Values (a,b,c) or range (low:high)"), 0, 1)
-        self.axis_rows: list[tuple[QComboBox, QLineEdit]] = []
+        self.axis_rows: list[tuple[QComboBox, QLineEdit]] = []   # each name item's text its title, its data the name
         for row in range(AXIS_ROWS):
             name = QComboBox()
-            name.addItems(["", *names])
+            name.addItem("", "")
+            for axis in names:
+                name.addItem(column_title(axis), axis)
             values = QLineEdit()
-            values.setPlaceholderText("0.001,0.01,0.1")
             grid.addWidget(name, row + 1, 0)
             grid.addWidget(values, row + 1, 1)
+            name.currentIndexChanged.connect(lambda _, name=name, values=values: self._show_current(name, values))
             name.currentIndexChanged.connect(self._check)
             values.textChanged.connect(self._check)
             self.axis_rows.append((name, values))
+            self._show_current(name, values)
         self.method = QComboBox()
         self.method.addItems([str(SweepMethod.GRID), str(SweepMethod.RANDOM)])
         self.trials = QSpinBox()
@@ -78,22 +84,40 @@ class SweepDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Sweep over the current experiment ({experiment.dataset}, {experiment.backend}):"))
+        heading = QLabel(f"Sweep over the current experiment, {default_name(experiment)}:")
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
         holder = QWidget()
         holder.setLayout(grid)
         layout.addWidget(holder)
         layout.addLayout(form)
         layout.addWidget(self.verdict)
         layout.addWidget(self.buttons)
-        self.axis_rows[0][0].setCurrentText("learning_rate")
+        self.set_axis(0, "learning_rate")
         self._check()
+
+    def set_axis(self, row: int, name: str) -> None:
+        """Pick the setting ``name`` (``learning_rate``, a dataset option…) as the axis of row ``row``."""
+        box = self.axis_rows[row][0]
+        box.setCurrentIndex(box.findData(canonical_axis_name(name)))
+
+    def _show_current(self, name_box: QComboBox, values: QLineEdit) -> None:
+        """The experiment's own value of the picked setting, greyed in its empty values box."""
+        name = name_box.currentData()
+        if not name:
+            values.setPlaceholderText("")
+            return
+        current = getattr(self.experiment, name) if name in AXIS_FIELDS else \
+            self.experiment.dataset_options.get(name)
+        values.setPlaceholderText("values, e.g. 0.001,0.01,0.1" if current is None else
+                                  f"now {format_value(current)}")
 
     def build(self) -> SweepSpec:
         """The sweep the dialog shows; ValueError (one line) for the first problem."""
         axes = []
         method = SweepMethod(self.method.currentText())
         for name_box, values_box in self.axis_rows:
-            name, text = canonical_axis_name(name_box.currentText()), values_box.text().strip()
+            name, text = name_box.currentData() or "", values_box.text().strip()
             if not name or not text:
                 continue
             if ":" in text and name != "hidden":
@@ -113,6 +137,12 @@ class SweepDialog(QDialog):
 
     def _check(self) -> None:
         self.trials.setEnabled(self.method.currentText() == SweepMethod.RANDOM)
+        if self.seeds.value() == 1 and not any(name.currentData() and values.text().strip()
+                                               for name, values in self.axis_rows):
+            self.spec = None
+            self.verdict.setText(NO_AXIS)     # the command line's words (--grid, --seeds) mean nothing here
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+            return
         try:
             self.spec = self.build()
         except (ValueError, LookupError) as exc:
