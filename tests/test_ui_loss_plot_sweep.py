@@ -4,12 +4,13 @@ and the sweep controls only where the runs shown are one sweep's trials."""
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PyQt6.QtCore import Qt
 
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.runs import RunRecord, RunStore, StepRecord
 from kgui.core.sweeps import Axis, SweepRunner, SweepSpec, ThreadExecutor
 from kgui.ui.colour_key import COLOR_LEVELS, COLORMAP, category_colour
-from kgui.ui.loss_plot import LossPlot
+from kgui.ui.loss_plot import LossPlot, line_key
 from kgui.ui.names import plot_placement, run_title
 from test_core_sweeps import ENGINE
 from test_ui_loss_plot import plot  # noqa: F401 - fixture: a LossPlot drawn by the test
@@ -115,7 +116,7 @@ def test_seeds_grouped_give_one_band_per_configuration_with_numpys_mean_and_std(
         assert x.tolist() == [step.step for step in members[0].history]
         assert mean == pytest.approx(np.mean(losses, axis=0))
         assert band.std == pytest.approx(np.std(losses, axis=0))
-        assert band.upper.getData()[1] == pytest.approx(np.mean(losses, axis=0) + np.std(losses, axis=0))
+        assert band.fill.data[2] == pytest.approx(np.mean(losses, axis=0) + np.std(losses, axis=0))
         assert not band.fill.path().isEmpty()
         assert all(not curve.isVisible() for run_id in band.run_ids for curve in plot.runs[run_id].curves)
     assert sorted(plot.labels()) == sorted(f"learning_rate {rate:g} · optimizer {optimizer} (2 seeds)"
@@ -146,6 +147,10 @@ def test_the_controls_hide_without_trials_and_say_why_when_the_runs_are_not_one_
     plot.set_run_visible(alone.id, False)
     plot.redraw()
     assert controls.colour_box.isEnabled() and plot.look.bar.isVisible()   # the choice kept, now usable
+    assert plot.runs[sweep[-1].id].style.train_dash is not None      # the 13th run's own style: dash-dotted ...
+    assert all(pg.mkPen(plot.runs[record.id].train.opts["pen"]).style() == Qt.PenStyle.SolidLine
+               for record in sweep)                                  # ... but colours tell them apart now
+    assert plot.line_key.text() == line_key({})
     for record in sweep:
         plot.set_run_visible(record.id, record.sweep_values["seed"] == sweep[0].sweep_values["seed"])
     plot.redraw()
@@ -163,9 +168,10 @@ def test_exports_keep_the_colour_bar_and_the_bands(plot, sweep, tmp_path):
     plot.look.controls.seeds_box.setChecked(True)
     state = panel_state(plot.item)
     assert len(state.bands) == len(RATES) * len(OPTIMIZERS)
-    assert len(state.curves) == 2 * len(state.bands)           # each configuration's two means, not its bounds
+    assert len(state.curves) == 2 * len(state.bands)           # each configuration's two means
     band = plot.look.bands[0]
     assert state.bands[0].high == pytest.approx(band.mean.getData()[1] + band.std)
+    assert state.bands[0].low == pytest.approx(band.mean.getData()[1] - band.std)
     target = plot.export_target(lambda path: None)
     svg = target.export(tmp_path / "sweep.svg").read_text()
     assert ">Learning rate<" in svg and svg.count('style="fill: ') >= len(state.bands)   # colour bar, bands

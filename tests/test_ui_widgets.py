@@ -92,6 +92,18 @@ def test_every_run_of_many_keeps_its_own_style(qtbot):
     assert dashed.dashPattern() and plot.runs["run3"].train.opts["pen"].dashPattern() == []
 
 
+def test_runs_past_the_36_styles_share_the_least_used_ones(qtbot):
+    """The 37th run shown (a sweep's trials on the plot) once ended the window with StopIteration."""
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    for index in range(40):
+        plot.add_run(f"run{index}", f"run {index}")
+    assert [plot.runs[f"run{index}"].style for index in range(36, 40)] == [RunStyle.nth(index) for index in range(4)]
+    plot.remove_run("run7")
+    plot.add_run("again", "again")                                   # the style no run has any more
+    assert plot.runs["again"].style == RunStyle.nth(7)
+
+
 def test_datasets_with_different_loss_scales_get_their_own_panels(qtbot):
     plot = LossPlot()
     plot.timer.stop()

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtGui import QColor
+from PyQt6.QtCore import QPointF
+from PyQt6.QtGui import QColor, QPainterPath, QPolygonF
+from PyQt6.QtWidgets import QGraphicsPathItem
 
 from kgui.core.sweeps.table import AxisScale, ScaleKind, axis_scale, category_text
 
@@ -63,6 +66,39 @@ def band_colour(colour: QColor) -> QColor:
     band = QColor(colour)
     band.setAlpha(BAND_ALPHA)
     return band
+
+
+def add_band(path: QPainterPath, x: np.ndarray, low: np.ndarray, high: np.ndarray) -> None:
+    """The polygon between ``low`` and ``high`` over ``x`` into ``path``, where all three are finite."""
+    finite = np.isfinite(x) & np.isfinite(low) & np.isfinite(high)
+    x, low, high = x[finite], low[finite], high[finite]
+    if len(x) < 2:
+        return
+    upper = [QPointF(float(a), float(b)) for a, b in zip(x, high)]
+    lower = [QPointF(float(a), float(b)) for a, b in zip(x[::-1], low[::-1])]
+    path.addPolygon(QPolygonF(upper + lower))
+    path.closeSubpath()
+
+
+class BandItem(QGraphicsPathItem):
+    """A shaded band on a plot (a mean ± std over seeds), one path in view coordinates; ``data`` keeps it in data
+    coordinates for exports."""
+
+    def __init__(self):
+        super().__init__()
+        self.setPen(pg.mkPen(None))
+        self.data: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.empty(0), np.empty(0), np.empty(0))
+
+    def set_band(self, x: np.ndarray, low: np.ndarray, high: np.ndarray, log_y: bool = False) -> None:
+        """The band between ``low`` and ``high`` over ``x`` (NaN where not drawn), on a log10 y axis if ``log_y``."""
+        self.data = (x, low, high)
+        path = QPainterPath()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            add_band(path, x, *((np.log10(low), np.log10(high)) if log_y else (low, high)))
+        self.setPath(path)
+
+    def set_colour(self, colour: QColor) -> None:
+        self.setBrush(pg.mkBrush(band_colour(colour)))
 
 
 def colour_bar() -> pg.ColorBarItem:

@@ -26,7 +26,7 @@ from kgui.core.exports import tensorboard
 from kgui.core.exports.export import export_format
 from kgui.core.files import write_output
 
-from .colour_key import ColourKey, draw_colour_bar
+from .colour_key import BandItem, ColourKey, draw_colour_bar
 
 PNG_SCALE = 2
 SVG_DPI = 100           # the SVG's figure is the plot's size on screen at this many pixels per inch
@@ -115,16 +115,12 @@ def panel_state(item: pg.PlotItem, title: str = "") -> PanelState:
         if not data_item.isVisible() or data_item.xData is None or not len(data_item.xData):
             continue
         pen = pg.mkPen(data_item.opts["pen"])
-        if pen.color().alpha() == 0:     # a band's bound: the band stands for it
-            continue
         curves.append(CurveState(np.asarray(data_item.xData, dtype=float), np.asarray(data_item.yData, dtype=float),
                                  _rgba(pen.color()), max(pen.widthF(), 1.0), tuple(pen.dashPattern()),
                                  legend_names.get(id(data_item)), data_item.zValue()))
     for child in item.items:     # ignoreBounds items (the loss plot's markers) too
-        if isinstance(child, pg.FillBetweenItem) and child.isVisible() and child.curves is not None:
-            (x, high), (_, low) = (_data(curve) for curve in child.curves)
-            length = min(len(x), len(low))
-            bands.append(BandState(x[:length], low[:length], high[:length], _rgba(child.brush().color())))
+        if isinstance(child, BandItem) and child.isVisible():
+            bands.append(BandState(*child.data, _rgba(child.brush().color())))
         if isinstance(child, pg.InfiniteLine) and child.angle == 90 and child.isVisible() and child.label is not None:
             x = child.value()
             markers.append(MarkerState(10 ** x if log_x else x, child.label.format, _rgba(child.pen.color()),
@@ -132,13 +128,6 @@ def panel_state(item: pg.PlotItem, title: str = "") -> PanelState:
     return PanelState(title, item.getAxis("bottom").labelText, item.getAxis("left").labelText,
                       _view_range(x0, x1, log_x), _view_range(y0, y1, log_y), log_x, log_y,
                       sorted(curves, key=lambda c: c.z), markers, bands)
-
-
-def _data(curve: pg.PlotDataItem) -> tuple[np.ndarray, np.ndarray]:
-    """A curve's data as given (not log-transformed)."""
-    if curve.xData is None:
-        return np.empty(0), np.empty(0)
-    return np.asarray(curve.xData, dtype=float), np.asarray(curve.yData, dtype=float)
 
 
 def _label_top(label: pg.InfLineLabel, view: pg.ViewBox) -> float:

@@ -266,8 +266,8 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.plot)
         more = len(run_ids) - len(shown)
         self.statusBar().showMessage(f"{len(shown)} trials on the Loss plot" + (
-            f", not the {more} more (filter or brush the Sweep tab's trials to choose)" if more else
-            ": colour them by a hyper-parameter there"))
+            f", not the {more} more (filter or brush the Sweep tab's trials to choose)" if more else "") +
+            "; the other runs hidden (tick them in the Runs table to show them again)")
 
     def _recolour_rows(self, colours: dict[str, str]) -> None:
         """The runs table's names in the colours the plot draws the runs in now."""

@@ -29,7 +29,7 @@ class RunCurves:
         self.title = title
         self.first_rate = rate
         self.style = style
-        self.color = style.color     # its style's, or its colour by a hyper-parameter (set_colour)
+        self.drawn = style           # its style, or a sweep look's (its colour by a hyper-parameter, solid lines)
         self.sweep = sweep           # a sweep's trial: the sweep and its axis values
         self.grouped = False         # drawn as part of its configuration's mean over seeds, not on its own
         self.faded = False
@@ -69,11 +69,16 @@ class RunCurves:
         rates = self.rates()
         return f"#{self.number} {self.title}" + (f" · lr {rates_text(rates)}" if rates else "")
 
-    def set_colour(self, colour: QColor) -> bool:
-        """Draw the run in ``colour`` (its style's dashes kept); whether that changed its colour."""
-        if colour.name() == QColor(self.color).name():
+    @property
+    def color(self) -> str:
+        """The colour it is drawn in ("#rrggbb")."""
+        return self.drawn.color
+
+    def set_drawn_style(self, drawn: RunStyle) -> bool:
+        """Draw the run as ``drawn`` (its own style, or a sweep look's); whether that changed how it is drawn."""
+        if drawn == self.drawn:
             return False
-        self.color = colour.name()
+        self.drawn = drawn
         self.set_faded(self.faded)
         return True
 
@@ -96,8 +101,8 @@ class RunCurves:
         raw = QColor(self.color)
         raw.setAlpha(min(RAW_ALPHA, color.alpha()))
         self.raw.setPen(pg.mkPen(raw, width=1))
-        self.train.setPen(line_pen(color, self.style.train_dash))
-        self.val.setPen(line_pen(color, self.style.val_dash))
+        self.train.setPen(line_pen(color, self.drawn.train_dash))
+        self.val.setPen(line_pen(color, self.drawn.val_dash))
         for curve in self.curves:
             curve.setZValue(0 if faded else 1)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pyqtgraph as pg
 from PyQt6.QtGui import QColor, QPen
@@ -24,6 +25,7 @@ class RunStyle:
     color: str
     train_dash: tuple[int, ...] | None = None   # None: solid
     val_dash: tuple[int, ...] = VAL_DASHES[0]
+    COUNT: ClassVar[int] = len(PALETTE) * len(DASHES)   # distinct styles; the 37th run shares the first's
 
     @property
     def round(self) -> int:

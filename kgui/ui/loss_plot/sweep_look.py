@@ -18,7 +18,7 @@ from ..colour_key import ColourKey, colour_bar, show_key
 from .curves import Panel, RunCurves
 from .readout import nearest_index
 from .seed_bands import SeedBand
-from .styles import PALETTE
+from .styles import PALETTE, RunStyle
 from .sweep_controls import SweepControls
 
 DrawnValues = Callable[[RunCurves], tuple[np.ndarray, np.ndarray, np.ndarray]]   # a run's x, training and validation
@@ -60,8 +60,8 @@ class SweepLook:
         colour_by = self.controls.colour_by
         self.key = ColourKey(colour_by, [run.sweep.values.get(colour_by) for _, run in shown]) if colour_by else None
         show_key(self.bar, self.key)
-        self.recoloured = {run_id: run.color for run_id, run in self.runs.items() if run.set_colour(
-            self._colour(run.sweep.values, None) if self.key and run.sweep else pg.mkColor(run.style.color))}
+        self.recoloured = {run_id: run.color for run_id, run in self.runs.items() if run.set_drawn_style(
+            RunStyle(self._colour(run.sweep.values, None).name()) if self.key and run.sweep else run.style)}
         self._group(shown if self.controls.group_seeds else [], log_y)
         self._fill_legends(shown)
 

@@ -3,6 +3,7 @@ readout text are in their own modules)."""
 from __future__ import annotations
 
 import html
+from collections import Counter
 
 import numpy as np
 import pyqtgraph as pg
@@ -199,8 +200,8 @@ class LossPlot(QWidget):
         rates change every step, and the markers show the slider's (base) rate; ``sweep``: the run is that sweep's
         trial (its runs can be coloured by a hyper-parameter and their seeds grouped).
         """
-        used = {run.style for run in self.runs.values()}
-        style = next((RunStyle.nth(i) for i in range(len(used) + 1) if RunStyle.nth(i) not in used))
+        used = Counter(run.style for run in self.runs.values())     # a free style, else one of the least used
+        style = min((RunStyle.nth(i) for i in range(RunStyle.COUNT)), key=lambda style: used[style])
         self._numbers += 1
         panel = self._panel(dataset, dataset_title or dataset)
         run = RunCurves(panel.item, self._numbers, title, style, self._smoothing, rate, sweep)
@@ -467,7 +468,7 @@ class LossPlot(QWidget):
         rounds: dict[int, list[int]] = {}
         for run in self.runs.values():
             if run.visible:
-                rounds.setdefault(run.style.round, []).append(run.number)
+                rounds.setdefault(run.drawn.round, []).append(run.number)
         self.line_key.setText(line_key(rounds))
 
     def _update_axis_note(self) -> None:

@@ -8,13 +8,12 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtGui import QPainterPath, QPolygonF
-from PyQt6.QtCore import QPointF
+from PyQt6.QtGui import QPainterPath
 from PyQt6.QtWidgets import QGraphicsPathItem
 
 from kgui.core.sweeps.seeds import SeedGroup
 
-from ..colour_key import ColourKey, band_colour, category_colour, colour_bar, show_key
+from ..colour_key import ColourKey, add_band, band_colour, category_colour, colour_bar, show_key
 from ..plot_style import style_plot
 
 THICK_CURVES = 20        # up to this many configurations the curves are 1.5 px wide; more: 1 px (20x faster to paint)
@@ -88,12 +87,5 @@ def _bands(groups: list[SeedGroup]) -> QPainterPath:
     """One path of every group's mean ± std polygon (where both are finite)."""
     path = QPainterPath()
     for group in groups:
-        finite = np.isfinite(group.mean) & np.isfinite(group.std)
-        steps, mean, std = group.steps[finite], group.mean[finite], group.std[finite]
-        if len(steps) < 2:
-            continue
-        upper = [QPointF(float(x), float(y)) for x, y in zip(steps, mean + std)]
-        lower = [QPointF(float(x), float(y)) for x, y in zip(steps[::-1], (mean - std)[::-1])]
-        path.addPolygon(QPolygonF(upper + lower))
-        path.closeSubpath()
+        add_band(path, group.steps, group.mean - group.std, group.mean + group.std)
     return path
