@@ -549,3 +549,23 @@ def test_the_sweep_dialog_speaks_the_windows_words(qtbot):
     assert dialog.spec.count() == 2
     rates.setText("0.01,0.1")
     assert dialog.spec.count() == 4 and dialog.spec.axes[1].name == "hidden"
+
+
+def test_the_parallel_coordinates_axis_lines_stop_below_their_titles(qtbot, view):
+    """Each axis line ran through its title ("Optimizer" struck through), on screen and in the exports."""
+    from pyqtgraph import TextItem
+    from PyQt6.QtGui import QColor
+
+    from kgui.ui.sweep.parallel_coordinates import TITLE_COLOR
+
+    coordinates = view.coordinates
+    qtbot.wait(50)
+    titles = [item for item in coordinates.box.addedItems if isinstance(item, TextItem)
+              and item.color.name() == QColor(TITLE_COLOR).name()]
+    assert len(titles) == len(coordinates.scales)
+    lines = [item for spec, item in coordinates._decorations.items() if len(spec) == 1]
+    assert len(lines) == len(coordinates.scales)
+    for line in lines:
+        reach = line.mapRectToScene(line.boundingRect())
+        for title in titles:
+            assert not reach.intersects(title.mapRectToScene(title.boundingRect())), title.toPlainText()

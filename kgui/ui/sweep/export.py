@@ -75,7 +75,7 @@ def coordinates_svg(view: ParallelCoordinates) -> bytes:
             axes.add_collection(LineCollection(lines, colors=[_rgba(color)], linewidths=0.8))
         for spec in axis_decorations(view.scales):      # the lines and labels the view shows
             if len(spec) == 1:
-                axes.axvline(spec[0], color="#888", linewidth=1)
+                axes.plot([spec[0], spec[0]], [0.0, 1.0], color="#888", linewidth=1)
                 continue
             x, y, (across, up), text, color = spec
             axes.text(x, y, text, color=color, fontsize=10 if color == TITLE_COLOR else 8,

@@ -220,8 +220,8 @@ def polylines(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def axis_decorations(scales: list[AxisScale]):
-    """What the axes show, each as a hashable spec: ``(column,)`` a vertical line, ``(x, y, anchor, text, colour)``
-    a label (name, end values, middle value or categories)."""
+    """What the axes show, each as a hashable spec: ``(column,)`` a vertical line from 0 to 1, ``(x, y, anchor, text,
+    colour)`` a label (name, end values, middle value or categories)."""
     for column, scale in enumerate(scales):
         yield (column,)
         yield column, 1.08, (0.5, 1.0), axis_title(scale.name), TITLE_COLOR
@@ -243,8 +243,8 @@ def axis_title(name: str) -> str:
 
 
 def _decoration(spec: tuple):
-    if len(spec) == 1:
-        return pg.InfiniteLine(spec[0], angle=90, pen=pg.mkPen("#888"))
+    if len(spec) == 1:    # from the lowest value to the highest: not through the title above
+        return pg.PlotCurveItem(x=[spec[0], spec[0]], y=[0.0, 1.0], pen=pg.mkPen("#888"))
     x, y, anchor, text, color = spec
     label = pg.TextItem(text, color=color, anchor=anchor)
     label.setPos(x, y)
