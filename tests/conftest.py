@@ -10,7 +10,8 @@ if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":  # its default
 
 
 def _in_ui_module(request) -> bool:
-    return request.module.__name__.rpartition(".")[2].startswith("test_ui")
+    """A UI test: one of a test_ui module, or any test that drives widgets (pytest-qt's ``qtbot``)."""
+    return request.module.__name__.rpartition(".")[2].startswith("test_ui") or "qtbot" in request.fixturenames
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
-"""``kgui run --workers N``: the same job through worker processes prints and saves the same losses as in-process, on
-every installed engine; a comparison takes one worker per engine and gives the same verdict. Real processes."""
-import json
+"""``--workers N``: a range test and a sweep through worker processes print what they print in-process; bad worker
+counts; workers started first. Real processes. (A run and a comparison through workers, printed and saved as
+in-process on every engine: tests/test_reproducible_paths.py.)"""
 import os
 import queue
 import re
@@ -31,31 +31,6 @@ def comparable(out: str) -> list[str]:
     """What a run prints, without what differs between two runs of the same job (timings, ids)."""
     lines = [line for line in out.splitlines() if not line.startswith(("saved run", "wrote"))]
     return [re.sub(r"in \d+\.\d+ s", "in … s", line) for line in lines]
-
-
-@pytest.mark.parametrize("engine", ALL_INSTALLED)
-def test_a_run_through_a_worker_prints_and_saves_the_in_process_losses(capsys, tmp_path, engine):
-    histories, printed = {}, {}
-    for workers in ("0", "1"):
-        path = tmp_path / f"history-{workers}.json"
-        code, out, err = run(capsys, "run", "--backend", engine, *SPIRAL, "--runs-dir", str(tmp_path / "runs"),
-                             "--export", str(path), "--workers", workers)
-        assert code == 0, err
-        printed[workers] = comparable(out)
-        histories[workers] = [(step["train_loss"], step["val_loss"], step["accuracy"])
-                              for step in json.loads(path.read_text())["runs"][0]["history"]]
-    assert printed["1"] == printed["0"] and len(histories["0"]) == 30
-    assert histories["1"] == histories["0"]
-
-
-def test_a_comparison_through_workers_gives_the_in_process_verdict(capsys, tmp_path):
-    verdicts = {}
-    for workers in ("0", "2"):
-        code, out, err = run(capsys, "run", "--backend", "all", *SPIRAL[:-1], "8", "--runs-dir", str(tmp_path),
-                             "--workers", workers)
-        assert code == 0, err
-        verdicts[workers] = [line for line in out.splitlines() if line.startswith(("parity:", "largest"))]
-    assert verdicts["2"] == verdicts["0"] and verdicts["0"][-1].startswith("parity: ")
 
 
 @pytest.mark.parametrize("command", ["run", "lr-find", "sweep"])

@@ -27,6 +27,7 @@ from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.runs import RunRecord, RunStatus, RunStore
 
 from test_core_sweeps_dask import cluster  # noqa: F401 - the module's own Dask scheduler and two workers
+from ui_support import RUN_TIMEOUT_MS, messages, window  # noqa: F401 - a window on a private store, the shared workers
 
 ROOT = Path(__file__).resolve().parents[1]
 OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))
@@ -34,12 +35,11 @@ ENGINES = [name for name in backend.engine_ids() if name in INSTALLED]
 REFERENCE = ENGINES[0]                     # the engine the others are compared with
 ACROSS_ENGINES = {"rtol": 1e-5, "atol": 0.0}   # float32: engines order their sums differently
 
-SPIRAL_FLAGS = ["--dataset", "spiral", "--option", "n=200", "--model", "mlp", "--hidden", "8,8", "--optimizer",
-                "adam", "--lr", "0.03", "--steps", "60", "--batch-size", "10", "--seed", "3"]
-SPIRAL = ExperimentSettings(dataset="spiral", dataset_options={"n": 200}, model="mlp", hidden=(8, 8),
+SPIRAL_FLAGS = ["--dataset", "spiral", "--option", "n=200", "--noise", "0.1", "--model", "mlp", "--hidden", "8,8",
+                "--optimizer", "adam", "--lr", "0.03", "--steps", "60", "--batch-size", "10", "--seed", "3"]
+SPIRAL = ExperimentSettings(dataset="spiral", dataset_options={"n": 200, "noise": 0.1}, model="mlp", hidden=(8, 8),
                             optimizer="adam", learning_rate=0.03, steps=60, batch_size=10, seed=3)
 OTTO_FLAGS = ["--dataset", "otto", "--data-path", str(OTTO), "--steps", "21"]   # the notebook's logistic regression
-SWEPT_RATES = "0.1,0.03"   # 0.03 second: on one worker, its trial restarts the model the first one compiled
 
 Curve = list[tuple[float, float | None, float | None]]   # each step's training loss, validation loss, accuracy
 
@@ -66,13 +66,10 @@ def curves_by_engine(folder: Path) -> dict[str, Curve]:
     return {record.settings.backend: curve(record) for record in records}
 
 
-def swept_curves(folder: Path) -> dict[str, RunRecord]:
-    """The trials of lr 0.03 of the sweep in ``folder``, by engine (every trial finished)."""
-    records = RunStore(folder).list(with_history=True)
-    assert len(records) == len(ENGINES) * len(SWEPT_RATES.split(","))
-    assert all(record.status == RunStatus.FINISHED for record in records), [r.message for r in records]
-    return {record.settings.backend: record for record in records
-            if record.sweep_values["learning_rate"] == 0.03}
+def comparable(out: str) -> list[str]:
+    """What ``kgui run`` prints, without what differs between two runs of the same job (timings, run ids)."""
+    lines = [line for line in out.splitlines() if not line.startswith(("saved run", "wrote"))]
+    return [re.sub(r"in \d+\.\d+ s", "in … s", line) for line in lines]
 
 
 def losses(values: Curve) -> np.ndarray:
@@ -100,10 +97,16 @@ def table_of_differences():
 # -- the runs every test compares (each made once) ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def in_process(tmp_path_factory) -> dict[str, Curve]:
+def printed_in_process(tmp_path_factory) -> tuple[dict[str, Curve], str]:
+    """``kgui run --backend all --workers 0``: each engine's curve, and what it printed."""
     folder = tmp_path_factory.mktemp("in-process")
-    kgui("run", "--backend", "all", *SPIRAL_FLAGS, "--workers", "0", "--runs-dir", str(folder))
-    return curves_by_engine(folder)
+    out = kgui("run", "--backend", "all", *SPIRAL_FLAGS, "--workers", "0", "--runs-dir", str(folder))
+    return curves_by_engine(folder), out
+
+
+@pytest.fixture(scope="module")
+def in_process(printed_in_process) -> dict[str, Curve]:
+    return printed_in_process[0]
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +119,14 @@ def otto_in_process(tmp_path_factory) -> dict[str, Curve]:
 
 
 def sweep(folder: Path, *flags: str) -> dict[str, RunRecord]:
-    kgui("sweep", *SPIRAL_FLAGS, "--grid", "backend=" + ",".join(ENGINES), "--grid", "lr=" + SWEPT_RATES,
+    """A sweep of every engine with two seeds, 2 and 3, and the experiment's other settings; its trials of seed 3
+    (each its engine's second: on one worker, it restarts the model the first compiled), by engine."""
+    kgui("sweep", *SPIRAL_FLAGS, "--seed", "2", "--seeds", "2", "--grid", "backend=" + ",".join(ENGINES),
          "--runs-dir", str(folder), *flags)
-    return swept_curves(folder)
+    records = RunStore(folder).list(with_history=True)
+    assert len(records) == 2 * len(ENGINES)
+    assert all(record.status == RunStatus.FINISHED for record in records), [r.message for r in records]
+    return {record.settings.backend: record for record in records if record.sweep_values["seed"] == 3}
 
 
 # -- the tests -----------------------------------------------------------------------------------------------------------
@@ -133,16 +141,35 @@ def test_every_engine_gives_the_same_losses_within_float32_and_the_same_run_twic
     assert curves_by_engine(tmp_path) == in_process
 
 
-def test_a_run_in_worker_processes_gives_the_in_process_curves(in_process, tmp_path):
-    kgui("run", "--backend", "all", *SPIRAL_FLAGS, "--workers", "2", "--runs-dir", str(tmp_path))
+def test_a_comparison_in_worker_processes_gives_and_prints_the_in_process_curves(printed_in_process, tmp_path):
+    """``kgui run --backend all --workers 2``: two engines train at once, and each prints as one block, in the
+    in-process order (their lines used to interleave)."""
+    in_process, printed = printed_in_process
+    out = kgui("run", "--backend", "all", *SPIRAL_FLAGS, "--workers", "2", "--runs-dir", str(tmp_path))
     through_workers = curves_by_engine(tmp_path)
     for engine in ENGINES:
         note("spiral", "kgui run (worker)", engine, through_workers[engine], in_process[engine])
     assert through_workers == in_process
+    assert comparable(out) == comparable(printed)
+    assert comparable(out)[-1].startswith("parity: same within float32 tolerance")
+
+
+def test_a_run_in_a_worker_process_gives_and_prints_the_in_process_curve(in_process, tmp_path):
+    """``kgui run --workers 1``: one engine's training job in a worker (the window's and the notebook's way, which
+    the tests below run on every engine) prints and saves what ``--workers 0`` does."""
+    printed = {}
+    for workers in ("0", "1"):
+        out = kgui("run", "--backend", REFERENCE, *SPIRAL_FLAGS, "--workers", workers,
+                   "--runs-dir", str(tmp_path / workers))
+        printed[workers] = comparable(out)
+        [record] = RunStore(tmp_path / workers).list(with_history=True)
+        assert curve(record) == in_process[REFERENCE], workers
+    assert printed["1"] == printed["0"] and len([line for line in printed["0"] if line.startswith("Loss:")]) == 4
 
 
 def test_a_sweeps_trial_on_a_restarted_model_gives_the_in_process_curve(in_process, tmp_path):
     trials = sweep(tmp_path, "--workers", "1")
+    assert all(record.settings == SPIRAL.replace(backend=engine) for engine, record in trials.items())
     for engine in ENGINES:
         note("spiral", "kgui sweep (pool, restarted)", engine, curve(trials[engine]), in_process[engine])
     assert {engine: "restart" in trials[engine].timings for engine in ENGINES} == dict.fromkeys(ENGINES, True)
@@ -181,3 +208,69 @@ def test_the_exported_script_prints_the_in_process_losses_on_every_engine(in_pro
         note("spiral", "exported script", engine, [(float(v), None, None) for v in printed[engine]],
              in_process[engine])
         assert printed[engine] == expected, engine
+
+
+def test_the_windows_start_gives_the_in_process_curve_and_again_on_the_restarted_model(qtbot, window, in_process):
+    """Start in the window (a worker of the window's pool, with the window's live decision boundary, confusion
+    matrix and layer statistics computed between steps), twice per engine: the second run restarts the model the
+    first compiled. The stored run and the window's own copy of it (what its plot shows) are the in-process curve."""
+    for engine in ENGINES:
+        assert window.apply_settings(SPIRAL.replace(backend=engine), say=False) == []
+        for attempt in ("compiled", "restarted"):
+            before = window.session.last_ended
+            window.commands.start.trigger()
+            qtbot.waitUntil(lambda: window.session.last_ended is not before and not window.jobs.running
+                            and window.commands.start.isEnabled(), timeout=RUN_TIMEOUT_MS)
+            ended = window.session.last_ended
+            stored = window.session.store.load(ended.id)
+            assert (stored.settings, "restart" in stored.timings) == (SPIRAL.replace(backend=engine),
+                                                                      attempt == "restarted")
+            note("spiral", f"window Start ({attempt})", engine, curve(stored), in_process[engine])
+            assert curve(stored) == in_process[engine], (engine, attempt)
+            assert curve(window.session.runs[ended.id]) == in_process[engine], (engine, attempt)
+
+
+@pytest.fixture
+def notebook_workers(monkeypatch, worker_pool):
+    """kgui.notebook's worker processes: the test session's, warm (a kernel starts its own, the same way)."""
+    from kgui.notebook import explorer
+
+    monkeypatch.setattr(explorer, "_pool", worker_pool)
+
+
+def test_a_notebooks_explore_gives_the_in_process_curve(in_process, notebook_workers, tmp_path):
+    from kgui.notebook import explore
+
+    for engine in reversed(ENGINES):   # the window's test left the last engines' workers warm
+        explorer = explore(SPIRAL.replace(backend=engine), store=tmp_path)
+        record = explorer.wait(300)
+        stored = RunStore(tmp_path).load(record.id)
+        note("spiral", "kgui.notebook explore", engine, curve(stored), in_process[engine])
+        assert curve(stored) == in_process[engine], engine
+        assert curve(explorer.session.runs[record.id]) == in_process[engine], engine
+
+
+# -- Otto: the seed notebook's logistic regression on the real data ------------------------------------------------------
+
+def test_otto_gives_the_same_losses_on_every_engine_and_through_workers(otto_in_process, tmp_path):
+    for engine, values in otto_in_process.items():
+        note("otto", "engines", engine, values, otto_in_process[REFERENCE])
+        np.testing.assert_allclose(losses(values), losses(otto_in_process[REFERENCE]), **ACROSS_ENGINES,
+                                   err_msg=f"{engine} vs {REFERENCE}")
+    kgui("run", "--backend", "all", *OTTO_FLAGS, "--workers", "2", "--runs-dir", str(tmp_path))
+    through_workers = curves_by_engine(tmp_path)
+    for engine in ENGINES:
+        note("otto", "kgui run (worker)", engine, through_workers[engine], otto_in_process[engine])
+    assert through_workers == otto_in_process
+
+
+def test_the_otto_script_reads_the_file_itself_and_prints_the_in_process_losses(otto_in_process, tmp_path):
+    script = tmp_path / "otto.py"
+    kgui("run", *OTTO_FLAGS, "--backend", REFERENCE, "--export", str(script), "--runs-dir", str(tmp_path / "runs"))
+    script.write_text(script.read_text().replace("print_every = 20", "print_every = 1"))
+    process = printed_every_step(script, REFERENCE)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    printed = re.findall(r"^Loss: (\S+)$", out, re.MULTILINE)
+    note("otto", "exported script", REFERENCE, [(float(v), None, None) for v in printed], otto_in_process[REFERENCE])
+    assert printed == [f"{train:.6g}" for train, _, _ in otto_in_process[REFERENCE]]

@@ -11,40 +11,84 @@ from .console import Console, run_summary
 from .jobs import signals_stop, worker_pool
 
 
-def reporter(console: Console, store: RunStore, err):
+class Reporter:
     """A session listener: the header when a run starts, its steps, its layer statistics, and its summary when it
-    ends."""
-    from kgui.core.training import layer_stats
-    from kgui.core.session import LayerStatsComputed, Phase, RunEnded, RunStarted, StepsTaken
+    ends. ``engines``: a comparison's engines in order; when their runs train at once (in worker processes), each
+    engine's lines are held until every engine before it has ended, so they print as one block per engine, in the
+    order an in-process comparison prints them."""
 
-    layers = layer_stats.LayerStatsHistory()
+    def __init__(self, console: Console, store: RunStore, err, engines=()):
+        self.console, self.store, self.err = console, store, err
+        self._waiting = list(engines)          # engines whose runs have not ended, in order
+        self._held: dict[str, list] = {}       # engine -> what to print once the engines before it have ended
+        self._ended: set[str] = set()          # ended, with what they print held
+        self._engine_of: dict[str, str] = {}   # run id -> engine
+        self._totals: dict[str, int] = {}      # run id -> its planned steps (epochs resolved)
+        from kgui.core.training import layer_stats
 
-    total_steps = 0   # of the run training (its settings' steps, epochs resolved)
+        self._layers = layer_stats.LayerStatsHistory()
 
-    def on_event(event) -> None:
-        nonlocal total_steps
+    def __call__(self, event) -> None:
+        from kgui.core.training import layer_stats
+        from kgui.core.session import LayerStatsComputed, Phase, RunEnded, RunStarted, StepsTaken
+
+        console = self.console
         match event:
-            case Phase(text=text):
-                console.status(text)
+            case Phase(text=text, backend=engine):
+                self._do(engine, lambda: console.status(text))
             case RunStarted(run=record, dataset=dataset):
-                total_steps = record.settings.steps
-                console.header(record, dataset)
-            case StepsTaken(steps=steps):
-                for step in steps:
-                    console.step(step, total_steps)
-            case LayerStatsComputed(stats=stats):
-                layers.add(stats)
-                console.line(layer_stats.summary_line(layers))
+                self._engine_of[record.id] = record.settings.backend
+                self._totals[record.id] = record.settings.steps
+                self._do(record.settings.backend, lambda: console.header(record, dataset))
+            case StepsTaken(run_id=run_id, steps=steps):
+                def show_steps():
+                    for step in steps:
+                        console.step(step, self._totals[run_id])
+                self._do(self._engine_of.get(run_id, ""), show_steps)
+            case LayerStatsComputed(run_id=run_id, stats=stats):
+                self._layers.add(stats)
+                line = layer_stats.summary_line(self._layers)
+                self._do(self._engine_of.get(run_id, ""), lambda: console.line(line))
             case RunEnded(run=record):
-                console.clear()
-                if record.status is RunStatus.FAILED:
-                    return
-                console.line(run_summary(record))
-                if record.status is RunStatus.DIVERGED:
-                    print(f"kgui: {record.message}", file=err)
-                if store.exists(record.id):
-                    console.line(f"saved run {record.id} in {store.root}")
-    return on_event
+                self._do(record.settings.backend, lambda: self._show_end(record), ends=True)
+
+    def _show_end(self, record) -> None:
+        self.console.clear()
+        if record.status is RunStatus.FAILED:
+            return
+        self.console.line(run_summary(record))
+        if record.status is RunStatus.DIVERGED:
+            print(f"kgui: {record.message}", file=self.err)
+        if self.store.exists(record.id):
+            self.console.line(f"saved run {record.id} in {self.store.root}")
+
+    def _do(self, engine: str, action, ends: bool = False) -> None:
+        if engine in self._waiting[1:]:
+            self._held.setdefault(engine, []).append(action)
+            if ends:
+                self._ended.add(engine)
+            return
+        action()
+        if ends and engine in self._waiting:
+            self._waiting.remove(engine)
+            self._release()
+
+    def _release(self) -> None:
+        """What the engine now first in line holds, and on past those that had ended."""
+        while self._waiting:
+            front = self._waiting[0]
+            for action in self._held.pop(front, []):
+                action()
+            if front not in self._ended:
+                return
+            self._waiting.pop(0)
+
+    def finish(self) -> None:
+        """The job has ended: whatever is still held (behind an engine that never started), in order."""
+        for engine in self._waiting:
+            for action in self._held.pop(engine, []):
+                action()
+        self._waiting.clear()
 
 
 def is_script(path) -> bool:
@@ -74,8 +118,10 @@ def run_command(args, out, err) -> int:
                                       layer_stats_every=args.layer_stats)
             stopper.follow(job.control)
             console = Console(out, err)
-            session.subscribe(reporter(console, session.store, err))
+            report = Reporter(console, session.store, err, installed_ids() if job.kind is JobKind.PARITY else ())
+            session.subscribe(report)
             job.run()
+            report.finish()
     finally:
         if pool is not None:
             pool.shutdown()
