@@ -343,3 +343,20 @@ def test_seed_groups_of_a_diverged_seed_say_infinity_without_a_warning():
         warnings.simplefilter("error")      # numpy's "invalid value encountered in subtract" on the window's stderr
         group, = seed_groups(records)
     assert group.mean.tolist() == [1.0, math.inf] and group.std[0] == 0.0 and np.isnan(group.std[1])
+
+
+def test_a_sweep_over_hidden_layers_keeps_readable_runs_listed_and_exported(capsys, tmp_path):
+    """README's `--grid hidden=8/8,8`: its trials' run.json held {"hidden": [8, 8]}, which the store then refused
+    ("unreadable": `runs list --sweep ID` found none, TensorBoard's export failed on each)."""
+    runs = str(tmp_path / "runs")
+    code, out, err = run(capsys, "sweep", "--backend", ENGINE, "--dataset", "spiral", "--option", "n=200",
+                         "--model", "mlp", "--steps", "3", "--grid", "hidden=8/8,8", "--in-process", "--runs-dir", runs)
+    assert code == 0, err
+    sweep_id = out.splitlines()[0].split()[1].rstrip(":")
+    records = RunStore(tmp_path / "runs").list()
+    assert len(records) == 2 and all(record.readable for record in records), [r.message for r in records]
+    assert sorted(record.sweep_values["hidden"] for record in records) == [[8], [8, 8]]
+    code, listed, _ = run(capsys, "runs", "list", "--runs-dir", runs, "--sweep", sweep_id)
+    assert code == 0 and len(listed.splitlines()) == 2
+    code, _, err = run(capsys, "runs", "export", "--runs-dir", runs, "--tensorboard", str(tmp_path / "tb"))
+    assert code == 0 and not err, err

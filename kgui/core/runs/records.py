@@ -267,8 +267,9 @@ class RunRecord:
             raise ValueError(f"train_rows must be at least 1, got {train_rows}")
         sweep_values = data.get("sweep_values", {})
         if not isinstance(sweep_values, dict) or not all(
-                isinstance(value, (str, int, float, bool)) or value is None for value in sweep_values.values()):
-            raise ValueError(f"sweep_values must be a JSON object of plain values, got {short(sweep_values)}")
+                _plain(value) or isinstance(value, list) and all(map(_plain, value)) for value in sweep_values.values()):
+            raise ValueError(f"sweep_values must be a JSON object of plain values or lists of them (a hidden axis' "
+                             f"layers), got {short(sweep_values)}")
         return cls(
             run_id, printable(text("name", run_id)), settings, list(history),
             [(integer(step, "an lr_changes step"), number(rate)) for step, rate in lr_changes],
@@ -282,3 +283,8 @@ class RunRecord:
     def unreadable(cls, run_id: str, reason: str) -> "RunRecord":
         """The stand-in for a run whose run.json cannot be read: named by its folder, ``reason`` as message."""
         return cls(run_id, run_id, None, status=RunStatus.UNREADABLE, message=reason, created="")
+
+
+def _plain(value) -> bool:
+    """A JSON string, number, boolean or null."""
+    return isinstance(value, (str, int, float, bool)) or value is None
