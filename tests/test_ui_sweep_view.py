@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 import pytest
 from PyQt6.QtCore import QEvent, QPointF, QRectF, Qt
-from PyQt6.QtGui import QMouseEvent
+from PyQt6.QtGui import QImage, QMouseEvent
 from PyQt6.QtWidgets import QApplication, QGraphicsItem, QLabel
 
 from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
@@ -569,3 +569,22 @@ def test_the_parallel_coordinates_axis_lines_stop_below_their_titles(qtbot, view
         reach = line.mapRectToScene(line.boundingRect())
         for title in titles:
             assert not reach.intersects(title.mapRectToScene(title.boundingRect())), title.toPlainText()
+
+
+def test_the_curves_exported_while_the_scatter_is_in_front_are_drawn(tmp_path, qtbot):
+    """Export… → Curves by seed with Metric vs parameter in front wrote an empty plot (the curves are drawn only
+    when their tab is shown): the curves come to the front, drawn, and the picture holds them."""
+    store = RunStore(tmp_path / "runs")
+    stored_sweep(store)
+    view = SweepView(partial(with_history, store))
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.set_runs(store.list())
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.views.currentWidget() is view.scatter
+    png = view.export_target(SweepPanel.CURVES).export(tmp_path / "curves.png")
+    assert view.views.currentIndex() == 1 and view.curves.groups
+    image = QImage(str(png))
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 3) for y in range(0, image.height(), 3)}
+    assert len(colours) > 20        # curves in colours, not only the white plot, its grid and axes

@@ -478,8 +478,12 @@ class SweepView(QWidget):
         return export_rows([row for row in self.model.rows if row.run_id in shown], path)
 
     def export_target(self, panel: SweepPanel = SweepPanel.COORDINATES) -> SweepExport:
-        """``panel`` as PNG or SVG, and the table of the trials shown as CSV or JSON (File → Export, Export…)."""
+        """``panel`` as PNG or SVG, and the table of the trials shown as CSV or JSON (File → Export, Export…). The
+        scatter or the curves come to the front, drawn (the curves are drawn only there: exported behind the
+        scatter, they were an empty plot)."""
         self.flush()
+        if panel is not SweepPanel.COORDINATES:
+            self.views.setCurrentWidget(self.scatter if panel is SweepPanel.SCATTER else self._curves_tab)
         item, svg = {SweepPanel.COORDINATES: (self.coordinates.plot, lambda: coordinates_svg(self.coordinates)),
                      SweepPanel.SCATTER: (self.scatter.item, lambda: scatter_svg(self.scatter)),
                      SweepPanel.CURVES: (self.curves.ci, lambda: curves_svg(self.curves))}[panel]
