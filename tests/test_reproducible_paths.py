@@ -176,6 +176,14 @@ def test_a_sweeps_trial_on_a_restarted_model_gives_the_in_process_curve(in_proce
     assert {engine: curve(record) for engine, record in trials.items()} == in_process
 
 
+def test_the_same_sweep_on_threads_of_this_process_gives_the_in_process_curve(in_process, tmp_path):
+    """``--in-process --workers 2``: two trials train at once on threads of one process, engines side by side."""
+    trials = sweep(tmp_path, "--in-process", "--workers", "2")
+    for engine in ENGINES:
+        note("spiral", "kgui sweep --in-process (threads)", engine, curve(trials[engine]), in_process[engine])
+    assert {engine: curve(record) for engine, record in trials.items()} == in_process
+
+
 def test_the_same_sweep_on_a_dask_cluster_gives_the_in_process_curve(in_process, cluster, tmp_path):  # noqa: F811
     trials = sweep(tmp_path, "--cluster", cluster)
     for engine in ENGINES:
