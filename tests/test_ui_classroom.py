@@ -126,3 +126,29 @@ def test_locked_start_and_range_test_cannot_be_reached_another_way(window):
     assert not window.jobs.running and not window.lr_range_view.start_button.isEnabled()
     window.set_classroom(Classroom())
     assert window.commands.step.isEnabled() and window.lr_range_view.start_button.isEnabled()
+
+
+def test_a_sweep_from_the_window_offers_no_axis_a_classroom_hides_or_locks(window, qtbot):
+    """New sweep… offered every setting as an axis: a student could sweep the engine, the hidden optimizer or the
+    locked dataset and its noise. With Start locked, the tab offers no New sweep… either."""
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    window.apply_settings(SHARED)
+    window.set_classroom(Classroom(hide={"optimizer", "engine"}, lock={"dataset"}))
+    offered = []
+
+    def read_and_close() -> None:
+        dialog = QApplication.activeModalWidget()
+        box = dialog.axis_rows[0][0]
+        offered.extend(box.itemData(index) for index in range(box.count()))
+        dialog.reject()
+
+    QTimer.singleShot(200, read_and_close)
+    window.sweep_view.new_button.click()
+    qtbot.waitUntil(lambda: bool(offered))
+    assert "learning_rate" in offered and "hidden" in offered and "l2" in offered
+    assert not {"backend", "optimizer", "momentum", "beta_2", "dataset", "noise", "n"} & set(offered), offered
+    assert not window.sweep_view.new_button.isHidden()
+    window.set_classroom(Classroom(lock={"start"}))
+    assert window.sweep_view.new_button.isHidden()

@@ -281,6 +281,8 @@ class MainWindow(QMainWindow):
         self.form.set_classroom(classroom)
         self.commands.set_classroom(classroom)
         self.lr_range_view.start_button.setVisible("range_test" not in classroom.hide)
+        self.sweep_view.fixed_fields = classroom.fixed_fields()     # a sweep changes none of them
+        self.sweep_view.new_button.setVisible("start" not in classroom.hide | classroom.lock)
         self.surface_view.set_classroom(set(classroom.hide), set(classroom.lock))
         self.jobs.show_state()
         if classroom:

@@ -108,6 +108,11 @@ class Classroom:
         names = {f for control in self.lock for f in CONTROL_FIELDS.get(control, ())}
         return tuple(sorted(names & set(ExperimentSettings().to_dict())))
 
+    def fixed_fields(self) -> frozenset[str]:
+        """The settings fields a student cannot change, those of the hidden and locked controls ("dataset_options":
+        the dataset's options too): a sweep from the window offers none of them as an axis."""
+        return frozenset(f for control in self.hide | self.lock for f in CONTROL_FIELDS.get(control, ()))
+
     def merged(self, other: "Classroom") -> "Classroom":
         """Both classrooms' hidden and locked controls."""
         return Classroom(self.hide | other.hide, self.lock | other.lock)

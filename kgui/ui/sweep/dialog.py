@@ -31,14 +31,16 @@ class SweepDialog(QDialog):
     """Axes over ``experiment``: each row an axis name and its values (``0.001,0.01`` for a grid; ``1e-4:1`` for a
     range drawn by a random sweep); the count of trials, or the first problem, shows as it is typed."""
 
-    def __init__(self, experiment: ExperimentSettings, parent=None):
+    def __init__(self, experiment: ExperimentSettings, parent=None, fixed: frozenset[str] = frozenset()):
+        """``fixed``: settings not offered as axes (a classroom's hidden and locked controls' fields;
+        "dataset_options": the dataset's options)."""
         super().__init__(parent)
         self.setWindowTitle("Sweep")
         self.experiment = experiment
         self.spec: SweepSpec | None = None
-        names = list(SUGGESTED) + sorted(AXIS_FIELDS - set(SUGGESTED))
-        options = SweepSpec(experiment).experiment_dataset_options()
-        names += sorted(options)
+        names = [name for name in (*SUGGESTED, *sorted(AXIS_FIELDS - set(SUGGESTED))) if name not in fixed]
+        if "dataset_options" not in fixed:
+            names += sorted(SweepSpec(experiment).experiment_dataset_options())
         grid = QGridLayout()
         grid.addWidget(QLabel("Axis"), 0, 0)
         grid.addWidget(QLabel("Values (a,b,c) or range (low:high)"), 0, 1)
@@ -93,7 +95,7 @@ class SweepDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.verdict)
         layout.addWidget(self.buttons)
-        self.set_axis(0, "learning_rate")
+        self.set_axis(0, names[0] if names else "")
         self._check()
 
     def set_axis(self, row: int, name: str) -> None:

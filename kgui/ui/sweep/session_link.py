@@ -40,7 +40,7 @@ def follow_session(view: SweepView, session: Session, experiment: Callable[[], E
         except ValueError as exc:
             status(f"No sweep: {exc}")
             return
-        dialog = SweepDialog(settings, view)
+        dialog = SweepDialog(settings, view, view.fixed_fields)
         if dialog.exec() and dialog.spec is not None:
             view.start(SweepRun(dialog.spec, session.store, dialog.workers.value()))
 

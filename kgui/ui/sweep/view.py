@@ -50,6 +50,7 @@ class SweepView(QWidget):
         super().__init__(parent)
         self.history_of = history_of or (lambda record: record)
         self.records: dict[str, dict[str, RunRecord]] = {}    # sweep id -> run id -> record
+        self.fixed_fields: frozenset[str] = frozenset()       # settings New sweep… offers no axis of (classroom)
         self._row_cache: dict[str, TrialRow] = {}              # run id -> its row
         self._best: TrialRow | None = None
         self._failed = 0
