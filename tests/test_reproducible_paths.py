@@ -27,7 +27,7 @@ from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.runs import RunRecord, RunStatus, RunStore
 
 from test_core_sweeps_dask import cluster  # noqa: F401 - the module's own Dask scheduler and two workers
-from ui_support import RUN_TIMEOUT_MS, messages, window  # noqa: F401 - a window on a private store, the shared workers
+from ui_support import RUN_TIMEOUT_MS, live_history, messages, window  # noqa: F401 - the window on a private store
 
 ROOT = Path(__file__).resolve().parents[1]
 OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))
@@ -236,6 +236,23 @@ def test_the_windows_start_gives_the_in_process_curve_and_again_on_the_restarted
             note("spiral", f"window Start ({attempt})", engine, curve(stored), in_process[engine])
             assert curve(stored) == in_process[engine], (engine, attempt)
             assert curve(window.session.runs[ended.id]) == in_process[engine], (engine, attempt)
+
+
+def test_a_window_run_stepped_paused_and_resumed_gives_the_in_process_curve(qtbot, window, in_process):
+    """Step (a new paused run's first step), Step again, Resume: steps taken one at a time (each checks the parameters
+    for divergence), then the rest, give the same curve."""
+    assert window.apply_settings(SPIRAL.replace(backend=REFERENCE), say=False) == []
+    before = window.session.last_ended
+    for count in (1, 2):
+        window.commands.step.trigger()
+        qtbot.waitUntil(lambda: len(live_history(window)) == count, timeout=RUN_TIMEOUT_MS)
+    assert window.jobs.paused
+    window.commands.pause.trigger()                       # Resume
+    qtbot.waitUntil(lambda: window.session.last_ended is not before and not window.jobs.running,
+                    timeout=RUN_TIMEOUT_MS)
+    stored = window.session.store.load(window.session.last_ended.id)
+    note("spiral", "window Step, Step, Resume", REFERENCE, curve(stored), in_process[REFERENCE])
+    assert curve(stored) == in_process[REFERENCE]
 
 
 @pytest.fixture
