@@ -22,6 +22,8 @@ from ..names import column_title
 from ..worker import WORKER_NICE
 
 AXIS_ROWS = 4
+MAX_VALUES_TEXT = 2_000_000   # characters of one axis's values (more than 10,000 trials' worth)
+CHECKED_AS_TYPED = 200    # up to this many trials are each checked as typed (~70 µs a trial); more, on Start
 STEPS_BATCH_S = 0.5      # a window sweep's steps come back this seldom: the tab shows trials as they end, not steps
 SUGGESTED = ("learning_rate", "optimizer", "batch_size", "hidden", "activation", "l2", "momentum", "seed", "backend")
 NO_AXIS = "Pick an axis and type its values (0.001,0.01,0.1), or 2 seeds or more."
@@ -51,6 +53,7 @@ class SweepDialog(QDialog):
             for axis in names:
                 name.addItem(column_title(axis), axis)
             values = QLineEdit()
+            values.setMaxLength(MAX_VALUES_TEXT)   # Qt's 32,767 would cut a long pasted list without a word
             grid.addWidget(name, row + 1, 0)
             grid.addWidget(values, row + 1, 1)
             name.currentIndexChanged.connect(lambda _, name=name, values=values: self._show_current(name, values))
@@ -114,8 +117,9 @@ class SweepDialog(QDialog):
         values.setPlaceholderText("values, e.g. 0.001,0.01,0.1" if current is None else
                                   f"now {format_value(current)}")
 
-    def build(self) -> SweepSpec:
-        """The sweep the dialog shows; ValueError (one line) for the first problem."""
+    def build(self, every_trial: bool = True) -> SweepSpec:
+        """The sweep the dialog shows; ValueError (one line) for the first problem. Each trial's settings are checked
+        too, unless ``every_trial`` is False and there are more than ``CHECKED_AS_TYPED`` of them."""
         axes = []
         method = SweepMethod(self.method.currentText())
         for name_box, values_box in self.axis_rows:
@@ -134,8 +138,20 @@ class SweepDialog(QDialog):
                          self.trials.value() if method is SweepMethod.RANDOM else None, self.seeds.value(),
                          self.metric.currentData())
         spec.validate()
-        spec.expand()   # the first invalid trial, named, before anything starts (a random one's draws are seeded)
+        if every_trial or spec.count() <= CHECKED_AS_TYPED:
+            spec.expand()   # the first invalid trial, named, before anything starts (a random one's draws are seeded)
         return spec
+
+    def accept(self) -> None:
+        """Start the sweep once every trial is checked; else the dialog stays, naming the first invalid one."""
+        try:
+            self.spec = self.build()
+        except (ValueError, LookupError) as exc:
+            self.spec = None
+            self.verdict.setText(str(exc))
+            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+            return
+        super().accept()
 
     def _check(self) -> None:
         self.trials.setEnabled(self.method.currentText() == SweepMethod.RANDOM)
@@ -146,7 +162,7 @@ class SweepDialog(QDialog):
             self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
             return
         try:
-            self.spec = self.build()
+            self.spec = self.build(every_trial=False)
         except (ValueError, LookupError) as exc:
             self.spec = None
             self.verdict.setText(str(exc))
