@@ -360,3 +360,25 @@ def test_a_sweep_over_hidden_layers_keeps_readable_runs_listed_and_exported(caps
     assert code == 0 and len(listed.splitlines()) == 2
     code, _, err = run(capsys, "runs", "export", "--runs-dir", runs, "--tensorboard", str(tmp_path / "tb"))
     assert code == 0 and not err, err
+
+
+def test_hidden_layer_trials_a_version_2_index_cached_as_unreadable_are_read_again(tmp_path):
+    """A store listed by the kgui that refused {"hidden": [8, 8]} kept those runs as unreadable in its listing index
+    (run.json unchanged, the cache trusted): the index of that version is rebuilt, and the runs list as trials."""
+    import zlib
+
+    from kgui.core.runs.files import INDEX_FILE
+    from kgui.core.runs.index import _PLAIN_FIELDS, encoded, file_identity
+
+    store = RunStore(tmp_path)
+    record = RunRecord.new(SPIRAL, "trial")
+    record.sweep_id, record.sweep_values = "sweep-1", {"hidden": [8, 8]}
+    store.begin(record).close()
+    run_json = tmp_path / record.id / "run.json"
+    cached = RunRecord.unreadable(record.id, "run.json: sweep_values must be a JSON object of plain values")
+    body = json.dumps({"settings": [], "runs": {record.id: [file_identity(str(run_json)), None, encoded(cached)]}},
+                      separators=(",", ":")).encode()
+    header = {"kgui_run_index": 2, "fields": list(_PLAIN_FIELDS), "crc32": zlib.crc32(body)}
+    (tmp_path / INDEX_FILE).write_bytes(json.dumps(header).encode() + b"\n" + body)
+    [listed] = store.list()
+    assert listed.readable and listed.sweep_values == {"hidden": [8, 8]}, listed.message

@@ -14,7 +14,8 @@ from ..experiment.settings import ExperimentSettings
 from .files import HISTORY_FILE, INDEX_FILE, NO_WAIT
 from .records import RunRecord, RunStatus, RunSummary, StepRecord, WeightEdit
 
-INDEX_VERSION = 2                # 2: summaries hold the best losses
+INDEX_VERSION = 3                # 2: summaries hold the best losses; 3: a sweep trial of a hidden-layers axis is
+                                 # readable (version 2 cached it as unreadable)
 MAX_INDEX_BYTES = 256_000_000    # a larger index is ignored (about 500,000 runs)
 INDEX_SETTLE_SECONDS = 2.0       # a run.json changed more recently than this is not cached yet
 
