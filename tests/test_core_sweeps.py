@@ -356,6 +356,8 @@ def test_a_sweep_over_hidden_layers_keeps_readable_runs_listed_and_exported(caps
     records = RunStore(tmp_path / "runs").list()
     assert len(records) == 2 and all(record.readable for record in records), [r.message for r in records]
     assert sorted(record.sweep_values["hidden"] for record in records) == [[8], [8, 8]]
+    # named by their values first: a name cut short in the runs table still tells them apart
+    assert sorted(record.name for record in records) == [f"hidden 8 · {sweep_id} #1", f"hidden 8,8 · {sweep_id} #2"]
     code, listed, _ = run(capsys, "runs", "list", "--runs-dir", runs, "--sweep", sweep_id)
     assert code == 0 and len(listed.splitlines()) == 2
     code, _, err = run(capsys, "runs", "export", "--runs-dir", runs, "--tensorboard", str(tmp_path / "tb"))

@@ -197,7 +197,9 @@ class SweepRunner:
             return outcome
 
     def trial_name(self, trial: Trial) -> str:
-        return f"{self.spec.name or self.sweep_id} #{trial.index + 1}: {trial.label()}"
+        """Its values first, then its sweep and number: a name cut short in the runs table or a legend still tells
+        the trials apart (the sweep's 26-letter id came first, the same in every row)."""
+        return f"{trial.label()} · {self.spec.name or self.sweep_id} #{trial.index + 1}"
 
     def _run_trial(self, outcome: TrialOutcome, slot: int) -> None:
         outcome.state = TrialState.RUNNING
