@@ -16,6 +16,7 @@ below that come from them load on first use.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 
 from .sweep_start import start_early
@@ -38,14 +39,18 @@ def __getattr__(name: str):
 def main(argv=None) -> int:
     """Entry point of ``kgui`` and ``python main.py``; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    launched = start_early(argv)   # a sweep's workers, first of all
     try:
-        return _command(argv, launched)
-    finally:
-        if launched:
-            from kgui.core.workers.launch import close_all
+        launched = start_early(argv)   # a sweep's workers, first of all
+        try:
+            return _command(argv, launched)
+        finally:
+            if launched:
+                from kgui.core.workers.launch import close_all
 
-            close_all(launched)   # those no pool took (bad input, fewer trials than workers)
+                close_all(launched)   # those no pool took (bad input, fewer trials than workers)
+    except KeyboardInterrupt:  # Ctrl-C before a job's own handler took over (importing): nothing was started or saved
+        print("kgui: interrupted", file=sys.stderr)
+        return 128 + signal.SIGINT
 
 
 def _command(argv: list[str], launched: list) -> int:
@@ -83,9 +88,6 @@ def _command(argv: list[str], launched: list) -> int:
             from .warm_up import warm_up_command
 
             return warm_up_command(args, out)
-    except KeyboardInterrupt:  # Ctrl-C before a job's own handler took over: nothing was started or saved
-        print("kgui: interrupted", file=err)
-        return exit_codes.EXIT_STOPPED
     except USER_ERRORS as exc:
         print(f"kgui: error: {error_text(exc)}", file=err)
         return exit_codes.EXIT_ERROR

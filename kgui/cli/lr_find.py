@@ -46,9 +46,9 @@ def lr_find_command(args, out, err) -> int:
         if pool is not None:
             pool.shutdown()
     session.close()
-    if job.error:
-        print(f"kgui: error: {job.error}", file=err)
-        return EXIT_ERROR
+    if job.error:   # stopped by a signal before its first point (the worker still starting) is no error
+        print(f"kgui: {job.error}" if stopper.signal else f"kgui: error: {job.error}", file=err)
+        return stopper.exit_code if stopper.signal else EXIT_ERROR
     result = job.result
     console.line(result.summary())
     for path in args.export:

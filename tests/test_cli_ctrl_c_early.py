@@ -1,0 +1,38 @@
+"""Ctrl-C while kgui is still starting (importing its engines, before a job's own handler takes over): one line,
+``kgui: interrupted``, exit code 130, no traceback; ``lr-find --workers 1`` stopped while its worker starts exits 130
+too. Real processes, SIGINT at the default disposition as a terminal's Ctrl-C finds it."""
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def interrupted(args: list[str], delay_s: float) -> subprocess.CompletedProcess:
+    process = subprocess.Popen([sys.executable, str(ROOT / "main.py"), *args], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(delay_s)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+@pytest.mark.parametrize("delay_s", [0.15, 0.4])
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_ctrl_c_while_starting_is_one_line_and_exit_code_130(tmp_path, command, delay_s):
+    args = ["run", "--dataset", "spiral", "--steps", "50"] if command == "run" else \
+        ["sweep", "--dataset", "spiral", "--steps", "50", "--grid", "lr=0.1,0.2", "--workers", "2"]
+    result = interrupted([*args, "--runs-dir", str(tmp_path)], delay_s)
+    assert result.returncode == 130, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) <= 1, result.stderr
+
+
+def test_ctrl_c_while_a_range_tests_worker_starts_exits_130_not_as_an_error(tmp_path):
+    result = interrupted(["lr-find", "--dataset", "spiral", "--workers", "1"], 1.0)
+    assert result.returncode == 130, result.stderr
+    assert "error" not in result.stderr and "Traceback" not in result.stderr
