@@ -588,3 +588,15 @@ def test_the_curves_exported_while_the_scatter_is_in_front_are_drawn(tmp_path, q
     image = QImage(str(png))
     colours = {image.pixel(x, y) for x in range(0, image.width(), 3) for y in range(0, image.height(), 3)}
     assert len(colours) > 20        # curves in colours, not only the white plot, its grid and axes
+
+
+def test_the_summary_says_how_many_trials_the_filter_and_brushes_leave(view):
+    """Filtered to "sgd" or brushed, the summary still said "8 trials" above a table of four."""
+    assert view.summary.text().startswith("8 trials") and "shown" not in view.summary.text()
+    view.filter_box.setText("sgd")
+    assert view.summary.text().endswith(" · 4 shown (filter, brushes)")
+    view.filter_box.setText("")
+    assert "shown" not in view.summary.text()
+    rates = view.coordinates.scales[0]
+    view.coordinates.set_brush(0, rates.position(0.1) - 0.01, 1.0)
+    assert view.summary.text().endswith(" · 4 shown (filter, brushes)")

@@ -53,6 +53,7 @@ class SweepView(QWidget):
         self.fixed_fields: frozenset[str] = frozenset()       # settings New sweep… offers no axis of (classroom)
         self._row_cache: dict[str, TrialRow] = {}              # run id -> its row
         self._best: TrialRow | None = None
+        self._summary = ""                                     # the trials, the best, failures (what is shown aside)
         self._failed = 0
         self._scales: list[AxisScale] = []                     # the parallel coordinates' axes
         self._pending: dict[str, RunRecord] = {}              # run id -> a trial ended since the last frame
@@ -128,6 +129,7 @@ class SweepView(QWidget):
         self.views.currentChanged.connect(self._draw_curves)
         self._curves_tab = curves_holder
         self.filter_box.textChanged.connect(self._draw_curves)
+        self.filter_box.textChanged.connect(self._show_summary)
 
         # two rows, so the tab never sets the window's least width (the docks beside it take 690 px of 1,300)
         choose, read = QHBoxLayout(), QHBoxLayout()
@@ -389,9 +391,15 @@ class SweepView(QWidget):
                 best = row if better(row, best) else best
                 failed += row.status == "failed"
         self._best, self._failed = best, failed
-        self.summary.setText(_trials(len(rows)) + (f"; the best has {metric.label.lower()} "
-                                                      f"{_text(best.metrics[str(metric)])} ({_values_text(best.values)})"
-                                                      if best else "") + (f"; {failed} failed" if failed else ""))
+        self._summary = _trials(len(rows)) + (f"; the best has {metric.label.lower()} "
+                                              f"{_text(best.metrics[str(metric)])} ({_values_text(best.values)})"
+                                              if best else "") + (f"; {failed} failed" if failed else "")
+        self._show_summary()
+
+    def _show_summary(self) -> None:
+        """The summary, and how many trials the filter and the brushes leave shown when they hide some."""
+        shown, total = self.proxy.rowCount(), len(self.model.rows)
+        self.summary.setText(self._summary + (f" · {shown} shown (filter, brushes)" if shown < total else ""))
 
     def refresh(self) -> None:
         """The current sweep drawn afresh (trials ended since the last frame included)."""
@@ -444,6 +452,7 @@ class SweepView(QWidget):
         if allowed != self.proxy.allowed:   # filtering a thousand rows again is what costs
             self.proxy.set_allowed(allowed)
             self._draw_curves()
+            self._show_summary()
 
     def _draw_curves(self) -> None:
         """The curves of the trials the table shows (filter and brushes), when their tab is in front."""
