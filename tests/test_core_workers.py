@@ -142,6 +142,21 @@ def test_steps_cross_as_plain_rows_and_come_back_whole():
     assert pickle.loads(pickle.dumps(wire)).event() == event
 
 
+def test_a_trainings_run_crosses_once_its_job_ending_with_the_record_its_run_ended_carried(pool, store):
+    events = []
+    job = RemoteJob(JobKind.TRAINING, SPIRAL, store, pool, sink=events.append)
+    record = job.run()
+    ended, = [event for event in events if isinstance(event, RunEnded)]
+    assert record is ended.run   # one copy of the history came over the connection, not two
+    assert record.status == RunStatus.FINISHED and len(record.history) == SPIRAL.steps
+    assert [step.train_loss for step in record.history] == [step.train_loss for step in store.load(record.id).history]
+    wire = protocol.JobEndedWithRun.of(JobEnded(JobKind.TRAINING, record), record.id)
+    assert wire == protocol.JobEndedWithRun(JobKind.TRAINING, record.id)
+    assert wire.event(ended.run) == JobEnded(JobKind.TRAINING, record) and wire.event(None).result is None
+    assert protocol.JobEndedWithRun.of(JobEnded(JobKind.TRAINING, record), "another run") == JobEnded(
+        JobKind.TRAINING, record)
+
+
 def test_every_event_of_a_training_and_a_range_test_arrives_from_a_worker(pool, store):
     """Phase, RunStarted, StepsTaken, ConfusionComputed, SurfaceComputed, LayerStatsComputed, RunEnded, JobEnded,
     RangePoints: the session's own dataclasses, forwarded unchanged; a weight edit reaches the trainer."""

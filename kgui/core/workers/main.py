@@ -22,8 +22,8 @@ import threading
 from multiprocessing.connection import Connection
 
 from ..runs import RunStore
-from ..session import JobEnded, Session, StepsTaken
-from .protocol import Hello, Prepare, RunJob, Shutdown, StepRows
+from ..session import JobEnded, RunEnded, Session, StepsTaken
+from .protocol import Hello, JobEndedWithRun, Prepare, RunJob, Shutdown, StepRows
 
 QUIT_WAIT_S = 1.0   # on Shutdown, the running job gets this long to end its run and write it
 
@@ -38,6 +38,7 @@ class Worker:
         self.thread: threading.Thread | None = None
         self._send_lock = threading.Lock()
         self._state = threading.Lock()   # the session's state: changed by the main thread and at a job's end
+        self._last_ended: str | None = None   # the id of the run the running job's last RunEnded carried
 
     def send(self, message) -> None:
         with self._send_lock:
@@ -54,11 +55,17 @@ class Worker:
         return self.session
 
     def _sink(self, event) -> None:
-        if isinstance(event, JobEnded):
+        if type(event) is StepsTaken:
+            self.send(StepRows.of(event))
+            return
+        if isinstance(event, RunEnded):
+            self._last_ended = event.run.id
+        elif isinstance(event, JobEnded):
             with self._state:
                 self.session.handle(event)   # the job ends here too: its trainer is kept for the next run
                 self.job = None
-        self.send(StepRows.of(event) if type(event) is StepsTaken else event)
+            event, self._last_ended = JobEndedWithRun.of(event, self._last_ended), None
+        self.send(event)
 
     def handle(self, message) -> None:
         if isinstance(message, RunJob):

@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from ..session import RunEnded
 from .launch import Launched
-from .protocol import Hello, Shutdown, StepRows
+from .protocol import Hello, JobEndedWithRun, Shutdown, StepRows
 
 EXIT_GRACE_S = 1.0    # a worker whose connection ended is given this long to exit before it is killed
 HELLO_WAIT_S = 60.0   # a worker that has not said Hello this long after it started is killed (it hangs)
@@ -145,6 +146,7 @@ class WorkerProcess:
             return None
 
     def _read(self) -> None:
+        last_ended = None   # the record of the last RunEnded (a JobEndedWithRun's result)
         try:
             while True:
                 message = self.connection.recv()
@@ -153,8 +155,15 @@ class WorkerProcess:
                     if message.mismatch():
                         self.refuse(message.mismatch())
                     continue
-                if not self.refusal:   # nothing a refused worker sent counts
-                    self._messages.put(message.event() if isinstance(message, StepRows) else message)
+                if self.refusal:   # nothing a refused worker sent counts
+                    continue
+                if isinstance(message, StepRows):
+                    message = message.event()
+                elif isinstance(message, RunEnded):
+                    last_ended = message.run
+                elif isinstance(message, JobEndedWithRun):
+                    message, last_ended = message.event(last_ended), None
+                self._messages.put(message)
         except (EOFError, OSError, ValueError):
             pass
         except Exception as exc:  # noqa: BLE001 - a message that does not unpickle: the worker cannot be trusted
