@@ -253,6 +253,7 @@ def test_the_sweep_dialog_builds_the_sweep_from_the_experiment(qtbot):
     assert not dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
     values.setText("1e-4:1")
     assert "a grid needs values, not a range" in dialog.verdict.text()
+    assert "--" not in dialog.verdict.text() and "random method" in dialog.verdict.text()   # the window's words
     dialog.method.setCurrentText("random")
     dialog.trials.setValue(5)
     assert dialog.spec.count() == 10 and dialog.spec.axes[0].is_range

@@ -127,6 +127,9 @@ class SweepDialog(QDialog):
             if not name or not text:
                 continue
             if ":" in text and name != "hidden":
+                if method is SweepMethod.GRID:    # the command line's "(or use --random N)" means nothing here
+                    raise ValueError(f"{column_title(name)}: a grid needs values, not a range: type values "
+                                     f"(0.001,0.01,0.1), or pick the random method to draw from {text}")
                 low, _, high = text.partition(":")
                 try:
                     axes.append(Axis(name, low=float(low), high=float(high)))
