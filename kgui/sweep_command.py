@@ -2,6 +2,7 @@
 then its trials ranked in a table. The exit code is ``run``'s for the worst trial (128 + the signal when stopped)."""
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -79,7 +80,10 @@ def make_executor(args, workers: int, launched=()):
     if cluster:
         from kgui.core.sweeps.dask_executor import DaskExecutor
 
-        return DaskExecutor(cluster)
+        executor = DaskExecutor(cluster)
+        for name in ("distributed", "distributed.client"):   # set by distributed's import: its errors (reconnecting)
+            logging.getLogger(name).setLevel(logging.CRITICAL)   # the sweep says in one line
+        return executor
     if not (args.in_process or args.workers == 0):
         try:
             from kgui.core.sweeps.pool_executor import PoolExecutor

@@ -29,6 +29,7 @@ CONNECT_TIMEOUT_S = 10.0
 POLL_S = 0.1            # the caller drains a task's events this often while it runs
 STEPS_EVERY_S = 0.25    # a task sends its steps at most this often
 STOP_POLL_S = 0.25      # a task looks at its stop event this often
+SCHEDULER_LOST = "the connection to the Dask scheduler was lost"
 PUT_TIMEOUT_S = 30.0    # a task gives up sending its events after this long (the scheduler is gone)
 
 _kept = threading.local()   # per Dask worker thread: the last ended trainer
@@ -154,7 +155,7 @@ class _DaskAttempt:
         from distributed import Event
 
         self.name = uuid.uuid4().hex
-        self.sink, self.queue = sink, queue
+        self.client, self.sink, self.queue = client, sink, queue
         self.run_id = ""
         self.received = 0   # this attempt's batches taken from the queue
         self._stopped = False
@@ -166,7 +167,10 @@ class _DaskAttempt:
 
     def stop(self) -> None:
         self._stopped = True
-        self.stop_event.set()
+        try:
+            self.stop_event.set()
+        except Exception:  # noqa: BLE001 - the scheduler is gone: wait() ends the attempt
+            pass
 
     def _forget_stop(self) -> None:
         """The task is over: a stop event that was set is cleared, which deletes it on the scheduler (one never set
@@ -197,12 +201,16 @@ class _DaskAttempt:
 
     def wait(self) -> AttemptResult:
         while not self._done.wait(POLL_S):   # at once when the task ends, not at the next poll
+            if self.client.status != "running":   # reconnecting, or given up: the task's future may never end
+                return AttemptResult(None, cause=SCHEDULER_LOST)
             self._drain()
         self._forget_stop()
         try:
             result = json.loads(self.future.result())
             final = _record_from(result["run"])
         except Exception as exc:  # noqa: BLE001 - a lost worker, a task error: the trial is tried again
+            if self.future.cancelled() or self.client.status != "running":   # Dask cancels them all then
+                return AttemptResult(None, cause=SCHEDULER_LOST)   # no retry: it would replace the steps kept
             return AttemptResult(None, lost=True, cause=f"the Dask task failed: {type(exc).__name__}: {exc}")
         if self.received < result["sent"]:   # the task sent them all before it returned
             self._drain()
@@ -265,6 +273,8 @@ class DaskExecutor:
     def start(self, request: TrialRequest, slot: int, sink: Sink) -> _DaskAttempt:
         from distributed import Queue
 
+        if self.client.status != "running":
+            raise OSError(SCHEDULER_LOST)
         if slot not in self._queues:   # one queue a slot (its attempts come one after another), made once
             self._queues[slot] = Queue(f"kgui-events-{uuid.uuid4().hex}", client=self.client)
         return _DaskAttempt(self.client, request.settings, self._queues[slot], sink)
