@@ -601,3 +601,12 @@ def test_the_summary_says_how_many_trials_the_filter_and_brushes_leave(view):
     rates = view.coordinates.scales[0]
     view.coordinates.set_brush(0, rates.position(0.1) - 0.01, 1.0)
     assert view.summary.text().endswith(" · 4 shown (filter, brushes)")
+
+
+def test_the_filter_text_dims_the_trials_it_leaves_out_on_the_parallel_coordinates(view):
+    """Typing "sgd" filtered the table to four trials, but the parallel coordinates kept all eight bright."""
+    view.filter_box.setText("sgd")
+    assert _lines_drawn(view.coordinates.lines) == 4 and _lines_drawn(view.coordinates.dim) == 4
+    assert view.coordinates.selected() is None          # the filter is not a brush: the table's rows stay as filtered
+    view.filter_box.setText("")
+    assert _lines_drawn(view.coordinates.lines) == 8 and _lines_drawn(view.coordinates.dim) == 0

@@ -84,6 +84,7 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
         self.rows: list[TrialRow] = []
         self.positions = np.zeros((0, 0))
         self.brushes: dict[int, tuple[float, float]] = {}
+        self.shown: set[str] | None = None     # the trials the table's filter text leaves (None: no filter)
         self._decorations: dict[tuple, pg.GraphicsObject] = {}   # what axis_decorations says -> its item
         self._brush_items: dict[int, pg.QtWidgets.QGraphicsRectItem] = {}
 
@@ -133,7 +134,7 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
             self._where[row.run_id] = len(self.rows)
             self.rows.append(row)
         self.positions = np.vstack([self.positions, positions]) if self.positions.size else positions
-        if self.brushes or len(self.rows) - self._drawn > FRESH_LINES:
+        if self.brushes or self.shown is not None or len(self.rows) - self._drawn > FRESH_LINES:
             self._draw()
         else:
             x, y, connect = polylines(self.positions[self._drawn:])
@@ -152,6 +153,13 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
             values = self.positions[:, column]
             keep &= (values >= low) & (values <= high)
         return keep
+
+    def set_shown(self, run_ids: set[str] | None) -> None:
+        """Draw the trials outside ``run_ids`` (the table's filter text leaves them out; None: all) dim, as those
+        outside a brush."""
+        if run_ids != self.shown:
+            self.shown = run_ids
+            self._draw()
 
     def set_brush(self, column: int, start: float, end: float, final: bool = True) -> None:
         """Brush ``column`` from ``start`` to ``end`` (0…1 positions on its axis)."""
@@ -173,6 +181,8 @@ class ParallelCoordinates(pg.GraphicsLayoutWidget):
 
     def _draw(self) -> None:
         kept = self.kept()
+        if self.shown is not None:
+            kept &= np.array([row.run_id in self.shown for row in self.rows], dtype=bool)
         for item, rows in ((self.lines, kept), (self.dim, ~kept), (self.fresh, np.zeros_like(kept))):
             x, y, connect = polylines(self.positions[rows])
             item.setData(x=x, y=y, connect=connect)

@@ -100,10 +100,13 @@ class TrialsFilter(QSortFilterProxyModel):
         trial = model.rows[row]
         if self.allowed is not None and trial.run_id not in self.allowed:
             return False
-        if not self.text:
-            return True
-        return any(self.text in str(model.data(model.index(row, column))).lower()
-                   for column in range(model.columnCount()))
+        return self.matches_text(row)
+
+    def matches_text(self, row: int) -> bool:
+        """Whether a cell of the source model's ``row`` contains the filter text."""
+        model: TrialsModel = self.sourceModel()
+        return not self.text or any(self.text in str(model.data(model.index(row, column))).lower()
+                                    for column in range(model.columnCount()))
 
     def lessThan(self, left, right) -> bool:
         a, b = left.data(self.sortRole()), right.data(self.sortRole())

@@ -129,7 +129,7 @@ class SweepView(QWidget):
         self.views.currentChanged.connect(self._draw_curves)
         self._curves_tab = curves_holder
         self.filter_box.textChanged.connect(self._draw_curves)
-        self.filter_box.textChanged.connect(self._show_summary)
+        self.filter_box.textChanged.connect(self._filtered)
 
         # two rows, so the tab never sets the window's least width (the docks beside it take 690 px of 1,300)
         choose, read = QHBoxLayout(), QHBoxLayout()
@@ -230,6 +230,7 @@ class SweepView(QWidget):
             scales = [scale.including(_value(row, scale.name)) if scale else None for scale in scales]
         if None in scales:   # a value an axis cannot hold as it is: every value again
             scales = self._scales_of(self.model.rows)
+        self.coordinates.shown = self._matching()     # drawn with them
         self.coordinates.add_rows(rows, scales, _value)
         axis, metric = self.axis_picker.currentData(), str(self.picked_metric)
         scale = next((scale for scale in scales if scale.name == axis), None)
@@ -396,6 +397,16 @@ class SweepView(QWidget):
                                               if best else "") + (f"; {failed} failed" if failed else "")
         self._show_summary()
 
+    def _filtered(self) -> None:
+        """The filter text changed: the trials it leaves out drawn dim on the parallel coordinates too."""
+        self.coordinates.set_shown(self._matching())
+        self._show_summary()
+
+    def _matching(self) -> set[str] | None:
+        """The trials whose cells hold the filter text (None: no filter)."""
+        return None if not self.proxy.text else {
+            row.run_id for index, row in enumerate(self.model.rows) if self.proxy.matches_text(index)}
+
     def _show_summary(self) -> None:
         """The summary, and how many trials the filter and the brushes leave shown when they hide some."""
         shown, total = self.proxy.rowCount(), len(self.model.rows)
@@ -413,6 +424,7 @@ class SweepView(QWidget):
                                 if self.picked_metric.higher_is_better else Qt.SortOrder.AscendingOrder)   # best first
         self.table.resizeColumnsToContents()
         scales = self._scales_of(rows)
+        self.coordinates.shown = self._matching()
         self.coordinates.set_rows(rows, scales, _value)
         self._scales = scales
         colour = self.colour_picker.currentData()
