@@ -610,3 +610,9 @@ def test_the_filter_text_dims_the_trials_it_leaves_out_on_the_parallel_coordinat
     assert view.coordinates.selected() is None          # the filter is not a brush: the table's rows stay as filtered
     view.filter_box.setText("")
     assert _lines_drawn(view.coordinates.lines) == 8 and _lines_drawn(view.coordinates.dim) == 0
+
+
+def test_the_trials_accuracy_reads_as_the_runs_tables_percent(view):
+    """The Sweep table showed accuracy 0.5 where the runs table shows the same run's as 50.0 %; files keep 0.5."""
+    column = view.model.columns.index("final_accuracy")
+    assert view.model.data(view.model.index(0, column)) == "50.0 %"

@@ -6,7 +6,7 @@ import math
 
 from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
-from kgui.core.sweeps.spec import format_value
+from kgui.core.sweeps.spec import Metric, format_value
 from kgui.core.sweeps.table import TrialRow
 
 from ..names import column_title
@@ -63,6 +63,8 @@ class TrialsModel(QAbstractTableModel):
             return None
         value = self.value(index.row(), index.column())
         if role == Qt.ItemDataRole.DisplayRole:
+            if value is not None and self.columns[index.column()] == Metric.FINAL_ACCURACY:
+                return f"{100 * value:.1f} %"     # as the runs table shows it
             return "-" if value is None else (f"{value:.4g}" if isinstance(value, float) else format_value(value))
         if role == self.SORT_ROLE:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
