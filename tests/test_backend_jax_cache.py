@@ -45,3 +45,14 @@ def test_a_cache_folder_that_cannot_be_made_means_no_cache_and_no_message(tmp_pa
     losses, stderr = run_jax(tmp_path / "runs", XDG_CACHE_HOME=str(not_a_folder))
     reference, reference_stderr = run_jax(tmp_path / "reference", JAX_ENABLE_COMPILATION_CACHE="false")
     assert losses == reference and stderr == reference_stderr == ""
+
+
+def test_a_damaged_entry_is_compiled_again_with_no_message(tmp_path):
+    """An entry cut short (a full disk, a worker killed while JAX wrote it) stays, as JAX never replaces one: every
+    later run read it, failed, and printed JAX's warnings."""
+    cache = tmp_path / "cache"
+    compiled, _ = run_jax(tmp_path / "cold", XDG_CACHE_HOME=str(cache))
+    for entry in (cache / "kgui" / "jax").glob("*-cache"):
+        entry.write_bytes(entry.read_bytes()[:100])
+    again, stderr = run_jax(tmp_path / "damaged", XDG_CACHE_HOME=str(cache))
+    assert again == compiled and stderr == ""

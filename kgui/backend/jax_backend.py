@@ -11,6 +11,7 @@ Importing this module imports JAX; :func:`kgui.backend.load` does it on demand.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
@@ -35,7 +36,8 @@ def _keep_compiled_functions() -> None:
     → 0.21 s), with the same numbers. Every compile is kept (JAX's default keeps those over 1 s), its entries written
     and read under a file lock (two workers compile the same model at once), the least recently used dropped past
     ``COMPILED_CACHE_BYTES``. ``JAX_COMPILATION_CACHE_DIR`` chooses another folder, ``JAX_ENABLE_COMPILATION_CACHE=
-    false`` turns it off; a folder that cannot be written means no cache, not a message."""
+    false`` turns it off; a folder that cannot be written, or an entry that cannot be read or written, means no cache
+    there, not a message."""
     try:
         import filelock  # noqa: F401 - JAX locks its entries with it (a PyTensor dependency)
         from platformdirs import user_cache_dir
@@ -48,6 +50,9 @@ def _keep_compiled_functions() -> None:
         return
     if not os.access(folder, os.W_OK | os.X_OK):
         return
+    # A damaged entry (a full disk, a worker killed while writing one) is compiled again, as without the cache: JAX
+    # warns of it on every run otherwise, since it never replaces an entry.
+    warnings.filterwarnings("ignore", message="Error (reading|writing) persistent compilation cache entry")
     jax.config.update("jax_compilation_cache_dir", folder)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_compilation_cache_max_size", COMPILED_CACHE_BYTES)
