@@ -278,3 +278,20 @@ def test_reset_clears_the_network_docks_and_says_how_to_see_the_next_network(qtb
     spiral_window(window, steps=5)                   # the next run is followed from its first sample
     wait_until_idle(qtbot, window)
     qtbot.waitUntil(lambda: docks.network.stats is not None and docks.network.stats.step == 5, timeout=RUN_TIMEOUT_MS)
+
+
+def test_the_layers_plots_keep_a_readable_size_and_scroll_in_a_small_dock(qtbot):
+    """In a 1,400 x 900 window the Layers dock is 322 x 211 px: its six plots were squeezed to ~20 px tall and
+    the right-hand column cut at the edge ("updat", "dead u"). They keep their least size and scroll instead."""
+    from PyQt6.QtCore import Qt
+
+    view = LayersView()
+    qtbot.addWidget(view)
+    view.resize(322, 211)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.wait(50)
+    least = view.graphics.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize)
+    assert view.graphics.width() >= least.width() and view.graphics.height() >= least.height()   # nothing cut
+    assert min(plot.height() for plot in (view.gradients, view.ratios, view.dead, view.colorful)) >= 100
+    assert view.scroll.verticalScrollBar().maximum() > 0          # the rest is a scroll away

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PyQt6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout
 
 from kgui.core.training import layer_stats
 from kgui.core.training.layer_stats import LayerStatsHistory
@@ -21,6 +21,7 @@ from .plot_style import SpacedLabelsAxis, style_plot
 
 FLOOR = 1e-12           # a zero on a log axis is drawn here
 BANDS = ((0, 6, 40), (1, 5, 70), (2, 4, 110))   # percentile columns (0/100, 7/93, 16/84) and their alpha
+PLOTS_LEAST_SIZE = (420, 420)   # px: two columns of plots whose axes and titles fit, three rows ~130 px tall
 
 
 def _pen(i: int, dashed: bool = False):
@@ -63,10 +64,17 @@ class LayersView(DrawnWhenShown):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("viridis"))
         self.colorful.addItem(self.image)
+        # six plots need more room than the dock has at first (322 x 211 px in a 1,400 x 900 window): they keep a
+        # readable size and scroll, instead of being squeezed to slivers and cut at the dock's right edge
+        self.graphics.setMinimumSize(*PLOTS_LEAST_SIZE)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.graphics)
         layout = QVBoxLayout(self)
         layout.addWidget(self.caption)
         layout.addLayout(pickers)
-        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.scroll, 1)
         self.history: LayerStatsHistory | None = None
         self._drawn: tuple | None = None
         self._structure: tuple | None = None     # parameter names and hidden layers the curves are built for
