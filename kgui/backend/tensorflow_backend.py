@@ -49,9 +49,13 @@ with native.dropping_stderr_lines(_LOAD_NOISE):
 
 # Ops run one after another (each op still uses every core it can, the intra-op threads): a kgui step is a chain of
 # small ops, which TensorFlow's inter-op pool handed between threads, spinning, for 20-25 % more CPU per training step
-# (an MLP 8,8 on spiral: 0.33 -> 0.26 s of CPU a 500-step run) and the same numbers. TF_NUM_INTEROP_THREADS wins.
+# (an MLP 8,8 on spiral: 0.33 -> 0.26 s of CPU a 500-step run) and the same numbers. TF_NUM_INTEROP_THREADS wins, and
+# so does a TensorFlow that already ran in this process (a notebook's own cells): it keeps the pool it started with.
 if "TF_NUM_INTEROP_THREADS" not in os.environ:
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    try:
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:   # "cannot be modified after initialization"
+        pass
 
 NAME = "tensorflow"
 
