@@ -1,5 +1,5 @@
-"""``kgui sweep`` given bad axes or a damaged sweep file (and ``kgui run`` a damaged experiment file): one line
-naming the problem, exit code 1, no run written, nothing hangs."""
+"""``kgui sweep`` given bad axes or a damaged sweep file (and ``kgui run`` a damaged experiment file, ``kgui open`` a
+damaged classroom file): one line naming the problem, exit code 1, no run written, nothing hangs."""
 import errno
 import json
 import os
@@ -70,13 +70,14 @@ def damaged_files(folder):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "binary", "utf-16", "empty", "nested", "fifo", "zero", "folder"])
-@pytest.mark.parametrize("command", ["sweep", "run"])
+@pytest.mark.parametrize("command", ["sweep", "run", "classroom"])
 def test_a_damaged_config_file_is_one_line_naming_it_and_nothing_hangs(tmp_path, damage, command):
     path, says = damaged_files(tmp_path)[damage]
-    args = [*SWEEP] if command == "sweep" else ["run", "--steps", "5"]
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), *args, "--config", str(path),
-                             "--runs-dir", str(tmp_path / "runs")], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60)
+    args = {"sweep": [*SWEEP, "--config", str(path), "--runs-dir", str(tmp_path / "runs")],
+            "run": ["run", "--steps", "5", "--config", str(path), "--runs-dir", str(tmp_path / "runs")],
+            "classroom": ["open", "--classroom", str(path), "--screenshot", str(tmp_path / "window.png")]}[command]
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
     err = result.stderr.strip()
     assert result.returncode == 1, err
     assert err.splitlines() == [err] and str(path) in err and says in err

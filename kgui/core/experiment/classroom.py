@@ -7,10 +7,9 @@ is not shown; a locked one is shown and cannot be changed.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
+from .. import json_files
 from .settings import ExperimentSettings
 
 CONTROLS = {   # id: what it is in the window
@@ -90,18 +89,9 @@ class Classroom:
 
     @classmethod
     def load(cls, path) -> "Classroom":
-        """A Classroom from a JSON file; ValueError/OSError naming the file."""
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise OSError(f"cannot read {path}: {exc.strerror or exc}") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path}: not a JSON file ({exc})") from None
-        try:
-            return cls.from_dict(data)
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
+        """A Classroom from a JSON file; ValueError/OSError naming the file (a damaged, deeply nested or binary
+        one, a FIFO or a device: :func:`kgui.core.json_files.load_file`)."""
+        return json_files.load_file(path, lambda text: cls.from_dict(json_files.parse(text)))
 
     def locked_fields(self) -> tuple[str, ...]:
         """The settings fields of the locked controls (only those ExperimentSettings has)."""
