@@ -39,10 +39,11 @@ def test_compiled_functions_are_kept_and_loaded_with_the_same_numbers(tmp_path):
     assert loaded == compiled == uncached
 
 
-def test_a_cache_folder_that_cannot_be_made_means_no_cache_and_no_message(tmp_path):
+@pytest.mark.parametrize("variable", ["XDG_CACHE_HOME", "JAX_COMPILATION_CACHE_DIR"])
+def test_a_cache_folder_that_cannot_be_made_means_no_cache_and_no_message(tmp_path, variable):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
-    losses, stderr = run_jax(tmp_path / "runs", XDG_CACHE_HOME=str(not_a_folder))
+    losses, stderr = run_jax(tmp_path / "runs", **{variable: str(not_a_folder / "jax")})
     reference, reference_stderr = run_jax(tmp_path / "reference", JAX_ENABLE_COMPILATION_CACHE="false")
     assert losses == reference and stderr == reference_stderr == ""
 

@@ -46,9 +46,11 @@ def _keep_compiled_functions() -> None:
     folder = os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.path.join(user_cache_dir("kgui"), "jax")
     try:
         os.makedirs(folder, exist_ok=True)
+        usable = os.access(folder, os.W_OK | os.X_OK)
     except OSError:
-        return
-    if not os.access(folder, os.W_OK | os.X_OK):
+        usable = False
+    if not usable:   # JAX would otherwise try JAX_COMPILATION_CACHE_DIR itself, and warn at every compile
+        jax.config.update("jax_compilation_cache_dir", None)
         return
     # A damaged entry (a full disk, a worker killed while writing one) is compiled again, as without the cache: JAX
     # warns of it on every run otherwise, since it never replaces an entry.
