@@ -1,16 +1,18 @@
-"""One seed, one loss, through every path: a seeded experiment gives the same curve in-process (``kgui run --workers
-0``), in a worker process (``kgui run --workers 2``), as one trial of a sweep on worker processes (restarted on a
-compiled model, not the first trial on its worker), as one trial of the same sweep on a real Dask cluster, as the
-exported script run by a fresh Python, through the window's Start (twice: the second restarts the compiled model) and
-through ``kgui.notebook.explore``; and the same loss within float32 on every installed engine. Real engines, real
-processes, real Otto data (skipped when absent).
+"""One seed, one curve, through every path: a seeded experiment gives the same curve in-process (``kgui run --workers
+0``, and again), in worker processes (``kgui run --workers 1``, and a comparison with ``--workers 2``, printed as
+in-process), as a trial of a sweep on a pool worker (the second trial of its model there: it restarts the model the
+first compiled), on threads of one process and on a real Dask cluster, as the exported script run by a fresh Python,
+through the window's Start (twice: the second restarts the compiled model; and begun with Step), and through
+``kgui.notebook.explore``; and the same losses within float32 on every installed engine. Real engines, real processes,
+real Otto data (skipped when absent).
 
-For one engine every path gives the curve bitwise (losses and accuracy of every step; the script's printed losses to
-their 6 significant digits); across engines the losses agree within ``ACROSS_ENGINES`` (docs/training.md,
-"Reproducibility", has the table of differences this module measures: ``pytest -s`` prints it)."""
+For one engine every path gives the curve bitwise (each step's losses and accuracy; the script's printed losses to
+their 6 significant digits); across engines the losses agree within ``ACROSS_ENGINES``. docs/training.md,
+"Reproducibility", has the table of differences this module measures (``pytest -s`` prints it)."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import os
 import re
@@ -26,8 +28,14 @@ from kgui import backend, cli
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.runs import RunRecord, RunStatus, RunStore
 
-from test_core_sweeps_dask import cluster  # noqa: F401 - the module's own Dask scheduler and two workers
 from ui_support import RUN_TIMEOUT_MS, live_history, messages, window  # noqa: F401 - the window on a private store
+
+if importlib.util.find_spec("distributed") is not None:
+    from test_core_sweeps_dask import cluster  # noqa: F401 - the module's own Dask scheduler and two workers
+else:
+    @pytest.fixture(scope="module")
+    def cluster():
+        pytest.skip("dask[distributed] is not installed (the cluster extra)")
 
 ROOT = Path(__file__).resolve().parents[1]
 OTTO = Path(os.environ.get("KGUI_OTTO_DIR", ROOT.parent / "shared/data/kaggle_ottogroup"))
@@ -265,6 +273,7 @@ def notebook_workers(monkeypatch, worker_pool):
 
 
 def test_a_notebooks_explore_gives_the_in_process_curve(in_process, notebook_workers, tmp_path):
+    pytest.importorskip("ipywidgets")
     from kgui.notebook import explore
 
     for engine in reversed(ENGINES):   # the window's test left the last engines' workers warm
