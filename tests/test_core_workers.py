@@ -184,6 +184,18 @@ def test_every_event_of_a_training_and_a_range_test_arrives_from_a_worker(pool, 
     assert points == result.points and len(points) > 10 and result.status in ("finished", "blown up")
 
 
+def test_a_sweep_trials_run_starts_without_its_dataset_crossing_the_connection(pool, store):
+    """A sweep's trial is drawn by nobody on the parent's side: its dataset stays in the worker (Otto's is ~23 MB a
+    trial); a plain run's crosses."""
+    from kgui.core.runs import SweepTag
+    for sweep, crossed in ((SweepTag("sweep-1", {"learning_rate": 0.03}), False), (None, True)):
+        events = []
+        record = RemoteJob(JobKind.TRAINING, SPIRAL, store, pool, sink=events.append, sweep=sweep).run()
+        started, = [event for event in events if isinstance(event, RunStarted)]
+        assert (started.dataset is not None) == crossed and record.status == RunStatus.FINISHED
+        assert store.load(record.id).sweep_id == (sweep.sweep_id if sweep else "")
+
+
 # -- the same losses, in-process and through a worker ---------------------------------------------------------------
 
 @pytest.mark.parametrize("engine", sorted(INSTALLED))

@@ -57,7 +57,7 @@ class Phase:
 class RunStarted:
     kind: ClassVar[EventKind] = EventKind.STARTED
     run: RunRecord             # the writer's record as it starts (a snapshot without history); engine and version known
-    dataset: object            # the run's Dataset
+    dataset: object            # the run's Dataset (None for a sweep's trial from a worker or Dask: nobody draws it)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ The worker writes its runs' folders (the one writer); its parent never does whil
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -22,7 +23,7 @@ import threading
 from multiprocessing.connection import Connection
 
 from ..runs import RunStore
-from ..session import JobEnded, RunEnded, Session, StepsTaken
+from ..session import JobEnded, RunEnded, RunStarted, Session, StepsTaken
 from .protocol import Hello, JobEndedWithRun, Prepare, RunJob, Shutdown, StepRows
 
 QUIT_WAIT_S = 1.0   # on Shutdown, the running job gets this long to end its run and write it
@@ -39,6 +40,7 @@ class Worker:
         self._send_lock = threading.Lock()
         self._state = threading.Lock()   # the session's state: changed by the main thread and at a job's end
         self._last_ended: str | None = None   # the id of the run the running job's last RunEnded carried
+        self._keeps_dataset = True   # a sweep's trial's RunStarted leaves its dataset here: nobody there draws it
 
     def send(self, message) -> None:
         with self._send_lock:
@@ -58,7 +60,9 @@ class Worker:
         if type(event) is StepsTaken:
             self.send(StepRows.of(event))
             return
-        if isinstance(event, RunEnded):
+        if isinstance(event, RunStarted) and not self._keeps_dataset:
+            event = dataclasses.replace(event, dataset=None)   # Otto's would cross the pipe as ~23 MB a trial
+        elif isinstance(event, RunEnded):
             self._last_ended = event.run.id
         elif isinstance(event, JobEnded):
             with self._state:
@@ -88,6 +92,7 @@ class Worker:
                 self.send(JobEnded(request.kind, None, "the engine process is busy with another job"))
                 return
             session = self._session_for(options.store_root)
+            self._keeps_dataset = options.sweep is None
             try:
                 self.job = session.new_job(request.kind, request.settings, paused=options.paused, sink=self._sink,
                                            name=request.name, batch_s=options.batch_s,
