@@ -30,12 +30,12 @@ def run_jax(runs: Path, **env) -> tuple[list[float], str]:
 def test_compiled_functions_are_kept_and_loaded_with_the_same_numbers(tmp_path):
     cache = tmp_path / "cache"
     uncached, _ = run_jax(tmp_path / "off", XDG_CACHE_HOME=str(cache), JAX_ENABLE_COMPILATION_CACHE="false")
-    assert not (cache / "kgui" / "jax").exists() or not any((cache / "kgui" / "jax").glob("*-cache"))
+    assert not (cache / "kgui" / "jax").exists() or not any((cache / "kgui" / "jax").rglob("*-cache"))
     compiled, _ = run_jax(tmp_path / "cold", XDG_CACHE_HOME=str(cache))
-    kept = sorted((cache / "kgui" / "jax").glob("*-cache"))
+    kept = sorted((cache / "kgui" / "jax").rglob("*-cache"))
     assert kept   # the model's compiled functions
     loaded, _ = run_jax(tmp_path / "warm", XDG_CACHE_HOME=str(cache))
-    assert sorted((cache / "kgui" / "jax").glob("*-cache")) == kept   # loaded, none compiled again
+    assert sorted((cache / "kgui" / "jax").rglob("*-cache")) == kept   # loaded, none compiled again
     assert loaded == compiled == uncached
 
 
@@ -53,7 +53,19 @@ def test_a_damaged_entry_is_compiled_again_with_no_message(tmp_path):
     later run read it, failed, and printed JAX's warnings."""
     cache = tmp_path / "cache"
     compiled, _ = run_jax(tmp_path / "cold", XDG_CACHE_HOME=str(cache))
-    for entry in (cache / "kgui" / "jax").glob("*-cache"):
+    for entry in (cache / "kgui" / "jax").rglob("*-cache"):
         entry.write_bytes(entry.read_bytes()[:100])
     again, stderr = run_jax(tmp_path / "damaged", XDG_CACHE_HOME=str(cache))
     assert again == compiled and stderr == ""
+
+
+def test_each_cpu_keeps_its_own_folder(tmp_path):
+    """XLA compiles for the CPU it runs on: a home shared by two machines keeps a folder per CPU model and flags."""
+    from kgui.backend.jax_backend import cpu_key
+    cache = tmp_path / "cache"
+    run_jax(tmp_path / "runs", XDG_CACHE_HOME=str(cache))
+    folder, = (cache / "kgui" / "jax").iterdir()
+    assert folder.name == cpu_key() and any(folder.rglob("*-cache"))
+    one = "model name\t: A CPU\nflags\t\t: fpu sse2 avx2\n"
+    assert cpu_key(one) == cpu_key(one + one) != cpu_key(one.replace(" avx2", " avx512f"))
+    assert cpu_key(one) != cpu_key(one.replace("A CPU", "Another CPU"))

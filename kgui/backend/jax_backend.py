@@ -10,7 +10,9 @@ Importing this module imports JAX; :func:`kgui.backend.load` does it on demand.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import platform
 import warnings
 
 import numpy as np
@@ -30,8 +32,23 @@ NAME = "jax"
 COMPILED_CACHE_BYTES = 512 << 20   # kgui's folder of compiled functions keeps the most recently used this much
 
 
+def cpu_key(cpuinfo: str | None = None) -> str:
+    """A short name for this machine's CPU (its architecture, model and feature flags): XLA's compiled code is for
+    the CPU it was compiled on, so a cache folder in a home shared between machines keeps one folder per CPU."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as file:
+                cpuinfo = file.read()
+        except OSError:
+            cpuinfo = platform.processor()
+    described = sorted({line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
+                        if line.split(":", 1)[0].strip() in ("model name", "flags", "Features", "CPU part")})
+    text = "\n".join([platform.machine(), *described])
+    return f"{platform.machine() or 'cpu'}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
 def _keep_compiled_functions() -> None:
-    """JAX's persistent compilation cache, in kgui's cache folder (``…/kgui/jax``): a process that compiles a model
+    """JAX's persistent compilation cache, in kgui's cache folder (``…/kgui/jax/<cpu_key()>``): a process that compiles a model
     compiled before (the first trial of each sweep worker, every ``kgui run``) loads it instead (spiral's MLP: 0.66 s
     → 0.21 s), with the same numbers. Every compile is kept (JAX's default keeps those over 1 s), its entries written
     and read under a file lock (two workers compile the same model at once), the least recently used dropped past
@@ -43,7 +60,7 @@ def _keep_compiled_functions() -> None:
         from platformdirs import user_cache_dir
     except ImportError:
         return
-    folder = os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.path.join(user_cache_dir("kgui"), "jax")
+    folder = os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.path.join(user_cache_dir("kgui"), "jax", cpu_key())
     try:
         os.makedirs(folder, exist_ok=True)
         usable = os.access(folder, os.W_OK | os.X_OK)
