@@ -447,7 +447,7 @@ def test_a_sweep_whose_store_cannot_be_written_says_so_in_one_line_keeps_its_end
     with qtbot.waitSignal(run.finished, timeout=240_000):
         view.start(run)
     text = view.progress_label.text()
-    assert text.startswith(f"sweep {run.runner.sweep_id} failed: cannot create {root}") and "\n" not in text
+    assert text.startswith(f"{run.runner.sweep_id} failed: cannot create {root}") and "\n" not in text
     assert "Traceback" not in capfd.readouterr().err
     first = run.result.outcomes[0]
     assert first.state is TrialState.ENDED and first.record.status == RunStatus.FINISHED
@@ -616,3 +616,22 @@ def test_the_trials_accuracy_reads_as_the_runs_tables_percent(view):
     """The Sweep table showed accuracy 0.5 where the runs table shows the same run's as 50.0 %; files keep 0.5."""
     column = view.model.columns.index("final_accuracy")
     assert view.model.data(view.model.index(0, column)) == "50.0 %"
+
+
+def test_a_sweep_that_ended_is_named_once_in_its_progress_line(qtbot, tmp_path):
+    """It read "sweep sweep-20261206-085319-737e done"."""
+    from kgui.core.sweeps import Axis, SweepSpec
+    from kgui.core.sweeps.executors import ThreadExecutor
+    from kgui.ui.sweep.dialog import SweepRun
+    from test_core_sweeps import SPIRAL
+
+    store = RunStore(tmp_path)
+    view = SweepView(partial(with_history, store))
+    qtbot.addWidget(view)
+    run = SweepRun(SweepSpec(SPIRAL.replace(steps=2), (Axis("learning_rate", (0.01,)),)), store, 1,
+                   executor=ThreadExecutor(1))
+    view.start(run)
+    assert view.progress_label.text() == f"{run.runner.sweep_id}: starting…"
+    with qtbot.waitSignal(run.finished, timeout=120_000):
+        pass
+    assert view.progress_label.text() == f"{run.runner.sweep_id} done"

@@ -262,7 +262,7 @@ class SweepView(QWidget):
         self.progress.setRange(0, run.runner.total)
         self.progress.setValue(0)
         self._done = self._running = 0
-        self.progress_label.setText(f"sweep {run.runner.sweep_id}: starting…")
+        self.progress_label.setText(f"{run.runner.sweep_id}: starting…")
         if not self.records:     # not "No sweep yet" under a sweep's progress bar
             self.summary.setText(WAITING_FOR_TRIALS)
         self._show_progress(True)
@@ -298,7 +298,7 @@ class SweepView(QWidget):
     def _on_sweep_finished(self, result) -> None:
         self._next_frame()     # the trials that ended last
         stopped = result is None or result.stopped
-        sweep = f"sweep {self.run.runner.sweep_id}"
+        sweep = self.run.runner.sweep_id    # "sweep-…" already: not "sweep sweep-… done"
         self.progress_label.setText(f"{sweep} failed: {self.run.error}" if self.run.error
                                     else f"{sweep} " + ("stopped" if stopped else "done"))
         self._show_progress(False)
