@@ -1,6 +1,8 @@
 """Ctrl-C while kgui is still starting (importing its engines, before a job's own handler takes over): one line,
 ``kgui: interrupted``, exit code 130, no traceback; ``lr-find --workers 1`` stopped while its worker starts exits 130
-too. Real processes, SIGINT at the default disposition as a terminal's Ctrl-C finds it."""
+too; a command started with stdout or stderr closed still runs. Real processes, SIGINT at the default disposition as
+a terminal's Ctrl-C finds it."""
+import os
 import signal
 import subprocess
 import sys
@@ -8,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from kgui.core.runs import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,3 +55,16 @@ def test_ctrl_c_while_a_range_tests_worker_starts_exits_130_not_as_an_error(tmp_
     result = interrupted(["lr-find", "--dataset", "spiral", "--workers", "1"], 1.0)
     assert result.returncode == 130, result.stderr
     assert "error" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("closed", [1, 2], ids=["stdout", "stderr"])
+def test_a_command_started_with_stdout_or_stderr_closed_still_runs_and_saves(tmp_path, closed):
+    """``kgui run ... 2>&-``: Python starts with sys.stderr None; the console took it for a stream (AttributeError,
+    exit code 1, nothing trained, and no word of it anywhere)."""
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "sweep", "--dataset", "spiral", "--steps", "5",
+                             "--grid", "lr=0.1,0.2", "--workers", "0", "--runs-dir", str(tmp_path)], cwd=ROOT,
+                            preexec_fn=lambda: os.close(closed), timeout=120,
+                            stdout=subprocess.DEVNULL if closed == 2 else None,
+                            stderr=subprocess.DEVNULL if closed == 1 else None)
+    assert result.returncode == 0
+    assert len(RunStore(tmp_path).list()) == 2

@@ -16,6 +16,7 @@ below that come from them load on first use.
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 
@@ -39,6 +40,9 @@ def __getattr__(name: str):
 def main(argv=None) -> int:
     """Entry point of ``kgui`` and ``python main.py``; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:   # started with it closed (2>&-): what it would say goes nowhere, the job runs
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
     try:
         launched = start_early(argv)   # a sweep's workers, first of all
         try:
