@@ -5,7 +5,7 @@ suggestion; ``kgui runs list|delete|export`` manages saved runs; ``kgui`` with n
 
 Exit codes: 0 ok, 1 bad input, a failed run or no suggestion, 2 bad command line, 3 the run diverged,
 128 + the signal when stopped by one: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP (the run is saved as
-stopped and the exports are written, as for Ctrl-C). Errors are one line, ``kgui: error: ...``, with no
+stopped and the exports are written, as for Ctrl-C), 141 quietly when the reader of the output left (``| head``). Errors are one line, ``kgui: error: ...``, with no
 traceback. Commands import the training machinery when they run, so that ``runs list`` starts quickly; ``kgui
 sweep`` starts its worker processes before importing anything else (:mod:`.sweep_start`).
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import select
 import signal
 import sys
 
@@ -57,6 +58,21 @@ def main(argv=None) -> int:
         return 128 + signal.SIGINT
 
 
+def _output_closed(out) -> bool:
+    """Whether the reader of ``out`` has gone (a pipe into ``head``); if so, point it at /dev/null so that the
+    interpreter's last flush says nothing either."""
+    try:
+        fd = out.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        if not any(events & select.POLLERR for _, events in poller.poll(0)):
+            return False
+        os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _command(argv: list[str], launched: list) -> int:
     from kgui import exit_codes
     from kgui.core.files import error_text
@@ -92,6 +108,10 @@ def _command(argv: list[str], launched: list) -> int:
             from .warm_up import warm_up_command
 
             return warm_up_command(args, out)
+    except BrokenPipeError:
+        if not _output_closed(out):
+            raise
+        return 128 + signal.SIGPIPE   # `kgui runs list | head -1`: the reader has all it wanted, as for ls
     except USER_ERRORS as exc:
         print(f"kgui: error: {error_text(exc)}", file=err)
         return exit_codes.EXIT_ERROR
