@@ -116,8 +116,8 @@ def test_seeds_grouped_give_one_band_per_configuration_with_numpys_mean_and_std(
         assert x.tolist() == [step.step for step in members[0].history]
         assert mean == pytest.approx(np.mean(losses, axis=0))
         assert band.std == pytest.approx(np.std(losses, axis=0))
-        assert band.fill.data[2] == pytest.approx(np.mean(losses, axis=0) + np.std(losses, axis=0))
-        assert not band.fill.path().isEmpty()
+        assert band.band.high == pytest.approx(np.mean(losses, axis=0) + np.std(losses, axis=0))
+        assert not band.band.path.isEmpty()
         assert all(not curve.isVisible() for run_id in band.run_ids for curve in plot.runs[run_id].curves)
     assert sorted(plot.labels()) == sorted(f"learning_rate {rate:g} · optimizer {optimizer} (2 seeds)"
                                            for rate in RATES for optimizer in OPTIMIZERS)

@@ -4,12 +4,13 @@ The Sweep tab's curves by seed and the loss plot both colour by a :class:`Colour
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF
-from PyQt6.QtGui import QColor, QPainterPath, QPolygonF
-from PyQt6.QtWidgets import QGraphicsPathItem
+from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtGui import QColor, QPainterPath
+from PyQt6.QtWidgets import QGraphicsItem
 
 from kgui.core.sweeps.table import AxisScale, ScaleKind, axis_scale, category_text
 
@@ -74,31 +75,60 @@ def add_band(path: QPainterPath, x: np.ndarray, low: np.ndarray, high: np.ndarra
     x, low, high = x[finite], low[finite], high[finite]
     if len(x) < 2:
         return
-    upper = [QPointF(float(a), float(b)) for a, b in zip(x, high)]
-    lower = [QPointF(float(a), float(b)) for a, b in zip(x[::-1], low[::-1])]
-    path.addPolygon(QPolygonF(upper + lower))
-    path.closeSubpath()
+    outline = pg.arrayToQPath(np.concatenate([x, x[::-1]]), np.concatenate([high, low[::-1]]), finiteCheck=False)
+    outline.closeSubpath()
+    path.addPath(outline)
 
 
-class BandItem(QGraphicsPathItem):
-    """A shaded band on a plot (a mean ± std over seeds), one path in view coordinates; ``data`` keeps it in data
-    coordinates for exports."""
+@dataclass
+class Band:
+    """One shaded band: its data (``x``, ``low``, ``high``; for exports), colour and path in view coordinates."""
+
+    x: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    colour: QColor
+    path: QPainterPath
+
+
+class BandLayer(QGraphicsItem):
+    """Every shaded band of a plot (means ± std over seeds) as one item, painted into one pixmap until a band or the
+    view changes: a noisy band's fill costs Qt ~2-5 ms, so the hover line's repaints would cost that for each."""
 
     def __init__(self):
         super().__init__()
-        self.setPen(pg.mkPen(None))
-        self.data: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.empty(0), np.empty(0), np.empty(0))
+        self.bands: dict[object, Band] = {}
+        self._rect = QRectF()
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
-    def set_band(self, x: np.ndarray, low: np.ndarray, high: np.ndarray, log_y: bool = False) -> None:
-        """The band between ``low`` and ``high`` over ``x`` (NaN where not drawn), on a log10 y axis if ``log_y``."""
-        self.data = (x, low, high)
+    def set_band(self, key, x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: QColor,
+                 log_y: bool = False) -> None:
+        """Band ``key`` between ``low`` and ``high`` over ``x`` (NaN where not drawn), on a log10 y axis if ``log_y``."""
         path = QPainterPath()
         with np.errstate(divide="ignore", invalid="ignore"):
             add_band(path, x, *((np.log10(low), np.log10(high)) if log_y else (low, high)))
-        self.setPath(path)
+        self.bands[key] = Band(x, low, high, QColor(colour), path)
+        self._changed()
 
-    def set_colour(self, colour: QColor) -> None:
-        self.setBrush(pg.mkBrush(band_colour(colour)))
+    def remove_band(self, key) -> None:
+        if self.bands.pop(key, None) is not None:
+            self._changed()
+
+    def _changed(self) -> None:
+        self.prepareGeometryChange()
+        self._rect = QRectF()
+        for band in self.bands.values():
+            self._rect = self._rect.united(band.path.boundingRect())
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter, option, widget=None) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        for band in self.bands.values():
+            painter.setBrush(band_colour(band.colour))
+            painter.drawPath(band.path)
 
 
 def colour_bar() -> pg.ColorBarItem:

@@ -26,7 +26,7 @@ from kgui.core.exports import tensorboard
 from kgui.core.exports.export import export_format
 from kgui.core.files import write_output
 
-from .colour_key import BandItem, ColourKey, draw_colour_bar
+from .colour_key import BandLayer, ColourKey, band_colour, draw_colour_bar
 
 PNG_SCALE = 2
 SVG_DPI = 100           # the SVG's figure is the plot's size on screen at this many pixels per inch
@@ -119,8 +119,9 @@ def panel_state(item: pg.PlotItem, title: str = "") -> PanelState:
                                  _rgba(pen.color()), max(pen.widthF(), 1.0), tuple(pen.dashPattern()),
                                  legend_names.get(id(data_item)), data_item.zValue()))
     for child in item.items:     # ignoreBounds items (the loss plot's markers) too
-        if isinstance(child, BandItem) and child.isVisible():
-            bands.append(BandState(*child.data, _rgba(child.brush().color())))
+        if isinstance(child, BandLayer) and child.isVisible():
+            bands += [BandState(band.x, band.low, band.high, _rgba(band_colour(band.colour)))
+                      for band in child.bands.values()]
         if isinstance(child, pg.InfiniteLine) and child.angle == 90 and child.isVisible() and child.label is not None:
             x = child.value()
             markers.append(MarkerState(10 ** x if log_x else x, child.label.format, _rgba(child.pen.color()),

@@ -9,12 +9,13 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtGui import QColor
 
 from kgui.core.sweeps.plotted import plotted_sweep
 from kgui.core.sweeps.seeds import by_configuration, configuration_label
 from kgui.core.sweeps.table import category_text
 
-from ..colour_key import ColourKey, colour_bar, show_key
+from ..colour_key import BandLayer, ColourKey, colour_bar, show_key
 from .curves import Panel, RunCurves
 from .readout import nearest_index
 from .seed_bands import SeedBand
@@ -36,6 +37,7 @@ class SweepLook:
         self.bar = colour_bar()
         self.key: ColourKey | None = None
         self.bands: list[SeedBand] = []
+        self.layers: dict[int, BandLayer] = {}  # id of a panel's plot item -> its bands, drawn as one item
         self.recoloured: dict[str, str] = {}   # run id -> its new colour ("#rrggbb"), by the last apply()
         self.stale = True                  # the runs shown or the choice changed: apply() before the next redraw
         self._owns_legends = False
@@ -65,7 +67,7 @@ class SweepLook:
         self._group(shown if self.controls.group_seeds else [], log_y)
         self._fill_legends(shown)
 
-    def _colour(self, values: dict, index: int | None):
+    def _colour(self, values: dict, index: int | None) -> QColor:
         """A configuration's colour: by the key, else the ``index``-th of the plot's palette."""
         if self.key is not None:
             return self.key.colour(values.get(self.key.name))
@@ -80,14 +82,22 @@ class SweepLook:
             run_ids = [run_id for run_id, _ in members]
             values = members[0][1].sweep.values
             seeds = f"{len(run_ids)} seed{'s' if len(run_ids) > 1 else ''}"
-            band = SeedBand(self.panel_of(run_ids[0]).item, f"{configuration_label(values)} ({seeds})", run_ids,
-                            values)
+            item = self.panel_of(run_ids[0]).item
+            band = SeedBand(item, self._layer(item), f"{configuration_label(values)} ({seeds})", run_ids, values)
             band.set_colour(self._colour(values, index))
             self.bands.append(band)
             grouped.update(run_ids)
         for run_id, run in self.runs.items():
             run.set_grouped(run_id in grouped)
         self.draw(None, log_y)
+
+    def _layer(self, item: pg.PlotItem) -> BandLayer:
+        """The bands' layer of a panel's plot ``item`` (made on its first band)."""
+        layer = self.layers.get(id(item))
+        if layer is None:
+            layer = self.layers[id(item)] = BandLayer()
+            item.addItem(layer)
+        return layer
 
     def draw(self, changed: set[str] | None, log_y: bool) -> None:
         """Each band again whose runs took new steps (``changed``; None: every band)."""
