@@ -14,6 +14,10 @@ from pathlib import Path
 
 DEFAULTS = {"backend": "tensorflow", "floatx": "float32", "epsilon": 1e-7}
 FLOAT_TYPES = ("float16", "float32", "float64")
+# Threads PyTorch (OpenMP) and PyTensor (OpenBLAS) split one matrix product over. Another count sums in another order
+# (1e-7 relative on Otto), so a fixed one keeps a seed's curve bitwise on every machine and path (Dask's workers start
+# with one); one was also the fastest for kgui's models on a loaded 2-core machine (docs/bench_threads.md).
+ENGINE_THREADS = 1
 
 _lock = threading.Lock()
 _state: dict | None = None

@@ -11,6 +11,7 @@ import os
 import sys
 
 import numpy as np
+import threadpoolctl
 
 from . import config
 
@@ -39,6 +40,10 @@ def _pytensor_flags() -> str:
 NO_BLAS_WARNING = ("kgui: warning: OpenBLAS is not installed, so the Theano engine multiplies matrices without BLAS "
                    "(much slower); install it: sudo apt-get install libopenblas-dev (Debian/Ubuntu)")
 os.environ["PYTENSOR_FLAGS"] = _pytensor_flags()
+# The OpenBLAS PyTensor links is loaded with its first compiled function and reads its thread count then; one already
+# loaded (by another library) is set through threadpoolctl. The same sums in the same order on every machine and path.
+os.environ["OPENBLAS_NUM_THREADS"] = str(config.ENGINE_THREADS)
+threadpoolctl.threadpool_limits(config.ENGINE_THREADS, user_api="blas")
 
 import pytensor  # noqa: E402
 import pytensor.tensor as pt  # noqa: E402

@@ -23,6 +23,7 @@ import torch  # noqa: E402
 # kgui never writes into the arrays it is fed; read-only inputs are fine.
 warnings.filterwarnings("ignore", message="The given NumPy array is not writable", category=UserWarning)
 _state = threading.local()  # set by gradients(): the function being called wants autograd
+torch.set_num_threads(config.ENGINE_THREADS)   # the same sums in the same order on every machine and path
 
 NAME = "torch"
 
