@@ -40,10 +40,10 @@ def _pytensor_flags() -> str:
 NO_BLAS_WARNING = ("kgui: warning: OpenBLAS is not installed, so the Theano engine multiplies matrices without BLAS "
                    "(much slower); install it: sudo apt-get install libopenblas-dev (Debian/Ubuntu)")
 os.environ["PYTENSOR_FLAGS"] = _pytensor_flags()
-# The OpenBLAS PyTensor links is loaded with its first compiled function and reads its thread count then; one already
-# loaded (by another library) is set through threadpoolctl. The same sums in the same order on every machine and path.
+# The system OpenBLAS PyTensor's compiled code links (-lopenblas) reads its thread count when it is loaded, after this;
+# one already loaded (by another library) is set through threadpoolctl. NumPy's own OpenBLAS is left as it is.
 os.environ["OPENBLAS_NUM_THREADS"] = str(config.ENGINE_THREADS)
-threadpoolctl.threadpool_limits(config.ENGINE_THREADS, user_api="blas")
+threadpoolctl.threadpool_limits({"libopenblas": config.ENGINE_THREADS})
 
 import pytensor  # noqa: E402
 import pytensor.tensor as pt  # noqa: E402
