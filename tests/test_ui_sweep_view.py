@@ -635,3 +635,27 @@ def test_a_sweep_that_ended_is_named_once_in_its_progress_line(qtbot, tmp_path):
     with qtbot.waitSignal(run.finished, timeout=120_000):
         pass
     assert view.progress_label.text() == f"{run.runner.sweep_id} done"
+
+
+def test_a_window_sweeps_progress_says_what_its_running_trials_are_doing(qtbot, tmp_path):
+    """While the workers imported their engine (20-26 s under load) the line read "0 of 2 trials · 2 running" and
+    nothing more; it now says what they do, from the trials' Phase events, then that they train."""
+    from kgui.core.sweeps import Axis, SweepSpec
+    from kgui.core.training.engines import engine_title
+    from kgui.ui.sweep.dialog import SweepRun
+    from test_core_sweeps import SPIRAL
+
+    store = RunStore(tmp_path)
+    view = SweepView(partial(with_history, store))
+    qtbot.addWidget(view)
+    run = SweepRun(SweepSpec(SPIRAL.replace(steps=300), (Axis("learning_rate", (0.01, 0.1)),)), store, 2)
+    texts = []
+    set_text = view.progress_label.setText
+    view.progress_label.setText = lambda text: (texts.append(text), set_text(text))
+    view.start(run)
+    with qtbot.waitSignal(run.finished, timeout=240_000):
+        pass
+    assert any(text.startswith("0 of 2 trials · 2 running: ") and f"importing {engine_title(SPIRAL.backend)}…"
+               in text for text in texts), texts
+    assert any(text.endswith(" running: training") for text in texts), texts
+    assert not [process for process in run.executor.pool.processes if process.alive]

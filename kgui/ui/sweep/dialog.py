@@ -13,7 +13,9 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, 
 from kgui.core.files import one_line
 from kgui.core.runs import RunStore
 from kgui.core.experiment.settings import ExperimentSettings
-from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialStarted
+from kgui.core.session import Phase, RunStarted
+from kgui.core.training.trainer import Stage
+from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialEvent, TrialStarted
 from kgui.core.runs.names import default_name
 from kgui.core.sweeps.spec import (AXIS_FIELDS, MAX_TRIALS, Axis, Metric, SweepMethod, SweepSpec,
                                    canonical_axis_name, format_value, parse_values)
@@ -176,7 +178,8 @@ class SweepDialog(QDialog):
 
 class SweepRun(QObject):
     """A sweep running in worker processes on a background thread; its events come back on the GUI thread as
-    ``event`` (TrialStarted, TrialEnded...) and ``finished(SweepResult)``. :meth:`stop` ends every trial. A sweep
+    ``event`` (TrialStarted, TrialEnded, and a trial's TrialEvent when what it is doing changes: a :class:`Phase` of
+    another stage, its RunStarted) and ``finished(SweepResult)``. :meth:`stop` ends every trial. A sweep
     that fails (its store cannot be written) ends as stopped, with the trials that ended and ``error`` saying why."""
 
     event = pyqtSignal(object)
@@ -196,6 +199,7 @@ class SweepRun(QObject):
         self.runner = SweepRunner(spec, store, executor, on_event=self._forward)
         self.result: SweepResult | None = None
         self.error = ""     # why the sweep ended early, one line for people ("" when it ran out or was stopped)
+        self._stages: dict[int, Stage] = {}   # trial index -> the stage last sent on (training once its run started)
         self._thread = threading.Thread(target=self._run, name="kgui-sweep", daemon=True)
 
     def start(self) -> None:
@@ -204,6 +208,11 @@ class SweepRun(QObject):
     def _forward(self, event) -> None:
         if isinstance(event, (TrialStarted, TrialEnded)):
             self.event.emit(event)
+        elif isinstance(event, TrialEvent) and isinstance(event.event, (Phase, RunStarted)):
+            stage = event.event.stage if isinstance(event.event, Phase) else Stage.TRAINING
+            if self._stages.get(event.trial_index) != stage:   # not each of a dataset's loading progress events
+                self._stages[event.trial_index] = stage
+                self.event.emit(event)
 
     def _run(self) -> None:
         try:

@@ -14,7 +14,9 @@ from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu, Q
                              QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
 from kgui.core.runs import RunRecord
-from kgui.core.sweeps.runner import TrialEnded, TrialStarted
+from kgui.core.session import Phase, RunStarted
+from kgui.core.sweeps.runner import TrialEnded, TrialEvent, TrialStarted
+from kgui.core.training.trainer import Stage, stage_text
 from kgui.core.sweeps.spec import Metric, format_value
 from kgui.core.sweeps.seeds import SEED_AXIS, seed_groups
 from kgui.core.sweeps.table import METRIC_COLUMNS, AxisScale, TrialRow, axis_names, axis_scale, export_rows, row_of
@@ -262,6 +264,7 @@ class SweepView(QWidget):
         self.progress.setRange(0, run.runner.total)
         self.progress.setValue(0)
         self._done = self._running = 0
+        self._doing: dict[int, tuple[Stage, str]] = {}   # a running trial's index -> its stage and engine
         self.progress_label.setText(f"{run.runner.sweep_id}: starting…")
         if not self.records:     # not "No sweep yet" under a sweep's progress bar
             self.summary.setText(WAITING_FOR_TRIALS)
@@ -277,13 +280,19 @@ class SweepView(QWidget):
         self.stop_button.setEnabled(True)
 
     def _on_sweep_event(self, event) -> None:
-        """A trial started or ended: counted now, shown at the next frame with every other one (one progress
-        update, one read of the runs that ended)."""
+        """A trial started, changed stage (importing its engine, compiling, training) or ended: counted now, shown
+        at the next frame with every other one (one progress update, one read of the runs that ended)."""
         if isinstance(event, TrialStarted):
             self._running += 1
+        elif isinstance(event, TrialEvent):
+            if isinstance(event.event, Phase):
+                self._doing[event.trial_index] = (event.event.stage, event.event.backend)
+            elif isinstance(event.event, RunStarted):
+                self._doing[event.trial_index] = (Stage.TRAINING, event.event.run.settings.backend)
         elif isinstance(event, TrialEnded):
             self._running -= 1
             self._done += 1
+            self._doing.pop(event.outcome.trial.index, None)
             if event.outcome.record is not None:
                 self._saved.append(event.outcome.record.id)
         if not self._frame.isActive():
@@ -293,7 +302,8 @@ class SweepView(QWidget):
         self.progress.setUpdatesEnabled(False)   # else setValue paints the bar at once, before the frame's paint
         self.progress.setValue(self._done)
         self.progress.setUpdatesEnabled(True)
-        self.progress_label.setText(f"{self._done} of {self.run.runner.total} trials · {self._running} running")
+        self.progress_label.setText(f"{self._done} of {self.run.runner.total} trials · {self._running} running"
+                                    + _doing_text(list(self._doing.values())))
 
     def _on_sweep_finished(self, result) -> None:
         self._next_frame()     # the trials that ended last
@@ -516,6 +526,20 @@ class SweepView(QWidget):
 
 def _value(row: TrialRow, name: str):
     return row.metrics[name] if name in row.metrics else row.values.get(name)
+
+
+def _doing_text(doing: list[tuple[Stage, str]]) -> str:
+    """What the running trials are doing, by (stage, engine): ": importing TensorFlow…" when they all do the same,
+    ": 1 importing JAX…, 1 compiling…" when not ("" before any says)."""
+    counts: dict[tuple[Stage, str], int] = {}
+    for stage in doing:
+        counts[stage] = counts.get(stage, 0) + 1
+    if not counts:
+        return ""
+    if len(counts) == 1:
+        return ": " + stage_text(*doing[0])
+    return ": " + ", ".join(f"{count} {stage_text(*stage)}" for stage, count in
+                            sorted(counts.items(), key=lambda item: -item[1]))
 
 
 def _picker_text(sweep_id: str, trials) -> str:
