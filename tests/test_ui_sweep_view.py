@@ -446,6 +446,8 @@ def test_a_sweep_whose_store_cannot_be_written_says_so_in_one_line_keeps_its_end
     run.runner.on_event = break_the_store
     with qtbot.waitSignal(run.finished, timeout=240_000):
         view.start(run)
+    # the view's own slot for `finished` was connected after the wait's: it may run an event later
+    qtbot.waitUntil(lambda: " failed: " in view.progress_label.text())
     text = view.progress_label.text()
     assert text.startswith(f"{run.runner.sweep_id} failed: cannot create {root}") and "\n" not in text
     assert "Traceback" not in capfd.readouterr().err

@@ -92,6 +92,21 @@ def test_every_run_of_many_keeps_its_own_style(qtbot):
     assert dashed.dashPattern() and plot.runs["run3"].train.opts["pen"].dashPattern() == []
 
 
+def test_a_long_line_key_never_widens_the_plot(qtbot):
+    """18 runs shown (a sweep's trials) spelt the key of every dash pattern in one label, which set the window's
+    least width to 1,732 px, pushing the docks off a 1,400 px screen; the key is cut and whole in its tooltip."""
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.add_run("run0", "run 0")
+    plot.redraw()
+    narrow = plot.minimumSizeHint().width()
+    for index in range(1, 18):
+        plot.add_run(f"run{index}", f"run {index}")
+    plot.redraw()
+    assert "dash" in plot.line_key.text() and plot.line_key.toolTip() == plot.line_key.text()
+    assert plot.line_key.sizeHint().width() > narrow / 2 and plot.minimumSizeHint().width() == narrow
+
+
 def test_runs_past_the_36_styles_share_the_least_used_ones(qtbot):
     """The 37th run shown (a sweep's trials on the plot) once ended the window with StopIteration."""
     plot = LossPlot()

@@ -99,6 +99,8 @@ class LossPlot(QWidget):
         options.addStretch(1)
         self.line_key = QLabel(line_key({}))
         options.addWidget(self.line_key)
+        for note in (self.axis_note, self.line_key):   # long notes are cut (whole in their tooltip), the window stays
+            note.setMinimumWidth(1)                    # as narrow as the rest allows
 
         self.readout = QLabel(READOUT_HINT)
         self.readout.setStyleSheet("color: #555; padding: 2px 6px;")
@@ -461,15 +463,20 @@ class LossPlot(QWidget):
         self._update_axis_note()
         self.auto_range()
 
+    @staticmethod
+    def _set_note(label: QLabel, text: str) -> None:
+        label.setText(text)
+        label.setToolTip(text)
+
     def _update_line_key(self) -> None:
         if self.look.bands:
-            self.line_key.setText(LINE_KEY)
+            self._set_note(self.line_key, LINE_KEY)
             return
         rounds: dict[int, list[int]] = {}
         for run in self.runs.values():
             if run.visible:
                 rounds.setdefault(run.drawn.round, []).append(run.number)
-        self.line_key.setText(line_key(rounds))
+        self._set_note(self.line_key, line_key(rounds))
 
     def _update_axis_note(self) -> None:
         """On the epoch axis, name the visible runs drawn by step because their steps per epoch are unknown."""
@@ -478,7 +485,7 @@ class LossPlot(QWidget):
         if self._x_axis == "epoch" and by_step:
             shown = ", ".join(by_step[:4]) + (" …" if len(by_step) > 4 else "")
             note = f"{shown}: by step (saved without their training rows)"
-        self.axis_note.setText(note)
+        self._set_note(self.axis_note, note)
 
     @property
     def log_y(self) -> bool:

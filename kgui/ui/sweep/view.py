@@ -144,10 +144,10 @@ class SweepView(QWidget):
             row.addWidget(QLabel(label))
             row.addWidget(widget)
         choose.addStretch(1)
-        choose.addWidget(self.show_button)
         choose.addWidget(self.new_button)
         choose.addWidget(self.export_button)
         read.addWidget(self.filter_box, 1)
+        read.addWidget(self.show_button)     # beside the filter: it shows the trials the filter leaves
         running = QHBoxLayout()
         for widget in (self.progress, self.progress_label, self.stop_button):
             running.addWidget(widget)
