@@ -661,3 +661,40 @@ def test_a_window_sweeps_progress_says_what_its_running_trials_are_doing(qtbot, 
                in text for text in texts), texts
     assert any(text.endswith(" running: training") for text in texts), texts
     assert not [process for process in run.executor.pool.processes if process.alive]
+
+
+def test_engines_read_as_their_titles_in_every_sweep_view_and_exports_keep_their_ids(qtbot, tmp_path):
+    """The table, the parallel coordinates, the scatter and the summary showed "jax" and "theano", where the rest of
+    the window says "JAX" and "Theano (PyTensor)"."""
+    from kgui.core.training.engines import engine_title
+    from kgui.ui.sweep.parallel_coordinates import axis_decorations
+
+    store = RunStore(tmp_path)
+    for loss, engine in ((0.3, "jax"), (0.5, "theano")):
+        settings = ExperimentSettings(dataset="spiral", backend=engine, steps=1)
+        record = RunRecord.new(settings, f"trial {engine}")
+        SweepTag("sweep-20260101-000000-bbbb", {"backend": engine}).apply(record)
+        writer = store.begin(record)
+        writer.append(StepRecord(1, loss, loss, 0.5, 0.01, 0.01, 1.0))
+        record.status = RunStatus.FINISHED
+        writer.save()
+        writer.close()
+    view = SweepView()
+    qtbot.addWidget(view)
+    view.set_runs(store.list())
+    titles = [engine_title("jax"), engine_title("theano")]
+    assert titles == ["JAX", "Theano (PyTensor)"]
+    cells = {view.model.data(view.model.index(row, view.model.columns.index("backend")))
+             for row in range(view.model.rowCount())}
+    assert cells == set(titles)
+    labels = {spec[3] for spec in axis_decorations(view.coordinates.scales) if len(spec) == 5}
+    assert set(titles) <= labels and not {"jax", "theano"} & labels
+    view.axis_picker.setCurrentIndex(view.axis_picker.findData("backend"))
+    ticks = view.scatter.item.getAxis("bottom")._tickLevels
+    assert [text for _, text in ticks[0]] == titles
+    assert "(Engine JAX)" in view.summary.text()
+    view.filter_box.setText("pytensor")       # the filter reads what the table shows
+    assert view.visible_run_ids() == [row.run_id for row in view.model.rows if row.values["backend"] == "theano"]
+    view.filter_box.setText("")
+    exported = view.export_table(tmp_path / "trials.csv").read_text()
+    assert "jax" in exported and "JAX" not in exported

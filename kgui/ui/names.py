@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kgui.core.experiment.setting_labels import setting_labels
 from kgui.core.sweeps.spec import Metric
-from kgui.core.training.engines import engine_label
+from kgui.core.training.engines import engine_label, engine_title
 from kgui.core.runs import RunRecord, SweepTag
 from kgui.core.runs.names import default_name, earlier_default_name
 from kgui.core.experiment.settings import steps_per_epoch as settings_steps_per_epoch
@@ -38,6 +38,16 @@ def column_title(name: str) -> str:
         return Metric(name).label
     titles = {label.name: label.title for label in setting_labels()}
     return titles.get(name, name.replace("_", " ").capitalize())
+
+
+def value_title(name: str, text: str) -> str:
+    """A sweep's value of column ``name`` as people read it: an engine's title ("JAX", not "jax"), a dataset's
+    ("Otto Group"); other values as they are. Exports keep the ids."""
+    if name == "backend":
+        return engine_title(text)
+    if name == "dataset":
+        return dataset_title(text)
+    return text
 
 
 def rates_text(rates) -> str:

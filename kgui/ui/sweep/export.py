@@ -17,6 +17,7 @@ from kgui.core.sweeps.table import ScaleKind
 
 from ..colour_key import BAND_ALPHA, draw_colour_bar
 from ..exporting import SVG_DPI, SVG_STYLE, ExportTarget
+from ..names import value_title
 from .curves import SweepCurves
 from .parallel_coordinates import DIM_COLOR, LINE_COLOR, TITLE_COLOR, Y_RANGE, ParallelCoordinates, axis_decorations
 from .scatter import MetricScatter
@@ -106,7 +107,7 @@ def scatter_svg(view: MetricScatter) -> bytes:
         if log:
             axes.set_xscale("log")
         if scale is not None and scale.categories:
-            axes.set_xticks(range(len(scale.categories)), scale.categories)
+            axes.set_xticks(range(len(scale.categories)), [value_title(scale.name, name) for name in scale.categories])
         axes.set_xlabel(view.item.getAxis("bottom").labelText)
         axes.set_ylabel(view.item.getAxis("left").labelText)
         axes.grid(True, color="#d4d4d4", linewidth=0.6)

@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QGraphicsItem
 
 from kgui.core.sweeps.table import AxisScale, ScaleKind, TrialRow
 
-from ..names import column_title
+from ..names import column_title, value_title
 from ..plot_style import style_plot
 
 LINE_COLOR = (31, 119, 180, 170)
@@ -235,10 +235,10 @@ def axis_decorations(scales: list[AxisScale]):
     for column, scale in enumerate(scales):
         yield (column,)
         yield column, 1.08, (0.5, 1.0), axis_title(scale.name), TITLE_COLOR
-        yield column, 1.0, (0.5, 1.0), scale.value_at(1.0), VALUE_COLOR
-        yield column, 0.0, (0.5, 0.0), scale.value_at(0.0), VALUE_COLOR
+        yield column, 1.0, (0.5, 1.0), value_title(scale.name, scale.value_at(1.0)), VALUE_COLOR
+        yield column, 0.0, (0.5, 0.0), value_title(scale.name, scale.value_at(0.0)), VALUE_COLOR
         for position, text in inner_labels(scale):
-            yield column + 0.03, position, (0, 0.5), text, VALUE_COLOR
+            yield column + 0.03, position, (0, 0.5), value_title(scale.name, text), VALUE_COLOR
 
 
 def axis_title(name: str) -> str:

@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QGraphicsItem
 from kgui.core.sweeps.spec import format_value
 from kgui.core.sweeps.table import AxisScale, ScaleKind
 
-from ..names import column_title
+from ..names import column_title, value_title
 from ..plot_style import SpacedLabelsAxis, style_plot
 from .parallel_coordinates import LINE_COLOR
 
@@ -53,7 +53,7 @@ class MetricScatter(pg.PlotWidget):
         if (self.scale is None or (scale.name, scale.kind, scale.categories) != (
                 self.scale.name, self.scale.kind, self.scale.categories)):   # the axis changes (relaid out: ~1 ms)
             self.item.setLogMode(x=log, y=False)
-            ticks = [[(index, name) for index, name in enumerate(scale.categories)]] if scale.categories else None
+            ticks = [[(index, value_title(scale.name, name)) for index, name in enumerate(scale.categories)]] if scale.categories else None
             self.item.getAxis("bottom").setTicks(ticks)
             self.item.setLabel("bottom", column_title(scale.name) + (" (log scale)" if log else ""))
         if self.item.getAxis("left").labelText != metric_title:

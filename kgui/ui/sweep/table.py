@@ -9,7 +9,7 @@ from PyQt6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel
 from kgui.core.sweeps.spec import Metric, format_value
 from kgui.core.sweeps.table import TrialRow
 
-from ..names import column_title
+from ..names import column_title, value_title
 
 
 class TrialsModel(QAbstractTableModel):
@@ -65,7 +65,10 @@ class TrialsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if value is not None and self.columns[index.column()] == Metric.FINAL_ACCURACY:
                 return f"{100 * value:.1f} %"     # as the runs table shows it
-            return "-" if value is None else (f"{value:.4g}" if isinstance(value, float) else format_value(value))
+            if value is None:
+                return "-"
+            return f"{value:.4g}" if isinstance(value, float) else value_title(self.columns[index.column()],
+                                                                              format_value(value))
         if role == self.SORT_ROLE:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return float(value) if math.isfinite(value) else math.inf

@@ -21,7 +21,7 @@ from kgui.core.sweeps.spec import Metric, format_value
 from kgui.core.sweeps.seeds import SEED_AXIS, seed_groups
 from kgui.core.sweeps.table import METRIC_COLUMNS, AxisScale, TrialRow, axis_names, axis_scale, export_rows, row_of
 
-from ..names import column_title
+from ..names import column_title, value_title
 from .curves import SweepCurves
 from .dialog import SweepRun
 from .export import SweepExport, SweepPanel, coordinates_svg, curves_svg, scatter_svg
@@ -555,4 +555,4 @@ def _text(value) -> str:
 
 
 def _values_text(values: dict) -> str:
-    return " · ".join(f"{column_title(name)} {format_value(value)}" for name, value in values.items())
+    return " · ".join(f"{column_title(name)} {value_title(name, format_value(value))}" for name, value in values.items())
