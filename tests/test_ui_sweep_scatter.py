@@ -14,7 +14,8 @@ def drawn_rate_labels(qtbot, low: float, high: float, width: int) -> list:
     scatter.resize(width, 330)
     scatter.show()
     values = [low, (low * high) ** 0.5, high]
-    scatter.set_points(AxisScale("learning_rate", ScaleKind.LOG, low, high), values, "final_val_loss", [0.7, 0.69, 0.9])
+    scatter.set_points(AxisScale("learning_rate", ScaleKind.LOG, low, high), values, "final_val_loss", [0.7, 0.69, 0.9],
+                       ["a", "b", "c"])
     axis = scatter.item.getAxis("bottom")
     scatter.item.autoRange()
     qtbot.waitUntil(lambda: axis.width() > 200)

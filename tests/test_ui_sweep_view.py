@@ -698,3 +698,30 @@ def test_engines_read_as_their_titles_in_every_sweep_view_and_exports_keep_their
     view.filter_box.setText("")
     exported = view.export_table(tmp_path / "trials.csv").read_text()
     assert "jax" in exported and "JAX" not in exported
+
+
+def _scatter_ids(scatter) -> tuple[int, int]:
+    """How many points the scatter draws bright and dim."""
+    return len(scatter.points.getData()[0]), len(scatter.dimmed.getData()[0])
+
+
+def test_the_scatter_dims_the_trials_the_filter_and_the_brushes_hide_and_adds_new_ones_alone(view, tmp_path, qtbot):
+    """The scatter drew every trial alike whatever the filter text and the brushes left in the table."""
+    view.axis_picker.setCurrentIndex(view.axis_picker.findData("learning_rate"))
+    assert _scatter_ids(view.scatter) == (8, 0)
+    view.filter_box.setText("adam")
+    assert view.proxy.rowCount() == 4 and _scatter_ids(view.scatter) == (4, 4)
+    position = view.coordinates.scales[0].position(0.01)          # learning rate: brush 0.001 … 0.01
+    view.coordinates.set_brush(0, -0.01, position + 0.01)
+    assert view.proxy.rowCount() == 2 and _scatter_ids(view.scatter) == (2, 6)
+    bright = set(view.visible_run_ids())
+    points_set = []
+    set_points = view.scatter.set_points
+    view.scatter.set_points = lambda *args: points_set.append(args) or set_points(*args)
+    view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 0.9))   # adam, 0.01: shown
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 3)
+    assert not points_set and _scatter_ids(view.scatter) == (3, 6)   # its point alone added, bright
+    assert bright < set(view.visible_run_ids())
+    view.coordinates.clear_brush()
+    view.filter_box.setText("")
+    assert _scatter_ids(view.scatter) == (9, 0)

@@ -100,10 +100,12 @@ def scatter_svg(view: MetricScatter) -> bytes:
     """The metric against the hyper-parameter: log x for rates, the categories' names for categories."""
     def draw(figure) -> None:
         axes = figure.add_subplot()
-        x, y = view.points.getData()
-        x, scale = np.asarray(x, dtype=float), view.scale
+        scale = view.scale
         log = scale is not None and scale.kind is ScaleKind.LOG
-        axes.scatter(10 ** x if log else x, y, s=16, color=_rgba(LINE_COLOR), linewidths=0)
+        for item, colour in ((view.dimmed, DIM_COLOR), (view.points, LINE_COLOR)):   # hidden trials dim, under
+            x, y = item.getData()
+            x = np.asarray(x, dtype=float)
+            axes.scatter(10 ** x if log else x, y, s=16, color=_rgba(colour), linewidths=0)
         if log:
             axes.set_xscale("log")
         if scale is not None and scale.categories:

@@ -1,5 +1,5 @@
 """The metric of a sweep's trials against one hyper-parameter (log x for rates, categories spread on x): the classic
-"rate sweep" curve."""
+"rate sweep" curve. The trials the table's filter or the brushes hide are drawn dim, as on the parallel coordinates."""
 from __future__ import annotations
 
 import math
@@ -13,7 +13,7 @@ from kgui.core.sweeps.table import AxisScale, ScaleKind
 
 from ..names import column_title, value_title
 from ..plot_style import SpacedLabelsAxis, style_plot
-from .parallel_coordinates import LINE_COLOR
+from .parallel_coordinates import DIM_COLOR, LINE_COLOR
 
 
 class MetricScatter(pg.PlotWidget):
@@ -26,29 +26,59 @@ class MetricScatter(pg.PlotWidget):
         self.item.showGrid(x=True, y=True, alpha=0.2)
         for axis in ("left", "bottom"):   # axes and grid drawn again only when they change, not for every point
             self.item.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.dimmed = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(DIM_COLOR), pen=None)   # hidden trials, under
         self.points = pg.ScatterPlotItem(size=8, brush=pg.mkBrush(LINE_COLOR), pen=None)
+        self.item.addItem(self.dimmed)
         self.item.addItem(self.points)
         self._count = 0     # trials drawn (points only for those with a metric)
         self.scale: AxisScale | None = None    # the hyper-parameter's axis
+        self.shown: set[str] | None = None     # the trials drawn bright (the rest dim; None: all)
+        self._xs, self._ys = np.empty(0), np.empty(0)   # every point, shown or dim
+        self._ids: list[str] = []                       # the run of each point
 
     @property
     def count(self) -> int:
         return self._count
 
     def clear_points(self) -> None:
-        self.points.setData([], [])
+        self._xs, self._ys, self._ids = np.empty(0), np.empty(0), []
+        self._split()
         self._count = 0
         self.scale = None
 
-    def add_points(self, scale: AxisScale, values: list, metrics: list) -> None:
-        """More trials (``values`` of the axis, ``metrics``), the axes unchanged."""
-        x, y = self._xy(scale, values, metrics)
+    def add_points(self, scale: AxisScale, values: list, metrics: list, run_ids: list[str]) -> None:
+        """More trials (``values`` of the axis, ``metrics``, their ``run_ids``), the axes unchanged: their points
+        alone are added, bright or dim as :attr:`shown` says."""
+        x, y, ids = self._xy(scale, values, metrics, run_ids)
         self._count += len(values)
-        if len(x):
-            self.points.addPoints(x=x, y=y)
+        if not len(x):
+            return
+        self._xs, self._ys, self._ids = np.concatenate([self._xs, x]), np.concatenate([self._ys, y]), self._ids + ids
+        kept = self._kept(ids)
+        if kept.any():
+            self.points.addPoints(x=x[kept], y=y[kept])
+        if not kept.all():
+            self.dimmed.addPoints(x=x[~kept], y=y[~kept])
 
-    def set_points(self, scale: AxisScale, values: list, metric_title: str, metrics: list) -> None:
-        """The trials' ``metrics`` (titled ``metric_title`` on the y axis) against ``values`` of ``scale``'s column."""
+    def set_shown(self, run_ids: set[str] | None) -> None:
+        """Draw the points of the trials outside ``run_ids`` (the filter and brushes hide them; None: all) dim."""
+        self.shown = run_ids
+        self._split()
+
+    def _kept(self, ids: list[str]) -> np.ndarray:
+        if self.shown is None:
+            return np.ones(len(ids), dtype=bool)
+        return np.array([run_id in self.shown for run_id in ids], dtype=bool)
+
+    def _split(self) -> None:
+        kept = self._kept(self._ids)
+        self.points.setData(self._xs[kept], self._ys[kept])
+        self.dimmed.setData(self._xs[~kept], self._ys[~kept])
+
+    def set_points(self, scale: AxisScale, values: list, metric_title: str, metrics: list,
+                   run_ids: list[str]) -> None:
+        """The trials' ``metrics`` (titled ``metric_title`` on the y axis) against ``values`` of ``scale``'s column;
+        ``run_ids`` their runs."""
         log = scale.kind is ScaleKind.LOG
         if (self.scale is None or (scale.name, scale.kind, scale.categories) != (
                 self.scale.name, self.scale.kind, self.scale.categories)):   # the axis changes (relaid out: ~1 ms)
@@ -59,16 +89,19 @@ class MetricScatter(pg.PlotWidget):
         if self.item.getAxis("left").labelText != metric_title:
             self.item.setLabel("left", metric_title)
         self.scale = scale
-        self.points.setData(*self._xy(scale, values, metrics))
+        self._xs, self._ys, self._ids = self._xy(scale, values, metrics, run_ids)
+        self._split()
         self._count = len(values)
         self.item.enableAutoRange()
 
-    def _xy(self, scale: AxisScale, values: list, metrics: list) -> tuple[np.ndarray, np.ndarray]:
-        """The points of the trials that have a value and a finite metric."""
-        pairs = [(self._x(scale, value), metric) for value, metric in zip(values, metrics)
-                 if metric is not None and math.isfinite(metric)]
-        pairs = [(x, y) for x, y in pairs if x is not None]
-        return np.array([x for x, _ in pairs], dtype=float), np.array([y for _, y in pairs], dtype=float)
+    def _xy(self, scale: AxisScale, values: list, metrics: list,
+            run_ids: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """The points of the trials that have a value and a finite metric, and their runs."""
+        points = [(self._x(scale, value), metric, run_id) for value, metric, run_id in zip(values, metrics, run_ids)
+                  if metric is not None and math.isfinite(metric)]
+        points = [point for point in points if point[0] is not None]
+        return (np.array([x for x, _, _ in points], dtype=float), np.array([y for _, y, _ in points], dtype=float),
+                [run_id for _, _, run_id in points])
 
     @staticmethod
     def _x(scale: AxisScale, value) -> float | None:

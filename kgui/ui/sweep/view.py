@@ -232,8 +232,10 @@ class SweepView(QWidget):
             scales = [scale.including(_value(row, scale.name)) if scale else None for scale in scales]
         if None in scales:   # a value an axis cannot hold as it is: every value again
             scales = self._scales_of(self.model.rows)
-        self.coordinates.shown = self._matching()     # drawn with them
+        matching = self._matching()
+        self.coordinates.shown = matching     # drawn with them
         self.coordinates.add_rows(rows, scales, _value)
+        self.scatter.shown = _both(matching, self.coordinates.selected())   # the new points bright or dim
         axis, metric = self.axis_picker.currentData(), str(self.picked_metric)
         scale = next((scale for scale in scales if scale.name == axis), None)
         drawn = next((scale for scale in self._scales if scale.name == axis), None)
@@ -241,7 +243,7 @@ class SweepView(QWidget):
         # the scatter's x axis is that hyper-parameter's alone (its y follows the metric by itself)
         if scale is not None and scale == drawn and self.scatter.count + len(rows) == len(self.model.rows):
             self.scatter.add_points(scale, [row.values.get(axis) for row in rows],
-                                    [row.metrics[metric] for row in rows])
+                                    [row.metrics[metric] for row in rows], [row.run_id for row in rows])
         else:
             self._draw_scatter()
         self._brushed()
@@ -408,8 +410,11 @@ class SweepView(QWidget):
         self._show_summary()
 
     def _filtered(self) -> None:
-        """The filter text changed: the trials it leaves out drawn dim on the parallel coordinates too."""
-        self.coordinates.set_shown(self._matching())
+        """The filter text changed: the trials it leaves out drawn dim on the parallel coordinates and the scatter
+        too."""
+        matching = self._matching()
+        self.coordinates.set_shown(matching)
+        self.scatter.set_shown(_both(matching, self.coordinates.selected()))
         self._show_summary()
 
     def _matching(self) -> set[str] | None:
@@ -466,13 +471,15 @@ class SweepView(QWidget):
             self.scatter.clear_points()
             return
         rows, metric = self.model.rows, self.picked_metric
+        self.scatter.shown = _both(self._matching(), self.coordinates.selected())
         self.scatter.set_points(scale, [row.values.get(name) for row in rows], metric.label,
-                                [row.metrics[str(metric)] for row in rows])
+                                [row.metrics[str(metric)] for row in rows], [row.run_id for row in rows])
 
     def _brushed(self) -> None:
         allowed = self.coordinates.selected()
         if allowed != self.proxy.allowed:   # filtering a thousand rows again is what costs
             self.proxy.set_allowed(allowed)
+            self.scatter.set_shown(_both(self._matching(), allowed))
             self._draw_curves()
             self._show_summary()
 
@@ -522,6 +529,13 @@ class SweepView(QWidget):
         stem = f"kgui-{self.sweep_id or 'sweep'}-{panel.name.lower()}"
         empty = "" if self.model.rows else "No sweep yet: there is nothing to export."
         return SweepExport(f"sweep's {panel.value}", stem, item, list, self.export_table, empty, svg=svg)
+
+
+def _both(matching: set[str] | None, allowed: set[str] | None) -> set[str] | None:
+    """The trials both the filter text (``matching``) and the brushes (``allowed``) leave shown (None: all)."""
+    if matching is None or allowed is None:
+        return allowed if matching is None else matching
+    return matching & allowed
 
 
 def _value(row: TrialRow, name: str):
