@@ -725,3 +725,28 @@ def test_the_scatter_dims_the_trials_the_filter_and_the_brushes_hide_and_adds_ne
     view.coordinates.clear_brush()
     view.filter_box.setText("")
     assert _scatter_ids(view.scatter) == (9, 0)
+
+
+def test_a_ten_thousand_trial_window_sweep_builds_its_trials_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
+    """Starting one froze the window ~0.7 s: SweepRunner built every trial (each checked) on the GUI thread."""
+    import threading
+
+    from kgui.core.sweeps import Axis, SweepSpec
+    from kgui.core.sweeps.executors import ThreadExecutor
+    from kgui.ui.sweep.dialog import SweepRun
+    from test_core_sweeps import SPIRAL
+
+    built_on = []
+    expand = SweepSpec.expand
+    monkeypatch.setattr(SweepSpec, "expand", lambda spec: built_on.append(threading.current_thread()) or expand(spec))
+    spec = SweepSpec(SPIRAL.replace(steps=5), (Axis("learning_rate", tuple(0.001 * (i + 1) for i in range(100))),
+                                               Axis("batch_size", tuple(range(1, 101)))))
+    run = SweepRun(spec, RunStore(tmp_path), 1, executor=ThreadExecutor(1))
+    assert not built_on and run.runner.total == 10_000
+    run.stop()                 # nothing trains: the trials are built, then the sweep ends stopped
+    with qtbot.waitSignal(run.finished, timeout=60_000) as finished:
+        run.start()
+    assert built_on and threading.main_thread() not in built_on
+    result = finished.args[0]
+    assert result.stopped and len(result.outcomes) == 10_000
+    assert [outcome.trial.index for outcome in result.outcomes[:3]] == [0, 1, 2]

@@ -124,28 +124,38 @@ class _TrialSource:
 class SweepRunner:
     """Runs ``spec``'s trials through ``executor`` into ``store``; :meth:`run` blocks until every trial has ended or
     the sweep was stopped (and every slot has come back). A slot's failure (a store that cannot be written) stops the
-    sweep, and run() raises it once every slot is back; the trials that ended stay in ``outcomes``."""
+    sweep, and run() raises it once every slot is back; the trials that ended stay in ``outcomes``.
+
+    The trials are built (and each checked: ValueError naming the first invalid one) here, or with ``lazy`` by
+    :meth:`run`, on its thread: ten thousand take most of a second, which the window's GUI thread must not spend."""
 
     def __init__(self, spec: SweepSpec, store: RunStore, executor: TrialExecutor, *, sweep_id: str | None = None,
-                 on_event: Callable[[object], None] | None = None):
+                 on_event: Callable[[object], None] | None = None, lazy: bool = False):
         spec.validate()
         self.spec, self.store, self.executor = spec, store, executor
         self.sweep_id = sweep_id or new_sweep_id()
         self.on_event = on_event or (lambda event: None)
-        if spec.method is SweepMethod.TPE:
-            from .tpe import TpeSource
-
-            self._source = TpeSource(spec)
-            self.outcomes: list[TrialOutcome] = []
-        else:
-            trials = spec.expand()
-            self._source = _TrialSource(trials)
-            self.outcomes = [TrialOutcome(trial) for trial in trials]
+        self._source = None     # a _TrialSource, or a TpeSource (built with the trials)
+        self.outcomes: list[TrialOutcome] = []
         self.total = spec.count()
+        if not lazy:
+            self._build_trials()
         self._stopped = threading.Event()
         self._running: set[Attempt] = set()
         self._failures: list[Exception] = []     # what ended a slot (the first is raised by run())
         self._lock = threading.Lock()
+
+    def _build_trials(self) -> None:
+        """The source of the trials, and an outcome (pending) for each trial known in advance (TPE asks them one by
+        one)."""
+        if self.spec.method is SweepMethod.TPE:
+            from .tpe import TpeSource
+
+            self._source = TpeSource(self.spec)
+        else:
+            trials = self.spec.expand()
+            self._source = _TrialSource(trials)
+            self.outcomes = [TrialOutcome(trial) for trial in trials]
 
     @property
     def stopped(self) -> bool:
@@ -161,6 +171,8 @@ class SweepRunner:
             attempt.stop()
 
     def run(self) -> SweepResult:
+        if self._source is None:
+            self._build_trials()
         slots = [threading.Thread(target=self._slot, args=(slot,), name=f"kgui-sweep-{slot}", daemon=True)
                  for slot in range(min(self.executor.slots, self.total))]
         for thread in slots:
@@ -189,9 +201,8 @@ class SweepRunner:
 
     def _outcome(self, trial: Trial) -> TrialOutcome:
         with self._lock:
-            for outcome in self.outcomes:
-                if outcome.trial.index == trial.index:
-                    return outcome
+            if trial.index < len(self.outcomes) and self.outcomes[trial.index].trial.index == trial.index:
+                return self.outcomes[trial.index]     # built in advance, in trial order
             outcome = TrialOutcome(trial)
             self.outcomes.append(outcome)
             return outcome

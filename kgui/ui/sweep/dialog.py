@@ -196,7 +196,7 @@ class SweepRun(QObject):
             executor = PoolExecutor(min(workers, spec.count()), nice=WORKER_NICE, batch_s=STEPS_BATCH_S,
                                     group_nice=WORKER_NICE)
         self.executor = executor
-        self.runner = SweepRunner(spec, store, executor, on_event=self._forward)
+        self.runner = SweepRunner(spec, store, executor, on_event=self._forward, lazy=True)   # trials built off the GUI thread
         self.result: SweepResult | None = None
         self.error = ""     # why the sweep ended early, one line for people ("" when it ran out or was stopped)
         self._stages: dict[int, Stage] = {}   # trial index -> the stage last sent on (training once its run started)
