@@ -239,3 +239,22 @@ def test_hovering_grouped_seeds_reads_the_nearest_configurations_mean_and_std(pl
     assert text.startswith(high.label) and "step 11" in text
     assert f"training loss {high.train[10]:.6g} ± {high.std[10]:.3g}" in text
     assert plot.item is plot.panel_of(high.run_ids[0]).item and plot.shown_panels[0].crosshair.isVisible()
+
+
+def test_an_engine_category_reads_as_its_title_in_the_legends(plot, sweep):
+    """Coloured by engine, the legends name "JAX", not "jax" (exports keep the ids)."""
+    import copy
+
+    from kgui.ui.colour_key import ColourKey
+    from kgui.ui.names import value_title
+
+    engines = ("jax", "theano")
+    trials = copy.deepcopy(sweep)
+    for index, record in enumerate(trials):
+        record.sweep_values["backend"] = engines[index % 2]
+    show(plot, trials)
+    plot.look.controls.set_colour_by("backend")
+    titles = [value_title("backend", engine) for engine in engines]
+    assert titles == ["JAX", "Theano (PyTensor)"]
+    assert sorted(plot.labels()) == sorted(f"Engine {title}" for title in titles)
+    assert [name for name, _ in ColourKey("backend", list(engines)).categories()] == titles

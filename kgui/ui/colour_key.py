@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import QGraphicsItem
 
 from kgui.core.sweeps.table import AxisScale, ScaleKind, axis_scale, category_text
 
-from .names import column_title
+from .names import column_title, value_title
 
 COLORMAP = "viridis"
 CATEGORY_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
@@ -48,8 +48,9 @@ class ColourKey:
         return self.colormap.map(round(position * (COLOR_LEVELS - 1)) / (COLOR_LEVELS - 1), mode="qcolor")
 
     def categories(self) -> list[tuple[str, QColor]]:
-        """Each category's name and colour, in the order the values first came (none for a continuous key)."""
-        return [] if self.continuous else [(name, category_colour(index))
+        """Each category's name as people read it ("JAX", not "jax") and colour, in the order the values first came
+        (none for a continuous key)."""
+        return [] if self.continuous else [(value_title(self.name, name), category_colour(index))
                                            for index, name in enumerate(self.scale.categories)]
 
     def title(self) -> str:

@@ -16,6 +16,7 @@ from kgui.core.sweeps.seeds import by_configuration, configuration_label
 from kgui.core.sweeps.table import category_text
 
 from ..colour_key import BandLayer, ColourKey, colour_bar, show_key
+from ..names import value_title
 from .curves import Panel, RunCurves
 from .readout import nearest_index
 from .seed_bands import SeedBand
@@ -154,4 +155,4 @@ class SweepLook:
             category = category_text(values.get(self.key.name))
             if (id(item), category) not in named:
                 named.add((id(item), category))
-                item.legend.addItem(curve, html.escape(f"{self.key.title()} {category}"))
+                item.legend.addItem(curve, html.escape(f"{self.key.title()} {value_title(self.key.name, category)}"))
