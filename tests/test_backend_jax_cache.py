@@ -61,7 +61,7 @@ def test_a_damaged_entry_is_compiled_again_with_no_message(tmp_path):
 
 def test_each_cpu_keeps_its_own_folder(tmp_path):
     """XLA compiles for the CPU it runs on: a home shared by two machines keeps a folder per CPU model and flags."""
-    from kgui.backend.jax_backend import cpu_key
+    from kgui.backend.jax_backend import _cpu_key as cpu_key
     cache = tmp_path / "cache"
     run_jax(tmp_path / "runs", XDG_CACHE_HOME=str(cache))
     folder, = (cache / "kgui" / "jax").iterdir()

@@ -32,7 +32,7 @@ NAME = "jax"
 COMPILED_CACHE_BYTES = 512 << 20   # kgui's folder of compiled functions keeps the most recently used this much
 
 
-def cpu_key(cpuinfo: str | None = None) -> str:
+def _cpu_key(cpuinfo: str | None = None) -> str:
     """A short name for this machine's CPU (its architecture, model and feature flags): XLA's compiled code is for
     the CPU it was compiled on, so a cache folder in a home shared between machines keeps one folder per CPU."""
     if cpuinfo is None:
@@ -48,7 +48,7 @@ def cpu_key(cpuinfo: str | None = None) -> str:
 
 
 def _keep_compiled_functions() -> None:
-    """JAX's persistent compilation cache, in kgui's cache folder (``…/kgui/jax/<cpu_key()>``): a process that compiles a model
+    """JAX's persistent compilation cache, in kgui's cache folder (``…/kgui/jax/<cpu>``): a process compiling a model
     compiled before (the first trial of each sweep worker, every ``kgui run``) loads it instead (spiral's MLP: 0.66 s
     → 0.21 s), with the same numbers. Every compile is kept (JAX's default keeps those over 1 s), its entries written
     and read under a file lock (two workers compile the same model at once), the least recently used dropped past
@@ -60,7 +60,7 @@ def _keep_compiled_functions() -> None:
         from platformdirs import user_cache_dir
     except ImportError:
         return
-    folder = os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.path.join(user_cache_dir("kgui"), "jax", cpu_key())
+    folder = os.environ.get("JAX_COMPILATION_CACHE_DIR") or os.path.join(user_cache_dir("kgui"), "jax", _cpu_key())
     try:
         os.makedirs(folder, exist_ok=True)
         usable = os.access(folder, os.W_OK | os.X_OK)

@@ -67,9 +67,9 @@ def _output_closed(out) -> bool:
         poller.register(fd, select.POLLOUT)
         if not any(events & select.POLLERR for _, events in poller.poll(0)):
             return False
-        os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
     except (OSError, ValueError):
         return False
+    _discard_unwritten(out)
     return True
 
 
@@ -78,7 +78,7 @@ def _command(argv: list[str], launched: list) -> int:
     from kgui.core.files import error_text
 
     from .arguments import apply_data_arguments, build_parser
-    from .window import open_command, open_window
+    from .window import open_window
 
     if not argv:
         return open_window()
@@ -86,34 +86,64 @@ def _command(argv: list[str], launched: list) -> int:
     out, err = sys.stdout, sys.stderr
     apply_data_arguments(args)
     try:
-        if args.command == "run":
-            from .run import run_command
-
-            return run_command(args, out, err)
-        if args.command == "sweep":
-            from kgui.sweep_command import sweep_command
-
-            return sweep_command(args, out, err, launched)
-        if args.command == "lr-find":
-            from .lr_find import lr_find_command
-
-            return lr_find_command(args, out, err)
-        if args.command == "runs":
-            from .runs import runs_command
-
-            return runs_command(args, out)
-        if args.command == "open":
-            return open_command(args)
-        if args.command == "warm-up":
-            from .warm_up import warm_up_command
-
-            return warm_up_command(args, out)
+        code = _run(args, out, err, launched)
+        out.flush()   # a full disk or a reader gone is said here, not in the interpreter's last flush (exit 120)
+        return code
     except BrokenPipeError:
         if not _output_closed(out):
             raise
         return 128 + signal.SIGPIPE   # `kgui runs list | head -1`: the reader has all it wanted, as for ls
     except USER_ERRORS as exc:
+        _flush_or_discard(out)
         print(f"kgui: error: {error_text(exc)}", file=err)
         return exit_codes.EXIT_ERROR
+
+
+def _run(args, out, err, launched: list) -> int:
+    """The command ``args`` names; its exit code."""
+    from kgui import exit_codes
+
+    from .arguments import build_parser
+    from .window import open_command
+
+    if args.command == "run":
+        from .run import run_command
+
+        return run_command(args, out, err)
+    if args.command == "sweep":
+        from kgui.sweep_command import sweep_command
+
+        return sweep_command(args, out, err, launched)
+    if args.command == "lr-find":
+        from .lr_find import lr_find_command
+
+        return lr_find_command(args, out, err)
+    if args.command == "runs":
+        from .runs import runs_command
+
+        return runs_command(args, out)
+    if args.command == "open":
+        return open_command(args)
+    if args.command == "warm-up":
+        from .warm_up import warm_up_command
+
+        return warm_up_command(args, out)
     build_parser().print_help(out)
     return exit_codes.EXIT_USAGE
+
+
+def _flush_or_discard(out) -> None:
+    """What the command printed before its error is written; what cannot be (the write that failed) is dropped."""
+    try:
+        out.flush()
+    except (OSError, ValueError):
+        _discard_unwritten(out)
+
+
+def _discard_unwritten(out) -> None:
+    """After a write of ``out`` failed (/dev/full), point it at /dev/null: what is still buffered cannot be written,
+    and the interpreter's last flush would say so again, as a second message."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+    except (OSError, ValueError):
+        pass
