@@ -282,6 +282,12 @@ class RemoteJob:
         lost = list(part.live.values())
         if not lost and part.preparing is not None and self.kind is JobKind.PARITY:
             lost = [RunRecord.new(self.settings.replace(backend=part.preparing), self.name)]
+        elif not (lost or part.ended or process.refusal or process.killed) and self.kind is JobKind.TRAINING:
+            # died before its first phase crossed (the engine's import runs beside the job's first wait): the run
+            # Start asked for still ends failed with the cause, with no folder, as one that died while importing
+            lost = [RunRecord.new(part.request.settings, self.name)]
+            if self.options.sweep is not None:
+                self.options.sweep.apply(lost[0])
         status = RunStatus.STOPPED if process.killed and self.control.stopped else RunStatus.FAILED
         for record in lost:
             record = self._failed(record, message, status)
