@@ -12,3 +12,25 @@ def load_or_skip(name: str):
     if name not in INSTALLED:
         pytest.skip(f"{name} is not installed")
     return kgui.backend.load(name)
+
+
+def spiral_run_in_a_fresh_process(engine: str, steps: int, runs, **env) -> tuple[list[float], str]:
+    """``kgui run`` of spiral's MLP 8,8 with Adam on ``engine`` in a fresh Python (``env`` added to its environment):
+    its training losses, and what it printed on stderr."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from kgui.core.runs import RunStore
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "main.py"), "run", "--backend", engine, "--dataset", "spiral",
+                           "--model", "mlp", "--hidden", "8,8", "--optimizer", "adam", "--steps", str(steps),
+                           "--batch-size", "10", "--workers", "0", "--runs-dir", str(runs)],
+                          cwd=root, env={**os.environ, "PYTHONPATH": str(root), **env}, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    store = RunStore(runs)
+    record, = store.list()
+    return [step.train_loss for step in store.load(record.id).history], done.stderr

@@ -1,30 +1,17 @@
 """JAX's compiled functions are kept in kgui's cache folder: a later process loads them instead of compiling, with the
 same numbers as a process without the cache; a folder that cannot be written means no cache and no message."""
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from engine_support import INSTALLED
-from kgui.core.runs import RunStore
+from engine_support import INSTALLED, spiral_run_in_a_fresh_process
 
 pytestmark = pytest.mark.skipif("jax" not in INSTALLED, reason="JAX is not installed")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_jax(runs: Path, **env) -> tuple[list[float], str]:
     """A run on JAX in a fresh process: its training losses, and what it printed on stderr."""
-    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", "--backend", "jax", "--dataset", "spiral",
-                           "--model", "mlp", "--hidden", "8,8", "--optimizer", "adam", "--steps", "30",
-                           "--batch-size", "10", "--workers", "0", "--runs-dir", str(runs)],
-                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    store = RunStore(runs)
-    record, = store.list()
-    return [step.train_loss for step in store.load(record.id).history], done.stderr
+    return spiral_run_in_a_fresh_process("jax", 30, runs, **env)
 
 
 def test_compiled_functions_are_kept_and_loaded_with_the_same_numbers(tmp_path):

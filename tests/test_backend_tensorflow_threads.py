@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine_support import INSTALLED
-from kgui.core.runs import RunStore
+from engine_support import INSTALLED, spiral_run_in_a_fresh_process
 
 pytestmark = pytest.mark.skipif("tensorflow" not in INSTALLED, reason="TensorFlow is not installed")
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,15 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_tensorflow(runs: Path, **env) -> list[float]:
     """A run on TensorFlow in a fresh process: its training losses."""
-    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "run", "--backend", "tensorflow", "--dataset",
-                           "spiral", "--model", "mlp", "--hidden", "8,8", "--optimizer", "adam", "--steps", "40",
-                           "--batch-size", "10", "--workers", "0", "--runs-dir", str(runs)],
-                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, done.stderr
-    store = RunStore(runs)
-    record, = store.list()
-    return [step.train_loss for step in store.load(record.id).history]
+    return spiral_run_in_a_fresh_process("tensorflow", 40, runs, **env)[0]
 
 
 def test_ops_run_on_one_inter_op_thread_with_the_numbers_of_the_default_pool(tmp_path):
