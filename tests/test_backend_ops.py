@@ -160,3 +160,15 @@ def test_crossentropy_from_large_logits_stays_finite(K):
     value, gradient = K.function([], [loss, grad])([])
     assert np.isfinite(value) and np.all(np.isfinite(gradient))
     assert float(value) == pytest.approx(1200.0)  # rows: 3600 - 1200 and 0
+
+
+def test_theano_softmax_runs_compiled_and_leaves_no_file_in_the_temp_folder(tmp_path, monkeypatch):
+    """PyTensor's softmax rewrite ran kgui's softmax through an inner numba function that wrote a /tmp file each time."""
+    import tempfile
+    K = load_or_skip("theano")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    x = K.placeholder(shape=(None, 7))
+    predict = K.function([x], [K.softmax(x)])
+    value = rng.randn(6, 7).astype(np.float32)
+    np.testing.assert_allclose(predict([value])[0], softmax_np(value), rtol=RTOL, atol=1e-6)
+    assert list(tmp_path.iterdir()) == []

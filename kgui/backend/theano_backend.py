@@ -52,7 +52,9 @@ from pytensor.gradient import zero_grad  # noqa: E402
 
 # C back end (faster than the default numba mode here). kgui's log-softmax is already
 # shifted by its maximum, so PyTensor's log-sum-exp rewrite would only add a second pass.
-MODE = get_mode(os.environ.get("KGUI_PYTENSOR_MODE", "CVM")).excluding("local_log_sum_exp")
+# Its softmax rewrite would turn kgui's element-wise softmax into a Softmax op, which the C back end
+# runs in Python through an inner numba function that leaves a file in /tmp at each compile.
+MODE = get_mode(os.environ.get("KGUI_PYTENSOR_MODE", "CVM")).excluding("local_log_sum_exp", "local_softmax_stabilize")
 
 NAME = "theano"
 
