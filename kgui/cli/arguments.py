@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     showing.add_argument("id", metavar="ID")
     showing.add_argument("--layers", action="store_true",
                          help="also its layer statistics: gradient norm per weight matrix, dead units per layer")
-    listing.add_argument("--sweep", metavar="ID", help="only the trials of this sweep")
+    listing.add_argument("--sweep", type=_sweep_id, metavar="ID", help="only the trials of this sweep")
     listing.add_argument("--columns", type=_setting_columns, default=[], metavar="SETTING,...",
                          help="also show these settings of each run, e.g. optimizer,momentum,l2 (any field of the "
                               "experiment JSON)")
@@ -110,6 +110,13 @@ def _worker_count(text: str) -> int:
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number of worker processes (0 or more), got {text!r}")
     return int(text)
+
+
+def _sweep_id(text: str) -> str:
+    """argparse type of ``runs list --sweep``: a sweep's id (an empty one would match every run that is no trial)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a sweep id (kgui sweep prints it), got an empty one")
+    return text.strip()
 
 
 def _layer_stats_every(text: str) -> int:

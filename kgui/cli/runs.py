@@ -35,7 +35,7 @@ def runs_command(args, out) -> int:
             print(f"no runs in {store.root}", file=out)
         return EXIT_ERROR if exported.skipped else EXIT_OK
     records = store.list()
-    if args.sweep:
+    if args.sweep is not None:
         records = [record for record in records if record.sweep_id == args.sweep]
         if not records:
             print(f"no runs of sweep {args.sweep} in {store.root}", file=out)
