@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from kgui.core.data import csv_files, dataset_cache
 from kgui.core.training import lr_finder
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--export", action="append", default=[], metavar="FILE",
                      help=f"write the history or loss plot; format from the extension ({' '.join(FORMATS)}), "
                           "or .py for the experiment as a standalone K-API script; repeatable")
-    run.add_argument("--runs-dir", metavar="DIR", help="where runs are saved (default: $KGUI_RUNS_DIR or the "
+    run.add_argument("--runs-dir", type=_runs_folder, metavar="DIR", help="where runs are saved (default: $KGUI_RUNS_DIR or the "
                                                        "user data folder)")
     run.add_argument("--workers", type=_worker_count, default=0, metavar="N",
                      help="train in worker processes (a comparison, --backend all: one per engine, N at a time) "
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("--tensorboard", metavar="DIR", required=True, help="folder for the event files")
     exporting.add_argument("ids", nargs="*", metavar="RUN", help="run ids (default: every saved run)")
     for sub in (listing, showing, deleting, exporting):
-        sub.add_argument("--runs-dir", metavar="DIR")
+        sub.add_argument("--runs-dir", type=_runs_folder, metavar="DIR")
     return parser
 
 
@@ -110,6 +111,22 @@ def _worker_count(text: str) -> int:
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number of worker processes (0 or more), got {text!r}")
     return int(text)
+
+
+def _runs_folder(text: str) -> str:
+    """argparse type of --runs-dir: a folder, or a path where one can be made (not a file, nor under one: listing it
+    would say "no runs", and a run could not be saved there)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got an empty path")
+    path = Path(text)
+    try:
+        existing = next(folder for folder in (path, *path.parents) if folder.exists())
+    except OSError:   # a folder on the way that cannot be read: saving there says why, in one line
+        return text
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is not a folder" if existing == path
+                                         else f"{text} cannot be made: {existing} is not a folder")
+    return text
 
 
 def _sweep_id(text: str) -> str:
@@ -164,7 +181,7 @@ def _add_sweep_parser(commands) -> None:
     sweep.add_argument("--save", metavar="SWEEP.json", help="write the sweep as JSON (for --config) and run it")
     sweep.add_argument("--export", action="append", default=[], metavar="FILE",
                        help="write the ranked trial table as .csv or .json; repeatable")
-    sweep.add_argument("--runs-dir", metavar="DIR", help="where runs are saved")
+    sweep.add_argument("--runs-dir", type=_runs_folder, metavar="DIR", help="where runs are saved")
 
 
 def _setting_columns(text: str) -> list:
