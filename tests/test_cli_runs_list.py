@@ -2,6 +2,8 @@
 import pytest
 
 from kgui import cli
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.runs import RunRecord, RunStore, SweepTag
 from kgui.exit_codes import EXIT_USAGE
 
 
@@ -38,3 +40,19 @@ def test_a_runs_dir_that_is_a_file_is_one_line_saying_so_for_every_command(capsy
         cli.main([*command, "--runs-dir", ""])
     assert capsys.readouterr().err == "kgui: error: argument --runs-dir: expected a folder, got an empty path\n"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_sweeps_trials_are_listed_by_their_axis_values_not_by_run_id(capsys, tmp_path):
+    """Trials made within one second were listed by their ids' random part: in no order a person can follow."""
+    store = RunStore(tmp_path)
+    grid = [(rate, hidden, seed) for rate in (0.001, 0.01, 0.1) for hidden in ([8], [8, 8], [16]) for seed in (0, 1)]
+    for number, (rate, hidden, seed) in enumerate(reversed(grid)):    # ids sort the other way round
+        record = RunRecord(f"20260101-120000-{number:06x}", f"trial {rate} {hidden} {seed}",
+                           ExperimentSettings(learning_rate=rate, seed=seed), created="2026-01-01T12:00:00+00:00")
+        SweepTag("sweep-1", {"learning_rate": rate, "hidden": hidden, "seed": seed}).apply(record)
+        store.begin(record).close()
+    store.begin(RunRecord("20250101-120000-000000", "no trial", ExperimentSettings())).close()
+    code, out, err = run(capsys, "runs", "list", "--runs-dir", str(tmp_path), "--sweep", "sweep-1")
+    assert (code, err) == (0, "")
+    assert [line.split("  ")[-1].strip() for line in out.splitlines()] == [
+        f"trial {rate} {hidden} {seed}" for rate, hidden, seed in sorted(grid)]   # [8], [8, 8], [16]

@@ -89,7 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     showing.add_argument("id", metavar="ID")
     showing.add_argument("--layers", action="store_true",
                          help="also its layer statistics: gradient norm per weight matrix, dead units per layer")
-    listing.add_argument("--sweep", type=_sweep_id, metavar="ID", help="only the trials of this sweep")
+    listing.add_argument("--sweep", type=_sweep_id, metavar="ID",
+                         help="only the trials of this sweep, by their axis values (the first axis first; a "
+                              "configuration's seeds together)")
     listing.add_argument("--columns", type=_setting_columns, default=[], metavar="SETTING,...",
                          help="also show these settings of each run, e.g. optimizer,momentum,l2 (any field of the "
                               "experiment JSON)")

@@ -36,7 +36,7 @@ def runs_command(args, out) -> int:
         return EXIT_ERROR if exported.skipped else EXIT_OK
     records = store.list()
     if args.sweep is not None:
-        records = [record for record in records if record.sweep_id == args.sweep]
+        records = in_trial_order([record for record in records if record.sweep_id == args.sweep])
         if not records:
             print(f"no runs of sweep {args.sweep} in {store.root}", file=out)
             return EXIT_OK
@@ -47,6 +47,22 @@ def runs_command(args, out) -> int:
     else:
         print("\n".join(map(run_line, records)), file=out)
     return EXIT_OK
+
+
+def in_trial_order(trials: list) -> list:
+    """A sweep's trials sorted by their axis values, the first axis first (as ``--grid`` gave them), then the next,
+    so that a configuration's seeds stand together: numbers ascending, then layer lists, then other values as text,
+    then trials without the value; ties (the same values) oldest first."""
+    axes = list(dict.fromkeys(name for record in trials for name in record.sweep_values))
+
+    def value_key(value) -> tuple:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return (0, value)
+        if isinstance(value, list):
+            return (1, tuple(value_key(item) for item in value))
+        return (2, str(value)) if value is not None else (3,)
+
+    return sorted(trials, key=lambda record: [value_key(record.sweep_values.get(name)) for name in axes])
 
 
 def show_run(store: RunStore, run_id: str, with_layers: bool, out) -> int:
