@@ -1,6 +1,7 @@
 """Dataset loaders: linear, bundled, user CSV (including every kind of bad file) and the real Otto data."""
 import gzip
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -135,6 +136,8 @@ BAD_FILES = [
     ("unnamed column", b"a,,y\n1,2,3\n", {}, r"header column 2 has no name"),
     ("duplicate column", b"a,a,y\n1,2,3\n", {}, r"header names column\(s\) 'a' more than once"),
     ("too few rows", b"a,y\n1,2.5\n", {}, r"1 row\(s\) are too few to hold out a validation fraction of 0\.2"),
+    ("beyond float32", b"a,b,y\n1,2,0\n3,-1e39,1\n", {}, r"column 'b', line 3: -1e39 is beyond float32's range"),
+    ("target beyond float32", b"a,y\n1,2.5\n2,1e39\n3,0.5\n", {}, r"column 'y', line 3: 1e\+39 is beyond float32's"),
 ]
 
 
@@ -142,7 +145,8 @@ BAD_FILES = [
                          ids=[case[0] for case in BAD_FILES])
 def test_bad_csv_files_get_one_line_messages_naming_the_place(tmp_path, content, options, message):
     path = write(tmp_path, content)
-    with pytest.raises(DatasetError, match=message) as caught:
+    with pytest.raises(DatasetError, match=message) as caught, warnings.catch_warnings():
+        warnings.simplefilter("error")  # the one line is all a user sees: no warning printed beside it
         load_dataset(str(path), options)
     assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
 

@@ -57,9 +57,10 @@ def parse_piece(text: bytes, names, dtypes, features, label):
     import numpy as np
     import pandas as pd
 
-    frame = pd.read_csv(io.BytesIO(text), header=None, names=names, index_col=False, dtype=dtypes,
-                        skipinitialspace=True, skip_blank_lines=True, engine="c", encoding="utf-8",
-                        encoding_errors="strict")
+    with np.errstate(over="ignore"):  # a number beyond float32 comes out as inf: Python's reader names it
+        frame = pd.read_csv(io.BytesIO(text), header=None, names=names, index_col=False, dtype=dtypes,
+                            skipinitialspace=True, skip_blank_lines=True, engine="c", encoding="utf-8",
+                            encoding_errors="strict")
     block = frame[features].to_numpy(np.float32)
     if not np.isfinite(block).all():
         return None

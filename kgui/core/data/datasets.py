@@ -199,6 +199,9 @@ def _targets(table: csv_files.CsvTable, task: str) -> tuple[Task, np.ndarray, li
         if not np.isfinite(values).all():
             bad = _first(~np.isfinite(values))
             raise table.fail(f"column {column!r}, line {table.line_of(bad)}: an infinite value ({values[bad]})")
+        if not (np.abs(values) <= csv_files.FLOAT32_MAX).all():
+            bad = _first(~(np.abs(values) <= csv_files.FLOAT32_MAX))
+            raise csv_files.beyond_float32(table.path, column, table.line_of(bad), texts[codes[bad]])
         return task, values, []
     classes, inverse = np.unique(numbers.to_numpy() if numeric else np.array(texts, dtype=str), return_inverse=True)
     names = [str(c) for c in classes]

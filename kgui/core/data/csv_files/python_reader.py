@@ -15,6 +15,7 @@ from .table import NA_VALUES, CsvTable, LabelCollector
 from .text import csv_rows, text_lines
 
 PYTHON_BATCH_CELLS = 1 << 20           # cells converted to float32 at once by the Python reader
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def numbers(rows: list[tuple[str, ...]], width: int) -> np.ndarray | None:
@@ -28,8 +29,9 @@ def numbers(rows: list[tuple[str, ...]], width: int) -> np.ndarray | None:
 
     text = "\n".join(itertools.chain.from_iterable(rows))
     try:
-        column = pd.read_csv(io.StringIO(text), header=None, names=["value"], dtype=np.float32, engine="c",
-                             skip_blank_lines=False, skipinitialspace=True)["value"].to_numpy()
+        with np.errstate(over="ignore"):  # a number beyond float32 comes out as inf, named by cell_problem
+            column = pd.read_csv(io.StringIO(text), header=None, names=["value"], dtype=np.float32, engine="c",
+                                 skip_blank_lines=False, skipinitialspace=True)["value"].to_numpy()
     except (ValueError, pd.errors.EmptyDataError):
         return None
     if len(column) != len(rows) * width:
@@ -45,7 +47,7 @@ def raise_first_bad_cell(path: Path, columns, lines, rows) -> None:
                 number = float(value)
             except ValueError:
                 raise cell_problem(path, column, line, value) from None
-            if not np.isfinite(number):
+            if not abs(number) <= FLOAT32_MAX:
                 raise cell_problem(path, column, line, value)
     raise DatasetError(f"{path}: lines {lines[0]}-{lines[-1]}: numbers that cannot be read as float32")
 
@@ -60,7 +62,13 @@ def cell_problem(path: Path, column: str, line: int, value: str) -> DatasetError
         return DatasetError(f"{path}: column {column!r} is not numeric: line {line} has {value!r}")
     if number != number:
         return DatasetError(f"{path}: column {column!r}, line {line}: a missing value")
+    if abs(number) != float("inf"):
+        return beyond_float32(path, column, line, text)
     return DatasetError(f"{path}: column {column!r}, line {line}: an infinite value ({number})")
+
+
+def beyond_float32(path: Path, column: str, line: int, text: str) -> DatasetError:
+    return DatasetError(f"{path}: column {column!r}, line {line}: {text} is beyond float32's range (±{FLOAT32_MAX:.4g})")
 
 
 def read_python(stream: Stream, rest: bytes, path: Path, names, features, label, header_line, progress,
