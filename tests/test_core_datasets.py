@@ -136,6 +136,9 @@ BAD_FILES = [
     ("unnamed column", b"a,,y\n1,2,3\n", {}, r"header column 2 has no name"),
     ("duplicate column", b"a,a,y\n1,2,3\n", {}, r"header names column\(s\) 'a' more than once"),
     ("too few rows", b"a,y\n1,2.5\n", {}, r"1 row\(s\) are too few to hold out a validation fraction of 0\.2"),
+    ("no header", b"1,2,0\n3,4,1\n", {}, r"the first row holds only numbers \(1,2,0\): it must be a header row"),
+    ("semicolons", b"a;b;y\n1;2;0\n", {}, r"the header is one column, 'a;b;y': kgui reads comma-separated values, "
+     r"and this file looks separated by ';'"),
     ("beyond float32", b"a,b,y\n1,2,0\n3,-1e39,1\n", {}, r"column 'b', line 3: -1e39 is beyond float32's range"),
     ("target beyond float32", b"a,y\n1,2.5\n2,1e39\n3,0.5\n", {}, r"column 'y', line 3: 1e\+39 is beyond float32's"),
 ]

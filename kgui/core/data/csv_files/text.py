@@ -77,7 +77,16 @@ def header_names(row: bytes, path: Path, offset: int) -> list[str]:
 
 
 def check_header(names: list[str], path) -> list[str]:
-    """``names`` when every column has a name and no name repeats; DatasetError otherwise. Linear time."""
+    """``names`` when every column has a name and no name repeats, and the row is a header (not numbers only, not
+    one column of another separator's fields); DatasetError otherwise. Linear time."""
+    if len(names) == 1:
+        separator = next((mark for mark in (";", "\t", "|") if mark in names[0]), None)
+        if separator is not None:
+            raise DatasetError(f"{path}: the header is one column, {abbreviated_text(names[0])!r}: kgui reads "
+                               f"comma-separated values, and this file looks separated by {separator!r}")
+    if names and all(is_number(name) for name in names):
+        raise DatasetError(f"{path}: the first row holds only numbers ({abbreviated_text(','.join(names))}): it "
+                           "must be a header row naming the columns")
     if "" in names:
         raise DatasetError(f"{path}: header column {names.index('') + 1} has no name")
     duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
@@ -86,6 +95,18 @@ def check_header(names: list[str], path) -> list[str]:
                                                         else "")
         raise DatasetError(f"{path}: header names column(s) {shown} more than once")
     return names
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def abbreviated_text(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def not_utf8(path: Path, byte: int, offset: int) -> DatasetError:
