@@ -357,7 +357,8 @@ def test_a_sweep_over_hidden_layers_keeps_readable_runs_listed_and_exported(caps
     assert len(records) == 2 and all(record.readable for record in records), [r.message for r in records]
     assert sorted(record.sweep_values["hidden"] for record in records) == [[8], [8, 8]]
     # named by their values first: a name cut short in the runs table still tells them apart
-    assert sorted(record.name for record in records) == [f"hidden 8 · {sweep_id} #1", f"hidden 8,8 · {sweep_id} #2"]
+    assert sorted(record.name for record in records) == [f"Hidden layers 8 · {sweep_id} #1",
+                                                         f"Hidden layers 8,8 · {sweep_id} #2"]
     code, listed, _ = run(capsys, "runs", "list", "--runs-dir", runs, "--sweep", sweep_id)
     assert code == 0 and len(listed.splitlines()) == 2
     code, _, err = run(capsys, "runs", "export", "--runs-dir", runs, "--tensorboard", str(tmp_path / "tb"))
@@ -384,3 +385,16 @@ def test_hidden_layer_trials_a_version_2_index_cached_as_unreadable_are_read_aga
     (tmp_path / INDEX_FILE).write_bytes(json.dumps(header).encode() + b"\n" + body)
     [listed] = store.list()
     assert listed.readable and listed.sweep_values == {"hidden": [8, 8]}, listed.message
+
+
+def test_trials_are_named_in_the_words_the_rest_of_kgui_uses_unique_and_printable(tmp_path):
+    """Run names read "learning_rate 0.1 · optimizer adam": the flags' names, not the runs table's words."""
+    spec = SweepSpec(SPIRAL.replace(backend="jax"), (
+        Axis("learning_rate", (0.1, 0.0123456789)), Axis("optimizer", ("sgd", "adam")), Axis("noise", (0.2,)),
+        Axis("backend", ("jax",)), Axis("batch_size", (None,))), seeds=2, name="night \x1b[31mrun")
+    runner = SweepRunner(spec, RunStore(tmp_path), ThreadExecutor(1))
+    names = [runner.trial_name(trial) for trial in spec.expand()]
+    assert names[0] == "Learning rate 0.1 · SGD · Noise 0.2 · JAX · Batch size full · Seed 0 · night \ufffd[31mrun #1"
+    assert names[7] == ("Learning rate 0.0123457 · Adam · Noise 0.2 · JAX · Batch size full · Seed 1 · "
+                        "night \ufffd[31mrun #8")
+    assert len(set(names)) == 8

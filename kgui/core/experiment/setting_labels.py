@@ -85,6 +85,20 @@ def label_for(name: str) -> SettingLabel:
     return labels[name]
 
 
+_NAMING_THEMSELVES = {"backend", "dataset", "optimizer"}   # "JAX", "Otto Group", "Adam": no title needed
+
+
+def value_words(name: str, settings: ExperimentSettings) -> str:
+    """The value ``settings`` give field or dataset option ``name``, as people read it: "Learning rate 0.01", "Adam",
+    "JAX", "Hidden layers 8,8", "Batch size full", "Seed 2", a dataset option's "Noise 0.1" (a sweep trial's axis
+    values in its run's name)."""
+    labels = {label.name: label for label in setting_labels()}
+    if name in labels:
+        label = labels[name]
+        return label.text(settings) if name in _NAMING_THEMSELVES else f"{label.title} {label.text(settings)}"
+    return f"{name.replace('_', ' ').capitalize()} {_plain(settings.dataset_options.get(name))}"
+
+
 # -- default run names ------------------------------------------------------------------------------------------
 
 def name_parts(settings: ExperimentSettings) -> list[str]:

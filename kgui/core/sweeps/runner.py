@@ -16,7 +16,9 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Callable
 
+from ..experiment.setting_labels import value_words
 from ..runs import RunRecord, RunStatus, RunStore, SweepTag
+from ..runs.names import printable
 from ..session import RunEnded, RunStarted, StepsTaken
 from ..training.trainer import model_key
 from ..files import error_text
@@ -208,9 +210,11 @@ class SweepRunner:
             return outcome
 
     def trial_name(self, trial: Trial) -> str:
-        """Its values first, then its sweep and number: a name cut short in the runs table or a legend still tells
-        the trials apart (the sweep's 26-letter id came first, the same in every row)."""
-        return f"{trial.label()} · {self.spec.name or self.sweep_id} #{trial.index + 1}"
+        """Its values in words first ("Learning rate 0.1 · Adam · Seed 1"), then its sweep and number (which keeps
+        the names unique): a name cut short in the runs table or a legend still tells the trials apart (the sweep's
+        26-letter id came first, the same in every row). Printable: it is written into run.json as it is."""
+        values = " · ".join(value_words(name, trial.settings) for name in trial.values)
+        return printable(f"{values} · {self.spec.name or self.sweep_id} #{trial.index + 1}")
 
     def _run_trial(self, outcome: TrialOutcome, slot: int) -> None:
         outcome.state = TrialState.RUNNING
