@@ -274,18 +274,20 @@ def test_a_damaged_run_is_listed_as_unreadable_with_the_reason(tmp_path, kind):
 
 
 @pytest.mark.parametrize("name", ["history.csv", "writer.lock", "run.json"])
-@pytest.mark.parametrize("kind", ["folder", "fifo"])
-def test_a_folder_or_fifo_in_place_of_a_run_file_neither_stops_nor_hangs_listing(tmp_path, name, kind):
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
+def test_a_folder_fifo_or_device_in_place_of_a_run_file_neither_stops_nor_hangs_listing(tmp_path, name, kind):
     if kind == "fifo" and not hasattr(os, "mkfifo"):
         pytest.skip("no FIFOs here")
     store = RunStore(tmp_path)
     record = make_run(store, status="running")
     path = tmp_path / record.id / name
     path.unlink()
-    path.mkdir() if kind == "folder" else os.mkfifo(path)
+    {"folder": path.mkdir, "fifo": lambda: os.mkfifo(path), "device": lambda: path.symlink_to("/dev/zero")}[kind]()
     listed = store.list()[0]
+    assert store.load(record.id, with_history=True).status == listed.status  # /dev/zero: read to no end before
     if name == "run.json":
         assert listed.status == RunStatus.UNREADABLE
+        assert listed.message == ("run.json: Is a directory" if kind == "folder" else "run.json: not a regular file")
     else:
         assert listed.status == RunStatus.INTERRUPTED
         assert listed.summary.steps == (0 if name == "history.csv" else 3)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 from .files import NO_WAIT
 from .records import RunSummary, StepRecord
@@ -81,8 +82,12 @@ def continues(path, summary: RunSummary) -> bool:
 
 
 def read_bytes(path, offset: int, size: int = -1) -> bytes:
+    """Bytes of history.csv from ``offset``; none when it is not a regular file (a FIFO would block, /dev/zero
+    never end)."""
     try:
         with os.fdopen(os.open(path, os.O_RDONLY | NO_WAIT), "rb") as stream:
+            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+                return b""
             stream.seek(offset)
             return stream.read(size)
     except OSError:  # missing, a folder, unreadable: no steps

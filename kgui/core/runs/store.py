@@ -240,6 +240,9 @@ class RunStore:
     def _read_record(folder, run_id: str) -> RunRecord:
         fd = os.open(os.path.join(folder, RUN_FILE), os.O_RDONLY | NO_WAIT)
         try:
+            mode = os.fstat(fd).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # a folder: os.read says so
+                raise ValueError("not a regular file")  # a FIFO, /dev/zero
             data = os.read(fd, MAX_RUN_FILE_BYTES + 1)
         finally:
             os.close(fd)
