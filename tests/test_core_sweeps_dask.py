@@ -131,6 +131,9 @@ def test_steps_come_back_while_training_and_stop_ends_the_clusters_trials_keepin
     assert records and all(record.status == RunStatus.STOPPED for record in records)
     assert all(record.summary.steps for record in records)
     assert all(record.summary.steps < 1_000_000 for record in records)
+    for record in records:   # the steps sent while it trained, then those its result carried: each once, in order
+        history = store.load(record.id).history
+        assert [step.step for step in history] == list(range(1, record.summary.steps + 1))
     assert took < 10   # nothing hangs (the CLI's Ctrl-C test measures the 2 s)
     # the workers put steps on the sweep's queues and the trials' stop events were set: the scheduler keeps none
     assert kept_on_scheduler(cluster) == {"queues": [], "events": []}
@@ -142,3 +145,17 @@ def test_an_unreachable_scheduler_is_one_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert code == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_steps_cross_as_json_rows_keeping_nan_and_infinities_and_bad_rows_are_refused():
+    from kgui.core.runs import StepRecord
+    from kgui.core.sweeps.dask_executor import _step_from_row, _step_row
+
+    steps = [StepRecord(1, 0.5, None, None, 0.01, 0.1, 1.5), StepRecord(2, float("nan"), float("inf"), 0.25, 0.01,
+                                                                        0.2, 1.25, {"w": 0.5, "b": -float("inf")})]
+    back = [_step_from_row(row) for row in json.loads(json.dumps(list(map(_step_row, steps))))]
+    assert [repr(step) for step in back] == [repr(step) for step in steps]
+    for row in ([1, 0.5], {"step": 1}, [1.5, 0.5, None, None, 0.01, 0.1, 1.5, {}], [1, "x", None, None, 0.01, 0.1, 1.5, {}],
+                [1, 0.5, None, None, 0.01, 0.1, 1.5, []]):
+        with pytest.raises(ValueError):
+            _step_from_row(row)

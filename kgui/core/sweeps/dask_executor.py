@@ -2,23 +2,28 @@
 
 Each attempt is one Dask task, :func:`train_trial`, that runs the trial's training job in the Dask worker's process
 exactly as a local worker would (no store there). While it trains it sends the run's start and its steps back
-through a Dask ``Queue`` (one per slot of the caller, deleted at the sweep's end), from a thread of its own every ``STEPS_EVERY_S``, and it
-returns the final run with its whole history as JSON; the caller's runner writes the run into its own store (one
-writer per run). A trial shorter than ``STEPS_EVERY_S`` sends nothing while it trains: each message is a round trip
-through the scheduler, which on a loaded machine costs more than such a trial. Stop sets the attempt's Dask ``Event``; the task watches it and stops
-its run between two steps. Each Dask worker thread keeps its last trainer, so the next trial of the same model
-reuses its compiled functions.
+through a Dask ``Queue`` (one per slot of the caller, deleted at the sweep's end), from a thread of its own every
+``STEPS_EVERY_S``, and it returns the final run as JSON with the steps it did not send; the caller's runner writes the
+run into its own store (one writer per run). A trial shorter than ``STEPS_EVERY_S`` sends nothing while it trains:
+each message is a round trip through the scheduler, which on a loaded machine costs more than such a trial. Steps
+cross as JSON lists of their fields (NaN and infinities kept), each checked when read. Stop sets the attempt's Dask
+``Event``; the task watches it and stops its run between two steps. Each Dask worker thread keeps its last trainer,
+so the next trial of the same model reuses its compiled functions (:mod:`kgui.dask_worker`, a worker preload,
+imports the engines before the first trial).
 
 The cluster runs the code it is sent: connect only to a scheduler you trust (as with any Dask cluster).
 """
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import operator
 import threading
 import uuid
 
 from ..runs import FINAL_STATUSES, RunRecord, RunStatus, StepRecord
+from ..runs.json_values import integer, number, optional_number, short
 from ..session import Job, JobKind, Preparation, RunEnded, RunStarted, StepsTaken
 from ..experiment.settings import ExperimentSettings
 from ..training.trainer import reusable_model
@@ -35,14 +40,28 @@ PUT_TIMEOUT_S = 30.0    # a task gives up sending its events after this long (th
 _kept = threading.local()   # per Dask worker thread: the last ended trainer
 
 
-def _record_json(record: RunRecord, with_history: bool = False) -> dict:
-    return record.to_dict(with_history=with_history)
+_STEP_FIELDS = tuple(field.name for field in dataclasses.fields(StepRecord))
+_step_row = operator.attrgetter(*_STEP_FIELDS)   # a step as it crosses: its fields, in order
+
+
+def _step_from_row(row) -> StepRecord:
+    """A step that came back (see :data:`_step_row`), each field checked; ValueError naming what is wrong."""
+    if not isinstance(row, list) or len(row) != len(_STEP_FIELDS):
+        raise ValueError(f"a step must be a list of its {len(_STEP_FIELDS)} fields, got {short(row)}")
+    step, train_loss, val_loss, accuracy, rate, elapsed, step_ms, params = row
+    if not isinstance(params, dict):
+        raise ValueError(f"a step's params must be a JSON object, got {short(params)}")
+    return StepRecord(integer(step, "step"), number(train_loss), optional_number(val_loss),
+                      optional_number(accuracy), number(rate), number(elapsed), number(step_ms),
+                      {str(name): number(value) for name, value in params.items()})
+
+
+def _record_json(record: RunRecord) -> dict:
+    return record.to_dict(with_history=False)
 
 
 def _record_from(data: dict) -> RunRecord:
-    history = [StepRecord.from_dict(step) for step in data.get("history", [])]
-    return RunRecord.from_dict({key: value for key, value in data.items() if key != "history"}, history,
-                               run_id=data["id"])
+    return RunRecord.from_dict(data, run_id=data["id"])
 
 
 class _Sender:
@@ -53,13 +72,14 @@ class _Sender:
     def __init__(self, client, queue_name: str, attempt: str):
         self.client, self.queue_name, self.attempt = client, queue_name, attempt
         self.sent = 0                 # batches put on the queue
-        self._pending: list[dict] = []
+        self.steps_sent = 0           # the steps in them
+        self._pending: list = []      # a RunStarted's record as JSON, or a list of steps (made rows when sent)
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kgui-dask-events", daemon=True)
         self._thread.start()
 
-    def add(self, message: dict) -> None:
+    def add(self, message) -> None:
         with self._lock:
             self._pending.append(message)
 
@@ -68,12 +88,15 @@ class _Sender:
             with self._lock:
                 batch, self._pending = self._pending, []
             if batch:
+                events = [{"steps": list(map(_step_row, message))} if isinstance(message, list)
+                          else {"started": message} for message in batch]
                 try:
-                    _queue(self.client, self.queue_name).put(json.dumps({"attempt": self.attempt, "events": batch}),
-                                                timeout=PUT_TIMEOUT_S)
+                    _queue(self.client, self.queue_name).put(json.dumps({"attempt": self.attempt, "events": events}),
+                                                             timeout=PUT_TIMEOUT_S)
                 except Exception:  # noqa: BLE001 - the scheduler is gone: the caller's wait says so
                     return
                 self.sent += 1
+                self.steps_sent += sum(len(event["steps"]) for event in events if "steps" in event)
 
     def close(self) -> int:
         """Stop sending (what is left comes back in the task's result); the number of batches sent."""
@@ -105,8 +128,8 @@ def _queue(client, name: str):
 
 def train_trial(settings_json: str, stop_name: str, queue_name: str, attempt: str) -> str:
     """The Dask task: train one trial here, send its start and steps to ``queue_name`` while it trains (tagged with
-    ``attempt``), stop when ``stop_name`` is set; returns the final run (with history) and the number of batches
-    sent, as JSON."""
+    ``attempt``), stop when ``stop_name`` is set; returns, as JSON, the final run (without history), the steps not
+    sent, and the number of batches and of steps sent."""
     from distributed import Event, get_client
 
     settings = ExperimentSettings.from_json(settings_json)
@@ -127,9 +150,9 @@ def train_trial(settings_json: str, stop_name: str, queue_name: str, attempt: st
 
     def sink(event) -> None:
         if isinstance(event, RunStarted):
-            sender.add({"started": _record_json(event.run)})
+            sender.add(_record_json(event.run))
         elif isinstance(event, StepsTaken):
-            sender.add({"steps": [step.to_dict() for step in event.steps]})
+            sender.add(event.steps)
 
     kept = getattr(_kept, "trainer", None)
     _kept.trainer = None
@@ -147,7 +170,8 @@ def train_trial(settings_json: str, stop_name: str, queue_name: str, attempt: st
         _kept.trainer = trainer
     if not isinstance(job.result, RunRecord):
         raise RuntimeError(job.error or "the trial ended without a run")
-    return json.dumps({"run": _record_json(job.result, with_history=True), "sent": sent})
+    return json.dumps({"run": _record_json(job.result), "sent": sent, "steps_sent": sender.steps_sent,
+                       "steps": list(map(_step_row, job.result.history[sender.steps_sent:]))})
 
 
 class _DaskAttempt:
@@ -158,6 +182,7 @@ class _DaskAttempt:
         self.client, self.sink, self.queue = client, sink, queue
         self.run_id = ""
         self.received = 0   # this attempt's batches taken from the queue
+        self.steps: list[StepRecord] = []   # the steps in them
         self._stopped = False
         self.stop_event = Event(f"kgui-stop-{self.name}", client=client)
         self._done = threading.Event()
@@ -197,7 +222,9 @@ class _DaskAttempt:
                     self.run_id = record.id
                     self.sink(RunStarted(record, None))
                 else:
-                    self.sink(StepsTaken(self.run_id, [StepRecord.from_dict(step) for step in message["steps"]]))
+                    steps = [_step_from_row(row) for row in message["steps"]]
+                    self.steps += steps
+                    self.sink(StepsTaken(self.run_id, steps))
 
     def wait(self) -> AttemptResult:
         while not self._done.wait(POLL_S):   # at once when the task ends, not at the next poll
@@ -208,12 +235,17 @@ class _DaskAttempt:
         try:
             result = json.loads(self.future.result())
             final = _record_from(result["run"])
+            tail = [_step_from_row(row) for row in result["steps"]]
         except Exception as exc:  # noqa: BLE001 - a lost worker, a task error: the trial is tried again
             if self.future.cancelled() or self.client.status != "running":   # Dask cancels them all then
                 return AttemptResult(None, cause=SCHEDULER_LOST)   # no retry: it would replace the steps kept
             return AttemptResult(None, lost=True, cause=f"the Dask task failed: {type(exc).__name__}: {exc}")
         if self.received < result["sent"]:   # the task sent them all before it returned
             self._drain()
+        if len(self.steps) != result["steps_sent"]:
+            return AttemptResult(None, lost=True, cause="the steps the Dask task sent while it trained did not all "
+                                                        "come back")
+        final.history = self.steps + tail
         self.sink(RunEnded(final))
         return AttemptResult(final)
 
