@@ -56,3 +56,36 @@ def test_each_cpu_keeps_its_own_folder(tmp_path):
     one = "model name\t: A CPU\nflags\t\t: fpu sse2 avx2\n"
     assert cpu_key(one) == cpu_key(one + one) != cpu_key(one.replace(" avx2", " avx512f"))
     assert cpu_key(one) != cpu_key(one.replace("A CPU", "Another CPU"))
+
+
+NOTEBOOK_CODE = """
+from pathlib import Path
+import jax, numpy as np
+import kgui.backend
+
+K = kgui.backend.load("jax")
+x = K.variable(np.ones(3))
+K.eval(x * 2)                                      # kgui's own functions, kept in its cache
+jax.jit(lambda a: a * 3 + 1)(np.ones(4))           # the notebook's own function, kept in the same cache
+for entry in Path(jax.config.jax_compilation_cache_dir).rglob("*-cache"):
+    entry.write_bytes(entry.read_bytes()[:100])    # every entry damaged
+jax.clear_caches()
+K.eval(K.variable(np.ones(3)) * 2)                 # kgui's: compiled again, unsaid
+jax.jit(lambda a: a * 3 + 1)(np.ones(4))           # the notebook's: JAX says so, as it would without kgui
+"""
+
+
+def test_only_kgui_own_calls_are_quiet_about_damaged_entries_not_the_notebooks_jax_code(tmp_path):
+    """kgui's filter of JAX's cache warnings was the whole process's: a notebook's own JAX code never heard of its
+    own damaged entries once kgui's JAX engine was loaded."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", NOTEBOOK_CODE], cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(root), "XDG_CACHE_HOME": str(tmp_path)}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    warned = [line for line in done.stderr.splitlines() if "persistent compilation cache entry" in line]
+    assert len(warned) == 1 and "Error reading persistent compilation cache entry for 'jit__lambda'" in warned[0], \
+        done.stderr

@@ -10,6 +10,7 @@ Importing this module imports JAX; :func:`kgui.backend.load` does it on demand.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
@@ -69,15 +70,26 @@ def _keep_compiled_functions() -> None:
     if not usable:   # JAX would otherwise try JAX_COMPILATION_CACHE_DIR itself, and warn at every compile
         jax.config.update("jax_compilation_cache_dir", None)
         return
-    # A damaged entry (a full disk, a worker killed while writing one) is compiled again, as without the cache: JAX
-    # warns of it on every run otherwise, since it never replaces an entry.
-    warnings.filterwarnings("ignore", message="Error (reading|writing) persistent compilation cache entry")
     jax.config.update("jax_compilation_cache_dir", folder)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_compilation_cache_max_size", COMPILED_CACHE_BYTES)
 
 
 _keep_compiled_functions()
+
+_CACHE_ENTRY_ERROR = "Error (reading|writing) persistent compilation cache entry"
+
+
+@contextlib.contextmanager
+def _cache_errors_unsaid():
+    """While kgui's own function compiles: a damaged cache entry (a full disk, a worker killed while writing one) is
+    compiled again, as without the cache, and JAX's warning about it is not shown (it never replaces an entry, so it
+    would warn on every run). Only around kgui's calls: other JAX code of the process (a notebook's) still hears of
+    its own entries. ``catch_warnings`` changes the process's filters for the moment, so a compiled function enters
+    it only when a call can compile (new input shapes), not at every step."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_CACHE_ENTRY_ERROR)
+        yield
 
 
 def version() -> str:
@@ -97,7 +109,8 @@ class _Variable:
 
 
 def variable(array: np.ndarray, name=None):
-    return _Variable(jnp.asarray(array), name)
+    with _cache_errors_unsaid():   # the copy onto the device is compiled once per shape and type
+        return _Variable(jnp.asarray(array), name)
 
 
 def get_value(var) -> np.ndarray:
@@ -105,7 +118,8 @@ def get_value(var) -> np.ndarray:
 
 
 def set_value(var, array: np.ndarray) -> None:
-    var.value = jnp.asarray(array)
+    with _cache_errors_unsaid():
+        var.value = jnp.asarray(array)
 
 
 def compile(trace, specs, variables):  # noqa: A001 - engine protocol name
@@ -121,9 +135,18 @@ def compile(trace, specs, variables):  # noqa: A001 - engine protocol name
         return outputs, [value for _, value in updates]
 
     step = jax.jit(pure)
+    compiled_for: set[tuple] = set()   # the input shapes step has been compiled for (the API fixes the inputs'
+                                       # types, and the variables' shapes and types)
 
     def call(arrays):
-        outputs, new_values = step([var.value for var in variables], arrays)
+        values = [var.value for var in variables]
+        shapes = tuple(array.shape for array in arrays)
+        if shapes in compiled_for:
+            outputs, new_values = step(values, arrays)
+        else:
+            with _cache_errors_unsaid():
+                outputs, new_values = step(values, arrays)
+            compiled_for.add(shapes)
         for var, value in zip(updated, new_values):
             var.value = value
         return [np.array(out) for out in outputs]
@@ -137,7 +160,8 @@ def gradients(loss, variables, loss_of):
 
 
 def constant(value: np.ndarray, dtype: str):
-    return jnp.asarray(value, dtype=dtype)
+    with _cache_errors_unsaid():
+        return jnp.asarray(value, dtype=dtype)
 
 
 # --------------------------------------------------------------------------------- ops
