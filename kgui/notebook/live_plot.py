@@ -17,7 +17,9 @@ from time import perf_counter
 from IPython import get_ipython
 from IPython.display import display
 
+from kgui.core.experiment.settings import MAX_STEPS
 from kgui.core.runs import StepRecord
+from kgui.core.training.training_control import checked_rate
 from kgui.ui.loss_plot import LossPlot
 
 from .qt import QtFrame, qt_application
@@ -37,6 +39,10 @@ class LivePlot:
         for side, pixels in (("width", width), ("height", height)):
             if isinstance(pixels, bool) or not isinstance(pixels, int) or not 16 <= pixels <= MAX_PIXELS:
                 raise ValueError(f"{side} must be a whole number of pixels from 16 to {MAX_PIXELS}, got {pixels!r}")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS):
+            raise ValueError(f"steps must be a whole number from 1 to {MAX_STEPS:,} (or None), got {steps!r}")
+        if learning_rate is not None:
+            learning_rate = checked_rate(learning_rate)
         qt_application()
         self.loss_plot = LossPlot()
         self.loss_plot.timer.stop()          # drawn by update(): a kernel runs no Qt event loop

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +29,8 @@ _SETTING_COLUMNS = tuple(f.name for f in dataclasses.fields(ExperimentSettings) 
 
 def store_of(store: RunStore | str | Path | None) -> RunStore:
     """``store`` as a RunStore: the window's store (``$KGUI_RUNS_DIR`` or the user data folder) when None."""
+    if not isinstance(store, (RunStore, str, os.PathLike, type(None))):
+        raise TypeError(f"store must be a RunStore or a folder's path, got {type(store).__name__}")
     return store if isinstance(store, RunStore) else RunStore(store)
 
 

@@ -11,7 +11,10 @@ from ..experiment.settings import FLOAT32_MAX
 
 def checked_rate(value) -> float:
     """``value`` as a learning rate (a float); ValueError in one line unless it is a positive float32."""
-    rate = float(value)
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = math.nan
     if not (math.isfinite(rate) and 0 < rate <= FLOAT32_MAX):
         raise ValueError(f"learning rate must be a positive number, at most {FLOAT32_MAX:.4g} (the largest float32), "
                          f"got {value!r}")
