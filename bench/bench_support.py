@@ -8,7 +8,9 @@ points ``KGUI_DATA_DIR`` at the first ``shared/data`` holding Otto beside the ch
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -44,7 +46,9 @@ def screenshot_window(description: str, size: tuple[int, int]):
     parser.add_argument("--out-dir", default=str(ROOT / "docs"))
     out = Path(parser.parse_args().out_dir)
     app = create_app([])
-    window = fresh_window(Path(tempfile.mkdtemp(prefix="kgui-screenshot-")))
+    scratch = Path(tempfile.mkdtemp(prefix="kgui-screenshot-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)     # its runs and preferences go with the script
+    window = fresh_window(scratch)
     window.resize(*size)
     window.show()
     return app, window, out

@@ -295,3 +295,55 @@ def test_the_layers_plots_keep_a_readable_size_and_scroll_in_a_small_dock(qtbot)
     assert view.graphics.width() >= least.width() and view.graphics.height() >= least.height()   # nothing cut
     assert min(plot.height() for plot in (view.gradients, view.ratios, view.dead, view.colorful)) >= 100
     assert view.scroll.verticalScrollBar().maximum() > 0          # the rest is a scroll away
+
+
+def _spiral_sample(widths=(2, 8, 8, 2), resolution=64) -> layer_stats.LayerStats:
+    """A 2-feature sample of an MLP of ``widths`` (random weights and grids), as a spiral run's would be."""
+    random = np.random.default_rng(0)
+    weights = []
+    for rows, columns in zip(widths, widths[1:]):
+        weights += [random.normal(size=(rows, columns)).astype(np.float32),
+                    random.normal(size=columns).astype(np.float32)]
+    names = tuple(f"{kind}{layer}" for layer in range(1, len(widths)) for kind in "Wb")
+    hidden = widths[1:-1]
+    bins = layer_stats.HISTOGRAM_BINS
+    grid = np.linspace(-6, 6, resolution)
+    return layer_stats.LayerStats(
+        1, names, tuple(weights), tuple(weights), np.ones(len(names)), np.ones(len(names)),
+        np.zeros((len(names), len(layer_stats.PERCENTILES))), np.zeros(len(hidden)), np.ones(len(hidden)),
+        np.zeros(len(hidden)), np.ones((len(hidden), bins), np.int64), (-1.0, 1.0),
+        tuple(np.zeros(width) for width in hidden), tuple(np.ones((width, bins), np.int64) for width in hidden),
+        tuple(random.uniform(-1, 1, (resolution, resolution, width)) for width in hidden), grid, grid,
+        random.uniform(-6, 6, (resolution, resolution, widths[0])))
+
+
+def test_the_network_dock_is_readable_at_its_default_size(qtbot, window):
+    """In the window's first size (1,400 x 880) the Network dock was 330 x 211 px and the picture was scaled down to
+    fit it: the names were 8 px tall, for a 14 px font, and a node 11 px. The names now keep the window's font size,
+    the nodes are at least 13 px, and all of an MLP 8,8 is in view without scrolling."""
+    from PyQt6.QtGui import QFontMetricsF
+    from PyQt6.QtWidgets import QGraphicsSimpleTextItem
+
+    window.resize(1400, 880)
+    window.network_dock.raise_()
+    view = window.network_docks.network
+    view.show_stats(_spiral_sample(), None, ("x1", "x2"), ("-1", "+1"), "Spiral · MLP 8,8: step 1")
+    qtbot.waitUntil(lambda: bool(view.nodes) and view.graphics.viewport().height() > 100)
+    qtbot.wait(50)
+    graphics = view.graphics
+    in_view = graphics.viewport().rect()
+
+    def on_screen(item):
+        return graphics.mapFromScene(item.sceneBoundingRect()).boundingRect()
+
+    line = QFontMetricsF(view.font()).height()
+    names = [item for item in view.scene.items() if isinstance(item, QGraphicsSimpleTextItem)]
+    assert sorted(item.text() for item in names) == ["+1", "-1", "inputs", "layer 1", "layer 2", "outputs", "x1", "x2"]
+    for item in names:
+        assert on_screen(item).height() >= line - 1, item.text()      # the font's size, not scaled down
+        assert in_view.contains(on_screen(item)), item.text()         # nor cut at an edge
+    nodes = [node for column in view.nodes for node in column.values()]
+    assert min(on_screen(node).height() for node in nodes) >= 13
+    assert all(in_view.contains(on_screen(node)) for node in nodes)
+    rows = [on_screen(node) for node in view.nodes[1].values()]
+    assert all(not a.intersects(b) for a, b in zip(rows, rows[1:]))

@@ -179,8 +179,8 @@ class MainWindow(QMainWindow):
                                        Qt.DockWidgetArea.RightDockWidgetArea, below=True)
         self.layers_dock = self._dock("Layers", "layers", self.network_docks.layers, tab_of=self.network_dock)
         self.network_dock.raise_()
-        # the upper docks (Fit, Parity: a plot over a table of four engines) get three fifths
-        self.resizeDocks([self.surface_dock, self.network_dock], [3, 2], Qt.Orientation.Vertical)
+        # the upper docks (Fit, Parity: a plot over a table of four engines) get four sevenths, the network the rest
+        self.resizeDocks([self.surface_dock, self.network_dock], [4, 3], Qt.Orientation.Vertical)
         self.network_docks.network.neuron_hovered.connect(self.surface_view.show_overlay)
         self.runs_table.selected.connect(self.network_docks.select)
         self.fit_dock.raise_()

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPainterPathStroker, QPen, QPixmap
+from PyQt6.QtCore import QEvent, QPointF, Qt, pyqtSignal
+from PyQt6.QtGui import (QBrush, QColor, QFontMetricsF, QImage, QPainter, QPainterPath, QPainterPathStroker, QPen,
+                         QPixmap)
 from PyQt6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsPixmapItem, QGraphicsRectItem,
                              QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView, QHBoxLayout, QLabel, QLineEdit,
                              QPushButton, QVBoxLayout, QWidget)
@@ -33,15 +34,16 @@ from .plot_style import style_plot
 from .surface_view import NEGATIVE, POSITIVE, WHITE, surface_colours
 
 MAX_SHOWN = 16          # neurons drawn per layer; the others are counted in "+N more"
-NODE = 30               # a node's side (the Playground's RECT_SIZE)
-BIAS = 7                # a bias square's side
-ROW_GAP = 12            # between two nodes of a column
-COLUMN_GAP = 60         # between two columns' nodes
-LABEL_ROOM = 90         # left of the inputs and right of the outputs, for their names
+MAX_NODE = 36           # a node's side in pixels at most (the Playground's RECT_SIZE is 30) …
+MIN_NODE = 10           # … and at least: below it the picture scrolls instead of shrinking
+ROW_GAP_SHARE = 0.3     # the gap between two nodes of a column, as a share of a node's side
+BIAS_SHARE = 0.25       # a bias square's side, as a share of a node's side
+LABEL_GAP = 5           # between a node and its name, in pixels
 MAX_LINK_WIDTH = 6.0
 MIN_LINK_WIDTH = 0.6
 LINK_PICK_WIDTH = 8.0   # a link is picked within this many pixels
-THUMBNAIL_STRIDE = 2    # a node's heatmap uses every other point of the 64 × 64 grid (it is 28 px wide)
+THUMBNAIL_STRIDE = 2    # a node's heatmap uses every other point of the 64 × 64 grid (32 × 32, about a node's size)
+CURVE_SIZE = 30         # a node's curve (1 feature) is drawn this large, then scaled to the node
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def heatmap_pixmap(values: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> QPixma
 
 def curve_pixmap(values: np.ndarray) -> QPixmap:
     """A curve of ``values`` (along one feature) filling a node, orange above zero and blue below, on white."""
-    size = NODE - 2
+    size = CURVE_SIZE
     pixmap = QPixmap(size, size)
     pixmap.fill(QColor("white"))
     low, high = float(min(values.min(), 0.0)), float(max(values.max(), 0.0))
@@ -114,14 +116,40 @@ def curve_pixmap(values: np.ndarray) -> QPixmap:
 
 
 class _Node(QGraphicsRectItem):
+    """A neuron (or an input, an output): a square of ``side`` pixels showing its face (a heatmap, a curve) or a
+    colour, with its name beside it (inputs, outputs) and its bias square (hidden layers, outputs)."""
+
     def __init__(self, view: "NetworkView", column: int, unit: int):
-        super().__init__(0, 0, NODE, NODE)
+        super().__init__(0, 0, MAX_NODE, MAX_NODE)
         self.view, self.column, self.unit = view, column, unit
         self.setPen(QPen(QColor(90, 90, 90), 1))
         self.setBrush(QBrush(QColor(235, 235, 235)))
         self.setAcceptHoverEvents(True)
         self.thumbnail = QGraphicsPixmapItem(self)
         self.thumbnail.setPos(1, 1)
+        self.thumbnail.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.label: QGraphicsSimpleTextItem | None = None
+        self.bias: _Bias | None = None
+
+    def set_face(self, pixmap: QPixmap) -> None:
+        """The node's picture, scaled to fill it (now and at each later size)."""
+        self.thumbnail.setPixmap(pixmap)
+        self._scale_face()
+
+    def set_side(self, side: float) -> None:
+        self.setRect(0, 0, side, side)
+        self._scale_face()
+        if self.bias is not None:
+            self.bias.fit(side)
+        if self.label is not None:
+            height = self.label.boundingRect().height()
+            x = -self.label.boundingRect().width() - LABEL_GAP if self.column == 0 else side + LABEL_GAP
+            self.label.setPos(x, (side - height) / 2)
+
+    def _scale_face(self) -> None:
+        pixmap = self.thumbnail.pixmap()
+        if not pixmap.isNull():
+            self.thumbnail.setScale((self.rect().width() - 2) / pixmap.width())
 
     def hoverEnterEvent(self, event) -> None:
         self.setPen(QPen(QColor(0, 0, 0), 2))
@@ -140,9 +168,15 @@ class _Pickable:
 
 
 class _Link(_Pickable, QGraphicsPathItem):
-    def __init__(self, view: "NetworkView", picks: Pick, start: QPointF, end: QPointF):
+    def __init__(self, view: "NetworkView", picks: Pick):
         super().__init__()
         self.view, self.picks = view, picks
+        self._shape = QPainterPath()
+        self.setZValue(-1)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def join(self, start: QPointF, end: QPointF) -> None:
+        """Curve from ``start`` to ``end`` (a node's right side to the next column's node's left side)."""
         path = QPainterPath(start)
         middle = (start.x() + end.x()) / 2
         path.cubicTo(QPointF(middle, start.y()), QPointF(middle, end.y()), end)
@@ -150,8 +184,6 @@ class _Link(_Pickable, QGraphicsPathItem):
         stroker = QPainterPathStroker()
         stroker.setWidth(LINK_PICK_WIDTH)
         self._shape = stroker.createStroke(path)
-        self.setZValue(-1)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def shape(self) -> QPainterPath:
         return self._shape
@@ -159,10 +191,15 @@ class _Link(_Pickable, QGraphicsPathItem):
 
 class _Bias(_Pickable, QGraphicsRectItem):
     def __init__(self, view: "NetworkView", picks: Pick, parent: QGraphicsItem):
-        super().__init__(-BIAS - 2, NODE - BIAS, BIAS, BIAS, parent)
+        super().__init__(parent)
         self.view, self.picks = view, picks
         self.setPen(QPen(QColor(90, 90, 90), 0.5))
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def fit(self, node_side: float) -> None:
+        """At the bottom left of its node, outside it."""
+        side = max(4.0, BIAS_SHARE * node_side)
+        self.setRect(-side - 2, node_side - side, side, side)
 
 
 class NetworkView(DrawnWhenShown):
@@ -183,11 +220,13 @@ class NetworkView(DrawnWhenShown):
             font.setPointSizeF(font.pointSizeF() * 0.85)
             label.setFont(font)
         self.scene = QGraphicsScene(self)
+        # drawn in the view's own pixels, never scaled: the names keep the window's font size however small the
+        # dock, and the nodes shrink to fit it (to MIN_NODE; then the picture scrolls)
         self.graphics = QGraphicsView(self.scene)
         self.graphics.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.graphics.setBackgroundBrush(QBrush(QColor("white")))
-        self.graphics.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.graphics.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.graphics.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.graphics.installEventFilter(self)      # its resizes lay the picture out again
         self.detail = QLabel()        # a picked weight's value and gradient, a hovered neuron's (shown then)
         self.detail.setWordWrap(True)
         self.detail.hide()
@@ -211,6 +250,8 @@ class NetworkView(DrawnWhenShown):
         editing.addWidget(self.set_button)
         editing.addStretch(1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
         layout.addWidget(self.caption)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.legend)
@@ -228,6 +269,8 @@ class NetworkView(DrawnWhenShown):
         self.links: dict[tuple[int, int, int], _Link] = {}   # (matrix, row, column) -> link
         self.biases: dict[tuple[int, int], _Bias] = {}       # (layer, unit) -> bias square
         self.more: list[int] = []                   # per column, neurons not drawn
+        self.headers: list[QGraphicsSimpleTextItem] = []    # per column, its title
+        self.more_labels: dict[int, QGraphicsSimpleTextItem] = {}   # column -> its "+N more"
         self.link_scale = 0.0
         self._structure: tuple | None = None
         self._drawn: LayerStats | None = None
@@ -236,12 +279,12 @@ class NetworkView(DrawnWhenShown):
     # -- data ----------------------------------------------------------------------------------------------------
 
     def clear(self, text: str) -> None:
-        self.scene.clear()
-        self.nodes, self.links, self.biases, self.more = [], {}, {}, []
+        self._clear_scene()
         self.stats = self._drawn = self.history = None
         self._structure, self.picked = None, None
         self.caption.setText(text)
         self.legend.clear()
+        self.legend.setToolTip("")
         self.detail.clear()
         self.detail.hide()
         self.detail_curve.setData([], [])
@@ -257,14 +300,10 @@ class NetworkView(DrawnWhenShown):
         self.caption.setText(caption)
         self.draw_if_shown()
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._fit()
-
-    def _fit(self) -> None:
-        if self.nodes:
-            self.graphics.fitInView(self.scene.itemsBoundingRect().adjusted(-4, -4, 4, 4),
-                                    Qt.AspectRatioMode.KeepAspectRatio)
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.graphics and event.type() == QEvent.Type.Resize:
+            self._lay_out()
+        return False
 
     # -- drawing -------------------------------------------------------------------------------------------------
 
@@ -283,53 +322,87 @@ class NetworkView(DrawnWhenShown):
         if self.picked is not None:
             self.pick(self.picked)
 
-    def _build(self, weights: list[np.ndarray]) -> None:
-        """Nodes, links and bias squares for the model's shapes (the units drawn chosen now, kept for the run)."""
+    def _clear_scene(self) -> None:
         self.scene.clear()
-        self.nodes, self.links, self.biases, self.more = [], {}, {}, []
+        self.nodes, self.links, self.biases, self.more, self.headers, self.more_labels = [], {}, {}, [], [], {}
+
+    def _build(self, weights: list[np.ndarray]) -> None:
+        """Nodes, names, links and bias squares for the model's shapes (the units drawn chosen now, kept for the
+        run), then laid out in the view."""
+        self._clear_scene()
         widths = self.stats.layer_widths
-        columns = [shown_units(weights, layer) for layer in range(len(widths))]
-        tallest = max(len(units) for units in columns)
-        small = QFont()
-        small.setPointSizeF(8)
-        for column, units in enumerate(columns):
-            top = (tallest - len(units)) * (NODE + ROW_GAP) / 2
-            x = LABEL_ROOM + column * (NODE + COLUMN_GAP)
+        font = self.font()
+        for column in range(len(widths)):
+            units = shown_units(weights, column)
             nodes = {}
-            for row, unit in enumerate(units):
-                node = _Node(self, column, int(unit))
-                node.setPos(x, top + row * (NODE + ROW_GAP))
+            for unit in map(int, units):
+                node = _Node(self, column, unit)
                 self.scene.addItem(node)
-                nodes[int(unit)] = node
-                label = self._label(column, int(unit), len(widths))
+                nodes[unit] = node
+                label = self._label(column, unit, len(widths))
                 if label:
-                    text = QGraphicsSimpleTextItem(label, node)
-                    text.setFont(small)
-                    width = text.boundingRect().width()
-                    text.setPos(-width - 6 if column == 0 else NODE + 6, (NODE - text.boundingRect().height()) / 2)
+                    node.label = QGraphicsSimpleTextItem(label, node)
+                    node.label.setFont(font)
                 if column > 0:
-                    self.biases[(column, int(unit))] = _Bias(self, Pick(2 * column - 1, (int(unit),)), node)
+                    node.bias = self.biases[(column, unit)] = _Bias(self, Pick(2 * column - 1, (unit,)), node)
             self.nodes.append(nodes)
             hidden = widths[column] - len(units)
             self.more.append(hidden)
             if hidden:
-                more = QGraphicsSimpleTextItem(f"+{hidden} more")
-                more.setFont(small)
-                more.setPos(x - 6, top + len(units) * (NODE + ROW_GAP))
-                self.scene.addItem(more)
-            header = QGraphicsSimpleTextItem(self._column_title(column, len(widths)))
-            header.setFont(small)
-            header.setPos(x + NODE / 2 - header.boundingRect().width() / 2, -ROW_GAP - 14)
-            self.scene.addItem(header)
+                self.more_labels[column] = self.scene.addSimpleText(f"+{hidden} more", font)
+            self.headers.append(self.scene.addSimpleText(self._column_title(column, len(widths)), font))
         for matrix in range(len(widths) - 1):
-            for row, source in self.nodes[matrix].items():
-                for column, target in self.nodes[matrix + 1].items():
-                    start = source.pos() + QPointF(NODE, NODE / 2)
-                    end = target.pos() + QPointF(0, NODE / 2)
-                    link = _Link(self, Pick(2 * matrix, (row, column)), start, end)
+            for row in self.nodes[matrix]:
+                for column in self.nodes[matrix + 1]:
+                    link = _Link(self, Pick(2 * matrix, (row, column)))
                     self.scene.addItem(link)
                     self.links[(matrix, row, column)] = link
-        self._fit()
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        """Place the drawn network in the view's pixels: the names at the font's size around it, the nodes as
+        large as the height allows (MIN_NODE … MAX_NODE), the columns spread over the width; what does not fit
+        scrolls."""
+        if not self.nodes:
+            return
+        space = self.graphics.maximumViewportSize()      # without scroll bars (else showing one would re-lay out)
+        line = QFontMetricsF(self.font()).height()
+        tallest = max(len(nodes) for nodes in self.nodes)
+        top = line + 4                                   # the column titles
+        bottom = line + 4 if self.more_labels else 2     # "+N more" under a column
+        left, right = (max((node.label.boundingRect().width() for node in nodes.values() if node.label), default=0)
+                       + LABEL_GAP + 4 for nodes in (self.nodes[0], self.nodes[-1]))
+        # names beside the nodes are a line tall: rows closer than that would overlap them
+        fitting = (space.height() - top - bottom) / (tallest + (tallest - 1) * ROW_GAP_SHARE)
+        least = max(MIN_NODE, line / (1 + ROW_GAP_SHARE))
+        side = min(MAX_NODE, max(fitting, least))
+        pitch = side * (1 + ROW_GAP_SHARE)
+        height = top + tallest * pitch - side * ROW_GAP_SHARE + bottom
+        scrolls = fitting < least
+        width = space.width() - (self.graphics.verticalScrollBar().sizeHint().width() if scrolls else 0)
+        columns = len(self.nodes)
+        least_step = max(header.boundingRect().width() for header in self.headers) + 8
+        step = max(least_step, 2 * side, (width - left - right - side) / max(columns - 1, 1))
+        height = height if scrolls else space.height()
+        middle = height / 2 + (top - bottom) / 2
+        for column, nodes in enumerate(self.nodes):
+            x = left + column * step
+            y = middle - (len(nodes) * pitch - side * ROW_GAP_SHARE) / 2
+            for row, node in enumerate(nodes.values()):
+                node.set_side(side)
+                node.setPos(x, y + row * pitch)
+            header = self.headers[column]
+            header.setPos(x + side / 2 - header.boundingRect().width() / 2,
+                          middle - (tallest * pitch - side * ROW_GAP_SHARE) / 2 - line - 4)
+            if column in self.more_labels:
+                more = self.more_labels[column]
+                more.setPos(x + side / 2 - more.boundingRect().width() / 2,
+                            y + len(nodes) * pitch - side * ROW_GAP_SHARE + 2)
+        for (matrix, row, column), link in self.links.items():
+            source, target = self.nodes[matrix][row], self.nodes[matrix + 1][column]
+            link.join(source.pos() + QPointF(side, side / 2), target.pos() + QPointF(0, side / 2))
+        needed = left + (columns - 1) * step + side + right
+        self.scene.setSceneRect(0, 0, max(width, math.floor(needed)), height)
 
     def _label(self, column: int, unit: int, columns: int) -> str:
         if column == 0:
@@ -360,11 +433,14 @@ class NetworkView(DrawnWhenShown):
         for (layer, unit), square in self.biases.items():
             square.setBrush(QBrush(sign_colour(float(weights[2 * layer - 1][unit]), bias_scale)))
         self._update_nodes(stats)
+        # one line, so the picture keeps the dock's height; the rest in its tooltip
         self.legend.setText(
-            f"Links: width ∝ |w|, thickest |w| = {self.link_scale:.3g} · "
             f"<span style='color:rgb({POSITIVE[0]:.0f},{POSITIVE[1]:.0f},{POSITIVE[2]:.0f})'>■ w &gt; 0</span> "
             f"<span style='color:rgb({NEGATIVE[0]:.0f},{NEGATIVE[1]:.0f},{NEGATIVE[2]:.0f})'>■ w &lt; 0</span>"
-            " · small squares: biases · " + self._node_legend(stats) + " · click a link or a bias: its history")
+            f" · thickest |w| {self.link_scale:.3g} · click a link: its history")
+        self.legend.setToolTip(f"Links: width ∝ |w|, the thickest |w| = {self.link_scale:.3g}, orange w > 0, "
+                               f"blue w < 0 · small squares: biases · {self._node_legend(stats)} · click a link or a "
+                               "bias: its value, gradient and history")
 
     @staticmethod
     def _node_legend(stats: LayerStats) -> str:
@@ -380,13 +456,13 @@ class NetworkView(DrawnWhenShown):
         for column, nodes in enumerate(self.nodes):
             if grids is not None and stats.grid_ys is None:    # 1 feature: each node a curve along it
                 for unit, node in nodes.items():
-                    node.thumbnail.setPixmap(curve_pixmap(grids[column][:, unit]))
+                    node.set_face(curve_pixmap(grids[column][:, unit]))
                 continue
             if grids is not None:
                 for unit, node in nodes.items():
                     grid = grids[column][::THUMBNAIL_STRIDE, ::THUMBNAIL_STRIDE, unit]   # about the node's size
-                    node.thumbnail.setPixmap(heatmap_pixmap(grid, stats.grid_xs[::THUMBNAIL_STRIDE],
-                                                            stats.grid_ys[::THUMBNAIL_STRIDE]).scaled(NODE - 2, NODE - 2))
+                    node.set_face(heatmap_pixmap(grid, stats.grid_xs[::THUMBNAIL_STRIDE],
+                                                 stats.grid_ys[::THUMBNAIL_STRIDE]))
                 continue
             means = stats.neuron_means[column - 1] if 0 < column < columns - 1 and stats.neuron_means else None
             scale = float(np.abs(means).max()) if means is not None and len(means) else 0.0
