@@ -17,6 +17,7 @@ from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.sweeps.table import ScaleKind, axis_scale
 from kgui.ui.sweep import SweepView, with_history
 from kgui.ui.sweep.export import SweepPanel
+from kgui.ui.sweep.parallel_coordinates import axis_decorations
 from kgui.ui.worker import WORKER_NICE
 from ui_support import messages  # noqa: F401 - fixture
 
@@ -750,3 +751,75 @@ def test_a_ten_thousand_trial_window_sweep_builds_its_trials_off_the_gui_thread(
     result = finished.args[0]
     assert result.stopped and len(result.outcomes) == 10_000
     assert [outcome.trial.index for outcome in result.outcomes[:3]] == [0, 1, 2]
+
+
+def test_a_sweeps_start_and_end_move_nothing_on_the_tab(qtbot, tmp_path):
+    """The progress row appeared at a sweep's start and left at its end: the tab was laid out again, and its plots
+    resized and repainted whole (30-70 ms frames). The row keeps its place now, running or not."""
+    from kgui.core.sweeps import Axis, SweepSpec
+    from kgui.core.sweeps.executors import ThreadExecutor
+    from kgui.ui.sweep.dialog import SweepRun
+    from test_core_sweeps import SPIRAL
+
+    store = RunStore(tmp_path)
+    view = SweepView(partial(with_history, store))
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def geometries():
+        QApplication.processEvents()     # the layouts the last change asked for
+        return [widget.geometry() for widget in (view.coordinates, view.views, view.table, view.summary)]
+    before = geometries()
+    run = SweepRun(SweepSpec(SPIRAL.replace(steps=2), (Axis("learning_rate", (0.01,)),)), store, 1,
+                   executor=ThreadExecutor(1))
+    view.start(run)
+    assert geometries() == before and view.progress.isVisible()
+    with qtbot.waitSignal(run.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: view.progress_label.text().endswith(" done"))
+    assert geometries() == before and not view.progress.isVisible()
+
+
+def test_the_tabs_lines_of_text_change_without_laying_anything_out(view, qtbot):
+    """The summary and the progress line were QLabels: each new text asked the layouts again up to the main window,
+    whose layout then repainted the whole tab, plots included, at every frame of a sweep. A long line is cut, and
+    whole in its tooltip."""
+    from PyQt6.QtCore import QObject
+
+    class LayoutRequests(QObject):
+        seen = 0
+
+        def eventFilter(self, watched, event):   # noqa: N802 - Qt's
+            self.seen += event.type() == QEvent.Type.LayoutRequest
+            return False
+    requests = LayoutRequests()
+    view.installEventFilter(requests)
+    qtbot.wait(50)       # the layouts the fixture's rows asked for
+    requests.seen = 0
+    for line in (view.summary, view.progress_label):
+        line.setText("3 of 48 trials · 2 running: training")
+        line.setText("12 trials; the best has final validation loss 0.2011 (Learning rate 0.01 · Seed 3)")
+    QApplication.processEvents()
+    assert requests.seen == 0
+    long = "a line far longer than the tab is wide " * 20
+    view.summary.setText(long)
+    assert view.summary.text() == long and view.summary.toolTip() == long
+    view.summary.setText("8 trials")
+    assert view.summary.toolTip() == ""
+
+
+def test_an_axis_that_widens_gives_its_labels_new_text_not_new_items(view, tmp_path, qtbot):
+    """A trial beyond the metric's axis removed that axis's end labels from the plot and made new ones (2-5 ms a
+    trial while the axis kept widening); the same labels now show the new values."""
+    from pyqtgraph import TextItem
+
+    labels = [item for item in view.coordinates.box.addedItems if isinstance(item, TextItem)]
+    view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 5.0))
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 9)
+    after = [item for item in view.coordinates.box.addedItems if isinstance(item, TextItem)]
+    assert len(after) == len(labels) and all(any(item is label for label in labels) for item in after)
+    texts = {item.toPlainText() for item in after}
+    assert {spec[3] for spec in axis_decorations(view.coordinates.scales) if len(spec) == 5} == texts
+    assert "5" in texts     # the metric's new highest value

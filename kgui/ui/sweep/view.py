@@ -28,6 +28,7 @@ from .export import SweepExport, SweepPanel, coordinates_svg, curves_svg, scatte
 from .parallel_coordinates import ParallelCoordinates
 from .scatter import MetricScatter
 from .table import TrialsFilter, TrialsModel
+from .text_line import TextLine
 
 SIZED_ROWS = 50          # columns fit this many rows (measuring a thousand on every change cost seconds)
 FRAME_MS = 16            # trials ending within this long of each other are drawn together
@@ -81,7 +82,7 @@ class SweepView(QWidget):
         self.filter_box = QLineEdit()
         self.filter_box.setPlaceholderText("filter trials…")
         self.filter_box.setClearButtonEnabled(True)
-        self.summary = QLabel("No sweep yet: New sweep…, or kgui sweep … on the command line.")
+        self.summary = TextLine("No sweep yet: New sweep…, or kgui sweep … on the command line.")
         self.new_button = QPushButton("New sweep…")
         self.show_button = QPushButton("Show on Loss plot")
         self.show_button.setToolTip("The trials the table shows (filter and brushes), alone on the Loss plot: colour "
@@ -95,7 +96,7 @@ class SweepView(QWidget):
                                   lambda panel=panel: self.export_requested.emit(panel))
         self.export_button.setMenu(export_menu)
         self.progress = QProgressBar()
-        self.progress_label = QLabel()
+        self.progress_label = TextLine()
         self.stop_button = QPushButton("Stop sweep")
         self.stop_button.clicked.connect(self.stop_sweep)
         self.run: SweepRun | None = None
@@ -148,9 +149,17 @@ class SweepView(QWidget):
         choose.addWidget(self.export_button)
         read.addWidget(self.filter_box, 1)
         read.addWidget(self.show_button)     # beside the filter: it shows the trials the filter leaves
+        # the progress row keeps its place and sizes whether a sweep runs or not, and its line of text is a TextLine:
+        # a sweep's start and end, and each frame's counts, lay out nothing again (a relayout resized and repainted
+        # the plots below: a 30-70 ms frame)
         running = QHBoxLayout()
-        for widget in (self.progress, self.progress_label, self.stop_button):
-            running.addWidget(widget)
+        running.addWidget(self.progress, 1)
+        running.addWidget(self.progress_label, 2)
+        running.addWidget(self.stop_button)
+        for widget in (self.progress, self.stop_button):
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
         self._show_progress(False)
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.coordinates)
@@ -161,7 +170,6 @@ class SweepView(QWidget):
         split.addWidget(self.table)
         for widget in (self.coordinates, self.views, self.curves, self.table):   # the tab never sets the window's least size
             widget.setMinimumSize(60, 40)
-        self.summary.setMinimumWidth(1)
         self.filter_box.setMinimumWidth(40)
         layout = QVBoxLayout(self)
         layout.addLayout(choose)
@@ -276,7 +284,7 @@ class SweepView(QWidget):
         run.start()
 
     def _show_progress(self, shown: bool) -> None:
-        for widget in (self.progress, self.progress_label, self.stop_button):
+        for widget in (self.progress, self.stop_button):
             widget.setVisible(shown)
         self.new_button.setEnabled(not shown)
         self.stop_button.setEnabled(True)
@@ -314,7 +322,6 @@ class SweepView(QWidget):
         self.progress_label.setText(f"{sweep} failed: {self.run.error}" if self.run.error
                                     else f"{sweep} " + ("stopped" if stopped else "done"))
         self._show_progress(False)
-        self.progress_label.setVisible(True)
         self.run = None
 
     def stop_sweep(self) -> None:
