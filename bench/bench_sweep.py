@@ -3,13 +3,16 @@
     (a) ``kgui run`` once per trial, one process each (the way before sweeps);
     (b) ``kgui sweep --workers 1``;
     (c) ``kgui sweep --workers 2``;
-    (d) ``kgui sweep --cluster`` on a local Dask cluster of 2 one-thread workers started by the bench (started before
-        the clock, each in a session of its own as a pool's worker is; each Dask worker imports the engine during the
-        sweep, as a pool's worker does).
+    (d) ``kgui sweep --cluster`` on a local Dask cluster of 2 one-thread workers started by the bench as the README
+        starts them (before the clock, each in a session of its own as a pool's worker is, readied by kgui's preload
+        ``--preload kgui.dask_worker --kgui-engines ENGINE``: a long-lived cluster's workers have the engine imported);
+    (e) the same without the preload: each Dask worker imports the engine at its first trial, as a pool's worker does
+        (``--modes abcde`` measures both).
 
     python bench/bench_sweep.py                        # TensorFlow and PyTensor
     python bench/bench_sweep.py --engines tensorflow theano torch jax --trials 24
     python bench/bench_sweep.py --engines theano --modes bcd --repeat 3   # no (a); three interleaved rounds
+    python bench/bench_sweep.py --engines tensorflow theano jax --modes cde --repeat 2   # Dask readied and cold
     python bench/bench_sweep.py --view                 # the Sweep tab's update per finished trial at 1,000 trials
     python bench/bench_sweep.py --window --engines tensorflow   # GUI-thread gaps while the window sweeps (2 workers)
     python bench/bench_sweep.py --window --engines theano --trials 48 --baseline COMMIT --repeat 3   # alternating
@@ -18,7 +21,7 @@
 
 Every figure is a whole command's wall time, as a user would wait for it; the ratios are against (a) and (b) of the
 same engine in the same run. The per-trial split (mean seconds of engine import, compile, restart of a compiled
-model, training) comes from the runs' own timings. (d)'s losses are compared with (c)'s trial by trial.
+model, training) comes from the runs' own timings. (d)'s and (e)'s losses are compared with (c)'s trial by trial.
 """
 from __future__ import annotations
 
@@ -106,15 +109,15 @@ class LocalCluster:
     """``dask scheduler`` and ``dask worker --nworkers 2 --nthreads 1`` processes on localhost (the workers without
     Dask's statistical profiler, which samples every thread's stack every 10 ms)."""
 
-    def __init__(self, folder: Path, workers: int = 2, separate_sessions: bool = True):
+    def __init__(self, folder: Path, workers: int = 2, separate_sessions: bool = True, engines: tuple[str, ...] = ()):
         self.processes: list[subprocess.Popen] = []
         try:
-            self._start(folder, workers, separate_sessions)
+            self._start(folder, workers, separate_sessions, engines)
         except BaseException:
             self.close()
             raise
 
-    def _start(self, folder: Path, workers: int, separate_sessions: bool) -> None:
+    def _start(self, folder: Path, workers: int, separate_sessions: bool, engines: tuple[str, ...]) -> None:
         dask = Path(sys.executable).with_name("dask")
         folder.mkdir(parents=True, exist_ok=True)
         scheduler_file = folder / "scheduler.json"
@@ -135,9 +138,12 @@ class LocalCluster:
         # autogroup scheduling shares the CPU between sessions, so two workers of one session would get half the
         # CPU of two kgui workers on a loaded machine
         sessions = workers if separate_sessions else 1
+        # kgui's preload: each worker imports these engines before it joins the scheduler (none: at its first trial)
+        preload = ["--preload", "kgui.dask_worker", "--kgui-engines", ",".join(engines)] if engines else []
         for _ in range(sessions):
             self.processes.append(subprocess.Popen([str(dask), "worker", self.address, "--nworkers",
-                                                    str(workers // sessions), "--nthreads", "1", "--no-dashboard"],
+                                                    str(workers // sessions), "--nthreads", "1", "--no-dashboard",
+                                                    *preload],
                                                    env=dict(ENV, DASK_CONFIG=str(self._config(folder))), cwd=folder,
                                                    start_new_session=True, stdout=subprocess.DEVNULL,
                                                    stderr=subprocess.DEVNULL))
@@ -168,8 +174,8 @@ class LocalCluster:
 
 
 def bench_engine(engine: str, count: int, folder: Path, modes: str, repeat: int, steps: int = 500) -> dict:
-    """Wall seconds of each of ``modes`` (letters a-d) on ``engine``: (a) once, (b), (c), (d) ``repeat`` times each,
-    interleaved (b c d, b c d, ...) so that each round's ratios share the machine's load of that moment."""
+    """Wall seconds of each of ``modes`` (letters a-e) on ``engine``: (a) once, (b) to (e) ``repeat`` times each,
+    interleaved (b c d e, b c d e, ...) so that each round's ratios share the machine's load of that moment."""
     flags = experiment(steps)
     row: dict = {"engine": engine, "steps": steps, "load": [round(os.getloadavg()[0], 1)]}
     stores: dict[str, RunStore] = {}
@@ -181,12 +187,13 @@ def bench_engine(engine: str, count: int, folder: Path, modes: str, repeat: int,
         row["a"] = [time.perf_counter() - start]
         stores["a"] = RunStore(store)
     for round_ in range(repeat):
-        for key in "bcd":
+        for key in "bcde":
             if key not in modes:
                 continue
             store = folder / f"{engine}-{key}{round_}"
-            # a fresh cluster each round (started before the clock): its workers import the engine, as (c)'s do
-            cluster = LocalCluster(folder / f"{engine}-dask{round_}") if key == "d" else None
+            # a fresh cluster each round, started before the clock: (d)'s readied by kgui's preload, (e)'s not
+            cluster = LocalCluster(folder / f"{engine}-{key}-dask{round_}", engines=(engine,) if key == "d" else ()) \
+                if key in "de" else None
             try:
                 where = ["--cluster", cluster.address] if cluster else ["--workers", "1" if key == "b" else "2"]
                 row.setdefault(key, []).append(kgui("sweep", "--backend", engine, *flags, *grid(count), *where,
@@ -198,7 +205,7 @@ def bench_engine(engine: str, count: int, folder: Path, modes: str, repeat: int,
         row["load"].append(round(os.getloadavg()[0], 1))
     row["split"] = {key: split(store) for key, store in stores.items()}
     if "c" in stores:
-        for key in "abd":
+        for key in "abde":
             if key in stores:
                 row[f"{key}_same_losses_as_c"] = losses(stores[key]) == losses(stores["c"])
     return row
@@ -227,15 +234,16 @@ def table(rows: list[dict], count: int) -> str:
     lines = [f"{count} trials each (spiral, MLP 8,8, Adam, {steps} steps, batch 10; 6 rates × seeds), wall seconds of "
              "the whole command (the median of the rounds); the ratios are per round (their median, then each), "
              "(a)/(b) against the one (a); the load average (1 min) before and after each round.", "",
-             "| engine | load | (a) run × N | (b) sweep, 1 worker | (c) sweep, 2 workers | (d) Dask, 2 workers | "
-             "(a)/(b) speed-up | (b)/(c) speed-up | (d)/(c) time | losses (a) = (c) | losses (b) = (c) | "
-             "losses (d) = (c) |",
+             "| engine | load | (a) run × N | (b) sweep, 1 worker | (c) sweep, 2 workers | (d) Dask, readied | "
+             "(e) Dask, cold | (a)/(b) speed-up | (b)/(c) speed-up | (d)/(c) time | (e)/(c) time | "
+             "losses (a) (b) (d) (e) = (c) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         load = "–".join(f"{value:g}" for value in (min(row["load"]), max(row["load"])))
         lines.append(f"| {row['engine']} | {load} | {seconds(row, 'a')} | {seconds(row, 'b')} | {seconds(row, 'c')} | "
-                     f"{seconds(row, 'd')} | {_ratios(row, 'a', 'b', '×')} | {_ratios(row, 'b', 'c', '×')} | "
-                     f"{_ratios(row, 'd', 'c')} | {same(row, 'a')} | {same(row, 'b')} | {same(row, 'd')} |")
+                     f"{seconds(row, 'd')} | {seconds(row, 'e')} | {_ratios(row, 'a', 'b', '×')} | "
+                     f"{_ratios(row, 'b', 'c', '×')} | {_ratios(row, 'd', 'c')} | {_ratios(row, 'e', 'c')} | "
+                     f"{' '.join(same(row, key) for key in 'abde')} |")
     lines += ["", "Per trial, mean seconds from the runs' timings (import the engine, compile, restart a compiled "
               "model, train; the last round):", "", "| engine | mode | import | compile | restart | train |",
               "|---|---|---|---|---|---|"]
@@ -528,8 +536,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", nargs="+", default=["tensorflow", "theano"])
     parser.add_argument("--trials", type=int, default=24)
-    parser.add_argument("--no-dask", action="store_true", help="leave out (d)")
-    parser.add_argument("--modes", default="abcd", help="which of (a) (b) (c) (d) to measure, e.g. cd")
+    parser.add_argument("--no-dask", action="store_true", help="leave out (d) and (e)")
+    parser.add_argument("--modes", default="abcd", help="which of (a) (b) (c) (d) (e) to measure, e.g. cde")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of (b) (c) (d), interleaved")
     parser.add_argument("--view", action="store_true", help="only the Sweep tab's update at 1,000 trials")
     parser.add_argument("--baseline", metavar="COMMIT",
@@ -554,7 +562,7 @@ def main() -> None:
     rows = []
     try:
         for engine in args.engines:
-            modes = args.modes.replace("d", "") if args.no_dask else args.modes
+            modes = args.modes.replace("d", "").replace("e", "") if args.no_dask else args.modes
             row = bench_engine(engine, args.trials, folder, modes, max(1, args.repeat), args.steps)
             print(json.dumps(row), file=sys.stderr, flush=True)
             rows.append(row)

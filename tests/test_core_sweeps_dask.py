@@ -1,6 +1,6 @@
 """A sweep on a real Dask cluster: a ``dask scheduler`` and ``dask worker`` processes started on localhost by the
-test, giving the same losses per trial as the same sweep trained locally, its runs written into the caller's store;
-Stop ends the cluster's trials; an unreachable scheduler is one line."""
+test (readied by kgui's worker preload), giving the same losses per trial as the same sweep trained locally, its runs
+written into the caller's store; Stop ends the cluster's trials; an unreachable scheduler is one line."""
 import contextlib
 import json
 import os
@@ -27,7 +27,8 @@ DASK = Path(sys.executable).with_name("dask")
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A scheduler and two one-thread workers importing this kgui tree; every process ended afterwards."""
+    """A scheduler and two one-thread workers importing this kgui tree, readied by its preload for SPIRAL's engine;
+    every process ended afterwards."""
     folder = tmp_path_factory.mktemp("dask")
     scheduler_file = folder / "scheduler.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT), DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED="False")
@@ -40,7 +41,8 @@ def cluster(tmp_path_factory):
             time.sleep(0.1)
         address = json.loads(scheduler_file.read_text())["address"]
         processes.append(subprocess.Popen([str(DASK), "worker", address, "--nthreads", "1", "--nworkers", "2",
-                                           "--no-dashboard"], cwd=folder, env=env, start_new_session=True,
+                                           "--no-dashboard", "--preload", "kgui.dask_worker", "--kgui-engines",
+                                           SPIRAL.backend], cwd=folder, env=env, start_new_session=True,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         from distributed import Client
 
@@ -73,6 +75,26 @@ def kept_on_scheduler(address: str) -> dict[str, list[str]]:
                 and time.monotonic() < deadline:
             time.sleep(0.1)
         return left
+
+
+def test_the_preload_readied_each_worker_with_the_engine_it_was_given(cluster):
+    from distributed import Client
+
+    def readied():
+        return sys.modules["kgui.dask_worker"].readied if "kgui.dask_worker" in sys.modules else None
+
+    with Client(cluster, timeout=30) as client:
+        assert list(client.run(readied).values()) == [(SPIRAL.backend,)] * 2
+
+
+@pytest.mark.parametrize("engines, says", [("nosuch", "unknown backend 'nosuch'"),
+                                           ("tf,,nosuch", "unknown backend 'nosuch'")])
+def test_the_preload_refuses_a_name_that_is_no_engine_before_the_worker_starts(engines, says, tmp_path):
+    worker = subprocess.run([str(DASK), "worker", "tcp://127.0.0.1:9", "--preload", "kgui.dask_worker",
+                             "--kgui-engines", engines], cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            capture_output=True, text=True, timeout=60)
+    assert worker.returncode == 2
+    assert f"Error: Invalid value for '--kgui-engines': {says}" in worker.stderr.splitlines()[-1]
 
 
 def test_a_sweep_on_dask_gives_the_local_losses_and_writes_runs_here(cluster, tmp_path):
@@ -144,6 +166,7 @@ def test_an_unreachable_scheduler_is_one_line(capsys, tmp_path):
                      "--runs-dir", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
+    assert "nothing listens there (connection refused)" in err   # at once, not after Dask's 10 s of retries
     assert len(err.strip().splitlines()) == 1
 
 

@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import json
 import operator
+import socket
 import threading
 import uuid
 
@@ -250,6 +251,20 @@ class _DaskAttempt:
         return AttemptResult(final)
 
 
+def _refuse_a_closed_port(address: str) -> None:
+    """ConnectionRefusedError at once when nothing listens at a ``tcp://`` ``address`` (Dask's own connect tries a
+    refused port again and again until its timeout, ``CONNECT_TIMEOUT_S``); any other address is left to Dask."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError):
+        return   # malformed, or without a port: Dask's connect says what is wrong
+    if scheme == "tcp":
+        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+
+
 def _check_scheduler(address: str) -> None:
     """OSError in one line unless a Dask scheduler answers Dask's handshake at ``address`` within
     ``CONNECT_TIMEOUT_S``. A Client waits forever for the handshake of a server that is not Dask (an HTTP server, any
@@ -264,7 +279,10 @@ def _check_scheduler(address: str) -> None:
 
     def probe() -> None:   # a thread of its own: the caller may be inside a running event loop (a notebook)
         try:
+            _refuse_a_closed_port(address)
             asyncio.run(handshake())
+        except ConnectionRefusedError:
+            failure.append("nothing listens there (connection refused)")
         except (asyncio.TimeoutError, TimeoutError):
             failure.append(f"no Dask scheduler answered within {CONNECT_TIMEOUT_S:g} s (is it one?)")
         except (OSError, ValueError, TypeError) as exc:
