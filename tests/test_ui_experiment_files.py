@@ -1,5 +1,7 @@
 """ExperimentFiles and Dialogs on their own: built from an experiment form, a script source and a plain main window
 (its status bar, a parent for message boxes), no kgui window. Real widgets, offscreen Qt."""
+import os
+
 from PyQt6.QtCore import QSettings
 from PyQt6.QtGui import QGuiApplication
 from PyQt6.QtWidgets import QFileDialog, QMainWindow
@@ -62,3 +64,18 @@ def test_export_script_asked_twice_while_its_dataset_loads_asks_for_one_file(qtb
     qtbot.waitUntil(lambda: (tmp_path / "mlp.py").is_file(), timeout=30_000)
     qtbot.wait(300)
     assert len(asked) == 1 and not messages
+
+
+def test_saving_the_experiment_into_a_pipe_nobody_reads_or_a_full_device_is_one_message(qtbot, tmp_path, messages):
+    """A FIFO chosen in the save dialog froze the window for good (the GUI thread blocked opening it)."""
+    parent = QMainWindow()
+    qtbot.addWidget(parent)
+    form = ExperimentForm()
+    qtbot.addWidget(form)
+    dialogs = Dialogs(parent, QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat), parent.statusBar())
+    files = ExperimentFiles(dialogs, form, ScriptSource(), form.apply, form.set_classroom)
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    assert files.save_experiment(fifo) is None and files.save_experiment("/dev/full") is None
+    assert messages == [("critical", "Export failed", f"cannot write {fifo}: a pipe nobody reads"),
+                        ("critical", "Export failed", "cannot write /dev/full: No space left on device")]

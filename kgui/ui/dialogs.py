@@ -9,6 +9,8 @@ from pathlib import Path
 from PyQt6.QtCore import QSettings, QStandardPaths
 from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QStatusBar, QWidget
 
+from kgui.core.files import error_text
+
 from .exporting import ExportTarget, filters
 
 EXPORT_FORMATS = {"png": "PNG Image…", "svg": "SVG Image…", "csv": "CSV Table…", "json": "JSON File…"}
@@ -94,7 +96,7 @@ class Dialogs:
         try:
             write(path)
         except (OSError, ValueError) as exc:
-            self.error("Export failed", str(exc))
+            self.error("Export failed", error_text(exc))   # without OSError's "[Errno 28]"
             return None
         self.status(f"Saved {path}")
         return Path(path)

@@ -11,6 +11,7 @@ from PyQt6.QtGui import QGuiApplication
 from kgui.core.experiment import codegen, experiment_strings
 from kgui.core.experiment.classroom import Classroom
 from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.files import write_output
 
 from .code_view import ScriptSource
 from .dialogs import Dialogs
@@ -40,7 +41,7 @@ class ExperimentFiles:
             return None
         path = path or self.dialogs.ask_save_path("experiment", EXPERIMENT_FILTER)
         return None if path is None else self.dialogs.write(
-            lambda target: Path(target).write_text(text, encoding="utf-8"), path)
+            lambda target: write_output(target, text), path)
 
     def export_script(self, path=None) -> Path | None:
         """File → Export as Python script: the form's experiment as a standalone K-API script."""
