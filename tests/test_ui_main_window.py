@@ -222,9 +222,17 @@ def test_a_range_test_that_ends_as_the_loss_blows_up_reads_as_done(qtbot, window
     assert window.job_status.engine_state.text() == window.live_panel.values["state"].text() == "range test done"
 
 
-def test_the_code_docks_caption_has_a_row_of_its_own_and_human_names(qtbot, window):
+def test_the_code_docks_caption_has_a_row_of_its_own_and_reads_as_the_run_would_be_named(qtbot, window):
+    """The caption read "TensorFlow · Linear · linear · sgd" and "… · Spiral · mlp 8,8 tanh · l2 0.0001 · adam":
+    the settings' own words, where the run Start makes of it is named in the window's words."""
+    from kgui.core.experiment.settings import ExperimentSettings
+
     window.code_dock.raise_()
     view = window.code_view
-    qtbot.waitUntil(lambda: view.caption.text().startswith("TensorFlow · Linear · linear · sgd: python FILE.py"),
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: view.caption.text() == "TensorFlow · Linear · lr 0.01: python FILE.py prints the run's "
+                    "losses", timeout=10_000)
     assert view.caption.geometry().bottom() < view.copy_button.geometry().top()
+    window.apply_settings(ExperimentSettings(dataset="spiral", model="mlp", hidden=(8, 8), activation="tanh",
+                                             optimizer="adam", l2=1e-4, learning_rate=0.03))
+    qtbot.waitUntil(lambda: view.caption.text().startswith("TensorFlow · Spiral · MLP 8,8 tanh · Adam · L2 0.0001 · "
+                                                           "lr 0.03: python FILE.py"), timeout=10_000)

@@ -6,17 +6,15 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
-from kgui.core.training import engines
-from kgui.core.experiment.codegen import experiment_script
-from kgui.core.experiment.settings import ExperimentSettings
-
-from .datasets import short_title
-
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtGui import QFontDatabase, QGuiApplication
 from PyQt6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from .names import dataset_title
+from kgui.core.experiment.codegen import experiment_script
+from kgui.core.experiment.settings import ExperimentSettings
+from kgui.core.runs.names import default_name
+
+from .datasets import short_title
 
 REFRESH_MS = 300   # the script follows the form this long after the last edit
 
@@ -145,6 +143,8 @@ class ScriptSource(QObject):
         dataset = self._dataset_for(settings)
         return None if dataset is None else experiment_script(settings, dataset)
 
-    def caption(self, settings: ExperimentSettings) -> str:
-        return (f"{engines.engine_title(settings.backend)} · {dataset_title(settings.dataset)} · "
-                f"{settings.describe_model(self._dataset.task)}: python FILE.py prints the run's losses")
+    @staticmethod
+    def caption(settings: ExperimentSettings) -> str:
+        """The script's experiment in the words of the run Start would make of it ("TensorFlow · Spiral · MLP 8,8
+        tanh · Adam · lr 0.03"), and how to run it."""
+        return f"{default_name(settings)}: python FILE.py prints the run's losses"
