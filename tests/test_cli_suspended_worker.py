@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from kgui.core.runs import RunStatus, RunStore
+from process_support import alive, interrupt, reaped
 from test_core_sweeps import ENGINE
-from test_core_sweeps_faults import _alive, _children
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,38 +39,22 @@ def suspend_a_training_worker(process: subprocess.Popen, store: RunStore) -> int
 
 def test_a_suspended_worker_is_killed_and_its_trial_tried_again_so_the_sweep_ends(tmp_path):
     runs = tmp_path / "runs"
-    process = start_sweep(runs, 4000)
-    try:
+    with reaped(start_sweep(runs, 4000)) as process:
         suspended = suspend_a_training_worker(process, RunStore(runs))
         out, err = process.communicate(timeout=240)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
     assert process.returncode == 0, err
     records = RunStore(runs).list()
     assert len(records) == 2 and all(record.status == RunStatus.FINISHED for record in records), \
         [(record.status, record.message) for record in records]
-    assert not _alive(suspended)
+    assert not alive(suspended)
 
 
 def test_ctrl_c_with_a_suspended_worker_ends_the_sweep_within_seconds_and_leaves_no_process(tmp_path):
     runs = tmp_path / "runs"
-    process = start_sweep(runs, 1_000_000)
-    try:
+    with reaped(start_sweep(runs, 1_000_000)) as process:
         suspend_a_training_worker(process, RunStore(runs))
-        children = _children(process.pid)
-        sent = time.monotonic()
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-        took = time.monotonic() - sent
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 130, err
-    assert took < 5, took   # the goal is 2 s; a loaded machine gets some slack
+        stopped = interrupt(process, timeout=60)
+    stopped.assert_ended_within(5)   # the goal is 2 s; a loaded machine gets some slack
     records = RunStore(runs).list()
     assert records and all(record.status == RunStatus.STOPPED for record in records), \
         [(record.status, record.message) for record in records]
-    assert not [pid for pid in children if _alive(pid)]

@@ -79,7 +79,8 @@ def test_a_scheduler_that_dies_mid_sweep_ends_the_sweep_in_one_line_keeping_the_
     from kgui.core.runs import RunStatus, RunStore
 
     dask = Path(sys.executable).with_name("dask")
-    env = dict(os.environ, PYTHONPATH=str(ROOT), DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED="False")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED="False",
+               DASK_TEMPORARY_DIRECTORY=str(tmp_path))   # the worker's scratch space, not /tmp's
     scheduler_file = tmp_path / "scheduler.json"
     processes = [subprocess.Popen([str(dask), "scheduler", "--scheduler-file", str(scheduler_file), "--port", "0",
                                    "--dashboard-address", ":0"], cwd=tmp_path, env=env, start_new_session=True,

@@ -18,7 +18,7 @@ from ui_support import (ENGINES, ROOT, configure, live_history, messages, wait_f
 ENGINE_PACKAGES = ("tensorflow", "pytensor", "theano", "jax", "jaxlib", "torch")
 
 EVERY_JOB = """
-import json, sys, tempfile
+import json, sys
 from time import perf_counter
 from PyQt6.QtCore import QSettings
 from kgui.core.runs import RunStore
@@ -27,7 +27,7 @@ from kgui.ui import create_app
 from kgui.ui.main_window import WORKER_NICE, MainWindow
 engines = sys.argv[1].split(",")
 app = create_app([])
-folder = tempfile.mkdtemp(prefix="kgui-test-")
+folder = sys.argv[2]
 window = MainWindow(store=RunStore(folder + "/runs"), preferences=QSettings(folder + "/kgui.ini", QSettings.Format.IniFormat))
 window.show()
 def job(start):
@@ -49,11 +49,11 @@ window.close()
 """
 
 
-def test_the_window_process_never_imports_an_engine():
+def test_the_window_process_never_imports_an_engine(tmp_path):
     """Start to finish on every engine, Compare Backends and a range test, in a fresh window process (other tests
     of this process import engines): no engine module is ever imported there."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run([sys.executable, "-c", EVERY_JOB, ",".join(ENGINES)], cwd=ROOT, env=env,
+    result = subprocess.run([sys.executable, "-c", EVERY_JOB, ",".join(ENGINES), str(tmp_path)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
