@@ -49,6 +49,9 @@ def test_a_sweep_file_with_a_bad_sample_seed_is_one_line(capsys, tmp_path, sampl
 SWEEP_JSON = {"experiment": {"dataset": "spiral"}, "axes": [{"name": "lr", "values": [0.1, 0.2]}]}
 
 
+DAMAGES = ["truncated", "binary", "utf-16", "empty", "nested", "fifo", "zero", "folder"]
+
+
 def damaged_files(folder):
     """name -> (a path holding a damaged sweep file, what the error says)."""
     files = {"truncated": (json.dumps(SWEEP_JSON)[:30].encode(), "not valid JSON"),
@@ -69,18 +72,34 @@ def damaged_files(folder):
     return paths
 
 
-@pytest.mark.parametrize("damage", ["truncated", "binary", "utf-16", "empty", "nested", "fifo", "zero", "folder"])
+EACH_COMMAND = """
+import contextlib, io, json, sys
+from kgui.cli import main
+said = {}
+for case, argv in json.loads(sys.argv[1]).items():
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        said[case] = [main(argv), err.getvalue()]
+print(json.dumps(said))
+"""
+
+
 @pytest.mark.parametrize("command", ["sweep", "run", "classroom"])
-def test_a_damaged_config_file_is_one_line_naming_it_and_nothing_hangs(tmp_path, damage, command):
-    path, says = damaged_files(tmp_path)[damage]
-    args = {"sweep": [*SWEEP, "--config", str(path), "--runs-dir", str(tmp_path / "runs")],
-            "run": ["run", "--steps", "5", "--config", str(path), "--runs-dir", str(tmp_path / "runs")],
-            "classroom": ["open", "--classroom", str(path), "--screenshot", str(tmp_path / "window.png")]}[command]
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
-    err = result.stderr.strip()
-    assert result.returncode == 1, err
-    assert err.splitlines() == [err] and str(path) in err and says in err
+def test_a_damaged_config_file_is_one_line_naming_it_and_nothing_hangs(tmp_path, command):
+    """Every damaged file given to one command, in one fresh process (a hang is its timeout)."""
+    damaged = damaged_files(tmp_path)
+    argv = {damage: {"sweep": [*SWEEP, "--config", str(path), "--runs-dir", str(tmp_path / "runs")],
+                     "run": ["run", "--steps", "5", "--config", str(path), "--runs-dir", str(tmp_path / "runs")],
+                     "classroom": ["open", "--classroom", str(path), "--screenshot", str(tmp_path / "window.png")]
+                     }[command] for damage, (path, _) in damaged.items()}
+    result = subprocess.run([sys.executable, "-c", EACH_COMMAND, json.dumps(argv)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert result.returncode == 0, result.stderr
+    said = json.loads(result.stdout)
+    assert sorted(said) == sorted(damaged) == sorted(DAMAGES)
+    for damage, (path, says) in damaged.items():
+        code, err = said[damage][0], said[damage][1].strip()
+        assert code == 1, (damage, err)
+        assert err.splitlines() == [err] and str(path) in err and says in err, (damage, err)
 
 
 def test_a_sweep_file_saved_with_a_byte_order_mark_is_read(capsys, tmp_path):
