@@ -164,3 +164,24 @@ def test_four_dataset_panels_at_1366x768_keep_a_useful_height_and_scroll(qtbot, 
         window.plot.set_run_visible(f"run-{index}", False)
     qtbot.wait(50)
     assert window.plot.scroller.verticalScrollBar().maximum() == 0     # one panel fills the plot area again
+
+
+# -- the screenshot's file: one line naming the problem, never a hang -------------------------------------------------
+
+def test_a_screenshot_into_a_pipe_nobody_reads_or_of_an_unknown_format_is_one_line(tmp_path):
+    """A FIFO hung `open --screenshot` for good, and a bad path said only "cannot write the screenshot"; offscreen Qt's
+    "This plugin does not support propagateSizeHints()" came beside it."""
+    import os
+    import subprocess
+    import sys
+    from ui_support import ROOT
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "KGUI_RUNS_DIR": str(tmp_path / "runs")}
+    fifo = tmp_path / "shot.png"
+    os.mkfifo(fifo)
+    for path, says in [(fifo, f"cannot write {fifo}: a pipe nobody reads"),
+                       (tmp_path / "shot.xyz", f"cannot write the screenshot {tmp_path / 'shot.xyz'}: unknown image "
+                                               "format '.xyz'; use .png")]:
+        done = subprocess.run([sys.executable, str(ROOT / "main.py"), "open", "--dataset", "linear", "--screenshot",
+                               str(path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert (done.returncode, done.stderr) == (1, f"kgui: error: {says}\n")

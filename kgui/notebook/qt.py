@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
-import sys
 import threading
 
 import numpy as np
 import pyqtgraph as pg
 from jupyter_rfb import RemoteFrameBuffer
 from pyqtgraph.jupyter.GraphicsView import MBLUT, TYPLUT, get_buttons, get_modifiers
-from PyQt6.QtCore import QCoreApplication, QPoint, QPointF, QtMsgType, Qt, qInstallMessageHandler
+from PyQt6.QtCore import QCoreApplication, QPoint, QPointF, Qt
 from PyQt6.QtGui import QImage, QMouseEvent, QPainter, QResizeEvent, QWheelEvent
 from PyQt6.QtWidgets import QApplication, QWidget
 
@@ -27,7 +26,6 @@ from kgui.ui.display import display_problem
 
 
 INPUT_EVENTS = {"resize", "wheel", *TYPLUT}   # the browser's events applied to the widget
-OFFSCREEN_NOTE = "This plugin does not support propagateSizeHints()"
 no_display: str | None = None     # why Qt found no display, when the kernel's QApplication was made off screen
 _app: QApplication | None = None   # held for the kernel's life: Qt aborts when its widgets outlive it
 
@@ -41,8 +39,6 @@ def qt_application() -> QApplication:
         if no_display is not None:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
     _app = create_app([])
-    if _app.platformName() == "offscreen":
-        qInstallMessageHandler(_quiet_offscreen)
     return _app
 
 
@@ -65,12 +61,6 @@ def run_qt_events() -> None:
 
     loop.call_soon(run_events)
     _pumping = True
-
-
-def _quiet_offscreen(kind: QtMsgType, context, message: str) -> None:
-    """Qt's messages, but the offscreen platform's note on every widget shown (it would land in the cell)."""
-    if message != OFFSCREEN_NOTE:
-        print(message, file=sys.stderr)
 
 
 class HostFrame(RemoteFrameBuffer):

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def create_app(argv=None):
     """The QApplication with kgui's name, style and icon (the existing one when there is one)."""
     import pyqtgraph as pg
     from PyQt6.QtGui import QIcon
+    from PyQt6.QtCore import qInstallMessageHandler
     from PyQt6.QtWidgets import QApplication
 
     from .main_window import APP_NAME, ICON
@@ -17,7 +19,41 @@ def create_app(argv=None):
     app.setStyle("Fusion")
     app.setWindowIcon(QIcon(str(ICON)))
     pg.setConfigOptions(antialias=True)
+    if app.platformName() == "offscreen":
+        qInstallMessageHandler(_quiet_offscreen)
     return app
+
+
+OFFSCREEN_NOTE = "This plugin does not support propagateSizeHints()"
+
+
+def _quiet_offscreen(kind, context, message: str) -> None:
+    """Qt's messages, but the offscreen platform's note on every window shown (noise beside kgui's one line)."""
+    if message != OFFSCREEN_NOTE:
+        print(message, file=sys.stderr)
+
+
+def save_screenshot(window, path) -> str | None:
+    """Save ``window`` as an image in the format of ``path``'s extension; why it could not be, in one line, or None.
+    Written by write_output: a FIFO nobody reads is refused, not waited on."""
+    from PyQt6.QtCore import QBuffer, QIODevice
+    from PyQt6.QtGui import QImageWriter
+
+    from kgui.core.files import error_text, write_output
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    formats = sorted(bytes(name).decode() for name in QImageWriter.supportedImageFormats())
+    if suffix not in formats:
+        return f"cannot write the screenshot {path}: unknown image format '{Path(path).suffix or '(none)'}'; use .png"
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not window.grab().save(buffer, suffix.upper()):
+        return f"cannot write the screenshot {path}: Qt could not encode it as {suffix.upper()}"
+    try:
+        write_output(path, bytes(buffer.data()))
+    except OSError as exc:
+        return error_text(exc)
+    return None
 
 
 SETTLE_MS = 300  # before a screenshot: the last steps' redraw and paint land
@@ -51,9 +87,10 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None, sh
     if screenshot is not None:
         def capture() -> None:
             window.plot.redraw()
-            saved = window.grab().save(str(screenshot))
+            problem = save_screenshot(window, screenshot)
+            saved = problem is None
             if not saved:
-                print(f"kgui: error: cannot write the screenshot {screenshot}", file=sys.stderr)
+                print(f"kgui: error: {problem}", file=sys.stderr)
             code = exit_code(window.session.last_ended) if started and window.session.last_ended is not None else 0
             captured.append(code if saved else 1)
             window.close()
