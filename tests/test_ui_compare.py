@@ -140,10 +140,21 @@ def test_smoothing_wall_time_axis_and_log_y(qtbot, window):
 
 @both_engines
 def test_compare_backends_overlays_the_engines_and_exports(qtbot, window, monkeypatch, tmp_path):
+    longer = train(qtbot, window, steps=400, rate=0.5)     # an earlier, longer run of the same data stays shown
     configure(window, steps=20, rate=0.3)
     assert window.commands.compare.trigger() is None and window.jobs.running
     wait_for_job(qtbot, window)
     result = window.parity_view.result
+    # the view fits the comparison's curves (it showed them squeezed into the first 20 of the longer run's 400 steps)
+    window.plot.redraw()
+    (x_low, x_high), (y_low, y_high) = window.plot.panel_of(longer.id).item.vb.viewRange()
+    losses = [loss for record in result.records for step in record.history for loss in (step.train_loss,
+                                                                                          step.val_loss)]
+    assert x_high < 25 and y_low <= min(losses) and max(losses) <= y_high
+    assert y_high - y_low < 1.5 * (max(losses) - min(losses))
+    window.commands.auto_range.trigger()                    # every shown run again
+    window.plot.redraw()
+    assert window.plot.panel_of(longer.id).item.vb.viewRange()[0][1] >= 400
     assert [r.engine for r in result.records] == ENGINES
     assert result.verdict.startswith("same within float32 tolerance")
     assert window.parity_view.verdict.text().startswith("Same within float32 tolerance: max |Δloss| = ")

@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QWidget
 
 from kgui.core.training.lr_finder import DEFAULT_SUGGESTION, Suggestion
 from kgui.core.training.engines import installed_ids
-from kgui.core.session import JobEnded, JobKind, Session
+from kgui.core.session import JobEnded, JobKind, RunStarted, Session
 from kgui.core.workers import RemoteJob, WorkerPool
 
 from .dialogs import Dialogs
@@ -60,6 +60,7 @@ class JobControl(QObject):
         self._prepare_timer = QTimer(self, singleShot=True, timeout=self.prepare_ahead)
         self.changed.connect(self.show_state)
         session.on(JobEnded, self._job_ended)
+        session.on(RunStarted, self._run_started)
         self.show_state()
 
     @property
@@ -88,6 +89,7 @@ class JobControl(QObject):
             self.dialogs.warning("Cannot start", str(exc))
             return False
         self.form.settle(self.job.settings)
+        self.plot.unfocus()
         self._thread = JobThread(self.job)
         self._thread.event.connect(self._handle)
         self._thread.ended.connect(self._thread_ended)
@@ -118,6 +120,12 @@ class JobControl(QObject):
         a new row in the fit view resizes its plot, the readout's rows appear ...)."""
         self.session.handle(event)
         QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
+    def _run_started(self, event: RunStarted) -> None:
+        """A comparison's runs are what the loss plot's view fits (earlier, longer runs of the dataset would squeeze
+        them into a corner)."""
+        if self.job is not None and self.job.kind is JobKind.PARITY:
+            self.plot.focus_on(event.run.id)
 
     def _thread_ended(self) -> None:
         self._thread.deleteLater()

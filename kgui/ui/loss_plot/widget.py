@@ -59,6 +59,7 @@ class LossPlot(QWidget):
         self._log_y = False
         self._numbers = 0                      # runs numbered 1, 2, … in the order they were added
         self.following = True                  # the view follows the data until the user zooms or pans
+        self.focus: set[str] = set()           # runs the view fits alone (a comparison's); empty: every shown run
         self._refit = False                    # next redraw fits the view afresh (Auto Range, shown runs changed)
 
         self.widget = TimedLayoutWidget()
@@ -224,6 +225,7 @@ class LossPlot(QWidget):
             panel.legend.removeItem(self.runs[run_id].train)
         run = self.runs.pop(run_id)
         panel.run_ids.remove(run_id)
+        self.focus.discard(run_id)
         for curve in run.curves:
             panel.item.removeItem(curve)
         remove_markers(run, panel)
@@ -350,6 +352,21 @@ class LossPlot(QWidget):
             self.remove_run(run_id)
         self.following = True
 
+    def focus_on(self, run_id: str) -> None:
+        """Fit the view to run ``run_id`` and the others focused on (a comparison's runs, as they start), and follow
+        them again: the other runs of their panel stay drawn, beyond the view where they reach further (a run of
+        3,000 steps would squeeze a 50-step comparison into its first sixtieth). Auto Range and :meth:`unfocus` end
+        it."""
+        self.focus.add(run_id)
+        self.following = True
+        self._refit = True
+
+    def unfocus(self) -> None:
+        """The view fits every shown run again (from the next redraw)."""
+        if self.focus:
+            self.focus.clear()
+            self._refit = True
+
     def redraw(self) -> None:
         """Push buffered points of changed, visible runs to their curves."""
         looked = self.look.stale         # the runs shown or the sweep controls changed: colours and bands anew
@@ -411,8 +428,10 @@ class LossPlot(QWidget):
     def _follow(self, refit: bool = False) -> None:
         """Move each shown panel's view to its visible runs' data if it left the view or fills too little of it."""
         for panel in self.shown_panels:
-            extents = [self.runs[r].bounds for r in panel.run_ids
-                       if self.runs[r].visible and self.runs[r].bounds is not None] + self.look.extents(panel)
+            shown = [r for r in panel.run_ids if self.runs[r].visible and self.runs[r].bounds is not None]
+            focused = [r for r in shown if r in self.focus]
+            extents = [self.runs[r].bounds for r in focused] if focused else (
+                [self.runs[r].bounds for r in shown] + self.look.extents(panel))
             if not extents:
                 if refit:   # nothing to fit (every run hidden): the empty plot's range, not the old runs'
                     panel.item.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
@@ -461,7 +480,7 @@ class LossPlot(QWidget):
         for panel in self.panels.values():
             panel.item.setLabel("bottom", X_AXES[axis])
         self._update_axis_note()
-        self.auto_range()
+        self._fit_again()
 
     @staticmethod
     def _set_note(label: QLabel, text: str) -> None:
@@ -496,10 +515,15 @@ class LossPlot(QWidget):
         for panel in self.panels.values():
             panel.item.setLogMode(y=enabled)
             panel.item.setLabel("left", "loss (log scale)" if enabled else "loss")
-        self.auto_range()
+        self._fit_again()
 
     def auto_range(self) -> None:
-        """Fit the view to the visible runs and follow them again."""
+        """Fit the view to every visible run and follow them again."""
+        self.focus.clear()
+        self._fit_again()
+
+    def _fit_again(self) -> None:
+        """Fit the view to the visible runs (those focused on, if any) and follow them again."""
         self.following = True
         self._refit = True
         self._redraw_all()
