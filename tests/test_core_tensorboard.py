@@ -179,3 +179,25 @@ def test_a_scheduled_runs_learning_rate_is_each_steps_effective_rate(tmp_path):
                               schedule="step", drop=0.5, every=4).id)
     values, _, _ = read_back(tensorboard.export_runs([record], tmp_path / "tb").folders[0])
     assert [value.item() for _, _, value in values["learning_rate"]] == [0.4] * 4 + [0.2] * 4 + [0.1] * 4
+
+
+def test_a_run_on_a_file_whose_name_is_not_utf8_exports_with_the_byte_replaced(tmp_path):
+    """A CSV named with a byte that is not UTF-8 (kept by Python as a surrogate) stopped the export: "'utf-8' codec
+    can't encode character '\\udcff' … surrogates not allowed"."""
+    import os
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import metadata
+
+    path = tmp_path / os.fsdecode(b"bad\xffname.csv")
+    path.write_text("a,b,y\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(20)))
+    record = train(RunStore(tmp_path / "runs"), dataset=str(path), steps=2)
+    record.sweep_id, record.sweep_values = "sweep-x", {"dataset": str(path)}
+    folder, = tensorboard.export_runs([record], tmp_path / "tb").folders
+    _, text, _ = read_back(folder)
+    assert "bad\ufffdname.csv" in text
+    accumulator = EventAccumulator(str(folder), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    start = metadata.parse_session_start_info_plugin_data(
+        accumulator.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.SESSION_START_INFO_TAG])
+    assert start.hparams["dataset"].string_value.endswith("bad\ufffdname.csv")
