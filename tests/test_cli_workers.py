@@ -142,6 +142,19 @@ def test_a_sweep_starts_its_workers_before_parsing_only_for_a_local_sweep(argv, 
     assert early_worker_count(argv) == 0
 
 
+@pytest.mark.parametrize("argv, engine", [
+    (["sweep", "--backend", "theano"], "theano"), (["sweep", "--back=jax"], "jax"), (["sweep"], "tensorflow"),
+    (["sweep", "--config", "sweep.json"], None), (["sweep", "--backend", "all"], None),
+    (["sweep", "--backend", "jax", "--grid", "backend=jax,theano"], None), (["sweep", "--gri=backend=jax"], None),
+    (["sweep", "--grid", "lr=0.1", "--range", "l2=0:1", "--backend", "torch"], "torch")])
+def test_a_sweeps_early_workers_import_the_engine_its_command_line_names(argv, engine):
+    from kgui.cli.sweep_start import DEFAULT_ENGINE, engine_ahead
+    from kgui.core.experiment.settings import ExperimentSettings
+
+    assert engine_ahead(argv) == engine
+    assert DEFAULT_ENGINE == ExperimentSettings().backend
+
+
 def test_a_sweeps_early_workers_give_the_in_process_losses_and_none_is_left_behind(capsys, tmp_path):
     """The trials' losses are the same with 0, 1 and 2 workers (those started before the command line was parsed);
     after each command, and after one whose input was bad, no process is left."""

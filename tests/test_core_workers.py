@@ -453,13 +453,29 @@ def test_the_parent_of_a_remote_job_never_imports_an_engine(tmp_path):
     assert result.stdout.strip() == "[]"
 
 
+NATIVE_LIBRARY = {"jax": "/jaxlib/", "torch": "libtorch_cpu", "tensorflow": "libtensorflow_framework"}
+
+
+def maps_library(pid: int, library: str, wait_s: float = 60.0) -> bool:
+    """Whether process ``pid`` maps a file whose path holds ``library`` within ``wait_s``."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if library in Path(f"/proc/{pid}/maps").read_text():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_a_pool_takes_processes_started_earlier_as_its_first_workers_and_ends_those_it_does_not_need(store):
+    """Started with an engine's name, a worker imports it before any job asks (a sweep's early workers)."""
     from kgui.core.workers.launch import Launched
 
-    launched = [Launched(), Launched()]
+    launched = [Launched(ENGINE), Launched()]
     pool = WorkerPool(max_workers=1, launched=launched)
     try:
         assert launched[1].popen.poll() is not None   # beyond max_workers: ended at once
+        if ENGINE in NATIVE_LIBRARY:   # PyTensor's are Python modules
+            assert maps_library(launched[0].pid, NATIVE_LIBRARY[ENGINE])   # no job sent yet
         job, result, _ = run_remote(Session(store, pool=pool), LINEAR)
         assert result.status == RunStatus.FINISHED and job.process.pid == launched[0].pid
     finally:
@@ -467,4 +483,11 @@ def test_a_pool_takes_processes_started_earlier_as_its_first_workers_and_ends_th
     unused = Launched()
     WorkerPool(max_workers=1, launched=[unused]).shutdown(2.0)   # never needed: ended by the shutdown
     assert unused.popen.poll() is not None
+    misnamed = Launched("nosuch")   # its import ahead fails quietly: the job imports its own engine
+    pool = WorkerPool(max_workers=1, launched=[misnamed])
+    try:
+        job, result, _ = run_remote(Session(store, pool=pool), LINEAR)
+        assert result.status == RunStatus.FINISHED and job.process.pid == misnamed.pid
+    finally:
+        assert pool.shutdown(2.0)
     assert children() == []

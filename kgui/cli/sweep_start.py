@@ -1,5 +1,6 @@
 """``kgui sweep``'s worker processes, started from the raw command line before the command imports anything heavy:
-their start and engine import then overlap the command's own start (its imports, parsing, expanding the grid).
+their start and engine import then overlap the command's own start (its imports, parsing, expanding the grid). Each
+imports the sweep's engine, when the command line names it, before its first trial arrives.
 
 Only a local sweep starts them (not ``--cluster`` or ``$KGUI_DASK_SCHEDULER``, ``--in-process``, ``--workers 0``
 or ``--help``): ``--workers N`` of them, else one a core, at most one a core. The pool takes them as its first
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 
 CLUSTER_VARIABLE = "KGUI_DASK_SCHEDULER"
+DEFAULT_ENGINE = "tensorflow"   # ExperimentSettings' (not imported here: it is what the early start avoids)
 
 
 def _given(argv: list[str], option: str) -> str | None:
@@ -43,11 +45,30 @@ def early_worker_count(argv: list[str]) -> int:
         return 0   # argparse says what is wrong with it
 
 
+def engine_ahead(argv: list[str]) -> str | None:
+    """The engine every trial of the sweep ``argv`` trains on, as far as the raw command line tells (its workers
+    import it while the command starts): ``--backend``'s, else the default experiment's when no ``--config`` gives
+    another; None when an axis varies it, for ``all``, or when a --config file may set it."""
+    words = argv[1:]
+    for index, word in enumerate(words):   # an axis: --grid backend=..., --grid=backend=..., --range ...
+        name, equals, value = word.partition("=")
+        if len(name) > 3 and ("--grid".startswith(name) or "--range".startswith(name)):
+            value = value if equals else (words[index + 1] if index + 1 < len(words) else "")
+            if value.strip().startswith("backend="):
+                return None
+    backend = _given(words, "--backend")
+    if backend is None:
+        return None if _given(words, "--config") is not None else DEFAULT_ENGINE
+    return backend if backend and backend != "all" else None
+
+
 def start_early(argv: list[str]) -> list:
-    """The :class:`~kgui.core.workers.launch.Launched` workers for ``argv`` (see :func:`early_worker_count`)."""
+    """The :class:`~kgui.core.workers.launch.Launched` workers for ``argv`` (see :func:`early_worker_count`), each
+    importing :func:`engine_ahead`'s engine while it waits for its first trial."""
     count = early_worker_count(argv)
     if not count:
         return []
     from kgui.core.workers.launch import Launched
 
-    return [Launched() for _ in range(count)]
+    engine = engine_ahead(argv)
+    return [Launched(engine) for _ in range(count)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import functools
 import gc
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -136,18 +137,23 @@ def check_floatx() -> None:
                          "K.set_floatx): remove it there, or set \"float32\"")
 
 
+_loading: dict[str, threading.Lock] = {}   # per engine: held while it is imported and first compiles
+
+
 def load(name: str) -> backend.Backend:
     """The backend of engine ``name``, imported on first use (seconds) with the GIL held as briefly as possible.
 
     An import makes hundreds of thousands of objects, so the collections it triggers walk ever more of them,
     each holding the GIL (TensorFlow: five full collections, 1-1.8 s each at load 15, the window frozen). The
     collector is paused while the engine is imported and first compiles, and the objects then alive are frozen:
-    kept for good (the engine's modules), and skipped by every later collection, while training too.
+    kept for good (the engine's modules), and skipped by every later collection, while training too. A thread
+    that asks while another imports the same engine waits for it (a worker imports ahead of its first job).
     """
-    if backend.is_loaded(name):
-        return backend.load(name)
-    _freeze_at_exit()
-    with _collector_paused():
-        K = backend.load(name)
-        _first_call(K)
-    return K
+    with _loading.setdefault(canonical_id(name), threading.Lock()):   # one object, however many ask
+        if backend.is_loaded(name):
+            return backend.load(name)
+        _freeze_at_exit()
+        with _collector_paused():
+            K = backend.load(name)
+            _first_call(K)
+        return K

@@ -1,5 +1,6 @@
-"""Starting a worker process: ``python -P -c BOOTSTRAP <folder holding kgui> <fd>`` in a session of its own, with
-its end of a socket pair and its output going to a temporary file.
+"""Starting a worker process: ``python -P -c BOOTSTRAP <folder holding kgui> [--engine=NAME] <fd>`` in a session of
+its own, with its end of a socket pair and its output going to a temporary file; ``--engine``: the engine it imports
+while it waits for its first job (:mod:`.main`).
 
 Light on purpose (the standard library only): a command can start its workers before it imports anything heavy, so
 that their start and engine import overlap its own (``kgui sweep``). A :class:`Launched` process is then handed to a
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 KGUI_FOLDER = str(Path(__file__).resolve().parents[3])   # the folder holding this kgui
+ENGINE_OPTION = "--engine="   # the worker imports this engine while it waits for its first job
 
 # The worker's kgui is imported from that folder (the same code as the parent's), which then leaves sys.path; -P
 # keeps the current folder off it.
@@ -26,14 +28,16 @@ BOOTSTRAP = ("import sys; root = sys.argv[1]; sys.path.insert(0, root); from kgu
 
 
 class Launched:
-    """A worker process just started, and this side's end of its connection (a socket, not wrapped yet)."""
+    """A worker process just started, and this side's end of its connection (a socket, not wrapped yet); ``engine``:
+    the engine its first job will most likely need, imported ahead."""
 
-    def __init__(self):
+    def __init__(self, engine: str | None = None):
         parent_end, child_end = socket.socketpair()
         self.log = tempfile.TemporaryFile()
+        hint = [f"{ENGINE_OPTION}{engine}"] if engine else []
         try:
             self.popen = subprocess.Popen(
-                [sys.executable, "-P", "-c", BOOTSTRAP, KGUI_FOLDER, str(child_end.fileno())],
+                [sys.executable, "-P", "-c", BOOTSTRAP, KGUI_FOLDER, *hint, str(child_end.fileno())],
                 pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
                 start_new_session=True)
         except BaseException:

@@ -1,8 +1,9 @@
 """The worker process: runs session Jobs for the parent that started it, one at a time, exactly as in-process.
 
-Started as ``python -P -c BOOTSTRAP <folder holding kgui> <fd>`` (:mod:`.launch`), or ``python -m
+Started as ``python -P -c BOOTSTRAP <folder holding kgui> [--engine=NAME] <fd>`` (:mod:`.launch`), or ``python -m
 kgui.core.workers <fd>``: ``fd`` is its end of a socket pair, wrapped in a :mod:`multiprocessing.connection`
-Connection. It says :class:`Hello`, then its main thread reads commands while a job thread runs the job:
+Connection. It says :class:`Hello` (and with ``--engine`` starts importing that engine on a thread of its own, which
+a job that needs it waits for), then its main thread reads commands while a job thread runs the job:
 
 - :class:`RunJob`: a job of a worker-side :class:`Session` (so prepare-ahead and trainer reuse work as in the
   window), whose events go to the parent unchanged as they come (steps batched by the job itself).
@@ -24,6 +25,7 @@ from multiprocessing.connection import Connection
 
 from ..runs import RunStore
 from ..session import JobEnded, RunEnded, RunStarted, Session, StepsTaken
+from .launch import ENGINE_OPTION
 from .protocol import Hello, JobEndedWithRun, Prepare, RunJob, Shutdown, StepRows
 
 QUIT_WAIT_S = 1.0   # on Shutdown, the running job gets this long to end its run and write it
@@ -123,9 +125,22 @@ class Worker:
             os._exit(0)
 
 
-def serve(connection: Connection) -> None:
+def _import_ahead(engine: str) -> None:
+    """Import ``engine`` (and compile its first function) before a job asks for it; a job that does waits for this.
+    A name that is no engine, or one that fails to import, is left for the job to report."""
+    from ..training import engines
+
+    try:
+        engines.load(engine)
+    except Exception:  # noqa: BLE001 - the job's own import says what is wrong
+        pass
+
+
+def serve(connection: Connection, engine_ahead: str | None = None) -> None:
     worker = Worker(connection)
     worker.send(Hello.here())
+    if engine_ahead:
+        threading.Thread(target=_import_ahead, args=(engine_ahead,), name="kgui-engine-import", daemon=True).start()
     while True:
         try:
             message = connection.recv()
@@ -137,8 +152,9 @@ def serve(connection: Connection) -> None:
 
 
 def main() -> None:
-    """Serve the connection on the descriptor named by the last argument."""
+    """Serve the connection on the descriptor named by the last argument; import the engine ``--engine=`` names."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C reaches the parent, which stops the job
     fd = int(sys.argv[-1])
     os.set_inheritable(fd, False)   # no process this one starts may keep the connection open after it dies
-    serve(Connection(fd))
+    ahead = next((word[len(ENGINE_OPTION):] for word in sys.argv[1:-1] if word.startswith(ENGINE_OPTION)), None)
+    serve(Connection(fd), ahead)
