@@ -228,7 +228,7 @@ def responsiveness(app, settings, runs_dir: str, variant: str = "live", compare:
     window.resize(1200, 760)
     window.show()
     if variant == "frozen":
-        window.plot.timer.stop()
+        window.plot.redraws_itself = False
     if variant == "row once a second":    # the live row's Steps and losses not set at the frames between
         window.runs_table.show_latest_step = lambda *args: None
     if variant == "points repainted":
@@ -297,8 +297,7 @@ def redraw_ms(app, points: int, zoomed: bool, repeats: int = 5) -> float:
     """Median ms of one redraw (new data pushed + synchronous repaint) of a LossPlot holding ``points`` steps."""
     from kgui.ui.loss_plot import LossPlot
 
-    plot = LossPlot()
-    plot.timer.stop()
+    plot = LossPlot(redraws_itself=False)
     plot.resize(900, 600)
     plot.show()
     steps = np.arange(1, points + 1, dtype=np.float64)

@@ -93,8 +93,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="kgui-bench-look-") as scratch:
         for trials in args.trials or [24]:
             engine, records = sweep_records(trials, args.steps, Path(scratch))
-            plot = LossPlot()
-            plot.timer.stop()
+            plot = LossPlot(redraws_itself=False)
             plot.resize(1000, 600)
             plot.show()
             for record in records:

@@ -120,8 +120,7 @@ def test_runs_past_the_36_styles_share_the_least_used_ones(qtbot):
 
 
 def test_datasets_with_different_loss_scales_get_their_own_panels(qtbot):
-    plot = LossPlot()
-    plot.timer.stop()
+    plot = LossPlot(redraws_itself=False)
     qtbot.addWidget(plot)
     plot.resize(800, 600)
     plot.show()

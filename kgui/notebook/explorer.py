@@ -87,8 +87,7 @@ class Explorer:
         qt_application()
         self.settings = settings
         self.session = Session(store_of(store), settings, pool=worker_pool())
-        self.loss_plot = LossPlot()
-        self.loss_plot.timer.stop()          # redrawn when events arrive: a kernel runs no Qt event loop
+        self.loss_plot = LossPlot(redraws_itself=False)   # redrawn when events arrive: a kernel runs no Qt event loop
         self.surface_view = SurfaceView()
         self.loss_frame = QtFrame(self.loss_plot, self.loss_plot.widget, *PLOT_SIZE)
         self.surface_frame = QtFrame(self.surface_view, self.surface_view.plot, SURFACE_SIZE, SURFACE_SIZE)

@@ -44,8 +44,7 @@ class LivePlot:
         if learning_rate is not None:
             learning_rate = checked_rate(learning_rate)
         qt_application()
-        self.loss_plot = LossPlot()
-        self.loss_plot.timer.stop()          # drawn by update(): a kernel runs no Qt event loop
+        self.loss_plot = LossPlot(redraws_itself=False)   # drawn by update(): a kernel runs no Qt event loop
         self.loss_plot.add_run(LIVE_RUN, title, planned_steps=steps, rate=learning_rate)
         self.frame = QtFrame(self.loss_plot, self.loss_plot.widget, width, height)
         self.frames = 0                      # frames drawn so far

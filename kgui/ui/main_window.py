@@ -348,5 +348,5 @@ class MainWindow(QMainWindow):
         self.jobs.shut_down()
         self.sweep_view.shut_down()
         self.job_status.stop_preparing()
-        self.plot.timer.stop()
+        self.plot.redraws_itself = False
         event.accept()

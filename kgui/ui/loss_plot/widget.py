@@ -40,15 +40,17 @@ MIN_PANEL_HEIGHT = 190  # px: a stacked panel never gets smaller (its labels and
 class LossPlot(QWidget):
     """Training and validation loss of every shown run, learning-rate change markers and a hover readout.
 
-    Runs of different datasets go to separate panels stacked one above the other (see :class:`Panel`). Redraws happen on a timer: every ``REDRAW_MS``, or less often when
-    the paints after the last redraw were slow, so that painting stays under ``PAINT_SHARE`` of the GUI
-    thread.
+    Runs of different datasets go to separate panels stacked one above the other (see :class:`Panel`). Redraws happen
+    on a timer: every ``REDRAW_MS``, or less often when the paints after the last redraw were slow, so that painting
+    stays under ``PAINT_SHARE`` of the GUI thread. The timer runs only while there is something to draw: a change
+    starts it, and a tick that finds nothing new stops it. ``redraws_itself=False``: the owner calls :meth:`redraw`
+    (a notebook's kernel runs no Qt event loop; a test draws its frames).
     """
 
     redrawn = pyqtSignal()
     recoloured = pyqtSignal(dict)    # run id -> its new colour: a sweep's runs coloured by a hyper-parameter, or back
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, redraws_itself: bool = True):
         super().__init__(parent)
         self.runs: dict[str, RunCurves] = {}
         self.panels: dict[str, Panel] = {}
@@ -123,7 +125,26 @@ class LossPlot(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self.redraw)
-        self.timer.start()
+        self._redraws_itself = redraws_itself
+        self._wake()
+
+    @property
+    def redraws_itself(self) -> bool:
+        """Whether the plot redraws on its own timer (else its owner calls :meth:`redraw`)."""
+        return self._redraws_itself
+
+    @redraws_itself.setter
+    def redraws_itself(self, enabled: bool) -> None:
+        self._redraws_itself = enabled
+        if enabled:
+            self._wake()
+        else:
+            self.timer.stop()
+
+    def _wake(self) -> None:
+        """Something changed: the timer draws it at its next tick (and goes on while changes come)."""
+        if self._redraws_itself and not self.timer.isActive():
+            self.timer.start()
 
     # -- panels ------------------------------------------------------------------------------------------------------
 
@@ -217,6 +238,7 @@ class LossPlot(QWidget):
         self.set_run_visible(run_id, visible)
         run.set_faded(self._fading())
         self.look.invalidate()
+        self._wake()
         return run
 
     def remove_run(self, run_id: str) -> None:
@@ -238,6 +260,7 @@ class LossPlot(QWidget):
         self.look.invalidate()
         self._update_axis_note()
         self._update_line_key()
+        self._wake()
 
     def end_run(self, run_id: str) -> None:
         """The live run ``run_id`` took its last step: the view fits the steps it took."""
@@ -245,6 +268,7 @@ class LossPlot(QWidget):
         run.planned_steps = None
         run.dirty = True
         self._refit = True
+        self._wake()
 
     def set_run_visible(self, run_id: str, visible: bool) -> None:
         run = self.runs[run_id]
@@ -265,6 +289,7 @@ class LossPlot(QWidget):
         self._update_line_key()
         if self.highlighted is not None:    # the highlighted run shown or hidden: the others fade or come back
             self._apply_highlight()
+        self._wake()
 
     @staticmethod
     def _in_legend(run: RunCurves, legend: pg.LegendItem) -> bool:
@@ -345,6 +370,7 @@ class LossPlot(QWidget):
         if rate_changes or (run.first_rate is None and run.buffer.size):
             self._relabel(run_id)
         run.dirty = True
+        self._wake()
 
     def clear(self) -> None:
         """Remove every run."""
@@ -360,12 +386,14 @@ class LossPlot(QWidget):
         self.focus.add(run_id)
         self.following = True
         self._refit = True
+        self._wake()
 
     def unfocus(self) -> None:
         """The view fits every shown run again (from the next redraw)."""
         if self.focus:
             self.focus.clear()
             self._refit = True
+            self._wake()
 
     def redraw(self) -> None:
         """Push buffered points of changed, visible runs to their curves."""
@@ -378,6 +406,7 @@ class LossPlot(QWidget):
                 self.recoloured.emit(self.look.recoloured)
         changed = {run_id: run for run_id, run in self.runs.items() if run.dirty and run.visible}
         if not changed and not self._refit and not looked:
+            self.timer.stop()        # idle: the next change starts it again
             return
         self.timer.setInterval(round(min(max(REDRAW_MS, self.widget.paint_ms / PAINT_SHARE), MAX_REDRAW_MS)))
         self.widget.paint_ms = 0.0
