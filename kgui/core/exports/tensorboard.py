@@ -70,6 +70,12 @@ def start_time(record: RunRecord) -> float:
         raise ValueError(f"its creation time {record.created!r} is not a date") from None
 
 
+def valid_utf8(text: str) -> str:
+    """``text`` as protobuf's strings must be: a path's bytes that are not UTF-8 (kept by Python as surrogates)
+    become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _scalar_value(tag: str, value: float):
     from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
@@ -84,7 +90,7 @@ def _text_value(tag: str, text: str):
 
     metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="text"))
     tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, tensor_shape=tensor_shape_pb2.TensorShapeProto(),
-                                    string_val=[text.encode("utf-8")])
+                                    string_val=[valid_utf8(text).encode("utf-8")])
     return summary_pb2.Summary.Value(tag=tag, metadata=metadata, tensor=tensor)
 
 
@@ -153,9 +159,9 @@ def _hparam_value(value):
     elif isinstance(value, (int, float)):
         proto.number_value = float(value)
     elif isinstance(value, (list, tuple)):
-        proto.string_value = ",".join(map(str, value)) or "none"
+        proto.string_value = valid_utf8(",".join(map(str, value)) or "none")
     else:
-        proto.string_value = str(value)
+        proto.string_value = valid_utf8(str(value))
     return proto
 
 
@@ -173,8 +179,8 @@ def hparams_start(record: RunRecord, start: float) -> list:
     from tensorboard.plugins.hparams import plugin_data_pb2
 
     group = {name: value for name, value in record.sweep_values.items() if name != "seed"}
-    info = plugin_data_pb2.SessionStartInfo(group_name=f"{record.sweep_id} {json.dumps(group, sort_keys=True)}",
-                                            start_time_secs=start)
+    group_name = valid_utf8(f"{record.sweep_id} {json.dumps(group, sort_keys=True)}")
+    info = plugin_data_pb2.SessionStartInfo(group_name=group_name, start_time_secs=start)
     for name, value in record.sweep_values.items():
         info.hparams[name].CopyFrom(_hparam_value(value))
     return _hparams_summary(plugin_data_pb2.HParamsPluginData(session_start_info=info))
