@@ -48,11 +48,20 @@ def spec_from_arguments(args) -> SweepSpec:
     settings = experiment.from_arguments(args, base=base) if (experiment.arguments_given(args) or base is None) \
         else base
     axes = {axis.name: axis for axis in (base_spec.axes if base_spec is not None else ())}
+    given: dict[str, str] = {}   # axis name -> the flag that gave it: a second one would drop the first silently
+
+    def give(name: str, flag: str) -> None:
+        if name in given:
+            raise ValueError(f"axis {name} is given twice ({given[name]} and {flag}): give it once, with all its values")
+        given[name] = flag
+
     for text in args.grid:
         name, values = parse_assignment(text, "--grid")
+        give(name, f"--grid {text}")
         axes[name] = Axis(name, parse_values(name, values))
     for text in args.range:
         name, low, high = parse_range(text)
+        give(name, f"--range {text}")
         axes[name] = Axis(name, low=low, high=high)
     for name in map(canonical_axis_name, args.log):
         if name not in axes:

@@ -218,6 +218,9 @@ def test_sweep_command_prints_ranked_table_and_runs_list_filters_by_sweep(capsys
     (["--grid", "lr=0.1,0.2", "--log", "momentum"], "--log momentum: no such axis"),
     (["--random", "20000", "--range", "lr=1e-4:1"], "more than the 10,000 allowed"),
     (["--grid", "lr=0.1", "--export", "x.png"], "--export writes the trial table as .csv or .json"),
+    (["--grid", "lr=0.1,0.2", "--grid", "learning_rate=0.5"],      # the second silently replaced the first
+     "axis learning_rate is given twice (--grid lr=0.1,0.2 and --grid learning_rate=0.5)"),
+    (["--grid", "lr=0.1", "--range", "lr=0.1:1", "--random", "2"], "axis learning_rate is given twice"),
 ])
 def test_sweep_command_bad_input_is_one_line(capsys, tmp_path, args, message):
     code, out, err = run(capsys, "sweep", "--dataset", "spiral", "--runs-dir", str(tmp_path), *args)
