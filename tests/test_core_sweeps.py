@@ -401,3 +401,33 @@ def test_trials_are_named_in_the_words_the_rest_of_kgui_uses_unique_and_printabl
     assert names[7] == ("Learning rate 0.0123457 · Adam · Noise 0.2 · JAX · Batch size full · Seed 1 · "
                         "night \ufffd[31mrun #8")
     assert len(set(names)) == 8
+
+
+@pytest.mark.parametrize("stops", [1, 2])
+def test_a_stopped_sweep_saves_the_trials_it_had_not_started_as_stopped_runs(tmp_path, stops):
+    """"The finished trials are kept, the rest are saved as stopped": those not started yet were not saved at all. A
+    second stop (a second Ctrl-C) leaves them unsaved."""
+    from kgui.core.session import StepsTaken
+    from kgui.core.sweeps.runner import NOT_STARTED
+
+    store = RunStore(tmp_path)
+    spec = SweepSpec(SPIRAL.replace(steps=1_000_000), (Axis("learning_rate", (0.01, 0.02, 0.05)),), seeds=2)
+
+    def on_event(event):
+        if isinstance(getattr(event, "event", None), StepsTaken) and not runner.stopped:
+            for _ in range(stops):
+                runner.stop()
+    runner = SweepRunner(spec, store, ThreadExecutor(1), on_event=on_event)
+    result = runner.run()
+    assert result.stopped and [outcome.state for outcome in result.outcomes] == [TrialState.ENDED] + [
+        TrialState.PENDING] * 5
+    records = {record.id: record for record in store.list()}
+    first = result.outcomes[0].record
+    assert records[first.id].status == RunStatus.STOPPED and records[first.id].summary.steps > 0
+    unstarted = [outcome.record for outcome in result.outcomes[1:] if outcome.record is not None]
+    assert len(unstarted) == (5 if stops == 1 else 0) and len(records) == 1 + len(unstarted)
+    for outcome in result.outcomes[1:len(unstarted) + 1]:
+        record = records[outcome.record.id]
+        assert (record.status, record.message, record.summary.steps) == (RunStatus.STOPPED, NOT_STARTED, 0)
+        assert (record.sweep_id, record.sweep_values, record.name) == (
+            result.sweep_id, outcome.trial.values, runner.trial_name(outcome.trial))

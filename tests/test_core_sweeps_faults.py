@@ -105,7 +105,8 @@ def test_ctrl_c_stops_every_trial_keeps_them_as_stopped_and_leaves_no_process(tm
             time.sleep(0.2)
         stopped = interrupt(process, timeout=30)
     stopped.assert_ended_within(5)   # the goal is 2 s; a loaded test machine gets some slack
-    records = store.list()
-    assert len(records) == 2 and all(record.status == RunStatus.STOPPED for record in records), \
+    records = store.list()     # the two trials not started yet are saved as stopped too
+    assert len(records) == 4 and all(record.status == RunStatus.STOPPED for record in records), \
         [(r.status, r.message) for r in records]
+    assert sorted(record.summary.steps > 0 for record in records) == [False, False, True, True]
     assert "stopped" in stopped.out

@@ -491,3 +491,31 @@ def test_a_pool_takes_processes_started_earlier_as_its_first_workers_and_ends_th
     finally:
         assert pool.shutdown(2.0)
     assert children() == []
+
+
+def test_a_worker_that_cannot_stop_is_killed_its_grace_after_stop_not_a_check_later(pool, store, monkeypatch):
+    """The grace counted from when the job's driver next woke after Stop (a check every RECEIVE_S), and the kill came
+    at a check after it: up to two checks late, so Ctrl-C of a sweep took 2.4 s, or a worker that answered just past
+    the grace was killed with its answer in hand. Checks 4 s apart here make the old lateness plain (8 s)."""
+    from kgui.core.workers import remote_job
+
+    monkeypatch.setattr(remote_job, "RECEIVE_S", 4.0)
+    training = threading.Event()
+    job = RemoteJob(JobKind.TRAINING, LONG, store, pool,
+                    sink=lambda event: training.set() if isinstance(event, StepsTaken) else None)
+    thread = threading.Thread(target=job.run)
+    thread.start()
+    try:
+        assert training.wait(120)
+        os.kill(job.process.pid, signal.SIGSTOP)      # it can neither answer Stop nor end by itself
+        stopped = time.monotonic()
+        job.control.stop()
+        thread.join(30)
+        took = time.monotonic() - stopped
+    finally:
+        if job.process.alive:
+            job.process.kill()
+        thread.join(30)
+    assert remote_job.STOP_GRACE_S <= took < remote_job.STOP_GRACE_S + 1.0, took
+    assert job.result.status == RunStatus.STOPPED and job.result.message == "the engine process was stopped"
+    assert store.load(job.result.id).status == RunStatus.STOPPED and job.result.history

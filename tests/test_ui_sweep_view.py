@@ -370,10 +370,12 @@ def test_stop_ends_a_window_sweeps_trials_as_stopped_and_leaves_no_worker(qtbot,
                    for process in processes)
     with qtbot.waitSignal(run.finished, timeout=30_000):
         view.stop_button.click()
-    records = store.list()
-    assert len(records) == 2 and {record.status for record in records} == {RunStatus.STOPPED}
+    records = store.list()    # the trial not started yet is saved as stopped too, and listed with the others
+    assert len(records) == 3 and {record.status for record in records} == {RunStatus.STOPPED}
+    assert sorted(record.summary.steps > 0 for record in records) == [False, True, True]
     assert not [process for process in processes if process.alive]
     assert "stopped" in view.progress_label.text()
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 3 and window.runs_table.model.rowCount() == 3)
 
 
 def test_curves_group_seeds_as_mean_and_std_coloured_by_a_hyper_parameter(qtbot, tmp_path):

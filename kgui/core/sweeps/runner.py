@@ -3,7 +3,8 @@ a normal run tagged with the sweep's id and the trial's axis values.
 
 A trial whose process is lost (killed, crashed) is tried once more on a fresh one, then marked failed with the cause;
 the sweep goes on. :meth:`SweepRunner.stop` (Ctrl-C, the window's Stop) ends every running trial (saved as stopped)
-and starts no more. Events go to ``on_event`` on the slot threads: :class:`TrialStarted`, each trial's session
+and starts no more; the trials it had not started are saved as stopped runs too (no steps), so the sweep lists every
+trial. Events go to ``on_event`` on the slot threads: :class:`TrialStarted`, each trial's session
 events (:class:`TrialEvent`: steps for live curves), and :class:`TrialEnded`.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .recorder import TrialRecorder
 from .spec import SweepMethod, SweepSpec, Trial
 
 RETRIES = 1     # a trial whose process was lost is tried this many more times
+NOT_STARTED = "the sweep was stopped before this trial started"
 
 
 def new_sweep_id() -> str:
@@ -34,7 +36,7 @@ def new_sweep_id() -> str:
 
 
 class TrialState(StrEnum):
-    PENDING = "pending"      # not started (a stopped sweep leaves the rest pending)
+    PENDING = "pending"      # not started (a stopped sweep leaves the rest pending, each saved as a stopped run)
     RUNNING = "running"
     ENDED = "ended"          # its run reached a final status (see the record)
 
@@ -43,7 +45,7 @@ class TrialState(StrEnum):
 class TrialOutcome:
     trial: Trial
     state: TrialState = TrialState.PENDING
-    record: RunRecord | None = None     # the stored run (its last attempt's)
+    record: RunRecord | None = None     # the stored run (its last attempt's; a stopped sweep's unstarted trial's)
     attempts: int = 0
     steps: int = 0                       # steps taken so far (live)
 
@@ -143,6 +145,7 @@ class SweepRunner:
         if not lazy:
             self._build_trials()
         self._stopped = threading.Event()
+        self._stopped_again = threading.Event()   # a second stop(): the unstarted trials are not all saved
         self._running: set[Attempt] = set()
         self._failures: list[Exception] = []     # what ended a slot (the first is raised by run())
         self._lock = threading.Lock()
@@ -165,7 +168,10 @@ class SweepRunner:
 
     def stop(self) -> None:
         """End every running trial (saved as stopped) and start no more; callable from any thread, e.g. a signal
-        handler."""
+        handler. Once the running trials have ended, the unstarted ones are saved as stopped runs (a second stop,
+        such as a second Ctrl-C, leaves those not saved yet unsaved)."""
+        if self._stopped.is_set():
+            self._stopped_again.set()
         self._stopped.set()
         with self._lock:
             running = list(self._running)
@@ -184,7 +190,27 @@ class SweepRunner:
                 thread.join(0.1)   # in slices: the main thread stays free for signal handlers
         if self._failures:
             raise self._failures[0]
+        if self.stopped:
+            self._save_unstarted()
         return SweepResult(self.sweep_id, self.spec, sorted(self.outcomes, key=lambda o: o.trial.index), self.stopped)
+
+    def _save_unstarted(self) -> None:
+        """The trials a stopped sweep had not started, each saved as a stopped run without steps (its outcome stays
+        pending): the sweep lists what ran and what was left. TPE's trials are asked one by one: those never asked
+        are not known."""
+        for outcome in self.outcomes:
+            if self._stopped_again.is_set():
+                return
+            if outcome.state is TrialState.PENDING and outcome.record is None:
+                trial = outcome.trial
+                record = RunRecord.new(trial.settings, self.trial_name(trial))
+                self._tag(trial).apply(record)
+                record.status, record.message, record.finished = RunStatus.STOPPED, NOT_STARTED, record.created
+                self.store.begin(record).close()
+                outcome.record = record
+
+    def _tag(self, trial: Trial) -> SweepTag:
+        return SweepTag(self.sweep_id, _json_values(trial.values))
 
     def _slot(self, slot: int) -> None:
         trial = None
@@ -220,8 +246,7 @@ class SweepRunner:
         outcome.state = TrialState.RUNNING
         self.on_event(TrialStarted(self.sweep_id, outcome))
         trial = outcome.trial
-        request = TrialRequest(trial.settings, self.trial_name(trial), SweepTag(self.sweep_id, _json_values(
-            trial.values)), self.store)
+        request = TrialRequest(trial.settings, self.trial_name(trial), self._tag(trial), self.store)
         lost_cause = ""   # why the first attempt was lost, once it has been
         while True:
             outcome.attempts += 1

@@ -139,11 +139,16 @@ class WorkerProcess:
                 return False
 
     def receive(self, timeout: float | None = None):
-        """The next message (an event, or :class:`Exited` once it has gone); None after ``timeout`` seconds."""
+        """The next message (an event, or :class:`Exited` once it has gone); None after ``timeout`` seconds, or
+        when :meth:`wake` was called."""
         try:
             return self._messages.get(timeout=timeout)
         except queue.Empty:
             return None
+
+    def wake(self) -> None:
+        """Make the :meth:`receive` waiting now (or the next one) return None at once."""
+        self._messages.put(None)
 
     def _read(self) -> None:
         last_ended = None   # the record of the last RunEnded (a JobEndedWithRun's result)

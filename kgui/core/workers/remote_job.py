@@ -31,7 +31,8 @@ from .process import Exited, WorkerProcess
 from .protocol import EditWeight, JobOptions, Pause, Rename, Resume, RunJob, SetLearningRate, Step, Stop
 
 RECEIVE_S = 0.25   # the job checks that its worker lives at least this often
-STOP_GRACE_S = 1.5  # a worker that has not ended its job this long after Stop is killed (its runs saved as stopped)
+STOP_GRACE_S = 1.7  # a worker that has not ended its job this long after Stop is killed (its runs saved as stopped):
+                    # what is left to do then (its runs' ends, the other workers' exits) fits in Ctrl-C's 2 s
 
 
 class RemoteControl:
@@ -42,6 +43,7 @@ class RemoteControl:
     def __init__(self, paused: bool = False):
         self._lock = threading.Lock()
         self._paused, self._stopped = paused, False
+        self.stopped_at: float | None = None   # time.monotonic() of the first stop()
         self._senders: list = []
         self._attached_once = False
         self._early: list = []     # commands before the first worker
@@ -93,6 +95,8 @@ class RemoteControl:
             self._command(Step())
 
     def stop(self) -> None:
+        if self.stopped_at is None:
+            self.stopped_at = time.monotonic()
         self._stopped = True
         self._command(Stop())
 
@@ -217,27 +221,41 @@ class RemoteJob:
         part.process = process
         if self.process is None:
             self.process = process
+        def wake_on_stop(command) -> None:   # the wait below is cut short: the grace counts from the Stop
+            if isinstance(command, Stop):
+                process.wake()
+
         try:
             process.send(request)
             self.control.attach(process.send)
-            stop_seen: float | None = None
+            self.control.attach(wake_on_stop)
             while True:
-                message = process.receive(RECEIVE_S)
-                if self.control.stopped:   # a worker that cannot stop (suspended, stuck in a compiler) is ended
-                    stop_seen = stop_seen or time.monotonic()
-                    if time.monotonic() - stop_seen > STOP_GRACE_S and process.alive:
+                wait = self._wait_s()
+                message = process.receive(wait)
+                if message is None and wait == 0.0:   # Stop was asked STOP_GRACE_S ago, and all it sent is read
+                    if process.alive:    # it cannot stop (suspended, stuck in a compiler)
                         process.kill()
+                    message = process.receive(RECEIVE_S)
                 if message is None:
                     process.check_started()
                     process.check_running()
                     continue
                 inbox.put((part, message))
                 if isinstance(message, (JobEnded, Exited)):
-                    break
+                    break    # a job that ended by itself (however late) leaves its worker alive, for the pool
         finally:
             self.control.detach(process.send)
+            self.control.detach(wake_on_stop)
             self.pool.release(process, request.kind, request.settings, self.options.store_root)
             inbox.put((part, _DONE))
+
+    def _wait_s(self) -> float:
+        """How long the driver may wait for a message: RECEIVE_S, less once Stop was asked (the worker is killed
+        STOP_GRACE_S after it, not up to a receive later: a Stop wakes the driver); 0 once that time has come."""
+        stopped_at = self.control.stopped_at
+        if stopped_at is None:
+            return RECEIVE_S
+        return max(0.0, min(RECEIVE_S, stopped_at + STOP_GRACE_S - time.monotonic()))
 
     def _combined(self) -> tuple[object, str]:
         """The job's result and error from its parts' outcomes."""

@@ -15,7 +15,7 @@ from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu, Q
 
 from kgui.core.runs import RunRecord
 from kgui.core.session import Phase, RunStarted
-from kgui.core.sweeps.runner import TrialEnded, TrialEvent, TrialStarted
+from kgui.core.sweeps.runner import TrialEnded, TrialEvent, TrialStarted, TrialState
 from kgui.core.training.trainer import Stage, stage_text
 from kgui.core.sweeps.spec import Metric, format_value
 from kgui.core.sweeps.seeds import SEED_AXIS, seed_groups
@@ -316,6 +316,9 @@ class SweepView(QWidget):
                                     + _doing_text(list(self._doing.values())))
 
     def _on_sweep_finished(self, result) -> None:
+        if result is not None:    # a stopped sweep's trials it had not started: saved as stopped runs, listed too
+            self._saved += [outcome.record.id for outcome in result.outcomes
+                            if outcome.state is TrialState.PENDING and outcome.record is not None]
         self._next_frame()     # the trials that ended last
         stopped = result is None or result.stopped
         sweep = self.run.runner.sweep_id    # "sweep-…" already: not "sweep sweep-… done"
