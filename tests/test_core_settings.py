@@ -2,6 +2,7 @@
 import argparse
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -129,6 +130,16 @@ def test_flags_are_validated():
         experiment.from_arguments(parse("--lr", "0"))
     with pytest.raises(ValueError, match="--option must look like KEY=VALUE, got 'noise'"):
         experiment.from_arguments(parse("--option", "noise"))
+
+
+@pytest.mark.parametrize("flags, given", [
+    (("--option", "n=50", "--option", "n=60"), "n is given twice (--option n=50 and --option n=60)"),
+    (("--noise", "0.1", "--option", "noise=0.2"), "noise is given twice (--noise 0.1 and --option noise=0.2)")])
+def test_a_dataset_option_given_twice_is_one_line_not_the_last_one_silently(flags, given):
+    with pytest.raises(ValueError, match=re.escape(f"dataset option {given}: give it once")):
+        experiment.from_arguments(parse("--dataset", "linear", *flags))
+    settings = experiment.from_arguments(parse("--dataset", "linear", "--noise", "0.1", "--option", "n=50"))
+    assert settings.dataset_options == {"noise": 0.1, "n": 50}
 
 
 def test_resolved_model_follows_the_task():

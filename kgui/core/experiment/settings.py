@@ -445,11 +445,19 @@ def from_arguments(args, backend_name: str | None = None,
             changes.setdefault("data_seed", None)
     else:
         options = dict(settings.dataset_options)
-    for key, flag in (("target", args.target), ("task", args.task), ("path", args.data_path),
-                      ("noise", args.noise)):
-        if flag is not None:
-            options[key] = flag
-    options.update(_parse_option(text) for text in args.option)
+    given: list[tuple[str, str, object]] = [
+        (key, f"{flag} {value}", value) for key, flag, value in (
+            ("target", "--target", args.target), ("task", "--task", args.task),
+            ("path", "--data-path", args.data_path), ("noise", "--noise", args.noise)) if value is not None]
+    for text in args.option:
+        key, value = _parse_option(text)
+        given.append((key, f"--option {text}", value))
+    flag_of: dict[str, str] = {}   # a second flag for one option would drop the first silently
+    for key, flag, value in given:
+        if key in flag_of:
+            raise ValueError(f"dataset option {key} is given twice ({flag_of[key]} and {flag}): give it once")
+        flag_of[key] = flag
+        options[key] = value
     settings = settings.replace(dataset_options=options, **changes)
     settings.validate()
     return settings
