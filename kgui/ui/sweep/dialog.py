@@ -25,10 +25,33 @@ from ..worker import WORKER_NICE
 
 AXIS_ROWS = 4
 MAX_VALUES_TEXT = 2_000_000   # characters of one axis's values (more than 10,000 trials' worth)
-CHECKED_AS_TYPED = 200    # up to this many trials are each checked as typed (~70 µs a trial); more, on Start
+CHECKED_AS_TYPED = 200    # up to this many trials are each checked as typed (~70 µs a trial); more, on Start, off
+                          # the GUI thread (10,000 trials: ~0.7 s)
 STEPS_BATCH_S = 0.5      # a window sweep's steps come back this seldom: the tab shows trials as they end, not steps
 SUGGESTED = ("learning_rate", "optimizer", "batch_size", "hidden", "activation", "l2", "momentum", "seed", "backend")
 NO_AXIS = "Pick an axis and type its values (0.001,0.01,0.1), or 2 seeds or more."
+
+
+class TrialCheck(QObject):
+    """Every trial of a sweep checked on a background thread (plain core work, no widget touched there), the GUI
+    thread free meanwhile; ``done(spec, error)`` comes back on the GUI thread (``error`` "" when every trial is
+    valid, else the first invalid one named, in one line)."""
+
+    done = pyqtSignal(object, str)
+
+    def start(self, spec: SweepSpec) -> None:
+        threading.Thread(target=self._check, args=(spec,), name="kgui-sweep-check", daemon=True).start()
+
+    def _check(self, spec: SweepSpec) -> None:
+        try:
+            spec.expand()
+            error = ""
+        except (ValueError, LookupError) as exc:
+            error = str(exc)
+        try:
+            self.done.emit(spec, error)
+        except RuntimeError:      # its dialog was deleted meanwhile: nobody waits for the answer
+            pass
 
 
 class SweepDialog(QDialog):
@@ -42,6 +65,9 @@ class SweepDialog(QDialog):
         self.setWindowTitle("Sweep")
         self.experiment = experiment
         self.spec: SweepSpec | None = None
+        self.checking: SweepSpec | None = None   # the sweep Start is having checked, trial by trial (None: none)
+        self.trial_check = TrialCheck(self)
+        self.trial_check.done.connect(self._checked)
         names = [name for name in (*SUGGESTED, *sorted(AXIS_FIELDS - set(SUGGESTED))) if name not in fixed]
         if "dataset_options" not in fixed:
             names += sorted(SweepSpec(experiment).experiment_dataset_options())
@@ -119,9 +145,9 @@ class SweepDialog(QDialog):
         values.setPlaceholderText("values, e.g. 0.001,0.01,0.1" if current is None else
                                   f"now {format_value(current)}")
 
-    def build(self, every_trial: bool = True) -> SweepSpec:
+    def build(self) -> SweepSpec:
         """The sweep the dialog shows; ValueError (one line) for the first problem. Each trial's settings are checked
-        too, unless ``every_trial`` is False and there are more than ``CHECKED_AS_TYPED`` of them."""
+        too when there are at most ``CHECKED_AS_TYPED`` of them (more: :meth:`accept` has them checked)."""
         axes = []
         method = SweepMethod(self.method.currentText())
         for name_box, values_box in self.axis_rows:
@@ -143,22 +169,48 @@ class SweepDialog(QDialog):
                          self.trials.value() if method is SweepMethod.RANDOM else None, self.seeds.value(),
                          self.metric.currentData())
         spec.validate()
-        if every_trial or spec.count() <= CHECKED_AS_TYPED:
+        if spec.count() <= CHECKED_AS_TYPED:
             spec.expand()   # the first invalid trial, named, before anything starts (a random one's draws are seeded)
         return spec
 
     def accept(self) -> None:
-        """Start the sweep once every trial is checked; else the dialog stays, naming the first invalid one."""
+        """Start the sweep once every trial is checked (more than ``CHECKED_AS_TYPED``: off the GUI thread, the
+        dialog saying so meanwhile); else the dialog stays, naming the first invalid one."""
         try:
-            self.spec = self.build()
+            spec = self.build()
         except (ValueError, LookupError) as exc:
-            self.spec = None
-            self.verdict.setText(str(exc))
-            self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+            self._refuse(str(exc))
             return
-        super().accept()
+        if spec.count() <= CHECKED_AS_TYPED:     # build() checked every trial
+            self.spec = spec
+            super().accept()
+            return
+        self.checking = spec
+        self.verdict.setText(f"Checking {spec.count():,} trials…")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        self.trial_check.start(spec)
+
+    def _checked(self, spec: SweepSpec, error: str) -> None:
+        if spec is not self.checking:    # an answer for a sweep since edited, or a dialog since closed
+            return
+        self.checking = None
+        if error:
+            self._refuse(error)
+        else:
+            self.spec = spec
+            super().accept()
+
+    def _refuse(self, reason: str) -> None:
+        self.spec = None
+        self.verdict.setText(reason)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+
+    def reject(self) -> None:
+        self.checking = None
+        super().reject()
 
     def _check(self) -> None:
+        self.checking = None
         self.trials.setEnabled(self.method.currentText() == SweepMethod.RANDOM)
         if self.seeds.value() == 1 and not any(name.currentData() and values.text().strip()
                                                for name, values in self.axis_rows):
@@ -167,7 +219,7 @@ class SweepDialog(QDialog):
             self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
             return
         try:
-            self.spec = self.build(every_trial=False)
+            self.spec = self.build()
         except (ValueError, LookupError) as exc:
             self.spec = None
             self.verdict.setText(str(exc))
