@@ -182,6 +182,9 @@ class DiskCache:
         try:
             meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
             rows, features = int(meta["rows"]), tuple(meta["features"])
+            files = ("x.npy",) + (("label_codes.npy", "labels.json") if meta["label"] is not None else ())
+            if not all((entry / name).is_file() for name in files):   # a FIFO would block the load for good
+                raise ValueError("an entry with a file that is not a regular file")
             x = np.load(entry / "x.npy", mmap_mode="r")
             labels = None
             if meta["label"] is not None:
