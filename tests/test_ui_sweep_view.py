@@ -7,8 +7,8 @@ from functools import partial
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QEvent, QPointF, QRectF, Qt
-from PyQt6.QtGui import QImage, QMouseEvent
+from PyQt6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PyQt6.QtGui import QImage, QMouseEvent, QWheelEvent
 from PyQt6.QtWidgets import QApplication, QGraphicsItem, QLabel
 
 from kgui.core.runs import RunRecord, RunStatus, RunStore, StepRecord, SweepTag
@@ -158,7 +158,7 @@ def test_trials_that_end_are_added_live_and_those_ending_within_a_frame_drawn_on
     coordinates.fresh.sigPlotChanged.connect(drawn.append)     # set once by every redraw
     for record in later[1:]:
         view.add_run(store.load(record.id))
-    qtbot.waitUntil(lambda: view.proxy.rowCount() == 8)
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 8 and len(coordinates.rows) == 8)
     assert len(drawn) == 1                                     # seven trials, one redraw
     assert _lines_drawn(coordinates.lines) + _lines_drawn(coordinates.fresh) == 8
     assert len(coordinates.rows) == 8 and view.scatter.count == 8
@@ -825,3 +825,54 @@ def test_an_axis_that_widens_gives_its_labels_new_text_not_new_items(view, tmp_p
     texts = {item.toPlainText() for item in after}
     assert {spec[3] for spec in axis_decorations(view.coordinates.scales) if len(spec) == 5} == texts
     assert "5" in texts     # the metric's new highest value
+
+
+def test_the_scatter_widens_its_view_with_room_to_spare_and_a_trial_inside_moves_nothing(view, tmp_path, qtbot):
+    """pyqtgraph's auto range fitted the scatter's view again to every trial beyond the others, and each change
+    redrew both axes and their grid (4-8 ms a trial). The view widens with room to spare now; a trial inside it
+    changes nothing; once dragged or zoomed by hand it is left alone."""
+    store = RunStore(tmp_path / "more")
+    box = view.scatter.item.vb
+    top = box.viewRange()[1][1]
+    view.add_run(_one_more_trial(store, view.sweep_id, top + 0.5))
+    qtbot.waitUntil(lambda: view.scatter.count == 9)
+    qtbot.wait(50)
+    widened = box.viewRange()
+    assert widened[1][1] > top + 0.5
+    view.add_run(_one_more_trial(store, view.sweep_id, top + 0.55))
+    qtbot.waitUntil(lambda: view.scatter.count == 10)
+    qtbot.wait(50)
+    assert box.viewRange() == widened
+    viewport = view.scatter.viewport()     # a turn of the mouse wheel zooms in: the view is the user's now
+    centre = QPointF(viewport.rect().center())
+    QApplication.sendEvent(viewport, QWheelEvent(centre, QPointF(viewport.mapToGlobal(centre)), QPoint(0, 0),
+                                                 QPoint(0, 120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                                                 Qt.ScrollPhase.NoScrollPhase, False))
+    qtbot.wait(50)
+    zoomed = box.viewRange()
+    assert zoomed != widened
+    view.add_run(_one_more_trial(store, view.sweep_id, top + 5.0))
+    qtbot.waitUntil(lambda: view.scatter.count == 11)
+    qtbot.wait(50)
+    assert box.viewRange() == zoomed
+
+
+def test_a_frames_rows_are_painted_before_its_lines_and_points_are_drawn(view, tmp_path, qtbot):
+    """A frame drew the trials' rows, lines and points at once, then painted them all in one go (one long frame);
+    the lines and points now come a moment later, after the rows' paint."""
+    from PyQt6.QtCore import QObject
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, watched, event):   # noqa: N802 - Qt's
+            self.count += event.type() == QEvent.Type.Paint
+            return False
+    table_paints = Paints()
+    view.table.viewport().installEventFilter(table_paints)
+    seen = {}
+    view.model.rowsInserted.connect(lambda *_: seen.setdefault("rows", table_paints.count))
+    view.coordinates.fresh.sigPlotChanged.connect(lambda *_: seen.setdefault("lines", table_paints.count))
+    view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 0.9))
+    qtbot.waitUntil(lambda: len(view.coordinates.rows) == 9 and view.scatter.count == 9)
+    assert seen["lines"] > seen["rows"]

@@ -15,6 +15,8 @@ from ..names import column_title, value_title
 from ..plot_style import SpacedLabelsAxis, style_plot
 from .parallel_coordinates import DIM_COLOR, LINE_COLOR
 
+HEADROOM = 0.15     # of the points' span, kept free beyond them when the view widens: the next trials seldom move it
+
 
 class MetricScatter(pg.PlotWidget):
     """The metric against one hyper-parameter (log x for rates, categories spread on x)."""
@@ -35,6 +37,13 @@ class MetricScatter(pg.PlotWidget):
         self.shown: set[str] | None = None     # the trials drawn bright (the rest dim; None: all)
         self._xs, self._ys = np.empty(0), np.empty(0)   # every point, shown or dim
         self._ids: list[str] = []                       # the run of each point
+        # The view follows the points itself, not by pyqtgraph's auto range, which fitted it to them again at every
+        # trial beyond the others: each change redraws both axes and their grid (4-8 ms). It widens only when a point
+        # falls outside, with HEADROOM to spare, and stops following once the view is dragged or zoomed.
+        self._following = True
+        self.item.vb.disableAutoRange()
+        self.item.hideButtons()     # pyqtgraph's "A" would turn its auto range back on; View All fits once
+        self.item.vb.sigRangeChangedManually.connect(self._stop_following)
 
     @property
     def count(self) -> int:
@@ -59,6 +68,7 @@ class MetricScatter(pg.PlotWidget):
             self.points.addPoints(x=x[kept], y=y[kept])
         if not kept.all():
             self.dimmed.addPoints(x=x[~kept], y=y[~kept])
+        self._keep_in_view(x, y)
 
     def set_shown(self, run_ids: set[str] | None) -> None:
         """Draw the points of the trials outside ``run_ids`` (the filter and brushes hide them; None: all) dim."""
@@ -92,7 +102,22 @@ class MetricScatter(pg.PlotWidget):
         self._xs, self._ys, self._ids = self._xy(scale, values, metrics, run_ids)
         self._split()
         self._count = len(values)
-        self.item.enableAutoRange()
+        self._following = True
+        self._fit()
+
+    def _stop_following(self, *_) -> None:
+        self._following = False
+
+    def _keep_in_view(self, xs: np.ndarray, ys: np.ndarray) -> None:
+        """Points ``xs``, ``ys`` just added: the view widened when one of them falls outside it (while following)."""
+        (left, right), (bottom, top) = self.item.vb.viewRange()
+        if self._following and not (left <= xs.min() and xs.max() <= right and bottom <= ys.min() and ys.max() <= top):
+            self._fit()
+
+    def _fit(self) -> None:
+        """Every point in view, with HEADROOM beyond them."""
+        if len(self._xs):
+            self.item.vb.setRange(xRange=_with_headroom(self._xs), yRange=_with_headroom(self._ys), padding=0)
 
     def _xy(self, scale: AxisScale, values: list, metrics: list,
             run_ids: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -111,3 +136,11 @@ class MetricScatter(pg.PlotWidget):
             text = ",".join(map(str, value)) if isinstance(value, list) else format_value(value)
             return scale.categories.index(text) if text in scale.categories else None
         return math.log10(value) if scale.kind is ScaleKind.LOG else value
+
+
+def _with_headroom(values: np.ndarray) -> tuple[float, float]:
+    """The range of ``values`` with HEADROOM of their span beyond each end (of the value itself, or 1, when they are
+    all one value)."""
+    low, high = float(values.min()), float(values.max())
+    spare = HEADROOM * ((high - low) or abs(low) or 1.0)
+    return low - spare, high + spare

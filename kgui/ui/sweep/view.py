@@ -33,6 +33,8 @@ from .text_line import TextLine
 SIZED_ROWS = 50          # columns fit this many rows (measuring a thousand on every change cost seconds)
 FRAME_MS = 16            # trials ending within this long of each other are drawn together
 TRIALS_FRAME_MS = 100    # a sweep started here: the trials ending within this long are read and drawn together
+PLOTS_AFTER_ROWS_MS = 1  # a frame's plots are drawn this long after its rows: the rows' paint (a posted event) and
+                         # any timer due come between the two
 CURVES_MS = 1000         # the curves follow new trials at most this often (and 10x as long as drawing them took)
 WAITING_FOR_TRIALS = "The sweep's trials show here as they end."
 
@@ -65,6 +67,12 @@ class SweepView(QWidget):
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._next_frame)
+        self._unplotted: list[TrialRow] = []                  # rows in the table not yet on the plots
+        self._plots_stale = False                              # the plots are drawn afresh at their next step
+        self._plots_later = QTimer(self)                       # a frame's plots, after its rows are painted
+        self._plots_later.setSingleShot(True)
+        self._plots_later.setInterval(PLOTS_AFTER_ROWS_MS)
+        self._plots_later.timeout.connect(self._flush_plots)
         self._histories: dict[str, RunRecord] = {}            # run id -> that run with its steps (read once)
         self._curves_later = QTimer(self)
         self._curves_later.setSingleShot(True)
@@ -212,18 +220,26 @@ class SweepView(QWidget):
     def _next_frame(self) -> None:
         """Once a frame, for every trial ended since the last one: their runs handed on together (``trials_saved``:
         the session reads them, and they come back through :meth:`add_runs`), their rows drawn, the progress shown;
-        one layout and paint follow for them all."""
+        their lines and points a moment later, after the rows' paint (one long frame was two shorter ones)."""
         saved, self._saved = self._saved, []
         if saved:
             self.trials_saved.emit(saved)
-        self.flush()
+        self._flush_rows()
         if self.run is not None:
             self._show_counts()
         self._frame.stop()     # started again by the trials just read: drawn already
+        if self._plots_stale or self._unplotted:
+            self._plots_later.start()
 
     def flush(self) -> None:
-        """Draw the trials ended since the last frame: their rows, lines and points alone when the columns stay as
-        they are, else the whole sweep again."""
+        """Draw the trials ended since the last frame at once: their rows, lines and points alone when the columns
+        stay as they are, else the whole sweep again."""
+        self._flush_rows()
+        self._flush_plots()
+
+    def _flush_rows(self) -> None:
+        """The table's rows and the summary for the trials ended since the last frame (the plots follow them in
+        :meth:`_flush_plots`)."""
         pending, self._pending = list(self._pending.values()), {}
         pending = [record for record in pending if record.sweep_id == self.sweep_id
                    and record.id in self.records.get(self.sweep_id, {})]
@@ -232,9 +248,23 @@ class SweepView(QWidget):
         rows = [self._row(record) for record in pending]
         if any(self.model.has(row.run_id) or any(name not in self.model.columns for name in row.values)
                for row in rows):
-            self.refresh()
+            self._refresh_rows()
             return
         self.model.add_rows(rows)
+        self._unplotted += rows
+        self._summarise(self.model.rows, added=rows)
+        self.sweep_picker.setItemText(self.sweep_picker.currentIndex(), _picker_text(self.sweep_id, self.model.rows))
+
+    def _flush_plots(self) -> None:
+        """The lines and points of the rows added since the plots were drawn: alone when the axes can hold them, else
+        the plots drawn afresh."""
+        self._plots_later.stop()
+        if self._plots_stale:
+            self._refresh_plots()
+            return
+        rows, self._unplotted = self._unplotted, []
+        if not rows:
+            return
         scales = self._scales
         for row in rows:
             scales = [scale.including(_value(row, scale.name)) if scale else None for scale in scales]
@@ -257,8 +287,6 @@ class SweepView(QWidget):
         self._brushed()
         if self.views.currentWidget() is self._curves_tab and not self._curves_later.isActive():
             self._curves_later.start()
-        self._summarise(self.model.rows, added=rows)
-        self.sweep_picker.setItemText(self.sweep_picker.currentIndex(), _picker_text(self.sweep_id, self.model.rows))
 
     def _row(self, record: RunRecord) -> TrialRow:
         row = self._row_cache.get(record.id)
@@ -439,6 +467,11 @@ class SweepView(QWidget):
 
     def refresh(self) -> None:
         """The current sweep drawn afresh (trials ended since the last frame included)."""
+        self._refresh_rows()
+        self._refresh_plots()
+
+    def _refresh_rows(self) -> None:
+        """The current sweep's table, pickers and summary afresh; its plots are stale until :meth:`_refresh_plots`."""
         self._pending.clear()
         rows = self.rows()
         metric = str(self.picked_metric)
@@ -448,10 +481,6 @@ class SweepView(QWidget):
         self.table.sortByColumn(columns.index(metric), Qt.SortOrder.DescendingOrder
                                 if self.picked_metric.higher_is_better else Qt.SortOrder.AscendingOrder)   # best first
         self.table.resizeColumnsToContents()
-        scales = self._scales_of(rows)
-        self.coordinates.shown = self._matching()
-        self.coordinates.set_rows(rows, scales, _value)
-        self._scales = scales
         colour = self.colour_picker.currentData()
         self.colour_picker.blockSignals(True)
         self.colour_picker.clear()
@@ -469,10 +498,21 @@ class SweepView(QWidget):
         if chosen in names:
             self.axis_picker.setCurrentIndex(names.index(chosen))
         self.axis_picker.blockSignals(False)
+        self._summarise(rows)
+        self._plots_stale, self._unplotted = True, []
+
+    def _refresh_plots(self) -> None:
+        """The parallel coordinates, the scatter and the curves of the table's rows, drawn afresh."""
+        self._plots_later.stop()
+        self._plots_stale, self._unplotted = False, []
+        rows = self.model.rows
+        scales = self._scales_of(rows)
+        self.coordinates.shown = self._matching()
+        self.coordinates.set_rows(rows, scales, _value)
+        self._scales = scales
         self._draw_scatter()
         self._brushed()
         self._draw_curves()
-        self._summarise(rows)
 
     def _draw_scatter(self) -> None:
         name = self.axis_picker.currentData()
