@@ -132,6 +132,19 @@ def test_flags_are_validated():
         experiment.from_arguments(parse("--option", "noise"))
 
 
+@pytest.mark.parametrize("field, value, becomes", [
+    ("learning_rate", 1e-50, "0"), ("l2", 1e-50, "0"), ("momentum", 0.99999999999, "1"),
+    ("beta_2", 0.99999999999, "1"), ("beta_1", 1e-50, "0"), ("epsilon", 1e-50, "0"), ("epsilon", 1e39, "inf"),
+    ("drop", 1e-50, "0")])
+def test_a_value_float32_turns_into_0_1_or_inf_is_one_line(field, value, becomes):
+    """The engines compute in float32: --lr 1e-50 trained at rate 0, --beta-2 0.99999999999 (1.0) made Adam's
+    steps 0, both silently."""
+    optimizer = {"momentum": "sgd", "drop": "sgd"}.get(field, "adam")
+    settings = ExperimentSettings(optimizer=optimizer, schedule="step" if field == "drop" else "constant")
+    with pytest.raises(ValueError, match=re.escape(f"{field} {value!r} is {becomes} in float32, the engines' type")):
+        settings.replace(**{field: value}).validate()
+
+
 @pytest.mark.parametrize("flags, given", [
     (("--option", "n=50", "--option", "n=60"), "n is given twice (--option n=50 and --option n=60)"),
     (("--noise", "0.1", "--option", "noise=0.2"), "noise is given twice (--noise 0.1 and --option noise=0.2)")])

@@ -38,7 +38,7 @@ def test_a_live_plot_given_steps_that_are_no_step_count_is_one_line(steps):
         LivePlot(steps=steps, show=False)   # "x" raised a TypeError, 10**30 a pyqtgraph error at the first frame
 
 
-@pytest.mark.parametrize("rate", ["x", -1.0, math.nan, None])
+@pytest.mark.parametrize("rate", ["x", -1.0, math.nan, None, 1e-50])
 def test_a_live_plot_or_explorer_given_a_rate_that_is_no_number_says_so_in_one_line(tmp_path, rate):
     if rate is not None:
         with pytest.raises(ValueError, match="^learning rate must be a positive number"):

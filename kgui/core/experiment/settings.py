@@ -18,7 +18,7 @@ from kgui import backend
 from ..data import datasets
 from .. import json_files
 from ..training import models
-from ..training.optimizers import HYPER_PARAMETERS, OPTIMIZERS, OptimizerConfig
+from ..training.optimizers import HYPER_PARAMETERS, OPTIMIZERS, OptimizerConfig, in_float32, rounded_in_float32
 from ..data.features import PLANE_FEATURES, InputFeatures
 from ..training.schedules import SCHEDULE_PARAMETERS, SCHEDULES, RateSchedule, ScheduleConfig
 
@@ -284,6 +284,8 @@ def _check_float(name: str, value: float, positive_text: str, allow_zero: bool =
         raise ValueError(f"{name} must be {positive_text}, got {value!r}")
     if value > FLOAT32_MAX:
         raise ValueError(f"{name} must be at most {FLOAT32_MAX:.4g} (the largest float32), got {value:g}")
+    if value > 0 and in_float32(value) == 0:
+        raise ValueError(rounded_in_float32(name, value))
 
 
 def steps_per_epoch(n_train: int, batch_size: int | None) -> int:

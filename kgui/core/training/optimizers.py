@@ -52,14 +52,20 @@ class OptimizerConfig:
                                  f"not {self.name}")
         if not (math.isfinite(self.momentum) and 0 <= self.momentum < 1):
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        if in_float32(self.momentum) == 1:
+            raise ValueError(rounded_in_float32("momentum", self.momentum))
         if self.nesterov and not self.momentum:
             raise ValueError("nesterov needs a momentum above 0")
         for name in ("rho", "beta_1", "beta_2"):
             value = getattr(self, name)
             if not (math.isfinite(value) and 0 < value < 1):
                 raise ValueError(f"{name} must be between 0 and 1 (exclusive), got {value!r}")
+            if in_float32(value) in (0, 1):
+                raise ValueError(rounded_in_float32(name, value))
         if not (math.isfinite(self.epsilon) and self.epsilon > 0):
             raise ValueError(f"epsilon must be a positive number, got {self.epsilon!r}")
+        if in_float32(self.epsilon) in (0, math.inf):
+            raise ValueError(rounded_in_float32("epsilon", self.epsilon))
 
     def describe(self) -> str:
         """``adam (beta_1 0.9, beta_2 0.999, epsilon 1e-07)``, ``sgd (momentum 0.9, nesterov)``, ``sgd``."""
@@ -170,3 +176,14 @@ def build_optimizer(K, learning_rate, config: OptimizerConfig | None = None) -> 
     config = config or OptimizerConfig()
     config.validate()
     return _CLASSES[config.name](K, learning_rate, config)
+
+
+def in_float32(value: float) -> float:
+    """``value`` as the engines hold it: rounded to float32 (0 below its smallest, inf above its largest)."""
+    with np.errstate(over="ignore"):
+        return float(np.float32(value))
+
+
+def rounded_in_float32(name: str, value: float) -> str:
+    """Why ``value`` cannot be ``name``: the engines compute in float32, where it becomes another number."""
+    return f"{name} {value!r} is {in_float32(value):g} in float32, the engines' type: give a value float32 can hold"

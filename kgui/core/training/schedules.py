@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from .optimizers import in_float32, rounded_in_float32
+
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
 SCHEDULE_PARAMETERS = {"constant": (), "step": ("drop", "every"), "cosine": (), "onecycle": ("max_lr",)}
 
@@ -68,6 +70,8 @@ class ScheduleConfig:
             raise ValueError(f"decay must be a non-negative number, got {self.decay!r}")
         if not (math.isfinite(self.drop) and 0 < self.drop <= 1):
             raise ValueError(f"drop must be in (0, 1], got {self.drop!r}")
+        if in_float32(self.drop) == 0:
+            raise ValueError(rounded_in_float32("drop", self.drop))
         if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
             raise ValueError(f"every must be a whole number of steps, at least 1, got {self.every!r}")
         if self.name == "onecycle":

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 
 from ..experiment.settings import FLOAT32_MAX
+from .optimizers import in_float32
 
 
 def checked_rate(value) -> float:
@@ -15,7 +16,7 @@ def checked_rate(value) -> float:
         rate = float(value)
     except (TypeError, ValueError):
         rate = math.nan
-    if not (math.isfinite(rate) and 0 < rate <= FLOAT32_MAX):
+    if not (math.isfinite(rate) and 0 < rate <= FLOAT32_MAX) or in_float32(rate) == 0:
         raise ValueError(f"learning rate must be a positive number, at most {FLOAT32_MAX:.4g} (the largest float32), "
                          f"got {value!r}")
     return rate
