@@ -44,6 +44,16 @@ def test_a_bad_worker_count_is_one_line(capsys, command, value):
                       f"got '{value}'"
 
 
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_more_workers_than_a_machine_holds_is_one_line(capsys, command):
+    """--workers 10000 with 10,000 trials started 10,000 processes, each importing an engine."""
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, "--workers", "10000"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == \
+        "kgui: error: argument --workers: at most 64 worker processes (each imports an engine), got 10000"
+
+
 @pytest.mark.parametrize("engine", ALL_INSTALLED)
 def test_a_range_test_through_a_worker_gives_the_in_process_curve(capsys, tmp_path, engine):
     """``lr-find --workers 1``: the range test (its own range: it travels with the job) runs in a worker process and

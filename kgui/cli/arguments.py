@@ -108,10 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_WORKERS = 64   # as the window's New sweep dialog: each worker is a process with an engine of its own (~0.3-1 GB)
+
+
 def _worker_count(text: str) -> int:
-    """argparse type of --workers: a whole number ≥ 0."""
+    """argparse type of --workers: a whole number from 0 to MAX_WORKERS."""
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"expected a whole number of worker processes (0 or more), got {text!r}")
+    if int(text) > MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_WORKERS} worker processes (each imports an engine), got {text}")
     return int(text)
 
 
