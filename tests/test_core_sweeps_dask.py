@@ -88,14 +88,12 @@ def test_the_preload_readied_each_worker_with_the_engine_it_was_given(cluster):
         assert list(client.run(readied).values()) == [(SPIRAL.backend,)] * 2
 
 
-@pytest.mark.parametrize("engines, says", [("nosuch", "unknown backend 'nosuch'"),
-                                           ("tf,,nosuch", "unknown backend 'nosuch'")])
-def test_the_preload_refuses_a_name_that_is_no_engine_before_the_worker_starts(engines, says, tmp_path):
+def test_the_preload_refuses_a_name_that_is_no_engine_before_the_worker_starts(tmp_path):
     worker = subprocess.run([str(DASK), "worker", "tcp://127.0.0.1:9", "--preload", "kgui.dask_worker",
-                             "--kgui-engines", engines], cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                            capture_output=True, text=True, timeout=60)
+                             "--kgui-engines", "tf,,nosuch"], cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            capture_output=True, text=True, timeout=60)   # an alias and an empty name pass
     assert worker.returncode == 2
-    assert f"Error: Invalid value for '--kgui-engines': {says}" in worker.stderr.splitlines()[-1]
+    assert "Error: Invalid value for '--kgui-engines': unknown backend 'nosuch'" in worker.stderr.splitlines()[-1]
 
 
 def test_a_sweep_on_dask_gives_the_local_losses_and_writes_runs_here(cluster, tmp_path):
