@@ -128,3 +128,11 @@ def test_runs_list_counts_skipped_history_lines(tmp_path, capsys):
     assert cli.main(["runs", "list", "--runs-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "finished          4 steps  loss 0.2500 " in out and out.endswith("  (1 bad history line skipped)\n")
+
+
+@pytest.mark.parametrize("name, shown", [("a\nb.csv", "a\\nb.csv"), ("a\x1b[31mb.csv", "a\ufffd[31mb.csv")])
+def test_a_path_with_a_line_break_or_an_escape_sequence_is_named_on_one_line(capsys, tmp_path, name, shown):
+    """The error line printed the path as it is: a line break made it two lines, an escape sequence coloured the
+    terminal."""
+    assert cli.main(["run", "--dataset", str(tmp_path / name), "--runs-dir", str(tmp_path / "runs")]) == EXIT_ERROR
+    assert capsys.readouterr().err == f"kgui: error: {tmp_path / shown}: no such file\n"

@@ -78,6 +78,7 @@ def _command(argv: list[str], launched: list) -> int:
     from kgui.core.files import error_text
 
     from .arguments import apply_data_arguments, build_parser
+    from .console import error_line
     from .window import open_window
 
     if not argv:
@@ -95,7 +96,7 @@ def _command(argv: list[str], launched: list) -> int:
         return 128 + signal.SIGPIPE   # `kgui runs list | head -1`: the reader has all it wanted, as for ls
     except USER_ERRORS as exc:
         _flush_or_discard(out)
-        print(f"kgui: error: {error_text(exc)}", file=err)
+        print(error_line(error_text(exc)), file=err)
         return exit_codes.EXIT_ERROR
 
 

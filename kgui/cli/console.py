@@ -61,6 +61,15 @@ class Console:
             self._drawn = 0
 
 
+def error_line(text: str, prefix: str = "kgui: error: ") -> str:
+    """``kgui: error: text`` as one line of a terminal: a line break or an escape sequence in it (a file's name, a
+    run's) shown safely."""
+    from kgui.core.runs.names import printable
+
+    text = str(text).replace("\r", "\\r").replace("\n", "\\n")
+    return prefix + printable(text, limit=len(text) + 1)
+
+
 def plural(n: int, noun: str) -> str:
     """``1 step``, ``3 steps``."""
     return f"{n} {noun}" + ("" if n == 1 else "s")

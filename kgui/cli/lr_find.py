@@ -7,7 +7,7 @@ from kgui.core.experiment import settings as experiment
 from kgui.core.exports.export import export_format
 from kgui.exit_codes import EXIT_ERROR, EXIT_OK
 
-from .console import PRINT_EVERY, Console
+from .console import PRINT_EVERY, Console, error_line
 from .jobs import signals_stop, worker_pool
 
 
@@ -47,7 +47,7 @@ def lr_find_command(args, out, err) -> int:
             pool.shutdown()
     session.close()
     if job.error:   # stopped by a signal before its first point (the worker still starting) is no error
-        print(f"kgui: {job.error}" if stopper.signal else f"kgui: error: {job.error}", file=err)
+        print(error_line(job.error, "kgui: " if stopper.signal else "kgui: error: "), file=err)
         return stopper.exit_code if stopper.signal else EXIT_ERROR
     result = job.result
     console.line(result.summary())

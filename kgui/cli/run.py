@@ -7,7 +7,7 @@ from kgui.core.exports.export import export_format
 from kgui.core.runs import RunStatus, RunStore
 from kgui.exit_codes import EXIT_ERROR, EXIT_STOPPED, exit_code
 
-from .console import Console, run_summary
+from .console import Console, error_line, run_summary
 from .jobs import signals_stop, worker_pool
 
 
@@ -130,11 +130,11 @@ def run_command(args, out, err) -> int:
     dataset = job.trainer.dataset if job.kind is JobKind.TRAINING and job.trainer is not None else None
     unavailable = job.result.unavailable if job.kind is JobKind.PARITY and job.result is not None else {}
     for message in unavailable.values():   # an engine that cannot be imported: the others were compared
-        print(f"kgui: error: {message}", file=err)
+        print(error_line(message), file=err)
     compared = [record for record in runs if record.settings.backend not in unavailable]
     failed = bool(job.error) or bool(unavailable) or bool(compared) and compared[-1].status == RunStatus.FAILED
     if job.error or compared and compared[-1].status == RunStatus.FAILED:
-        print(f"kgui: error: {job.error or compared[-1].message}", file=err)
+        print(error_line(job.error or compared[-1].message), file=err)
     elif job.kind is JobKind.PARITY and job.result.largest is not None:
         console.line(job.result.largest.describe())
         console.line(f"parity: {job.result.verdict}")

@@ -6,7 +6,7 @@ import sys
 from kgui.core.runs import RunStatus, RunStore
 from kgui.exit_codes import EXIT_ERROR, EXIT_OK
 
-from .console import plural
+from .console import error_line, plural
 
 
 def runs_command(args, out) -> int:
@@ -30,7 +30,7 @@ def runs_command(args, out) -> int:
         for folder in exported.folders:
             print(f"wrote {folder}", file=out)
         for reason in exported.skipped.values():
-            print(f"kgui: error: {reason}", file=sys.stderr)
+            print(error_line(reason), file=sys.stderr)
         if not records:
             print(f"no runs in {store.root}", file=out)
         return EXIT_ERROR if exported.skipped else EXIT_OK
