@@ -28,7 +28,7 @@ from .job_control import PREPARE_AFTER_SHOWN_MS, JobControl
 from .load_progress import JobStatus
 from .loss_plot import LossPlot
 from .lr_range_view import LrRangeView
-from .sweep import SweepView, follow_session, with_history
+from .sweep import LiveTrials, SweepView, follow_session, with_history
 from .panels import LivePanel
 from .network_docks import NetworkDocks
 from .parity_view import ParityView
@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         self.runs_controller.load_saved(shown_run_ids(self.preferences) if show_remembered_runs else set())
         follow_session(self.sweep_view, self.session, self.settings, self.show_run, self.dialogs.status)
         self.sweep_view.trials_shown.connect(self.show_trials)
+        self.live_trials = LiveTrials(self.plot, self.session, self)   # its running trials on the Loss tab too
+        self.sweep_view.sweep_started.connect(self.live_trials.follow)
         self.plot.recoloured.connect(self._recolour_rows)
         self.window_state = WindowState(self.preferences, self, self.form, self.apply_settings, self.plot,
                                         self.commands.log_y, self.surface_view, self.runs_table, self.session)

@@ -13,7 +13,7 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, 
 from kgui.core.files import one_line
 from kgui.core.runs import RunStore
 from kgui.core.experiment.settings import ExperimentSettings
-from kgui.core.session import Phase, RunStarted
+from kgui.core.session import Phase, RunStarted, StepsTaken
 from kgui.core.training.trainer import Stage
 from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialEvent, TrialStarted
 from kgui.core.runs.names import default_name
@@ -27,7 +27,8 @@ AXIS_ROWS = 4
 MAX_VALUES_TEXT = 2_000_000   # characters of one axis's values (more than 10,000 trials' worth)
 CHECKED_AS_TYPED = 200    # up to this many trials are each checked as typed (~70 µs a trial); more, on Start, off
                           # the GUI thread (10,000 trials: ~0.7 s)
-STEPS_BATCH_S = 0.5      # a window sweep's steps come back this seldom: the tab shows trials as they end, not steps
+STEPS_BATCH_S = 0.5      # a window sweep's steps come back this seldom (the tab shows trials as they end; the loss
+                         # plot, those it shows as they train)
 SUGGESTED = ("learning_rate", "optimizer", "batch_size", "hidden", "activation", "l2", "momentum", "seed", "backend")
 NO_AXIS = "Pick an axis and type its values (0.001,0.01,0.1), or 2 seeds or more."
 
@@ -231,10 +232,12 @@ class SweepDialog(QDialog):
 class SweepRun(QObject):
     """A sweep running in worker processes on a background thread; its events come back on the GUI thread as
     ``event`` (TrialStarted, TrialEnded, and a trial's TrialEvent when what it is doing changes: a :class:`Phase` of
-    another stage, its RunStarted) and ``finished(SweepResult)``. :meth:`stop` ends every trial. A sweep
-    that fails (its store cannot be written) ends as stopped, with the trials that ended and ``error`` saying why."""
+    another stage, its RunStarted), ``steps`` (a trial's StepsTaken, a batch every ``STEPS_BATCH_S``) and
+    ``finished(SweepResult)``. :meth:`stop` ends every trial. A sweep that fails (its store cannot be written) ends
+    as stopped, with the trials that ended and ``error`` saying why."""
 
     event = pyqtSignal(object)
+    steps = pyqtSignal(object)
     finished = pyqtSignal(object)
 
     def __init__(self, spec: SweepSpec, store: RunStore, workers: int, executor=None, parent=None):
@@ -265,6 +268,8 @@ class SweepRun(QObject):
             if self._stages.get(event.trial_index) != stage:   # not each of a dataset's loading progress events
                 self._stages[event.trial_index] = stage
                 self.event.emit(event)
+        elif isinstance(event, TrialEvent) and isinstance(event.event, StepsTaken):
+            self.steps.emit(event.event)
 
     def _run(self) -> None:
         try:

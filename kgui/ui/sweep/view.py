@@ -47,6 +47,7 @@ class SweepView(QWidget):
     run_clicked = pyqtSignal(str)
     trials_shown = pyqtSignal(list)
     trials_saved = pyqtSignal(list)
+    sweep_started = pyqtSignal(object)   # a SweepRun started here
     export_requested = pyqtSignal(object)    # a SweepPanel: Export… picked it
 
     def __init__(self, history_of: Callable[[RunRecord], RunRecord] | None = None, parent=None):
@@ -309,6 +310,7 @@ class SweepView(QWidget):
         self._show_progress(True)
         run.event.connect(self._on_sweep_event)
         run.finished.connect(self._on_sweep_finished)
+        self.sweep_started.emit(run)
         run.start()
 
     def _show_progress(self, shown: bool) -> None:
