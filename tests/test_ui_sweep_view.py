@@ -857,9 +857,9 @@ def test_the_scatter_widens_its_view_with_room_to_spare_and_a_trial_inside_moves
     assert box.viewRange() == zoomed
 
 
-def test_a_frames_rows_are_painted_before_its_lines_and_points_are_drawn(view, tmp_path, qtbot):
+def test_a_frames_rows_lines_and_points_are_each_painted_before_the_next_is_drawn(view, tmp_path, qtbot):
     """A frame drew the trials' rows, lines and points at once, then painted them all in one go (one long frame);
-    the lines and points now come a moment later, after the rows' paint."""
+    its lines now come a moment after the rows' paint, and its points after the lines' paint."""
     from PyQt6.QtCore import QObject
 
     class Paints(QObject):
@@ -868,11 +868,14 @@ def test_a_frames_rows_are_painted_before_its_lines_and_points_are_drawn(view, t
         def eventFilter(self, watched, event):   # noqa: N802 - Qt's
             self.count += event.type() == QEvent.Type.Paint
             return False
-    table_paints = Paints()
-    view.table.viewport().installEventFilter(table_paints)
+    table, lines = Paints(), Paints()
+    view.table.viewport().installEventFilter(table)
+    view.coordinates.viewport().installEventFilter(lines)
     seen = {}
-    view.model.rowsInserted.connect(lambda *_: seen.setdefault("rows", table_paints.count))
-    view.coordinates.fresh.sigPlotChanged.connect(lambda *_: seen.setdefault("lines", table_paints.count))
+    view.model.rowsInserted.connect(lambda *_: seen.setdefault("rows", (table.count, lines.count)))
+    view.coordinates.fresh.sigPlotChanged.connect(lambda *_: seen.setdefault("lines", (table.count, lines.count)))
+    view.scatter.points.sigPlotChanged.connect(lambda *_: seen.setdefault("points", (table.count, lines.count)))
     view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 0.9))
     qtbot.waitUntil(lambda: len(view.coordinates.rows) == 9 and view.scatter.count == 9)
-    assert seen["lines"] > seen["rows"]
+    assert seen["lines"][0] > seen["rows"][0]       # the table painted its new row before the lines were drawn
+    assert seen["points"][1] > seen["lines"][1]     # ... and the parallel coordinates their line before the points

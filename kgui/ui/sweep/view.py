@@ -33,8 +33,8 @@ from .text_line import TextLine
 SIZED_ROWS = 50          # columns fit this many rows (measuring a thousand on every change cost seconds)
 FRAME_MS = 16            # trials ending within this long of each other are drawn together
 TRIALS_FRAME_MS = 100    # a sweep started here: the trials ending within this long are read and drawn together
-PLOTS_AFTER_ROWS_MS = 1  # a frame's plots are drawn this long after its rows: the rows' paint (a posted event) and
-                         # any timer due come between the two
+NEXT_STEP_MS = 1         # a frame's lines are drawn this long after its rows, its points after its lines: the paint
+                         # of what came before (a posted event) and any timer due come between them
 CURVES_MS = 1000         # the curves follow new trials at most this often (and 10x as long as drawing them took)
 WAITING_FOR_TRIALS = "The sweep's trials show here as they end."
 
@@ -68,12 +68,15 @@ class SweepView(QWidget):
         self._frame.setSingleShot(True)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._next_frame)
-        self._unplotted: list[TrialRow] = []                  # rows in the table not yet on the plots
+        # a frame's rows, then its lines, then its points, each painted before the next is drawn
         self._plots_stale = False                              # the plots are drawn afresh at their next step
-        self._plots_later = QTimer(self)                       # a frame's plots, after its rows are painted
-        self._plots_later.setSingleShot(True)
-        self._plots_later.setInterval(PLOTS_AFTER_ROWS_MS)
-        self._plots_later.timeout.connect(self._flush_plots)
+        self._rows_without_lines: list[TrialRow] = []         # in the table, not yet on the parallel coordinates
+        self._rows_without_points: list[TrialRow] = []        # on the parallel coordinates, not yet on the scatter
+        self._lines_later, self._points_later = QTimer(self), QTimer(self)
+        for timer, step in ((self._lines_later, self._flush_lines), (self._points_later, self._flush_points)):
+            timer.setSingleShot(True)
+            timer.setInterval(NEXT_STEP_MS)
+            timer.timeout.connect(step)
         self._histories: dict[str, RunRecord] = {}            # run id -> that run with its steps (read once)
         self._curves_later = QTimer(self)
         self._curves_later.setSingleShot(True)
@@ -221,7 +224,8 @@ class SweepView(QWidget):
     def _next_frame(self) -> None:
         """Once a frame, for every trial ended since the last one: their runs handed on together (``trials_saved``:
         the session reads them, and they come back through :meth:`add_runs`), their rows drawn, the progress shown;
-        their lines and points a moment later, after the rows' paint (one long frame was two shorter ones)."""
+        their lines, then their points, each a moment later, after the paint of what came before (one long frame was
+        three shorter ones)."""
         saved, self._saved = self._saved, []
         if saved:
             self.trials_saved.emit(saved)
@@ -229,18 +233,18 @@ class SweepView(QWidget):
         if self.run is not None:
             self._show_counts()
         self._frame.stop()     # started again by the trials just read: drawn already
-        if self._plots_stale or self._unplotted:
-            self._plots_later.start()
+        if self._plots_stale or self._rows_without_lines:
+            self._lines_later.start()
 
     def flush(self) -> None:
         """Draw the trials ended since the last frame at once: their rows, lines and points alone when the columns
         stay as they are, else the whole sweep again."""
         self._flush_rows()
-        self._flush_plots()
+        self._flush_lines()
+        self._flush_points()
 
     def _flush_rows(self) -> None:
-        """The table's rows and the summary for the trials ended since the last frame (the plots follow them in
-        :meth:`_flush_plots`)."""
+        """The table's rows and the summary for the trials ended since the last frame (the plots follow them)."""
         pending, self._pending = list(self._pending.values()), {}
         pending = [record for record in pending if record.sweep_id == self.sweep_id
                    and record.id in self.records.get(self.sweep_id, {})]
@@ -252,18 +256,18 @@ class SweepView(QWidget):
             self._refresh_rows()
             return
         self.model.add_rows(rows)
-        self._unplotted += rows
+        self._rows_without_lines += rows
         self._summarise(self.model.rows, added=rows)
         self.sweep_picker.setItemText(self.sweep_picker.currentIndex(), _picker_text(self.sweep_id, self.model.rows))
 
-    def _flush_plots(self) -> None:
-        """The lines and points of the rows added since the plots were drawn: alone when the axes can hold them, else
-        the plots drawn afresh."""
-        self._plots_later.stop()
+    def _flush_lines(self) -> None:
+        """The parallel coordinates' lines of the rows added since they were drawn: alone when the axes can hold
+        them, else every line again (the plots afresh when the table was); the scatter's points follow."""
+        self._lines_later.stop()
         if self._plots_stale:
             self._refresh_plots()
             return
-        rows, self._unplotted = self._unplotted, []
+        rows, self._rows_without_lines = self._rows_without_lines, []
         if not rows:
             return
         scales = self._scales
@@ -271,23 +275,30 @@ class SweepView(QWidget):
             scales = [scale.including(_value(row, scale.name)) if scale else None for scale in scales]
         if None in scales:   # a value an axis cannot hold as it is: every value again
             scales = self._scales_of(self.model.rows)
-        matching = self._matching()
-        self.coordinates.shown = matching     # drawn with them
+        self.coordinates.shown = self._matching()     # drawn with them
         self.coordinates.add_rows(rows, scales, _value)
-        self.scatter.shown = _both(matching, self.coordinates.selected())   # the new points bright or dim
-        axis, metric = self.axis_picker.currentData(), str(self.picked_metric)
-        scale = next((scale for scale in scales if scale.name == axis), None)
-        drawn = next((scale for scale in self._scales if scale.name == axis), None)
         self._scales = scales
-        # the scatter's x axis is that hyper-parameter's alone (its y follows the metric by itself)
-        if scale is not None and scale == drawn and self.scatter.count + len(rows) == len(self.model.rows):
+        self._rows_without_points += rows
+        self._brushed()
+        if self.views.currentWidget() is self._curves_tab and not self._curves_later.isActive():
+            self._curves_later.start()
+        self._points_later.start()
+
+    def _flush_points(self) -> None:
+        """The scatter's points of the rows added since it was drawn: alone, bright or dim, when its x axis (that
+        hyper-parameter's; its y follows the metric by itself) stays as it was, else every point again."""
+        self._points_later.stop()
+        rows, self._rows_without_points = self._rows_without_points, []
+        if not rows:
+            return
+        axis, metric = self.axis_picker.currentData(), str(self.picked_metric)
+        scale = next((scale for scale in self._scales if scale.name == axis), None)
+        if scale is not None and scale == self.scatter.scale and self.scatter.count + len(rows) == len(self.model.rows):
+            self.scatter.shown = _both(self._matching(), self.coordinates.selected())
             self.scatter.add_points(scale, [row.values.get(axis) for row in rows],
                                     [row.metrics[metric] for row in rows], [row.run_id for row in rows])
         else:
             self._draw_scatter()
-        self._brushed()
-        if self.views.currentWidget() is self._curves_tab and not self._curves_later.isActive():
-            self._curves_later.start()
 
     def _row(self, record: RunRecord) -> TrialRow:
         row = self._row_cache.get(record.id)
@@ -501,12 +512,12 @@ class SweepView(QWidget):
             self.axis_picker.setCurrentIndex(names.index(chosen))
         self.axis_picker.blockSignals(False)
         self._summarise(rows)
-        self._plots_stale, self._unplotted = True, []
+        self._plots_stale, self._rows_without_lines = True, []
 
     def _refresh_plots(self) -> None:
         """The parallel coordinates, the scatter and the curves of the table's rows, drawn afresh."""
-        self._plots_later.stop()
-        self._plots_stale, self._unplotted = False, []
+        self._lines_later.stop()
+        self._plots_stale, self._rows_without_lines = False, []
         rows = self.model.rows
         scales = self._scales_of(rows)
         self.coordinates.shown = self._matching()
@@ -517,6 +528,9 @@ class SweepView(QWidget):
         self._draw_curves()
 
     def _draw_scatter(self) -> None:
+        """Every trial's point afresh."""
+        self._points_later.stop()
+        self._rows_without_points = []
         name = self.axis_picker.currentData()
         scale = next((scale for scale in self._scales if scale.name == name), None)
         if scale is None:
