@@ -8,6 +8,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import matplotlib
 import pytest
 
 from kgui.core.exports import export
@@ -72,6 +73,14 @@ def test_svg_parses_and_draws_paths(runs, tmp_path):
 def test_log_scale_when_losses_span_orders_of_magnitude(runs):
     assert export.loss_figure(runs).axes[0].get_yscale() == "log"
     assert export.loss_figure([record("flat", [2.0, 1.5, 1.0])]).axes[0].get_yscale() == "linear"
+
+
+def test_log_axis_labels_are_plain_text_and_run_names_are_not_math(runs):
+    runs[1].name = "$x$ \\alpha"
+    with matplotlib.rc_context({"svg.fonttype": "none"}):      # text as <text>, to read it back
+        svg = export.plot_bytes(runs, "svg").decode()
+    assert "mathdefault" not in svg and "10⁻⁸" in svg, "log ticks shown as raw math"
+    assert "$x$ \\alpha (train)" in svg
 
 
 def test_unknown_extension_and_unwritable_path(runs, tmp_path):

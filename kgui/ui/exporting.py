@@ -150,8 +150,11 @@ def svg_bytes(panels: list[PanelState], size: tuple[int, int], key: ColourKey | 
     SVG at ``size`` pixels / ``SVG_DPI``; ``key``: the colour bar beside them."""
     import matplotlib
 
+    from kgui.core.exports.plain_ticks import plain_log_ticks
+
     with matplotlib.rc_context(SVG_STYLE):
         figure = svg_figure(panels, size, key)
+        plain_log_ticks(figure)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="svg")
     return buffer.getvalue()

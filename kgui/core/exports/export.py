@@ -92,7 +92,10 @@ def figure_bytes(figure, fmt: str) -> bytes:
     """A matplotlib Figure encoded as ``fmt`` ("png" or "svg") through the Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    from .plain_ticks import plain_log_ticks
+
     FigureCanvasAgg(figure)
+    plain_log_ticks(figure)
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt)
     return buffer.getvalue()

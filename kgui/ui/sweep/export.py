@@ -54,10 +54,13 @@ def _svg(draw, size: tuple[int, int]) -> bytes:
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
+    from kgui.core.exports.plain_ticks import plain_log_ticks
+
     with matplotlib.rc_context(SVG_STYLE):
         figure = Figure(figsize=(size[0] / SVG_DPI, size[1] / SVG_DPI), dpi=SVG_DPI, layout="constrained")
         FigureCanvasSVG(figure)
         draw(figure)
+        plain_log_ticks(figure)
         buffer = io.BytesIO()
         figure.savefig(buffer, format="svg")
     return buffer.getvalue()
