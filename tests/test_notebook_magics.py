@@ -54,3 +54,13 @@ def test_without_a_display_it_says_so_even_after_a_live_view_made_qt_off_screen(
                                 "on a desktop, under xvfb-run (xvfb-run -a python main.py ...), or with "
                                 "QT_QPA_PLATFORM=offscreen (no window to see)")
     assert texts[2].strip() == "0"
+
+
+def test_a_line_with_an_unclosed_quote_is_one_line_and_opens_nothing(capsys):
+    """shlex's ValueError ("No closing quotation") reached the cell as a traceback."""
+    from kgui.notebook.magics import kgui_magic, windows
+
+    before = len(windows)
+    kgui_magic('open --dataset "my data.csv')
+    assert capsys.readouterr().err == 'kgui: error: %kgui open --dataset "my data.csv: No closing quotation\n'
+    assert len(windows) == before

@@ -22,7 +22,11 @@ def register(shell) -> None:
 
 def kgui_magic(line: str) -> None:
     """%kgui open [flags]: the kgui window, in this kernel, with ``kgui open``'s flags."""
-    words = shlex.split(line)
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:     # an unclosed quote: "No closing quotation"
+        print(f"kgui: error: %kgui {line.strip()}: {exc}", file=sys.stderr)
+        return
     if not words or words[0] != "open":
         print(USAGE, file=sys.stderr)
         return
