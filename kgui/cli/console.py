@@ -84,13 +84,14 @@ def notebook_line(step) -> str:
 
 
 def run_summary(record) -> str:
-    """A run's last line: its status, steps and time, its last losses and accuracy."""
+    """A run's last line: its status, steps and time, its last losses (5 significant digits: the linear exercise's
+    4.0914e-14 is not 0.0000) and accuracy."""
     last = record.history[-1] if record.history else None
     parts = [f"{record.status}: {plural(len(record.history), 'step')} in {record.timings.get('train', 0):.2f} s"]
     if last is not None:
-        parts.append(f"train loss {last.train_loss:.4f}")
+        parts.append(f"train loss {last.train_loss:.5g}")
         if last.val_loss is not None:
-            parts.append(f"val loss {last.val_loss:.4f}")
+            parts.append(f"val loss {last.val_loss:.5g}")
         if last.accuracy is not None:
             parts.append(f"val accuracy {last.accuracy:.4f}")
     return " · ".join(parts)
