@@ -193,8 +193,10 @@ def test_usage_errors_are_one_line_with_exit_2(capsys):
 def test_runs_list_and_delete(capsys, tmp_path):
     assert run(capsys, "run", "--steps", "3", "--lr", "0.5", "--runs-dir", str(tmp_path))[0] == 0
     code, out, _ = run(capsys, "runs", "list", "--runs-dir", str(tmp_path))
-    [run_id] = [r.id for r in RunStore(tmp_path).list()]
+    [record] = RunStore(tmp_path).list()
+    run_id = record.id
     assert code == 0 and out.startswith(run_id) and "finished" in out and "3 steps" in out
+    assert f" loss {record.summary.last.train_loss:.5g} " in out     # 5 significant digits: 4e-14 is not 0.0000
     code, out, _ = run(capsys, "runs", "delete", run_id, "--runs-dir", str(tmp_path))
     assert (code, out) == (0, f"deleted run {run_id}\n")
     assert run(capsys, "runs", "list", "--runs-dir", str(tmp_path))[1] == f"no runs in {tmp_path}\n"

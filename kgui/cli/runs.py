@@ -91,7 +91,7 @@ def run_line(record, settings: str = "") -> str:
     if record.status == RunStatus.UNREADABLE:
         return f"{record.id}  {record.status:<11}  {record.message}"
     summary = record.summary
-    last = f"{summary.last.train_loss:.4f}" if summary.last is not None else "-"
+    last = f"{summary.last.train_loss:.5g}" if summary.last is not None else "-"
     skipped = f"  ({plural(summary.skipped_lines, 'bad history line')} skipped)" if summary.skipped_lines else ""
     return (f"{record.id}  {record.status:<11}  {summary.steps:>6} steps  loss {last:<10}  "
             f"{record.engine or '-':<10}  {settings}{record.name}{skipped}")
