@@ -158,11 +158,16 @@ def test_trials_that_end_are_added_live_and_those_ending_within_a_frame_drawn_on
     coordinates.fresh.sigPlotChanged.connect(drawn.append)     # set once by every redraw
     for record in later[1:]:
         view.add_run(store.load(record.id))
-    qtbot.waitUntil(lambda: view.proxy.rowCount() == 8 and len(coordinates.rows) == 8)
+    qtbot.waitUntil(lambda: _drawn(view, 8))
     assert len(drawn) == 1                                     # seven trials, one redraw
     assert _lines_drawn(coordinates.lines) + _lines_drawn(coordinates.fresh) == 8
     assert len(coordinates.rows) == 8 and view.scatter.count == 8
     assert view.sweep_picker.currentText().endswith("(8 trials)")
+
+
+def _drawn(view: SweepView, trials: int) -> bool:
+    """The table, the parallel coordinates and the scatter all hold ``trials`` trials (a frame draws them in turn)."""
+    return view.model.rowCount() == trials and len(view.coordinates.rows) == trials and view.scatter.count == trials
 
 
 def _one_more_trial(store: RunStore, sweep_id: str, loss: float) -> RunRecord:
@@ -184,7 +189,7 @@ def test_a_trial_inside_the_axes_is_drawn_alone_the_others_stay_a_cached_picture
     redrawn = []
     coordinates.lines.sigPlotChanged.connect(redrawn.append)
     view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 0.9))
-    qtbot.waitUntil(lambda: view.proxy.rowCount() == 9)
+    qtbot.waitUntil(lambda: _drawn(view, 9))
     assert not redrawn and _lines_drawn(coordinates.fresh) == 1 and _lines_drawn(coordinates.lines) == 8
     assert coordinates.lines.cacheMode() is QGraphicsItem.CacheMode.DeviceCoordinateCache
     coordinates.set_brush(0, 0.0, 0.5)                                 # a brush draws every line again
@@ -200,7 +205,7 @@ def test_a_trial_widening_the_metrics_axis_adds_its_point_to_the_scatter_alone(v
     set_points = view.scatter.set_points
     view.scatter.set_points = lambda *args: points_set.append(args) or set_points(*args)
     view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 5.0))
-    qtbot.waitUntil(lambda: view.proxy.rowCount() == 9)
+    qtbot.waitUntil(lambda: _drawn(view, 9))
     assert redrawn and not points_set
     assert view.scatter.count == 9 and max(view.scatter.points.getData()[1]) == 5.0
 
@@ -722,7 +727,7 @@ def test_the_scatter_dims_the_trials_the_filter_and_the_brushes_hide_and_adds_ne
     set_points = view.scatter.set_points
     view.scatter.set_points = lambda *args: points_set.append(args) or set_points(*args)
     view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 0.9))   # adam, 0.01: shown
-    qtbot.waitUntil(lambda: view.proxy.rowCount() == 3)
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 3 and view.scatter.count == 9)
     assert not points_set and _scatter_ids(view.scatter) == (3, 6)   # its point alone added, bright
     assert bright < set(view.visible_run_ids())
     view.coordinates.clear_brush()
@@ -819,7 +824,7 @@ def test_an_axis_that_widens_gives_its_labels_new_text_not_new_items(view, tmp_p
 
     labels = [item for item in view.coordinates.box.addedItems if isinstance(item, TextItem)]
     view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 5.0))
-    qtbot.waitUntil(lambda: view.proxy.rowCount() == 9)
+    qtbot.waitUntil(lambda: _drawn(view, 9))
     after = [item for item in view.coordinates.box.addedItems if isinstance(item, TextItem)]
     assert len(after) == len(labels) and all(any(item is label for label in labels) for item in after)
     texts = {item.toPlainText() for item in after}
