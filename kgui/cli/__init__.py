@@ -10,7 +10,8 @@ traceback. Commands import the training machinery when they run, so that ``runs 
 sweep`` starts its worker processes before importing anything else (:mod:`.sweep_start`).
 
 One module per command (run, lr_find, runs, window, warm_up; ``kgui sweep`` is kgui.sweep_command), and what they
-share: arguments (the parser), console (the printed lines), jobs (the worker pool, stopping by signals). The names
+share: arguments (the parser), console (the printed lines), output (standard output into a pipe, where Ctrl-C is
+heard while nobody reads), jobs (the worker pool, stopping by signals). The names
 below that come from them load on first use.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ import select
 import signal
 import sys
 
+from .output import abandon_unread, pipe_stdout
 from .sweep_start import start_early
 
 USER_ERRORS = (ValueError, OSError, LookupError, ImportError)   # one line for people; anything else is a bug
@@ -44,6 +46,9 @@ def main(argv=None) -> int:
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:   # started with it closed (2>&-): what it would say goes nowhere, the job runs
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+    original, piped = sys.stdout, pipe_stdout()
+    if piped is not None:   # written in slices, so that Ctrl-C ends the command while nobody reads a full pipe
+        sys.stdout = piped
     try:
         launched = start_early(argv)   # a sweep's workers, first of all
         try:
@@ -53,9 +58,14 @@ def main(argv=None) -> int:
                 from kgui.core.workers.launch import close_all
 
                 close_all(launched)   # those no pool took (bad input, fewer trials than workers)
-    except KeyboardInterrupt:  # Ctrl-C before a job's own handler took over (importing): nothing was started or saved
+    except KeyboardInterrupt:  # Ctrl-C outside a job (importing, printing), which has no handler of its own
+        abandon_unread()
         print("kgui: interrupted", file=sys.stderr)
         return 128 + signal.SIGINT
+    finally:
+        if piped is not None:
+            _flush_or_discard(piped)
+            sys.stdout = original
 
 
 def _output_closed(out) -> bool:

@@ -9,6 +9,8 @@ import threading
 from kgui.core.training.training_control import TrainingControl
 from kgui.exit_codes import EXIT_STOPPED
 
+from .output import abandon_unread
+
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -31,6 +33,7 @@ class Stopper:
 
     def __call__(self, signum, frame) -> None:
         self.signal = self.signal or signum
+        abandon_unread()   # a job printing into a pipe nobody reads would never reach its stop
         self.control.stop()
 
     def follow(self, control: TrainingControl) -> None:
