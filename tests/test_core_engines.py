@@ -54,10 +54,16 @@ def test_listing_engines_imports_none():
 
 def test_loading_an_engine_pauses_the_collector_then_freezes_the_engine_and_its_first_compile():
     """Issue 14: the collections an import triggers walk every object made so far, holding the GIL; the engine's
-    objects (modules, and those its first compile imports) end up frozen, and the collector runs again."""
+    objects (modules, and those its first compile imports) end up frozen, and the collector runs again. Two threads
+    asking at once (a worker's import ahead and its first job) import it and compile its first function once."""
     engine = "theano" if "theano" in [e.id for e in engines.installed_engines()] else engines.installed_engines()[0].id
-    code = ("import gc, sys; from kgui.core.training import engines\n"
-            f"frozen = gc.get_freeze_count(); K = engines.load({engine!r})\n"
-            "print(frozen, gc.get_freeze_count() > 50_000, gc.isenabled(), engines.load(K.backend()) is K)")
+    code = ("import gc, sys, threading; from kgui.core.training import engines\n"
+            "calls = []; first_call = engines._first_call\n"
+            "engines._first_call = lambda K: (calls.append(K), first_call(K))\n"
+            f"frozen = gc.get_freeze_count(); loaded = []\n"
+            f"threads = [threading.Thread(target=lambda: loaded.append(engines.load({engine!r}))) for _ in range(2)]\n"
+            "[thread.start() for thread in threads]; [thread.join() for thread in threads]; K = loaded[0]\n"
+            "print(frozen, gc.get_freeze_count() > 50_000, gc.isenabled(), engines.load(K.backend()) is K, "
+            "loaded[1] is K, len(calls))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert out.stdout.split() == ["0", "True", "True", "True"], out.stderr[-2000:]
+    assert out.stdout.split() == ["0", "True", "True", "True", "True", "1"], out.stderr[-2000:]
