@@ -136,3 +136,11 @@ def test_a_path_with_a_line_break_or_an_escape_sequence_is_named_on_one_line(cap
     terminal."""
     assert cli.main(["run", "--dataset", str(tmp_path / name), "--runs-dir", str(tmp_path / "runs")]) == EXIT_ERROR
     assert capsys.readouterr().err == f"kgui: error: {tmp_path / shown}: no such file\n"
+
+
+def test_warm_up_of_an_unknown_engine_is_the_one_line(capsys):
+    """It printed "kgui: compiling … on bogus (once; later runs reuse it)…" before refusing the engine."""
+    assert cli.main(["warm-up", "--backend", "bogus"]) == EXIT_ERROR
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "kgui: error: unknown backend 'bogus'; known backends: tensorflow, "
+                                                "theano, jax, torch\n")
