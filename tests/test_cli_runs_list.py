@@ -4,7 +4,7 @@ import pytest
 from kgui import cli
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.runs import RunRecord, RunStore, SweepTag
-from kgui.exit_codes import EXIT_USAGE
+from kgui.exit_codes import EXIT_ERROR, EXIT_USAGE
 
 
 def run(capsys, *args):
@@ -26,7 +26,8 @@ def test_an_empty_sweep_id_is_one_line_not_every_run(capsys, tmp_path, sweep_id)
 @pytest.mark.parametrize("command", [["runs", "list"], ["runs", "list", "--sweep", "sweep-1"], ["runs", "show", "a"],
                                      ["runs", "delete", "a"], ["runs", "export", "--tensorboard", "tb"],
                                      ["run", "--steps", "2"], ["sweep", "--grid", "lr=0.1,0.2", "--workers", "0"]])
-def test_a_runs_dir_that_is_a_file_is_one_line_saying_so_for_every_command(capsys, tmp_path, command):
+def test_a_runs_dir_that_is_a_file_is_one_line_saying_so_for_every_command(capsys, tmp_path, command,
+                                                                             monkeypatch):
     """It said "no runs in FILE" (list, export), or failed only after training had begun (run, sweep)."""
     (tmp_path / "file").write_text("")
     for given, says in [(tmp_path / "file", f"{tmp_path / 'file'} is not a folder"),
@@ -39,6 +40,10 @@ def test_a_runs_dir_that_is_a_file_is_one_line_saying_so_for_every_command(capsy
     with pytest.raises(SystemExit):
         cli.main([*command, "--runs-dir", ""])
     assert capsys.readouterr().err == "kgui: error: argument --runs-dir: expected a folder, got an empty path\n"
+    monkeypatch.setenv("KGUI_RUNS_DIR", str(tmp_path / "file"))     # the folder by default: the same, in one line
+    assert cli.main(command) == EXIT_ERROR
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", f"kgui: error: KGUI_RUNS_DIR: {tmp_path / 'file'} is not a folder\n")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
 
 

@@ -114,9 +114,10 @@ def _run(args, out, err, launched: list) -> int:
     """The command ``args`` names; its exit code."""
     from kgui import exit_codes
 
-    from .arguments import build_parser
+    from .arguments import build_parser, check_runs_variable
     from .window import open_command
 
+    check_runs_variable(args)
     if args.command == "run":
         from .run import run_command
 

@@ -120,19 +120,26 @@ def _worker_count(text: str) -> int:
     return int(text)
 
 
-def _runs_folder(text: str) -> str:
-    """argparse type of --runs-dir: a folder, or a path where one can be made (not a file, nor under one: listing it
-    would say "no runs", and a run could not be saved there)."""
+def runs_folder_problem(text: str) -> str | None:
+    """Why ``text`` cannot be the runs' folder (one line), or None: it must be a folder, or a path where one can be
+    made, not a file nor under one (listing it would say "no runs", and a run could not be saved there)."""
     if not text.strip():
-        raise argparse.ArgumentTypeError("expected a folder, got an empty path")
+        return "expected a folder, got an empty path"
     path = Path(text)
     try:
         existing = next(folder for folder in (path, *path.parents) if folder.exists())
     except OSError:   # a folder on the way that cannot be read: saving there says why, in one line
-        return text
-    if not existing.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is not a folder" if existing == path
-                                         else f"{text} cannot be made: {existing} is not a folder")
+        return None
+    if existing.is_dir():
+        return None
+    return f"{text} is not a folder" if existing == path else f"{text} cannot be made: {existing} is not a folder"
+
+
+def _runs_folder(text: str) -> str:
+    """argparse type of --runs-dir (:func:`runs_folder_problem`)."""
+    problem = runs_folder_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 
@@ -226,6 +233,15 @@ def _data_size(text: str) -> int:
         return csv_files.parse_size(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def check_runs_variable(args) -> None:
+    """A command that takes --runs-dir, given none: $KGUI_RUNS_DIR must name a folder (ValueError in one line)."""
+    variable = os.environ.get("KGUI_RUNS_DIR")
+    if getattr(args, "runs_dir", "") is None and variable:
+        problem = runs_folder_problem(variable)
+        if problem:
+            raise ValueError(f"KGUI_RUNS_DIR: {problem}")
 
 
 def apply_data_arguments(args) -> None:
