@@ -230,7 +230,7 @@ def test_tensorboard_export_holds_the_layer_stats_as_scalars_and_histograms(tmp_
     norms = accumulator.Tensors("gradient_norm/W2")
     assert [event.step for event in norms] == [1, 10, 20]
     assert [float(tensor_util.make_ndarray(event.tensor_proto)) for event in norms] == \
-        layers.series("gradient_norms")[:, 2].tolist()
+        layers.series("gradient_norms")[:, 2].astype(np.float32).tolist()     # float32, as TensorBoard reads
     assert [event.step for event in accumulator.Histograms("activations/layer1")] == [1, 10, 20]
     assert accumulator.Histograms("activations/layer1")[0].histogram_value.num == min(100, layer_stats.PROBE_ROWS) * 8
     assert [event.step for event in accumulator.Histograms("weights/W1")] == [20]   # a saved run keeps its last

@@ -5,8 +5,9 @@ holding one event file, written with the ``tensorboard`` package's protos and re
 ``EventFileWriter`` would import TensorFlow, seconds on a first use):
 
 - scalars ``loss/training``, ``loss/validation``, ``accuracy/validation`` and ``learning_rate``, one event per
-  step with that step's number and wall time (the run's start plus its ``elapsed`` seconds); stored as float64
-  tensors, so the numbers read back are the run history's exactly (TensorBoard's simple_value is float32);
+  step with that step's number and wall time (the run's start plus its ``elapsed`` seconds); stored as float32
+  rank-0 tensors, as ``tf.summary.scalar`` writes them: TensorBoard's default data server (``--load_fast``)
+  drops float64 scalars, so the dashboards stayed empty (the losses, computed in float32, are still exact);
 - ``settings``: the experiment settings as JSON, with engine, status and dataset, as text (Markdown);
 - with the run's layer statistics (:mod:`kgui.core.training.layer_stats`), at each sampled step: scalars
   ``gradient_norm/<parameter>``, ``update_ratio/<parameter>``, ``activation_mean/layer<i>``,
@@ -80,8 +81,8 @@ def _scalar_value(tag: str, value: float):
     from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 
     metadata = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
-    tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_DOUBLE, tensor_shape=tensor_shape_pb2.TensorShapeProto(),
-                                    double_val=[value])
+    tensor = tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=tensor_shape_pb2.TensorShapeProto(),
+                                    float_val=[value])
     return summary_pb2.Summary.Value(tag=tag, metadata=metadata, tensor=tensor)
 
 
