@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DASK = Path(sys.executable).with_name("dask")
 
 
+SCHEDULER_LOGS: dict[str, Path] = {}   # each cluster's scheduler log, by its address
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """A scheduler and two one-thread workers importing this kgui tree, readied by its preload for SPIRAL's engine;
@@ -33,14 +36,16 @@ def cluster(tmp_path_factory):
     scheduler_file = folder / "scheduler.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT), DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED="False",
                DASK_TEMPORARY_DIRECTORY=str(folder))   # its workers' scratch space, not /tmp's
-    processes = [subprocess.Popen([str(DASK), "scheduler", "--scheduler-file", str(scheduler_file), "--port", "0",
-                                   "--dashboard-address", ":0"], cwd=folder, env=env, start_new_session=True,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    with open(folder / "scheduler.log", "wb") as log:
+        processes = [subprocess.Popen([str(DASK), "scheduler", "--scheduler-file", str(scheduler_file), "--port",
+                                       "0", "--dashboard-address", ":0"], cwd=folder, env=env,
+                                      start_new_session=True, stdout=log, stderr=log)]
     try:
         deadline = time.monotonic() + 60
         while not scheduler_file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         address = json.loads(scheduler_file.read_text())["address"]
+        SCHEDULER_LOGS[address] = folder / "scheduler.log"
         processes.append(subprocess.Popen([str(DASK), "worker", address, "--nthreads", "1", "--nworkers", "2",
                                            "--no-dashboard", "--preload", "kgui.dask_worker", "--kgui-engines",
                                            SPIRAL.backend], cwd=folder, env=env, start_new_session=True,
@@ -158,6 +163,16 @@ def test_steps_come_back_while_training_and_stop_ends_the_clusters_trials_keepin
     assert took < 10   # nothing hangs (the CLI's Ctrl-C test measures the 2 s)
     # the workers put steps on the sweep's queues and the trials' stop events were set: the scheduler keeps none
     assert kept_on_scheduler(cluster) == {"queues": [], "events": []}
+
+
+def test_checking_a_scheduler_that_answers_leaves_no_line_in_its_log(cluster):
+    from kgui.core.sweeps.dask_executor import _check_scheduler
+
+    log = SCHEDULER_LOGS[cluster]
+    before = log.read_text()
+    _check_scheduler(cluster)   # a probe of the port alone would be "closed before handshake completed"
+    time.sleep(0.5)   # the scheduler's log line would be written by its event loop
+    assert log.read_text() == before
 
 
 def test_an_unreachable_scheduler_is_one_line(capsys, tmp_path):

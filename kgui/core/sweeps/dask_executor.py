@@ -19,7 +19,6 @@ import asyncio
 import dataclasses
 import json
 import operator
-import socket
 import threading
 import uuid
 
@@ -32,6 +31,7 @@ from ..training.training_control import TrainingControl
 from .executors import AttemptResult, Sink, TrialRequest
 
 CONNECT_TIMEOUT_S = 10.0
+REFUSED_AFTER_S = 0.2   # a handshake not done by then: whether anything listens at the address is asked
 POLL_S = 0.1            # the caller drains a task's events this often while it runs
 STEPS_EVERY_S = 0.25    # a task sends its steps at most this often
 STOP_POLL_S = 0.25      # a task looks at its stop event this often
@@ -251,9 +251,9 @@ class _DaskAttempt:
         return AttemptResult(final)
 
 
-def _refuse_a_closed_port(address: str) -> None:
-    """ConnectionRefusedError at once when nothing listens at a ``tcp://`` ``address`` (Dask's own connect tries a
-    refused port again and again until its timeout, ``CONNECT_TIMEOUT_S``); any other address is left to Dask."""
+async def _refuse_a_closed_port(address: str) -> None:
+    """ConnectionRefusedError when nothing listens at a ``tcp://`` ``address`` (Dask's own connect tries a refused
+    port again and again until its timeout, ``CONNECT_TIMEOUT_S``); any other address is left to Dask."""
     from distributed.comm.addressing import parse_address, parse_host_port
 
     try:
@@ -262,7 +262,8 @@ def _refuse_a_closed_port(address: str) -> None:
     except (ValueError, TypeError):
         return   # malformed, or without a port: Dask's connect says what is wrong
     if scheme == "tcp":
-        socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT_S)
+        writer.close()
 
 
 def _check_scheduler(address: str) -> None:
@@ -272,14 +273,23 @@ def _check_scheduler(address: str) -> None:
     from distributed.comm import connect
 
     async def handshake() -> None:
-        comm = await asyncio.wait_for(connect(address, timeout=CONNECT_TIMEOUT_S), CONNECT_TIMEOUT_S + 1)
+        attempt = asyncio.ensure_future(connect(address, timeout=CONNECT_TIMEOUT_S))
+        done, _ = await asyncio.wait({attempt}, timeout=REFUSED_AFTER_S)
+        if not done:   # a scheduler answers at once; is anything listening at all? (asked only now: a scheduler
+            try:       # logs a connection closed before its handshake)
+                await _refuse_a_closed_port(address)
+            except ConnectionRefusedError:
+                attempt.cancel()
+                raise
+            except (OSError, asyncio.TimeoutError):
+                pass   # Dask's connect says what is wrong
+        comm = await asyncio.wait_for(attempt, CONNECT_TIMEOUT_S + 1)
         await comm.close()
 
     failure: list[str] = []
 
     def probe() -> None:   # a thread of its own: the caller may be inside a running event loop (a notebook)
         try:
-            _refuse_a_closed_port(address)
             asyncio.run(handshake())
         except ConnectionRefusedError:
             failure.append("nothing listens there (connection refused)")
