@@ -153,6 +153,8 @@ def test_trials_that_end_are_added_live_and_those_ending_within_a_frame_drawn_on
     later = stored_sweep(store, "sweep-20270101-000000-bbbb")
     view.add_run(store.load(later[0].id))
     assert view.sweep_id == "sweep-20270101-000000-bbbb" and view.proxy.rowCount() == 1
+    assert len(view.coordinates.rows) == 8          # a new sweep: its lines and points after its table's paint
+    qtbot.waitUntil(lambda: _drawn(view, 1))
     drawn = []
     coordinates = view.coordinates
     coordinates.fresh.sigPlotChanged.connect(drawn.append)     # set once by every redraw

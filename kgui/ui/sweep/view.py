@@ -210,7 +210,7 @@ class SweepView(QWidget):
         self._row_cache.pop(record.id, None)
         self._histories.pop(record.id, None)
         if new_sweep:
-            self._fill_picker(select=record.sweep_id)
+            self._fill_picker(select=record.sweep_id, plots_next_step=True)
         elif record.sweep_id == self.sweep_id:
             self._pending[record.id] = record
             if not self._frame.isActive():
@@ -399,7 +399,9 @@ class SweepView(QWidget):
         """The metric picked: the trials are ranked by it, the plots show it."""
         return self.metric_picker.currentData()
 
-    def _fill_picker(self, select: str | None = None) -> None:
+    def _fill_picker(self, select: str | None = None, plots_next_step: bool = False) -> None:
+        """The sweeps to pick from, ``select`` picked (else the one picked so far), drawn afresh: its plots at once,
+        or with ``plots_next_step`` after its table's paint (a new sweep's first trial, in a frame's step)."""
         current = select or self.sweep_id
         self.sweep_picker.blockSignals(True)
         self.sweep_picker.clear()
@@ -408,7 +410,11 @@ class SweepView(QWidget):
         index = self.sweep_picker.findData(current)
         self.sweep_picker.setCurrentIndex(max(0, index))
         self.sweep_picker.blockSignals(False)
-        self.refresh()
+        if plots_next_step:
+            self._refresh_rows()
+            self._lines_later.start()
+        else:
+            self.refresh()
 
     def rows(self) -> list[TrialRow]:
         """The current sweep's trials, best first (rows computed once per run and kept)."""
