@@ -16,6 +16,8 @@
     python bench/bench_sweep.py --view                 # the Sweep tab's update per finished trial at 1,000 trials
     python bench/bench_sweep.py --window --engines tensorflow   # GUI-thread gaps while the window sweeps (2 workers)
     python bench/bench_sweep.py --window --engines theano --trials 48 --baseline COMMIT --repeat 3   # alternating
+    python bench/bench_sweep.py --window --replay --trials 48 --baseline COMMIT --repeat 3   # trials ending every
+                                                   # 56 ms (an idle machine's pace) without workers, whatever the load
     python bench/bench_sweep.py --engines tensorflow theano jax --baseline COMMIT --repeat 3   # (b), (c): two trees
     python bench/bench_sweep.py --engines jax --modes bc --steps 5000   # longer trials: (b)/(c) without the fixed part
 
@@ -483,11 +485,141 @@ def bench_window_gaps(engine: str, count: int, idle_s: float = 10.0) -> dict:
             "idle_load": round(idle_load, 1)}
 
 
-def window_in_tree(tree: Path, engine: str, count: int) -> dict:
-    """:func:`bench_window_gaps` in a child process whose kgui (and so its workers') is the one in ``tree``."""
+REPLAY_EVERY_MS = 56    # a replayed sweep's trials end this often: PyTensor's 48 trials in 2.7 s on an idle machine
+
+
+def bench_window_replay(count: int, every_ms: float = REPLAY_EVERY_MS) -> dict:
+    """The window's GUI thread while a sweep's trials end every ``every_ms``, replayed: their runs are written to the
+    store first (500 steps each, as a worker writes them), then their TrialStarted and TrialEnded events reach the
+    Sweep tab through its SweepRun at that pace, from the GUI thread, with no worker taking a core. What the window
+    does with them is what it does in a real sweep (read the runs, list them, draw them), at the pace an idle
+    machine's sweep has, whatever the load: gaps between 10 ms ticks (p99, largest), the GUI thread's CPU per trial,
+    and the longest single event it handled (the most one step of a frame costs)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import random
+
+    import numpy as np
+    from PyQt6.QtCore import QEventLoop, QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from kgui.core.experiment.settings import ExperimentSettings
+    from kgui.core.runs import RunRecord, RunStatus, StepRecord, SweepTag
+    from kgui.core.sweeps.executors import ThreadExecutor
+    from kgui.core.sweeps.runner import SweepResult, TrialEnded, TrialOutcome, TrialStarted, TrialState
+    from kgui.core.sweeps.spec import Axis, SweepSpec
+    from kgui.ui import create_app
+    from kgui.ui.main_window import MainWindow
+    from kgui.ui.sweep.dialog import SweepRun
+
+    events: list[float] = []     # the GUI thread's CPU milliseconds of each event it handled (outermost only)
+
+    class TimedApplication(QApplication):
+        nested = False
+
+        def notify(self, receiver, event):   # noqa: N802 - Qt's
+            if self.nested:
+                return super().notify(receiver, event)
+            self.nested, start = True, time.thread_time()
+            try:
+                return super().notify(receiver, event)
+            finally:
+                self.nested = False
+                events.append((time.thread_time() - start) * 1000)
+
+    app = TimedApplication([sys.argv[0]])    # in a process of its own (held: the window needs it alive)
+    create_app([])     # kgui's style and options on it
+    folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-replay-"))
+    try:
+        store = RunStore(folder)
+        window = MainWindow(store=store)
+        window.show()
+        window.tabs.setCurrentWidget(window.sweep_view)
+        settle = QEventLoop()
+        QTimer.singleShot(1000, settle.quit)
+        settle.exec()
+        experiment = ExperimentSettings(backend="theano", dataset="spiral", model="mlp", hidden=(8, 8),
+                                        optimizer="adam", steps=500, batch_size=10)
+        spec = SweepSpec(experiment, (Axis("learning_rate", RATES),), seeds=max(1, count // len(RATES)))
+        rng = random.Random(0)
+
+        class ReplayedSweep(SweepRun):
+            """The sweep's trials, written already, reported at the replay's pace instead of run."""
+
+            def write_trials(self) -> None:
+                self.outcomes = [TrialOutcome(trial) for trial in spec.expand()[:count]]
+                for outcome in self.outcomes:
+                    outcome.record = self._write(outcome.trial)
+
+            def start(self) -> None:
+                self.next = 0
+                self.pace = QTimer(self)
+                self.pace.setInterval(round(every_ms))
+                self.pace.timeout.connect(self._end_one)
+                for outcome in self.outcomes[:2]:
+                    self.event.emit(TrialStarted(self.runner.sweep_id, outcome))
+                self.pace.start()
+
+            def _write(self, trial):
+                record = RunRecord.new(trial.settings, f"trial {trial.index}")
+                SweepTag(self.runner.sweep_id, trial.values).apply(record)
+                writer = store.begin(record)
+                final = 0.9 / (1 + 30 * trial.settings.learning_rate) + rng.uniform(0, 0.05)
+                for step in range(1, 501):
+                    loss = final + 1 / step
+                    writer.append(StepRecord(step, loss, loss * 1.01, 0.5, trial.settings.learning_rate,
+                                             0.0001 * step, 1.0))
+                record.status = RunStatus.FINISHED
+                writer.save()
+                writer.close()
+                return record
+
+            def _end_one(self) -> None:
+                outcome = self.outcomes[self.next]
+                outcome.state = TrialState.ENDED
+                self.event.emit(TrialEnded(self.runner.sweep_id, outcome))
+                self.next += 1
+                if self.next + 1 < len(self.outcomes):
+                    self.event.emit(TrialStarted(self.runner.sweep_id, self.outcomes[self.next + 1]))
+                if self.next == len(self.outcomes):
+                    self.pace.stop()
+                    self.finished.emit(SweepResult(self.runner.sweep_id, spec, self.outcomes))
+
+        run = ReplayedSweep(spec, store, 1, executor=ThreadExecutor(1))
+        gaps, last = [], [time.perf_counter()]
+
+        def tick():
+            now = time.perf_counter()
+            gaps.append((now - last[0]) * 1000)
+            last[0] = now
+        timer = QTimer()
+        timer.setInterval(10)
+        timer.timeout.connect(tick)
+        loop = QEventLoop()
+        run.finished.connect(lambda *_: QTimer.singleShot(300, loop.quit))    # the end's frames too
+        run.write_trials()
+        load = os.getloadavg()[0]
+        events.clear()
+        cpu, last[0] = time.thread_time(), time.perf_counter()
+        timer.start()
+        window.sweep_view.start(run)
+        loop.exec()
+        timer.stop()
+        cpu = time.thread_time() - cpu
+        window.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"replay_every_ms": every_ms, "trials": count, "p99_gap_ms": round(float(np.percentile(gaps, 99)), 1),
+            "max_gap_ms": round(max(gaps), 1), "gaps_over_16_ms": sum(gap > 16 for gap in gaps), "ticks": len(gaps),
+            "gui_cpu_ms_per_trial": round(cpu * 1000 / count, 2), "longest_event_ms": round(max(events), 1),
+            "events_over_8_ms": sum(event > 8 for event in events), "load": round(load, 1)}
+
+
+def window_in_tree(tree: Path, engine: str, count: int, replay: bool = False) -> dict:
+    """:func:`bench_window_gaps` (or with ``replay``, :func:`bench_window_replay`) in a child process whose kgui (and
+    so its workers') is the one in ``tree``."""
+    call = f"bench_window_replay({count})" if replay else f"bench_window_gaps({engine!r}, {count})"
     code = (f"import sys, json; sys.path.insert(0, {str(tree)!r}); import kgui; sys.path.insert(0, "
-            f"{str(Path(__file__).parent)!r}); import bench_sweep; "
-            f"print(json.dumps(bench_sweep.bench_window_gaps({engine!r}, {count})))")
+            f"{str(Path(__file__).parent)!r}); import bench_sweep; print(json.dumps(bench_sweep.{call}))")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
                          env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), cwd=tree).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -532,6 +664,39 @@ def bench_window_against(baseline: str, engines: list[str], count: int, rounds: 
     return "\n".join(lines)
 
 
+def bench_replay_against(baseline: str | None, count: int, rounds: int) -> str:
+    """:func:`bench_window_replay` in this tree and, with ``baseline`` (a git commit), in that commit's tree,
+    alternating, ``rounds`` times: a table of every run, and the ratios baseline / this tree of each pair."""
+    folder = Path(tempfile.mkdtemp(prefix="kgui-bench-sweep-replay-trees-"))
+    trees = {"this tree": ROOT}
+    try:
+        if baseline:
+            trees = {f"baseline {baseline}": tree_of(baseline, folder), **trees}
+        runs: list[dict] = []
+        for _ in range(rounds):
+            for name, tree in trees.items():
+                runs.append({"tree": name, **window_in_tree(tree, "theano", count, replay=True)})
+                print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    lines = [f"{count} trials replayed, one ending every {REPLAY_EVERY_MS} ms; gaps between the GUI thread's 10 ms "
+             "ticks; its CPU per trial; its longest single event", "",
+             "| tree | load | p99 gap | largest | gaps over 16 ms | longest event | events over 8 ms | GUI CPU per trial |",
+             "|---|---|---|---|---|---|---|---|"]
+    for run in runs:
+        lines.append(f"| {run['tree']} | {run['load']:g} | {run['p99_gap_ms']:g} ms | {run['max_gap_ms']:g} ms | "
+                     f"{run['gaps_over_16_ms']} of {run['ticks']} | {run['longest_event_ms']:g} ms | "
+                     f"{run['events_over_8_ms']} | {run['gui_cpu_ms_per_trial']:.2f} ms |")
+    if baseline:
+        old = [run for run in runs if run["tree"] != "this tree"]
+        new = [run for run in runs if run["tree"] == "this tree"]
+        for key, title in (("p99_gap_ms", "p99 gap"), ("longest_event_ms", "longest event"),
+                           ("gui_cpu_ms_per_trial", "GUI CPU per trial")):
+            lines.append(f"\n{title}, baseline / this tree per pair: " + ", ".join(
+                f"{a[key] / b[key]:.2f}×" for a, b in zip(old, new) if b[key] > 0))
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", nargs="+", default=["tensorflow", "theano"])
@@ -544,9 +709,15 @@ def main() -> None:
                         help="the same in this commit's tree, alternating, for ratios (throughput: (b) and (c))")
     parser.add_argument("--steps", type=int, default=500, help="steps of each trial (throughput)")
     parser.add_argument("--window", action="store_true", help="only the GUI thread's gaps while the window sweeps")
+    parser.add_argument("--replay", action="store_true",
+                        help=f"with --window: the sweep's trials written first, then ending every {REPLAY_EVERY_MS} ms "
+                             "(an idle machine's pace, whatever the load), no workers")
     args = parser.parse_args()
     if args.view:
         print(bench_view_against(args.baseline))
+        return
+    if args.window and args.replay:
+        print(bench_replay_against(args.baseline, args.trials, max(1, args.repeat)))
         return
     if args.window and args.baseline:
         print(bench_window_against(args.baseline, args.engines, args.trials, max(1, args.repeat)))
