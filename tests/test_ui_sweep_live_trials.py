@@ -35,6 +35,7 @@ def test_a_window_sweeps_training_trial_is_drawn_live_in_the_colour_keys_colour(
         plot.redraw()
         curves, key = plot.runs[training.id], plot.look.key
         assert key is not None and key.name == "learning_rate" and curves.visible
+        assert curves.buffer.steps[0] == 1        # from its first step, though it took some before the sweep was shown
         assert curves.sweep.values["learning_rate"] == training.settings.learning_rate == 0.01
         assert curves.color == key.colour(0.01).name() == plot.runs[ended[0.01]].color != key.colour(0.1).name()
     finally:

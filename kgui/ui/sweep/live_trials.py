@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import QObject
 
-from kgui.core.runs import RunRecord
+from kgui.core.runs import RunRecord, StepRecord
 from kgui.core.session import RunStarted, RunsLoaded, Session, StepsTaken
 from kgui.core.sweeps.runner import TrialEnded, TrialEvent
 
@@ -24,6 +24,8 @@ class LiveTrials(QObject):
         self.plot, self.session = plot, session
         self.sweep_id = ""
         self.running: dict[int, RunRecord] = {}   # trial index -> its run as it started (a retry: the new one)
+        self.taken: dict[str, list[StepRecord]] = {}   # a running trial's run id -> its steps so far (the plot may
+                                                       # come to show the sweep mid-trial; its folder is not read)
         self.to_show: set[str] = set()            # trials that ended while their sweep was shown, shown once read
         session.on(RunsLoaded, self._on_runs_loaded)
 
@@ -46,22 +48,16 @@ class LiveTrials(QObject):
 
     def _on_steps(self, event: StepsTaken) -> None:
         record = next((record for record in self.running.values() if record.id == event.run_id), None)
-        if record is None or not event.steps:
+        if record is None:
             return
+        taken = self.taken.setdefault(record.id, [])
+        taken.extend(event.steps)
         if event.run_id in self.plot.runs:
             self.plot.add_steps(event.run_id, event.steps)
         elif self._sweep_shown():
             self.plot.add_run(record.id, run_title(record), planned_steps=record.settings.steps,
                               **plot_placement(record))
-            self.plot.add_steps(record.id, self._steps_before(record.id, event.steps[0].step) + event.steps)
-
-    def _steps_before(self, run_id: str, step: int) -> list:
-        """The steps a trial took before ``step``, as its folder has them (it was not drawn then)."""
-        try:
-            history = self.session.store.load(run_id).history
-        except (LookupError, OSError, ValueError):
-            return []
-        return [record for record in history if record.step < step]
+            self.plot.add_steps(record.id, taken)
 
     def _sweep_shown(self) -> bool:
         """The plot shows ended trials of the sweep (the live ones join them, not a plot of other runs)."""
@@ -85,6 +81,7 @@ class LiveTrials(QObject):
             self._end(record, record)
 
     def _remove(self, run_id: str) -> None:
+        self.taken.pop(run_id, None)
         if run_id in self.plot.runs:
             self.plot.remove_run(run_id)
 
