@@ -156,13 +156,30 @@ def test_a_sweep_starts_its_workers_before_parsing_only_for_a_local_sweep(argv, 
     (["sweep", "--backend", "theano"], "theano"), (["sweep", "--back=jax"], "jax"), (["sweep"], "tensorflow"),
     (["sweep", "--config", "sweep.json"], None), (["sweep", "--backend", "all"], None),
     (["sweep", "--backend", "jax", "--grid", "backend=jax,theano"], None), (["sweep", "--gri=backend=jax"], None),
-    (["sweep", "--grid", "lr=0.1", "--range", "l2=0:1", "--backend", "torch"], "torch")])
+    (["sweep", "--grid", "lr=0.1", "--range", "l2=0:1", "--backend", "torch", "--dataset", "spiral"], "torch"),
+    (["sweep", "--config", "sweep.json", "--backend", "jax", "--dataset", "xor"], "jax"),
+    (["sweep", "--backend", "theano", "--dataset", "iris"], None), (["sweep", "--dataset=otto"], None),
+    (["sweep", "--backend", "jax", "--grid", "dataset=spiral,iris"], None)])
 def test_a_sweeps_early_workers_import_the_engine_its_command_line_names(argv, engine):
-    from kgui.cli.sweep_start import DEFAULT_ENGINE, engine_ahead
-    from kgui.core.experiment.settings import ExperimentSettings
+    """Only where the dataset loads with NumPy alone: the engine's import runs on a thread beside the job's."""
+    from kgui.cli.sweep_start import engine_ahead
 
     assert engine_ahead(argv) == engine
-    assert DEFAULT_ENGINE == ExperimentSettings().backend
+
+
+def test_the_datasets_an_early_worker_imports_its_engine_beside_import_no_other_package():
+    from kgui.cli.sweep_start import DEFAULT_DATASET, DEFAULT_ENGINE, NUMPY_DATASETS
+    from kgui.core.data.toy_datasets import PROBLEMS
+    from kgui.core.experiment.settings import ExperimentSettings
+
+    assert (DEFAULT_ENGINE, DEFAULT_DATASET) == (ExperimentSettings().backend, ExperimentSettings().dataset)
+    assert set(NUMPY_DATASETS) == {"linear", *PROBLEMS}
+    code = ("import sys, numpy.random; from kgui.core.workers import main; from kgui.core.experiment.settings "
+            "import ExperimentSettings\nbefore = {name.split('.')[0] for name in sys.modules}\n"   # numpy's own
+            f"for name in {NUMPY_DATASETS!r}: ExperimentSettings(dataset=name).load_dataset()\n"
+            "print(sorted({name.split('.')[0] for name in sys.modules} - before))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stderr[-2000:]
 
 
 def test_a_sweeps_early_workers_give_the_in_process_losses_and_none_is_left_behind(capsys, tmp_path):

@@ -13,6 +13,9 @@ import os
 
 CLUSTER_VARIABLE = "KGUI_DASK_SCHEDULER"
 DEFAULT_ENGINE = "tensorflow"   # ExperimentSettings' (not imported here: it is what the early start avoids)
+DEFAULT_DATASET = "linear"      # ExperimentSettings' too
+# the linear exercise and TensorFlow Playground's problems: made with NumPy alone
+NUMPY_DATASETS = ("linear", "circle", "xor", "gaussians", "spiral", "plane", "multi-gaussian")
 
 
 def _given(argv: list[str], option: str) -> str | None:
@@ -48,17 +51,24 @@ def early_worker_count(argv: list[str]) -> int:
 def engine_ahead(argv: list[str]) -> str | None:
     """The engine every trial of the sweep ``argv`` trains on, as far as the raw command line tells (its workers
     import it while the command starts): ``--backend``'s, else the default experiment's when no ``--config`` gives
-    another; None when an axis varies it, for ``all``, or when a --config file may set it."""
+    another; None when an axis varies it, for ``all``, or when a --config file may set it. Also None unless the
+    dataset loads with NumPy alone (:data:`NUMPY_DATASETS`): one that imports other packages (scikit-learn's, a CSV
+    file, Otto's) would import them while the engine is imported on another thread, and two threads importing
+    module trees they share can meet in CPython's import locks (a "deadlock detected" ImportError)."""
     words = argv[1:]
-    for index, word in enumerate(words):   # an axis: --grid backend=..., --grid=backend=..., --range ...
+    for index, word in enumerate(words):   # an axis: --grid backend=..., --grid=dataset=..., --range ...
         name, equals, value = word.partition("=")
         if len(name) > 3 and ("--grid".startswith(name) or "--range".startswith(name)):
             value = value if equals else (words[index + 1] if index + 1 < len(words) else "")
-            if value.strip().startswith("backend="):
+            if value.strip().startswith(("backend=", "dataset=")):
                 return None
+    configured = _given(words, "--config") is not None
+    dataset = _given(words, "--dataset")
+    if (dataset if dataset is not None or configured else DEFAULT_DATASET) not in NUMPY_DATASETS:
+        return None
     backend = _given(words, "--backend")
     if backend is None:
-        return None if _given(words, "--config") is not None else DEFAULT_ENGINE
+        return None if configured else DEFAULT_ENGINE
     return backend if backend and backend != "all" else None
 
 
