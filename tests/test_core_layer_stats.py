@@ -302,3 +302,27 @@ def test_a_diverged_run_samples_its_layers_without_a_numpy_warning(tmp_path, dat
         warnings.simplefilter("error", RuntimeWarning)    # on stderr of kgui run --layer-stats and the workers
         record = Session(RunStore(tmp_path)).new_job(JobKind.TRAINING, settings, layer_stats_every=1).run()
     assert record.status == "diverged", record.message
+
+
+def test_a_paused_run_sends_its_layers_as_they_are_at_the_pause(tmp_path):
+    """The Network dock showed the last timed sample while paused (step 1 of a run paused at step 78): the weights
+    one may set while paused were not the ones shown."""
+    import threading
+    from time import perf_counter, sleep
+
+    session = Session(RunStore(tmp_path / "runs"))
+    sampled = []
+    session.subscribe(lambda event: sampled.append(event.stats.step) if isinstance(event, LayerStatsComputed) else None)
+    job = session.new_job(JobKind.TRAINING, SPIRAL.replace(steps=50), paused=True, layer_stats_s=1000.0)
+    thread = threading.Thread(target=job.run)
+    thread.start()
+    try:
+        for _ in range(3):
+            job.control.request_step()
+        deadline = perf_counter() + 60
+        while sampled[-1:] != [3] and perf_counter() < deadline:
+            sleep(0.02)
+        assert sampled == [1, 3]          # step 1 (timed), then step 3 as it paused
+    finally:
+        job.control.stop()
+        thread.join(60)

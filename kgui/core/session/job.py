@@ -48,7 +48,7 @@ class Job:
         self.store = store
         self.sink = sink
         self.control = control or TrainingControl()
-        self.control.before_sleeping = self._flush_all   # a pause between two batches still shows every step taken
+        self.control.before_sleeping = self._before_pause
         self.name = name
         self.batch_s, self.confusion_s, self.surface_s = batch_s, confusion_s, surface_s
         self.layer_stats = (layer_stats.LayerStatsSampler(layer_stats_s, layer_stats_every)
@@ -149,9 +149,16 @@ class Job:
             if stats is not None:
                 self.sink(LayerStatsComputed(run_id, stats))
 
-    def _flush_all(self) -> None:
+    def _before_pause(self) -> None:
+        """The run sleeps while paused: every step taken is shown, and the layers as they are now (the Network dock
+        showed the last timed sample, e.g. step 1 of a run paused at step 78, the weights one may set then)."""
         for run_id in self._pending:
             self._flush(run_id)
+        trainer = self.trainer
+        if self.layer_stats is not None and trainer is not None and trainer.record.id in self._pending:
+            stats = self.layer_stats.sample_now(trainer)
+            if stats is not None:
+                self.sink(LayerStatsComputed(trainer.record.id, stats))
 
     def _flush(self, run_id: str) -> None:
         """The steps of ``run_id`` not sent yet, with the rate changes its trainer noted for them."""

@@ -285,6 +285,14 @@ class LayerStatsSampler:
         return stats
 
 
+    def sample_now(self, trainer) -> LayerStats | None:
+        """A sample of the weights as they are after the last step (a paused run), unless that step has one."""
+        step = trainer.steps_done
+        if step == 0 or (self.history.steps and self.history.steps[-1] == step):
+            return None
+        return self.after_step(trainer, force=True)
+
+
 # -- the run folder's file ------------------------------------------------------------------------------------------
 
 def save(folder, history: LayerStatsHistory) -> None:
