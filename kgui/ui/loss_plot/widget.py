@@ -238,7 +238,6 @@ class LossPlot(QWidget):
         self.set_run_visible(run_id, visible)
         run.set_faded(self._fading())
         self.look.invalidate()
-        self._wake()
         return run
 
     def remove_run(self, run_id: str) -> None:
