@@ -113,11 +113,13 @@ class LocalCluster:
 
     def __init__(self, folder: Path, workers: int = 2, separate_sessions: bool = True, engines: tuple[str, ...] = ()):
         self.processes: list[subprocess.Popen] = []
+        started = time.perf_counter()
         try:
             self._start(folder, workers, separate_sessions, engines)
         except BaseException:
             self.close()
             raise
+        self.ready_s = time.perf_counter() - started   # until every worker has joined (readied, with engines)
 
     def _start(self, folder: Path, workers: int, separate_sessions: bool, engines: tuple[str, ...]) -> None:
         dask = Path(sys.executable).with_name("dask")
@@ -200,6 +202,8 @@ def bench_engine(engine: str, count: int, folder: Path, modes: str, repeat: int,
                 where = ["--cluster", cluster.address] if cluster else ["--workers", "1" if key == "b" else "2"]
                 row.setdefault(key, []).append(kgui("sweep", "--backend", engine, *flags, *grid(count), *where,
                                                     runs_dir=store))
+                if cluster is not None:
+                    row.setdefault(f"{key}_cluster_ready", []).append(cluster.ready_s)
             finally:
                 if cluster is not None:
                     cluster.close()
@@ -246,6 +250,12 @@ def table(rows: list[dict], count: int) -> str:
                      f"{seconds(row, 'd')} | {seconds(row, 'e')} | {_ratios(row, 'a', 'b', '×')} | "
                      f"{_ratios(row, 'b', 'c', '×')} | {_ratios(row, 'd', 'c')} | {_ratios(row, 'e', 'c')} | "
                      f"{' '.join(same(row, key) for key in 'abde')} |")
+    for row in rows:
+        ready = {key: statistics.median(row[f"{key}_cluster_ready"]) for key in "de" if f"{key}_cluster_ready" in row}
+        if ready:
+            lines.append("")
+            lines.append(f"{row['engine']}: the Dask cluster's start until its workers joined, before the clock "
+                         "(median): " + ", ".join(f"({key}) {seconds:.1f} s" for key, seconds in ready.items()))
     lines += ["", "Per trial, mean seconds from the runs' timings (import the engine, compile, restart a compiled "
               "model, train; the last round):", "", "| engine | mode | import | compile | restart | train |",
               "|---|---|---|---|---|---|"]
