@@ -126,7 +126,8 @@ class LocalCluster:
         folder.mkdir(parents=True, exist_ok=True)
         scheduler_file = folder / "scheduler.json"
         self.processes.append(subprocess.Popen([str(dask), "scheduler", "--scheduler-file", str(scheduler_file),
-                                                "--port", "0", "--dashboard-address", ":0"], env=ENV, cwd=folder,
+                                                "--port", "0", "--dashboard-address", ":0"],
+                                               env=dict(ENV, DASK_TEMPORARY_DIRECTORY=str(folder)), cwd=folder,
                                                start_new_session=True, stdout=subprocess.DEVNULL,
                                                stderr=subprocess.DEVNULL))
         deadline = time.monotonic() + 60
@@ -148,7 +149,9 @@ class LocalCluster:
             self.processes.append(subprocess.Popen([str(dask), "worker", self.address, "--nworkers",
                                                     str(workers // sessions), "--nthreads", "1", "--no-dashboard",
                                                     *preload],
-                                                   env=dict(ENV, DASK_CONFIG=str(self._config(folder))), cwd=folder,
+                                                   env=dict(ENV, DASK_CONFIG=str(self._config(folder)),
+                                                            DASK_TEMPORARY_DIRECTORY=str(folder)),   # not /tmp's
+                                                   cwd=folder,
                                                    start_new_session=True, stdout=subprocess.DEVNULL,
                                                    stderr=subprocess.DEVNULL))
         from distributed import Client
