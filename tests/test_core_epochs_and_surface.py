@@ -61,7 +61,8 @@ def _good_arrays(tmp_path):
         return dict(data)
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "missing array", "wrong shape", "bad class", "folder"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "missing array", "wrong shape", "bad class", "folder",
+                                    "pickled", "device"])
 def test_a_damaged_surface_file_is_one_line_never_an_exception(tmp_path, damage):
     arrays = _good_arrays(tmp_path)
     folder = tmp_path / "run"
@@ -71,6 +72,10 @@ def test_a_damaged_surface_file_is_one_line_never_an_exception(tmp_path, damage)
         path.write_bytes(b"not a zip at all")
     elif damage == "folder":
         path.mkdir()
+    elif damage == "device":
+        path.symlink_to("/dev/zero")
+    elif damage == "pickled":
+        np.savez(path, values=np.array([object()], dtype=object))
     else:
         if damage == "missing array":
             del arrays["classes"]
@@ -85,4 +90,9 @@ def test_a_damaged_surface_file_is_one_line_never_an_exception(tmp_path, damage)
         load_saved(folder)
     message = str(caught.value)
     assert "\n" not in message
-    assert message.startswith("surface.npz is damaged (") or (damage == "folder" and message.startswith("no decision"))
+    assert message.startswith("surface.npz is damaged (") or (damage in ("folder", "device")
+                                                               and message.startswith("no decision"))
+    assert "allow_pickle" not in message   # numpy advised: "load it unsafely using the `allow_pickle=` keyword …"
+    expected = {"garbage": "surface.npz is damaged (not an .npz file)",
+                "pickled": "surface.npz is damaged (it holds Python objects, which kgui never unpickles)"}
+    assert message == expected.get(damage, message)

@@ -82,6 +82,7 @@ def one_line(exc: BaseException) -> str:
 
 
 Read = TypeVar("Read")
+ZIP_MAGIC = b"PK\x03\x04"   # how an .npz file (a zip archive) begins
 
 
 def read_npz(path: Path, max_bytes: int, build: Callable[[dict], Read]) -> Read:
@@ -90,8 +91,14 @@ def read_npz(path: Path, max_bytes: int, build: Callable[[dict], Read]) -> Read:
     TypeError/ValueError/IndexError for a wrong one)."""
     name = path.name
     try:
-        if path.stat().st_size > max_bytes:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):   # a FIFO would block, /dev/zero never end
+            raise ValueError("not a regular file")
+        if info.st_size > max_bytes:
             raise ValueError(f"larger than {max_bytes:,} bytes")
+        with open(path, "rb") as stream:
+            if stream.read(len(ZIP_MAGIC)) != ZIP_MAGIC:   # np.load would take it for a pickle
+                raise ValueError("not an .npz file")
         with np.load(path, allow_pickle=False) as data:
             return build(dict(data))
     except OSError as exc:
@@ -99,4 +106,7 @@ def read_npz(path: Path, max_bytes: int, build: Callable[[dict], Read]) -> Read:
     except KeyError as exc:
         raise ValueError(f"{name} is damaged (no {exc} array)") from None
     except (TypeError, ValueError, IndexError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise ValueError(f"{name} is damaged ({exc or type(exc).__name__})") from None
+        reason = str(exc) or type(exc).__name__
+        if "allow_pickle" in reason:   # numpy's advice to load it unsafely is not one kgui gives
+            reason = "it holds Python objects, which kgui never unpickles"
+        raise ValueError(f"{name} is damaged ({reason})") from None
