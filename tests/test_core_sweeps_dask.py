@@ -184,6 +184,28 @@ def test_an_unreachable_scheduler_is_one_line(capsys, tmp_path):
     assert len(err.strip().splitlines()) == 1
 
 
+def test_a_host_name_of_two_addresses_where_nothing_listens_is_one_line_at_once(monkeypatch):
+    """``localhost`` is ::1 and 127.0.0.1 on most machines: asyncio's connect then raises one OSError of both
+    refusals, not ConnectionRefusedError, and the check waited Dask's 10 s of retries."""
+    import socket
+
+    from kgui.core.sweeps.dask_executor import _check_scheduler
+
+    resolve = socket.getaddrinfo
+
+    def two_addresses(host, *args, **kwargs):   # as a dual-stack machine's resolver answers (real connections)
+        if host == "two-addresses.test":
+            return resolve("127.0.0.1", *args, **kwargs) + resolve("127.0.0.2", *args, **kwargs)
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+    started = time.monotonic()
+    with pytest.raises(OSError, match=r"^cannot reach the Dask scheduler at tcp://two-addresses\.test:9: nothing "
+                                      r"listens there \(connection refused\)$"):
+        _check_scheduler("tcp://two-addresses.test:9")
+    assert time.monotonic() - started < 5
+
+
 def test_steps_cross_as_json_rows_keeping_nan_and_infinities_and_bad_rows_are_refused():
     from kgui.core.runs import StepRecord
     from kgui.core.sweeps.dask_executor import _step_from_row, _step_row

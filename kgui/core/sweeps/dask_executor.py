@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import json
 import operator
+import socket
 import threading
 import uuid
 
@@ -253,7 +254,9 @@ class _DaskAttempt:
 
 async def _refuse_a_closed_port(address: str) -> None:
     """ConnectionRefusedError when nothing listens at a ``tcp://`` ``address`` (Dask's own connect tries a refused
-    port again and again until its timeout, ``CONNECT_TIMEOUT_S``); any other address is left to Dask."""
+    port again and again until its timeout, ``CONNECT_TIMEOUT_S``): at every address its host name stands for
+    (``localhost`` is often ::1 and 127.0.0.1, where asyncio's connect raises one OSError of both refusals). Any
+    other address or failure is left to Dask."""
     from distributed.comm.addressing import parse_address, parse_host_port
 
     try:
@@ -261,9 +264,22 @@ async def _refuse_a_closed_port(address: str) -> None:
         host, port = parse_host_port(location)
     except (ValueError, TypeError):
         return   # malformed, or without a port: Dask's connect says what is wrong
-    if scheme == "tcp":
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT_S)
-        writer.close()
+    if scheme != "tcp":
+        return
+
+    async def each_refuses() -> bool:
+        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        for ip in dict.fromkeys(info[4][0] for info in found):
+            try:
+                _, writer = await asyncio.open_connection(ip, port)
+            except ConnectionRefusedError:
+                continue
+            writer.close()
+            return False
+        return bool(found)
+
+    if await asyncio.wait_for(each_refuses(), CONNECT_TIMEOUT_S):
+        raise ConnectionRefusedError(f"nothing listens at {address}")
 
 
 def _check_scheduler(address: str) -> None:
