@@ -136,6 +136,11 @@ def test_a_path_with_a_line_break_or_an_escape_sequence_is_named_on_one_line(cap
     terminal."""
     assert cli.main(["run", "--dataset", str(tmp_path / name), "--runs-dir", str(tmp_path / "runs")]) == EXIT_ERROR
     assert capsys.readouterr().err == f"kgui: error: {tmp_path / shown}: no such file\n"
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit):    # argparse's errors too
+        cli.main(["runs", "list", "--runs-dir", str(tmp_path / "file" / name)])
+    assert capsys.readouterr().err == (f"kgui: error: argument --runs-dir: {tmp_path / 'file' / shown} cannot be "
+                                       f"made: {tmp_path / 'file'} is not a folder\n")
 
 
 def test_warm_up_of_an_unknown_engine_is_the_one_line(capsys):

@@ -13,12 +13,15 @@ from kgui.core.experiment.classroom import CONTROLS, parse_controls
 from kgui.core.exports.export import FORMATS
 from kgui.exit_codes import EXIT_USAGE
 
+from .console import error_line
+
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports errors as the one line ``kgui: error: ...``."""
+    """argparse that reports errors as the one line ``kgui: error: ...`` (a value with a line break or an escape
+    sequence shown safely, as every error line is)."""
 
     def error(self, message):
-        self.exit(EXIT_USAGE, f"kgui: error: {message}\n")
+        self.exit(EXIT_USAGE, error_line(message) + "\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
