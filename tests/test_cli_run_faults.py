@@ -127,7 +127,7 @@ def test_runs_list_counts_skipped_history_lines(tmp_path, capsys):
         stream.write(b"\x00\x00garbage\n4,0.25,0.3,0.4,0.1,0.04,2.5,,\n")
     assert cli.main(["runs", "list", "--runs-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "finished          4 steps  loss 0.2500 " in out and out.endswith("  (1 bad history line skipped)\n")
+    assert "finished          4 steps  loss 0.25 " in out and out.endswith("  (1 bad history line skipped)\n")
 
 
 @pytest.mark.parametrize("name, shown", [("a\nb.csv", "a\\nb.csv"), ("a\x1b[31mb.csv", "a\ufffd[31mb.csv")])
