@@ -149,3 +149,13 @@ def test_warm_up_of_an_unknown_engine_is_the_one_line(capsys):
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", "kgui: error: unknown backend 'bogus'; known backends: tensorflow, "
                                                 "theano, jax, torch\n")
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_blank_name_is_one_line(capsys, tmp_path, command):
+    """`run --name "   "` saved a run listed with a blank name (the window refuses to rename a run to one)."""
+    with pytest.raises(SystemExit) as exited:
+        cli.main([command, "--dataset", "linear", "--name", "   ", "--runs-dir", str(tmp_path)])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "kgui: error: argument --name: a name cannot be empty"
+    assert not list(tmp_path.iterdir())

@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="train one experiment and exit")
     experiment.add_arguments(run)
     _add_data_arguments(run)
-    run.add_argument("--name", help="display name of the saved run")
+    run.add_argument("--name", type=_display_name, help="display name of the saved run")
     run.add_argument("--export", action="append", default=[], metavar="FILE",
                      help=f"write the history or loss plot; format from the extension ({' '.join(FORMATS)}), "
                           "or .py for the experiment as a standalone K-API script; repeatable")
@@ -138,6 +138,14 @@ def runs_folder_problem(text: str) -> str | None:
     return f"{text} is not a folder" if existing == path else f"{text} cannot be made: {existing} is not a folder"
 
 
+def _display_name(text: str) -> str:
+    """argparse type of --name: the name without the blanks around it; an empty one is refused, as the window's
+    rename refuses it (a run listed with a blank name cannot be told from the others)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a name cannot be empty")
+    return text.strip()
+
+
 def _runs_folder(text: str) -> str:
     """argparse type of --runs-dir (:func:`runs_folder_problem`)."""
     problem = runs_folder_problem(text)
@@ -194,7 +202,7 @@ def _add_sweep_parser(commands) -> None:
                        help="train the trials on threads of this process instead of worker processes")
     sweep.add_argument("--cluster", metavar="tcp://HOST:8786",
                        help="run the trials on this Dask scheduler's workers (default: $KGUI_DASK_SCHEDULER)")
-    sweep.add_argument("--name", help="display name of the sweep (its runs are named after it)")
+    sweep.add_argument("--name", type=_display_name, help="display name of the sweep (its runs are named after it)")
     sweep.add_argument("--save", metavar="SWEEP.json", help="write the sweep as JSON (for --config) and run it")
     sweep.add_argument("--export", action="append", default=[], metavar="FILE",
                        help="write the ranked trial table as .csv or .json; repeatable")
