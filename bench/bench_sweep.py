@@ -524,7 +524,7 @@ def bench_window_replay(count: int, every_ms: float = REPLAY_EVERY_MS) -> dict:
     from kgui.ui.main_window import MainWindow
     from kgui.ui.sweep.dialog import SweepRun
 
-    events: list[float] = []     # the GUI thread's CPU milliseconds of each event it handled (outermost only)
+    events: list[tuple[float, str]] = []   # the GUI thread's CPU ms of each event it handled (outermost only), what
 
     class TimedApplication(QApplication):
         nested = False
@@ -532,12 +532,12 @@ def bench_window_replay(count: int, every_ms: float = REPLAY_EVERY_MS) -> dict:
         def notify(self, receiver, event):   # noqa: N802 - Qt's
             if self.nested:
                 return super().notify(receiver, event)
-            self.nested, start = True, time.thread_time()
+            self.nested, start, kind = True, time.thread_time(), event.type().name
             try:
                 return super().notify(receiver, event)
             finally:
                 self.nested = False
-                events.append((time.thread_time() - start) * 1000)
+                events.append(((time.thread_time() - start) * 1000, f"{kind} to {type(receiver).__name__}"))
 
     app = TimedApplication([sys.argv[0]])    # in a process of its own (held: the window needs it alive)
     create_app([])     # kgui's style and options on it
@@ -623,8 +623,9 @@ def bench_window_replay(count: int, every_ms: float = REPLAY_EVERY_MS) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
     return {"replay_every_ms": every_ms, "trials": count, "p99_gap_ms": round(float(np.percentile(gaps, 99)), 1),
             "max_gap_ms": round(max(gaps), 1), "gaps_over_16_ms": sum(gap > 16 for gap in gaps), "ticks": len(gaps),
-            "gui_cpu_ms_per_trial": round(cpu * 1000 / count, 2), "longest_event_ms": round(max(events), 1),
-            "events_over_8_ms": sum(event > 8 for event in events), "load": round(load, 1)}
+            "gui_cpu_ms_per_trial": round(cpu * 1000 / count, 2), "longest_event_ms": round(max(events)[0], 1),
+            "longest_events": [f"{ms:.1f} ms {what}" for ms, what in sorted(events, reverse=True)[:3]],
+            "events_over_8_ms": sum(ms > 8 for ms, _ in events), "load": round(load, 1)}
 
 
 def window_in_tree(tree: Path, engine: str, count: int, replay: bool = False) -> dict:
