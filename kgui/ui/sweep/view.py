@@ -37,6 +37,7 @@ NEXT_STEP_MS = 1         # a frame's lines are drawn this long after its rows, i
                          # of what came before (a posted event) and any timer due come between them
 CURVES_MS = 1000         # the curves follow new trials at most this often (and 10x as long as drawing them took)
 WAITING_FOR_TRIALS = "The sweep's trials show here as they end."
+NO_SWEEP_RUNNING = "No sweep running here."    # the progress row's line until a sweep starts (the row keeps its place)
 
 
 class SweepView(QWidget):
@@ -108,7 +109,7 @@ class SweepView(QWidget):
                                   lambda panel=panel: self.export_requested.emit(panel))
         self.export_button.setMenu(export_menu)
         self.progress = QProgressBar()
-        self.progress_label = TextLine()
+        self.progress_label = TextLine(NO_SWEEP_RUNNING)
         self.stop_button = QPushButton("Stop sweep")
         self.stop_button.clicked.connect(self.stop_sweep)
         self.run: SweepRun | None = None
