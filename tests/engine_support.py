@@ -14,9 +14,13 @@ def load_or_skip(name: str):
     return kgui.backend.load(name)
 
 
-def spiral_run_in_a_fresh_process(engine: str, steps: int, runs, **env) -> tuple[list[float], str]:
-    """``kgui run`` of spiral's MLP 8,8 with Adam on ``engine`` in a fresh Python (``env`` added to its environment):
-    its training losses, and what it printed on stderr."""
+RUN_THEN = "import sys; from kgui.cli import main; code = main(sys.argv[2:]); exec(sys.argv[1]); sys.exit(code)"
+
+
+def spiral_run_in_a_fresh_process(engine: str, steps: int, runs, then: str = "", **env) -> tuple[list[float], str]:
+    """``kgui run`` of spiral's MLP 8,8 with Adam on ``engine`` in a fresh Python (``env`` added to its environment),
+    followed there by the Python statements ``then``: the run's training losses, and what the process printed on
+    stderr."""
     import os
     import subprocess
     import sys
@@ -25,7 +29,7 @@ def spiral_run_in_a_fresh_process(engine: str, steps: int, runs, **env) -> tuple
     from kgui.core.runs import RunStore
 
     root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, str(root / "main.py"), "run", "--backend", engine, "--dataset", "spiral",
+    done = subprocess.run([sys.executable, "-c", RUN_THEN, then, "run", "--backend", engine, "--dataset", "spiral",
                            "--model", "mlp", "--hidden", "8,8", "--optimizer", "adam", "--steps", str(steps),
                            "--batch-size", "10", "--workers", "0", "--runs-dir", str(runs)],
                           cwd=root, env={**os.environ, "PYTHONPATH": str(root), **env}, capture_output=True, text=True,

@@ -14,44 +14,59 @@ def run_jax(runs: Path, **env) -> tuple[list[float], str]:
     return spiral_run_in_a_fresh_process("jax", 30, runs, **env)
 
 
-def test_compiled_functions_are_kept_and_loaded_with_the_same_numbers(tmp_path):
-    cache = tmp_path / "cache"
-    uncached, _ = run_jax(tmp_path / "off", XDG_CACHE_HOME=str(cache), JAX_ENABLE_COMPILATION_CACHE="false")
-    assert not (cache / "kgui" / "jax").exists() or not any((cache / "kgui" / "jax").rglob("*-cache"))
-    compiled, _ = run_jax(tmp_path / "cold", XDG_CACHE_HOME=str(cache))
+@pytest.fixture(scope="module")
+def uncached(tmp_path_factory) -> tuple[list[float], str]:
+    """A run with JAX's cache turned off (every test's reference): its losses and stderr; it kept nothing in the cache
+    folder it was given."""
+    folder = tmp_path_factory.mktemp("uncached")
+    done = run_jax(folder / "runs", XDG_CACHE_HOME=str(folder / "cache"), JAX_ENABLE_COMPILATION_CACHE="false")
+    assert not (folder / "cache" / "kgui" / "jax").exists() or not any((folder / "cache" / "kgui" / "jax").rglob(
+        "*-cache"))
+    return done
+
+
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory) -> tuple[list[float], Path]:
+    """A run that compiled with the cache on, into a fresh cache folder (which the tests only read, or copy): its
+    losses, and that folder (XDG_CACHE_HOME)."""
+    folder = tmp_path_factory.mktemp("cold")
+    return run_jax(folder / "runs", XDG_CACHE_HOME=str(folder / "cache"))[0], folder / "cache"
+
+
+def test_compiled_functions_are_kept_and_loaded_with_the_same_numbers(tmp_path, uncached, cold):
+    compiled, cache = cold
     kept = sorted((cache / "kgui" / "jax").rglob("*-cache"))
     assert kept   # the model's compiled functions
     loaded, _ = run_jax(tmp_path / "warm", XDG_CACHE_HOME=str(cache))
     assert sorted((cache / "kgui" / "jax").rglob("*-cache")) == kept   # loaded, none compiled again
-    assert loaded == compiled == uncached
+    assert loaded == compiled == uncached[0]
 
 
 @pytest.mark.parametrize("variable", ["XDG_CACHE_HOME", "JAX_COMPILATION_CACHE_DIR"])
-def test_a_cache_folder_that_cannot_be_made_means_no_cache_and_no_message(tmp_path, variable):
+def test_a_cache_folder_that_cannot_be_made_means_no_cache_and_no_message(tmp_path, variable, uncached):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("")
     losses, stderr = run_jax(tmp_path / "runs", **{variable: str(not_a_folder / "jax")})
-    reference, reference_stderr = run_jax(tmp_path / "reference", JAX_ENABLE_COMPILATION_CACHE="false")
-    assert losses == reference and stderr == reference_stderr == ""
+    assert (losses, stderr) == (uncached[0], "") and uncached[1] == ""
 
 
-def test_a_damaged_entry_is_compiled_again_with_no_message(tmp_path):
+def test_a_damaged_entry_is_compiled_again_with_no_message(tmp_path, cold):
     """An entry cut short (a full disk, a worker killed while JAX wrote it) stays, as JAX never replaces one: every
     later run read it, failed, and printed JAX's warnings."""
-    cache = tmp_path / "cache"
-    compiled, _ = run_jax(tmp_path / "cold", XDG_CACHE_HOME=str(cache))
+    import shutil
+
+    compiled, cache = cold[0], tmp_path / "cache"
+    shutil.copytree(cold[1], cache)
     for entry in (cache / "kgui" / "jax").rglob("*-cache"):
         entry.write_bytes(entry.read_bytes()[:100])
     again, stderr = run_jax(tmp_path / "damaged", XDG_CACHE_HOME=str(cache))
     assert again == compiled and stderr == ""
 
 
-def test_each_cpu_keeps_its_own_folder(tmp_path):
+def test_each_cpu_keeps_its_own_folder(cold):
     """XLA compiles for the CPU it runs on: a home shared by two machines keeps a folder per CPU model and flags."""
     from kgui.backend.jax_backend import _cpu_key as cpu_key
-    cache = tmp_path / "cache"
-    run_jax(tmp_path / "runs", XDG_CACHE_HOME=str(cache))
-    folder, = (cache / "kgui" / "jax").iterdir()
+    folder, = (cold[1] / "kgui" / "jax").iterdir()
     assert folder.name == cpu_key() and any(folder.rglob("*-cache"))
     one = "model name\t: A CPU\nflags\t\t: fpu sse2 avx2\n"
     assert cpu_key(one) == cpu_key(one + one) != cpu_key(one.replace(" avx2", " avx512f"))

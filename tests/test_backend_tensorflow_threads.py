@@ -13,19 +13,20 @@ pytestmark = pytest.mark.skipif("tensorflow" not in INSTALLED, reason="TensorFlo
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_tensorflow(runs: Path, **env) -> list[float]:
-    """A run on TensorFlow in a fresh process: its training losses."""
-    return spiral_run_in_a_fresh_process("tensorflow", 40, runs, **env)[0]
+INTER_OP_THREADS = ("import sys, tensorflow as tf; print('inter-op threads', "
+                    "tf.config.threading.get_inter_op_parallelism_threads(), file=sys.stderr)")
+
+
+def run_tensorflow(runs: Path, **env) -> tuple[list[float], str]:
+    """A run on TensorFlow in a fresh process: its training losses, and TensorFlow's inter-op thread count there."""
+    losses, stderr = spiral_run_in_a_fresh_process("tensorflow", 40, runs, then=INTER_OP_THREADS, **env)
+    return losses, stderr.splitlines()[-1]
 
 
 def test_ops_run_on_one_inter_op_thread_with_the_numbers_of_the_default_pool(tmp_path):
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import kgui.backend as K; K.load('tensorflow'); "
-            "import tensorflow as tf; print(tf.config.threading.get_inter_op_parallelism_threads())")
-    threads = [subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=300,
-                              env={**os.environ, **env}).stdout.split()[-1]
-               for env in ({}, {"TF_NUM_INTEROP_THREADS": "3"})]
-    assert threads == ["1", "0"]   # 0: TensorFlow's own choice, from the variable
-    assert run_tensorflow(tmp_path / "one") == run_tensorflow(tmp_path / "pool", TF_NUM_INTEROP_THREADS="0")
+    one, pool = run_tensorflow(tmp_path / "one"), run_tensorflow(tmp_path / "pool", TF_NUM_INTEROP_THREADS="0")
+    assert (one[1], pool[1]) == ("inter-op threads 1", "inter-op threads 0")   # 0: TensorFlow's own choice
+    assert one[0] == pool[0]
 
 
 def test_kgui_loads_tensorflow_already_running_in_the_process():
