@@ -15,12 +15,24 @@ from test_core_sweeps import ENGINE
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def start_sweep(runs: Path, steps: int) -> subprocess.Popen:
+SUSPENDED_S = """
+import sys
+from kgui.core.workers import process
+process.SUSPENDED_S = float(sys.argv[1])
+from kgui.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def start_sweep(runs: Path, steps: int, suspended_s: float | None = None) -> subprocess.Popen:
+    """``kgui sweep`` of two trials on two workers; ``suspended_s``: how long a suspended worker is let be before it
+    is killed, instead of kgui's ``SUSPENDED_S`` (10 s)."""
+    kgui = [sys.executable, str(ROOT / "main.py")] if suspended_s is None else [
+        sys.executable, "-c", SUSPENDED_S, str(suspended_s)]
     return subprocess.Popen(
-        [sys.executable, str(ROOT / "main.py"), "sweep", "--backend", ENGINE, "--dataset", "spiral", "--model", "mlp",
-         "--hidden", "8", "--steps", str(steps), "--batch-size", "10", "--grid", "lr=0.01,0.1", "--workers", "2",
-         "--runs-dir", str(runs)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        [*kgui, "sweep", "--backend", ENGINE, "--dataset", "spiral", "--model", "mlp", "--hidden", "8", "--steps",
+         str(steps), "--batch-size", "10", "--grid", "lr=0.01,0.1", "--workers", "2", "--runs-dir", str(runs)],
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def suspend_a_training_worker(process: subprocess.Popen, store: RunStore) -> int:
@@ -38,8 +50,9 @@ def suspend_a_training_worker(process: subprocess.Popen, store: RunStore) -> int
 
 
 def test_a_suspended_worker_is_killed_and_its_trial_tried_again_so_the_sweep_ends(tmp_path):
+    """(After 2 s, not 10: the test waits for kgui's wait to pass.)"""
     runs = tmp_path / "runs"
-    with reaped(start_sweep(runs, 4000)) as process:
+    with reaped(start_sweep(runs, 4000, suspended_s=2.0)) as process:
         suspended = suspend_a_training_worker(process, RunStore(runs))
         out, err = process.communicate(timeout=240)
     assert process.returncode == 0, err
@@ -50,6 +63,7 @@ def test_a_suspended_worker_is_killed_and_its_trial_tried_again_so_the_sweep_end
 
 
 def test_ctrl_c_with_a_suspended_worker_ends_the_sweep_within_seconds_and_leaves_no_process(tmp_path):
+    """kgui's own 10 s wait for a suspended worker: the sweep ends by Ctrl-C, not by that kill."""
     runs = tmp_path / "runs"
     with reaped(start_sweep(runs, 1_000_000)) as process:
         suspend_a_training_worker(process, RunStore(runs))
