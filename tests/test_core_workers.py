@@ -36,6 +36,16 @@ SPIRAL = ExperimentSettings(backend=ENGINE or "jax", dataset="spiral", model="ml
 
 @pytest.fixture
 def pool():
+    """A fresh pool, for a test that counts on which worker does what."""
+    pool = WorkerPool(max_workers=2)
+    yield pool
+    assert pool.shutdown(2.0)
+
+
+@pytest.fixture(scope="module")
+def warm_pool():
+    """One pool for the tests that need no fresh one: its workers stay, with their engines imported, from test to
+    test (each test's own pool imported its engine again)."""
     pool = WorkerPool(max_workers=2)
     yield pool
     assert pool.shutdown(2.0)
@@ -142,9 +152,9 @@ def test_steps_cross_as_plain_rows_and_come_back_whole():
     assert pickle.loads(pickle.dumps(wire)).event() == event
 
 
-def test_a_trainings_run_crosses_once_its_job_ending_with_the_record_its_run_ended_carried(pool, store):
+def test_a_trainings_run_crosses_once_its_job_ending_with_the_record_its_run_ended_carried(warm_pool, store):
     events = []
-    job = RemoteJob(JobKind.TRAINING, SPIRAL, store, pool, sink=events.append)
+    job = RemoteJob(JobKind.TRAINING, SPIRAL, store, warm_pool, sink=events.append)
     record = job.run()
     ended, = [event for event in events if isinstance(event, RunEnded)]
     assert record is ended.run   # one copy of the history came over the connection, not two
@@ -157,10 +167,10 @@ def test_a_trainings_run_crosses_once_its_job_ending_with_the_record_its_run_end
         JobKind.TRAINING, record)
 
 
-def test_every_event_of_a_training_and_a_range_test_arrives_from_a_worker(pool, store):
+def test_every_event_of_a_training_and_a_range_test_arrives_from_a_worker(warm_pool, store):
     """Phase, RunStarted, StepsTaken, ConfusionComputed, SurfaceComputed, LayerStatsComputed, RunEnded, JobEnded,
     RangePoints: the session's own dataclasses, forwarded unchanged; a weight edit reaches the trainer."""
-    session = Session(store, pool=pool)
+    session = Session(store, pool=warm_pool)
     job = session.new_job(JobKind.TRAINING, SPIRAL, paused=True, confusion_s=0.0, surface_s=0.0, layer_stats_every=1)
     job.control.edit_weight("W1", (1, 0), 0.5)
     job.control.resume()
@@ -184,13 +194,13 @@ def test_every_event_of_a_training_and_a_range_test_arrives_from_a_worker(pool, 
     assert points == result.points and len(points) > 10 and result.status in ("finished", "blown up")
 
 
-def test_a_sweep_trials_run_starts_without_its_dataset_crossing_the_connection(pool, store):
+def test_a_sweep_trials_run_starts_without_its_dataset_crossing_the_connection(warm_pool, store):
     """A sweep's trial is drawn by nobody on the parent's side: its dataset stays in the worker (Otto's is ~23 MB a
     trial); a plain run's crosses."""
     from kgui.core.runs import SweepTag
     for sweep, crossed in ((SweepTag("sweep-1", {"learning_rate": 0.03}), False), (None, True)):
         events = []
-        record = RemoteJob(JobKind.TRAINING, SPIRAL, store, pool, sink=events.append, sweep=sweep).run()
+        record = RemoteJob(JobKind.TRAINING, SPIRAL, store, warm_pool, sink=events.append, sweep=sweep).run()
         started, = [event for event in events if isinstance(event, RunStarted)]
         assert (started.dataset is not None) == crossed and record.status == RunStatus.FINISHED
         assert store.load(record.id).sweep_id == (sweep.sweep_id if sweep else "")
@@ -199,21 +209,21 @@ def test_a_sweep_trials_run_starts_without_its_dataset_crossing_the_connection(p
 # -- the same losses, in-process and through a worker ---------------------------------------------------------------
 
 @pytest.mark.parametrize("engine", sorted(INSTALLED))
-def test_the_same_seed_gives_identical_histories_in_process_and_through_a_worker(engine, pool, store):
+def test_the_same_seed_gives_identical_histories_in_process_and_through_a_worker(engine, warm_pool, store):
     for settings in (LINEAR.replace(backend=engine, steps=8), SPIRAL.replace(backend=engine, steps=8)):
         local = Session(store).new_job(JobKind.TRAINING, settings).run()
-        _, remote, events = run_remote(Session(store, pool=pool), settings)
+        _, remote, events = run_remote(Session(store, pool=warm_pool), settings)
         assert remote.status == local.status == RunStatus.FINISHED
         assert [step for event in events if isinstance(event, StepsTaken) for step in event.steps] == remote.history
         assert [(s.train_loss, s.val_loss) for s in remote.history] == [(s.train_loss, s.val_loss)
                                                                          for s in local.history]
 
 
-def test_a_comparison_takes_one_worker_per_engine_and_gives_the_in_process_verdict_and_rows(pool, store):
+def test_a_comparison_takes_one_worker_per_engine_and_gives_the_in_process_verdict_and_rows(warm_pool, store):
     engines = sorted(INSTALLED)
     settings = SPIRAL.replace(steps=6)
     local = Session(store).new_job(JobKind.PARITY, settings, engines=engines).run()
-    job, remote, events = run_remote(Session(store, pool=pool), settings, JobKind.PARITY, engines=engines)
+    job, remote, events = run_remote(Session(store, pool=warm_pool), settings, JobKind.PARITY, engines=engines)
     assert len({part.process.pid for part in job.parts}) == len(engines)   # one worker per engine
     assert [record.settings.backend for record in remote.records] == engines
     assert remote.initial_weights_match is local.initial_weights_match is (True if len(engines) > 1 else None)
@@ -224,8 +234,8 @@ def test_a_comparison_takes_one_worker_per_engine_and_gives_the_in_process_verdi
 
 # -- controls -------------------------------------------------------------------------------------------------------
 
-def test_pause_step_rate_rename_and_stop_reach_the_worker(pool, store):
-    session = Session(store, pool=pool)
+def test_pause_step_rate_rename_and_stop_reach_the_worker(warm_pool, store):
+    session = Session(store, pool=warm_pool)
     job = session.new_job(JobKind.TRAINING, LONG, paused=True)
     seen = []
 
@@ -302,8 +312,8 @@ def kill_after_steps(session, job, steps, signal_number):
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGSEGV])
-def test_a_worker_killed_mid_run_fails_the_run_with_its_cause_and_keeps_its_steps(signal_number, pool, store):
-    session = Session(store, pool=pool)
+def test_a_worker_killed_mid_run_fails_the_run_with_its_cause_and_keeps_its_steps(signal_number, warm_pool, store):
+    session = Session(store, pool=warm_pool)
     job = session.new_job(JobKind.TRAINING, LONG)
     taken = kill_after_steps(session, job, 30, signal_number)
     started = time.monotonic()
@@ -384,6 +394,7 @@ def test_a_worker_that_hangs_while_starting_is_killed(tmp_path, store, monkeypat
 # -- shutting down --------------------------------------------------------------------------------------------------
 
 def test_shutting_down_with_busy_workers_leaves_no_process(store):
+    others = children()   # the warm pool's workers
     pool = WorkerPool(max_workers=2)
     jobs, threads, started = [], [], threading.Semaphore(0)
     for _ in range(2):
@@ -400,7 +411,7 @@ def test_shutting_down_with_busy_workers_leaves_no_process(store):
     for thread in threads:
         thread.join(10)
         assert not thread.is_alive()
-    assert children() == []
+    assert children() == others
     for job in jobs:
         assert job.result.status in (RunStatus.STOPPED, RunStatus.FAILED) and job.result.history
         assert store.load(job.result.id).status == job.result.status   # ended on disk, not "interrupted"
@@ -470,6 +481,7 @@ def test_a_pool_takes_processes_started_earlier_as_its_first_workers_and_ends_th
     """Started with an engine's name, a worker imports it before any job asks (a sweep's early workers)."""
     from kgui.core.workers.launch import Launched
 
+    others = children()   # the warm pool's workers
     launched = [Launched(ENGINE), Launched()]
     pool = WorkerPool(max_workers=1, launched=launched)
     try:
@@ -490,7 +502,7 @@ def test_a_pool_takes_processes_started_earlier_as_its_first_workers_and_ends_th
         assert result.status == RunStatus.FINISHED and job.process.pid == misnamed.pid
     finally:
         assert pool.shutdown(2.0)
-    assert children() == []
+    assert children() == others
 
 
 def test_a_worker_that_cannot_stop_is_killed_its_grace_after_stop_not_a_check_later(pool, store, monkeypatch):
