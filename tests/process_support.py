@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def _stat_fields(pid: int | str) -> list[str]:
-    """``/proc/PID/stat`` after the command name: state, parent pid, …; raises OSError when there is no such process."""
+    """``/proc/PID/stat`` after the command name: state, parent pid, …; OSError when there is no such process."""
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
