@@ -353,3 +353,17 @@ def test_a_config_with_an_unknown_engine_optimizer_or_activation_is_one_line(tmp
     out, err = capsys.readouterr()
     assert code == 1 and err.count("\n") == 1 and err.startswith("kgui: error: ")
     assert next(iter(json.loads(text).values())) in err and not (tmp_path / "runs").exists()
+
+
+def test_config_takes_a_saved_runs_run_json_and_names_a_sweep_file(tmp_path):
+    """A run.json was "unknown setting(s) 'created', 'dataset_info', …", a sweep file "unknown setting(s) 'axes', …"."""
+    from kgui.core.runs import RunRecord
+
+    settings = ExperimentSettings(dataset="linear", learning_rate=0.3, steps=7)
+    run_file = tmp_path / "run.json"
+    run_file.write_text(json.dumps(RunRecord.new(settings, "a run").to_dict()))
+    assert experiment.from_arguments(parse("--config", str(run_file))) == settings
+    sweep_file = tmp_path / "sweep.json"
+    sweep_file.write_text(json.dumps({"experiment": settings.to_dict(), "axes": []}))
+    with pytest.raises(ValueError, match=re.escape(f"{sweep_file}: this is a sweep (kgui sweep --config takes it)")):
+        experiment.from_arguments(parse("--config", str(sweep_file)))

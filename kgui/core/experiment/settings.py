@@ -96,7 +96,12 @@ class ExperimentSettings(json_files.ReadFromJson):
 
     @classmethod
     def from_dict(cls, data) -> "ExperimentSettings":
-        """Settings from a dict; ValueError naming unknown keys or badly typed values."""
+        """Settings from a dict (or a saved run's run.json: its settings); ValueError naming unknown keys or badly
+        typed values, or saying that ``data`` is a sweep."""
+        if isinstance(data, dict) and "experiment" in data and "axes" in data:
+            raise ValueError("this is a sweep (kgui sweep --config takes it), not one experiment's settings")
+        if isinstance(data, dict) and "id" in data and isinstance(data.get("settings"), dict):
+            data = data["settings"]   # a saved run's run.json: run it again
         json_files.checked_object(data, "experiment settings", _field_names(), "setting")
         values = {name: _coerced(name, value) for name, value in data.items()}
         return cls(**values)
