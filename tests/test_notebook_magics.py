@@ -29,7 +29,9 @@ def test_kgui_open_trains_in_the_window_and_the_run_is_in_runs(tmp_path):
         new_code_cell("%kgui"),
         new_code_cell("%kgui open --backend all"),
         new_code_cell("%kgui open --lr fast"),
-        new_code_cell("print(len(windows))")])
+        new_code_cell("print(len(windows))"),
+        new_code_cell("%kgui open --dataset linear --lr 0.1"),   # flags: its plot starts empty, as kgui open's
+        new_code_cell("print(windows[-1].session.shown_run_ids()); closed = windows[-1].close()")])
     execute(notebook, tmp_path, {"KGUI_RUNS_DIR": str(tmp_path / "runs"), "XDG_CONFIG_HOME": str(tmp_path / "config")},
             cwd=tmp_path)
     texts = [text_of(cell) for cell in notebook.cells]
@@ -40,6 +42,7 @@ def test_kgui_open_trains_in_the_window_and_the_run_is_in_runs(tmp_path):
                                 "Compare Backends (Ctrl+B) in the window")
     assert texts[5].strip() == "kgui: error: argument --lr: invalid float value: 'fast'"
     assert texts[6].strip() == "1"            # the refused ones opened nothing
+    assert texts[8].strip() == "[]", "the runs shown when the last window closed are shown again"
 
 
 def test_without_a_display_it_says_so_even_after_a_live_view_made_qt_off_screen(tmp_path):

@@ -55,7 +55,7 @@ def kgui_magic(line: str) -> None:
         return
     qt.qt_application()
     qt.run_qt_events()          # the window lives while the kernel waits for cells
-    window = show_window(settings, classroom)
+    window = show_window(settings, classroom, show_remembered_runs=settings is None or args.show_runs)
     if args.start:
         window.start()
     windows.append(window)
