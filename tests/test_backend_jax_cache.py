@@ -104,3 +104,25 @@ def test_only_kgui_own_calls_are_quiet_about_damaged_entries_not_the_notebooks_j
     warned = [line for line in done.stderr.splitlines() if "persistent compilation cache entry" in line]
     assert len(warned) == 1 and "Error reading persistent compilation cache entry for 'jit__lambda'" in warned[0], \
         done.stderr
+
+
+def test_kgui_calls_ending_in_another_order_than_they_began_leave_the_process_filters_as_they_were():
+    """Two threads compiling kgui's functions at once end in any order: each put back its copy of every filter
+    (catch_warnings), so kgui's filter stayed for good, and a filter the notebook set meanwhile was dropped."""
+    import warnings
+
+    from kgui import backend
+
+    jax_backend = backend.load("jax").engine
+    before = list(warnings.filters)
+    first, second = jax_backend._cache_errors_unsaid(), jax_backend._cache_errors_unsaid()
+    first.__enter__()                      # one thread's compile begins
+    second.__enter__()                     # another's
+    warnings.filterwarnings("ignore", message="the notebook's own filter")
+    first.__exit__(None, None, None)       # the first ends first
+    assert "notebook" in warnings.filters[0][1].pattern
+    second.__exit__(None, None, None)
+    try:
+        assert warnings.filters[1:] == before and "notebook" in warnings.filters[0][1].pattern
+    finally:
+        warnings.filters[:] = before

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import os
 import platform
+import threading
 import warnings
 
 import numpy as np
@@ -80,16 +81,37 @@ _keep_compiled_functions()
 _CACHE_ENTRY_ERROR = "Error (reading|writing) persistent compilation cache entry"
 
 
+_unsaid_lock = threading.Lock()
+_unsaid_calls = 0                    # kgui's calls inside _cache_errors_unsaid now, on every thread
+_unsaid_filter: tuple | None = None  # the filter they added (None: none, or the process had that one already)
+
+
 @contextlib.contextmanager
 def _cache_errors_unsaid():
     """While kgui's own function compiles: a damaged cache entry (a full disk, a worker killed while writing one) is
     compiled again, as without the cache, and JAX's warning about it is not shown (it never replaces an entry, so it
     would warn on every run). Only around kgui's calls: other JAX code of the process (a notebook's) still hears of
-    its own entries. ``catch_warnings`` changes the process's filters for the moment, so a compiled function enters
-    it only when a call can compile (new input shapes), not at every step."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_CACHE_ENTRY_ERROR)
+    its own entries. The filter is the process's: added when the first of kgui's calls enters, and that filter alone
+    removed when the last leaves, whatever the threads' order (``catch_warnings`` put back a copy of all the filters:
+    two threads' copies left kgui's filter behind for good, and dropped the filters others set meanwhile). A compiled
+    function enters it only when a call can compile (new input shapes), not at every step."""
+    global _unsaid_calls, _unsaid_filter
+    with _unsaid_lock:
+        if _unsaid_calls == 0:
+            had = list(warnings.filters)
+            warnings.filterwarnings("ignore", message=_CACHE_ENTRY_ERROR)
+            _unsaid_filter = None if warnings.filters[0] in had else warnings.filters[0]
+        _unsaid_calls += 1
+    try:
         yield
+    finally:
+        with _unsaid_lock:
+            _unsaid_calls -= 1
+            if _unsaid_calls == 0 and _unsaid_filter is not None:
+                with contextlib.suppress(ValueError):   # removed by someone else meanwhile
+                    warnings.filters.remove(_unsaid_filter)
+                    warnings._filters_mutated()   # as filterwarnings does: the modules' registries are read anew
+                _unsaid_filter = None
 
 
 def version() -> str:
