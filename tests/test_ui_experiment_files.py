@@ -19,19 +19,27 @@ MLP_ADAM = ExperimentSettings(dataset="spiral", model="mlp", hidden=(8, 8), acti
                               learning_rate=0.03, steps=60, seed=3)
 
 
-def test_experiment_files_save_open_copy_and_paste_through_the_form_alone(qtbot, tmp_path, monkeypatch, messages):
+def experiment_files(qtbot, tmp_path, set_classroom=None) -> tuple[QMainWindow, ExperimentForm, Dialogs,
+                                                                    ExperimentFiles]:
+    """A plain main window, an experiment form, their Dialogs (preferences in ``tmp_path``) and ExperimentFiles
+    (``set_classroom``: the form's own by default)."""
     parent = QMainWindow()
     qtbot.addWidget(parent)
     form = ExperimentForm()
     qtbot.addWidget(form)
+    dialogs = Dialogs(parent, QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat), parent.statusBar())
+    return parent, form, dialogs, ExperimentFiles(dialogs, form, ScriptSource(), form.apply,
+                                                  set_classroom or form.set_classroom)
+
+
+def test_experiment_files_save_open_copy_and_paste_through_the_form_alone(qtbot, tmp_path, monkeypatch, messages):
     classrooms = []
 
     def set_classroom(classroom: Classroom) -> None:
         classrooms.append(classroom)
         form.set_classroom(classroom)
 
-    dialogs = Dialogs(parent, QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat), parent.statusBar())
-    files = ExperimentFiles(dialogs, form, ScriptSource(), form.apply, set_classroom)
+    parent, form, dialogs, files = experiment_files(qtbot, tmp_path, set_classroom)
     assert form.apply(MLP_ADAM) == []
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args: (str(tmp_path / "mlp"), args[-1]))
     assert files.save_experiment() == tmp_path / "mlp.json"       # the filter's extension added
@@ -50,12 +58,7 @@ def test_experiment_files_save_open_copy_and_paste_through_the_form_alone(qtbot,
 
 
 def test_export_script_asked_twice_while_its_dataset_loads_asks_for_one_file(qtbot, tmp_path, monkeypatch, messages):
-    parent = QMainWindow()
-    qtbot.addWidget(parent)
-    form = ExperimentForm()
-    qtbot.addWidget(form)
-    dialogs = Dialogs(parent, QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat), parent.statusBar())
-    files = ExperimentFiles(dialogs, form, ScriptSource(), form.apply, form.set_classroom)
+    _, form, _, files = experiment_files(qtbot, tmp_path)
     assert form.apply(MLP_ADAM) == []
     asked = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
@@ -68,12 +71,7 @@ def test_export_script_asked_twice_while_its_dataset_loads_asks_for_one_file(qtb
 
 def test_saving_the_experiment_into_a_pipe_nobody_reads_or_a_full_device_is_one_message(qtbot, tmp_path, messages):
     """A FIFO chosen in the save dialog froze the window for good (the GUI thread blocked opening it)."""
-    parent = QMainWindow()
-    qtbot.addWidget(parent)
-    form = ExperimentForm()
-    qtbot.addWidget(form)
-    dialogs = Dialogs(parent, QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat), parent.statusBar())
-    files = ExperimentFiles(dialogs, form, ScriptSource(), form.apply, form.set_classroom)
+    _, form, _, files = experiment_files(qtbot, tmp_path)
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)
     assert files.save_experiment(fifo) is None and files.save_experiment("/dev/full") is None
