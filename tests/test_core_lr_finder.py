@@ -75,6 +75,8 @@ def test_stops_as_soon_as_the_smoothed_loss_blows_up(engine):
     assert all(smoothed[i] <= 4 * min(smoothed[:i + 1]) for i in range(len(smoothed) - 1))
     assert not smoothed[-1] <= 4 * min(smoothed)  # the last point is past 4x the minimum so far
     assert "the loss blew up" in result.summary()
+    bottom, top = lr_finder.range_test_figure(result).axes[0].get_ylim()   # the PNG/SVG export's axis, as on screen
+    assert bottom == min(min(smoothed), min(p.loss for p in result.points)) >= 0 and top == 1.5 * smoothed[0]
 
 
 def test_a_non_finite_loss_stops_the_sweep():

@@ -284,8 +284,9 @@ def range_test_figure(result: RangeTestResult):
         if rate is not None:
             axes.axvline(rate, color=colour, linestyle="--", label=f"{rule} {rate:.3g}")
     axes.set_xscale("log")
-    if result.points and math.isfinite(result.points[0].smoothed_loss):
-        axes.set_ylim(top=PLOT_HEADROOM * result.points[0].smoothed_loss)  # the blow-up would flatten the rest
+    finite = [value for p in result.points for value in (p.loss, p.smoothed_loss) if math.isfinite(value)]
+    if finite and math.isfinite(result.points[0].smoothed_loss):   # as on screen: the blow-up would flatten the rest,
+        axes.set_ylim(min(finite), PLOT_HEADROOM * result.points[0].smoothed_loss)   # and its margin went below 0
     axes.set_xlabel("learning rate")
     axes.set_ylabel("training loss")
     axes.set_title(f"learning-rate range test · {result.settings.dataset} · {result.engine}", fontsize=10)
