@@ -154,6 +154,15 @@ def test_bad_csv_files_get_one_line_messages_naming_the_place(tmp_path, content,
     assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"n": 2_000_000_000}, r"dataset option n must be at most 10,000,000, got 2000000000"),   # the kernel killed it
+    ({"slope": 1e308}, r"dataset option slope must be within ±3\.403e\+38 \(float32, the data's type\), got 1e\+308"),
+    ({"noise": 1e39}, r"dataset option noise must be within ±3\.403e\+38")])   # both trained on inf data
+def test_linear_options_beyond_memory_or_float32_are_one_line(options, message):
+    with pytest.raises(ValueError, match=message):
+        datasets.check_options("linear", options)
+
+
 def test_missing_path_and_directory(tmp_path):
     with pytest.raises(DatasetError, match=r"nowhere\.csv: no such file"):
         load_dataset(str(tmp_path / "nowhere.csv"))

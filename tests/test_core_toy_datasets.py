@@ -65,7 +65,7 @@ def test_noise_flips_some_labels_near_the_boundary():
 
 @pytest.mark.parametrize("options, message", [
     ({"n": 5}, "dataset option n must be at least 10, got 5"),
-    ({"n": 200_000}, "dataset option n must be at most 100000, got 200000"),
+    ({"n": 200_000}, "dataset option n must be at most 100,000, got 200000"),
     ({"noise": 2.0}, "dataset option noise must be at most 1, got 2.0"),
     ({"noise": -0.1}, "dataset option noise must be a non-negative number, got -0.1"),
     ({"slope": 1.0}, "dataset option 'slope' does not apply to 'spiral'"),

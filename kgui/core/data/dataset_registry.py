@@ -74,6 +74,9 @@ class LoadRequest:
     data_seed: int | None = None                     # generated data: its seed (None: ``seed``)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)   # datasets are float32: a larger option value would make inf data
+
+
 @dataclass(frozen=True)
 class DatasetOption:
     """One option of a dataset: its type, default, bounds and a line of help (for --help and the window)."""
@@ -93,11 +96,15 @@ class DatasetOption:
             raise DatasetError(f"dataset option {self.name} must be {self.kind.__name__}, got {value!r}")
         if self.kind is float and not math.isfinite(value):
             raise DatasetError(f"dataset option {self.name} must be a finite number, got {value!r}")
+        if self.kind is float and abs(value) > FLOAT32_MAX:   # the data is float32: it would be inf
+            raise DatasetError(f"dataset option {self.name} must be within ±{FLOAT32_MAX:.4g} (float32, the data's "
+                               f"type), got {value!r}")
         if self.minimum is not None and value < self.minimum:
             bound = "a non-negative number" if self.minimum == 0 else f"at least {self.minimum:g}"
             raise DatasetError(f"dataset option {self.name} must be {bound}, got {value!r}")
         if self.maximum is not None and value > self.maximum:
-            raise DatasetError(f"dataset option {self.name} must be at most {self.maximum:g}, got {value!r}")
+            bound = f"{self.maximum:,}" if self.kind is int else f"{self.maximum:g}"
+            raise DatasetError(f"dataset option {self.name} must be at most {bound}, got {value!r}")
         if self.choices and value not in self.choices:
             raise DatasetError(f"dataset option {self.name} must be one of {', '.join(self.choices)}, "
                                f"got {value!r}")
