@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kgui.core.data import csv_files, dataset_cache
 from kgui.core.training import lr_finder
+from kgui.core.workers.launch import MAX_WORKERS
 from kgui.core.experiment import settings as experiment
 from kgui.core.experiment.classroom import CONTROLS, parse_controls
 from kgui.core.exports.export import FORMATS
@@ -109,9 +110,6 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (listing, showing, deleting, exporting):
         sub.add_argument("--runs-dir", type=_runs_folder, metavar="DIR")
     return parser
-
-
-MAX_WORKERS = 64   # as the window's New sweep dialog: each worker is a process with an engine of its own (~0.3-1 GB)
 
 
 def _worker_count(text: str) -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 KGUI_FOLDER = str(Path(__file__).resolve().parents[3])   # the folder holding this kgui
 ENGINE_OPTION = "--engine="   # the worker imports this engine while it waits for its first job
+MAX_WORKERS = 64     # the most worker processes one command or sweep starts: each imports an engine (~0.3-1 GB)
 
 # The worker's kgui is imported from that folder (the same code as the parent's), which then leaves sys.path; -P
 # keeps the current folder off it.

@@ -17,6 +17,7 @@ from kgui.core.session import Phase, RunStarted, StepsTaken
 from kgui.core.training.trainer import Stage
 from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialEvent, TrialStarted
 from kgui.core.runs.names import default_name
+from kgui.core.workers.launch import MAX_WORKERS
 from kgui.core.sweeps.spec import (AXIS_FIELDS, MAX_TRIALS, Axis, Metric, SweepMethod, SweepSpec,
                                    canonical_axis_name, format_value, parse_values)
 
@@ -98,7 +99,7 @@ class SweepDialog(QDialog):
         self.seeds = QSpinBox()
         self.seeds.setRange(1, 100)
         self.workers = QSpinBox()
-        self.workers.setRange(1, 64)
+        self.workers.setRange(1, MAX_WORKERS)
         self.workers.setValue(os.cpu_count() or 1)
         self.metric = QComboBox()
         for metric in Metric:                  # the labels; each item's data is its Metric
