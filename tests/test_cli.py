@@ -197,6 +197,11 @@ def test_runs_list_and_delete(capsys, tmp_path):
     run_id = record.id
     assert code == 0 and out.startswith(run_id) and "finished" in out and "3 steps" in out
     assert f" loss {record.summary.last.train_loss:.5g} " in out     # 5 significant digits: 4e-14 is not 0.0000
+    code, out, _ = run(capsys, "runs", "show", run_id, "--runs-dir", str(tmp_path))
+    line, summary, again = out.splitlines()
+    assert code == 0 and line.startswith(run_id) and summary.startswith("  finished: 3 steps in ")
+    assert again.startswith("  again: kgui run --config 'kgui:1.")      # the experiment, to train it again
+    assert experiment_strings.decode(again.split("'")[1])[0] == RunStore(tmp_path).load(run_id).settings
     code, out, _ = run(capsys, "runs", "delete", run_id, "--runs-dir", str(tmp_path))
     assert (code, out) == (0, f"deleted run {run_id}\n")
     assert run(capsys, "runs", "list", "--runs-dir", str(tmp_path))[1] == f"no runs in {tmp_path}\n"

@@ -6,7 +6,7 @@ import sys
 from kgui.core.runs import RunStatus, RunStore
 from kgui.exit_codes import EXIT_ERROR, EXIT_OK
 
-from .console import error_line, plural
+from .console import error_line, plural, run_summary
 
 
 def runs_command(args, out) -> int:
@@ -66,11 +66,16 @@ def in_trial_order(trials: list) -> list:
 
 
 def show_run(store: RunStore, run_id: str, with_layers: bool, out) -> int:
-    """``runs show``: the run's line, its weight edits, and with ``with_layers`` its layer statistics."""
+    """``runs show``: the run's line, its last losses and accuracy, the command that trains it again (its experiment
+    as a ``kgui:`` string), its weight edits, and with ``with_layers`` its layer statistics."""
+    from kgui.core.experiment import experiment_strings
     from kgui.core.training import layer_stats
 
     record = store.load(run_id)
     print(run_line(record), file=out)
+    if record.status != RunStatus.UNREADABLE:
+        print(f"  {run_summary(record)}", file=out)
+        print(f"  again: kgui run --config '{experiment_strings.encode(record.settings)}'", file=out)
     if record.message:
         print(f"  {record.message}", file=out)
     for edit in record.weight_edits:
