@@ -175,3 +175,20 @@ def test_the_steps_cell_keeps_up_with_the_readout_in_a_fast_run_and_ends_on_the_
     assert window.runs_table.cell_text(record.id, "Steps") == "4000"
     live = [(readout, table) for readout, table in seen if readout != "—"]
     assert len(live) >= 3 and all(readout == table for readout, table in live), live
+
+
+def test_a_new_run_scrolls_its_row_into_view_below_many_saved_runs(qtbot, window):
+    """The saved runs (oldest first) filled the table and each new run's row was added below them, out of sight."""
+    import copy
+
+    first = train(qtbot, window, steps=3, rate=0.1, n=100)
+    saved = []
+    for i in range(60):
+        record = copy.copy(first)
+        record.id = f"{first.id}-{i:02d}"
+        saved.append(record)
+    window.runs_table.add_runs(saved)
+    view = window.runs_table.view
+    new = train(qtbot, window, steps=3, rate=0.2, n=100)
+    row = view.visualRect(window.runs_table.model.index(window.runs_table.row_of(new.id), 0))
+    assert view.viewport().rect().contains(row.center()), "the new run's row is out of sight"

@@ -113,10 +113,11 @@ class RunsController(QObject):
         self.runs_table.set_run(record, color=curves.color)
 
     def live_run_started(self, record: RunRecord) -> None:
-        """The live run gets its curves (planned steps: the x-axis) and its row, shown."""
+        """The live run gets its curves (planned steps: the x-axis) and its row, shown and scrolled into view."""
         curves = self.plot.add_run(record.id, run_title(record), planned_steps=record.settings.steps,
                                    **plot_placement(record))
         self.runs_table.set_run(record, visible=True, color=curves.color)
+        self.runs_table.scroll_to(record.id)
         self._show_busy()
 
     def refresh_live_row(self) -> None:

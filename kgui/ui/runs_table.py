@@ -396,6 +396,10 @@ class RunsTable(QWidget):
         for record in records[:SIZED_ROWS]:
             self._widen_columns(record.id)
 
+    def scroll_to(self, run_id: str) -> None:
+        """Bring the run's row into view (a new run's row, added below the saved ones)."""
+        self.view.scrollTo(self._name_index(run_id))
+
     def remove_run(self, run_id: str) -> None:
         self.model.remove(run_id)
         self._fit_columns()   # a column the run made wide narrows again
