@@ -10,6 +10,7 @@ from pathlib import Path
 from kgui.cli.console import Console, plural
 from kgui.cli.jobs import signals_stop
 from kgui.cli.sweep_start import CLUSTER_VARIABLE
+from kgui.core.workers.launch import MAX_WORKERS
 from kgui.core import json_files
 from kgui.core.files import write_output
 from kgui.core.experiment import experiment_strings, settings as experiment
@@ -168,7 +169,7 @@ def sweep_command(args, out, err, launched=()) -> int:
         if Path(path).suffix.lower() not in (".csv", ".json"):
             raise ValueError(f"--export writes the trial table as .csv or .json, not {path!r}")
     spec = spec_from_arguments(args)
-    workers = (os.cpu_count() or 1) if args.workers is None else max(args.workers, 1)   # 0: one, in this process
+    workers = min(os.cpu_count() or 1, MAX_WORKERS) if args.workers is None else max(args.workers, 1)   # 0: one, in this process
     if args.save:
         write_output(args.save, spec.to_json())
     store = RunStore(args.runs_dir)

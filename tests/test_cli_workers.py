@@ -153,6 +153,18 @@ def test_a_sweep_starts_its_workers_before_parsing_only_for_a_local_sweep(argv, 
     assert early_worker_count(argv) == 0
 
 
+def test_a_sweep_on_a_machine_of_many_cores_starts_at_most_max_workers(monkeypatch):
+    """One worker a core by default, but no more than --workers may ask (each imports an engine): a 128-core machine
+    started 128 processes before the command line was parsed."""
+    from kgui.cli.sweep_start import CLUSTER_VARIABLE, early_worker_count
+    from kgui.core.workers.launch import MAX_WORKERS
+
+    monkeypatch.delenv(CLUSTER_VARIABLE, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2 * MAX_WORKERS)
+    assert early_worker_count(["sweep", "--grid", "lr=0.1"]) == early_worker_count(["sweep", "--workers", "500"]) \
+        == MAX_WORKERS
+
+
 @pytest.mark.parametrize("argv, engine", [
     (["sweep", "--backend", "theano"], "theano"), (["sweep", "--back=jax"], "jax"), (["sweep"], "tensorflow"),
     (["sweep", "--config", "sweep.json"], None), (["sweep", "--backend", "all"], None),

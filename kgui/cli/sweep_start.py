@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from kgui.core.workers.launch import MAX_WORKERS   # the standard library only
+
 CLUSTER_VARIABLE = "KGUI_DASK_SCHEDULER"
 DEFAULT_ENGINE = "tensorflow"   # ExperimentSettings' (not imported here: it is what the early start avoids)
 DEFAULT_DATASET = "linear"      # ExperimentSettings' too
@@ -38,7 +40,7 @@ def early_worker_count(argv: list[str]) -> int:
     if any(word in ("-h", "--help") for word in words) or any(
             _given(words, option) is not None for option in ("--cluster", "--in-process")):
         return 0
-    cores = os.cpu_count() or 1
+    cores = min(os.cpu_count() or 1, MAX_WORKERS)
     workers = _given(words, "--workers")
     if workers is None:
         return cores
