@@ -212,6 +212,7 @@ def test_otto_missing_says_where_to_put_the_download(tmp_path, monkeypatch):
     assert "Otto Group train.csv not found" in message and "kaggle.com/c/otto-group" in message
     assert str(tmp_path / "project-data" / "kaggle_ottogroup") in message
     assert str(tmp_path / "mine" / "kaggle_ottogroup") in message
+    assert message.endswith("or give its path (--data-path on the command line)")    # which flag
 
 
 def test_otto_path_that_is_not_otto(tmp_path):

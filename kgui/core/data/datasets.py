@@ -281,7 +281,7 @@ def find_otto_file(path=None, filename: str = "train.csv") -> Path:
     where = " and ".join(str(d) for d in dirs)
     raise DatasetError(f"Otto Group {filename} not found (looked in {where}): download {filename} or "
                        f"{filename}.gz from Kaggle's \"{OTTO_COMPETITION}\" ({OTTO_URL}) and put it in "
-                       f"{dirs[0]}" + ("" if path else ", in $KGUI_DATA_DIR/" + OTTO_FOLDER + ", or give its path"))
+                       f"{dirs[0]}" + ("" if path else ", in $KGUI_DATA_DIR/" + OTTO_FOLDER + ", or give its path (--data-path on the command line)"))
 
 
 def load_otto(path=None, val_fraction: float = 0.2, seed: int = 0, progress: Callable[[LoadProgress], None] = ignore_progress,
