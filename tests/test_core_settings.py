@@ -367,3 +367,9 @@ def test_config_takes_a_saved_runs_run_json_and_names_a_sweep_file(tmp_path):
     sweep_file.write_text(json.dumps({"experiment": settings.to_dict(), "axes": []}))
     with pytest.raises(ValueError, match=re.escape(f"{sweep_file}: this is a sweep (kgui sweep --config takes it)")):
         experiment.from_arguments(parse("--config", str(sweep_file)))
+    exported = tmp_path / "history.json"     # kgui run --export history.json: "unknown setting(s) 'runs'"
+    exported.write_text(json.dumps({"runs": [RunRecord.new(settings, "a run").to_dict(with_history=True)]}))
+    assert experiment.from_arguments(parse("--config", str(exported))) == settings
+    exported.write_text(json.dumps({"runs": [RunRecord.new(settings, "a run").to_dict(with_history=True)] * 2}))
+    with pytest.raises(ValueError, match=re.escape(f"{exported}: this is an export of 2 runs, not one experiment's")):
+        experiment.from_arguments(parse("--config", str(exported)))

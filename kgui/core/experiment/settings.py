@@ -96,10 +96,15 @@ class ExperimentSettings(json_files.ReadFromJson):
 
     @classmethod
     def from_dict(cls, data) -> "ExperimentSettings":
-        """Settings from a dict (or a saved run's run.json: its settings); ValueError naming unknown keys or badly
-        typed values, or saying that ``data`` is a sweep."""
+        """Settings from a dict (or a saved run's run.json, or an export of one run: its settings); ValueError naming
+        unknown keys or badly typed values, or saying that ``data`` is a sweep or an export of several runs."""
         if isinstance(data, dict) and "experiment" in data and "axes" in data:
             raise ValueError("this is a sweep (kgui sweep --config takes it), not one experiment's settings")
+        if isinstance(data, dict) and set(data) == {"runs"} and isinstance(data["runs"], list):   # run --export x.json
+            if len(data["runs"]) != 1 or not isinstance(data["runs"][0], dict):
+                raise ValueError(f"this is an export of {len(data['runs'])} runs, not one experiment's settings: "
+                                 "keep one run in it, or use the command `kgui runs show ID` prints")
+            data = data["runs"][0]    # the run it holds: run it again
         if isinstance(data, dict) and "id" in data and isinstance(data.get("settings"), dict):
             data = data["settings"]   # a saved run's run.json: run it again
         json_files.checked_object(data, "experiment settings", _field_names(), "setting")
