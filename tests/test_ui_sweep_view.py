@@ -754,6 +754,7 @@ def test_a_ten_thousand_trial_window_sweep_builds_its_trials_off_the_gui_thread(
     run = SweepRun(spec, RunStore(tmp_path), 1, executor=ThreadExecutor(1))
     assert not built_on and run.runner.total == 10_000
     run.stop()                 # nothing trains: the trials are built, then the sweep ends stopped
+    run.stop()                 # again: its 10,000 unstarted trials are not saved as stopped runs (22 s here)
     with qtbot.waitSignal(run.finished, timeout=60_000) as finished:
         run.start()
     assert built_on and threading.main_thread() not in built_on
