@@ -185,3 +185,20 @@ def test_a_screenshot_into_a_pipe_nobody_reads_or_of_an_unknown_format_is_one_li
         done = subprocess.run([sys.executable, str(ROOT / "main.py"), "open", "--dataset", "linear", "--screenshot",
                                str(path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         assert (done.returncode, done.stderr) == (1, f"kgui: error: {says}\n")
+
+
+def test_open_start_screenshot_of_a_failed_run_says_why_on_one_line(tmp_path):
+    """It exited 1 saying nothing: the reason was in a message box nobody sees when the window only takes a
+    screenshot."""
+    import os
+    import subprocess
+    import sys
+    from ui_support import ROOT
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,y\n1,nan,0\n3,4,1\n5,6,0\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "KGUI_RUNS_DIR": str(tmp_path / "runs")}
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "open", "--dataset", str(bad), "--start",
+                           "--screenshot", str(tmp_path / "shot.png")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (1, f"kgui: error: {bad}: column 'b', line 2: a missing value\n")

@@ -78,6 +78,7 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None, sh
 
     from PyQt6.QtCore import QTimer
 
+    from kgui.core.runs.names import printable
     from kgui.exit_codes import exit_code
 
     app = create_app([])
@@ -91,7 +92,11 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None, sh
             saved = problem is None
             if not saved:
                 print(f"kgui: error: {problem}", file=sys.stderr)
-            code = exit_code(window.session.last_ended) if started and window.session.last_ended is not None else 0
+            ended = window.session.last_ended if started else None
+            code = exit_code(ended) if ended is not None else 0
+            if ended is not None and code and ended.message:   # as `kgui run` says it: the box is not seen
+                prefix = "kgui: error: " if ended.status == "failed" else "kgui: "
+                print(prefix + printable(ended.message, limit=len(ended.message) + 1), file=sys.stderr)
             captured.append(code if saved else 1)
             window.close()
             app.exit(captured[-1])
