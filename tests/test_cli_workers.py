@@ -170,7 +170,7 @@ def test_a_sweep_on_a_machine_of_many_cores_starts_at_most_max_workers(monkeypat
     (["sweep", "--config", "sweep.json"], None), (["sweep", "--backend", "all"], None),
     (["sweep", "--backend", "jax", "--grid", "backend=jax,theano"], None), (["sweep", "--gri=backend=jax"], None),
     (["sweep", "--grid", "lr=0.1", "--range", "l2=0:1", "--backend", "torch", "--dataset", "spiral"], "torch"),
-    (["sweep", "--config", "sweep.json", "--backend", "jax", "--dataset", "xor"], "jax"),
+    (["sweep", "--config", "sweep.json", "--backend", "jax", "--dataset", "xor"], None),   # its axes may vary them
     (["sweep", "--backend", "theano", "--dataset", "iris"], None), (["sweep", "--dataset=otto"], None),
     (["sweep", "--backend", "jax", "--grid", "dataset=spiral,iris"], None)])
 def test_a_sweeps_early_workers_import_the_engine_its_command_line_names(argv, engine):

@@ -52,8 +52,8 @@ def early_worker_count(argv: list[str]) -> int:
 
 def engine_ahead(argv: list[str]) -> str | None:
     """The engine every trial of the sweep ``argv`` trains on, as far as the raw command line tells (its workers
-    import it while the command starts): ``--backend``'s, else the default experiment's when no ``--config`` gives
-    another; None when an axis varies it, for ``all``, or when a --config file may set it. Also None unless the
+    import it while the command starts): ``--backend``'s, else the default experiment's; None when an axis varies it,
+    for ``all``, or with a ``--config`` file (its axes may vary the engine or the dataset). Also None unless the
     dataset loads with NumPy alone (:data:`NUMPY_DATASETS`): one that imports other packages (scikit-learn's, a CSV
     file, Otto's) would import them while the engine is imported on another thread, and two threads importing
     module trees they share can meet in CPython's import locks (a "deadlock detected" ImportError)."""
@@ -64,13 +64,14 @@ def engine_ahead(argv: list[str]) -> str | None:
             value = value if equals else (words[index + 1] if index + 1 < len(words) else "")
             if value.strip().startswith(("backend=", "dataset=")):
                 return None
-    configured = _given(words, "--config") is not None
+    if _given(words, "--config") is not None:
+        return None
     dataset = _given(words, "--dataset")
-    if (dataset if dataset is not None or configured else DEFAULT_DATASET) not in NUMPY_DATASETS:
+    if (DEFAULT_DATASET if dataset is None else dataset) not in NUMPY_DATASETS:
         return None
     backend = _given(words, "--backend")
     if backend is None:
-        return None if configured else DEFAULT_ENGINE
+        return DEFAULT_ENGINE
     return backend if backend and backend != "all" else None
 
 
