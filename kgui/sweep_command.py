@@ -16,7 +16,7 @@ from kgui.core.files import write_output
 from kgui.core.experiment import experiment_strings, settings as experiment
 from kgui.core.runs import RunStore
 from kgui.core.sweeps import executors as sweep_executors
-from kgui.core.sweeps.runner import SweepResult, SweepRunner, TrialEnded, TrialStarted, TrialState
+from kgui.core.sweeps.runner import SavingUnstarted, SweepResult, SweepRunner, TrialEnded, TrialStarted, TrialState
 from kgui.core.sweeps.spec import (Axis, Metric, SweepMethod, SweepSpec, canonical_axis_name, format_value,
                                    parse_assignment, parse_range, parse_values)
 from kgui.core.sweeps.table import METRIC_COLUMNS, axis_names, export_rows, ranked_rows
@@ -113,6 +113,10 @@ class _Progress:
         self.best: tuple[float, str] | None = None
 
     def __call__(self, event) -> None:
+        if isinstance(event, SavingUnstarted):
+            self.console.line(f"saving the {plural(event.count, 'trial')} not started as stopped runs "
+                              "(Ctrl-C again skips them)")
+            return
         if isinstance(event, TrialStarted):
             self.running += 1
         elif isinstance(event, TrialEnded):
@@ -144,21 +148,26 @@ def _cell(value) -> str:
 
 
 def result_table(result: SweepResult, store: RunStore) -> tuple[list[str], list]:
-    """The trials ranked by the sweep's metric, one line each, under a header."""
+    """The trials ranked by the sweep's metric, one line each, under a header; a stopped sweep's trials it never
+    started are one line at the end (their rows are still returned, for --export)."""
     records = [outcome.record for outcome in result.outcomes if outcome.record is not None]
+    unstarted = {outcome.record.id for outcome in result.outcomes
+                 if outcome.state is TrialState.PENDING and outcome.record is not None}
     rows = ranked_rows(records, result.spec.metric)
     names = axis_names(rows)
     metric = str(result.spec.metric)
     columns = ["#", *names, metric, *(name for name in METRIC_COLUMNS if name != metric), "steps", "status", "run"]
     lines = [[str(rank), *(_cell(row.values.get(name)) for name in names), _cell(row.metrics[metric]),
               *(_cell(row.metrics[name]) for name in METRIC_COLUMNS if name != metric), str(row.steps), row.status,
-              row.run_id] for rank, row in enumerate(rows, 1)]
+              row.run_id] for rank, row in enumerate((row for row in rows if row.run_id not in unstarted), 1)]
     widths = [max(len(column), *(len(line[i]) for line in lines)) if lines else len(column)
               for i, column in enumerate(columns)]
     text = ["  ".join(cell.ljust(width) for cell, width in zip(columns, widths)).rstrip()]
     text += ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in lines]
     failures = [row for row in rows if row.status == "failed" and row.message]
     text += [f"trial {row.run_id} failed: {row.message}" for row in failures]
+    if unstarted:
+        text.append(f"{plural(len(unstarted), 'trial')} not started, saved as stopped runs without steps")
     return text, rows
 
 

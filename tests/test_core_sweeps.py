@@ -11,7 +11,8 @@ from kgui.core.runs import RunRecord, RunStatus, RunStore
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.sweeps import (MAX_TRIALS, Axis, Metric, SweepMethod, SweepRunner, SweepSpec, ThreadExecutor,
                               TrialEnded, TrialStarted, TrialState)
-from kgui.core.sweeps.runner import retried_message
+from kgui.core.sweeps.runner import SavingUnstarted, retried_message
+from kgui.sweep_command import result_table
 from kgui.core.sweeps.table import export_rows, ranked_rows, sweep_records
 from kgui.core.training.trainer import Trainer
 from kgui.exit_codes import sweep_exit_code
@@ -413,7 +414,11 @@ def test_a_stopped_sweep_saves_the_trials_it_had_not_started_as_stopped_runs(tmp
     store = RunStore(tmp_path)
     spec = SweepSpec(SPIRAL.replace(steps=1_000_000), (Axis("learning_rate", (0.01, 0.02, 0.05)),), seeds=2)
 
+    saving = []
+
     def on_event(event):
+        if isinstance(event, SavingUnstarted):
+            saving.append(event)
         if isinstance(getattr(event, "event", None), StepsTaken) and not runner.stopped:
             for _ in range(stops):
                 runner.stop()
@@ -421,6 +426,12 @@ def test_a_stopped_sweep_saves_the_trials_it_had_not_started_as_stopped_runs(tmp
     result = runner.run()
     assert result.stopped and [outcome.state for outcome in result.outcomes] == [TrialState.ENDED] + [
         TrialState.PENDING] * 5
+    assert saving == ([SavingUnstarted(result.sweep_id, 5)] if stops == 1 else [])   # the command says so first
+    table, rows = result_table(result, store)   # one line for them, under the trials that ran; all in the export
+    assert len(rows) == len(store.list()) and not any(outcome.record.id in line for line in table
+                                                       for outcome in result.outcomes[1:] if outcome.record)
+    assert table[-1] == ("5 trials not started, saved as stopped runs without steps" if stops == 1
+                         else table[1]) and result.outcomes[0].record.id in table[1]
     records = {record.id: record for record in store.list()}
     first = result.outcomes[0].record
     assert records[first.id].status == RunStatus.STOPPED and records[first.id].summary.steps > 0

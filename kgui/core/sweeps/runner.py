@@ -75,6 +75,14 @@ class TrialEnded:
     outcome: TrialOutcome
 
 
+@dataclass(frozen=True)
+class SavingUnstarted:
+    """A stopped sweep is about to save the ``count`` trials it had not started as stopped runs."""
+
+    sweep_id: str
+    count: int
+
+
 @dataclass
 class SweepResult:
     sweep_id: str
@@ -198,16 +206,19 @@ class SweepRunner:
         """The trials a stopped sweep had not started, each saved as a stopped run without steps (its outcome stays
         pending): the sweep lists what ran and what was left. TPE's trials are asked one by one: those never asked
         are not known."""
-        for outcome in self.outcomes:
+        unstarted = [outcome for outcome in self.outcomes
+                     if outcome.state is TrialState.PENDING and outcome.record is None]
+        if unstarted and not self._stopped_again.is_set():
+            self.on_event(SavingUnstarted(self.sweep_id, len(unstarted)))
+        for outcome in unstarted:
             if self._stopped_again.is_set():
                 return
-            if outcome.state is TrialState.PENDING and outcome.record is None:
-                trial = outcome.trial
-                record = RunRecord.new(trial.settings, self.trial_name(trial))
-                self._tag(trial).apply(record)
-                record.status, record.message, record.finished = RunStatus.STOPPED, NOT_STARTED, record.created
-                self.store.begin(record).close()
-                outcome.record = record
+            trial = outcome.trial
+            record = RunRecord.new(trial.settings, self.trial_name(trial))
+            self._tag(trial).apply(record)
+            record.status, record.message, record.finished = RunStatus.STOPPED, NOT_STARTED, record.created
+            self.store.begin(record).close()
+            outcome.record = record
 
     def _tag(self, trial: Trial) -> SweepTag:
         return SweepTag(self.sweep_id, _json_values(trial.values))
