@@ -319,3 +319,17 @@ def test_the_redraw_timer_runs_only_while_there_is_something_to_draw(qtbot):
     by_hand.add_steps("r", steps(1, 5))
     assert not by_hand.timer.isActive()
     by_hand.deleteLater()
+
+
+def test_a_diverged_run_does_not_flatten_the_other_curves_of_its_panel(plot):
+    """At learning rate 1.5 a run blew up to 6,700; the view fits the readable runs and the blow-up goes off the top."""
+    diverged = [StepRecord(step=s, train_loss=0.25 * 3.0 ** s, val_loss=None, accuracy=None, learning_rate=1.5,
+                           elapsed=0.02 * s, step_ms=20.0) for s in range(1, 11)]     # 0.75 … 14,762
+    plot.add_run("diverged", "learning rate 1.5")
+    plot.add_steps("diverged", diverged)
+    readable = plot.add_run("readable", "learning rate 0.1")
+    plot.add_steps("readable", steps(1, 10))
+    plot.redraw()
+    (_, _), (y0, y1) = view(plot)
+    assert contains(view(plot), readable)
+    assert y1 < 4 and y1 - y0 < 4        # not 0 … 14,762, where the readable run is a line at 0

@@ -6,12 +6,15 @@ import math
 
 import numpy as np
 
+from kgui.core.training.lr_finder import PLOT_HEADROOM
+
 from .series import TIME
 
 FOLLOW_FILL = 0.5       # an axis is re-fitted when the data fills less than this share of it
 FOLLOW_HEADROOM = 0.2   # ... or leaves it; then it gets this share of the data's span as room to go on
 FOLLOW_PAD = 0.03
 RANGE_LIMIT = 1e300     # a view never spans beyond ±this (float32 losses end near 3.4e38)
+DIVERGED_FACTOR = 10.0  # a curve that rose past this many times its first loss diverged: its blow-up is not fitted
 
 
 def follow_range(view: tuple[float, float] | None, low: float, high: float) -> tuple[float, float] | None:
@@ -60,15 +63,27 @@ def x_of_step(run, step: int, axis: str) -> float:
     return step
 
 
+def diverged_ceiling(train: np.ndarray) -> float:
+    """How high a training curve may lift the view: ``PLOT_HEADROOM`` times its first loss once it rose past
+    ``DIVERGED_FACTOR`` times that (as charts that ignore outliers do: a run blown up to 6,700 would flatten every
+    other curve of its panel to a line at 0; it is still drawn going off the top), else no limit."""
+    finite = train[np.isfinite(train)]
+    if not len(finite) or finite[0] <= 0 or finite.max() <= DIVERGED_FACTOR * finite[0]:
+        return math.inf
+    return PLOT_HEADROOM * float(finite[0])
+
+
 def values_extent(x: np.ndarray, drawn, log_y: bool) -> tuple[float, float, float, float] | None:
-    """x and y extent of curves' drawn values (NaN where not drawn) in view coordinates (log10 y on a log axis);
-    None when nothing is drawn."""
+    """x and y extent of curves' drawn values (NaN where not drawn; the training curve first) in view coordinates
+    (log10 y on a log axis), a diverged training curve counted only up to its :func:`diverged_ceiling`; None when
+    nothing is drawn."""
     if not len(x):
         return None
     low = float(np.fmin.reduce([np.fmin.reduce(y) for y in drawn]))    # fmin/fmax skip NaN
     high = float(np.fmax.reduce([np.fmax.reduce(y) for y in drawn]))
     if math.isnan(low):
         return None
+    high = min(high, diverged_ceiling(drawn[0]))
     if log_y:
         low, high = math.log10(low), math.log10(high)
     return float(x[0]), float(x[-1]), low, high
