@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from kgui.cli.console import Console, plural
+from kgui.cli.console import Console, plural, wrote_line
 from kgui.cli.jobs import signals_stop
 from kgui.cli.sweep_start import CLUSTER_VARIABLE
 from kgui.core.workers.launch import MAX_WORKERS
@@ -205,7 +205,7 @@ def sweep_command(args, out, err, launched=()) -> int:
                  f"{time.perf_counter() - started:.1f} s, saved in {store.root} "
                  f"(kgui runs list --sweep {result.sweep_id})")
     for path in args.export:
-        console.line(f"wrote {export_rows(rows, path)}")
+        console.line(wrote_line(export_rows(rows, path)))
     if result.stopped:
         return stopper.exit_code
     return sweep_exit_code(result)

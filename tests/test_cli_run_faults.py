@@ -159,3 +159,14 @@ def test_a_blank_name_is_one_line(capsys, tmp_path, command):
     assert exited.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == "kgui: error: argument --name: a name cannot be empty"
     assert not list(tmp_path.iterdir())
+
+
+def test_a_written_file_whose_path_holds_a_line_break_is_named_on_one_line(tmp_path, capsys):
+    """'wrote PATH' printed a line break in the path as it is: two lines, the second looking like output of its own."""
+    folder = tmp_path / "two\nlines"
+    folder.mkdir()
+    code = cli.main(["run", "--dataset", "linear", "--steps", "3", "--workers", "0", "--runs-dir", str(tmp_path / "r"),
+                     "--export", str(folder / "h.csv")])
+    out = capsys.readouterr().out
+    assert code == 0 and (folder / "h.csv").stat().st_size > 0
+    assert f"wrote {tmp_path}/two\\nlines/h.csv\n" in out

@@ -181,7 +181,9 @@ def test_a_screenshot_into_a_pipe_nobody_reads_or_of_an_unknown_format_is_one_li
     os.mkfifo(fifo)
     for path, says in [(fifo, f"cannot write {fifo}: a pipe nobody reads"),
                        (tmp_path / "shot.xyz", f"cannot write the screenshot {tmp_path / 'shot.xyz'}: unknown image "
-                                               "format '.xyz'; use .png")]:
+                                               "format '.xyz'; use .png"),
+                       (tmp_path / "two\nlines.xyz", f"cannot write the screenshot {tmp_path}/two\\nlines.xyz: unknown "
+                                                      "image format '.xyz'; use .png")]:   # one line, whatever the path
         done = subprocess.run([sys.executable, str(ROOT / "main.py"), "open", "--dataset", "linear", "--screenshot",
                                str(path)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         assert (done.returncode, done.stderr) == (1, f"kgui: error: {says}\n")

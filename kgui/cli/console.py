@@ -64,10 +64,16 @@ class Console:
 def error_line(text: str, prefix: str = "kgui: error: ") -> str:
     """``kgui: error: text`` as one line of a terminal: a line break or an escape sequence in it (a file's name, a
     run's) shown safely."""
-    from kgui.core.runs.names import printable
+    from kgui.core.runs.names import terminal_line
 
-    text = str(text).replace("\r", "\\r").replace("\n", "\\n")
-    return prefix + printable(text, limit=len(text) + 1)
+    return prefix + terminal_line(text)
+
+
+def wrote_line(path) -> str:
+    """``wrote PATH``, on one line whatever the path holds."""
+    from kgui.core.runs.names import terminal_line
+
+    return "wrote " + terminal_line(path)
 
 
 def plural(n: int, noun: str) -> str:

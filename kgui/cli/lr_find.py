@@ -7,7 +7,7 @@ from kgui.core.experiment import settings as experiment
 from kgui.core.exports.export import export_format
 from kgui.exit_codes import EXIT_ERROR, EXIT_OK
 
-from .console import PRINT_EVERY, Console, error_line
+from .console import PRINT_EVERY, Console, error_line, wrote_line
 from .jobs import signals_stop, worker_pool
 
 
@@ -52,7 +52,7 @@ def lr_find_command(args, out, err) -> int:
     result = job.result
     console.line(result.summary())
     for path in args.export:
-        console.line(f"wrote {lr_finder.export_range_test(result, path)}")
+        console.line(wrote_line(lr_finder.export_range_test(result, path)))
     if result.status is lr_finder.RangeTestStatus.STOPPED:
         return stopper.exit_code
     if result.suggestion is None:

@@ -7,7 +7,7 @@ from kgui.core.exports.export import export_format
 from kgui.core.runs import RunStatus, RunStore
 from kgui.exit_codes import EXIT_ERROR, EXIT_STOPPED, exit_code
 
-from .console import Console, error_line, run_summary
+from .console import Console, error_line, run_summary, wrote_line
 from .jobs import signals_stop, worker_pool
 
 
@@ -142,9 +142,9 @@ def run_command(args, out, err) -> int:
     if trained:
         for path in args.export:
             if is_script(path):
-                console.line(f"wrote {export_script(trained[0], dataset, path)}")
+                console.line(wrote_line(export_script(trained[0], dataset, path)))
             else:
-                console.line(f"wrote {session.export(path, [record.id for record in trained])}")
+                console.line(wrote_line(session.export(path, [record.id for record in trained])))
     if failed:
         return EXIT_ERROR
     codes = [exit_code(record) for record in runs]

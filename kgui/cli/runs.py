@@ -6,7 +6,7 @@ import sys
 from kgui.core.runs import RunStatus, RunStore
 from kgui.exit_codes import EXIT_ERROR, EXIT_OK
 
-from .console import error_line, plural, run_summary
+from .console import error_line, plural, run_summary, wrote_line
 
 
 def runs_command(args, out) -> int:
@@ -28,7 +28,7 @@ def runs_command(args, out) -> int:
         records = list(map(store.load, args.ids)) if args.ids else store.list(with_history=True)
         exported = tensorboard.export_runs(records, args.tensorboard, layers)
         for folder in exported.folders:
-            print(f"wrote {folder}", file=out)
+            print(wrote_line(folder), file=out)
         for reason in exported.skipped.values():
             print(error_line(reason), file=sys.stderr)
         if not records:

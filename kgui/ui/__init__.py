@@ -69,16 +69,17 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None, sh
     (kgui.core.experiment.classroom); ``show_remembered_runs``: show the runs shown when the window last closed (False: the
     plot starts empty, for the new run alone). No display: one line and 1.
     """
+    from kgui.core.runs.names import terminal_line
+
     from .display import display_problem
 
     problem = display_problem()
     if problem is not None:
-        print(f"kgui: error: {problem}", file=sys.stderr)
+        print(f"kgui: error: {terminal_line(problem)}", file=sys.stderr)
         return 1
 
     from PyQt6.QtCore import QTimer
 
-    from kgui.core.runs.names import printable
     from kgui.exit_codes import exit_code
 
     app = create_app([])
@@ -91,12 +92,12 @@ def main(settings=None, start: bool = False, screenshot=None, classroom=None, sh
             problem = save_screenshot(window, screenshot)
             saved = problem is None
             if not saved:
-                print(f"kgui: error: {problem}", file=sys.stderr)
+                print(f"kgui: error: {terminal_line(problem)}", file=sys.stderr)
             ended = window.session.last_ended if started else None
             code = exit_code(ended) if ended is not None else 0
             if ended is not None and code and ended.message:   # as `kgui run` says it: the box is not seen
                 prefix = "kgui: error: " if ended.status == "failed" else "kgui: "
-                print(prefix + printable(ended.message, limit=len(ended.message) + 1), file=sys.stderr)
+                print(prefix + terminal_line(ended.message), file=sys.stderr)
             captured.append(code if saved else 1)
             window.close()
             app.exit(captured[-1])

@@ -18,6 +18,13 @@ def printable(text: str, limit: int = MAX_NAME_CHARS) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[:limit - 1] + "…"
 
 
+def terminal_line(text) -> str:
+    """``text`` whole, as one line of a terminal: line breaks shown as ``\\n`` and ``\\r``, other control characters
+    as "\ufffd" (a file's or run's name in a message)."""
+    text = str(text).replace("\r", "\\r").replace("\n", "\\n")
+    return printable(text, limit=len(text) + 1)
+
+
 def default_name(settings: ExperimentSettings, with_rate: bool = True) -> str:
     """A new run's name for people: engine, dataset, every setting that differs from its default, and the rate:
     "TensorFlow · Otto Group · lr 0.1", "TensorFlow · Otto Group · SGD momentum 0.9 nesterov · L2 0.0001 · 100
