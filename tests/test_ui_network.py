@@ -15,7 +15,7 @@ from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.training.trainer import Trainer
 from kgui.ui.main_window import MainWindow
 from kgui.ui.layers_view import LayersView
-from kgui.ui.network_view import MAX_SHOWN, NetworkView, Pick, link_width
+from kgui.ui.network_view import MAX_SHOWN, MIN_PICTURE_HEIGHT, NetworkView, Pick, link_width
 
 from ui_support import RUN_TIMEOUT_MS, messages, wait_until_idle, window  # noqa: F401 - fixtures
 
@@ -347,3 +347,20 @@ def test_the_network_dock_is_readable_at_its_default_size(qtbot, window):
     assert all(in_view.contains(on_screen(node)) for node in nodes)
     rows = [on_screen(node) for node in view.nodes[1].values()]
     assert all(not a.intersects(b) for a, b in zip(rows, rows[1:]))
+
+
+def test_a_picked_weight_leaves_the_picture_of_the_network_usable(qtbot, window):
+    """At 1920 x 1080 a picked weight's value, history plot and Set-weight row took the Network dock over and the
+    picture was crushed to ~50 px; it keeps a usable height."""
+    window.resize(1920, 1040)
+    window.network_dock.raise_()
+    view = window.network_docks.network
+    sample = _spiral_sample()
+    history = layer_stats.LayerStatsHistory()
+    history.add(sample)
+    view.show_stats(sample, history, ("x1", "x2"), ("-1", "+1"), "Spiral · MLP 8,8: step 1")
+    qtbot.waitUntil(lambda: bool(view.nodes))
+    view.pick(Pick(0, (1, 2)))
+    qtbot.waitUntil(lambda: view.detail_plot.isVisible() and view.editing.isVisible())
+    qtbot.wait(50)
+    assert view.graphics.viewport().height() >= MIN_PICTURE_HEIGHT - 4, view.graphics.viewport().height()

@@ -44,6 +44,8 @@ MIN_LINK_WIDTH = 0.6
 LINK_PICK_WIDTH = 8.0   # a link is picked within this many pixels
 THUMBNAIL_STRIDE = 2    # a node's heatmap uses every other point of the 64 × 64 grid (32 × 32, about a node's size)
 CURVE_SIZE = 30         # a node's curve (1 feature) is drawn this large, then scaled to the node
+DETAIL_PLOT_HEIGHT = 100  # a picked weight's history plot
+MIN_PICTURE_HEIGHT = 160  # the picture keeps this height while a pick shows its value, history and Set-weight row
 
 
 @dataclass(frozen=True)
@@ -227,12 +229,13 @@ class NetworkView(DrawnWhenShown):
         self.graphics.setBackgroundBrush(QBrush(QColor("white")))
         self.graphics.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.graphics.installEventFilter(self)      # its resizes lay the picture out again
+        self.graphics.setMinimumHeight(MIN_PICTURE_HEIGHT)   # the dock grows for a pick's details, not crushing it
         self.detail = QLabel()        # a picked weight's value and gradient, a hovered neuron's (shown then)
         self.detail.setWordWrap(True)
         self.detail.hide()
         self.detail_plot = pg.PlotWidget(background="w")
         self.detail_plot.setMenuEnabled(False)
-        self.detail_plot.setMaximumHeight(110)
+        self.detail_plot.setFixedHeight(DETAIL_PLOT_HEIGHT)   # readable, and never more than the picture's share
         style_plot(self.detail_plot.getPlotItem())
         self.detail_curve = self.detail_plot.plot(pen=pg.mkPen("#333", width=1.5))
         self.value_box = QLineEdit()
