@@ -249,3 +249,13 @@ def test_real_otto_test_file_uses_the_training_scaler(otto):
     ids, x = datasets.load_otto_test(otto, OTTO)
     assert x.shape == (144368, 93) and ids[0] == 1 and ids[-1] == 144368
     assert abs(float(x.mean())) < 0.1  # same distribution, scaled with the training statistics
+
+
+def test_a_files_compression_is_read_from_its_bytes_not_its_name(tmp_path):
+    """A plain CSV named .gz said 'not a readable gzip file (incorrect header check)'; a gzipped one named .csv was
+    read as text."""
+    text = b"a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n"
+    plain, packed = load_csv(write(tmp_path, text, "plain.csv.gz")), load_csv(write(tmp_path, gzip.compress(text),
+                                                                                     "packed.csv"))
+    np.testing.assert_array_equal(plain.x_train, packed.x_train)
+    assert len(plain.x_train) + len(plain.x_val) == 4

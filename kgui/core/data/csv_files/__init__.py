@@ -20,10 +20,10 @@ from .limits import DEFAULT_MAX_TEXT_BYTES, MAX_SIZE_FLAG, MAX_SIZE_VARIABLE, fo
 from .preview import Preview, preview
 from .python_reader import FLOAT32_MAX, beyond_float32
 from .reading import read_table
-from .stream import is_gzip, open_regular
+from .stream import open_regular
 from .table import NA_VALUES, CsvTable, LabelCollector, Labels, MissingColumnError
 from .text import check_header
 
 __all__ = ["DEFAULT_MAX_TEXT_BYTES", "FLOAT32_MAX", "MAX_SIZE_FLAG", "MAX_SIZE_VARIABLE", "NA_VALUES", "CsvTable", "LabelCollector",
-           "Labels", "MissingColumnError", "Preview", "beyond_float32", "check_header", "format_size", "is_gzip", "max_text_bytes",
+           "Labels", "MissingColumnError", "Preview", "beyond_float32", "check_header", "format_size", "max_text_bytes",
            "open_regular", "parse_size", "preview", "read_table"]

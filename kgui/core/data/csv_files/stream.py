@@ -64,8 +64,15 @@ def open_error(path: Path, exc: OSError) -> DatasetError:
     return DatasetError(f"{path}: cannot read ({exc.strerror or exc})")
 
 
-def is_gzip(path) -> bool:
-    return Path(path).suffix.lower() == ".gz"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _starts_gzip(file) -> bool:
+    """Whether the open file holds gzip data (its first two bytes), whatever its name says: a plain CSV named .gz is
+    read as text, and a gzipped one named .csv is inflated."""
+    magic = file.read(len(GZIP_MAGIC))
+    file.seek(0)
+    return magic == GZIP_MAGIC
 
 
 # -- the byte stream ---------------------------------------------------------------------------------------------
@@ -86,7 +93,7 @@ class Stream(io.RawIOBase):
         self.should_stop = should_stop
         self.raw_bytes = 0
         self.text_bytes = 0
-        self._gzip = is_gzip(path)
+        self._gzip = _starts_gzip(self.file)
         self._inflate = zlib.decompressobj(wbits=31) if self._gzip else None
         self._input = b""        # compressed bytes not yet given to the decompressor
         self._finished = False   # the last gzip member ended with the file
