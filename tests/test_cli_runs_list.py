@@ -23,6 +23,12 @@ def test_an_empty_sweep_id_is_one_line_not_every_run(capsys, tmp_path, sweep_id)
     assert err == "kgui: error: argument --sweep: expected a sweep id (kgui sweep prints it), got an empty one\n"
 
 
+def test_a_sweep_id_of_control_characters_is_shown_safely(capsys, tmp_path):
+    """The id is echoed in 'no runs of sweep ID': an escape sequence in it coloured the terminal."""
+    code, out, err = run(capsys, "runs", "list", "--runs-dir", str(tmp_path), "--sweep", "x\x1b[31mred\nline")
+    assert (code, err) == (0, "") and out == f"no runs of sweep x\ufffd[31mred\\nline in {tmp_path}\n"
+
+
 @pytest.mark.parametrize("command", [["runs", "list"], ["runs", "list", "--sweep", "sweep-1"], ["runs", "show", "a"],
                                      ["runs", "delete", "a"], ["runs", "export", "--tensorboard", "tb"],
                                      ["run", "--steps", "2"], ["sweep", "--grid", "lr=0.1,0.2", "--workers", "0"]])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from kgui.core.runs import RunStatus, RunStore
+from kgui.core.runs.names import terminal_line
 from kgui.exit_codes import EXIT_ERROR, EXIT_OK
 
 from .console import error_line, plural, run_summary, wrote_line
@@ -38,7 +39,7 @@ def runs_command(args, out) -> int:
     if args.sweep is not None:
         records = in_trial_order([record for record in records if record.sweep_id == args.sweep])
         if not records:
-            print(f"no runs of sweep {args.sweep} in {store.root}", file=out)
+            print(terminal_line(f"no runs of sweep {args.sweep} in {store.root}"), file=out)
             return EXIT_OK
     if not records:
         print(f"no runs in {store.root}", file=out)
