@@ -108,7 +108,7 @@ class ParityView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(False)    # one line a row: four engines' rows fit where two wrapped ones did
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)   # "Theano (PyTensor) 3…": the name before the version
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         self.table.setToolTip("Each engine's run; they are in the runs table and on the plot like any run")
         self.export_button = QPushButton("Export comparison…")
