@@ -865,9 +865,11 @@ def test_the_scatter_widens_its_view_with_room_to_spare_and_a_trial_inside_moves
     assert box.viewRange() == zoomed
 
 
-def test_a_frames_rows_lines_and_points_are_each_painted_before_the_next_is_drawn(view, tmp_path, qtbot):
-    """A frame drew the trials' rows, lines and points at once, then painted them all in one go (one long frame);
-    its lines now come a moment after the rows' paint, and its points after the lines' paint."""
+@pytest.mark.parametrize("sweep", ["the same sweep", "a new sweep"])
+def test_a_frames_rows_lines_and_points_are_each_painted_before_the_next_is_drawn(view, tmp_path, qtbot, sweep):
+    """A frame drew the trials' rows, lines and points at once, then painted them all in one go (one long frame;
+    a new sweep's first trial drew its whole tab so: 38 ms); its lines now come a moment after the rows' paint, and
+    its points after the lines' paint."""
     from PyQt6.QtCore import QObject
 
     class Paints(QObject):
@@ -880,10 +882,12 @@ def test_a_frames_rows_lines_and_points_are_each_painted_before_the_next_is_draw
     view.table.viewport().installEventFilter(table)
     view.coordinates.viewport().installEventFilter(lines)
     seen = {}
-    view.model.rowsInserted.connect(lambda *_: seen.setdefault("rows", (table.count, lines.count)))
-    view.coordinates.fresh.sigPlotChanged.connect(lambda *_: seen.setdefault("lines", (table.count, lines.count)))
-    view.scatter.points.sigPlotChanged.connect(lambda *_: seen.setdefault("points", (table.count, lines.count)))
-    view.add_run(_one_more_trial(RunStore(tmp_path / "one"), view.sweep_id, 0.9))
-    qtbot.waitUntil(lambda: len(view.coordinates.rows) == 9 and view.scatter.count == 9)
+    for signal, step in ((view.model.rowsInserted, "rows"), (view.model.modelReset, "rows"),
+                         (view.coordinates.fresh.sigPlotChanged, "lines"), (view.scatter.points.sigPlotChanged, "points")):
+        signal.connect(lambda *_, step=step: seen.setdefault(step, (table.count, lines.count)))
+    sweep_id = view.sweep_id if sweep == "the same sweep" else "sweep-20270101-000000-cccc"
+    view.add_run(_one_more_trial(RunStore(tmp_path / "one"), sweep_id, 0.9))
+    trials = 9 if sweep == "the same sweep" else 1
+    qtbot.waitUntil(lambda: _drawn(view, trials))
     assert seen["lines"][0] > seen["rows"][0]       # the table painted its new row before the lines were drawn
     assert seen["points"][1] > seen["lines"][1]     # ... and the parallel coordinates their line before the points

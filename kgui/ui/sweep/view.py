@@ -70,7 +70,8 @@ class SweepView(QWidget):
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._next_frame)
         # a frame's rows, then its lines, then its points, each painted before the next is drawn
-        self._plots_stale = False                              # the plots are drawn afresh at their next step
+        self._plots_stale = False                              # the plots are drawn afresh at their next steps
+        self._points_stale = False                             # the scatter's points are, at theirs
         self._rows_without_lines: list[TrialRow] = []         # in the table, not yet on the parallel coordinates
         self._rows_without_points: list[TrialRow] = []        # on the parallel coordinates, not yet on the scatter
         self._lines_later, self._points_later = QTimer(self), QTimer(self)
@@ -265,8 +266,10 @@ class SweepView(QWidget):
         """The parallel coordinates' lines of the rows added since they were drawn: alone when the axes can hold
         them, else every line again (the plots afresh when the table was); the scatter's points follow."""
         self._lines_later.stop()
-        if self._plots_stale:
-            self._refresh_plots()
+        if self._plots_stale:      # the scatter's points afresh at the next step
+            self._refresh_lines()
+            self._points_stale = True
+            self._points_later.start()
             return
         rows, self._rows_without_lines = self._rows_without_lines, []
         if not rows:
@@ -289,6 +292,9 @@ class SweepView(QWidget):
         """The scatter's points of the rows added since it was drawn: alone, bright or dim, when its x axis (that
         hyper-parameter's; its y follows the metric by itself) stays as it was, else every point again."""
         self._points_later.stop()
+        if self._points_stale:
+            self._draw_scatter()
+            return
         rows, self._rows_without_points = self._rows_without_points, []
         if not rows:
             return
@@ -522,7 +528,12 @@ class SweepView(QWidget):
         self._plots_stale, self._rows_without_lines = True, []
 
     def _refresh_plots(self) -> None:
-        """The parallel coordinates, the scatter and the curves of the table's rows, drawn afresh."""
+        """The parallel coordinates, the curves and the scatter of the table's rows, drawn afresh."""
+        self._refresh_lines()
+        self._draw_scatter()
+
+    def _refresh_lines(self) -> None:
+        """The parallel coordinates and the curves of the table's rows, drawn afresh."""
         self._lines_later.stop()
         self._plots_stale, self._rows_without_lines = False, []
         rows = self.model.rows
@@ -530,14 +541,13 @@ class SweepView(QWidget):
         self.coordinates.shown = self._matching()
         self.coordinates.set_rows(rows, scales, _value)
         self._scales = scales
-        self._draw_scatter()
         self._brushed()
         self._draw_curves()
 
     def _draw_scatter(self) -> None:
         """Every trial's point afresh."""
         self._points_later.stop()
-        self._rows_without_points = []
+        self._points_stale, self._rows_without_points = False, []
         name = self.axis_picker.currentData()
         scale = next((scale for scale in self._scales if scale.name == name), None)
         if scale is None:
