@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from PyQt6 import sip
-from PyQt6.QtCore import QObject, QSettings, Qt, QThread
+from PyQt6.QtCore import QByteArray, QObject, QSettings, Qt, QThread
+from PyQt6.QtWidgets import QMainWindow
 
 from kgui.core.runs import RunStore
 from kgui.core.session import JobKind, Session
@@ -228,3 +229,28 @@ def test_remembered_values_this_version_cannot_use_get_one_warning_each(qtbot, t
     settings = win.settings()
     assert (settings.dataset, settings.hidden, settings.seed, settings.activation, settings.optimizer) == \
         ("iris", (8,), 9, "relu", "sgd")
+
+
+def test_a_geometry_saved_on_a_screen_of_another_size_keeps_its_size_without_a_warning(qtbot, tmp_path, capfd,
+                                                                                       messages):
+    """Qt refuses a geometry saved on a screen more than 20 % wider or narrower (xvfb-run's 1920 px after the
+    offscreen platform's 800): every launch that switched said "ignoring the remembered window/geometry"."""
+    preferences = QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat)
+    first = MainWindow(store=RunStore(tmp_path / "runs"), preferences=preferences)
+    qtbot.addWidget(first)
+    first.resize(first.minimumSizeHint().width() + 20, first.minimumSizeHint().height() + 10)
+    first.show()
+    size = (first.width(), first.height())
+    saved = bytes(first.saveGeometry())
+    first.close()
+    screen_width_at = 46      # after the header (8 bytes), two rects (32), screen number (4), two flags (2)
+    geometry = QByteArray(saved[:screen_width_at] + (1920 * 3).to_bytes(4, "big") + saved[screen_width_at + 4:])
+    assert not QMainWindow().restoreGeometry(geometry)          # as saved on a screen three times as wide
+    preferences.setValue("window/geometry", geometry)
+    preferences.sync()
+    capfd.readouterr()
+    again = MainWindow(store=RunStore(tmp_path / "runs"), preferences=preferences)
+    qtbot.addWidget(again)
+    again.show()
+    assert "window/geometry" not in capfd.readouterr().err
+    assert (again.width(), again.height()) == size

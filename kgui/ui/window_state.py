@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 
-from PyQt6.QtCore import QByteArray, QSettings
+from PyQt6.QtCore import QByteArray, QDataStream, QRect, QSettings, QSize
 from PyQt6.QtGui import QAction, QGuiApplication
 from PyQt6.QtWidgets import QMainWindow
 
@@ -28,6 +28,7 @@ from .surface_view import SurfaceView
 ORGANIZATION = "kgui"
 APPLICATION = "kgui"
 VERSION = 1     # saveState/restoreState version of the dock layout
+GEOMETRY_MAGIC = 0x1D9D0CB   # the first four bytes of a QWidget.saveGeometry() value
 
 
 def default_preferences() -> QSettings:
@@ -76,6 +77,19 @@ def _byte_array(value) -> QByteArray:
     if not isinstance(value, QByteArray):
         raise ValueError(f"not saved window data but {type(value).__name__}")
     return value
+
+
+def saved_window_size(geometry: QByteArray) -> QSize:
+    """The window's size (without its frame) in a QWidget.saveGeometry() value; ValueError if it is not one."""
+    stream = QDataStream(geometry)
+    magic = stream.readUInt32()
+    stream.readUInt16(), stream.readUInt16()    # Qt's format version
+    frame, normal = QRect(), QRect()
+    stream >> frame
+    stream >> normal
+    if stream.status() != QDataStream.Status.Ok or magic != GEOMETRY_MAGIC or not normal.isValid():
+        raise ValueError("not a window geometry")
+    return normal.size()
 
 
 def _flag(value) -> bool:
@@ -152,8 +166,11 @@ class WindowState:
                 warn(key, str(exc) or type(exc).__name__)
 
     def _restore_geometry(self, value) -> None:
+        """The saved geometry; Qt refuses one saved on a screen of another width (by more than 20 %: xvfb-run's
+        1920 × 1080 after the offscreen platform's 800 × 600), which keeps its size, fitted to this screen."""
         if not self.window.restoreGeometry(_byte_array(value)):
-            raise ValueError("not a window geometry")
+            size = saved_window_size(value)
+            fit_to_screen(self.window, (size.width(), size.height()))
 
     def _restore_state(self, value) -> None:
         if not self.window.restoreState(_byte_array(value), VERSION):
