@@ -258,3 +258,12 @@ def test_an_engine_category_reads_as_its_title_in_the_legends(plot, sweep):
     assert titles == ["JAX", "Theano (PyTensor)"]
     assert sorted(plot.labels()) == sorted(f"Engine {title}" for title in titles)
     assert [name for name, _ in ColourKey("backend", list(engines)).categories()] == titles
+
+
+def test_a_learning_rate_trials_legend_says_its_rate_once(plot, sweep):
+    """"Learning rate 0.003 · Adam · Seed 0 · sweep-… #3 · lr 0.003": the legend repeated what the name says."""
+    show(plot, sweep[:2])
+    for record in sweep[:2]:
+        label = plot.runs[record.id].label
+        assert label.count(f"{record.settings.learning_rate:g}") == 1, label
+        assert " · lr " not in label, label

@@ -65,9 +65,11 @@ class RunCurves:
         return ([first] if known else []) + [rate for _, rate, _ in self.markers]
 
     def compose_label(self) -> str:
-        """"#3 TensorFlow · Otto Group · lr 0.5 → 0.1": distinct by number, the rates as they changed."""
+        """"#3 TensorFlow · Otto Group · lr 0.5 → 0.1": distinct by number, the rates as they changed; no rate for
+        a trial of a sweep over learning rates, whose name gives it ("Learning rate 0.003 · Adam · Seed 0 · …")."""
         rates = self.rates()
-        return f"#{self.number} {self.title}" + (f" · lr {rates_text(rates)}" if rates else "")
+        said = self.sweep is not None and "learning_rate" in self.sweep.values and not self.markers
+        return f"#{self.number} {self.title}" + (f" · lr {rates_text(rates)}" if rates and not said else "")
 
     @property
     def color(self) -> str:
