@@ -333,3 +333,29 @@ def test_a_diverged_run_does_not_flatten_the_other_curves_of_its_panel(plot):
     (_, _), (y0, y1) = view(plot)
     assert contains(view(plot), readable)
     assert y1 < 4 and y1 - y0 < 4        # not 0 … 14,762, where the readable run is a line at 0
+
+
+def drawn_labels(axis) -> list[str]:
+    """The tick labels ``axis`` draws (those it keeps)."""
+    from PyQt6.QtGui import QImage, QPainter
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        return [text for _, _, text in axis.generateDrawSpecs(painter)[2]]
+    finally:
+        painter.end()
+
+
+def test_a_log_axis_spanning_less_than_a_decade_labels_several_values(plot):
+    """A spiral loss from 0.76 to 0.66 on a log axis had one label ("0.7")."""
+    plot.add_run("spiral", "spiral")
+    plot.add_steps("spiral", [StepRecord(step=s, train_loss=0.76 - 0.002 * s, val_loss=None, accuracy=None,
+                                         learning_rate=0.01, elapsed=s, step_ms=1.0) for s in range(1, 51)])
+    plot.set_log_y(True)
+    plot.redraw()
+    labels = drawn_labels(plot.item.getAxis("left"))
+    assert len(labels) >= 3 and all(0.6 <= float(label) <= 0.8 for label in labels), labels
+    plot.add_steps("spiral", [StepRecord(step=s, train_loss=10.0 ** (50 - s), val_loss=None, accuracy=None,
+                                         learning_rate=0.01, elapsed=s, step_ms=1.0) for s in range(51, 57)])
+    plot.redraw()
+    assert "0.001" in drawn_labels(plot.item.getAxis("left"))    # many decades: the decades labelled, as before

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtGui import QFontMetrics
 
 AXIS_TEXT = "#333"
 AXIS_LINE = "#888"
+MIN_LOG_LABELS = 3    # a log axis showing fewer decade and 2…9 ticks than this is labelled with plain values
 LABEL_GAP = 8        # px kept free between two tick labels of a SpacedLabelsAxis (touching ones read as one number)
 
 
@@ -67,3 +69,29 @@ def _is_decade(label: str) -> bool:
     except ValueError:
         return False
     return value > 0 and abs(math.log10(value) - round(math.log10(value))) < 1e-9
+
+
+class ShortLogRangeAxis(SpacedLabelsAxis):
+    """A log axis that, spanning too little of a decade for its decade and 2…9 ticks (a loss from 0.66 to 0.76 had
+    the one label "0.7"), labels plain values along it instead (0.66, 0.68 … 0.76)."""
+
+    plain = False     # the ticks being drawn are plain values (set by logTickValues for the tickStrings that follow)
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        self.plain = sum(len(values) for _, values in ticks) < MIN_LOG_LABELS
+        if not self.plain:
+            return ticks
+        low, high = 10.0 ** minVal, 10.0 ** maxVal
+        values = np.empty(0)
+        for spacing, offset in self.tickSpacing(low, high, size):    # the coarsest level giving enough labels
+            start = math.ceil((low - offset) / spacing) * spacing + offset
+            values = np.arange(start, high + spacing * 1e-6, spacing)
+            if len(values) >= MIN_LOG_LABELS:
+                break
+        return [(None, [math.log10(value) for value in values if value > 0])]
+
+    def logTickStrings(self, values, scale, spacing):
+        if not self.plain:
+            return super().logTickStrings(values, scale, spacing)
+        return [f"{10.0 ** value * scale:.3g}" for value in values]

@@ -12,7 +12,7 @@ from kgui.core.runs import SweepTag
 from kgui.core.training.schedules import RateSchedule
 
 from ..names import rates_text
-from ..plot_style import style_plot
+from ..plot_style import ShortLogRangeAxis, style_plot
 from .series import SeriesBuffer
 from .styles import FADED_ALPHA, RAW_ALPHA, RunStyle, line_pen
 
@@ -121,7 +121,7 @@ class Panel:
     def __init__(self, key: str, title: str):
         self.key = key
         self.title = title
-        self.item = pg.PlotItem()
+        self.item = pg.PlotItem(axisItems={"left": ShortLogRangeAxis("left")})
         # The axes' own grid costs ~20 ms a paint; GridItem's third, finest level most of its ~6 ms.
         grid = pg.GridItem(pen=pg.mkPen(GRID_COLOR), textPen=None)
         grid.setTickSpacing(x=[None, None], y=[None, None])
