@@ -9,6 +9,7 @@ from typing import Callable
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from kgui.core.runs import RunRecord
+from kgui.core.session.state import LARGE_HISTORY_BYTES
 from kgui.core.session import JobKind, Phase, RunChanged, RunEnded, RunRemoved, RunsLoaded, RunStarted, Session
 from kgui.core.experiment.settings import ExperimentSettings, usable_settings
 from kgui.core.training.surface import load_saved
@@ -16,6 +17,7 @@ from kgui.core.training.trainer import Stage
 
 from .dialogs import Dialogs
 from .fit_view import FitView
+from .history_reads import HistoryReads
 from .job_control import JobControl
 from .load_progress import JobStatus
 from .loss_plot import LossPlot
@@ -24,6 +26,7 @@ from .runs_table import RunsTable
 from .surface_view import SurfaceView
 
 TABLE_REFRESH_S = 1.0   # the live run's row in the runs table is refreshed at most this often
+READING = "reading…"    # a saved run's Status while its large history is read
 
 
 class RunsController(QObject):
@@ -46,6 +49,7 @@ class RunsController(QObject):
         self.status, self.dialogs = status, dialogs
         self._apply_settings = apply_settings
         self._table_refreshed = 0.0
+        self.history_reads = HistoryReads(session, self)   # large saved histories: read off the GUI thread
         session.on(Phase, self._on_phase)
         session.on(RunStarted, lambda event: self.live_run_started(event.run))
         session.on(RunEnded, lambda event: self.run_ended(event.run))
@@ -69,12 +73,15 @@ class RunsController(QObject):
             self.runs_table.set_run(event.run, status="compiling…" if compiling else "loading…")
 
     def _run_changed(self, record: RunRecord, shown: bool) -> None:
-        self.runs_table.set_run(record, visible=shown)
+        reading = self.session.reading_history(record.id)
+        self.runs_table.set_run(record, visible=shown, status=READING if reading else None)
         if record.id in self.plot.runs:
             self.plot.set_run_visible(record.id, shown)
             self.plot.set_run_title(record.id, run_title(record))   # its name or its rates changed
-        elif shown:
+        elif shown and not reading:   # a large history: its curves once it is read
             self.plot_saved_run(record)
+            if self.fit_view.run_id == record.id:
+                self.show_fit(record)
 
     def _on_runs_loaded(self, event: RunsLoaded) -> None:
         """Runs another process wrote (a sweep's trials ending together): the new ones listed in one insertion."""
@@ -105,11 +112,14 @@ class RunsController(QObject):
         visible = [record for record in records if self.session.is_shown(record.id)]
         self.runs_table.add_runs(records, {record.id for record in visible})
         for record in visible:
-            self.plot_saved_run(record)
+            if self.session.reading_history(record.id):
+                self.runs_table.set_run(record, status=READING)
+            else:
+                self.plot_saved_run(record)
 
     def plot_saved_run(self, record: RunRecord) -> None:
         curves = self.plot.add_run(record.id, run_title(record), **plot_placement(record))
-        self.plot.add_steps(record.id, record.history, record.lr_changes)
+        self.plot.add_steps(record.id, record.history, record.lr_changes, self.history_reads.columns(record.id))
         self.runs_table.set_run(record, color=curves.color)
 
     def live_run_started(self, record: RunRecord) -> None:
@@ -154,7 +164,8 @@ class RunsController(QObject):
     def show_fit(self, run: RunRecord) -> None:
         """The Fit dock shows the picked run: live, or from its record (its steps read from its folder if the run
         was never shown)."""
-        if run.readable and not run.history and run.id != self.session.live_run_id:
+        if run.readable and not run.history and run.id != self.session.live_run_id \
+                and run.summary.history_bytes < LARGE_HISTORY_BYTES:   # a larger one: once read, when shown
             try:
                 stored = self.session.store.load(run.id)
             except (LookupError, OSError, ValueError):

@@ -58,11 +58,11 @@ def run_cells(record, status: str | None = None) -> list[str]:
     ``status``: shown instead of the record's (a run being prepared: "loading…", "compiling…")."""
     if not record.readable:
         return [record.name, *["—"] * (len(COLUMNS) - 2), f"{record.status}: {record.message}"]
-    if record.history:
+    if record.history and record.summary.steps != len(record.history):   # the live run: its steps so far
         last, steps = record.history[-1], len(record.history)
         timed = [s.step_ms for s in record.history if math.isfinite(s.step_ms)]
         step_ms = statistics.fmean(timed) if timed else None   # the same mean as the summary's
-    else:  # a saved run whose history has not been read (it was never shown): its stored summary
+    else:  # a saved run: its stored summary (its history read or not: a pass over a million steps takes 0.2 s)
         last, steps, step_ms = record.summary.last, record.summary.steps, record.summary.mean_step_ms
     return [record.name, run_engine_label(record), dataset_title(record.settings.dataset), learning_rates_cell(record),
             *step_cells(last, steps), "—" if step_ms is None else f"{step_ms:.2f}", status or record.status]

@@ -19,6 +19,8 @@ from .preparation import Preparation
 
 
 CLOSE_WAIT_S = 1.0   # closing a session waits at most this long for a preparation that is loading its dataset
+LARGE_HISTORY_BYTES = 256_000   # a saved history.csv this large (~5,000 steps, ~40 ms to parse) is read by the
+                                # session's history_reader, when it has one (the window: off its GUI thread)
 
 
 class Session:
@@ -41,6 +43,9 @@ class Session:
         self._ended_trainer: Trainer | None = None   # the last training run's, its model reusable by the next
         self._shown: set[str] = set()
         self._unread: set[str] = set()         # saved runs whose history has not been read yet
+        self._reading: set[str] = set()        # ... of which history_reader is reading these
+        self.history_reader: Callable[[str], None] | None = None   # reads a run's large history elsewhere, then
+        #                                        its owner hands it to history_read on this thread
         self._layer_stats: dict[str, layer_stats.LayerStatsHistory | str] = {}   # per run: its history, or why none
         self._hub = EventHub()
 
@@ -222,7 +227,7 @@ class Session:
                 loaded.append(record)
                 if record.id in shown:
                     self._shown.add(record.id)
-                    self._read_history(record)
+                    self._read_history(record, elsewhere=True)
         return loaded
 
     def reload_saved(self, run_ids) -> list[RunRecord]:
@@ -238,23 +243,63 @@ class Session:
             except (LookupError, OSError):
                 continue
             self.runs[run_id] = record
+            self._reading.discard(run_id)
             (self._unread.discard if shown else self._unread.add)(run_id)
             records.append(record)
         if records:
             self._notify(RunsLoaded(tuple(records), frozenset(r.id for r in records if self.is_shown(r.id))))
         return records
 
-    def _read_history(self, record: RunRecord) -> None:
-        """A saved run's steps, read from the store the first time they are needed."""
+    def _read_history(self, record: RunRecord, elsewhere: bool = False) -> None:
+        """A saved run's steps, read from the store the first time they are needed; with ``elsewhere``, a large
+        history is handed to :attr:`history_reader` (when there is one) and comes back through
+        :meth:`history_read`."""
         if record.id not in self._unread:
             return
+        if elsewhere and self.history_reader is not None and record.summary.history_bytes >= LARGE_HISTORY_BYTES:
+            if record.id not in self._reading:
+                self._reading.add(record.id)
+                self.history_reader(record.id)
+            return
         self._unread.discard(record.id)
+        self._reading.discard(record.id)   # read here after all (an export): the reader's answer is dropped
         try:
             stored = self.store.load(record.id)
         except (LookupError, OSError):
             return   # deleted behind our back: it shows what its summary said
+        self._take_history(record, stored)
+
+    @staticmethod
+    def _take_history(record: RunRecord, stored: RunRecord) -> None:
         if stored.readable:
             record.history, record.summary = stored.history, stored.summary
+
+    def read_stored(self, run_id: str) -> RunRecord | None:
+        """Run ``run_id`` with its history as its store has it, or None when it is gone or cannot be read (what a
+        :attr:`history_reader` calls, on any thread: it reads files only)."""
+        try:
+            return self.store.load(run_id)
+        except (LookupError, OSError, ValueError):
+            return None
+
+    def reading_history(self, run_id: str) -> bool:
+        """Whether run ``run_id``'s history is being read by the :attr:`history_reader`."""
+        return run_id in self._reading
+
+    def history_read(self, run_id: str, stored: RunRecord | None) -> None:
+        """The :attr:`history_reader`'s answer for run ``run_id`` (:meth:`read_stored`'s): kept, and RunChanged,
+        while the run is still shown; dropped when it was deleted or read meanwhile, and when it was hidden (read
+        again when it is shown again)."""
+        if run_id not in self._reading:
+            return
+        self._reading.discard(run_id)
+        if not self.is_shown(run_id):
+            return
+        self._unread.discard(run_id)
+        record = self.runs[run_id]
+        if stored is not None:
+            self._take_history(record, stored)
+        self._notify(RunChanged(record, True))
 
     def layer_history(self, run_id: str) -> layer_stats.LayerStatsHistory:
         """Run ``run_id``'s layer statistics: the live (or last) run's samples, or those saved with the run (read
@@ -281,7 +326,7 @@ class Session:
         if shown == (run_id in self._shown):
             return
         if shown:
-            self._read_history(self.runs[run_id])
+            self._read_history(self.runs[run_id], elsewhere=True)
         (self._shown.add if shown else self._shown.discard)(run_id)
         self._notify(RunChanged(self.runs[run_id], shown))
 
@@ -317,6 +362,7 @@ class Session:
         self._layer_stats.pop(run_id, None)
         self._shown.discard(run_id)
         self._unread.discard(run_id)
+        self._reading.discard(run_id)
         if self.live_run_id == run_id:
             self.live_run_id = None
         self._notify(RunRemoved(run_id))

@@ -6,6 +6,18 @@ import numpy as np
 from kgui.core.smoothing import DebiasedEMA
 
 STEP, TIME, TRAIN, VAL, RATE, TRAIN_SMOOTH, VAL_SMOOTH = range(7)
+BULK_STEPS = 64   # extend() builds whole columns from this many steps on
+COLUMNS_CHUNK = 20_000
+
+
+def step_columns(records) -> np.ndarray:
+    """StepRecords ``records`` as float64 rows: step, elapsed time, train loss, val loss (NaN: none), rate."""
+    columns = np.empty((5, len(records)))
+    for start in range(0, len(records), COLUMNS_CHUNK):   # short NumPy calls: a reading thread leaves the GIL
+        columns[:, start:start + COLUMNS_CHUNK] = np.array(   # to the GUI thread at least every few ms
+            [(record.step, record.elapsed, record.train_loss, record.val_loss, record.learning_rate)
+             for record in records[start:start + COLUMNS_CHUNK]], dtype=np.float64).T
+    return columns
 
 
 class SeriesBuffer:
@@ -26,6 +38,28 @@ class SeriesBuffer:
         self._data[:, self.size] = (step, elapsed, train_loss, val, rate,
                                     self._emas[0].update(train_loss), self._emas[1].update(val))
         self.size += 1
+
+    def extend(self, records, columns: np.ndarray | None = None) -> None:
+        """Append StepRecords ``records`` (a saved run's whole history: by whole columns, ``columns`` when they were
+        built already, off the GUI thread: :func:`step_columns`)."""
+        if columns is None and len(records) < BULK_STEPS:
+            for record in records:
+                self.append(record.step, record.train_loss, record.val_loss, record.learning_rate, record.elapsed)
+            return
+        columns = step_columns(records) if columns is None else columns
+        start, count = self.size, columns.shape[1]
+        if start + count > self._data.shape[1]:
+            grown = np.full((7, max(2 * self._data.shape[1], start + count)), np.nan)
+            grown[:, :start] = self._data[:, :start]
+            self._data = grown
+        self._data[[STEP, TIME, TRAIN, VAL, RATE], start:start + count] = columns
+        self.size += count
+        if self.smoothing == 0:   # the smoothed values are the values themselves (the averages keep no state)
+            self._data[[TRAIN_SMOOTH, VAL_SMOOTH], start:self.size] = columns[2:4]
+        else:
+            for source, target, ema in ((TRAIN, TRAIN_SMOOTH, self._emas[0]), (VAL, VAL_SMOOTH, self._emas[1])):
+                self._data[target, start:self.size] = [ema.update(value)
+                                                        for value in self._data[source, start:self.size]]
 
     def fill(self, steps, train, val, rates, elapsed=None) -> None:
         """Replace the contents by whole arrays (used by benchmarks)."""

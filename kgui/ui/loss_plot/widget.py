@@ -357,13 +357,12 @@ class LossPlot(QWidget):
     def take_steps(self, event: StepsTaken) -> None:
         self.add_steps(event.run_id, event.steps, event.rate_changes)
 
-    def add_steps(self, run_id: str, records, rate_changes=()) -> None:
-        """Buffer new StepRecords of run ``run_id``, and mark its learning-rate changes ``rate_changes`` ((step,
-        base rate) pairs, as the trainer noted them: ``StepsTaken.rate_changes``, a saved run's ``lr_changes``);
-        they appear at the next timer tick."""
+    def add_steps(self, run_id: str, records, rate_changes=(), columns=None) -> None:
+        """Buffer new StepRecords of run ``run_id`` (``columns``: theirs, built already by ``series.step_columns``),
+        and mark its learning-rate changes ``rate_changes`` ((step, base rate) pairs, as the trainer noted them:
+        ``StepsTaken.rate_changes``, a saved run's ``lr_changes``); they appear at the next timer tick."""
         run = self.runs[run_id]
-        for record in records:
-            run.buffer.append(record.step, record.train_loss, record.val_loss, record.learning_rate, record.elapsed)
+        run.buffer.extend(records, columns)
         for step, rate in rate_changes:
             mark_rate_change(run, self.panel_of(run_id), step, rate, x_of_step(run, step, self._x_axis))
         if rate_changes or (run.first_rate is None and run.buffer.size):
