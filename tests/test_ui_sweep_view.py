@@ -18,6 +18,7 @@ from kgui.core.sweeps.table import ScaleKind, axis_scale
 from kgui.ui.sweep import SweepView, with_history
 from kgui.ui.sweep.export import SweepPanel
 from kgui.ui.sweep.parallel_coordinates import axis_decorations
+from kgui.ui.sweep.view import WAITING_FOR_TRIALS
 from kgui.ui.worker import WORKER_NICE
 from ui_support import messages  # noqa: F401 - fixture
 
@@ -540,6 +541,32 @@ def test_a_sweep_started_on_an_empty_tab_says_its_trials_are_coming_then_counts_
     qtbot.waitUntil(lambda: view.proxy.rowCount() == 1)
     assert view.summary.text().startswith("1 trial; the best has final validation loss ")
     assert view.sweep_picker.currentText().endswith("(1 trial)")
+
+
+def test_a_new_sweep_is_shown_from_its_start_not_the_sweep_shown_before(qtbot, tmp_path):
+    """After New sweep → Start the tab kept showing the previous sweep's trials until the new one's first trial
+    ended."""
+    from kgui.core.sweeps import Axis, SweepSpec
+    from kgui.core.sweeps.executors import ThreadExecutor
+    from kgui.ui.sweep.dialog import SweepRun
+    from test_core_sweeps import SPIRAL
+
+    store = RunStore(tmp_path)
+    stored_sweep(store)
+    view = SweepView(partial(with_history, store))
+    qtbot.addWidget(view)
+    view.set_runs(store.list())
+    assert view.proxy.rowCount() == 8
+    run = SweepRun(SweepSpec(SPIRAL.replace(steps=5), (Axis("learning_rate", (0.01,)),)), store, 1,
+                   executor=ThreadExecutor(1))
+    run.finished.connect(lambda result: view.add_runs([outcome.record for outcome in result.outcomes]))
+    view.start(run)
+    assert view.sweep_id == run.runner.sweep_id and view.proxy.rowCount() == 0
+    assert view.summary.text() == WAITING_FOR_TRIALS
+    with qtbot.waitSignal(run.finished, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: view.proxy.rowCount() == 1)
+    assert view.sweep_id == run.runner.sweep_id and view.sweep_picker.count() == 2
 
 
 def test_the_sweep_dialog_speaks_the_windows_words(qtbot):

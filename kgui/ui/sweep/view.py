@@ -323,8 +323,10 @@ class SweepView(QWidget):
         self._done = self._running = 0
         self._doing: dict[int, tuple[Stage, str]] = {}   # a running trial's index -> its stage and engine
         self.progress_label.setText(f"{run.runner.sweep_id}: starting…")
-        if not self.records:     # not "No sweep yet" under a sweep's progress bar
-            self.summary.setText(WAITING_FOR_TRIALS)
+        self.records.setdefault(run.runner.sweep_id, {})    # the tab turns to it now, not at its first trial's end
+        self._fill_picker(select=run.runner.sweep_id, plots_next_step=True)
+        self._summary = WAITING_FOR_TRIALS
+        self._show_summary()
         self._show_progress(True)
         run.event.connect(self._on_sweep_event)
         run.finished.connect(self._on_sweep_finished)
@@ -370,6 +372,9 @@ class SweepView(QWidget):
         self._next_frame()     # the trials that ended last
         stopped = result is None or result.stopped
         sweep = self.run.runner.sweep_id    # "sweep-…" already: not "sweep sweep-… done"
+        if not self.records.get(sweep) and not self._saved:   # it saved no trial (failed at once): not offered
+            self.records.pop(sweep, None)
+            self._fill_picker()
         self.progress_label.setText(f"{sweep} failed: {self.run.error}" if self.run.error
                                     else f"{sweep} " + ("stopped" if stopped else "done"))
         self._show_progress(False)
@@ -525,6 +530,8 @@ class SweepView(QWidget):
             self.axis_picker.setCurrentIndex(names.index(chosen))
         self.axis_picker.blockSignals(False)
         self._summarise(rows)
+        if self.sweep_id is not None:
+            self.sweep_picker.setItemText(self.sweep_picker.currentIndex(), _picker_text(self.sweep_id, rows))
         self._plots_stale, self._rows_without_lines = True, []
 
     def _refresh_plots(self) -> None:
