@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from time import perf_counter
 
-from bench_support import fresh_window, wait_until  # first: this checkout's kgui
+from bench_support import wait_until  # first: this checkout's kgui
 
 from kgui.core.experiment.settings import ExperimentSettings  # noqa: E402
 from kgui.core.runs import RunRecord, RunStore  # noqa: E402
@@ -44,7 +44,13 @@ def show_once(app, scratch: Path, run_id: str, steps: int, before: bool) -> tupl
     """(longest GUI-thread gap in ms, seconds until the whole curve is drawn) for one tick of the run."""
     from PyQt6.QtCore import QTimer
 
-    window = fresh_window(scratch)
+    from PyQt6.QtCore import QSettings
+
+    from kgui.ui.main_window import MainWindow
+
+    ini = scratch / "kgui.ini"   # nothing remembered: the window that closed last had the run shown
+    ini.unlink(missing_ok=True)
+    window = MainWindow(store=RunStore(scratch / "runs"), preferences=QSettings(str(ini), QSettings.Format.IniFormat))
     window.show()
     wait_until(app, lambda: True, "window shown", 5, 0.01)
     bulk = series.BULK_STEPS

@@ -1,6 +1,8 @@
 """A saved run with a long history is read off the GUI thread when it is shown: the window stays responsive."""
 from __future__ import annotations
 
+import json
+
 from PyQt6.QtCore import QSettings, QTimer
 
 from kgui.core.experiment.settings import ExperimentSettings
@@ -77,3 +79,15 @@ def test_step_columns_match_the_records():
     columns = step_columns(records)
     assert columns.shape == (5, 5) and list(columns[0]) == [1, 2, 3, 4, 5]
     assert list(columns[3][1::2]) == [0.5, 0.5]
+
+
+def test_a_long_run_shown_at_start_up_is_read_off_the_gui_thread(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(state, "LARGE_HISTORY_BYTES", 0)   # every history "large": a few steps will do
+    run_id = saved_run(RunStore(tmp_path / "runs"), 50).id
+    preferences = QSettings(str(tmp_path / "kgui.ini"), QSettings.Format.IniFormat)
+    preferences.setValue("runs/shown", json.dumps([run_id]))
+    win = MainWindow(store=RunStore(tmp_path / "runs"), preferences=preferences)
+    qtbot.addWidget(win)
+    assert win.session.reading_history(run_id) and run_id not in win.plot.runs
+    assert win.runs_table.model.run(run_id).texts()[COLUMNS.index("Status")] == READING
+    qtbot.waitUntil(lambda: run_id in win.plot.runs and win.plot.runs[run_id].buffer.size == 50, timeout=30_000)
