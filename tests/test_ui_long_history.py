@@ -7,7 +7,7 @@ from PyQt6.QtCore import QSettings, QTimer
 
 from kgui.core.experiment.settings import ExperimentSettings
 from kgui.core.runs import RunRecord, RunStore, StepRecord
-from kgui.core.session import Session
+from kgui.core.session import RunChanged, Session
 from kgui.core.session import state
 from kgui.ui.loss_plot.series import step_columns
 from kgui.ui.main_window import MainWindow
@@ -60,9 +60,12 @@ def test_a_read_history_is_dropped_for_a_run_hidden_or_deleted_meanwhile(tmp_pat
     for run_id in (hidden, deleted):
         session.set_shown(run_id, True)
     assert asked == [hidden, deleted] and not session.runs[hidden].history
+    changes = []
+    session.on(RunChanged, changes.append)
     session.set_shown(hidden, False)
     session.history_read(hidden, session.read_stored(hidden))
     assert not session.runs[hidden].history     # dropped: read again when shown again
+    assert not session.reading_history(hidden) and changes[-1].run.id == hidden and not changes[-1].shown
     session.set_shown(hidden, True)
     assert asked[-1] == hidden
     session.history_read(hidden, session.read_stored(hidden))
@@ -71,6 +74,22 @@ def test_a_read_history_is_dropped_for_a_run_hidden_or_deleted_meanwhile(tmp_pat
     session.delete(deleted)
     session.history_read(deleted, answer)       # no KeyError, nothing kept
     assert deleted not in session.runs
+
+
+def test_an_export_while_a_history_is_read_reads_it_and_tells_the_views(tmp_path, monkeypatch):
+    monkeypatch.setattr(state, "LARGE_HISTORY_BYTES", 0)
+    store = RunStore(tmp_path / "runs")
+    run_id = saved_run(store, 3).id
+    session = Session(store)
+    session.load_saved()
+    session.history_reader = lambda run_id: None
+    session.set_shown(run_id, True)
+    changes = []
+    session.on(RunChanged, changes.append)
+    assert [record.id for record in session.export_records()] == [run_id]   # read here, now
+    assert changes and changes[-1].shown and len(changes[-1].run.history) == 3
+    session.history_read(run_id, None)          # the reader's late answer: dropped
+    assert len(session.runs[run_id].history) == 3 and len(changes) == 1
 
 
 def test_step_columns_match_the_records():

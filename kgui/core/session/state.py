@@ -262,12 +262,16 @@ class Session:
                 self.history_reader(record.id)
             return
         self._unread.discard(record.id)
+        was_reading = record.id in self._reading
         self._reading.discard(record.id)   # read here after all (an export): the reader's answer is dropped
         try:
             stored = self.store.load(record.id)
         except (LookupError, OSError):
-            return   # deleted behind our back: it shows what its summary said
-        self._take_history(record, stored)
+            stored = None   # deleted behind our back: it shows what its summary said
+        if stored is not None:
+            self._take_history(record, stored)
+        if was_reading:   # the views waited for these steps
+            self._notify(RunChanged(record, self.is_shown(record.id)))
 
     @staticmethod
     def _take_history(record: RunRecord, stored: RunRecord) -> None:
@@ -294,6 +298,7 @@ class Session:
             return
         self._reading.discard(run_id)
         if not self.is_shown(run_id):
+            self._notify(RunChanged(self.runs[run_id], False))   # its row no longer says it is being read
             return
         self._unread.discard(run_id)
         record = self.runs[run_id]
