@@ -359,3 +359,18 @@ def test_a_log_axis_spanning_less_than_a_decade_labels_several_values(plot):
                                          learning_rate=0.01, elapsed=s, step_ms=1.0) for s in range(51, 57)])
     plot.redraw()
     assert "0.001" in drawn_labels(plot.item.getAxis("left"))    # many decades: the decades labelled, as before
+
+
+def test_a_curve_near_float32s_largest_value_is_not_an_overflow_warning():
+    """The diverged check multiplied the first loss by 10: a loss near 3.4e38 overflowed float32 with a RuntimeWarning
+    printed in the notebook (test_live_plot_survives_a_flat_loss_at_the_largest_floats)."""
+    import warnings
+
+    import numpy as np
+
+    from kgui.ui.loss_plot.view_maths import diverged_ceiling
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert diverged_ceiling(np.array([3.0e38, 3.4e38], dtype=np.float32)) == float("inf")
+        assert diverged_ceiling(np.array([1.0, 50.0], dtype=np.float32)) == 1.5

@@ -144,7 +144,9 @@ class RunsController(QObject):
             self.runs_table.show_latest_step(record.id, record.history[-1], len(record.history))
 
     def run_ended(self, record: RunRecord) -> None:
+        """The ended run's row, kept in view (the docks around the table may have changed its height meanwhile)."""
         self.runs_table.set_run(record)
+        self.runs_table.scroll_to(record.id)
         if record.id in self.plot.runs:
             self.plot.end_run(record.id)
         self.plot.redraw()

@@ -68,7 +68,7 @@ def diverged_ceiling(train: np.ndarray) -> float:
     ``DIVERGED_FACTOR`` times that (as charts that ignore outliers do: a run blown up to 6,700 would flatten every
     other curve of its panel to a line at 0; it is still drawn going off the top), else no limit."""
     finite = train[np.isfinite(train)]
-    if not len(finite) or finite[0] <= 0 or finite.max() <= DIVERGED_FACTOR * finite[0]:
+    if not len(finite) or finite[0] <= 0 or finite.max() / DIVERGED_FACTOR <= finite[0]:   # no overflow near float32 max
         return math.inf
     return PLOT_HEADROOM * float(finite[0])
 
