@@ -264,10 +264,7 @@ class Session:
         self._unread.discard(record.id)
         was_reading = record.id in self._reading
         self._reading.discard(record.id)   # read here after all (an export): the reader's answer is dropped
-        try:
-            stored = self.store.load(record.id)
-        except (LookupError, OSError):
-            stored = None   # deleted behind our back: it shows what its summary said
+        stored = self.read_stored(record.id)   # None: deleted behind our back, it shows what its summary said
         if stored is not None:
             self._take_history(record, stored)
         if was_reading:   # the views waited for these steps
